@@ -1,0 +1,119 @@
+import { describe, expect, it } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { parseConfig } from '../src/config.js'
+import { InputError } from '../src/errors.js'
+import { BAD_INPUTS } from '../__fixtures__/bad-inputs.js'
+import { CANARY, CLIENT_CERT, EKS_EXEC, GKE_EXEC, source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
+
+const TWO = '- {name: c1, network: n1}\n- {name: c2, network: n2}'
+const KC = tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2')
+
+describe('parseConfig: valid input', () => {
+  it('applies the defaults', () => {
+    const c = parseConfig(source({ clusters: TWO, kubeconfig: KC }))
+    expect(c.clusters.map((x) => [x.name, x.network, x.sourceContext])).toEqual([['c1', 'n1', 'c1'], ['c2', 'n2', 'c2']])
+    expect(c).toMatchObject({ meshId: 'mesh1', istioVersion: { kind: 'latest' }, gatewayTimeoutMs: 300_000, maxParallel: Infinity, exportKubeconfig: false, ca: { mode: 'generate', rotate: false }, verify: { mode: 'remote-clusters', timeoutMs: 180_000, keep: false } })
+    expect(c.downloadBaseUrl).toBe('https://github.com/istio/istio/releases/download')
+  })
+
+  it('renames each context to its cluster, so kind-kind twice does not collide, and masks both tokens', () => {
+    const c = parseConfig(
+      source(
+        { clusters: '- {name: east, network: n1, kubeconfig-env: KC_EAST, context: kind-kind}\n- {name: west, network: n2, kubeconfig-env: KC_WEST, context: kind-kind, api-server: "https://west-control-plane:6443"}' },
+        { KC_EAST: tokenKubeconfig('kind-kind', 'https://127.0.0.1:1111', `${CANARY}-east`), KC_WEST: Buffer.from(tokenKubeconfig('kind-kind', 'https://127.0.0.1:2222', `${CANARY}-west`)).toString('base64') }
+      )
+    )
+    expect(c.kubeconfig.contexts).toEqual([
+      { name: 'east', context: { cluster: 'east', user: 'east' } },
+      { name: 'west', context: { cluster: 'west', user: 'west' } }
+    ])
+    expect(c.kubeconfig.clusters.map((x) => x.cluster.server)).toEqual(['https://127.0.0.1:1111', 'https://127.0.0.1:2222'])
+    expect(c.secrets).toEqual(expect.arrayContaining([`${CANARY}-east`, `${CANARY}-west`]))
+    expect(c.clusters[1]).toMatchObject({ apiServer: 'https://west-control-plane:6443', source: 'kubeconfig-env KC_WEST' })
+  })
+
+  it('passes EKS and GKE exec plugins, proxy-url, client certificates and insecure-skip-tls-verify through unchanged', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-'))
+    fs.writeFileSync(path.join(dir, 'onprem.yaml'), CLIENT_CERT)
+    const c = parseConfig(
+      source(
+        {
+          clusters: `- {name: east, network: aws, context: "arn:aws:eks:us-east-1:111122223333:cluster/east"}\n- {name: west, network: gcp, kubeconfig-env: GKE, context: gke_proj_europe-west1_west}\n- {name: dc, network: dc, kubeconfig-file: ${path.join(dir, 'onprem.yaml')}, context: onprem-admin}`,
+          kubeconfig: EKS_EXEC
+        },
+        { GKE: GKE_EXEC },
+        { [path.join(dir, 'onprem.yaml')]: CLIENT_CERT }
+      )
+    )
+    const [eks, gke, dc] = c.kubeconfig.users.map((u) => u.user)
+    expect(eks.exec).toEqual({ apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['--region', 'us-east-1', 'eks', 'get-token', '--cluster-name', 'east', '--output', 'json'], env: [{ name: 'AWS_PROFILE', value: 'ci' }], interactiveMode: 'Never' })
+    expect(gke.exec).toMatchObject({ command: 'gke-gcloud-auth-plugin', provideClusterInfo: true })
+    expect(c.kubeconfig.clusters[1].cluster['proxy-url']).toBe('http://proxy.internal:3128')
+    expect(c.kubeconfig.clusters[2].cluster['insecure-skip-tls-verify']).toBe(true)
+    // Relative file references are resolved against the kubeconfig's own folder: the copy lives elsewhere.
+    expect(dc['client-certificate']).toBe(path.join(dir, 'certs/admin.crt'))
+    expect(c.secrets.some((s) => s.includes(`${CANARY}KEYLINE`))).toBe(true)
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  it('merges several kubeconfig documents, the first name winning as kubectl does', () => {
+    const c = parseConfig(source({ clusters: TWO, kubeconfig: tokenKubeconfig('c1', 'https://a:1') + '---\n' + tokenKubeconfig('c1', 'https://b:2') + '---\n' + tokenKubeconfig('c2', 'https://c:3') }))
+    expect(c.kubeconfig.clusters.map((x) => x.cluster.server)).toEqual(['https://a:1', 'https://c:3'])
+  })
+
+  it('falls back to $KUBECONFIG when no kubeconfig input is given', () => {
+    const c = parseConfig(source({ clusters: TWO }, { KUBECONFIG: `/k/one${path.delimiter}/k/two` }, { '/k/one': tokenKubeconfig('c1'), '/k/two': tokenKubeconfig('c2') }))
+    expect(c.clusters.map((x) => x.source)).toEqual(['$KUBECONFIG', '$KUBECONFIG'])
+  })
+
+  it('parses versions, durations, overlays and annotations', () => {
+    const c = parseConfig(
+      source({ clusters: TWO, kubeconfig: KC, 'istio-version': '1.30', 'gateway-timeout': '1m30s', 'max-parallel': '2', 'operator-overlay': 'spec:\n  meshConfig:\n    accessLogFile: /dev/stdout', 'gateway-service-annotations': 'service.beta.kubernetes.io/aws-load-balancer-type: nlb\nx/port: 15443' })
+    )
+    expect(c.istioVersion).toEqual({ kind: 'minor', major: 1, minor: 30 })
+    expect(c.gatewayTimeoutMs).toBe(90_000)
+    expect(c.maxParallel).toBe(2)
+    expect(c.operatorOverlay).toEqual({ spec: { meshConfig: { accessLogFile: '/dev/stdout' } } })
+    expect(c.gatewayServiceAnnotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb', 'x/port': '15443' })
+  })
+
+  it('accepts a provided root whose key matches, and rejects one that does not', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-'))
+    const gen = (n: string) => {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${dir}/${n}.key`, '-out', `${dir}/${n}.pem`, '-days', '1', '-subj', '/O=Istio/CN=Root CA', '-addext', 'basicConstraints=critical,CA:true'], { stdio: 'ignore' })
+      return { cert: fs.readFileSync(`${dir}/${n}.pem`, 'utf8'), key: fs.readFileSync(`${dir}/${n}.key`, 'utf8') }
+    }
+    const a = gen('a')
+    const b = gen('b')
+    fs.rmSync(dir, { recursive: true })
+    const ok = parseConfig(source({ clusters: TWO, kubeconfig: KC, ca: 'provided', 'ca-root-cert': a.cert, 'ca-root-key': a.key }))
+    expect(ok.ca.mode).toBe('provided')
+    expect(ok.secrets).toContain(a.key.trim() + '\n')
+    let message = ''
+    try {
+      parseConfig(source({ clusters: TWO, kubeconfig: KC, ca: 'provided', 'ca-root-cert': a.cert, 'ca-root-key': b.key }))
+    } catch (e) {
+      message = (e as Error).message
+    }
+    expect(message).toMatch(/^Input "ca-root-key": does not match the public key of ca-root-cert/)
+    expect(message).not.toContain('PRIVATE KEY')
+  })
+})
+
+describe('parseConfig: bad input gets one error naming the input, the item and what is wrong', () => {
+  it('has at least 40 cases', () => expect(BAD_INPUTS.length).toBeGreaterThanOrEqual(40))
+  it.each(BAD_INPUTS.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    let error: unknown
+    try {
+      parseConfig(source(c.inputs, c.env ?? {}))
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(InputError)
+    expect((error as Error).message).toMatch(c.error)
+    expect((error as Error).message).not.toContain(CANARY)
+  })
+})

@@ -1,0 +1,397 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  type CaBundle,
+  CertError,
+  cacertsData,
+  cacertsSecret,
+  chainsTo,
+  describeCert,
+  generateIntermediate,
+  generateRoot,
+  pemCertificates,
+  rootOf,
+  sameCertificate
+} from '../src/trust/certs.js'
+
+// Every generated certificate is checked with the openssl CLI, a verifier independent of the code that built it.
+
+let dir = ''
+let counter = 0
+const timings: string[] = []
+
+/** Writes a PEM (mode 0600) into the temp dir and returns its path. */
+function file(name: string, content: string): string {
+  const path = join(dir, `${++counter}-${name}`)
+  writeFileSync(path, content, { mode: 0o600 })
+  return path
+}
+
+function openssl(...args: string[]): string {
+  return execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+/** `openssl verify`, returning stdout+stderr and whether it succeeded. */
+function verify(...args: string[]): { ok: boolean; output: string } {
+  try {
+    return { ok: true, output: openssl('verify', ...args) }
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string }
+    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` }
+  }
+}
+
+function text(certPem: string): string {
+  return openssl('x509', '-text', '-noout', '-in', file('cert.pem', certPem))
+}
+
+/** The certificate's subject or issuer Name as DER bytes (hex), read straight from the TBSCertificate. */
+function rawName(certPem: string, which: 'issuer' | 'subject'): string {
+  const der = new X509Certificate(certPem).raw
+  const tlv = (at: number): { start: number; content: number; end: number } => {
+    let length = der[at + 1]
+    let content = at + 2
+    if (length & 0x80) {
+      const n = length & 0x7f
+      length = 0
+      for (let i = 0; i < n; i++) length = length * 256 + der[content + i]
+      content += n
+    }
+    return { start: at, content, end: content + length }
+  }
+  let at = tlv(tlv(0).content).content
+  if (der[at] === 0xa0) at = tlv(at).end
+  for (let i = 0; i < (which === 'issuer' ? 2 : 4); i++) at = tlv(at).end
+  const name = tlv(at)
+  return der.subarray(name.start, name.end).toString('hex')
+}
+
+const DAY = 86_400_000
+
+let root: CaBundle
+let intermediates: CaBundle[]
+let otherRoot: CaBundle
+let otherIntermediate: CaBundle
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'trust-certs-'))
+  let t = performance.now()
+  root = await generateRoot({ meshId: 'mesh1' })
+  const rootMs = performance.now() - t
+  t = performance.now()
+  intermediates = await Promise.all(['cluster1', 'cluster2', 'cluster3'].map((name) => generateIntermediate(root, name)))
+  const intermediatesMs = performance.now() - t
+  t = performance.now()
+  const sequential: CaBundle[] = []
+  for (const name of ['a', 'b', 'c']) sequential.push(await generateIntermediate(root, name))
+  const sequentialMs = performance.now() - t
+  timings.push(
+    `generateRoot (first call, includes loading @peculiar/x509): ${rootMs.toFixed(0)} ms`,
+    `3 × generateIntermediate in parallel: ${intermediatesMs.toFixed(0)} ms`,
+    `3 × generateIntermediate one after another: ${sequentialMs.toFixed(0)} ms`
+  )
+  otherRoot = await generateRoot()
+  otherIntermediate = await generateIntermediate(otherRoot, 'cluster1')
+})
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true })
+  if (timings.length) process.stdout.write(`trust-certs timings:\n  ${timings.join('\n  ')}\n`)
+})
+
+describe('generateRoot', () => {
+  it('builds a self-signed CA with the Makefile.selfsigned.mk extensions', () => {
+    const out = text(root.certPem)
+    expect(out).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE\s*\n/)
+    expect(out).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation, Key Encipherment, Certificate Sign\s*\n/)
+    expect(out).toMatch(/X509v3 Subject Key Identifier:\s+[0-9A-F:]{59}/)
+    expect(out).toMatch(/Subject: O = Istio, CN = Root CA, OU = mesh1\s*\n/)
+    expect(out).toMatch(/Issuer: O = Istio, CN = Root CA, OU = mesh1\s*\n/)
+    expect(out).toContain('Signature Algorithm: ecdsa-with-SHA256')
+    expect(out).toContain('ASN1 OID: prime256v1')
+    expect(verify('-CAfile', file('root.pem', root.certPem), file('root.pem', root.certPem)).ok).toBe(true)
+  })
+
+  it('is valid for 10 years with a positive 16-byte serial', () => {
+    const cert = new X509Certificate(root.certPem)
+    const years = (Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / DAY / 365
+    expect(years).toBeGreaterThan(9.99)
+    expect(years).toBeLessThan(10.01)
+    expect(Date.parse(cert.validFrom)).toBeLessThanOrEqual(Date.now())
+    expect(cert.serialNumber).toMatch(/^[4-7][0-9A-F]{31}$/)
+    expect(new X509Certificate(otherRoot.certPem).serialNumber).not.toBe(cert.serialNumber)
+  })
+
+  it('leaves out the OU without a mesh ID, and exports the key as PKCS#8 matching the certificate', () => {
+    expect(text(otherRoot.certPem)).toMatch(/Subject: O = Istio, CN = Root CA\s*\n/)
+    expect(root.keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PRIVATE KEY-----\n$/)
+    const fromKey = openssl('pkey', '-in', file('key.pem', root.keyPem), '-pubout')
+    const fromCert = openssl('x509', '-in', file('root.pem', root.certPem), '-pubkey', '-noout')
+    expect(fromKey).toBe(fromCert)
+  })
+
+  it('rejects bad options', async () => {
+    await expect(generateRoot({ validityDays: 0 })).rejects.toThrow(CertError)
+    await expect(generateRoot({ meshId: 'x'.repeat(65) })).rejects.toThrow(/mesh ID/)
+  })
+})
+
+describe('generateIntermediate', () => {
+  it('is signed by the root (openssl verify) and carries the Istio intermediate extensions', () => {
+    const rootFile = file('root.pem', root.certPem)
+    intermediates.forEach((intermediate, i) => {
+      const result = verify('-CAfile', rootFile, file('ca-cert.pem', intermediate.certPem))
+      expect(result.output).toMatch(/: OK\s*$/)
+      expect(result.ok).toBe(true)
+      const out = text(intermediate.certPem)
+      expect(out).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:0\s*\n/)
+      expect(out).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation, Key Encipherment, Certificate Sign\s*\n/)
+      expect(out).toMatch(/X509v3 Subject Alternative Name:\s*\n\s+DNS:istiod\.istio-system\.svc\s*\n/)
+      expect(out).toMatch(new RegExp(`Subject: O = Istio, CN = Intermediate CA, L = cluster${i + 1}\\s*\\n`))
+      expect(out).toMatch(/Issuer: O = Istio, CN = Root CA, OU = mesh1\s*\n/)
+      expect(out).toContain('Signature Algorithm: ecdsa-with-SHA256')
+      expect(out).toMatch(/X509v3 Subject Key Identifier:\s+[0-9A-F:]{59}/)
+    })
+  })
+
+  it("names the root's key identifier and the root's subject bytes as its issuer", () => {
+    const rootSki = /X509v3 Subject Key Identifier:\s+([0-9A-F:]+)/.exec(text(root.certPem))?.[1]
+    expect(rootSki).toBeDefined()
+    const out = text(intermediates[0].certPem)
+    expect(/X509v3 Authority Key Identifier:\s+(?:keyid:)?([0-9A-F:]+)/.exec(out)?.[1]).toBe(rootSki)
+    expect(/X509v3 Subject Key Identifier:\s+([0-9A-F:]+)/.exec(out)?.[1]).not.toBe(rootSki)
+    expect(rawName(intermediates[0].certPem, 'issuer')).toBe(rawName(root.certPem, 'subject'))
+  })
+
+  it('is valid for 2 years, and never past the root', async () => {
+    const cert = new X509Certificate(intermediates[0].certPem)
+    const days = (Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / DAY
+    expect(days).toBeGreaterThan(729.9)
+    expect(days).toBeLessThan(730.1)
+    const shortRoot = await generateRoot({ validityDays: 30 })
+    const capped = await generateIntermediate(shortRoot, 'cluster1')
+    expect(new X509Certificate(capped.certPem).validTo).toBe(new X509Certificate(shortRoot.certPem).validTo)
+    expect(verify('-CAfile', file('root.pem', shortRoot.certPem), file('ca.pem', capped.certPem)).ok).toBe(true)
+  })
+
+  it('gives every cluster its own key, distinct from the root', () => {
+    const keys = new Set([root.keyPem, ...intermediates.map((i) => i.keyPem)])
+    expect(keys.size).toBe(4)
+    for (const intermediate of intermediates) {
+      const fromKey = openssl('pkey', '-in', file('key.pem', intermediate.keyPem), '-pubout')
+      expect(fromKey).toBe(openssl('x509', '-in', file('ca.pem', intermediate.certPem), '-pubkey', '-noout'))
+    }
+  })
+
+  it('is not accepted under a different root', () => {
+    const result = verify('-CAfile', file('root.pem', otherRoot.certPem), file('ca.pem', intermediates[0].certPem))
+    expect(result.ok).toBe(false)
+  })
+
+  it('can act as Istio\'s CA: a workload leaf it signs verifies against the root, a sub-CA does not (pathlen:0)', () => {
+    const intermediate = intermediates[0]
+    const caCert = file('ca-cert.pem', intermediate.certPem)
+    const caKey = file('ca-key.pem', intermediate.keyPem)
+    const rootFile = file('root.pem', root.certPem)
+    const leafKey = join(dir, 'leaf.key')
+    const csr = join(dir, 'leaf.csr')
+    const leaf = join(dir, 'leaf.pem')
+    openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', leafKey, '-subj', '/', '-out', csr)
+    const ext = file(
+      'leaf.ext',
+      'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=critical,URI:spiffe://cluster.local/ns/default/sa/default\n'
+    )
+    openssl('x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-set_serial', '0x1234', '-days', '1', '-sha256', '-extfile', ext, '-out', leaf)
+    const good = verify('-CAfile', rootFile, '-untrusted', caCert, leaf)
+    expect(good.output).toMatch(/: OK\s*$/)
+    expect(good.ok).toBe(true)
+    // The same leaf does not verify under another mesh's root.
+    expect(verify('-CAfile', file('root.pem', otherRoot.certPem), '-untrusted', caCert, leaf).ok).toBe(false)
+
+    // pathlen:0: a CA below the intermediate must be refused.
+    const subKey = join(dir, 'sub.key')
+    const subCsr = join(dir, 'sub.csr')
+    const sub = join(dir, 'sub.pem')
+    openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', subKey, '-subj', '/CN=sub', '-out', subCsr)
+    const subExt = file('sub.ext', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n')
+    openssl('x509', '-req', '-in', subCsr, '-CA', caCert, '-CAkey', caKey, '-set_serial', '0x99', '-days', '1', '-sha256', '-extfile', subExt, '-out', sub)
+    const subLeaf = join(dir, 'sub-leaf.pem')
+    openssl('x509', '-req', '-in', csr, '-CA', sub, '-CAkey', subKey, '-set_serial', '0x98', '-days', '1', '-sha256', '-extfile', ext, '-out', subLeaf)
+    const chain = file('chain.pem', readFileSync(caCert, 'utf8') + readFileSync(sub, 'utf8'))
+    const refused = verify('-CAfile', rootFile, '-untrusted', chain, subLeaf)
+    expect(refused.ok).toBe(false)
+    expect(refused.output).toMatch(/path length/i)
+  })
+
+  describe('with a root the user provides', () => {
+    function opensslRoot(keyArgs: string[], days = '3650', traditional = false): CaBundle {
+      const key = join(dir, `provided-${++counter}.key`)
+      const cert = join(dir, `provided-${counter}.pem`)
+      openssl('req', '-x509', ...keyArgs, '-nodes', '-keyout', key, '-out', cert, '-days', days, '-sha256', '-subj', '/O=Example Corp/CN=Corp Root CA',
+        '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
+      // openssl writes PKCS#8; `rsa -traditional` gives PKCS#1, `ec` gives SEC1.
+      const keyPem = !traditional ? readFileSync(key, 'utf8') : keyArgs.includes('rsa:2048') ? openssl('rsa', '-in', key, '-traditional') : openssl('ec', '-in', key)
+      return { certPem: readFileSync(cert, 'utf8'), keyPem }
+    }
+
+    it('signs with an RSA root (RSASSA-PKCS1-v1_5 SHA-256) that openssl verify accepts', async () => {
+      const rsaRoot = opensslRoot(['-newkey', 'rsa:2048'])
+      expect(rsaRoot.keyPem).toContain('-----BEGIN PRIVATE KEY-----')
+      const intermediate = await generateIntermediate(rsaRoot, 'cluster1')
+      const result = verify('-CAfile', file('rsa-root.pem', rsaRoot.certPem), file('ca.pem', intermediate.certPem))
+      expect(result.output).toMatch(/: OK\s*$/)
+      const out = text(intermediate.certPem)
+      expect(out).toContain('Signature Algorithm: sha256WithRSAEncryption')
+      expect(out).toMatch(/Issuer: O = Example Corp, CN = Corp Root CA\s*\n/)
+      expect(out).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:0/)
+      // openssl writes UTF8String names; the issuer must keep those exact bytes.
+      expect(rawName(intermediate.certPem, 'issuer')).toBe(rawName(rsaRoot.certPem, 'subject'))
+      expect(chainsTo(intermediate.certPem, rsaRoot.certPem)).toBe(true)
+      // The RSA-rooted intermediate (an ECDSA key) still signs a leaf that verifies up to the RSA root.
+      const caCert = file('ca-cert.pem', intermediate.certPem)
+      const csr = join(dir, 'rsa-leaf.csr')
+      const leaf = join(dir, 'rsa-leaf.pem')
+      openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'rsa-leaf.key'), '-subj', '/CN=leaf', '-out', csr)
+      openssl('x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', file('ca-key.pem', intermediate.keyPem), '-set_serial', '7', '-days', '1', '-out', leaf)
+      expect(verify('-CAfile', file('rsa-root.pem', rsaRoot.certPem), '-untrusted', caCert, leaf).ok).toBe(true)
+    })
+
+    it('accepts PKCS#1 RSA and SEC1 EC (P-384) keys, and caps the intermediate at the root expiry', async () => {
+      const pkcs1 = opensslRoot(['-newkey', 'rsa:2048'], '3650', true)
+      expect(pkcs1.keyPem).toContain('-----BEGIN RSA PRIVATE KEY-----')
+      const a = await generateIntermediate(pkcs1, 'cluster2')
+      expect(verify('-CAfile', file('root.pem', pkcs1.certPem), file('ca.pem', a.certPem)).ok).toBe(true)
+
+      const ec384 = opensslRoot(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'], '90', true)
+      expect(ec384.keyPem).toContain('-----BEGIN EC PRIVATE KEY-----')
+      const b = await generateIntermediate(ec384, 'cluster3')
+      expect(verify('-CAfile', file('root.pem', ec384.certPem), file('ca.pem', b.certPem)).ok).toBe(true)
+      expect(new X509Certificate(b.certPem).validTo).toBe(new X509Certificate(ec384.certPem).validTo)
+    })
+  })
+
+  it('refuses a key that is not the root certificate\'s, without quoting any key', async () => {
+    const error = await generateIntermediate({ certPem: root.certPem, keyPem: otherRoot.keyPem }, 'cluster1').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(CertError)
+    const message = (error as Error).message
+    expect(message).toMatch(/does not belong to the root CA certificate/)
+    expect(message).not.toContain('PRIVATE KEY')
+    expect(message).not.toContain(otherRoot.keyPem.split('\n')[1].slice(0, 20))
+  })
+
+  it('refuses garbage keys, non-PEM and non-CA roots, and a pathlen:0 CA as root', async () => {
+    const secretish = '-----BEGIN PRIVATE KEY-----\nTk9UQUtFWV9CVVRfU0VDUkVUX0xPT0tJTkc=\n-----END PRIVATE KEY-----\n'
+    const bad = await generateIntermediate({ certPem: root.certPem, keyPem: secretish }, 'cluster1').catch((e: unknown) => e)
+    expect(bad).toBeInstanceOf(CertError)
+    expect((bad as Error).message).toMatch(/could not be read/)
+    expect((bad as Error).message).not.toContain('Tk9UQUtFWV9')
+    expect(JSON.stringify(bad)).not.toContain('Tk9UQUtFWV9')
+    expect((bad as Error).cause).toBeUndefined()
+
+    const notPem = await generateIntermediate({ certPem: 'not a certificate', keyPem: root.keyPem }, 'cluster1').catch((e: unknown) => e)
+    expect((notPem as Error).message).toMatch(/not a PEM certificate/)
+    // A leaf (CA:FALSE) is no root.
+    const leafKey = join(dir, 'not-ca.key')
+    const leafCert = join(dir, 'not-ca.pem')
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', leafKey, '-out', leafCert, '-days', '1', '-subj', '/CN=leaf', '-addext', 'basicConstraints=critical,CA:FALSE')
+    await expect(generateIntermediate({ certPem: readFileSync(leafCert, 'utf8'), keyPem: readFileSync(leafKey, 'utf8') }, 'cluster1')).rejects.toThrow(/not a CA certificate/)
+    // An intermediate (pathlen:0) cannot have a CA below it.
+    await expect(generateIntermediate(intermediates[0], 'cluster1')).rejects.toThrow(/pathlen:0/)
+    await expect(generateIntermediate(root, '')).rejects.toThrow(/cluster name/)
+  })
+})
+
+describe('cacerts', () => {
+  it('holds the four istiod files, cert-chain.pem = intermediate + root', () => {
+    const data = cacertsData(root, intermediates[0])
+    expect(Object.keys(data).sort()).toEqual(['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem'])
+    expect(data['ca-cert.pem']).toBe(intermediates[0].certPem)
+    expect(data['ca-key.pem']).toBe(intermediates[0].keyPem)
+    expect(data['root-cert.pem']).toBe(root.certPem)
+    const chain = pemCertificates(data['cert-chain.pem'])
+    expect(chain).toHaveLength(2)
+    expect(sameCertificate(chain[0], intermediates[0].certPem)).toBe(true)
+    expect(sameCertificate(chain[1], root.certPem)).toBe(true)
+
+    const files = Object.fromEntries(Object.entries(data).map(([name, content]) => [name, file(name, content)]))
+    const ok = verify('-CAfile', files['root-cert.pem'], '-untrusted', files['cert-chain.pem'], files['ca-cert.pem'])
+    expect(ok.output).toMatch(/: OK\s*$/)
+    // openssl shows the chain it built: ca-cert.pem → root-cert.pem, taken from cert-chain.pem
+    const shown = openssl('verify', '-show_chain', '-CAfile', files['root-cert.pem'], '-untrusted', files['cert-chain.pem'], files['ca-cert.pem'])
+    expect(shown).toMatch(/depth=0: O = Istio, CN = Intermediate CA, L = cluster1/)
+    expect(shown).toMatch(/depth=1: O = Istio, CN = Root CA, OU = mesh1/)
+    // cert-chain.pem verifies as a chain only against its own root.
+    expect(verify('-CAfile', file('root.pem', otherRoot.certPem), '-untrusted', files['cert-chain.pem'], files['ca-cert.pem']).ok).toBe(false)
+  })
+
+  it('is the istio-system/cacerts Opaque secret, labelled as managed by the action', () => {
+    const secret = cacertsSecret(root, intermediates[1])
+    expect(secret).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cacerts', namespace: 'istio-system', labels: { 'app.kubernetes.io/managed-by': 'istio-multicluster-action' } },
+      type: 'Opaque',
+      stringData: cacertsData(root, intermediates[1])
+    })
+  })
+
+  it('rootOf reads root-cert.pem, or ca.crt of the kubernetes.io/tls form (which istiod prefers when tls.crt is there)', () => {
+    expect(rootOf(cacertsData(root, intermediates[0]))).toBe(root.certPem)
+    expect(rootOf({ 'tls.crt': intermediates[0].certPem, 'tls.key': intermediates[0].keyPem, 'ca.crt': otherRoot.certPem })).toBe(otherRoot.certPem)
+    expect(rootOf({ 'tls.crt': intermediates[0].certPem, 'root-cert.pem': root.certPem })).toBeUndefined()
+    expect(rootOf({ 'root-cert.pem': '  \n' })).toBeUndefined()
+    expect(rootOf({})).toBeUndefined()
+  })
+})
+
+describe('chainsTo / sameCertificate', () => {
+  it('recognises the right root, the root itself, and a mismatching existing set', () => {
+    expect(chainsTo(intermediates[0].certPem, root.certPem)).toBe(true)
+    expect(chainsTo(root.certPem, root.certPem)).toBe(true)
+    expect(chainsTo(otherIntermediate.certPem, root.certPem)).toBe(false)
+    expect(chainsTo(otherRoot.certPem, root.certPem)).toBe(false)
+    expect(chainsTo(intermediates[0].certPem, otherRoot.certPem)).toBe(false)
+    // An existing secret's cert-chain.pem: its first certificate is what counts.
+    expect(chainsTo(cacertsData(root, intermediates[2])['cert-chain.pem'], root.certPem)).toBe(true)
+    expect(chainsTo(cacertsData(otherRoot, otherIntermediate)['cert-chain.pem'], root.certPem)).toBe(false)
+    // root-cert.pem holding two roots (a root rotation) counts either.
+    expect(chainsTo(intermediates[0].certPem, otherRoot.certPem + root.certPem)).toBe(true)
+    expect(chainsTo('garbage', root.certPem)).toBe(false)
+    expect(chainsTo(intermediates[0].certPem, '')).toBe(false)
+  })
+
+  it('does not trust an issuer name alone: a root of the same subject but another key is not a match', async () => {
+    // Two roots with the same subject: names match, so only the key identifier and signature tell them apart.
+    const twinA = await generateRoot()
+    const twinB = await generateRoot()
+    const child = await generateIntermediate(twinB, 'cluster1')
+    expect(new X509Certificate(child.certPem).issuer).toBe(new X509Certificate(twinA.certPem).subject)
+    expect(chainsTo(child.certPem, twinA.certPem)).toBe(false)
+    expect(chainsTo(child.certPem, twinB.certPem)).toBe(true)
+  })
+
+  it('compares certificates by SHA-256 fingerprint', () => {
+    expect(sameCertificate(root.certPem, root.certPem.replace(/\n/g, '\r\n'))).toBe(true)
+    expect(sameCertificate(root.certPem, otherRoot.certPem)).toBe(false)
+    expect(sameCertificate(cacertsData(root, intermediates[0])['cert-chain.pem'], intermediates[0].certPem)).toBe(true)
+    expect(sameCertificate('', '')).toBe(false)
+  })
+})
+
+describe('describeCert', () => {
+  it('names subject, fingerprint prefix and expiry, and never key material', () => {
+    const description = describeCert(root.certPem + root.keyPem)
+    const cert = new X509Certificate(root.certPem)
+    const prefix = cert.fingerprint256.split(':').slice(0, 8).join(':')
+    expect(description).toBe(`subject "O=Istio, CN=Root CA, OU=mesh1", SHA-256 ${prefix}…, valid until ${new Date(cert.validTo).toISOString()}`)
+    const enddate = openssl('x509', '-enddate', '-noout', '-in', file('root.pem', root.certPem)).replace('notAfter=', '').trim()
+    expect(new Date(enddate).toISOString()).toBe(new Date(cert.validTo).toISOString())
+    expect(description).not.toContain('PRIVATE KEY')
+    expect(describeCert(root.keyPem)).not.toContain('PRIVATE KEY')
+    expect(describeCert(intermediates[0].certPem)).toMatch(/^subject "O=Istio, CN=Intermediate CA, L=cluster1", SHA-256 ([0-9A-F]{2}:){7}[0-9A-F]{2}…, valid until \d{4}-/)
+  })
+})

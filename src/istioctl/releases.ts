@@ -1,0 +1,49 @@
+import { HttpClient } from '@actions/http-client'
+import { VersionSpec, selectVersion } from './version.js'
+
+/** How many pages of 100 releases to read at most: istio/istio has fewer than 1000 releases. */
+const MAX_PAGES = 10
+
+export class ReleaseLookupError extends Error {}
+
+/** Plain releases (no drafts, no prereleases) from the GitHub API, newest pages first, until `enough` says stop. */
+export async function listReleases(apiUrl: string, token: string, enough: (versions: string[]) => boolean = () => false): Promise<string[]> {
+  const http = new HttpClient('istio-multicluster-action', undefined, { allowRetries: true, maxRetries: 2 })
+  const headers: Record<string, string> = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }
+  if (token) headers.authorization = `Bearer ${token}`
+  const versions: string[] = []
+  let url: string | undefined = `${apiUrl.replace(/\/+$/, '')}/repos/istio/istio/releases?per_page=100`
+  for (let page = 1; url && page <= MAX_PAGES; page++) {
+    const res = await http.get(url, headers)
+    const body = await res.readBody()
+    const status = res.message.statusCode ?? 0
+    if ((status === 403 || status === 429) && (res.message.headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(body)))
+      throw new ReleaseLookupError(
+        `the GitHub API rate limit was exceeded while listing Istio releases${token ? '' : ' (no token was sent)'}: pass "github-token" (the default, \${{ github.token }}, raises the limit), or pin an exact "istio-version" like 1.30.3, which needs no API call`
+      )
+    if (status !== 200) throw new ReleaseLookupError(`listing Istio releases at ${url} answered HTTP ${status}`)
+    const releases = JSON.parse(body) as { tag_name: string; draft: boolean; prerelease: boolean }[]
+    for (const r of releases) if (!r.draft && !r.prerelease) versions.push(r.tag_name.replace(/^v/, ''))
+    if (enough(versions)) break
+    url = nextLink(res.message.headers.link)
+  }
+  return versions
+}
+
+/** Resolves `latest` / `X.Y` to the newest published plain release. Exact versions need no lookup. */
+export async function resolveVersion(spec: VersionSpec, apiUrl: string, token: string): Promise<string> {
+  if (spec.kind === 'exact') return spec.version
+  // Releases come newest first; once a page holds a fitting release, later pages hold only older ones.
+  const versions = await listReleases(apiUrl, token, (v) => selectVersion(spec, v) !== undefined)
+  const chosen = selectVersion(spec, versions)
+  if (!chosen) {
+    const what = spec.kind === 'latest' ? 'any release' : `a release of ${spec.major}.${spec.minor}`
+    throw new ReleaseLookupError(`found no published ${what} of Istio among ${versions.length} releases at ${apiUrl}`)
+  }
+  return chosen
+}
+
+function nextLink(link: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(link) ? link.join(',') : link
+  return text?.split(',').map((p) => /<([^>]+)>\s*;\s*rel="next"/.exec(p)?.[1]).find(Boolean)
+}

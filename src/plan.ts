@@ -1,0 +1,71 @@
+import { Config, ClusterConfig } from './config.js'
+import { Semver } from './istioctl/version.js'
+import { controlPlane, eastWestGateway } from './manifests/istio-operator.js'
+import { crossNetworkGateway, istioNamespace, toYaml } from './manifests/kubernetes.js'
+
+/** What one step does; the runner's executor turns it into kubectl/istioctl commands. Pure data: a dry run prints it. */
+export type StepAction =
+  | { type: 'apply'; manifest: string }
+  | { type: 'root-of-trust' }
+  | { type: 'istioctl-install'; iop: string }
+  | { type: 'wait-gateway-address'; timeoutMs: number }
+  | { type: 'create-remote-secret'; server?: string }
+  | { type: 'apply-remote-secrets'; sources: string[] }
+  | { type: 'verify-remote-clusters'; peers: string[]; timeoutMs: number }
+
+export type StepKind = 'namespace' | 'root-of-trust' | 'control-plane' | 'eastwest-gateway' | 'gateway-address' | 'expose-services' | 'remote-secret' | 'remote-secrets-in' | 'verify'
+
+export interface Step {
+  id: string
+  cluster: string
+  kind: StepKind
+  title: string
+  needs: string[]
+  action: StepAction
+}
+
+export const stepId = (cluster: string, kind: StepKind): string => `${cluster}/${kind}`
+
+/**
+ * The guide's sequence per cluster, as a graph so clusters proceed side by side. The critical path of a cluster is
+ * namespace → (root of trust →) control plane → east-west gateway → address; remote secrets only need the namespaces,
+ * so they are exchanged while the control planes install.
+ */
+export function buildInstallPlan(config: Config, version: Semver): Step[] {
+  const steps: Step[] = []
+  const add = (c: ClusterConfig, kind: StepKind, title: string, needs: string[], action: StepAction) =>
+    steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action })
+  const trust = config.ca.mode !== 'none'
+
+  for (const c of config.clusters) {
+    add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], { type: 'apply', manifest: toYaml(istioNamespace(c.network)) })
+    if (trust) add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], { type: 'root-of-trust' })
+    const iop = controlPlane({ meshId: config.meshId, clusterName: c.name, network: c.network, revision: config.revision, overlay: config.operatorOverlay })
+    add(c, 'control-plane', 'control plane (istioctl install)', [stepId(c.name, trust ? 'root-of-trust' : 'namespace')], { type: 'istioctl-install', iop: toYaml(iop) })
+    const gateway = eastWestGateway({ network: c.network, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations })
+    add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], { type: 'istioctl-install', iop: toYaml(gateway) })
+    add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], { type: 'wait-gateway-address', timeoutMs: config.gatewayTimeoutMs })
+    add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) })
+    add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer })
+  }
+  for (const c of config.clusters) {
+    const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name)
+    add(c, 'remote-secrets-in', `remote secrets of ${sources.join(', ')}`, [stepId(c.name, 'namespace'), ...sources.map((s) => stepId(s, 'remote-secret'))], {
+      type: 'apply-remote-secrets',
+      sources
+    })
+  }
+  if (config.verify.mode !== 'none') {
+    const everything = steps.map((s) => s.id)
+    for (const c of config.clusters) {
+      const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name)
+      add(c, 'verify', `verify: ${peers.join(', ')} synced`, everything, { type: 'verify-remote-clusters', peers, timeoutMs: config.verify.timeoutMs })
+    }
+  }
+  return steps
+}
+
+/** Every ordered pair (source, target) whose remote secret the plan applies. */
+export function remoteSecretPairs(steps: Step[]): [string, string][] {
+  return steps.flatMap((s) => (s.action.type === 'apply-remote-secrets' ? s.action.sources.map((src): [string, string] => [src, s.cluster]) : []))
+}

@@ -1,0 +1,129 @@
+import * as core from '@actions/core'
+import { Config } from './config.js'
+import { StepKind } from './plan.js'
+import { StepResult, StepStatus } from './runner.js'
+import { RemoteStatus } from './verify.js'
+import { formatSeconds } from './duration.js'
+
+export interface RunReport {
+  config: Config
+  istioVersion: string
+  istioctlPath: string
+  results: Map<string, StepResult>
+  remoteStatus: Map<string, Map<string, RemoteStatus>>
+  rootCertPem?: string
+  durationMs: number
+}
+
+export interface ClusterOutcome {
+  name: string
+  network: string
+  context: string
+  gatewayAddress: string | null
+  status: StepStatus
+}
+
+export function clusterOutcomes(r: RunReport): ClusterOutcome[] {
+  return r.config.clusters.map((c) => {
+    const mine = [...r.results.values()].filter((s) => s.step.cluster === c.name)
+    const worst = (['failed', 'cancelled', 'skipped'] as StepStatus[]).find((s) => mine.some((m) => m.status === s)) ?? 'ok'
+    return { name: c.name, network: c.network, context: c.name, gatewayAddress: r.results.get(`${c.name}/gateway-address`)?.value ?? null, status: worst }
+  })
+}
+
+/** Verified only when a verify step ran in every cluster and all of them passed. */
+export function isVerified(r: RunReport): boolean {
+  const verifies = [...r.results.values()].filter((s) => s.step.kind === 'verify')
+  return verifies.length === r.config.clusters.length && verifies.every((s) => s.status === 'ok')
+}
+
+/** Every output, in one place. */
+export function publishOutputs(r: RunReport): void {
+  const outcomes = clusterOutcomes(r)
+  const addresses = Object.fromEntries(outcomes.map((o) => [o.name, o.gatewayAddress]))
+  core.setOutput('gateway-addresses', JSON.stringify(addresses))
+  for (const o of outcomes) core.setOutput(`${o.name}-gateway-address`, o.gatewayAddress ?? '')
+  core.setOutput('clusters', JSON.stringify(outcomes.map(({ name, network, context, gatewayAddress, status }) => ({ name, network, context, gatewayAddress, status }))))
+  core.setOutput('istio-version', r.istioVersion)
+  core.setOutput('istioctl-path', r.istioctlPath)
+  core.setOutput('root-cert', r.rootCertPem ?? '')
+  core.setOutput('verified', String(isVerified(r)))
+}
+
+const COLUMNS: [StepKind, string][] = [
+  ['namespace', 'Namespace'],
+  ['root-of-trust', 'Root of trust'],
+  ['control-plane', 'Control plane'],
+  ['eastwest-gateway', 'East-west gateway'],
+  ['gateway-address', 'Address'],
+  ['expose-services', 'Expose services'],
+  ['remote-secret', 'Remote secret'],
+  ['remote-secrets-in', 'Secrets applied'],
+  ['verify', 'Verify']
+]
+
+const ICON: Record<StepStatus, string> = { ok: '✅', failed: '❌', skipped: '⏭️', cancelled: '🚫' }
+
+/** The job summary as Markdown: per-cluster table, mesh picture, remote-clusters matrix, failures. */
+export function renderSummary(r: RunReport): string {
+  const outcomes = clusterOutcomes(r)
+  const present = COLUMNS.filter(([k]) => [...r.results.values()].some((s) => s.step.kind === k))
+  const lines: string[] = []
+  const failed = outcomes.filter((o) => o.status !== 'ok')
+  lines.push(`## Istio multi-cluster mesh \`${r.config.meshId}\` ${failed.length ? '— ❌ incomplete' : '— ✅ ready'}`, '')
+  lines.push(`Istio ${r.istioVersion} · ${r.config.clusters.length} clusters · ${formatSeconds(r.durationMs)}${r.config.revision ? ` · revision \`${r.config.revision}\`` : ''}`, '')
+  lines.push(`| Cluster | Network | Gateway address | ${present.map(([, t]) => t).join(' | ')} | Result |`)
+  lines.push(`|---|---|---|${present.map(() => '---').join('|')}|---|`)
+  for (const o of outcomes) {
+    const cells = present.map(([k]) => {
+      const s = r.results.get(`${o.name}/${k}`)
+      return s ? `${ICON[s.status]} ${s.status === 'ok' || s.status === 'failed' ? formatSeconds(s.durationMs) : s.status}` : '—'
+    })
+    lines.push(`| ${o.name} | ${o.network} | ${o.gatewayAddress ? `\`${o.gatewayAddress}\`` : '—'} | ${cells.join(' | ')} | ${ICON[o.status]} ${o.status} |`)
+  }
+  lines.push('', '```mermaid', ...renderMermaid(r, outcomes), '```', '')
+  if (r.remoteStatus.size) {
+    const names = r.config.clusters.map((c) => c.name)
+    lines.push('**`istioctl remote-clusters`** (row: the istiod that watches; column: the cluster it watches)', '')
+    lines.push(`| istiod in ↓ / sees → | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`)
+    for (const a of names) {
+      const seen = r.remoteStatus.get(a)
+      lines.push(`| ${a} | ${names.map((b) => (a === b ? '·' : (seen?.get(b) ?? '—'))).join(' | ')} |`)
+    }
+    lines.push('')
+  }
+  if (r.config.ca.mode === 'none')
+    lines.push('> [!WARNING]', '> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster\'s `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).', '')
+  const errors = [...r.results.values()].filter((s) => s.status === 'failed' && s.error)
+  if (errors.length) {
+    lines.push('### Failures', '')
+    for (const e of errors) lines.push('```', e.error!.message, '```', '')
+  }
+  return lines.join('\n')
+}
+
+function renderMermaid(r: RunReport, outcomes: ClusterOutcome[]): string[] {
+  const id = (name: string) => `c_${name.replace(/-/g, '_')}`
+  const out = ['flowchart LR']
+  const networks = [...new Set(outcomes.map((o) => o.network))]
+  for (const [i, n] of networks.entries()) {
+    out.push(`  subgraph n${i}["network ${n}"]`)
+    for (const o of outcomes.filter((x) => x.network === n)) out.push(`    ${id(o.name)}["${o.name}<br/>istiod + east-west gateway<br/>${o.gatewayAddress ?? 'no address'}"]`)
+    out.push('  end')
+  }
+  const names = outcomes.map((o) => o.name)
+  for (const [i, a] of names.entries())
+    for (const b of names.slice(i + 1)) {
+      const ab = r.results.get(`${b}/remote-secrets-in`)?.status === 'ok'
+      const ba = r.results.get(`${a}/remote-secrets-in`)?.status === 'ok'
+      if (ab && ba) out.push(`  ${id(a)} <-- remote secrets --> ${id(b)}`)
+      else if (ab || ba) out.push(`  ${ab ? id(a) : id(b)} -- remote secret --> ${ab ? id(b) : id(a)}`)
+      else out.push(`  ${id(a)} -. no remote secrets .- ${id(b)}`)
+    }
+  return out
+}
+
+export async function writeSummary(r: RunReport): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  await core.summary.addRaw(renderSummary(r), true).write()
+}

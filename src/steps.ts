@@ -1,0 +1,87 @@
+import * as core from '@actions/core'
+import { Config } from './config.js'
+import { Step } from './plan.js'
+import { StepExecutor } from './runner.js'
+import { registerSecret } from './secrets.js'
+import { ClusterTools, StepLog } from './tools.js'
+import { waitForGatewayAddress } from './kube/gateway.js'
+import { isLoopbackServer, parseRemoteSecret } from './kube/remote-secret.js'
+import { TrustManager } from './trust/trust.js'
+import { RemoteStatus, VerifyError, waitForRemoteClusters } from './verify.js'
+
+/** What steps hand to each other during one run; held in memory only (remote secrets are credentials). */
+export interface RunState {
+  remoteSecrets: Map<string, { yaml: string; server: string }>
+  remoteStatus: Map<string, Map<string, RemoteStatus>>
+}
+
+export interface ExecutorDeps {
+  config: Config
+  tools: ClusterTools
+  trust?: TrustManager
+  state: RunState
+}
+
+/** istioctl waits for readiness up to --readiness-timeout (5m); allow a margin before the action gives up on it. */
+const INSTALL_TIMEOUT_MS = 7 * 60_000
+const KUBECTL_TIMEOUT_MS = 2 * 60_000
+
+export function stepExecutor(deps: ExecutorDeps): StepExecutor {
+  const { tools, state } = deps
+  return async (step: Step, log: StepLog): Promise<string | void> => {
+    const a = step.action
+    switch (a.type) {
+      case 'apply':
+        await tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: a.manifest, retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
+        return
+      case 'root-of-trust':
+        if (!deps.trust) throw new Error('root of trust step without a trust manager')
+        return deps.trust.ensure(step.cluster, log)
+      case 'istioctl-install':
+        await tools.istioctl(step.cluster, ['install', '-y', '-f', '-'], log, { stdin: a.iop, retry: true, timeoutMs: INSTALL_TIMEOUT_MS })
+        return
+      case 'wait-gateway-address':
+        return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log)
+      case 'create-remote-secret':
+        return createRemoteSecret(deps, step, a.server, log)
+      case 'apply-remote-secrets': {
+        const docs = a.sources.map((s) => state.remoteSecrets.get(s)?.yaml)
+        if (docs.some((d) => d === undefined)) throw new Error('a remote secret it needs was not created')
+        await tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: docs.join('\n---\n'), retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
+        return
+      }
+      case 'verify-remote-clusters':
+        return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log)
+    }
+  }
+}
+
+async function createRemoteSecret(deps: ExecutorDeps, step: Step, server: string | undefined, log: StepLog): Promise<string> {
+  const args = ['create-remote-secret', '--name', step.cluster, ...(server ? ['--server', server] : [])]
+  const r = await deps.tools.istioctl(step.cluster, args, log, { retry: true, secretOutput: true, timeoutMs: KUBECTL_TIMEOUT_MS })
+  const info = parseRemoteSecret(r.stdout)
+  // Mask the reader token before anything else can print it.
+  registerSecret(info.token)
+  if (info.cluster !== step.cluster) throw new Error(`create-remote-secret wrote a secret for "${info.cluster}", expected "${step.cluster}"`)
+  deps.state.remoteSecrets.set(step.cluster, { yaml: info.manifest, server: info.server })
+  if (!server && isLoopbackServer(info.server))
+    core.warning(`${step.cluster}: its remote secret points at ${info.server}, a loopback address other clusters cannot reach (kind?). Set "api-server" for ${step.cluster} to an address they can reach, e.g. https://${step.cluster}-control-plane:6443 on kind.`)
+  return info.server
+}
+
+async function verifyRemoteClusters(deps: ExecutorDeps, step: Step, peers: string[], timeoutMs: number, log: StepLog): Promise<string> {
+  try {
+    const statuses = await waitForRemoteClusters(deps.tools, step.cluster, peers, timeoutMs, log)
+    deps.state.remoteStatus.set(step.cluster, statuses)
+    return peers.map((p) => `${p}: ${statuses.get(p)}`).join(', ')
+  } catch (e) {
+    if (!(e instanceof VerifyError)) throw e
+    deps.state.remoteStatus.set(step.cluster, e.statuses)
+    const hints = e.missing.map((peer) => {
+      const server = deps.state.remoteSecrets.get(peer)?.server ?? '(unknown)'
+      const loop = isLoopbackServer(server)
+      return `- ${peer} → ${step.cluster}: istiod in ${step.cluster} cannot reach ${peer}'s API server at ${server}${loop ? ' (a loopback address: it only exists on the runner)' : ''}; set "api-server" for ${peer} to an address reachable from ${step.cluster}, and check that its token is valid.`
+    })
+    throw new Error(`${e.message}\n${hints.join('\n')}`)
+  }
+}
