@@ -1,0 +1,317 @@
+// The controllers a real cluster runs that the action observes: load balancer (service controller),
+// service-account token, deployment (status + pods), namespace (defaults, cascading delete) and the
+// garbage collector (ownerReferences). They react to the store's change events.
+import { createHash, randomBytes } from 'node:crypto'
+import { serviceType } from './defaults.js'
+import { randomSuffix } from './rest.js'
+import { nowTimestamp } from './store.js'
+
+const SA_TOKEN = 'kubernetes.io/service-account-token'
+const SA_NAME = 'kubernetes.io/service-account.name'
+
+/**
+ * @param {object} ctx { store, name, index, lb: {mode, delayMs}, deploymentReadyDelayMs, caPem, issueToken, revokeToken }
+ * @returns {{ stop(): void }}
+ */
+export function startControllers(ctx) {
+  const { store } = ctx
+  const timers = new Set()
+  const schedule = (fn, ms) => {
+    const t = setTimeout(() => {
+      timers.delete(t)
+      fn()
+    }, ms)
+    timers.add(t)
+    return t
+  }
+  const cancel = (t) => {
+    clearTimeout(t)
+    timers.delete(t)
+  }
+  const c = { ...ctx, schedule, cancel }
+  const handlers = [loadBalancer(c), tokens(c), deployments(c), namespaces(c), garbageCollector(c)]
+  const onChange = (e) => {
+    for (const h of handlers) h(e)
+  }
+  store.on('change', onChange)
+  return {
+    stop() {
+      store.off('change', onChange)
+      for (const t of timers) clearTimeout(t)
+      timers.clear()
+    }
+  }
+}
+
+const isKind = (o, apiVersion, kind) => o.kind === kind && o.apiVersion.split('/').slice(0, -1).join('/') === apiVersion.split('/').slice(0, -1).join('/')
+const keyOf = (o) => `${o.metadata.namespace || ''}/${o.metadata.name}`
+
+/** Record a core/v1 Event about obj, as `kubectl describe` / `kubectl get events` show them. */
+let eventSeq = 0n
+export function recordEvent(store, obj, { type = 'Normal', reason, message, component }) {
+  const ts = nowTimestamp()
+  // Named <object>.<hex nanoseconds> like the real recorder, so names sort by time.
+  const nanos = BigInt(Date.now()) * 1000000n + (eventSeq++ % 1000000n)
+  store.put({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${obj.metadata.name}.${nanos.toString(16)}`, namespace: obj.metadata.namespace || 'default' },
+    involvedObject: {
+      apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace,
+      uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion
+    },
+    reason, message, type,
+    source: { component },
+    reportingComponent: component,
+    reportingInstance: '',
+    firstTimestamp: ts,
+    lastTimestamp: ts,
+    count: 1
+  })
+}
+
+// --- load balancer -----------------------------------------------------------------------------
+// LoadBalancer Services (or Services with no type) get an address after lb.delayMs: an IP from the
+// documentation range or an AWS-style hostname; mode 'none' never assigns one (kind without MetalLB).
+function loadBalancer({ store, index, lb, schedule, cancel }) {
+  const pending = new Map() // service key → timer
+  const told = new Set() // uids already given the "no controller" event
+  const hasAddress = (s) => (s.status?.loadBalancer?.ingress || []).length > 0
+
+  const assign = (ns, name) => {
+    pending.delete(`${ns}/${name}`)
+    const svc = store.get('v1', 'Service', ns, name)
+    if (!svc || serviceType(svc) !== 'LoadBalancer' || hasAddress(svc)) return
+    const ingress = lb.mode === 'hostname'
+      ? { hostname: `a${randomBytes(16).toString('hex')}-${index}.elb.us-east-1.amazonaws.com` }
+      : { ip: `192.0.2.${index}` }
+    const updated = store.put({ ...svc, status: { ...svc.status, loadBalancer: { ingress: [ingress] } } })
+    recordEvent(store, updated, { reason: 'EnsuredLoadBalancer', message: 'Ensured load balancer', component: 'service-controller' })
+  }
+
+  return (e) => {
+    const svc = e.object
+    if (!isKind(svc, 'v1', 'Service')) return
+    const key = keyOf(svc)
+    if (e.type === 'DELETED') {
+      if (pending.has(key)) cancel(pending.get(key))
+      pending.delete(key)
+      return
+    }
+    if (serviceType(svc) !== 'LoadBalancer') {
+      // No longer a LoadBalancer: the address goes away, as the service controller releases it.
+      if (hasAddress(svc)) store.put({ ...svc, status: { ...svc.status, loadBalancer: {} } })
+      return
+    }
+    if (hasAddress(svc) || pending.has(key)) return
+    if (lb.mode === 'none') {
+      if (told.has(svc.metadata.uid)) return
+      told.add(svc.metadata.uid)
+      recordEvent(store, svc, {
+        reason: 'EnsuringLoadBalancer',
+        message: 'Ensuring load balancer (this simulated cluster has no load-balancer controller: the external address stays <pending>)',
+        component: 'service-controller'
+      })
+      return
+    }
+    recordEvent(store, svc, { reason: 'EnsuringLoadBalancer', message: 'Ensuring load balancer', component: 'service-controller' })
+    pending.set(key, schedule(() => assign(svc.metadata.namespace, svc.metadata.name), lb.delayMs || 0))
+  }
+}
+
+// --- service-account tokens --------------------------------------------------------------------
+// Fills kubernetes.io/service-account-token Secrets with a token valid on this server, ca.crt and
+// namespace; the token stops working when its Secret is deleted. Unlike the real controller it does not
+// require the ServiceAccount to exist first (tolerant of callers that create the Secret first).
+function tokens({ store, caPem, issueToken, revokeToken }) {
+  const b64 = (s) => Buffer.from(s).toString('base64')
+  return (e) => {
+    const s = e.object
+    if (!isKind(s, 'v1', 'Secret') || s.type !== SA_TOKEN) return
+    if (e.type === 'DELETED') {
+      if (s.data?.token) revokeToken(Buffer.from(s.data.token, 'base64').toString())
+      return
+    }
+    const saName = s.metadata.annotations?.[SA_NAME]
+    if (!saName || s.data?.token) return
+    const ns = s.metadata.namespace
+    const sa = store.get('v1', 'ServiceAccount', ns, saName)
+    const annotations = { ...s.metadata.annotations }
+    if (sa) annotations['kubernetes.io/service-account.uid'] = sa.metadata.uid
+    store.put({
+      ...s,
+      metadata: { ...s.metadata, annotations },
+      data: { ...s.data, token: b64(issueToken(ns, saName)), 'ca.crt': b64(caPem), namespace: b64(ns) }
+    })
+  }
+}
+
+// --- deployments -------------------------------------------------------------------------------
+// Each generation gets `replicas` Pods labelled like the template; after deploymentReadyDelayMs the Pods
+// run and the Deployment's status reports them ready, available and updated (what rollout status reads).
+function deployments({ store, name: clusterName, index, deploymentReadyDelayMs = 0, schedule, cancel }) {
+  const handled = new Map() // deployment uid → generation reconciled
+  const readyTimers = new Map()
+  let podIp = 10
+
+  const templateHash = (d) => createHash('sha256').update(JSON.stringify(d.spec?.template || {})).digest('hex').slice(0, 10)
+
+  const ownedPods = (d) =>
+    store.list('v1', 'Pod', d.metadata.namespace).filter((p) => (p.metadata.ownerReferences || []).some((o) => o.uid === d.metadata.uid))
+
+  const podFor = (d, hash, ready) => {
+    const template = d.spec?.template || {}
+    const name = `${d.metadata.name}-${hash}-${randomSuffix()}`
+    return withPodStatus({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: d.metadata.namespace,
+        labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
+        ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }]
+      },
+      spec: { ...template.spec, nodeName: `${clusterName}-control-plane` },
+      status: { podIP: `10.244.${index}.${podIp++ % 250}`, hostIP: `172.18.0.${index + 1}`, startTime: nowTimestamp() }
+    }, ready)
+  }
+
+  // Counts come from the Pods, so scaling up keeps the already-running ones ready.
+  const status = (d) => {
+    const replicas = d.spec?.replicas ?? 1
+    const n = ownedPods(d).filter((p) => p.status?.phase === 'Running').length
+    const ready = n >= replicas
+    const ts = nowTimestamp()
+    const cond = (type, ok, reason, message) => ({ type, status: ok ? 'True' : 'False', reason, message, lastUpdateTime: ts, lastTransitionTime: ts })
+    return {
+      observedGeneration: d.metadata.generation,
+      replicas,
+      updatedReplicas: replicas,
+      readyReplicas: n,
+      availableReplicas: n,
+      ...(replicas - n > 0 ? { unavailableReplicas: replicas - n } : {}),
+      conditions: [
+        ready
+          ? cond('Available', true, 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
+          : cond('Available', false, 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.'),
+        ready
+          ? cond('Progressing', true, 'NewReplicaSetAvailable', `ReplicaSet "${d.metadata.name}-${templateHash(d)}" has successfully progressed.`)
+          : cond('Progressing', true, 'ReplicaSetUpdated', `ReplicaSet "${d.metadata.name}-${templateHash(d)}" is progressing.`)
+      ]
+    }
+  }
+
+  const becomeReady = (ns, name, uid, generation) => {
+    readyTimers.delete(uid)
+    const d = store.get('apps/v1', 'Deployment', ns, name)
+    if (!d || d.metadata.uid !== uid || d.metadata.generation !== generation) return
+    for (const p of ownedPods(d)) if (p.status?.phase !== 'Running') store.put(withPodStatus(p, true))
+    store.put({ ...d, status: status(d) })
+  }
+
+  return (e) => {
+    const d = e.object
+    if (!isKind(d, 'apps/v1', 'Deployment')) return
+    const uid = d.metadata.uid
+    if (e.type === 'DELETED') {
+      handled.delete(uid)
+      if (readyTimers.has(uid)) cancel(readyTimers.get(uid))
+      readyTimers.delete(uid)
+      return
+    }
+    if (handled.get(uid) === d.metadata.generation) return
+    handled.set(uid, d.metadata.generation)
+    if (readyTimers.has(uid)) cancel(readyTimers.get(uid))
+
+    // Roll the Pods: drop those of older templates and any surplus, add the missing ones.
+    const hash = templateHash(d)
+    const replicas = d.spec?.replicas ?? 1
+    const immediate = deploymentReadyDelayMs <= 0
+    let current = 0
+    for (const p of ownedPods(d)) {
+      if (p.metadata.labels?.['pod-template-hash'] === hash && current < replicas) current++
+      else store.delete('v1', 'Pod', p.metadata.namespace, p.metadata.name)
+    }
+    for (; current < replicas; current++) store.put(podFor(d, hash, immediate))
+
+    const latest = store.get('apps/v1', 'Deployment', d.metadata.namespace, d.metadata.name)
+    store.put({ ...latest, status: status(latest) })
+    if (!immediate) {
+      readyTimers.set(uid, schedule(() => becomeReady(d.metadata.namespace, d.metadata.name, uid, d.metadata.generation), deploymentReadyDelayMs))
+    }
+  }
+}
+
+function withPodStatus(pod, ready) {
+  const ts = nowTimestamp()
+  const cond = (type, ok) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: ts })
+  const containers = pod.spec?.containers || []
+  return {
+    ...pod,
+    status: {
+      ...pod.status,
+      phase: ready ? 'Running' : 'Pending',
+      conditions: [cond('PodReadyToStartContainers', ready), cond('Initialized', true), cond('Ready', ready), cond('ContainersReady', ready), cond('PodScheduled', true)],
+      containerStatuses: containers.map((c) => ({
+        name: c.name,
+        image: c.image,
+        imageID: '',
+        ready,
+        started: ready,
+        restartCount: 0,
+        state: ready ? { running: { startedAt: ts } } : { waiting: { reason: 'ContainerCreating' } }
+      }))
+    }
+  }
+}
+
+// --- namespaces --------------------------------------------------------------------------------
+// A new namespace gets the "default" ServiceAccount and the kube-root-ca.crt ConfigMap, as in a real
+// cluster; deleting a namespace deletes everything in it (at once: no Terminating phase).
+function namespaces({ store, caPem }) {
+  return (e) => {
+    const ns = e.object
+    if (!isKind(ns, 'v1', 'Namespace')) return
+    const name = ns.metadata.name
+    // Namespaces written straight into the store (not through REST defaulting) still become Active.
+    if (e.type !== 'DELETED' && (ns.status?.phase !== 'Active' || ns.metadata.labels?.['kubernetes.io/metadata.name'] !== name)) {
+      store.put({
+        ...ns,
+        metadata: { ...ns.metadata, labels: { ...ns.metadata.labels, 'kubernetes.io/metadata.name': name } },
+        status: { ...ns.status, phase: 'Active' }
+      })
+    }
+    if (e.type === 'ADDED') {
+      if (!store.get('v1', 'ServiceAccount', name, 'default')) {
+        store.put({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: name } })
+      }
+      if (!store.get('v1', 'ConfigMap', name, 'kube-root-ca.crt')) {
+        store.put({
+          apiVersion: 'v1', kind: 'ConfigMap',
+          metadata: { name: 'kube-root-ca.crt', namespace: name, annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } },
+          data: { 'ca.crt': caPem }
+        })
+      }
+    }
+    if (e.type === 'DELETED') {
+      for (const o of store.all()) {
+        if (o.metadata.namespace === name) store.delete(o.apiVersion, o.kind, name, o.metadata.name)
+      }
+    }
+  }
+}
+
+// --- garbage collector -------------------------------------------------------------------------
+// Deleting an owner deletes its dependents (background propagation), e.g. a Deployment's Pods.
+function garbageCollector({ store }) {
+  return (e) => {
+    if (e.type !== 'DELETED') return
+    const uid = e.object.metadata.uid
+    for (const o of store.all()) {
+      if ((o.metadata.ownerReferences || []).some((r) => r.uid === uid)) {
+        store.delete(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name)
+      }
+    }
+  }
+}

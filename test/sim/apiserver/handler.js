@@ -1,0 +1,117 @@
+// One request, in the order a real server (plus the network in front of it) would fail it:
+// record → latency → transport faults → authentication → forbid faults → route.
+import { sendJson, sendError } from './http.js'
+import { ApiError, errors, statusBody } from './status.js'
+import { statusFaultBody } from './faults.js'
+import { SelectorError } from './selectors.js'
+import { versionInfo, apiVersions, apiGroupList, apiGroupDoc, apiResourceList, openApiRoot, openApiGroupVersionDoc } from './discovery.js'
+import { resolveTarget, serveResource, verbOf } from './rest.js'
+
+export async function handleRequest(ctx, req, res) {
+  const url = new URL(req.url, 'https://sim.invalid')
+  const path = url.pathname
+  const sim = path.startsWith('/sim/')
+  // Recorded before anything can fail, so tests can assert that a run never reached a cluster.
+  ctx.requests.push({ method: req.method, path, url: req.url, userAgent: req.headers['user-agent'] || '', at: Date.now(), sim })
+
+  try {
+    const delay = ctx.latencyMs + ctx.faults.latencyMs()
+    if (delay > 0) await sleep(ctx, delay)
+    if (ctx.closing || res.destroyed) return
+
+    const fault = ctx.faults.takeTransportFault(req.method, req.url)
+    if (fault?.kind === 'reset') return void req.socket.destroy()
+    if (fault?.kind === 'hang') return // close() destroys the connection
+    if (fault?.kind === 'status') {
+      return sendJson(res, fault.code, statusFaultBody(fault.code), fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {})
+    }
+
+    const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization || '')
+    const user = ctx.userFor(auth?.[1].trim())
+    if (!user) return sendJson(res, 401, statusBody(401, 'Unauthorized', 'Unauthorized'))
+
+    await route(ctx, req, res, url, user)
+  } catch (err) {
+    if (err instanceof SelectorError) return sendError(res, errors.badRequest(err.message))
+    sendError(res, err)
+  }
+}
+
+async function route(ctx, req, res, url, user) {
+  const path = url.pathname.replace(/\/+$/, '') || '/'
+  const segs = path.split('/').filter(Boolean)
+  const { registry } = ctx
+
+  // Resource requests resolve first, so a forbid fault can name the resource like the real message does.
+  let api
+  if (segs[0] === 'api' && segs.length >= 2) api = { group: '', version: segs[1], rest: segs.slice(2) }
+  if (segs[0] === 'apis' && segs.length >= 3) api = { group: segs[1], version: segs[2], rest: segs.slice(3) }
+  const target = api && api.rest.length ? resolveTarget(registry, api.group, api.version, api.rest) : undefined
+
+  if (segs[0] !== 'sim' && ctx.faults.takeForbid(req.method, req.url)) {
+    if (target) {
+      const verb = verbOf(req.method, target, url.searchParams.get('watch') === 'true')
+      throw errors.forbidden(user, verb, target.resource, target.namespace, target.name)
+    }
+    throw new ApiError(403, 'Forbidden', `forbidden: User "${user}" cannot ${req.method.toLowerCase()} path "${url.pathname}"`, {})
+  }
+
+  if (target) return serveResource(ctx, req, res, url, api.group, api.version, target)
+  if (req.method !== 'GET') throw api ? errors.noResource() : errors.methodNotAllowed()
+
+  switch (path) {
+    case '/version':
+      return sendJson(res, 200, versionInfo())
+    case '/healthz':
+    case '/livez':
+    case '/readyz':
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' })
+      return void res.end('ok')
+    case '/api':
+      return sendJson(res, 200, apiVersions(`${ctx.reachableHost}:${ctx.port}`))
+    case '/apis':
+      return sendJson(res, 200, apiGroupList(registry))
+    case '/openapi/v3':
+      return sendJson(res, 200, openApiRoot(registry))
+    case '/openapi/v2':
+      // kubectl falls back to v2 to validate kinds missing from v3 (a CR without its CRD). An empty
+      // protobuf message is a valid, empty Document: validation is skipped and kubectl then reports
+      // "no matches for kind", as it does against a real server.
+      res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': 0 })
+      return void res.end()
+    case '/sim/v1/behaviour': {
+      const op = url.searchParams.get('op') || ''
+      return sendJson(res, 200, { delayMs: ctx.istioctlDelays[op] || 0, fail: ctx.faults.takeIstioctl(op) })
+    }
+  }
+
+  if (segs[0] === 'openapi' && segs[1] === 'v3') {
+    const gv = segs[2] === 'api' ? { group: '', version: segs[3] } : segs[2] === 'apis' ? { group: segs[3], version: segs[4] } : undefined
+    const doc = gv && openApiGroupVersionDoc(registry, gv.group, gv.version)
+    if (doc) return sendJson(res, 200, doc)
+  }
+  if (api && !api.rest.length) {
+    const list = apiResourceList(registry, api.group, api.version)
+    if (list) return sendJson(res, 200, list)
+  }
+  if (segs[0] === 'apis' && segs.length === 2) {
+    const group = apiGroupDoc(registry, segs[1])
+    if (group) return sendJson(res, 200, group)
+  }
+  // Unknown paths: the real server's bare 404 for paths outside any API group.
+  if (!api) {
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' })
+    return void res.end('404 page not found\n')
+  }
+  throw errors.noResource()
+}
+
+function sleep(ctx, ms) {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      ctx.timers.delete(t)
+      resolve()
+    }, ms)
+    ctx.timers.add(t)
+  })
+}

@@ -1,0 +1,97 @@
+// Types for index.js, so TypeScript tests get a checked contract for the simulated API server.
+
+/**
+ * A Kubernetes object as the API returns it (plain JSON). Typed loosely on purpose: tests reach into
+ * arbitrary fields (svc.status.loadBalancer.ingress[0].ip) the way kubectl -o jsonpath does.
+ */
+export type KubeObject = any
+
+export interface ChangeEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED'
+  object: KubeObject
+  /** The object before the change (undefined for ADDED). */
+  oldObject?: KubeObject
+  resourceVersion: string
+}
+
+export declare class Store {
+  /** The newest resourceVersion handed out. */
+  readonly resourceVersion: string
+  /** The object (apiVersion shown as asked), or undefined if absent. */
+  get(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject
+  list(apiVersion: string, kind: string, namespace?: string): KubeObject[]
+  /** Every stored object, sorted by namespace/name. */
+  all(): KubeObject[]
+  /** Create or replace; sets uid, creationTimestamp, resourceVersion and generation like the real server. */
+  put(obj: KubeObject): KubeObject
+  /** The deleted object, or undefined if there was none. */
+  delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject
+  /** Deterministic JSON of everything stored. */
+  snapshot(): string
+  eventsSince(resourceVersion: string): ChangeEvent[] | null
+  on(event: 'change', listener: (e: ChangeEvent) => void): this
+  off(event: 'change', listener: (e: ChangeEvent) => void): this
+  once(event: 'change', listener: (e: ChangeEvent) => void): this
+}
+
+export interface RequestMatch {
+  method?: string
+  /** Substring of the request URL (path and query). */
+  pathIncludes?: string
+}
+
+export type Fault =
+  | { kind: 'latency'; ms: number }
+  | { kind: 'status'; code: number; count?: number; retryAfter?: number; match?: RequestMatch }
+  | { kind: 'reset'; count?: number; match?: RequestMatch }
+  | { kind: 'hang'; count?: number; match?: RequestMatch }
+  | { kind: 'expireToken' }
+  | { kind: 'forbid'; count?: number; match?: RequestMatch }
+  | { kind: 'istioctl'; op: string; times?: number | 'always'; message?: string }
+
+export interface RecordedRequest {
+  method: string
+  /** URL path without the query. */
+  path: string
+  /** Path and query as received. */
+  url: string
+  userAgent: string
+  /** Date.now() when received. */
+  at: number
+  /** True for the simulator's own /sim/… endpoints. */
+  sim: boolean
+}
+
+export interface ApiServerOptions {
+  name: string
+  /** 1-based; the server also listens on 127.0.0.(index+1), same port. */
+  index: number
+  adminToken: string
+  lb?: { mode: 'ip' | 'hostname' | 'none'; delayMs?: number }
+  latencyMs?: number
+  deploymentReadyDelayMs?: number
+  /** Per istioctl operation, the delay GET /sim/v1/behaviour reports. */
+  istioctlDelays?: Record<string, number>
+}
+
+export interface SimCluster {
+  name: string
+  index: number
+  /** https://127.0.0.1:<port>: what the kubeconfig points at. */
+  url: string
+  /** https://127.0.0.<index+1>:<port>: the address other clusters can reach. */
+  reachableUrl: string
+  caPem: string
+  adminToken: string
+  kubeconfig(contextName?: string): string
+  store: Store
+  requests: RecordedRequest[]
+  /** Adds a fault (faults combine); returns a function removing just that one. */
+  setFault(fault: Fault): () => void
+  clearFaults(): void
+  tokenIsValid(token: string): boolean
+  issueToken(saNamespace: string, saName: string): string
+  close(): Promise<void>
+}
+
+export declare function startApiServer(opts: ApiServerOptions): Promise<SimCluster>

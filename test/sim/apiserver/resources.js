@@ -1,0 +1,134 @@
+// The kinds this API server serves: a fixed built-in table plus whatever the stored
+// CustomResourceDefinitions declare (so a CRD appears in discovery the moment it is stored).
+
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
+
+/** @param {string} apiVersion e.g. 'v1', 'apps/v1' */
+export function parseApiVersion(apiVersion = '') {
+  const i = apiVersion.indexOf('/')
+  return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) }
+}
+
+export function apiVersionOf(group, version) {
+  return group ? `${group}/${version}` : version
+}
+
+// Kinds whose metadata.generation the real server maintains (those with a spec users change).
+const NO_GENERATION = new Set([
+  'Namespace', 'Secret', 'ConfigMap', 'Service', 'ServiceAccount', 'Pod', 'Event', 'Endpoints',
+  'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'
+])
+
+export function hasGeneration(kind) {
+  return !NO_GENERATION.has(kind)
+}
+
+function builtin(group, version, kind, plural, namespaced, shortNames = [], subresources = [], extra = {}) {
+  return {
+    group, version, kind, plural, namespaced, shortNames, subresources,
+    singular: kind.toLowerCase(), verbs: VERBS, categories: [], crd: false, ...extra
+  }
+}
+
+export const BUILTIN_RESOURCES = [
+  builtin('', 'v1', 'Namespace', 'namespaces', false, ['ns'], ['status', 'finalize'],
+    { verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+  builtin('', 'v1', 'Secret', 'secrets', true),
+  builtin('', 'v1', 'Service', 'services', true, ['svc'], ['status'], { categories: ['all'] }),
+  builtin('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ['sa'], ['token']),
+  builtin('', 'v1', 'ConfigMap', 'configmaps', true, ['cm']),
+  builtin('', 'v1', 'Pod', 'pods', true, ['po'], ['status'], { categories: ['all'] }),
+  builtin('', 'v1', 'Event', 'events', true, ['ev']),
+  builtin('', 'v1', 'Endpoints', 'endpoints', true, ['ep']),
+  builtin('apps', 'v1', 'Deployment', 'deployments', true, ['deploy'], ['status', 'scale'], { categories: ['all'] }),
+  builtin('apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], ['status', 'scale'], { categories: ['all'] }),
+  builtin('apps', 'v1', 'DaemonSet', 'daemonsets', true, ['ds'], ['status'], { categories: ['all'] }),
+  builtin('apps', 'v1', 'StatefulSet', 'statefulsets', true, ['sts'], ['status', 'scale'], { categories: ['all'] }),
+  builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
+  builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
+  builtin('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
+  builtin('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
+  builtin('admissionregistration.k8s.io', 'v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false),
+  builtin('admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false),
+  builtin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, ['crd', 'crds'], ['status']),
+  builtin('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, ['pdb'], ['status']),
+  builtin('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, ['hpa'], ['status'], { categories: ['all'] })
+]
+
+// Kubernetes version priority: v1 > v1beta1 > v1alpha1 (GA, then beta, then alpha; higher numbers first).
+function versionRank(v) {
+  const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v)
+  if (!m) return [3, 0, 0]
+  const stage = m[2] === 'alpha' ? 2 : m[2] === 'beta' ? 1 : 0
+  return [stage, -Number(m[1]), -Number(m[3] || 0)]
+}
+export function compareVersions(a, b) {
+  const ra = versionRank(a)
+  const rb = versionRank(b)
+  for (let i = 0; i < 3; i++) if (ra[i] !== rb[i]) return ra[i] - rb[i]
+  return a.localeCompare(b)
+}
+
+/** Resource descriptors for every served version of a stored CRD. */
+export function crdResources(crd) {
+  const spec = crd.spec || {}
+  const names = spec.names || {}
+  if (!spec.group || !names.plural || !names.kind) return []
+  return (spec.versions || [])
+    .filter((v) => v.served !== false)
+    .map((v) => ({
+      group: spec.group,
+      version: v.name,
+      kind: names.kind,
+      plural: names.plural,
+      singular: names.singular || names.kind.toLowerCase(),
+      namespaced: spec.scope !== 'Cluster',
+      shortNames: names.shortNames || [],
+      categories: names.categories || [],
+      subresources: Object.keys(v.subresources || {}),
+      verbs: VERBS,
+      crd: true,
+      printerColumns: v.additionalPrinterColumns || []
+    }))
+}
+
+export class ResourceRegistry {
+  /** @param {import('./store.js').Store} store */
+  constructor(store) {
+    this.store = store
+  }
+
+  all() {
+    const crds = this.store.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')
+    return [...BUILTIN_RESOURCES, ...crds.flatMap(crdResources)]
+  }
+
+  /** Groups in discovery order (core first, then built-ins, then CRD groups), versions preferred-first. */
+  groups() {
+    const byGroup = new Map()
+    for (const r of this.all()) {
+      if (!byGroup.has(r.group)) byGroup.set(r.group, new Set())
+      byGroup.get(r.group).add(r.version)
+    }
+    return [...byGroup].map(([name, versions]) => ({ name, versions: [...versions].sort(compareVersions) }))
+  }
+
+  inGroupVersion(group, version) {
+    return this.all().filter((r) => r.group === group && r.version === version)
+  }
+
+  byPlural(group, version, plural) {
+    return this.all().find((r) => r.group === group && r.version === version && r.plural === plural)
+  }
+
+  byKind(group, version, kind) {
+    return this.all().find((r) => r.group === group && r.version === version && r.kind === kind)
+  }
+
+  /** Is kind namespaced? Used by the store's callers that only hold apiVersion + kind. */
+  isNamespaced(apiVersion, kind) {
+    const { group, version } = parseApiVersion(apiVersion)
+    const r = this.byKind(group, version, kind) || this.all().find((x) => x.group === group && x.kind === kind)
+    return r ? r.namespaced : true
+  }
+}

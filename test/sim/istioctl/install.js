@@ -1,0 +1,316 @@
+// `istioctl install` (operator/cmd/mesh/install.go + operator/pkg/install): merge and validate the
+// IstioOperator, confirm, create the namespace, apply each component, wait for it, then prune.
+import { createHash } from 'node:crypto'
+import { CliError, SilentExit } from './errors.js'
+import { Kube, KubeError, asCliError, collectionPath } from './kube.js'
+import { mergeInputs, readInputs, validateIop, isDns1123Label, getPath } from './iop.js'
+import { renderManifests } from './render.js'
+import { ProgressLog } from './progress.js'
+import { formatDuration } from './duration.js'
+import { CLIENT_VERSION, confirm, readAllStdin, sleep } from './runtime.js'
+import { stableStringify, ROOT_CERT_ANNOTATION } from './util.js'
+
+const TEMPLATE_HASH_ANNOTATION = 'sim.istio.io/pod-template-hash'
+const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt'
+
+/** getOwnerLabels in operator/pkg/install/install.go. */
+export function ownerLabels(iop, component) {
+  const labels = {
+    'operator.istio.io/managed': 'Reconcile',
+    'operator.istio.io/version': CLIENT_VERSION
+  }
+  const name = getPath(iop, 'metadata.name')
+  if (typeof name === 'string' && name) labels['install.operator.istio.io/owning-resource'] = name
+  const ns = getPath(iop, 'metadata.namespace')
+  if (typeof ns === 'string' && ns) labels['install.operator.istio.io/owning-resource-namespace'] = ns
+  labels['istio.io/rev'] = getPath(iop, 'spec.values.revision') || 'default'
+  if (component) labels['operator.istio.io/component'] = component
+  return labels
+}
+
+export const labelSelector = (labels) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')
+
+// PrunedResourcesSchemas: namespaced kinds, then cluster kinds (CRDs are never pruned).
+export const PRUNED_KINDS = [
+  ['apps/v1', 'Deployment'],
+  ['apps/v1', 'DaemonSet'],
+  ['v1', 'Service'],
+  ['v1', 'ConfigMap'],
+  ['v1', 'Pod'],
+  ['v1', 'Secret'],
+  ['v1', 'ServiceAccount'],
+  ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
+  ['rbac.authorization.k8s.io/v1', 'Role'],
+  ['policy/v1', 'PodDisruptionBudget'],
+  ['autoscaling/v2', 'HorizontalPodAutoscaler'],
+  ['networking.istio.io/v1alpha3', 'EnvoyFilter'],
+  ['admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration'],
+  ['admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding']
+]
+
+const objectHash = (o) => `${o.kind}:${o.metadata.namespace || ''}:${o.metadata.name}`
+export const gvkString = (apiVersion, kind) => `${apiVersion.includes('/') ? apiVersion : `/${apiVersion}`}, Kind=${kind}`
+
+/** DeleteResource's log line, on stdout. */
+export function removedLine(obj) {
+  return `  Removed ${gvkString(obj.apiVersion, obj.kind)}/${obj.metadata.name}.${obj.metadata.namespace || ''}.\n`
+}
+
+const sha256 = (s) => createHash('sha256').update(s).digest('hex')
+
+/**
+ * The root of trust istiod starts with: sha256 of cacerts' root cert, or "self-signed".
+ * Warns loudly when cacerts is missing (istiod would self-sign and cross-cluster mTLS would fail).
+ */
+async function currentRootCert(kube, ns, stderr) {
+  const secret = await kube.getObject('v1', 'Secret', ns, 'cacerts')
+  const pem = secret?.data?.['root-cert.pem'] || secret?.data?.['ca.crt']
+  if (!pem) {
+    stderr.write(`! cacerts secret not found in ${ns}: istiod will use a self-signed root; cross-cluster mTLS will fail\n`)
+    return 'self-signed'
+  }
+  return sha256(Buffer.from(pem, 'base64'))
+}
+
+/**
+ * istiod reads cacerts only when it starts. If this apply leaves the pod template unchanged (no new
+ * rollout) and nobody restarted it, the running istiod keeps the root it started with.
+ */
+async function pinIstiodRoot(kube, dep) {
+  const existing = await kube.getObject('apps/v1', 'Deployment', dep.metadata.namespace, dep.metadata.name)
+  const restartedAt = existing?.spec?.template?.metadata?.annotations?.[RESTARTED_AT]
+  // Server-side apply keeps fields owned by another manager, such as kubectl's restartedAt.
+  if (restartedAt) dep.spec.template.metadata.annotations = { ...dep.spec.template.metadata.annotations, [RESTARTED_AT]: restartedAt }
+  const hash = sha256(stableStringify(dep.spec.template)).slice(0, 16)
+  dep.metadata.annotations[TEMPLATE_HASH_ANNOTATION] = hash
+  const before = existing?.metadata?.annotations || {}
+  if (existing && before[TEMPLATE_HASH_ANNOTATION] === hash && before[ROOT_CERT_ANNOTATION]) {
+    dep.metadata.annotations[ROOT_CERT_ANNOTATION] = before[ROOT_CERT_ANNOTATION]
+  }
+}
+
+async function ensureNamespace(kube, ns, network) {
+  let existing
+  try {
+    existing = await kube.getObject('v1', 'Namespace', '', ns)
+  } catch (err) {
+    if (err instanceof KubeError) throw new CliError(`failed to install manifests: failed to check if namespace ${ns} exists: ${err.message}`)
+    throw err
+  }
+  if (existing) return
+  const labels = network ? { 'topology.istio.io/network': network } : {}
+  try {
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } })
+  } catch (err) {
+    if (err instanceof KubeError) throw new CliError(`failed to install manifests: failed to create namespace ${ns}: ${err.message}`)
+    throw err
+  }
+}
+
+// --- readiness (operator/pkg/install/wait.go) ---
+
+async function podFailureReason(kube, ns, selector) {
+  const pods = (await kube.list(collectionPath('v1', 'Pod', ns), { labelSelector: labelSelector(selector || {}) }).catch(() => [])) || []
+  for (const pod of pods) {
+    for (const cs of pod.status?.containerStatuses || []) {
+      if (cs.state?.waiting) return `container failed to start: ${cs.state.waiting.reason}: ${cs.state.waiting.message || ''}`
+    }
+    const ready = (pod.status?.conditions || []).find((c) => c.type === 'Ready')
+    if (ready && ready.status === 'False' && ready.message) return ready.message
+  }
+  return ''
+}
+
+async function notReady(kube, objects) {
+  const waiting = []
+  const debug = {}
+  for (const o of objects) {
+    if (o.kind === 'Deployment') {
+      const d = await kube.getObject('apps/v1', 'Deployment', o.metadata.namespace, o.metadata.name)
+      const want = d?.spec?.replicas ?? 1
+      const st = d?.status || {}
+      const current = st.observedGeneration === undefined || st.observedGeneration >= (d?.metadata?.generation ?? 0)
+      if (!d || !current || (st.readyReplicas || 0) < want) {
+        const id = `Deployment/${o.metadata.namespace}/${o.metadata.name}`
+        waiting.push(id)
+        const reason = d ? await podFailureReason(kube, o.metadata.namespace, d.spec?.selector?.matchLabels) : ''
+        if (reason) debug[id] = reason
+      }
+    } else if (o.kind === 'DaemonSet') {
+      // The simulated cluster may run no DaemonSet controller: no status counts as ready.
+      const ds = await kube.getObject('apps/v1', 'DaemonSet', o.metadata.namespace, o.metadata.name)
+      const st = ds?.status
+      if (st && st.desiredNumberScheduled !== undefined && (st.numberReady || 0) < st.desiredNumberScheduled) {
+        waiting.push(`DaemonSet/${o.metadata.namespace}/${o.metadata.name}`)
+      }
+    } else if (o.kind === 'CustomResourceDefinition') {
+      const crd = await kube.getObject(o.apiVersion, o.kind, '', o.metadata.name)
+      const conds = crd?.status?.conditions
+      if (!crd || (conds && !conds.some((c) => c.type === 'Established' && c.status === 'True'))) {
+        waiting.push(`CustomResourceDefinition/${o.metadata.name}`)
+      }
+    }
+  }
+  return { waiting, debug }
+}
+
+// Real istioctl polls every 2 s; the simulator polls faster so tests stay quick.
+const POLL_MS = 100
+
+async function waitForResources(kube, objects, timeoutMs, onWaiting) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const { waiting, debug } = await notReady(kube, objects)
+    if (!waiting.length) return
+    onWaiting(waiting)
+    if (Date.now() >= deadline) {
+      const lines = waiting.map((id) => (debug[id] ? `  ${id} (${debug[id]})` : `  ${id}`))
+      throw new CliError(
+        `failed to wait for resource: resources not ready after ${formatDuration(timeoutMs)}: context deadline exceeded\n${lines.join('\n')}`
+      )
+    }
+    await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())))
+  }
+}
+
+// --- prune (Installer.prune) ---
+
+async function prune(kube, iop, rendered, stdout) {
+  const keep = new Map(rendered.map((r) => [r.component, new Set(r.objects.map(objectHash))]))
+  const core = ownerLabels(iop, '')
+  const selector = `${labelSelector(core)},operator.istio.io/component`
+  const COMPONENTS = ['Base', 'Pilot', 'IngressGateways', 'EgressGateways', 'Cni', 'Ztunnel']
+  for (const [apiVersion, kind] of PRUNED_KINDS) {
+    let items
+    try {
+      items = await kube.list(collectionPath(apiVersion, kind, ''), { labelSelector: selector })
+    } catch (err) {
+      if (err instanceof KubeError && err.status === 404) continue
+      throw err
+    }
+    for (const obj of items || []) {
+      const labels = obj.metadata?.labels || {}
+      if (labels['install.operator.istio.io/owning-resource-not-pruned'] === 'true') continue
+      const comp = COMPONENTS.find((c) => Object.entries(ownerLabels(iop, c)).every(([k, v]) => labels[k] === v))
+      if (!comp || keep.get(comp)?.has(`${kind}:${obj.metadata.namespace || ''}:${obj.metadata.name}`)) continue
+      const gone = await kube.remove(apiVersion, kind, obj.metadata.namespace || '', obj.metadata.name)
+      const full = { ...obj, apiVersion, kind }
+      stdout.write(
+        gone
+          ? removedLine(full)
+          : `object: ${gvkString(apiVersion, kind)}/${obj.metadata.name}.${obj.metadata.namespace || ''} is not being deleted because it no longer exists\n`
+      )
+    }
+  }
+}
+
+/** applyFlagAliases: --revision is --set revision=<r> (unless empty or "default"). */
+function flagAliases(set, manifests, revision) {
+  const out = [...set]
+  if (manifests) out.push(`installPackagePath=${manifests}`)
+  if (revision && revision !== 'default') out.push(`revision=${revision}`)
+  return out
+}
+
+/** The upgrade/downgrade warning (detectIstioVersionDiff), from the istiod Deployment's version label. */
+async function versionDiffWarning(kube, ns, rev, stderr) {
+  const items = await kube.list(collectionPath('apps/v1', 'Deployment', ns), { labelSelector: 'app=istiod' }).catch(() => undefined)
+  const tags = (items || [])
+    .filter((d) => (d.metadata.labels?.['istio.io/rev'] || 'default') === (rev || 'default'))
+    .map((d) => d.metadata.labels?.['operator.istio.io/version'])
+    .filter(Boolean)
+    .sort()
+  const installed = tags[tags.length - 1]
+  if (!installed || installed === CLIENT_VERSION) return
+  const check = "         Before upgrading, you may wish to use 'istioctl x precheck' to check for upgrade warnings.\n"
+  const overwrite = rev ? '' : '         Running this command will overwrite it; use revisions to upgrade alongside the existing version.\n'
+  const verb = installed < CLIENT_VERSION ? 'upgraded' : 'downgraded'
+  stderr.write(`WARNING: Istio is being ${verb} from ${installed} to ${CLIENT_VERSION}.\n${overwrite}${check}`)
+}
+
+/**
+ * @param {Record<string, any>} f parsed flags
+ * @param {{ stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }} io
+ */
+export async function runInstall(f, io) {
+  if (f.__changed.has('revision') && !isDns1123Label(f.revision)) throw new CliError(`invalid revision specified: ${f.revision}`)
+  const kube = Kube.fromFlags(f)
+  try {
+    await kube.serverVersion()
+  } catch (err) {
+    throw asCliError(err, 'check minimum supported Kubernetes version: error getting Kubernetes version: ')
+  }
+
+  const inputs = readInputs(f.filename || [], readAllStdin)
+  const iop = mergeInputs(inputs, flagAliases(f.set || [], f.manifests, f.revision), CLIENT_VERSION)
+  if (!f.force) validateIop(iop)
+  const ns = getPath(iop, 'metadata.namespace') || 'istio-system'
+  const rev = getPath(iop, 'spec.values.revision') || ''
+  const profile = getPath(iop, 'spec.profile') || 'default'
+
+  await versionDiffWarning(kube, ns, rev, io.stderr)
+  if (!f['dry-run'] && !f['skip-confirmation']) {
+    if (!confirm(`This will install the Istio ${CLIENT_VERSION} profile "${profile}" into the cluster. Proceed? (y/N)`, io.stdout)) {
+      io.stderr.write('Cancelled.\n')
+      throw new SilentExit(1)
+    }
+  }
+  await behave(kube, 'install')
+  if (f['dry-run']) return
+
+  try {
+    await ensureNamespace(kube, ns, getPath(iop, 'spec.values.global.network'))
+    const rootCert = await currentRootCert(kube, ns, io.stderr)
+    const rendered = renderManifests(iop, { version: CLIENT_VERSION, rootCert })
+    const progress = new ProgressLog(io.stderr)
+    for (const { component, objects } of rendered) {
+      progress.processing(component)
+      for (const obj of objects) {
+        obj.metadata.labels = { ...obj.metadata.labels, ...ownerLabels(iop, component) }
+        if (component === 'Pilot' && obj.kind === 'Deployment') await pinIstiodRoot(kube, obj)
+        try {
+          await kube.apply(obj)
+        } catch (err) {
+          if (!(err instanceof KubeError)) throw err
+          const msg = `failed to update resource with server-side apply for obj ${obj.kind}/${obj.metadata.namespace || ''}/${obj.metadata.name}: ${err.message}`
+          progress.failed(component, msg)
+          throw new CliError(`failed to install manifests: ${msg}`)
+        }
+      }
+      try {
+        await waitForResources(kube, objects, f['readiness-timeout'], (waiting) => progress.processing(component, waiting))
+      } catch (err) {
+        if (err instanceof CliError) progress.failed(component, err.message)
+        throw err instanceof CliError ? new CliError(`failed to install manifests: ${err.message}`) : err
+      }
+      progress.finished(component)
+    }
+    progress.pruning()
+    try {
+      await prune(kube, iop, rendered, io.stdout)
+    } catch (err) {
+      throw asCliError(err, 'failed to install manifests: pruning: ')
+    }
+    progress.complete()
+    if (profile === 'ambient') io.stderr.write('The ambient profile has been installed successfully, enjoy Istio without sidecars!\n')
+  } catch (err) {
+    throw asCliError(err, 'failed to install manifests: ')
+  }
+}
+
+/** The simulator's per-operation hook: sleep delayMs, then fail with the configured message. */
+export async function behave(kube, op) {
+  let b
+  try {
+    b = await kube.behaviour(op)
+  } catch (err) {
+    // Unreachable or refusing us: skip the hook, so the command's first real request fails with the
+    // message the real istioctl would print (naming a real API path, not /sim/…).
+    if (err instanceof KubeError && (err.network || err.status === 401 || err.status === 403)) return
+    throw asCliError(err)
+  }
+  if (b.delayMs > 0) await sleep(b.delayMs)
+  if (typeof b.fail === 'string' && b.fail) throw new CliError(b.fail)
+}

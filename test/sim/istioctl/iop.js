@@ -1,0 +1,301 @@
+// IstioOperator input handling as in operator/pkg/render (MergeInputs) and apis/validation:
+// files merged in order over the profile, then --set; strict decoding (unknown field → error).
+import * as yaml from 'js-yaml'
+import { readFileSync } from 'node:fs'
+import { CliError } from './errors.js'
+import { typeCheck, SCHEMA, VALUES_CHECKS } from './iop-schema.js'
+
+const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+export const clone = (v) => (v === undefined ? undefined : structuredClone(v))
+
+/** values.Map.MergeFrom: maps merge recursively, everything else (lists included) is replaced. */
+export function mergeFrom(base, other) {
+  for (const [k, v] of Object.entries(other)) {
+    if (isMap(v) && isMap(base[k])) mergeFrom(base[k], v)
+    else base[k] = clone(v)
+  }
+  return base
+}
+
+// manifests/profiles/*.yaml, reduced to what the simulator renders.
+function profiles(hub, tag) {
+  const def = {
+    apiVersion: 'install.istio.io/v1alpha1',
+    kind: 'IstioOperator',
+    metadata: { namespace: 'istio-system' },
+    spec: {
+      hub,
+      tag,
+      components: {
+        base: { enabled: true },
+        pilot: { enabled: true },
+        ingressGateways: [{ name: 'istio-ingressgateway', enabled: true }],
+        egressGateways: [{ name: 'istio-egressgateway', enabled: false }]
+      },
+      values: {
+        defaultRevision: '',
+        global: { istioNamespace: 'istio-system', configValidation: true },
+        gateways: { 'istio-ingressgateway': {}, 'istio-egressgateway': {} },
+        ztunnel: { resourceName: 'ztunnel' }
+      }
+    }
+  }
+  const noIngress = [{ name: 'istio-ingressgateway', enabled: false }]
+  const ambient = {
+    spec: {
+      components: { cni: { enabled: true }, ztunnel: { enabled: true }, ingressGateways: noIngress },
+      values: { profile: 'ambient' }
+    }
+  }
+  return {
+    default: def,
+    demo: { spec: { components: { egressGateways: [{ name: 'istio-egressgateway', enabled: true }] }, values: { profile: 'demo' } } },
+    minimal: { spec: { components: { ingressGateways: noIngress } } },
+    empty: { spec: { components: { base: { enabled: false }, pilot: { enabled: false }, ingressGateways: noIngress } } },
+    remote: {
+      spec: { components: { base: { enabled: true }, pilot: { enabled: true }, ingressGateways: noIngress }, values: { profile: 'remote' } }
+    },
+    preview: { spec: { values: { profile: 'preview' } } },
+    stable: { spec: { values: { profile: 'stable' } } },
+    ambient,
+    openshift: {
+      spec: { components: { cni: { enabled: true } }, values: { global: { platform: 'openshift' }, profile: 'openshift' } }
+    },
+    'openshift-ambient': mergeFrom(clone(ambient), {
+      spec: { values: { global: { platform: 'openshift' }, profile: 'openshift-ambient' } }
+    })
+  }
+}
+
+export const PROFILE_NAMES = Object.keys(profiles('', ''))
+
+function readProfile(name, version) {
+  const all = profiles('docker.io/istio', version)
+  const profile = name || 'default'
+  const base = clone(all.default)
+  if (profile === 'default') return base
+  if (!all[profile]) {
+    throw new CliError(`generate config: merge inputs: profile "${profile}" not found: open profiles/${profile}.yaml: file does not exist`)
+  }
+  return mergeFrom(base, clone(all[profile]))
+}
+
+// --- --set paths (values/map.go: splitPath, parseValue, setPathRecurse) ---
+
+const ALWAYS_STRING = [
+  'spec.values.compatibilityVersion',
+  'spec.tag',
+  'spec.values.global.tag',
+  'spec.meshConfig.defaultConfig.proxyMetadata.',
+  'spec.values.meshConfig.defaultConfig.proxyMetadata.',
+  'spec.compatibilityVersion'
+]
+
+export function splitPath(path) {
+  const parts = []
+  let cur = ''
+  for (let i = 0; i < path.length; i++) {
+    if (path[i] === '.' && path[i - 1] !== '\\') {
+      parts.push(cur)
+      cur = ''
+    } else cur += path[i]
+  }
+  parts.push(cur)
+  const out = []
+  for (const raw of parts) {
+    if (!raw) continue
+    const s = raw.replaceAll('\\.', '.')
+    const b = s.indexOf('[')
+    if (b > 0) out.push(s.slice(0, b), s.slice(b))
+    else out.push(s)
+  }
+  return out
+}
+
+function parseValue(v) {
+  if (/^[+-]?\d+$/.test(v)) return Number(v)
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) return Number(v)
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false
+  return v.replaceAll('\\,', ',')
+}
+
+function setPathRecurse(base, path, value) {
+  const [seg, next] = path
+  const nextIsArray = path.length >= 2 && next.startsWith('[')
+  if (!nextIsArray) {
+    if (path.length === 1) base[seg] = value
+    else {
+      if (!isMap(base[seg])) base[seg] = {}
+      setPathRecurse(base[seg], path.slice(1), value)
+    }
+    return
+  }
+  const last = path.length === 2
+  if (!Array.isArray(base[seg])) base[seg] = []
+  const list = base[seg]
+  const inner = next.slice(1, -1)
+  let index
+  if (/^-?\d+$/.test(inner)) index = Number(inner)
+  else if (inner.includes(':')) {
+    const [k, v] = [inner.slice(0, inner.indexOf(':')), inner.slice(inner.indexOf(':') + 1)]
+    index = list.findIndex((e) => isMap(e) && e[k] === v)
+    if (index < 0) throw new CliError(`generate config: merge inputs: element ${next} not found`)
+  } else throw new CliError(`generate config: merge inputs: unknown segment ${next}`)
+  if (index < 0 || index >= list.length) {
+    if (last) list.push(value)
+    else {
+      const m = {}
+      setPathRecurse(m, path.slice(2), value)
+      list.push(m)
+    }
+  } else {
+    if (!isMap(list[index])) list[index] = {}
+    if (last) list[index] = value
+    else setPathRecurse(list[index], path.slice(2), value)
+  }
+}
+
+export function setPaths(target, flags, prefix = 'spec.') {
+  for (const flag of flags) {
+    const eq = flag.indexOf('=')
+    const path = (eq < 0 ? flag : flag.slice(0, eq)).trim()
+    const raw = eq < 0 ? '' : flag.slice(eq + 1).trim()
+    const full = prefix + path
+    const value = ALWAYS_STRING.some((a) => full.startsWith(a)) ? raw : parseValue(raw)
+    setPathRecurse(target, splitPath(full), value)
+  }
+}
+
+export function getPath(obj, path) {
+  let cur = obj
+  for (const seg of splitPath(path)) {
+    if (cur == null) return undefined
+    if (seg.startsWith('[')) {
+      const i = Number(seg.slice(1, -1))
+      cur = Array.isArray(cur) ? cur[i] : undefined
+    } else cur = isMap(cur) ? cur[seg] : undefined
+  }
+  return cur
+}
+
+// --- reading files ---
+
+/** Read -f inputs; `-` is stdin and only allowed last (as in MergeInputs). */
+export function readInputs(filenames, readStdin) {
+  return filenames.map((fn, i) => {
+    if (fn === '-') {
+      if (i !== filenames.length - 1) throw new CliError('generate config: merge inputs: stdin is only allowed as the last filename')
+      return { name: '-', text: readStdin() }
+    }
+    const name = fn.trim()
+    try {
+      return { name, text: readFileSync(name, 'utf8') }
+    } catch (err) {
+      if (err.code === 'ENOENT') throw new CliError(`generate config: merge inputs: open ${name}: no such file or directory`)
+      if (err.code === 'EISDIR') throw new CliError(`generate config: merge inputs: read ${name}: is a directory`)
+      throw new CliError(`generate config: merge inputs: open ${name}: ${err.message}`)
+    }
+  })
+}
+
+function parseIopText(text) {
+  let docs
+  try {
+    docs = yaml.loadAll(text).filter((d) => d !== null && d !== undefined)
+  } catch (err) {
+    throw new CliError(`generate config: merge inputs: unable to parse file: ${String(err.message).split('\n')[0]}`)
+  }
+  if (docs.length > 1) {
+    throw new CliError('generate config: merge inputs: contains multiple IstioOperator CRs, only one per file is supported')
+  }
+  const doc = docs[0] ?? {}
+  if (!isMap(doc)) {
+    throw new CliError('generate config: merge inputs: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go value of type map[string]interface {}')
+  }
+  return doc
+}
+
+/**
+ * MergeInputs: base < profile < files (in order) < --set flags; then IstioOperator → Helm translations.
+ * @param {{ name: string, text: string }[]} inputs
+ * @param {string[]} setFlags
+ * @param {string} version the client version (the compiled-in tag)
+ */
+export function mergeInputs(inputs, setFlags, version) {
+  const user = { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: {}, spec: {} }
+  for (const input of inputs) {
+    const m = parseIopText(input.text)
+    // "Special hack to allow an empty spec to work."
+    if (m.spec === null || m.spec === undefined) delete m.spec
+    mergeFrom(user, m)
+  }
+  setPaths(user, setFlags)
+  const profile = getPath(user, 'spec.profile')
+  const userValues = clone(getPath(user, 'spec.values'))
+  const base = readProfile(typeof profile === 'string' ? profile : '', version)
+  mergeFrom(base, user)
+  translate(base)
+  if (isMap(userValues)) mergeFrom(base, { spec: { values: userValues } })
+  return base
+}
+
+// translateIstioOperatorToHelm: top-level IstioOperator fields become Helm values.
+function translate(iop) {
+  const spec = iop.spec || (iop.spec = {})
+  if (spec.values === undefined || spec.values === null) spec.values = {}
+  // A non-map `values` is left alone: validation reports it like the real decoder.
+  if (!isMap(spec.values)) return
+  const values = spec.values
+  if (spec.hub !== undefined) setPaths(iop, [`values.global.hub=${spec.hub}`])
+  if (spec.tag !== undefined) setPaths(iop, [`values.global.tag=${spec.tag}`])
+  if (spec.revision !== undefined) values.revision = String(spec.revision)
+  if (spec.compatibilityVersion !== undefined) values.compatibilityVersion = String(spec.compatibilityVersion)
+  if (isMap(spec.meshConfig)) mergeFrom(iop, { spec: { values: { meshConfig: spec.meshConfig } } })
+  values.pilot = isMap(values.pilot) ? values.pilot : {}
+  values.pilot.enabled = getPath(iop, 'spec.components.pilot.enabled') === true
+  values.pilot.cni = isMap(values.pilot.cni) ? values.pilot.cni : {}
+  values.pilot.cni.enabled = getPath(iop, 'spec.components.cni.enabled') === true
+  const ns = getPath(iop, 'spec.values.global.istioNamespace')
+  if (typeof ns === 'string' && ns) {
+    iop.metadata = isMap(iop.metadata) ? iop.metadata : {}
+    iop.metadata.namespace = ns
+  }
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+export function isDns1123Label(s) {
+  return typeof s === 'string' && s.length <= 63 && DNS1123_LABEL.test(s)
+}
+
+/**
+ * ParseAndValidateIstioOperator: strict JSON decode of the whole IstioOperator, then the Helm values'
+ * types, revision and gateway names. Throws CliError("generate config: …").
+ */
+export function validateIop(iop) {
+  const decodeErr = typeCheck(iop, SCHEMA)
+  if (decodeErr) throw new CliError(`generate config: could not unmarshal: ${decodeErr}`)
+  const values = iop.spec?.values
+  if (values !== undefined && values !== null) {
+    const err = typeCheck(values, VALUES_CHECKS)
+    if (err) throw new CliError(`generate config: could not unmarshal: error unmarshaling JSON: while decoding JSON: ${err}`)
+  }
+  const errors = []
+  const rev = iop.spec?.revision
+  if (rev && !isDns1123Label(rev)) errors.push(`invalid revision specified: ${rev}`)
+  const nameOk = (n) => /^[a-z0-9.-]{1,254}$/.test(n)
+  for (const gw of iop.spec?.components?.egressGateways || []) {
+    if (gw?.name && !nameOk(gw.name)) {
+      errors.push(`invalid value egressGateways.name: ${gw.name}`)
+      break
+    }
+  }
+  for (const gw of iop.spec?.components?.ingressGateways || []) {
+    if (gw?.name && !nameOk(gw.name)) {
+      errors.push(`invalid value inressGateways.name: ${gw.name}`)
+      break
+    }
+  }
+  if (errors.length) throw new CliError(`generate config: ${errors.join(', ')}`)
+}

@@ -1,0 +1,55 @@
+// istioctl's progress log (operator/pkg/util/progress) as it looks without a terminal: one line per
+// change. The real one writes through a pb progress bar, whose default writer is stderr — so these lines
+// go to stderr, not stdout.
+
+export const FRIENDLY = {
+  Base: 'Istio core',
+  Pilot: 'Istiod',
+  Cni: 'CNI',
+  Ztunnel: 'Ztunnel',
+  IngressGateways: 'Ingress gateways',
+  EgressGateways: 'Egress gateways'
+}
+
+const ICONS = { Base: '⛵️', Pilot: '🧠', Cni: '🪢', Ztunnel: '🔒', IngressGateways: '🛬', EgressGateways: '🛫' }
+
+export class ProgressLog {
+  /** @param {NodeJS.WritableStream} out */
+  constructor(out = process.stderr) {
+    this.out = out
+    this.last = ''
+  }
+
+  #write(line) {
+    // Without a terminal the bar only writes when the text changes.
+    if (line === this.last) return
+    this.last = line
+    this.out.write(`${line}\n`)
+  }
+
+  processing(component, waiting = []) {
+    let msg = `- Processing resources for ${FRIENDLY[component]}.`
+    if (waiting.length) msg += ` Waiting for ${[...waiting].sort().join(', ')}`
+    this.#write(msg)
+  }
+
+  finished(component) {
+    this.#write(`✔ ${FRIENDLY[component]} installed ${ICONS[component]}`)
+  }
+
+  failed(component, err) {
+    this.#write(`✘ ${FRIENDLY[component]} encountered an error: ${err}`)
+  }
+
+  pruning() {
+    this.#write('- Pruning removed resources')
+  }
+
+  complete() {
+    this.#write('✔ Installation complete')
+  }
+
+  uninstallComplete() {
+    this.#write('✔ Uninstall complete')
+  }
+}

@@ -1,0 +1,20 @@
+// Small shared helpers.
+
+/** The annotation recording which root of trust istiod started with (sha256 of root-cert.pem, or "self-signed"). */
+export const ROOT_CERT_ANNOTATION = 'sim.istio.io/root-cert-sha256'
+
+/** JSON with object keys sorted, so equal objects give equal strings. */
+export function stableStringify(value) {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v
+  )
+}
+
+/** Go's text/tabwriter with minwidth 0, padding 5, padchar ' ' (istioctl's tables): the last column is not padded. */
+export function tabwrite(rows, padding = 5) {
+  const width = (s) => [...String(s)].length
+  const cols = Math.max(...rows.map((r) => r.length))
+  const widths = []
+  for (let i = 0; i < cols - 1; i++) widths[i] = Math.max(...rows.map((r) => width(r[i] ?? ''))) + padding
+  return rows.map((r) => r.map((cell, i) => (i < r.length - 1 ? String(cell) + ' '.repeat(widths[i] - width(cell)) : String(cell))).join('') + '\n').join('')
+}
