@@ -67,4 +67,25 @@ describe('install plan', () => {
     }
     expect(done.size).toBe(steps.length)
   })
+
+  it('verify: traffic spreads helloworld v1/v2 over the clusters, checks from each, then cleans up whatever happened', () => {
+    const steps = buildInstallPlan(config(3, { verify: 'traffic' }), V)
+    const deploys = steps.filter((s) => s.kind === 'verify-deploy')
+    expect(deploys.map((s) => s.title)).toEqual(['verify: deploy helloworld v1 and curl', 'verify: deploy helloworld v2 and curl', 'verify: deploy helloworld v1 and curl'])
+    const c2 = deploys[1].action
+    expect(c2.type === 'apply' && c2.manifest).toContain('istio-injection: enabled')
+    expect(c2.type === 'apply' && c2.manifest).toContain('image: docker.io/istio/examples-helloworld-v2:1.0')
+    const traffic = steps.find((s) => s.id === 'c1/verify-traffic')!
+    expect(traffic.action).toEqual({ type: 'verify-traffic', versions: ['v1', 'v2'], timeoutMs: 180_000 })
+    expect(traffic.needs).toEqual(['c1/verify-deploy', 'c2/verify-deploy', 'c3/verify-deploy', 'c1/verify'])
+    const cleanup = steps.find((s) => s.id === 'c2/verify-cleanup')!
+    expect(cleanup).toMatchObject({ always: true, needs: ['c1/verify-traffic', 'c2/verify-traffic', 'c3/verify-traffic'], action: { type: 'delete-namespace', namespace: 'istio-multicluster-verify' } })
+    expect(buildInstallPlan(config(2, { verify: 'traffic', 'verify-keep': 'true' }), V).some((s) => s.kind === 'verify-cleanup')).toBe(false)
+  })
+
+  it('with a revision, the verify namespace selects it instead of istio-injection', () => {
+    const steps = buildInstallPlan(config(2, { verify: 'traffic', revision: '1-30-3' }), V)
+    const a = steps.find((s) => s.id === 'c1/verify-deploy')!.action
+    expect(a.type === 'apply' && a.manifest).toContain('istio.io/rev: 1-30-3')
+  })
 })

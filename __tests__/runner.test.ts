@@ -65,4 +65,18 @@ describe('runPlan', () => {
     expect(results.get('a/2')!.status).toBe('cancelled')
     expect(results.get('a/3')!.status).toBe('cancelled')
   })
+
+  it('runs an always-step (cleanup) after its needs finished, even when they failed', async () => {
+    const steps = [step('a/check'), { ...step('a/cleanup', ['a/check']), always: true }, step('a/after', ['a/check'])]
+    const results = await runPlan(steps, {
+      maxParallel: Infinity,
+      execute: async (s) => {
+        if (s.id === 'a/check') throw new Error('no answer')
+      },
+      events: { started: () => undefined, finished: () => undefined }
+    })
+    expect(results.get('a/check')!.status).toBe('failed')
+    expect(results.get('a/cleanup')!.status).toBe('ok')
+    expect(results.get('a/after')!.status).toBe('skipped')
+  })
 })

@@ -1,6 +1,7 @@
 import { Config, ClusterConfig } from './config.js'
 import { Semver } from './istioctl/version.js'
 import { controlPlane, eastWestGateway } from './manifests/istio-operator.js'
+import { VERIFY_NAMESPACE, helloworldVersion, verifyWorkloads } from './manifests/helloworld.js'
 import { crossNetworkGateway, istioNamespace, toYaml } from './manifests/kubernetes.js'
 
 /** What one step does; the runner's executor turns it into kubectl/istioctl commands. Pure data: a dry run prints it. */
@@ -12,8 +13,22 @@ export type StepAction =
   | { type: 'create-remote-secret'; server?: string }
   | { type: 'apply-remote-secrets'; sources: string[] }
   | { type: 'verify-remote-clusters'; peers: string[]; timeoutMs: number }
+  | { type: 'verify-traffic'; versions: string[]; timeoutMs: number }
+  | { type: 'delete-namespace'; namespace: string }
 
-export type StepKind = 'namespace' | 'root-of-trust' | 'control-plane' | 'eastwest-gateway' | 'gateway-address' | 'expose-services' | 'remote-secret' | 'remote-secrets-in' | 'verify'
+export type StepKind =
+  | 'namespace'
+  | 'root-of-trust'
+  | 'control-plane'
+  | 'eastwest-gateway'
+  | 'gateway-address'
+  | 'expose-services'
+  | 'remote-secret'
+  | 'remote-secrets-in'
+  | 'verify'
+  | 'verify-deploy'
+  | 'verify-traffic'
+  | 'verify-cleanup'
 
 export interface Step {
   id: string
@@ -21,6 +36,8 @@ export interface Step {
   kind: StepKind
   title: string
   needs: string[]
+  /** Runs once its needs have finished, whether they succeeded or not (cleanup). */
+  always?: boolean
   action: StepAction
 }
 
@@ -55,14 +72,37 @@ export function buildInstallPlan(config: Config, version: Semver): Step[] {
       sources
     })
   }
-  if (config.verify.mode !== 'none') {
-    const everything = steps.map((s) => s.id)
-    for (const c of config.clusters) {
-      const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name)
-      add(c, 'verify', `verify: ${peers.join(', ')} synced`, everything, { type: 'verify-remote-clusters', peers, timeoutMs: config.verify.timeoutMs })
-    }
-  }
+  if (config.verify.mode !== 'none') addVerification(config, steps)
   return steps
+}
+
+/**
+ * remote-clusters in every cluster once everything is installed; with `verify: traffic` also helloworld (v1, v2, …
+ * spread over the clusters) and curl, a call from every cluster until every version answered, then cleanup.
+ */
+function addVerification(config: Config, steps: Step[]): void {
+  const installed = steps.map((s) => s.id)
+  const { timeoutMs } = config.verify
+  const traffic = config.verify.mode === 'traffic'
+  const versions = [...new Set(config.clusters.map((_, i) => helloworldVersion(i)))]
+  const add = (c: ClusterConfig, kind: StepKind, title: string, needs: string[], action: StepAction, always?: boolean) =>
+    steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action, ...(always ? { always } : {}) })
+  for (const c of config.clusters) {
+    const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name)
+    add(c, 'verify', `verify: ${peers.join(', ')} synced`, installed, { type: 'verify-remote-clusters', peers, timeoutMs })
+  }
+  if (!traffic) return
+  for (const [i, c] of config.clusters.entries())
+    add(c, 'verify-deploy', `verify: deploy helloworld ${helloworldVersion(i)} and curl`, installed, {
+      type: 'apply',
+      manifest: toYaml(...verifyWorkloads(helloworldVersion(i), config.verify.images, config.revision))
+    })
+  const deployed = config.clusters.map((c) => stepId(c.name, 'verify-deploy'))
+  for (const c of config.clusters)
+    add(c, 'verify-traffic', `verify: helloworld ${versions.join(', ')} answer`, [...deployed, stepId(c.name, 'verify')], { type: 'verify-traffic', versions, timeoutMs })
+  if (config.verify.keep) return
+  const checked = config.clusters.map((c) => stepId(c.name, 'verify-traffic'))
+  for (const c of config.clusters) add(c, 'verify-cleanup', `verify: remove namespace ${VERIFY_NAMESPACE}`, checked, { type: 'delete-namespace', namespace: VERIFY_NAMESPACE }, true)
 }
 
 /** Every ordered pair (source, target) whose remote secret the plan applies. */

@@ -31,10 +31,11 @@ export function clusterOutcomes(r: RunReport): ClusterOutcome[] {
   })
 }
 
-/** Verified only when a verify step ran in every cluster and all of them passed. */
+/** Verified only when the checks ran in every cluster and all passed (remote-clusters, and traffic when asked). */
 export function isVerified(r: RunReport): boolean {
-  const verifies = [...r.results.values()].filter((s) => s.step.kind === 'verify')
-  return verifies.length === r.config.clusters.length && verifies.every((s) => s.status === 'ok')
+  const kinds: StepKind[] = r.config.verify.mode === 'traffic' ? ['verify', 'verify-traffic'] : ['verify']
+  const checks = [...r.results.values()].filter((s) => kinds.includes(s.step.kind))
+  return r.config.verify.mode !== 'none' && checks.length === r.config.clusters.length * kinds.length && checks.every((s) => s.status === 'ok')
 }
 
 /** Every output, in one place. */
@@ -59,7 +60,8 @@ const COLUMNS: [StepKind, string][] = [
   ['expose-services', 'Expose services'],
   ['remote-secret', 'Remote secret'],
   ['remote-secrets-in', 'Secrets applied'],
-  ['verify', 'Verify']
+  ['verify', 'Verify'],
+  ['verify-traffic', 'Traffic']
 ]
 
 const ICON: Record<StepStatus, string> = { ok: '✅', failed: '❌', skipped: '⏭️', cancelled: '🚫' }

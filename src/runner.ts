@@ -45,7 +45,7 @@ export async function runPlan(steps: Step[], opts: RunnerOptions): Promise<Map<s
     while (changed) {
       changed = false
       for (const step of pending) {
-        const broken = step.needs.find((n) => results.has(n) && results.get(n)!.status !== 'ok')
+        const broken = step.always ? undefined : step.needs.find((n) => results.has(n) && results.get(n)!.status !== 'ok')
         if (broken || opts.signal?.aborted) {
           pending.delete(step)
           const status = opts.signal?.aborted ? 'cancelled' : 'skipped'
@@ -81,7 +81,7 @@ export async function runPlan(steps: Step[], opts: RunnerOptions): Promise<Map<s
     settleBlocked()
     for (const step of [...pending]) {
       if (inFlight.size >= opts.maxParallel) break
-      if (step.needs.every((n) => results.get(n)?.status === 'ok')) start(step)
+      if (step.needs.every((n) => results.get(n)?.status === 'ok' || (step.always && results.has(n)))) start(step)
     }
     if (inFlight.size === 0) break
     await Promise.race(inFlight)

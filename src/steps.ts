@@ -8,6 +8,7 @@ import { waitForGatewayAddress } from './kube/gateway.js'
 import { isLoopbackServer, parseRemoteSecret } from './kube/remote-secret.js'
 import { TrustManager } from './trust/trust.js'
 import { RemoteStatus, VerifyError, waitForRemoteClusters } from './verify.js'
+import { verifyTraffic } from './verify-traffic.js'
 
 /** What steps hand to each other during one run; held in memory only (remote secrets are credentials). */
 export interface RunState {
@@ -52,6 +53,11 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
       }
       case 'verify-remote-clusters':
         return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log)
+      case 'verify-traffic':
+        return verifyTraffic(tools, step.cluster, a.versions, a.timeoutMs, log)
+      case 'delete-namespace':
+        await tools.kubectl(step.cluster, ['delete', 'namespace', a.namespace, '--ignore-not-found', '--wait=false'], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
+        return
     }
   }
 }

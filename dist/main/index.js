@@ -49056,7 +49056,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(980);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6882);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 980:
+/***/ 6882:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57482,6 +57482,49 @@ function eastWestGateway(p) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/manifests/helloworld.ts
+/** Where the traffic check runs; removed afterwards unless verify-keep. */
+const VERIFY_NAMESPACE = 'istio-multicluster-verify';
+/** The version of samples/helloworld a cluster runs: v1, v2, v1, … by its position, so every version runs somewhere. */
+function helloworldVersion(clusterIndex) {
+    return clusterIndex % 2 === 0 ? 'v1' : 'v2';
+}
+/**
+ * Istio's samples/helloworld (Service in every cluster, one version Deployment) and samples/curl, in a namespace with
+ * sidecar injection on (the revision's label when a revision is used, as `istio-injection` only selects the default).
+ */
+function verifyWorkloads(version, images, revision) {
+    const ns = VERIFY_NAMESPACE;
+    const injection = revision ? { 'istio.io/rev': revision } : { 'istio-injection': 'enabled' };
+    const deployment = (name, labels, container) => ({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace: ns, labels },
+        spec: {
+            replicas: 1,
+            selector: { matchLabels: labels },
+            template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [container] } }
+        }
+    });
+    return [
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: injection } },
+        {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: 'helloworld', namespace: ns, labels: { app: 'helloworld', service: 'helloworld' } },
+            spec: { ports: [{ port: 5000, name: 'http' }], selector: { app: 'helloworld' } }
+        },
+        deployment(`helloworld-${version}`, { app: 'helloworld', version }, {
+            name: 'helloworld',
+            image: version === 'v1' ? images.helloworldV1 : images.helloworldV2,
+            imagePullPolicy: 'IfNotPresent',
+            resources: { requests: { cpu: '100m' } },
+            ports: [{ containerPort: 5000 }]
+        }),
+        deployment('curl', { app: 'curl' }, { name: 'curl', image: images.curl, command: ['/bin/sleep', 'infinity'], imagePullPolicy: 'IfNotPresent' })
+    ];
+}
+
 ;// CONCATENATED MODULE: ./src/manifests/kubernetes.ts
 
 
@@ -57526,6 +57569,7 @@ function toYaml(...objects) {
 ;// CONCATENATED MODULE: ./src/plan.ts
 
 
+
 const stepId = (cluster, kind) => `${cluster}/${kind}`;
 /**
  * The guide's sequence per cluster, as a graph so clusters proceed side by side. The critical path of a cluster is
@@ -57555,14 +57599,39 @@ function buildInstallPlan(config, version) {
             sources
         });
     }
-    if (config.verify.mode !== 'none') {
-        const everything = steps.map((s) => s.id);
-        for (const c of config.clusters) {
-            const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name);
-            add(c, 'verify', `verify: ${peers.join(', ')} synced`, everything, { type: 'verify-remote-clusters', peers, timeoutMs: config.verify.timeoutMs });
-        }
-    }
+    if (config.verify.mode !== 'none')
+        addVerification(config, steps);
     return steps;
+}
+/**
+ * remote-clusters in every cluster once everything is installed; with `verify: traffic` also helloworld (v1, v2, …
+ * spread over the clusters) and curl, a call from every cluster until every version answered, then cleanup.
+ */
+function addVerification(config, steps) {
+    const installed = steps.map((s) => s.id);
+    const { timeoutMs } = config.verify;
+    const traffic = config.verify.mode === 'traffic';
+    const versions = [...new Set(config.clusters.map((_, i) => helloworldVersion(i)))];
+    const add = (c, kind, title, needs, action, always) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action, ...(always ? { always } : {}) });
+    for (const c of config.clusters) {
+        const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name);
+        add(c, 'verify', `verify: ${peers.join(', ')} synced`, installed, { type: 'verify-remote-clusters', peers, timeoutMs });
+    }
+    if (!traffic)
+        return;
+    for (const [i, c] of config.clusters.entries())
+        add(c, 'verify-deploy', `verify: deploy helloworld ${helloworldVersion(i)} and curl`, installed, {
+            type: 'apply',
+            manifest: toYaml(...verifyWorkloads(helloworldVersion(i), config.verify.images, config.revision))
+        });
+    const deployed = config.clusters.map((c) => stepId(c.name, 'verify-deploy'));
+    for (const c of config.clusters)
+        add(c, 'verify-traffic', `verify: helloworld ${versions.join(', ')} answer`, [...deployed, stepId(c.name, 'verify')], { type: 'verify-traffic', versions, timeoutMs });
+    if (config.verify.keep)
+        return;
+    const checked = config.clusters.map((c) => stepId(c.name, 'verify-traffic'));
+    for (const c of config.clusters)
+        add(c, 'verify-cleanup', `verify: remove namespace ${VERIFY_NAMESPACE}`, checked, { type: 'delete-namespace', namespace: VERIFY_NAMESPACE }, true);
 }
 /** Every ordered pair (source, target) whose remote secret the plan applies. */
 function remoteSecretPairs(steps) {
@@ -57579,10 +57648,11 @@ function clusterOutcomes(r) {
         return { name: c.name, network: c.network, context: c.name, gatewayAddress: r.results.get(`${c.name}/gateway-address`)?.value ?? null, status: worst };
     });
 }
-/** Verified only when a verify step ran in every cluster and all of them passed. */
+/** Verified only when the checks ran in every cluster and all passed (remote-clusters, and traffic when asked). */
 function isVerified(r) {
-    const verifies = [...r.results.values()].filter((s) => s.step.kind === 'verify');
-    return verifies.length === r.config.clusters.length && verifies.every((s) => s.status === 'ok');
+    const kinds = r.config.verify.mode === 'traffic' ? ['verify', 'verify-traffic'] : ['verify'];
+    const checks = [...r.results.values()].filter((s) => kinds.includes(s.step.kind));
+    return r.config.verify.mode !== 'none' && checks.length === r.config.clusters.length * kinds.length && checks.every((s) => s.status === 'ok');
 }
 /** Every output, in one place. */
 function publishOutputs(r) {
@@ -57606,7 +57676,8 @@ const COLUMNS = [
     ['expose-services', 'Expose services'],
     ['remote-secret', 'Remote secret'],
     ['remote-secrets-in', 'Secrets applied'],
-    ['verify', 'Verify']
+    ['verify', 'Verify'],
+    ['verify-traffic', 'Traffic']
 ];
 const ICON = { ok: '✅', failed: '❌', skipped: '⏭️', cancelled: '🚫' };
 /** The job summary as Markdown: per-cluster table, mesh picture, remote-clusters matrix, failures. */
@@ -57821,7 +57892,7 @@ async function runPlan(steps, opts) {
         while (changed) {
             changed = false;
             for (const step of pending) {
-                const broken = step.needs.find((n) => results.has(n) && results.get(n).status !== 'ok');
+                const broken = step.always ? undefined : step.needs.find((n) => results.has(n) && results.get(n).status !== 'ok');
                 if (broken || opts.signal?.aborted) {
                     pending.delete(step);
                     const status = opts.signal?.aborted ? 'cancelled' : 'skipped';
@@ -57853,7 +57924,7 @@ async function runPlan(steps, opts) {
         for (const step of [...pending]) {
             if (inFlight.size >= opts.maxParallel)
                 break;
-            if (step.needs.every((n) => results.get(n)?.status === 'ok'))
+            if (step.needs.every((n) => results.get(n)?.status === 'ok' || (step.always && results.has(n))))
                 start(step);
         }
         if (inFlight.size === 0)
@@ -58033,7 +58104,49 @@ class VerifyError extends Error {
     }
 }
 
+;// CONCATENATED MODULE: ./src/verify-traffic.ts
+
+
+/** `Hello version: v2, instance: helloworld-v2-7c9b…` → `v2`. */
+function helloVersion(output) {
+    return /Hello version: (v\d+)/.exec(output)?.[1];
+}
+/**
+ * The guide's traffic check from one cluster: curl helloworld until every version (each running in another cluster
+ * too) has answered. A version only answers across clusters when remote secrets, gateways and the root of trust work.
+ */
+async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
+    const deadline = Date.now() + timeoutMs;
+    const seconds = () => Math.max(1, Math.round((deadline - Date.now()) / 1000));
+    await tools.kubectl(cluster, ['rollout', 'status', 'deployment', '-n', VERIFY_NAMESPACE, `--timeout=${seconds()}s`], log, { retry: true, timeoutMs: deadline - Date.now() + 5000 });
+    const seen = new Set();
+    let calls = 0;
+    let last = '';
+    while (Date.now() < deadline) {
+        calls++;
+        try {
+            const r = await tools.kubectl(cluster, ['exec', '-n', VERIFY_NAMESPACE, 'deploy/curl', '-c', 'curl', '--', 'curl', '-sS', '--max-time', '5', `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`], log, { timeoutMs: 30_000 });
+            last = r.stdout.trim();
+            const v = helloVersion(r.stdout);
+            if (v)
+                seen.add(v);
+        }
+        catch (e) {
+            if (!(e instanceof CommandError))
+                throw e;
+            last = e.stderrTail;
+        }
+        if (versions.every((v) => seen.has(v)))
+            return `${[...seen].sort().join(', ')} answered in ${calls} call(s)`;
+        await new Promise((r) => setTimeout(r, 500));
+    }
+    const missing = versions.filter((v) => !seen.has(v));
+    throw new Error(`from ${cluster}, helloworld ${missing.join(', ')} never answered in ${calls} call(s) within ${Math.round(timeoutMs / 1000)} s (answered: ${[...seen].join(', ') || 'none'}; last reply: ${last.slice(0, 200) || 'nothing'}). ` +
+        'Cross-cluster calls need: remote secrets synced (see the remote-clusters check), an east-west gateway with an address and cross-network-gateway in the other cluster, and cacerts from one root in both (otherwise CERTIFICATE_VERIFY_FAILED).');
+}
+
 ;// CONCATENATED MODULE: ./src/steps.ts
+
 
 
 
@@ -58070,6 +58183,11 @@ function stepExecutor(deps) {
             }
             case 'verify-remote-clusters':
                 return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log);
+            case 'verify-traffic':
+                return verifyTraffic(tools, step.cluster, a.versions, a.timeoutMs, log);
+            case 'delete-namespace':
+                await tools.kubectl(step.cluster, ['delete', 'namespace', a.namespace, '--ignore-not-found', '--wait=false'], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS });
+                return;
         }
     };
 }

@@ -55,7 +55,8 @@ export async function runEntry(opts) {
     ...Object.fromEntries(Object.entries(opts.state ?? {}).map(([k, v]) => [`STATE_${k}`, v])),
     ...opts.env
   }
-  const script = path.join(ROOT, 'dist', opts.entry ?? 'main', 'index.js')
+  // ACTION_DIST lets a developer run a bundle built elsewhere (ncc build src/index.ts -o $ACTION_DIST/main) without touching dist/.
+  const script = path.join(process.env.ACTION_DIST || path.join(ROOT, 'dist'), opts.entry ?? 'main', 'index.js')
   const started = Date.now()
   const child = spawn(node24(), [script], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   opts.onSpawn?.(child)
