@@ -213,4 +213,39 @@ describe('verify', () => {
       runner.cleanup()
     }
   }, 60_000)
+
+  it('verify: traffic — helloworld v1 and v2 answer from every cluster across the mesh; the namespace is removed after', async () => {
+    const sim = await startSimulation({ clusters: [{ name: 'east' }, { name: 'west' }, { name: 'north' }] })
+    const runner = makeRunner()
+    try {
+      const r = await runAction({ inputs: { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', verify: 'traffic', ...sim.inputs }, env: sim.env, runner })
+      if (r.exitCode !== 0) console.log(r.stdout)
+      expect(r.exitCode).toBe(0)
+      expect(r.outputs.verified).toBe('true')
+      for (const c of ['east', 'west', 'north']) expect(r.stdout).toMatch(new RegExp(`^::group::✔ ${c} · verify: helloworld v1, v2 answer \\(\\d+\\.\\d s\\): v1, v2 answered in \\d+ call`, 'm'))
+      expect(r.stdout).toMatch(/kubectl --context west exec -n istio-multicluster-verify deploy\/curl -c curl -- curl -sS --max-time 5 http:\/\/helloworld\.istio-multicluster-verify:5000\/hello/)
+      // v1 runs in east and north, v2 in west: each cluster had to reach another one to see both.
+      expect(sim.cluster('west').store.get('apps/v1', 'Deployment', 'istio-multicluster-verify', 'helloworld-v2')).toBeUndefined()
+      for (const c of sim.clusters) expect(c.store.get('v1', 'Namespace', undefined, 'istio-multicluster-verify')).toBeUndefined()
+      expect(r.summary).toMatch(/\| Verify \| Traffic \| Result \|/)
+    } finally {
+      await sim.stop()
+      runner.cleanup()
+    }
+  }, 120_000)
+
+  it('verify: traffic fails, naming the version that never answered, when the clusters have no common root (ca: none); verify-keep keeps the namespace', async () => {
+    const sim = await startSimulation()
+    const runner = makeRunner()
+    try {
+      const r = await runAction({ inputs: { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', verify: 'traffic', 'verify-timeout': '5s', 'verify-keep': 'true', ca: 'none', ...sim.inputs }, env: sim.env, runner })
+      expect(r.exitCode).not.toBe(0)
+      expect(r.outputs.verified).toBe('false')
+      expect(r.stdout).toMatch(/::error::cluster1 · verify: helloworld v1, v2 answer: from cluster1, helloworld v2 never answered in \d+ call\(s\) within 5 s \(answered: v1; last reply: .*CERTIFICATE_VERIFY_FAILED/)
+      for (const c of sim.clusters) expect(c.store.get('v1', 'Namespace', undefined, 'istio-multicluster-verify')).toBeTruthy()
+    } finally {
+      await sim.stop()
+      runner.cleanup()
+    }
+  }, 120_000)
 })

@@ -19,10 +19,13 @@ export interface ClusterConfig {
   apiServer?: string
 }
 
+export type Mode = 'install' | 'plan' | 'uninstall'
 export type CaMode = 'generate' | 'provided' | 'existing' | 'none'
 export type VerifyMode = 'remote-clusters' | 'traffic' | 'none'
 
 export interface Config {
+  /** install converges the mesh; plan only reads and says what install would do; uninstall removes it. */
+  mode: Mode
   clusters: ClusterConfig[]
   /** One kubeconfig with one context per cluster, named by the cluster. */
   kubeconfig: Kubeconfig
@@ -39,6 +42,12 @@ export interface Config {
   /** At most this many steps (each against one cluster) run at once; Infinity = all. */
   maxParallel: number
   exportKubeconfig: boolean
+  /** Delete remote secrets of clusters no longer listed (otherwise only report them). */
+  prune: boolean
+  /** uninstall: keep istio-system. */
+  keepNamespace: boolean
+  /** Allow an upgrade across more than one minor version. */
+  allowSkipMinor: boolean
   ca: { mode: CaMode; rootCert?: string; rootKey?: string; rotate: boolean }
   verify: { mode: VerifyMode; timeoutMs: number; keep: boolean; images: VerifyImages }
 }
@@ -93,6 +102,7 @@ export function parseConfig(src: ConfigSource): Config {
   if (ca.rootKey) secrets.push(ca.rootKey, ...pemBodyLines(ca.rootKey))
 
   return {
+    mode: oneOf(src, 'mode', ['install', 'plan', 'uninstall'] as const, 'install'),
     clusters: clusters.map((c) => c.config),
     kubeconfig,
     secrets,
@@ -106,6 +116,9 @@ export function parseConfig(src: ConfigSource): Config {
     gatewayTimeoutMs: durationInput(src, 'gateway-timeout', '5m'),
     maxParallel: parseMaxParallel(src.input('max-parallel')),
     exportKubeconfig: booleanInput(src, 'export-kubeconfig', false),
+    prune: booleanInput(src, 'prune', false),
+    keepNamespace: booleanInput(src, 'keep-namespace', false),
+    allowSkipMinor: booleanInput(src, 'allow-skip-minor', false),
     ca,
     verify: {
       mode: oneOf(src, 'verify', ['remote-clusters', 'traffic', 'none'] as const, 'remote-clusters'),

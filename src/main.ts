@@ -9,9 +9,11 @@ import { installIstioctl } from './istioctl/install.js'
 import { resolveVersion } from './istioctl/releases.js'
 import { parseSemver } from './istioctl/version.js'
 import { serializeKubeconfig } from './kube/kubeconfig.js'
-import { buildInstallPlan } from './plan.js'
-import { RunReport, publishOutputs, writeSummary } from './report.js'
-import { StepResult, runPlan } from './runner.js'
+import { UpgradeNote, buildUninstallPlan, canaryNextSteps, checkUpgrades, describePlan, staleRemoteSecrets } from './lifecycle.js'
+import { Step, buildInstallPlan } from './plan.js'
+import { RunReport, publishOutputs, writePlanSummary, writeSummary } from './report.js'
+import { StepExecutor, StepResult, runPlan } from './runner.js'
+import { ClusterState, changedObjects, readClusterState } from './state.js'
 import { redact, registerSecret } from './secrets.js'
 import { RunState, stepExecutor } from './steps.js'
 import { ClusterTools } from './tools.js'
@@ -42,36 +44,16 @@ export async function run(): Promise<void> {
     workdir = createWorkdir()
     const kubeconfigPath = writePrivateFile(workdir, 'kubeconfig', serializeKubeconfig(config.kubeconfig))
     if (config.exportKubeconfig) core.exportVariable('KUBECONFIG', kubeconfigPath)
+    // kubectl caches discovery per API server; keep that cache with the credentials, not in $HOME.
+    const env = { ...process.env, KUBECACHEDIR: path.join(workdir, 'kube-cache') }
 
     const apiUrl = process.env.GITHUB_API_URL || 'https://api.github.com'
     const version = await resolveVersion(config.istioVersion, apiUrl, config.githubToken)
-    const istioctl = await installIstioctl(version, config.downloadBaseUrl, { apiUrl, token: config.githubToken })
-    core.addPath(path.dirname(istioctl.path))
     core.setOutput('istio-version', version)
-    core.setOutput('istioctl-path', istioctl.path)
-    core.info(`istioctl ${version}: ${istioctl.cached ? 'from the tool cache' : `downloaded from ${config.downloadBaseUrl}`} (${istioctl.path})`)
-
-    // kubectl caches discovery per API server; keep that cache with the credentials, not in $HOME.
-    const tools = new ClusterTools(kubeconfigPath, istioctl.path, undefined, { ...process.env, KUBECACHEDIR: path.join(workdir, 'kube-cache') })
-    const trust = config.ca.mode === 'none' ? undefined : new TrustManager(config, tools)
-    if (trust) await logged('mesh · root of trust (read cacerts in every cluster)', (log) => trust.prepare(log))
-
-    const steps = buildInstallPlan(config, parseSemver(version)!)
-    const state: RunState = { remoteSecrets: new Map(), remoteStatus: new Map() }
-    const results = await runPlan(steps, {
-      maxParallel: config.maxParallel,
-      execute: stepExecutor({ config, tools, trust, state }),
-      events: { started: (s) => core.info(`▸ ${s.cluster} · ${s.title}`), finished: printStep },
-      signal: cancel.signal
-    })
-
-    const report: RunReport = { config, istioVersion: version, istioctlPath: istioctl.path, results, remoteStatus: state.remoteStatus, rootCertPem: trust?.rootCertPem, durationMs: Date.now() - started }
-    publishOutputs(report)
-    await writeSummary(report)
-    const failures = [...results.values()].filter((r) => r.status === 'failed')
-    if (cancel.signal.aborted) core.setFailed('Cancelled: the mesh is incomplete; see the summary for what each cluster finished.')
-    else if (failures.length) core.setFailed(failureMessage(failures, results))
-    else core.info(`Mesh ${config.meshId} ready on ${config.clusters.length} clusters in ${formatSeconds(Date.now() - started)}.`)
+    const ctx: ModeContext = { config, version, apiUrl, kubeconfigPath, env, started, signal: cancel.signal }
+    if (config.mode === 'plan') await planMode(ctx)
+    else if (config.mode === 'uninstall') await uninstallMode(ctx)
+    else await installMode(ctx)
   } catch (e) {
     core.setFailed(redact(e instanceof Error ? e.message : String(e)))
   } finally {
@@ -80,6 +62,116 @@ export async function run(): Promise<void> {
     // The kubeconfig stays for later steps only when exported; post removes it in every case.
     if (workdir && !readExport()) removeWorkdirKeepingState(workdir)
   }
+}
+
+interface ModeContext {
+  config: Config
+  version: string
+  apiUrl: string
+  kubeconfigPath: string
+  env: NodeJS.ProcessEnv
+  started: number
+  signal: AbortSignal
+}
+
+/** Downloads (or finds in the tool cache) istioctl and puts it on the PATH for later steps. */
+async function setupIstioctl(ctx: ModeContext): Promise<string> {
+  const istioctl = await installIstioctl(ctx.version, ctx.config.downloadBaseUrl, { apiUrl: ctx.apiUrl, token: ctx.config.githubToken })
+  core.addPath(path.dirname(istioctl.path))
+  core.setOutput('istioctl-path', istioctl.path)
+  core.info(`istioctl ${ctx.version}: ${istioctl.cached ? 'from the tool cache' : `downloaded from ${ctx.config.downloadBaseUrl}`} (${istioctl.path})`)
+  return istioctl.path
+}
+
+/** Every cluster's istio-system, read concurrently: the only truth about the mesh (no state file). */
+function readStates(tools: ClusterTools, config: Config, title: string): Promise<Map<string, ClusterState>> {
+  return logged(title, async (log) => new Map(await Promise.all(config.clusters.map(async (c) => [c.name, await readClusterState(tools, c.name, log)] as const))))
+}
+
+/** mode: install — converge every cluster on the mesh; grows it, upgrades it, prunes it when asked. */
+async function installMode(ctx: ModeContext): Promise<void> {
+  const { config, version } = ctx
+  const readTools = new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env)
+  // The download and the reads do not depend on each other.
+  const [istioctlPath, before] = await Promise.all([setupIstioctl(ctx), readStates(readTools, config, 'mesh · read each cluster\'s istio-system')])
+  const semver = parseSemver(version)!
+  const upgrades = checkUpgrades(config, semver, before)
+  const stale = staleRemoteSecrets(config, before)
+  const tools = new ClusterTools(ctx.kubeconfigPath, istioctlPath, undefined, ctx.env)
+  const trust = config.ca.mode === 'none' ? undefined : new TrustManager(config, tools)
+  await trust?.prepare(before)
+
+  const steps = buildInstallPlan(config, semver, stale)
+  const state: RunState = { remoteSecrets: new Map(), remoteStatus: new Map() }
+  const results = await runSteps(ctx, steps, stepExecutor({ config, tools, trust, state }))
+  const after = ctx.signal.aborted ? undefined : await readStates(tools, config, 'mesh · read each cluster again (what changed)').catch(() => undefined)
+  const report: RunReport = {
+    ...baseReport(ctx, istioctlPath, results),
+    remoteStatus: state.remoteStatus,
+    rootCertPem: trust?.rootCertPem,
+    upgrades,
+    nextSteps: canaryNextSteps(config, upgrades),
+    staleSecrets: config.prune ? new Map() : stale,
+    changes: after && new Map(config.clusters.map((c) => [c.name, changedObjects(before.get(c.name)!, after.get(c.name)!).length + appliedChanges(results, c.name)]))
+  }
+  if (after) for (const c of config.clusters) core.info(`${c.name}: changed in istio-system: ${changedObjects(before.get(c.name)!, after.get(c.name)!).join(', ') || 'nothing'}`)
+  await finish(ctx, report, `Mesh ${config.meshId} ready on ${config.clusters.length} clusters`)
+}
+
+/** mode: plan — read every cluster and say what install would do. Writes nothing anywhere. */
+async function planMode(ctx: ModeContext): Promise<void> {
+  const { config, version } = ctx
+  const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, 'mesh · read each cluster\'s istio-system')
+  const semver = parseSemver(version)!
+  let upgrades: UpgradeNote[] = []
+  let blocker: string | undefined
+  try {
+    upgrades = checkUpgrades(config, semver, states)
+  } catch (e) {
+    blocker = (e as Error).message
+  }
+  const plan = describePlan(config, version, buildInstallPlan(config, semver, staleRemoteSecrets(config, states)), states, upgrades)
+  const output = { mode: 'plan', istioVersion: version, meshId: config.meshId, blocker: blocker ?? null, clusters: plan }
+  core.setOutput('plan', JSON.stringify(output))
+  for (const c of plan) {
+    core.startGroup(`${c.cluster}: what install would do`)
+    for (const a of c.actions) core.info(`${a.title}: ${a.does}`)
+    core.endGroup()
+  }
+  await writePlanSummary(config, version, plan, blocker)
+  if (blocker) core.setFailed(`install would fail: ${blocker}`)
+}
+
+/** mode: uninstall — remote secrets, Istio (all revisions) and istio-system, in every cluster; clean clusters are fine. */
+async function uninstallMode(ctx: ModeContext): Promise<void> {
+  const istioctlPath = await setupIstioctl(ctx)
+  const tools = new ClusterTools(ctx.kubeconfigPath, istioctlPath, undefined, ctx.env)
+  const state: RunState = { remoteSecrets: new Map(), remoteStatus: new Map() }
+  const results = await runSteps(ctx, buildUninstallPlan(ctx.config), stepExecutor({ config: ctx.config, tools, state }))
+  await finish(ctx, { ...baseReport(ctx, istioctlPath, results), remoteStatus: new Map() }, `Mesh ${ctx.config.meshId} removed from ${ctx.config.clusters.length} clusters`)
+}
+
+function runSteps(ctx: ModeContext, steps: Step[], execute: StepExecutor): Promise<Map<string, StepResult>> {
+  return runPlan(steps, { maxParallel: ctx.config.maxParallel, execute, events: { started: (s) => core.info(`▸ ${s.cluster} · ${s.title}`), finished: printStep }, signal: ctx.signal })
+}
+
+function baseReport(ctx: ModeContext, istioctlPath: string, results: Map<string, StepResult>): Omit<RunReport, 'remoteStatus'> {
+  return { config: ctx.config, istioVersion: ctx.version, istioctlPath, results, durationMs: Date.now() - ctx.started }
+}
+
+/** kubectl apply says what it did; count the objects it created or configured in one cluster. */
+function appliedChanges(results: Map<string, StepResult>, cluster: string): number {
+  return [...results.values()].filter((r) => r.step.cluster === cluster).reduce((n, r) => n + r.log.filter((l) => / (created|configured)$/.test(l)).length, 0)
+}
+
+async function finish(ctx: ModeContext, report: RunReport, done: string): Promise<void> {
+  report.durationMs = Date.now() - ctx.started
+  publishOutputs(report)
+  await writeSummary(report)
+  const failures = [...report.results.values()].filter((r) => r.status === 'failed')
+  if (ctx.signal.aborted) core.setFailed('Cancelled: the mesh is incomplete; see the summary for what each cluster finished.')
+  else if (failures.length) core.setFailed(failureMessage(failures, report.results))
+  else core.info(`${done} in ${formatSeconds(report.durationMs)}.`)
 }
 
 function readConfig(): Config {

@@ -15,6 +15,7 @@ export type StepAction =
   | { type: 'verify-remote-clusters'; peers: string[]; timeoutMs: number }
   | { type: 'verify-traffic'; versions: string[]; timeoutMs: number }
   | { type: 'delete-namespace'; namespace: string }
+  | { type: 'command'; tool: 'kubectl' | 'istioctl'; args: string[] }
 
 export type StepKind =
   | 'namespace'
@@ -29,6 +30,12 @@ export type StepKind =
   | 'verify-deploy'
   | 'verify-traffic'
   | 'verify-cleanup'
+  | 'prune-remote-secrets'
+  | 'remove-remote-secrets'
+  | 'remove-verify'
+  | 'uninstall'
+  | 'remove-reader'
+  | 'remove-namespace'
 
 export interface Step {
   id: string
@@ -48,7 +55,7 @@ export const stepId = (cluster: string, kind: StepKind): string => `${cluster}/$
  * namespace → (root of trust →) control plane → east-west gateway → address; remote secrets only need the namespaces,
  * so they are exchanged while the control planes install.
  */
-export function buildInstallPlan(config: Config, version: Semver): Step[] {
+export function buildInstallPlan(config: Config, version: Semver, stale: Map<string, { name: string }[]> = new Map()): Step[] {
   const steps: Step[] = []
   const add = (c: ClusterConfig, kind: StepKind, title: string, needs: string[], action: StepAction) =>
     steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action })
@@ -72,6 +79,12 @@ export function buildInstallPlan(config: Config, version: Semver): Step[] {
       sources
     })
   }
+  if (config.prune)
+    for (const c of config.clusters) {
+      const names = stale.get(c.name)?.map((x) => x.name) ?? []
+      if (names.length)
+        add(c, 'prune-remote-secrets', `prune remote secrets ${names.join(', ')}`, [stepId(c.name, 'namespace')], { type: 'command', tool: 'kubectl', args: ['delete', 'secret', ...names, '-n', 'istio-system', '--ignore-not-found'] })
+    }
   if (config.verify.mode !== 'none') addVerification(config, steps)
   return steps
 }

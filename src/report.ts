@@ -4,6 +4,7 @@ import { StepKind } from './plan.js'
 import { StepResult, StepStatus } from './runner.js'
 import { RemoteStatus } from './verify.js'
 import { formatSeconds } from './duration.js'
+import { ClusterPlan, UpgradeNote } from './lifecycle.js'
 
 export interface RunReport {
   config: Config
@@ -13,6 +14,14 @@ export interface RunReport {
   remoteStatus: Map<string, Map<string, RemoteStatus>>
   rootCertPem?: string
   durationMs: number
+  /** Clusters whose istiod moves to another version. */
+  upgrades?: UpgradeNote[]
+  /** What a canary upgrade leaves to the user. */
+  nextSteps?: string[]
+  /** Remote secrets of clusters no longer listed, left in place (prune: false). */
+  staleSecrets?: Map<string, { name: string; cluster: string }[]>
+  /** Per cluster, how many objects the run changed (0: unchanged); absent when it could not be measured. */
+  changes?: Map<string, number>
 }
 
 export interface ClusterOutcome {
@@ -61,7 +70,11 @@ const COLUMNS: [StepKind, string][] = [
   ['remote-secret', 'Remote secret'],
   ['remote-secrets-in', 'Secrets applied'],
   ['verify', 'Verify'],
-  ['verify-traffic', 'Traffic']
+  ['verify-traffic', 'Traffic'],
+  ['prune-remote-secrets', 'Pruned secrets'],
+  ['remove-remote-secrets', 'Remote secrets removed'],
+  ['uninstall', 'istioctl uninstall'],
+  ['remove-namespace', 'Namespace deleted']
 ]
 
 const ICON: Record<StepStatus, string> = { ok: '✅', failed: '❌', skipped: '⏭️', cancelled: '🚫' }
@@ -72,18 +85,32 @@ export function renderSummary(r: RunReport): string {
   const present = COLUMNS.filter(([k]) => [...r.results.values()].some((s) => s.step.kind === k))
   const lines: string[] = []
   const failed = outcomes.filter((o) => o.status !== 'ok')
-  lines.push(`## Istio multi-cluster mesh \`${r.config.meshId}\` ${failed.length ? '— ❌ incomplete' : '— ✅ ready'}`, '')
+  const unchanged = r.changes && r.config.clusters.every((c) => r.changes!.get(c.name) === 0)
+  const state = r.config.mode === 'uninstall' ? (failed.length ? '❌ not fully removed' : '✅ removed') : failed.length ? '❌ incomplete' : unchanged ? '✅ ready (unchanged)' : '✅ ready'
+  lines.push(`## Istio multi-cluster mesh \`${r.config.meshId}\` — ${state}`, '')
   lines.push(`Istio ${r.istioVersion} · ${r.config.clusters.length} clusters · ${formatSeconds(r.durationMs)}${r.config.revision ? ` · revision \`${r.config.revision}\`` : ''}`, '')
-  lines.push(`| Cluster | Network | Gateway address | ${present.map(([, t]) => t).join(' | ')} | Result |`)
-  lines.push(`|---|---|---|${present.map(() => '---').join('|')}|---|`)
+  const changeCell = (name: string) => (r.changes ? (r.changes.get(name) === 0 ? ' unchanged |' : ` ${r.changes.get(name) ?? '?'} object(s) changed |`) : '')
+  lines.push(`| Cluster | Network | Gateway address | ${present.map(([, t]) => t).join(' | ')} | Result |${r.changes ? ' Changes |' : ''}`)
+  lines.push(`|---|---|---|${present.map(() => '---').join('|')}|---|${r.changes ? '---|' : ''}`)
   for (const o of outcomes) {
     const cells = present.map(([k]) => {
       const s = r.results.get(`${o.name}/${k}`)
       return s ? `${ICON[s.status]} ${s.status === 'ok' || s.status === 'failed' ? formatSeconds(s.durationMs) : s.status}` : '—'
     })
-    lines.push(`| ${o.name} | ${o.network} | ${o.gatewayAddress ? `\`${o.gatewayAddress}\`` : '—'} | ${cells.join(' | ')} | ${ICON[o.status]} ${o.status} |`)
+    lines.push(`| ${o.name} | ${o.network} | ${o.gatewayAddress ? `\`${o.gatewayAddress}\`` : '—'} | ${cells.join(' | ')} | ${ICON[o.status]} ${o.status} |${changeCell(o.name)}`)
   }
-  lines.push('', '```mermaid', ...renderMermaid(r, outcomes), '```', '')
+  if (r.config.mode !== 'uninstall') lines.push('', '```mermaid', ...renderMermaid(r, outcomes), '```', '')
+  if (r.upgrades?.length) {
+    lines.push('**Upgrades**', '')
+    for (const u of r.upgrades) lines.push(`- ${u.cluster}: ${u.kind === 'canary' ? 'canary (beside the old revision)' : u.kind} ${u.from} → ${u.to}`)
+    lines.push('')
+  }
+  if (r.nextSteps?.length) lines.push('> [!IMPORTANT]', '> The canary control plane is installed. Still to do:', ...r.nextSteps.map((n, i) => `> ${i + 1}. \`${n}\``), '')
+  if (r.staleSecrets?.size) {
+    lines.push('> [!NOTE]', '> Remote secrets of clusters no longer in `clusters` (set `prune: true` to delete them):')
+    for (const [c, list] of r.staleSecrets) lines.push(`> - ${c}: ${list.map((x) => `\`${x.name}\``).join(', ')}`)
+    lines.push('')
+  }
   if (r.remoteStatus.size) {
     const names = r.config.clusters.map((c) => c.name)
     lines.push('**`istioctl remote-clusters`** (row: the istiod that watches; column: the cluster it watches)', '')
@@ -123,6 +150,27 @@ function renderMermaid(r: RunReport, outcomes: ClusterOutcome[]): string[] {
       else out.push(`  ${id(a)} -. no remote secrets .- ${id(b)}`)
     }
   return out
+}
+
+/** mode: plan — what install would do, per cluster, after what each cluster carries now. */
+export function renderPlanSummary(config: RunReport['config'], version: string, plan: ClusterPlan[], blocker?: string): string {
+  const lines = [`## Istio multi-cluster mesh \`${config.meshId}\` — plan for Istio ${version} (nothing was changed)`, '']
+  if (blocker) lines.push('> [!CAUTION]', `> install would fail: ${blocker}`, '')
+  for (const c of plan) {
+    const now = c.current
+    lines.push(`### ${c.cluster}`, '')
+    lines.push(
+      `Now: ${now.namespace ? `istio-system (network ${now.network ?? 'unlabelled'})` : 'no istio-system'}; istiod ${now.istiod.join(', ') || 'none'}; gateway ${now.gatewayAddress ?? 'none'}; remote secrets of ${now.remoteSecrets.join(', ') || 'none'}; cacerts ${now.cacerts ? 'present' : 'absent'}.`,
+      ''
+    )
+    lines.push('| Step | Install would |', '|---|---|', ...c.actions.map((a) => `| ${a.title} | ${a.does} |`), '')
+  }
+  return lines.join('\n')
+}
+
+export async function writePlanSummary(config: RunReport['config'], version: string, plan: ClusterPlan[], blocker?: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  await core.summary.addRaw(renderPlanSummary(config, version, plan, blocker), true).write()
 }
 
 export async function writeSummary(r: RunReport): Promise<void> {

@@ -55,6 +55,9 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log)
       case 'verify-traffic':
         return verifyTraffic(tools, step.cluster, a.versions, a.timeoutMs, log)
+      case 'command':
+        await (a.tool === 'kubectl' ? tools.kubectl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS }) : tools.istioctl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS }))
+        return
       case 'delete-namespace':
         await tools.kubectl(step.cluster, ['delete', 'namespace', a.namespace, '--ignore-not-found', '--wait=false'], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
         return

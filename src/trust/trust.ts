@@ -1,17 +1,11 @@
 import { Config } from '../config.js'
 import { ISTIO_NAMESPACE, KubeObject, toYaml, withEncodedData } from '../manifests/kubernetes.js'
 import { registerSecret } from '../secrets.js'
+import { ClusterState, STORED_ROOT_SECRET } from '../state.js'
 import { ClusterTools, StepLog } from '../tools.js'
 import { CaBundle, cacertsSecret, chainsTo, describeCert, generateIntermediate, generateRoot, rootOf, sameCertificate } from './certs.js'
 
-/** Where `ca: generate` keeps the mesh's root, in every member, so a cluster added later gets an intermediate of the same root. */
-export const STORED_ROOT_SECRET = 'istio-multicluster-root-ca'
-
-interface ClusterTrust {
-  /** cacerts data (base64-decoded), when the cluster has one. */
-  cacerts?: Record<string, string>
-  storedRoot?: CaBundle
-}
+type ClusterTrust = Pick<ClusterState, 'cacerts' | 'storedRoot'>
 
 export type TrustOutcome = 'created' | 'kept' | 'rotated' | 'checked'
 
@@ -33,11 +27,11 @@ export class TrustManager {
     return this.root?.certPem
   }
 
-  /** Reads cacerts and the stored root in every cluster (read-only) and chooses the root. Throws before any write. */
-  async prepare(log: StepLog): Promise<void> {
+  /** Chooses the mesh's root from what every cluster carries (cacerts, the stored root). Throws before any write. */
+  async prepare(states: Map<string, ClusterState>): Promise<void> {
     const { mode } = this.config.ca
     if (mode === 'none') return
-    await Promise.all(this.config.clusters.map(async (c) => this.seen.set(c.name, await this.read(c.name, log))))
+    for (const c of this.config.clusters) this.seen.set(c.name, { cacerts: states.get(c.name)?.cacerts, storedRoot: states.get(c.name)?.storedRoot })
     if (mode === 'provided') {
       this.root = { certPem: this.config.ca.rootCert!, keyPem: this.config.ca.rootKey! }
       this.checkAll(this.root.certPem)
@@ -81,25 +75,6 @@ export class TrustManager {
   private async restartIstiod(cluster: string, log: StepLog): Promise<void> {
     const r = await this.tools.kubectl(cluster, ['get', 'deployment', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'name'], log, { retry: true })
     for (const name of r.stdout.split('\n').filter(Boolean)) await this.tools.kubectl(cluster, ['rollout', 'restart', name, '-n', ISTIO_NAMESPACE], log, { retry: true })
-  }
-
-  private async read(cluster: string, log: StepLog): Promise<ClusterTrust> {
-    const r = await this.tools.kubectl(cluster, ['get', 'secret', 'cacerts', STORED_ROOT_SECRET, '-n', ISTIO_NAMESPACE, '--ignore-not-found', '-o', 'json'], log, {
-      retry: true,
-      secretOutput: true,
-      timeoutMs: 60_000
-    })
-    const out: ClusterTrust = {}
-    if (!r.stdout.trim()) return out
-    const parsed = JSON.parse(r.stdout) as { kind: string; items?: { metadata: { name: string }; data?: Record<string, string> }[] } & { metadata?: { name: string }; data?: Record<string, string> }
-    const items = parsed.kind === 'List' ? (parsed.items ?? []) : [parsed as { metadata: { name: string }; data?: Record<string, string> }]
-    for (const item of items) {
-      const data = Object.fromEntries(Object.entries(item.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
-      for (const [k, v] of Object.entries(data)) if (/key/i.test(k)) registerSecret(v)
-      if (item.metadata.name === 'cacerts') out.cacerts = data
-      else if (data['root-cert.pem'] && data['root-key.pem']) out.storedRoot = { certPem: data['root-cert.pem'], keyPem: data['root-key.pem'] }
-    }
-    return out
   }
 
   private checkAll(rootPem: string): void {

@@ -1,7 +1,7 @@
 // One simulated environment: N API servers, a release site + GitHub releases API, and the inputs/env that point
 // the action at them. Used by the end-to-end tests, the demo and the benchmark.
 import { randomBytes } from 'node:crypto'
-import { startApiServer } from './apiserver/index.js'
+import { startApiServer, createMesh } from './apiserver/index.js'
 import { startReleaseServer } from './releases.js'
 
 export const CANARY = 'CANARY-5e1f'
@@ -14,6 +14,8 @@ export async function startSimulation(opts = {}) {
   const specs = opts.clusters ?? [{ name: 'cluster1' }, { name: 'cluster2' }]
   const releases = await startReleaseServer({ versions: opts.versions ?? ['1.29.4', '1.30.2', '1.30.3', '1.31.1'] })
   const clusters = []
+  // One registry for all clusters, so a curl exec'd in one can reach the others (apiserver/traffic.js).
+  const mesh = createMesh()
   try {
     for (const [i, spec] of specs.entries()) {
       clusters.push(
@@ -21,6 +23,7 @@ export async function startSimulation(opts = {}) {
           index: i + 1,
           // The canary marks every credential: tests scan everything the action leaves for it.
           adminToken: `${CANARY}-admin-${spec.name}-${randomBytes(12).toString('hex')}`,
+          mesh,
           ...spec
         })
       )
@@ -33,6 +36,7 @@ export async function startSimulation(opts = {}) {
   return {
     clusters,
     releases,
+    mesh,
     cluster: byName,
     /** Multi-document kubeconfig with one context per cluster, named as the cluster (or as `contexts[name]`). */
     kubeconfig(names = clusters.map((c) => c.name), contexts = {}) {

@@ -1,13 +1,35 @@
 // One request, in the order a real server (plus the network in front of it) would fail it:
 // record → latency → transport faults → authentication → forbid faults → route.
+import { ServerResponse } from 'node:http'
 import { sendJson, sendError } from './http.js'
 import { ApiError, errors, statusBody } from './status.js'
 import { statusFaultBody } from './faults.js'
 import { SelectorError } from './selectors.js'
 import { versionInfo, apiVersions, apiGroupList, apiGroupDoc, apiResourceList, openApiRoot, openApiGroupVersionDoc } from './discovery.js'
 import { resolveTarget, serveResource, verbOf } from './rest.js'
+import { execTarget, execForbidden, serveExec } from './exec.js'
 
-export async function handleRequest(ctx, req, res) {
+/**
+ * A request that came through the server's 'upgrade' event (Connection: Upgrade): served like any other,
+ * on an HTTP response written to the raw socket, except that pods/exec may take the socket over.
+ */
+export function handleUpgrade(ctx, req, socket, head) {
+  const res = new ServerResponse(req)
+  res.shouldKeepAlive = false
+  res.assignSocket(socket)
+  res.on('finish', () => {
+    if (res.socket) res.detachSocket(socket)
+    socket.end()
+  })
+  socket.on('error', () => socket.destroy())
+  // Tracked so close() can end it: once upgraded, the HTTP server no longer manages the connection.
+  ctx.sockets.add(socket)
+  socket.on('close', () => ctx.sockets.delete(socket))
+  return handleRequest(ctx, req, res, { socket, head })
+}
+
+/** @param {{ socket: import('node:net').Socket, head: Buffer }} [upgrade] set by handleUpgrade */
+export async function handleRequest(ctx, req, res, upgrade) {
   const url = new URL(req.url, 'https://sim.invalid')
   const path = url.pathname
   const sim = path.startsWith('/sim/')
@@ -30,17 +52,23 @@ export async function handleRequest(ctx, req, res) {
     const user = ctx.userFor(auth?.[1].trim())
     if (!user) return sendJson(res, 401, statusBody(401, 'Unauthorized', 'Unauthorized'))
 
-    await route(ctx, req, res, url, user)
+    await route(ctx, req, res, url, user, upgrade)
   } catch (err) {
     if (err instanceof SelectorError) return sendError(res, errors.badRequest(err.message))
     sendError(res, err)
   }
 }
 
-async function route(ctx, req, res, url, user) {
+async function route(ctx, req, res, url, user, upgrade) {
   const path = url.pathname.replace(/\/+$/, '') || '/'
   const segs = path.split('/').filter(Boolean)
   const { registry } = ctx
+
+  const exec = execTarget(segs)
+  if (exec) {
+    if (ctx.faults.takeForbid(req.method, req.url)) throw execForbidden(user, req.method, exec)
+    return serveExec(ctx, req, res, url, exec, upgrade)
+  }
 
   // Resource requests resolve first, so a forbid fault can name the resource like the real message does.
   let api

@@ -72,7 +72,33 @@ export interface ApiServerOptions {
   deploymentReadyDelayMs?: number
   /** Per istioctl operation, the delay GET /sim/v1/behaviour reports. */
   istioctlDelays?: Record<string, number>
+  /** Shared by the clusters of one simulation so an exec'd curl can reach peers (traffic.js); default: a mesh of its own. */
+  mesh?: Mesh
 }
+
+/** What a cluster shows its peers in the mesh registry. */
+export interface MeshPeer {
+  name: string
+  index: number
+  store: Store
+  caPem: string
+  reachableHost: string
+  port: number
+  tokenIsValid(token: string): boolean
+  /** Round-robin counters of requests from this cluster, per `ns/service:port`. */
+  roundRobin: Map<string, number>
+}
+
+export declare class Mesh {
+  add(peer: MeshPeer): void
+  remove(peer: MeshPeer): void
+  /** Registered clusters, by index. */
+  readonly clusters: MeshPeer[]
+  byName(name: string): MeshPeer | undefined
+  byAddress(host: string, port: number): MeshPeer | undefined
+}
+
+export declare function createMesh(): Mesh
 
 export interface SimCluster {
   name: string
@@ -91,6 +117,8 @@ export interface SimCluster {
   clearFaults(): void
   tokenIsValid(token: string): boolean
   issueToken(saNamespace: string, saName: string): string
+  /** The mesh registry this cluster is part of. */
+  mesh: Mesh
   close(): Promise<void>
 }
 

@@ -9,9 +9,11 @@ import { ResourceRegistry } from './resources.js'
 import { Defaulter } from './defaults.js'
 import { Faults } from './faults.js'
 import { startControllers } from './controllers.js'
-import { handleRequest } from './handler.js'
+import { handleRequest, handleUpgrade } from './handler.js'
+import { createMesh } from './mesh.js'
 
 export { Store } from './store.js'
+export { createMesh, Mesh } from './mesh.js'
 
 /**
  * @typedef {object} ApiServerOptions
@@ -22,6 +24,8 @@ export { Store } from './store.js'
  * @property {number} [latencyMs] added to every request
  * @property {number} [deploymentReadyDelayMs] before a Deployment's status shows ready
  * @property {Record<string, number>} [istioctlDelays] per istioctl op, served by /sim/v1/behaviour
+ * @property {import('./mesh.js').Mesh} [mesh] shared by the clusters of one simulation, so exec'd curls
+ *   can reach other clusters (traffic.js); without it the cluster is a mesh of its own
  */
 
 /** @param {ApiServerOptions} opts */
@@ -29,6 +33,7 @@ export async function startApiServer(opts) {
   const { name, index, adminToken } = opts
   if (!name || !Number.isInteger(index) || index < 1 || index > 253) throw new Error('startApiServer: name and a 1-based index (≤ 253) are required')
   if (!adminToken) throw new Error('startApiServer: adminToken is required')
+  if (opts.mesh?.byName(name)) throw new Error(`startApiServer: the mesh already has a cluster named ${JSON.stringify(name)}`)
   const reachableHost = `127.0.0.${index + 1}`
   const { caPem, certPem, keyPem } = await issueServerCertificate({
     commonName: `${name}-apiserver`,
@@ -55,6 +60,9 @@ export async function startApiServer(opts) {
     faults: new Faults(),
     requests: [],
     watches: new Set(), // end() of every open watch
+    sockets: new Set(), // connections taken over through 'upgrade' (kubectl exec)
+    mesh: opts.mesh || createMesh(),
+    meshPeer: undefined,
     timers: new Set(), // pending per-request delays
     closing: false,
     issueToken(namespace, serviceAccount) {
@@ -93,6 +101,13 @@ export async function startApiServer(opts) {
   const { primary, secondary, port } = await listenOnBoth(tls, handler, reachableHost)
   ctx.port = port
   const servers = [primary, secondary]
+  for (const s of servers) s.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head))
+  ctx.meshPeer = {
+    name, index, store, caPem, reachableHost, port,
+    tokenIsValid: (token) => ctx.userFor(token) !== undefined,
+    roundRobin: new Map()
+  }
+  ctx.mesh.add(ctx.meshPeer)
 
   /** @type {import('./index.js').SimCluster} */
   const cluster = {
@@ -117,12 +132,15 @@ export async function startApiServer(opts) {
       return ctx.userFor(token) !== undefined
     },
     issueToken: ctx.issueToken,
+    mesh: ctx.mesh,
     async close() {
       if (ctx.closing) return
       ctx.closing = true
       controllers.stop()
+      ctx.mesh.remove(ctx.meshPeer)
       for (const t of ctx.timers) clearTimeout(t)
       for (const end of [...ctx.watches]) end()
+      for (const s of [...ctx.sockets]) s.destroy()
       await Promise.all(servers.map((s) => new Promise((resolve) => {
         s.close(() => resolve())
         s.closeAllConnections() // includes hung requests and kubectl's keep-alive connections

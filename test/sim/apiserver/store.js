@@ -93,6 +93,8 @@ export class Store extends EventEmitter {
     const old = this.#objects.get(key)
     const meta = obj.metadata
     if (!meta.namespace) delete meta.namespace
+    // Empty maps are omitted when a real server serializes metadata (omitempty): {} and absent are the same object.
+    for (const k of ['labels', 'annotations']) if (meta[k] && Object.keys(meta[k]).length === 0) delete meta[k]
     if (old) {
       meta.uid = old.metadata.uid
       meta.creationTimestamp = old.metadata.creationTimestamp

@@ -1,0 +1,96 @@
+import { ISTIO_NAMESPACE, NETWORK_LABEL } from './manifests/kubernetes.js'
+import { EASTWEST_GATEWAY } from './manifests/istio-operator.js'
+import { registerSecret } from './secrets.js'
+import { ClusterTools, StepLog } from './tools.js'
+import { CaBundle } from './trust/certs.js'
+
+/** Where `ca: generate` keeps the mesh's root, in every member, so a cluster added later gets an intermediate of the same root. */
+export const STORED_ROOT_SECRET = 'istio-multicluster-root-ca'
+
+export interface Istiod {
+  name: string
+  revision: string
+  version?: string
+}
+
+/** What a cluster carries of the mesh, read from its objects (never from a state file: every run sees the same truth). */
+export interface ClusterState {
+  namespaceExists: boolean
+  network?: string
+  istiods: Istiod[]
+  /** meshID / clusterName / network istiod was installed with (istio-sidecar-injector's values). */
+  values?: { meshID?: string; clusterName?: string; network?: string }
+  gateway?: { address?: string; revision?: string }
+  /** Remote secrets in this cluster: which cluster each gives access to. */
+  remoteSecrets: { name: string; cluster: string }[]
+  /** cacerts data, base64-decoded. */
+  cacerts?: Record<string, string>
+  storedRoot?: CaBundle
+  /** kind/name → resourceVersion of every object read, to tell afterwards whether a run changed anything. */
+  versions: Record<string, string>
+}
+
+interface K8sObject {
+  kind: string
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string }
+  data?: Record<string, string>
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }
+}
+
+/** Reads istio-system's namespace and objects in two concurrent kubectl calls. The output holds secrets: never logged. */
+export async function readClusterState(tools: ClusterTools, cluster: string, log: StepLog): Promise<ClusterState> {
+  const [ns, objects] = await Promise.all([
+    tools.kubectl(cluster, ['get', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found', '-o', 'json'], log, { retry: true, timeoutMs: 60_000 }),
+    tools.kubectl(cluster, ['get', 'deployments,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, { retry: true, secretOutput: true, timeoutMs: 60_000 })
+  ])
+  return parseClusterState(ns.stdout, objects.stdout)
+}
+
+/** Pure: the two kubectl outputs → ClusterState. Secret values it keeps are masked at once. */
+export function parseClusterState(namespaceJson: string, listJson: string): ClusterState {
+  const state: ClusterState = { namespaceExists: false, istiods: [], remoteSecrets: [], versions: {} }
+  if (namespaceJson.trim()) {
+    const ns = JSON.parse(namespaceJson) as K8sObject
+    state.namespaceExists = true
+    state.network = ns.metadata.labels?.[NETWORK_LABEL]
+    state.versions[`Namespace/${ns.metadata.name}`] = ns.metadata.resourceVersion ?? ''
+  }
+  const items = listJson.trim() ? ((JSON.parse(listJson) as { items?: K8sObject[] }).items ?? []) : []
+  const injectorValues = new Map<string, Record<string, any>>()
+  for (const o of items) {
+    const { name, labels = {}, annotations = {} } = o.metadata
+    state.versions[`${o.kind}/${name}`] = o.metadata.resourceVersion ?? ''
+    if (o.kind === 'Deployment' && labels.app === 'istiod')
+      state.istiods.push({ name, revision: labels['istio.io/rev'] ?? 'default', version: labels['operator.istio.io/version'] })
+    else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
+      const ingress = o.status?.loadBalancer?.ingress?.[0]
+      state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels['istio.io/rev'] }
+    } else if (o.kind === 'ConfigMap' && /^istio-sidecar-injector(-.+)?$/.test(name) && o.data?.values) {
+      try {
+        injectorValues.set(name === 'istio-sidecar-injector' ? 'default' : name.slice('istio-sidecar-injector-'.length), JSON.parse(o.data.values))
+      } catch {
+        // values that are not JSON say nothing about the mesh
+      }
+    } else if (o.kind === 'Secret') {
+      const data = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
+      if (labels['istio/multiCluster'] === 'true') state.remoteSecrets.push({ name, cluster: annotations['networking.istio.io/cluster'] ?? name.replace(/^istio-remote-secret-/, '') })
+      else if (name === 'cacerts') {
+        for (const [k, v] of Object.entries(data)) if (/key/i.test(k)) registerSecret(v)
+        state.cacerts = data
+      } else if (name === STORED_ROOT_SECRET && data['root-cert.pem'] && data['root-key.pem']) {
+        registerSecret(data['root-key.pem'])
+        state.storedRoot = { certPem: data['root-cert.pem'], keyPem: data['root-key.pem'] }
+      }
+    }
+  }
+  const primary = state.istiods.find((i) => i.revision === 'default') ?? state.istiods[0]
+  const values = primary && (injectorValues.get(primary.revision) ?? injectorValues.get('default'))
+  if (values?.global) state.values = { meshID: values.global.meshID, clusterName: values.global.multiCluster?.clusterName, network: values.global.network }
+  return state
+}
+
+/** Did anything in istio-system change between two reads of one cluster? */
+export function changedObjects(before: ClusterState, after: ClusterState): string[] {
+  const keys = new Set([...Object.keys(before.versions), ...Object.keys(after.versions)])
+  return [...keys].filter((k) => before.versions[k] !== after.versions[k]).sort()
+}
