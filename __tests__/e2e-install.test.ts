@@ -1,6 +1,7 @@
 // End to end: the bundled action (dist/), run as GitHub runs it, against simulated clusters driven by the real kubectl.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
+import * as yaml from 'js-yaml'
 import * as path from 'node:path'
 import { spawn } from 'node:child_process'
 import { CANARY, startSimulation } from '../test/sim/index.js'
@@ -203,3 +204,71 @@ describe('e2e: three clusters', () => {
     expect(canaryHits(run, runner)).toEqual([])
   })
 })
+
+describe('e2e: inputs that shape the install', () => {
+  let sim: Sim
+  let runner: ReturnType<typeof makeRunner>
+  let run: Run
+  let kubeconfigBetween: { exists: boolean; mode: number; contexts: string[] } | undefined
+
+  beforeAll(async () => {
+    sim = await startSimulation()
+    runner = makeRunner()
+    const inputs = {
+      clusters: sim.clustersInput(),
+      kubeconfig: sim.kubeconfig(),
+      'istio-version': '1.30.3',
+      'mesh-id': 'preview-42',
+      'operator-overlay': 'spec:\n  meshConfig:\n    accessLogFile: /dev/stdout\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n      enabled: false',
+      'gateway-service-annotations': 'service.beta.kubernetes.io/aws-load-balancer-type: nlb\nservice.beta.kubernetes.io/aws-load-balancer-scheme: internal',
+      'max-parallel': '1',
+      'export-kubeconfig': 'true',
+      verify: 'none',
+      ...sim.inputs
+    }
+    // Main and post by hand, to look at the exported kubeconfig in between, as a later step would.
+    const { runEntry } = await import('../test/sim/action.js')
+    const main = await runEntry({ inputs, env: sim.env, runner, entry: 'main' })
+    const file = main.exportedEnv.KUBECONFIG
+    kubeconfigBetween = file && fs.existsSync(file) ? { exists: true, mode: fs.statSync(file).mode & 0o777, contexts: (yaml.load(fs.readFileSync(file, 'utf8')) as { contexts: { name: string }[] }).contexts.map((c) => c.name) } : undefined
+    const post = await runEntry({ inputs, env: sim.env, runner, entry: 'post', state: main.state })
+    run = { ...main, post }
+  }, 120_000)
+
+  afterAll(async () => {
+    await sim?.stop()
+    runner?.cleanup()
+  })
+
+  it('passes mesh-id and the overlay to istiod, which the simulated istioctl validates strictly', () => {
+    if (run.exitCode !== 0) console.log(run.stdout)
+    expect(run.exitCode).toBe(0)
+    for (const c of sim.clusters) {
+      const values = JSON.parse(c.store.get('v1', 'ConfigMap', 'istio-system', 'istio-sidecar-injector').data.values)
+      expect(values.global.meshID).toBe('preview-42')
+      expect(c.store.get('v1', 'ConfigMap', 'istio-system', 'istio').data.mesh).toContain('accessLogFile: /dev/stdout')
+      // The overlay disabled the default ingress gateway; the east-west gateway (its own IstioOperator) is there.
+      expect(c.store.get('v1', 'Service', 'istio-system', 'istio-ingressgateway')).toBeUndefined()
+      expect(c.store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway').metadata.annotations).toMatchObject({
+        'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
+        'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal'
+      })
+    }
+  })
+
+  it('max-parallel: 1 runs one step at a time', () => {
+    const lines = run.stdout.split('\n').filter((l) => l.startsWith('▸ ') || l.startsWith('::group::✔') || l.startsWith('::group::✖'))
+    for (let i = 0; i < lines.length; i += 2) {
+      expect(lines[i]).toMatch(/^▸ /)
+      expect(lines[i + 1]).toMatch(/^::group::/)
+      expect(lines[i + 1]).toContain(lines[i].slice(2))
+    }
+  })
+
+  it('export-kubeconfig hands later steps a 0600 kubeconfig with one context per cluster, removed by post', () => {
+    expect(kubeconfigBetween).toEqual({ exists: true, mode: 0o600, contexts: ['cluster1', 'cluster2'] })
+    expect(fs.existsSync(run.exportedEnv.KUBECONFIG)).toBe(false)
+    expect(canaryHits(run, runner)).toEqual([])
+  })
+})
+
