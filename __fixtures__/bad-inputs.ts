@@ -23,7 +23,7 @@ export const BAD_INPUTS: BadInputCase[] = [
   { name: 'clusters missing', inputs: { kubeconfig: KC }, error: /^Input "clusters": is required/ },
   { name: 'malformed YAML', inputs: base({}, '- {name: c1, network: n1\n- name: c2'), error: /^Input "clusters", line \d+, column \d+: is not valid YAML/ },
   { name: 'YAML bomb', inputs: base({}, `${bomb.join('\n')}\n`), error: /^Input "clusters": expands to more than \d+ YAML nodes/ },
-  { name: 'oversized input', inputs: base({}, `- {name: c1, network: n1}\n- {name: c2, network: n2}\n# ${'x'.repeat(300 * 1024)}`), error: /^Input "clusters": is \d+ bytes, more than the \d+ allowed/ },
+  { name: 'oversized input', inputs: base({}, `- {name: c1, network: n1}\n- {name: c2, network: n2}\n# ${'x'.repeat(100 * 1024)}`), error: /^Input "clusters": is \d+ bytes, more than the \d+ allowed/ },
   { name: 'clusters is a map', inputs: base({}, 'c1: n1\nc2: n2'), error: /^Input "clusters": must be a YAML list of clusters, got a map/ },
   { name: 'clusters is a string', inputs: base({}, 'cluster1'), error: /^Input "clusters": must be a YAML list of clusters, got string "cluster1"/ },
   { name: 'one cluster', inputs: base({}, '- {name: c1, network: n1}'), error: /^Input "clusters": needs at least two clusters.*got 1/ },

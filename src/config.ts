@@ -109,7 +109,8 @@ export function parseConfig(src: ConfigSource): Config {
     meshId,
     istioVersion: version,
     downloadBaseUrl,
-    githubToken: src.input('github-token').trim(),
+    // An unexpanded expression (local runs with @github/local-action pass the default literally) is no token.
+    githubToken: src.input('github-token').trim().replace(/^\$\{\{.*\}\}$/, ''),
     revision,
     operatorOverlay: parseOperatorOverlay(src.input('operator-overlay')),
     gatewayServiceAnnotations: parseAnnotations(src.input('gateway-service-annotations')),

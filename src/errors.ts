@@ -24,12 +24,31 @@ export class StepError extends Error {
     readonly command?: string,
     readonly stderrTail?: string
   ) {
-    const parts = [`${cluster} · ${step}: ${detail}`]
+    // A CommandError's message already ends with its stderr tail: shown once, after the command.
+    const block = stderrTail ? stderrBlock(stderrTail) : undefined
+    const headline = block && detail.endsWith(`\n${block}`) ? detail.slice(0, -block.length - 1) : detail
+    const parts = [`${cluster} · ${step}: ${headline}`]
     if (command) parts.push(`command: ${command}`)
-    if (stderrTail) parts.push(`stderr (last lines):\n${stderrTail}`)
+    if (block) parts.push(block)
     super(parts.join('\n'))
     this.name = 'StepError'
   }
+}
+
+/**
+ * The action is stopping (cancelled, or ending after a failure): a command was stopped or not started. Not a
+ * CommandError on purpose, so that loops which retry failed commands (polls, watches) end at once instead.
+ */
+export class CancelledError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CancelledError'
+  }
+}
+
+/** How an error shows the end of a command's stderr. */
+export function stderrBlock(stderrTail: string): string {
+  return `stderr (last lines):\n${stderrTail}`
 }
 
 /** The last `lines` non-empty lines of a text, for error messages. */

@@ -23,8 +23,23 @@ export interface ProcessResult {
 }
 
 const running = new Set<ChildProcess>()
+/** Set by terminateAll(): the action is cancelled or ending, so no command may start any more (a retry neither). */
+let stopping = false
+const stopListeners = new Set<() => void>()
+const idleWaiters: (() => void)[] = []
+
 export function runProcess(tool: string, args: string[], opts: ProcessOptions = {}): Promise<ProcessResult> {
   const started = Date.now()
+  if (stopping)
+    return Promise.resolve({
+      exitCode: null,
+      signal: 'SIGTERM',
+      stdout: '',
+      stderr: `${tool}: not started: the action is stopping\n`,
+      durationMs: 0,
+      timedOut: false,
+      stoppedEarly: false
+    })
   return new Promise((resolve) => {
     const child = spawn(tool, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true })
     running.add(child)
@@ -56,6 +71,7 @@ export function runProcess(tool: string, args: string[], opts: ProcessOptions = 
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
       if (timer) clearTimeout(timer)
       running.delete(child)
+      if (running.size === 0) for (const idle of idleWaiters.splice(0)) idle()
       resolve({
         exitCode: spawnError ? 127 : exitCode,
         signal,
@@ -80,13 +96,41 @@ function terminate(child: ChildProcess): void {
   }, 3000).unref()
 }
 
-/** Stops every running child: used when the workflow is cancelled. */
+/**
+ * Stops every running child and lets no new one start: used when the workflow is cancelled, and before the action
+ * removes its credential folder. Pending pauses (retry backoffs) end at once.
+ */
 export function terminateAll(): number {
+  stopping = true
+  for (const wake of [...stopListeners]) wake()
   const n = running.size
   for (const child of running) terminate(child)
   return n
 }
 
+/** Waits `ms`, or less when terminateAll() is called meanwhile: backoffs must not keep a cancelled action alive. */
+export function pause(ms: number): Promise<void> {
+  if (stopping) return Promise.resolve()
+  return new Promise((resolve) => {
+    const wake = () => {
+      clearTimeout(timer)
+      stopListeners.delete(wake)
+      resolve()
+    }
+    const timer = setTimeout(wake, ms)
+    stopListeners.add(wake)
+  })
+}
+
+export function isStopping(): boolean {
+  return stopping
+}
+
 export function runningCount(): number {
   return running.size
+}
+
+/** Resolves once no child runs any more (each exited and its output closed): at once when none runs. */
+export function whenIdle(): Promise<void> {
+  return running.size === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve))
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { Config, parseConfig } from './config.js'
-import { InputError } from './errors.js'
+import { InputError, StepError } from './errors.js'
 import { formatSeconds } from './duration.js'
 import { terminateAll } from './exec.js'
 import { installIstioctl } from './istioctl/install.js'
@@ -11,12 +11,12 @@ import { parseSemver } from './istioctl/version.js'
 import { serializeKubeconfig } from './kube/kubeconfig.js'
 import { UpgradeNote, buildUninstallPlan, canaryNextSteps, checkUpgrades, describePlan, staleRemoteSecrets } from './lifecycle.js'
 import { Step, buildInstallPlan } from './plan.js'
-import { RunReport, publishOutputs, writePlanSummary, writeSummary } from './report.js'
+import { RunReport, publishOutputs, writeFailureSummary, writePlanSummary, writeSummary } from './report.js'
 import { StepExecutor, StepResult, runPlan } from './runner.js'
 import { ClusterState, changedObjects, readClusterState } from './state.js'
 import { redact, registerSecret } from './secrets.js'
 import { RunState, stepExecutor } from './steps.js'
-import { ClusterTools } from './tools.js'
+import { ClusterTools, CommandError } from './tools.js'
 import { TrustManager } from './trust/trust.js'
 import { createWorkdir, removeWorkdir, writePrivateFile } from './workdir.js'
 
@@ -55,7 +55,9 @@ export async function run(): Promise<void> {
     else if (config.mode === 'uninstall') await uninstallMode(ctx)
     else await installMode(ctx)
   } catch (e) {
-    core.setFailed(redact(e instanceof Error ? e.message : String(e)))
+    const message = redact(e instanceof Error ? e.message : String(e))
+    core.setFailed(message)
+    await writeFailureSummary(message).catch(() => undefined)
   } finally {
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
@@ -85,7 +87,17 @@ async function setupIstioctl(ctx: ModeContext): Promise<string> {
 
 /** Every cluster's istio-system, read concurrently: the only truth about the mesh (no state file). */
 function readStates(tools: ClusterTools, config: Config, title: string): Promise<Map<string, ClusterState>> {
-  return logged(title, async (log) => new Map(await Promise.all(config.clusters.map(async (c) => [c.name, await readClusterState(tools, c.name, log)] as const))))
+  return logged(title, async (log) => {
+    const settled = await Promise.allSettled(config.clusters.map((c) => readClusterState(tools, c.name, log)))
+    const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [[config.clusters[i].name, s.reason] as const] : []))
+    if (failed.length) {
+      const [cluster, e] = failed[0]
+      const others = failed.length > 1 ? ` (reading ${failed.slice(1).map(([c]) => c).join(', ')} failed too)` : ''
+      if (e instanceof CommandError) throw new StepError(cluster, `read istio-system${others}`, e.message, e.command, e.stderrTail)
+      throw new StepError(cluster, `read istio-system${others}`, redact(e instanceof Error ? e.message : String(e)))
+    }
+    return new Map(settled.map((s, i) => [config.clusters[i].name, (s as PromiseFulfilledResult<ClusterState>).value]))
+  })
 }
 
 /** mode: install — converge every cluster on the mesh; grows it, upgrades it, prunes it when asked. */
@@ -207,7 +219,7 @@ function networkWarnings(config: Config): string[] {
 function printStep(r: StepResult): void {
   const label = `${r.step.cluster} · ${r.step.title}`
   if (r.status === 'skipped' || r.status === 'cancelled') {
-    core.info(`${r.status === 'skipped' ? '⏭' : '🚫'} ${label}: ${r.log.join(' ')}`)
+    core.info(`${r.status === 'skipped' ? '⏭' : '🚫'} ${label}: ${r.status === 'skipped' ? r.log[0] : 'cancelled'}`)
     return
   }
   core.startGroup(`${r.status === 'ok' ? '✔' : '✖'} ${label} (${formatSeconds(r.durationMs)})${r.value ? `: ${r.value}` : ''}`)

@@ -173,6 +173,12 @@ export async function writePlanSummary(config: RunReport['config'], version: str
   await core.summary.addRaw(renderPlanSummary(config, version, plan, blocker), true).write()
 }
 
+/** A run that failed before its steps (bad input, unreadable cluster, download): the summary still says why. */
+export async function writeFailureSummary(message: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  await core.summary.addRaw(['## Istio multi-cluster mesh — ❌ failed before any cluster was changed', '', '```', message, '```', ''].join('\n'), true).write()
+}
+
 export async function writeSummary(r: RunReport): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   await core.summary.addRaw(renderSummary(r), true).write()

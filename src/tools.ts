@@ -1,21 +1,41 @@
-import { ProcessResult, runProcess } from './exec.js'
-import { tail } from './errors.js'
+import { ProcessResult, isStopping, pause, runProcess } from './exec.js'
+import { CancelledError, stderrBlock, tail } from './errors.js'
 import { redact } from './secrets.js'
 
-/** A command that failed for good (after retries): what ran, how it ended, the tail of its stderr. */
+/**
+ * A command that failed for good (after retries): what ran, how it ended, the tail of its stderr. The message holds
+ * all of it, so the error is complete wherever it ends up (a step's error, or the run's when no step was running).
+ */
 export class CommandError extends Error {
+  /** `<command> exited with code N (after M attempts)`: the message without the stderr tail. */
+  readonly headline: string
+
   constructor(
     readonly command: string,
     readonly result: ProcessResult,
     readonly attempts: number
   ) {
     const how = result.timedOut ? `timed out after ${Math.round(result.durationMs / 1000)} s` : result.exitCode === 127 ? 'could not be started' : `exited with code ${result.exitCode ?? result.signal}`
-    super(`${command} ${how}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`)
+    const headline = `${command} ${how}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`
+    const stderrTail = commandTail(result)
+    super(stderrTail ? `${headline}\n${stderrBlock(stderrTail)}` : headline)
     this.name = 'CommandError'
+    this.headline = headline
   }
   get stderrTail(): string {
-    return redact(tail(this.result.stderr || this.result.stdout))
+    return commandTail(this.result)
   }
+}
+
+/** klog's prefix (`E1126 03:24:22.772132   29540 memcache.go:265] …`): kubectl repeats its final error in such lines. */
+const KLOG_LINE = /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\s\]]+:\d+\] /
+
+/** The last lines of stderr (or of stdout when stderr is empty), without klog's repeats, redacted. */
+function commandTail(result: ProcessResult): string {
+  const text = result.stderr.trim() ? result.stderr : result.stdout
+  const lines = text.split('\n')
+  const plain = lines.filter((l) => !KLOG_LINE.test(l))
+  return redact(tail((plain.some((l) => l.trim()) ? plain : lines).join('\n')))
 }
 
 export interface CommandOptions {
@@ -34,6 +54,8 @@ export type StepLog = (line: string) => void
 // Messages of failures that pass: API server restarts, overloaded apiservers, lost connections.
 const TRANSIENT = [
   /connection refused/i,
+  // kubectl's own line for it (the klog lines before it, which say "connection refused", are not always printed).
+  /The connection to the server \S+ was refused/,
   /connection reset/i,
   /broken pipe/i,
   /i\/o timeout/i,
@@ -42,8 +64,14 @@ const TRANSIENT = [
   /unexpected EOF/i,
   /\b(500|502|503|504)\b/,
   /the server is currently unable to handle the request/i,
+  // 504 / ServerTimeout: kubectl and client-go print the Status message, not the code.
+  /unable to return a response in the time allotted/i,
+  /\((ServiceUnavailable|ServerTimeout|Timeout|TooManyRequests)\)/,
   /etcdserver: request timed out/i,
   /Client\.Timeout exceeded/i,
+  // kubectl's --request-timeout ran out on one request (Go's `Post "<url>": context deadline exceeded`); not
+  // istioctl's readiness timeout ("resources not ready after 5m0s: context deadline exceeded"), which names no URL.
+  /"https?:\/\/[^"\s]+": context deadline exceeded/,
   /http2: (client connection lost|server sent GOAWAY)/i,
   /too many requests|rate limit/i,
   /try again/i
@@ -61,6 +89,23 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 1000 }
 
+/**
+ * kubectl waits forever for an answer by default: a request lost on the way (a dropped connection without a reset,
+ * an API server that stalls) would hang a step until its command timeout and then fail it for good. With a request
+ * timeout such a request fails as "Client.Timeout exceeded", which is transient and retried. Only for verbs that make
+ * short requests: watches, exec, logs, `rollout status` and `wait` stream for long on purpose.
+ * ISTIO_MULTICLUSTER_REQUEST_TIMEOUT (a kubectl duration such as `30s`) overrides it.
+ */
+export const DEFAULT_REQUEST_TIMEOUT = '30s'
+const SHORT_REQUEST_VERBS = new Set(['apply', 'get', 'create', 'delete', 'patch', 'label', 'annotate', 'replace', 'scale'])
+
+export function kubectlRequestTimeout(args: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const verb = args.find((a) => !a.startsWith('-'))
+  if (!verb || !SHORT_REQUEST_VERBS.has(verb) || args.some((a) => a === '--watch' || a === '-w' || a.startsWith('--watch=') || a.startsWith('--request-timeout'))) return []
+  const wanted = env.ISTIO_MULTICLUSTER_REQUEST_TIMEOUT?.trim()
+  return [`--request-timeout=${wanted && /^\d+(ms|s|m)$/.test(wanted) ? wanted : DEFAULT_REQUEST_TIMEOUT}`]
+}
+
 /** kubectl and istioctl bound to the action's kubeconfig and one cluster's context. */
 export class ClusterTools {
   constructor(
@@ -71,7 +116,7 @@ export class ClusterTools {
   ) {}
 
   kubectl(cluster: string, args: string[], log: StepLog, opts: CommandOptions = {}): Promise<ProcessResult> {
-    return this.run('kubectl', ['--kubeconfig', this.kubeconfigPath, '--context', cluster, ...args], log, opts)
+    return this.run('kubectl', ['--kubeconfig', this.kubeconfigPath, '--context', cluster, ...kubectlRequestTimeout(args, this.env), ...args], log, opts)
   }
 
   istioctl(cluster: string, args: string[], log: StepLog, opts: CommandOptions = {}): Promise<ProcessResult> {
@@ -82,27 +127,33 @@ export class ClusterTools {
     const shown = displayCommand(tool, args)
     const attempts = opts.retry ? this.retryPolicy.attempts : 1
     for (let attempt = 1; ; attempt++) {
+      if (isStopping()) throw new CancelledError(`${shown}: not started, the action is stopping`)
       log(`$ ${shown}${opts.stdin !== undefined ? ' <<stdin' : ''}`)
       const result = await runProcess(tool, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs, env: this.env, onStdoutLine: opts.onStdoutLine })
       if (!opts.secretOutput && result.stdout.trim()) log(redact(result.stdout.trimEnd()))
       if (opts.secretOutput && result.stdout.trim()) log(`(${result.stdout.length} bytes of secret output, not shown)`)
       if (result.stderr.trim()) log(redact(result.stderr.trimEnd()))
       if (result.exitCode === 0 || result.stoppedEarly) return result
+      if (isStopping()) throw new CancelledError(`${shown} was stopped: the action is stopping`)
       const transient = !result.timedOut && result.exitCode !== 127 && isTransient(result.stderr)
-      if (!transient || attempt >= attempts) throw new CommandError(shown, result, attempt)
+      // A secret stdout must not reach the error's tail either.
+      if (!transient || attempt >= attempts) throw new CommandError(shown, opts.secretOutput ? { ...result, stdout: '' } : result, attempt)
       const delay = this.retryPolicy.baseDelayMs * 2 ** (attempt - 1)
-      log(`↻ transient failure (${redact(firstMatchingLine(result.stderr))}); retry ${attempt + 1}/${attempts} in ${(delay / 1000).toFixed(1)} s`)
-      await new Promise((r) => setTimeout(r, delay))
+      log(`↻ transient failure of ${shown} (${redact(transientReason(result.stderr))}); retry ${attempt + 1}/${attempts} in ${(delay / 1000).toFixed(1)} s`)
+      await pause(delay)
     }
   }
 }
 
-function firstMatchingLine(stderr: string): string {
+/** Why a failure counts as transient: the last line that says so (kubectl's own error line, not klog's repeats), shortened in the middle. */
+export function transientReason(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l.trim())
-  return (lines.find((l) => isTransient(l)) ?? lines[lines.length - 1] ?? '').trim().slice(0, 200)
+  const plain = lines.filter((l) => !KLOG_LINE.test(l))
+  const line = ([...plain].reverse().find((l) => isTransient(l)) ?? [...lines].reverse().find((l) => isTransient(l)) ?? lines[lines.length - 1] ?? '').trim()
+  return line.length > 220 ? `${line.slice(0, 90)} … ${line.slice(-120)}` : line
 }
 
-/** The command as a user would type it, with the kubeconfig path shortened: it is noise in every line. */
+/** The command as a user would type it, without the kubeconfig path and the request timeout: they are noise in every line. */
 export function displayCommand(tool: string, args: string[]): string {
   const name = tool.split(/[\\/]/).pop()!.replace(/\.exe$/, '')
   const shown: string[] = []
@@ -111,6 +162,7 @@ export function displayCommand(tool: string, args: string[]): string {
       i++
       continue
     }
+    if (args[i].startsWith('--request-timeout=')) continue
     shown.push(/[\s"'$`{}]/.test(args[i]) ? `'${args[i].replace(/'/g, `'\\''`)}'` : args[i])
   }
   return [name, ...shown].join(' ')

@@ -1,4 +1,5 @@
 import { VERIFY_NAMESPACE } from './manifests/helloworld.js'
+import { isStopping, pause } from './exec.js'
 import { ClusterTools, CommandError, StepLog } from './tools.js'
 
 /** `Hello version: v2, instance: helloworld-v2-7c9b…` → `v2`. */
@@ -17,7 +18,7 @@ export async function verifyTraffic(tools: ClusterTools, cluster: string, versio
   const seen = new Set<string>()
   let calls = 0
   let last = ''
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !isStopping()) {
     calls++
     try {
       const r = await tools.kubectl(cluster, ['exec', '-n', VERIFY_NAMESPACE, 'deploy/curl', '-c', 'curl', '--', 'curl', '-sS', '--max-time', '5', `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`], log, { timeoutMs: 30_000 })
@@ -29,7 +30,7 @@ export async function verifyTraffic(tools: ClusterTools, cluster: string, versio
       last = e.stderrTail
     }
     if (versions.every((v) => seen.has(v))) return `${[...seen].sort().join(', ')} answered in ${calls} call(s)`
-    await new Promise((r) => setTimeout(r, 500))
+    await pause(500)
   }
   const missing = versions.filter((v) => !seen.has(v))
   throw new Error(

@@ -1,3 +1,4 @@
+import { isStopping, pause } from './exec.js'
 import { ClusterTools, CommandError, StepLog } from './tools.js'
 
 export type RemoteStatus = 'synced' | 'syncing' | 'timeout' | 'closed' | string
@@ -42,8 +43,8 @@ export async function waitForRemoteClusters(
       if (!(e instanceof CommandError)) throw e
       lastError = e.stderrTail
     }
-    if (Date.now() + pollMs > deadline) break
-    await new Promise((r) => setTimeout(r, pollMs))
+    if (Date.now() + pollMs > deadline || isStopping()) break
+    await pause(pollMs)
   }
   const missing = peers.filter((p) => statuses.get(p) !== 'synced')
   const detail = missing.map((p) => `${p}: ${statuses.get(p) ?? 'not listed (no remote secret?)'}`).join(', ')

@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import * as core from '@actions/core'
+import { terminateAll, whenIdle } from './exec.js'
 
 /** State key under which main tells post what to remove. */
 export const WORKDIR_STATE = 'workdir'
@@ -27,9 +28,23 @@ export function writePrivateFile(dir: string, name: string, content: string): st
   return file
 }
 
-/** Removes the folder; only folders this action created (under RUNNER_TEMP or the OS temp dir, with its prefix). */
+/**
+ * Removes the folder; only folders this action created (under RUNNER_TEMP or the OS temp dir, with its prefix).
+ * Commands still running (the other clusters' reads when one cluster failed early) read the kubeconfig and write
+ * kubectl's cache in it: they are stopped first, and since a dying kubectl may still write once and so create the
+ * folder again (mode 0750), it is removed once more when the last of them has exited (before the process ends).
+ */
 export function removeWorkdir(dir: string | undefined): boolean {
   if (!dir || !path.basename(dir).startsWith('istio-multicluster-')) return false
+  const stopped = terminateAll()
   fs.rmSync(dir, { recursive: true, force: true })
+  if (stopped > 0)
+    void whenIdle().then(() => {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true })
+      } catch {
+        // post removes it
+      }
+    })
   return true
 }

@@ -2,7 +2,8 @@ import * as yaml from 'js-yaml'
 import { InputError } from './errors.js'
 
 /** Inputs are small; anything larger is a mistake (or an attack) and is refused before parsing. */
-export const MAX_INPUT_BYTES = 256 * 1024
+// Linux refuses a single environment string over 128 KiB, so the runner could not even pass a larger input.
+export const MAX_INPUT_BYTES = 64 * 1024
 /** Aliases can make a tiny document expand into a huge tree ("billion laughs"); count nodes as if expanded. */
 export const MAX_NODES = 20_000
 

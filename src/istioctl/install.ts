@@ -25,8 +25,9 @@ export async function installIstioctl(version: string, baseUrl: string, opts: { 
 
   const url = archiveUrl(baseUrl, version, platform)
   const archive = await download(url, `istioctl ${version} for ${platform.name}`, async () => {
-    const published = await listReleases(opts.apiUrl, opts.token).catch(() => [] as string[])
-    const near = nearestVersions(version, published)
+    // Only releases that can be installed: the missing one itself may be a tag whose assets are not uploaded yet.
+    const published = await listReleases(opts.apiUrl, opts.token, undefined, platform).catch(() => [] as string[])
+    const near = nearestVersions(version, published.filter((v) => v !== version))
     return near.length ? ` The nearest published releases are ${near.join(', ')}.` : ''
   })
   try {

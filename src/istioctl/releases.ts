@@ -1,4 +1,5 @@
 import { HttpClient } from '@actions/http-client'
+import { Platform, archiveName, istioPlatform } from './platform.js'
 import { VersionSpec, selectVersion } from './version.js'
 
 /** How many pages of 100 releases to read at most: istio/istio has fewer than 1000 releases. */
@@ -6,8 +7,12 @@ const MAX_PAGES = 10
 
 export class ReleaseLookupError extends Error {}
 
-/** Plain releases (no drafts, no prereleases) from the GitHub API, newest pages first, until `enough` says stop. */
-export async function listReleases(apiUrl: string, token: string, enough: (versions: string[]) => boolean = () => false): Promise<string[]> {
+/**
+ * Plain releases (no drafts, no prereleases) from the GitHub API, newest pages first, until `enough` says stop. With
+ * `platform`, only releases whose assets hold that platform's istioctl archive: a release tag exists for a while
+ * before its assets are uploaded, and such a release cannot be installed.
+ */
+export async function listReleases(apiUrl: string, token: string, enough: (versions: string[]) => boolean = () => false, platform?: Platform): Promise<string[]> {
   const http = new HttpClient('istio-multicluster-action', undefined, { allowRetries: true, maxRetries: 2 })
   const headers: Record<string, string> = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }
   if (token) headers.authorization = `Bearer ${token}`
@@ -22,19 +27,24 @@ export async function listReleases(apiUrl: string, token: string, enough: (versi
         `the GitHub API rate limit was exceeded while listing Istio releases${token ? '' : ' (no token was sent)'}: pass "github-token" (the default, \${{ github.token }}, raises the limit), or pin an exact "istio-version" like 1.30.3, which needs no API call`
       )
     if (status !== 200) throw new ReleaseLookupError(`listing Istio releases at ${url} answered HTTP ${status}`)
-    const releases = JSON.parse(body) as { tag_name: string; draft: boolean; prerelease: boolean }[]
-    for (const r of releases) if (!r.draft && !r.prerelease) versions.push(r.tag_name.replace(/^v/, ''))
+    const releases = JSON.parse(body) as { tag_name: string; draft: boolean; prerelease: boolean; assets?: { name: string }[] }[]
+    for (const r of releases) {
+      if (r.draft || r.prerelease) continue
+      const version = r.tag_name.replace(/^v/, '')
+      if (platform && Array.isArray(r.assets) && !r.assets.some((a) => a.name === archiveName(version, platform))) continue
+      versions.push(version)
+    }
     if (enough(versions)) break
     url = nextLink(res.message.headers.link)
   }
   return versions
 }
 
-/** Resolves `latest` / `X.Y` to the newest published plain release. Exact versions need no lookup. */
-export async function resolveVersion(spec: VersionSpec, apiUrl: string, token: string): Promise<string> {
+/** Resolves `latest` / `X.Y` to the newest plain release whose istioctl is published. Exact versions need no lookup. */
+export async function resolveVersion(spec: VersionSpec, apiUrl: string, token: string, platform?: Platform): Promise<string> {
   if (spec.kind === 'exact') return spec.version
   // Releases come newest first; once a page holds a fitting release, later pages hold only older ones.
-  const versions = await listReleases(apiUrl, token, (v) => selectVersion(spec, v) !== undefined)
+  const versions = await listReleases(apiUrl, token, (v) => selectVersion(spec, v) !== undefined, platform ?? istioPlatform())
   const chosen = selectVersion(spec, versions)
   if (!chosen) {
     const what = spec.kind === 'latest' ? 'any release' : `a release of ${spec.major}.${spec.minor}`

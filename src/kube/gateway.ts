@@ -1,6 +1,7 @@
 import { ISTIO_NAMESPACE } from '../manifests/kubernetes.js'
 import { EASTWEST_GATEWAY } from '../manifests/istio-operator.js'
-import { ClusterTools, CommandError, StepLog, isTransient } from '../tools.js'
+import { pause } from '../exec.js'
+import { ClusterTools, CommandError, StepLog, displayCommand, isTransient } from '../tools.js'
 
 /** jsonpath that prints "<ip> <hostname>" per watch event: AWS load balancers give hostnames, most others IPs. */
 const ADDRESS_JSONPATH = '{.status.loadBalancer.ingress[0].ip}{" "}{.status.loadBalancer.ingress[0].hostname}{"\\n"}'
@@ -16,26 +17,28 @@ export function addressFromLine(line: string): string | undefined {
  */
 export async function waitForGatewayAddress(tools: ClusterTools, cluster: string, timeoutMs: number, log: StepLog): Promise<string> {
   const deadline = Date.now() + timeoutMs
+  const watch = ['get', 'service', EASTWEST_GATEWAY, '-n', ISTIO_NAMESPACE, '--watch', '-o', `jsonpath=${ADDRESS_JSONPATH}`]
   let address: string | undefined
   while (!address && Date.now() < deadline) {
     try {
       const result = await tools.kubectl(
         cluster,
-        ['get', 'service', EASTWEST_GATEWAY, '-n', ISTIO_NAMESPACE, '--watch', '-o', `jsonpath=${ADDRESS_JSONPATH}`],
+        watch,
         log,
         { timeoutMs: deadline - Date.now(), onStdoutLine: (line) => Boolean((address = addressFromLine(line))) }
       )
       if (!address && !result.timedOut) log('watch ended without an address; watching again')
     } catch (e) {
       if (e instanceof CommandError && !e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000) {
-        await new Promise((r) => setTimeout(r, 1000))
+        await pause(1000)
         continue
       }
       if (!(e instanceof CommandError && e.result.timedOut)) throw e
     }
   }
   if (address) return address
-  throw new Error(await explainPendingAddress(tools, cluster, timeoutMs, log))
+  const explanation = await explainPendingAddress(tools, cluster, timeoutMs, log)
+  throw new Error(`${explanation}\ncommand: ${displayCommand('kubectl', ['--context', cluster, ...watch])} (ended by "gateway-timeout")`)
 }
 
 /** Why the address is still pending: the Service's events, and the usual cause on kind and bare metal. */

@@ -1,0 +1,547 @@
+// End to end under faults: the bundled action survives what is transient, fails within bounded time and clearly on
+// what is not (naming the cluster, the step, the command and its stderr), leaves the other clusters finished or
+// untouched, stops promptly when cancelled, and leaves no credential anywhere: not in logs, outputs, state, summary,
+// RUNNER_TEMP after post, nor in the argument list of any process it started (recorded by a shim).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { ChildProcess } from 'node:child_process'
+import { CANARY, startSimulation } from '../test/sim/index.js'
+import { filesBelow, makeRunner, runEntry } from '../test/sim/action.js'
+import { makeShim } from '../test/sim/shim.js'
+import { errorAnnotations, findLeaks, leakPlaces, maskedValues, storedCredentials, watchCredentialFiles } from '../test/sim/inspect.js'
+
+type Sim = Awaited<ReturnType<typeof startSimulation>>
+type Entry = Awaited<ReturnType<typeof runEntry>>
+type ClusterSpec = NonNullable<Parameters<typeof startSimulation>[0]>['clusters']
+
+const VERSION = '1.30.3'
+
+interface Scenario {
+  sim: Sim
+  runner: ReturnType<typeof makeRunner>
+  shim: ReturnType<typeof makeShim>
+  main: Entry
+  post: Entry
+  /** Folders of the action still under RUNNER_TEMP when main had exited (before post). */
+  leftAfterMain: string[]
+  /** Recorded kubectl/istioctl processes still running when main had exited. */
+  aliveAfterMain: number
+  /** Credential files (and the action's folders) seen during the run, with their modes. */
+  modes: Map<string, string[]>
+  leaks: string[]
+  /** The run's own error (the `::error::` without a title), unescaped. */
+  error: string
+  stop(): Promise<void>
+}
+
+/**
+ * One run of main + post against a fresh simulation, with istioctl seeded in the tool cache behind the recording
+ * shim (so istioctl's argument lists are recorded too). `seedIstioctl: false` makes the action download it.
+ */
+async function scenario(opts: {
+  clusters?: ClusterSpec
+  inputs?: Record<string, string>
+  env?: Record<string, string>
+  versions?: Array<string | { version: string; published?: boolean }>
+  seedIstioctl?: boolean
+  arrange?: (sim: Sim) => void | Promise<void>
+  onSpawn?: (child: ChildProcess, ctx: { sim: Sim; shim: ReturnType<typeof makeShim> }) => void
+  /** Between main and post, e.g. what the runner does after killing a step. */
+  beforePost?: (ctx: { sim: Sim; shim: ReturnType<typeof makeShim> }) => void | Promise<void>
+}): Promise<Scenario> {
+  const sim = await startSimulation({ clusters: opts.clusters, versions: opts.versions })
+  const runner = makeRunner()
+  const shim = makeShim()
+  if (opts.seedIstioctl !== false) await shim.seedIstioctl(runner.toolCache, VERSION)
+  await opts.arrange?.(sim)
+  const inputs = {
+    clusters: sim.clustersInput(),
+    kubeconfig: sim.kubeconfig(),
+    'istio-version': VERSION,
+    'verify-timeout': '20s',
+    ...sim.inputs,
+    ...opts.inputs
+  }
+  const env = { ...sim.env, PATH: shim.path, ...opts.env }
+  const watch = watchCredentialFiles(runner.runnerTemp, [CANARY])
+  const main = await runEntry({ inputs, env, runner, timeoutMs: 120_000, onSpawn: opts.onSpawn && ((child) => opts.onSpawn!(child, { sim, shim })) })
+  const modes = watch.stop()
+  const leftAfterMain = fs.readdirSync(runner.runnerTemp).filter((d) => d.startsWith('istio-multicluster-'))
+  const aliveAfterMain = shim.alive().length
+  await opts.beforePost?.({ sim, shim })
+  const post = await runEntry({ inputs, env, runner, entry: 'post', state: main.state, timeoutMs: 30_000 })
+  const needles = [CANARY, ...storedCredentials(sim), ...maskedValues(main.stdout)]
+  const leaks = findLeaks(leakPlaces(main, runner, shim, post), needles)
+  const error = errorAnnotations(main.stdout)
+    .filter((e) => !e.title)
+    .map((e) => e.message)
+    .join('\n')
+  return {
+    sim,
+    runner,
+    shim,
+    main,
+    post,
+    leftAfterMain,
+    aliveAfterMain,
+    modes,
+    leaks,
+    error,
+    async stop() {
+      shim.killAlive()
+      await sim.stop()
+      runner.cleanup()
+      shim.cleanup()
+    }
+  }
+}
+
+/** Requests that change something (the simulator's own /sim endpoints aside). */
+const writes = (c: Sim['clusters'][number]) => c.requests.filter((r: any) => !r.sim && !['GET', 'HEAD', 'OPTIONS'].includes(r.method))
+
+/** The summary table's row of a cluster. */
+const summaryRow = (s: Scenario, cluster: string) => s.main.summary.split('\n').find((l) => l.startsWith(`| ${cluster} |`)) ?? ''
+
+/** What every run must leave: no canary, credential files 0600 in a 0700 folder, nothing after post. */
+function expectClean(s: Scenario): void {
+  expect(s.leaks).toEqual([])
+  for (const [p, m] of s.modes) expect([p, m]).toEqual([p, p.endsWith('/') ? ['0700'] : ['0600']])
+  expect(s.post.exitCode).toBe(0)
+  expect(filesBelow(s.runner.runnerTemp)).toEqual([])
+}
+
+/** Every recorded process of `tool` whose arguments hold all of `args`. */
+const recorded = (s: Scenario, tool: string, ...args: string[]) => s.shim.records().filter((r) => r.tool === tool && args.every((a) => r.argv.includes(a)))
+
+type Cancelled = Scenario & { signalledAt: number; exitedAt: number; requestsAtExit: number; requestsLater: number }
+
+/** Runs until two istioctl `op` commands run (each sleeping `op`'s delay in the simulator), then sends `signal`. */
+async function cancelled(signal: NodeJS.Signals, op: string, inputs: Record<string, string> = {}): Promise<Cancelled> {
+  let signalledAt = 0
+  let exitedAt = 0
+  let requestsAtExit = 0
+  const running = (shim: ReturnType<typeof makeShim>) => shim.records().filter((r) => r.tool === 'istioctl' && r.argv.includes(op))
+  const s = await scenario({
+    clusters: [
+      { name: 'cluster1', istioctlDelays: { [op]: 20_000 } },
+      { name: 'cluster2', istioctlDelays: { [op]: 20_000 } }
+    ],
+    inputs,
+    onSpawn: (child, { sim, shim }) => {
+      const started = Date.now()
+      child.on('exit', () => {
+        exitedAt = Date.now()
+        requestsAtExit = sim.requestCount()
+      })
+      const poll = setInterval(() => {
+        if (running(shim).length < 2 && Date.now() - started < 90_000) return
+        clearInterval(poll)
+        setTimeout(() => {
+          signalledAt = Date.now()
+          child.kill(signal)
+        }, 500)
+      }, 50)
+    },
+    // The runner ends what is left of a step it had to kill (its process tree).
+    beforePost: ({ shim }) => (signal === 'SIGKILL' ? shim.killAlive() : undefined)
+  })
+  // Nothing keeps talking to the clusters after the action is gone.
+  await new Promise((r) => setTimeout(r, 1500))
+  return Object.assign(s, { signalledAt, exitedAt, requestsAtExit, requestsLater: s.sim.requestCount() })
+}
+
+const RELEASE_VERSIONS = ['1.29.4', '1.30.2', { version: '1.30.3', published: false }, '1.31.1']
+
+/** Every run of this file. They start together (a few at a time: most of a run is waiting) and are checked below. */
+const SCENARIOS: Record<string, () => Promise<Scenario>> = {
+  transient: () =>
+    scenario({
+      // A short request timeout, so that a request the server never answers fails in seconds (and is retried).
+      env: { ISTIO_MULTICLUSTER_REQUEST_TIMEOUT: '3s' },
+      arrange: (sim) => {
+        const [c1, c2] = sim.clusters
+        // 503 without Retry-After on creating istio-system: kubectl gives up at once, the action retries.
+        c1.setFault({ kind: 'status', code: 503, count: 1, match: { method: 'POST', pathIncludes: '/api/v1/namespaces?' } })
+        // 503 with Retry-After on reading secrets: client-go waits and retries by itself.
+        c1.setFault({ kind: 'status', code: 503, count: 2, retryAfter: 1, match: { method: 'GET', pathIncludes: '/namespaces/istio-system/secrets' } })
+        // istioctl install fails once, as when the API server restarts under it.
+        c1.setFault({
+          kind: 'istioctl',
+          op: 'install',
+          times: 1,
+          message:
+            'failed to install manifests: failed to update resource with server-side apply for obj Deployment/istio-system/istiod: the server is currently unable to handle the request'
+        })
+        // A request that is never answered (a connection dropped on the way): kubectl's request timeout ends it.
+        c2.setFault({ kind: 'hang', count: 1, match: { method: 'POST', pathIncludes: '/api/v1/namespaces?' } })
+        // The connection reset while applying cross-network-gateway.
+        c2.setFault({ kind: 'reset', count: 1, match: { method: 'POST', pathIncludes: '/namespaces/istio-system/gateways' } })
+        // A server-side timeout (504) while create-remote-secret reads its service account.
+        c2.setFault({ kind: 'status', code: 504, count: 1, match: { method: 'GET', pathIncludes: '/namespaces/istio-system/serviceaccounts/' } })
+        // And everything is slow.
+        c2.setFault({ kind: 'latency', ms: 40 })
+      }
+    }),
+  // istioctl install in cluster2 keeps failing with an error that looks transient: retried, but bounded.
+  installAlwaysFails: () =>
+    scenario({
+      arrange: (sim) => {
+        sim
+          .cluster('cluster2')
+          .setFault({
+            kind: 'istioctl',
+            op: 'install',
+            times: 'always',
+            message: 'failed to install manifests: the server is currently unable to handle the request'
+          })
+      }
+    }),
+  // cluster2's API server is gone (closed: connection refused).
+  unreachable: () => scenario({ arrange: (sim) => sim.cluster('cluster2').close() }),
+  // No load-balancer controller in cluster2: its gateway never gets an address.
+  noAddress: () => scenario({ clusters: [{ name: 'cluster1' }, { name: 'cluster2', lb: { mode: 'none' } }], inputs: { 'gateway-timeout': '3s' } }),
+  // The token of cluster2 has expired before the run; cluster1 answers slowly, so its reads are still running.
+  expiredAtStart: () =>
+    scenario({
+      arrange: (sim) => {
+        sim.cluster('cluster2').setFault({ kind: 'expireToken' })
+        sim.cluster('cluster1').setFault({ kind: 'latency', ms: 1500 })
+      }
+    }),
+  // The token of cluster2 expires halfway: right after its cacerts was written.
+  expiresHalfway: () =>
+    scenario({
+      arrange: (sim) => {
+        const c2 = sim.cluster('cluster2')
+        const onChange = (e: any) => {
+          if (e.object.kind === 'Secret' && e.object.metadata.name === 'cacerts') {
+            c2.setFault({ kind: 'expireToken' })
+            c2.store.off('change', onChange)
+          }
+        }
+        c2.store.on('change', onChange)
+      }
+    }),
+  // RBAC: the admin of cluster2 may not create Deployments (403), so istioctl install fails.
+  forbidden: () =>
+    scenario({
+      arrange: (sim) =>
+        void sim.cluster('cluster2').setFault({ kind: 'forbid', match: { method: 'POST', pathIncludes: '/apis/apps/v1/namespaces/istio-system/deployments' } })
+    }),
+  term: () => cancelled('SIGTERM', 'install'),
+  int: () => cancelled('SIGINT', 'install', { 'export-kubeconfig': 'true' }),
+  kill: () => cancelled('SIGKILL', 'install'),
+  // Cancelled while verifying: the polling loop must not start new istioctl processes after the cancel.
+  verifying: () => cancelled('SIGTERM', 'remote-clusters'),
+  checksum: () =>
+    scenario({
+      versions: RELEASE_VERSIONS,
+      seedIstioctl: false,
+      inputs: { 'istio-version': '1.31.1' },
+      arrange: (sim) => sim.releases.setFault({ kind: 'checksum-mismatch' })
+    }),
+  truncated: () =>
+    scenario({
+      versions: RELEASE_VERSIONS,
+      seedIstioctl: false,
+      inputs: { 'istio-version': '1.31.1' },
+      arrange: (sim) => sim.releases.setFault({ kind: 'truncate' })
+    }),
+  unpublished: () => scenario({ versions: RELEASE_VERSIONS, seedIstioctl: false, inputs: { 'istio-version': '1.30.3' } }),
+  rateLimited: () =>
+    scenario({
+      versions: RELEASE_VERSIONS,
+      seedIstioctl: false,
+      inputs: { 'istio-version': '1.30' },
+      arrange: (sim) => sim.releases.setFault({ kind: 'rate-limit' })
+    })
+}
+const PERMANENT = ['expiredAtStart', 'expiresHalfway', 'installAlwaysFails', 'unreachable', 'forbidden', 'noAddress']
+const RELEASES = ['checksum', 'truncated', 'unpublished', 'rateLimited']
+const CANCELLED = ['term', 'int', 'kill', 'verifying']
+
+// Two cores: four runs at a time keep them busy without starving the simulated clusters, which live in this process.
+const MAX_CONCURRENT = 4
+const started = new Map<string, Promise<Scenario>>()
+let active = 0
+const waiting: (() => void)[] = []
+async function limited<T>(fn: () => Promise<T>): Promise<T> {
+  if (active >= MAX_CONCURRENT) await new Promise<void>((r) => waiting.push(r))
+  active++
+  try {
+    return await fn()
+  } finally {
+    active--
+    waiting.shift()?.()
+  }
+}
+/** The run's result; every run was started by the first call. */
+function run(name: string): Promise<Scenario> {
+  if (started.size === 0)
+    for (const [n, fn] of Object.entries(SCENARIOS)) {
+      const p = limited(fn)
+      p.catch(() => undefined) // reported where it is awaited
+      started.set(n, p)
+    }
+  return started.get(name)!
+}
+
+afterAll(async () => {
+  await Promise.all([...started.values()].map(async (p) => (await p.catch(() => undefined))?.stop()))
+})
+
+describe('e2e faults: transient API errors and a failing istioctl are survived', () => {
+  let s: Scenario
+
+  beforeAll(async () => {
+    s = await run('transient')
+  }, 240_000)
+
+  it('completes: the mesh is built and verified', () => {
+    if (s.main.exitCode !== 0) console.log(s.main.stdout, s.main.stderr)
+    expect(s.main.exitCode).toBe(0)
+    expect(s.main.outputs.verified).toBe('true')
+    expect(errorAnnotations(s.main.stdout)).toEqual([])
+    for (const c of s.sim.clusters) expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeTruthy()
+  })
+
+  it('logs what was retried and why, with backoff', () => {
+    const retries = s.main.stdout.split('\n').filter((l) => l.startsWith('↻ '))
+    const said = (re: RegExp) => retries.filter((l) => re.test(l))
+    for (const l of retries) expect(l).toMatch(/^↻ transient failure of (kubectl|istioctl) .+ \(.+\); retry [2-4]\/4 in (1|2|4)\.0 s$/)
+    expect(said(/^↻ transient failure of kubectl --context cluster1 .*apply -f - \(.*the server is currently unable to handle the request/)).not.toEqual([])
+    expect(said(/^↻ transient failure of istioctl install -y -f - --context cluster1 \(.*the server is currently unable to handle the request/)).not.toEqual([])
+    expect(said(/^↻ transient failure of kubectl --context cluster2 .*apply -f - \(.*(Client\.Timeout exceeded|context deadline exceeded)/)).not.toEqual([])
+    expect(said(/^↻ transient failure of kubectl --context cluster2 .*apply -f - \(.*EOF/)).not.toEqual([])
+    expect(said(/^↻ transient failure of istioctl create-remote-secret .*--context cluster2 \(.*unable to return a response in the time allotted/)).not.toEqual(
+      []
+    )
+  })
+
+  it('retries only commands that are safe to run again (reads, apply, install, create-remote-secret)', () => {
+    const retried = s.main.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('↻ '))
+      .map((l) => /^↻ transient failure of (\S+) (?:--context \S+ )?(\S+)/.exec(l)!.slice(1).join(' '))
+    expect(retried.length).toBeGreaterThanOrEqual(5)
+    for (const r of retried)
+      expect(['kubectl apply', 'kubectl get', 'istioctl install', 'istioctl create-remote-secret', 'istioctl remote-clusters']).toContain(r)
+  })
+
+  it('gives kubectl a request timeout for requests, none for watches', () => {
+    const kubectl = recorded(s, 'kubectl')
+    expect(kubectl.filter((r) => r.argv.includes('apply')).every((r) => r.argv.includes('--request-timeout=3s'))).toBe(true)
+    expect(kubectl.filter((r) => r.argv.includes('--watch')).every((r) => !r.argv.some((a) => a.startsWith('--request-timeout')))).toBe(true)
+  })
+
+  it('leaks nothing, keeps credential files private, post removes them', () => {
+    expect(s.shim.records().length).toBeGreaterThan(10)
+    expect([...s.modes.keys()].some((p) => path.basename(p) === 'kubeconfig')).toBe(true)
+    expectClean(s)
+  })
+})
+
+describe('e2e faults: permanent failures fail within bounded time, clearly, without leaving a cluster half-done unsaid', () => {
+  const runs: Record<string, Scenario> = {}
+
+  beforeAll(async () => {
+    for (const n of PERMANENT) runs[n] = await run(n)
+  }, 240_000)
+
+  it.each([['expiredAtStart'], ['expiresHalfway'], ['installAlwaysFails'], ['unreachable'], ['forbidden'], ['noAddress']])(
+    '%s: fails (exit ≠ 0) in bounded time, leaks nothing, leaves no process and no credential',
+    (name) => {
+      const s = runs[name]
+      expect(s.main.exitCode).not.toBe(0)
+      expect(s.main.durationMs).toBeLessThan(60_000)
+      expect(s.aliveAfterMain).toBe(0)
+      expect(s.leftAfterMain).toEqual([])
+      expect(s.error).not.toBe('')
+      expectClean(s)
+    }
+  )
+
+  it('expired token before the run: the error names the cluster, the command and the 401; no cluster was changed', () => {
+    const s = runs.expiredAtStart
+    expect(s.error).toMatch(/kubectl --context cluster2 get \S+.* exited with code 1/)
+    expect(s.error).toMatch(/stderr \(last lines\):\n(.*\n)*.*You must be logged in to the server/)
+    expect(s.error).not.toMatch(/memcache\.go/)
+    // Failing early is the clean stop: nothing was written anywhere.
+    for (const c of s.sim.clusters) expect(writes(c)).toEqual([])
+    // Not retried: a 401 does not pass by itself.
+    expect(recorded(s, 'kubectl', 'cluster2').length).toBeLessThanOrEqual(2)
+  })
+
+  it('token expiring halfway: cluster2 fails with the 401 named; cluster1 finishes its own steps; the summary shows both', () => {
+    const s = runs.expiresHalfway
+    expect(s.error).toMatch(/^cluster2 · .+?: (kubectl|istioctl) .+ exited with code 1/)
+    expect(s.error).toMatch(/\ncommand: (kubectl|istioctl) .*--context cluster2/)
+    expect(s.error).toMatch(/\nstderr \(last lines\):\n(.*\n)*.*(Unauthorized|You must be logged in)/)
+    const c1 = s.sim.cluster('cluster1')
+    expect(c1.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeTruthy()
+    expect(c1.store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway').status.loadBalancer.ingress).toHaveLength(1)
+    expect(c1.store.get('networking.istio.io/v1', 'Gateway', 'istio-system', 'cross-network-gateway')).toBeTruthy()
+    expect(summaryRow(s, 'cluster2')).toMatch(/❌ failed \|/)
+    expect(summaryRow(s, 'cluster2')).toContain('⏭️')
+    expect(summaryRow(s, 'cluster1')).toMatch(/\| `192\.0\.2\.\d+` \| ✅ /)
+    expect(JSON.parse(s.main.outputs.clusters).map((c: any) => [c.name, c.status])).toEqual([
+      ['cluster1', 'skipped'],
+      ['cluster2', 'failed']
+    ])
+  })
+
+  it('istioctl install failing every time: retried 4 times with growing backoff, then the error names it', () => {
+    const s = runs.installAlwaysFails
+    expect(s.error).toMatch(
+      /^cluster2 · control plane \(istioctl install\): istioctl install -y -f - --context cluster2 exited with code 1 \(after 4 attempts\)/
+    )
+    expect(s.error).toContain('\ncommand: istioctl install -y -f - --context cluster2\n')
+    expect(s.error).toMatch(/\nstderr \(last lines\):\nError: failed to install manifests: the server is currently unable to handle the request/)
+    const attempts = recorded(s, 'istioctl', 'install', 'cluster2').sort((a, b) => a.startedAt - b.startedAt)
+    expect(attempts).toHaveLength(4)
+    const gaps = attempts.slice(1).map((a, i) => a.startedAt - attempts[i].startedAt)
+    gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(1000 * 2 ** i - 50))
+    expect(s.sim.cluster('cluster1').store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeTruthy()
+    expect(summaryRow(s, 'cluster2')).toMatch(/\| ❌ [\d.]+ s \| ⏭️ skipped \| ⏭️ skipped \|/)
+  })
+
+  it('unreachable cluster: retried with backoff (connection refused), then fails naming it; cluster1 untouched', () => {
+    const s = runs.unreachable
+    expect(s.error).toMatch(/kubectl --context cluster2 get \S+.* exited with code 1 \(after 4 attempts\)/)
+    expect(s.error).toMatch(/stderr \(last lines\):\n(.*\n)*.*connect(ion)?.* refused/)
+    const byCommand = new Map<string, number[]>()
+    for (const r of recorded(s, 'kubectl', 'cluster2')) byCommand.set(r.argv.join(' '), [...(byCommand.get(r.argv.join(' ')) ?? []), r.startedAt])
+    expect(byCommand.size).toBeGreaterThan(0)
+    for (const starts of byCommand.values()) {
+      starts.sort((a, b) => a - b)
+      expect(starts.length).toBeLessThanOrEqual(4)
+      starts.slice(1).forEach((t, i) => expect(t - starts[i]).toBeGreaterThanOrEqual(1000 * 2 ** i - 50))
+    }
+    expect(Math.max(...[...byCommand.values()].map((x) => x.length))).toBe(4)
+    expect(writes(s.sim.cluster('cluster1'))).toEqual([])
+  })
+
+  it('403: not retried; the error names cluster, step, command and the forbidden message; cluster1 finishes', () => {
+    const s = runs.forbidden
+    expect(s.error).toMatch(/^cluster2 · control plane \(istioctl install\): istioctl install -y -f - --context cluster2 exited with code 1\n/)
+    expect(s.error).toMatch(/\nstderr \(last lines\):\n(.*\n)*.*forbidden: User "kubernetes-admin" cannot create resource "deployments"/)
+    expect(recorded(s, 'istioctl', 'install', 'cluster2')).toHaveLength(1)
+    expect(s.sim.cluster('cluster1').store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway').status.loadBalancer.ingress).toHaveLength(1)
+    expect(summaryRow(s, 'cluster2')).toMatch(/❌ failed \|/)
+  })
+
+  it('no address within gateway-timeout: names cluster, step, the watch command and the events; cluster1 has its address', () => {
+    const s = runs.noAddress
+    expect(s.error).toMatch(/^cluster2 · gateway address: service istio-system\/istio-eastwestgateway got no external address \(ip or hostname\) within 3 s\./)
+    expect(s.error).toContain('EnsuringLoadBalancer')
+    expect(s.error).toMatch(/\ncommand: kubectl --context cluster2 get service istio-eastwestgateway -n istio-system --watch/)
+    expect(JSON.parse(s.main.outputs['gateway-addresses'])).toEqual({ cluster1: expect.stringMatching(/^192\.0\.2\.\d+$/), cluster2: null })
+    expect(summaryRow(s, 'cluster2')).toMatch(/\| ❌ [\d.]+ s \|/)
+    expect(summaryRow(s, 'cluster1')).not.toContain('❌')
+  })
+})
+
+describe('e2e faults: the release site and the releases API', () => {
+  const runs: Record<string, Scenario> = {}
+  beforeAll(async () => {
+    for (const n of RELEASES) runs[n] = await run(n)
+  }, 240_000)
+
+  it.each([['checksum'], ['truncated'], ['unpublished'], ['rateLimited']])(
+    '%s: fails with one error, caches nothing, changes no cluster, leaks nothing',
+    (name) => {
+      const s = runs[name]
+      expect(s.main.exitCode).not.toBe(0)
+      expect(errorAnnotations(s.main.stdout)).toHaveLength(1)
+      expect(filesBelow(s.runner.toolCache)).toEqual([])
+      for (const c of s.sim.clusters) expect(writes(c)).toEqual([])
+      expect(s.shim.records().filter((r) => r.tool === 'istioctl')).toEqual([])
+      expect(s.aliveAfterMain).toBe(0)
+      expectClean(s)
+    }
+  )
+
+  it('checksum mismatch: names the file, both digests, and deletes the download', () => {
+    expect(runs.checksum.error).toMatch(
+      /^checksum mismatch for istioctl-1\.31\.1-linux-amd64\.tar\.gz: \S+\.sha256 says [0-9a-f]{64}, the download is [0-9a-f]{64}; the file was deleted/
+    )
+  })
+
+  it('truncated archive: caught by the checksum', () => {
+    expect(runs.truncated.error).toMatch(/^checksum mismatch for istioctl-1\.31\.1-linux-amd64\.tar\.gz: .*\(a truncated download or a tampered mirror\)/)
+  })
+
+  it('404 for a tag without assets: says so and names the nearest published releases (not itself)', () => {
+    expect(runs.unpublished.error).toMatch(
+      /^istioctl 1\.30\.3 for linux-amd64 was not found \(HTTP 404 for \S+\); a release tag can exist before its assets are published\. The nearest published releases are 1\.30\.2, 1\.29\.4, 1\.31\.1\.$/
+    )
+  })
+
+  it('rate limited: tells to pass github-token (or pin an exact version)', () => {
+    expect(runs.rateLimited.error).toMatch(/GitHub API rate limit was exceeded.*pass "github-token".*or pin an exact "istio-version"/)
+  })
+})
+
+describe('e2e: cancellation mid-install', () => {
+  const runs: Record<string, Cancelled> = {}
+
+  beforeAll(async () => {
+    for (const n of CANCELLED) runs[n] = (await run(n)) as Cancelled
+  }, 240_000)
+
+  it.each([
+    ['term', 'SIGTERM'],
+    ['int', 'SIGINT']
+  ])('%s: stops within seconds, its commands with it, and says so', (name, signal) => {
+    const s = runs[name]
+    expect(s.signalledAt).toBeGreaterThan(0)
+    expect(s.exitedAt - s.signalledAt).toBeLessThan(8000)
+    expect(s.main.exitCode).not.toBe(0)
+    // Both istioctl installs were running (sleeping 20 s in the simulator) and were stopped, not waited for.
+    expect(s.aliveAfterMain).toBe(0)
+    expect(s.requestsLater).toBe(s.requestsAtExit)
+    for (const c of s.sim.clusters) expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeUndefined()
+    expect(errorAnnotations(s.main.stdout).map((e) => e.message)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^Received ${signal}: stopping \\d+ running command`)),
+        expect.stringMatching(/^Cancelled: the mesh is incomplete/)
+      ])
+    )
+    expect(summaryRow(s, 'cluster1')).toMatch(/🚫 cancelled \|/)
+    expect(summaryRow(s, 'cluster2')).toMatch(/🚫 cancelled \|/)
+  })
+
+  it('verifying: stops within seconds; no istioctl is started after the cancel', () => {
+    const s = runs.verifying
+    expect(s.signalledAt).toBeGreaterThan(0)
+    expect(s.exitedAt - s.signalledAt).toBeLessThan(8000)
+    expect(s.main.exitCode).not.toBe(0)
+    expect(s.aliveAfterMain).toBe(0)
+    expect(s.shim.records().filter((r) => r.startedAt > s.signalledAt + 50)).toEqual([])
+    expect(s.requestsLater).toBe(s.requestsAtExit)
+    for (const c of s.sim.clusters) expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeTruthy()
+    expect(summaryRow(s, 'cluster1')).toMatch(/🚫 cancelled \|/)
+  })
+
+  it('the kubeconfig exported for later steps (SIGINT run) stays after main and is removed by post', () => {
+    const s = runs.int
+    expect(s.leftAfterMain).toHaveLength(1)
+    expect(s.main.exportedEnv.KUBECONFIG).toBe(path.join(s.runner.runnerTemp, s.leftAfterMain[0], 'kubeconfig'))
+    expect(s.post.stdout).toContain(`Removed ${path.join(s.runner.runnerTemp, s.leftAfterMain[0])}`)
+  })
+
+  it("killed outright (SIGKILL, the runner's last resort): post still removes every credential file", () => {
+    const s = runs.kill
+    expect(s.main.exitCode).toBe('SIGKILL')
+    expect(s.leftAfterMain).toHaveLength(1)
+    expect(fs.existsSync(path.join(s.runner.runnerTemp, s.leftAfterMain[0]))).toBe(false)
+    expect(s.post.stdout).toContain(`Removed ${path.join(s.runner.runnerTemp, s.leftAfterMain[0])}`)
+  })
+
+  it.each([['term'], ['int'], ['kill'], ['verifying']])('%s: leaves no credential behind, kept private while it existed', (name) => {
+    const s = runs[name]
+    expect([...s.modes.keys()].some((p) => path.basename(p) === 'kubeconfig')).toBe(true)
+    expectClean(s)
+  })
+})
