@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as yaml from 'js-yaml'
 import * as path from 'node:path'
-import { spawn } from 'node:child_process'
+import { runCommand } from '../test/sim/spawn.js'
 import { CANARY, startSimulation } from '../test/sim/index.js'
 import { filesBelow, makeRunner, runAction, visibleLog } from '../test/sim/action.js'
 
@@ -31,14 +31,7 @@ function canaryHits(run: Run, runner: { runnerTemp: string }, secrets: string[] 
 
 /** Runs a command of the simulated istioctl the action installed, against one cluster. */
 function istioctl(bin: string, kubeconfig: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(bin, [...args, '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    p.stdout.on('data', (d) => (stdout += d))
-    p.stderr.on('data', (d) => (stderr += d))
-    p.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return runCommand(bin, [...args, '--kubeconfig', kubeconfig])
 }
 
 function assertMesh(sim: Sim, run: Run, opts: { hostname?: string[] } = {}): void {

@@ -1,6 +1,7 @@
 // The simulated API server, driven by the real kubectl (v1.32) exactly as the action drives clusters.
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals'
 import { spawn } from 'node:child_process'
+import { runCommand } from '../test/sim/spawn.js'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
@@ -40,16 +41,7 @@ function env(t: Target, kubeconfig = t.kubeconfig): NodeJS.ProcessEnv {
 
 /** Runs kubectl asynchronously (the server lives in this process: spawnSync would deadlock). */
 function kubectl(t: Target, args: string[], opts: { stdin?: string; kubeconfig?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('kubectl', args, { env: env(t, opts.kubeconfig) })
-    let stdout = ''
-    let stderr = ''
-    p.stdout.on('data', (d) => (stdout += d))
-    p.stderr.on('data', (d) => (stderr += d))
-    p.on('error', reject)
-    p.on('close', (code) => resolve({ code, stdout, stderr }))
-    p.stdin.end(opts.stdin ?? '')
-  })
+  return runCommand('kubectl', args, { env: env(t, opts.kubeconfig), stdin: opts.stdin })
 }
 
 /** Starts a long-running kubectl (get -w) and resolves with its output once `until` matches it. */

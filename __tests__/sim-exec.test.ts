@@ -1,7 +1,7 @@
 // `kubectl exec` against the simulated API server (WebSocket remote command, driven by the real kubectl)
 // and the cross-cluster traffic model behind an exec'd curl (test/sim/apiserver/traffic.js).
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals'
-import { spawn } from 'node:child_process'
+import { runCommand } from '../test/sim/spawn.js'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
@@ -26,18 +26,7 @@ const ROOT = 'a'.repeat(64)
 
 /** Runs kubectl asynchronously (the servers live in this process: spawnSync would deadlock). */
 function kubectl(sim: SimCluster, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('kubectl', args, {
-      env: { ...process.env, KUBECONFIG: join(dir, `${sim.name}.kubeconfig`), KUBECACHEDIR: join(dir, `${sim.name}-cache`), HOME: dir }
-    })
-    let stdout = ''
-    let stderr = ''
-    p.stdout.on('data', (d) => (stdout += d))
-    p.stderr.on('data', (d) => (stderr += d))
-    p.on('error', reject)
-    p.on('close', (code) => resolve({ code, stdout, stderr }))
-    p.stdin.end()
-  })
+  return runCommand('kubectl', args, { env: { ...process.env, KUBECONFIG: join(dir, `${sim.name}.kubeconfig`), KUBECACHEDIR: join(dir, `${sim.name}-cache`), HOME: dir } })
 }
 
 const curl = (sim: SimCluster, ns: string, url: string) => kubectl(sim, ['exec', '-n', ns, 'deploy/curl', '-c', 'curl', '--', 'curl', '-sS', '--max-time', '5', url])

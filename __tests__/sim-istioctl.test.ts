@@ -4,7 +4,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { createHash } from 'node:crypto'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
+import { runCommand } from '../test/sim/spawn.js'
 import { gunzipSync } from 'node:zlib'
 import * as yaml from 'js-yaml'
 import { packageIstioctl, startReleaseServer } from '../test/sim/releases.js'
@@ -25,16 +26,7 @@ function extract(archivePath: string, into: string): string {
 
 /** Run a binary asynchronously: the simulated API servers live in this process. */
 function runBin(bin: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(bin, args, { env: { PATH: process.env.PATH ?? '', HOME: home, ...opts.env } })
-    let stdout = ''
-    let stderr = ''
-    p.stdout.on('data', (d) => (stdout += d))
-    p.stderr.on('data', (d) => (stderr += d))
-    p.on('error', reject)
-    p.on('close', (code) => resolve({ code, stdout, stderr }))
-    p.stdin.end(opts.input ?? '')
-  })
+  return runCommand(bin, args, { env: { PATH: process.env.PATH ?? '', HOME: home, ...opts.env }, stdin: opts.input })
 }
 
 let istioctlBin: string // 1.30.3
