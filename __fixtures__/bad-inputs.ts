@@ -12,7 +12,12 @@ const KC = tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2')
 const TWO = '- {name: c1, network: n1}\n- {name: c2, network: n2}'
 const base = (extra: Record<string, string> = {}, clusters = TWO) => ({ clusters, kubeconfig: KC, ...extra })
 const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
-for (let i = 1; i <= 8; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`)
+for (let i = 1; i <= 8; i++)
+  bomb.push(
+    `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+      .fill(`*${String.fromCharCode(96 + i)}`)
+      .join(',')}]`
+  )
 
 // A root with its key and a key of another pair, made with node:crypto at load time (no files).
 import { generateKeyPairSync } from 'node:crypto'
@@ -23,57 +28,204 @@ export const BAD_INPUTS: BadInputCase[] = [
   { name: 'clusters missing', inputs: { kubeconfig: KC }, error: /^Input "clusters": is required/ },
   { name: 'malformed YAML', inputs: base({}, '- {name: c1, network: n1\n- name: c2'), error: /^Input "clusters", line \d+, column \d+: is not valid YAML/ },
   { name: 'YAML bomb', inputs: base({}, `${bomb.join('\n')}\n`), error: /^Input "clusters": expands to more than \d+ YAML nodes/ },
-  { name: 'oversized input', inputs: base({}, `- {name: c1, network: n1}\n- {name: c2, network: n2}\n# ${'x'.repeat(100 * 1024)}`), error: /^Input "clusters": is \d+ bytes, more than the \d+ allowed/ },
+  {
+    name: 'oversized input',
+    inputs: base({}, `- {name: c1, network: n1}\n- {name: c2, network: n2}\n# ${'x'.repeat(100 * 1024)}`),
+    error: /^Input "clusters": is \d+ bytes, more than the \d+ allowed/
+  },
   { name: 'clusters is a map', inputs: base({}, 'c1: n1\nc2: n2'), error: /^Input "clusters": must be a YAML list of clusters, got a map/ },
   { name: 'clusters is a string', inputs: base({}, 'cluster1'), error: /^Input "clusters": must be a YAML list of clusters, got string "cluster1"/ },
   { name: 'one cluster', inputs: base({}, '- {name: c1, network: n1}'), error: /^Input "clusters": needs at least two clusters.*got 1/ },
   { name: 'item not a map', inputs: base({}, '- {name: c1, network: n1}\n- c2'), error: /^Input "clusters", item 2: must be a map/ },
-  { name: 'duplicate names', inputs: base({}, '- {name: c1, network: n1}\n- {name: c1, network: n2}'), error: /^Input "clusters", item 2, field "name": "c1" is already the name of item 1/ },
+  {
+    name: 'duplicate names',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c1, network: n2}'),
+    error: /^Input "clusters", item 2, field "name": "c1" is already the name of item 1/
+  },
   { name: 'name missing', inputs: base({}, '- {name: c1, network: n1}\n- {network: n2}'), error: /^Input "clusters", item 2, field "name": is required/ },
-  { name: 'name uppercase', inputs: base({}, '- {name: C1, network: n1}\n- {name: c2, network: n2}'), error: /^Input "clusters", item 1, field "name": must be a DNS-1123 label.*"C1"/ },
-  { name: 'name path trick', inputs: base({}, '- {name: ../x, network: n1}\n- {name: c2, network: n2}'), error: /^Input "clusters", item 1, field "name": must be a DNS-1123 label.*"\.\.\/x"/ },
-  { name: 'name with slash', inputs: base({}, '- {name: c1, network: n1}\n- {name: a/b, network: n2}'), error: /^Input "clusters", item 2, field "name": must be a DNS-1123 label/ },
-  { name: 'name too long', inputs: base({}, `- {name: ${'a'.repeat(64)}, network: n1}\n- {name: c2, network: n2}`), error: /^Input "clusters", item 1, field "name": must be a DNS-1123 label/ },
-  { name: 'name ends with dash', inputs: base({}, '- {name: c1-, network: n1}\n- {name: c2, network: n2}'), error: /^Input "clusters", item 1, field "name": must be a DNS-1123 label/ },
-  { name: 'name is a list', inputs: base({}, '- {name: [c1], network: n1}\n- {name: c2, network: n2}'), error: /^Input "clusters", item 1, field "name": must be a string, got a list/ },
+  {
+    name: 'name uppercase',
+    inputs: base({}, '- {name: C1, network: n1}\n- {name: c2, network: n2}'),
+    error: /^Input "clusters", item 1, field "name": must be a DNS-1123 label.*"C1"/
+  },
+  {
+    name: 'name path trick',
+    inputs: base({}, '- {name: ../x, network: n1}\n- {name: c2, network: n2}'),
+    error: /^Input "clusters", item 1, field "name": must be a DNS-1123 label.*"\.\.\/x"/
+  },
+  {
+    name: 'name with slash',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: a/b, network: n2}'),
+    error: /^Input "clusters", item 2, field "name": must be a DNS-1123 label/
+  },
+  {
+    name: 'name too long',
+    inputs: base({}, `- {name: ${'a'.repeat(64)}, network: n1}\n- {name: c2, network: n2}`),
+    error: /^Input "clusters", item 1, field "name": must be a DNS-1123 label/
+  },
+  {
+    name: 'name ends with dash',
+    inputs: base({}, '- {name: c1-, network: n1}\n- {name: c2, network: n2}'),
+    error: /^Input "clusters", item 1, field "name": must be a DNS-1123 label/
+  },
+  {
+    name: 'name is a list',
+    inputs: base({}, '- {name: [c1], network: n1}\n- {name: c2, network: n2}'),
+    error: /^Input "clusters", item 1, field "name": must be a string, got a list/
+  },
   { name: 'network missing', inputs: base({}, '- {name: c1, network: n1}\n- {name: c2}'), error: /^Input "clusters", item 2, field "network": is required/ },
-  { name: 'network invalid', inputs: base({}, '- {name: c1, network: "net 1"}\n- {name: c2, network: n2}'), error: /^Input "clusters", item 1, field "network": must be a Kubernetes label value.*"net 1"/ },
-  { name: 'network empty', inputs: base({}, '- {name: c1, network: ""}\n- {name: c2, network: n2}'), error: /^Input "clusters", item 1, field "network": must not be empty/ },
-  { name: 'unknown field with did-you-mean', inputs: base({}, '- {name: c1, network: n1, netwrok: x}\n- {name: c2, network: n2}'), error: /^Input "clusters", item 1, field "netwrok": unknown field; did you mean "network"\?/ },
-  { name: 'unknown field kubeconfig', inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig_env: X}'), error: /^Input "clusters", item 2, field "kubeconfig_env": unknown field; did you mean "kubeconfig-env"\?/ },
-  { name: 'context absent', inputs: base({}, '- {name: c1, network: n1, context: nope}\n- {name: c2, network: n2}'), error: /^Input "clusters", item 1, field "context": the "kubeconfig" input has no context "nope" \(it has: c1, c2\)/ },
-  { name: 'default context absent', inputs: base({}, '- {name: c1, network: n1}\n- {name: c3, network: n2}'), error: /^Input "clusters", item 2: the "kubeconfig" input has no context "c3"/ },
-  { name: 'kubeconfig-env unset', inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-env: KC_UNSET}'), error: /^Input "clusters", item 2, field "kubeconfig-env": environment variable KC_UNSET is not set/ },
-  { name: 'kubeconfig-env empty', inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-env: KC_EMPTY}'), env: { KC_EMPTY: '  ' }, error: /^Input "clusters", item 2, field "kubeconfig-env": environment variable KC_EMPTY is empty/ },
-  { name: 'kubeconfig-env bad name', inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-env: "A-B"}'), error: /^Input "clusters", item 2, field "kubeconfig-env": must be an environment variable name/ },
-  { name: 'kubeconfig-env invalid base64', inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-env: KC_B64}'), env: { KC_B64: 'not*base64!' }, error: /^Input "clusters", item 2, field "kubeconfig-env": the kubeconfig is neither kubeconfig YAML nor base64/ },
-  { name: 'kubeconfig-env base64 of junk', inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-env: KC_JUNK}'), env: { KC_JUNK: Buffer.from('hello world').toString('base64') }, error: /^Input "clusters", item 2, field "kubeconfig-env": the kubeconfig is base64 but does not decode to a kubeconfig/ },
-  { name: 'kubeconfig not a kubeconfig', inputs: { clusters: TWO, kubeconfig: 'apiVersion: v1\nkind: Pod\nmetadata: {name: x}' }, error: /^Input "kubeconfig": the value is not a kubeconfig: kind is "Pod"/ },
-  { name: 'kubeconfig-file missing', inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-file: /nonexistent/kc}'), error: /^Input "clusters", item 2, field "kubeconfig-file": file \/nonexistent\/kc does not exist/ },
-  { name: 'both env and file', inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-file: x, kubeconfig-env: Y}'), error: /^Input "clusters", item 2: has both "kubeconfig-env" and "kubeconfig-file"/ },
-  { name: 'api-server not a URL', inputs: base({}, '- {name: c1, network: n1, api-server: "c1:6443"}\n- {name: c2, network: n2}'), error: /^Input "clusters", item 1, field "api-server": must use https: or http:/ },
-  { name: 'unknown mode of ca', inputs: base({ ca: 'generated' }), error: /^Input "ca": must be one of "generate", "provided", "existing", "none", got "generated"; did you mean "generate"\?/ },
+  {
+    name: 'network invalid',
+    inputs: base({}, '- {name: c1, network: "net 1"}\n- {name: c2, network: n2}'),
+    error: /^Input "clusters", item 1, field "network": must be a Kubernetes label value.*"net 1"/
+  },
+  {
+    name: 'network empty',
+    inputs: base({}, '- {name: c1, network: ""}\n- {name: c2, network: n2}'),
+    error: /^Input "clusters", item 1, field "network": must not be empty/
+  },
+  {
+    name: 'unknown field with did-you-mean',
+    inputs: base({}, '- {name: c1, network: n1, netwrok: x}\n- {name: c2, network: n2}'),
+    error: /^Input "clusters", item 1, field "netwrok": unknown field; did you mean "network"\?/
+  },
+  {
+    name: 'unknown field kubeconfig',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig_env: X}'),
+    error: /^Input "clusters", item 2, field "kubeconfig_env": unknown field; did you mean "kubeconfig-env"\?/
+  },
+  {
+    name: 'context absent',
+    inputs: base({}, '- {name: c1, network: n1, context: nope}\n- {name: c2, network: n2}'),
+    error: /^Input "clusters", item 1, field "context": the "kubeconfig" input has no context "nope" \(it has: c1, c2\)/
+  },
+  {
+    name: 'default context absent',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c3, network: n2}'),
+    error: /^Input "clusters", item 2: the "kubeconfig" input has no context "c3"/
+  },
+  {
+    name: 'kubeconfig-env unset',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-env: KC_UNSET}'),
+    error: /^Input "clusters", item 2, field "kubeconfig-env": environment variable KC_UNSET is not set/
+  },
+  {
+    name: 'kubeconfig-env empty',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-env: KC_EMPTY}'),
+    env: { KC_EMPTY: '  ' },
+    error: /^Input "clusters", item 2, field "kubeconfig-env": environment variable KC_EMPTY is empty/
+  },
+  {
+    name: 'kubeconfig-env bad name',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-env: "A-B"}'),
+    error: /^Input "clusters", item 2, field "kubeconfig-env": must be an environment variable name/
+  },
+  {
+    name: 'kubeconfig-env invalid base64',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-env: KC_B64}'),
+    env: { KC_B64: 'not*base64!' },
+    error: /^Input "clusters", item 2, field "kubeconfig-env": the kubeconfig is neither kubeconfig YAML nor base64/
+  },
+  {
+    name: 'kubeconfig-env base64 of junk',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-env: KC_JUNK}'),
+    env: { KC_JUNK: Buffer.from('hello world').toString('base64') },
+    error: /^Input "clusters", item 2, field "kubeconfig-env": the kubeconfig is base64 but does not decode to a kubeconfig/
+  },
+  {
+    name: 'kubeconfig not a kubeconfig',
+    inputs: { clusters: TWO, kubeconfig: 'apiVersion: v1\nkind: Pod\nmetadata: {name: x}' },
+    error: /^Input "kubeconfig": the value is not a kubeconfig: kind is "Pod"/
+  },
+  {
+    name: 'kubeconfig-file missing',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-file: /nonexistent/kc}'),
+    error: /^Input "clusters", item 2, field "kubeconfig-file": file \/nonexistent\/kc does not exist/
+  },
+  {
+    name: 'both env and file',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-file: x, kubeconfig-env: Y}'),
+    error: /^Input "clusters", item 2: has both "kubeconfig-env" and "kubeconfig-file"/
+  },
+  {
+    name: 'api-server not a URL',
+    inputs: base({}, '- {name: c1, network: n1, api-server: "c1:6443"}\n- {name: c2, network: n2}'),
+    error: /^Input "clusters", item 1, field "api-server": must use https: or http:/
+  },
+  {
+    name: 'unknown mode of ca',
+    inputs: base({ ca: 'generated' }),
+    error: /^Input "ca": must be one of "generate", "provided", "existing", "none", got "generated"; did you mean "generate"\?/
+  },
   { name: 'unknown verify', inputs: base({ verify: 'trafic' }), error: /^Input "verify": must be one of .*got "trafic"; did you mean "traffic"\?/ },
-  { name: 'bad gateway-timeout', inputs: base({ 'gateway-timeout': '5 minutes' }), error: /^Input "gateway-timeout": must be a duration like "90s", "5m" or "1h30m", got "5 minutes"/ },
+  {
+    name: 'bad gateway-timeout',
+    inputs: base({ 'gateway-timeout': '5 minutes' }),
+    error: /^Input "gateway-timeout": must be a duration like "90s", "5m" or "1h30m", got "5 minutes"/
+  },
   { name: 'zero verify-timeout', inputs: base({ 'verify-timeout': '0s' }), error: /^Input "verify-timeout": must be a duration/ },
   { name: 'huge gateway-timeout', inputs: base({ 'gateway-timeout': '10h' }), error: /^Input "gateway-timeout": must be at most 6h/ },
-  { name: 'bad version string', inputs: base({ 'istio-version': 'v1.x' }), error: /^Input "istio-version": must be "latest", a minor version like "1.30" or an exact release like "1.30.3", got "v1.x"/ },
+  {
+    name: 'bad version string',
+    inputs: base({ 'istio-version': 'v1.x' }),
+    error: /^Input "istio-version": must be "latest", a minor version like "1.30" or an exact release like "1.30.3", got "v1.x"/
+  },
   { name: 'prerelease version', inputs: base({ 'istio-version': '1.31.0-beta.1' }), error: /^Input "istio-version": must be "latest"/ },
   { name: 'too old version', inputs: base({ 'istio-version': '1.18.2' }), error: /^Input "istio-version": 1\.18\.2 is older than 1\.19/ },
   { name: 'bad mesh-id', inputs: base({ 'mesh-id': 'mesh one' }), error: /^Input "mesh-id": must be a label value/ },
   { name: 'bad revision', inputs: base({ revision: '1.30.3' }), error: /^Input "revision": must be a DNS-1123 label like "1-30-3"/ },
   { name: 'bad max-parallel', inputs: base({ 'max-parallel': '0' }), error: /^Input "max-parallel": must be a whole number of at least 1/ },
   { name: 'bad boolean', inputs: base({ 'export-kubeconfig': 'yes' }), error: /^Input "export-kubeconfig": must be "true" or "false", got "yes"/ },
-  { name: 'bad download-base-url', inputs: base({ 'download-base-url': 'ftp://mirror/istio' }), error: /^Input "download-base-url": must use http: or https: or file:/ },
-  { name: 'overlay changes meshID', inputs: base({ 'operator-overlay': 'spec:\n  values:\n    global:\n      meshID: other' }), error: /^Input "operator-overlay", field "spec\.values\.global\.meshID": is set by the "mesh-id" input/ },
-  { name: 'overlay changes clusterName', inputs: base({ 'operator-overlay': 'spec:\n  values:\n    global:\n      multiCluster: {clusterName: x}' }), error: /^Input "operator-overlay", field "spec\.values\.global\.multiCluster\.clusterName": is set by the "clusters" input/ },
-  { name: 'overlay changes network', inputs: base({ 'operator-overlay': 'spec: {values: {global: {network: x}}}' }), error: /^Input "operator-overlay", field "spec\.values\.global\.network": is set by the "clusters" input/ },
-  { name: 'overlay is a list', inputs: base({ 'operator-overlay': '- a' }), error: /^Input "operator-overlay": must be an IstioOperator \(a YAML map\), got a list/ },
-  { name: 'annotations not a map', inputs: base({ 'gateway-service-annotations': 'just-text' }), error: /^Input "gateway-service-annotations": must be a YAML map/ },
-  { name: 'annotation with a map value', inputs: base({ 'gateway-service-annotations': 'a.b/c: {x: 1}' }), error: /^Input "gateway-service-annotations", key "a\.b\/c": must have a string value, got a map/ },
-  { name: 'ca provided without cert', inputs: base({ ca: 'provided', 'ca-root-key': otherKey }), error: /^Input "ca-root-cert": is required with ca: provided/ },
-  { name: 'ca provided without key', inputs: base({ ca: 'provided', 'ca-root-cert': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' }), error: /^Input "ca-root-key": is required with ca: provided/ },
-  { name: 'ca-root-cert not PEM', inputs: base({ ca: 'provided', 'ca-root-cert': 'nope', 'ca-root-key': otherKey }), error: /^Input "ca-root-cert": is not a PEM certificate/ },
+  {
+    name: 'bad download-base-url',
+    inputs: base({ 'download-base-url': 'ftp://mirror/istio' }),
+    error: /^Input "download-base-url": must use http: or https: or file:/
+  },
+  {
+    name: 'overlay changes meshID',
+    inputs: base({ 'operator-overlay': 'spec:\n  values:\n    global:\n      meshID: other' }),
+    error: /^Input "operator-overlay", field "spec\.values\.global\.meshID": is set by the "mesh-id" input/
+  },
+  {
+    name: 'overlay changes clusterName',
+    inputs: base({ 'operator-overlay': 'spec:\n  values:\n    global:\n      multiCluster: {clusterName: x}' }),
+    error: /^Input "operator-overlay", field "spec\.values\.global\.multiCluster\.clusterName": is set by the "clusters" input/
+  },
+  {
+    name: 'overlay changes network',
+    inputs: base({ 'operator-overlay': 'spec: {values: {global: {network: x}}}' }),
+    error: /^Input "operator-overlay", field "spec\.values\.global\.network": is set by the "clusters" input/
+  },
+  {
+    name: 'overlay is a list',
+    inputs: base({ 'operator-overlay': '- a' }),
+    error: /^Input "operator-overlay": must be an IstioOperator \(a YAML map\), got a list/
+  },
+  {
+    name: 'annotations not a map',
+    inputs: base({ 'gateway-service-annotations': 'just-text' }),
+    error: /^Input "gateway-service-annotations": must be a YAML map/
+  },
+  {
+    name: 'annotation with a map value',
+    inputs: base({ 'gateway-service-annotations': 'a.b/c: {x: 1}' }),
+    error: /^Input "gateway-service-annotations", key "a\.b\/c": must have a string value, got a map/
+  },
+  {
+    name: 'ca provided without cert',
+    inputs: base({ ca: 'provided', 'ca-root-key': otherKey }),
+    error: /^Input "ca-root-cert": is required with ca: provided/
+  },
+  {
+    name: 'ca provided without key',
+    inputs: base({ ca: 'provided', 'ca-root-cert': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' }),
+    error: /^Input "ca-root-key": is required with ca: provided/
+  },
+  {
+    name: 'ca-root-cert not PEM',
+    inputs: base({ ca: 'provided', 'ca-root-cert': 'nope', 'ca-root-key': otherKey }),
+    error: /^Input "ca-root-cert": is not a PEM certificate/
+  },
   { name: 'ca key given without provided', inputs: base({ 'ca-root-key': otherKey }), error: /^Input "ca-root-key": is only used with ca: provided/ },
   { name: 'image with a space', inputs: base({ 'verify-image-curl': 'curl latest' }), error: /^Input "verify-image-curl": must be an image reference/ }
 ]

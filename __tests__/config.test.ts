@@ -14,16 +14,33 @@ const KC = tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2')
 describe('parseConfig: valid input', () => {
   it('applies the defaults', () => {
     const c = parseConfig(source({ clusters: TWO, kubeconfig: KC }))
-    expect(c.clusters.map((x) => [x.name, x.network, x.sourceContext])).toEqual([['c1', 'n1', 'c1'], ['c2', 'n2', 'c2']])
-    expect(c).toMatchObject({ meshId: 'mesh1', istioVersion: { kind: 'latest' }, gatewayTimeoutMs: 300_000, maxParallel: Infinity, exportKubeconfig: false, ca: { mode: 'generate', rotate: false }, verify: { mode: 'remote-clusters', timeoutMs: 180_000, keep: false } })
+    expect(c.clusters.map((x) => [x.name, x.network, x.sourceContext])).toEqual([
+      ['c1', 'n1', 'c1'],
+      ['c2', 'n2', 'c2']
+    ])
+    expect(c).toMatchObject({
+      meshId: 'mesh1',
+      istioVersion: { kind: 'latest' },
+      gatewayTimeoutMs: 300_000,
+      maxParallel: Infinity,
+      exportKubeconfig: false,
+      ca: { mode: 'generate', rotate: false },
+      verify: { mode: 'remote-clusters', timeoutMs: 180_000, keep: false }
+    })
     expect(c.downloadBaseUrl).toBe('https://github.com/istio/istio/releases/download')
   })
 
   it('renames each context to its cluster, so kind-kind twice does not collide, and masks both tokens', () => {
     const c = parseConfig(
       source(
-        { clusters: '- {name: east, network: n1, kubeconfig-env: KC_EAST, context: kind-kind}\n- {name: west, network: n2, kubeconfig-env: KC_WEST, context: kind-kind, api-server: "https://west-control-plane:6443"}' },
-        { KC_EAST: tokenKubeconfig('kind-kind', 'https://127.0.0.1:1111', `${CANARY}-east`), KC_WEST: Buffer.from(tokenKubeconfig('kind-kind', 'https://127.0.0.1:2222', `${CANARY}-west`)).toString('base64') }
+        {
+          clusters:
+            '- {name: east, network: n1, kubeconfig-env: KC_EAST, context: kind-kind}\n- {name: west, network: n2, kubeconfig-env: KC_WEST, context: kind-kind, api-server: "https://west-control-plane:6443"}'
+        },
+        {
+          KC_EAST: tokenKubeconfig('kind-kind', 'https://127.0.0.1:1111', `${CANARY}-east`),
+          KC_WEST: Buffer.from(tokenKubeconfig('kind-kind', 'https://127.0.0.1:2222', `${CANARY}-west`)).toString('base64')
+        }
       )
     )
     expect(c.kubeconfig.contexts).toEqual([
@@ -49,7 +66,13 @@ describe('parseConfig: valid input', () => {
       )
     )
     const [eks, gke, dc] = c.kubeconfig.users.map((u) => u.user)
-    expect(eks.exec).toEqual({ apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['--region', 'us-east-1', 'eks', 'get-token', '--cluster-name', 'east', '--output', 'json'], env: [{ name: 'AWS_PROFILE', value: 'ci' }], interactiveMode: 'Never' })
+    expect(eks.exec).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      command: 'aws',
+      args: ['--region', 'us-east-1', 'eks', 'get-token', '--cluster-name', 'east', '--output', 'json'],
+      env: [{ name: 'AWS_PROFILE', value: 'ci' }],
+      interactiveMode: 'Never'
+    })
     expect(gke.exec).toMatchObject({ command: 'gke-gcloud-auth-plugin', provideClusterInfo: true })
     expect(c.kubeconfig.clusters[1].cluster['proxy-url']).toBe('http://proxy.internal:3128')
     expect(c.kubeconfig.clusters[2].cluster['insecure-skip-tls-verify']).toBe(true)
@@ -60,18 +83,33 @@ describe('parseConfig: valid input', () => {
   })
 
   it('merges several kubeconfig documents, the first name winning as kubectl does', () => {
-    const c = parseConfig(source({ clusters: TWO, kubeconfig: tokenKubeconfig('c1', 'https://a:1') + '---\n' + tokenKubeconfig('c1', 'https://b:2') + '---\n' + tokenKubeconfig('c2', 'https://c:3') }))
+    const c = parseConfig(
+      source({
+        clusters: TWO,
+        kubeconfig: tokenKubeconfig('c1', 'https://a:1') + '---\n' + tokenKubeconfig('c1', 'https://b:2') + '---\n' + tokenKubeconfig('c2', 'https://c:3')
+      })
+    )
     expect(c.kubeconfig.clusters.map((x) => x.cluster.server)).toEqual(['https://a:1', 'https://c:3'])
   })
 
   it('falls back to $KUBECONFIG when no kubeconfig input is given', () => {
-    const c = parseConfig(source({ clusters: TWO }, { KUBECONFIG: `/k/one${path.delimiter}/k/two` }, { '/k/one': tokenKubeconfig('c1'), '/k/two': tokenKubeconfig('c2') }))
+    const c = parseConfig(
+      source({ clusters: TWO }, { KUBECONFIG: `/k/one${path.delimiter}/k/two` }, { '/k/one': tokenKubeconfig('c1'), '/k/two': tokenKubeconfig('c2') })
+    )
     expect(c.clusters.map((x) => x.source)).toEqual(['$KUBECONFIG', '$KUBECONFIG'])
   })
 
   it('parses versions, durations, overlays and annotations', () => {
     const c = parseConfig(
-      source({ clusters: TWO, kubeconfig: KC, 'istio-version': '1.30', 'gateway-timeout': '1m30s', 'max-parallel': '2', 'operator-overlay': 'spec:\n  meshConfig:\n    accessLogFile: /dev/stdout', 'gateway-service-annotations': 'service.beta.kubernetes.io/aws-load-balancer-type: nlb\nx/port: 15443' })
+      source({
+        clusters: TWO,
+        kubeconfig: KC,
+        'istio-version': '1.30',
+        'gateway-timeout': '1m30s',
+        'max-parallel': '2',
+        'operator-overlay': 'spec:\n  meshConfig:\n    accessLogFile: /dev/stdout',
+        'gateway-service-annotations': 'service.beta.kubernetes.io/aws-load-balancer-type: nlb\nx/port: 15443'
+      })
     )
     expect(c.istioVersion).toEqual({ kind: 'minor', major: 1, minor: 30 })
     expect(c.gatewayTimeoutMs).toBe(90_000)
@@ -83,7 +121,29 @@ describe('parseConfig: valid input', () => {
   it('accepts a provided root whose key matches, and rejects one that does not', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-'))
     const gen = (n: string) => {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${dir}/${n}.key`, '-out', `${dir}/${n}.pem`, '-days', '1', '-subj', '/O=Istio/CN=Root CA', '-addext', 'basicConstraints=critical,CA:true'], { stdio: 'ignore' })
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          `${dir}/${n}.key`,
+          '-out',
+          `${dir}/${n}.pem`,
+          '-days',
+          '1',
+          '-subj',
+          '/O=Istio/CN=Root CA',
+          '-addext',
+          'basicConstraints=critical,CA:true'
+        ],
+        { stdio: 'ignore' }
+      )
       return { cert: fs.readFileSync(`${dir}/${n}.pem`, 'utf8'), key: fs.readFileSync(`${dir}/${n}.key`, 'utf8') }
     }
     const a = gen('a')

@@ -187,14 +187,12 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
   installAlwaysFails: () =>
     scenario({
       arrange: (sim) => {
-        sim
-          .cluster('cluster2')
-          .setFault({
-            kind: 'istioctl',
-            op: 'install',
-            times: 'always',
-            message: 'failed to install manifests: the server is currently unable to handle the request'
-          })
+        sim.cluster('cluster2').setFault({
+          kind: 'istioctl',
+          op: 'install',
+          times: 'always',
+          message: 'failed to install manifests: the server is currently unable to handle the request'
+        })
       }
     }),
   // cluster2's API server is gone (closed: connection refused).

@@ -52,7 +52,12 @@ function assertMesh(sim: Sim, run: Run, opts: { hostname?: string[] } = {}): voi
     const svc = c.store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway')
     expect(svc.metadata.labels).toMatchObject({ istio: 'eastwestgateway', app: 'istio-eastwestgateway', 'topology.istio.io/network': network })
     expect(svc.spec.type).toBe('LoadBalancer')
-    expect(svc.spec.ports.map((p: any) => [p.name, p.port])).toEqual([['status-port', 15021], ['tls', 15443], ['tls-istiod', 15012], ['tls-webhook', 15017]])
+    expect(svc.spec.ports.map((p: any) => [p.name, p.port])).toEqual([
+      ['status-port', 15021],
+      ['tls', 15443],
+      ['tls-istiod', 15012],
+      ['tls-webhook', 15017]
+    ])
     const ingress = svc.status.loadBalancer.ingress[0]
     expect(addresses[c.name]).toBe(ingress.ip ?? ingress.hostname)
     if (opts.hostname?.includes(c.name)) expect(addresses[c.name]).toMatch(/elb\.us-east-1\.amazonaws\.com$/)
@@ -63,11 +68,19 @@ function assertMesh(sim: Sim, run: Run, opts: { hostname?: string[] } = {}): voi
 
     // expose-services
     const gw = c.store.get('networking.istio.io/v1', 'Gateway', 'istio-system', 'cross-network-gateway')
-    expect(gw.spec).toEqual({ selector: { istio: 'eastwestgateway' }, servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }] })
+    expect(gw.spec).toEqual({
+      selector: { istio: 'eastwestgateway' },
+      servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }]
+    })
 
     // One remote secret per other cluster, whose token works on that cluster and whose server is its reachable address.
     const secrets = c.store.list('v1', 'Secret', 'istio-system').filter((s: any) => s.metadata.labels?.['istio/multiCluster'] === 'true')
-    expect(secrets.map((s: any) => s.metadata.name).sort()).toEqual(names.filter((n) => n !== c.name).map((n) => `istio-remote-secret-${n}`).sort())
+    expect(secrets.map((s: any) => s.metadata.name).sort()).toEqual(
+      names
+        .filter((n) => n !== c.name)
+        .map((n) => `istio-remote-secret-${n}`)
+        .sort()
+    )
     for (const s of secrets) {
       const source = sim.cluster(s.metadata.annotations['networking.istio.io/cluster'])
       const kc = b64(s.data[source.name])
@@ -76,7 +89,9 @@ function assertMesh(sim: Sim, run: Run, opts: { hostname?: string[] } = {}): voi
       expect(kc).toContain(`server: ${source.reachableUrl}`)
     }
   }
-  expect(JSON.parse(run.outputs.clusters)).toEqual(sim.clusters.map((c, i) => ({ name: c.name, network: `network${i + 1}`, context: c.name, gatewayAddress: addresses[c.name], status: 'ok' })))
+  expect(JSON.parse(run.outputs.clusters)).toEqual(
+    sim.clusters.map((c, i) => ({ name: c.name, network: `network${i + 1}`, context: c.name, gatewayAddress: addresses[c.name], status: 'ok' }))
+  )
   expect(run.outputs.verified).toBe('true')
 }
 
@@ -125,7 +140,8 @@ describe('e2e: two clusters, then a re-run', () => {
       fs.writeFileSync(kcFile, sim.kubeconfig([c.name]), { mode: 0o600 })
       const r = await istioctl(first.outputs['istioctl-path'], kcFile, ['remote-clusters', '--context', c.name])
       expect(r.code).toBe(0)
-      for (const other of sim.clusters.filter((o) => o !== c)) expect(r.stdout).toMatch(new RegExp(`^${other.name}\\s+istio-system/istio-remote-secret-${other.name}\\s+synced`, 'm'))
+      for (const other of sim.clusters.filter((o) => o !== c))
+        expect(r.stdout).toMatch(new RegExp(`^${other.name}\\s+istio-system/istio-remote-secret-${other.name}\\s+synced`, 'm'))
     }
     fs.rmSync(kcFile)
   })
@@ -182,7 +198,11 @@ describe('e2e: three clusters', () => {
   beforeAll(async () => {
     sim = await startSimulation({ clusters: [{ name: 'east' }, { name: 'west' }, { name: 'central', lb: { mode: 'ip', delayMs: 500 } }] })
     runner = makeRunner()
-    run = await runAction({ inputs: { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.31.1', ...sim.inputs }, env: sim.env, runner })
+    run = await runAction({
+      inputs: { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.31.1', ...sim.inputs },
+      env: sim.env,
+      runner
+    })
   }, 240_000)
 
   afterAll(async () => {
@@ -212,7 +232,8 @@ describe('e2e: inputs that shape the install', () => {
       kubeconfig: sim.kubeconfig(),
       'istio-version': '1.30.3',
       'mesh-id': 'preview-42',
-      'operator-overlay': 'spec:\n  meshConfig:\n    accessLogFile: /dev/stdout\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n      enabled: false',
+      'operator-overlay':
+        'spec:\n  meshConfig:\n    accessLogFile: /dev/stdout\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n      enabled: false',
       'gateway-service-annotations': 'service.beta.kubernetes.io/aws-load-balancer-type: nlb\nservice.beta.kubernetes.io/aws-load-balancer-scheme: internal',
       'max-parallel': '1',
       'export-kubeconfig': 'true',
@@ -223,7 +244,14 @@ describe('e2e: inputs that shape the install', () => {
     const { runEntry } = await import('../test/sim/action.js')
     const main = await runEntry({ inputs, env: sim.env, runner, entry: 'main' })
     const file = main.exportedEnv.KUBECONFIG
-    kubeconfigBetween = file && fs.existsSync(file) ? { exists: true, mode: fs.statSync(file).mode & 0o777, contexts: (yaml.load(fs.readFileSync(file, 'utf8')) as { contexts: { name: string }[] }).contexts.map((c) => c.name) } : undefined
+    kubeconfigBetween =
+      file && fs.existsSync(file)
+        ? {
+            exists: true,
+            mode: fs.statSync(file).mode & 0o777,
+            contexts: (yaml.load(fs.readFileSync(file, 'utf8')) as { contexts: { name: string }[] }).contexts.map((c) => c.name)
+          }
+        : undefined
     const post = await runEntry({ inputs, env: sim.env, runner, entry: 'post', state: main.state })
     run = { ...main, post }
   }, 120_000)
@@ -264,4 +292,3 @@ describe('e2e: inputs that shape the install', () => {
     expect(canaryHits(run, runner)).toEqual([])
   })
 })
-

@@ -59,7 +59,9 @@ describe('lifecycle', () => {
 
     const versions = () =>
       [c1, c2].map((c) =>
-        ['Deployment', 'Service', 'ConfigMap', 'Secret'].flatMap((k) => c.store.list(k === 'Deployment' ? 'apps/v1' : 'v1', k, 'istio-system').map((o: any) => `${k}/${o.metadata.name}@${o.metadata.resourceVersion}`))
+        ['Deployment', 'Service', 'ConfigMap', 'Secret'].flatMap((k) =>
+          c.store.list(k === 'Deployment' ? 'apps/v1' : 'v1', k, 'istio-system').map((o: any) => `${k}/${o.metadata.name}@${o.metadata.resourceVersion}`)
+        )
       )
     const before = versions()
     const again = await run(['cluster1', 'cluster2'])
@@ -102,7 +104,8 @@ describe('lifecycle', () => {
     const r = await run(['cluster1', 'cluster2', 'cluster3'], { 'istio-version': '1.31.1' })
     ok(r)
     for (const c of sim.clusters) expect(istiodVersion(c)).toBe('1.31.1')
-    for (const c of sim.clusters) expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istio-eastwestgateway').metadata.labels['operator.istio.io/version']).toBe('1.31.1')
+    for (const c of sim.clusters)
+      expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istio-eastwestgateway').metadata.labels['operator.istio.io/version']).toBe('1.31.1')
     expect(r.summary).toContain('- cluster1: in-place 1.30.3 (default) → 1.31.1 (default)')
     const order = [...r.stdout.matchAll(/^::group::✔ cluster1 · (control plane|east-west gateway)/gm)].map((m) => m[1])
     expect(order).toEqual(['control plane', 'east-west gateway'])
@@ -149,7 +152,9 @@ describe('upgrades the action refuses or stages', () => {
     const writesBefore = sim.clusters.map((c) => c.requests.filter((q: any) => q.method !== 'GET').length)
     const r = await runAction({ inputs: inputs({ 'istio-version': '1.31.1', verify: 'none' }), env: sim.env, runner })
     expect(r.exitCode).not.toBe(0)
-    expect(r.stdout).toMatch(/::error::cluster1 runs Istio 1\.29\.4 \(revision default\); going to 1\.31\.1 skips 1 minor version\(s\)\. Istio supports upgrading one minor version at a time: install 1\.30 first, or set allow-skip-minor: true/)
+    expect(r.stdout).toMatch(
+      /::error::cluster1 runs Istio 1\.29\.4 \(revision default\); going to 1\.31\.1 skips 1 minor version\(s\)\. Istio supports upgrading one minor version at a time: install 1\.30 first, or set allow-skip-minor: true/
+    )
     expect(sim.clusters.map((c) => c.requests.filter((q: any) => q.method !== 'GET').length)).toEqual(writesBefore)
     const forced = await runAction({ inputs: inputs({ 'istio-version': '1.31.1', verify: 'none', 'allow-skip-minor': 'true' }), env: sim.env, runner })
     expect(forced.exitCode).toBe(0)

@@ -28,7 +28,14 @@ async function opensslVerify(rootPem: string, data: Record<string, string>): Pro
   fs.writeFileSync(path.join(dir, 'chain.pem'), data['cert-chain.pem'], { mode: 0o600 })
   fs.writeFileSync(path.join(dir, 'ca.pem'), data['ca-cert.pem'], { mode: 0o600 })
   try {
-    const { stdout } = await run$('openssl', ['verify', '-CAfile', path.join(dir, 'root.pem'), '-untrusted', path.join(dir, 'chain.pem'), path.join(dir, 'ca.pem')])
+    const { stdout } = await run$('openssl', [
+      'verify',
+      '-CAfile',
+      path.join(dir, 'root.pem'),
+      '-untrusted',
+      path.join(dir, 'chain.pem'),
+      path.join(dir, 'ca.pem')
+    ])
     return stdout.trim()
   } catch (e) {
     return String((e as { stderr?: string }).stderr ?? e)
@@ -38,13 +45,38 @@ async function opensslVerify(rootPem: string, data: Record<string, string>): Pro
 }
 
 async function opensslRoot(dir: string, name: string, alg: string[]): Promise<{ cert: string; key: string }> {
-  await run$('openssl', ['req', '-x509', '-newkey', ...alg, '-nodes', '-keyout', `${dir}/${name}.key`, '-out', `${dir}/${name}.pem`, '-days', '30', '-subj', `/O=Corp/CN=${name}`, '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'])
+  await run$('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    ...alg,
+    '-nodes',
+    '-keyout',
+    `${dir}/${name}.key`,
+    '-out',
+    `${dir}/${name}.pem`,
+    '-days',
+    '30',
+    '-subj',
+    `/O=Corp/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:true',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign'
+  ])
   return { cert: fs.readFileSync(`${dir}/${name}.pem`, 'utf8'), key: fs.readFileSync(`${dir}/${name}.key`, 'utf8') }
 }
 
 /** Places a secret could leak to; returns where any needle shows up. */
 function leaks(run: Run, runnerTemp: string, needles: string[]): string[] {
-  const places: Record<string, string> = { stdout: visibleLog(run.stdout), stderr: run.stderr, post: visibleLog(run.post.stdout) + run.post.stderr, outputs: run.rawFiles.output, state: run.rawFiles.state, summary: run.summary }
+  const places: Record<string, string> = {
+    stdout: visibleLog(run.stdout),
+    stderr: run.stderr,
+    post: visibleLog(run.post.stdout) + run.post.stderr,
+    outputs: run.rawFiles.output,
+    state: run.rawFiles.state,
+    summary: run.summary
+  }
   for (const f of filesBelow(runnerTemp)) places[f] = fs.readFileSync(f, 'utf8')
   return Object.entries(places).flatMap(([where, text]) => needles.filter((n) => text.includes(n)).map(() => where))
 }
@@ -108,7 +140,13 @@ describe('ca: generate, a mismatching cacerts, and ca-rotate', () => {
     const foreign = await opensslRoot(tmp, 'foreign', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])
     const c2 = sim.cluster('cluster2')
     const data = { 'ca-cert.pem': foreign.cert, 'ca-key.pem': foreign.key, 'root-cert.pem': foreign.cert, 'cert-chain.pem': foreign.cert }
-    c2.store.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, type: 'Opaque', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) })
+    c2.store.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cacerts', namespace: 'istio-system' },
+      type: 'Opaque',
+      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]))
+    })
     const r = await runAction({ inputs, env: sim.env, runner })
     expect(r.exitCode).not.toBe(0)
     expect(r.stdout).toMatch(/::error::cluster2: secret cacerts in istio-system does not chain to the mesh root .*ca-rotate: true/)
@@ -168,20 +206,35 @@ describe('ca: provided, existing and none', () => {
   it('ca: existing fails clearly when the clusters have different roots', async () => {
     const other = await opensslRoot(tmp, 'other-root', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])
     const data = { 'ca-cert.pem': other.cert, 'ca-key.pem': other.key, 'root-cert.pem': other.cert, 'cert-chain.pem': other.cert }
-    sim.cluster('cluster2').store.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: 'istio-system' }, type: 'Opaque', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) })
+    sim.cluster('cluster2').store.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cacerts', namespace: 'istio-system' },
+      type: 'Opaque',
+      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]))
+    })
     const requestsBefore = sim.cluster('cluster1').requests.length
     const r = await runAction({ inputs: { ...base(), ca: 'existing' }, env: sim.env, runner })
     expect(r.exitCode).not.toBe(0)
-    expect(r.stdout).toMatch(/::error::ca: existing, but the clusters have different roots of trust: cluster1 has subject "[^"]+".*cluster2 has subject "[^"]*CN=other-root/)
+    expect(r.stdout).toMatch(
+      /::error::ca: existing, but the clusters have different roots of trust: cluster1 has subject "[^"]+".*cluster2 has subject "[^"]*CN=other-root/
+    )
     // It failed while reading: nothing was written to cluster1.
-    const writes = sim.cluster('cluster1').requests.slice(requestsBefore).filter((q: any) => !['GET'].includes(q.method) && !q.sim)
+    const writes = sim
+      .cluster('cluster1')
+      .requests.slice(requestsBefore)
+      .filter((q: any) => !['GET'].includes(q.method) && !q.sim)
     expect(writes).toEqual([])
   })
 
   it('ca: none installs without cacerts and warns in the summary', async () => {
     const fresh = await startSimulation({ clusters: [{ name: 'a1' }, { name: 'a2' }] })
     try {
-      const r = await runAction({ inputs: { clusters: fresh.clustersInput(), kubeconfig: fresh.kubeconfig(), 'istio-version': '1.30.3', ca: 'none', ...fresh.inputs }, env: fresh.env, runner })
+      const r = await runAction({
+        inputs: { clusters: fresh.clustersInput(), kubeconfig: fresh.kubeconfig(), 'istio-version': '1.30.3', ca: 'none', ...fresh.inputs },
+        env: fresh.env,
+        runner
+      })
       expect(r.exitCode).toBe(0)
       expect(r.summary).toContain('`ca: none`: the action did not set up a shared root of trust')
       expect(r.outputs['root-cert']).toBe('')
@@ -199,12 +252,18 @@ describe('verify', () => {
     const runner = makeRunner()
     try {
       const clusters = sim.clustersInput({ cluster1: { 'api-server': undefined } })
-      const r = await runAction({ inputs: { clusters, kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', 'verify-timeout': '4s', ...sim.inputs }, env: sim.env, runner })
+      const r = await runAction({
+        inputs: { clusters, kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', 'verify-timeout': '4s', ...sim.inputs },
+        env: sim.env,
+        runner
+      })
       expect(r.exitCode).not.toBe(0)
       expect(r.outputs.verified).toBe('false')
       expect(r.stdout).toMatch(/::warning::cluster1: its remote secret points at https:\/\/127\.0\.0\.1:\d+, a loopback address other clusters cannot reach/)
       expect(r.stdout).toMatch(/::error::cluster2 · verify: cluster1 synced: cluster2 does not see cluster1 as synced after 4 s \(cluster1: timeout\)/)
-      expect(r.stdout).toMatch(/cluster1 → cluster2: istiod in cluster2 cannot reach cluster1's API server at https:\/\/127\.0\.0\.1:\d+ \(a loopback address: it only exists on the runner\); set "api-server" for cluster1/)
+      expect(r.stdout).toMatch(
+        /cluster1 → cluster2: istiod in cluster2 cannot reach cluster1's API server at https:\/\/127\.0\.0\.1:\d+ \(a loopback address: it only exists on the runner\); set "api-server" for cluster1/
+      )
       // cluster1 sees cluster2 fine: its secret carries the reachable address.
       expect(r.summary).toMatch(/\| cluster1 \| · \| synced \|/)
       expect(r.summary).toMatch(/\| cluster2 \| timeout \| · \|/)
@@ -218,12 +277,19 @@ describe('verify', () => {
     const sim = await startSimulation({ clusters: [{ name: 'east' }, { name: 'west' }, { name: 'north' }] })
     const runner = makeRunner()
     try {
-      const r = await runAction({ inputs: { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', verify: 'traffic', ...sim.inputs }, env: sim.env, runner })
+      const r = await runAction({
+        inputs: { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', verify: 'traffic', ...sim.inputs },
+        env: sim.env,
+        runner
+      })
       if (r.exitCode !== 0) console.log(r.stdout)
       expect(r.exitCode).toBe(0)
       expect(r.outputs.verified).toBe('true')
-      for (const c of ['east', 'west', 'north']) expect(r.stdout).toMatch(new RegExp(`^::group::✔ ${c} · verify: helloworld v1, v2 answer \\(\\d+\\.\\d s\\): v1, v2 answered in \\d+ call`, 'm'))
-      expect(r.stdout).toMatch(/kubectl --context west exec -n istio-multicluster-verify deploy\/curl -c curl -- curl -sS --max-time 5 http:\/\/helloworld\.istio-multicluster-verify:5000\/hello/)
+      for (const c of ['east', 'west', 'north'])
+        expect(r.stdout).toMatch(new RegExp(`^::group::✔ ${c} · verify: helloworld v1, v2 answer \\(\\d+\\.\\d s\\): v1, v2 answered in \\d+ call`, 'm'))
+      expect(r.stdout).toMatch(
+        /kubectl --context west exec -n istio-multicluster-verify deploy\/curl -c curl -- curl -sS --max-time 5 http:\/\/helloworld\.istio-multicluster-verify:5000\/hello/
+      )
       // v1 runs in east and north, v2 in west: each cluster had to reach another one to see both.
       expect(sim.cluster('west').store.get('apps/v1', 'Deployment', 'istio-multicluster-verify', 'helloworld-v2')).toBeUndefined()
       for (const c of sim.clusters) expect(c.store.get('v1', 'Namespace', undefined, 'istio-multicluster-verify')).toBeUndefined()
@@ -238,11 +304,26 @@ describe('verify', () => {
     const sim = await startSimulation()
     const runner = makeRunner()
     try {
-      const r = await runAction({ inputs: { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', verify: 'traffic', 'verify-timeout': '5s', 'verify-keep': 'true', ca: 'none', ...sim.inputs }, env: sim.env, runner })
+      const r = await runAction({
+        inputs: {
+          clusters: sim.clustersInput(),
+          kubeconfig: sim.kubeconfig(),
+          'istio-version': '1.30.3',
+          verify: 'traffic',
+          'verify-timeout': '5s',
+          'verify-keep': 'true',
+          ca: 'none',
+          ...sim.inputs
+        },
+        env: sim.env,
+        runner
+      })
       expect(r.exitCode).not.toBe(0)
       expect(r.outputs.verified).toBe('false')
       // Whichever cluster's check ends first is the error; each sees only its own version.
-      expect(r.stdout).toMatch(/::error::(cluster\d) · verify: helloworld v1, v2 answer: from \1, helloworld (v\d) never answered in \d+ call\(s\) within 5 s \(answered: (?!\2)v\d; last reply: .*CERTIFICATE_VERIFY_FAILED/)
+      expect(r.stdout).toMatch(
+        /::error::(cluster\d) · verify: helloworld v1, v2 answer: from \1, helloworld (v\d) never answered in \d+ call\(s\) within 5 s \(answered: (?!\2)v\d; last reply: .*CERTIFICATE_VERIFY_FAILED/
+      )
       for (const c of sim.clusters) expect(c.store.get('v1', 'Namespace', undefined, 'istio-multicluster-verify')).toBeTruthy()
     } finally {
       await sim.stop()

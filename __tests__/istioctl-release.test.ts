@@ -21,8 +21,12 @@ describe('platform mapping', () => {
 
   it('builds GitHub release URLs (and mirrors with the same layout)', () => {
     const p = istioPlatform('linux', 'x64')
-    expect(archiveUrl('https://github.com/istio/istio/releases/download', '1.30.3', p)).toBe('https://github.com/istio/istio/releases/download/1.30.3/istioctl-1.30.3-linux-amd64.tar.gz')
-    expect(archiveUrl('https://mirror.example/istio/', '1.29.1', istioPlatform('win32', 'x64'))).toBe('https://mirror.example/istio/1.29.1/istioctl-1.29.1-win-amd64.zip')
+    expect(archiveUrl('https://github.com/istio/istio/releases/download', '1.30.3', p)).toBe(
+      'https://github.com/istio/istio/releases/download/1.30.3/istioctl-1.30.3-linux-amd64.tar.gz'
+    )
+    expect(archiveUrl('https://mirror.example/istio/', '1.29.1', istioPlatform('win32', 'x64'))).toBe(
+      'https://mirror.example/istio/1.29.1/istioctl-1.29.1-win-amd64.zip'
+    )
     expect(archiveName('1.31.0', istioPlatform('darwin', 'arm64'))).toBe('istioctl-1.31.0-osx-arm64.tar.gz')
   })
 })

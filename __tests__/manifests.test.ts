@@ -75,7 +75,13 @@ describe('manifests', () => {
   })
 
   it('control plane carries the revision and merges an overlay without letting it touch the owned fields', () => {
-    const iop = controlPlane({ meshId: 'm', clusterName: 'c2', network: 'n2', revision: '1-30-3', overlay: { spec: { meshConfig: { accessLogFile: '/dev/stdout' }, values: { global: { logging: { level: 'default:debug' } } } } } })
+    const iop = controlPlane({
+      meshId: 'm',
+      clusterName: 'c2',
+      network: 'n2',
+      revision: '1-30-3',
+      overlay: { spec: { meshConfig: { accessLogFile: '/dev/stdout' }, values: { global: { logging: { level: 'default:debug' } } } } }
+    })
     expect(iop.metadata.name).toBe('control-plane')
     expect(iop.spec).toEqual({
       revision: '1-30-3',
@@ -89,7 +95,11 @@ describe('manifests', () => {
   })
 
   it('east-west gateway takes the revision and the service annotations', () => {
-    const iop = eastWestGateway({ network: 'n2', revision: 'canary', serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' } }) as any
+    const iop = eastWestGateway({
+      network: 'n2',
+      revision: 'canary',
+      serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' }
+    }) as any
     expect(iop.spec.revision).toBe('canary')
     const gw = iop.spec.components.ingressGateways[0]
     expect(gw.k8s.serviceAnnotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' })
@@ -104,7 +114,11 @@ describe('manifests', () => {
   })
 
   it('namespace carries the network label', () => {
-    expect(istioNamespace('network2')).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system', labels: { 'topology.istio.io/network': 'network2' } } })
+    expect(istioNamespace('network2')).toEqual({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'istio-system', labels: { 'topology.istio.io/network': 'network2' } }
+    })
   })
 
   it('serializes several objects as one multi-document stream', () => {

@@ -28,7 +28,17 @@ describe('install plan', () => {
   it('orders each cluster: namespace → root of trust → control plane → gateway → address; expose after the control plane', () => {
     const steps = buildInstallPlan(config(2), V)
     const byId = new Map(steps.map((s) => [s.id, s]))
-    expect(steps.filter((s) => s.cluster === 'c1').map((s) => s.kind)).toEqual(['namespace', 'root-of-trust', 'control-plane', 'eastwest-gateway', 'gateway-address', 'expose-services', 'remote-secret', 'remote-secrets-in', 'verify'])
+    expect(steps.filter((s) => s.cluster === 'c1').map((s) => s.kind)).toEqual([
+      'namespace',
+      'root-of-trust',
+      'control-plane',
+      'eastwest-gateway',
+      'gateway-address',
+      'expose-services',
+      'remote-secret',
+      'remote-secrets-in',
+      'verify'
+    ])
     expect(byId.get('c1/root-of-trust')!.needs).toEqual(['c1/namespace'])
     expect(byId.get('c1/control-plane')!.needs).toEqual(['c1/root-of-trust'])
     expect(byId.get('c1/eastwest-gateway')!.needs).toEqual(['c1/control-plane'])
@@ -63,7 +73,7 @@ describe('install plan', () => {
     let progress = true
     while (progress) {
       progress = false
-      for (const s of steps) if (!done.has(s.id) && s.needs.every((n) => done.has(n))) done.add(s.id), (progress = true)
+      for (const s of steps) if (!done.has(s.id) && s.needs.every((n) => done.has(n))) (done.add(s.id), (progress = true))
     }
     expect(done.size).toBe(steps.length)
   })
@@ -71,7 +81,11 @@ describe('install plan', () => {
   it('verify: traffic spreads helloworld v1/v2 over the clusters, checks from each, then cleans up whatever happened', () => {
     const steps = buildInstallPlan(config(3, { verify: 'traffic' }), V)
     const deploys = steps.filter((s) => s.kind === 'verify-deploy')
-    expect(deploys.map((s) => s.title)).toEqual(['verify: deploy helloworld v1 and curl', 'verify: deploy helloworld v2 and curl', 'verify: deploy helloworld v1 and curl'])
+    expect(deploys.map((s) => s.title)).toEqual([
+      'verify: deploy helloworld v1 and curl',
+      'verify: deploy helloworld v2 and curl',
+      'verify: deploy helloworld v1 and curl'
+    ])
     const c2 = deploys[1].action
     expect(c2.type === 'apply' && c2.manifest).toContain('istio-injection: enabled')
     expect(c2.type === 'apply' && c2.manifest).toContain('image: docker.io/istio/examples-helloworld-v2:1.0')
@@ -79,7 +93,11 @@ describe('install plan', () => {
     expect(traffic.action).toEqual({ type: 'verify-traffic', versions: ['v1', 'v2'], timeoutMs: 180_000 })
     expect(traffic.needs).toEqual(['c1/verify-deploy', 'c2/verify-deploy', 'c3/verify-deploy', 'c1/verify'])
     const cleanup = steps.find((s) => s.id === 'c2/verify-cleanup')!
-    expect(cleanup).toMatchObject({ always: true, needs: ['c1/verify-traffic', 'c2/verify-traffic', 'c3/verify-traffic'], action: { type: 'delete-namespace', namespace: 'istio-multicluster-verify' } })
+    expect(cleanup).toMatchObject({
+      always: true,
+      needs: ['c1/verify-traffic', 'c2/verify-traffic', 'c3/verify-traffic'],
+      action: { type: 'delete-namespace', namespace: 'istio-multicluster-verify' }
+    })
     expect(buildInstallPlan(config(2, { verify: 'traffic', 'verify-keep': 'true' }), V).some((s) => s.kind === 'verify-cleanup')).toBe(false)
   })
 

@@ -10,7 +10,9 @@ import { isLoopbackServer, parseRemoteSecret } from '../src/kube/remote-secret.j
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 
 function report(fail?: string): RunReport {
-  const config = parseConfig(source({ clusters: '- {name: c1, network: n1}\n- {name: c2, network: n2}', kubeconfig: tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2') }))
+  const config = parseConfig(
+    source({ clusters: '- {name: c1, network: n1}\n- {name: c2, network: n2}', kubeconfig: tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2') })
+  )
   const steps = buildInstallPlan(config, { major: 1, minor: 30, patch: 3 })
   const results = new Map<string, StepResult>()
   const broken = new Set(fail ? [fail] : [])
@@ -46,7 +48,9 @@ describe('report', () => {
   it('renders the per-cluster table, the mermaid picture and the remote-clusters matrix', () => {
     const md = renderSummary(report())
     expect(md).toContain('## Istio multi-cluster mesh `mesh1` — ✅ ready')
-    expect(md).toContain('| Cluster | Network | Gateway address | Namespace | Root of trust | Control plane | East-west gateway | Address | Expose services | Remote secret | Secrets applied | Verify | Result |')
+    expect(md).toContain(
+      '| Cluster | Network | Gateway address | Namespace | Root of trust | Control plane | East-west gateway | Address | Expose services | Remote secret | Secrets applied | Verify | Result |'
+    )
     expect(md).toContain('| c1 | n1 | `192.0.2.1` | ✅ 1.5 s |')
     expect(md).toContain('subgraph n0["network n1"]')
     expect(md).toContain('c_c1 <-- remote secrets --> c_c2')
@@ -66,10 +70,18 @@ describe('report', () => {
 
 describe('istioctl output parsing', () => {
   it('reads remote-clusters tables before and after the REVISION column (1.31)', () => {
-    const old = 'NAME     SECRET                                    STATUS     ISTIOD\ncluster1                                           synced     istiod-7b9f\ncluster2 istio-system/istio-remote-secret-cluster2 timeout    istiod-7b9f\n'
-    expect([...parseRemoteClusters(old)]).toEqual([['cluster1', 'synced'], ['cluster2', 'timeout']])
-    const v131 = 'NAME     SECRET                                    STATUS     ISTIOD        REVISION\ncluster1                                           synced     istiod-7b9f   default\ncluster2 istio-system/istio-remote-secret-cluster2 synced     istiod-7b9f   default\n'
-    expect([...parseRemoteClusters(v131)]).toEqual([['cluster1', 'synced'], ['cluster2', 'synced']])
+    const old =
+      'NAME     SECRET                                    STATUS     ISTIOD\ncluster1                                           synced     istiod-7b9f\ncluster2 istio-system/istio-remote-secret-cluster2 timeout    istiod-7b9f\n'
+    expect([...parseRemoteClusters(old)]).toEqual([
+      ['cluster1', 'synced'],
+      ['cluster2', 'timeout']
+    ])
+    const v131 =
+      'NAME     SECRET                                    STATUS     ISTIOD        REVISION\ncluster1                                           synced     istiod-7b9f   default\ncluster2 istio-system/istio-remote-secret-cluster2 synced     istiod-7b9f   default\n'
+    expect([...parseRemoteClusters(v131)]).toEqual([
+      ['cluster1', 'synced'],
+      ['cluster2', 'synced']
+    ])
   })
 
   it('reads a remote secret without echoing it', () => {

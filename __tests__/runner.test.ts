@@ -3,7 +3,14 @@ import { Step } from '../src/plan.js'
 import { StepResult, runPlan } from '../src/runner.js'
 import { CommandError } from '../src/tools.js'
 
-const step = (id: string, needs: string[] = []): Step => ({ id, cluster: id.split('/')[0], kind: 'namespace', title: id.split('/')[1], needs, action: { type: 'apply', manifest: '' } })
+const step = (id: string, needs: string[] = []): Step => ({
+  id,
+  cluster: id.split('/')[0],
+  kind: 'namespace',
+  title: id.split('/')[1],
+  needs,
+  action: { type: 'apply', manifest: '' }
+})
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('runPlan', () => {
@@ -37,7 +44,19 @@ describe('runPlan', () => {
       execute: async (s, log) => {
         log(`ran ${s.id}`)
         if (s.id === 'a/cp')
-          throw new CommandError('istioctl install -y -f - --context a', { exitCode: 1, signal: null, stdout: '', stderr: 'line1\nError: failed to install manifests: boom\n', durationMs: 5, timedOut: false, stoppedEarly: false }, 1)
+          throw new CommandError(
+            'istioctl install -y -f - --context a',
+            {
+              exitCode: 1,
+              signal: null,
+              stdout: '',
+              stderr: 'line1\nError: failed to install manifests: boom\n',
+              durationMs: 5,
+              timedOut: false,
+              stoppedEarly: false
+            },
+            1
+          )
       },
       events: { started: () => undefined, finished: (r) => finished.push(r) }
     })

@@ -248,7 +248,14 @@ describe('load balancer controller', () => {
   it('assigns an AWS-style hostname in hostname mode', async () => {
     await apply(c2, namespaceYaml('istio-system', 'network2'))
     await apply(c2, gatewayServiceYaml('istio-system'))
-    const r = await kubectl(c2, ['wait', '--for=jsonpath={.status.loadBalancer.ingress[0].hostname}', 'svc/istio-eastwestgateway', '-n', 'istio-system', '--timeout=10s'])
+    const r = await kubectl(c2, [
+      'wait',
+      '--for=jsonpath={.status.loadBalancer.ingress[0].hostname}',
+      'svc/istio-eastwestgateway',
+      '-n',
+      'istio-system',
+      '--timeout=10s'
+    ])
     expect(r.stdout).toContain('condition met')
     const got = await kubectl(c2, ['get', 'svc', 'istio-eastwestgateway', '-n', 'istio-system', '-o', 'jsonpath={.status.loadBalancer.ingress[0].hostname}'])
     expect(got.stdout).toMatch(/^a[0-9a-f]+-2\.elb\.us-east-1\.amazonaws\.com$/)
@@ -257,11 +264,25 @@ describe('load balancer controller', () => {
   it('never assigns one in mode none, and records an Event on the Service instead', async () => {
     await apply(c3, namespaceYaml('istio-system', 'network3'))
     await apply(c3, gatewayServiceYaml('istio-system'))
-    const events = await kubectl(c3, ['get', 'events', '-n', 'istio-system', '--field-selector', 'involvedObject.name=istio-eastwestgateway,involvedObject.kind=Service'])
+    const events = await kubectl(c3, [
+      'get',
+      'events',
+      '-n',
+      'istio-system',
+      '--field-selector',
+      'involvedObject.name=istio-eastwestgateway,involvedObject.kind=Service'
+    ])
     expect(events.stdout).toMatch(/Normal\s+EnsuringLoadBalancer\s+service\/istio-eastwestgateway\s+Ensuring load balancer/)
     const none = await kubectl(c3, ['get', 'events', '-n', 'istio-system', '--field-selector', 'involvedObject.name=nothing-by-this-name'])
     expect(none.stderr).toContain('No resources found')
-    const r = await kubectl(c3, ['wait', '--for=jsonpath={.status.loadBalancer.ingress[0].ip}=192.0.2.3', 'svc/istio-eastwestgateway', '-n', 'istio-system', '--timeout=1s'])
+    const r = await kubectl(c3, [
+      'wait',
+      '--for=jsonpath={.status.loadBalancer.ingress[0].ip}=192.0.2.3',
+      'svc/istio-eastwestgateway',
+      '-n',
+      'istio-system',
+      '--timeout=1s'
+    ])
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('timed out waiting for the condition')
   })
@@ -311,7 +332,16 @@ spec:
     await apply(c1, yaml)
     const status = await kubectl(c1, ['rollout', 'status', 'deployment/istiod', '-n', 'istio-system', '--timeout=10s'])
     expect(status.stdout).toContain('successfully rolled out')
-    const pods = await kubectl(c1, ['get', 'pods', '-n', 'istio-system', '-l', 'app=istiod,istio in (pilot,x),!missing', '-o', 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}'])
+    const pods = await kubectl(c1, [
+      'get',
+      'pods',
+      '-n',
+      'istio-system',
+      '-l',
+      'app=istiod,istio in (pilot,x),!missing',
+      '-o',
+      'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}'
+    ])
     expect(pods.stdout.trim().split('\n')).toEqual(['Running', 'Running'])
     const d = c1.sim.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')
     expect(d?.status).toMatchObject({ replicas: 2, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2, observedGeneration: 1 })
@@ -319,7 +349,10 @@ spec:
     // A strategic merge patch keeps list items keyed by name.
     await apply(c1, yaml.replace('value: "2"', 'value: "3"'))
     const env = c1.sim.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')?.spec.template.spec.containers[0].env
-    expect(env).toEqual([{ name: 'A', value: '1' }, { name: 'B', value: '3' }])
+    expect(env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'B', value: '3' }
+    ])
   })
 })
 
@@ -353,14 +386,23 @@ describe('watch', () => {
       store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels: { watched: 'yes' } }, data })
     const first = cm('w', { v: '1' })
     const started = Date.now()
-    const streamed = raw(c3.sim, `/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dw&resourceVersion=${first.metadata.resourceVersion}`)
+    const streamed = raw(
+      c3.sim,
+      `/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dw&resourceVersion=${first.metadata.resourceVersion}`
+    )
     await new Promise((r) => setTimeout(r, 100))
     cm('other', { v: '1' })
     cm('w', { v: '2' })
     store.delete('v1', 'ConfigMap', 'default', 'w')
-    const events = (await streamed).trim().split('\n').map((l) => JSON.parse(l))
+    const events = (await streamed)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(Date.now() - started).toBeGreaterThanOrEqual(900)
-    expect(events.map((e) => [e.type, e.object.metadata.name, e.object.data?.v])).toEqual([['MODIFIED', 'w', '2'], ['DELETED', 'w', '2']])
+    expect(events.map((e) => [e.type, e.object.metadata.name, e.object.data?.v])).toEqual([
+      ['MODIFIED', 'w', '2'],
+      ['DELETED', 'w', '2']
+    ])
 
     // Without a resourceVersion a watch starts with ADDED for what exists; label selectors filter.
     cm('w', { v: '3' })
@@ -445,7 +487,15 @@ describe('patch semantics (as kubectl sends them)', () => {
     metadata: { finalizers: ['a', 'b'], labels: { x: '1', y: '2' } },
     spec: {
       containers: [
-        { name: 'app', image: 'app:1', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], ports: [{ containerPort: 80 }] },
+        {
+          name: 'app',
+          image: 'app:1',
+          env: [
+            { name: 'A', value: '1' },
+            { name: 'B', value: '2' }
+          ],
+          ports: [{ containerPort: 80 }]
+        },
         { name: 'proxy', image: 'proxy:1' }
       ]
     }
@@ -456,7 +506,17 @@ describe('patch semantics (as kubectl sends them)', () => {
       metadata: { labels: { y: null, z: '3' }, '$deleteFromPrimitiveList/finalizers': ['a'] },
       spec: {
         '$setElementOrder/containers': [{ name: 'proxy' }, { name: 'app' }],
-        containers: [{ name: 'app', image: 'app:2', env: [{ name: 'B', $patch: 'delete' }, { name: 'C', value: '3' }], ports: [{ containerPort: 8080 }] }]
+        containers: [
+          {
+            name: 'app',
+            image: 'app:2',
+            env: [
+              { name: 'B', $patch: 'delete' },
+              { name: 'C', value: '3' }
+            ],
+            ports: [{ containerPort: 8080 }]
+          }
+        ]
       }
     })
     expect(out.metadata).toEqual({ finalizers: ['b'], labels: { x: '1', z: '3' } })
@@ -464,7 +524,10 @@ describe('patch semantics (as kubectl sends them)', () => {
     expect(out.spec.containers[1]).toEqual({
       name: 'app',
       image: 'app:2',
-      env: [{ name: 'A', value: '1' }, { name: 'C', value: '3' }],
+      env: [
+        { name: 'A', value: '1' },
+        { name: 'C', value: '3' }
+      ],
       ports: [{ containerPort: 80 }, { containerPort: 8080 }]
     })
     expect(strategicMergePatch(pod, { metadata: { labels: { $patch: 'replace', only: 'me' } } }).metadata.labels).toEqual({ only: 'me' })

@@ -26,10 +26,13 @@ const ROOT = 'a'.repeat(64)
 
 /** Runs kubectl asynchronously (the servers live in this process: spawnSync would deadlock). */
 function kubectl(sim: SimCluster, args: string[]): Promise<Run> {
-  return runCommand('kubectl', args, { env: { ...process.env, KUBECONFIG: join(dir, `${sim.name}.kubeconfig`), KUBECACHEDIR: join(dir, `${sim.name}-cache`), HOME: dir } })
+  return runCommand('kubectl', args, {
+    env: { ...process.env, KUBECONFIG: join(dir, `${sim.name}.kubeconfig`), KUBECACHEDIR: join(dir, `${sim.name}-cache`), HOME: dir }
+  })
 }
 
-const curl = (sim: SimCluster, ns: string, url: string) => kubectl(sim, ['exec', '-n', ns, 'deploy/curl', '-c', 'curl', '--', 'curl', '-sS', '--max-time', '5', url])
+const curl = (sim: SimCluster, ns: string, url: string) =>
+  kubectl(sim, ['exec', '-n', ns, 'deploy/curl', '-c', 'curl', '--', 'curl', '-sS', '--max-time', '5', url])
 
 /** The helloworld versions that answered `n` calls in a row from `sim` (every call must exit 0). */
 async function versionsSeen(sim: SimCluster, n = 3, ns = NS): Promise<string[]> {
@@ -56,12 +59,21 @@ function deployment(ns: string, name: string, labels: Record<string, string>, co
 }
 
 const helloworld = (ns: string, version: string) =>
-  deployment(ns, `helloworld-${version}`, { app: 'helloworld', version }, {
-    name: 'helloworld', image: `docker.io/istio/examples-helloworld-${version}:1.0`, ports: [{ containerPort: 5000 }]
-  })
-const curlDeployment = (ns: string) => deployment(ns, 'curl', { app: 'curl' }, { name: 'curl', image: 'curlimages/curl:8.16.0', command: ['/bin/sleep', 'infinity'] })
+  deployment(
+    ns,
+    `helloworld-${version}`,
+    { app: 'helloworld', version },
+    {
+      name: 'helloworld',
+      image: `docker.io/istio/examples-helloworld-${version}:1.0`,
+      ports: [{ containerPort: 5000 }]
+    }
+  )
+const curlDeployment = (ns: string) =>
+  deployment(ns, 'curl', { app: 'curl' }, { name: 'curl', image: 'curlimages/curl:8.16.0', command: ['/bin/sleep', 'infinity'] })
 const helloworldService = (ns: string) => ({
-  apiVersion: 'v1', kind: 'Service',
+  apiVersion: 'v1',
+  kind: 'Service',
   metadata: { name: 'helloworld', namespace: ns, labels: { app: 'helloworld', service: 'helloworld' } },
   spec: { type: 'ClusterIP', ports: [{ port: 5000, name: 'http' }], selector: { app: 'helloworld' } }
 })
@@ -72,15 +84,35 @@ function installIstio(sim: SimCluster, network: string) {
   const s = sim.store
   s.put(namespace(ISTIO, { 'topology.istio.io/network': network }))
   s.put({
-    ...deployment(ISTIO, 'istiod', { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'default' }, {
-      name: 'discovery', image: 'docker.io/istio/pilot:1.30.3', env: [{ name: 'CLUSTER_ID', value: sim.name }]
-    }),
-    metadata: { name: 'istiod', namespace: ISTIO, labels: { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'default' }, annotations: { 'sim.istio.io/root-cert-sha256': ROOT } }
+    ...deployment(
+      ISTIO,
+      'istiod',
+      { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'default' },
+      {
+        name: 'discovery',
+        image: 'docker.io/istio/pilot:1.30.3',
+        env: [{ name: 'CLUSTER_ID', value: sim.name }]
+      }
+    ),
+    metadata: {
+      name: 'istiod',
+      namespace: ISTIO,
+      labels: { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'default' },
+      annotations: { 'sim.istio.io/root-cert-sha256': ROOT }
+    }
   })
   s.put({
-    apiVersion: 'v1', kind: 'Service',
+    apiVersion: 'v1',
+    kind: 'Service',
     metadata: { name: 'istio-eastwestgateway', namespace: ISTIO, labels: { istio: 'eastwestgateway', 'topology.istio.io/network': network } },
-    spec: { type: 'LoadBalancer', selector: { istio: 'eastwestgateway' }, ports: [{ name: 'status-port', port: 15021 }, { name: 'tls', port: 15443 }] }
+    spec: {
+      type: 'LoadBalancer',
+      selector: { istio: 'eastwestgateway' },
+      ports: [
+        { name: 'status-port', port: 15021 },
+        { name: 'tls', port: 15443 }
+      ]
+    }
   })
   s.put(crossNetworkGateway())
 }
@@ -101,15 +133,34 @@ function crossNetworkGateway(): KubeObject {
 function remoteSecret(into: SimCluster, of: SimCluster, server = of.reachableUrl) {
   const token = of.issueToken(ISTIO, 'istio-reader-service-account')
   const kubeconfig = [
-    'apiVersion: v1', 'kind: Config',
-    'clusters:', `- name: ${of.name}`, '  cluster:', `    server: ${server}`, `    certificate-authority-data: ${Buffer.from(of.caPem).toString('base64')}`,
-    'contexts:', `- name: ${of.name}`, '  context:', `    cluster: ${of.name}`, `    user: ${of.name}`,
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: ${of.name}`,
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${Buffer.from(of.caPem).toString('base64')}`,
+    'contexts:',
+    `- name: ${of.name}`,
+    '  context:',
+    `    cluster: ${of.name}`,
+    `    user: ${of.name}`,
     `current-context: ${of.name}`,
-    'users:', `- name: ${of.name}`, '  user:', `    token: ${token}`, ''
+    'users:',
+    `- name: ${of.name}`,
+    '  user:',
+    `    token: ${token}`,
+    ''
   ].join('\n')
   into.store.put({
-    apiVersion: 'v1', kind: 'Secret',
-    metadata: { name: `istio-remote-secret-${of.name}`, namespace: ISTIO, labels: { 'istio/multiCluster': 'true' }, annotations: { 'networking.istio.io/cluster': of.name } },
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: `istio-remote-secret-${of.name}`,
+      namespace: ISTIO,
+      labels: { 'istio/multiCluster': 'true' },
+      annotations: { 'networking.istio.io/cluster': of.name }
+    },
     type: 'Opaque',
     data: { [of.name]: Buffer.from(kubeconfig).toString('base64') }
   })
@@ -141,7 +192,10 @@ beforeAll(async () => {
     startApiServer({ name: 'cluster1', index: 1, adminToken: 'admin-cluster1', mesh }),
     startApiServer({ name: 'cluster2', index: 2, adminToken: 'admin-cluster2', mesh })
   ])
-  for (const [sim, network, version] of [[c1, 'network1', 'v1'], [c2, 'network2', 'v2']] as const) {
+  for (const [sim, network, version] of [
+    [c1, 'network1', 'v1'],
+    [c2, 'network2', 'v2']
+  ] as const) {
     writeFileSync(join(dir, `${sim.name}.kubeconfig`), sim.kubeconfig(), { mode: 0o600 })
     installIstio(sim, network)
     sim.store.put(namespace(NS, { 'istio-injection': 'enabled' }))
@@ -202,7 +256,12 @@ describe('kubectl exec', () => {
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/^Error from server \(BadRequest\): container nope is not valid for pod curl-\w+-\w+\n$/)
     // WebSocket first (GET), then kubectl falls back to SPDY (POST) and gets the same answer.
-    expect(c1.requests.slice(before).filter((q) => q.path.endsWith('/exec')).map((q) => q.method)).toEqual(['GET', 'POST'])
+    expect(
+      c1.requests
+        .slice(before)
+        .filter((q) => q.path.endsWith('/exec'))
+        .map((q) => q.method)
+    ).toEqual(['GET', 'POST'])
   })
 
   it("propagates the command's exit code and prints the runtime's error for a missing executable", async () => {
@@ -213,12 +272,15 @@ describe('kubectl exec', () => {
     expect(r.stderr).toContain(`curl: (7) Failed to connect to helloworld.${PLAIN} port 5001 after 0 ms: Could not connect to server`)
     r = await kubectl(c1, ['exec', '-n', PLAIN, 'deploy/curl', '--', 'wget', '-qO-', 'http://helloworld:5000/hello'])
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/^error: Internal error occurred: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "[0-9a-f]{64}": OCI runtime exec failed: .*exec: "wget": executable file not found in \$PATH: unknown\n$/)
+    expect(r.stderr).toMatch(
+      /^error: Internal error occurred: Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "[0-9a-f]{64}": OCI runtime exec failed: .*exec: "wget": executable file not found in \$PATH: unknown\n$/
+    )
   })
 
   it('fails like the kubelet when the container is not running yet', async () => {
     c1.store.put({
-      apiVersion: 'v1', kind: 'Pod',
+      apiVersion: 'v1',
+      kind: 'Pod',
       metadata: { name: 'starting', namespace: PLAIN },
       spec: { nodeName: 'cluster1-control-plane', containers: [{ name: 'curl', image: 'curlimages/curl:8.16.0' }] },
       status: { phase: 'Pending', containerStatuses: [{ name: 'curl', ready: false, state: { waiting: { reason: 'ContainerCreating' } } }] }
@@ -235,8 +297,12 @@ describe('kubectl exec', () => {
       const req = request(`${c1.url}${path}`, {
         ca: c1.caPem,
         headers: {
-          authorization: 'Bearer wrong', connection: 'Upgrade', upgrade: 'websocket',
-          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', 'sec-websocket-protocol': 'v5.channel.k8s.io'
+          authorization: 'Bearer wrong',
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          'sec-websocket-version': '13',
+          'sec-websocket-protocol': 'v5.channel.k8s.io'
         }
       })
       req.on('response', (res) => {
@@ -259,7 +325,10 @@ describe('kubectl exec', () => {
 
 describe('cross-cluster traffic model', () => {
   it('reaches both versions from each cluster when the mesh is complete', async () => {
-    expect(await bothViews()).toEqual([['v1', 'v2'], ['v1', 'v2']])
+    expect(await bothViews()).toEqual([
+      ['v1', 'v2'],
+      ['v1', 'v2']
+    ])
   })
 
   it('keeps traffic local when the two istiods trust different roots', async () => {
@@ -270,7 +339,9 @@ describe('cross-cluster traffic model', () => {
       restore()
     }
     // A self-signed root on both sides is no shared root either.
-    const restores = [c1, c2].map((c) => patch(c, 'apps/v1', 'Deployment', ISTIO, 'istiod', (d) => (d.metadata.annotations['sim.istio.io/root-cert-sha256'] = 'self-signed')))
+    const restores = [c1, c2].map((c) =>
+      patch(c, 'apps/v1', 'Deployment', ISTIO, 'istiod', (d) => (d.metadata.annotations['sim.istio.io/root-cert-sha256'] = 'self-signed'))
+    )
     try {
       expect(await bothViews()).toEqual([['v1'], ['v2']])
     } finally {
@@ -295,7 +366,10 @@ describe('cross-cluster traffic model', () => {
       const restore = patch(c2, 'v1', 'Namespace', undefined, ISTIO, (n) => (n.metadata.labels['topology.istio.io/network'] = 'network1'))
       try {
         // One network: pod IPs are reachable directly, no gateway needed.
-        expect(await bothViews()).toEqual([['v1', 'v2'], ['v1', 'v2']])
+        expect(await bothViews()).toEqual([
+          ['v1', 'v2'],
+          ['v1', 'v2']
+        ])
       } finally {
         restore()
       }
@@ -312,7 +386,10 @@ describe('cross-cluster traffic model', () => {
     } finally {
       restore()
     }
-    expect(await bothViews()).toEqual([['v1', 'v2'], ['v1', 'v2']])
+    expect(await bothViews()).toEqual([
+      ['v1', 'v2'],
+      ['v1', 'v2']
+    ])
   })
 
   it("answers with Envoy's 503 when no endpoint is reachable", async () => {
@@ -323,7 +400,8 @@ describe('cross-cluster traffic model', () => {
       let r = await curl(c1, NS, `http://helloworld.${NS}:5000/hello`)
       expect(r).toEqual({
         code: 0,
-        stdout: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end',
+        stdout:
+          'upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end',
         stderr: ''
       })
       remoteSecret(c1, c2, c2.url)

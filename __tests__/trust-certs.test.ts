@@ -192,7 +192,7 @@ describe('generateIntermediate', () => {
     expect(result.ok).toBe(false)
   })
 
-  it('can act as Istio\'s CA: a workload leaf it signs verifies against the root, a sub-CA does not (pathlen:0)', () => {
+  it("can act as Istio's CA: a workload leaf it signs verifies against the root, a sub-CA does not (pathlen:0)", () => {
     const intermediate = intermediates[0]
     const caCert = file('ca-cert.pem', intermediate.certPem)
     const caKey = file('ca-key.pem', intermediate.keyPem)
@@ -231,10 +231,31 @@ describe('generateIntermediate', () => {
     function opensslRoot(keyArgs: string[], days = '3650', traditional = false): CaBundle {
       const key = join(dir, `provided-${++counter}.key`)
       const cert = join(dir, `provided-${counter}.pem`)
-      openssl('req', '-x509', ...keyArgs, '-nodes', '-keyout', key, '-out', cert, '-days', days, '-sha256', '-subj', '/O=Example Corp/CN=Corp Root CA',
-        '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
+      openssl(
+        'req',
+        '-x509',
+        ...keyArgs,
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        days,
+        '-sha256',
+        '-subj',
+        '/O=Example Corp/CN=Corp Root CA',
+        '-addext',
+        'basicConstraints=critical,CA:true',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign'
+      )
       // openssl writes PKCS#8; `rsa -traditional` gives PKCS#1, `ec` gives SEC1.
-      const keyPem = !traditional ? readFileSync(key, 'utf8') : keyArgs.includes('rsa:2048') ? openssl('rsa', '-in', key, '-traditional') : openssl('ec', '-in', key)
+      const keyPem = !traditional
+        ? readFileSync(key, 'utf8')
+        : keyArgs.includes('rsa:2048')
+          ? openssl('rsa', '-in', key, '-traditional')
+          : openssl('ec', '-in', key)
       return { certPem: readFileSync(cert, 'utf8'), keyPem }
     }
 
@@ -255,7 +276,21 @@ describe('generateIntermediate', () => {
       const caCert = file('ca-cert.pem', intermediate.certPem)
       const csr = join(dir, 'rsa-leaf.csr')
       const leaf = join(dir, 'rsa-leaf.pem')
-      openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'rsa-leaf.key'), '-subj', '/CN=leaf', '-out', csr)
+      openssl(
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(dir, 'rsa-leaf.key'),
+        '-subj',
+        '/CN=leaf',
+        '-out',
+        csr
+      )
       openssl('x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', file('ca-key.pem', intermediate.keyPem), '-set_serial', '7', '-days', '1', '-out', leaf)
       expect(verify('-CAfile', file('rsa-root.pem', rsaRoot.certPem), '-untrusted', caCert, leaf).ok).toBe(true)
     })
@@ -274,7 +309,7 @@ describe('generateIntermediate', () => {
     })
   })
 
-  it('refuses a key that is not the root certificate\'s, without quoting any key', async () => {
+  it("refuses a key that is not the root certificate's, without quoting any key", async () => {
     const error = await generateIntermediate({ certPem: root.certPem, keyPem: otherRoot.keyPem }, 'cluster1').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(CertError)
     const message = (error as Error).message
@@ -297,8 +332,28 @@ describe('generateIntermediate', () => {
     // A leaf (CA:FALSE) is no root.
     const leafKey = join(dir, 'not-ca.key')
     const leafCert = join(dir, 'not-ca.pem')
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', leafKey, '-out', leafCert, '-days', '1', '-subj', '/CN=leaf', '-addext', 'basicConstraints=critical,CA:FALSE')
-    await expect(generateIntermediate({ certPem: readFileSync(leafCert, 'utf8'), keyPem: readFileSync(leafKey, 'utf8') }, 'cluster1')).rejects.toThrow(/not a CA certificate/)
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      leafKey,
+      '-out',
+      leafCert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=leaf',
+      '-addext',
+      'basicConstraints=critical,CA:FALSE'
+    )
+    await expect(generateIntermediate({ certPem: readFileSync(leafCert, 'utf8'), keyPem: readFileSync(leafKey, 'utf8') }, 'cluster1')).rejects.toThrow(
+      /not a CA certificate/
+    )
     // An intermediate (pathlen:0) cannot have a CA below it.
     await expect(generateIntermediate(intermediates[0], 'cluster1')).rejects.toThrow(/pathlen:0/)
     await expect(generateIntermediate(root, '')).rejects.toThrow(/cluster name/)
@@ -392,6 +447,8 @@ describe('describeCert', () => {
     expect(new Date(enddate).toISOString()).toBe(new Date(cert.validTo).toISOString())
     expect(description).not.toContain('PRIVATE KEY')
     expect(describeCert(root.keyPem)).not.toContain('PRIVATE KEY')
-    expect(describeCert(intermediates[0].certPem)).toMatch(/^subject "O=Istio, CN=Intermediate CA, L=cluster1", SHA-256 ([0-9A-F]{2}:){7}[0-9A-F]{2}…, valid until \d{4}-/)
+    expect(describeCert(intermediates[0].certPem)).toMatch(
+      /^subject "O=Istio, CN=Intermediate CA, L=cluster1", SHA-256 ([0-9A-F]{2}:){7}[0-9A-F]{2}…, valid until \d{4}-/
+    )
   })
 })

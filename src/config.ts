@@ -86,7 +86,8 @@ export function parseConfig(src: ConfigSource): Config {
   secrets.push(...credentialsIn(kubeconfig))
 
   const meshId = src.input('mesh-id').trim() || 'mesh1'
-  if (!LABEL_VALUE.test(meshId) || meshId.length > 63) throw new InputError('mesh-id', '', `must be a label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(meshId)}`)
+  if (!LABEL_VALUE.test(meshId) || meshId.length > 63)
+    throw new InputError('mesh-id', '', `must be a label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(meshId)}`)
 
   const version = parseVersionSpec(src.input('istio-version'))
   if (typeof version === 'string') throw new InputError('istio-version', '', version)
@@ -110,7 +111,10 @@ export function parseConfig(src: ConfigSource): Config {
     istioVersion: version,
     downloadBaseUrl,
     // An unexpanded expression (local runs with @github/local-action pass the default literally) is no token.
-    githubToken: src.input('github-token').trim().replace(/^\$\{\{.*\}\}$/, ''),
+    githubToken: src
+      .input('github-token')
+      .trim()
+      .replace(/^\$\{\{.*\}\}$/, ''),
     revision,
     operatorOverlay: parseOperatorOverlay(src.input('operator-overlay')),
     gatewayServiceAnnotations: parseAnnotations(src.input('gateway-service-annotations')),
@@ -159,13 +163,22 @@ function parseClusterList(src: ConfigSource): ParsedCluster[] {
     }
     const name = stringField(item, i, 'name', true)!
     if (!DNS1123_LABEL.test(name) || name.length > 63)
-      throw new InputError('clusters', itemField(i, 'name'), `must be a DNS-1123 label (lowercase letters, digits and "-", at most 63, starting and ending with a letter or digit), got ${JSON.stringify(name)}`)
-    if (seen.has(name)) throw new InputError('clusters', itemField(i, 'name'), `"${name}" is already the name of item ${seen.get(name)! + 1}; names must be unique`)
+      throw new InputError(
+        'clusters',
+        itemField(i, 'name'),
+        `must be a DNS-1123 label (lowercase letters, digits and "-", at most 63, starting and ending with a letter or digit), got ${JSON.stringify(name)}`
+      )
+    if (seen.has(name))
+      throw new InputError('clusters', itemField(i, 'name'), `"${name}" is already the name of item ${seen.get(name)! + 1}; names must be unique`)
     seen.set(name, i)
 
     const network = stringField(item, i, 'network', true)!
     if (!LABEL_VALUE.test(network) || network.length > 63)
-      throw new InputError('clusters', itemField(i, 'network'), `must be a Kubernetes label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(network)}`)
+      throw new InputError(
+        'clusters',
+        itemField(i, 'network'),
+        `must be a Kubernetes label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(network)}`
+      )
     if (!networks.has(network)) networks.set(network, name)
 
     const apiServer = stringField(item, i, 'api-server', false)
@@ -174,18 +187,24 @@ function parseClusterList(src: ConfigSource): ParsedCluster[] {
     const context = stringField(item, i, 'context', false) ?? name
     const envName = stringField(item, i, 'kubeconfig-env', false)
     const file = stringField(item, i, 'kubeconfig-file', false)
-    if (envName !== undefined && file !== undefined)
-      throw new InputError('clusters', itemField(i), 'has both "kubeconfig-env" and "kubeconfig-file"; give one')
+    if (envName !== undefined && file !== undefined) throw new InputError('clusters', itemField(i), 'has both "kubeconfig-env" and "kubeconfig-file"; give one')
 
     let source: string
     let kubeconfig: Kubeconfig
     const field = envName !== undefined ? 'kubeconfig-env' : file !== undefined ? 'kubeconfig-file' : undefined
     try {
       if (envName !== undefined) {
-        if (!ENV_NAME.test(envName)) throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `must be an environment variable name, got ${JSON.stringify(envName)}`)
+        if (!ENV_NAME.test(envName))
+          throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `must be an environment variable name, got ${JSON.stringify(envName)}`)
         const value = src.env[envName]
-        if (value === undefined) throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is not set (pass it with "env:" on the step)`)
-        if (value.trim() === '') throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is empty (is the secret defined for this repository/environment?)`)
+        if (value === undefined)
+          throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is not set (pass it with "env:" on the step)`)
+        if (value.trim() === '')
+          throw new InputError(
+            'clusters',
+            itemField(i, 'kubeconfig-env'),
+            `environment variable ${envName} is empty (is the secret defined for this repository/environment?)`
+          )
         source = `kubeconfig-env ${envName}`
         kubeconfig = parseKubeconfigs(value)
       } else if (file !== undefined) {
@@ -228,7 +247,11 @@ function lazySharedKubeconfig(src: ConfigSource): () => { source: string; kubeco
     const source = envList?.length ? '$KUBECONFIG' : '~/.kube/config'
     const existing = files.map((f) => ({ f, text: readIfExists(src, f) })).filter((x): x is { f: string; text: string } => x.text !== undefined)
     if (existing.length === 0)
-      throw new InputError('kubeconfig', '', `is empty and ${source} (${files.join(', ')}) does not exist; give "kubeconfig", or "kubeconfig-env"/"kubeconfig-file" per cluster`)
+      throw new InputError(
+        'kubeconfig',
+        '',
+        `is empty and ${source} (${files.join(', ')}) does not exist; give "kubeconfig", or "kubeconfig-env"/"kubeconfig-file" per cluster`
+      )
     try {
       cached = { source, kubeconfig: mergeKubeconfigs(existing.map((x) => parseKubeconfigs(x.text, path.dirname(x.f)))) }
     } catch (e) {
@@ -299,12 +322,17 @@ function oneOf<T extends string>(src: ConfigSource, name: string, allowed: reado
   const text = src.input(name).trim() || fallback
   if ((allowed as readonly string[]).includes(text)) return text as T
   const hint = closest(text, allowed)
-  throw new InputError(name, '', `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(text)}${hint ? `; did you mean "${hint}"?` : ''}`)
+  throw new InputError(
+    name,
+    '',
+    `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(text)}${hint ? `; did you mean "${hint}"?` : ''}`
+  )
 }
 
 function imageInput(src: ConfigSource, name: string, fallback: string): string {
   const text = src.input(name).trim() || fallback
-  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(text) || /\s/.test(text)) throw new InputError(name, '', `must be an image reference like "${fallback}", got ${JSON.stringify(text)}`)
+  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(text) || /\s/.test(text))
+    throw new InputError(name, '', `must be an image reference like "${fallback}", got ${JSON.stringify(text)}`)
   return text
 }
 
@@ -329,17 +357,27 @@ function parseOperatorOverlay(text: string): Record<string, unknown> | undefined
   const overlay = loadYamlInput('operator-overlay', text)
   if (!isMap(overlay)) throw new InputError('operator-overlay', '', `must be an IstioOperator (a YAML map), got ${describeType(overlay)}`)
   for (const key of Object.keys(overlay))
-    if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key)) throw new InputError('operator-overlay', `field "${key}"`, 'unknown top-level field of an IstioOperator (apiVersion, kind, metadata, spec)')
-  if (overlay.kind !== undefined && overlay.kind !== 'IstioOperator') throw new InputError('operator-overlay', 'field "kind"', `must be "IstioOperator", got ${JSON.stringify(overlay.kind)}`)
+    if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key))
+      throw new InputError('operator-overlay', `field "${key}"`, 'unknown top-level field of an IstioOperator (apiVersion, kind, metadata, spec)')
+  if (overlay.kind !== undefined && overlay.kind !== 'IstioOperator')
+    throw new InputError('operator-overlay', 'field "kind"', `must be "IstioOperator", got ${JSON.stringify(overlay.kind)}`)
   for (const p of OWNED_OVERLAY_PATHS) {
     let v: unknown = overlay
     for (const k of p) v = isMap(v) ? v[k] : undefined
     if (v !== undefined) {
-      const owner = p[p.length - 1] === 'revision' ? 'the "revision" input' : p[p.length - 1] === 'name' ? 'the action (it names the control plane "control-plane" so re-installs do not prune the gateway)' : p[p.length - 1] === 'meshID' ? 'the "mesh-id" input' : 'the "clusters" input'
+      const owner =
+        p[p.length - 1] === 'revision'
+          ? 'the "revision" input'
+          : p[p.length - 1] === 'name'
+            ? 'the action (it names the control plane "control-plane" so re-installs do not prune the gateway)'
+            : p[p.length - 1] === 'meshID'
+              ? 'the "mesh-id" input'
+              : 'the "clusters" input'
       throw new InputError('operator-overlay', `field "${p.join('.')}"`, `is set by ${owner}; remove it from the overlay`)
     }
   }
-  if (overlay.spec !== undefined && !isMap(overlay.spec)) throw new InputError('operator-overlay', 'field "spec"', `must be a map, got ${describeType(overlay.spec)}`)
+  if (overlay.spec !== undefined && !isMap(overlay.spec))
+    throw new InputError('operator-overlay', 'field "spec"', `must be a map, got ${describeType(overlay.spec)}`)
   return overlay
 }
 
@@ -351,7 +389,8 @@ function parseAnnotations(text: string): Record<string, string> {
   for (const [k, v] of Object.entries(value)) {
     if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || k.length > 316)
       throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, 'is not a valid annotation key (prefix/name)')
-    if (isMap(v) || Array.isArray(v) || v === null) throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, `must have a string value, got ${describeType(v)}`)
+    if (isMap(v) || Array.isArray(v) || v === null)
+      throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, `must have a string value, got ${describeType(v)}`)
     out[k] = String(v)
   }
   return out
@@ -381,6 +420,11 @@ function parseCa(src: ConfigSource): Config['ca'] {
   } catch {
     throw new InputError('ca-root-key', '', 'is not a PEM private key (no key text is shown here)')
   }
-  if (!matches) throw new InputError('ca-root-key', '', `does not match the public key of ca-root-cert (${createPublicKey(certText).asymmetricKeyType} certificate ${JSON.stringify(cert.subject)})`)
+  if (!matches)
+    throw new InputError(
+      'ca-root-key',
+      '',
+      `does not match the public key of ca-root-cert (${createPublicKey(certText).asymmetricKeyType} certificate ${JSON.stringify(cert.subject)})`
+    )
   return { mode, rotate, rootCert: certText + '\n', rootKey: keyText + '\n' }
 }

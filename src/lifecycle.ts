@@ -66,13 +66,31 @@ export function buildUninstallPlan(config: Config): Step[] {
   const steps: Step[] = []
   for (const c of config.clusters) {
     const add = (kind: StepKind, title: string, needs: StepKind[], args: string[], tool: 'kubectl' | 'istioctl' = 'kubectl') =>
-      steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs: needs.map((n) => stepId(c.name, n)), action: { type: 'command', tool, args } })
-    add('remove-remote-secrets', 'remove remote secrets', [], ['delete', 'secret', '-n', ISTIO_NAMESPACE, '-l', 'istio/multiCluster=true', '--ignore-not-found'])
+      steps.push({
+        id: stepId(c.name, kind),
+        cluster: c.name,
+        kind,
+        title,
+        needs: needs.map((n) => stepId(c.name, n)),
+        action: { type: 'command', tool, args }
+      })
+    add(
+      'remove-remote-secrets',
+      'remove remote secrets',
+      [],
+      ['delete', 'secret', '-n', ISTIO_NAMESPACE, '-l', 'istio/multiCluster=true', '--ignore-not-found']
+    )
     add('remove-verify', `remove namespace ${VERIFY_NAMESPACE}`, [], ['delete', 'namespace', VERIFY_NAMESPACE, '--ignore-not-found', '--wait=false'])
     add('uninstall', 'istioctl uninstall --purge', ['remove-remote-secrets', 'remove-verify'], ['uninstall', '-y', '--purge'], 'istioctl')
     // create-remote-secret's reader account is cluster-scoped RBAC outside what uninstall --purge owns.
-    add('remove-reader', 'remove istio-reader RBAC', ['uninstall'], ['delete', 'clusterrolebinding,clusterrole', 'istio-reader-clusterrole-istio-system', '--ignore-not-found'])
-    if (!config.keepNamespace) add('remove-namespace', `delete namespace ${ISTIO_NAMESPACE}`, ['uninstall'], ['delete', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found'])
+    add(
+      'remove-reader',
+      'remove istio-reader RBAC',
+      ['uninstall'],
+      ['delete', 'clusterrolebinding,clusterrole', 'istio-reader-clusterrole-istio-system', '--ignore-not-found']
+    )
+    if (!config.keepNamespace)
+      add('remove-namespace', `delete namespace ${ISTIO_NAMESPACE}`, ['uninstall'], ['delete', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found'])
   }
   return steps
 }
@@ -104,14 +122,24 @@ export function describePlan(config: Config, version: string, steps: Step[], sta
     const does = (step: Step): string => {
       switch (step.kind) {
         case 'namespace':
-          return !s.namespaceExists ? `create istio-system labelled network ${c.network}` : s.network === c.network ? 'unchanged' : `relabel network ${s.network ?? '(none)'} → ${c.network}`
+          return !s.namespaceExists
+            ? `create istio-system labelled network ${c.network}`
+            : s.network === c.network
+              ? 'unchanged'
+              : `relabel network ${s.network ?? '(none)'} → ${c.network}`
         case 'root-of-trust':
-          return !s.cacerts ? `create cacerts (ca: ${config.ca.mode})` : `keep cacerts if it chains to the mesh root (ca: ${config.ca.mode}); otherwise fail unless ca-rotate`
+          return !s.cacerts
+            ? `create cacerts (ca: ${config.ca.mode})`
+            : `keep cacerts if it chains to the mesh root (ca: ${config.ca.mode}); otherwise fail unless ca-rotate`
         case 'control-plane': {
           const up = upgrades.find((u) => u.cluster === c.name)
           if (up) return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`
           const same = s.istiods.length && s.values?.meshID === config.meshId && s.values?.clusterName === c.name && s.values?.network === c.network
-          return !s.istiods.length ? `install Istio ${version}` : same ? `re-apply Istio ${version} (values already match)` : `re-apply Istio ${version}: values change (meshID ${s.values?.meshID} → ${config.meshId}, clusterName ${s.values?.clusterName} → ${c.name}, network ${s.values?.network} → ${c.network})`
+          return !s.istiods.length
+            ? `install Istio ${version}`
+            : same
+              ? `re-apply Istio ${version} (values already match)`
+              : `re-apply Istio ${version}: values change (meshID ${s.values?.meshID} → ${config.meshId}, clusterName ${s.values?.clusterName} → ${c.name}, network ${s.values?.network} → ${c.network})`
         }
         case 'eastwest-gateway':
           return s.gateway ? 're-apply the east-west gateway' : 'install the east-west gateway'
@@ -123,7 +151,9 @@ export function describePlan(config: Config, version: string, steps: Step[], sta
           const sources = step.action.type === 'apply-remote-secrets' ? step.action.sources : []
           const present = new Set(s.remoteSecrets.map((r) => r.cluster))
           const missing = sources.filter((x) => !present.has(x))
-          return missing.length ? `add remote secrets of ${missing.join(', ')}${missing.length < sources.length ? `; refresh ${sources.filter((x) => present.has(x)).join(', ')}` : ''}` : `refresh remote secrets of ${sources.join(', ')}`
+          return missing.length
+            ? `add remote secrets of ${missing.join(', ')}${missing.length < sources.length ? `; refresh ${sources.filter((x) => present.has(x)).join(', ')}` : ''}`
+            : `refresh remote secrets of ${sources.join(', ')}`
         }
         case 'prune-remote-secrets':
           return `delete stale remote secrets of ${(stale.get(c.name) ?? []).map((x) => x.cluster).join(', ')}`
@@ -133,7 +163,12 @@ export function describePlan(config: Config, version: string, steps: Step[], sta
     }
     const actions: PlannedAction[] = steps.filter((st) => st.cluster === c.name).map((st) => ({ step: st.kind, title: st.title, does: does(st) }))
     const staleHere = stale.get(c.name)
-    if (staleHere && !config.prune) actions.push({ step: 'stale-remote-secrets', title: 'stale remote secrets', does: `found ${staleHere.map((x) => x.name).join(', ')} (clusters no longer listed); prune: true would delete them` })
+    if (staleHere && !config.prune)
+      actions.push({
+        step: 'stale-remote-secrets',
+        title: 'stale remote secrets',
+        does: `found ${staleHere.map((x) => x.name).join(', ')} (clusters no longer listed); prune: true would delete them`
+      })
     return {
       cluster: c.name,
       current: {

@@ -92,7 +92,13 @@ function readStates(tools: ClusterTools, config: Config, title: string): Promise
     const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [[config.clusters[i].name, s.reason] as const] : []))
     if (failed.length) {
       const [cluster, e] = failed[0]
-      const others = failed.length > 1 ? ` (reading ${failed.slice(1).map(([c]) => c).join(', ')} failed too)` : ''
+      const others =
+        failed.length > 1
+          ? ` (reading ${failed
+              .slice(1)
+              .map(([c]) => c)
+              .join(', ')} failed too)`
+          : ''
       if (e instanceof CommandError) throw new StepError(cluster, `read istio-system${others}`, e.message, e.command, e.stderrTail)
       throw new StepError(cluster, `read istio-system${others}`, redact(e instanceof Error ? e.message : String(e)))
     }
@@ -105,7 +111,7 @@ async function installMode(ctx: ModeContext): Promise<void> {
   const { config, version } = ctx
   const readTools = new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env)
   // The download and the reads do not depend on each other.
-  const [istioctlPath, before] = await Promise.all([setupIstioctl(ctx), readStates(readTools, config, 'mesh · read each cluster\'s istio-system')])
+  const [istioctlPath, before] = await Promise.all([setupIstioctl(ctx), readStates(readTools, config, "mesh · read each cluster's istio-system")])
   const semver = parseSemver(version)!
   const upgrades = checkUpgrades(config, semver, before)
   const stale = staleRemoteSecrets(config, before)
@@ -124,16 +130,19 @@ async function installMode(ctx: ModeContext): Promise<void> {
     upgrades,
     nextSteps: canaryNextSteps(config, upgrades),
     staleSecrets: config.prune ? new Map() : stale,
-    changes: after && new Map(config.clusters.map((c) => [c.name, changedObjects(before.get(c.name)!, after.get(c.name)!).length + appliedChanges(results, c.name)]))
+    changes:
+      after && new Map(config.clusters.map((c) => [c.name, changedObjects(before.get(c.name)!, after.get(c.name)!).length + appliedChanges(results, c.name)]))
   }
-  if (after) for (const c of config.clusters) core.info(`${c.name}: changed in istio-system: ${changedObjects(before.get(c.name)!, after.get(c.name)!).join(', ') || 'nothing'}`)
+  if (after)
+    for (const c of config.clusters)
+      core.info(`${c.name}: changed in istio-system: ${changedObjects(before.get(c.name)!, after.get(c.name)!).join(', ') || 'nothing'}`)
   await finish(ctx, report, `Mesh ${config.meshId} ready on ${config.clusters.length} clusters`)
 }
 
 /** mode: plan — read every cluster and say what install would do. Writes nothing anywhere. */
 async function planMode(ctx: ModeContext): Promise<void> {
   const { config, version } = ctx
-  const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, 'mesh · read each cluster\'s istio-system')
+  const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, "mesh · read each cluster's istio-system")
   const semver = parseSemver(version)!
   let upgrades: UpgradeNote[] = []
   let blocker: string | undefined
@@ -160,11 +169,20 @@ async function uninstallMode(ctx: ModeContext): Promise<void> {
   const tools = new ClusterTools(ctx.kubeconfigPath, istioctlPath, undefined, ctx.env)
   const state: RunState = { remoteSecrets: new Map(), remoteStatus: new Map() }
   const results = await runSteps(ctx, buildUninstallPlan(ctx.config), stepExecutor({ config: ctx.config, tools, state }))
-  await finish(ctx, { ...baseReport(ctx, istioctlPath, results), remoteStatus: new Map() }, `Mesh ${ctx.config.meshId} removed from ${ctx.config.clusters.length} clusters`)
+  await finish(
+    ctx,
+    { ...baseReport(ctx, istioctlPath, results), remoteStatus: new Map() },
+    `Mesh ${ctx.config.meshId} removed from ${ctx.config.clusters.length} clusters`
+  )
 }
 
 function runSteps(ctx: ModeContext, steps: Step[], execute: StepExecutor): Promise<Map<string, StepResult>> {
-  return runPlan(steps, { maxParallel: ctx.config.maxParallel, execute, events: { started: (s) => core.info(`▸ ${s.cluster} · ${s.title}`), finished: printStep }, signal: ctx.signal })
+  return runPlan(steps, {
+    maxParallel: ctx.config.maxParallel,
+    execute,
+    events: { started: (s) => core.info(`▸ ${s.cluster} · ${s.title}`), finished: printStep },
+    signal: ctx.signal
+  })
 }
 
 function baseReport(ctx: ModeContext, istioctlPath: string, results: Map<string, StepResult>): Omit<RunReport, 'remoteStatus'> {
@@ -212,7 +230,10 @@ function networkWarnings(config: Config): string[] {
   for (const c of config.clusters) byNetwork.set(c.network, [...(byNetwork.get(c.network) ?? []), c.name])
   return [...byNetwork]
     .filter(([, names]) => names.length > 1)
-    .map(([n, names]) => `clusters ${names.join(', ')} share network "${n}": Istio then sends traffic straight to pod IPs between them, which only works if their pods can reach each other (same network). Give each cluster its own network otherwise.`)
+    .map(
+      ([n, names]) =>
+        `clusters ${names.join(', ')} share network "${n}": Istio then sends traffic straight to pod IPs between them, which only works if their pods can reach each other (same network). Give each cluster its own network otherwise.`
+    )
 }
 
 /** Concurrent steps cannot share log groups: one progress line when a step starts, its whole output as one group when it ends. */
@@ -244,6 +265,12 @@ async function logged<T>(title: string, fn: (log: (line: string) => void) => Pro
 function failureMessage(failures: StepResult[], results: Map<string, StepResult>): string {
   const skipped = [...results.values()].filter((r) => r.status === 'skipped').length
   const first = failures[0].error!.message
-  const more = failures.length > 1 ? `\n(${failures.length - 1} more failed step(s): ${failures.slice(1).map((f) => `${f.step.cluster} · ${f.step.title}`).join('; ')})` : ''
+  const more =
+    failures.length > 1
+      ? `\n(${failures.length - 1} more failed step(s): ${failures
+          .slice(1)
+          .map((f) => `${f.step.cluster} · ${f.step.title}`)
+          .join('; ')})`
+      : ''
   return `${first}${more}${skipped ? `\n${skipped} dependent step(s) were skipped; the job summary shows each cluster's state.` : ''}`
 }

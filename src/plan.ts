@@ -65,11 +65,17 @@ export function buildInstallPlan(config: Config, version: Semver, stale: Map<str
     add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], { type: 'apply', manifest: toYaml(istioNamespace(c.network)) })
     if (trust) add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], { type: 'root-of-trust' })
     const iop = controlPlane({ meshId: config.meshId, clusterName: c.name, network: c.network, revision: config.revision, overlay: config.operatorOverlay })
-    add(c, 'control-plane', 'control plane (istioctl install)', [stepId(c.name, trust ? 'root-of-trust' : 'namespace')], { type: 'istioctl-install', iop: toYaml(iop) })
+    add(c, 'control-plane', 'control plane (istioctl install)', [stepId(c.name, trust ? 'root-of-trust' : 'namespace')], {
+      type: 'istioctl-install',
+      iop: toYaml(iop)
+    })
     const gateway = eastWestGateway({ network: c.network, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations })
     add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], { type: 'istioctl-install', iop: toYaml(gateway) })
     add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], { type: 'wait-gateway-address', timeoutMs: config.gatewayTimeoutMs })
-    add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) })
+    add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], {
+      type: 'apply',
+      manifest: toYaml(crossNetworkGateway(version))
+    })
     add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer })
   }
   for (const c of config.clusters) {
@@ -83,7 +89,11 @@ export function buildInstallPlan(config: Config, version: Semver, stale: Map<str
     for (const c of config.clusters) {
       const names = stale.get(c.name)?.map((x) => x.name) ?? []
       if (names.length)
-        add(c, 'prune-remote-secrets', `prune remote secrets ${names.join(', ')}`, [stepId(c.name, 'namespace')], { type: 'command', tool: 'kubectl', args: ['delete', 'secret', ...names, '-n', 'istio-system', '--ignore-not-found'] })
+        add(c, 'prune-remote-secrets', `prune remote secrets ${names.join(', ')}`, [stepId(c.name, 'namespace')], {
+          type: 'command',
+          tool: 'kubectl',
+          args: ['delete', 'secret', ...names, '-n', 'istio-system', '--ignore-not-found']
+        })
     }
   if (config.verify.mode !== 'none') addVerification(config, steps)
   return steps
@@ -112,10 +122,15 @@ function addVerification(config: Config, steps: Step[]): void {
     })
   const deployed = config.clusters.map((c) => stepId(c.name, 'verify-deploy'))
   for (const c of config.clusters)
-    add(c, 'verify-traffic', `verify: helloworld ${versions.join(', ')} answer`, [...deployed, stepId(c.name, 'verify')], { type: 'verify-traffic', versions, timeoutMs })
+    add(c, 'verify-traffic', `verify: helloworld ${versions.join(', ')} answer`, [...deployed, stepId(c.name, 'verify')], {
+      type: 'verify-traffic',
+      versions,
+      timeoutMs
+    })
   if (config.verify.keep) return
   const checked = config.clusters.map((c) => stepId(c.name, 'verify-traffic'))
-  for (const c of config.clusters) add(c, 'verify-cleanup', `verify: remove namespace ${VERIFY_NAMESPACE}`, checked, { type: 'delete-namespace', namespace: VERIFY_NAMESPACE }, true)
+  for (const c of config.clusters)
+    add(c, 'verify-cleanup', `verify: remove namespace ${VERIFY_NAMESPACE}`, checked, { type: 'delete-namespace', namespace: VERIFY_NAMESPACE }, true)
 }
 
 /** Every ordered pair (source, target) whose remote secret the plan applies. */

@@ -53,7 +53,10 @@ export function publishOutputs(r: RunReport): void {
   const addresses = Object.fromEntries(outcomes.map((o) => [o.name, o.gatewayAddress]))
   core.setOutput('gateway-addresses', JSON.stringify(addresses))
   for (const o of outcomes) core.setOutput(`${o.name}-gateway-address`, o.gatewayAddress ?? '')
-  core.setOutput('clusters', JSON.stringify(outcomes.map(({ name, network, context, gatewayAddress, status }) => ({ name, network, context, gatewayAddress, status }))))
+  core.setOutput(
+    'clusters',
+    JSON.stringify(outcomes.map(({ name, network, context, gatewayAddress, status }) => ({ name, network, context, gatewayAddress, status })))
+  )
   core.setOutput('istio-version', r.istioVersion)
   core.setOutput('istioctl-path', r.istioctlPath)
   core.setOutput('root-cert', r.rootCertPem ?? '')
@@ -86,9 +89,21 @@ export function renderSummary(r: RunReport): string {
   const lines: string[] = []
   const failed = outcomes.filter((o) => o.status !== 'ok')
   const unchanged = r.changes && r.config.clusters.every((c) => r.changes!.get(c.name) === 0)
-  const state = r.config.mode === 'uninstall' ? (failed.length ? '❌ not fully removed' : '✅ removed') : failed.length ? '❌ incomplete' : unchanged ? '✅ ready (unchanged)' : '✅ ready'
+  const state =
+    r.config.mode === 'uninstall'
+      ? failed.length
+        ? '❌ not fully removed'
+        : '✅ removed'
+      : failed.length
+        ? '❌ incomplete'
+        : unchanged
+          ? '✅ ready (unchanged)'
+          : '✅ ready'
   lines.push(`## Istio multi-cluster mesh \`${r.config.meshId}\` — ${state}`, '')
-  lines.push(`Istio ${r.istioVersion} · ${r.config.clusters.length} clusters · ${formatSeconds(r.durationMs)}${r.config.revision ? ` · revision \`${r.config.revision}\`` : ''}`, '')
+  lines.push(
+    `Istio ${r.istioVersion} · ${r.config.clusters.length} clusters · ${formatSeconds(r.durationMs)}${r.config.revision ? ` · revision \`${r.config.revision}\`` : ''}`,
+    ''
+  )
   const changeCell = (name: string) => (r.changes ? (r.changes.get(name) === 0 ? ' unchanged |' : ` ${r.changes.get(name) ?? '?'} object(s) changed |`) : '')
   lines.push(`| Cluster | Network | Gateway address | ${present.map(([, t]) => t).join(' | ')} | Result |${r.changes ? ' Changes |' : ''}`)
   lines.push(`|---|---|---|${present.map(() => '---').join('|')}|---|${r.changes ? '---|' : ''}`)
@@ -97,7 +112,9 @@ export function renderSummary(r: RunReport): string {
       const s = r.results.get(`${o.name}/${k}`)
       return s ? `${ICON[s.status]} ${s.status === 'ok' || s.status === 'failed' ? formatSeconds(s.durationMs) : s.status}` : '—'
     })
-    lines.push(`| ${o.name} | ${o.network} | ${o.gatewayAddress ? `\`${o.gatewayAddress}\`` : '—'} | ${cells.join(' | ')} | ${ICON[o.status]} ${o.status} |${changeCell(o.name)}`)
+    lines.push(
+      `| ${o.name} | ${o.network} | ${o.gatewayAddress ? `\`${o.gatewayAddress}\`` : '—'} | ${cells.join(' | ')} | ${ICON[o.status]} ${o.status} |${changeCell(o.name)}`
+    )
   }
   if (r.config.mode !== 'uninstall') lines.push('', '```mermaid', ...renderMermaid(r, outcomes), '```', '')
   if (r.upgrades?.length) {
@@ -105,7 +122,8 @@ export function renderSummary(r: RunReport): string {
     for (const u of r.upgrades) lines.push(`- ${u.cluster}: ${u.kind === 'canary' ? 'canary (beside the old revision)' : u.kind} ${u.from} → ${u.to}`)
     lines.push('')
   }
-  if (r.nextSteps?.length) lines.push('> [!IMPORTANT]', '> The canary control plane is installed. Still to do:', ...r.nextSteps.map((n, i) => `> ${i + 1}. \`${n}\``), '')
+  if (r.nextSteps?.length)
+    lines.push('> [!IMPORTANT]', '> The canary control plane is installed. Still to do:', ...r.nextSteps.map((n, i) => `> ${i + 1}. \`${n}\``), '')
   if (r.staleSecrets?.size) {
     lines.push('> [!NOTE]', '> Remote secrets of clusters no longer in `clusters` (set `prune: true` to delete them):')
     for (const [c, list] of r.staleSecrets) lines.push(`> - ${c}: ${list.map((x) => `\`${x.name}\``).join(', ')}`)
@@ -122,7 +140,11 @@ export function renderSummary(r: RunReport): string {
     lines.push('')
   }
   if (r.config.ca.mode === 'none')
-    lines.push('> [!WARNING]', '> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster\'s `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).', '')
+    lines.push(
+      '> [!WARNING]',
+      "> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster's `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).",
+      ''
+    )
   const errors = [...r.results.values()].filter((s) => s.status === 'failed' && s.error)
   if (errors.length) {
     lines.push('### Failures', '')
@@ -137,7 +159,8 @@ function renderMermaid(r: RunReport, outcomes: ClusterOutcome[]): string[] {
   const networks = [...new Set(outcomes.map((o) => o.network))]
   for (const [i, n] of networks.entries()) {
     out.push(`  subgraph n${i}["network ${n}"]`)
-    for (const o of outcomes.filter((x) => x.network === n)) out.push(`    ${id(o.name)}["${o.name}<br/>istiod + east-west gateway<br/>${o.gatewayAddress ?? 'no address'}"]`)
+    for (const o of outcomes.filter((x) => x.network === n))
+      out.push(`    ${id(o.name)}["${o.name}<br/>istiod + east-west gateway<br/>${o.gatewayAddress ?? 'no address'}"]`)
     out.push('  end')
   }
   const names = outcomes.map((o) => o.name)

@@ -67,7 +67,14 @@ export async function runPlan(steps: Step[], opts: RunnerOptions): Promise<Map<s
       .execute(step, (line) => log.push(line))
       .then(
         (value): StepResult => ({ step, status: 'ok', startedAt, durationMs: Date.now() - startedAt, log, value: value ?? undefined }),
-        (e: unknown): StepResult => ({ step, status: opts.signal?.aborted ? 'cancelled' : 'failed', startedAt, durationMs: Date.now() - startedAt, log, error: toStepError(step, e) })
+        (e: unknown): StepResult => ({
+          step,
+          status: opts.signal?.aborted ? 'cancelled' : 'failed',
+          startedAt,
+          durationMs: Date.now() - startedAt,
+          log,
+          error: toStepError(step, e)
+        })
       )
       .then((result) => {
         results.set(step.id, result)

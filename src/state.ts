@@ -41,7 +41,11 @@ interface K8sObject {
 export async function readClusterState(tools: ClusterTools, cluster: string, log: StepLog): Promise<ClusterState> {
   const [ns, objects] = await Promise.all([
     tools.kubectl(cluster, ['get', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found', '-o', 'json'], log, { retry: true, timeoutMs: 60_000 }),
-    tools.kubectl(cluster, ['get', 'deployments,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, { retry: true, secretOutput: true, timeoutMs: 60_000 })
+    tools.kubectl(cluster, ['get', 'deployments,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, {
+      retry: true,
+      secretOutput: true,
+      timeoutMs: 60_000
+    })
   ])
   return parseClusterState(ns.stdout, objects.stdout)
 }
@@ -73,7 +77,8 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
       }
     } else if (o.kind === 'Secret') {
       const data = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
-      if (labels['istio/multiCluster'] === 'true') state.remoteSecrets.push({ name, cluster: annotations['networking.istio.io/cluster'] ?? name.replace(/^istio-remote-secret-/, '') })
+      if (labels['istio/multiCluster'] === 'true')
+        state.remoteSecrets.push({ name, cluster: annotations['networking.istio.io/cluster'] ?? name.replace(/^istio-remote-secret-/, '') })
       else if (name === 'cacerts') {
         for (const [k, v] of Object.entries(data)) if (/key/i.test(k)) registerSecret(v)
         state.cacerts = data

@@ -56,10 +56,15 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
       case 'verify-traffic':
         return verifyTraffic(tools, step.cluster, a.versions, a.timeoutMs, log)
       case 'command':
-        await (a.tool === 'kubectl' ? tools.kubectl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS }) : tools.istioctl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS }))
+        await (a.tool === 'kubectl'
+          ? tools.kubectl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS })
+          : tools.istioctl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS }))
         return
       case 'delete-namespace':
-        await tools.kubectl(step.cluster, ['delete', 'namespace', a.namespace, '--ignore-not-found', '--wait=false'], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
+        await tools.kubectl(step.cluster, ['delete', 'namespace', a.namespace, '--ignore-not-found', '--wait=false'], log, {
+          retry: true,
+          timeoutMs: KUBECTL_TIMEOUT_MS
+        })
         return
     }
   }
@@ -74,7 +79,9 @@ async function createRemoteSecret(deps: ExecutorDeps, step: Step, server: string
   if (info.cluster !== step.cluster) throw new Error(`create-remote-secret wrote a secret for "${info.cluster}", expected "${step.cluster}"`)
   deps.state.remoteSecrets.set(step.cluster, { yaml: info.manifest, server: info.server })
   if (!server && isLoopbackServer(info.server))
-    core.warning(`${step.cluster}: its remote secret points at ${info.server}, a loopback address other clusters cannot reach (kind?). Set "api-server" for ${step.cluster} to an address they can reach, e.g. https://${step.cluster}-control-plane:6443 on kind.`)
+    core.warning(
+      `${step.cluster}: its remote secret points at ${info.server}, a loopback address other clusters cannot reach (kind?). Set "api-server" for ${step.cluster} to an address they can reach, e.g. https://${step.cluster}-control-plane:6443 on kind.`
+    )
   return info.server
 }
 

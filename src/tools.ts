@@ -15,7 +15,11 @@ export class CommandError extends Error {
     readonly result: ProcessResult,
     readonly attempts: number
   ) {
-    const how = result.timedOut ? `timed out after ${Math.round(result.durationMs / 1000)} s` : result.exitCode === 127 ? 'could not be started' : `exited with code ${result.exitCode ?? result.signal}`
+    const how = result.timedOut
+      ? `timed out after ${Math.round(result.durationMs / 1000)} s`
+      : result.exitCode === 127
+        ? 'could not be started'
+        : `exited with code ${result.exitCode ?? result.signal}`
     const headline = `${command} ${how}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`
     const stderrTail = commandTail(result)
     super(stderrTail ? `${headline}\n${stderrBlock(stderrTail)}` : headline)
@@ -101,7 +105,12 @@ const SHORT_REQUEST_VERBS = new Set(['apply', 'get', 'create', 'delete', 'patch'
 
 export function kubectlRequestTimeout(args: string[], env: NodeJS.ProcessEnv = process.env): string[] {
   const verb = args.find((a) => !a.startsWith('-'))
-  if (!verb || !SHORT_REQUEST_VERBS.has(verb) || args.some((a) => a === '--watch' || a === '-w' || a.startsWith('--watch=') || a.startsWith('--request-timeout'))) return []
+  if (
+    !verb ||
+    !SHORT_REQUEST_VERBS.has(verb) ||
+    args.some((a) => a === '--watch' || a === '-w' || a.startsWith('--watch=') || a.startsWith('--request-timeout'))
+  )
+    return []
   const wanted = env.ISTIO_MULTICLUSTER_REQUEST_TIMEOUT?.trim()
   return [`--request-timeout=${wanted && /^\d+(ms|s|m)$/.test(wanted) ? wanted : DEFAULT_REQUEST_TIMEOUT}`]
 }
@@ -155,7 +164,10 @@ export function transientReason(stderr: string): string {
 
 /** The command as a user would type it, without the kubeconfig path and the request timeout: they are noise in every line. */
 export function displayCommand(tool: string, args: string[]): string {
-  const name = tool.split(/[\\/]/).pop()!.replace(/\.exe$/, '')
+  const name = tool
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/\.exe$/, '')
   const shown: string[] = []
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--kubeconfig') {

@@ -14,14 +14,35 @@ export function helloVersion(output: string): string | undefined {
 export async function verifyTraffic(tools: ClusterTools, cluster: string, versions: string[], timeoutMs: number, log: StepLog): Promise<string> {
   const deadline = Date.now() + timeoutMs
   const seconds = () => Math.max(1, Math.round((deadline - Date.now()) / 1000))
-  await tools.kubectl(cluster, ['rollout', 'status', 'deployment', '-n', VERIFY_NAMESPACE, `--timeout=${seconds()}s`], log, { retry: true, timeoutMs: deadline - Date.now() + 5000 })
+  await tools.kubectl(cluster, ['rollout', 'status', 'deployment', '-n', VERIFY_NAMESPACE, `--timeout=${seconds()}s`], log, {
+    retry: true,
+    timeoutMs: deadline - Date.now() + 5000
+  })
   const seen = new Set<string>()
   let calls = 0
   let last = ''
   while (Date.now() < deadline && !isStopping()) {
     calls++
     try {
-      const r = await tools.kubectl(cluster, ['exec', '-n', VERIFY_NAMESPACE, 'deploy/curl', '-c', 'curl', '--', 'curl', '-sS', '--max-time', '5', `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`], log, { timeoutMs: 30_000 })
+      const r = await tools.kubectl(
+        cluster,
+        [
+          'exec',
+          '-n',
+          VERIFY_NAMESPACE,
+          'deploy/curl',
+          '-c',
+          'curl',
+          '--',
+          'curl',
+          '-sS',
+          '--max-time',
+          '5',
+          `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`
+        ],
+        log,
+        { timeoutMs: 30_000 }
+      )
       last = r.stdout.trim()
       const v = helloVersion(r.stdout)
       if (v) seen.add(v)

@@ -48,7 +48,12 @@ export async function waitForRemoteClusters(
   }
   const missing = peers.filter((p) => statuses.get(p) !== 'synced')
   const detail = missing.map((p) => `${p}: ${statuses.get(p) ?? 'not listed (no remote secret?)'}`).join(', ')
-  throw new VerifyError(cluster, missing, statuses, `${cluster} does not see ${missing.join(', ')} as synced after ${Math.round(timeoutMs / 1000)} s (${detail})${lastError ? `; last error: ${lastError}` : ''}`)
+  throw new VerifyError(
+    cluster,
+    missing,
+    statuses,
+    `${cluster} does not see ${missing.join(', ')} as synced after ${Math.round(timeoutMs / 1000)} s (${detail})${lastError ? `; last error: ${lastError}` : ''}`
+  )
 }
 
 export class VerifyError extends Error {

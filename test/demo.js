@@ -17,7 +17,12 @@ let code = 1
 try {
   for (const c of sim.clusters) console.log(`simulated cluster ${c.name}: API server ${c.url} (reachable from the other clusters at ${c.reachableUrl})`)
   const inputs = { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30', ...sim.inputs }
-  console.log('\nworkflow step:\n  with:\n' + Object.entries({ clusters: inputs.clusters, 'istio-version': inputs['istio-version'] }).map(([k, v]) => `    ${k}: |\n${String(v).replace(/^/gm, '      ')}`).join('\n'))
+  console.log(
+    '\nworkflow step:\n  with:\n' +
+      Object.entries({ clusters: inputs.clusters, 'istio-version': inputs['istio-version'] })
+        .map(([k, v]) => `    ${k}: |\n${String(v).replace(/^/gm, '      ')}`)
+        .join('\n')
+  )
   console.log('\n──── action log (as GitHub shows it; ::group:: lines are collapsible groups) ────')
   const run = await runAction({ inputs, env: sim.env, runner })
   console.log(visibleLog(run.stdout).replace(/^::debug::.*\n/gm, ''))

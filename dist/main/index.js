@@ -55991,7 +55991,10 @@ function credentialsIn(kc) {
     return found.filter((v) => v.length >= 4);
 }
 function pemBodyLines(pem) {
-    return pem.split('\n').map((l) => l.trim()).filter((l) => l.length >= 16 && !l.startsWith('-----'));
+    return pem
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.length >= 16 && !l.startsWith('-----'));
 }
 function serializeKubeconfig(kc) {
     return dump(kc, { noRefs: true, lineWidth: -1 });
@@ -56102,7 +56105,10 @@ function parseConfig(src) {
         istioVersion: version,
         downloadBaseUrl,
         // An unexpanded expression (local runs with @github/local-action pass the default literally) is no token.
-        githubToken: src.input('github-token').trim().replace(/^\$\{\{.*\}\}$/, ''),
+        githubToken: src
+            .input('github-token')
+            .trim()
+            .replace(/^\$\{\{.*\}\}$/, ''),
         revision,
         operatorOverlay: parseOperatorOverlay(src.input('operator-overlay')),
         gatewayServiceAnnotations: parseAnnotations(src.input('gateway-service-annotations')),
@@ -56345,7 +56351,13 @@ function parseOperatorOverlay(text) {
         for (const k of p)
             v = yaml_input_isMap(v) ? v[k] : undefined;
         if (v !== undefined) {
-            const owner = p[p.length - 1] === 'revision' ? 'the "revision" input' : p[p.length - 1] === 'name' ? 'the action (it names the control plane "control-plane" so re-installs do not prune the gateway)' : p[p.length - 1] === 'meshID' ? 'the "mesh-id" input' : 'the "clusters" input';
+            const owner = p[p.length - 1] === 'revision'
+                ? 'the "revision" input'
+                : p[p.length - 1] === 'name'
+                    ? 'the action (it names the control plane "control-plane" so re-installs do not prune the gateway)'
+                    : p[p.length - 1] === 'meshID'
+                        ? 'the "mesh-id" input'
+                        : 'the "clusters" input';
             throw new InputError('operator-overlay', `field "${p.join('.')}"`, `is set by ${owner}; remove it from the overlay`);
         }
     }
@@ -57400,7 +57412,10 @@ async function resolveVersion(spec, apiUrl, token, platform) {
 }
 function nextLink(link) {
     const text = Array.isArray(link) ? link.join(',') : link;
-    return text?.split(',').map((p) => /<([^>]+)>\s*;\s*rel="next"/.exec(p)?.[1]).find(Boolean);
+    return text
+        ?.split(',')
+        .map((p) => /<([^>]+)>\s*;\s*rel="next"/.exec(p)?.[1])
+        .find(Boolean);
 }
 
 ;// CONCATENATED MODULE: ./src/istioctl/install.ts
@@ -57663,11 +57678,17 @@ function buildInstallPlan(config, version, stale = new Map()) {
         if (trust)
             add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], { type: 'root-of-trust' });
         const iop = controlPlane({ meshId: config.meshId, clusterName: c.name, network: c.network, revision: config.revision, overlay: config.operatorOverlay });
-        add(c, 'control-plane', 'control plane (istioctl install)', [stepId(c.name, trust ? 'root-of-trust' : 'namespace')], { type: 'istioctl-install', iop: toYaml(iop) });
+        add(c, 'control-plane', 'control plane (istioctl install)', [stepId(c.name, trust ? 'root-of-trust' : 'namespace')], {
+            type: 'istioctl-install',
+            iop: toYaml(iop)
+        });
         const gateway = eastWestGateway({ network: c.network, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations });
         add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], { type: 'istioctl-install', iop: toYaml(gateway) });
         add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], { type: 'wait-gateway-address', timeoutMs: config.gatewayTimeoutMs });
-        add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) });
+        add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], {
+            type: 'apply',
+            manifest: toYaml(crossNetworkGateway(version))
+        });
         add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer });
     }
     for (const c of config.clusters) {
@@ -57681,7 +57702,11 @@ function buildInstallPlan(config, version, stale = new Map()) {
         for (const c of config.clusters) {
             const names = stale.get(c.name)?.map((x) => x.name) ?? [];
             if (names.length)
-                add(c, 'prune-remote-secrets', `prune remote secrets ${names.join(', ')}`, [stepId(c.name, 'namespace')], { type: 'command', tool: 'kubectl', args: ['delete', 'secret', ...names, '-n', 'istio-system', '--ignore-not-found'] });
+                add(c, 'prune-remote-secrets', `prune remote secrets ${names.join(', ')}`, [stepId(c.name, 'namespace')], {
+                    type: 'command',
+                    tool: 'kubectl',
+                    args: ['delete', 'secret', ...names, '-n', 'istio-system', '--ignore-not-found']
+                });
         }
     if (config.verify.mode !== 'none')
         addVerification(config, steps);
@@ -57710,7 +57735,11 @@ function addVerification(config, steps) {
         });
     const deployed = config.clusters.map((c) => stepId(c.name, 'verify-deploy'));
     for (const c of config.clusters)
-        add(c, 'verify-traffic', `verify: helloworld ${versions.join(', ')} answer`, [...deployed, stepId(c.name, 'verify')], { type: 'verify-traffic', versions, timeoutMs });
+        add(c, 'verify-traffic', `verify: helloworld ${versions.join(', ')} answer`, [...deployed, stepId(c.name, 'verify')], {
+            type: 'verify-traffic',
+            versions,
+            timeoutMs
+        });
     if (config.verify.keep)
         return;
     const checked = config.clusters.map((c) => stepId(c.name, 'verify-traffic'));
@@ -57778,7 +57807,14 @@ function canaryNextSteps(config, notes) {
 function buildUninstallPlan(config) {
     const steps = [];
     for (const c of config.clusters) {
-        const add = (kind, title, needs, args, tool = 'kubectl') => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs: needs.map((n) => stepId(c.name, n)), action: { type: 'command', tool, args } });
+        const add = (kind, title, needs, args, tool = 'kubectl') => steps.push({
+            id: stepId(c.name, kind),
+            cluster: c.name,
+            kind,
+            title,
+            needs: needs.map((n) => stepId(c.name, n)),
+            action: { type: 'command', tool, args }
+        });
         add('remove-remote-secrets', 'remove remote secrets', [], ['delete', 'secret', '-n', ISTIO_NAMESPACE, '-l', 'istio/multiCluster=true', '--ignore-not-found']);
         add('remove-verify', `remove namespace ${VERIFY_NAMESPACE}`, [], ['delete', 'namespace', VERIFY_NAMESPACE, '--ignore-not-found', '--wait=false']);
         add('uninstall', 'istioctl uninstall --purge', ['remove-remote-secrets', 'remove-verify'], ['uninstall', '-y', '--purge'], 'istioctl');
@@ -57797,15 +57833,25 @@ function describePlan(config, version, steps, states, upgrades) {
         const does = (step) => {
             switch (step.kind) {
                 case 'namespace':
-                    return !s.namespaceExists ? `create istio-system labelled network ${c.network}` : s.network === c.network ? 'unchanged' : `relabel network ${s.network ?? '(none)'} → ${c.network}`;
+                    return !s.namespaceExists
+                        ? `create istio-system labelled network ${c.network}`
+                        : s.network === c.network
+                            ? 'unchanged'
+                            : `relabel network ${s.network ?? '(none)'} → ${c.network}`;
                 case 'root-of-trust':
-                    return !s.cacerts ? `create cacerts (ca: ${config.ca.mode})` : `keep cacerts if it chains to the mesh root (ca: ${config.ca.mode}); otherwise fail unless ca-rotate`;
+                    return !s.cacerts
+                        ? `create cacerts (ca: ${config.ca.mode})`
+                        : `keep cacerts if it chains to the mesh root (ca: ${config.ca.mode}); otherwise fail unless ca-rotate`;
                 case 'control-plane': {
                     const up = upgrades.find((u) => u.cluster === c.name);
                     if (up)
                         return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`;
                     const same = s.istiods.length && s.values?.meshID === config.meshId && s.values?.clusterName === c.name && s.values?.network === c.network;
-                    return !s.istiods.length ? `install Istio ${version}` : same ? `re-apply Istio ${version} (values already match)` : `re-apply Istio ${version}: values change (meshID ${s.values?.meshID} → ${config.meshId}, clusterName ${s.values?.clusterName} → ${c.name}, network ${s.values?.network} → ${c.network})`;
+                    return !s.istiods.length
+                        ? `install Istio ${version}`
+                        : same
+                            ? `re-apply Istio ${version} (values already match)`
+                            : `re-apply Istio ${version}: values change (meshID ${s.values?.meshID} → ${config.meshId}, clusterName ${s.values?.clusterName} → ${c.name}, network ${s.values?.network} → ${c.network})`;
                 }
                 case 'eastwest-gateway':
                     return s.gateway ? 're-apply the east-west gateway' : 'install the east-west gateway';
@@ -57817,7 +57863,9 @@ function describePlan(config, version, steps, states, upgrades) {
                     const sources = step.action.type === 'apply-remote-secrets' ? step.action.sources : [];
                     const present = new Set(s.remoteSecrets.map((r) => r.cluster));
                     const missing = sources.filter((x) => !present.has(x));
-                    return missing.length ? `add remote secrets of ${missing.join(', ')}${missing.length < sources.length ? `; refresh ${sources.filter((x) => present.has(x)).join(', ')}` : ''}` : `refresh remote secrets of ${sources.join(', ')}`;
+                    return missing.length
+                        ? `add remote secrets of ${missing.join(', ')}${missing.length < sources.length ? `; refresh ${sources.filter((x) => present.has(x)).join(', ')}` : ''}`
+                        : `refresh remote secrets of ${sources.join(', ')}`;
                 }
                 case 'prune-remote-secrets':
                     return `delete stale remote secrets of ${(stale.get(c.name) ?? []).map((x) => x.cluster).join(', ')}`;
@@ -57828,7 +57876,11 @@ function describePlan(config, version, steps, states, upgrades) {
         const actions = steps.filter((st) => st.cluster === c.name).map((st) => ({ step: st.kind, title: st.title, does: does(st) }));
         const staleHere = stale.get(c.name);
         if (staleHere && !config.prune)
-            actions.push({ step: 'stale-remote-secrets', title: 'stale remote secrets', does: `found ${staleHere.map((x) => x.name).join(', ')} (clusters no longer listed); prune: true would delete them` });
+            actions.push({
+                step: 'stale-remote-secrets',
+                title: 'stale remote secrets',
+                does: `found ${staleHere.map((x) => x.name).join(', ')} (clusters no longer listed); prune: true would delete them`
+            });
         return {
             cluster: c.name,
             current: {
@@ -57897,7 +57949,15 @@ function renderSummary(r) {
     const lines = [];
     const failed = outcomes.filter((o) => o.status !== 'ok');
     const unchanged = r.changes && r.config.clusters.every((c) => r.changes.get(c.name) === 0);
-    const state = r.config.mode === 'uninstall' ? (failed.length ? '❌ not fully removed' : '✅ removed') : failed.length ? '❌ incomplete' : unchanged ? '✅ ready (unchanged)' : '✅ ready';
+    const state = r.config.mode === 'uninstall'
+        ? failed.length
+            ? '❌ not fully removed'
+            : '✅ removed'
+        : failed.length
+            ? '❌ incomplete'
+            : unchanged
+                ? '✅ ready (unchanged)'
+                : '✅ ready';
     lines.push(`## Istio multi-cluster mesh \`${r.config.meshId}\` — ${state}`, '');
     lines.push(`Istio ${r.istioVersion} · ${r.config.clusters.length} clusters · ${formatSeconds(r.durationMs)}${r.config.revision ? ` · revision \`${r.config.revision}\`` : ''}`, '');
     const changeCell = (name) => (r.changes ? (r.changes.get(name) === 0 ? ' unchanged |' : ` ${r.changes.get(name) ?? '?'} object(s) changed |`) : '');
@@ -57937,7 +57997,7 @@ function renderSummary(r) {
         lines.push('');
     }
     if (r.config.ca.mode === 'none')
-        lines.push('> [!WARNING]', '> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster\'s `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).', '');
+        lines.push('> [!WARNING]', "> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster's `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).", '');
     const errors = [...r.results.values()].filter((s) => s.status === 'failed' && s.error);
     if (errors.length) {
         lines.push('### Failures', '');
@@ -58041,7 +58101,11 @@ class CommandError extends Error {
     /** `<command> exited with code N (after M attempts)`: the message without the stderr tail. */
     headline;
     constructor(command, result, attempts) {
-        const how = result.timedOut ? `timed out after ${Math.round(result.durationMs / 1000)} s` : result.exitCode === 127 ? 'could not be started' : `exited with code ${result.exitCode ?? result.signal}`;
+        const how = result.timedOut
+            ? `timed out after ${Math.round(result.durationMs / 1000)} s`
+            : result.exitCode === 127
+                ? 'could not be started'
+                : `exited with code ${result.exitCode ?? result.signal}`;
         const headline = `${command} ${how}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`;
         const stderrTail = commandTail(result);
         super(stderrTail ? `${headline}\n${stderrBlock(stderrTail)}` : headline);
@@ -58104,7 +58168,9 @@ const DEFAULT_REQUEST_TIMEOUT = '30s';
 const SHORT_REQUEST_VERBS = new Set(['apply', 'get', 'create', 'delete', 'patch', 'label', 'annotate', 'replace', 'scale']);
 function kubectlRequestTimeout(args, env = process.env) {
     const verb = args.find((a) => !a.startsWith('-'));
-    if (!verb || !SHORT_REQUEST_VERBS.has(verb) || args.some((a) => a === '--watch' || a === '-w' || a.startsWith('--watch=') || a.startsWith('--request-timeout')))
+    if (!verb ||
+        !SHORT_REQUEST_VERBS.has(verb) ||
+        args.some((a) => a === '--watch' || a === '-w' || a.startsWith('--watch=') || a.startsWith('--request-timeout')))
         return [];
     const wanted = env.ISTIO_MULTICLUSTER_REQUEST_TIMEOUT?.trim();
     return [`--request-timeout=${wanted && /^\d+(ms|s|m)$/.test(wanted) ? wanted : DEFAULT_REQUEST_TIMEOUT}`];
@@ -58164,7 +58230,10 @@ function transientReason(stderr) {
 }
 /** The command as a user would type it, without the kubeconfig path and the request timeout: they are noise in every line. */
 function displayCommand(tool, args) {
-    const name = tool.split(/[\\/]/).pop().replace(/\.exe$/, '');
+    const name = tool
+        .split(/[\\/]/)
+        .pop()
+        .replace(/\.exe$/, '');
     const shown = [];
     for (let i = 0; i < args.length; i++) {
         if (args[i] === '--kubeconfig') {
@@ -58214,7 +58283,14 @@ async function runPlan(steps, opts) {
         opts.events.started(step);
         const p = opts
             .execute(step, (line) => log.push(line))
-            .then((value) => ({ step, status: 'ok', startedAt, durationMs: Date.now() - startedAt, log, value: value ?? undefined }), (e) => ({ step, status: opts.signal?.aborted ? 'cancelled' : 'failed', startedAt, durationMs: Date.now() - startedAt, log, error: toStepError(step, e) }))
+            .then((value) => ({ step, status: 'ok', startedAt, durationMs: Date.now() - startedAt, log, value: value ?? undefined }), (e) => ({
+            step,
+            status: opts.signal?.aborted ? 'cancelled' : 'failed',
+            startedAt,
+            durationMs: Date.now() - startedAt,
+            log,
+            error: toStepError(step, e)
+        }))
             .then((result) => {
             results.set(step.id, result);
             opts.events.finished(result);
@@ -58257,7 +58333,11 @@ const STORED_ROOT_SECRET = 'istio-multicluster-root-ca';
 async function readClusterState(tools, cluster, log) {
     const [ns, objects] = await Promise.all([
         tools.kubectl(cluster, ['get', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found', '-o', 'json'], log, { retry: true, timeoutMs: 60_000 }),
-        tools.kubectl(cluster, ['get', 'deployments,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, { retry: true, secretOutput: true, timeoutMs: 60_000 })
+        tools.kubectl(cluster, ['get', 'deployments,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, {
+            retry: true,
+            secretOutput: true,
+            timeoutMs: 60_000
+        })
     ]);
     return parseClusterState(ns.stdout, objects.stdout);
 }
@@ -58338,7 +58418,10 @@ async function waitForGatewayAddress(tools, cluster, timeoutMs, log) {
     let address;
     while (!address && Date.now() < deadline) {
         try {
-            const result = await tools.kubectl(cluster, watch, log, { timeoutMs: deadline - Date.now(), onStdoutLine: (line) => Boolean((address = addressFromLine(line))) });
+            const result = await tools.kubectl(cluster, watch, log, {
+                timeoutMs: deadline - Date.now(),
+                onStdoutLine: (line) => Boolean((address = addressFromLine(line)))
+            });
             if (!address && !result.timedOut)
                 log('watch ended without an address; watching again');
         }
@@ -58360,7 +58443,16 @@ async function waitForGatewayAddress(tools, cluster, timeoutMs, log) {
 async function explainPendingAddress(tools, cluster, timeoutMs, log) {
     let events = '';
     try {
-        const r = await tools.kubectl(cluster, ['get', 'events', '-n', ISTIO_NAMESPACE, '--field-selector', `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}`, '-o', 'jsonpath={range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}'], log, { timeoutMs: 30_000 });
+        const r = await tools.kubectl(cluster, [
+            'get',
+            'events',
+            '-n',
+            ISTIO_NAMESPACE,
+            '--field-selector',
+            `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}`,
+            '-o',
+            'jsonpath={range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}'
+        ], log, { timeoutMs: 30_000 });
         events = r.stdout.trim();
     }
     catch {
@@ -58496,14 +58588,30 @@ function helloVersion(output) {
 async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
     const deadline = Date.now() + timeoutMs;
     const seconds = () => Math.max(1, Math.round((deadline - Date.now()) / 1000));
-    await tools.kubectl(cluster, ['rollout', 'status', 'deployment', '-n', VERIFY_NAMESPACE, `--timeout=${seconds()}s`], log, { retry: true, timeoutMs: deadline - Date.now() + 5000 });
+    await tools.kubectl(cluster, ['rollout', 'status', 'deployment', '-n', VERIFY_NAMESPACE, `--timeout=${seconds()}s`], log, {
+        retry: true,
+        timeoutMs: deadline - Date.now() + 5000
+    });
     const seen = new Set();
     let calls = 0;
     let last = '';
     while (Date.now() < deadline && !isStopping()) {
         calls++;
         try {
-            const r = await tools.kubectl(cluster, ['exec', '-n', VERIFY_NAMESPACE, 'deploy/curl', '-c', 'curl', '--', 'curl', '-sS', '--max-time', '5', `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`], log, { timeoutMs: 30_000 });
+            const r = await tools.kubectl(cluster, [
+                'exec',
+                '-n',
+                VERIFY_NAMESPACE,
+                'deploy/curl',
+                '-c',
+                'curl',
+                '--',
+                'curl',
+                '-sS',
+                '--max-time',
+                '5',
+                `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`
+            ], log, { timeoutMs: 30_000 });
             last = r.stdout.trim();
             const v = helloVersion(r.stdout);
             if (v)
@@ -58564,10 +58672,15 @@ function stepExecutor(deps) {
             case 'verify-traffic':
                 return verifyTraffic(tools, step.cluster, a.versions, a.timeoutMs, log);
             case 'command':
-                await (a.tool === 'kubectl' ? tools.kubectl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS }) : tools.istioctl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS }));
+                await (a.tool === 'kubectl'
+                    ? tools.kubectl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS })
+                    : tools.istioctl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS }));
                 return;
             case 'delete-namespace':
-                await tools.kubectl(step.cluster, ['delete', 'namespace', a.namespace, '--ignore-not-found', '--wait=false'], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS });
+                await tools.kubectl(step.cluster, ['delete', 'namespace', a.namespace, '--ignore-not-found', '--wait=false'], log, {
+                    retry: true,
+                    timeoutMs: KUBECTL_TIMEOUT_MS
+                });
                 return;
         }
     };
@@ -58786,7 +58899,8 @@ async function generateIntermediate(root, clusterName, opts = {}) {
         if (libRoot.getExtension(x509.BasicConstraintsExtension)?.pathLength === 0) {
             throw new CertError(`the root CA certificate allows no CA below it (pathlen:0), so it cannot sign an intermediate CA (${describeRoot(rootCert)})`);
         }
-        const rootSki = libRoot.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? (await x509.SubjectKeyIdentifierExtension.create(libRoot.publicKey, false, external_node_crypto_.webcrypto)).keyId;
+        const rootSki = libRoot.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ??
+            (await x509.SubjectKeyIdentifierExtension.create(libRoot.publicKey, false, external_node_crypto_.webcrypto)).keyId;
         const signingKey = await external_node_crypto_.webcrypto.subtle.importKey('pkcs8', signer.pkcs8, signer.importAlgorithm, false, ['sign']);
         const keys = await generateKeyPair();
         const notBefore = new Date(Math.max(now - BACKDATE_MS, rootNotBefore));
@@ -59027,7 +59141,10 @@ class TrustManager {
         const extra = this.config.ca.mode === 'generate' && this.root.keyPem ? [storedRootSecret(this.root)] : [];
         if (this.config.ca.mode === 'existing')
             return 'checked';
-        if (current && currentRoot && sameCertificate(currentRoot, this.root.certPem) && chainsTo(current['ca-cert.pem'] ?? current['tls.crt'] ?? '', this.root.certPem)) {
+        if (current &&
+            currentRoot &&
+            sameCertificate(currentRoot, this.root.certPem) &&
+            chainsTo(current['ca-cert.pem'] ?? current['tls.crt'] ?? '', this.root.certPem)) {
             log(`cacerts chains to the mesh root (${describeCert(this.root.certPem)}): kept`);
             if (extra.length)
                 await this.apply(cluster, extra, log);
@@ -59258,7 +59375,12 @@ function readStates(tools, config, title) {
         const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [[config.clusters[i].name, s.reason]] : []));
         if (failed.length) {
             const [cluster, e] = failed[0];
-            const others = failed.length > 1 ? ` (reading ${failed.slice(1).map(([c]) => c).join(', ')} failed too)` : '';
+            const others = failed.length > 1
+                ? ` (reading ${failed
+                    .slice(1)
+                    .map(([c]) => c)
+                    .join(', ')} failed too)`
+                : '';
             if (e instanceof CommandError)
                 throw new StepError(cluster, `read istio-system${others}`, e.message, e.command, e.stderrTail);
             throw new StepError(cluster, `read istio-system${others}`, redact(e instanceof Error ? e.message : String(e)));
@@ -59271,7 +59393,7 @@ async function installMode(ctx) {
     const { config, version } = ctx;
     const readTools = new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env);
     // The download and the reads do not depend on each other.
-    const [istioctlPath, before] = await Promise.all([setupIstioctl(ctx), readStates(readTools, config, 'mesh · read each cluster\'s istio-system')]);
+    const [istioctlPath, before] = await Promise.all([setupIstioctl(ctx), readStates(readTools, config, "mesh · read each cluster's istio-system")]);
     const semver = parseSemver(version);
     const upgrades = checkUpgrades(config, semver, before);
     const stale = staleRemoteSecrets(config, before);
@@ -59299,7 +59421,7 @@ async function installMode(ctx) {
 /** mode: plan — read every cluster and say what install would do. Writes nothing anywhere. */
 async function planMode(ctx) {
     const { config, version } = ctx;
-    const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, 'mesh · read each cluster\'s istio-system');
+    const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, "mesh · read each cluster's istio-system");
     const semver = parseSemver(version);
     let upgrades = [];
     let blocker;
@@ -59331,7 +59453,12 @@ async function uninstallMode(ctx) {
     await finish(ctx, { ...baseReport(ctx, istioctlPath, results), remoteStatus: new Map() }, `Mesh ${ctx.config.meshId} removed from ${ctx.config.clusters.length} clusters`);
 }
 function runSteps(ctx, steps, execute) {
-    return runPlan(steps, { maxParallel: ctx.config.maxParallel, execute, events: { started: (s) => info(`▸ ${s.cluster} · ${s.title}`), finished: printStep }, signal: ctx.signal });
+    return runPlan(steps, {
+        maxParallel: ctx.config.maxParallel,
+        execute,
+        events: { started: (s) => info(`▸ ${s.cluster} · ${s.title}`), finished: printStep },
+        signal: ctx.signal
+    });
 }
 function baseReport(ctx, istioctlPath, results) {
     return { config: ctx.config, istioVersion: ctx.version, istioctlPath, results, durationMs: Date.now() - ctx.started };
@@ -59413,7 +59540,12 @@ async function logged(title, fn) {
 function failureMessage(failures, results) {
     const skipped = [...results.values()].filter((r) => r.status === 'skipped').length;
     const first = failures[0].error.message;
-    const more = failures.length > 1 ? `\n(${failures.length - 1} more failed step(s): ${failures.slice(1).map((f) => `${f.step.cluster} · ${f.step.title}`).join('; ')})` : '';
+    const more = failures.length > 1
+        ? `\n(${failures.length - 1} more failed step(s): ${failures
+            .slice(1)
+            .map((f) => `${f.step.cluster} · ${f.step.title}`)
+            .join('; ')})`
+        : '';
     return `${first}${more}${skipped ? `\n${skipped} dependent step(s) were skipped; the job summary shows each cluster's state.` : ''}`;
 }
 

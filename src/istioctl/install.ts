@@ -18,7 +18,11 @@ export interface InstalledIstioctl {
 export class DownloadError extends Error {}
 
 /** find in the tool cache → download → verify .sha256 → extract → cache. The caller only sees the binary's path. */
-export async function installIstioctl(version: string, baseUrl: string, opts: { apiUrl: string; token: string; platform?: Platform }): Promise<InstalledIstioctl> {
+export async function installIstioctl(
+  version: string,
+  baseUrl: string,
+  opts: { apiUrl: string; token: string; platform?: Platform }
+): Promise<InstalledIstioctl> {
   const platform = opts.platform ?? istioPlatform()
   const hit = tc.find('istioctl', version, process.arch)
   if (hit) return { version, path: path.join(hit, platform.binary), cached: true }
@@ -27,7 +31,10 @@ export async function installIstioctl(version: string, baseUrl: string, opts: { 
   const archive = await download(url, `istioctl ${version} for ${platform.name}`, async () => {
     // Only releases that can be installed: the missing one itself may be a tag whose assets are not uploaded yet.
     const published = await listReleases(opts.apiUrl, opts.token, undefined, platform).catch(() => [] as string[])
-    const near = nearestVersions(version, published.filter((v) => v !== version))
+    const near = nearestVersions(
+      version,
+      published.filter((v) => v !== version)
+    )
     return near.length ? ` The nearest published releases are ${near.join(', ')}.` : ''
   })
   try {
@@ -70,7 +77,9 @@ async function verifyChecksum(archive: string, url: string, name: string): Promi
   const actual = createHash('sha256').update(fs.readFileSync(archive)).digest('hex')
   if (actual !== expected) {
     fs.rmSync(archive, { force: true })
-    throw new DownloadError(`checksum mismatch for ${name}: ${url}.sha256 says ${expected}, the download is ${actual}; the file was deleted (a truncated download or a tampered mirror)`)
+    throw new DownloadError(
+      `checksum mismatch for ${name}: ${url}.sha256 says ${expected}, the download is ${actual}; the file was deleted (a truncated download or a tampered mirror)`
+    )
   }
   core.debug(`sha256 ${actual} verified for ${name}`)
 }

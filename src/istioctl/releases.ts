@@ -12,7 +12,12 @@ export class ReleaseLookupError extends Error {}
  * `platform`, only releases whose assets hold that platform's istioctl archive: a release tag exists for a while
  * before its assets are uploaded, and such a release cannot be installed.
  */
-export async function listReleases(apiUrl: string, token: string, enough: (versions: string[]) => boolean = () => false, platform?: Platform): Promise<string[]> {
+export async function listReleases(
+  apiUrl: string,
+  token: string,
+  enough: (versions: string[]) => boolean = () => false,
+  platform?: Platform
+): Promise<string[]> {
   const http = new HttpClient('istio-multicluster-action', undefined, { allowRetries: true, maxRetries: 2 })
   const headers: Record<string, string> = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }
   if (token) headers.authorization = `Bearer ${token}`
@@ -55,5 +60,8 @@ export async function resolveVersion(spec: VersionSpec, apiUrl: string, token: s
 
 function nextLink(link: string | string[] | undefined): string | undefined {
   const text = Array.isArray(link) ? link.join(',') : link
-  return text?.split(',').map((p) => /<([^>]+)>\s*;\s*rel="next"/.exec(p)?.[1]).find(Boolean)
+  return text
+    ?.split(',')
+    .map((p) => /<([^>]+)>\s*;\s*rel="next"/.exec(p)?.[1])
+    .find(Boolean)
 }

@@ -19,13 +19,15 @@ export function parseVersionSpec(text: string): VersionSpec | string {
   let m = EXACT.exec(s)
   if (m) {
     const v = { major: +m[1], minor: +m[2], patch: +m[3] }
-    if (compareSemver(v, MIN_VERSION) < 0) return `${formatSemver(v)} is older than ${MIN_VERSION.major}.${MIN_VERSION.minor}, the first release with a top-level "istioctl create-remote-secret"`
+    if (compareSemver(v, MIN_VERSION) < 0)
+      return `${formatSemver(v)} is older than ${MIN_VERSION.major}.${MIN_VERSION.minor}, the first release with a top-level "istioctl create-remote-secret"`
     return { kind: 'exact', version: formatSemver(v) }
   }
   m = MINOR.exec(s)
   if (m) {
     const v = { major: +m[1], minor: +m[2], patch: 0 }
-    if (compareSemver(v, MIN_VERSION) < 0) return `${m[1]}.${m[2]} is older than ${MIN_VERSION.major}.${MIN_VERSION.minor}, the first release with a top-level "istioctl create-remote-secret"`
+    if (compareSemver(v, MIN_VERSION) < 0)
+      return `${m[1]}.${m[2]} is older than ${MIN_VERSION.major}.${MIN_VERSION.minor}, the first release with a top-level "istioctl create-remote-secret"`
     return { kind: 'minor', major: v.major, minor: v.minor }
   }
   return `must be "latest", a minor version like "1.30" or an exact release like "1.30.3", got "${s}"`

@@ -21,12 +21,10 @@ export async function waitForGatewayAddress(tools: ClusterTools, cluster: string
   let address: string | undefined
   while (!address && Date.now() < deadline) {
     try {
-      const result = await tools.kubectl(
-        cluster,
-        watch,
-        log,
-        { timeoutMs: deadline - Date.now(), onStdoutLine: (line) => Boolean((address = addressFromLine(line))) }
-      )
+      const result = await tools.kubectl(cluster, watch, log, {
+        timeoutMs: deadline - Date.now(),
+        onStdoutLine: (line) => Boolean((address = addressFromLine(line)))
+      })
       if (!address && !result.timedOut) log('watch ended without an address; watching again')
     } catch (e) {
       if (e instanceof CommandError && !e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000) {
@@ -47,7 +45,16 @@ async function explainPendingAddress(tools: ClusterTools, cluster: string, timeo
   try {
     const r = await tools.kubectl(
       cluster,
-      ['get', 'events', '-n', ISTIO_NAMESPACE, '--field-selector', `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}`, '-o', 'jsonpath={range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}'],
+      [
+        'get',
+        'events',
+        '-n',
+        ISTIO_NAMESPACE,
+        '--field-selector',
+        `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}`,
+        '-o',
+        'jsonpath={range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}'
+      ],
       log,
       { timeoutMs: 30_000 }
     )

@@ -103,9 +103,7 @@ export function extractContext(kc: Kubeconfig, contextName: string, name: string
   const context = kc.contexts.find((c) => c.name === contextName)
   if (!context) {
     const known = kc.contexts.map((c) => c.name)
-    throw new KubeconfigProblem(
-      `has no context "${contextName}"` + (known.length ? ` (it has: ${known.join(', ')})` : ' (it has no contexts)')
-    )
+    throw new KubeconfigProblem(`has no context "${contextName}"` + (known.length ? ` (it has: ${known.join(', ')})` : ' (it has no contexts)'))
   }
   const cluster = kc.clusters.find((c) => c.name === context.context.cluster)
   const user = kc.users.find((u) => u.name === context.context.user)
@@ -132,15 +130,19 @@ export function credentialsIn(kc: Kubeconfig): string[] {
         if (typeof provider.config[key] === 'string') found.push(provider.config[key] as string)
   }
   // client-key-data is base64: the decoded PEM is just as secret, and so is each of its lines.
-  for (const v of [...found]) if (/^[A-Za-z0-9+/=]+$/.test(v) && v.length > 40) {
-    const pem = Buffer.from(v, 'base64').toString('utf8')
-    if (pem.includes('PRIVATE KEY')) found.push(...pemBodyLines(pem))
-  }
+  for (const v of [...found])
+    if (/^[A-Za-z0-9+/=]+$/.test(v) && v.length > 40) {
+      const pem = Buffer.from(v, 'base64').toString('utf8')
+      if (pem.includes('PRIVATE KEY')) found.push(...pemBodyLines(pem))
+    }
   return found.filter((v) => v.length >= 4)
 }
 
 export function pemBodyLines(pem: string): string[] {
-  return pem.split('\n').map((l) => l.trim()).filter((l) => l.length >= 16 && !l.startsWith('-----'))
+  return pem
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 16 && !l.startsWith('-----'))
 }
 
 export function serializeKubeconfig(kc: Kubeconfig): string {

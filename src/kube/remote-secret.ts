@@ -26,7 +26,8 @@ export function parseRemoteSecret(output: string): RemoteSecretInfo {
   if (!secret) throw new Error('create-remote-secret printed no Secret')
   const cluster = secret.metadata?.annotations?.['networking.istio.io/cluster']
   const embedded = secret.stringData?.[cluster] ?? Object.values(secret.stringData ?? {})[0]
-  if (typeof cluster !== 'string' || typeof embedded !== 'string') throw new Error('create-remote-secret printed a Secret without the networking.istio.io/cluster annotation or its kubeconfig')
+  if (typeof cluster !== 'string' || typeof embedded !== 'string')
+    throw new Error('create-remote-secret printed a Secret without the networking.istio.io/cluster annotation or its kubeconfig')
   let kc: any
   try {
     kc = yaml.load(embedded, { schema: yaml.JSON_SCHEMA })

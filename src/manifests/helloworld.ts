@@ -34,13 +34,17 @@ export function verifyWorkloads(version: 'v1' | 'v2', images: VerifyImages, revi
       metadata: { name: 'helloworld', namespace: ns, labels: { app: 'helloworld', service: 'helloworld' } },
       spec: { ports: [{ port: 5000, name: 'http' }], selector: { app: 'helloworld' } }
     },
-    deployment(`helloworld-${version}`, { app: 'helloworld', version }, {
-      name: 'helloworld',
-      image: version === 'v1' ? images.helloworldV1 : images.helloworldV2,
-      imagePullPolicy: 'IfNotPresent',
-      resources: { requests: { cpu: '100m' } },
-      ports: [{ containerPort: 5000 }]
-    }),
+    deployment(
+      `helloworld-${version}`,
+      { app: 'helloworld', version },
+      {
+        name: 'helloworld',
+        image: version === 'v1' ? images.helloworldV1 : images.helloworldV2,
+        imagePullPolicy: 'IfNotPresent',
+        resources: { requests: { cpu: '100m' } },
+        ports: [{ containerPort: 5000 }]
+      }
+    ),
     deployment('curl', { app: 'curl' }, { name: 'curl', image: images.curl, command: ['/bin/sleep', 'infinity'], imagePullPolicy: 'IfNotPresent' })
   ]
 }

@@ -4,7 +4,11 @@ import { Semver, compareSemver } from '../istioctl/version.js'
 export const ISTIO_NAMESPACE = 'istio-system'
 export const NETWORK_LABEL = 'topology.istio.io/network'
 
-export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } } & Record<string, unknown>
+export type KubeObject = {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+} & Record<string, unknown>
 
 /** istio-system carrying the cluster's network: the guide's `kubectl label namespace … --overwrite`, as an apply. */
 export function istioNamespace(network: string): KubeObject {

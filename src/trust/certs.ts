@@ -77,7 +77,9 @@ export async function generateRoot(opts: { meshId?: string; validityDays?: numbe
 export async function generateIntermediate(root: CaBundle, clusterName: string, opts: { validityDays?: number } = {}): Promise<CaBundle> {
   const days = validityDays(opts.validityDays, INTERMEDIATE_DAYS)
   if (clusterName.trim() === '' || clusterName.length > 128 || /[\u0000-\u001f]/.test(clusterName)) {
-    throw new CertError(`cluster name ${JSON.stringify(clusterName.slice(0, 140))} cannot go into an intermediate CA's subject (1–128 characters, no control characters)`)
+    throw new CertError(
+      `cluster name ${JSON.stringify(clusterName.slice(0, 140))} cannot go into an intermediate CA's subject (1–128 characters, no control characters)`
+    )
   }
   const rootCert = parseRootCertificate(root.certPem)
   const signer = rootSigner(root.keyPem, rootCert)
@@ -96,7 +98,9 @@ export async function generateIntermediate(root: CaBundle, clusterName: string, 
     if (libRoot.getExtension(x509.BasicConstraintsExtension)?.pathLength === 0) {
       throw new CertError(`the root CA certificate allows no CA below it (pathlen:0), so it cannot sign an intermediate CA (${describeRoot(rootCert)})`)
     }
-    const rootSki = libRoot.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? (await x509.SubjectKeyIdentifierExtension.create(libRoot.publicKey, false, webcrypto)).keyId
+    const rootSki =
+      libRoot.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ??
+      (await x509.SubjectKeyIdentifierExtension.create(libRoot.publicKey, false, webcrypto)).keyId
     const signingKey = await webcrypto.subtle.importKey('pkcs8', signer.pkcs8, signer.importAlgorithm, false, ['sign'])
     const keys = await generateKeyPair()
     const notBefore = new Date(Math.max(now - BACKDATE_MS, rootNotBefore))
@@ -263,7 +267,10 @@ function rootSigner(keyPem: string, rootCert: X509Certificate): RootSigner {
       return { pkcs8, importAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } }
     case 'ec': {
       const namedCurve = NAMED_CURVES[key.asymmetricKeyDetails?.namedCurve ?? '']
-      if (!namedCurve) throw new CertError(`the root CA key uses an unsupported elliptic curve (${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'}); use P-256, P-384 or P-521`)
+      if (!namedCurve)
+        throw new CertError(
+          `the root CA key uses an unsupported elliptic curve (${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'}); use P-256, P-384 or P-521`
+        )
       return { pkcs8, importAlgorithm: { name: 'ECDSA', namedCurve }, signingAlgorithm: ECDSA_SHA256 }
     }
     default:

@@ -51,7 +51,12 @@ export class TrustManager {
     const currentRoot = current && rootOf(current)
     const extra: KubeObject[] = this.config.ca.mode === 'generate' && this.root.keyPem ? [storedRootSecret(this.root as CaBundle)] : []
     if (this.config.ca.mode === 'existing') return 'checked'
-    if (current && currentRoot && sameCertificate(currentRoot, this.root.certPem) && chainsTo(current['ca-cert.pem'] ?? current['tls.crt'] ?? '', this.root.certPem)) {
+    if (
+      current &&
+      currentRoot &&
+      sameCertificate(currentRoot, this.root.certPem) &&
+      chainsTo(current['ca-cert.pem'] ?? current['tls.crt'] ?? '', this.root.certPem)
+    ) {
       log(`cacerts chains to the mesh root (${describeCert(this.root.certPem)}): kept`)
       if (extra.length) await this.apply(cluster, extra, log)
       return 'kept'
@@ -74,7 +79,8 @@ export class TrustManager {
   /** A replaced cacerts is only read when istiod starts. */
   private async restartIstiod(cluster: string, log: StepLog): Promise<void> {
     const r = await this.tools.kubectl(cluster, ['get', 'deployment', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'name'], log, { retry: true })
-    for (const name of r.stdout.split('\n').filter(Boolean)) await this.tools.kubectl(cluster, ['rollout', 'restart', name, '-n', ISTIO_NAMESPACE], log, { retry: true })
+    for (const name of r.stdout.split('\n').filter(Boolean))
+      await this.tools.kubectl(cluster, ['rollout', 'restart', name, '-n', ISTIO_NAMESPACE], log, { retry: true })
   }
 
   private checkAll(rootPem: string): void {
@@ -87,7 +93,10 @@ export class TrustManager {
 
   private commonExistingRoot(): string {
     const missing = [...this.seen].filter(([, t]) => !t.cacerts).map(([c]) => c)
-    if (missing.length) throw new Error(`ca: existing, but ${missing.join(', ')} ${missing.length > 1 ? 'have' : 'has'} no secret cacerts in ${ISTIO_NAMESPACE}; create it (Istio's "Plug in CA certificates") or use ca: generate / provided`)
+    if (missing.length)
+      throw new Error(
+        `ca: existing, but ${missing.join(', ')} ${missing.length > 1 ? 'have' : 'has'} no secret cacerts in ${ISTIO_NAMESPACE}; create it (Istio's "Plug in CA certificates") or use ca: generate / provided`
+      )
     let first: [string, string] | undefined
     for (const [cluster, t] of this.seen) {
       const r = rootOf(t.cacerts!)
@@ -96,7 +105,9 @@ export class TrustManager {
       if (leaf && !chainsTo(leaf, r)) throw new Error(`${cluster}: cacerts' ca-cert.pem is not signed by its own root-cert.pem (${describeCert(r)})`)
       if (!first) first = [cluster, r]
       else if (!sameCertificate(first[1], r))
-        throw new Error(`ca: existing, but the clusters have different roots of trust: ${first[0]} has ${describeCert(first[1])}, ${cluster} has ${describeCert(r)}. Cross-cluster mTLS would fail (CERTIFICATE_VERIFY_FAILED); re-issue cacerts from one root`)
+        throw new Error(
+          `ca: existing, but the clusters have different roots of trust: ${first[0]} has ${describeCert(first[1])}, ${cluster} has ${describeCert(r)}. Cross-cluster mTLS would fail (CERTIFICATE_VERIFY_FAILED); re-issue cacerts from one root`
+        )
     }
     return first![1]
   }
@@ -106,7 +117,9 @@ export class TrustManager {
     const stored = [...this.seen].filter(([, t]) => t.storedRoot)
     for (const [cluster, t] of stored.slice(1))
       if (!sameCertificate(t.storedRoot!.certPem, stored[0][1].storedRoot!.certPem))
-        throw new Error(`the clusters keep two different mesh roots (${stored[0][0]}: ${describeCert(stored[0][1].storedRoot!.certPem)}; ${cluster}: ${describeCert(t.storedRoot!.certPem)}): they belong to two meshes. Uninstall one, or use ca: provided with the root to keep and ca-rotate: true`)
+        throw new Error(
+          `the clusters keep two different mesh roots (${stored[0][0]}: ${describeCert(stored[0][1].storedRoot!.certPem)}; ${cluster}: ${describeCert(t.storedRoot!.certPem)}): they belong to two meshes. Uninstall one, or use ca: provided with the root to keep and ca-rotate: true`
+        )
     if (stored.length) {
       const root = stored[0][1].storedRoot!
       registerSecret(root.keyPem)

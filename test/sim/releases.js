@@ -77,7 +77,7 @@ export function zipOne(fileName, content) {
   central.writeUInt32LE(data.length, 20)
   central.writeUInt32LE(content.length, 24)
   central.writeUInt16LE(name.length, 28)
-  central.writeUInt32LE(((0o100755 << 16) >>> 0), 38)
+  central.writeUInt32LE((0o100755 << 16) >>> 0, 38)
   central.writeUInt32LE(0, 42) // local header offset
   const cdOffset = local.length + name.length + data.length
   const end = Buffer.alloc(22)
@@ -225,7 +225,12 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
     res.end(buf)
   }
   const notFoundJson = (res) =>
-    send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' }, { 'Content-Type': 'application/json; charset=utf-8' })
+    send(
+      res,
+      404,
+      { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' },
+      { 'Content-Type': 'application/json; charset=utf-8' }
+    )
 
   async function api(req, res, url) {
     const rateLimited = takeFault((f) => f.kind === 'rate-limit' && !(f.anonymousOnly && req.headers.authorization))
@@ -234,7 +239,8 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
         res,
         403,
         {
-          message: 'API rate limit exceeded for 127.0.0.1. (But here\'s the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)',
+          message:
+            "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)",
           documentation_url: 'https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting'
         },
         {

@@ -57,10 +57,16 @@ export function recordEvent(store, obj, { type = 'Normal', reason, message, comp
     kind: 'Event',
     metadata: { name: `${obj.metadata.name}.${nanos.toString(16)}`, namespace: obj.metadata.namespace || 'default' },
     involvedObject: {
-      apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace,
-      uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
+      name: obj.metadata.name,
+      namespace: obj.metadata.namespace,
+      uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion
     },
-    reason, message, type,
+    reason,
+    message,
+    type,
     source: { component },
     reportingComponent: component,
     reportingInstance: '',
@@ -82,9 +88,8 @@ function loadBalancer({ store, index, lb, schedule, cancel }) {
     pending.delete(`${ns}/${name}`)
     const svc = store.get('v1', 'Service', ns, name)
     if (!svc || serviceType(svc) !== 'LoadBalancer' || hasAddress(svc)) return
-    const ingress = lb.mode === 'hostname'
-      ? { hostname: `a${randomBytes(16).toString('hex')}-${index}.elb.us-east-1.amazonaws.com` }
-      : { ip: `192.0.2.${index}` }
+    const ingress =
+      lb.mode === 'hostname' ? { hostname: `a${randomBytes(16).toString('hex')}-${index}.elb.us-east-1.amazonaws.com` } : { ip: `192.0.2.${index}` }
     const updated = store.put({ ...svc, status: { ...svc.status, loadBalancer: { ingress: [ingress] } } })
     recordEvent(store, updated, { reason: 'EnsuredLoadBalancer', message: 'Ensured load balancer', component: 'service-controller' })
   }
@@ -115,7 +120,10 @@ function loadBalancer({ store, index, lb, schedule, cancel }) {
       return
     }
     recordEvent(store, svc, { reason: 'EnsuringLoadBalancer', message: 'Ensuring load balancer', component: 'service-controller' })
-    pending.set(key, schedule(() => assign(svc.metadata.namespace, svc.metadata.name), lb.delayMs || 0))
+    pending.set(
+      key,
+      schedule(() => assign(svc.metadata.namespace, svc.metadata.name), lb.delayMs || 0)
+    )
   }
 }
 
@@ -154,27 +162,35 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
   const readyTimers = new Map()
   let podIp = 10
 
-  const templateHash = (d) => createHash('sha256').update(JSON.stringify(d.spec?.template || {})).digest('hex').slice(0, 10)
+  const templateHash = (d) =>
+    createHash('sha256')
+      .update(JSON.stringify(d.spec?.template || {}))
+      .digest('hex')
+      .slice(0, 10)
 
-  const ownedPods = (d) =>
-    store.list('v1', 'Pod', d.metadata.namespace).filter((p) => (p.metadata.ownerReferences || []).some((o) => o.uid === d.metadata.uid))
+  const ownedPods = (d) => store.list('v1', 'Pod', d.metadata.namespace).filter((p) => (p.metadata.ownerReferences || []).some((o) => o.uid === d.metadata.uid))
 
   const podFor = (d, hash, ready) => {
     const template = d.spec?.template || {}
     const name = `${d.metadata.name}-${hash}-${randomSuffix()}`
-    return withPodStatus({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name,
-        namespace: d.metadata.namespace,
-        labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
-        ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }]
+    return withPodStatus(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name,
+          namespace: d.metadata.namespace,
+          labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
+          ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+          ownerReferences: [
+            { apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }
+          ]
+        },
+        spec: { ...template.spec, nodeName: `${clusterName}-control-plane` },
+        status: { podIP: `10.244.${index}.${podIp++ % 250}`, hostIP: `172.18.0.${index + 1}`, startTime: nowTimestamp() }
       },
-      spec: { ...template.spec, nodeName: `${clusterName}-control-plane` },
-      status: { podIP: `10.244.${index}.${podIp++ % 250}`, hostIP: `172.18.0.${index + 1}`, startTime: nowTimestamp() }
-    }, ready)
+      ready
+    )
   }
 
   // Counts come from the Pods, so scaling up keeps the already-running ones ready.
@@ -238,7 +254,10 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
     const latest = store.get('apps/v1', 'Deployment', d.metadata.namespace, d.metadata.name)
     store.put({ ...latest, status: status(latest) })
     if (!immediate) {
-      readyTimers.set(uid, schedule(() => becomeReady(d.metadata.namespace, d.metadata.name, uid, d.metadata.generation), deploymentReadyDelayMs))
+      readyTimers.set(
+        uid,
+        schedule(() => becomeReady(d.metadata.namespace, d.metadata.name, uid, d.metadata.generation), deploymentReadyDelayMs)
+      )
     }
   }
 }
@@ -252,7 +271,13 @@ function withPodStatus(pod, ready) {
     status: {
       ...pod.status,
       phase: ready ? 'Running' : 'Pending',
-      conditions: [cond('PodReadyToStartContainers', ready), cond('Initialized', true), cond('Ready', ready), cond('ContainersReady', ready), cond('PodScheduled', true)],
+      conditions: [
+        cond('PodReadyToStartContainers', ready),
+        cond('Initialized', true),
+        cond('Ready', ready),
+        cond('ContainersReady', ready),
+        cond('PodScheduled', true)
+      ],
       containerStatuses: containers.map((c) => ({
         name: c.name,
         image: c.image,
@@ -288,8 +313,16 @@ function namespaces({ store, caPem }) {
       }
       if (!store.get('v1', 'ConfigMap', name, 'kube-root-ca.crt')) {
         store.put({
-          apiVersion: 'v1', kind: 'ConfigMap',
-          metadata: { name: 'kube-root-ca.crt', namespace: name, annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } },
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            name: 'kube-root-ca.crt',
+            namespace: name,
+            annotations: {
+              'kubernetes.io/description':
+                'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.'
+            }
+          },
           data: { 'ca.crt': caPem }
         })
       }

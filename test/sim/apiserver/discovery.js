@@ -33,7 +33,14 @@ function apiGroup(g) {
 
 /** @param {import('./resources.js').ResourceRegistry} registry */
 export function apiGroupList(registry) {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: registry.groups().filter((g) => g.name).map(apiGroup) }
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: registry
+      .groups()
+      .filter((g) => g.name)
+      .map(apiGroup)
+  }
 }
 
 export function apiGroupDoc(registry, name) {

@@ -30,13 +30,23 @@ export function execTarget(segs) {
 /** The 403 a real server gives for pods/exec ("create" for POST, "get" for a WebSocket GET). */
 export function execForbidden(user, method, { namespace, name }) {
   const verb = method === 'GET' ? 'get' : 'create'
-  return new ApiError(403, 'Forbidden',
+  return new ApiError(
+    403,
+    'Forbidden',
     `pods "${name}" is forbidden: User "${user}" cannot ${verb} resource "pods/exec" in API group "" in the namespace "${namespace}"`,
-    { name, kind: 'pods' })
+    { name, kind: 'pods' }
+  )
 }
 
 function internalError(message) {
-  return { metadata: {}, status: 'Failure', message: `Internal error occurred: ${message}`, reason: 'InternalError', details: { causes: [{ message }] }, code: 500 }
+  return {
+    metadata: {},
+    status: 'Failure',
+    message: `Internal error occurred: ${message}`,
+    reason: 'InternalError',
+    details: { causes: [{ message }] },
+    code: 500
+  }
 }
 
 function exitStatus(code) {
@@ -61,7 +71,9 @@ function checkPod(pod, name, container) {
     if (containers.length === 1) container = containers[0]
     else if (!containers.length) throw errors.badRequest(`a container name must be specified for pod ${name}`)
     else {
-      throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: ${goList(containers)}${inits.length ? ` or one of the init containers: ${goList(inits)}` : ''}`)
+      throw errors.badRequest(
+        `a container name must be specified for pod ${name}, choose one of: ${goList(containers)}${inits.length ? ` or one of the init containers: ${goList(inits)}` : ''}`
+      )
     }
   } else if (![...containers, ...inits, ...ephemeral].includes(container)) {
     throw errors.badRequest(`container ${container} is not valid for pod ${name}`)
@@ -81,7 +93,8 @@ function runCommand(ctx, pod, command) {
   const why = file.includes('/') ? `stat ${file}: no such file or directory` : 'executable file not found in $PATH'
   // containerd's error, wrapped by the kubelet and again by the API server's stream translator.
   return {
-    error: `Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "${execId}": ` +
+    error:
+      `Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "${execId}": ` +
       `OCI runtime exec failed: exec failed: unable to start container process: exec: "${file}": ${why}: unknown`
   }
 }
@@ -103,12 +116,15 @@ export function serveExec(ctx, req, res, url, target, upgrade) {
 
   if (!upgrade || !isWebSocketRequest(req)) {
     const spdy = /spdy/i.test(String(req.headers.upgrade || ''))
-    throw errors.badRequest(spdy
-      ? 'the simulated API server speaks the WebSocket remote-command protocol only (v5.channel.k8s.io, v4.channel.k8s.io): SPDY upgrades are refused'
-      : 'Upgrade request required')
+    throw errors.badRequest(
+      spdy
+        ? 'the simulated API server speaks the WebSocket remote-command protocol only (v5.channel.k8s.io, v4.channel.k8s.io): SPDY upgrades are refused'
+        : 'Upgrade request required'
+    )
   }
   const key = req.headers['sec-websocket-key']
-  if (!key || String(req.headers['sec-websocket-version']) !== '13') throw errors.badRequest('websocket: missing Sec-WebSocket-Key or unsupported Sec-WebSocket-Version (want 13)')
+  if (!key || String(req.headers['sec-websocket-version']) !== '13')
+    throw errors.badRequest('websocket: missing Sec-WebSocket-Key or unsupported Sec-WebSocket-Version (want 13)')
   const offered = offeredProtocols(req)
   const protocol = offered.find((p) => PROTOCOLS.includes(p))
   if (!protocol) throw errors.badRequest(`requested protocol(s) are not supported: ${goList(offered)}; supports ${goList(PROTOCOLS)}`)

@@ -12,8 +12,14 @@
 const KINDS = new Set(['latency', 'status', 'reset', 'hang', 'expireToken', 'forbid', 'istioctl'])
 
 const REASONS = {
-  400: 'BadRequest', 404: 'NotFound', 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError',
-  502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'Timeout'
+  400: 'BadRequest',
+  404: 'NotFound',
+  409: 'Conflict',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  502: 'BadGateway',
+  503: 'ServiceUnavailable',
+  504: 'Timeout'
 }
 const MESSAGES = {
   429: 'Too many requests, please try again later.',
@@ -23,7 +29,10 @@ const MESSAGES = {
 
 export function statusFaultBody(code) {
   return {
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
     message: MESSAGES[code] || `simulated fault: HTTP ${code}`,
     reason: REASONS[code] || 'InternalError',
     code
@@ -39,9 +48,7 @@ export class Faults {
     if (fault.kind === 'status' && !Number.isInteger(fault.code)) throw new Error('a status fault needs a numeric code')
     if (fault.kind === 'istioctl' && !fault.op) throw new Error('an istioctl fault needs op')
     const f = { ...fault }
-    f.remaining = fault.kind === 'istioctl'
-      ? (fault.times === 'always' || fault.times === undefined ? Infinity : fault.times)
-      : (fault.count ?? Infinity)
+    f.remaining = fault.kind === 'istioctl' ? (fault.times === 'always' || fault.times === undefined ? Infinity : fault.times) : (fault.count ?? Infinity)
     this.#faults.push(f)
     return () => this.#remove(f)
   }

@@ -36,7 +36,9 @@ export function readRaw(req) {
  */
 export async function readJsonBody(req) {
   const raw = await readRaw(req)
-  const type = String(req.headers['content-type'] || 'application/json').split(';')[0].trim()
+  const type = String(req.headers['content-type'] || 'application/json')
+    .split(';')[0]
+    .trim()
   if (type.includes('protobuf') || raw.subarray(0, 4).toString('latin1') === 'k8s\0') {
     throw errors.unsupportedMediaType(type.includes('protobuf') ? type : 'application/vnd.kubernetes.protobuf')
   }

@@ -103,7 +103,12 @@ export async function startApiServer(opts) {
   const servers = [primary, secondary]
   for (const s of servers) s.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head))
   ctx.meshPeer = {
-    name, index, store, caPem, reachableHost, port,
+    name,
+    index,
+    store,
+    caPem,
+    reachableHost,
+    port,
     tokenIsValid: (token) => ctx.userFor(token) !== undefined,
     roundRobin: new Map()
   }
@@ -141,10 +146,15 @@ export async function startApiServer(opts) {
       for (const t of ctx.timers) clearTimeout(t)
       for (const end of [...ctx.watches]) end()
       for (const s of [...ctx.sockets]) s.destroy()
-      await Promise.all(servers.map((s) => new Promise((resolve) => {
-        s.close(() => resolve())
-        s.closeAllConnections() // includes hung requests and kubectl's keep-alive connections
-      })))
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise((resolve) => {
+              s.close(() => resolve())
+              s.closeAllConnections() // includes hung requests and kubectl's keep-alive connections
+            })
+        )
+      )
     }
   }
   return cluster
@@ -153,14 +163,26 @@ export async function startApiServer(opts) {
 // What every fresh cluster has.
 function seed(store) {
   for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
-    store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'kubernetes.io/metadata.name': ns } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } })
+    store.put({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns, labels: { 'kubernetes.io/metadata.name': ns } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' }
+    })
   }
   store.put({
-    apiVersion: 'v1', kind: 'Service',
+    apiVersion: 'v1',
+    kind: 'Service',
     metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
     spec: {
-      type: 'ClusterIP', clusterIP: '10.96.0.1', clusterIPs: ['10.96.0.1'], sessionAffinity: 'None',
-      ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster',
+      type: 'ClusterIP',
+      clusterIP: '10.96.0.1',
+      clusterIPs: ['10.96.0.1'],
+      sessionAffinity: 'None',
+      ipFamilies: ['IPv4'],
+      ipFamilyPolicy: 'SingleStack',
+      internalTrafficPolicy: 'Cluster',
       ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }]
     },
     status: { loadBalancer: {} }

@@ -126,7 +126,10 @@ function applyOrder(list, order, key) {
     const i = wanted.indexOf(id(x))
     return i < 0 ? wanted.length : i
   }
-  return list.map((x, i) => [x, i]).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([x]) => x)
+  return list
+    .map((x, i) => [x, i])
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
+    .map(([x]) => x)
 }
 
 function stripDirectives(v) {
@@ -142,7 +145,10 @@ function stripDirectives(v) {
 function parsePointer(pointer) {
   if (pointer === '') return []
   if (!pointer.startsWith('/')) throw new PatchError(`invalid JSON pointer ${JSON.stringify(pointer)}`)
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
 function resolveParent(doc, parts, op) {

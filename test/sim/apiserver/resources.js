@@ -15,8 +15,18 @@ export function apiVersionOf(group, version) {
 
 // Kinds whose metadata.generation the real server maintains (those with a spec users change).
 const NO_GENERATION = new Set([
-  'Namespace', 'Secret', 'ConfigMap', 'Service', 'ServiceAccount', 'Pod', 'Event', 'Endpoints',
-  'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'
+  'Namespace',
+  'Secret',
+  'ConfigMap',
+  'Service',
+  'ServiceAccount',
+  'Pod',
+  'Event',
+  'Endpoints',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding'
 ])
 
 export function hasGeneration(kind) {
@@ -25,14 +35,25 @@ export function hasGeneration(kind) {
 
 function builtin(group, version, kind, plural, namespaced, shortNames = [], subresources = [], extra = {}) {
   return {
-    group, version, kind, plural, namespaced, shortNames, subresources,
-    singular: kind.toLowerCase(), verbs: VERBS, categories: [], crd: false, ...extra
+    group,
+    version,
+    kind,
+    plural,
+    namespaced,
+    shortNames,
+    subresources,
+    singular: kind.toLowerCase(),
+    verbs: VERBS,
+    categories: [],
+    crd: false,
+    ...extra
   }
 }
 
 export const BUILTIN_RESOURCES = [
-  builtin('', 'v1', 'Namespace', 'namespaces', false, ['ns'], ['status', 'finalize'],
-    { verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+  builtin('', 'v1', 'Namespace', 'namespaces', false, ['ns'], ['status', 'finalize'], {
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']
+  }),
   builtin('', 'v1', 'Secret', 'secrets', true),
   builtin('', 'v1', 'Service', 'services', true, ['svc'], ['status'], { categories: ['all'] }),
   builtin('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ['sa'], ['token']),

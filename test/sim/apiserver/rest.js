@@ -153,7 +153,9 @@ function normalize(t, body) {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request must be a JSON object')
   const { resource: r } = t
   if (body.kind && body.kind !== r.kind) {
-    throw errors.badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${t.apiVersion}) or kind ${body.kind} is not ${r.kind}`)
+    throw errors.badRequest(
+      `the API version in the data (${body.apiVersion}) does not match the expected API version (${t.apiVersion}) or kind ${body.kind} is not ${r.kind}`
+    )
   }
   // apiVersion and kind first, as the real server serializes them.
   const { apiVersion: _apiVersion, kind: _kind, ...rest } = structuredClone(body)
@@ -192,7 +194,8 @@ function replace(ctx, t, existing, body, dryRun) {
   const { resource: r, subresource } = t
   if (subresource === 'scale') {
     const replicas = body?.spec?.replicas
-    if (!Number.isInteger(replicas) || replicas < 0) throw errors.invalid(r, t.name, 'spec.replicas', `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`)
+    if (!Number.isInteger(replicas) || replicas < 0)
+      throw errors.invalid(r, t.name, 'spec.replicas', `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`)
     const obj = { ...existing, spec: { ...existing.spec, replicas } }
     return toScale(dryRun ? obj : ctx.store.put(obj))
   }
@@ -217,7 +220,16 @@ function replace(ctx, t, existing, body, dryRun) {
   }
   ctx.defaulter.apply(r.kind, obj, existing)
   validate(r, obj)
-  if (dryRun) return { ...obj, metadata: { ...obj.metadata, uid: existing.metadata.uid, creationTimestamp: existing.metadata.creationTimestamp, resourceVersion: existing.metadata.resourceVersion } }
+  if (dryRun)
+    return {
+      ...obj,
+      metadata: {
+        ...obj.metadata,
+        uid: existing.metadata.uid,
+        creationTimestamp: existing.metadata.creationTimestamp,
+        resourceVersion: existing.metadata.resourceVersion
+      }
+    }
   return ctx.store.put(obj)
 }
 
@@ -250,7 +262,9 @@ function applyPatch(r, type, current, patch) {
 }
 
 function toScale(obj) {
-  const selector = Object.entries(obj.spec?.selector?.matchLabels || {}).map(([k, v]) => `${k}=${v}`).join(',')
+  const selector = Object.entries(obj.spec?.selector?.matchLabels || {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -274,6 +288,9 @@ function tokenRequest(ctx, t, sa, body) {
     apiVersion: 'authentication.k8s.io/v1',
     metadata: { name: sa.metadata.name, namespace: sa.metadata.namespace, creationTimestamp: null },
     spec: { audiences: [], ...body?.spec, expirationSeconds: seconds },
-    status: { token: ctx.issueToken(t.namespace, sa.metadata.name), expirationTimestamp: new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') }
+    status: {
+      token: ctx.issueToken(t.namespace, sa.metadata.name),
+      expirationTimestamp: new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+    }
   }
 }

@@ -30,7 +30,11 @@ function specPart(obj) {
 export function stableStringify(value) {
   return JSON.stringify(value, (_k, v) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]])
+        )
       : v
   )
 }
@@ -141,7 +145,12 @@ export class Store extends EventEmitter {
   }
 
   #emit(type, object, oldObject) {
-    const event = { type, object: structuredClone(object), oldObject: oldObject && structuredClone(oldObject), resourceVersion: object.metadata.resourceVersion }
+    const event = {
+      type,
+      object: structuredClone(object),
+      oldObject: oldObject && structuredClone(oldObject),
+      resourceVersion: object.metadata.resourceVersion
+    }
     this.#log.push(event)
     if (this.#log.length > LOG_LIMIT) this.#logStart = Number(this.#log.shift().resourceVersion)
     this.#queue.push(event)

@@ -41,7 +41,11 @@ function podReady(o) {
 }
 
 const COLUMNS = {
-  Namespace: [[nameCol, (o) => o.metadata.name], [col('Status'), (o) => o.status?.phase || 'Active'], [ageCol, created]],
+  Namespace: [
+    [nameCol, (o) => o.metadata.name],
+    [col('Status'), (o) => o.status?.phase || 'Active'],
+    [ageCol, created]
+  ],
   Service: [
     [nameCol, (o) => o.metadata.name],
     [col('Type'), (o) => o.spec?.type || 'LoadBalancer'],
@@ -70,7 +74,11 @@ const COLUMNS = {
     [col('Data', 'integer'), (o) => Object.keys(o.data || {}).length],
     [ageCol, created]
   ],
-  ConfigMap: [[nameCol, (o) => o.metadata.name], [col('Data', 'integer'), (o) => Object.keys(o.data || {}).length + Object.keys(o.binaryData || {}).length], [ageCol, created]],
+  ConfigMap: [
+    [nameCol, (o) => o.metadata.name],
+    [col('Data', 'integer'), (o) => Object.keys(o.data || {}).length + Object.keys(o.binaryData || {}).length],
+    [ageCol, created]
+  ],
   Event: [
     [col('Last Seen'), (o) => age(o.lastTimestamp || o.eventTime || o.metadata.creationTimestamp)],
     [col('Type'), (o) => o.type || ''],
@@ -86,7 +94,10 @@ function crdColumns(resource) {
     col(c.name, c.type === 'integer' ? 'integer' : 'string'),
     (o) => {
       let v = o
-      for (const part of String(c.jsonPath || '').split('.').filter(Boolean)) v = v?.[part]
+      for (const part of String(c.jsonPath || '')
+        .split('.')
+        .filter(Boolean))
+        v = v?.[part]
       return v == null ? '' : typeof v === 'object' ? JSON.stringify(v) : v
     }
   ])
@@ -105,7 +116,12 @@ function rowObject(o, includeObject) {
  * @param {{ resourceVersion?: string, includeObject?: string, withColumns?: boolean }} opts
  */
 export function toTable(resource, objects, { resourceVersion, includeObject = 'Metadata', withColumns = true } = {}) {
-  const columns = resource.crd ? crdColumns(resource) : COLUMNS[resource.kind] || [[nameCol, (o) => o.metadata.name], [ageCol, created]]
+  const columns = resource.crd
+    ? crdColumns(resource)
+    : COLUMNS[resource.kind] || [
+        [nameCol, (o) => o.metadata.name],
+        [ageCol, created]
+      ]
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -19,26 +19,49 @@ export async function issueServerCertificate({ commonName, ips, dnsNames }) {
   const file = (n) => join(dir, n)
   try {
     await run('openssl', [
-      'req', '-x509', ...KEY, '-days', '3650',
-      '-keyout', file('ca.key'), '-out', file('ca.pem'),
-      '-subj', `/O=sim/CN=${commonName}-ca`,
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'
+      'req',
+      '-x509',
+      ...KEY,
+      '-days',
+      '3650',
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.pem'),
+      '-subj',
+      `/O=sim/CN=${commonName}-ca`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'
     ])
     const sans = [...ips.map((ip) => `IP:${ip}`), ...dnsNames.map((d) => `DNS:${d}`)].join(',')
     await run('openssl', [
-      'req', '-x509', ...KEY, '-days', '365',
-      '-CA', file('ca.pem'), '-CAkey', file('ca.key'),
-      '-keyout', file('tls.key'), '-out', file('tls.pem'),
-      '-subj', `/CN=${commonName}`,
-      '-addext', `subjectAltName=${sans}`,
-      '-addext', 'basicConstraints=critical,CA:FALSE',
-      '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment',
-      '-addext', 'extendedKeyUsage=serverAuth'
+      'req',
+      '-x509',
+      ...KEY,
+      '-days',
+      '365',
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-keyout',
+      file('tls.key'),
+      '-out',
+      file('tls.pem'),
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      `subjectAltName=${sans}`,
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-addext',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      '-addext',
+      'extendedKeyUsage=serverAuth'
     ])
-    const [caPem, certPem, keyPem] = await Promise.all(
-      ['ca.pem', 'tls.pem', 'tls.key'].map((n) => readFile(file(n), 'utf8'))
-    )
+    const [caPem, certPem, keyPem] = await Promise.all(['ca.pem', 'tls.pem', 'tls.key'].map((n) => readFile(file(n), 'utf8')))
     return { caPem, certPem, keyPem }
   } finally {
     await rm(dir, { recursive: true, force: true })

@@ -72,9 +72,39 @@ const NOT_FOUND_PAGE =
 
 // Options that take a value (the ones a test or the action could plausibly pass).
 const WITH_VALUE = new Set([
-  '-m', '--max-time', '--connect-timeout', '-H', '--header', '-o', '--output', '-w', '--write-out', '-X', '--request',
-  '-d', '--data', '--data-raw', '--data-binary', '-A', '--user-agent', '-u', '--user', '--retry', '--retry-delay',
-  '--retry-max-time', '--resolve', '-e', '--referer', '-x', '--proxy', '-b', '--cookie', '-c', '--cookie-jar', '-T', '--upload-file'
+  '-m',
+  '--max-time',
+  '--connect-timeout',
+  '-H',
+  '--header',
+  '-o',
+  '--output',
+  '-w',
+  '--write-out',
+  '-X',
+  '--request',
+  '-d',
+  '--data',
+  '--data-raw',
+  '--data-binary',
+  '-A',
+  '--user-agent',
+  '-u',
+  '--user',
+  '--retry',
+  '--retry-delay',
+  '--retry-max-time',
+  '--resolve',
+  '-e',
+  '--referer',
+  '-x',
+  '--proxy',
+  '-b',
+  '--cookie',
+  '-c',
+  '--cookie-jar',
+  '-T',
+  '--upload-file'
 ])
 const SHORT_WITH_VALUE = new Set(['m', 'H', 'o', 'w', 'X', 'd', 'A', 'u', 'e', 'x', 'b', 'c', 'T'])
 
@@ -228,9 +258,7 @@ export function eastWestGatewayProblem(peer) {
   if (Array.isArray(ports) && ports.length && !ports.some((p) => Number(p.port) === 15443)) return 'istio-eastwestgateway has no port 15443'
   const gw = peer.store.get('networking.istio.io/v1', 'Gateway', ISTIO_NS, 'cross-network-gateway')
   if (!gw) return 'no cross-network-gateway Gateway'
-  const passthrough = (gw.spec?.servers || []).some(
-    (s) => Number(s?.port?.number) === 15443 && String(s?.tls?.mode || '').toUpperCase() === 'AUTO_PASSTHROUGH'
-  )
+  const passthrough = (gw.spec?.servers || []).some((s) => Number(s?.port?.number) === 15443 && String(s?.tls?.mode || '').toUpperCase() === 'AUTO_PASSTHROUGH')
   return passthrough ? undefined : 'cross-network-gateway has no AUTO_PASSTHROUGH server on 15443'
 }
 
@@ -318,7 +346,8 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
       }
     }
   }
-  const order = (a, b) => a.cluster.index - b.cluster.index || (a.pod.metadata.name < b.pod.metadata.name ? -1 : a.pod.metadata.name > b.pod.metadata.name ? 1 : 0)
+  const order = (a, b) =>
+    a.cluster.index - b.cluster.index || (a.pod.metadata.name < b.pod.metadata.name ? -1 : a.pod.metadata.name > b.pod.metadata.name ? 1 : 0)
   return { sidecar: Boolean(clientIstiod), reachable: reachable.sort(order), known, failures, why }
 }
 
@@ -327,9 +356,7 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
 /** Resolves a host the way the pod's resolv.conf would, to a Service stored in this cluster. */
 export function resolveService(peer, podNamespace, host) {
   const h = host.toLowerCase()
-  const names = h.endsWith('.')
-    ? [h.slice(0, -1)]
-    : [h, `${h}.${podNamespace}.svc.cluster.local`, `${h}.svc.cluster.local`, `${h}.cluster.local`]
+  const names = h.endsWith('.') ? [h.slice(0, -1)] : [h, `${h}.${podNamespace}.svc.cluster.local`, `${h}.svc.cluster.local`, `${h}.cluster.local`]
   for (const n of names) {
     const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc\.cluster\.local$/.exec(n)
     if (!m) continue

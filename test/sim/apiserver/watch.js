@@ -33,8 +33,7 @@ export function serveWatch(ctx, res, w) {
   }
 
   const ofResource = (o) =>
-    o && o.kind === w.resource.kind && groupOf(o.apiVersion) === w.resource.group &&
-    (!w.namespace || o.metadata.namespace === w.namespace)
+    o && o.kind === w.resource.kind && groupOf(o.apiVersion) === w.resource.group && (!w.namespace || o.metadata.namespace === w.namespace)
   const matches = (o) => ofResource(o) && w.selects(o)
 
   // With selectors, an object entering or leaving the selection is ADDED or DELETED for this watcher.

@@ -11,10 +11,16 @@ export const OP = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping:
 
 /** Sec-WebSocket-Accept for a Sec-WebSocket-Key. */
 export function acceptKey(key) {
-  return createHash('sha1').update(key + GUID).digest('base64')
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64')
 }
 
-const headerTokens = (v) => String(v || '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
+const headerTokens = (v) =>
+  String(v || '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
 
 /** `Connection: Upgrade` + `Upgrade: websocket`. */
 export function isWebSocketRequest(req) {
@@ -23,7 +29,10 @@ export function isWebSocketRequest(req) {
 
 /** The subprotocols the client offers, in its order of preference. */
 export function offeredProtocols(req) {
-  return String(req.headers['sec-websocket-protocol'] || '').split(',').map((s) => s.trim()).filter(Boolean)
+  return String(req.headers['sec-websocket-protocol'] || '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 }
 
 /** One server frame: FIN set, never masked (RFC 6455 §5.1). */

@@ -22,7 +22,10 @@ const WRAPPER_VERSION = '1' // bump when wrap() changes
 async function sourceHash() {
   const h = createHash('sha256').update(WRAPPER_VERSION)
   const files = (await readdir(SRC_DIR)).filter((f) => /\.(c?js|mjs)$/.test(f)).sort()
-  for (const f of files) h.update(`${f}\0`).update(await readFile(join(SRC_DIR, f))).update('\0')
+  for (const f of files)
+    h.update(`${f}\0`)
+      .update(await readFile(join(SRC_DIR, f)))
+      .update('\0')
   for (const pkg of ['@vercel/ncc', 'js-yaml']) {
     h.update(await readFile(join(REPO, 'node_modules', pkg, 'package.json')))
   }
@@ -59,10 +62,14 @@ export async function bundledIstioctlPath() {
     await mkdir(CACHE_DIR, { recursive: true })
     const tmp = await mkdtemp(join(CACHE_DIR, 'build-'))
     try {
-      await run(process.execPath, [join(REPO, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js'), 'build', join(SRC_DIR, 'bin.cjs'), '-o', tmp, '-q', '-C'], {
-        cwd: REPO,
-        maxBuffer: 16 * 1024 * 1024
-      })
+      await run(
+        process.execPath,
+        [join(REPO, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js'), 'build', join(SRC_DIR, 'bin.cjs'), '-o', tmp, '-q', '-C'],
+        {
+          cwd: REPO,
+          maxBuffer: 16 * 1024 * 1024
+        }
+      )
       const outName = (await readdir(tmp)).find((f) => /^index\.c?js$/.test(f))
       if (!outName) throw new Error(`ncc produced no index.cjs in ${tmp}`)
       const bundle = await readFile(join(tmp, outName), 'utf8')

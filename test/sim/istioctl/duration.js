@@ -1,6 +1,6 @@
 // Go time.Duration parsing and printing ("5m0s", "300ms", "1h2m3.5s"), in milliseconds.
 
-const UNITS = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 }
+const UNITS = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 }
 
 /** @returns {number|undefined} milliseconds, or undefined if Go would reject the string */
 export function parseDuration(raw) {

@@ -28,7 +28,10 @@ export function ownerLabels(iop, component) {
   return labels
 }
 
-export const labelSelector = (labels) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',')
+export const labelSelector = (labels) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')
 
 // PrunedResourcesSchemas: namespaced kinds, then cluster kinds (CRDs are never pruned).
 export const PRUNED_KINDS = [
@@ -167,9 +170,7 @@ async function waitForResources(kube, objects, timeoutMs, onWaiting) {
     onWaiting(waiting)
     if (Date.now() >= deadline) {
       const lines = waiting.map((id) => (debug[id] ? `  ${id} (${debug[id]})` : `  ${id}`))
-      throw new CliError(
-        `failed to wait for resource: resources not ready after ${formatDuration(timeoutMs)}: context deadline exceeded\n${lines.join('\n')}`
-      )
+      throw new CliError(`failed to wait for resource: resources not ready after ${formatDuration(timeoutMs)}: context deadline exceeded\n${lines.join('\n')}`)
     }
     await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())))
   }

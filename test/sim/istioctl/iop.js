@@ -211,7 +211,9 @@ function parseIopText(text) {
   }
   const doc = docs[0] ?? {}
   if (!isMap(doc)) {
-    throw new CliError('generate config: merge inputs: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go value of type map[string]interface {}')
+    throw new CliError(
+      'generate config: merge inputs: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go value of type map[string]interface {}'
+    )
   }
   return doc
 }

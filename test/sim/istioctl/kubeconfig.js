@@ -158,7 +158,7 @@ function runExecPlugin(exec, baseDir) {
     keyPem: status.clientKeyData
   }
   if (!out.token && !(out.certPem && out.keyPem)) {
-    throw new CliError('getting credentials: exec plugin didn\'t return a token or cert/key pair')
+    throw new CliError("getting credentials: exec plugin didn't return a token or cert/key pair")
   }
   execCache.set(key, out)
   return out

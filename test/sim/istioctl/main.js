@@ -48,7 +48,13 @@ const exactArgs0 = (args) => {
 }
 
 const COMMANDS = {
-  install: { aliases: ['apply'], flags: INSTALL_FLAGS, args: exactArgs0, run: runInstall, short: 'Applies an Istio manifest, installing or reconfiguring Istio on a cluster.' },
+  install: {
+    aliases: ['apply'],
+    flags: INSTALL_FLAGS,
+    args: exactArgs0,
+    run: runInstall,
+    short: 'Applies an Istio manifest, installing or reconfiguring Istio on a cluster.'
+  },
   upgrade: { flags: INSTALL_FLAGS, args: exactArgs0, run: runInstall, short: 'Upgrade Istio control plane in-place' },
   'create-remote-secret': {
     flags: [
@@ -102,10 +108,36 @@ const COMMANDS = {
 
 // Real commands this simulator does not model: recognised (so they are not "unknown"), but they fail.
 const NOT_SIMULATED = [
-  'admin', 'analyze', 'bug-report', 'completion', 'dashboard', 'kube-inject', 'manifest', 'options',
-  'proxy-config', 'proxy-status', 'tag', 'validate', 'waypoint', 'ztunnel-config', 'authz'
+  'admin',
+  'analyze',
+  'bug-report',
+  'completion',
+  'dashboard',
+  'kube-inject',
+  'manifest',
+  'options',
+  'proxy-config',
+  'proxy-status',
+  'tag',
+  'validate',
+  'waypoint',
+  'ztunnel-config',
+  'authz'
 ]
-const EXPERIMENTAL = ['authz', 'check-inject', 'config', 'describe', 'envoy-stats', 'injector', 'internal-debug', 'metrics', 'precheck', 'proxy-status', 'version', 'workload']
+const EXPERIMENTAL = [
+  'authz',
+  'check-inject',
+  'config',
+  'describe',
+  'envoy-stats',
+  'injector',
+  'internal-debug',
+  'metrics',
+  'precheck',
+  'proxy-status',
+  'version',
+  'workload'
+]
 
 function levenshtein(a, b) {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)])
@@ -162,7 +194,10 @@ export async function main(argv, io = { stdout: process.stdout, stderr: process.
   try {
     const found = findCommand(argv)
     if (found.kind === 'root' || found.kind === 'experimental') {
-      parseFlags(argv.filter((a) => !['help', 'experimental', 'x', 'exp'].includes(a)), ROOT_FLAGS)
+      parseFlags(
+        argv.filter((a) => !['help', 'experimental', 'x', 'exp'].includes(a)),
+        ROOT_FLAGS
+      )
       usage(io, found.kind === 'root' ? 'istioctl' : 'istioctl experimental', found.kind === 'root' ? Object.keys(COMMANDS) : [])
       return 0
     }

@@ -21,9 +21,7 @@ function envOf(podSpec, name) {
 /** The running istiods: Running + Ready pods labelled app=istiod, else ready istiod Deployments. */
 async function runningIstiods(kube, ns, revision) {
   const pods = (await kube.list(collectionPath('v1', 'Pod', ns), { labelSelector: 'app=istiod', fieldSelector: 'status.phase=Running' })) || []
-  const ready = pods.filter(
-    (p) => p.status?.phase === 'Running' && (p.status?.conditions || []).some((c) => c.type === 'Ready' && c.status === 'True')
-  )
+  const ready = pods.filter((p) => p.status?.phase === 'Running' && (p.status?.conditions || []).some((c) => c.type === 'Ready' && c.status === 'True'))
   let istiods = ready.map((p) => ({ name: p.metadata.name, rev: p.metadata.labels?.['istio.io/rev'] || 'default', spec: p.spec }))
   if (!istiods.length) {
     const deps = (await kube.list(collectionPath('apps/v1', 'Deployment', ns), { labelSelector: 'app=istiod' })) || []
@@ -99,7 +97,10 @@ export async function runRemoteClusters(f, io) {
     rows.push(row(localId, '', 'synced'))
     for (const s of secrets) {
       if (s.metadata.name === 'istio-kubeconfig') continue
-      const data = { ...Object.fromEntries(Object.entries(s.data || {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])), ...(s.stringData || {}) }
+      const data = {
+        ...Object.fromEntries(Object.entries(s.data || {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
+        ...(s.stringData || {})
+      }
       for (const id of Object.keys(data).sort()) {
         // istiod ignores a remote secret for its own cluster ID.
         if (id === localId) continue

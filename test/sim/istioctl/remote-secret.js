@@ -64,7 +64,10 @@ function secretText({ clusterName, secretName, namespace, key, kubeconfig }) {
     `  namespace: ${scalar(namespace)}`,
     'stringData:',
     `  ${scalar(key)}: |`,
-    ...kubeconfig.trimEnd().split('\n').map((l) => `    ${l}`),
+    ...kubeconfig
+      .trimEnd()
+      .split('\n')
+      .map((l) => `    ${l}`),
     '---',
     ''
   ].join('\n')

@@ -236,7 +236,19 @@ function clusterRoleAndBinding(name, c, labels, rules, saName) {
 
 const READ = ['get', 'list', 'watch']
 const READER_RULES = [
-  { apiGroups: ['config.istio.io', 'security.istio.io', 'networking.istio.io', 'authentication.istio.io', 'rbac.istio.io', 'telemetry.istio.io', 'extensions.istio.io'], resources: ['*'], verbs: READ },
+  {
+    apiGroups: [
+      'config.istio.io',
+      'security.istio.io',
+      'networking.istio.io',
+      'authentication.istio.io',
+      'rbac.istio.io',
+      'telemetry.istio.io',
+      'extensions.istio.io'
+    ],
+    resources: ['*'],
+    verbs: READ
+  },
   { apiGroups: [''], resources: ['endpoints', 'pods', 'services', 'nodes', 'replicationcontrollers', 'namespaces', 'secrets', 'configmaps'], verbs: READ },
   { apiGroups: ['networking.istio.io'], resources: ['workloadentries'], verbs: READ },
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['gateways'], verbs: READ },
@@ -301,7 +313,15 @@ function renderPilot(c, spec, rootCert) {
             {
               name: 'discovery',
               image: `${c.hub}/pilot:${c.tag}`,
-              args: ['discovery', '--monitoringAddr=:15014', '--log_output_level=default:info', '--domain', 'cluster.local', '--keepaliveMaxServerConnectionAge', '30m'],
+              args: [
+                'discovery',
+                '--monitoringAddr=:15014',
+                '--log_output_level=default:info',
+                '--domain',
+                'cluster.local',
+                '--keepaliveMaxServerConnectionAge',
+                '30m'
+              ],
               ports: [
                 { containerPort: 8080, protocol: 'TCP', name: 'http-debug' },
                 { containerPort: 15010, protocol: 'TCP', name: 'grpc-xds' },
@@ -343,18 +363,46 @@ function renderPilot(c, spec, rootCert) {
   const objects = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: c.ns, labels } },
     ...readerObjects(c.ns, c.rev, c.version).map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...istioLabels(c) } } })),
-    ...clusterRoleAndBinding(`istiod-clusterrole${c.suffix}-${c.ns}`, c, labels, [
-      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
-      { apiGroups: ['config.istio.io', 'security.istio.io', 'networking.istio.io', 'authentication.istio.io', 'rbac.istio.io', 'telemetry.istio.io', 'extensions.istio.io'], resources: ['*'], verbs: READ },
-      { apiGroups: [''], resources: ['pods', 'nodes', 'services', 'namespaces', 'endpoints', 'secrets', 'configmaps'], verbs: READ },
-      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
-      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] }
-    ], name),
-    ...clusterRoleAndBinding(`istiod-gateway-controller${c.suffix}-${c.ns}`, c, labels, [
-      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'watch', 'list', 'update', 'patch', 'create', 'delete'] },
-      { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: ['get', 'watch', 'list', 'update', 'patch', 'create', 'delete'] }
-    ], name),
+    ...clusterRoleAndBinding(
+      `istiod-clusterrole${c.suffix}-${c.ns}`,
+      c,
+      labels,
+      [
+        {
+          apiGroups: ['admissionregistration.k8s.io'],
+          resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
+          verbs: ['get', 'list', 'watch', 'update', 'patch']
+        },
+        {
+          apiGroups: [
+            'config.istio.io',
+            'security.istio.io',
+            'networking.istio.io',
+            'authentication.istio.io',
+            'rbac.istio.io',
+            'telemetry.istio.io',
+            'extensions.istio.io'
+          ],
+          resources: ['*'],
+          verbs: READ
+        },
+        { apiGroups: [''], resources: ['pods', 'nodes', 'services', 'namespaces', 'endpoints', 'secrets', 'configmaps'], verbs: READ },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
+        { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+        { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] }
+      ],
+      name
+    ),
+    ...clusterRoleAndBinding(
+      `istiod-gateway-controller${c.suffix}-${c.ns}`,
+      c,
+      labels,
+      [
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'watch', 'list', 'update', 'patch', 'create', 'delete'] },
+        { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: ['get', 'watch', 'list', 'update', 'patch', 'create', 'delete'] }
+      ],
+      name
+    ),
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
@@ -382,8 +430,16 @@ function renderPilot(c, spec, rootCert) {
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: `istio-sidecar-injector${c.suffix}`, namespace: c.ns, labels: { 'istio.io/rev': c.revLabel, ...UNKNOWN_OWNER, release: 'istiod', ...istioLabels(c) } },
-      data: { values: JSON.stringify(injectorValues(c), null, 2), config: 'defaultTemplates: [sidecar]\npolicy: enabled\nalwaysInjectSelector: []\nneverInjectSelector: []\ninjectedAnnotations: {}\ntemplate: "{{ Template_Version_And_Istio_Version_Mismatched_Check_Installation }}"\n' }
+      metadata: {
+        name: `istio-sidecar-injector${c.suffix}`,
+        namespace: c.ns,
+        labels: { 'istio.io/rev': c.revLabel, ...UNKNOWN_OWNER, release: 'istiod', ...istioLabels(c) }
+      },
+      data: {
+        values: JSON.stringify(injectorValues(c), null, 2),
+        config:
+          'defaultTemplates: [sidecar]\npolicy: enabled\nalwaysInjectSelector: []\nneverInjectSelector: []\ninjectedAnnotations: {}\ntemplate: "{{ Template_Version_And_Istio_Version_Mismatched_Check_Installation }}"\n'
+      }
     },
     {
       apiVersion: 'admissionregistration.k8s.io/v1',
@@ -398,7 +454,12 @@ function renderPilot(c, spec, rootCert) {
           failurePolicy: 'Fail',
           reinvocationPolicy: 'Never',
           rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-          namespaceSelector: { matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: [c.revLabel] }, { key: 'istio-injection', operator: 'DoesNotExist' }] }
+          namespaceSelector: {
+            matchExpressions: [
+              { key: 'istio.io/rev', operator: 'In', values: [c.revLabel] },
+              { key: 'istio-injection', operator: 'DoesNotExist' }
+            ]
+          }
         },
         ...(c.rev
           ? []
@@ -424,7 +485,14 @@ function renderPilot(c, spec, rootCert) {
         {
           name: 'rev.validation.istio.io',
           clientConfig: webhookClient(c, '/validate'),
-          rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: ['security.istio.io', 'networking.istio.io', 'telemetry.istio.io', 'extensions.istio.io'], apiVersions: ['*'], resources: ['*'] }],
+          rules: [
+            {
+              operations: ['CREATE', 'UPDATE'],
+              apiGroups: ['security.istio.io', 'networking.istio.io', 'telemetry.istio.io', 'extensions.istio.io'],
+              apiVersions: ['*'],
+              resources: ['*']
+            }
+          ],
           failurePolicy: 'Ignore',
           sideEffects: 'None',
           admissionReviewVersions: ['v1beta1', 'v1'],
@@ -611,7 +679,9 @@ function renderDaemonSet(c, compName, name, spec) {
         metadata: { labels: { 'k8s-app': name, 'sidecar.istio.io/inject': 'false', 'istio.io/dataplane-mode': 'none' } },
         spec: {
           serviceAccountName: name,
-          containers: [{ name: compName === 'Cni' ? 'install-cni' : 'istio-proxy', image: `${c.hub}/${compName === 'Cni' ? 'install-cni' : 'ztunnel'}:${c.tag}` }]
+          containers: [
+            { name: compName === 'Cni' ? 'install-cni' : 'istio-proxy', image: `${c.hub}/${compName === 'Cni' ? 'install-cni' : 'ztunnel'}:${c.tag}` }
+          ]
         }
       }
     }

@@ -27,7 +27,7 @@ function readChunk(buf) {
 export function readAllStdin() {
   const chunks = []
   const buf = Buffer.alloc(65536)
-  for (let n; (n = readChunk(buf)) > 0; ) chunks.push(Buffer.from(buf.subarray(0, n)))
+  for (let n; (n = readChunk(buf)) > 0;) chunks.push(Buffer.from(buf.subarray(0, n)))
   return Buffer.concat(chunks).toString('utf8')
 }
 

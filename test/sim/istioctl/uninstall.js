@@ -27,11 +27,7 @@ const CLUSTER_CP = [
   ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
   ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding']
 ]
-const ALL_CLUSTER = [
-  ...CLUSTER_CP,
-  ['apiextensions.k8s.io/v1', 'CustomResourceDefinition'],
-  ['k8s.cni.cncf.io/v1', 'NetworkAttachmentDefinition']
-]
+const ALL_CLUSTER = [...CLUSTER_CP, ['apiextensions.k8s.io/v1', 'CustomResourceDefinition'], ['k8s.cni.cncf.io/v1', 'NetworkAttachmentDefinition']]
 const NON_BASE = 'operator.istio.io/component in (Pilot,IngressGateways,EgressGateways,Cni,Ztunnel)'
 
 /** GetPrunedResources: purge = everything with a component label; otherwise by revision / IOP name. */
@@ -40,9 +36,7 @@ async function prunedResources(kube, { name, namespace, revision, purge }) {
   if (revision) labels['istio.io/rev'] = revision
   if (name) labels['install.operator.istio.io/owning-resource'] = name
   if (namespace) labels['install.operator.istio.io/owning-resource-namespace'] = namespace
-  const selector = purge
-    ? 'operator.istio.io/component'
-    : [labelSelector(labels), NON_BASE, 'operator.istio.io/component'].filter(Boolean).join(',')
+  const selector = purge ? 'operator.istio.io/component' : [labelSelector(labels), NON_BASE, 'operator.istio.io/component'].filter(Boolean).join(',')
   const out = []
   for (const [apiVersion, kind] of [...NAMESPACED, ...(purge ? ALL_CLUSTER : CLUSTER_CP)]) {
     let items
@@ -59,7 +53,8 @@ async function prunedResources(kube, { name, namespace, revision, purge }) {
 
 /** The istiod revisions present (what `tag.ListRevisionDescriptions` finds), from the injector webhooks. */
 async function revisions(kube) {
-  const hooks = (await kube.list(collectionPath('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', ''), { labelSelector: 'app=sidecar-injector' })) || []
+  const hooks =
+    (await kube.list(collectionPath('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', ''), { labelSelector: 'app=sidecar-injector' })) || []
   return new Set(hooks.map((h) => h.metadata.labels?.['istio.io/rev'] || 'default'))
 }
 
@@ -68,7 +63,10 @@ async function revisions(kube) {
  * @param {{ stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }} io
  */
 export async function runUninstall(f, io) {
-  const setRevision = (f.set || []).map((s) => /^\s*revision\s*=(.*)$/.exec(s)?.[1]?.trim()).filter(Boolean).pop()
+  const setRevision = (f.set || [])
+    .map((s) => /^\s*revision\s*=(.*)$/.exec(s)?.[1]?.trim())
+    .filter(Boolean)
+    .pop()
   if (!f.revision && !setRevision && !f.filename && !f.purge) {
     throw new CliError('at least one of the --revision (or --set revision=<revision>), --filename or --purge flags must be set')
   }

@@ -6,7 +6,13 @@ export const ROOT_CERT_ANNOTATION = 'sim.istio.io/root-cert-sha256'
 /** JSON with object keys sorted, so equal objects give equal strings. */
 export function stableStringify(value) {
   return JSON.stringify(value, (_k, v) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]])
+        )
+      : v
   )
 }
 

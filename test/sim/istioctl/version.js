@@ -58,7 +58,8 @@ export async function runVersion(f, io) {
     io.stdout.write(`${yaml.dump(version, { lineWidth: -1 })}\n`)
     return
   }
-  const goLong = (b) => `version.BuildInfo{Version:"${b.version}", GitRevision:"${b.revision}", GolangVersion:"${b.golang_version}", BuildStatus:"${b.status}", GitTag:"${b.tag}"}`
+  const goLong = (b) =>
+    `version.BuildInfo{Version:"${b.version}", GitRevision:"${b.revision}", GolangVersion:"${b.golang_version}", BuildStatus:"${b.status}", GitTag:"${b.tag}"}`
   if (f.short) {
     io.stdout.write(`client version: ${CLIENT_VERSION}\n`)
     if (remote) {
