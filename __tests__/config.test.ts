@@ -92,6 +92,13 @@ describe('parseConfig: valid input', () => {
     expect(c.kubeconfig.clusters.map((x) => x.cluster.server)).toEqual(['https://a:1', 'https://c:3'])
   })
 
+  it('resolves each context\'s user in its own document: two pasted kubeconfigs that both call their user "admin" keep their own tokens', () => {
+    const c = parseConfig(
+      source({ clusters: TWO, kubeconfig: tokenKubeconfig('c1', 'https://a:1', 'token-of-c1') + '---\n' + tokenKubeconfig('c2', 'https://b:2', 'token-of-c2') })
+    )
+    expect(c.kubeconfig.users.map((u) => u.user.token)).toEqual(['token-of-c1', 'token-of-c2'])
+  })
+
   it('falls back to $KUBECONFIG when no kubeconfig input is given', () => {
     const c = parseConfig(
       source({ clusters: TWO }, { KUBECONFIG: `/k/one${path.delimiter}/k/two` }, { '/k/one': tokenKubeconfig('c1'), '/k/two': tokenKubeconfig('c2') })

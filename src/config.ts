@@ -191,6 +191,7 @@ function parseClusterList(src: ConfigSource): ParsedCluster[] {
 
     let source: string
     let kubeconfig: Kubeconfig
+    let documents: Kubeconfig[]
     const field = envName !== undefined ? 'kubeconfig-env' : file !== undefined ? 'kubeconfig-file' : undefined
     try {
       if (envName !== undefined) {
@@ -206,17 +207,17 @@ function parseClusterList(src: ConfigSource): ParsedCluster[] {
             `environment variable ${envName} is empty (is the secret defined for this repository/environment?)`
           )
         source = `kubeconfig-env ${envName}`
-        kubeconfig = parseKubeconfigs(value)
+        documents = parseKubeconfigs(value)
       } else if (file !== undefined) {
         const resolved = path.resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), file)
         source = `kubeconfig-file ${file}`
-        kubeconfig = parseKubeconfigs(readFileFor(src, resolved, 'clusters', itemField(i, 'kubeconfig-file')), path.dirname(resolved))
+        documents = parseKubeconfigs(readFileFor(src, resolved, 'clusters', itemField(i, 'kubeconfig-file')), path.dirname(resolved))
       } else {
         const s = shared()
         source = s.source
-        kubeconfig = s.kubeconfig
+        documents = s.documents
       }
-      kubeconfig = extractContext(kubeconfig, context, name)
+      kubeconfig = extractContext(documents, context, name)
     } catch (e) {
       if (!(e instanceof KubeconfigProblem)) throw e
       const where = field ?? (stringField(item, i, 'context', false) !== undefined ? 'context' : undefined)
@@ -228,14 +229,14 @@ function parseClusterList(src: ConfigSource): ParsedCluster[] {
 }
 
 /** The `kubeconfig` input, else $KUBECONFIG, else ~/.kube/config — read only when a cluster needs it. */
-function lazySharedKubeconfig(src: ConfigSource): () => { source: string; kubeconfig: Kubeconfig } {
-  let cached: { source: string; kubeconfig: Kubeconfig } | undefined
+function lazySharedKubeconfig(src: ConfigSource): () => { source: string; documents: Kubeconfig[] } {
+  let cached: { source: string; documents: Kubeconfig[] } | undefined
   return () => {
     if (cached) return cached
     const text = src.input('kubeconfig')
     if (text.trim() !== '') {
       try {
-        cached = { source: 'kubeconfig', kubeconfig: parseKubeconfigs(text) }
+        cached = { source: 'kubeconfig', documents: parseKubeconfigs(text) }
       } catch (e) {
         if (e instanceof KubeconfigProblem) throw new InputError('kubeconfig', '', `the value ${e.message}`)
         throw e
@@ -253,7 +254,7 @@ function lazySharedKubeconfig(src: ConfigSource): () => { source: string; kubeco
         `is empty and ${source} (${files.join(', ')}) does not exist; give "kubeconfig", or "kubeconfig-env"/"kubeconfig-file" per cluster`
       )
     try {
-      cached = { source, kubeconfig: mergeKubeconfigs(existing.map((x) => parseKubeconfigs(x.text, path.dirname(x.f)))) }
+      cached = { source, documents: existing.flatMap((x) => parseKubeconfigs(x.text, path.dirname(x.f))) }
     } catch (e) {
       if (e instanceof KubeconfigProblem) throw new InputError('kubeconfig', '', `${source} ${e.message}`)
       throw e

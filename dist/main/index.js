@@ -55874,7 +55874,7 @@ function decodeKubeconfigText(text) {
         throw new KubeconfigProblem('is base64 but does not decode to a kubeconfig');
     return decoded;
 }
-/** Parses one or more kubeconfig documents and merges them as kubectl merges $KUBECONFIG: the first name wins. */
+/** Parses one or more kubeconfig documents (each a Kubeconfig, in order). */
 function parseKubeconfigs(text, baseDir) {
     let docs;
     try {
@@ -55887,8 +55887,9 @@ function parseKubeconfigs(text, baseDir) {
     }
     if (docs.length === 0)
         throw new KubeconfigProblem('is empty');
-    return mergeKubeconfigs(docs.map((d, i) => asKubeconfig(d, docs.length > 1 ? i : undefined, baseDir)));
+    return docs.map((d, i) => asKubeconfig(d, docs.length > 1 ? i : undefined, baseDir));
 }
+/** Merges as kubectl merges $KUBECONFIG: the first entry of a name wins. */
 function mergeKubeconfigs(configs) {
     const merged = { apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [] };
     for (const kc of configs) {
@@ -55946,11 +55947,18 @@ function resolvePaths(entry, baseDir) {
     }
     return out;
 }
-/** One cluster's context, renamed to `name` so that clusters whose kubeconfigs reuse names (kind-kind, admin) do not collide. */
-function extractContext(kc, contextName, name) {
+/**
+ * One cluster's context, renamed to `name` so that clusters whose kubeconfigs reuse names (kind-kind, admin) do not
+ * collide. The context's cluster and user are taken from the document that defines the context: several pasted
+ * kubeconfigs often each have a user `admin`, and merging first would hand every context the first one's credentials.
+ */
+function extractContext(documents, contextName, name) {
+    const home = documents.find((d) => d.contexts.some((c) => c.name === contextName));
+    const merged = mergeKubeconfigs(documents);
+    const kc = home ? mergeKubeconfigs([home, merged]) : merged;
     const context = kc.contexts.find((c) => c.name === contextName);
     if (!context) {
-        const known = kc.contexts.map((c) => c.name);
+        const known = merged.contexts.map((c) => c.name);
         throw new KubeconfigProblem(`has no context "${contextName}"` + (known.length ? ` (it has: ${known.join(', ')})` : ' (it has no contexts)'));
     }
     const cluster = kc.clusters.find((c) => c.name === context.context.cluster);
@@ -56173,6 +56181,7 @@ function parseClusterList(src) {
             throw new InputError('clusters', itemField(i), 'has both "kubeconfig-env" and "kubeconfig-file"; give one');
         let source;
         let kubeconfig;
+        let documents;
         const field = envName !== undefined ? 'kubeconfig-env' : file !== undefined ? 'kubeconfig-file' : undefined;
         try {
             if (envName !== undefined) {
@@ -56184,19 +56193,19 @@ function parseClusterList(src) {
                 if (value.trim() === '')
                     throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is empty (is the secret defined for this repository/environment?)`);
                 source = `kubeconfig-env ${envName}`;
-                kubeconfig = parseKubeconfigs(value);
+                documents = parseKubeconfigs(value);
             }
             else if (file !== undefined) {
                 const resolved = external_node_path_namespaceObject.resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), file);
                 source = `kubeconfig-file ${file}`;
-                kubeconfig = parseKubeconfigs(readFileFor(src, resolved, 'clusters', itemField(i, 'kubeconfig-file')), external_node_path_namespaceObject.dirname(resolved));
+                documents = parseKubeconfigs(readFileFor(src, resolved, 'clusters', itemField(i, 'kubeconfig-file')), external_node_path_namespaceObject.dirname(resolved));
             }
             else {
                 const s = shared();
                 source = s.source;
-                kubeconfig = s.kubeconfig;
+                documents = s.documents;
             }
-            kubeconfig = extractContext(kubeconfig, context, name);
+            kubeconfig = extractContext(documents, context, name);
         }
         catch (e) {
             if (!(e instanceof KubeconfigProblem))
@@ -56217,7 +56226,7 @@ function lazySharedKubeconfig(src) {
         const text = src.input('kubeconfig');
         if (text.trim() !== '') {
             try {
-                cached = { source: 'kubeconfig', kubeconfig: parseKubeconfigs(text) };
+                cached = { source: 'kubeconfig', documents: parseKubeconfigs(text) };
             }
             catch (e) {
                 if (e instanceof KubeconfigProblem)
@@ -56233,7 +56242,7 @@ function lazySharedKubeconfig(src) {
         if (existing.length === 0)
             throw new InputError('kubeconfig', '', `is empty and ${source} (${files.join(', ')}) does not exist; give "kubeconfig", or "kubeconfig-env"/"kubeconfig-file" per cluster`);
         try {
-            cached = { source, kubeconfig: mergeKubeconfigs(existing.map((x) => parseKubeconfigs(x.text, external_node_path_namespaceObject.dirname(x.f)))) };
+            cached = { source, documents: existing.flatMap((x) => parseKubeconfigs(x.text, external_node_path_namespaceObject.dirname(x.f))) };
         }
         catch (e) {
             if (e instanceof KubeconfigProblem)

@@ -31,8 +31,8 @@ export function decodeKubeconfigText(text: string): string {
   return decoded
 }
 
-/** Parses one or more kubeconfig documents and merges them as kubectl merges $KUBECONFIG: the first name wins. */
-export function parseKubeconfigs(text: string, baseDir?: string): Kubeconfig {
+/** Parses one or more kubeconfig documents (each a Kubeconfig, in order). */
+export function parseKubeconfigs(text: string, baseDir?: string): Kubeconfig[] {
   let docs: unknown[]
   try {
     docs = yaml.loadAll(decodeKubeconfigText(text), null, { schema: yaml.JSON_SCHEMA }).filter((d) => d != null)
@@ -41,9 +41,10 @@ export function parseKubeconfigs(text: string, baseDir?: string): Kubeconfig {
     throw new KubeconfigProblem(`is not valid YAML (${firstLine(e)})`)
   }
   if (docs.length === 0) throw new KubeconfigProblem('is empty')
-  return mergeKubeconfigs(docs.map((d, i) => asKubeconfig(d, docs.length > 1 ? i : undefined, baseDir)))
+  return docs.map((d, i) => asKubeconfig(d, docs.length > 1 ? i : undefined, baseDir))
 }
 
+/** Merges as kubectl merges $KUBECONFIG: the first entry of a name wins. */
 export function mergeKubeconfigs(configs: Kubeconfig[]): Kubeconfig {
   const merged: Kubeconfig = { apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [] }
   for (const kc of configs) {
@@ -98,11 +99,18 @@ function resolvePaths(entry: Entry, baseDir?: string): Entry {
   return out
 }
 
-/** One cluster's context, renamed to `name` so that clusters whose kubeconfigs reuse names (kind-kind, admin) do not collide. */
-export function extractContext(kc: Kubeconfig, contextName: string, name: string): Kubeconfig {
+/**
+ * One cluster's context, renamed to `name` so that clusters whose kubeconfigs reuse names (kind-kind, admin) do not
+ * collide. The context's cluster and user are taken from the document that defines the context: several pasted
+ * kubeconfigs often each have a user `admin`, and merging first would hand every context the first one's credentials.
+ */
+export function extractContext(documents: Kubeconfig[], contextName: string, name: string): Kubeconfig {
+  const home = documents.find((d) => d.contexts.some((c) => c.name === contextName))
+  const merged = mergeKubeconfigs(documents)
+  const kc = home ? mergeKubeconfigs([home, merged]) : merged
   const context = kc.contexts.find((c) => c.name === contextName)
   if (!context) {
-    const known = kc.contexts.map((c) => c.name)
+    const known = merged.contexts.map((c) => c.name)
     throw new KubeconfigProblem(`has no context "${contextName}"` + (known.length ? ` (it has: ${known.join(', ')})` : ' (it has no contexts)'))
   }
   const cluster = kc.clusters.find((c) => c.name === context.context.cluster)
