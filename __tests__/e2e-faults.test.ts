@@ -433,7 +433,7 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
     const s = runs.noAddress
     expect(s.error).toMatch(/^cluster2 · gateway address: service istio-system\/istio-eastwestgateway got no external address \(ip or hostname\) within 3 s\./)
     expect(s.error).toContain('EnsuringLoadBalancer')
-    expect(s.error).toMatch(/\ncommand: kubectl --context cluster2 get service istio-eastwestgateway -n istio-system --watch/)
+    expect(s.error).toMatch(/\ncommand: kubectl --context cluster2 get services -n istio-system --field-selector metadata.name=istio-eastwestgateway --watch/)
     expect(JSON.parse(s.main.outputs['gateway-addresses'])).toEqual({ cluster1: expect.stringMatching(/^192\.0\.2\.\d+$/), cluster2: null })
     expect(summaryRow(s, 'cluster2')).toMatch(/\| ❌ [\d.]+ s \|/)
     expect(summaryRow(s, 'cluster1')).not.toContain('❌')

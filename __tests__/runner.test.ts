@@ -98,4 +98,29 @@ describe('runPlan', () => {
     expect(results.get('a/cleanup')!.status).toBe('ok')
     expect(results.get('a/after')!.status).toBe('skipped')
   })
+
+  it('starts a step only after the steps it comes `after`, and also when they failed (an order, not a need)', async () => {
+    const order: string[] = []
+    const steps = [
+      step('a/cp'),
+      { ...step('a/secret', []), after: ['a/cp'] },
+      { ...step('b/secret', []), after: ['b/cp', 'b/not-in-the-plan'] },
+      step('b/cp'),
+      step('b/uses-secret', ['b/secret'])
+    ]
+    const results = await runPlan(steps, {
+      maxParallel: Infinity,
+      execute: async (s) => {
+        await sleep(s.id.endsWith('/cp') ? 30 : 1)
+        order.push(s.id)
+        if (s.id === 'b/cp') throw new Error('boom')
+      },
+      events: { started: () => undefined, finished: () => undefined }
+    })
+    expect(order.indexOf('a/secret')).toBeGreaterThan(order.indexOf('a/cp'))
+    expect(order.indexOf('b/secret')).toBeGreaterThan(order.indexOf('b/cp'))
+    expect(results.get('b/cp')!.status).toBe('failed')
+    expect(results.get('b/secret')!.status).toBe('ok')
+    expect(results.get('b/uses-secret')!.status).toBe('ok')
+  })
 })

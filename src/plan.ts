@@ -45,6 +45,11 @@ export interface Step {
   needs: string[]
   /** Runs once its needs have finished, whether they succeeded or not (cleanup). */
   always?: boolean
+  /**
+   * Starts only once these steps have finished, whatever their outcome: an order, never a reason to skip. Work with
+   * slack waits for its cluster's istioctl installs (the CPU-heavy part) instead of competing with them.
+   */
+  after?: string[]
   action: StepAction
 }
 
@@ -52,13 +57,18 @@ export const stepId = (cluster: string, kind: StepKind): string => `${cluster}/$
 
 /**
  * The guide's sequence per cluster, as a graph so clusters proceed side by side. The critical path of a cluster is
- * namespace → (root of trust →) control plane → east-west gateway → address; remote secrets only need the namespaces,
- * so they are exchanged while the control planes install.
+ * namespace → (root of trust →) control plane → east-west gateway → address, and the mesh waits for its slowest
+ * cluster's. Everything else has slack, so it is ordered (`after`, not `needs`) behind the istioctl installs, which
+ * are what keeps a runner's cores busy: with N control planes installing at once, N create-remote-secret processes
+ * and N kubectl re-discoveries of the new CRDs on top only slow down the slowest install. A cluster creates its
+ * remote secret once its control plane has finished (the secret itself only needs the namespace: a failed control
+ * plane does not stop the exchange) and exposes its services once its gateway install has finished, while the load
+ * balancer assigns the address.
  */
 export function buildInstallPlan(config: Config, version: Semver, stale: Map<string, { name: string }[]> = new Map()): Step[] {
   const steps: Step[] = []
-  const add = (c: ClusterConfig, kind: StepKind, title: string, needs: string[], action: StepAction) =>
-    steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action })
+  const add = (c: ClusterConfig, kind: StepKind, title: string, needs: string[], action: StepAction, after?: string[]) =>
+    steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, ...(after ? { after } : {}), action })
   const trust = config.ca.mode !== 'none'
 
   for (const c of config.clusters) {
@@ -72,11 +82,17 @@ export function buildInstallPlan(config: Config, version: Semver, stale: Map<str
     const gateway = eastWestGateway({ network: c.network, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations })
     add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], { type: 'istioctl-install', iop: toYaml(gateway) })
     add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], { type: 'wait-gateway-address', timeoutMs: config.gatewayTimeoutMs })
-    add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], {
-      type: 'apply',
-      manifest: toYaml(crossNetworkGateway(version))
-    })
-    add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer })
+    add(
+      c,
+      'expose-services',
+      'expose services (cross-network-gateway)',
+      [stepId(c.name, 'control-plane')],
+      { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) },
+      [stepId(c.name, 'eastwest-gateway')]
+    )
+    add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, [
+      stepId(c.name, 'control-plane')
+    ])
   }
   for (const c of config.clusters) {
     const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name)
@@ -100,8 +116,9 @@ export function buildInstallPlan(config: Config, version: Semver, stale: Map<str
 }
 
 /**
- * remote-clusters in every cluster once everything is installed; with `verify: traffic` also helloworld (v1, v2, …
- * spread over the clusters) and curl, a call from every cluster until every version answered, then cleanup.
+ * remote-clusters in every cluster as soon as what it reports on is in place; with `verify: traffic` also helloworld
+ * (v1, v2, … spread over the clusters) and curl once everything is installed, a call from every cluster until every
+ * version answered, then cleanup.
  */
 function addVerification(config: Config, steps: Step[]): void {
   const installed = steps.map((s) => s.id)
@@ -112,7 +129,12 @@ function addVerification(config: Config, steps: Step[]): void {
     steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action, ...(always ? { always } : {}) })
   for (const c of config.clusters) {
     const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name)
-    add(c, 'verify', `verify: ${peers.join(', ')} synced`, installed, { type: 'verify-remote-clusters', peers, timeoutMs })
+    // `istioctl remote-clusters` shows what this cluster's istiod made of the remote secrets in it: it needs istiod and
+    // those secrets, no gateway. Waiting for everything would put the check behind the slowest cluster's address.
+    const needs = (['control-plane', 'remote-secrets-in', 'prune-remote-secrets'] as StepKind[])
+      .map((k) => stepId(c.name, k))
+      .filter((id) => installed.includes(id))
+    add(c, 'verify', `verify: ${peers.join(', ')} synced`, needs, { type: 'verify-remote-clusters', peers, timeoutMs })
   }
   if (!traffic) return
   for (const [i, c] of config.clusters.entries())

@@ -32,12 +32,16 @@ export interface RunnerOptions {
 }
 
 /**
- * Runs a plan's steps as soon as their needs are done, at most maxParallel at once. A failed step skips what
- * depends on it; everything independent still runs, so one broken cluster does not leave the others half-done.
+ * Runs a plan's steps as soon as their needs are done (and the steps they come `after` have finished, whatever their
+ * outcome), at most maxParallel at once. A failed step skips what depends on it; everything independent still runs,
+ * so one broken cluster does not leave the others half-done.
  */
 export async function runPlan(steps: Step[], opts: RunnerOptions): Promise<Map<string, StepResult>> {
   const results = new Map<string, StepResult>()
   const pending = new Set(steps)
+  const planned = new Set(steps.map((s) => s.id))
+  // An `after` naming a step that is not in the plan orders nothing.
+  const ordered = (step: Step) => (step.after ?? []).every((id) => results.has(id) || !planned.has(id))
   const inFlight = new Set<Promise<void>>()
 
   const settleBlocked = () => {
@@ -88,7 +92,7 @@ export async function runPlan(steps: Step[], opts: RunnerOptions): Promise<Map<s
     settleBlocked()
     for (const step of [...pending]) {
       if (inFlight.size >= opts.maxParallel) break
-      if (step.needs.every((n) => results.get(n)?.status === 'ok' || (step.always && results.has(n)))) start(step)
+      if (step.needs.every((n) => results.get(n)?.status === 'ok' || (step.always && results.has(n))) && ordered(step)) start(step)
     }
     if (inFlight.size === 0) break
     await Promise.race(inFlight)

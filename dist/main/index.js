@@ -57675,12 +57675,17 @@ function eastWestGateway(p) {
 const stepId = (cluster, kind) => `${cluster}/${kind}`;
 /**
  * The guide's sequence per cluster, as a graph so clusters proceed side by side. The critical path of a cluster is
- * namespace → (root of trust →) control plane → east-west gateway → address; remote secrets only need the namespaces,
- * so they are exchanged while the control planes install.
+ * namespace → (root of trust →) control plane → east-west gateway → address, and the mesh waits for its slowest
+ * cluster's. Everything else has slack, so it is ordered (`after`, not `needs`) behind the istioctl installs, which
+ * are what keeps a runner's cores busy: with N control planes installing at once, N create-remote-secret processes
+ * and N kubectl re-discoveries of the new CRDs on top only slow down the slowest install. A cluster creates its
+ * remote secret once its control plane has finished (the secret itself only needs the namespace: a failed control
+ * plane does not stop the exchange) and exposes its services once its gateway install has finished, while the load
+ * balancer assigns the address.
  */
 function buildInstallPlan(config, version, stale = new Map()) {
     const steps = [];
-    const add = (c, kind, title, needs, action) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action });
+    const add = (c, kind, title, needs, action, after) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, ...(after ? { after } : {}), action });
     const trust = config.ca.mode !== 'none';
     for (const c of config.clusters) {
         add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], { type: 'apply', manifest: toYaml(istioNamespace(c.network)) });
@@ -57694,11 +57699,10 @@ function buildInstallPlan(config, version, stale = new Map()) {
         const gateway = eastWestGateway({ network: c.network, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations });
         add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], { type: 'istioctl-install', iop: toYaml(gateway) });
         add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], { type: 'wait-gateway-address', timeoutMs: config.gatewayTimeoutMs });
-        add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], {
-            type: 'apply',
-            manifest: toYaml(crossNetworkGateway(version))
-        });
-        add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer });
+        add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) }, [stepId(c.name, 'eastwest-gateway')]);
+        add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, [
+            stepId(c.name, 'control-plane')
+        ]);
     }
     for (const c of config.clusters) {
         const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name);
@@ -57722,8 +57726,9 @@ function buildInstallPlan(config, version, stale = new Map()) {
     return steps;
 }
 /**
- * remote-clusters in every cluster once everything is installed; with `verify: traffic` also helloworld (v1, v2, …
- * spread over the clusters) and curl, a call from every cluster until every version answered, then cleanup.
+ * remote-clusters in every cluster as soon as what it reports on is in place; with `verify: traffic` also helloworld
+ * (v1, v2, … spread over the clusters) and curl once everything is installed, a call from every cluster until every
+ * version answered, then cleanup.
  */
 function addVerification(config, steps) {
     const installed = steps.map((s) => s.id);
@@ -57733,7 +57738,12 @@ function addVerification(config, steps) {
     const add = (c, kind, title, needs, action, always) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action, ...(always ? { always } : {}) });
     for (const c of config.clusters) {
         const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name);
-        add(c, 'verify', `verify: ${peers.join(', ')} synced`, installed, { type: 'verify-remote-clusters', peers, timeoutMs });
+        // `istioctl remote-clusters` shows what this cluster's istiod made of the remote secrets in it: it needs istiod and
+        // those secrets, no gateway. Waiting for everything would put the check behind the slowest cluster's address.
+        const needs = ['control-plane', 'remote-secrets-in', 'prune-remote-secrets']
+            .map((k) => stepId(c.name, k))
+            .filter((id) => installed.includes(id));
+        add(c, 'verify', `verify: ${peers.join(', ')} synced`, needs, { type: 'verify-remote-clusters', peers, timeoutMs });
     }
     if (!traffic)
         return;
@@ -58261,12 +58271,16 @@ function displayCommand(tool, args) {
 
 
 /**
- * Runs a plan's steps as soon as their needs are done, at most maxParallel at once. A failed step skips what
- * depends on it; everything independent still runs, so one broken cluster does not leave the others half-done.
+ * Runs a plan's steps as soon as their needs are done (and the steps they come `after` have finished, whatever their
+ * outcome), at most maxParallel at once. A failed step skips what depends on it; everything independent still runs,
+ * so one broken cluster does not leave the others half-done.
  */
 async function runPlan(steps, opts) {
     const results = new Map();
     const pending = new Set(steps);
+    const planned = new Set(steps.map((s) => s.id));
+    // An `after` naming a step that is not in the plan orders nothing.
+    const ordered = (step) => (step.after ?? []).every((id) => results.has(id) || !planned.has(id));
     const inFlight = new Set();
     const settleBlocked = () => {
         let changed = true;
@@ -58312,7 +58326,7 @@ async function runPlan(steps, opts) {
         for (const step of [...pending]) {
             if (inFlight.size >= opts.maxParallel)
                 break;
-            if (step.needs.every((n) => results.get(n)?.status === 'ok' || (step.always && results.has(n))))
+            if (step.needs.every((n) => results.get(n)?.status === 'ok' || (step.always && results.has(n))) && ordered(step))
                 start(step);
         }
         if (inFlight.size === 0)
@@ -58420,10 +58434,26 @@ function addressFromLine(line) {
 /**
  * Waits for the east-west gateway's external address with one `kubectl get --watch`: it reacts to the load balancer
  * at once and costs the API server a list and a watch instead of a request per poll.
+ *
+ * The watch is a list narrowed by a field selector, not `get service <name>`: for a named object kubectl GETs it, then
+ * watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed. An address the
+ * load balancer assigns between the GET and the start of the watch arrives in exactly that first event, and is never
+ * printed: the wait then sat out gateway-timeout with the address already there. A list's watch resumes at the list's
+ * resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is simply waited for).
  */
 async function waitForGatewayAddress(tools, cluster, timeoutMs, log) {
     const deadline = Date.now() + timeoutMs;
-    const watch = ['get', 'service', EASTWEST_GATEWAY, '-n', ISTIO_NAMESPACE, '--watch', '-o', `jsonpath=${ADDRESS_JSONPATH}`];
+    const watch = [
+        'get',
+        'services',
+        '-n',
+        ISTIO_NAMESPACE,
+        '--field-selector',
+        `metadata.name=${EASTWEST_GATEWAY}`,
+        '--watch',
+        '-o',
+        `jsonpath=${ADDRESS_JSONPATH}`
+    ];
     let address;
     while (!address && Date.now() < deadline) {
         try {

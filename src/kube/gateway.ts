@@ -14,10 +14,26 @@ export function addressFromLine(line: string): string | undefined {
 /**
  * Waits for the east-west gateway's external address with one `kubectl get --watch`: it reacts to the load balancer
  * at once and costs the API server a list and a watch instead of a request per poll.
+ *
+ * The watch is a list narrowed by a field selector, not `get service <name>`: for a named object kubectl GETs it, then
+ * watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed. An address the
+ * load balancer assigns between the GET and the start of the watch arrives in exactly that first event, and is never
+ * printed: the wait then sat out gateway-timeout with the address already there. A list's watch resumes at the list's
+ * resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is simply waited for).
  */
 export async function waitForGatewayAddress(tools: ClusterTools, cluster: string, timeoutMs: number, log: StepLog): Promise<string> {
   const deadline = Date.now() + timeoutMs
-  const watch = ['get', 'service', EASTWEST_GATEWAY, '-n', ISTIO_NAMESPACE, '--watch', '-o', `jsonpath=${ADDRESS_JSONPATH}`]
+  const watch = [
+    'get',
+    'services',
+    '-n',
+    ISTIO_NAMESPACE,
+    '--field-selector',
+    `metadata.name=${EASTWEST_GATEWAY}`,
+    '--watch',
+    '-o',
+    `jsonpath=${ADDRESS_JSONPATH}`
+  ]
   let address: string | undefined
   while (!address && Date.now() < deadline) {
     try {
