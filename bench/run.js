@@ -324,7 +324,7 @@ async function runActionOnce({ n, scale, tools, work, dist, config = 'bench' }) 
         inputs,
         env,
         runner,
-        timeoutMs: 180_000,
+        timeoutMs: 120_000,
         onSpawn: (child) => {
           t0 = Date.now()
           stepTimeline(child, t0, timeline)
@@ -844,10 +844,20 @@ async function main() {
      * One measurement: after an optional quiet wait, run it; when other processes used more than 10% of the machine
      * meanwhile, run it again (at most --retries times) and keep the last. Discarded runs stay in the JSON.
      */
+    const failures = []
     const measure = async (label, fn) => {
       for (let attempt = 0; ; attempt++) {
         const othersBefore = opts.quietWaitS > 0 ? await quietMachine(opts.quietWaitS) : undefined
-        const r = { othersBefore, ...(await fn()) }
+        let r
+        try {
+          r = { othersBefore, ...(await fn()) }
+        } catch (e) {
+          // A failed or hung run (e.g. a wait that never ends) is a finding, not a reason to lose the whole bench.
+          failures.push({ label, error: String(e.message ?? e).split('\n')[0] })
+          say(`  ${label}: FAILED: ${failures.at(-1).error}`)
+          if (attempt >= opts.retries) return undefined
+          continue
+        }
         const disturbed = r.cpu.othersMs > 0.1 * r.wallMs * info.nproc
         if (!disturbed || attempt >= opts.retries) return { ...r, disturbed, attempts: attempt + 1 }
         discarded.push({ label, ...r })
@@ -856,24 +866,31 @@ async function main() {
     }
     for (let rep = 1; rep <= opts.runs; rep++) {
       const limit = await measure('limit', () => runBaselineOnce({ profiles: [slowProfile], phases: 'path', tools, work }))
+      if (!limit) throw new Error('the limit could not be measured')
       raw.limit.push({ rep, ...limit })
       say(`run ${rep}/${opts.runs}: limit (the slow cluster alone, its critical path) ${sec(limit.wallMs)} s (${busy(limit)})`)
       for (const n of opts.ns) {
         const a = await measure(`N=${n} action`, () => runActionOnce({ n, scale: opts.scale, tools, work, dist: opts.dist }))
-        raw.action.push({ rep, ...a })
-        say(`run ${rep}/${opts.runs}: N=${n} action ${sec(a.wallMs)} s, cold start ${Math.round(a.firstCommandMs)} ms (${busy(a)})`)
-        if (opts.trace) say(traceReport(a, limit))
+        if (a) {
+          raw.action.push({ rep, ...a })
+          say(`run ${rep}/${opts.runs}: N=${n} action ${sec(a.wallMs)} s, cold start ${Math.round(a.firstCommandMs)} ms (${busy(a)})`)
+          if (opts.trace) say(traceReport(a, limit))
+        }
         if (opts.baseline) {
           const profiles = Array.from({ length: n }, (_, i) => clusterProfile(i, n, opts.scale))
           const b = await measure(`N=${n} baseline`, () => runBaselineOnce({ profiles, phases: 'install secrets', tools, work }))
-          raw.baseline.push({ rep, ...b })
-          say(`run ${rep}/${opts.runs}: N=${n} baseline ${sec(b.wallMs)} s (${busy(b)})`)
+          if (b) {
+            raw.baseline.push({ rep, ...b })
+            say(`run ${rep}/${opts.runs}: N=${n} baseline ${sec(b.wallMs)} s (${busy(b)})`)
+          }
         }
         if (opts.defaultConfig && rep <= opts.defaultRuns) {
           const d = await measure(`N=${n} defaults`, () => runActionOnce({ n, scale: opts.scale, tools, work, dist: opts.dist, config: 'default' }))
-          raw.defaultConfig.push({ rep, ...d })
-          say(`run ${rep}/${opts.runs}: N=${n} action with its defaults (ca: generate, verify: remote-clusters) ${sec(d.wallMs)} s (${busy(d)})`)
-          if (opts.trace) say(traceReport(d, limit))
+          if (d) {
+            raw.defaultConfig.push({ rep, ...d })
+            say(`run ${rep}/${opts.runs}: N=${n} action with its defaults (ca: generate, verify: remote-clusters) ${sec(d.wallMs)} s (${busy(d)})`)
+            if (opts.trace) say(traceReport(d, limit))
+          }
         }
       }
     }
@@ -897,6 +914,7 @@ async function main() {
       downloads,
       benchSeconds: Math.round((Date.now() - started) / 1000),
       discarded,
+      failures,
       raw
     }
     const extra = [
@@ -907,6 +925,7 @@ async function main() {
       `address wait: reacts ${mm(stats(rows.flatMap((r) => r.addressWait.reactionMs?.samples ?? [])), (x) => String(Math.round(x)))} ms (min / median) after the LB assigns it; ${fmtProc(stats(rows.flatMap((r) => r.addressWait.serviceRequests?.samples ?? [])))} Service request(s) per wait`,
       ...downloads.map((d) => `downloads: ${d.run}: ${d.bytes} bytes (${d.requests} requests)`),
       `CPU per run at N=${rows.at(-1)?.n} (median): tools ${sec(rows.at(-1)?.cpu.action.toolsMs?.median)} s (of which the action's node process ${sec(rows.at(-1)?.cpu.action.actionProcessMs?.median)} s), simulated API servers ${sec(rows.at(-1)?.cpu.action.serverMs?.median)} s; the limit: ${sec(rows[0]?.cpu.limit.toolsMs?.median)} + ${sec(rows[0]?.cpu.limit.serverMs?.median)} s`,
+      `failed runs (each retried): ${failures.length}${failures.map((f) => `\n  ${f.label}: ${f.error}`).join('')}`,
       `runs repeated because other processes used > 10% of the machine: ${discarded.length}${discarded.length ? ` (${discarded.map((d) => d.label).join(', ')})` : ''}`,
       `dist/: main ${result.dist.mainBytes} bytes, post ${result.dist.postBytes} bytes, ${result.dist.totalBytes} bytes in all`,
       `machine: ${info.nproc} × ${info.cpu}, ${info.memoryGiB} GiB; action on Node ${info.node24}; kubectl ${info.kubectl}; bench took ${result.benchSeconds} s`
