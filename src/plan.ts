@@ -96,10 +96,16 @@ export function buildInstallPlan(config: Config, version: Semver, stale: Map<str
   }
   for (const c of config.clusters) {
     const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name)
-    add(c, 'remote-secrets-in', `remote secrets of ${sources.join(', ')}`, [stepId(c.name, 'namespace'), ...sources.map((s) => stepId(s, 'remote-secret'))], {
-      type: 'apply-remote-secrets',
-      sources
-    })
+    // After its own control plane: a changed secret may need its istiod restarted (kube/istiod.ts), and that must be
+    // the istiod this run leaves behind, not one an install in progress is about to replace.
+    add(
+      c,
+      'remote-secrets-in',
+      `remote secrets of ${sources.join(', ')}`,
+      [stepId(c.name, 'namespace'), ...sources.map((s) => stepId(s, 'remote-secret'))],
+      { type: 'apply-remote-secrets', sources },
+      [stepId(c.name, 'control-plane')]
+    )
   }
   if (config.prune)
     for (const c of config.clusters) {

@@ -5,6 +5,7 @@ import { StepExecutor } from './runner.js'
 import { registerSecret } from './secrets.js'
 import { ClusterTools, StepLog } from './tools.js'
 import { waitForGatewayAddress } from './kube/gateway.js'
+import { istiodsNeedingRestart, listIstiods, restartIstiods } from './kube/istiod.js'
 import { isLoopbackServer, parseRemoteSecret } from './kube/remote-secret.js'
 import { TrustManager } from './trust/trust.js'
 import { RemoteStatus, VerifyError, waitForRemoteClusters } from './verify.js'
@@ -26,9 +27,11 @@ export interface ExecutorDeps {
 /** istioctl waits for readiness up to --readiness-timeout (5m); allow a margin before the action gives up on it. */
 const INSTALL_TIMEOUT_MS = 7 * 60_000
 const KUBECTL_TIMEOUT_MS = 2 * 60_000
+/** How long a restarted istiod may take to become ready again. */
+const ROLLOUT_TIMEOUT_MS = 5 * 60_000
 
 export function stepExecutor(deps: ExecutorDeps): StepExecutor {
-  const { tools, state } = deps
+  const { tools } = deps
   return async (step: Step, log: StepLog): Promise<string | void> => {
     const a = step.action
     switch (a.type) {
@@ -45,12 +48,8 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log)
       case 'create-remote-secret':
         return createRemoteSecret(deps, step, a.server, log)
-      case 'apply-remote-secrets': {
-        const docs = a.sources.map((s) => state.remoteSecrets.get(s)?.yaml)
-        if (docs.some((d) => d === undefined)) throw new Error('a remote secret it needs was not created')
-        await tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: docs.join('\n---\n'), retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
-        return
-      }
+      case 'apply-remote-secrets':
+        return applyRemoteSecrets(deps, step, a.sources, log)
       case 'verify-remote-clusters':
         return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log)
       case 'verify-traffic':
@@ -83,6 +82,31 @@ async function createRemoteSecret(deps: ExecutorDeps, step: Step, server: string
       `${step.cluster}: its remote secret points at ${info.server}, a loopback address other clusters cannot reach (kind?). Set "api-server" for ${step.cluster} to an address they can reach, e.g. https://${step.cluster}-control-plane:6443 on kind.`
     )
   return info.server
+}
+
+/**
+ * Applies the other clusters' remote secrets. When one of them *changed* (kubectl says "configured": a cluster
+ * re-created under the same name, a new api-server, a rotated reader token), istiods of releases that keep a stale
+ * view of the remote cluster after such an update are restarted, as Istio's issues advise. The plan orders this step
+ * after the cluster's own control plane, so the istiods read here are the ones that stay.
+ */
+async function applyRemoteSecrets(deps: ExecutorDeps, step: Step, sources: string[], log: StepLog): Promise<string | void> {
+  const docs = sources.map((s) => deps.state.remoteSecrets.get(s)?.yaml)
+  if (docs.some((d) => d === undefined)) throw new Error('a remote secret it needs was not created')
+  const r = await deps.tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: docs.join('\n---\n'), retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
+  const changed = [...r.stdout.matchAll(/^secret\/(\S+) configured$/gm)].map((m) => m[1])
+  if (!changed.length) return
+  const stale = istiodsNeedingRestart(await listIstiods(deps.tools, step.cluster, log))
+  if (!stale.length) return
+  for (const s of stale) log(`${changed.join(', ')} changed; restarting ${s.name} (Istio ${s.reason})`)
+  await restartIstiods(
+    deps.tools,
+    step.cluster,
+    stale.map((s) => s.name),
+    ROLLOUT_TIMEOUT_MS,
+    log
+  )
+  return `restarted ${stale.map((s) => s.name).join(', ')} after ${changed.join(', ')} changed`
 }
 
 async function verifyRemoteClusters(deps: ExecutorDeps, step: Step, peers: string[], timeoutMs: number, log: StepLog): Promise<string> {

@@ -49,6 +49,8 @@ export interface CommandOptions {
   retry?: boolean
   /** stdout holds a secret: never written to the log. */
   secretOutput?: boolean
+  /** stdout is data for the action (JSON of a read), not for a reader of the log: only its size is logged. */
+  quiet?: boolean
   onStdoutLine?: (line: string) => boolean | void
 }
 
@@ -139,8 +141,9 @@ export class ClusterTools {
       if (isStopping()) throw new CancelledError(`${shown}: not started, the action is stopping`)
       log(`$ ${shown}${opts.stdin !== undefined ? ' <<stdin' : ''}`)
       const result = await runProcess(tool, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs, env: this.env, onStdoutLine: opts.onStdoutLine })
-      if (!opts.secretOutput && result.stdout.trim()) log(redact(result.stdout.trimEnd()))
+      if (!opts.secretOutput && !opts.quiet && result.stdout.trim()) log(redact(result.stdout.trimEnd()))
       if (opts.secretOutput && result.stdout.trim()) log(`(${result.stdout.length} bytes of secret output, not shown)`)
+      if (opts.quiet && !opts.secretOutput && result.stdout.trim()) log(`(${result.stdout.length} bytes of output read)`)
       if (result.stderr.trim()) log(redact(result.stderr.trimEnd()))
       if (result.exitCode === 0 || result.stoppedEarly) return result
       if (isStopping()) throw new CancelledError(`${shown} was stopped: the action is stopping`)

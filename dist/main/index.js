@@ -49056,7 +49056,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1343);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5561);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1343:
+/***/ 5561:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57706,10 +57706,9 @@ function buildInstallPlan(config, version, stale = new Map()) {
     }
     for (const c of config.clusters) {
         const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name);
-        add(c, 'remote-secrets-in', `remote secrets of ${sources.join(', ')}`, [stepId(c.name, 'namespace'), ...sources.map((s) => stepId(s, 'remote-secret'))], {
-            type: 'apply-remote-secrets',
-            sources
-        });
+        // After its own control plane: a changed secret may need its istiod restarted (kube/istiod.ts), and that must be
+        // the istiod this run leaves behind, not one an install in progress is about to replace.
+        add(c, 'remote-secrets-in', `remote secrets of ${sources.join(', ')}`, [stepId(c.name, 'namespace'), ...sources.map((s) => stepId(s, 'remote-secret'))], { type: 'apply-remote-secrets', sources }, [stepId(c.name, 'control-plane')]);
     }
     if (config.prune)
         for (const c of config.clusters) {
@@ -58220,10 +58219,12 @@ class ClusterTools {
                 throw new CancelledError(`${shown}: not started, the action is stopping`);
             log(`$ ${shown}${opts.stdin !== undefined ? ' <<stdin' : ''}`);
             const result = await runProcess(tool, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs, env: this.env, onStdoutLine: opts.onStdoutLine });
-            if (!opts.secretOutput && result.stdout.trim())
+            if (!opts.secretOutput && !opts.quiet && result.stdout.trim())
                 log(redact(result.stdout.trimEnd()));
             if (opts.secretOutput && result.stdout.trim())
                 log(`(${result.stdout.length} bytes of secret output, not shown)`);
+            if (opts.quiet && !opts.secretOutput && result.stdout.trim())
+                log(`(${result.stdout.length} bytes of output read)`);
             if (result.stderr.trim())
                 log(redact(result.stderr.trimEnd()));
             if (result.exitCode === 0 || result.stoppedEarly)
@@ -58504,6 +58505,64 @@ async function explainPendingAddress(tools, cluster, timeoutMs, log) {
     ].join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/kube/istiod.ts
+
+
+const KUBECTL_TIMEOUT_MS = 60_000;
+/** Every istiod Deployment (all revisions) in istio-system: one bounded read. */
+async function listIstiods(tools, cluster, log) {
+    const r = await tools.kubectl(cluster, ['get', 'deployments', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'json'], log, {
+        retry: true,
+        timeoutMs: KUBECTL_TIMEOUT_MS,
+        quiet: true
+    });
+    const items = JSON.parse(r.stdout || '{}').items ?? [];
+    return items.map((d) => ({
+        name: d.metadata.name,
+        revision: d.metadata.labels?.['istio.io/rev'] ?? 'default',
+        version: d.metadata.labels?.['operator.istio.io/version']
+    }));
+}
+/**
+ * Restarts the given istiod Deployments and waits for each rollout, bounded: `rollout status --timeout` ends first,
+ * and the process limit sits above it so a stalled watch cannot outlive the step.
+ */
+async function restartIstiods(tools, cluster, names, timeoutMs, log) {
+    for (const name of names)
+        await tools.kubectl(cluster, ['rollout', 'restart', `deployment/${name}`, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS });
+    for (const name of names)
+        await tools.kubectl(cluster, ['rollout', 'status', `deployment/${name}`, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(timeoutMs / 1000)}s`], log, {
+            retry: true,
+            timeoutMs: timeoutMs + 30_000
+        });
+}
+/**
+ * The Istio issues that keep an istiod's view of a remote cluster wrong after its remote secret is *updated* (not
+ * created), on the releases they affect; a restart of istiod is the workaround for each. From the release notes
+ * (releasenotes/notes/60612.yaml, 61043.yaml, 60920.yaml) and the tags that carry the fixes in istio/istio:
+ * #60612 fixed in 1.30.3 (commit 5b3d8e36 on release-1.30), #61043 and #60920 fixed on release-1.30 after 1.30.3 (so
+ * 1.30.4) and in 1.31.0; release-1.28 and release-1.29 carry none of them.
+ */
+function remoteSecretUpdateBug(version) {
+    if (version.major !== 1 || version.minor > 30)
+        return undefined;
+    if (version.minor < 30)
+        return 'istio/istio#60612: istiod does not read an updated remote secret until it restarts (no fix on 1.28 or 1.29)';
+    if (version.patch < 3)
+        return 'istio/istio#60612 and #61043: istiod does not read an updated remote secret, or loses the remote endpoints, until it restarts (fixed in 1.30.4)';
+    if (version.patch < 4)
+        return 'istio/istio#61043 and #60920: after a remote secret update istiod loses the remote endpoints or gateway until it restarts (fixed in 1.30.4)';
+    return undefined;
+}
+/** istiods whose version has one of those bugs, each with the reason. */
+function istiodsNeedingRestart(istiods) {
+    return istiods.flatMap((d) => {
+        const v = d.version ? parseSemver(d.version) : undefined;
+        const reason = v && remoteSecretUpdateBug(v);
+        return reason ? [{ name: d.name, reason: `${d.version}: ${reason}` }] : [];
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/kube/remote-secret.ts
 
 
@@ -58677,16 +58736,19 @@ async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
 
 
 
+
 /** istioctl waits for readiness up to --readiness-timeout (5m); allow a margin before the action gives up on it. */
 const INSTALL_TIMEOUT_MS = 7 * 60_000;
-const KUBECTL_TIMEOUT_MS = 2 * 60_000;
+const steps_KUBECTL_TIMEOUT_MS = 2 * 60_000;
+/** How long a restarted istiod may take to become ready again. */
+const ROLLOUT_TIMEOUT_MS = 5 * 60_000;
 function stepExecutor(deps) {
-    const { tools, state } = deps;
+    const { tools } = deps;
     return async (step, log) => {
         const a = step.action;
         switch (a.type) {
             case 'apply':
-                await tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: a.manifest, retry: true, timeoutMs: KUBECTL_TIMEOUT_MS });
+                await tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: a.manifest, retry: true, timeoutMs: steps_KUBECTL_TIMEOUT_MS });
                 return;
             case 'root-of-trust':
                 if (!deps.trust)
@@ -58699,13 +58761,8 @@ function stepExecutor(deps) {
                 return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log);
             case 'create-remote-secret':
                 return createRemoteSecret(deps, step, a.server, log);
-            case 'apply-remote-secrets': {
-                const docs = a.sources.map((s) => state.remoteSecrets.get(s)?.yaml);
-                if (docs.some((d) => d === undefined))
-                    throw new Error('a remote secret it needs was not created');
-                await tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: docs.join('\n---\n'), retry: true, timeoutMs: KUBECTL_TIMEOUT_MS });
-                return;
-            }
+            case 'apply-remote-secrets':
+                return applyRemoteSecrets(deps, step, a.sources, log);
             case 'verify-remote-clusters':
                 return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log);
             case 'verify-traffic':
@@ -58718,7 +58775,7 @@ function stepExecutor(deps) {
             case 'delete-namespace':
                 await tools.kubectl(step.cluster, ['delete', 'namespace', a.namespace, '--ignore-not-found', '--wait=false'], log, {
                     retry: true,
-                    timeoutMs: KUBECTL_TIMEOUT_MS
+                    timeoutMs: steps_KUBECTL_TIMEOUT_MS
                 });
                 return;
         }
@@ -58726,7 +58783,7 @@ function stepExecutor(deps) {
 }
 async function createRemoteSecret(deps, step, server, log) {
     const args = ['create-remote-secret', '--name', step.cluster, ...(server ? ['--server', server] : [])];
-    const r = await deps.tools.istioctl(step.cluster, args, log, { retry: true, secretOutput: true, timeoutMs: KUBECTL_TIMEOUT_MS });
+    const r = await deps.tools.istioctl(step.cluster, args, log, { retry: true, secretOutput: true, timeoutMs: steps_KUBECTL_TIMEOUT_MS });
     const info = parseRemoteSecret(r.stdout);
     // Mask the reader token before anything else can print it.
     registerSecret(info.token);
@@ -58736,6 +58793,28 @@ async function createRemoteSecret(deps, step, server, log) {
     if (!server && isLoopbackServer(info.server))
         warning(`${step.cluster}: its remote secret points at ${info.server}, a loopback address other clusters cannot reach (kind?). Set "api-server" for ${step.cluster} to an address they can reach, e.g. https://${step.cluster}-control-plane:6443 on kind.`);
     return info.server;
+}
+/**
+ * Applies the other clusters' remote secrets. When one of them *changed* (kubectl says "configured": a cluster
+ * re-created under the same name, a new api-server, a rotated reader token), istiods of releases that keep a stale
+ * view of the remote cluster after such an update are restarted, as Istio's issues advise. The plan orders this step
+ * after the cluster's own control plane, so the istiods read here are the ones that stay.
+ */
+async function applyRemoteSecrets(deps, step, sources, log) {
+    const docs = sources.map((s) => deps.state.remoteSecrets.get(s)?.yaml);
+    if (docs.some((d) => d === undefined))
+        throw new Error('a remote secret it needs was not created');
+    const r = await deps.tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: docs.join('\n---\n'), retry: true, timeoutMs: steps_KUBECTL_TIMEOUT_MS });
+    const changed = [...r.stdout.matchAll(/^secret\/(\S+) configured$/gm)].map((m) => m[1]);
+    if (!changed.length)
+        return;
+    const stale = istiodsNeedingRestart(await listIstiods(deps.tools, step.cluster, log));
+    if (!stale.length)
+        return;
+    for (const s of stale)
+        log(`${changed.join(', ')} changed; restarting ${s.name} (Istio ${s.reason})`);
+    await restartIstiods(deps.tools, step.cluster, stale.map((s) => s.name), ROLLOUT_TIMEOUT_MS, log);
+    return `restarted ${stale.map((s) => s.name).join(', ')} after ${changed.join(', ')} changed`;
 }
 async function verifyRemoteClusters(deps, step, peers, timeoutMs, log) {
     try {

@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { serviceType } from './defaults.js'
 import { randomSuffix } from './rest.js'
 import { nowTimestamp } from './store.js'
+import { remoteSecretUpdates } from './istiod.js'
 
 const SA_TOKEN = 'kubernetes.io/service-account-token'
 const SA_NAME = 'kubernetes.io/service-account.name'
@@ -29,7 +30,7 @@ export function startControllers(ctx) {
     timers.delete(t)
   }
   const c = { ...ctx, schedule, cancel }
-  const handlers = [loadBalancer(c), tokens(c), deployments(c), namespaces(c), garbageCollector(c)]
+  const handlers = [loadBalancer(c), tokens(c), deployments(c), namespaces(c), garbageCollector(c), remoteSecretUpdates(c)]
   const onChange = (e) => {
     for (const h of handlers) h(e)
   }

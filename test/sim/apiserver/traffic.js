@@ -25,7 +25,7 @@
 //    - endpoints in X: always (kube-proxy without a sidecar; with sidecars on both sides mTLS in one
 //      cluster needs nothing more; PERMISSIVE mTLS covers a mixed pair).
 //    - an endpoint in cluster Y ≠ X only if the client has a sidecar and ALL of:
-//      a. X's istiod knows Y: a Secret labelled istio/multiCluster=true in X's istio-system holds a
+//      a. X's istiod knows Y (and has not lost it after an update of its secret: istiod.js): a Secret labelled istio/multiCluster=true in X's istio-system holds a
 //         kubeconfig (under a key ≠ X's CLUSTER_ID) whose server is reachable from X and accepts its
 //         credentials — the rule of the simulated `istioctl remote-clusters`: a loopback server
 //         (127.0.0.1, localhost, ::1) is the pod itself; otherwise the server must be the address where Y
@@ -57,6 +57,7 @@
 // (always as if -s) and writing -o files (the body is dropped). Endpoints update instantly: there is no
 // xDS push delay and no propagation time for remote secrets.
 import * as yaml from 'js-yaml'
+import { staleRemoteClusters } from './istiod.js'
 
 const ISTIO_NS = 'istio-system'
 const NETWORK_LABEL = 'topology.istio.io/network'
@@ -237,10 +238,12 @@ export function clusterReachedBy(mesh, kubeconfigText) {
 export function knownClusters(mesh, from, localIstiod) {
   const localId = clusterIdOf(localIstiod)
   const known = new Set()
+  const stale = localIstiod ? staleRemoteClusters(from.store, localIstiod) : new Set()
   const secrets = from.store.list('v1', 'Secret', ISTIO_NS).filter((s) => labelsOf(s)['istio/multiCluster'] === 'true')
   for (const s of secrets) {
     for (const [id, text] of Object.entries(secretData(s))) {
       if (id === localId) continue // istiod ignores a remote secret for its own cluster ID
+      if (stale.has(id)) continue // lost after an update of its secret, until istiod restarts (istiod.js)
       const peer = clusterReachedBy(mesh, text)
       if (peer && peer !== from) known.add(peer)
     }
@@ -325,7 +328,9 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
     for (const peer of mesh.clusters) {
       if (peer === from) continue
       if (!knows.has(peer)) {
-        why[peer.name] = `${from.name}'s istiod has no working remote secret for ${peer.name}`
+        why[peer.name] = staleRemoteClusters(from.store, clientIstiod).has(peer.name)
+          ? `${from.name}'s istiod lost ${peer.name}'s endpoints when its remote secret changed, until istiod restarts`
+          : `${from.name}'s istiod has no working remote secret for ${peer.name}`
         continue
       }
       const eps = endpointsIn(peer, namespace, svcName, port)

@@ -1,0 +1,67 @@
+import { ISTIO_NAMESPACE } from '../manifests/kubernetes.js'
+import { Semver, parseSemver } from '../istioctl/version.js'
+import { ClusterTools, StepLog } from '../tools.js'
+
+/** An istiod Deployment in istio-system, with the Istio version istioctl labelled it with. */
+export interface IstiodDeployment {
+  name: string
+  revision: string
+  version?: string
+}
+
+const KUBECTL_TIMEOUT_MS = 60_000
+
+/** Every istiod Deployment (all revisions) in istio-system: one bounded read. */
+export async function listIstiods(tools: ClusterTools, cluster: string, log: StepLog): Promise<IstiodDeployment[]> {
+  const r = await tools.kubectl(cluster, ['get', 'deployments', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'json'], log, {
+    retry: true,
+    timeoutMs: KUBECTL_TIMEOUT_MS,
+    quiet: true
+  })
+  const items = (JSON.parse(r.stdout || '{}') as { items?: { metadata: { name: string; labels?: Record<string, string> } }[] }).items ?? []
+  return items.map((d) => ({
+    name: d.metadata.name,
+    revision: d.metadata.labels?.['istio.io/rev'] ?? 'default',
+    version: d.metadata.labels?.['operator.istio.io/version']
+  }))
+}
+
+/**
+ * Restarts the given istiod Deployments and waits for each rollout, bounded: `rollout status --timeout` ends first,
+ * and the process limit sits above it so a stalled watch cannot outlive the step.
+ */
+export async function restartIstiods(tools: ClusterTools, cluster: string, names: string[], timeoutMs: number, log: StepLog): Promise<void> {
+  for (const name of names)
+    await tools.kubectl(cluster, ['rollout', 'restart', `deployment/${name}`, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
+  for (const name of names)
+    await tools.kubectl(cluster, ['rollout', 'status', `deployment/${name}`, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(timeoutMs / 1000)}s`], log, {
+      retry: true,
+      timeoutMs: timeoutMs + 30_000
+    })
+}
+
+/**
+ * The Istio issues that keep an istiod's view of a remote cluster wrong after its remote secret is *updated* (not
+ * created), on the releases they affect; a restart of istiod is the workaround for each. From the release notes
+ * (releasenotes/notes/60612.yaml, 61043.yaml, 60920.yaml) and the tags that carry the fixes in istio/istio:
+ * #60612 fixed in 1.30.3 (commit 5b3d8e36 on release-1.30), #61043 and #60920 fixed on release-1.30 after 1.30.3 (so
+ * 1.30.4) and in 1.31.0; release-1.28 and release-1.29 carry none of them.
+ */
+export function remoteSecretUpdateBug(version: Semver): string | undefined {
+  if (version.major !== 1 || version.minor > 30) return undefined
+  if (version.minor < 30) return 'istio/istio#60612: istiod does not read an updated remote secret until it restarts (no fix on 1.28 or 1.29)'
+  if (version.patch < 3)
+    return 'istio/istio#60612 and #61043: istiod does not read an updated remote secret, or loses the remote endpoints, until it restarts (fixed in 1.30.4)'
+  if (version.patch < 4)
+    return 'istio/istio#61043 and #60920: after a remote secret update istiod loses the remote endpoints or gateway until it restarts (fixed in 1.30.4)'
+  return undefined
+}
+
+/** istiods whose version has one of those bugs, each with the reason. */
+export function istiodsNeedingRestart(istiods: IstiodDeployment[]): { name: string; reason: string }[] {
+  return istiods.flatMap((d) => {
+    const v = d.version ? parseSemver(d.version) : undefined
+    const reason = v && remoteSecretUpdateBug(v)
+    return reason ? [{ name: d.name, reason: `${d.version}: ${reason}` }] : []
+  })
+}
