@@ -52,8 +52,8 @@ export async function resolveVersion(spec: VersionSpec, apiUrl: string, token: s
   const versions = await listReleases(apiUrl, token, (v) => selectVersion(spec, v) !== undefined, platform ?? istioPlatform())
   const chosen = selectVersion(spec, versions)
   if (!chosen) {
-    const what = spec.kind === 'latest' ? 'any release' : `a release of ${spec.major}.${spec.minor}`
-    throw new ReleaseLookupError(`found no published ${what} of Istio among ${versions.length} releases at ${apiUrl}`)
+    const what = spec.kind === 'latest' ? 'release of Istio' : `release of Istio ${spec.major}.${spec.minor}`
+    throw new ReleaseLookupError(`found no published ${what} among ${versions.length} releases at ${apiUrl}`)
   }
   return chosen
 }
