@@ -176,30 +176,52 @@ describe('upgrades the action refuses or stages', () => {
   })
   const inputs = (extra: Record<string, string>) => ({ clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), ...sim.inputs, ...extra })
 
-  it('refuses to skip a minor version before touching any cluster, unless allow-skip-minor', async () => {
-    expect((await runAction({ inputs: inputs({ 'istio-version': '1.29.4', verify: 'none' }), env: sim.env, runner })).exitCode).toBe(0)
-    const writesBefore = sim.clusters.map((c) => c.requests.filter((q: any) => q.method !== 'GET').length)
-    const r = await runAction({ inputs: inputs({ 'istio-version': '1.31.1', verify: 'none' }), env: sim.env, runner })
-    expect(r.exitCode).not.toBe(0)
-    expect(r.stdout).toMatch(
-      /::error::cluster1 runs Istio 1\.29\.4 \(revision default\); going to 1\.31\.1 skips 1 minor version\(s\)\. Istio supports upgrading one minor version at a time: install 1\.30 first, or set allow-skip-minor: true/
-    )
-    expect(sim.clusters.map((c) => c.requests.filter((q: any) => q.method !== 'GET').length)).toEqual(writesBefore)
-    const forced = await runAction({ inputs: inputs({ 'istio-version': '1.31.1', verify: 'none', 'allow-skip-minor': 'true' }), env: sim.env, runner })
-    expect(forced.exitCode).toBe(0)
-    expect(istiodVersion(sim.clusters[0])).toBe('1.31.1')
-  }, 120_000)
+  // One test with named steps, like the lifecycle above: each step starts from the state the previous one left.
+  it('refuse a skipped minor (install and plan) → force it → canary beside it → uninstall keeping the namespace', async () => {
+    await step('refuses to skip a minor version before touching any cluster, unless allow-skip-minor', async () => {
+      expect((await runAction({ inputs: inputs({ 'istio-version': '1.29.4', verify: 'none' }), env: sim.env, runner })).exitCode).toBe(0)
+      const writesBefore = sim.clusters.map((c) => c.requests.filter((q: any) => q.method !== 'GET').length)
+      const r = await runAction({ inputs: inputs({ 'istio-version': '1.31.1', verify: 'none' }), env: sim.env, runner })
+      expect(r.exitCode).not.toBe(0)
+      expect(r.stdout).toMatch(
+        /::error::cluster1 runs Istio 1\.29\.4 \(revision default\); going to 1\.31\.1 skips 1 minor version\(s\)\. Istio supports upgrading one minor version at a time: install 1\.30 first, or set allow-skip-minor: true/
+      )
+      expect(sim.clusters.map((c) => c.requests.filter((q: any) => q.method !== 'GET').length)).toEqual(writesBefore)
+      // mode: plan says the same as its blocker, fails the step, and writes nothing either.
+      const planned = await runAction({ inputs: inputs({ 'istio-version': '1.31.1', mode: 'plan' }), env: sim.env, runner })
+      expect(planned.exitCode).not.toBe(0)
+      expect(planned.stdout).toMatch(/::error::install would fail: cluster1 runs Istio 1\.29\.4 \(revision default\); going to 1\.31\.1 skips 1 minor/)
+      expect(JSON.parse(planned.outputs.plan).blocker).toMatch(/^cluster1 runs Istio 1\.29\.4/)
+      expect(sim.clusters.map((c) => c.requests.filter((q: any) => q.method !== 'GET').length)).toEqual(writesBefore)
+      const forced = await runAction({ inputs: inputs({ 'istio-version': '1.31.1', verify: 'none', 'allow-skip-minor': 'true' }), env: sim.env, runner })
+      expect(forced.exitCode).toBe(0)
+      expect(istiodVersion(sim.clusters[0])).toBe('1.31.1')
+    })
 
-  it('a revision installs a canary control plane beside the old one and says what is left to do', async () => {
-    const r = await runAction({ inputs: inputs({ 'istio-version': '1.31.1', revision: 'canary', verify: 'none' }), env: sim.env, runner })
-    if (r.exitCode !== 0) console.log(r.stdout)
-    expect(r.exitCode).toBe(0)
-    for (const c of sim.clusters) {
-      expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeTruthy()
-      expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod-canary')).toBeTruthy()
-    }
-    expect(r.summary).toContain('- cluster1: canary (beside the old revision) 1.31.1 (default) → 1.31.1 (canary)')
-    expect(r.summary).toContain('kubectl label namespace <ns> istio-injection- istio.io/rev=canary --overwrite')
-    expect(r.summary).toContain('istioctl uninstall -y --revision default')
-  }, 120_000)
+    await step('a revision installs a canary control plane beside the old one and says what is left to do', async () => {
+      const r = await runAction({ inputs: inputs({ 'istio-version': '1.31.1', revision: 'canary', verify: 'none' }), env: sim.env, runner })
+      if (r.exitCode !== 0) console.log(r.stdout)
+      expect(r.exitCode).toBe(0)
+      for (const c of sim.clusters) {
+        expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeTruthy()
+        expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod-canary')).toBeTruthy()
+      }
+      expect(r.summary).toContain('- cluster1: canary (beside the old revision) 1.31.1 (default) → 1.31.1 (canary)')
+      expect(r.summary).toContain('kubectl label namespace <ns> istio-injection- istio.io/rev=canary --overwrite')
+      expect(r.summary).toContain('istioctl uninstall -y --revision default')
+    })
+
+    await step('keep-namespace: uninstall removes Istio but keeps istio-system and the cacerts in it', async () => {
+      const r = await runAction({ inputs: inputs({ 'istio-version': '1.31.1', mode: 'uninstall', 'keep-namespace': 'true' }), env: sim.env, runner })
+      if (r.exitCode !== 0) console.log(r.stdout)
+      expect(r.exitCode).toBe(0)
+      expect(r.stdout).not.toMatch(/delete namespace istio-system/)
+      for (const c of sim.clusters) {
+        expect(c.store.get('v1', 'Namespace', undefined, 'istio-system')).toBeTruthy()
+        expect(c.store.get('v1', 'Secret', 'istio-system', 'cacerts')).toBeTruthy()
+        expect(c.store.list('apps/v1', 'Deployment', 'istio-system').filter((d: any) => d.metadata.labels?.app === 'istiod')).toEqual([])
+        expect(c.store.list('v1', 'Secret', 'istio-system').filter((s: any) => s.metadata.labels?.['istio/multiCluster'] === 'true')).toEqual([])
+      }
+    })
+  }, 600_000)
 })
