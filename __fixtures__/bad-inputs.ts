@@ -227,7 +227,45 @@ export const BAD_INPUTS: BadInputCase[] = [
     error: /^Input "ca-root-cert": is not a PEM certificate/
   },
   { name: 'ca key given without provided', inputs: base({ 'ca-root-key': otherKey }), error: /^Input "ca-root-key": is only used with ca: provided/ },
-  { name: 'image with a space', inputs: base({ 'verify-image-curl': 'curl latest' }), error: /^Input "verify-image-curl": must be an image reference/ }
+  { name: 'image with a space', inputs: base({ 'verify-image-curl': 'curl latest' }), error: /^Input "verify-image-curl": must be an image reference/ },
+  // istioctl parses values.revision like a --set value (operator/pkg/values/map.go parseValue).
+  ...[
+    ['130', 'number'],
+    ['1e3', 'number'],
+    ['nan', 'number'],
+    ['true', 'boolean']
+  ].map(([rev, as]) => ({
+    name: `revision istioctl reads as a ${as} (${rev})`,
+    inputs: base({ revision: rev }),
+    error: new RegExp(`^Input "revision": istioctl would read "${rev}" as a ${as} .*; use e\\.g\\. "1-30-3"$`)
+  })),
+  {
+    name: 'overlay sets values.revision',
+    inputs: base({ 'operator-overlay': 'spec:\n  values:\n    revision: canary' }),
+    error: /^Input "operator-overlay", field "spec\.values\.revision": is set by the "revision" input; remove it from the overlay$/
+  },
+  ...['ambient', 'empty', 'remote'].map((profile) => ({
+    name: `overlay profile ${profile}`,
+    inputs: base({ 'operator-overlay': `spec:\n  profile: ${profile}` }),
+    error: new RegExp(
+      `^Input "operator-overlay", field "spec\\.profile": is "${profile}"; the action installs a sidecar multi-primary control plane: use one of "default", "demo", "minimal", "preview", "stable", "openshift"$`
+    )
+  })),
+  {
+    name: 'overlay Helm profile ambient',
+    inputs: base({ 'operator-overlay': 'spec: {values: {global: {profile: ambient}}}' }),
+    error: /^Input "operator-overlay", field "spec\.values\.global\.profile": is "ambient"; .*: use one of "demo", "preview", "stable"$/
+  },
+  {
+    name: 'overlay enables ztunnel',
+    inputs: base({ 'operator-overlay': 'spec: {components: {ztunnel: {enabled: true}}}' }),
+    error: /^Input "operator-overlay", field "spec\.components\.ztunnel\.enabled": enables ztunnel, the ambient data plane/
+  },
+  {
+    name: 'overlay disables istiod',
+    inputs: base({ 'operator-overlay': 'spec: {components: {pilot: {enabled: false}}}' }),
+    error: /^Input "operator-overlay", field "spec\.components\.pilot\.enabled": disables istiod/
+  }
 ]
 
 /** A case whose failure message must not echo the secret it was given. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { parseConfig } from '../src/config.js'
+import { istioctlReadsAs, parseConfig } from '../src/config.js'
 import { InputError } from '../src/errors.js'
 import { BAD_INPUTS } from '../__fixtures__/bad-inputs.js'
 import { CANARY, CLIENT_CERT, EKS_EXEC, GKE_EXEC, source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
@@ -167,6 +167,79 @@ describe('parseConfig: valid input', () => {
     }
     expect(message).toMatch(/^Input "ca-root-key": does not match the public key of ca-root-cert/)
     expect(message).not.toContain('PRIVATE KEY')
+  })
+})
+
+describe('revision and operator-overlay: what istioctl would misread or what changes the topology', () => {
+  const parse = (extra: Record<string, string>) => parseConfig(source({ clusters: TWO, kubeconfig: KC, ...extra }))
+
+  it('istioctlReadsAs: the DNS-1123 labels that strconv.Atoi, ParseFloat or ParseBool accept, and only those', () => {
+    const cases: [string, 'number' | 'boolean' | undefined][] = [
+      ['130', 'number'],
+      ['007', 'number'],
+      ['9'.repeat(63), 'number'], // past int64: ParseFloat takes it
+      ['1e3', 'number'],
+      ['1e-3', 'number'],
+      ['1e-400', 'number'], // underflows to 0 without an error
+      ['0x1p3', 'number'],
+      ['0x1p-3', 'number'],
+      ['0x0p99999', 'number'],
+      ['inf', 'number'],
+      ['infinity', 'number'],
+      ['nan', 'number'],
+      ['t', 'boolean'],
+      ['f', 'boolean'],
+      ['true', 'boolean'],
+      ['false', 'boolean'],
+      ['1e308', 'number'],
+      ['1e309', undefined], // overflows: ParseFloat fails, the value stays a string
+      ['0x1p1023', 'number'],
+      ['0x2p1023', undefined],
+      ['0x1f', undefined], // hex needs a p exponent
+      ['1p3', undefined],
+      ['e3', undefined],
+      ['infin', undefined],
+      ['1-30-3', undefined],
+      ['1-0', undefined],
+      ['canary', undefined],
+      ['yes', undefined] // YAML 1.1 would say boolean; Go's ParseBool does not
+    ]
+    expect(cases.map(([rev]) => [rev, istioctlReadsAs(rev)])).toEqual(cases)
+  })
+
+  it('accepts revisions istioctl keeps as strings', () => {
+    for (const rev of ['1-30-3', 'canary', '0x1f', '1e309', 'yes']) expect(parse({ revision: rev }).revision).toBe(rev)
+  })
+
+  it('accepts the sidecar profiles and settings that keep the topology', () => {
+    for (const profile of ['default', 'demo', 'minimal', 'preview', 'stable', 'openshift', '""'])
+      expect(parse({ 'operator-overlay': `spec: {profile: ${profile}}` }).operatorOverlay).toEqual({ spec: { profile: profile === '""' ? '' : profile } })
+    for (const overlay of [
+      'spec: {values: {profile: demo}}',
+      'spec: {values: {global: {profile: stable}}}',
+      'spec: {components: {cni: {enabled: true}, ztunnel: {enabled: false}, istiodRemote: {enabled: false}, pilot: {enabled: true}}}'
+    ])
+      expect(() => parse({ 'operator-overlay': overlay })).not.toThrow()
+  })
+
+  it('refuses the other profiles and the components that change the topology, naming the field', () => {
+    const refused: [string, RegExp][] = [
+      [
+        'spec: {profile: openshift-ambient}',
+        /field "spec\.profile": is "openshift-ambient"; the action installs a sidecar multi-primary control plane: use one of/
+      ],
+      ['spec: {profile: tiny}', /field "spec\.profile": is "tiny"/],
+      ['spec: {values: {profile: remote}}', /field "spec\.values\.profile": is "remote"; .*: use one of "demo", "preview", "stable"$/],
+      [
+        'spec: {components: {istiodRemote: {enabled: true}}}',
+        /field "spec\.components\.istiodRemote\.enabled": makes the cluster a remote of an external control plane/
+      ],
+      ['spec: {values: {revision: "1-30-3"}}', /field "spec\.values\.revision": is set by the "revision" input/]
+    ]
+    for (const [overlay, error] of refused) {
+      expect(() => parse({ 'operator-overlay': overlay })).toThrow(InputError)
+      expect(() => parse({ 'operator-overlay': overlay })).toThrow(error)
+    }
   })
 })
 

@@ -296,12 +296,50 @@ describe('istioctl against simulated clusters', () => {
     expect(unknown).toMatchObject({ code: 1, stderr: 'Error: generate config: could not unmarshal: json: unknown field "servce"\n' })
     const typed = await istioctl(['install', '-y', '-c', kc.cluster1, '--set', 'values.global.meshID=7'])
     expect(typed.code).toBe(1)
-    expect(typed.stderr).toMatch(/cannot unmarshal number into Go struct field GlobalConfig\.global\.meshID of type string/)
+    // apis.Values decodes through jsonpb: a plain json.Unmarshal per scalar, so the error names no struct field.
+    expect(typed.stderr).toBe(
+      'Error: generate config: could not unmarshal: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go value of type string\n'
+    )
     const profile = await istioctl(['install', '-y', '-c', kc.cluster1, '--set', 'profile=tiny'])
     expect(profile).toMatchObject({
       code: 1,
       stderr: 'Error: generate config: merge inputs: profile "tiny" not found: open profiles/tiny.yaml: file does not exist\n'
     })
+    expect(c1.store.get('v1', 'Namespace', undefined, 'istio-system')).toBeUndefined()
+  })
+
+  it('a revision that parseValue reads as a number or boolean fails validation (inf/nan: a panic); values.revision in a file stays a string', async () => {
+    const iop = (spec: string) => `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n${spec}`
+    const install = (input: string, set: string[] = []) =>
+      istioctl(['install', '-y', '-c', kc.cluster1, ...set.flatMap((x) => ['--set', x]), '-f', '-'], { input })
+    const decode = 'Error: generate config: could not unmarshal: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal'
+    // spec.revision is a string in the file (quoted as the action writes it); istioctl turns it into --set values.revision=<rev>.
+    for (const rev of ['130', '1e3', '0x1p3', '007', '99999999999999999999'])
+      expect(await install(iop(`  revision: '${rev}'\n`))).toMatchObject({ code: 1, stdout: '', stderr: `${decode} number into Go value of type string\n` })
+    for (const rev of ['true', 'f'])
+      expect(await install(iop(`  revision: '${rev}'\n`))).toMatchObject({ code: 1, stdout: '', stderr: `${decode} bool into Go value of type string\n` })
+    for (const [rev, value] of [
+      ['inf', '+Inf'],
+      ['nan', 'NaN']
+    ]) {
+      const r = await install(iop(`  revision: '${rev}'\n`))
+      expect(r.code).toBe(2)
+      expect(r.stderr.startsWith(`panic: json Marshal: json: unsupported value: ${value}\n\ngoroutine 1 [running]:\n`)).toBe(true)
+    }
+    // A --set value is parsed the same way.
+    expect(await install(iop('  profile: minimal\n'), ['values.revision=1e-3'])).toMatchObject({
+      code: 1,
+      stderr: `${decode} number into Go value of type string\n`
+    })
+    // What ParseFloat refuses (overflow, hex without an exponent) stays a string and passes validation (checked with --dry-run).
+    expect(c1.store.get('v1', 'Namespace', undefined, 'istio-system')).toBeUndefined()
+    for (const rev of ['1e400', '0x1f', '1-30-3']) {
+      const r = await istioctl(['install', '--dry-run', '-y', '-c', kc.cluster1, '-f', '-'], { input: iop(`  revision: '${rev}'\n`) })
+      expect({ rev, ...r, stdout: '' }).toEqual({ rev, code: 0, stdout: '', stderr: '' })
+    }
+    // values.revision given in the file is merged as it is (MergeFrom), so a quoted "130" there is a string.
+    const quoted = await istioctl(['install', '--dry-run', '-y', '-c', kc.cluster1, '-f', '-'], { input: iop("  values:\n    revision: '130'\n") })
+    expect(quoted.code).toBe(0)
     expect(c1.store.get('v1', 'Namespace', undefined, 'istio-system')).toBeUndefined()
   })
 
@@ -437,6 +475,46 @@ describe('istioctl against simulated clusters', () => {
     await putSecret(c1.url.replace('127.0.0.1', 'localhost'))
     const bad = await istioctl(['remote-clusters', '-c', kc.cluster2])
     expect(bad.stdout).toMatch(/^cluster1\s+istio-system\/istio-remote-secret-cluster1\s+timeout\s/m)
+  })
+
+  it("create-remote-secret without -n: the namespace of $KUBECONFIG's current context, and remote-clusters reads only istio-system", async () => {
+    const withNs = (c: SimCluster, ctx: string, ns: string) => c.kubeconfig(ctx).replace(`    user: "${ctx}"\n`, `    user: "${ctx}"\n    namespace: ${ns}\n`)
+    const create = async (args: string[], env?: Record<string, string>) => {
+      const r = await istioctl(['create-remote-secret', '--name', 'cluster1', '--server', c1.reachableUrl, ...args], { env })
+      expect(r.code).toBe(0)
+      return yaml.loadAll(r.stdout).filter(Boolean)[0] as any
+    }
+    const inDefault = write('kc-ns-default', withNs(c1, 'cluster1', 'default'))
+    const inOther = write('kc-ns-other', withNs(c1, 'other', 'other-ns'))
+    // The cluster comes from --kubeconfig; the namespace from $KUBECONFIG (options.go: GlobalFile is never set).
+    expect((await create(['--kubeconfig', kc.cluster1], { KUBECONFIG: inDefault })).metadata.namespace).toBe('default')
+    expect(c1.store.get('v1', 'ServiceAccount', 'default', 'istio-reader-service-account')).toBeTruthy()
+    // Neither --kubeconfig's own context nor ~/.kube/config count.
+    expect((await create(['--kubeconfig', inDefault])).metadata.namespace).toBe('istio-system')
+    fs.mkdirSync(path.join(home, '.kube'), { recursive: true })
+    fs.writeFileSync(path.join(home, '.kube', 'config'), withNs(c1, 'cluster1', 'default'))
+    try {
+      expect((await create(['--kubeconfig', kc.cluster1])).metadata.namespace).toBe('istio-system')
+      expect((await create([])).metadata.namespace).toBe('istio-system')
+    } finally {
+      fs.rmSync(path.join(home, '.kube'), { recursive: true, force: true })
+    }
+    // A list: the merged current-context is the first file's; --context picks the cluster, not the namespace.
+    expect((await create(['--context', 'cluster1'], { KUBECONFIG: `${inOther}:${inDefault}` })).metadata.namespace).toBe('other-ns')
+    // A file that does not load: GetStartingConfig fails, the istio namespace stays.
+    expect((await create(['--kubeconfig', kc.cluster1], { KUBECONFIG: `${write('kc-broken', 'clusters: [')}:${inDefault}` })).metadata.namespace).toBe(
+      'istio-system'
+    )
+    // -n wins over everything.
+    expect((await create(['-n', 'istio-system', '--kubeconfig', kc.cluster1], { KUBECONFIG: inDefault })).metadata.namespace).toBe('istio-system')
+
+    // istiod (and so remote-clusters) reads remote secrets only in its own namespace.
+    const s = await create(['--kubeconfig', kc.cluster1], { KUBECONFIG: inDefault })
+    c2.store.put({ ...s, metadata: { ...s.metadata, name: 'istio-remote-secret-elsewhere' }, stringData: { elsewhere: s.stringData.cluster1 } })
+    const rc = await istioctl(['remote-clusters', '-c', kc.cluster2])
+    expect(rc.code).toBe(0)
+    expect(rc.stdout).not.toContain('elsewhere')
+    expect(rc.stdout).toMatch(/^cluster1\s+istio-system\/istio-remote-secret-cluster1\s/m)
   })
 
   it('cacerts before install: istiod records that root; 1.31 shows the upgrade and the REVISION column', async () => {

@@ -98,6 +98,13 @@ export function parseConfig(src: ConfigSource): Config {
   const revision = src.input('revision').trim() || undefined
   if (revision !== undefined && (!DNS1123_LABEL.test(revision) || revision.length > 63))
     throw new InputError('revision', '', `must be a DNS-1123 label like "1-30-3" (lowercase letters, digits, "-"), got ${JSON.stringify(revision)}`)
+  const readAs = revision === undefined ? undefined : istioctlReadsAs(revision)
+  if (readAs)
+    throw new InputError(
+      'revision',
+      '',
+      `istioctl would read ${JSON.stringify(revision)} as a ${readAs} (it sets values.revision like a --set value), and install rejects a revision that is not a string; use e.g. "1-30-3"`
+    )
 
   const ca = parseCa(src)
   if (ca.rootKey) secrets.push(ca.rootKey, ...pemBodyLines(ca.rootKey))
@@ -263,6 +270,25 @@ function lazySharedKubeconfig(src: ConfigSource): () => { source: string; docume
   }
 }
 
+/**
+ * What istioctl makes of a revision: it copies spec.revision to values.revision as `--set values.revision=<rev>`
+ * (operator/pkg/render/manifest.go translateIstioOperatorToHelm, 1.28–1.31), and values/map.go parseValue takes
+ * whatever strconv.Atoi, ParseFloat or ParseBool accept. The string field then fails to decode ("cannot unmarshal
+ * number into Go value of type string"; for inf/nan istioctl panics). Among DNS-1123 labels that is exactly (checked
+ * against Go's strconv for every label up to 5 characters): digits; <digits>e[-]<digits> and 0x<hex>p[-]<digits>
+ * unless they overflow (then ParseFloat fails and the value stays a string); inf, infinity, nan; t, f, true, false.
+ */
+export function istioctlReadsAs(rev: string): 'number' | 'boolean' | undefined {
+  if (/^(t|f|true|false)$/.test(rev)) return 'boolean'
+  if (/^(\d+|inf|infinity|nan)$/.test(rev)) return 'number'
+  if (/^\d+e-?\d+$/.test(rev)) return Number.isFinite(Number(rev)) ? 'number' : undefined
+  const hex = /^0x([0-9a-f]+)p(-?\d+)$/.exec(rev)
+  if (!hex) return undefined
+  const mantissa = BigInt(`0x${hex[1]}`)
+  // Scaling by a power of two keeps the rounding of the mantissa, so this overflows exactly when Go's does.
+  return mantissa === 0n || Number.isFinite(Number(mantissa) * 2 ** Number(hex[2])) ? 'number' : undefined
+}
+
 function stringField(item: Record<string, unknown>, i: number, field: string, required: boolean): string | undefined {
   const v = item[field]
   if (v === undefined || v === null) {
@@ -350,7 +376,31 @@ const OWNED_OVERLAY_PATHS = [
   ['spec', 'values', 'global', 'network'],
   ['spec', 'values', 'global', 'multiCluster', 'clusterName'],
   ['spec', 'revision'],
+  // istioctl applies the user's spec.values last (render/manifest.go MergeInputs): this one would win over spec.revision.
+  ['spec', 'values', 'revision'],
   ['metadata', 'name']
+]
+
+/**
+ * Profiles (manifests/profiles/, the same ten in 1.28–1.31) that still install what the action builds, a sidecar
+ * multi-primary control plane: default; demo (+ egress gateway, small requests, access logs); minimal (no ingress
+ * gateway); preview and stable (default + feature flags); openshift (default + the CNI plugin OpenShift needs, still
+ * sidecars). Not: empty (no istiod), remote (istiodRemote: config for an external istiod), ambient and
+ * openshift-ambient (ztunnel + CNI: the ambient data plane). The Helm-level values.profile / values.global.profile
+ * names charts' files/profile-*.yaml (ambient, demo, preview, remote, stable). Empty means the default.
+ */
+const SIDECAR_PROFILES = ['default', 'demo', 'minimal', 'preview', 'stable', 'openshift']
+const SIDECAR_HELM_PROFILES = ['demo', 'preview', 'stable']
+const SIDECAR = 'the action installs a sidecar multi-primary control plane'
+const profileIn = (names: string[]) => (v: unknown) =>
+  v === '' || names.includes(v as string) ? undefined : `is ${JSON.stringify(v)}; ${SIDECAR}: use one of ${names.map((n) => `"${n}"`).join(', ')}`
+const TOPOLOGY_OVERLAY_CHECKS: [string, (v: unknown) => string | undefined][] = [
+  ['spec.profile', profileIn(SIDECAR_PROFILES)],
+  ['spec.values.profile', profileIn(SIDECAR_HELM_PROFILES)],
+  ['spec.values.global.profile', profileIn(SIDECAR_HELM_PROFILES)],
+  ['spec.components.ztunnel.enabled', (v) => (v === true ? `enables ztunnel, the ambient data plane; ${SIDECAR}` : undefined)],
+  ['spec.components.istiodRemote.enabled', (v) => (v === true ? `makes the cluster a remote of an external control plane; ${SIDECAR}` : undefined)],
+  ['spec.components.pilot.enabled', (v) => (v === false ? `disables istiod; ${SIDECAR}, with an istiod in every cluster` : undefined)]
 ]
 
 function parseOperatorOverlay(text: string): Record<string, unknown> | undefined {
@@ -376,6 +426,12 @@ function parseOperatorOverlay(text: string): Record<string, unknown> | undefined
               : 'the "clusters" input'
       throw new InputError('operator-overlay', `field "${p.join('.')}"`, `is set by ${owner}; remove it from the overlay`)
     }
+  }
+  for (const [p, check] of TOPOLOGY_OVERLAY_CHECKS) {
+    let v: unknown = overlay
+    for (const k of p.split('.')) v = isMap(v) ? v[k] : undefined
+    const problem = v === undefined ? undefined : check(v)
+    if (problem) throw new InputError('operator-overlay', `field "${p}"`, problem)
   }
   if (overlay.spec !== undefined && !isMap(overlay.spec))
     throw new InputError('operator-overlay', 'field "spec"', `must be a map, got ${describeType(overlay.spec)}`)

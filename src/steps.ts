@@ -6,6 +6,7 @@ import { registerSecret } from './secrets.js'
 import { ClusterTools, StepLog } from './tools.js'
 import { waitForGatewayAddress } from './kube/gateway.js'
 import { istiodsNeedingRestart, listIstiods, restartIstiods } from './kube/istiod.js'
+import { ISTIO_NAMESPACE } from './manifests/kubernetes.js'
 import { isLoopbackServer, parseRemoteSecret } from './kube/remote-secret.js'
 import { TrustManager } from './trust/trust.js'
 import { RemoteStatus, VerifyError, waitForRemoteClusters } from './verify.js'
@@ -70,7 +71,9 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
 }
 
 async function createRemoteSecret(deps: ExecutorDeps, step: Step, server: string | undefined, log: StepLog): Promise<string> {
-  const args = ['create-remote-secret', '--name', step.cluster, ...(server ? ['--server', server] : [])]
+  // Without -n, istioctl writes the secret into the namespace of $KUBECONFIG's current context when it names one
+  // (istioctl/pkg/multicluster/options.go), and istiod reads remote secrets only in its own namespace.
+  const args = ['create-remote-secret', '--name', step.cluster, '-n', ISTIO_NAMESPACE, ...(server ? ['--server', server] : [])]
   const r = await deps.tools.istioctl(step.cluster, args, log, { retry: true, secretOutput: true, timeoutMs: KUBECTL_TIMEOUT_MS })
   const info = parseRemoteSecret(r.stdout)
   // Mask the reader token before anything else can print it.

@@ -56101,6 +56101,9 @@ function parseConfig(src) {
     const revision = src.input('revision').trim() || undefined;
     if (revision !== undefined && (!DNS1123_LABEL.test(revision) || revision.length > 63))
         throw new InputError('revision', '', `must be a DNS-1123 label like "1-30-3" (lowercase letters, digits, "-"), got ${JSON.stringify(revision)}`);
+    const readAs = revision === undefined ? undefined : istioctlReadsAs(revision);
+    if (readAs)
+        throw new InputError('revision', '', `istioctl would read ${JSON.stringify(revision)} as a ${readAs} (it sets values.revision like a --set value), and install rejects a revision that is not a string; use e.g. "1-30-3"`);
     const ca = parseCa(src);
     if (ca.rootKey)
         secrets.push(ca.rootKey, ...pemBodyLines(ca.rootKey));
@@ -56252,6 +56255,28 @@ function lazySharedKubeconfig(src) {
         return cached;
     };
 }
+/**
+ * What istioctl makes of a revision: it copies spec.revision to values.revision as `--set values.revision=<rev>`
+ * (operator/pkg/render/manifest.go translateIstioOperatorToHelm, 1.28–1.31), and values/map.go parseValue takes
+ * whatever strconv.Atoi, ParseFloat or ParseBool accept. The string field then fails to decode ("cannot unmarshal
+ * number into Go value of type string"; for inf/nan istioctl panics). Among DNS-1123 labels that is exactly (checked
+ * against Go's strconv for every label up to 5 characters): digits; <digits>e[-]<digits> and 0x<hex>p[-]<digits>
+ * unless they overflow (then ParseFloat fails and the value stays a string); inf, infinity, nan; t, f, true, false.
+ */
+function istioctlReadsAs(rev) {
+    if (/^(t|f|true|false)$/.test(rev))
+        return 'boolean';
+    if (/^(\d+|inf|infinity|nan)$/.test(rev))
+        return 'number';
+    if (/^\d+e-?\d+$/.test(rev))
+        return Number.isFinite(Number(rev)) ? 'number' : undefined;
+    const hex = /^0x([0-9a-f]+)p(-?\d+)$/.exec(rev);
+    if (!hex)
+        return undefined;
+    const mantissa = BigInt(`0x${hex[1]}`);
+    // Scaling by a power of two keeps the rounding of the mantissa, so this overflows exactly when Go's does.
+    return mantissa === 0n || Number.isFinite(Number(mantissa) * 2 ** Number(hex[2])) ? 'number' : undefined;
+}
 function stringField(item, i, field, required) {
     const v = item[field];
     if (v === undefined || v === null) {
@@ -56342,7 +56367,29 @@ const OWNED_OVERLAY_PATHS = [
     ['spec', 'values', 'global', 'network'],
     ['spec', 'values', 'global', 'multiCluster', 'clusterName'],
     ['spec', 'revision'],
+    // istioctl applies the user's spec.values last (render/manifest.go MergeInputs): this one would win over spec.revision.
+    ['spec', 'values', 'revision'],
     ['metadata', 'name']
+];
+/**
+ * Profiles (manifests/profiles/, the same ten in 1.28–1.31) that still install what the action builds, a sidecar
+ * multi-primary control plane: default; demo (+ egress gateway, small requests, access logs); minimal (no ingress
+ * gateway); preview and stable (default + feature flags); openshift (default + the CNI plugin OpenShift needs, still
+ * sidecars). Not: empty (no istiod), remote (istiodRemote: config for an external istiod), ambient and
+ * openshift-ambient (ztunnel + CNI: the ambient data plane). The Helm-level values.profile / values.global.profile
+ * names charts' files/profile-*.yaml (ambient, demo, preview, remote, stable). Empty means the default.
+ */
+const SIDECAR_PROFILES = ['default', 'demo', 'minimal', 'preview', 'stable', 'openshift'];
+const SIDECAR_HELM_PROFILES = ['demo', 'preview', 'stable'];
+const SIDECAR = 'the action installs a sidecar multi-primary control plane';
+const profileIn = (names) => (v) => v === '' || names.includes(v) ? undefined : `is ${JSON.stringify(v)}; ${SIDECAR}: use one of ${names.map((n) => `"${n}"`).join(', ')}`;
+const TOPOLOGY_OVERLAY_CHECKS = [
+    ['spec.profile', profileIn(SIDECAR_PROFILES)],
+    ['spec.values.profile', profileIn(SIDECAR_HELM_PROFILES)],
+    ['spec.values.global.profile', profileIn(SIDECAR_HELM_PROFILES)],
+    ['spec.components.ztunnel.enabled', (v) => (v === true ? `enables ztunnel, the ambient data plane; ${SIDECAR}` : undefined)],
+    ['spec.components.istiodRemote.enabled', (v) => (v === true ? `makes the cluster a remote of an external control plane; ${SIDECAR}` : undefined)],
+    ['spec.components.pilot.enabled', (v) => (v === false ? `disables istiod; ${SIDECAR}, with an istiod in every cluster` : undefined)]
 ];
 function parseOperatorOverlay(text) {
     if (text.trim() === '')
@@ -56369,6 +56416,14 @@ function parseOperatorOverlay(text) {
                         : 'the "clusters" input';
             throw new InputError('operator-overlay', `field "${p.join('.')}"`, `is set by ${owner}; remove it from the overlay`);
         }
+    }
+    for (const [p, check] of TOPOLOGY_OVERLAY_CHECKS) {
+        let v = overlay;
+        for (const k of p.split('.'))
+            v = yaml_input_isMap(v) ? v[k] : undefined;
+        const problem = v === undefined ? undefined : check(v);
+        if (problem)
+            throw new InputError('operator-overlay', `field "${p}"`, problem);
     }
     if (overlay.spec !== undefined && !yaml_input_isMap(overlay.spec))
         throw new InputError('operator-overlay', 'field "spec"', `must be a map, got ${describeType(overlay.spec)}`);
@@ -58737,6 +58792,7 @@ async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
 
 
 
+
 /** istioctl waits for readiness up to --readiness-timeout (5m); allow a margin before the action gives up on it. */
 const INSTALL_TIMEOUT_MS = 7 * 60_000;
 const steps_KUBECTL_TIMEOUT_MS = 2 * 60_000;
@@ -58782,7 +58838,9 @@ function stepExecutor(deps) {
     };
 }
 async function createRemoteSecret(deps, step, server, log) {
-    const args = ['create-remote-secret', '--name', step.cluster, ...(server ? ['--server', server] : [])];
+    // Without -n, istioctl writes the secret into the namespace of $KUBECONFIG's current context when it names one
+    // (istioctl/pkg/multicluster/options.go), and istiod reads remote secrets only in its own namespace.
+    const args = ['create-remote-secret', '--name', step.cluster, '-n', ISTIO_NAMESPACE, ...(server ? ['--server', server] : [])];
     const r = await deps.tools.istioctl(step.cluster, args, log, { retry: true, secretOutput: true, timeoutMs: steps_KUBECTL_TIMEOUT_MS });
     const info = parseRemoteSecret(r.stdout);
     // Mask the reader token before anything else can print it.

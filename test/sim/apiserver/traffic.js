@@ -239,6 +239,7 @@ export function knownClusters(mesh, from, localIstiod) {
   const localId = clusterIdOf(localIstiod)
   const known = new Set()
   const stale = localIstiod ? staleRemoteClusters(from.store, localIstiod) : new Set()
+  // Only istiod's own namespace: pkg/kube/multicluster/secretcontroller.go (1.30.3) filters on SystemNamespace.
   const secrets = from.store.list('v1', 'Secret', ISTIO_NS).filter((s) => labelsOf(s)['istio/multiCluster'] === 'true')
   for (const s of secrets) {
     for (const [id, text] of Object.entries(secretData(s))) {

@@ -28,3 +28,11 @@ export class SilentExit extends Error {
     this.exitCode = exitCode
   }
 }
+
+/** A Go panic: the runtime prints "panic: …" and the goroutine's stack on stderr, and exits with 2. */
+export class GoPanic extends SilentExit {
+  constructor(message, frame) {
+    super(2)
+    this.output = `panic: ${message}\n\ngoroutine 1 [running]:\n${frame}\n`
+  }
+}

@@ -144,27 +144,23 @@ export const SCHEMA = struct('IstioOperator', {
   })
 })
 
-// apis.Values is decoded leniently (unknown keys ignored) but types still matter.
-export const VALUES_CHECKS = struct(
-  'Values',
-  {
-    global: struct(
-      'GlobalConfig',
-      {
-        meshID: str,
-        network: str,
-        istioNamespace: str,
-        hub: str,
-        multiCluster: struct('MultiClusterConfig', { clusterName: str, enabled: bool, includeEnvoyFilter: bool }, false)
-      },
-      false
-    ),
-    revision: str,
-    profile: str,
-    defaultRevision: str
-  },
-  false
-)
+// apis.Values has its own UnmarshalJSON (operator/pkg/apis/value_types_json.go, 1.30.3): golang/protobuf's jsonpb,
+// which decodes each scalar with a plain json.Unmarshal into a Go string/bool/…, so its type errors name no struct
+// field ("json: cannot unmarshal number into Go value of type string"). Only the fields the action sets are
+// modelled, and unknown keys are let through (the real decoder refuses them).
+const message = (name, fields) => ({ ...struct(name, fields, false), jsonpb: true })
+export const VALUES_CHECKS = message('Values', {
+  global: message('GlobalConfig', {
+    meshID: str,
+    network: str,
+    istioNamespace: str,
+    hub: str,
+    multiCluster: message('MultiClusterConfig', { clusterName: str, enabled: bool, includeEnvoyFilter: bool })
+  }),
+  revision: str,
+  profile: str,
+  defaultRevision: str
+})
 
 function jsonKind(v) {
   if (Array.isArray(v)) return 'array'
@@ -216,7 +212,7 @@ export function typeCheck(value, node, structName = '', path = []) {
           if (node.strict) return `json: unknown field "${k}"`
           continue
         }
-        const err = typeCheck(value[k], field, node.name, [...path, k])
+        const err = typeCheck(value[k], field, node.jsonpb ? '' : node.name, [...path, k])
         if (err) return err
       }
       return undefined

@@ -2,7 +2,7 @@
 // files merged in order over the profile, then --set; strict decoding (unknown field → error).
 import * as yaml from 'js-yaml'
 import { readFileSync } from 'node:fs'
-import { CliError } from './errors.js'
+import { CliError, GoPanic } from './errors.js'
 import { typeCheck, SCHEMA, VALUES_CHECKS } from './iop-schema.js'
 
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -112,9 +112,58 @@ export function splitPath(path) {
   return out
 }
 
-function parseValue(v) {
-  if (/^[+-]?\d+$/.test(v)) return Number(v)
-  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) return Number(v)
+// Go's strconv.ParseFloat(s, 64): sign, inf/infinity/nan, a decimal or 0x mantissa (hex needs a p exponent), "_"
+// only where underscoreOK allows it. undefined where Go returns an error: bad syntax, or overflow to ±Inf (ErrRange).
+function goParseFloat(s) {
+  const special = /^([+-]?)(inf|infinity)$/i.exec(s)
+  if (special) return special[1] === '-' ? -Infinity : Infinity
+  if (/^nan$/i.test(s)) return NaN
+  if (s.includes('_') && !underscoreOK(s)) return undefined
+  const t = s.replaceAll('_', '')
+  const hex = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?p([+-]?\d+)$/i.exec(t)
+  let f
+  if (hex) {
+    const [, sign, int, frac = '', exp] = hex
+    if (!int && !frac) return undefined
+    const m = BigInt(`0x${int}${frac}`)
+    const e = Number(exp) - 4 * frac.length
+    // In two steps, so that a subnormal result is rounded once (2 ** -1078 alone would already be 0).
+    f = (sign === '-' ? -1 : 1) * (m === 0n ? 0 : e < -1000 ? Number(m) * 2 ** (e + 1000) * 2 ** -1000 : Number(m) * 2 ** e)
+  } else if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) f = Number(t)
+  else return undefined
+  return Number.isFinite(f) ? f : undefined
+}
+
+// strconv's underscoreOK: "_" only between digits, or between a base prefix and a digit.
+function underscoreOK(s) {
+  let saw = '^'
+  let i = 0
+  if (s[0] === '+' || s[0] === '-') s = s.slice(1)
+  const hex = /^0x/i.test(s)
+  if (/^0[box]/i.test(s)) {
+    i = 2
+    saw = '0'
+  }
+  for (; i < s.length; i++) {
+    const c = s[i].toLowerCase()
+    if ((c >= '0' && c <= '9') || (hex && c >= 'a' && c <= 'f')) saw = '0'
+    else if (c === '_') {
+      if (saw !== '0') return false
+      saw = '_'
+    } else {
+      if (saw === '_') return false
+      saw = '!'
+    }
+  }
+  return saw !== '_'
+}
+
+// values/map.go parseValue (1.30.3): strconv.Atoi (int64), then ParseFloat, then ParseBool, else the string with
+// "\," unescaped. So `--set values.revision=130` (and spec.revision, which is translated that way) is a number.
+export function parseValue(v) {
+  if (/^[+-]?\d+$/.test(v) && BigInt(v) >= -(2n ** 63n) && BigInt(v) < 2n ** 63n) return Number(v) || 0 // an int: no -0
+  const f = goParseFloat(v)
+  if (f !== undefined) return f
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true
   if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false
   return v.replaceAll('\\,', ',')
@@ -158,9 +207,10 @@ function setPathRecurse(base, path, value) {
 
 export function setPaths(target, flags, prefix = 'spec.') {
   for (const flag of flags) {
-    const eq = flag.indexOf('=')
-    const path = (eq < 0 ? flag : flag.slice(0, eq)).trim()
-    const raw = eq < 0 ? '' : flag.slice(eq + 1).trim()
+    // getPV: strings.Split on "="; anything but exactly two parts is a path with an empty value.
+    const parts = flag.split('=')
+    const path = parts.length === 2 ? parts[0].trim() : flag
+    const raw = parts.length === 2 ? parts[1].trim() : ''
     const full = prefix + path
     const value = ALWAYS_STRING.some((a) => full.startsWith(a)) ? raw : parseValue(raw)
     setPathRecurse(target, splitPath(full), value)
@@ -251,8 +301,10 @@ function translate(iop) {
   const values = spec.values
   if (spec.hub !== undefined) setPaths(iop, [`values.global.hub=${spec.hub}`])
   if (spec.tag !== undefined) setPaths(iop, [`values.global.tag=${spec.tag}`])
-  if (spec.revision !== undefined) values.revision = String(spec.revision)
-  if (spec.compatibilityVersion !== undefined) values.compatibilityVersion = String(spec.compatibilityVersion)
+  // SetSpecPaths(fmt.Sprintf("values.%s=%v", out, v)): the value is parsed again, so a revision "130" becomes the
+  // number 130 (compatibilityVersion is on the alwaysString list and stays a string).
+  if (spec.revision !== undefined) setPaths(iop, [`values.revision=${spec.revision}`])
+  if (spec.compatibilityVersion !== undefined) setPaths(iop, [`values.compatibilityVersion=${spec.compatibilityVersion}`])
   if (isMap(spec.meshConfig)) mergeFrom(iop, { spec: { values: { meshConfig: spec.meshConfig } } })
   values.pilot = isMap(values.pilot) ? values.pilot : {}
   values.pilot.enabled = getPath(iop, 'spec.components.pilot.enabled') === true
@@ -271,11 +323,27 @@ export function isDns1123Label(s) {
   return typeof s === 'string' && s.length <= 63 && DNS1123_LABEL.test(s)
 }
 
+/** The first ±Inf or NaN in the order json.Marshal visits (map keys sorted), as strconv.FormatFloat writes it. */
+function nonFiniteNumber(v) {
+  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : undefined
+  if (Array.isArray(v)) return v.map(nonFiniteNumber).find(Boolean)
+  if (isMap(v))
+    return Object.keys(v)
+      .sort()
+      .map((k) => nonFiniteNumber(v[k]))
+      .find(Boolean)
+  return undefined
+}
+
 /**
  * ParseAndValidateIstioOperator: strict JSON decode of the whole IstioOperator, then the Helm values'
  * types, revision and gateway names. Throws CliError("generate config: …").
  */
 export function validateIop(iop) {
+  // It starts with iopm.JSON(), which panics when json.Marshal fails (values/map.go): ±Inf and NaN have no JSON, and
+  // parseValue makes them of "inf", "infinity" and "nan" (a revision among them).
+  const unsupported = nonFiniteNumber(iop)
+  if (unsupported) throw new GoPanic(`json Marshal: json: unsupported value: ${unsupported}`, 'istio.io/istio/operator/pkg/values.Map.JSON(...)')
   const decodeErr = typeCheck(iop, SCHEMA)
   if (decodeErr) throw new CliError(`generate config: could not unmarshal: ${decodeErr}`)
   const values = iop.spec?.values

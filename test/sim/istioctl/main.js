@@ -214,7 +214,10 @@ export async function main(argv, io = { stdout: process.stdout, stderr: process.
     await cmd.run({ ...values, __changed: changed, __args: positionals }, io)
     return 0
   } catch (err) {
-    if (err instanceof SilentExit) return err.exitCode
+    if (err instanceof SilentExit) {
+      if (err.output) io.stderr.write(err.output)
+      return err.exitCode
+    }
     if (err instanceof CliError) {
       if (err.preface) io.stderr.write(err.preface)
       io.stderr.write(`Error: ${err.message}\n`)

@@ -84,6 +84,7 @@ export async function runRemoteClusters(f, io) {
   try {
     istiods = await runningIstiods(kube, ns, f.revision)
     if (!istiods.length) throw new CliError(`no running Istio pods in "${ns}"`)
+    // istiod watches remote secrets only in its own namespace (pkg/kube/multicluster/secretcontroller.go, 1.30.3).
     secrets = (await kube.list(collectionPath('v1', 'Secret', ns), { labelSelector: 'istio/multiCluster=true' })) || []
   } catch (err) {
     throw asCliError(err)

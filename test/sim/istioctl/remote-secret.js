@@ -73,19 +73,21 @@ function secretText({ clusterName, secretName, namespace, key, kubeconfig }) {
   ].join('\n')
 }
 
-// KubeOptions.prepare: -n, else the istio namespace, else (a quirk of the real code) the namespace of the
-// current context in the default kubeconfig ($KUBECONFIG or ~/.kube/config, not --kubeconfig).
-function secretNamespace(f) {
+// istioctl/pkg/multicluster/options.go (1.30.3) KubeOptions.prepare: -n; else the istio namespace, unless the
+// current context of clientcmd.NewDefaultPathOptions() names a namespace. Its GlobalFile is set to o.Kubeconfig,
+// which nothing sets (remote_secret.go never fills it), so client-go's GetLoadingPrecedence is $KUBECONFIG's files,
+// else [""]: --kubeconfig, --context and ~/.kube/config play no part. The files merge as in client-go (the first to
+// set current-context wins, and each context comes from the first file naming it; missing files are skipped); one
+// that fails to load makes GetStartingConfig fail, which keeps the istio namespace.
+export function secretNamespace(f, env = process.env) {
   if (f.namespace) return f.namespace
-  let ns = f.istioNamespace
+  if (!env.KUBECONFIG) return f.istioNamespace
   try {
-    const cfg = loadKubeconfig({})
-    const ctx = cfg.contexts.get(cfg.currentContext)
-    if (ctx?.context?.namespace) ns = ctx.context.namespace
+    const cfg = loadKubeconfig({ env: { KUBECONFIG: env.KUBECONFIG } })
+    return cfg.contexts.get(cfg.currentContext)?.context?.namespace || f.istioNamespace
   } catch {
-    // no default kubeconfig: keep the istio namespace
+    return f.istioNamespace
   }
-  return ns
 }
 
 const notFound = (plural, name) => `${plural} "${name}" not found`
