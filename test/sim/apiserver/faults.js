@@ -6,10 +6,14 @@
 //   { kind: 'expireToken' }                                 the admin token is refused (401)
 //   { kind: 'forbid', count?, match? }                      403 Forbidden
 //   { kind: 'istioctl', op, times?: N|'always', message }   the simulated istioctl's operation fails
+//   { kind: 'unreachableFrom', cluster, pod?, labels? }     `istioctl remote-clusters`: from the istiod pods whose
+//                                                           name starts with `pod` and that carry `labels`, the
+//                                                           API server of remote cluster `cluster` cannot be
+//                                                           reached (a NetworkPolicy, a node without a route)
 // match: { method?, pathIncludes? } against the request method and URL (path + query).
 // Requests to /sim/… (the simulator's own endpoints) are only hit by faults whose pathIncludes names them.
 
-const KINDS = new Set(['latency', 'status', 'reset', 'hang', 'expireToken', 'forbid', 'istioctl'])
+const KINDS = new Set(['latency', 'status', 'reset', 'hang', 'expireToken', 'forbid', 'istioctl', 'unreachableFrom'])
 
 const REASONS = {
   400: 'BadRequest',
@@ -47,6 +51,7 @@ export class Faults {
     if (!fault || !KINDS.has(fault.kind)) throw new Error(`unknown fault kind: ${JSON.stringify(fault?.kind)}`)
     if (fault.kind === 'status' && !Number.isInteger(fault.code)) throw new Error('a status fault needs a numeric code')
     if (fault.kind === 'istioctl' && !fault.op) throw new Error('an istioctl fault needs op')
+    if (fault.kind === 'unreachableFrom' && !fault.cluster) throw new Error('an unreachableFrom fault needs cluster')
     const f = { ...fault }
     f.remaining = fault.kind === 'istioctl' ? (fault.times === 'always' || fault.times === undefined ? Infinity : fault.times) : (fault.count ?? Infinity)
     this.#faults.push(f)
@@ -73,6 +78,11 @@ export class Faults {
   /** Consume a matching forbid fault, if any. */
   takeForbid(method, url) {
     return this.#take((f) => f.kind === 'forbid' && matches(f, method, url))
+  }
+
+  /** The `unreachableFrom` faults, as the simulated istioctl's remote-clusters applies them (not consumed). */
+  unreachableFrom() {
+    return this.#faults.filter((f) => f.kind === 'unreachableFrom').map(({ cluster, pod, labels }) => ({ cluster, pod, labels }))
   }
 
   /** The failure message for the simulated istioctl's next `op`, or null. */

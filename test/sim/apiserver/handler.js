@@ -109,7 +109,10 @@ async function route(ctx, req, res, url, user, upgrade) {
       return void res.end()
     case '/sim/v1/behaviour': {
       const op = url.searchParams.get('op') || ''
-      return sendJson(res, 200, { delayMs: ctx.istioctlDelays[op] || 0, fail: ctx.faults.takeIstioctl(op) })
+      const answer = { delayMs: ctx.istioctlDelays[op] || 0, fail: ctx.faults.takeIstioctl(op) }
+      // What istiod's secret controller would report, for the simulated remote-clusters (istioctl/remote-clusters.js).
+      if (op === 'remote-clusters') answer.remoteClusters = { ...ctx.remoteClusters, unreachableFrom: ctx.faults.unreachableFrom() }
+      return sendJson(res, 200, answer)
     }
   }
 
