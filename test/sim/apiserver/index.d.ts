@@ -48,6 +48,22 @@ export type Fault =
   | { kind: 'expireToken' }
   | { kind: 'forbid'; count?: number; match?: RequestMatch }
   | { kind: 'istioctl'; op: string; times?: number | 'always'; message?: string }
+  /**
+   * A write (POST/PUT/PATCH) fails with the API server's 500 InternalError for an admission webhook it cannot call
+   * (`Internal error occurred: failed calling webhook "<webhook>": failed to call webhook: Post "https://<service>.
+   * <namespace>.svc:443<path>?timeout=10s": <cause>`). Defaults: validation.istio.io, istiod, istio-system, /validate,
+   * no-endpoints.
+   */
+  | {
+      kind: 'webhook'
+      count?: number
+      match?: RequestMatch
+      webhook?: string
+      service?: string
+      namespace?: string
+      path?: string
+      cause?: 'no-endpoints' | 'refused' | 'deadline'
+    }
   /** For `istioctl remote-clusters`: istiod pods (name prefix `pod`, carrying `labels`) cannot reach remote `cluster`. */
   | { kind: 'unreachableFrom'; cluster: string; pod?: string; labels?: Record<string, string> }
 
