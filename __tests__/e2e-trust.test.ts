@@ -253,14 +253,15 @@ describe('verify', () => {
     try {
       const clusters = sim.clustersInput({ cluster1: { 'api-server': undefined } })
       const r = await runAction({
-        inputs: { clusters, kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', 'verify-timeout': '4s', ...sim.inputs },
+        // Longer than the simulated PILOT_REMOTE_CLUSTER_TIMEOUT (3 s): istiod has given up (timeout), not still syncing.
+        inputs: { clusters, kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', 'verify-timeout': '8s', ...sim.inputs },
         env: sim.env,
         runner
       })
       expect(r.exitCode).not.toBe(0)
       expect(r.outputs.verified).toBe('false')
       expect(r.stdout).toMatch(/::warning::cluster1: its remote secret points at https:\/\/127\.0\.0\.1:\d+, a loopback address other clusters cannot reach/)
-      expect(r.stdout).toMatch(/::error::cluster2 · verify: cluster1 synced: cluster2 does not see cluster1 as synced after 4 s \(cluster1: timeout\)/)
+      expect(r.stdout).toMatch(/::error::cluster2 · verify: cluster1 synced: cluster2 does not see cluster1 as synced after 8 s \(cluster1: timeout\)/)
       expect(r.stdout).toMatch(
         /cluster1 → cluster2: istiod in cluster2 cannot reach cluster1's API server at https:\/\/127\.0\.0\.1:\d+ \(a loopback address: it only exists on the runner\); set "api-server" for cluster1/
       )

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startApiServer, type SimCluster } from '../test/sim/apiserver/index.js'
 import { jsonPatch, mergePatch, strategicMergePatch } from '../test/sim/apiserver/patch.js'
+import { webhookFaultBody } from '../test/sim/apiserver/faults.js'
 
 const CANARY = 'CANARY-do-not-log'
 
@@ -455,6 +456,41 @@ describe('faults', () => {
     remove()
     expect(r.stdout.trim()).toBe('namespace/default')
     expect(Date.now() - started).toBeGreaterThanOrEqual(300)
+  })
+
+  it("webhook: a write fails once with the API server's 500 for a webhook it cannot call; reads pass; then the write does", async () => {
+    const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hooked\n  namespace: default\ndata:\n  a: "1"\n'
+    c3.sim.setFault({ kind: 'webhook', count: 1, match: { pathIncludes: '/namespaces/default/configmaps' } })
+    const failed = await kubectl(c3, ['apply', '-f', '-'], { stdin: cm })
+    expect(failed.code).toBe(1)
+    expect(failed.stderr).toBe(
+      'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling webhook "validation.istio.io": failed to call webhook: Post "https://istiod.istio-system.svc:443/validate?timeout=10s": no endpoints available for service "istiod"\n'
+    )
+    expect((await kubectl(c3, ['apply', '-f', '-'], { stdin: cm })).stdout).toBe('configmap/hooked created\n')
+    // An existing object: kubectl PATCHes it; ClusterIP routing refuses the connection instead.
+    c3.sim.setFault({ kind: 'webhook', count: 1, cause: 'refused', webhook: 'w.example.com', service: 'hook', namespace: 'default', path: '/v' })
+    const patched = await kubectl(c3, ['apply', '-f', '-'], { stdin: cm.replace('"1"', '"2"') })
+    expect(patched.stderr).toMatch(
+      /^Error from server \(InternalError\): error when applying patch:\n[\s\S]*for: "STDIN": error when patching "STDIN": Internal error occurred: failed calling webhook "w\.example\.com": failed to call webhook: Post "https:\/\/hook\.default\.svc:443\/v\?timeout=10s": dial tcp 10\.96\.0\.10:443: connect: connection refused\n$/
+    )
+    expect(webhookFaultBody({ webhook: 'validation.istio.io', cause: 'deadline' })).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message:
+        'Internal error occurred: failed calling webhook "validation.istio.io": failed to call webhook: Post "https://istiod.istio-system.svc:443/validate?timeout=10s": context deadline exceeded',
+      reason: 'InternalError',
+      details: {
+        causes: [
+          {
+            message:
+              'failed calling webhook "validation.istio.io": failed to call webhook: Post "https://istiod.istio-system.svc:443/validate?timeout=10s": context deadline exceeded'
+          }
+        ]
+      },
+      code: 500
+    })
   })
 
   it('serves the simulated istioctl its behaviour, consuming istioctl faults (recorded as sim requests)', async () => {

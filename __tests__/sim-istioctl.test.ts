@@ -266,7 +266,8 @@ describe('istioctl against simulated clusters', () => {
   beforeAll(async () => {
     ;[c1, c2, slow] = await Promise.all([
       startApiServer({ name: 'cluster1', index: 1, adminToken: 'admin-token-cluster1' }),
-      startApiServer({ name: 'cluster2', index: 2, adminToken: 'admin-token-cluster2' }),
+      // Short istiod timings for remote-clusters: syncing ≤ 1.2 s, timeout after ≤ 2 s when unreachable.
+      startApiServer({ name: 'cluster2', index: 2, adminToken: 'admin-token-cluster2', remoteClusters: { syncMs: 200, timeoutMs: 1000 } }),
       startApiServer({ name: 'slow', index: 3, adminToken: 'admin-token-slow', deploymentReadyDelayMs: 60_000 })
     ])
     for (const c of [c1, c2, slow]) kc[c.name] = write(`kc-${c.name}`, c.kubeconfig(c.name))
@@ -454,27 +455,101 @@ describe('istioctl against simulated clusters', () => {
     expect(noName.stdout).toContain(`name: istio-remote-secret-${uid}`)
   })
 
-  it('remote-clusters: synced through the reachable address, timeout through 127.0.0.1', async () => {
+  /** Runs remote-clusters until `done` holds for its output (or 5 s pass); returns the last result. */
+  const remoteClustersUntil = async (args: string[], done: (stdout: string) => boolean) => {
+    const deadline = Date.now() + 5000
+    for (;;) {
+      const r = await istioctl(['remote-clusters', ...args])
+      if (done(r.stdout) || Date.now() > deadline) return r
+      await new Promise((res) => setTimeout(res, 200))
+    }
+  }
+  const putSecret = async (server: string) => {
+    const out = (await istioctl(['create-remote-secret', '-c', kc.cluster1, '--name', 'cluster1', '--server', server])).stdout
+    const s = yaml.loadAll(out).filter(Boolean)[0] as any
+    // Deleted first: a new secret, so istiod starts syncing it afresh (creationTimestamp).
+    c2.store.delete('v1', 'Secret', 'istio-system', s.metadata.name)
+    c2.store.put({ ...s, stringData: undefined, data: { cluster1: Buffer.from(s.stringData.cluster1).toString('base64') } })
+  }
+  const REMOTE_ROW = /^cluster1\s+istio-system\/istio-remote-secret-cluster1\s+(\S+)\s+(\S+)$/gm
+  const remoteRows = (stdout: string) => [...stdout.matchAll(REMOTE_ROW)].map((m) => ({ status: m[1], istiod: m[2] }))
+
+  it('remote-clusters: syncing, then synced through the reachable address; syncing, then timeout through 127.0.0.1', async () => {
+    // AllDiscoveryDo (pkg/kube/client.go): no pod `app=istiod,istio.io/rev=default` in phase Running.
     const noIstiod = await istioctl(['remote-clusters', '-c', kc.cluster2])
-    expect(noIstiod).toMatchObject({ code: 1, stderr: 'Error: no running Istio pods in "istio-system"\n' })
+    expect(noIstiod).toMatchObject({ code: 1, stderr: 'Error: unable to find any Istiod instances\n' })
 
     expect((await istioctl(['install', '-y', '-c', kc.cluster2, '-f', write('cp2.yaml', CONTROL_PLANE('cluster2', 'network2'))])).code).toBe(0)
-    const putSecret = async (server: string) => {
-      const out = (await istioctl(['create-remote-secret', '-c', kc.cluster1, '--name', 'cluster1', '--server', server])).stdout
-      const s = yaml.loadAll(out).filter(Boolean)[0] as any
-      c2.store.put({ ...s, stringData: undefined, data: { cluster1: Buffer.from(s.stringData.cluster1).toString('base64') } })
-    }
     await putSecret(c1.reachableUrl)
-    const ok = await istioctl(['remote-clusters', '--context', 'cluster2', '-c', kc.cluster2])
-    expect(ok.code).toBe(0)
+    const fresh = await istioctl(['remote-clusters', '--context', 'cluster2', '-c', kc.cluster2])
+    expect(fresh.code).toBe(0)
+    expect(remoteRows(fresh.stdout)).toEqual([{ status: 'syncing', istiod: expect.stringMatching(/^istiod-/) }])
+    const ok = await remoteClustersUntil(['-c', kc.cluster2], (out) => remoteRows(out)[0]?.status !== 'syncing')
     const lines = ok.stdout.trimEnd().split('\n')
     expect(lines[0]).toMatch(/^NAME\s+SECRET\s+STATUS\s+ISTIOD$/)
     expect(lines[1]).toMatch(/^cluster2\s+synced\s+istiod-\S+$/)
     expect(lines[2]).toMatch(/^cluster1\s+istio-system\/istio-remote-secret-cluster1\s+synced\s+istiod-\S+$/)
 
     await putSecret(c1.url.replace('127.0.0.1', 'localhost'))
-    const bad = await istioctl(['remote-clusters', '-c', kc.cluster2])
-    expect(bad.stdout).toMatch(/^cluster1\s+istio-system\/istio-remote-secret-cluster1\s+timeout\s/m)
+    expect(remoteRows((await istioctl(['remote-clusters', '-c', kc.cluster2])).stdout)[0].status).toBe('syncing')
+    const bad = await remoteClustersUntil(['-c', kc.cluster2], (out) => remoteRows(out)[0]?.status !== 'syncing')
+    expect(remoteRows(bad.stdout)[0].status).toBe('timeout')
+    await putSecret(c1.reachableUrl)
+  })
+
+  it('remote-clusters: the default revision unless --revision (the default tag decides), one row per pod, a pod cut off times out', async () => {
+    const canary = await istioctl([
+      'install',
+      '-y',
+      '-c',
+      kc.cluster2,
+      '-f',
+      path.join(tmp, 'cp2.yaml'),
+      '--set',
+      'revision=canary',
+      '--set',
+      'components.pilot.k8s.replicaCount=2'
+    ])
+    expect(canary.code).toBe(0)
+    const canaryPods = c2.store
+      .list('v1', 'Pod', 'istio-system')
+      .filter((p: any) => p.metadata.labels?.['istio.io/rev'] === 'canary' && p.metadata.labels?.app === 'istiod')
+      .map((p: any) => p.metadata.name)
+      .sort()
+    expect(canaryPods).toHaveLength(2)
+    // No istio-revision-tag-default: "default".
+    const byDefault = await istioctl(['remote-clusters', '-c', kc.cluster2])
+    expect(remoteRows(byDefault.stdout).map((r) => r.istiod)).toEqual([expect.stringMatching(/^istiod-(?!canary)/)])
+    // Each canary pod: its own rows, syncing at first (it has just started), then synced.
+    const asked = await remoteClustersUntil(['-c', kc.cluster2, '--revision', 'canary'], (out) => remoteRows(out).every((r) => r.status === 'synced'))
+    expect(remoteRows(asked.stdout)).toEqual(canaryPods.map((istiod) => ({ status: 'synced', istiod })))
+    expect([...asked.stdout.matchAll(/^cluster2\s+synced\s+(\S+)$/gm)].map((m) => m[1])).toEqual(canaryPods)
+
+    // The default tag names canary: asked without --revision, the canary pods answer.
+    c2.store.put({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'istio-revision-tag-default', labels: { 'istio.io/rev': 'canary', 'istio.io/tag': 'default', app: 'sidecar-injector' } },
+      webhooks: []
+    })
+    expect(remoteRows((await istioctl(['remote-clusters', '-c', kc.cluster2])).stdout).map((r) => r.istiod)).toEqual(canaryPods)
+    const r131 = await runBin(istioctlBin131, ['remote-clusters', '-c', kc.cluster2])
+    expect(r131.stdout).toMatch(new RegExp(`^cluster1\\s+istio-system/istio-remote-secret-cluster1\\s+synced\\s+${canaryPods[1]}\\s+canary$`, 'm'))
+
+    // One pod cannot reach cluster1 (a network fault): it stays syncing, then times out; the other stays synced.
+    const remove = c2.setFault({ kind: 'unreachableFrom', pod: canaryPods[0], cluster: 'cluster1' })
+    const cut = await istioctl(['remote-clusters', '-c', kc.cluster2, '--revision', 'canary'])
+    // Counted from the pod's start: syncing until the timeout, then timeout.
+    expect(remoteRows(cut.stdout)).toEqual([
+      { status: expect.stringMatching(/^(syncing|timeout)$/), istiod: canaryPods[0] },
+      { status: 'synced', istiod: canaryPods[1] }
+    ])
+    const timedOut = await remoteClustersUntil(['-c', kc.cluster2, '--revision', 'canary'], (out) => remoteRows(out)[0]?.status === 'timeout')
+    expect(remoteRows(timedOut.stdout)[0]).toEqual({ status: 'timeout', istiod: canaryPods[0] })
+    remove()
+
+    c2.store.delete('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', undefined, 'istio-revision-tag-default')
+    expect((await istioctl(['uninstall', '-y', '--revision', 'canary', '-c', kc.cluster2])).code).toBe(0)
   })
 
   it("create-remote-secret without -n: the namespace of $KUBECONFIG's current context, and remote-clusters reads only istio-system", async () => {
@@ -572,7 +647,8 @@ describe('istioctl against simulated clusters', () => {
     const unreachable = write('kc-down', c1.kubeconfig('down').replace(c1.url, 'https://127.0.0.1:1'))
     const down = await istioctl(['remote-clusters', '-c', unreachable])
     expect(down.code).toBe(1)
-    expect(down.stderr).toMatch(/^Error: Get "https:\/\/127\.0\.0\.1:1\/.*": dial tcp 127\.0\.0\.1:1: connect: connection refused\n$/)
+    // GetIstioPods wraps the list error (pkg/kube/client.go): "unable to retrieve Pods: …".
+    expect(down.stderr).toMatch(/^Error: unable to retrieve Pods: Get "https:\/\/127\.0\.0\.1:1\/.*": dial tcp 127\.0\.0\.1:1: connect: connection refused\n$/)
   })
 
   it('waits for readiness within --readiness-timeout', async () => {

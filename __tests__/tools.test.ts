@@ -44,6 +44,55 @@ describe('transient failures', () => {
     ]
   ])('%s is not', (_name, stderr) => expect(isTransient(stderr)).toBe(false))
 
+  // An admission webhook while its backend restarts, as the API server words it (a 500 InternalError whose message is
+  // "Internal error occurred: " + ErrCallingWebhook), as kubectl and istioctl print it.
+  const ISTIOD_WEBHOOK = 'failed calling webhook "validation.istio.io": failed to call webhook: Post "https://istiod.istio-system.svc:443/validate?timeout=10s"'
+  it.each([
+    [
+      'kubectl apply, no endpoints (endpoint routing)',
+      `Error from server (InternalError): error when creating "STDIN": Internal error occurred: ${ISTIOD_WEBHOOK}: no endpoints available for service "istiod"`
+    ],
+    [
+      'kubectl apply of an existing object (a patch)',
+      `Error from server (InternalError): error when applying patch:\n{"metadata":{}}\nto:\nResource: "networking.istio.io/v1, Resource=gateways", GroupVersionKind: "networking.istio.io/v1, Kind=Gateway"\nName: "cross-network-gateway", Namespace: "istio-system"\nfor: "STDIN": error when patching "STDIN": Internal error occurred: ${ISTIOD_WEBHOOK}: no endpoints available for service "istiod"`
+    ],
+    [
+      'istioctl install (server-side apply)',
+      `Error: failed to install manifests: failed to update resource with server-side apply for obj Deployment/istio-system/istiod: Internal error occurred: failed calling webhook "validate.kyverno.svc-fail": failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s": no endpoints available for service "kyverno-svc"`
+    ],
+    [
+      'ClusterIP routing: connection refused',
+      `Error from server (InternalError): error when creating "STDIN": Internal error occurred: ${ISTIOD_WEBHOOK}: dial tcp 10.96.0.12:443: connect: connection refused`
+    ],
+    [
+      'a webhook that hangs: its deadline',
+      `Error from server (InternalError): error when creating "STDIN": Internal error occurred: ${ISTIOD_WEBHOOK}: context deadline exceeded`
+    ]
+  ])('a webhook whose backend is down (%s) is transient', (_name, stderr) => expect(isTransient(stderr)).toBe(true))
+
+  it.each([
+    [
+      'a webhook that denies the request',
+      'Error from server (BadRequest): error when creating "STDIN": admission webhook "validation.istio.io" denied the request: configuration is invalid: port name must be set'
+    ],
+    [
+      'a webhook whose certificate is not trusted',
+      `Error from server (InternalError): error when creating "STDIN": Internal error occurred: ${ISTIOD_WEBHOOK}: tls: failed to verify certificate: x509: certificate signed by unknown authority`
+    ],
+    [
+      'a readiness timeout of 5m',
+      'Error: failed to install manifests: failed to wait for resource: resources not ready after 5m0s: context deadline exceeded\n  Deployment/istio-system/istiod'
+    ]
+  ])('%s is not', (_name, stderr) => expect(isTransient(stderr)).toBe(false))
+
+  it('names the webhook in the reason, even when the line is long', () => {
+    const line = `Error: failed to install manifests: failed to update resource with server-side apply for obj Deployment/istio-system/istiod: Internal error occurred: ${ISTIOD_WEBHOOK}: no endpoints available for service "istiod"`
+    expect(line.length).toBeGreaterThan(220)
+    expect(transientReason(`✘ Istiod encountered an error: …\n${line}\n`)).toBe(
+      `Error: failed to install manifests: failed to update resource with server-side apply for … ${ISTIOD_WEBHOOK}: no endpoints available for service "istiod"`
+    )
+  })
+
   it("names kubectl's own error line as the reason, not klog's repeats, shortened in the middle", () => {
     expect(transientReason(`${KLOG}\n${KLOG}\nThe connection to the server 127.0.0.1:40823 was refused - did you specify the right host or port?\n`)).toBe(
       'The connection to the server 127.0.0.1:40823 was refused - did you specify the right host or port?'

@@ -113,18 +113,24 @@ async function applyRemoteSecrets(deps: ExecutorDeps, step: Step, sources: strin
 }
 
 async function verifyRemoteClusters(deps: ExecutorDeps, step: Step, peers: string[], timeoutMs: number, log: StepLog): Promise<string> {
+  // The control plane this run installed: without --revision istioctl would ask the default tag's istiods.
+  const revision = deps.config.revision ?? 'default'
   try {
-    const statuses = await waitForRemoteClusters(deps.tools, step.cluster, peers, timeoutMs, log)
-    deps.state.remoteStatus.set(step.cluster, statuses)
-    return peers.map((p) => `${p}: ${statuses.get(p)}`).join(', ')
+    const seen = await waitForRemoteClusters(deps.tools, step.cluster, peers, timeoutMs, log, { revision })
+    deps.state.remoteStatus.set(step.cluster, seen.statuses)
+    return `${peers.map((p) => `${p}: ${seen.statuses.get(p)}`).join(', ')} (in ${seen.istiods.join(', ')}, revision ${revision})`
   } catch (e) {
     if (!(e instanceof VerifyError)) throw e
-    deps.state.remoteStatus.set(step.cluster, e.statuses)
-    const hints = e.missing.map((peer) => {
+    deps.state.remoteStatus.set(step.cluster, e.seen.statuses)
+    // Reachability hints only where istiod is (or was) trying to read the peer's API server.
+    const unreached = e.missing.filter((peer) => e.problems.some((p) => p.peer === peer && (p.status === 'timeout' || p.status === 'syncing')))
+    const hints = unreached.map((peer) => {
       const server = deps.state.remoteSecrets.get(peer)?.server ?? '(unknown)'
       const loop = isLoopbackServer(server)
       return `- ${peer} → ${step.cluster}: istiod in ${step.cluster} cannot reach ${peer}'s API server at ${server}${loop ? ' (a loopback address: it only exists on the runner)' : ''}; set "api-server" for ${peer} to an address reachable from ${step.cluster}, and check that its token is valid.`
     })
+    if (!e.problems.length)
+      hints.push(`- is istiod of revision ${revision} running in ${step.cluster}? kubectl -n istio-system get pods -l app=istiod,istio.io/rev=${revision}`)
     throw new Error(`${e.message}\n${hints.join('\n')}`)
   }
 }

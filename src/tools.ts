@@ -79,6 +79,14 @@ const TRANSIENT = [
   // istioctl's readiness timeout ("resources not ready after 5m0s: context deadline exceeded"), which names no URL.
   /"https?:\/\/[^"\s]+": context deadline exceeded/,
   /http2: (client connection lost|server sent GOAWAY)/i,
+  // An admission webhook whose backend (istiod, while it restarts) has no ready pod: the API server's 500 InternalError
+  // (k8s.io/apiserver admission/plugin/webhook/validating/dispatcher.go → NewInternalError(ErrCallingWebhook)):
+  // `Internal error occurred: failed calling webhook "validation.istio.io": failed to call webhook: Post
+  // "https://istiod.istio-system.svc:443/validate?timeout=10s": no endpoints available for service "istiod"`. It passes
+  // once istiod is ready. The same error ending `dial tcp 10.96.0.12:443: connect: connection refused` (ClusterIP
+  // routing) or `…?timeout=10s": context deadline exceeded` is matched above. A webhook that answers and denies
+  // (`admission webhook "…" denied the request`) is not transient.
+  /failed calling webhook "[^"]+": (failed to call webhook: )?Post "[^"]+": no endpoints available for service/,
   /too many requests|rate limit/i,
   /try again/i
 ]
@@ -157,12 +165,18 @@ export class ClusterTools {
   }
 }
 
-/** Why a failure counts as transient: the last line that says so (kubectl's own error line, not klog's repeats), shortened in the middle. */
+/**
+ * Why a failure counts as transient: the last line that says so (kubectl's own error line, not klog's repeats), shortened
+ * in the middle; for a webhook, everything from `failed calling webhook "<name>"` on is kept, so the log names it.
+ */
 export function transientReason(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l.trim())
   const plain = lines.filter((l) => !KLOG_LINE.test(l))
   const line = ([...plain].reverse().find((l) => isTransient(l)) ?? [...lines].reverse().find((l) => isTransient(l)) ?? lines[lines.length - 1] ?? '').trim()
-  return line.length > 220 ? `${line.slice(0, 90)} … ${line.slice(-120)}` : line
+  if (line.length <= 220) return line
+  const webhook = line.indexOf('failed calling webhook "')
+  if (webhook > 0 && line.length - webhook <= 220) return webhook <= 90 ? line : `${line.slice(0, 90).replace(/\s+\S*$/, '')} … ${line.slice(webhook)}`
+  return `${line.slice(0, 90)} … ${line.slice(-120)}`
 }
 
 /** The command as a user would type it, without the kubeconfig path and the request timeout: they are noise in every line. */

@@ -58223,6 +58223,14 @@ const TRANSIENT = [
     // istioctl's readiness timeout ("resources not ready after 5m0s: context deadline exceeded"), which names no URL.
     /"https?:\/\/[^"\s]+": context deadline exceeded/,
     /http2: (client connection lost|server sent GOAWAY)/i,
+    // An admission webhook whose backend (istiod, while it restarts) has no ready pod: the API server's 500 InternalError
+    // (k8s.io/apiserver admission/plugin/webhook/validating/dispatcher.go → NewInternalError(ErrCallingWebhook)):
+    // `Internal error occurred: failed calling webhook "validation.istio.io": failed to call webhook: Post
+    // "https://istiod.istio-system.svc:443/validate?timeout=10s": no endpoints available for service "istiod"`. It passes
+    // once istiod is ready. The same error ending `dial tcp 10.96.0.12:443: connect: connection refused` (ClusterIP
+    // routing) or `…?timeout=10s": context deadline exceeded` is matched above. A webhook that answers and denies
+    // (`admission webhook "…" denied the request`) is not transient.
+    /failed calling webhook "[^"]+": (failed to call webhook: )?Post "[^"]+": no endpoints available for service/,
     /too many requests|rate limit/i,
     /try again/i
 ];
@@ -58296,12 +58304,20 @@ class ClusterTools {
         }
     }
 }
-/** Why a failure counts as transient: the last line that says so (kubectl's own error line, not klog's repeats), shortened in the middle. */
+/**
+ * Why a failure counts as transient: the last line that says so (kubectl's own error line, not klog's repeats), shortened
+ * in the middle; for a webhook, everything from `failed calling webhook "<name>"` on is kept, so the log names it.
+ */
 function transientReason(stderr) {
     const lines = stderr.split('\n').filter((l) => l.trim());
     const plain = lines.filter((l) => !KLOG_LINE.test(l));
     const line = ([...plain].reverse().find((l) => isTransient(l)) ?? [...lines].reverse().find((l) => isTransient(l)) ?? lines[lines.length - 1] ?? '').trim();
-    return line.length > 220 ? `${line.slice(0, 90)} … ${line.slice(-120)}` : line;
+    if (line.length <= 220)
+        return line;
+    const webhook = line.indexOf('failed calling webhook "');
+    if (webhook > 0 && line.length - webhook <= 220)
+        return webhook <= 90 ? line : `${line.slice(0, 90).replace(/\s+\S*$/, '')} … ${line.slice(webhook)}`;
+    return `${line.slice(0, 90)} … ${line.slice(-120)}`;
 }
 /** The command as a user would type it, without the kubeconfig path and the request timeout: they are noise in every line. */
 function displayCommand(tool, args) {
@@ -58669,60 +58685,147 @@ function isLoopbackServer(server) {
 ;// CONCATENATED MODULE: ./src/verify.ts
 
 
-/** Parses `istioctl remote-clusters`: NAME SECRET STATUS ISTIOD [REVISION] (REVISION from 1.31 on). */
+/**
+ * Parses `istioctl remote-clusters`: NAME SECRET STATUS ISTIOD [REVISION] (REVISION from 1.31 on), one row per istiod pod
+ * and cluster. The table comes from Go's tabwriter, so every cell starts where its header does; cells are read by those
+ * offsets, which keeps empty cells (the local cluster's SECRET, a pod without a revision label) in place.
+ */
 function parseRemoteClusters(table) {
     const lines = table.split('\n').filter((l) => l.trim());
-    const header = lines.findIndex((l) => /^\s*NAME\s+SECRET\s+STATUS/.test(l));
-    const statuses = new Map();
+    const header = lines.findIndex((l) => /^\s*NAME\s+SECRET\s+STATUS\s+ISTIOD\b/.test(l));
     if (header < 0)
-        return statuses;
-    const columns = lines[header].trim().split(/\s+/);
-    const statusAt = columns.indexOf('STATUS');
+        return [];
+    const columns = [...lines[header].matchAll(/\S+/g)].map((m) => ({ name: m[0], start: m.index }));
+    const cell = (line, name) => {
+        const i = columns.findIndex((c) => c.name === name);
+        if (i < 0)
+            return undefined;
+        return line.slice(columns[i].start, i + 1 < columns.length ? columns[i + 1].start : undefined).trim();
+    };
+    const rows = [];
     for (const line of lines.slice(header + 1)) {
-        const cells = line.trim().split(/\s+/);
-        // The local cluster's SECRET cell is empty, so its row has one cell fewer before STATUS.
-        const status = cells.length === columns.length ? cells[statusAt] : cells[statusAt - 1];
-        if (cells[0] && status)
-            statuses.set(cells[0], status);
+        const row = { cluster: cell(line, 'NAME'), secret: cell(line, 'SECRET'), status: cell(line, 'STATUS'), istiod: cell(line, 'ISTIOD') };
+        const revision = cell(line, 'REVISION');
+        if (revision !== undefined)
+            row.revision = revision;
+        if (row.cluster && row.status)
+            rows.push(row);
     }
-    return statuses;
+    return rows;
 }
-/** Polls until every peer shows `synced` in this cluster's istiod, or the time is up. Returns the last statuses seen. */
-async function waitForRemoteClusters(tools, cluster, peers, timeoutMs, log, pollMs = 2000) {
+/** The istiod pods that answered, in the table's order. */
+const istiodsOf = (rows) => [...new Set(rows.map((r) => r.istiod).filter(Boolean))];
+/** Every (peer, pod) pair that is not synced: each pod must list each peer, and every row of it must say synced. */
+function remoteClusterProblems(rows, peers) {
+    const problems = [];
+    for (const peer of peers)
+        for (const istiod of istiodsOf(rows)) {
+            const seen = rows.filter((r) => r.istiod === istiod && r.cluster === peer);
+            if (!seen.length)
+                problems.push({ peer, istiod, status: 'not listed' });
+            for (const r of seen)
+                if (r.status !== 'synced')
+                    problems.push({ peer, istiod, status: r.status });
+        }
+    return problems;
+}
+/** What a status means for the user, for the error. */
+function explainStatus(status, peer) {
+    switch (status) {
+        case 'timeout':
+            return `timeout (istiod gave up after PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s by default, without having read ${peer}'s API server)`;
+        case 'syncing':
+            return `still syncing at the deadline (istiod is still trying to read ${peer}'s API server; it gives up after PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s by default)`;
+        case 'closed':
+            return `closed (istiod stopped watching ${peer}: its remote secret was removed or replaced)`;
+        case 'not listed':
+            return `not listed (istio-system has no remote secret for ${peer}, or istiod could not build a client from it)`;
+        default:
+            return status;
+    }
+}
+/** Per peer, one cell for the summary: `synced`, or the statuses and the pods that report them. */
+function peerStatuses(rows, peers) {
+    const problems = remoteClusterProblems(rows, peers);
+    const pods = istiodsOf(rows);
+    const out = new Map();
+    for (const peer of peers) {
+        const mine = problems.filter((p) => p.peer === peer);
+        if (!pods.length)
+            continue;
+        if (!mine.length) {
+            out.set(peer, 'synced');
+            continue;
+        }
+        const byStatus = new Map();
+        for (const p of pods) {
+            const status = mine.find((m) => m.istiod === p)?.status ?? 'synced';
+            byStatus.set(status, [...(byStatus.get(status) ?? []), p]);
+        }
+        out.set(peer, byStatus.size === 1 ? [...byStatus.keys()][0] : [...byStatus].map(([s, ps]) => `${s} in ${ps.join(', ')}`).join(', '));
+    }
+    return out;
+}
+/**
+ * Polls `istioctl remote-clusters --revision <revision>` until every istiod pod of that revision shows every peer as
+ * `synced`, or the time is up. Without --revision istioctl asks the default revision's istiods (the default tag's, else
+ * `default`), which is not the control plane this run installed when a revision is set.
+ */
+async function waitForRemoteClusters(tools, cluster, peers, timeoutMs, log, opts) {
+    const pollMs = opts.pollMs ?? 2000;
     const deadline = Date.now() + timeoutMs;
-    let statuses = new Map();
+    let rows = [];
     let lastError = '';
     for (;;) {
         try {
-            const r = await tools.istioctl(cluster, ['remote-clusters'], log, { timeoutMs: Math.max(10_000, Math.min(60_000, deadline - Date.now())), retry: true });
-            statuses = parseRemoteClusters(r.stdout);
+            const r = await tools.istioctl(cluster, ['remote-clusters', '--revision', opts.revision], log, {
+                timeoutMs: Math.max(10_000, Math.min(60_000, deadline - Date.now())),
+                retry: true
+            });
+            rows = parseRemoteClusters(r.stdout);
             lastError = '';
-            if (peers.every((p) => statuses.get(p) === 'synced'))
-                return statuses;
+            if (istiodsOf(rows).length && !remoteClusterProblems(rows, peers).length)
+                return { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) };
         }
         catch (e) {
-            // istiod may still be starting ("no running Istio pods"): keep polling until the deadline.
+            // istiod may still be starting ("unable to find any Istiod instances"): keep polling until the deadline.
             if (!(e instanceof CommandError))
                 throw e;
             lastError = e.stderrTail;
+            rows = [];
         }
         if (Date.now() + pollMs > deadline || isStopping())
             break;
         await pause(pollMs);
     }
-    const missing = peers.filter((p) => statuses.get(p) !== 'synced');
-    const detail = missing.map((p) => `${p}: ${statuses.get(p) ?? 'not listed (no remote secret?)'}`).join(', ');
-    throw new VerifyError(cluster, missing, statuses, `${cluster} does not see ${missing.join(', ')} as synced after ${Math.round(timeoutMs / 1000)} s (${detail})${lastError ? `; last error: ${lastError}` : ''}`);
+    const seen = { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) };
+    const problems = remoteClusterProblems(rows, peers);
+    const missing = seen.istiods.length ? [...new Set(problems.map((p) => p.peer))] : peers;
+    const after = `after ${Math.round(timeoutMs / 1000)} s`;
+    const lines = seen.istiods.length
+        ? [
+            `${cluster} does not see ${missing.join(', ')} as synced ${after} (${missing.map((p) => `${p}: ${seen.statuses.get(p)}`).join(', ')})`,
+            ...problems.map((p) => `- ${p.peer} in ${p.istiod}: ${explainStatus(p.status, p.peer)}`),
+            `(asked the ${seen.istiods.length} istiod pod(s) of revision ${opts.revision}: ${seen.istiods.join(', ')})`
+        ]
+        : [`${cluster} does not see ${missing.join(', ')} as synced ${after}: no istiod pod of revision ${opts.revision} answered`];
+    if (lastError)
+        lines[0] += `; last error: ${lastError}`;
+    throw new VerifyError(cluster, missing, seen, problems, lines.join('\n'));
 }
 class VerifyError extends Error {
     cluster;
     missing;
-    statuses;
-    constructor(cluster, missing, statuses, message) {
+    seen;
+    problems;
+    constructor(cluster, missing, seen, 
+    /** Empty when no istiod pod answered. */
+    problems, message) {
         super(message);
         this.cluster = cluster;
         this.missing = missing;
-        this.statuses = statuses;
+        this.seen = seen;
+        this.problems = problems;
     }
 }
 
@@ -58875,20 +58978,26 @@ async function applyRemoteSecrets(deps, step, sources, log) {
     return `restarted ${stale.map((s) => s.name).join(', ')} after ${changed.join(', ')} changed`;
 }
 async function verifyRemoteClusters(deps, step, peers, timeoutMs, log) {
+    // The control plane this run installed: without --revision istioctl would ask the default tag's istiods.
+    const revision = deps.config.revision ?? 'default';
     try {
-        const statuses = await waitForRemoteClusters(deps.tools, step.cluster, peers, timeoutMs, log);
-        deps.state.remoteStatus.set(step.cluster, statuses);
-        return peers.map((p) => `${p}: ${statuses.get(p)}`).join(', ');
+        const seen = await waitForRemoteClusters(deps.tools, step.cluster, peers, timeoutMs, log, { revision });
+        deps.state.remoteStatus.set(step.cluster, seen.statuses);
+        return `${peers.map((p) => `${p}: ${seen.statuses.get(p)}`).join(', ')} (in ${seen.istiods.join(', ')}, revision ${revision})`;
     }
     catch (e) {
         if (!(e instanceof VerifyError))
             throw e;
-        deps.state.remoteStatus.set(step.cluster, e.statuses);
-        const hints = e.missing.map((peer) => {
+        deps.state.remoteStatus.set(step.cluster, e.seen.statuses);
+        // Reachability hints only where istiod is (or was) trying to read the peer's API server.
+        const unreached = e.missing.filter((peer) => e.problems.some((p) => p.peer === peer && (p.status === 'timeout' || p.status === 'syncing')));
+        const hints = unreached.map((peer) => {
             const server = deps.state.remoteSecrets.get(peer)?.server ?? '(unknown)';
             const loop = isLoopbackServer(server);
             return `- ${peer} → ${step.cluster}: istiod in ${step.cluster} cannot reach ${peer}'s API server at ${server}${loop ? ' (a loopback address: it only exists on the runner)' : ''}; set "api-server" for ${peer} to an address reachable from ${step.cluster}, and check that its token is valid.`;
         });
+        if (!e.problems.length)
+            hints.push(`- is istiod of revision ${revision} running in ${step.cluster}? kubectl -n istio-system get pods -l app=istiod,istio.io/rev=${revision}`);
         throw new Error(`${e.message}\n${hints.join('\n')}`);
     }
 }

@@ -6,10 +6,18 @@
 //   { kind: 'expireToken' }                                 the admin token is refused (401)
 //   { kind: 'forbid', count?, match? }                      403 Forbidden
 //   { kind: 'istioctl', op, times?: N|'always', message }   the simulated istioctl's operation fails
+//   { kind: 'webhook', count?, match?, webhook?, service?, namespace?, path?, cause? }
+//                                                           a write (POST/PUT/PATCH) fails as when an admission
+//                                                           webhook's backend is down (see webhookFaultBody)
+//   { kind: 'unreachableFrom', cluster, pod?, labels? }     `istioctl remote-clusters`: from the istiod pods whose
+//                                                           name starts with `pod` and that carry `labels`, the
+//                                                           API server of remote cluster `cluster` cannot be
+//                                                           reached (a NetworkPolicy, a node without a route)
 // match: { method?, pathIncludes? } against the request method and URL (path + query).
 // Requests to /sim/… (the simulator's own endpoints) are only hit by faults whose pathIncludes names them.
 
-const KINDS = new Set(['latency', 'status', 'reset', 'hang', 'expireToken', 'forbid', 'istioctl'])
+const KINDS = new Set(['latency', 'status', 'reset', 'hang', 'expireToken', 'forbid', 'istioctl', 'webhook', 'unreachableFrom'])
+const WRITES = new Set(['POST', 'PUT', 'PATCH'])
 
 const REASONS = {
   400: 'BadRequest',
@@ -39,6 +47,45 @@ export function statusFaultBody(code) {
   }
 }
 
+/**
+ * The API server's answer when it cannot call a webhook whose failurePolicy is Fail: a 500 InternalError Status.
+ * k8s.io/apiserver/pkg/admission/plugin/webhook/validating/dispatcher.go (mutating likewise): callHook wraps the
+ * REST client's error as ErrCallingWebhook{Reason: "failed to call webhook: <err>"}, whose Error() is
+ * `failed calling webhook "<name>": <reason>` (pkg/util/webhook/error.go), and the dispatcher returns
+ * apierrors.NewInternalError(that): message "Internal error occurred: <err>", details.causes [{ message: <err> }].
+ * The REST client's error is Go's url.Error, `Post "<url>": <cause>`, the URL carrying ?timeout=10s (the webhook's
+ * default timeoutSeconds). Causes, by how the backend is gone:
+ *   no-endpoints  endpoint routing finds no ready pod (pkg/util/proxy/proxy.go ResolveEndpoint):
+ *                 `no endpoints available for service "istiod"`
+ *   refused       ClusterIP routing (kind's default): `dial tcp <cluster IP>:443: connect: connection refused`
+ *   deadline      the backend accepts but does not answer within the timeout: `context deadline exceeded`
+ * Defaults name Istio's own validating webhook (manifests/charts/base/templates/
+ * defaultrevision-validatingwebhookconfiguration.yaml @1.30.3: validation.istio.io → istiod.istio-system, /validate).
+ */
+export function webhookFaultBody(fault, clusterIP = '10.96.0.10') {
+  const service = fault.service || 'istiod'
+  const namespace = fault.namespace || 'istio-system'
+  const url = `https://${service}.${namespace}.svc:443${fault.path || '/validate'}?timeout=10s`
+  const cause = fault.cause || 'no-endpoints'
+  const why =
+    cause === 'refused'
+      ? `dial tcp ${clusterIP}:443: connect: connection refused`
+      : cause === 'deadline'
+        ? 'context deadline exceeded'
+        : `no endpoints available for service "${service}"`
+  const callErr = `failed calling webhook "${fault.webhook || 'validation.istio.io'}": failed to call webhook: Post "${url}": ${why}`
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `Internal error occurred: ${callErr}`,
+    reason: 'InternalError',
+    details: { causes: [{ message: callErr }] },
+    code: 500
+  }
+}
+
 export class Faults {
   #faults = []
 
@@ -47,6 +94,9 @@ export class Faults {
     if (!fault || !KINDS.has(fault.kind)) throw new Error(`unknown fault kind: ${JSON.stringify(fault?.kind)}`)
     if (fault.kind === 'status' && !Number.isInteger(fault.code)) throw new Error('a status fault needs a numeric code')
     if (fault.kind === 'istioctl' && !fault.op) throw new Error('an istioctl fault needs op')
+    if (fault.kind === 'webhook' && !['no-endpoints', 'refused', 'deadline', undefined].includes(fault.cause))
+      throw new Error(`a webhook fault's cause is no-endpoints, refused or deadline, got ${JSON.stringify(fault.cause)}`)
+    if (fault.kind === 'unreachableFrom' && !fault.cluster) throw new Error('an unreachableFrom fault needs cluster')
     const f = { ...fault }
     f.remaining = fault.kind === 'istioctl' ? (fault.times === 'always' || fault.times === undefined ? Infinity : fault.times) : (fault.count ?? Infinity)
     this.#faults.push(f)
@@ -73,6 +123,16 @@ export class Faults {
   /** Consume a matching forbid fault, if any. */
   takeForbid(method, url) {
     return this.#take((f) => f.kind === 'forbid' && matches(f, method, url))
+  }
+
+  /** Consume a matching webhook fault for this write, if any (reads never go through admission). */
+  takeWebhook(method, url) {
+    return this.#take((f) => f.kind === 'webhook' && WRITES.has(method.toUpperCase()) && matches(f, method, url))
+  }
+
+  /** The `unreachableFrom` faults, as the simulated istioctl's remote-clusters applies them (not consumed). */
+  unreachableFrom() {
+    return this.#faults.filter((f) => f.kind === 'unreachableFrom').map(({ cluster, pod, labels }) => ({ cluster, pod, labels }))
   }
 
   /** The failure message for the simulated istioctl's next `op`, or null. */

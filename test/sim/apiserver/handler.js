@@ -1,9 +1,9 @@
 // One request, in the order a real server (plus the network in front of it) would fail it:
-// record → latency → transport faults → authentication → forbid faults → route.
+// record → latency → transport faults → authentication → forbid faults → admission (webhook faults) → route.
 import { ServerResponse } from 'node:http'
 import { sendJson, sendError } from './http.js'
 import { ApiError, errors, statusBody } from './status.js'
-import { statusFaultBody } from './faults.js'
+import { statusFaultBody, webhookFaultBody } from './faults.js'
 import { SelectorError } from './selectors.js'
 import { versionInfo, apiVersions, apiGroupList, apiGroupDoc, apiResourceList, openApiRoot, openApiGroupVersionDoc } from './discovery.js'
 import { resolveTarget, serveResource, verbOf } from './rest.js'
@@ -84,7 +84,15 @@ async function route(ctx, req, res, url, user, upgrade) {
     throw new ApiError(403, 'Forbidden', `forbidden: User "${user}" cannot ${req.method.toLowerCase()} path "${url.pathname}"`, {})
   }
 
-  if (target) return serveResource(ctx, req, res, url, api.group, api.version, target)
+  if (target) {
+    // Admission runs after authorization and before storage: a webhook that cannot be called fails the write.
+    const hook = ctx.faults.takeWebhook(req.method, req.url)
+    if (hook) {
+      const ip = ctx.store.get('v1', 'Service', hook.namespace || 'istio-system', hook.service || 'istiod')?.spec?.clusterIP
+      return sendJson(res, 500, webhookFaultBody(hook, ip))
+    }
+    return serveResource(ctx, req, res, url, api.group, api.version, target)
+  }
   if (req.method !== 'GET') throw api ? errors.noResource() : errors.methodNotAllowed()
 
   switch (path) {
@@ -109,7 +117,10 @@ async function route(ctx, req, res, url, user, upgrade) {
       return void res.end()
     case '/sim/v1/behaviour': {
       const op = url.searchParams.get('op') || ''
-      return sendJson(res, 200, { delayMs: ctx.istioctlDelays[op] || 0, fail: ctx.faults.takeIstioctl(op) })
+      const answer = { delayMs: ctx.istioctlDelays[op] || 0, fail: ctx.faults.takeIstioctl(op) }
+      // What istiod's secret controller would report, for the simulated remote-clusters (istioctl/remote-clusters.js).
+      if (op === 'remote-clusters') answer.remoteClusters = { ...ctx.remoteClusters, unreachableFrom: ctx.faults.unreachableFrom() }
+      return sendJson(res, 200, answer)
     }
   }
 

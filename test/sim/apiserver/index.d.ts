@@ -48,6 +48,24 @@ export type Fault =
   | { kind: 'expireToken' }
   | { kind: 'forbid'; count?: number; match?: RequestMatch }
   | { kind: 'istioctl'; op: string; times?: number | 'always'; message?: string }
+  /**
+   * A write (POST/PUT/PATCH) fails with the API server's 500 InternalError for an admission webhook it cannot call
+   * (`Internal error occurred: failed calling webhook "<webhook>": failed to call webhook: Post "https://<service>.
+   * <namespace>.svc:443<path>?timeout=10s": <cause>`). Defaults: validation.istio.io, istiod, istio-system, /validate,
+   * no-endpoints.
+   */
+  | {
+      kind: 'webhook'
+      count?: number
+      match?: RequestMatch
+      webhook?: string
+      service?: string
+      namespace?: string
+      path?: string
+      cause?: 'no-endpoints' | 'refused' | 'deadline'
+    }
+  /** For `istioctl remote-clusters`: istiod pods (name prefix `pod`, carrying `labels`) cannot reach remote `cluster`. */
+  | { kind: 'unreachableFrom'; cluster: string; pod?: string; labels?: Record<string, string> }
 
 export interface RecordedRequest {
   method: string
@@ -72,6 +90,12 @@ export interface ApiServerOptions {
   deploymentReadyDelayMs?: number
   /** Per istioctl operation, the delay GET /sim/v1/behaviour reports. */
   istioctlDelays?: Record<string, number>
+  /**
+   * The simulated `istioctl remote-clusters`: a remote cluster stays `syncing` for `syncMs` after istiod or its
+   * secret appeared (default 1000), and turns `timeout` after `timeoutMs` when unreachable (default 3000; the
+   * istiod pod's PILOT_REMOTE_CLUSTER_TIMEOUT env wins, as in istiod).
+   */
+  remoteClusters?: { syncMs?: number; timeoutMs?: number }
   /** Shared by the clusters of one simulation so an exec'd curl can reach peers (traffic.js); default: a mesh of its own. */
   mesh?: Mesh
 }

@@ -24,6 +24,9 @@ export { createMesh, Mesh } from './mesh.js'
  * @property {number} [latencyMs] added to every request
  * @property {number} [deploymentReadyDelayMs] before a Deployment's status shows ready
  * @property {Record<string, number>} [istioctlDelays] per istioctl op, served by /sim/v1/behaviour
+ * @property {{ syncMs?: number, timeoutMs?: number }} [remoteClusters] how long istiod's remote clusters stay
+ *   `syncing` before `synced`, and before `timeout` when unreachable (its PILOT_REMOTE_CLUSTER_TIMEOUT), for the
+ *   simulated `istioctl remote-clusters`; served by /sim/v1/behaviour (defaults there: 1000 and 3000 ms)
  * @property {import('./mesh.js').Mesh} [mesh] shared by the clusters of one simulation, so exec'd curls
  *   can reach other clusters (traffic.js); without it the cluster is a mesh of its own
  */
@@ -54,6 +57,7 @@ export async function startApiServer(opts) {
     latencyMs: opts.latencyMs || 0,
     deploymentReadyDelayMs: opts.deploymentReadyDelayMs || 0,
     istioctlDelays: opts.istioctlDelays || {},
+    remoteClusters: { ...opts.remoteClusters },
     store,
     registry: new ResourceRegistry(store),
     defaulter: new Defaulter(),

@@ -301,7 +301,7 @@ export async function runInstall(f, io) {
   }
 }
 
-/** The simulator's per-operation hook: sleep delayMs, then fail with the configured message. */
+/** The simulator's per-operation hook: sleep delayMs, then fail with the configured message; returns its answer. */
 export async function behave(kube, op) {
   let b
   try {
@@ -314,4 +314,5 @@ export async function behave(kube, op) {
   }
   if (b.delayMs > 0) await sleep(b.delayMs)
   if (typeof b.fail === 'string' && b.fail) throw new CliError(b.fail)
+  return b
 }

@@ -1,14 +1,41 @@
-// `istioctl remote-clusters`: what each istiod's debug/clusterz reports. The simulator cannot ask istiod,
-// so it decides each remote secret's status itself: can a client *inside this cluster* reach the server
-// named in the secret, with its CA and token?
+// `istioctl remote-clusters`: what each istiod pod's debug/clusterz reports. The simulator cannot ask istiod,
+// so it models what istiod's secret controller would report for each remote secret, pod by pod.
+//
+// Which istiods (istioctl/pkg/proxyconfig/clusters.go, istioctl/pkg/cli/context.go, pkg/kube/client.go @1.30.3):
+//   CLIClientWithRevision(RevisionOrDefault(--revision)); AllDiscoveryDo lists pods `app=istiod,istio.io/rev=<rev>`
+//   with `status.phase=Running` (no readiness check) and asks each one. Without --revision the revision is the
+//   default tag's: the `istio.io/rev` label of MutatingWebhookConfiguration `istio-revision-tag-default`
+//   (pkg/revisions/default_watcher.go), else "default". No such pod: `unable to find any Istiod instances`.
+// One row per pod and cluster: the pod's own cluster first (SECRET empty), then one per cluster ID of each remote
+//   secret (pkg/kube/multicluster/secretcontroller.go ListRemoteClusters, SecretName = "<namespace>/<name>").
+//   1.31 adds REVISION (the pod's istio.io/rev label, empty without it) and sorts by pod; 1.30 prints them in Go
+//   map order (the simulator sorts).
+// Status per remote cluster (pkg/kube/multicluster/cluster.go @1.30.3): `syncing` from the moment istiod starts
+//   the cluster (istiod start, or the secret's arrival), `synced` once its informers synced, `timeout` if not
+//   synced after PILOT_REMOTE_CLUSTER_TIMEOUT (pilot/pkg/features/pilot.go: 30s; 0 disables it), `closed` once
+//   stopped. A kubeconfig istiod cannot build a client from, or a cluster ID another secret already registered,
+//   is not listed at all (secretcontroller.go addRemoteConfig).
+// The model: reachable = a client *inside this cluster* reaches and authenticates to the secret's server (a live
+//   request; loopback is the pod itself, so unreachable) and no `unreachableFrom` fault cuts that pod off. It is
+//   `syncing` for syncMs after max(pod start, secret creationTimestamp) (+ up to 1 s: whole-second timestamps),
+//   then `synced`; unreachable, it is
+//   `syncing` until the timeout, then `timeout`. Times come from the API server's /sim/v1/behaviour
+//   (remoteClusters: syncMs, timeoutMs, unreachableFrom); PILOT_REMOTE_CLUSTER_TIMEOUT in the pod's env wins,
+//   as in istiod. Not modelled: `closed` (a replaced secret restarts syncing in real istiod; here only its
+//   creationTimestamp counts), and a cluster that synced and became unreachable later (real: stays `synced`).
 import * as yaml from 'js-yaml'
 import { CliError } from './errors.js'
-import { Kube, asCliError, collectionPath } from './kube.js'
+import { Kube, KubeError, asCliError, collectionPath } from './kube.js'
 import { behave } from './install.js'
+import { parseDuration } from './duration.js'
 import { CLIENT_VERSION } from './runtime.js'
 import { tabwrite } from './util.js'
 
 const minorOf = (v) => Number(/^(\d+)\.(\d+)/.exec(v)?.[2] ?? 99)
+
+// Simulator defaults, short so tests stay fast (real istiod: synced within seconds, timeout after 30s).
+const DEFAULT_SYNC_MS = 1000
+const DEFAULT_TIMEOUT_MS = 3000
 
 function envOf(podSpec, name) {
   for (const c of podSpec?.containers || []) {
@@ -18,43 +45,69 @@ function envOf(podSpec, name) {
   return undefined
 }
 
-/** The running istiods: Running + Ready pods labelled app=istiod, else ready istiod Deployments. */
-async function runningIstiods(kube, ns, revision) {
-  const pods = (await kube.list(collectionPath('v1', 'Pod', ns), { labelSelector: 'app=istiod', fieldSelector: 'status.phase=Running' })) || []
-  const ready = pods.filter((p) => p.status?.phase === 'Running' && (p.status?.conditions || []).some((c) => c.type === 'Ready' && c.status === 'True'))
-  let istiods = ready.map((p) => ({ name: p.metadata.name, rev: p.metadata.labels?.['istio.io/rev'] || 'default', spec: p.spec }))
-  if (!istiods.length) {
-    const deps = (await kube.list(collectionPath('apps/v1', 'Deployment', ns), { labelSelector: 'app=istiod' })) || []
-    istiods = deps
-      .filter((d) => (d.status?.readyReplicas || 0) > 0)
-      .map((d) => ({ name: d.metadata.name, rev: d.metadata.labels?.['istio.io/rev'] || 'default', spec: d.spec?.template?.spec }))
+const timeOf = (ts) => (ts ? Date.parse(ts) : NaN)
+// API timestamps have whole seconds: count from the end of the second they name, so a status never turns early
+// (`syncing` lasts at least syncMs, at most syncMs + 1 s) and tests can rely on it.
+const endOfSecond = (ms) => ms + 1000
+
+/** When istiod in this pod started: its container's start, else the pod's. */
+function podStartMs(pod) {
+  const running = (pod.status?.containerStatuses || []).map((c) => timeOf(c.state?.running?.startedAt)).find((t) => !Number.isNaN(t))
+  if (running !== undefined) return running
+  const started = timeOf(pod.status?.startTime)
+  return Number.isNaN(started) ? timeOf(pod.metadata?.creationTimestamp) || 0 : started
+}
+
+/** RevisionOrDefault: the default tag's revision, else "default" (also when the webhook cannot be read). */
+async function defaultRevision(kube) {
+  try {
+    const wh = await kube.getObject('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', '', 'istio-revision-tag-default')
+    return wh?.metadata?.labels?.['istio.io/rev'] || 'default'
+  } catch (err) {
+    if (err instanceof KubeError) return 'default'
+    throw err
   }
-  if (revision && revision !== 'default') istiods = istiods.filter((i) => i.rev === revision)
-  return istiods.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+/** GetIstioPods with the client's revision, as AllDiscoveryDo calls it. */
+async function istiodPods(kube, ns, revision) {
+  let pods
+  try {
+    pods = await kube.list(collectionPath('v1', 'Pod', ns), { labelSelector: `app=istiod,istio.io/rev=${revision}`, fieldSelector: 'status.phase=Running' })
+  } catch (err) {
+    if (err instanceof KubeError) throw new CliError(`unable to retrieve Pods: ${err.message}`)
+    throw err
+  }
+  return (pods || [])
+    .filter((p) => p.status?.phase === 'Running')
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0))
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
-/** synced when this cluster could reach and authenticate to the secret's API server, else timeout. */
-async function remoteStatus(kubeconfigText) {
+/**
+ * What istiod's secret controller builds from one kubeconfig: undefined when it cannot build a client (the cluster
+ * is then not listed), else whether a client inside this cluster reaches and authenticates to its server.
+ */
+async function remoteReach(kubeconfigText) {
   let cfg
   try {
     cfg = yaml.load(kubeconfigText)
   } catch {
-    return 'timeout'
+    return undefined
   }
   const ctx = (cfg?.contexts || []).find((c) => c.name === cfg['current-context'])?.context || {}
   const cluster = (cfg?.clusters || []).find((c) => c.name === ctx.cluster)?.cluster
   const user = (cfg?.users || []).find((u) => u.name === ctx.user)?.user || {}
-  if (!cluster?.server) return 'timeout'
+  if (!cluster?.server) return undefined
   let host
   try {
     host = new URL(cluster.server).hostname
   } catch {
-    return 'timeout'
+    return undefined
   }
   // Seen from a pod in this cluster, a loopback address is the pod itself: nothing answers there.
-  if (LOOPBACK.has(host)) return 'timeout'
+  if (LOOPBACK.has(host)) return { reachable: false }
   const kube = new Kube({
     server: cluster.server,
     caPem: cluster['certificate-authority-data'] ? Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8') : undefined,
@@ -65,10 +118,27 @@ async function remoteStatus(kubeconfigText) {
   })
   try {
     const res = await kube.request('GET', '/api')
-    return res.status === 200 ? 'synced' : 'timeout'
+    return { reachable: res.status === 200 }
   } catch {
-    return 'timeout'
+    return { reachable: false }
   }
+}
+
+/** pkg/kube/multicluster/cluster.go SyncStatus, on the simulator's clock. */
+export function modelledStatus({ reachable, startedAt, now, syncMs, timeoutMs }) {
+  const elapsed = now - startedAt
+  if (reachable) return elapsed >= syncMs ? 'synced' : 'syncing'
+  return timeoutMs > 0 && elapsed >= timeoutMs ? 'timeout' : 'syncing'
+}
+
+/** An `unreachableFrom` fault ({ pod?: name prefix, labels?: {…}, cluster }) that cuts this pod off from `clusterId`. */
+function cutOff(faults, pod, clusterId) {
+  return (faults || []).some(
+    (f) =>
+      f.cluster === clusterId &&
+      (!f.pod || pod.metadata.name.startsWith(f.pod)) &&
+      Object.entries(f.labels || {}).every(([k, v]) => pod.metadata.labels?.[k] === v)
+  )
 }
 
 /**
@@ -77,36 +147,57 @@ async function remoteStatus(kubeconfigText) {
  */
 export async function runRemoteClusters(f, io) {
   const kube = Kube.fromFlags(f)
-  await behave(kube, 'remote-clusters')
+  const knobs = (await behave(kube, 'remote-clusters'))?.remoteClusters || {}
   const ns = f.istioNamespace
-  let istiods
+  const revision = f.revision || (await defaultRevision(kube))
+  let pods
   let secrets
   try {
-    istiods = await runningIstiods(kube, ns, f.revision)
-    if (!istiods.length) throw new CliError(`no running Istio pods in "${ns}"`)
+    pods = await istiodPods(kube, ns, revision)
+    if (!pods.length) throw new CliError('unable to find any Istiod instances')
     // istiod watches remote secrets only in its own namespace (pkg/kube/multicluster/secretcontroller.go, 1.30.3).
     secrets = (await kube.list(collectionPath('v1', 'Secret', ns), { labelSelector: 'istio/multiCluster=true' })) || []
   } catch (err) {
     throw asCliError(err)
   }
+  secrets.sort((a, b) => timeOf(a.metadata.creationTimestamp) - timeOf(b.metadata.creationTimestamp) || (a.metadata.name < b.metadata.name ? -1 : 1))
+
+  // Every pod reads the same secrets: build each remote cluster once.
+  const remotes = []
+  const registered = new Set()
+  for (const s of secrets) {
+    const data = {
+      ...Object.fromEntries(Object.entries(s.data || {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
+      ...(s.stringData || {})
+    }
+    for (const id of Object.keys(data).sort()) {
+      // A cluster ID registered by an earlier secret is ignored ("cluster has already been registered").
+      if (registered.has(id)) continue
+      const reach = await remoteReach(data[id])
+      if (!reach) continue
+      registered.add(id)
+      remotes.push({ id, secret: `${ns}/${s.metadata.name}`, createdAt: endOfSecond(timeOf(s.metadata.creationTimestamp) || 0), reachable: reach.reachable })
+    }
+  }
 
   const withRevision = minorOf(CLIENT_VERSION) >= 31
   const rows = [['NAME', 'SECRET', 'STATUS', 'ISTIOD', ...(withRevision ? ['REVISION'] : [])]]
-  for (const istiod of istiods) {
-    const localId = envOf(istiod.spec, 'CLUSTER_ID') || 'Kubernetes'
-    const row = (id, secret, status) => [id, secret, status, istiod.name, ...(withRevision ? [istiod.rev] : [])]
+  const now = Date.now()
+  for (const pod of pods) {
+    const spec = pod.spec
+    const localId = envOf(spec, 'CLUSTER_ID') || 'Kubernetes'
+    const envTimeout = envOf(spec, 'PILOT_REMOTE_CLUSTER_TIMEOUT')
+    const parsedTimeout = envTimeout === undefined ? undefined : parseDuration(envTimeout)
+    const timeoutMs = parsedTimeout ?? knobs.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const syncMs = knobs.syncMs ?? DEFAULT_SYNC_MS
+    const startedAt = endOfSecond(podStartMs(pod))
+    const row = (id, secret, status) => [id, secret, status, pod.metadata.name, ...(withRevision ? [pod.metadata.labels?.['istio.io/rev'] ?? ''] : [])]
     rows.push(row(localId, '', 'synced'))
-    for (const s of secrets) {
-      if (s.metadata.name === 'istio-kubeconfig') continue
-      const data = {
-        ...Object.fromEntries(Object.entries(s.data || {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
-        ...(s.stringData || {})
-      }
-      for (const id of Object.keys(data).sort()) {
-        // istiod ignores a remote secret for its own cluster ID.
-        if (id === localId) continue
-        rows.push(row(id, `${ns}/${s.metadata.name}`, await remoteStatus(data[id])))
-      }
+    for (const r of remotes) {
+      // istiod ignores a remote secret for its own cluster ID.
+      if (r.id === localId) continue
+      const reachable = r.reachable && !cutOff(knobs.unreachableFrom, pod, r.id)
+      rows.push(row(r.id, r.secret, modelledStatus({ reachable, startedAt: Math.max(startedAt, r.createdAt), now, syncMs, timeoutMs })))
     }
   }
   io.stdout.write(tabwrite(rows))
