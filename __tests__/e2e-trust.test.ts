@@ -55,8 +55,9 @@ async function opensslRoot(dir: string, name: string, alg: string[]): Promise<{ 
     `${dir}/${name}.key`,
     '-out',
     `${dir}/${name}.pem`,
+    // Long enough that its intermediates are not "expiring" (within 30 days), which ca: existing refuses.
     '-days',
-    '30',
+    '3650',
     '-subj',
     `/O=Corp/CN=${name}`,
     '-addext',

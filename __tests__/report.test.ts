@@ -56,6 +56,18 @@ describe('report', () => {
     expect(md).toContain('| c2 | synced | · |')
   })
 
+  it("lists each cluster's intermediate CA expiry and what the run did to it", () => {
+    const r = report()
+    r.rootCertPem = undefined
+    r.intermediates = new Map([
+      ['c1', { notAfter: '2028-05-03T10:00:00.000Z', outcome: 'renewed' as const }],
+      ['c2', { notAfter: '2027-01-31T23:59:59.000Z', outcome: 'kept' as const }]
+    ])
+    const md = renderSummary(r)
+    expect(md).toContain('**Root of trust**\n\n- c1: intermediate CA valid until 2028-05-03 (re-issued)\n- c2: intermediate CA valid until 2027-01-31\n')
+    expect(renderSummary(report())).not.toContain('intermediate CA valid until')
+  })
+
   it('shows a failed cluster, its skipped steps and the error', () => {
     const r = report('c2/control-plane')
     const md = renderSummary(r)

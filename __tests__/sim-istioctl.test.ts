@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib'
 import * as yaml from 'js-yaml'
 import { packageIstioctl, startReleaseServer } from '../test/sim/releases.js'
 import { startApiServer, type SimCluster } from '../test/sim/apiserver/index.js'
+import { cacertsData, generateIntermediate, generateRoot } from '../src/trust/certs.js'
 
 type Result = { code: number | null; stdout: string; stderr: string }
 
@@ -593,13 +594,16 @@ describe('istioctl against simulated clusters', () => {
   })
 
   it('cacerts before install: istiod records that root; 1.31 shows the upgrade and the REVISION column', async () => {
-    const rootPem = '-----BEGIN CERTIFICATE-----\nMIIBsim\n-----END CERTIFICATE-----\n'
+    // A complete, valid bundle: istiod started on an incomplete or expired one would crash-loop (apiserver/istiod.js).
+    const root = await generateRoot()
+    const files = cacertsData(root, await generateIntermediate(root, 'cluster2'))
+    const rootPem = files['root-cert.pem']
     c2.store.put({
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'cacerts', namespace: 'istio-system' },
       type: 'Opaque',
-      data: { 'root-cert.pem': Buffer.from(rootPem).toString('base64') }
+      data: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v).toString('base64')]))
     })
     // Same version, same pod template: the running istiod keeps the self-signed root it started with.
     const same = await istioctl(['install', '-y', '-c', kc.cluster2, '-f', path.join(tmp, 'cp2.yaml')])
@@ -612,6 +616,7 @@ describe('istioctl against simulated clusters', () => {
     const istiod = deployment(c2, 'istiod')
     expect(istiod.metadata.labels['operator.istio.io/version']).toBe('1.31.2')
     expect(istiod.metadata.annotations['sim.istio.io/root-cert-sha256']).toBe(createHash('sha256').update(rootPem).digest('hex'))
+    expect(istiod.metadata.annotations['sim.istio.io/ca-cert-sha256']).toBe(createHash('sha256').update(files['ca-cert.pem']).digest('hex'))
     const rc = await runBin(istioctlBin131, ['remote-clusters', '-c', kc.cluster2])
     expect(rc.stdout.split('\n')[0]).toMatch(/^NAME\s+SECRET\s+STATUS\s+ISTIOD\s+REVISION$/)
     expect(rc.stdout.split('\n')[1]).toMatch(/^cluster2\s+synced\s+istiod-\S+\s+default$/)

@@ -9,14 +9,17 @@ import {
   CertError,
   cacertsData,
   cacertsSecret,
+  certValidity,
   chainsTo,
   describeCert,
   generateIntermediate,
   generateRoot,
+  intermediateValidity,
   pemCertificates,
   rootOf,
   sameCertificate
 } from '../src/trust/certs.js'
+import { rolloutTimeoutMs, DEFAULT_ROLLOUT_TIMEOUT_MS } from '../src/trust/trust.js'
 
 // Every generated certificate is checked with the openssl CLI, a verifier independent of the code that built it.
 
@@ -450,5 +453,48 @@ describe('describeCert', () => {
     expect(describeCert(intermediates[0].certPem)).toMatch(
       /^subject "O=Istio, CN=Intermediate CA, L=cluster1", SHA-256 ([0-9A-F]{2}:){7}[0-9A-F]{2}…, valid until \d{4}-/
     )
+  })
+})
+
+describe('certValidity / intermediateValidity', () => {
+  it("reads a certificate's window; the signing CA's expiry, not the root's", () => {
+    const v = certValidity(intermediates[0].certPem)!
+    expect(v.notAfter.toISOString()).toBe(new Date(new X509Certificate(intermediates[0].certPem).validTo).toISOString())
+    expect(v.notBefore.getTime()).toBeLessThan(Date.now())
+    expect(v.description).toMatch(/^subject "O=Istio, CN=Intermediate CA, L=cluster1"/)
+    expect(intermediateValidity(cacertsData(root, intermediates[0]))!.notAfter).toEqual(v.notAfter)
+    expect(certValidity(root.keyPem)).toBeUndefined()
+    expect(intermediateValidity({ 'root-cert.pem': root.certPem })).toBeUndefined()
+  })
+
+  it('takes the earliest intermediate of cert-chain.pem, leaves roots out, and reads tls.crt in the kubernetes.io/tls form', async () => {
+    const shortRoot = await generateRoot({ validityDays: 3 })
+    const shortIntermediate = await generateIntermediate(otherRoot, 'x', { validityDays: 5 })
+    const data = cacertsData(root, intermediates[1])
+    // A self-signed certificate in the chain is a root: its (earlier) expiry is not the intermediate's.
+    expect(intermediateValidity({ ...data, 'cert-chain.pem': data['cert-chain.pem'] + shortRoot.certPem })!.notAfter).toEqual(
+      certValidity(intermediates[1].certPem)!.notAfter
+    )
+    const withSub = intermediateValidity({ ...data, 'cert-chain.pem': intermediates[1].certPem + shortIntermediate.certPem + root.certPem })!
+    expect(withSub.notAfter).toEqual(certValidity(shortIntermediate.certPem)!.notAfter)
+    expect(withSub.notAfter.getTime() - Date.now()).toBeLessThan(5 * DAY + 60_000)
+    const tls = intermediateValidity({
+      'tls.crt': shortIntermediate.certPem,
+      'tls.key': 'k',
+      'ca.crt': otherRoot.certPem,
+      'ca-cert.pem': intermediates[2].certPem
+    })!
+    expect(tls.notAfter).toEqual(certValidity(shortIntermediate.certPem)!.notAfter)
+  })
+})
+
+describe('rolloutTimeoutMs', () => {
+  it('is 5 minutes unless ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT sets a duration of a second or more', () => {
+    expect(DEFAULT_ROLLOUT_TIMEOUT_MS).toBe(300_000)
+    expect(rolloutTimeoutMs({})).toBe(300_000)
+    expect(rolloutTimeoutMs({ ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT: '90s' })).toBe(90_000)
+    expect(rolloutTimeoutMs({ ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT: '2m' })).toBe(120_000)
+    expect(rolloutTimeoutMs({ ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT: 'soon' })).toBe(300_000)
+    expect(rolloutTimeoutMs({ ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT: '10ms' })).toBe(300_000)
   })
 })

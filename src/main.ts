@@ -127,6 +127,7 @@ async function installMode(ctx: ModeContext): Promise<void> {
     ...baseReport(ctx, istioctlPath, results),
     remoteStatus: state.remoteStatus,
     rootCertPem: trust?.rootCertPem,
+    intermediates: trust?.intermediates,
     upgrades,
     nextSteps: canaryNextSteps(config, upgrades),
     staleSecrets: config.prune ? new Map() : stale,

@@ -5,6 +5,8 @@ import { StepResult, StepStatus } from './runner.js'
 import { RemoteStatus } from './verify.js'
 import { formatSeconds } from './duration.js'
 import { ClusterPlan, UpgradeNote } from './lifecycle.js'
+import { certValidity } from './trust/chain.js'
+import type { TrustOutcome } from './trust/trust.js'
 
 export interface RunReport {
   config: Config
@@ -22,6 +24,8 @@ export interface RunReport {
   staleSecrets?: Map<string, { name: string; cluster: string }[]>
   /** Per cluster, how many objects the run changed (0: unchanged); absent when it could not be measured. */
   changes?: Map<string, number>
+  /** Per cluster: when the intermediate CA of its cacerts expires (ISO time), and what the run did to it. */
+  intermediates?: Map<string, { notAfter: string; outcome: TrustOutcome }>
 }
 
 export interface ClusterOutcome {
@@ -129,6 +133,7 @@ export function renderSummary(r: RunReport): string {
     for (const [c, list] of r.staleSecrets) lines.push(`> - ${c}: ${list.map((x) => `\`${x.name}\``).join(', ')}`)
     lines.push('')
   }
+  if (r.intermediates?.size) lines.push(...renderIntermediates(r), '')
   if (r.remoteStatus.size) {
     const names = r.config.clusters.map((c) => c.name)
     lines.push('**`istioctl remote-clusters`** (row: the istiod that watches; column: the cluster it watches)', '')
@@ -151,6 +156,16 @@ export function renderSummary(r: RunReport): string {
     for (const e of errors) lines.push('```', e.error!.message, '```', '')
   }
   return lines.join('\n')
+}
+
+const INTERMEDIATE_NOTE: Record<TrustOutcome, string> = { created: ' (created)', kept: '', renewed: ' (re-issued)', rotated: ' (replaced)', checked: '' }
+
+/** When each cluster's intermediate CA expires: re-issued by a run within 30 days of it (ca: existing fails instead). */
+function renderIntermediates(r: RunReport): string[] {
+  const root = r.rootCertPem && certValidity(r.rootCertPem)
+  const lines = [`**Root of trust**${root ? ` (mesh root valid until ${root.notAfter.toISOString().slice(0, 10)})` : ''}`, '']
+  for (const [cluster, i] of r.intermediates!) lines.push(`- ${cluster}: intermediate CA valid until ${i.notAfter.slice(0, 10)}${INTERMEDIATE_NOTE[i.outcome]}`)
+  return lines
 }
 
 function renderMermaid(r: RunReport, outcomes: ClusterOutcome[]): string[] {

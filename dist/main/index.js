@@ -57969,7 +57969,138 @@ function describePlan(config, version, steps, states, upgrades) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/trust/chain.ts
+
+/**
+ * Read-only checks on PEM certificates with node:crypto only (no key material is ever parsed here), for comparing the
+ * mesh's root of trust with what a cluster already holds in its `cacerts` secret.
+ */
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g;
+/** The CERTIFICATE blocks of a PEM text, in order (any other block, e.g. a private key, is skipped). */
+function pemCertificates(pem) {
+    return (pem.match(CERTIFICATE_BLOCK) ?? []).map((block) => block.replace(/\r\n?/g, '\n') + '\n');
+}
+/** Every certificate of a PEM text that node:crypto can parse; unparsable blocks are left out. */
+function parseAll(pem) {
+    const certs = [];
+    for (const block of pemCertificates(pem)) {
+        try {
+            certs.push(new external_node_crypto_.X509Certificate(block));
+        }
+        catch {
+            // not a certificate node:crypto understands: treated as absent
+        }
+    }
+    return certs;
+}
+/** The first certificate of a PEM text, or undefined when there is none (or it does not parse). */
+function firstCertificate(pem) {
+    const [first] = pemCertificates(pem);
+    if (first === undefined)
+        return undefined;
+    try {
+        return new external_node_crypto_.X509Certificate(first);
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The root certificate(s) istiod would trust from a `cacerts` data map (values already base64-decoded), or undefined.
+ * Like istiod (`detectSigningCABundle`), the kubernetes.io/tls form wins when `tls.crt` is present: its root is `ca.crt`;
+ * otherwise the istiod form's `root-cert.pem`.
+ */
+function rootOf(cacerts) {
+    const present = (key) => {
+        const value = Object.prototype.hasOwnProperty.call(cacerts, key) ? cacerts[key] : undefined;
+        return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    };
+    if (present('tls.crt') !== undefined)
+        return present('ca.crt');
+    return present('root-cert.pem');
+}
+/**
+ * Whether the first certificate of `certPem` was issued by, and carries a valid signature of, a certificate of `rootPem`
+ * (node:crypto `checkIssued` + `verify` with that certificate's public key), or is itself one of those certificates.
+ * `rootPem` may be a bundle (root-cert.pem holds several roots during a root rotation): any of its certificates counts.
+ * Unparsable input gives false.
+ */
+function chainsTo(certPem, rootPem) {
+    const cert = firstCertificate(certPem);
+    if (cert === undefined)
+        return false;
+    for (const root of parseAll(rootPem)) {
+        if (cert.fingerprint256 === root.fingerprint256)
+            return true;
+        try {
+            if (cert.checkIssued(root) && cert.verify(root.publicKey))
+                return true;
+        }
+        catch {
+            // a key type node:crypto cannot verify with: not a match
+        }
+    }
+    return false;
+}
+/** Whether the first certificates of two PEM texts are the same certificate (SHA-256 fingerprint); false if either is unparsable. */
+function sameCertificate(aPem, bPem) {
+    const a = firstCertificate(aPem);
+    const b = firstCertificate(bPem);
+    return a !== undefined && b !== undefined && a.fingerprint256 === b.fingerprint256;
+}
+/**
+ * A one-line description of the first certificate for messages:
+ * `subject "O=Istio, CN=Root CA", SHA-256 AB:CD:EF:01:23:45:67:89…, valid until 2035-01-01T00:00:00.000Z`.
+ * Only the certificate is read, so no key material can appear even if the PEM text also holds a private key.
+ */
+function describeCert(pem) {
+    const cert = firstCertificate(pem);
+    if (cert === undefined)
+        return 'no parsable certificate';
+    const subject = cert.subject
+        .split('\n')
+        .filter((part) => part !== '')
+        .join(', ');
+    const fingerprint = cert.fingerprint256.split(':').slice(0, 8).join(':');
+    const validTo = new Date(cert.validTo);
+    const until = Number.isNaN(validTo.getTime()) ? cert.validTo : validTo.toISOString();
+    return `subject "${subject}", SHA-256 ${fingerprint}…, valid until ${until}`;
+}
+function validityOf(cert, pem) {
+    return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), description: describeCert(pem) };
+}
+/** The validity of the first certificate of a PEM text. */
+function certValidity(pem) {
+    const cert = firstCertificate(pem);
+    return cert && validityOf(cert, pem);
+}
+/**
+ * The CA certificate of a `cacerts` that expires first, roots left out: the signing certificate (`ca-cert.pem`, or
+ * `tls.crt`) and the intermediates of `cert-chain.pem`. istiod verifies every one of them at start
+ * (security/pkg/pki/util/keycertbundle.go Verify, Go's x509 at the current time) and refuses to start past any
+ * notAfter. Undefined when the signing certificate does not parse.
+ */
+function intermediateValidity(cacerts) {
+    const tls = typeof cacerts['tls.crt'] === 'string' && cacerts['tls.crt'].trim() !== '';
+    const signing = (tls ? cacerts['tls.crt'] : cacerts['ca-cert.pem']) ?? '';
+    const first = firstCertificate(signing);
+    if (!first)
+        return undefined;
+    let earliest = validityOf(first, signing);
+    for (const block of pemCertificates(tls ? '' : (cacerts['cert-chain.pem'] ?? ''))) {
+        const cert = parseAll(block)[0];
+        // A self-signed certificate in the chain is the root: its expiry is the root's, reported apart.
+        if (!cert || cert.checkIssued(cert))
+            continue;
+        const v = validityOf(cert, block);
+        if (v.notAfter < earliest.notAfter)
+            earliest = v;
+    }
+    return earliest;
+}
+
 ;// CONCATENATED MODULE: ./src/report.ts
+
 
 
 function clusterOutcomes(r) {
@@ -58059,6 +58190,8 @@ function renderSummary(r) {
             lines.push(`> - ${c}: ${list.map((x) => `\`${x.name}\``).join(', ')}`);
         lines.push('');
     }
+    if (r.intermediates?.size)
+        lines.push(...renderIntermediates(r), '');
     if (r.remoteStatus.size) {
         const names = r.config.clusters.map((c) => c.name);
         lines.push('**`istioctl remote-clusters`** (row: the istiod that watches; column: the cluster it watches)', '');
@@ -58078,6 +58211,15 @@ function renderSummary(r) {
             lines.push('```', e.error.message, '```', '');
     }
     return lines.join('\n');
+}
+const INTERMEDIATE_NOTE = { created: ' (created)', kept: '', renewed: ' (re-issued)', rotated: ' (replaced)', checked: '' };
+/** When each cluster's intermediate CA expires: re-issued by a run within 30 days of it (ca: existing fails instead). */
+function renderIntermediates(r) {
+    const root = r.rootCertPem && certValidity(r.rootCertPem);
+    const lines = [`**Root of trust**${root ? ` (mesh root valid until ${root.notAfter.toISOString().slice(0, 10)})` : ''}`, ''];
+    for (const [cluster, i] of r.intermediates)
+        lines.push(`- ${cluster}: intermediate CA valid until ${i.notAfter.slice(0, 10)}${INTERMEDIATE_NOTE[i.outcome]}`);
+    return lines;
 }
 function renderMermaid(r, outcomes) {
     const id = (name) => `c_${name.replace(/-/g, '_')}`;
@@ -59002,104 +59144,6 @@ async function verifyRemoteClusters(deps, step, peers, timeoutMs, log) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/trust/chain.ts
-
-/**
- * Read-only checks on PEM certificates with node:crypto only (no key material is ever parsed here), for comparing the
- * mesh's root of trust with what a cluster already holds in its `cacerts` secret.
- */
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g;
-/** The CERTIFICATE blocks of a PEM text, in order (any other block, e.g. a private key, is skipped). */
-function pemCertificates(pem) {
-    return (pem.match(CERTIFICATE_BLOCK) ?? []).map((block) => block.replace(/\r\n?/g, '\n') + '\n');
-}
-/** Every certificate of a PEM text that node:crypto can parse; unparsable blocks are left out. */
-function parseAll(pem) {
-    const certs = [];
-    for (const block of pemCertificates(pem)) {
-        try {
-            certs.push(new external_node_crypto_.X509Certificate(block));
-        }
-        catch {
-            // not a certificate node:crypto understands: treated as absent
-        }
-    }
-    return certs;
-}
-/** The first certificate of a PEM text, or undefined when there is none (or it does not parse). */
-function firstCertificate(pem) {
-    const [first] = pemCertificates(pem);
-    if (first === undefined)
-        return undefined;
-    try {
-        return new external_node_crypto_.X509Certificate(first);
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * The root certificate(s) istiod would trust from a `cacerts` data map (values already base64-decoded), or undefined.
- * Like istiod (`detectSigningCABundle`), the kubernetes.io/tls form wins when `tls.crt` is present: its root is `ca.crt`;
- * otherwise the istiod form's `root-cert.pem`.
- */
-function rootOf(cacerts) {
-    const present = (key) => {
-        const value = Object.prototype.hasOwnProperty.call(cacerts, key) ? cacerts[key] : undefined;
-        return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-    };
-    if (present('tls.crt') !== undefined)
-        return present('ca.crt');
-    return present('root-cert.pem');
-}
-/**
- * Whether the first certificate of `certPem` was issued by, and carries a valid signature of, a certificate of `rootPem`
- * (node:crypto `checkIssued` + `verify` with that certificate's public key), or is itself one of those certificates.
- * `rootPem` may be a bundle (root-cert.pem holds several roots during a root rotation): any of its certificates counts.
- * Unparsable input gives false.
- */
-function chainsTo(certPem, rootPem) {
-    const cert = firstCertificate(certPem);
-    if (cert === undefined)
-        return false;
-    for (const root of parseAll(rootPem)) {
-        if (cert.fingerprint256 === root.fingerprint256)
-            return true;
-        try {
-            if (cert.checkIssued(root) && cert.verify(root.publicKey))
-                return true;
-        }
-        catch {
-            // a key type node:crypto cannot verify with: not a match
-        }
-    }
-    return false;
-}
-/** Whether the first certificates of two PEM texts are the same certificate (SHA-256 fingerprint); false if either is unparsable. */
-function sameCertificate(aPem, bPem) {
-    const a = firstCertificate(aPem);
-    const b = firstCertificate(bPem);
-    return a !== undefined && b !== undefined && a.fingerprint256 === b.fingerprint256;
-}
-/**
- * A one-line description of the first certificate for messages:
- * `subject "O=Istio, CN=Root CA", SHA-256 AB:CD:EF:01:23:45:67:89…, valid until 2035-01-01T00:00:00.000Z`.
- * Only the certificate is read, so no key material can appear even if the PEM text also holds a private key.
- */
-function describeCert(pem) {
-    const cert = firstCertificate(pem);
-    if (cert === undefined)
-        return 'no parsable certificate';
-    const subject = cert.subject
-        .split('\n')
-        .filter((part) => part !== '')
-        .join(', ');
-    const fingerprint = cert.fingerprint256.split(':').slice(0, 8).join(':');
-    const validTo = new Date(cert.validTo);
-    const until = Number.isNaN(validTo.getTime()) ? cert.validTo : validTo.toISOString();
-    return `subject "${subject}", SHA-256 ${fingerprint}…, valid until ${until}`;
-}
-
 ;// CONCATENATED MODULE: ./src/trust/certs.ts
 
 
@@ -59115,8 +59159,14 @@ const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 const MANAGED_BY = 'istio-multicluster-action';
 /** The SAN of every intermediate (Makefile.selfsigned.mk `[ san ] DNS.1`). */
 const ISTIOD_SAN = `istiod.${ISTIO_NAMESPACE}.svc`;
-const ROOT_DAYS = 3650; // ROOTCA_DAYS
-const INTERMEDIATE_DAYS = 730; // INTERMEDIATE_DAYS
+const ROOT_DAYS = 3650; // tools/certs/common.mk ROOTCA_DAYS
+/**
+ * tools/certs/common.mk (1.30.3) has INTERMEDIATE_DAYS 3650, as long as its root: a demo default. Ours is 2 years:
+ * the intermediate key sits in cacerts, readable by whoever reads secrets in istio-system, and with ca: provided (the
+ * root key off the cluster) its lifetime is how long a stolen one can mint identities. Every run re-issues an
+ * intermediate within 30 days of its expiry (trust.ts), and the summary shows each expiry date.
+ */
+const INTERMEDIATE_DAYS = 730;
 const DAY_MS = 86_400_000;
 /** notBefore is set a little in the past, so a cluster whose clock lags the runner's still accepts the certificates. */
 const BACKDATE_MS = 5 * 60_000;
@@ -59380,6 +59430,38 @@ function tbsSubjectDer(certDer) {
 
 
 
+
+
+
+
+
+/** An intermediate CA that expires within this many days is re-issued (ca: existing: the run fails). */
+const RENEW_WITHIN_DAYS = 30;
+/** A mesh root that expires within this many days gets a warning. */
+const ROOT_WARNING_DAYS = 90;
+/** How long istiod may take to restart onto a new cacerts: istioctl's own --readiness-timeout for it (5m). */
+const DEFAULT_ROLLOUT_TIMEOUT_MS = 5 * 60_000;
+/** The process limit of `kubectl rollout status` is above its own --timeout: it only ends a kubectl that hangs outside its wait. */
+const PROCESS_MARGIN_MS = 30_000;
+const trust_KUBECTL_TIMEOUT_MS = 60_000;
+const trust_DAY_MS = 86_400_000;
+/** ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT (a duration such as `90s`) overrides how long istiod's restart may take. */
+function rolloutTimeoutMs(env) {
+    const wanted = env.ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT?.trim();
+    const ms = wanted ? parseDuration(wanted) : undefined;
+    return ms && ms >= 1000 ? ms : DEFAULT_ROLLOUT_TIMEOUT_MS;
+}
+/** `2026-05-01T10:00:00Z`, and how far that is from now in whole days. */
+function when(date, now = Date.now()) {
+    const left = date.getTime() - now;
+    return { at: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), days: Math.round(Math.abs(left) / trust_DAY_MS), past: left <= 0 };
+}
+/** "expires on 2026-05-01T10:00:00Z (in 10 days)" / "expired on … (3 days ago)". */
+function expiry(v, now = Date.now()) {
+    const w = when(v.notAfter, now);
+    const plural = w.days === 1 ? 'day' : 'days';
+    return w.past ? `expired on ${w.at} (${w.days} ${plural} ago)` : `expires on ${w.at} (in ${w.days} ${plural})`;
+}
 /**
  * Decides the mesh's one root before any cluster changes, then gives each cluster a `cacerts` that chains to it.
  * Never replaces a cacerts silently: one that chains elsewhere fails the run unless `ca-rotate` is true.
@@ -59390,6 +59472,8 @@ class TrustManager {
     root;
     seen = new Map();
     outcomes = new Map();
+    /** Per cluster: when the intermediate CA of its cacerts expires after this run (ISO time), and what the run did. */
+    intermediates = new Map();
     constructor(config, tools) {
         this.config = config;
         this.tools = tools;
@@ -59402,8 +59486,10 @@ class TrustManager {
         const { mode } = this.config.ca;
         if (mode === 'none')
             return;
-        for (const c of this.config.clusters)
-            this.seen.set(c.name, { cacerts: states.get(c.name)?.cacerts, storedRoot: states.get(c.name)?.storedRoot });
+        for (const c of this.config.clusters) {
+            const s = states.get(c.name);
+            this.seen.set(c.name, { cacerts: s?.cacerts, storedRoot: s?.storedRoot, istiodRuns: (s?.istiods.length ?? 0) > 0 });
+        }
         if (mode === 'provided') {
             this.root = { certPem: this.config.ca.rootCert, keyPem: this.config.ca.rootKey };
             this.checkAll(this.root.certPem);
@@ -59412,6 +59498,9 @@ class TrustManager {
             this.root = { certPem: this.commonExistingRoot() };
         else
             this.root = await this.generatedRoot();
+        this.checkRootExpiry(this.root.certPem);
+        if (mode === 'existing')
+            this.checkExistingExpiry();
     }
     async ensure(cluster, log) {
         const outcome = await this.ensureCacerts(cluster, log);
@@ -59421,41 +59510,134 @@ class TrustManager {
     async ensureCacerts(cluster, log) {
         if (!this.root)
             throw new Error('the root of trust was not prepared');
-        const current = this.seen.get(cluster)?.cacerts;
+        const seen = this.seen.get(cluster);
+        const current = seen?.cacerts;
         const currentRoot = current && rootOf(current);
         const extra = this.config.ca.mode === 'generate' && this.root.keyPem ? [storedRootSecret(this.root)] : [];
-        if (this.config.ca.mode === 'existing')
+        if (this.config.ca.mode === 'existing') {
+            // prepare() has checked the chain and the expiry of every cluster's cacerts.
+            this.record(cluster, current && intermediateValidity(current), 'checked');
             return 'checked';
+        }
+        let renewal;
         if (current &&
             currentRoot &&
             sameCertificate(currentRoot, this.root.certPem) &&
             chainsTo(current['ca-cert.pem'] ?? current['tls.crt'] ?? '', this.root.certPem)) {
-            log(`cacerts chains to the mesh root (${describeCert(this.root.certPem)}): kept`);
-            if (extra.length)
-                await this.apply(cluster, extra, log);
-            return 'kept';
+            const validity = intermediateValidity(current);
+            renewal = this.renewalReason(cluster, validity, log);
+            if (!renewal) {
+                log(`cacerts chains to the mesh root (${describeCert(this.root.certPem)}): kept${validity ? `; its intermediate CA ${expiry(validity)}` : ''}`);
+                if (extra.length)
+                    await this.apply(cluster, extra, log);
+                this.record(cluster, validity, 'kept');
+                return 'kept';
+            }
+            log(`${renewal}: re-issued from the mesh root`);
         }
-        if (current && !this.config.ca.rotate)
+        else if (current && !this.config.ca.rotate)
             throw new Error(mismatchMessage(cluster, currentRoot, this.root.certPem));
         if (!this.root.keyPem)
             throw new Error(`${cluster} has no cacerts and the mesh root's key is not available to sign one`);
         const intermediate = await generateIntermediate(this.root, cluster);
         registerSecret(intermediate.keyPem);
         await this.apply(cluster, [cacertsSecret(this.root, intermediate), ...extra], log);
-        if (!current)
-            return 'created';
-        await this.restartIstiod(cluster, log);
-        return 'rotated';
+        const outcome = !current ? 'created' : renewal ? 'renewed' : 'rotated';
+        this.record(cluster, certValidity(intermediate.certPem), outcome);
+        if (seen?.istiodRuns) {
+            const why = outcome === 'created' ? 'cacerts was created' : outcome === 'renewed' ? "cacerts' intermediate CA was re-issued" : 'cacerts was replaced';
+            await this.restartIstiod(cluster, why, log);
+        }
+        return outcome;
+    }
+    /** Why an intermediate that chains to the mesh root must be re-issued now, or undefined to keep it. */
+    renewalReason(cluster, validity, log) {
+        if (!validity || validity.notAfter.getTime() - Date.now() > RENEW_WITHIN_DAYS * trust_DAY_MS)
+            return undefined;
+        const root = certValidity(this.root.certPem);
+        // Intermediates never outlive the root (certs.ts): when the root ends as soon, a new one would gain nothing.
+        if (root && root.notAfter.getTime() <= validity.notAfter.getTime() + trust_DAY_MS) {
+            log(`cacerts' intermediate CA ${expiry(validity)}, with the mesh root: a new one cannot outlive the root, so it is kept (see the warning about the root)`);
+            return undefined;
+        }
+        return `${cluster}: cacerts' intermediate CA ${expiry(validity)}, within ${RENEW_WITHIN_DAYS} days`;
+    }
+    record(cluster, validity, outcome) {
+        if (validity)
+            this.intermediates.set(cluster, { notAfter: validity.notAfter.toISOString(), outcome });
     }
     async apply(cluster, objects, log) {
         // Keys travel on stdin only: never in argv or in a file.
         await this.tools.kubectl(cluster, ['apply', '-f', '-'], log, { stdin: toYaml(...objects.map(withEncodedData)), retry: true, timeoutMs: 120_000 });
     }
-    /** A replaced cacerts is only read when istiod starts. */
-    async restartIstiod(cluster, log) {
-        const r = await this.tools.kubectl(cluster, ['get', 'deployment', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'name'], log, { retry: true });
-        for (const name of r.stdout.split('\n').filter(Boolean))
-            await this.tools.kubectl(cluster, ['rollout', 'restart', name, '-n', ISTIO_NAMESPACE], log, { retry: true });
+    /**
+     * istiod reads cacerts when it starts, and watches it only if it started with one — and then takes a new
+     * intermediate, never a new root (pilot/pkg/bootstrap/istio_ca.go@1.30.3 createIstioCA / handleEvent). So every
+     * istiod (all revisions) is restarted after cacerts is created or replaced, and the step waits for the rollout:
+     * the control plane step after it must find istiod serving from the new cacerts.
+     */
+    async restartIstiod(cluster, why, log) {
+        const r = await this.tools.kubectl(cluster, ['get', 'deployment', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'name'], log, {
+            retry: true,
+            timeoutMs: trust_KUBECTL_TIMEOUT_MS
+        });
+        const names = r.stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean);
+        if (!names.length)
+            return log('no istiod runs: nothing to restart');
+        await this.tools.kubectl(cluster, ['rollout', 'restart', ...names, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: trust_KUBECTL_TIMEOUT_MS });
+        const timeoutMs = rolloutTimeoutMs(this.tools.env);
+        const deadline = Date.now() + timeoutMs;
+        for (const name of names)
+            await this.waitForRollout(cluster, name, deadline, timeoutMs, log);
+        log(`${cluster}: restarted ${names.join(', ')}: ${why}, and istiod loads a new cacerts only when it starts`);
+    }
+    /** `kubectl rollout status` until the deadline; a transient failure (a dropped watch) waits again for the time left. */
+    async waitForRollout(cluster, name, deadline, timeoutMs, log) {
+        for (;;) {
+            const left = Math.max(1000, deadline - Date.now());
+            const args = ['rollout', 'status', name, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(left / 1000)}s`];
+            try {
+                await this.tools.kubectl(cluster, args, log, { timeoutMs: left + PROCESS_MARGIN_MS });
+                return;
+            }
+            catch (e) {
+                if (!(e instanceof CommandError))
+                    throw e;
+                if (!e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000 && !isStopping()) {
+                    await pause(1000);
+                    continue;
+                }
+                const tailBlock = e.stderrTail ? `\n${stderrBlock(e.stderrTail)}` : '';
+                throw new Error(`${name} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). cacerts is in place; istiod uses it once its new pods are ready: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l app=istiod${tailBlock}`);
+            }
+        }
+    }
+    /** Throws (before any write) when the mesh root has expired; warns when it expires within ROOT_WARNING_DAYS. */
+    checkRootExpiry(rootPem) {
+        const root = certValidity(rootPem);
+        if (!root || root.notAfter.getTime() - Date.now() > ROOT_WARNING_DAYS * trust_DAY_MS)
+            return;
+        const replace = {
+            generate: `delete secret ${STORED_ROOT_SECRET} in istio-system of every cluster and re-run with ca-rotate: true (a new root, new intermediates, istiod restarted)`,
+            provided: 'pass a new ca-root-cert and ca-root-key with ca-rotate: true (new intermediates, istiod restarted)',
+            existing: "re-issue every cluster's cacerts from a new root, or use ca: provided with a new root and ca-rotate: true",
+            none: ''
+        }[this.config.ca.mode];
+        if (root.notAfter.getTime() <= Date.now())
+            throw new Error(`the mesh root of trust ${expiry(root)}: ${root.description}. istiod refuses to start with it ("x509: certificate has expired or is not yet valid") and no intermediate can be issued under it. To replace it, ${replace}`);
+        warning(`the mesh root of trust ${expiry(root)}: ${root.description}. No intermediate can outlive it, and cross-cluster mTLS stops when it expires. Replace it before then: ${replace}`);
+    }
+    /** ca: existing never writes: an intermediate that has expired or expires soon fails the run, naming cluster and date. */
+    checkExistingExpiry() {
+        for (const [cluster, t] of this.seen) {
+            const v = t.cacerts && intermediateValidity(t.cacerts);
+            if (v && v.notAfter.getTime() - Date.now() <= RENEW_WITHIN_DAYS * trust_DAY_MS)
+                throw new Error(`${cluster}: cacerts' intermediate CA ${expiry(v)}: ${v.description}. istiod refuses to start with an expired one ("x509: certificate has expired or is not yet valid"), and ca: existing never re-issues it. ` +
+                    `Replace cacerts in ${cluster} with one valid for more than ${RENEW_WITHIN_DAYS} days, or use ca: provided with its root's certificate and key (the action then re-issues it and restarts istiod)`);
+        }
     }
     checkAll(rootPem) {
         if (this.config.ca.rotate)
@@ -59693,6 +59875,7 @@ async function installMode(ctx) {
         ...baseReport(ctx, istioctlPath, results),
         remoteStatus: state.remoteStatus,
         rootCertPem: trust?.rootCertPem,
+        intermediates: trust?.intermediates,
         upgrades,
         nextSteps: canaryNextSteps(config, upgrades),
         staleSecrets: config.prune ? new Map() : stale,

@@ -8,7 +8,7 @@ import { ISTIO_NAMESPACE, type KubeObject } from '../manifests/kubernetes.js'
  * a user-provided root may be RSA or ECDSA.
  */
 
-export { chainsTo, describeCert, pemCertificates, rootOf, sameCertificate } from './chain.js'
+export { certValidity, chainsTo, describeCert, intermediateValidity, pemCertificates, rootOf, sameCertificate, type Validity } from './chain.js'
 
 /** PEM certificate + PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`). */
 export interface CaBundle {
@@ -22,8 +22,14 @@ export const MANAGED_BY = 'istio-multicluster-action'
 /** The SAN of every intermediate (Makefile.selfsigned.mk `[ san ] DNS.1`). */
 export const ISTIOD_SAN = `istiod.${ISTIO_NAMESPACE}.svc`
 
-const ROOT_DAYS = 3650 // ROOTCA_DAYS
-const INTERMEDIATE_DAYS = 730 // INTERMEDIATE_DAYS
+const ROOT_DAYS = 3650 // tools/certs/common.mk ROOTCA_DAYS
+/**
+ * tools/certs/common.mk (1.30.3) has INTERMEDIATE_DAYS 3650, as long as its root: a demo default. Ours is 2 years:
+ * the intermediate key sits in cacerts, readable by whoever reads secrets in istio-system, and with ca: provided (the
+ * root key off the cluster) its lifetime is how long a stolen one can mint identities. Every run re-issues an
+ * intermediate within 30 days of its expiry (trust.ts), and the summary shows each expiry date.
+ */
+const INTERMEDIATE_DAYS = 730
 const DAY_MS = 86_400_000
 /** notBefore is set a little in the past, so a cluster whose clock lags the runner's still accepts the certificates. */
 const BACKDATE_MS = 5 * 60_000

@@ -94,3 +94,43 @@ export function describeCert(pem: string): string {
   const until = Number.isNaN(validTo.getTime()) ? cert.validTo : validTo.toISOString()
   return `subject "${subject}", SHA-256 ${fingerprint}…, valid until ${until}`
 }
+
+/** A certificate's validity window; undefined when the PEM has no parsable certificate. */
+export interface Validity {
+  notBefore: Date
+  notAfter: Date
+  /** One-line description of the certificate (describeCert). */
+  description: string
+}
+
+function validityOf(cert: X509Certificate, pem: string): Validity {
+  return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), description: describeCert(pem) }
+}
+
+/** The validity of the first certificate of a PEM text. */
+export function certValidity(pem: string): Validity | undefined {
+  const cert = firstCertificate(pem)
+  return cert && validityOf(cert, pem)
+}
+
+/**
+ * The CA certificate of a `cacerts` that expires first, roots left out: the signing certificate (`ca-cert.pem`, or
+ * `tls.crt`) and the intermediates of `cert-chain.pem`. istiod verifies every one of them at start
+ * (security/pkg/pki/util/keycertbundle.go Verify, Go's x509 at the current time) and refuses to start past any
+ * notAfter. Undefined when the signing certificate does not parse.
+ */
+export function intermediateValidity(cacerts: Record<string, string>): Validity | undefined {
+  const tls = typeof cacerts['tls.crt'] === 'string' && cacerts['tls.crt'].trim() !== ''
+  const signing = (tls ? cacerts['tls.crt'] : cacerts['ca-cert.pem']) ?? ''
+  const first = firstCertificate(signing)
+  if (!first) return undefined
+  let earliest = validityOf(first, signing)
+  for (const block of pemCertificates(tls ? '' : (cacerts['cert-chain.pem'] ?? ''))) {
+    const cert = parseAll(block)[0]
+    // A self-signed certificate in the chain is the root: its expiry is the root's, reported apart.
+    if (!cert || cert.checkIssued(cert)) continue
+    const v = validityOf(cert, block)
+    if (v.notAfter < earliest.notAfter) earliest = v
+  }
+  return earliest
+}

@@ -1,13 +1,61 @@
+import * as core from '@actions/core'
 import { Config } from '../config.js'
+import { parseDuration } from '../duration.js'
+import { stderrBlock } from '../errors.js'
+import { isStopping, pause } from '../exec.js'
 import { ISTIO_NAMESPACE, KubeObject, toYaml, withEncodedData } from '../manifests/kubernetes.js'
 import { registerSecret } from '../secrets.js'
 import { ClusterState, STORED_ROOT_SECRET } from '../state.js'
-import { ClusterTools, StepLog } from '../tools.js'
-import { CaBundle, cacertsSecret, chainsTo, describeCert, generateIntermediate, generateRoot, rootOf, sameCertificate } from './certs.js'
+import { ClusterTools, CommandError, StepLog, isTransient } from '../tools.js'
+import {
+  CaBundle,
+  cacertsSecret,
+  certValidity,
+  chainsTo,
+  describeCert,
+  generateIntermediate,
+  generateRoot,
+  intermediateValidity,
+  rootOf,
+  sameCertificate,
+  type Validity
+} from './certs.js'
 
-type ClusterTrust = Pick<ClusterState, 'cacerts' | 'storedRoot'>
+/** What prepare() saw of a cluster: its cacerts, the stored mesh root, and whether an istiod runs there already. */
+type ClusterTrust = Pick<ClusterState, 'cacerts' | 'storedRoot'> & { istiodRuns: boolean }
 
-export type TrustOutcome = 'created' | 'kept' | 'rotated' | 'checked'
+export type TrustOutcome = 'created' | 'kept' | 'renewed' | 'rotated' | 'checked'
+
+/** An intermediate CA that expires within this many days is re-issued (ca: existing: the run fails). */
+export const RENEW_WITHIN_DAYS = 30
+/** A mesh root that expires within this many days gets a warning. */
+export const ROOT_WARNING_DAYS = 90
+/** How long istiod may take to restart onto a new cacerts: istioctl's own --readiness-timeout for it (5m). */
+export const DEFAULT_ROLLOUT_TIMEOUT_MS = 5 * 60_000
+/** The process limit of `kubectl rollout status` is above its own --timeout: it only ends a kubectl that hangs outside its wait. */
+const PROCESS_MARGIN_MS = 30_000
+const KUBECTL_TIMEOUT_MS = 60_000
+const DAY_MS = 86_400_000
+
+/** ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT (a duration such as `90s`) overrides how long istiod's restart may take. */
+export function rolloutTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const wanted = env.ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT?.trim()
+  const ms = wanted ? parseDuration(wanted) : undefined
+  return ms && ms >= 1000 ? ms : DEFAULT_ROLLOUT_TIMEOUT_MS
+}
+
+/** `2026-05-01T10:00:00Z`, and how far that is from now in whole days. */
+function when(date: Date, now = Date.now()): { at: string; days: number; past: boolean } {
+  const left = date.getTime() - now
+  return { at: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), days: Math.round(Math.abs(left) / DAY_MS), past: left <= 0 }
+}
+
+/** "expires on 2026-05-01T10:00:00Z (in 10 days)" / "expired on … (3 days ago)". */
+function expiry(v: Validity, now = Date.now()): string {
+  const w = when(v.notAfter, now)
+  const plural = w.days === 1 ? 'day' : 'days'
+  return w.past ? `expired on ${w.at} (${w.days} ${plural} ago)` : `expires on ${w.at} (in ${w.days} ${plural})`
+}
 
 /**
  * Decides the mesh's one root before any cluster changes, then gives each cluster a `cacerts` that chains to it.
@@ -17,6 +65,8 @@ export class TrustManager {
   private root?: CaBundle | { certPem: string; keyPem?: undefined }
   private readonly seen = new Map<string, ClusterTrust>()
   readonly outcomes = new Map<string, TrustOutcome>()
+  /** Per cluster: when the intermediate CA of its cacerts expires after this run (ISO time), and what the run did. */
+  readonly intermediates = new Map<string, { notAfter: string; outcome: TrustOutcome }>()
 
   constructor(
     private readonly config: Config,
@@ -31,12 +81,17 @@ export class TrustManager {
   async prepare(states: Map<string, ClusterState>): Promise<void> {
     const { mode } = this.config.ca
     if (mode === 'none') return
-    for (const c of this.config.clusters) this.seen.set(c.name, { cacerts: states.get(c.name)?.cacerts, storedRoot: states.get(c.name)?.storedRoot })
+    for (const c of this.config.clusters) {
+      const s = states.get(c.name)
+      this.seen.set(c.name, { cacerts: s?.cacerts, storedRoot: s?.storedRoot, istiodRuns: (s?.istiods.length ?? 0) > 0 })
+    }
     if (mode === 'provided') {
       this.root = { certPem: this.config.ca.rootCert!, keyPem: this.config.ca.rootKey! }
       this.checkAll(this.root.certPem)
     } else if (mode === 'existing') this.root = { certPem: this.commonExistingRoot() }
     else this.root = await this.generatedRoot()
+    this.checkRootExpiry(this.root.certPem)
+    if (mode === 'existing') this.checkExistingExpiry()
   }
 
   async ensure(cluster: string, log: StepLog): Promise<string> {
@@ -47,28 +102,59 @@ export class TrustManager {
 
   private async ensureCacerts(cluster: string, log: StepLog): Promise<TrustOutcome> {
     if (!this.root) throw new Error('the root of trust was not prepared')
-    const current = this.seen.get(cluster)?.cacerts
+    const seen = this.seen.get(cluster)
+    const current = seen?.cacerts
     const currentRoot = current && rootOf(current)
     const extra: KubeObject[] = this.config.ca.mode === 'generate' && this.root.keyPem ? [storedRootSecret(this.root as CaBundle)] : []
-    if (this.config.ca.mode === 'existing') return 'checked'
+    if (this.config.ca.mode === 'existing') {
+      // prepare() has checked the chain and the expiry of every cluster's cacerts.
+      this.record(cluster, current && intermediateValidity(current), 'checked')
+      return 'checked'
+    }
+    let renewal: string | undefined
     if (
       current &&
       currentRoot &&
       sameCertificate(currentRoot, this.root.certPem) &&
       chainsTo(current['ca-cert.pem'] ?? current['tls.crt'] ?? '', this.root.certPem)
     ) {
-      log(`cacerts chains to the mesh root (${describeCert(this.root.certPem)}): kept`)
-      if (extra.length) await this.apply(cluster, extra, log)
-      return 'kept'
-    }
-    if (current && !this.config.ca.rotate) throw new Error(mismatchMessage(cluster, currentRoot, this.root.certPem))
+      const validity = intermediateValidity(current)
+      renewal = this.renewalReason(cluster, validity, log)
+      if (!renewal) {
+        log(`cacerts chains to the mesh root (${describeCert(this.root.certPem)}): kept${validity ? `; its intermediate CA ${expiry(validity)}` : ''}`)
+        if (extra.length) await this.apply(cluster, extra, log)
+        this.record(cluster, validity, 'kept')
+        return 'kept'
+      }
+      log(`${renewal}: re-issued from the mesh root`)
+    } else if (current && !this.config.ca.rotate) throw new Error(mismatchMessage(cluster, currentRoot, this.root.certPem))
     if (!this.root.keyPem) throw new Error(`${cluster} has no cacerts and the mesh root's key is not available to sign one`)
     const intermediate = await generateIntermediate(this.root as CaBundle, cluster)
     registerSecret(intermediate.keyPem)
     await this.apply(cluster, [cacertsSecret(this.root, intermediate), ...extra], log)
-    if (!current) return 'created'
-    await this.restartIstiod(cluster, log)
-    return 'rotated'
+    const outcome: TrustOutcome = !current ? 'created' : renewal ? 'renewed' : 'rotated'
+    this.record(cluster, certValidity(intermediate.certPem), outcome)
+    if (seen?.istiodRuns) {
+      const why = outcome === 'created' ? 'cacerts was created' : outcome === 'renewed' ? "cacerts' intermediate CA was re-issued" : 'cacerts was replaced'
+      await this.restartIstiod(cluster, why, log)
+    }
+    return outcome
+  }
+
+  /** Why an intermediate that chains to the mesh root must be re-issued now, or undefined to keep it. */
+  private renewalReason(cluster: string, validity: Validity | undefined, log: StepLog): string | undefined {
+    if (!validity || validity.notAfter.getTime() - Date.now() > RENEW_WITHIN_DAYS * DAY_MS) return undefined
+    const root = certValidity(this.root!.certPem)
+    // Intermediates never outlive the root (certs.ts): when the root ends as soon, a new one would gain nothing.
+    if (root && root.notAfter.getTime() <= validity.notAfter.getTime() + DAY_MS) {
+      log(`cacerts' intermediate CA ${expiry(validity)}, with the mesh root: a new one cannot outlive the root, so it is kept (see the warning about the root)`)
+      return undefined
+    }
+    return `${cluster}: cacerts' intermediate CA ${expiry(validity)}, within ${RENEW_WITHIN_DAYS} days`
+  }
+
+  private record(cluster: string, validity: Validity | undefined, outcome: TrustOutcome): void {
+    if (validity) this.intermediates.set(cluster, { notAfter: validity.notAfter.toISOString(), outcome })
   }
 
   private async apply(cluster: string, objects: KubeObject[], log: StepLog): Promise<void> {
@@ -76,11 +162,80 @@ export class TrustManager {
     await this.tools.kubectl(cluster, ['apply', '-f', '-'], log, { stdin: toYaml(...objects.map(withEncodedData)), retry: true, timeoutMs: 120_000 })
   }
 
-  /** A replaced cacerts is only read when istiod starts. */
-  private async restartIstiod(cluster: string, log: StepLog): Promise<void> {
-    const r = await this.tools.kubectl(cluster, ['get', 'deployment', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'name'], log, { retry: true })
-    for (const name of r.stdout.split('\n').filter(Boolean))
-      await this.tools.kubectl(cluster, ['rollout', 'restart', name, '-n', ISTIO_NAMESPACE], log, { retry: true })
+  /**
+   * istiod reads cacerts when it starts, and watches it only if it started with one — and then takes a new
+   * intermediate, never a new root (pilot/pkg/bootstrap/istio_ca.go@1.30.3 createIstioCA / handleEvent). So every
+   * istiod (all revisions) is restarted after cacerts is created or replaced, and the step waits for the rollout:
+   * the control plane step after it must find istiod serving from the new cacerts.
+   */
+  private async restartIstiod(cluster: string, why: string, log: StepLog): Promise<void> {
+    const r = await this.tools.kubectl(cluster, ['get', 'deployment', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'name'], log, {
+      retry: true,
+      timeoutMs: KUBECTL_TIMEOUT_MS
+    })
+    const names = r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+    if (!names.length) return log('no istiod runs: nothing to restart')
+    await this.tools.kubectl(cluster, ['rollout', 'restart', ...names, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
+    const timeoutMs = rolloutTimeoutMs(this.tools.env)
+    const deadline = Date.now() + timeoutMs
+    for (const name of names) await this.waitForRollout(cluster, name, deadline, timeoutMs, log)
+    log(`${cluster}: restarted ${names.join(', ')}: ${why}, and istiod loads a new cacerts only when it starts`)
+  }
+
+  /** `kubectl rollout status` until the deadline; a transient failure (a dropped watch) waits again for the time left. */
+  private async waitForRollout(cluster: string, name: string, deadline: number, timeoutMs: number, log: StepLog): Promise<void> {
+    for (;;) {
+      const left = Math.max(1000, deadline - Date.now())
+      const args = ['rollout', 'status', name, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(left / 1000)}s`]
+      try {
+        await this.tools.kubectl(cluster, args, log, { timeoutMs: left + PROCESS_MARGIN_MS })
+        return
+      } catch (e) {
+        if (!(e instanceof CommandError)) throw e
+        if (!e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000 && !isStopping()) {
+          await pause(1000)
+          continue
+        }
+        const tailBlock = e.stderrTail ? `\n${stderrBlock(e.stderrTail)}` : ''
+        throw new Error(
+          `${name} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). cacerts is in place; istiod uses it once its new pods are ready: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l app=istiod${tailBlock}`
+        )
+      }
+    }
+  }
+
+  /** Throws (before any write) when the mesh root has expired; warns when it expires within ROOT_WARNING_DAYS. */
+  private checkRootExpiry(rootPem: string): void {
+    const root = certValidity(rootPem)
+    if (!root || root.notAfter.getTime() - Date.now() > ROOT_WARNING_DAYS * DAY_MS) return
+    const replace = {
+      generate: `delete secret ${STORED_ROOT_SECRET} in istio-system of every cluster and re-run with ca-rotate: true (a new root, new intermediates, istiod restarted)`,
+      provided: 'pass a new ca-root-cert and ca-root-key with ca-rotate: true (new intermediates, istiod restarted)',
+      existing: "re-issue every cluster's cacerts from a new root, or use ca: provided with a new root and ca-rotate: true",
+      none: ''
+    }[this.config.ca.mode]
+    if (root.notAfter.getTime() <= Date.now())
+      throw new Error(
+        `the mesh root of trust ${expiry(root)}: ${root.description}. istiod refuses to start with it ("x509: certificate has expired or is not yet valid") and no intermediate can be issued under it. To replace it, ${replace}`
+      )
+    core.warning(
+      `the mesh root of trust ${expiry(root)}: ${root.description}. No intermediate can outlive it, and cross-cluster mTLS stops when it expires. Replace it before then: ${replace}`
+    )
+  }
+
+  /** ca: existing never writes: an intermediate that has expired or expires soon fails the run, naming cluster and date. */
+  private checkExistingExpiry(): void {
+    for (const [cluster, t] of this.seen) {
+      const v = t.cacerts && intermediateValidity(t.cacerts)
+      if (v && v.notAfter.getTime() - Date.now() <= RENEW_WITHIN_DAYS * DAY_MS)
+        throw new Error(
+          `${cluster}: cacerts' intermediate CA ${expiry(v)}: ${v.description}. istiod refuses to start with an expired one ("x509: certificate has expired or is not yet valid"), and ca: existing never re-issues it. ` +
+            `Replace cacerts in ${cluster} with one valid for more than ${RENEW_WITHIN_DAYS} days, or use ca: provided with its root's certificate and key (the action then re-issues it and restarts istiod)`
+        )
+    }
   }
 
   private checkAll(rootPem: string): void {

@@ -5,7 +5,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { serviceType } from './defaults.js'
 import { randomSuffix } from './rest.js'
 import { nowTimestamp } from './store.js'
-import { remoteSecretUpdates } from './istiod.js'
+import { istiodCa } from './istiod.js'
+import { remoteSecretUpdates } from './istiod-remote-secrets.js'
 
 const SA_TOKEN = 'kubernetes.io/service-account-token'
 const SA_NAME = 'kubernetes.io/service-account.name'
@@ -30,7 +31,9 @@ export function startControllers(ctx) {
     timers.delete(t)
   }
   const c = { ...ctx, schedule, cancel }
-  const handlers = [loadBalancer(c), tokens(c), deployments(c), namespaces(c), garbageCollector(c), remoteSecretUpdates(c)]
+  // istiodCa: what each istiod pod loads from cacerts (istiod.js); remoteSecretUpdates: what it loses when a remote
+  // secret changes (istiod-remote-secrets.js).
+  const handlers = [loadBalancer(c), tokens(c), deployments(c), namespaces(c), garbageCollector(c), istiodCa(c), remoteSecretUpdates(c)]
   const onChange = (e) => {
     for (const h of handlers) h(e)
   }
@@ -197,7 +200,8 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
   // Counts come from the Pods, so scaling up keeps the already-running ones ready.
   const status = (d) => {
     const replicas = d.spec?.replicas ?? 1
-    const n = ownedPods(d).filter((p) => p.status?.phase === 'Running').length
+    // Ready, not only Running: a crash-looping container leaves its pod Running (istiod.js).
+    const n = ownedPods(d).filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length
     const ready = n >= replicas
     const ts = nowTimestamp()
     const cond = (type, ok, reason, message) => ({ type, status: ok ? 'True' : 'False', reason, message, lastUpdateTime: ts, lastTransitionTime: ts })

@@ -25,7 +25,7 @@
 //    - endpoints in X: always (kube-proxy without a sidecar; with sidecars on both sides mTLS in one
 //      cluster needs nothing more; PERMISSIVE mTLS covers a mixed pair).
 //    - an endpoint in cluster Y ≠ X only if the client has a sidecar and ALL of:
-//      a. X's istiod knows Y (and has not lost it after an update of its secret: istiod.js): a Secret labelled istio/multiCluster=true in X's istio-system holds a
+//      a. X's istiod knows Y (and has not lost it after an update of its secret: istiod-remote-secrets.js): a Secret labelled istio/multiCluster=true in X's istio-system holds a
 //         kubeconfig (under a key ≠ X's CLUSTER_ID) whose server is reachable from X and accepts its
 //         credentials — the rule of the simulated `istioctl remote-clusters`: a loopback server
 //         (127.0.0.1, localhost, ::1) is the pod itself; otherwise the server must be the address where Y
@@ -57,7 +57,7 @@
 // (always as if -s) and writing -o files (the body is dropped). Endpoints update instantly: there is no
 // xDS push delay and no propagation time for remote secrets.
 import * as yaml from 'js-yaml'
-import { staleRemoteClusters } from './istiod.js'
+import { staleRemoteClusters } from './istiod-remote-secrets.js'
 
 const ISTIO_NS = 'istio-system'
 const NETWORK_LABEL = 'topology.istio.io/network'
@@ -244,7 +244,7 @@ export function knownClusters(mesh, from, localIstiod) {
   for (const s of secrets) {
     for (const [id, text] of Object.entries(secretData(s))) {
       if (id === localId) continue // istiod ignores a remote secret for its own cluster ID
-      if (stale.has(id)) continue // lost after an update of its secret, until istiod restarts (istiod.js)
+      if (stale.has(id)) continue // lost after an update of its secret, until istiod restarts (istiod-remote-secrets.js)
       const peer = clusterReachedBy(mesh, text)
       if (peer && peer !== from) known.add(peer)
     }

@@ -8,9 +8,8 @@ import { renderManifests } from './render.js'
 import { ProgressLog } from './progress.js'
 import { formatDuration } from './duration.js'
 import { CLIENT_VERSION, confirm, readAllStdin, sleep } from './runtime.js'
-import { stableStringify, ROOT_CERT_ANNOTATION } from './util.js'
+import { ROOT_CERT_ANNOTATION, CA_CERT_ANNOTATION } from './util.js'
 
-const TEMPLATE_HASH_ANNOTATION = 'sim.istio.io/pod-template-hash'
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt'
 
 /** getOwnerLabels in operator/pkg/install/install.go. */
@@ -78,19 +77,18 @@ async function currentRootCert(kube, ns, stderr) {
 }
 
 /**
- * istiod reads cacerts only when it starts. If this apply leaves the pod template unchanged (no new
- * rollout) and nobody restarted it, the running istiod keeps the root it started with.
+ * What a running istiod loaded from cacerts is recorded by the cluster when its pods start, and when a plugged-in
+ * istiod reloads (test/sim/apiserver/istiod.js, after pilot/pkg/bootstrap/istio_ca.go@1.30.3). An apply must not
+ * change that record: it carries the annotations over, and only new pods (a changed template) rewrite them.
  */
 async function pinIstiodRoot(kube, dep) {
   const existing = await kube.getObject('apps/v1', 'Deployment', dep.metadata.namespace, dep.metadata.name)
   const restartedAt = existing?.spec?.template?.metadata?.annotations?.[RESTARTED_AT]
   // Server-side apply keeps fields owned by another manager, such as kubectl's restartedAt.
   if (restartedAt) dep.spec.template.metadata.annotations = { ...dep.spec.template.metadata.annotations, [RESTARTED_AT]: restartedAt }
-  const hash = sha256(stableStringify(dep.spec.template)).slice(0, 16)
-  dep.metadata.annotations[TEMPLATE_HASH_ANNOTATION] = hash
-  const before = existing?.metadata?.annotations || {}
-  if (existing && before[TEMPLATE_HASH_ANNOTATION] === hash && before[ROOT_CERT_ANNOTATION]) {
-    dep.metadata.annotations[ROOT_CERT_ANNOTATION] = before[ROOT_CERT_ANNOTATION]
+  for (const key of [ROOT_CERT_ANNOTATION, CA_CERT_ANNOTATION]) {
+    const recorded = existing?.metadata?.annotations?.[key]
+    if (recorded) dep.metadata.annotations[key] = recorded
   }
 }
 

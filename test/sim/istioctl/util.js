@@ -2,6 +2,8 @@
 
 /** The annotation recording which root of trust istiod started with (sha256 of root-cert.pem, or "self-signed"). */
 export const ROOT_CERT_ANNOTATION = 'sim.istio.io/root-cert-sha256'
+/** The annotation recording which intermediate CA istiod signs with (sha256 of ca-cert.pem); absent when self-signed. */
+export const CA_CERT_ANNOTATION = 'sim.istio.io/ca-cert-sha256'
 
 /** JSON with object keys sorted, so equal objects give equal strings. */
 export function stableStringify(value) {
