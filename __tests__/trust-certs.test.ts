@@ -19,7 +19,7 @@ import {
   rootOf,
   sameCertificate
 } from '../src/trust/certs.js'
-import { rolloutTimeoutMs, DEFAULT_ROLLOUT_TIMEOUT_MS } from '../src/trust/trust.js'
+import { rolloutTimeoutMs, DEFAULT_ROLLOUT_TIMEOUT_MS } from '../src/kube/istiod.js'
 
 // Every generated certificate is checked with the openssl CLI, a verifier independent of the code that built it.
 

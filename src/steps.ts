@@ -28,8 +28,6 @@ export interface ExecutorDeps {
 /** istioctl waits for readiness up to --readiness-timeout (5m); allow a margin before the action gives up on it. */
 const INSTALL_TIMEOUT_MS = 7 * 60_000
 const KUBECTL_TIMEOUT_MS = 2 * 60_000
-/** How long a restarted istiod may take to become ready again. */
-const ROLLOUT_TIMEOUT_MS = 5 * 60_000
 
 export function stepExecutor(deps: ExecutorDeps): StepExecutor {
   const { tools } = deps
@@ -106,7 +104,7 @@ async function applyRemoteSecrets(deps: ExecutorDeps, step: Step, sources: strin
     deps.tools,
     step.cluster,
     stale.map((s) => s.name),
-    ROLLOUT_TIMEOUT_MS,
+    'the remote secrets are in place; istiod reads them once its new pods are ready',
     log
   )
   return `restarted ${stale.map((s) => s.name).join(', ')} after ${changed.join(', ')} changed`

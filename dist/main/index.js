@@ -58721,6 +58721,10 @@ async function explainPendingAddress(tools, cluster, timeoutMs, log) {
 ;// CONCATENATED MODULE: ./src/kube/istiod.ts
 
 
+
+
+
+
 const KUBECTL_TIMEOUT_MS = 60_000;
 /** Every istiod Deployment (all revisions) in istio-system: one bounded read. */
 async function listIstiods(tools, cluster, log) {
@@ -58736,18 +58740,48 @@ async function listIstiods(tools, cluster, log) {
         version: d.metadata.labels?.['operator.istio.io/version']
     }));
 }
+/** How long a restarted istiod may take to be ready again: istioctl's own --readiness-timeout for it (5m). */
+const DEFAULT_ROLLOUT_TIMEOUT_MS = 5 * 60_000;
+/** The process limit of `kubectl rollout status` is above its own --timeout: it only ends a kubectl that hangs outside its wait. */
+const PROCESS_MARGIN_MS = 30_000;
+/** ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT (a duration such as `90s`) overrides how long istiod's restart may take. */
+function rolloutTimeoutMs(env) {
+    const wanted = env.ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT?.trim();
+    const ms = wanted ? parseDuration(wanted) : undefined;
+    return ms && ms >= 1000 ? ms : DEFAULT_ROLLOUT_TIMEOUT_MS;
+}
 /**
- * Restarts the given istiod Deployments and waits for each rollout, bounded: `rollout status --timeout` ends first,
- * and the process limit sits above it so a stalled watch cannot outlive the step.
+ * Restarts istiod Deployments (names as `deployment/x` or `x`) and waits for their rollouts, bounded by the rollout
+ * timeout: `rollout status --timeout` ends first, and the process limit sits above it. A transient failure (a dropped
+ * watch) waits again for the time left; `what` says in the error what is in place meanwhile.
  */
-async function restartIstiods(tools, cluster, names, timeoutMs, log) {
-    for (const name of names)
-        await tools.kubectl(cluster, ['rollout', 'restart', `deployment/${name}`, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS });
-    for (const name of names)
-        await tools.kubectl(cluster, ['rollout', 'status', `deployment/${name}`, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(timeoutMs / 1000)}s`], log, {
-            retry: true,
-            timeoutMs: timeoutMs + 30_000
-        });
+async function restartIstiods(tools, cluster, names, what, log) {
+    const refs = names.map((n) => (n.includes('/') ? n : `deployment/${n}`));
+    await tools.kubectl(cluster, ['rollout', 'restart', ...refs, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS });
+    const timeoutMs = rolloutTimeoutMs(tools.env);
+    const deadline = Date.now() + timeoutMs;
+    for (const ref of refs)
+        await waitForRollout(tools, cluster, ref, deadline, timeoutMs, what, log);
+}
+async function waitForRollout(tools, cluster, ref, deadline, timeoutMs, what, log) {
+    for (;;) {
+        const left = Math.max(1000, deadline - Date.now());
+        const args = ['rollout', 'status', ref, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(left / 1000)}s`];
+        try {
+            await tools.kubectl(cluster, args, log, { timeoutMs: left + PROCESS_MARGIN_MS });
+            return;
+        }
+        catch (e) {
+            if (!(e instanceof CommandError))
+                throw e;
+            if (!e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000 && !isStopping()) {
+                await pause(1000);
+                continue;
+            }
+            const tailBlock = e.stderrTail ? `\n${stderrBlock(e.stderrTail)}` : '';
+            throw new Error(`${ref} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). ${what}: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l app=istiod${tailBlock}`);
+        }
+    }
 }
 /**
  * The Istio issues that keep an istiod's view of a remote cluster wrong after its remote secret is *updated* (not
@@ -59041,8 +59075,6 @@ async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
 /** istioctl waits for readiness up to --readiness-timeout (5m); allow a margin before the action gives up on it. */
 const INSTALL_TIMEOUT_MS = 7 * 60_000;
 const steps_KUBECTL_TIMEOUT_MS = 2 * 60_000;
-/** How long a restarted istiod may take to become ready again. */
-const ROLLOUT_TIMEOUT_MS = 5 * 60_000;
 function stepExecutor(deps) {
     const { tools } = deps;
     return async (step, log) => {
@@ -59116,7 +59148,7 @@ async function applyRemoteSecrets(deps, step, sources, log) {
         return;
     for (const s of stale)
         log(`${changed.join(', ')} changed; restarting ${s.name} (Istio ${s.reason})`);
-    await restartIstiods(deps.tools, step.cluster, stale.map((s) => s.name), ROLLOUT_TIMEOUT_MS, log);
+    await restartIstiods(deps.tools, step.cluster, stale.map((s) => s.name), 'the remote secrets are in place; istiod reads them once its new pods are ready', log);
     return `restarted ${stale.map((s) => s.name).join(', ')} after ${changed.join(', ')} changed`;
 }
 async function verifyRemoteClusters(deps, step, peers, timeoutMs, log) {
@@ -59432,25 +59464,12 @@ function tbsSubjectDer(certDer) {
 
 
 
-
-
-
 /** An intermediate CA that expires within this many days is re-issued (ca: existing: the run fails). */
 const RENEW_WITHIN_DAYS = 30;
 /** A mesh root that expires within this many days gets a warning. */
 const ROOT_WARNING_DAYS = 90;
-/** How long istiod may take to restart onto a new cacerts: istioctl's own --readiness-timeout for it (5m). */
-const DEFAULT_ROLLOUT_TIMEOUT_MS = 5 * 60_000;
-/** The process limit of `kubectl rollout status` is above its own --timeout: it only ends a kubectl that hangs outside its wait. */
-const PROCESS_MARGIN_MS = 30_000;
 const trust_KUBECTL_TIMEOUT_MS = 60_000;
 const trust_DAY_MS = 86_400_000;
-/** ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT (a duration such as `90s`) overrides how long istiod's restart may take. */
-function rolloutTimeoutMs(env) {
-    const wanted = env.ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT?.trim();
-    const ms = wanted ? parseDuration(wanted) : undefined;
-    return ms && ms >= 1000 ? ms : DEFAULT_ROLLOUT_TIMEOUT_MS;
-}
 /** `2026-05-01T10:00:00Z`, and how far that is from now in whole days. */
 function when(date, now = Date.now()) {
     const left = date.getTime() - now;
@@ -59587,33 +59606,8 @@ class TrustManager {
             .filter(Boolean);
         if (!names.length)
             return log('no istiod runs: nothing to restart');
-        await this.tools.kubectl(cluster, ['rollout', 'restart', ...names, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: trust_KUBECTL_TIMEOUT_MS });
-        const timeoutMs = rolloutTimeoutMs(this.tools.env);
-        const deadline = Date.now() + timeoutMs;
-        for (const name of names)
-            await this.waitForRollout(cluster, name, deadline, timeoutMs, log);
+        await restartIstiods(this.tools, cluster, names, 'cacerts is in place; istiod uses it once its new pods are ready', log);
         log(`${cluster}: restarted ${names.join(', ')}: ${why}, and istiod loads a new cacerts only when it starts`);
-    }
-    /** `kubectl rollout status` until the deadline; a transient failure (a dropped watch) waits again for the time left. */
-    async waitForRollout(cluster, name, deadline, timeoutMs, log) {
-        for (;;) {
-            const left = Math.max(1000, deadline - Date.now());
-            const args = ['rollout', 'status', name, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(left / 1000)}s`];
-            try {
-                await this.tools.kubectl(cluster, args, log, { timeoutMs: left + PROCESS_MARGIN_MS });
-                return;
-            }
-            catch (e) {
-                if (!(e instanceof CommandError))
-                    throw e;
-                if (!e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000 && !isStopping()) {
-                    await pause(1000);
-                    continue;
-                }
-                const tailBlock = e.stderrTail ? `\n${stderrBlock(e.stderrTail)}` : '';
-                throw new Error(`${name} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). cacerts is in place; istiod uses it once its new pods are ready: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l app=istiod${tailBlock}`);
-            }
-        }
     }
     /** Throws (before any write) when the mesh root has expired; warns when it expires within ROOT_WARNING_DAYS. */
     checkRootExpiry(rootPem) {

@@ -1,6 +1,9 @@
+import { parseDuration } from '../duration.js'
+import { stderrBlock } from '../errors.js'
+import { isStopping, pause } from '../exec.js'
 import { ISTIO_NAMESPACE } from '../manifests/kubernetes.js'
 import { Semver, parseSemver } from '../istioctl/version.js'
-import { ClusterTools, StepLog } from '../tools.js'
+import { ClusterTools, CommandError, StepLog, isTransient } from '../tools.js'
 
 /** An istiod Deployment in istio-system, with the Istio version istioctl labelled it with. */
 export interface IstiodDeployment {
@@ -26,18 +29,58 @@ export async function listIstiods(tools: ClusterTools, cluster: string, log: Ste
   }))
 }
 
+/** How long a restarted istiod may take to be ready again: istioctl's own --readiness-timeout for it (5m). */
+export const DEFAULT_ROLLOUT_TIMEOUT_MS = 5 * 60_000
+/** The process limit of `kubectl rollout status` is above its own --timeout: it only ends a kubectl that hangs outside its wait. */
+const PROCESS_MARGIN_MS = 30_000
+
+/** ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT (a duration such as `90s`) overrides how long istiod's restart may take. */
+export function rolloutTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const wanted = env.ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT?.trim()
+  const ms = wanted ? parseDuration(wanted) : undefined
+  return ms && ms >= 1000 ? ms : DEFAULT_ROLLOUT_TIMEOUT_MS
+}
+
 /**
- * Restarts the given istiod Deployments and waits for each rollout, bounded: `rollout status --timeout` ends first,
- * and the process limit sits above it so a stalled watch cannot outlive the step.
+ * Restarts istiod Deployments (names as `deployment/x` or `x`) and waits for their rollouts, bounded by the rollout
+ * timeout: `rollout status --timeout` ends first, and the process limit sits above it. A transient failure (a dropped
+ * watch) waits again for the time left; `what` says in the error what is in place meanwhile.
  */
-export async function restartIstiods(tools: ClusterTools, cluster: string, names: string[], timeoutMs: number, log: StepLog): Promise<void> {
-  for (const name of names)
-    await tools.kubectl(cluster, ['rollout', 'restart', `deployment/${name}`, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
-  for (const name of names)
-    await tools.kubectl(cluster, ['rollout', 'status', `deployment/${name}`, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(timeoutMs / 1000)}s`], log, {
-      retry: true,
-      timeoutMs: timeoutMs + 30_000
-    })
+export async function restartIstiods(tools: ClusterTools, cluster: string, names: string[], what: string, log: StepLog): Promise<void> {
+  const refs = names.map((n) => (n.includes('/') ? n : `deployment/${n}`))
+  await tools.kubectl(cluster, ['rollout', 'restart', ...refs, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
+  const timeoutMs = rolloutTimeoutMs(tools.env)
+  const deadline = Date.now() + timeoutMs
+  for (const ref of refs) await waitForRollout(tools, cluster, ref, deadline, timeoutMs, what, log)
+}
+
+async function waitForRollout(
+  tools: ClusterTools,
+  cluster: string,
+  ref: string,
+  deadline: number,
+  timeoutMs: number,
+  what: string,
+  log: StepLog
+): Promise<void> {
+  for (;;) {
+    const left = Math.max(1000, deadline - Date.now())
+    const args = ['rollout', 'status', ref, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(left / 1000)}s`]
+    try {
+      await tools.kubectl(cluster, args, log, { timeoutMs: left + PROCESS_MARGIN_MS })
+      return
+    } catch (e) {
+      if (!(e instanceof CommandError)) throw e
+      if (!e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000 && !isStopping()) {
+        await pause(1000)
+        continue
+      }
+      const tailBlock = e.stderrTail ? `\n${stderrBlock(e.stderrTail)}` : ''
+      throw new Error(
+        `${ref} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). ${what}: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l app=istiod${tailBlock}`
+      )
+    }
+  }
 }
 
 /**

@@ -1,12 +1,10 @@
 import * as core from '@actions/core'
 import { Config } from '../config.js'
-import { parseDuration } from '../duration.js'
-import { stderrBlock } from '../errors.js'
-import { isStopping, pause } from '../exec.js'
+import { restartIstiods } from '../kube/istiod.js'
 import { ISTIO_NAMESPACE, KubeObject, toYaml, withEncodedData } from '../manifests/kubernetes.js'
 import { registerSecret } from '../secrets.js'
 import { ClusterState, STORED_ROOT_SECRET } from '../state.js'
-import { ClusterTools, CommandError, StepLog, isTransient } from '../tools.js'
+import { ClusterTools, StepLog } from '../tools.js'
 import {
   CaBundle,
   cacertsSecret,
@@ -30,19 +28,8 @@ export type TrustOutcome = 'created' | 'kept' | 'renewed' | 'rotated' | 'checked
 export const RENEW_WITHIN_DAYS = 30
 /** A mesh root that expires within this many days gets a warning. */
 export const ROOT_WARNING_DAYS = 90
-/** How long istiod may take to restart onto a new cacerts: istioctl's own --readiness-timeout for it (5m). */
-export const DEFAULT_ROLLOUT_TIMEOUT_MS = 5 * 60_000
-/** The process limit of `kubectl rollout status` is above its own --timeout: it only ends a kubectl that hangs outside its wait. */
-const PROCESS_MARGIN_MS = 30_000
 const KUBECTL_TIMEOUT_MS = 60_000
 const DAY_MS = 86_400_000
-
-/** ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT (a duration such as `90s`) overrides how long istiod's restart may take. */
-export function rolloutTimeoutMs(env: NodeJS.ProcessEnv): number {
-  const wanted = env.ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT?.trim()
-  const ms = wanted ? parseDuration(wanted) : undefined
-  return ms && ms >= 1000 ? ms : DEFAULT_ROLLOUT_TIMEOUT_MS
-}
 
 /** `2026-05-01T10:00:00Z`, and how far that is from now in whole days. */
 function when(date: Date, now = Date.now()): { at: string; days: number; past: boolean } {
@@ -178,33 +165,8 @@ export class TrustManager {
       .map((l) => l.trim())
       .filter(Boolean)
     if (!names.length) return log('no istiod runs: nothing to restart')
-    await this.tools.kubectl(cluster, ['rollout', 'restart', ...names, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
-    const timeoutMs = rolloutTimeoutMs(this.tools.env)
-    const deadline = Date.now() + timeoutMs
-    for (const name of names) await this.waitForRollout(cluster, name, deadline, timeoutMs, log)
+    await restartIstiods(this.tools, cluster, names, 'cacerts is in place; istiod uses it once its new pods are ready', log)
     log(`${cluster}: restarted ${names.join(', ')}: ${why}, and istiod loads a new cacerts only when it starts`)
-  }
-
-  /** `kubectl rollout status` until the deadline; a transient failure (a dropped watch) waits again for the time left. */
-  private async waitForRollout(cluster: string, name: string, deadline: number, timeoutMs: number, log: StepLog): Promise<void> {
-    for (;;) {
-      const left = Math.max(1000, deadline - Date.now())
-      const args = ['rollout', 'status', name, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(left / 1000)}s`]
-      try {
-        await this.tools.kubectl(cluster, args, log, { timeoutMs: left + PROCESS_MARGIN_MS })
-        return
-      } catch (e) {
-        if (!(e instanceof CommandError)) throw e
-        if (!e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000 && !isStopping()) {
-          await pause(1000)
-          continue
-        }
-        const tailBlock = e.stderrTail ? `\n${stderrBlock(e.stderrTail)}` : ''
-        throw new Error(
-          `${name} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). cacerts is in place; istiod uses it once its new pods are ready: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l app=istiod${tailBlock}`
-        )
-      }
-    }
   }
 
   /** Throws (before any write) when the mesh root has expired; warns when it expires within ROOT_WARNING_DAYS. */
