@@ -8,7 +8,7 @@ export const CANARY = 'CANARY-5e1f'
 
 /**
  * @param {{ clusters?: Array<{ name: string, lb?: object, latencyMs?: number, istioctlDelays?: Record<string, number>,
- *   deploymentReadyDelayMs?: number }>, versions?: Array<string|object> }} [opts]
+ *   deploymentReadyDelayMs?: number, unpullableRegistries?: string[] }>, versions?: Array<string|object> }} [opts]
  */
 export async function startSimulation(opts = {}) {
   const specs = opts.clusters ?? [{ name: 'cluster1' }, { name: 'cluster2' }]

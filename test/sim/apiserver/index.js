@@ -8,12 +8,13 @@ import { Store } from './store.js'
 import { ResourceRegistry } from './resources.js'
 import { Defaulter } from './defaults.js'
 import { Faults } from './faults.js'
-import { startControllers } from './controllers.js'
+import { RETIRED_REGISTRIES, startControllers } from './controllers.js'
 import { handleRequest, handleUpgrade } from './handler.js'
 import { createMesh } from './mesh.js'
 
 export { Store } from './store.js'
 export { createMesh, Mesh } from './mesh.js'
+export { RETIRED_REGISTRIES } from './controllers.js'
 
 /**
  * @typedef {object} ApiServerOptions
@@ -24,6 +25,7 @@ export { createMesh, Mesh } from './mesh.js'
  * @property {number} [latencyMs] added to every request
  * @property {number} [deploymentReadyDelayMs] before a Deployment's status shows ready
  * @property {Record<string, number>} [istioctlDelays] per istioctl op, served by /sim/v1/behaviour
+ * @property {string[]} [unpullableRegistries] image prefixes no node can pull from (default: RETIRED_REGISTRIES)
  * @property {import('./mesh.js').Mesh} [mesh] shared by the clusters of one simulation, so exec'd curls
  *   can reach other clusters (traffic.js); without it the cluster is a mesh of its own
  */
@@ -54,6 +56,8 @@ export async function startApiServer(opts) {
     latencyMs: opts.latencyMs || 0,
     deploymentReadyDelayMs: opts.deploymentReadyDelayMs || 0,
     istioctlDelays: opts.istioctlDelays || {},
+    // Shared with the controllers (by reference), so setUnpullableRegistries applies to pods created afterwards.
+    images: { unpullable: [...(opts.unpullableRegistries ?? RETIRED_REGISTRIES)] },
     store,
     registry: new ResourceRegistry(store),
     defaulter: new Defaulter(),
@@ -132,6 +136,9 @@ export async function startApiServer(opts) {
     },
     clearFaults() {
       ctx.faults.clear()
+    },
+    setUnpullableRegistries(registries) {
+      ctx.images.unpullable = [...registries]
     },
     tokenIsValid(token) {
       return ctx.userFor(token) !== undefined
