@@ -197,6 +197,21 @@ export const BAD_INPUTS: BadInputCase[] = [
     error: /^Input "operator-overlay", field "spec\.values\.global\.network": is set by the "clusters" input/
   },
   {
+    name: 'overlay sets spec.hub',
+    inputs: base({ 'operator-overlay': 'spec:\n  hub: my-mirror.example/istio' }),
+    error: /^Input "operator-overlay", field "spec\.hub": is set by the "hub" input/
+  },
+  {
+    name: 'overlay sets values.global.hub',
+    inputs: base({ 'operator-overlay': 'spec: {values: {global: {hub: registry.istio.io/release}}}' }),
+    error: /^Input "operator-overlay", field "spec\.values\.global\.hub": is set by the "hub" input/
+  },
+  { name: 'hub with a scheme', inputs: base({ hub: 'https://docker.io/istio' }), error: /^Input "hub": must not start with a scheme/ },
+  { name: 'hub with a tag', inputs: base({ hub: 'docker.io/istio:1.30.3' }), error: /^Input "hub": must not carry a tag or digest/ },
+  { name: 'hub uppercase', inputs: base({ hub: 'docker.io/Istio' }), error: /^Input "hub": has a path component "Istio"/ },
+  { name: 'hub trailing slash', inputs: base({ hub: 'my-mirror.example/istio/' }), error: /^Input "hub": must not end with "\/"/ },
+  { name: 'bad readiness-timeout', inputs: base({ 'readiness-timeout': '5 min' }), error: /^Input "readiness-timeout": must be a duration like "90s"/ },
+  {
     name: 'overlay is a list',
     inputs: base({ 'operator-overlay': '- a' }),
     error: /^Input "operator-overlay": must be an IstioOperator \(a YAML map\), got a list/

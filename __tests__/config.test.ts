@@ -22,12 +22,21 @@ describe('parseConfig: valid input', () => {
       meshId: 'mesh1',
       istioVersion: { kind: 'latest' },
       gatewayTimeoutMs: 300_000,
+      hub: 'docker.io/istio',
+      readinessTimeoutMs: 300_000,
       maxParallel: Infinity,
       exportKubeconfig: false,
       ca: { mode: 'generate', rotate: false },
       verify: { mode: 'remote-clusters', timeoutMs: 180_000, keep: false }
     })
     expect(c.downloadBaseUrl).toBe('https://github.com/istio/istio/releases/download')
+  })
+
+  it('takes a hub that is a registry and path (a mirror, a port, no registry) and a readiness timeout', () => {
+    const hub = (h: string) => parseConfig(source({ clusters: TWO, kubeconfig: KC, hub: h })).hub
+    for (const h of ['my-mirror.example/istio', 'localhost:5000/istio', 'registry.example.com:443/a/b_c/istio-release', 'istio', 'gcr.io/my-proj/istio'])
+      expect(hub(h)).toBe(h)
+    expect(parseConfig(source({ clusters: TWO, kubeconfig: KC, 'readiness-timeout': '2s' })).readinessTimeoutMs).toBe(2000)
   })
 
   it('renames each context to its cluster, so kind-kind twice does not collide, and masks both tokens', () => {

@@ -309,7 +309,11 @@ describe('e2e faults: transient API errors and a failing istioctl are survived',
     const said = (re: RegExp) => retries.filter((l) => re.test(l))
     for (const l of retries) expect(l).toMatch(/^↻ transient failure of (kubectl|istioctl) .+ \(.+\); retry [2-4]\/4 in (1|2|4)\.0 s$/)
     expect(said(/^↻ transient failure of kubectl --context cluster1 .*apply -f - \(.*the server is currently unable to handle the request/)).not.toEqual([])
-    expect(said(/^↻ transient failure of istioctl install -y -f - --context cluster1 \(.*the server is currently unable to handle the request/)).not.toEqual([])
+    expect(
+      said(
+        /^↻ transient failure of istioctl install -y -f - --readiness-timeout 5m0s --context cluster1 \(.*the server is currently unable to handle the request/
+      )
+    ).not.toEqual([])
     expect(said(/^↻ transient failure of kubectl --context cluster2 .*apply -f - \(.*(Client\.Timeout exceeded|context deadline exceeded)/)).not.toEqual([])
     expect(said(/^↻ transient failure of kubectl --context cluster2 .*apply -f - \(.*EOF/)).not.toEqual([])
     expect(said(/^↻ transient failure of istioctl create-remote-secret .*--context cluster2 \(.*unable to return a response in the time allotted/)).not.toEqual(
@@ -392,9 +396,9 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
   it('istioctl install failing every time: retried 4 times with growing backoff, then the error names it', () => {
     const s = runs.installAlwaysFails
     expect(s.error).toMatch(
-      /^cluster2 · control plane \(istioctl install\): istioctl install -y -f - --context cluster2 exited with code 1 \(after 4 attempts\)/
+      /^cluster2 · control plane \(istioctl install\): istioctl install -y -f - --readiness-timeout 5m0s --context cluster2 exited with code 1 \(after 4 attempts\)/
     )
-    expect(s.error).toContain('\ncommand: istioctl install -y -f - --context cluster2\n')
+    expect(s.error).toContain('\ncommand: istioctl install -y -f - --readiness-timeout 5m0s --context cluster2\n')
     expect(s.error).toMatch(/\nstderr \(last lines\):\nError: failed to install manifests: the server is currently unable to handle the request/)
     const attempts = recorded(s, 'istioctl', 'install', 'cluster2').sort((a, b) => a.startedAt - b.startedAt)
     expect(attempts).toHaveLength(4)
@@ -422,7 +426,9 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
 
   it('403: not retried; the error names cluster, step, command and the forbidden message; cluster1 finishes', () => {
     const s = runs.forbidden
-    expect(s.error).toMatch(/^cluster2 · control plane \(istioctl install\): istioctl install -y -f - --context cluster2 exited with code 1\n/)
+    expect(s.error).toMatch(
+      /^cluster2 · control plane \(istioctl install\): istioctl install -y -f - --readiness-timeout 5m0s --context cluster2 exited with code 1\n/
+    )
     expect(s.error).toMatch(/\nstderr \(last lines\):\n(.*\n)*.*forbidden: User "kubernetes-admin" cannot create resource "deployments"/)
     expect(recorded(s, 'istioctl', 'install', 'cluster2')).toHaveLength(1)
     expect(s.sim.cluster('cluster1').store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway').status.loadBalancer.ingress).toHaveLength(1)

@@ -14,7 +14,7 @@ const config = (extra: Record<string, string> = {}) =>
       ...extra
     })
   )
-const empty = (): ClusterState => ({ namespaceExists: false, istiods: [], remoteSecrets: [], versions: {} })
+const empty = (): ClusterState => ({ namespaceExists: false, istiods: [], remoteSecrets: [], retiredImages: [], versions: {} })
 const running = (version: string, revision = 'default', more: Partial<ClusterState> = {}): ClusterState => ({
   ...empty(),
   namespaceExists: true,

@@ -1,16 +1,19 @@
 import { describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
-import { controlPlane, eastWestGateway } from '../src/manifests/istio-operator.js'
+import { IstioOperator, controlPlane, eastWestGateway, readinessWaits } from '../src/manifests/istio-operator.js'
+import { APPLY_MARGIN_MS, goDuration, installLimitMs, unreadyPods } from '../src/istioctl/readiness.js'
 import { crossNetworkGateway, istioNamespace, toYaml } from '../src/manifests/kubernetes.js'
 import { deepMerge } from '../src/manifests/merge.js'
 
-// The reference's manifests (shared/reference/istio-multicluster.md), written out by hand: the renderers must match them field by field.
+// The reference's manifests (shared/reference/istio-multicluster.md), written out by hand: the renderers must match them
+// field by field, plus spec.hub (1.30.x would otherwise pull from registry.istio.io/release, retired in December 2026).
 const REFERENCE_CONTROL_PLANE = `
 apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 metadata:
   name: control-plane
 spec:
+  hub: docker.io/istio
   values:
     global:
       meshID: mesh1
@@ -26,6 +29,7 @@ metadata:
 spec:
   revision: ""
   profile: empty
+  hub: docker.io/istio
   components:
     ingressGateways:
       - name: istio-eastwestgateway
@@ -71,7 +75,9 @@ const roundTrip = (o: object) => yaml.load(toYaml(o))
 
 describe('manifests', () => {
   it('control plane equals the reference IstioOperator', () => {
-    expect(roundTrip(controlPlane({ meshId: 'mesh1', clusterName: 'cluster1', network: 'network1' }))).toEqual(yaml.load(REFERENCE_CONTROL_PLANE))
+    expect(roundTrip(controlPlane({ meshId: 'mesh1', clusterName: 'cluster1', network: 'network1', hub: 'docker.io/istio' }))).toEqual(
+      yaml.load(REFERENCE_CONTROL_PLANE)
+    )
   })
 
   it('control plane carries the revision and merges an overlay without letting it touch the owned fields', () => {
@@ -79,11 +85,13 @@ describe('manifests', () => {
       meshId: 'm',
       clusterName: 'c2',
       network: 'n2',
+      hub: 'my-mirror.example/istio',
       revision: '1-30-3',
       overlay: { spec: { meshConfig: { accessLogFile: '/dev/stdout' }, values: { global: { logging: { level: 'default:debug' } } } } }
     })
     expect(iop.metadata.name).toBe('control-plane')
     expect(iop.spec).toEqual({
+      hub: 'my-mirror.example/istio',
       revision: '1-30-3',
       meshConfig: { accessLogFile: '/dev/stdout' },
       values: { global: { logging: { level: 'default:debug' }, meshID: 'm', multiCluster: { clusterName: 'c2' }, network: 'n2' } }
@@ -91,16 +99,18 @@ describe('manifests', () => {
   })
 
   it('east-west gateway equals what gen-eastwest-gateway.sh --network network1 prints', () => {
-    expect(roundTrip(eastWestGateway({ network: 'network1' }))).toEqual(yaml.load(REFERENCE_EASTWEST))
+    expect(roundTrip(eastWestGateway({ network: 'network1', hub: 'docker.io/istio' }))).toEqual(yaml.load(REFERENCE_EASTWEST))
   })
 
   it('east-west gateway takes the revision and the service annotations', () => {
     const iop = eastWestGateway({
       network: 'n2',
+      hub: 'my-mirror.example/istio',
       revision: 'canary',
       serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' }
     }) as any
     expect(iop.spec.revision).toBe('canary')
+    expect(iop.spec.hub).toBe('my-mirror.example/istio')
     const gw = iop.spec.components.ingressGateways[0]
     expect(gw.k8s.serviceAnnotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' })
     expect(gw.label['topology.istio.io/network']).toBe('n2')
@@ -130,5 +140,61 @@ describe('manifests', () => {
     const base = { a: { b: 1, c: [1, 2] }, d: 1 }
     expect(deepMerge(base, { a: { c: [3] }, e: 2 })).toEqual({ a: { b: 1, c: [3] }, d: 1, e: 2 })
     expect(base).toEqual({ a: { b: 1, c: [1, 2] }, d: 1 })
+  })
+
+  it('readinessWaits: the longest chain of enabled components istioctl waits for in turn', () => {
+    const cp = (overlay?: Record<string, unknown>) => controlPlane({ meshId: 'm', clusterName: 'c', network: 'n', hub: 'h', overlay })
+    // Base → Pilot → IngressGateways (default profile).
+    expect(readinessWaits(cp())).toBe(3)
+    // The east-west gateway IOP (profile empty): its gateway only.
+    expect(readinessWaits(eastWestGateway({ network: 'n', hub: 'h' }))).toBe(1)
+    // An egress gateway waits beside the ingress gateway, not after it.
+    expect(readinessWaits(cp({ spec: { components: { egressGateways: [{ name: 'istio-egressgateway', enabled: true }] } } }))).toBe(3)
+    expect(readinessWaits(cp({ spec: { profile: 'minimal' } }))).toBe(2)
+    expect(readinessWaits(cp({ spec: { components: { ingressGateways: [{ name: 'istio-ingressgateway', enabled: false }] } } }))).toBe(2)
+    // Without Pilot the gateways start at once, beside Base.
+    expect(readinessWaits(cp({ spec: { components: { pilot: { enabled: false } } } }))).toBe(1)
+    // Ambient: Base → CNI → Ztunnel.
+    expect(readinessWaits(cp({ spec: { profile: 'ambient' } }))).toBe(3)
+    const empty: IstioOperator = { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { name: 'x' }, spec: { profile: 'empty' } }
+    expect(readinessWaits(empty)).toBe(0)
+  })
+
+  it('installLimitMs: the readiness timeout per wait plus a margin, so istioctl fails before the action kills it', () => {
+    expect(installLimitMs(5 * 60_000, 3)).toBe(15 * 60_000 + APPLY_MARGIN_MS)
+    expect(installLimitMs(2000, 1)).toBe(2000 + APPLY_MARGIN_MS)
+    // Nothing to wait for still leaves one timeout's room (istioctl checks readiness of whatever it applied).
+    expect(installLimitMs(2000, 0)).toBe(2000 + APPLY_MARGIN_MS)
+    expect(installLimitMs(5 * 60_000, 3)).toBeGreaterThan(3 * 5 * 60_000)
+  })
+
+  it('goDuration prints what istioctl prints back', () => {
+    expect([500, 2000, 90_000, 300_000, 5_400_000, 1500].map(goDuration)).toEqual(['500ms', '2s', '1m30s', '5m0s', '1h30m0s', '1.5s'])
+  })
+
+  it('unreadyPods: reason, image and message of each waiting container; ready pods are left out', () => {
+    const pods = {
+      items: [
+        {
+          metadata: { name: 'istiod-abc' },
+          status: {
+            conditions: [{ type: 'Ready', status: 'False', message: 'containers with unready status: [discovery]' }],
+            containerStatuses: [
+              {
+                name: 'discovery',
+                image: 'registry.istio.io/release/pilot:1.30.3',
+                state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.istio.io/release/pilot:1.30.3"' } }
+              }
+            ]
+          }
+        },
+        { metadata: { name: 'ok-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'c', state: {} }] } },
+        { metadata: { name: 'probe-1' }, status: { conditions: [{ type: 'Ready', status: 'False', message: 'readiness probe failed' }] } }
+      ]
+    }
+    expect(unreadyPods(JSON.stringify(pods))).toEqual([
+      'istiod-abc: ImagePullBackOff (image registry.istio.io/release/pilot:1.30.3): Back-off pulling image "registry.istio.io/release/pilot:1.30.3"',
+      'probe-1: not ready: readiness probe failed'
+    ])
   })
 })

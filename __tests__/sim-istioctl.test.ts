@@ -207,9 +207,11 @@ describe('istioctl CLI surface (no cluster)', () => {
 
 // --- against simulated clusters ---
 
+// 1.30.x renders registry.istio.io/release by default, which no simulated node can pull from (December 2026).
 const CONTROL_PLANE = (cluster: string, network: string, name = 'control-plane') => `apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 ${name ? `metadata:\n  name: ${name}\n` : ''}spec:
+  hub: docker.io/istio
   values:
     global:
       meshID: mesh1
@@ -223,6 +225,7 @@ kind: IstioOperator
 metadata:
   name: eastwest
 spec:
+  hub: docker.io/istio
   revision: ""
   profile: empty
   components:
@@ -257,6 +260,7 @@ describe('istioctl against simulated clusters', () => {
   let c1: SimCluster
   let c2: SimCluster
   let slow: SimCluster
+  let pull: SimCluster
   const kc: Record<string, string> = {}
   const write = (name: string, text: string) => {
     const f = path.join(tmp, name)
@@ -265,17 +269,18 @@ describe('istioctl against simulated clusters', () => {
   }
 
   beforeAll(async () => {
-    ;[c1, c2, slow] = await Promise.all([
+    ;[c1, c2, slow, pull] = await Promise.all([
       startApiServer({ name: 'cluster1', index: 1, adminToken: 'admin-token-cluster1' }),
       // Short istiod timings for remote-clusters: syncing ≤ 1.2 s, timeout after ≤ 2 s when unreachable.
       startApiServer({ name: 'cluster2', index: 2, adminToken: 'admin-token-cluster2', remoteClusters: { syncMs: 200, timeoutMs: 1000 } }),
-      startApiServer({ name: 'slow', index: 3, adminToken: 'admin-token-slow', deploymentReadyDelayMs: 60_000 })
+      startApiServer({ name: 'slow', index: 3, adminToken: 'admin-token-slow', deploymentReadyDelayMs: 60_000 }),
+      startApiServer({ name: 'pull', index: 4, adminToken: 'admin-token-pull' })
     ])
-    for (const c of [c1, c2, slow]) kc[c.name] = write(`kc-${c.name}`, c.kubeconfig(c.name))
+    for (const c of [c1, c2, slow, pull]) kc[c.name] = write(`kc-${c.name}`, c.kubeconfig(c.name))
   }, 30_000)
 
   afterAll(async () => {
-    await Promise.all([c1, c2, slow].filter(Boolean).map((c) => c.close()))
+    await Promise.all([c1, c2, slow, pull].filter(Boolean).map((c) => c.close()))
   })
 
   const deployment = (c: SimCluster, name: string) => c.store.get('apps/v1', 'Deployment', 'istio-system', name)
@@ -657,12 +662,89 @@ describe('istioctl against simulated clusters', () => {
   })
 
   it('waits for readiness within --readiness-timeout', async () => {
-    const r = await istioctl(['install', '-y', '-c', kc.slow, '--readiness-timeout', '1s', '--set', 'profile=minimal'])
+    const r = await istioctl(['install', '-y', '-c', kc.slow, '--readiness-timeout', '1s', '--set', 'profile=minimal', '--set', 'hub=docker.io/istio'])
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('✘ Istiod encountered an error: failed to wait for resource: resources not ready after 1s: context deadline exceeded')
-    expect(r.stderr).toMatch(
-      /Error: failed to install manifests: failed to wait for resource: resources not ready after 1s: context deadline exceeded\n {2}Deployment\/istio-system\/istiod/
+    expect(r.stderr).toContain(
+      'Error: failed to install manifests: failed to wait for resource: resources not ready after 1s: context deadline exceeded\n  Deployment/istio-system/istiod (container failed to start: ContainerCreating: )\n'
     )
+  })
+
+  it('1.30.3 renders registry.istio.io/release by default: pods stay in ImagePullBackOff, each component waits its own --readiness-timeout', async () => {
+    const t0 = Date.now()
+    const r = await istioctl(['install', '-y', '-c', kc.pull, '--readiness-timeout', '1s'])
+    const took = Date.now() - t0
+    expect(r.code).toBe(1)
+    const image = (name: string) => `registry.istio.io/release/${name}:1.30.3`
+    const backOff = (name: string) =>
+      `container failed to start: ImagePullBackOff: Back-off pulling image "${image(name)}": ErrImagePull: rpc error: code = NotFound desc = failed to pull and unpack image "${image(name)}": failed to resolve reference "${image(name)}": ${image(name)}: not found`
+    // Pilot failed, yet the gateways (which depend on it) still applied and waited: two errors, one per component.
+    expect(r.stderr).toContain(
+      [
+        'Error: failed to install manifests: 2 errors occurred:',
+        '\t* failed to wait for resource: resources not ready after 1s: context deadline exceeded',
+        `  Deployment/istio-system/istiod (${backOff('pilot')})`,
+        '\t* failed to wait for resource: resources not ready after 1s: context deadline exceeded',
+        `  Deployment/istio-system/istio-ingressgateway (${backOff('proxyv2')})`,
+        ''
+      ].join('\n')
+    )
+    expect(r.stderr).toContain('✔ Istio core installed')
+    expect(r.stderr).not.toContain('Installation complete')
+    // Base, then Pilot (1 s), then the gateways (1 s): per component, in dependency order.
+    expect(took).toBeGreaterThanOrEqual(2000)
+    const pod = pull.store.list('v1', 'Pod', 'istio-system').find((p: any) => p.metadata.name.startsWith('istiod-'))
+    expect(pod.status.phase).toBe('Pending')
+    expect(pod.status.containerStatuses[0].state.waiting.reason).toBe('ImagePullBackOff')
+    expect(pull.store.list('v1', 'Event', 'istio-system').some((e: any) => e.reason === 'BackOff' && e.involvedObject.name === pod.metadata.name)).toBe(true)
+  })
+
+  it('the hub: spec.hub or --set hub, under values.global.hub; into the injector values, so gateways injected later take it', async () => {
+    const ok = await istioctl(['install', '-y', '-c', kc.pull, '--readiness-timeout', '2s', '--set', 'hub=my-mirror.example/istio'])
+    expect(ok.code).toBe(0)
+    expect(deployment(pull, 'istiod').spec.template.spec.containers[0].image).toBe('my-mirror.example/istio/pilot:1.30.3')
+    expect(deployment(pull, 'istio-ingressgateway').spec.template.spec.containers[0].image).toBe('my-mirror.example/istio/proxyv2:1.30.3')
+    const injectorHub = () => JSON.parse(pull.store.get('v1', 'ConfigMap', 'istio-system', 'istio-sidecar-injector').data.values).global.hub
+    expect(injectorHub()).toBe('my-mirror.example/istio')
+
+    // The user's values.global.hub is merged after spec.hub is translated into it (MergeInputs): it wins.
+    const vals = await istioctl([
+      'install',
+      '-y',
+      '-c',
+      kc.pull,
+      '--readiness-timeout',
+      '2s',
+      '--set',
+      'hub=registry.istio.io/release',
+      '--set',
+      'values.global.hub=other.example/istio'
+    ])
+    expect(vals.code).toBe(0)
+    expect(deployment(pull, 'istiod').spec.template.spec.containers[0].image).toBe('other.example/istio/pilot:1.30.3')
+    expect(injectorHub()).toBe('other.example/istio')
+
+    // An injected gateway (image "auto") gets the injector's hub when its pod is created, whatever its own IOP says.
+    const ew = await istioctl(['install', '-y', '-c', kc.pull, '--readiness-timeout', '2s', '-f', '-'], { input: EAST_WEST('network1') })
+    expect(ew.code).toBe(0)
+    expect(deployment(pull, 'istio-eastwestgateway').spec.template.spec.containers[0].image).toBe('auto')
+    const ewPod = pull.store.list('v1', 'Pod', 'istio-system').find((p: any) => p.metadata.name.startsWith('istio-eastwestgateway-'))
+    expect(ewPod.spec.containers[0].image).toBe('other.example/istio/proxyv2:1.30.3')
+  })
+
+  it('1.29 and 1.31 render docker.io/istio by default; a hub that is no repository is refused', async () => {
+    const b = await packageIstioctl('1.29.4', { outDir: path.join(tmp, 'pkg') })
+    const bin129 = extract(b.archivePath, path.join(tmp, 'bin-1.29.4'))
+    for (const bin of [bin129, istioctlBin131]) {
+      const r = await runBin(bin, ['install', '-y', '-c', kc.pull, '--readiness-timeout', '2s', '--set', 'profile=minimal'])
+      expect(r.code).toBe(0)
+      expect(deployment(pull, 'istiod').spec.template.spec.containers[0].image).toMatch(/^docker\.io\/istio\/pilot:1\.(29\.4|31\.2)$/)
+    }
+    const bad = await istioctl(['install', '-y', '-c', kc.pull, '--set', 'hub=Docker.io/Istio'])
+    expect(bad).toMatchObject({
+      code: 1,
+      stderr: 'Error: generate config: bad hub: repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: Istio/pilot\n'
+    })
   })
 
   it('uninstall --purge removes what install created, keeps the namespace and secrets, and is idempotent', async () => {

@@ -120,7 +120,7 @@ describe('parseClusterState', () => {
   })
 
   it('a missing namespace and an empty list are a clean cluster', () => {
-    expect(parseClusterState('', '')).toEqual({ namespaceExists: false, istiods: [], remoteSecrets: [], versions: {} })
+    expect(parseClusterState('', '')).toEqual({ namespaceExists: false, istiods: [], remoteSecrets: [], retiredImages: [], versions: {} })
   })
 
   it('changedObjects names what a run changed, added or removed, by resourceVersion', () => {

@@ -84,10 +84,12 @@ metadata:
 EOF
   # "Configure cluster1 as a primary"
   mark "$ctx control-plane"
+  # The guide's file plus spec.hub: 1.30.x would pull from registry.istio.io/release, retired in December 2026.
   cat <<EOF >"$WORK/$ctx.yaml"
 apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 spec:
+  hub: docker.io/istio
   values:
     global:
       meshID: $MESH_ID

@@ -39,6 +39,10 @@ export interface Config {
   operatorOverlay?: Record<string, unknown>
   gatewayServiceAnnotations: Record<string, string>
   gatewayTimeoutMs: number
+  /** Where every Istio image comes from (spec.hub of both IstioOperators): a registry and path, no tag. */
+  hub: string
+  /** istioctl install --readiness-timeout: how long it waits for each component to be ready. */
+  readinessTimeoutMs: number
   /** At most this many steps (each against one cluster) run at once; Infinity = all. */
   maxParallel: number
   exportKubeconfig: boolean
@@ -66,6 +70,9 @@ export const DEFAULT_IMAGES: VerifyImages = {
 }
 
 export const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/releases/download'
+
+/** Istio's images: 1.30.x would otherwise render registry.istio.io/release, retired in December 2026. */
+export const DEFAULT_HUB = 'docker.io/istio'
 
 /** Where the config reads from: inputs, environment and files. Injected so parsing is testable without a runner. */
 export interface ConfigSource {
@@ -126,6 +133,8 @@ export function parseConfig(src: ConfigSource): Config {
     operatorOverlay: parseOperatorOverlay(src.input('operator-overlay')),
     gatewayServiceAnnotations: parseAnnotations(src.input('gateway-service-annotations')),
     gatewayTimeoutMs: durationInput(src, 'gateway-timeout', '5m'),
+    hub: parseHub(src.input('hub')),
+    readinessTimeoutMs: durationInput(src, 'readiness-timeout', '5m'),
     maxParallel: parseMaxParallel(src.input('max-parallel')),
     exportKubeconfig: booleanInput(src, 'export-kubeconfig', false),
     prune: booleanInput(src, 'prune', false),
@@ -363,6 +372,33 @@ function imageInput(src: ConfigSource, name: string, fallback: string): string {
   return text
 }
 
+/**
+ * An image repository that istioctl appends `/<image>:<tag>` to: an optional registry host (with port), then lowercase
+ * path components (the reference grammar of the distribution spec; what istioctl's validateHub accepts, and stricter).
+ */
+function parseHub(text: string): string {
+  const hub = text.trim() || DEFAULT_HUB
+  const problem = hubProblem(hub)
+  if (problem)
+    throw new InputError('hub', '', `${problem}; give a registry and path like "${DEFAULT_HUB}" or "my-mirror.example:5000/istio", got ${JSON.stringify(hub)}`)
+  return hub
+}
+
+function hubProblem(hub: string): string | undefined {
+  if (/\s/.test(hub)) return 'must not contain spaces'
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(hub)) return 'must not start with a scheme (no "https://")'
+  if (hub.endsWith('/')) return 'must not end with "/"'
+  const parts = hub.split('/')
+  const last = parts[parts.length - 1]
+  if (last.includes('@') || (parts.length > 1 && last.includes(':'))) return 'must not carry a tag or digest: istioctl appends "/<image>:<version>" to it'
+  const registry = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]) ? parts.shift()! : undefined
+  if (registry !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/.test(registry))
+    return `has a registry part ${JSON.stringify(registry)} that is not a host name with an optional port`
+  const bad = parts.find((p) => !/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$/.test(p))
+  if (bad !== undefined) return `has a path component ${JSON.stringify(bad)}: lowercase letters and digits, separated by ".", "_" or "-"`
+  return undefined
+}
+
 function parseMaxParallel(text: string): number {
   const s = text.trim()
   if (s === '') return Infinity
@@ -378,6 +414,8 @@ const OWNED_OVERLAY_PATHS = [
   ['spec', 'revision'],
   // istioctl applies the user's spec.values last (render/manifest.go MergeInputs): this one would win over spec.revision.
   ['spec', 'values', 'revision'],
+  ['spec', 'hub'],
+  ['spec', 'values', 'global', 'hub'],
   ['metadata', 'name']
 ]
 
@@ -419,11 +457,13 @@ function parseOperatorOverlay(text: string): Record<string, unknown> | undefined
       const owner =
         p[p.length - 1] === 'revision'
           ? 'the "revision" input'
-          : p[p.length - 1] === 'name'
-            ? 'the action (it names the control plane "control-plane" so re-installs do not prune the gateway)'
-            : p[p.length - 1] === 'meshID'
-              ? 'the "mesh-id" input'
-              : 'the "clusters" input'
+          : p[p.length - 1] === 'hub'
+            ? 'the "hub" input (every Istio image comes from it; a mirror goes there too)'
+            : p[p.length - 1] === 'name'
+              ? 'the action (it names the control plane "control-plane" so re-installs do not prune the gateway)'
+              : p[p.length - 1] === 'meshID'
+                ? 'the "mesh-id" input'
+                : 'the "clusters" input'
       throw new InputError('operator-overlay', `field "${p.join('.')}"`, `is set by ${owner}; remove it from the overlay`)
     }
   }

@@ -14,6 +14,7 @@ import { Step, buildInstallPlan } from './plan.js'
 import { RunReport, publishOutputs, writeFailureSummary, writePlanSummary, writeSummary } from './report.js'
 import { StepExecutor, StepResult, runPlan } from './runner.js'
 import { ClusterState, changedObjects, readClusterState } from './state.js'
+import { retiredImageNote, retiredImageWarnings } from './registries.js'
 import { redact, registerSecret } from './secrets.js'
 import { RunState, stepExecutor } from './steps.js'
 import { ClusterTools, CommandError } from './tools.js'
@@ -112,6 +113,7 @@ async function installMode(ctx: ModeContext): Promise<void> {
   const readTools = new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env)
   // The download and the reads do not depend on each other.
   const [istioctlPath, before] = await Promise.all([setupIstioctl(ctx), readStates(readTools, config, "mesh · read each cluster's istio-system")])
+  for (const w of retiredImageWarnings(config, before)) core.warning(w)
   const semver = parseSemver(version)!
   const upgrades = checkUpgrades(config, semver, before)
   const stale = staleRemoteSecrets(config, before)
@@ -131,6 +133,7 @@ async function installMode(ctx: ModeContext): Promise<void> {
     upgrades,
     nextSteps: canaryNextSteps(config, upgrades),
     staleSecrets: config.prune ? new Map() : stale,
+    retiredImages: retiredImageNote(before, after),
     changes:
       after && new Map(config.clusters.map((c) => [c.name, changedObjects(before.get(c.name)!, after.get(c.name)!).length + appliedChanges(results, c.name)]))
   }
@@ -144,6 +147,7 @@ async function installMode(ctx: ModeContext): Promise<void> {
 async function planMode(ctx: ModeContext): Promise<void> {
   const { config, version } = ctx
   const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, "mesh · read each cluster's istio-system")
+  for (const w of retiredImageWarnings(config, states)) core.warning(w)
   const semver = parseSemver(version)!
   let upgrades: UpgradeNote[] = []
   let blocker: string | undefined
@@ -160,7 +164,7 @@ async function planMode(ctx: ModeContext): Promise<void> {
     for (const a of c.actions) core.info(`${a.title}: ${a.does}`)
     core.endGroup()
   }
-  await writePlanSummary(config, version, plan, blocker)
+  await writePlanSummary(config, version, plan, blocker, retiredImageNote(states))
   if (blocker) core.setFailed(`install would fail: ${blocker}`)
 }
 

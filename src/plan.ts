@@ -1,6 +1,6 @@
 import { Config, ClusterConfig } from './config.js'
 import { Semver } from './istioctl/version.js'
-import { controlPlane, eastWestGateway } from './manifests/istio-operator.js'
+import { controlPlane, eastWestGateway, readinessWaits } from './manifests/istio-operator.js'
 import { VERIFY_NAMESPACE, helloworldVersion, verifyWorkloads } from './manifests/helloworld.js'
 import { crossNetworkGateway, istioNamespace, toYaml } from './manifests/kubernetes.js'
 
@@ -8,7 +8,8 @@ import { crossNetworkGateway, istioNamespace, toYaml } from './manifests/kuberne
 export type StepAction =
   | { type: 'apply'; manifest: string }
   | { type: 'root-of-trust' }
-  | { type: 'istioctl-install'; iop: string }
+  /** readinessWaits: how many components istioctl waits for one after another (sizes the process limit). */
+  | { type: 'istioctl-install'; iop: string; readinessWaits: number }
   | { type: 'wait-gateway-address'; timeoutMs: number }
   | { type: 'create-remote-secret'; server?: string }
   | { type: 'apply-remote-secrets'; sources: string[] }
@@ -74,13 +75,25 @@ export function buildInstallPlan(config: Config, version: Semver, stale: Map<str
   for (const c of config.clusters) {
     add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], { type: 'apply', manifest: toYaml(istioNamespace(c.network)) })
     if (trust) add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], { type: 'root-of-trust' })
-    const iop = controlPlane({ meshId: config.meshId, clusterName: c.name, network: c.network, revision: config.revision, overlay: config.operatorOverlay })
+    const iop = controlPlane({
+      meshId: config.meshId,
+      clusterName: c.name,
+      network: c.network,
+      hub: config.hub,
+      revision: config.revision,
+      overlay: config.operatorOverlay
+    })
     add(c, 'control-plane', 'control plane (istioctl install)', [stepId(c.name, trust ? 'root-of-trust' : 'namespace')], {
       type: 'istioctl-install',
-      iop: toYaml(iop)
+      iop: toYaml(iop),
+      readinessWaits: readinessWaits(iop)
     })
-    const gateway = eastWestGateway({ network: c.network, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations })
-    add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], { type: 'istioctl-install', iop: toYaml(gateway) })
+    const gateway = eastWestGateway({ network: c.network, hub: config.hub, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations })
+    add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], {
+      type: 'istioctl-install',
+      iop: toYaml(gateway),
+      readinessWaits: readinessWaits(gateway)
+    })
     add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], { type: 'wait-gateway-address', timeoutMs: config.gatewayTimeoutMs })
     add(
       c,

@@ -7,6 +7,7 @@ import { formatSeconds } from './duration.js'
 import { ClusterPlan, UpgradeNote } from './lifecycle.js'
 import { certValidity } from './trust/chain.js'
 import type { TrustOutcome } from './trust/trust.js'
+import { RETIREMENT, RetiredImageNote } from './registries.js'
 
 export interface RunReport {
   config: Config
@@ -26,6 +27,8 @@ export interface RunReport {
   changes?: Map<string, number>
   /** Per cluster: when the intermediate CA of its cacerts expires (ISO time), and what the run did to it. */
   intermediates?: Map<string, { notAfter: string; outcome: TrustOutcome }>
+  /** Workloads that ran images from retired registries when the run started. */
+  retiredImages?: RetiredImageNote
 }
 
 export interface ClusterOutcome {
@@ -144,6 +147,7 @@ export function renderSummary(r: RunReport): string {
     }
     lines.push('')
   }
+  if (r.retiredImages) lines.push(...retiredImagesNote(r.config.hub, r.retiredImages, 'install renders the control plane and gateways'))
   if (r.config.ca.mode === 'none')
     lines.push(
       '> [!WARNING]',
@@ -190,10 +194,22 @@ function renderMermaid(r: RunReport, outcomes: ClusterOutcome[]): string[] {
   return out
 }
 
+/** Workloads on retired registries: what install moves, and what keeps its image until its pods restart. */
+function retiredImagesNote(hub: string, note: RetiredImageNote, does: string): string[] {
+  return [
+    '> [!WARNING]',
+    `> Istio workloads ran images from ${note.registries.map((r) => `\`${r}\``).join(', ')}, retired in ${RETIREMENT} (the warnings name each); ${does} from \`${hub}\`.`,
+    '> Pods do not change their image by themselves: sidecars injected before keep their old image until their pods restart (`kubectl rollout restart deployment/<name> -n <namespace>`), and so do injected gateways:',
+    ...(note.restart.length ? note.restart.map((c) => `> - \`${c}\``) : ['> - none found in istio-system']),
+    ''
+  ]
+}
+
 /** mode: plan — what install would do, per cluster, after what each cluster carries now. */
-export function renderPlanSummary(config: RunReport['config'], version: string, plan: ClusterPlan[], blocker?: string): string {
+export function renderPlanSummary(config: RunReport['config'], version: string, plan: ClusterPlan[], blocker?: string, retired?: RetiredImageNote): string {
   const lines = [`## Istio multi-cluster mesh \`${config.meshId}\` — plan for Istio ${version} (nothing was changed)`, '']
   if (blocker) lines.push('> [!CAUTION]', `> install would fail: ${blocker}`, '')
+  if (retired) lines.push(...retiredImagesNote(config.hub, retired, 'install would render the control plane and gateways'))
   for (const c of plan) {
     const now = c.current
     lines.push(`### ${c.cluster}`, '')
@@ -206,9 +222,15 @@ export function renderPlanSummary(config: RunReport['config'], version: string, 
   return lines.join('\n')
 }
 
-export async function writePlanSummary(config: RunReport['config'], version: string, plan: ClusterPlan[], blocker?: string): Promise<void> {
+export async function writePlanSummary(
+  config: RunReport['config'],
+  version: string,
+  plan: ClusterPlan[],
+  blocker?: string,
+  retired?: RetiredImageNote
+): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
-  await core.summary.addRaw(renderPlanSummary(config, version, plan, blocker), true).write()
+  await core.summary.addRaw(renderPlanSummary(config, version, plan, blocker, retired), true).write()
 }
 
 /** A run that failed before its steps (bad input, unreadable cluster, download): the summary still says why. */

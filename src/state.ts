@@ -1,5 +1,6 @@
 import { ISTIO_NAMESPACE, NETWORK_LABEL } from './manifests/kubernetes.js'
 import { EASTWEST_GATEWAY } from './manifests/istio-operator.js'
+import { retiredRegistryOf } from './registries.js'
 import { registerSecret } from './secrets.js'
 import { ClusterTools, StepLog } from './tools.js'
 import { CaBundle } from './trust/certs.js'
@@ -26,22 +27,54 @@ export interface ClusterState {
   /** cacerts data, base64-decoded. */
   cacerts?: Record<string, string>
   storedRoot?: CaBundle
-  /** kind/name → resourceVersion of every object read, to tell afterwards whether a run changed anything. */
+  /** Workloads in istio-system that run images from a retired registry (registries.ts). */
+  retiredImages: RetiredImage[]
+  /** kind/name → resourceVersion of every object read (pods aside), to tell afterwards whether a run changed anything. */
   versions: Record<string, string>
+}
+
+export interface RetiredImage {
+  /** The workload; `Pod` only for a pod the read found no Deployment or DaemonSet of. */
+  kind: 'Deployment' | 'DaemonSet' | 'Pod'
+  name: string
+  image: string
+  registry: string
+  /** istioctl manages it (operator.istio.io/managed): install renders it again, from `hub`. */
+  managed: boolean
+  revision?: string
+  /** Only its pods carry the image (the sidecar injector put it there): the first such pod. */
+  injectedInto?: string
+}
+
+interface PodSpec {
+  containers?: { image?: string }[]
+  initContainers?: { image?: string }[]
 }
 
 interface K8sObject {
   kind: string
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string }
+  metadata: {
+    name: string
+    labels?: Record<string, string>
+    annotations?: Record<string, string>
+    resourceVersion?: string
+    ownerReferences?: { kind: string; name: string }[]
+  }
   data?: Record<string, string>
+  spec?: PodSpec & { template?: { spec?: PodSpec } }
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }
 }
 
-/** Reads istio-system's namespace and objects in two concurrent kubectl calls. The output holds secrets: never logged. */
+const imagesOf = (spec: PodSpec | undefined): string[] => [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => c.image ?? [])
+
+/**
+ * Reads istio-system's namespace and objects (pods too: injected images show only there) in two concurrent kubectl
+ * calls. The output holds secrets: never logged.
+ */
 export async function readClusterState(tools: ClusterTools, cluster: string, log: StepLog): Promise<ClusterState> {
   const [ns, objects] = await Promise.all([
     tools.kubectl(cluster, ['get', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found', '-o', 'json'], log, { retry: true, timeoutMs: 60_000 }),
-    tools.kubectl(cluster, ['get', 'deployments,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, {
+    tools.kubectl(cluster, ['get', 'deployments,daemonsets,pods,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, {
       retry: true,
       secretOutput: true,
       timeoutMs: 60_000
@@ -52,7 +85,7 @@ export async function readClusterState(tools: ClusterTools, cluster: string, log
 
 /** Pure: the two kubectl outputs → ClusterState. Secret values it keeps are masked at once. */
 export function parseClusterState(namespaceJson: string, listJson: string): ClusterState {
-  const state: ClusterState = { namespaceExists: false, istiods: [], remoteSecrets: [], versions: {} }
+  const state: ClusterState = { namespaceExists: false, istiods: [], remoteSecrets: [], retiredImages: [], versions: {} }
   if (namespaceJson.trim()) {
     const ns = JSON.parse(namespaceJson) as K8sObject
     state.namespaceExists = true
@@ -63,7 +96,8 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
   const injectorValues = new Map<string, Record<string, any>>()
   for (const o of items) {
     const { name, labels = {}, annotations = {} } = o.metadata
-    state.versions[`${o.kind}/${name}`] = o.metadata.resourceVersion ?? ''
+    // Pods come and go and update their status: not what "did this run change istio-system" is about.
+    if (o.kind !== 'Pod') state.versions[`${o.kind}/${name}`] = o.metadata.resourceVersion ?? ''
     if (o.kind === 'Deployment' && labels.app === 'istiod')
       state.istiods.push({ name, revision: labels['istio.io/rev'] ?? 'default', version: labels['operator.istio.io/version'] })
     else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
@@ -88,10 +122,53 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
       }
     }
   }
+  state.retiredImages = retiredImages(items)
   const primary = state.istiods.find((i) => i.revision === 'default') ?? state.istiods[0]
   const values = primary && (injectorValues.get(primary.revision) ?? injectorValues.get('default'))
   if (values?.global) state.values = { meshID: values.global.meshID, clusterName: values.global.multiCluster?.clusterName, network: values.global.network }
   return state
+}
+
+/**
+ * Images from retired registries, per workload: in a Deployment's or DaemonSet's template, or only in its pods (put
+ * there by the injector, e.g. the east-west gateway's `image: auto`, or by an older template still rolling out).
+ */
+function retiredImages(items: K8sObject[]): RetiredImage[] {
+  const workloads = new Map(items.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet').map((o) => [`${o.kind}/${o.metadata.name}`, o]))
+  const found = new Map<string, RetiredImage>()
+  const note = (w: K8sObject | undefined, kind: RetiredImage['kind'], name: string, image: string, pod?: string) => {
+    const registry = retiredRegistryOf(image)
+    const key = `${kind}/${name} ${image}`
+    if (!registry || found.has(key)) return
+    const labels = w?.metadata.labels ?? {}
+    found.set(key, {
+      kind,
+      name,
+      image,
+      registry,
+      managed: labels['operator.istio.io/managed'] === 'Reconcile',
+      revision: labels['istio.io/rev'],
+      ...(pod ? { injectedInto: pod } : {})
+    })
+  }
+  for (const w of workloads.values()) for (const image of imagesOf(w.spec?.template?.spec)) note(w, w.kind as RetiredImage['kind'], w.metadata.name, image)
+  for (const pod of items.filter((o) => o.kind === 'Pod')) {
+    const owner = pod.metadata.ownerReferences?.[0]
+    // A Deployment's pods belong to a ReplicaSet named <deployment>-<pod-template-hash>.
+    const hash = pod.metadata.labels?.['pod-template-hash']
+    const ownerKey =
+      owner?.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)
+        ? `Deployment/${owner.name.slice(0, -hash.length - 1)}`
+        : owner && `${owner.kind}/${owner.name}`
+    const w = ownerKey ? workloads.get(ownerKey) : undefined
+    const template = new Set(imagesOf(w?.spec?.template?.spec))
+    for (const image of imagesOf(pod.spec)) {
+      if (template.has(image)) continue
+      if (w) note(w, w.kind as RetiredImage['kind'], w.metadata.name, image, pod.metadata.name)
+      else note(pod, 'Pod', pod.metadata.name, image)
+    }
+  }
+  return [...found.values()]
 }
 
 /** Did anything in istio-system change between two reads of one cluster? */

@@ -1,12 +1,15 @@
 import * as core from '@actions/core'
-import { Config } from './config.js'
+import { Config, DEFAULT_HUB } from './config.js'
+import { StepError } from './errors.js'
+import { goDuration, installLimitMs, isReadinessFailure, unreadyPods } from './istioctl/readiness.js'
+import { retiredRegistryOf } from './registries.js'
+import { ISTIO_NAMESPACE } from './manifests/kubernetes.js'
 import { Step } from './plan.js'
 import { StepExecutor } from './runner.js'
-import { registerSecret } from './secrets.js'
-import { ClusterTools, StepLog } from './tools.js'
+import { redact, registerSecret } from './secrets.js'
+import { ClusterTools, CommandError, StepLog } from './tools.js'
 import { waitForGatewayAddress } from './kube/gateway.js'
 import { istiodsNeedingRestart, listIstiods, restartIstiods } from './kube/istiod.js'
-import { ISTIO_NAMESPACE } from './manifests/kubernetes.js'
 import { isLoopbackServer, parseRemoteSecret } from './kube/remote-secret.js'
 import { TrustManager } from './trust/trust.js'
 import { RemoteStatus, VerifyError, waitForRemoteClusters } from './verify.js'
@@ -25,7 +28,7 @@ export interface ExecutorDeps {
   state: RunState
 }
 
-/** istioctl waits for readiness up to --readiness-timeout (5m); allow a margin before the action gives up on it. */
+/** Commands other than istioctl install (whose limit follows its readiness waits: installLimitMs). */
 const INSTALL_TIMEOUT_MS = 7 * 60_000
 const KUBECTL_TIMEOUT_MS = 2 * 60_000
 
@@ -41,8 +44,7 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         if (!deps.trust) throw new Error('root of trust step without a trust manager')
         return deps.trust.ensure(step.cluster, log)
       case 'istioctl-install':
-        await tools.istioctl(step.cluster, ['install', '-y', '-f', '-'], log, { stdin: a.iop, retry: true, timeoutMs: INSTALL_TIMEOUT_MS })
-        return
+        return istioctlInstall(deps, step, a.iop, a.readinessWaits, log)
       case 'wait-gateway-address':
         return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log)
       case 'create-remote-secret':
@@ -65,6 +67,27 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         })
         return
     }
+  }
+}
+
+/** istioctl install with an explicit --readiness-timeout; when its wait fails, what kubectl says about each unready pod. */
+async function istioctlInstall(deps: ExecutorDeps, step: Step, iop: string, waits: number, log: StepLog): Promise<void> {
+  const { readinessTimeoutMs } = deps.config
+  const args = ['install', '-y', '-f', '-', '--readiness-timeout', goDuration(readinessTimeoutMs)]
+  try {
+    await deps.tools.istioctl(step.cluster, args, log, { stdin: iop, retry: true, timeoutMs: installLimitMs(readinessTimeoutMs, waits) })
+  } catch (e) {
+    if (!(e instanceof CommandError) || e.result.timedOut || !isReadinessFailure(e.result.stderr)) throw e
+    const pods = await deps.tools
+      .kubectl(step.cluster, ['get', 'pods', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, { timeoutMs: 30_000 })
+      .then((r) => unreadyPods(r.stdout))
+      .catch((err: unknown) => [`(kubectl get pods failed: ${err instanceof CommandError ? err.headline : String(err)})`])
+    const retired = [...new Set(pods.map((p) => /\(image ([^)\s]+)\)/.exec(p)?.[1]).flatMap((img) => (img && retiredRegistryOf(img)) || []))]
+    const hint = retired.length
+      ? `\n${retired.join(', ')} ${retired.length > 1 ? 'are registries' : 'is one of the registries'} Istio retired in December 2026; set "hub" to ${DEFAULT_HUB} or a mirror of it.`
+      : ''
+    const unready = pods.length ? `\nunready pods in ${ISTIO_NAMESPACE}:\n${pods.map((p) => `- ${p}`).join('\n')}` : ''
+    throw new StepError(step.cluster, step.title, `${e.headline}${redact(unready)}${hint}`, e.command, e.stderrTail)
   }
 }
 

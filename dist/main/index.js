@@ -49056,7 +49056,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5561);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6928);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5561:
+/***/ 6928:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56081,6 +56081,8 @@ const DEFAULT_IMAGES = {
     curl: 'docker.io/curlimages/curl:8.16.0'
 };
 const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/releases/download';
+/** Istio's images: 1.30.x would otherwise render registry.istio.io/release, retired in December 2026. */
+const DEFAULT_HUB = 'docker.io/istio';
 const CLUSTER_FIELDS = ['name', 'network', 'context', 'kubeconfig-env', 'kubeconfig-file', 'api-server'];
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -56124,6 +56126,8 @@ function parseConfig(src) {
         operatorOverlay: parseOperatorOverlay(src.input('operator-overlay')),
         gatewayServiceAnnotations: parseAnnotations(src.input('gateway-service-annotations')),
         gatewayTimeoutMs: durationInput(src, 'gateway-timeout', '5m'),
+        hub: parseHub(src.input('hub')),
+        readinessTimeoutMs: durationInput(src, 'readiness-timeout', '5m'),
         maxParallel: parseMaxParallel(src.input('max-parallel')),
         exportKubeconfig: booleanInput(src, 'export-kubeconfig', false),
         prune: booleanInput(src, 'prune', false),
@@ -56353,6 +56357,36 @@ function imageInput(src, name, fallback) {
         throw new InputError(name, '', `must be an image reference like "${fallback}", got ${JSON.stringify(text)}`);
     return text;
 }
+/**
+ * An image repository that istioctl appends `/<image>:<tag>` to: an optional registry host (with port), then lowercase
+ * path components (the reference grammar of the distribution spec; what istioctl's validateHub accepts, and stricter).
+ */
+function parseHub(text) {
+    const hub = text.trim() || DEFAULT_HUB;
+    const problem = hubProblem(hub);
+    if (problem)
+        throw new InputError('hub', '', `${problem}; give a registry and path like "${DEFAULT_HUB}" or "my-mirror.example:5000/istio", got ${JSON.stringify(hub)}`);
+    return hub;
+}
+function hubProblem(hub) {
+    if (/\s/.test(hub))
+        return 'must not contain spaces';
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(hub))
+        return 'must not start with a scheme (no "https://")';
+    if (hub.endsWith('/'))
+        return 'must not end with "/"';
+    const parts = hub.split('/');
+    const last = parts[parts.length - 1];
+    if (last.includes('@') || (parts.length > 1 && last.includes(':')))
+        return 'must not carry a tag or digest: istioctl appends "/<image>:<version>" to it';
+    const registry = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]) ? parts.shift() : undefined;
+    if (registry !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/.test(registry))
+        return `has a registry part ${JSON.stringify(registry)} that is not a host name with an optional port`;
+    const bad = parts.find((p) => !/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$/.test(p));
+    if (bad !== undefined)
+        return `has a path component ${JSON.stringify(bad)}: lowercase letters and digits, separated by ".", "_" or "-"`;
+    return undefined;
+}
 function parseMaxParallel(text) {
     const s = text.trim();
     if (s === '')
@@ -56369,6 +56403,8 @@ const OWNED_OVERLAY_PATHS = [
     ['spec', 'revision'],
     // istioctl applies the user's spec.values last (render/manifest.go MergeInputs): this one would win over spec.revision.
     ['spec', 'values', 'revision'],
+    ['spec', 'hub'],
+    ['spec', 'values', 'global', 'hub'],
     ['metadata', 'name']
 ];
 /**
@@ -56409,11 +56445,13 @@ function parseOperatorOverlay(text) {
         if (v !== undefined) {
             const owner = p[p.length - 1] === 'revision'
                 ? 'the "revision" input'
-                : p[p.length - 1] === 'name'
-                    ? 'the action (it names the control plane "control-plane" so re-installs do not prune the gateway)'
-                    : p[p.length - 1] === 'meshID'
-                        ? 'the "mesh-id" input'
-                        : 'the "clusters" input';
+                : p[p.length - 1] === 'hub'
+                    ? 'the "hub" input (every Istio image comes from it; a mirror goes there too)'
+                    : p[p.length - 1] === 'name'
+                        ? 'the action (it names the control plane "control-plane" so re-installs do not prune the gateway)'
+                        : p[p.length - 1] === 'meshID'
+                            ? 'the "mesh-id" input'
+                            : 'the "clusters" input';
             throw new InputError('operator-overlay', `field "${p.join('.')}"`, `is set by ${owner}; remove it from the overlay`);
         }
     }
@@ -57675,6 +57713,8 @@ function controlPlane(p) {
         kind: 'IstioOperator',
         metadata: { name: CONTROL_PLANE_IOP },
         spec: {
+            // istioctl turns spec.hub into values.global.hub: the charts' images and the injector's (operator/pkg/render).
+            hub: p.hub,
             ...(p.revision ? { revision: p.revision } : {}),
             values: { global: { meshID: p.meshId, multiCluster: { clusterName: p.clusterName }, network: p.network } }
         }
@@ -57705,6 +57745,8 @@ function eastWestGateway(p) {
         spec: {
             revision: p.revision ?? '',
             profile: 'empty',
+            // Its pods are injected (injectionTemplate: gateway), so they take istiod's hub; this one keeps the IOP honest.
+            hub: p.hub,
             components: {
                 ingressGateways: [
                     {
@@ -57721,6 +57763,65 @@ function eastWestGateway(p) {
             }
         }
     };
+}
+/** The components each profile enables (manifests/profiles/*.yaml @1.30.3, each merged over default.yaml). */
+const PROFILE_COMPONENTS = {
+    default: ['base', 'pilot', 'ingressGateways'],
+    demo: ['base', 'pilot', 'ingressGateways', 'egressGateways'],
+    minimal: ['base', 'pilot'],
+    empty: [],
+    remote: ['base', 'pilot'],
+    preview: ['base', 'pilot', 'ingressGateways'],
+    stable: ['base', 'pilot', 'ingressGateways'],
+    ambient: ['base', 'pilot', 'cni', 'ztunnel'],
+    openshift: ['base', 'pilot', 'cni', 'ingressGateways'],
+    'openshift-ambient': ['base', 'pilot', 'cni', 'ztunnel']
+};
+/** install.go's componentDependencies, inverted: a component applies once these have finished (failed ones too). */
+const WAITS_FOR = { pilot: 'base', cni: 'base', ingressGateways: 'pilot', egressGateways: 'pilot', ztunnel: 'cni' };
+const isRecord = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * How many readiness waits `istioctl install -f <iop>` can run one after another: each component waits up to
+ * --readiness-timeout, independent ones side by side, dependents after their parents (Base → Pilot → gateways), and a
+ * failed component still lets its dependents apply and wait (operator/pkg/install/install.go @1.30.3). So the longest
+ * chain of enabled components: 3 for the default profile, 1 for a profile-empty gateway IOP, 0 for nothing.
+ */
+function readinessWaits(iop) {
+    const spec = iop.spec;
+    const profile = typeof spec.profile === 'string' && spec.profile ? spec.profile : 'default';
+    const enabled = new Set(PROFILE_COMPONENTS[profile] ?? PROFILE_COMPONENTS.default);
+    const components = isRecord(spec.components) ? spec.components : {};
+    const gatewayValues = isRecord(spec.values) && isRecord(spec.values.gateways) ? spec.values.gateways : {};
+    for (const c of Object.keys(WAITS_FOR).concat('base')) {
+        const raw = components[c];
+        if (c === 'ingressGateways' || c === 'egressGateways') {
+            // A list replaces the profile's; an entry is on unless it says enabled: false (or values.gateways.<name>.enabled).
+            const alt = gatewayValues[c === 'ingressGateways' ? 'istio-ingressgateway' : 'istio-egressgateway'];
+            const forced = isRecord(alt) && alt.enabled === true;
+            if (Array.isArray(raw)) {
+                if (forced || raw.some((g) => isRecord(g) && g.enabled !== false))
+                    enabled.add(c);
+                else
+                    enabled.delete(c);
+            }
+            else if (forced)
+                enabled.add(c);
+        }
+        else if (isRecord(raw)) {
+            // Without `enabled` the merged value decides: every profile states base and pilot; cni and ztunnel default on
+            // once their map exists (GetValueOrTrue in operator/pkg/component/component.go).
+            const on = typeof raw.enabled === 'boolean' ? raw.enabled : c === 'cni' || c === 'ztunnel' ? true : enabled.has(c);
+            if (on)
+                enabled.add(c);
+            else
+                enabled.delete(c);
+        }
+    }
+    const depth = (c) => {
+        const parent = WAITS_FOR[c];
+        return 1 + (parent && enabled.has(parent) ? depth(parent) : 0);
+    };
+    return Math.max(0, ...[...enabled].map(depth));
 }
 
 ;// CONCATENATED MODULE: ./src/plan.ts
@@ -57746,13 +57847,25 @@ function buildInstallPlan(config, version, stale = new Map()) {
         add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], { type: 'apply', manifest: toYaml(istioNamespace(c.network)) });
         if (trust)
             add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], { type: 'root-of-trust' });
-        const iop = controlPlane({ meshId: config.meshId, clusterName: c.name, network: c.network, revision: config.revision, overlay: config.operatorOverlay });
+        const iop = controlPlane({
+            meshId: config.meshId,
+            clusterName: c.name,
+            network: c.network,
+            hub: config.hub,
+            revision: config.revision,
+            overlay: config.operatorOverlay
+        });
         add(c, 'control-plane', 'control plane (istioctl install)', [stepId(c.name, trust ? 'root-of-trust' : 'namespace')], {
             type: 'istioctl-install',
-            iop: toYaml(iop)
+            iop: toYaml(iop),
+            readinessWaits: readinessWaits(iop)
         });
-        const gateway = eastWestGateway({ network: c.network, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations });
-        add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], { type: 'istioctl-install', iop: toYaml(gateway) });
+        const gateway = eastWestGateway({ network: c.network, hub: config.hub, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations });
+        add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], {
+            type: 'istioctl-install',
+            iop: toYaml(gateway),
+            readinessWaits: readinessWaits(gateway)
+        });
         add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], { type: 'wait-gateway-address', timeoutMs: config.gatewayTimeoutMs });
         add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) }, [stepId(c.name, 'eastwest-gateway')]);
         add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, [
@@ -58099,7 +58212,69 @@ function intermediateValidity(cacerts) {
     return earliest;
 }
 
+;// CONCATENATED MODULE: ./src/registries.ts
+
+
+/**
+ * Istio's registries decommissioned in December 2026 (istio.io blog "An Update on Our Container Registry Migration",
+ * 2026-07-23; "An update on our move to AWS", 2026-08-21): registry.istio.io/release (a proxy for gcr.io/istio-release,
+ * 1.30.x's default hub) and gcr.io/istio-release. No node can pull from them now; pods that run keep their image.
+ */
+const RETIRED_REGISTRIES = ['registry.istio.io/release', 'gcr.io/istio-release'];
+const RETIREMENT = 'December 2026';
+/** The retired registry an image comes from, if any. */
+function retiredRegistryOf(image) {
+    return RETIRED_REGISTRIES.find((r) => image === r || image.startsWith(`${r}/`));
+}
+/** The revision this run installs: its workloads are what install re-renders. */
+const runRevision = (config) => config.revision || 'default';
+/**
+ * One warning per workload in istio-system that still runs an image from a retired registry: which cluster, which
+ * workload, which image, and what install does about it (re-render it from `hub`, or not, and then what to do).
+ */
+function retiredImageWarnings(config, states) {
+    const own = retiredRegistryOf(config.hub);
+    const hub = own
+        ? [
+            `hub is ${config.hub}${own === config.hub ? '' : `, under ${own}`}, a registry Istio retired in ${RETIREMENT}: pods that start now cannot pull their images; use ${DEFAULT_HUB} or a mirror of it.`
+        ]
+        : [];
+    return [...hub, ...config.clusters.flatMap((c) => (states.get(c.name)?.retiredImages ?? []).map((r) => warningFor(config, c.name, r)))];
+}
+/** From the first read (what was found) and, when there is one, a read after the run (what still pulls from them). */
+function retiredImageNote(first, now = first) {
+    const all = [...first.values()].flatMap((s) => s.retiredImages);
+    if (all.length === 0)
+        return undefined;
+    return { registries: [...new Set(all.map((r) => r.registry))], restart: restartCommands(now) };
+}
+function warningFor(config, cluster, r) {
+    const what = `${cluster}: ${r.kind} ${ISTIO_NAMESPACE}/${r.name} runs ${r.image}${r.injectedInto ? ` (injected into pod ${r.injectedInto})` : ''}`;
+    const why = `from a registry Istio retired in ${RETIREMENT} (${r.registry})`;
+    return `${what}, ${why}; ${consequence(config, cluster, r)}`;
+}
+function consequence(config, cluster, r) {
+    const hub = config.hub;
+    if (r.injectedInto && r.kind !== 'Pod')
+        return `install does not restart it: after install, run kubectl rollout restart ${r.kind.toLowerCase()}/${r.name} -n ${ISTIO_NAMESPACE} in ${cluster} so its pods take hub ${hub}.`;
+    if (!r.managed)
+        return `install does not manage it: point its image at ${hub} (or your mirror) yourself.`;
+    if ((r.revision ?? 'default') !== runRevision(config))
+        return `install leaves it alone (revision ${r.revision}, this run installs ${runRevision(config)}); it stops pulling once that revision is removed.`;
+    return `install moves it to hub ${hub}.`;
+}
+/** The workloads that install does not move by itself, as commands. */
+function restartCommands(states) {
+    const out = [];
+    for (const [cluster, s] of states)
+        for (const r of s.retiredImages)
+            if (r.injectedInto && r.kind !== 'Pod')
+                out.push(`kubectl rollout restart ${r.kind.toLowerCase()}/${r.name} -n ${ISTIO_NAMESPACE} --context ${cluster}`);
+    return [...new Set(out)];
+}
+
 ;// CONCATENATED MODULE: ./src/report.ts
+
 
 
 
@@ -58202,6 +58377,8 @@ function renderSummary(r) {
         }
         lines.push('');
     }
+    if (r.retiredImages)
+        lines.push(...retiredImagesNote(r.config.hub, r.retiredImages, 'install renders the control plane and gateways'));
     if (r.config.ca.mode === 'none')
         lines.push('> [!WARNING]', "> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster's `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).", '');
     const errors = [...r.results.values()].filter((s) => s.status === 'failed' && s.error);
@@ -58245,11 +58422,23 @@ function renderMermaid(r, outcomes) {
         }
     return out;
 }
+/** Workloads on retired registries: what install moves, and what keeps its image until its pods restart. */
+function retiredImagesNote(hub, note, does) {
+    return [
+        '> [!WARNING]',
+        `> Istio workloads ran images from ${note.registries.map((r) => `\`${r}\``).join(', ')}, retired in ${RETIREMENT} (the warnings name each); ${does} from \`${hub}\`.`,
+        '> Pods do not change their image by themselves: sidecars injected before keep their old image until their pods restart (`kubectl rollout restart deployment/<name> -n <namespace>`), and so do injected gateways:',
+        ...(note.restart.length ? note.restart.map((c) => `> - \`${c}\``) : ['> - none found in istio-system']),
+        ''
+    ];
+}
 /** mode: plan — what install would do, per cluster, after what each cluster carries now. */
-function renderPlanSummary(config, version, plan, blocker) {
+function renderPlanSummary(config, version, plan, blocker, retired) {
     const lines = [`## Istio multi-cluster mesh \`${config.meshId}\` — plan for Istio ${version} (nothing was changed)`, ''];
     if (blocker)
         lines.push('> [!CAUTION]', `> install would fail: ${blocker}`, '');
+    if (retired)
+        lines.push(...retiredImagesNote(config.hub, retired, 'install would render the control plane and gateways'));
     for (const c of plan) {
         const now = c.current;
         lines.push(`### ${c.cluster}`, '');
@@ -58258,10 +58447,10 @@ function renderPlanSummary(config, version, plan, blocker) {
     }
     return lines.join('\n');
 }
-async function writePlanSummary(config, version, plan, blocker) {
+async function writePlanSummary(config, version, plan, blocker, retired) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
-    await summary.addRaw(renderPlanSummary(config, version, plan, blocker), true).write();
+    await summary.addRaw(renderPlanSummary(config, version, plan, blocker, retired), true).write();
 }
 /** A run that failed before its steps (bad input, unreadable cluster, download): the summary still says why. */
 async function writeFailureSummary(message) {
@@ -58564,13 +58753,18 @@ function toStepError(step, e) {
 
 
 
+
 /** Where `ca: generate` keeps the mesh's root, in every member, so a cluster added later gets an intermediate of the same root. */
 const STORED_ROOT_SECRET = 'istio-multicluster-root-ca';
-/** Reads istio-system's namespace and objects in two concurrent kubectl calls. The output holds secrets: never logged. */
+const imagesOf = (spec) => [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => c.image ?? []);
+/**
+ * Reads istio-system's namespace and objects (pods too: injected images show only there) in two concurrent kubectl
+ * calls. The output holds secrets: never logged.
+ */
 async function readClusterState(tools, cluster, log) {
     const [ns, objects] = await Promise.all([
         tools.kubectl(cluster, ['get', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found', '-o', 'json'], log, { retry: true, timeoutMs: 60_000 }),
-        tools.kubectl(cluster, ['get', 'deployments,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, {
+        tools.kubectl(cluster, ['get', 'deployments,daemonsets,pods,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, {
             retry: true,
             secretOutput: true,
             timeoutMs: 60_000
@@ -58580,7 +58774,7 @@ async function readClusterState(tools, cluster, log) {
 }
 /** Pure: the two kubectl outputs → ClusterState. Secret values it keeps are masked at once. */
 function parseClusterState(namespaceJson, listJson) {
-    const state = { namespaceExists: false, istiods: [], remoteSecrets: [], versions: {} };
+    const state = { namespaceExists: false, istiods: [], remoteSecrets: [], retiredImages: [], versions: {} };
     if (namespaceJson.trim()) {
         const ns = JSON.parse(namespaceJson);
         state.namespaceExists = true;
@@ -58591,7 +58785,9 @@ function parseClusterState(namespaceJson, listJson) {
     const injectorValues = new Map();
     for (const o of items) {
         const { name, labels = {}, annotations = {} } = o.metadata;
-        state.versions[`${o.kind}/${name}`] = o.metadata.resourceVersion ?? '';
+        // Pods come and go and update their status: not what "did this run change istio-system" is about.
+        if (o.kind !== 'Pod')
+            state.versions[`${o.kind}/${name}`] = o.metadata.resourceVersion ?? '';
         if (o.kind === 'Deployment' && labels.app === 'istiod')
             state.istiods.push({ name, revision: labels['istio.io/rev'] ?? 'default', version: labels['operator.istio.io/version'] });
         else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
@@ -58622,16 +58818,111 @@ function parseClusterState(namespaceJson, listJson) {
             }
         }
     }
+    state.retiredImages = retiredImages(items);
     const primary = state.istiods.find((i) => i.revision === 'default') ?? state.istiods[0];
     const values = primary && (injectorValues.get(primary.revision) ?? injectorValues.get('default'));
     if (values?.global)
         state.values = { meshID: values.global.meshID, clusterName: values.global.multiCluster?.clusterName, network: values.global.network };
     return state;
 }
+/**
+ * Images from retired registries, per workload: in a Deployment's or DaemonSet's template, or only in its pods (put
+ * there by the injector, e.g. the east-west gateway's `image: auto`, or by an older template still rolling out).
+ */
+function retiredImages(items) {
+    const workloads = new Map(items.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet').map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+    const found = new Map();
+    const note = (w, kind, name, image, pod) => {
+        const registry = retiredRegistryOf(image);
+        const key = `${kind}/${name} ${image}`;
+        if (!registry || found.has(key))
+            return;
+        const labels = w?.metadata.labels ?? {};
+        found.set(key, {
+            kind,
+            name,
+            image,
+            registry,
+            managed: labels['operator.istio.io/managed'] === 'Reconcile',
+            revision: labels['istio.io/rev'],
+            ...(pod ? { injectedInto: pod } : {})
+        });
+    };
+    for (const w of workloads.values())
+        for (const image of imagesOf(w.spec?.template?.spec))
+            note(w, w.kind, w.metadata.name, image);
+    for (const pod of items.filter((o) => o.kind === 'Pod')) {
+        const owner = pod.metadata.ownerReferences?.[0];
+        // A Deployment's pods belong to a ReplicaSet named <deployment>-<pod-template-hash>.
+        const hash = pod.metadata.labels?.['pod-template-hash'];
+        const ownerKey = owner?.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)
+            ? `Deployment/${owner.name.slice(0, -hash.length - 1)}`
+            : owner && `${owner.kind}/${owner.name}`;
+        const w = ownerKey ? workloads.get(ownerKey) : undefined;
+        const template = new Set(imagesOf(w?.spec?.template?.spec));
+        for (const image of imagesOf(pod.spec)) {
+            if (template.has(image))
+                continue;
+            if (w)
+                note(w, w.kind, w.metadata.name, image, pod.metadata.name);
+            else
+                note(pod, 'Pod', pod.metadata.name, image);
+        }
+    }
+    return [...found.values()];
+}
 /** Did anything in istio-system change between two reads of one cluster? */
 function changedObjects(before, after) {
     const keys = new Set([...Object.keys(before.versions), ...Object.keys(after.versions)]);
     return [...keys].filter((k) => before.versions[k] !== after.versions[k]).sort();
+}
+
+;// CONCATENATED MODULE: ./src/istioctl/readiness.ts
+// istioctl install's readiness wait, as the action bounds and explains it.
+/** Time for what istioctl does besides waiting: checks, rendering, applying each object, pruning. */
+const APPLY_MARGIN_MS = 2 * 60_000;
+/**
+ * The process limit of one `istioctl install`: it waits up to --readiness-timeout per component, `waits` of them one
+ * after another (readinessWaits), plus a margin, so istioctl gives up (and says why) before the action kills it.
+ */
+function installLimitMs(readinessTimeoutMs, waits) {
+    return Math.max(1, waits) * readinessTimeoutMs + APPLY_MARGIN_MS;
+}
+/** Go's time.Duration.String() for whole milliseconds ("2s", "5m0s", "1h30m0s", "1.5s"), as istioctl prints it back. */
+function goDuration(ms) {
+    if (ms < 1000)
+        return `${ms}ms`;
+    const h = Math.floor(ms / 3_600_000);
+    const m = Math.floor((ms % 3_600_000) / 60_000);
+    const s = `${Number(((ms % 60_000) / 1000).toFixed(3))}s`;
+    return h ? `${h}h${m}m${s}` : m ? `${m}m${s}` : s;
+}
+/** istioctl's readiness failure ("resources not ready after 5m0s: …"), as opposed to any other error. */
+function isReadinessFailure(stderr) {
+    return /resources not ready after \S+/.test(stderr);
+}
+/**
+ * One line per pod that is not ready, from `kubectl get pods -o json`: each waiting container's reason, image and
+ * message (`istiod-abc: ImagePullBackOff (image …/pilot:1.30.3): Back-off pulling image …`), else its Ready condition.
+ */
+function unreadyPods(podsJson) {
+    const list = JSON.parse(podsJson);
+    const lines = [];
+    for (const pod of list.items ?? []) {
+        const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+        if (ready?.status === 'True')
+            continue;
+        const waiting = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].filter((c) => c.state?.waiting);
+        if (waiting.length === 0) {
+            lines.push(`${pod.metadata.name}: not ready${ready?.message ? `: ${ready.message}` : ''}`);
+            continue;
+        }
+        for (const c of waiting) {
+            const w = c.state.waiting;
+            lines.push(`${pod.metadata.name}: ${w.reason ?? 'Waiting'} (image ${c.image ?? '?'})${w.message ? `: ${w.message}` : ''}`);
+        }
+    }
+    return lines;
 }
 
 ;// CONCATENATED MODULE: ./src/kube/gateway.ts
@@ -59072,7 +59363,12 @@ async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
 
 
 
-/** istioctl waits for readiness up to --readiness-timeout (5m); allow a margin before the action gives up on it. */
+
+
+
+
+
+/** Commands other than istioctl install (whose limit follows its readiness waits: installLimitMs). */
 const INSTALL_TIMEOUT_MS = 7 * 60_000;
 const steps_KUBECTL_TIMEOUT_MS = 2 * 60_000;
 function stepExecutor(deps) {
@@ -59088,8 +59384,7 @@ function stepExecutor(deps) {
                     throw new Error('root of trust step without a trust manager');
                 return deps.trust.ensure(step.cluster, log);
             case 'istioctl-install':
-                await tools.istioctl(step.cluster, ['install', '-y', '-f', '-'], log, { stdin: a.iop, retry: true, timeoutMs: INSTALL_TIMEOUT_MS });
-                return;
+                return istioctlInstall(deps, step, a.iop, a.readinessWaits, log);
             case 'wait-gateway-address':
                 return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log);
             case 'create-remote-secret':
@@ -59113,6 +59408,28 @@ function stepExecutor(deps) {
                 return;
         }
     };
+}
+/** istioctl install with an explicit --readiness-timeout; when its wait fails, what kubectl says about each unready pod. */
+async function istioctlInstall(deps, step, iop, waits, log) {
+    const { readinessTimeoutMs } = deps.config;
+    const args = ['install', '-y', '-f', '-', '--readiness-timeout', goDuration(readinessTimeoutMs)];
+    try {
+        await deps.tools.istioctl(step.cluster, args, log, { stdin: iop, retry: true, timeoutMs: installLimitMs(readinessTimeoutMs, waits) });
+    }
+    catch (e) {
+        if (!(e instanceof CommandError) || e.result.timedOut || !isReadinessFailure(e.result.stderr))
+            throw e;
+        const pods = await deps.tools
+            .kubectl(step.cluster, ['get', 'pods', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, { timeoutMs: 30_000 })
+            .then((r) => unreadyPods(r.stdout))
+            .catch((err) => [`(kubectl get pods failed: ${err instanceof CommandError ? err.headline : String(err)})`]);
+        const retired = [...new Set(pods.map((p) => /\(image ([^)\s]+)\)/.exec(p)?.[1]).flatMap((img) => (img && retiredRegistryOf(img)) || []))];
+        const hint = retired.length
+            ? `\n${retired.join(', ')} ${retired.length > 1 ? 'are registries' : 'is one of the registries'} Istio retired in December 2026; set "hub" to ${DEFAULT_HUB} or a mirror of it.`
+            : '';
+        const unready = pods.length ? `\nunready pods in ${ISTIO_NAMESPACE}:\n${pods.map((p) => `- ${p}`).join('\n')}` : '';
+        throw new StepError(step.cluster, step.title, `${e.headline}${redact(unready)}${hint}`, e.command, e.stderrTail);
+    }
 }
 async function createRemoteSecret(deps, step, server, log) {
     // Without -n, istioctl writes the secret into the namespace of $KUBECONFIG's current context when it names one
@@ -59769,6 +60086,7 @@ function removeWorkdir(dir) {
 
 
 
+
 /** config → istioctl → plan → run → outputs. */
 async function run() {
     const started = Date.now();
@@ -59855,6 +60173,8 @@ async function installMode(ctx) {
     const readTools = new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env);
     // The download and the reads do not depend on each other.
     const [istioctlPath, before] = await Promise.all([setupIstioctl(ctx), readStates(readTools, config, "mesh · read each cluster's istio-system")]);
+    for (const w of retiredImageWarnings(config, before))
+        warning(w);
     const semver = parseSemver(version);
     const upgrades = checkUpgrades(config, semver, before);
     const stale = staleRemoteSecrets(config, before);
@@ -59873,6 +60193,7 @@ async function installMode(ctx) {
         upgrades,
         nextSteps: canaryNextSteps(config, upgrades),
         staleSecrets: config.prune ? new Map() : stale,
+        retiredImages: retiredImageNote(before, after),
         changes: after && new Map(config.clusters.map((c) => [c.name, changedObjects(before.get(c.name), after.get(c.name)).length + appliedChanges(results, c.name)]))
     };
     if (after)
@@ -59884,6 +60205,8 @@ async function installMode(ctx) {
 async function planMode(ctx) {
     const { config, version } = ctx;
     const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, "mesh · read each cluster's istio-system");
+    for (const w of retiredImageWarnings(config, states))
+        warning(w);
     const semver = parseSemver(version);
     let upgrades = [];
     let blocker;
@@ -59902,7 +60225,7 @@ async function planMode(ctx) {
             info(`${a.title}: ${a.does}`);
         endGroup();
     }
-    await writePlanSummary(config, version, plan, blocker);
+    await writePlanSummary(config, version, plan, blocker, retiredImageNote(states));
     if (blocker)
         setFailed(`install would fail: ${blocker}`);
 }

@@ -16,6 +16,8 @@ export interface ControlPlaneParams {
   meshId: string
   clusterName: string
   network: string
+  /** Registry and path of every Istio image (istiod, gateways, the sidecars istiod injects). */
+  hub: string
   revision?: string
   overlay?: Record<string, unknown>
 }
@@ -27,6 +29,8 @@ export function controlPlane(p: ControlPlaneParams): IstioOperator {
     kind: 'IstioOperator',
     metadata: { name: CONTROL_PLANE_IOP },
     spec: {
+      // istioctl turns spec.hub into values.global.hub: the charts' images and the injector's (operator/pkg/render).
+      hub: p.hub,
       ...(p.revision ? { revision: p.revision } : {}),
       values: { global: { meshID: p.meshId, multiCluster: { clusterName: p.clusterName }, network: p.network } }
     }
@@ -38,6 +42,7 @@ export function controlPlane(p: ControlPlaneParams): IstioOperator {
 
 export interface EastWestParams {
   network: string
+  hub: string
   revision?: string
   serviceAnnotations?: Record<string, string>
 }
@@ -63,6 +68,8 @@ export function eastWestGateway(p: EastWestParams): IstioOperator {
     spec: {
       revision: p.revision ?? '',
       profile: 'empty',
+      // Its pods are injected (injectionTemplate: gateway), so they take istiod's hub; this one keeps the IOP honest.
+      hub: p.hub,
       components: {
         ingressGateways: [
           {
@@ -79,4 +86,62 @@ export function eastWestGateway(p: EastWestParams): IstioOperator {
       }
     }
   }
+}
+
+type Component = 'base' | 'pilot' | 'cni' | 'ztunnel' | 'ingressGateways' | 'egressGateways'
+
+/** The components each profile enables (manifests/profiles/*.yaml @1.30.3, each merged over default.yaml). */
+const PROFILE_COMPONENTS: Record<string, Component[]> = {
+  default: ['base', 'pilot', 'ingressGateways'],
+  demo: ['base', 'pilot', 'ingressGateways', 'egressGateways'],
+  minimal: ['base', 'pilot'],
+  empty: [],
+  remote: ['base', 'pilot'],
+  preview: ['base', 'pilot', 'ingressGateways'],
+  stable: ['base', 'pilot', 'ingressGateways'],
+  ambient: ['base', 'pilot', 'cni', 'ztunnel'],
+  openshift: ['base', 'pilot', 'cni', 'ingressGateways'],
+  'openshift-ambient': ['base', 'pilot', 'cni', 'ztunnel']
+}
+
+/** install.go's componentDependencies, inverted: a component applies once these have finished (failed ones too). */
+const WAITS_FOR: Partial<Record<Component, Component>> = { pilot: 'base', cni: 'base', ingressGateways: 'pilot', egressGateways: 'pilot', ztunnel: 'cni' }
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * How many readiness waits `istioctl install -f <iop>` can run one after another: each component waits up to
+ * --readiness-timeout, independent ones side by side, dependents after their parents (Base → Pilot → gateways), and a
+ * failed component still lets its dependents apply and wait (operator/pkg/install/install.go @1.30.3). So the longest
+ * chain of enabled components: 3 for the default profile, 1 for a profile-empty gateway IOP, 0 for nothing.
+ */
+export function readinessWaits(iop: IstioOperator): number {
+  const spec = iop.spec
+  const profile = typeof spec.profile === 'string' && spec.profile ? spec.profile : 'default'
+  const enabled = new Set<Component>(PROFILE_COMPONENTS[profile] ?? PROFILE_COMPONENTS.default)
+  const components = isRecord(spec.components) ? spec.components : {}
+  const gatewayValues = isRecord(spec.values) && isRecord(spec.values.gateways) ? spec.values.gateways : {}
+  for (const c of Object.keys(WAITS_FOR).concat('base') as Component[]) {
+    const raw = components[c]
+    if (c === 'ingressGateways' || c === 'egressGateways') {
+      // A list replaces the profile's; an entry is on unless it says enabled: false (or values.gateways.<name>.enabled).
+      const alt = gatewayValues[c === 'ingressGateways' ? 'istio-ingressgateway' : 'istio-egressgateway']
+      const forced = isRecord(alt) && alt.enabled === true
+      if (Array.isArray(raw)) {
+        if (forced || raw.some((g) => isRecord(g) && g.enabled !== false)) enabled.add(c)
+        else enabled.delete(c)
+      } else if (forced) enabled.add(c)
+    } else if (isRecord(raw)) {
+      // Without `enabled` the merged value decides: every profile states base and pilot; cni and ztunnel default on
+      // once their map exists (GetValueOrTrue in operator/pkg/component/component.go).
+      const on = typeof raw.enabled === 'boolean' ? raw.enabled : c === 'cni' || c === 'ztunnel' ? true : enabled.has(c)
+      if (on) enabled.add(c)
+      else enabled.delete(c)
+    }
+  }
+  const depth = (c: Component): number => {
+    const parent = WAITS_FOR[c]
+    return 1 + (parent && enabled.has(parent) ? depth(parent) : 0)
+  }
+  return Math.max(0, ...[...enabled].map(depth))
 }

@@ -8,7 +8,8 @@ export const CANARY = 'CANARY-5e1f'
 
 /**
  * @param {{ clusters?: Array<{ name: string, lb?: object, latencyMs?: number, istioctlDelays?: Record<string, number>,
- *   deploymentReadyDelayMs?: number, remoteClusters?: { syncMs?: number, timeoutMs?: number } }>, versions?: Array<string|object> }} [opts]
+ *   deploymentReadyDelayMs?: number, remoteClusters?: { syncMs?: number, timeoutMs?: number },
+ *   unpullableRegistries?: string[] }>, versions?: Array<string|object> }} [opts]
  */
 export async function startSimulation(opts = {}) {
   const specs = opts.clusters ?? [{ name: 'cluster1' }, { name: 'cluster2' }]

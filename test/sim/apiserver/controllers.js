@@ -161,7 +161,7 @@ function tokens({ store, caPem, issueToken, revokeToken }) {
 // --- deployments -------------------------------------------------------------------------------
 // Each generation gets `replicas` Pods labelled like the template; after deploymentReadyDelayMs the Pods
 // run and the Deployment's status reports them ready, available and updated (what rollout status reads).
-function deployments({ store, name: clusterName, index, deploymentReadyDelayMs = 0, schedule, cancel }) {
+function deployments({ store, name: clusterName, index, deploymentReadyDelayMs = 0, images, schedule, cancel }) {
   const handled = new Map() // deployment uid → generation reconciled
   const readyTimers = new Map()
   let podIp = 10
@@ -177,24 +177,21 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
   const podFor = (d, hash, ready) => {
     const template = d.spec?.template || {}
     const name = `${d.metadata.name}-${hash}-${randomSuffix()}`
-    return withPodStatus(
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name,
-          namespace: d.metadata.namespace,
-          labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
-          ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
-          ownerReferences: [
-            { apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }
-          ]
-        },
-        spec: { ...template.spec, nodeName: `${clusterName}-control-plane` },
-        status: { podIP: `10.244.${index}.${podIp++ % 250}`, hostIP: `172.18.0.${index + 1}`, startTime: nowTimestamp() }
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: d.metadata.namespace,
+        labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
+        ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }]
       },
-      ready
-    )
+      spec: { ...structuredClone(template.spec || {}), nodeName: `${clusterName}-control-plane` },
+      status: { podIP: `10.244.${index}.${podIp++ % 250}`, hostIP: `172.18.0.${index + 1}`, startTime: nowTimestamp() }
+    }
+    injectProxyImage(store, pod)
+    return withPodStatus(pod, ready, images.unpullable)
   }
 
   // Counts come from the Pods, so scaling up keeps the already-running ones ready.
@@ -227,7 +224,7 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
     readyTimers.delete(uid)
     const d = store.get('apps/v1', 'Deployment', ns, name)
     if (!d || d.metadata.uid !== uid || d.metadata.generation !== generation) return
-    for (const p of ownedPods(d)) if (p.status?.phase !== 'Running') store.put(withPodStatus(p, true))
+    for (const p of ownedPods(d)) if (p.status?.phase !== 'Running') store.put(withPodStatus(p, true, images.unpullable))
     store.put({ ...d, status: status(d) })
   }
 
@@ -254,7 +251,10 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
       if (p.metadata.labels?.['pod-template-hash'] === hash && current < replicas) current++
       else store.delete('v1', 'Pod', p.metadata.namespace, p.metadata.name)
     }
-    for (; current < replicas; current++) store.put(podFor(d, hash, immediate))
+    for (; current < replicas; current++) {
+      const pod = store.put(podFor(d, hash, immediate))
+      for (const cs of pod.status.containerStatuses) if (cs.state.waiting?.reason === 'ImagePullBackOff') recordPullFailure(store, pod, cs)
+    }
 
     const latest = store.get('apps/v1', 'Deployment', d.metadata.namespace, d.metadata.name)
     store.put({ ...latest, status: status(latest) })
@@ -267,31 +267,89 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
   }
 }
 
-function withPodStatus(pod, ready) {
+// --- images ------------------------------------------------------------------------------------
+// Istio's old registries are gone: registry.istio.io/release (a proxy for gcr.io/istio-release) and
+// gcr.io/istio-release itself were decommissioned in December 2026 (istio.io blog "An Update on Our Container
+// Registry Migration", 2026-07-23; "An update on our move to AWS", 2026-08-21). No node can pull from them, so a
+// container whose image is there never starts; pods that already run keep their image (it is on the node).
+export const RETIRED_REGISTRIES = ['registry.istio.io/release', 'gcr.io/istio-release']
+
+const underRegistry = (image, registries) => registries.some((r) => image === r || image.startsWith(`${r}/`))
+
+// What containerd answers for an image its registry no longer serves (a kind node), as the kubelet reports it.
+const pullError = (image) =>
+  `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": failed to resolve reference "${image}": ${image}: not found`
+
+/**
+ * pkg/kubelet/images/image_manager.go (Kubernetes 1.32, PR #127918): while a pull backs off, the waiting reason is
+ * ImagePullBackOff and the message `Back-off pulling image "<image>": <error of the last pull>: <its message>`.
+ */
+function pullBackOff(image) {
+  return { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ErrImagePull: ${pullError(image)}` }
+}
+
+/** The Failed and BackOff Events the kubelet records for such a container (as `kubectl describe pod` shows them). */
+function recordPullFailure(store, pod, cs) {
+  recordEvent(store, pod, { type: 'Warning', reason: 'Failed', message: `Failed to pull image "${cs.image}": ${pullError(cs.image)}`, component: 'kubelet' })
+  recordEvent(store, pod, { reason: 'BackOff', message: `Back-off pulling image "${cs.image}"`, component: 'kubelet' })
+}
+
+/**
+ * The sidecar injector, for containers the charts leave as `image: auto` (the gateways' injection template): when
+ * the pod is created it gets `<global.hub>/<global.proxy.image or proxyv2>:<global.tag>` (pkg/kube/inject/inject.go
+ * ProxyImage @1.30.3) from the values of the injecting istiod's istio-sidecar-injector[-<rev>] ConfigMap, picked by
+ * the pod's istio.io/rev label. It is not re-run later: a running pod keeps the hub of the istiod that injected it.
+ * Without an injector, "auto" stays and cannot be pulled, as on a real cluster. Other pods get no sidecar container
+ * here (traffic.js judges sidecars from labels).
+ */
+function injectProxyImage(store, pod) {
+  const auto = (pod.spec.containers || []).filter((c) => c.image === 'auto')
+  if (!auto.length) return
+  const rev = pod.metadata.labels?.['istio.io/rev'] || 'default'
+  const cm = store.get('v1', 'ConfigMap', 'istio-system', rev === 'default' ? 'istio-sidecar-injector' : `istio-sidecar-injector-${rev}`)
+  let global
+  try {
+    global = JSON.parse(cm?.data?.values || 'null')?.global
+  } catch {
+    global = undefined
+  }
+  if (!global?.hub) return
+  const image = global.proxy?.image || 'proxyv2'
+  for (const c of auto) c.image = image.includes('/') ? image : `${global.hub}/${image}:${global.tag}`
+}
+
+function withPodStatus(pod, ready, unpullable = []) {
   const ts = nowTimestamp()
-  const cond = (type, ok) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: ts })
   const containers = pod.spec?.containers || []
+  const stuck = containers.filter((c) => c.image === 'auto' || underRegistry(c.image || '', unpullable)).map((c) => c.name)
+  const running = ready && stuck.length === 0
+  const cond = (type, ok, extra = {}) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: ts, ...extra })
+  const unready = running ? {} : stuck.length ? { reason: 'ContainersNotReady', message: `containers with unready status: [${stuck.join(' ')}]` } : {}
   return {
     ...pod,
     status: {
       ...pod.status,
-      phase: ready ? 'Running' : 'Pending',
+      phase: running ? 'Running' : 'Pending',
       conditions: [
-        cond('PodReadyToStartContainers', ready),
+        cond('PodReadyToStartContainers', ready || stuck.length > 0),
         cond('Initialized', true),
-        cond('Ready', ready),
-        cond('ContainersReady', ready),
+        cond('Ready', running, unready),
+        cond('ContainersReady', running, unready),
         cond('PodScheduled', true)
       ],
-      containerStatuses: containers.map((c) => ({
-        name: c.name,
-        image: c.image,
-        imageID: '',
-        ready,
-        started: ready,
-        restartCount: 0,
-        state: ready ? { running: { startedAt: ts } } : { waiting: { reason: 'ContainerCreating' } }
-      }))
+      containerStatuses: containers.map((c) => {
+        const pulls = !stuck.includes(c.name)
+        const up = running
+        return {
+          name: c.name,
+          image: c.image,
+          imageID: '',
+          ready: up,
+          started: up,
+          restartCount: 0,
+          state: up ? { running: { startedAt: ts } } : pulls ? { waiting: { reason: 'ContainerCreating' } } : { waiting: pullBackOff(c.image) }
+        }
+      })
     }
   }
 }

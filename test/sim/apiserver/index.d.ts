@@ -98,7 +98,12 @@ export interface ApiServerOptions {
   remoteClusters?: { syncMs?: number; timeoutMs?: number }
   /** Shared by the clusters of one simulation so an exec'd curl can reach peers (traffic.js); default: a mesh of its own. */
   mesh?: Mesh
+  /** Image prefixes no node can pull from: their pods stay in ImagePullBackOff. Default: RETIRED_REGISTRIES. */
+  unpullableRegistries?: string[]
 }
+
+/** Istio's registries decommissioned in December 2026: `registry.istio.io/release`, `gcr.io/istio-release`. */
+export declare const RETIRED_REGISTRIES: string[]
 
 /** What a cluster shows its peers in the mesh registry. */
 export interface MeshPeer {
@@ -139,6 +144,8 @@ export interface SimCluster {
   /** Adds a fault (faults combine); returns a function removing just that one. */
   setFault(fault: Fault): () => void
   clearFaults(): void
+  /** Replaces the unpullable registries for pods created from now on ([] = the world before December 2026). */
+  setUnpullableRegistries(registries: string[]): void
   tokenIsValid(token: string): boolean
   issueToken(saNamespace: string, saName: string): string
   /** The mesh registry this cluster is part of. */

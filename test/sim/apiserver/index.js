@@ -8,12 +8,13 @@ import { Store } from './store.js'
 import { ResourceRegistry } from './resources.js'
 import { Defaulter } from './defaults.js'
 import { Faults } from './faults.js'
-import { startControllers } from './controllers.js'
+import { RETIRED_REGISTRIES, startControllers } from './controllers.js'
 import { handleRequest, handleUpgrade } from './handler.js'
 import { createMesh } from './mesh.js'
 
 export { Store } from './store.js'
 export { createMesh, Mesh } from './mesh.js'
+export { RETIRED_REGISTRIES } from './controllers.js'
 
 /**
  * @typedef {object} ApiServerOptions
@@ -27,6 +28,7 @@ export { createMesh, Mesh } from './mesh.js'
  * @property {{ syncMs?: number, timeoutMs?: number }} [remoteClusters] how long istiod's remote clusters stay
  *   `syncing` before `synced`, and before `timeout` when unreachable (its PILOT_REMOTE_CLUSTER_TIMEOUT), for the
  *   simulated `istioctl remote-clusters`; served by /sim/v1/behaviour (defaults there: 1000 and 3000 ms)
+ * @property {string[]} [unpullableRegistries] image prefixes no node can pull from (default: RETIRED_REGISTRIES)
  * @property {import('./mesh.js').Mesh} [mesh] shared by the clusters of one simulation, so exec'd curls
  *   can reach other clusters (traffic.js); without it the cluster is a mesh of its own
  */
@@ -58,6 +60,8 @@ export async function startApiServer(opts) {
     deploymentReadyDelayMs: opts.deploymentReadyDelayMs || 0,
     istioctlDelays: opts.istioctlDelays || {},
     remoteClusters: { ...opts.remoteClusters },
+    // Shared with the controllers (by reference), so setUnpullableRegistries applies to pods created afterwards.
+    images: { unpullable: [...(opts.unpullableRegistries ?? RETIRED_REGISTRIES)] },
     store,
     registry: new ResourceRegistry(store),
     defaulter: new Defaulter(),
@@ -136,6 +140,9 @@ export async function startApiServer(opts) {
     },
     clearFaults() {
       ctx.faults.clear()
+    },
+    setUnpullableRegistries(registries) {
+      ctx.images.unpullable = [...registries]
     },
     tokenIsValid(token) {
       return ctx.userFor(token) !== undefined

@@ -110,20 +110,31 @@ async function ensureNamespace(kube, ns, network) {
   }
 }
 
-// --- readiness (operator/pkg/install/wait.go) ---
+// --- readiness (operator/pkg/install/wait.go @1.30.3) ---
 
+// extractPodFailureReason: the newest pod first; the first container waiting names the reason, else the first pod
+// whose Ready condition is False gives its message (possibly empty).
 async function podFailureReason(kube, ns, selector) {
-  const pods = (await kube.list(collectionPath('v1', 'Pod', ns), { labelSelector: labelSelector(selector || {}) }).catch(() => [])) || []
-  for (const pod of pods) {
+  let pods
+  try {
+    pods = (await kube.list(collectionPath('v1', 'Pod', ns), { labelSelector: labelSelector(selector || {}) })) || []
+  } catch (err) {
+    if (err instanceof KubeError) return `failed to fetch pods: ${err.message}`
+    throw err
+  }
+  const created = (p) => Date.parse(p.metadata?.creationTimestamp || '') || 0
+  for (const pod of [...pods].sort((a, b) => created(b) - created(a))) {
     for (const cs of pod.status?.containerStatuses || []) {
-      if (cs.state?.waiting) return `container failed to start: ${cs.state.waiting.reason}: ${cs.state.waiting.message || ''}`
+      if (cs.state?.waiting) return `container failed to start: ${cs.state.waiting.reason || ''}: ${cs.state.waiting.message || ''}`
     }
     const ready = (pod.status?.conditions || []).find((c) => c.type === 'Ready')
-    if (ready && ready.status === 'False' && ready.message) return ready.message
+    if (ready && ready.status === 'False') return ready.message || ''
   }
   return ''
 }
 
+// waitForResources: Deployments are ready when their (new) pods are: the real code compares the new ReplicaSet's
+// readyReplicas with spec.replicas; the simulated cluster has no ReplicaSets, so the Deployment's status stands in.
 async function notReady(kube, objects) {
   const waiting = []
   const debug = {}
@@ -157,21 +168,60 @@ async function notReady(kube, objects) {
   return { waiting, debug }
 }
 
-// Real istioctl polls every 2 s; the simulator polls faster so tests stay quick.
+// Real istioctl checks once, then polls every 2 s until --readiness-timeout; the simulator polls faster so tests stay quick.
 const POLL_MS = 100
 
+/** WaitForResources: one component's objects, up to `timeoutMs` (the deadline is per component, not per install). */
 async function waitForResources(kube, objects, timeoutMs, onWaiting) {
   const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const { waiting, debug } = await notReady(kube, objects)
-    if (!waiting.length) return
-    onWaiting(waiting)
+  const timeout = formatDuration(timeoutMs)
+  for (let first = true; ; first = false) {
+    let state
+    try {
+      state = await notReady(kube, objects)
+    } catch (err) {
+      if (!(err instanceof KubeError)) throw err
+      // The immediate first check ignores errors; an error while polling ends the wait with it (and no list).
+      if (!first) throw new CliError(`failed to wait for resource: resources not ready after ${timeout}: ${err.message}\n`)
+    }
+    if (state && !state.waiting.length) return
+    if (state) onWaiting(state.waiting)
     if (Date.now() >= deadline) {
-      const lines = waiting.map((id) => (debug[id] ? `  ${id} (${debug[id]})` : `  ${id}`))
-      throw new CliError(`failed to wait for resource: resources not ready after ${formatDuration(timeoutMs)}: context deadline exceeded\n${lines.join('\n')}`)
+      const { waiting = [], debug = {} } = state || {}
+      // As in wait.go: a resource without debug info gets a line of just its indent ("  %s" of the empty debug string).
+      const lines = waiting.map((id) => (debug[id] ? `  ${id} (${debug[id]})` : '  '))
+      throw new CliError(`failed to wait for resource: resources not ready after ${timeout}: context deadline exceeded\n${lines.join('\n')}`)
     }
     await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())))
   }
+}
+
+// install.go (1.30.3) componentDependencies, inverted: what each component waits for before it applies.
+const DEPENDS_ON = { Pilot: ['Base'], Cni: ['Base'], IngressGateways: ['Pilot'], EgressGateways: ['Pilot'], Ztunnel: ['Cni'] }
+
+/**
+ * Installer.install: every component in its own goroutine, started when the components it depends on have finished,
+ * whether they succeeded or not (a failed Pilot still lets the gateways apply and wait); errors are collected
+ * (istiomultierror: one error as is, several as "N errors occurred:\n\t* …") and pruning runs only without any.
+ */
+async function installComponents(rendered, installOne) {
+  const done = new Map()
+  const errors = []
+  for (const { component, objects } of rendered) {
+    const parents = (DEPENDS_ON[component] || []).map((p) => done.get(p)).filter(Boolean)
+    done.set(
+      component,
+      Promise.all(parents).then(() =>
+        installOne(component, objects).catch((err) => {
+          if (!(err instanceof CliError)) throw err
+          errors.push(err.message)
+        })
+      )
+    )
+  }
+  await Promise.all(done.values())
+  if (errors.length === 1) throw new CliError(errors[0])
+  if (errors.length > 1) throw new CliError(`${errors.length} errors occurred:\n\t${errors.map((e) => `* ${e}`).join('\n\t')}\n`)
 }
 
 // --- prune (Installer.prune) ---
@@ -264,7 +314,7 @@ export async function runInstall(f, io) {
     const rootCert = await currentRootCert(kube, ns, io.stderr)
     const rendered = renderManifests(iop, { version: CLIENT_VERSION, rootCert })
     const progress = new ProgressLog(io.stderr)
-    for (const { component, objects } of rendered) {
+    const installing = installComponents(rendered, async (component, objects) => {
       progress.processing(component)
       for (const obj of objects) {
         obj.metadata.labels = { ...obj.metadata.labels, ...ownerLabels(iop, component) }
@@ -275,17 +325,20 @@ export async function runInstall(f, io) {
           if (!(err instanceof KubeError)) throw err
           const msg = `failed to update resource with server-side apply for obj ${obj.kind}/${obj.metadata.namespace || ''}/${obj.metadata.name}: ${err.message}`
           progress.failed(component, msg)
-          throw new CliError(`failed to install manifests: ${msg}`)
+          throw new CliError(msg)
         }
       }
       try {
         await waitForResources(kube, objects, f['readiness-timeout'], (waiting) => progress.processing(component, waiting))
       } catch (err) {
         if (err instanceof CliError) progress.failed(component, err.message)
-        throw err instanceof CliError ? new CliError(`failed to install manifests: ${err.message}`) : err
+        throw err
       }
       progress.finished(component)
-    }
+    })
+    await installing.catch((err) => {
+      throw err instanceof CliError ? new CliError(`failed to install manifests: ${err.message}`) : err
+    })
     progress.pruning()
     try {
       await prune(kube, iop, rendered, io.stdout)

@@ -69,8 +69,22 @@ function profiles(hub, tag) {
 
 export const PROFILE_NAMES = Object.keys(profiles('', ''))
 
+/**
+ * The hub a release renders every image from. In istio/istio the profile says `hub: registry.istio.io/testing`
+ * (manifests/profiles/default.yaml @1.30.3); the release build rewrites it (istio/release-builder
+ * pkg/build/helm.go `updateValues`, pkg/build/archive.go) and compiles it in as `HUB` (pkg/util/command.go
+ * StandardEnv → istio/istio operator/pkg/render/manifest.go `hubTagOverlay`, which MergeInputs applies over the
+ * profile and under the user's files) from release/build.sh's DOCKER_HUB: `registry.istio.io/release` at
+ * release-builder tags 1.30.0–1.30.3, `docker.io/istio` at 1.28.x, 1.29.x and 1.31.0-alpha.1 onwards.
+ * (Pre-releases differ: 1.30.0-alpha.* used registry.istio.io/testing, 1.31.0-alpha.0 registry.istio.io/release.)
+ */
+export function releaseHub(version) {
+  const [major, minor] = String(version).split('.').map(Number)
+  return major === 1 && minor === 30 ? 'registry.istio.io/release' : 'docker.io/istio'
+}
+
 function readProfile(name, version) {
-  const all = profiles('docker.io/istio', version)
+  const all = profiles(releaseHub(version), version)
   const profile = name || 'default'
   const base = clone(all.default)
   if (profile === 'default') return base
@@ -352,6 +366,8 @@ export function validateIop(iop) {
     if (err) throw new CliError(`generate config: could not unmarshal: error unmarshaling JSON: while decoding JSON: ${err}`)
   }
   const errors = []
+  const hubErr = hubProblem(iop.spec?.hub)
+  if (hubErr) errors.push(`bad hub: ${hubErr}`)
   const rev = iop.spec?.revision
   if (rev && !isDns1123Label(rev)) errors.push(`invalid revision specified: ${rev}`)
   const nameOk = (n) => /^[a-z0-9.-]{1,254}$/.test(n)
@@ -368,4 +384,21 @@ export function validateIop(iop) {
     }
   }
   if (errors.length) throw new CliError(`generate config: ${errors.join(', ')}`)
+}
+
+// operator/pkg/apis/validation/validation.go (1.30.3) validateHub: name.NewRepository(hub + "/pilot") from
+// go-containerregistry (pkg/name/repository.go, registry.go): a registry part when the first segment looks like a
+// host, then only `abcdefghijklmnopqrstuvwxyz0123456789_-./` in the repository.
+const REPOSITORY_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789_-./'
+
+function hubProblem(hub) {
+  if (typeof hub !== 'string' || hub === '') return undefined
+  const full = `${hub}/pilot`
+  const slash = full.indexOf('/')
+  const first = full.slice(0, slash)
+  const hasRegistry = first.includes('.') || first.includes(':') || first === 'localhost'
+  const repo = hasRegistry ? full.slice(slash + 1) : full
+  if (hasRegistry && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(first)) return `registries must be valid RFC 3986 URI authorities: ${first}`
+  if ([...repo].some((ch) => !REPOSITORY_CHARS.includes(ch))) return `repository can only contain the characters \`${REPOSITORY_CHARS}\`: ${repo}`
+  return undefined
 }

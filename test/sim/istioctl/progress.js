@@ -18,6 +18,8 @@ export class ProgressLog {
   constructor(out = process.stderr) {
     this.out = out
     this.last = ''
+    // Components being processed at once (install.go runs independent ones side by side) → what each waits for.
+    this.active = new Map()
   }
 
   #write(line) {
@@ -27,17 +29,23 @@ export class ProgressLog {
     this.out.write(`${line}\n`)
   }
 
+  /** progress.go createStatus: one line for every component in progress, their names and waits sorted. */
   processing(component, waiting = []) {
-    let msg = `- Processing resources for ${FRIENDLY[component]}.`
-    if (waiting.length) msg += ` Waiting for ${[...waiting].sort().join(', ')}`
+    this.active.set(component, waiting)
+    const names = [...this.active.keys()].map((c) => FRIENDLY[c]).sort()
+    const wait = [...this.active.values()].flat().sort()
+    let msg = `- Processing resources for ${names.join(', ')}.`
+    if (wait.length) msg += ` Waiting for ${wait.join(', ')}`
     this.#write(msg)
   }
 
   finished(component) {
+    this.active.delete(component)
     this.#write(`✔ ${FRIENDLY[component]} installed ${ICONS[component]}`)
   }
 
   failed(component, err) {
+    this.active.delete(component)
     this.#write(`✘ ${FRIENDLY[component]} encountered an error: ${err}`)
   }
 

@@ -2,7 +2,7 @@
 // multi-cluster install: CRDs (Base); istiod, its config maps, webhooks and RBAC (Pilot); gateways.
 // Owner labels (operator.istio.io/*) are added later by install.js, as istioctl does after Helm.
 import * as yaml from 'js-yaml'
-import { clone, getPath, mergeFrom, splitPath } from './iop.js'
+import { clone, getPath, mergeFrom, releaseHub, splitPath } from './iop.js'
 import { CRD_DEFINITIONS } from './crds.js'
 
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -43,7 +43,8 @@ function ctxOf(iop, version) {
     revLabel: rev || 'default',
     suffix: rev ? `-${rev}` : '',
     ns: iop.metadata?.namespace || 'istio-system',
-    hub: global.hub || 'docker.io/istio',
+    // spec.hub reaches the charts as values.global.hub (translateIstioOperatorToHelm); user values win over it.
+    hub: global.hub || releaseHub(version),
     tag: String(global.tag ?? version),
     clusterName: global.multiCluster?.clusterName || '',
     network: global.network || '',
@@ -180,6 +181,25 @@ function renderBase(c) {
   }))
 }
 
+// --- images ---
+
+// istio-control/istio-discovery/templates/deployment.yaml (1.30.3): an image with a "/" is used as is, else
+// `{{ .Values.pilot.hub | default .Values.global.hub }}/{{ .Values.pilot.image | default "pilot" }}:{{ tag }}`.
+function pilotImage(c) {
+  const pilot = isMap(c.values.pilot) ? c.values.pilot : {}
+  const image = typeof pilot.image === 'string' && pilot.image ? pilot.image : 'pilot'
+  if (image.includes('/')) return image
+  return `${pilot.hub || c.hub}/${image}:${pilot.tag ?? c.tag}`
+}
+
+// gateways/istio-ingress/templates/deployment.yaml (1.30.3): `{{ .Values.global.hub }}/{{ .Values.global.proxy.image
+// | default "proxyv2" }}:{{ $gateway.tag | default .Values.global.tag }}`, or global.proxy.image as is when it has a "/".
+function gatewayImage(c, gwValues) {
+  const image = (isMap(c.global.proxy) && c.global.proxy.image) || 'proxyv2'
+  if (image.includes('/')) return image
+  return `${c.hub}/${image}:${gwValues.tag ?? c.tag}`
+}
+
 // --- Pilot ---
 
 function meshConfig(c) {
@@ -312,7 +332,7 @@ function renderPilot(c, spec, rootCert) {
           containers: [
             {
               name: 'discovery',
-              image: `${c.hub}/pilot:${c.tag}`,
+              image: pilotImage(c),
               args: [
                 'discovery',
                 '--monitoringAddr=:15014',
@@ -609,7 +629,7 @@ function renderGateway(c, compName, spec) {
           containers: [
             {
               name: 'istio-proxy',
-              image: injected ? 'auto' : `${c.hub}/proxyv2:${c.tag}`,
+              image: injected ? 'auto' : gatewayImage(c, gwValues),
               args: ['proxy', 'router', '--domain', '$(POD_NAMESPACE).svc.cluster.local', '--proxyLogLevel=warning', '--log_output_level=default:info'],
               ports: [
                 ...ports.map((p) => ({ containerPort: Number(p.targetPort ?? p.port), protocol: p.protocol || 'TCP' })),
@@ -680,7 +700,11 @@ function renderDaemonSet(c, compName, name, spec) {
         spec: {
           serviceAccountName: name,
           containers: [
-            { name: compName === 'Cni' ? 'install-cni' : 'istio-proxy', image: `${c.hub}/${compName === 'Cni' ? 'install-cni' : 'ztunnel'}:${c.tag}` }
+            {
+              name: compName === 'Cni' ? 'install-cni' : 'istio-proxy',
+              // istio-cni / ztunnel charts: their own `hub` value, else global.hub (values.cni.hub, values.ztunnel.hub).
+              image: `${c.values[compName === 'Cni' ? 'cni' : 'ztunnel']?.hub || c.hub}/${compName === 'Cni' ? 'install-cni' : 'ztunnel'}:${c.tag}`
+            }
           ]
         }
       }
