@@ -82,6 +82,11 @@ describe('transient failures', () => {
     [
       'a readiness timeout of 5m',
       'Error: failed to install manifests: failed to wait for resource: resources not ready after 5m0s: context deadline exceeded\n  Deployment/istio-system/istiod'
+    ],
+    [
+      // The pod's reason may quote a registry's 503 or a refused connection: retrying would wait the whole timeout again.
+      'a readiness timeout whose pod reason mentions a 503',
+      'Error: failed to install manifests: failed to wait for resource: resources not ready after 5m0s: context deadline exceeded\n  Deployment/istio-system/istiod (container failed to start: ImagePullBackOff: Back-off pulling image "registry.istio.io/release/pilot:1.30.3": ErrImagePull: unexpected status from HEAD request: 503 Service Unavailable)'
     ]
   ])('%s is not', (_name, stderr) => expect(isTransient(stderr)).toBe(false))
 

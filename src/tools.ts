@@ -91,8 +91,11 @@ const TRANSIENT = [
   /try again/i
 ]
 
+/** istioctl's readiness wait ran out: the wait itself was the retry, and the pods' reasons may quote any error text. */
+const READINESS_TIMEOUT = /resources not ready after \S+: context deadline exceeded/
+
 export function isTransient(stderr: string): boolean {
-  return TRANSIENT.some((re) => re.test(stderr))
+  return !READINESS_TIMEOUT.test(stderr) && TRANSIENT.some((re) => re.test(stderr))
 }
 
 export interface RetryPolicy {

@@ -58565,8 +58565,10 @@ const TRANSIENT = [
     /too many requests|rate limit/i,
     /try again/i
 ];
+/** istioctl's readiness wait ran out: the wait itself was the retry, and the pods' reasons may quote any error text. */
+const READINESS_TIMEOUT = /resources not ready after \S+: context deadline exceeded/;
 function isTransient(stderr) {
-    return TRANSIENT.some((re) => re.test(stderr));
+    return !READINESS_TIMEOUT.test(stderr) && TRANSIENT.some((re) => re.test(stderr));
 }
 const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 1000 };
 /**
