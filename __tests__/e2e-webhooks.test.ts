@@ -88,7 +88,7 @@ describe('e2e webhooks: writes rejected while a webhook backend restarts are ret
     )
     expect(g).toMatch(
       new RegExp(
-        `^↻ transient failure of istioctl install -y -f - --context cluster1 \\(Error: failed to install manifests: .* … ${esc(kyvernoDown)}\\); retry 2/4 in 1\\.0 s$`,
+        `^↻ transient failure of istioctl install -y -f - --readiness-timeout 5m0s --context cluster1 \\(Error: failed to install manifests: .* … ${esc(kyvernoDown)}\\); retry 2/4 in 1\\.0 s$`,
         'm'
       )
     )
