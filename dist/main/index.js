@@ -1,17 +1,17 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 9768:
+/***/ 3930:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var AsymmetricKeyPackage_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EncryptedData = exports.EncryptedPrivateKeyInfo = exports.AsymmetricKeyPackage = exports.PrivateKeyInfo = exports.OneAsymmetricKey = exports.PublicKey = exports.PrivateKey = exports.PrivateKeyAlgorithmIdentifier = exports.Version = exports.id_ct_KP_aKeyPackage = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_pkcs8_1 = __nccwpck_require__(6065);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_pkcs8_1 = __nccwpck_require__(5003);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 exports.id_ct_KP_aKeyPackage = "2.16.840.1.101.2.1.78.5";
 var Version;
 (function (Version) {
@@ -85,21 +85,21 @@ exports.AsymmetricKeyPackage = AsymmetricKeyPackage = AsymmetricKeyPackage_1 = t
         itemType: OneAsymmetricKey,
     })
 ], AsymmetricKeyPackage);
-var asn1_pkcs8_2 = __nccwpck_require__(6065);
+var asn1_pkcs8_2 = __nccwpck_require__(5003);
 Object.defineProperty(exports, "EncryptedPrivateKeyInfo", ({ enumerable: true, get: function () { return asn1_pkcs8_2.EncryptedPrivateKeyInfo; } }));
 Object.defineProperty(exports, "EncryptedData", ({ enumerable: true, get: function () { return asn1_pkcs8_2.EncryptedData; } }));
 
 
 /***/ }),
 
-/***/ 6797:
+/***/ 6631:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Attribute = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class Attribute {
     attrType = "";
     attrValues = [];
@@ -121,15 +121,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 78:
+/***/ 4976:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CounterSignature = exports.id_counterSignature = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const signer_info_1 = __nccwpck_require__(5558);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const signer_info_1 = __nccwpck_require__(248);
 exports.id_counterSignature = "1.2.840.113549.1.9.6";
 let CounterSignature = class CounterSignature extends signer_info_1.SignerInfo {
 };
@@ -141,28 +141,28 @@ exports.CounterSignature = CounterSignature = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4847:
+/***/ 8657:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_contentType = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(78), exports);
-tslib_1.__exportStar(__nccwpck_require__(1931), exports);
-tslib_1.__exportStar(__nccwpck_require__(5742), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(4976), exports);
+tslib_1.__exportStar(__nccwpck_require__(7485), exports);
+tslib_1.__exportStar(__nccwpck_require__(8632), exports);
 exports.id_contentType = "1.2.840.113549.1.9.3";
 
 
 /***/ }),
 
-/***/ 1931:
+/***/ 7485:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.MessageDigest = exports.id_messageDigest = void 0;
-const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_schema_1 = __nccwpck_require__(7261);
 exports.id_messageDigest = "1.2.840.113549.1.9.4";
 class MessageDigest extends asn1_schema_1.OctetString {
 }
@@ -171,15 +171,15 @@ exports.MessageDigest = MessageDigest;
 
 /***/ }),
 
-/***/ 5742:
+/***/ 8632:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SigningTime = exports.id_signingTime = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_x509_1 = __nccwpck_require__(400);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const asn1_schema_1 = __nccwpck_require__(7261);
 exports.id_signingTime = "1.2.840.113549.1.9.5";
 let SigningTime = class SigningTime extends asn1_x509_1.Time {
 };
@@ -191,17 +191,17 @@ exports.SigningTime = SigningTime = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4889:
+/***/ 159:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CertificateSet_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificateSet = exports.CertificateChoices = exports.OtherCertificateFormat = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const asn1_x509_attr_1 = __nccwpck_require__(7208);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const asn1_x509_attr_1 = __nccwpck_require__(4938);
 class OtherCertificateFormat {
     otherCertFormat = "";
     otherCert = new ArrayBuffer(0);
@@ -262,14 +262,14 @@ exports.CertificateSet = CertificateSet = CertificateSet_1 = tslib_1.__decorate(
 
 /***/ }),
 
-/***/ 995:
+/***/ 2657:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ContentInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class ContentInfo {
     contentType = "";
     content = new ArrayBuffer(0);
@@ -291,14 +291,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4299:
+/***/ 3797:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EncapsulatedContentInfo = exports.EncapsulatedContent = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 let EncapsulatedContent = class EncapsulatedContent {
     single;
     any;
@@ -338,15 +338,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7226:
+/***/ 4264:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EncryptedContentInfo = exports.EncryptedContent = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const types_1 = __nccwpck_require__(3260);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const types_1 = __nccwpck_require__(8442);
 let EncryptedContent = class EncryptedContent {
     value;
     constructedValue;
@@ -401,20 +401,20 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3968:
+/***/ 7318:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var UnprotectedAttributes_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EnvelopedData = exports.UnprotectedAttributes = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const types_1 = __nccwpck_require__(3260);
-const attribute_1 = __nccwpck_require__(6797);
-const recipient_infos_1 = __nccwpck_require__(8212);
-const originator_info_1 = __nccwpck_require__(5914);
-const encrypted_content_info_1 = __nccwpck_require__(7226);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const types_1 = __nccwpck_require__(8442);
+const attribute_1 = __nccwpck_require__(6631);
+const recipient_infos_1 = __nccwpck_require__(8014);
+const originator_info_1 = __nccwpck_require__(3311);
+const encrypted_content_info_1 = __nccwpck_require__(4264);
 let UnprotectedAttributes = UnprotectedAttributes_1 = class UnprotectedAttributes extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -468,46 +468,46 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3909:
+/***/ 1467:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(4847), exports);
-tslib_1.__exportStar(__nccwpck_require__(6797), exports);
-tslib_1.__exportStar(__nccwpck_require__(4889), exports);
-tslib_1.__exportStar(__nccwpck_require__(995), exports);
-tslib_1.__exportStar(__nccwpck_require__(4299), exports);
-tslib_1.__exportStar(__nccwpck_require__(7226), exports);
-tslib_1.__exportStar(__nccwpck_require__(3968), exports);
-tslib_1.__exportStar(__nccwpck_require__(483), exports);
-tslib_1.__exportStar(__nccwpck_require__(4611), exports);
-tslib_1.__exportStar(__nccwpck_require__(4080), exports);
-tslib_1.__exportStar(__nccwpck_require__(534), exports);
-tslib_1.__exportStar(__nccwpck_require__(8901), exports);
-tslib_1.__exportStar(__nccwpck_require__(5914), exports);
-tslib_1.__exportStar(__nccwpck_require__(6612), exports);
-tslib_1.__exportStar(__nccwpck_require__(4769), exports);
-tslib_1.__exportStar(__nccwpck_require__(8212), exports);
-tslib_1.__exportStar(__nccwpck_require__(6628), exports);
-tslib_1.__exportStar(__nccwpck_require__(7012), exports);
-tslib_1.__exportStar(__nccwpck_require__(5553), exports);
-tslib_1.__exportStar(__nccwpck_require__(5558), exports);
-tslib_1.__exportStar(__nccwpck_require__(3260), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(8657), exports);
+tslib_1.__exportStar(__nccwpck_require__(6631), exports);
+tslib_1.__exportStar(__nccwpck_require__(159), exports);
+tslib_1.__exportStar(__nccwpck_require__(2657), exports);
+tslib_1.__exportStar(__nccwpck_require__(3797), exports);
+tslib_1.__exportStar(__nccwpck_require__(4264), exports);
+tslib_1.__exportStar(__nccwpck_require__(7318), exports);
+tslib_1.__exportStar(__nccwpck_require__(2025), exports);
+tslib_1.__exportStar(__nccwpck_require__(7497), exports);
+tslib_1.__exportStar(__nccwpck_require__(1390), exports);
+tslib_1.__exportStar(__nccwpck_require__(6216), exports);
+tslib_1.__exportStar(__nccwpck_require__(2527), exports);
+tslib_1.__exportStar(__nccwpck_require__(3311), exports);
+tslib_1.__exportStar(__nccwpck_require__(3469), exports);
+tslib_1.__exportStar(__nccwpck_require__(6715), exports);
+tslib_1.__exportStar(__nccwpck_require__(8014), exports);
+tslib_1.__exportStar(__nccwpck_require__(4733), exports);
+tslib_1.__exportStar(__nccwpck_require__(4094), exports);
+tslib_1.__exportStar(__nccwpck_require__(891), exports);
+tslib_1.__exportStar(__nccwpck_require__(248), exports);
+tslib_1.__exportStar(__nccwpck_require__(8442), exports);
 
 
 /***/ }),
 
-/***/ 483:
+/***/ 2025:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IssuerAndSerialNumber = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 class IssuerAndSerialNumber {
     issuer = new asn1_x509_1.Name();
     serialNumber = new ArrayBuffer(0);
@@ -529,16 +529,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4611:
+/***/ 7497:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KEKRecipientInfo = exports.KEKIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const other_key_attribute_1 = __nccwpck_require__(5780);
-const types_1 = __nccwpck_require__(3260);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const other_key_attribute_1 = __nccwpck_require__(9274);
+const types_1 = __nccwpck_require__(8442);
 class KEKIdentifier {
     keyIdentifier = new asn1_schema_1.OctetString();
     date;
@@ -589,19 +589,19 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4080:
+/***/ 1390:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var RecipientEncryptedKeys_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KeyAgreeRecipientInfo = exports.OriginatorIdentifierOrKey = exports.OriginatorPublicKey = exports.RecipientEncryptedKeys = exports.RecipientEncryptedKey = exports.KeyAgreeRecipientIdentifier = exports.RecipientKeyIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const types_1 = __nccwpck_require__(3260);
-const issuer_and_serial_number_1 = __nccwpck_require__(483);
-const other_key_attribute_1 = __nccwpck_require__(5780);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const types_1 = __nccwpck_require__(8442);
+const issuer_and_serial_number_1 = __nccwpck_require__(2025);
+const other_key_attribute_1 = __nccwpck_require__(9274);
 class RecipientKeyIdentifier {
     subjectKeyIdentifier = new asn1_x509_1.SubjectKeyIdentifier();
     date;
@@ -763,17 +763,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 534:
+/***/ 6216:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KeyTransRecipientInfo = exports.RecipientIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const types_1 = __nccwpck_require__(3260);
-const issuer_and_serial_number_1 = __nccwpck_require__(483);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const types_1 = __nccwpck_require__(8442);
+const issuer_and_serial_number_1 = __nccwpck_require__(2025);
 let RecipientIdentifier = class RecipientIdentifier {
     subjectKeyIdentifier;
     issuerAndSerialNumber;
@@ -821,7 +821,7 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8901:
+/***/ 2527:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -838,16 +838,16 @@ exports.id_authData = "1.2.840.113549.1.9.16.1.2";
 
 /***/ }),
 
-/***/ 5914:
+/***/ 3311:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.OriginatorInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const certificate_choices_1 = __nccwpck_require__(4889);
-const revocation_info_choice_1 = __nccwpck_require__(6628);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const certificate_choices_1 = __nccwpck_require__(159);
+const revocation_info_choice_1 = __nccwpck_require__(4733);
 class OriginatorInfo {
     certs;
     crls;
@@ -876,14 +876,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 5780:
+/***/ 9274:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.OtherKeyAttribute = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class OtherKeyAttribute {
     keyAttrId = "";
     keyAttr;
@@ -905,15 +905,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6612:
+/***/ 3469:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PasswordRecipientInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const types_1 = __nccwpck_require__(3260);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const types_1 = __nccwpck_require__(8442);
 class PasswordRecipientInfo {
     version = types_1.CMSVersion.v0;
     keyDerivationAlgorithm;
@@ -944,18 +944,18 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4769:
+/***/ 6715:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RecipientInfo = exports.OtherRecipientInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const key_agree_recipient_info_1 = __nccwpck_require__(4080);
-const key_trans_recipient_info_1 = __nccwpck_require__(534);
-const kek_recipient_info_1 = __nccwpck_require__(4611);
-const password_recipient_info_1 = __nccwpck_require__(6612);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const key_agree_recipient_info_1 = __nccwpck_require__(1390);
+const key_trans_recipient_info_1 = __nccwpck_require__(6216);
+const kek_recipient_info_1 = __nccwpck_require__(7497);
+const password_recipient_info_1 = __nccwpck_require__(3469);
 class OtherRecipientInfo {
     oriType = "";
     oriValue = new ArrayBuffer(0);
@@ -1026,16 +1026,16 @@ exports.RecipientInfo = RecipientInfo = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8212:
+/***/ 8014:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var RecipientInfos_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RecipientInfos = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const recipient_info_1 = __nccwpck_require__(4769);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const recipient_info_1 = __nccwpck_require__(6715);
 let RecipientInfos = RecipientInfos_1 = class RecipientInfos extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -1053,16 +1053,16 @@ exports.RecipientInfos = RecipientInfos = RecipientInfos_1 = tslib_1.__decorate(
 
 /***/ }),
 
-/***/ 6628:
+/***/ 4733:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var RevocationInfoChoices_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RevocationInfoChoices = exports.RevocationInfoChoice = exports.OtherRevocationInfoFormat = exports.id_ri_scvp = exports.id_ri_ocsp_response = exports.id_ri = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 exports.id_ri = `${asn1_x509_1.id_pkix}.16`;
 exports.id_ri_ocsp_response = `${exports.id_ri}.2`;
 exports.id_ri_scvp = `${exports.id_ri}.4`;
@@ -1114,20 +1114,20 @@ exports.RevocationInfoChoices = RevocationInfoChoices = RevocationInfoChoices_1 
 
 /***/ }),
 
-/***/ 7012:
+/***/ 4094:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var DigestAlgorithmIdentifiers_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SignedData = exports.DigestAlgorithmIdentifiers = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const certificate_choices_1 = __nccwpck_require__(4889);
-const types_1 = __nccwpck_require__(3260);
-const encapsulated_content_info_1 = __nccwpck_require__(4299);
-const revocation_info_choice_1 = __nccwpck_require__(6628);
-const signer_info_1 = __nccwpck_require__(5558);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const certificate_choices_1 = __nccwpck_require__(159);
+const types_1 = __nccwpck_require__(8442);
+const encapsulated_content_info_1 = __nccwpck_require__(3797);
+const revocation_info_choice_1 = __nccwpck_require__(4733);
+const signer_info_1 = __nccwpck_require__(248);
 let DigestAlgorithmIdentifiers = DigestAlgorithmIdentifiers_1 = class DigestAlgorithmIdentifiers extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -1185,16 +1185,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 5553:
+/***/ 891:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SignerIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const issuer_and_serial_number_1 = __nccwpck_require__(483);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const issuer_and_serial_number_1 = __nccwpck_require__(2025);
 let SignerIdentifier = class SignerIdentifier {
     subjectKeyIdentifier;
     issuerAndSerialNumber;
@@ -1220,18 +1220,18 @@ exports.SignerIdentifier = SignerIdentifier = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 5558:
+/***/ 248:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var SignerInfos_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SignerInfos = exports.SignerInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const signer_identifier_1 = __nccwpck_require__(5553);
-const types_1 = __nccwpck_require__(3260);
-const attribute_1 = __nccwpck_require__(6797);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const signer_identifier_1 = __nccwpck_require__(891);
+const types_1 = __nccwpck_require__(8442);
+const attribute_1 = __nccwpck_require__(6631);
 class SignerInfo {
     version = types_1.CMSVersion.v0;
     sid = new signer_identifier_1.SignerIdentifier();
@@ -1297,15 +1297,15 @@ exports.SignerInfos = SignerInfos = SignerInfos_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3260:
+/***/ 8442:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KeyDerivationAlgorithmIdentifier = exports.MessageAuthenticationCodeAlgorithm = exports.ContentEncryptionAlgorithmIdentifier = exports.KeyEncryptionAlgorithmIdentifier = exports.SignatureAlgorithmIdentifier = exports.DigestAlgorithmIdentifier = exports.CMSVersion = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_x509_1 = __nccwpck_require__(400);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const asn1_schema_1 = __nccwpck_require__(7261);
 var CMSVersion;
 (function (CMSVersion) {
     CMSVersion[CMSVersion["v0"] = 0] = "v0";
@@ -1355,16 +1355,16 @@ exports.KeyDerivationAlgorithmIdentifier = KeyDerivationAlgorithmIdentifier = ts
 
 /***/ }),
 
-/***/ 7179:
+/***/ 5705:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var Attributes_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Attributes = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 let Attributes = Attributes_1 = class Attributes extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -1382,16 +1382,16 @@ exports.Attributes = Attributes = Attributes_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2552:
+/***/ 7402:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificationRequest = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const certification_request_info_1 = __nccwpck_require__(2415);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const certification_request_info_1 = __nccwpck_require__(7949);
 class CertificationRequest {
     certificationRequestInfo = new certification_request_info_1.CertificationRequestInfo();
     certificationRequestInfoRaw;
@@ -1418,16 +1418,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2415:
+/***/ 7949:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificationRequestInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const attributes_1 = __nccwpck_require__(7179);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const attributes_1 = __nccwpck_require__(5705);
 class CertificationRequestInfo {
     version = 0;
     subject = new asn1_x509_1.Name();
@@ -1459,28 +1459,28 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3512:
+/***/ 6474:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(7179), exports);
-tslib_1.__exportStar(__nccwpck_require__(2552), exports);
-tslib_1.__exportStar(__nccwpck_require__(2415), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(5705), exports);
+tslib_1.__exportStar(__nccwpck_require__(7402), exports);
+tslib_1.__exportStar(__nccwpck_require__(7949), exports);
 
 
 /***/ }),
 
-/***/ 5239:
+/***/ 245:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ecdsaWithSHA512 = exports.ecdsaWithSHA384 = exports.ecdsaWithSHA256 = exports.ecdsaWithSHA224 = exports.ecdsaWithSHA1 = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_x509_1 = __nccwpck_require__(400);
-const oid = tslib_1.__importStar(__nccwpck_require__(3085));
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const oid = tslib_1.__importStar(__nccwpck_require__(2599));
 function create(algorithm) {
     return new asn1_x509_1.AlgorithmIdentifier({ algorithm });
 }
@@ -1493,15 +1493,15 @@ exports.ecdsaWithSHA512 = create(oid.id_ecdsaWithSHA512);
 
 /***/ }),
 
-/***/ 3576:
+/***/ 3070:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ECParameters = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const rfc3279_1 = __nccwpck_require__(2597);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const rfc3279_1 = __nccwpck_require__(7575);
 let ECParameters = class ECParameters {
     namedCurve;
     implicitCurve;
@@ -1527,15 +1527,15 @@ exports.ECParameters = ECParameters = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6325:
+/***/ 2795:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ECPrivateKey = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const ec_parameters_1 = __nccwpck_require__(3576);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const ec_parameters_1 = __nccwpck_require__(3070);
 class ECPrivateKey {
     version = 1;
     privateKey = new asn1_schema_1.OctetString();
@@ -1570,14 +1570,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6946:
+/***/ 1696:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ECDSASigValue = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class ECDSASigValue {
     r = new ArrayBuffer(0);
     s = new ArrayBuffer(0);
@@ -1602,23 +1602,23 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4461:
+/***/ 3683:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(5239), exports);
-tslib_1.__exportStar(__nccwpck_require__(3576), exports);
-tslib_1.__exportStar(__nccwpck_require__(6325), exports);
-tslib_1.__exportStar(__nccwpck_require__(6946), exports);
-tslib_1.__exportStar(__nccwpck_require__(3085), exports);
-tslib_1.__exportStar(__nccwpck_require__(2597), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(245), exports);
+tslib_1.__exportStar(__nccwpck_require__(3070), exports);
+tslib_1.__exportStar(__nccwpck_require__(2795), exports);
+tslib_1.__exportStar(__nccwpck_require__(1696), exports);
+tslib_1.__exportStar(__nccwpck_require__(2599), exports);
+tslib_1.__exportStar(__nccwpck_require__(7575), exports);
 
 
 /***/ }),
 
-/***/ 3085:
+/***/ 2599:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1651,14 +1651,14 @@ exports.id_sect571r1 = "1.3.132.0.39";
 
 /***/ }),
 
-/***/ 2597:
+/***/ 7575:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SpecifiedECDomain = exports.ECPVer = exports.Curve = exports.FieldElement = exports.ECPoint = exports.FieldID = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 let FieldID = class FieldID {
     fieldType;
     parameters;
@@ -1753,15 +1753,15 @@ exports.SpecifiedECDomain = SpecifiedECDomain = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8094:
+/***/ 1388:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var PKCS12AttrSet_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PKCS12AttrSet = exports.PKCS12Attribute = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class PKCS12Attribute {
     attrId = "";
     attrValues = [];
@@ -1796,16 +1796,16 @@ exports.PKCS12AttrSet = PKCS12AttrSet = PKCS12AttrSet_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9041:
+/***/ 3727:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var AuthenticatedSafe_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AuthenticatedSafe = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_cms_1 = __nccwpck_require__(3909);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_cms_1 = __nccwpck_require__(1467);
 let AuthenticatedSafe = AuthenticatedSafe_1 = class AuthenticatedSafe extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -1823,15 +1823,15 @@ exports.AuthenticatedSafe = AuthenticatedSafe = AuthenticatedSafe_1 = tslib_1.__
 
 /***/ }),
 
-/***/ 4641:
+/***/ 2851:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_sdsiCertificate = exports.id_x509Certificate = exports.id_certTypes = exports.CertBag = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const types_1 = __nccwpck_require__(2769);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const types_1 = __nccwpck_require__(6351);
 class CertBag {
     certId = "";
     certValue = new ArrayBuffer(0);
@@ -1856,15 +1856,15 @@ exports.id_sdsiCertificate = `${exports.id_certTypes}.2`;
 
 /***/ }),
 
-/***/ 5378:
+/***/ 5640:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_x509CRL = exports.id_crlTypes = exports.CRLBag = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const types_1 = __nccwpck_require__(2769);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const types_1 = __nccwpck_require__(6351);
 class CRLBag {
     crlId = "";
     crltValue = new ArrayBuffer(0);
@@ -1888,31 +1888,31 @@ exports.id_x509CRL = `${exports.id_crlTypes}.1`;
 
 /***/ }),
 
-/***/ 2244:
+/***/ 5954:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(4641), exports);
-tslib_1.__exportStar(__nccwpck_require__(5378), exports);
-tslib_1.__exportStar(__nccwpck_require__(5354), exports);
-tslib_1.__exportStar(__nccwpck_require__(6473), exports);
-tslib_1.__exportStar(__nccwpck_require__(671), exports);
-tslib_1.__exportStar(__nccwpck_require__(2769), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(2851), exports);
+tslib_1.__exportStar(__nccwpck_require__(5640), exports);
+tslib_1.__exportStar(__nccwpck_require__(364), exports);
+tslib_1.__exportStar(__nccwpck_require__(9919), exports);
+tslib_1.__exportStar(__nccwpck_require__(1477), exports);
+tslib_1.__exportStar(__nccwpck_require__(6351), exports);
 
 
 /***/ }),
 
-/***/ 5354:
+/***/ 364:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KeyBag = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_pkcs8_1 = __nccwpck_require__(6065);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_pkcs8_1 = __nccwpck_require__(5003);
+const asn1_schema_1 = __nccwpck_require__(7261);
 let KeyBag = class KeyBag extends asn1_pkcs8_1.PrivateKeyInfo {
 };
 exports.KeyBag = KeyBag;
@@ -1923,15 +1923,15 @@ exports.KeyBag = KeyBag = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6473:
+/***/ 9919:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PKCS8ShroudedKeyBag = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_pkcs8_1 = __nccwpck_require__(6065);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_pkcs8_1 = __nccwpck_require__(5003);
+const asn1_schema_1 = __nccwpck_require__(7261);
 let PKCS8ShroudedKeyBag = class PKCS8ShroudedKeyBag extends asn1_pkcs8_1.EncryptedPrivateKeyInfo {
 };
 exports.PKCS8ShroudedKeyBag = PKCS8ShroudedKeyBag;
@@ -1942,14 +1942,14 @@ exports.PKCS8ShroudedKeyBag = PKCS8ShroudedKeyBag = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 671:
+/***/ 1477:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SecretBag = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class SecretBag {
     secretTypeId = "";
     secretValue = new ArrayBuffer(0);
@@ -1971,13 +1971,13 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2769:
+/***/ 6351:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_pkcs_9 = exports.id_SafeContents = exports.id_SecretBag = exports.id_CRLBag = exports.id_certBag = exports.id_pkcs8ShroudedKeyBag = exports.id_keyBag = void 0;
-const object_identifiers_1 = __nccwpck_require__(1536);
+const object_identifiers_1 = __nccwpck_require__(9654);
 exports.id_keyBag = `${object_identifiers_1.id_bagtypes}.1`;
 exports.id_pkcs8ShroudedKeyBag = `${object_identifiers_1.id_bagtypes}.2`;
 exports.id_certBag = `${object_identifiers_1.id_bagtypes}.3`;
@@ -1989,32 +1989,32 @@ exports.id_pkcs_9 = "1.2.840.113549.1.9";
 
 /***/ }),
 
-/***/ 9502:
+/***/ 8624:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(8094), exports);
-tslib_1.__exportStar(__nccwpck_require__(9041), exports);
-tslib_1.__exportStar(__nccwpck_require__(2244), exports);
-tslib_1.__exportStar(__nccwpck_require__(7828), exports);
-tslib_1.__exportStar(__nccwpck_require__(1536), exports);
-tslib_1.__exportStar(__nccwpck_require__(2968), exports);
-tslib_1.__exportStar(__nccwpck_require__(564), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(1388), exports);
+tslib_1.__exportStar(__nccwpck_require__(3727), exports);
+tslib_1.__exportStar(__nccwpck_require__(5954), exports);
+tslib_1.__exportStar(__nccwpck_require__(6358), exports);
+tslib_1.__exportStar(__nccwpck_require__(9654), exports);
+tslib_1.__exportStar(__nccwpck_require__(626), exports);
+tslib_1.__exportStar(__nccwpck_require__(6570), exports);
 
 
 /***/ }),
 
-/***/ 7828:
+/***/ 6358:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.MacData = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_rsa_1 = __nccwpck_require__(3126);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_rsa_1 = __nccwpck_require__(7300);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class MacData {
     mac = new asn1_rsa_1.DigestInfo();
     macSalt = new asn1_schema_1.OctetString();
@@ -2040,7 +2040,7 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1536:
+/***/ 9654:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2061,16 +2061,16 @@ exports.id_bagtypes = `${exports.id_pkcs_12}.10.1`;
 
 /***/ }),
 
-/***/ 2968:
+/***/ 626:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PFX = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_cms_1 = __nccwpck_require__(3909);
-const mac_data_1 = __nccwpck_require__(7828);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_cms_1 = __nccwpck_require__(1467);
+const mac_data_1 = __nccwpck_require__(6358);
 class PFX {
     version = 3;
     authSafe = new asn1_cms_1.ContentInfo();
@@ -2096,16 +2096,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 564:
+/***/ 6570:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var SafeContents_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SafeContents = exports.SafeBag = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const attribute_1 = __nccwpck_require__(8094);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const attribute_1 = __nccwpck_require__(1388);
 class SafeBag {
     bagId = "";
     bagValue = new ArrayBuffer(0);
@@ -2148,15 +2148,15 @@ exports.SafeContents = SafeContents = SafeContents_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3764:
+/***/ 7750:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EncryptedPrivateKeyInfo = exports.EncryptedData = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 class EncryptedData extends asn1_schema_1.OctetString {
 }
 exports.EncryptedData = EncryptedData;
@@ -2178,28 +2178,28 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6065:
+/***/ 5003:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(3764), exports);
-tslib_1.__exportStar(__nccwpck_require__(6541), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(7750), exports);
+tslib_1.__exportStar(__nccwpck_require__(4927), exports);
 
 
 /***/ }),
 
-/***/ 6541:
+/***/ 4927:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var Attributes_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PrivateKeyInfo = exports.Attributes = exports.PrivateKey = exports.Version = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 var Version;
 (function (Version) {
     Version[Version["v1"] = 0] = "v1";
@@ -2251,7 +2251,7 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2506:
+/***/ 3772:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -2259,13 +2259,13 @@ var ExtensionRequest_1, ExtendedCertificateAttributes_1, SMIMECapabilities_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DateOfBirth = exports.UnstructuredAddress = exports.UnstructuredName = exports.EmailAddress = exports.EncryptedPrivateKeyInfo = exports.UserPKCS12 = exports.Pkcs7PDU = exports.PKCS9String = exports.id_at_pseudonym = exports.crlTypes = exports.id_certTypes = exports.id_smime = exports.id_pkcs9_mr_signingTimeMatch = exports.id_pkcs9_mr_caseIgnoreMatch = exports.id_pkcs9_sx_signingTime = exports.id_pkcs9_sx_pkcs9String = exports.id_pkcs9_at_countryOfResidence = exports.id_pkcs9_at_countryOfCitizenship = exports.id_pkcs9_at_gender = exports.id_pkcs9_at_placeOfBirth = exports.id_pkcs9_at_dateOfBirth = exports.id_ietf_at = exports.id_pkcs9_at_pkcs7PDU = exports.id_pkcs9_at_sequenceNumber = exports.id_pkcs9_at_randomNonce = exports.id_pkcs9_at_encryptedPrivateKeyInfo = exports.id_pkcs9_at_pkcs15Token = exports.id_pkcs9_at_userPKCS12 = exports.id_pkcs9_at_localKeyId = exports.id_pkcs9_at_friendlyName = exports.id_pkcs9_at_smimeCapabilities = exports.id_pkcs9_at_extensionRequest = exports.id_pkcs9_at_signingDescription = exports.id_pkcs9_at_extendedCertificateAttributes = exports.id_pkcs9_at_unstructuredAddress = exports.id_pkcs9_at_challengePassword = exports.id_pkcs9_at_counterSignature = exports.id_pkcs9_at_signingTime = exports.id_pkcs9_at_messageDigest = exports.id_pkcs9_at_contentType = exports.id_pkcs9_at_unstructuredName = exports.id_pkcs9_at_emailAddress = exports.id_pkcs9_oc_naturalPerson = exports.id_pkcs9_oc_pkcsEntity = exports.id_pkcs9_mr = exports.id_pkcs9_sx = exports.id_pkcs9_at = exports.id_pkcs9_oc = exports.id_pkcs9_mo = exports.id_pkcs9 = void 0;
 exports.SMIMECapabilities = exports.SMIMECapability = exports.SigningDescription = exports.LocalKeyId = exports.FriendlyName = exports.ExtendedCertificateAttributes = exports.ExtensionRequest = exports.ChallengePassword = exports.CounterSignature = exports.SequenceNumber = exports.RandomNonce = exports.SigningTime = exports.MessageDigest = exports.ContentType = exports.Pseudonym = exports.CountryOfResidence = exports.CountryOfCitizenship = exports.Gender = exports.PlaceOfBirth = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const cms = tslib_1.__importStar(__nccwpck_require__(3909));
-const pfx = tslib_1.__importStar(__nccwpck_require__(9502));
-const pkcs8 = tslib_1.__importStar(__nccwpck_require__(6065));
-const x509 = tslib_1.__importStar(__nccwpck_require__(400));
-const attr = tslib_1.__importStar(__nccwpck_require__(7208));
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const cms = tslib_1.__importStar(__nccwpck_require__(1467));
+const pfx = tslib_1.__importStar(__nccwpck_require__(8624));
+const pkcs8 = tslib_1.__importStar(__nccwpck_require__(5003));
+const x509 = tslib_1.__importStar(__nccwpck_require__(3594));
+const attr = tslib_1.__importStar(__nccwpck_require__(4938));
 exports.id_pkcs9 = "1.2.840.113549.1.9";
 exports.id_pkcs9_mo = `${exports.id_pkcs9}.0`;
 exports.id_pkcs9_oc = `${exports.id_pkcs9}.24`;
@@ -2559,16 +2559,16 @@ exports.SMIMECapabilities = SMIMECapabilities = SMIMECapabilities_1 = tslib_1.__
 
 /***/ }),
 
-/***/ 2102:
+/***/ 4276:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.sha512_256WithRSAEncryption = exports.sha512_224WithRSAEncryption = exports.sha512WithRSAEncryption = exports.sha384WithRSAEncryption = exports.sha256WithRSAEncryption = exports.sha224WithRSAEncryption = exports.sha1WithRSAEncryption = exports.md5WithRSAEncryption = exports.md2WithRSAEncryption = exports.rsaEncryption = exports.pSpecifiedEmpty = exports.mgf1SHA1 = exports.sha512_256 = exports.sha512_224 = exports.sha512 = exports.sha384 = exports.sha256 = exports.sha224 = exports.sha1 = exports.md4 = exports.md2 = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const oid = tslib_1.__importStar(__nccwpck_require__(2584));
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const oid = tslib_1.__importStar(__nccwpck_require__(8586));
 function create(algorithm) {
     return new asn1_x509_1.AlgorithmIdentifier({
         algorithm,
@@ -2606,23 +2606,23 @@ exports.sha512_256WithRSAEncryption = create(oid.id_sha512_256WithRSAEncryption)
 
 /***/ }),
 
-/***/ 3126:
+/***/ 7300:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(4827), exports);
-tslib_1.__exportStar(__nccwpck_require__(2102), exports);
-tslib_1.__exportStar(__nccwpck_require__(2584), exports);
-tslib_1.__exportStar(__nccwpck_require__(8951), exports);
-tslib_1.__exportStar(__nccwpck_require__(8416), exports);
-tslib_1.__exportStar(__nccwpck_require__(2874), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(421), exports);
+tslib_1.__exportStar(__nccwpck_require__(4276), exports);
+tslib_1.__exportStar(__nccwpck_require__(8586), exports);
+tslib_1.__exportStar(__nccwpck_require__(4197), exports);
+tslib_1.__exportStar(__nccwpck_require__(5150), exports);
+tslib_1.__exportStar(__nccwpck_require__(3044), exports);
 
 
 /***/ }),
 
-/***/ 2584:
+/***/ 8586:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2657,15 +2657,15 @@ exports.id_mgf1 = `${exports.id_pkcs_1}.8`;
 
 /***/ }),
 
-/***/ 8951:
+/***/ 4197:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var OtherPrimeInfos_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.OtherPrimeInfos = exports.OtherPrimeInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class OtherPrimeInfo {
     prime = new ArrayBuffer(0);
     exponent = new ArrayBuffer(0);
@@ -2710,30 +2710,30 @@ exports.OtherPrimeInfos = OtherPrimeInfos = OtherPrimeInfos_1 = tslib_1.__decora
 
 /***/ }),
 
-/***/ 4827:
+/***/ 421:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(5945), exports);
-tslib_1.__exportStar(__nccwpck_require__(1013), exports);
-tslib_1.__exportStar(__nccwpck_require__(8033), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(135), exports);
+tslib_1.__exportStar(__nccwpck_require__(9384), exports);
+tslib_1.__exportStar(__nccwpck_require__(9987), exports);
 
 
 /***/ }),
 
-/***/ 5945:
+/***/ 135:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RSAES_OAEP = exports.RsaEsOaepParams = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const object_identifiers_1 = __nccwpck_require__(2584);
-const algorithms_1 = __nccwpck_require__(2102);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const object_identifiers_1 = __nccwpck_require__(8586);
+const algorithms_1 = __nccwpck_require__(4276);
 class RsaEsOaepParams {
     hashAlgorithm = new asn1_x509_1.AlgorithmIdentifier(algorithms_1.sha1);
     maskGenAlgorithm = new asn1_x509_1.AlgorithmIdentifier({
@@ -2775,15 +2775,15 @@ exports.RSAES_OAEP = new asn1_x509_1.AlgorithmIdentifier({
 
 /***/ }),
 
-/***/ 8033:
+/***/ 9987:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DigestInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_x509_1 = __nccwpck_require__(400);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class DigestInfo {
     digestAlgorithm = new asn1_x509_1.AlgorithmIdentifier();
     digest = new asn1_schema_1.OctetString();
@@ -2802,17 +2802,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1013:
+/***/ 9384:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RSASSA_PSS = exports.RsaSaPssParams = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const object_identifiers_1 = __nccwpck_require__(2584);
-const algorithms_1 = __nccwpck_require__(2102);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const object_identifiers_1 = __nccwpck_require__(8586);
+const algorithms_1 = __nccwpck_require__(4276);
 class RsaSaPssParams {
     hashAlgorithm = new asn1_x509_1.AlgorithmIdentifier(algorithms_1.sha1);
     maskGenAlgorithm = new asn1_x509_1.AlgorithmIdentifier({
@@ -2862,15 +2862,15 @@ exports.RSASSA_PSS = new asn1_x509_1.AlgorithmIdentifier({
 
 /***/ }),
 
-/***/ 8416:
+/***/ 5150:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RSAPrivateKey = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const other_prime_info_1 = __nccwpck_require__(8951);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const other_prime_info_1 = __nccwpck_require__(4197);
 class RSAPrivateKey {
     version = 0;
     modulus = new ArrayBuffer(0);
@@ -2948,14 +2948,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2874:
+/***/ 3044:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RSAPublicKey = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class RSAPublicKey {
     modulus = new ArrayBuffer(0);
     publicExponent = new ArrayBuffer(0);
@@ -2980,17 +2980,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2732:
+/***/ 9334:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnConvert = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
-const utils_1 = __nccwpck_require__(8354);
-const parser_1 = __nccwpck_require__(1980);
-const serializer_1 = __nccwpck_require__(3147);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
+const utils_1 = __nccwpck_require__(4724);
+const parser_1 = __nccwpck_require__(7714);
+const serializer_1 = __nccwpck_require__(9453);
 class AsnConvert {
     static serialize(obj) {
         return serializer_1.AsnSerializer.serialize(obj);
@@ -3012,18 +3012,18 @@ exports.AsnConvert = AsnConvert;
 
 /***/ }),
 
-/***/ 1174:
+/***/ 9004:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnNullConverter = exports.AsnGeneralizedTimeConverter = exports.AsnUTCTimeConverter = exports.AsnCharacterStringConverter = exports.AsnGeneralStringConverter = exports.AsnVisibleStringConverter = exports.AsnGraphicStringConverter = exports.AsnIA5StringConverter = exports.AsnVideotexStringConverter = exports.AsnTeletexStringConverter = exports.AsnPrintableStringConverter = exports.AsnNumericStringConverter = exports.AsnUniversalStringConverter = exports.AsnBmpStringConverter = exports.AsnUtf8StringConverter = exports.AsnConstructedOctetStringConverter = exports.AsnOctetStringConverter = exports.AsnBooleanConverter = exports.AsnRelativeObjectIdentifierConverter = exports.AsnObjectIdentifierConverter = exports.AsnBitStringConverter = exports.AsnIntegerBigIntConverter = exports.AsnIntegerArrayBufferConverter = exports.AsnEnumeratedConverter = exports.AsnIntegerConverter = exports.AsnAnyConverter = void 0;
 exports.defaultConverter = defaultConverter;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
-const utils_1 = __nccwpck_require__(8354);
-const enums_1 = __nccwpck_require__(5509);
-const index_1 = __nccwpck_require__(5777);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
+const utils_1 = __nccwpck_require__(4724);
+const enums_1 = __nccwpck_require__(4635);
+const index_1 = __nccwpck_require__(1243);
 exports.AsnAnyConverter = {
     fromASN: (value) => (value instanceof asn1js.Null ? null : (0, utils_1.toArrayBuffer)(value.valueBeforeDecodeView)),
     toASN: (value) => {
@@ -3167,16 +3167,16 @@ function defaultConverter(type) {
 
 /***/ }),
 
-/***/ 349:
+/***/ 8831:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnProp = exports.AsnSequenceType = exports.AsnSetType = exports.AsnChoiceType = exports.AsnType = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const converters = tslib_1.__importStar(__nccwpck_require__(1174));
-const enums_1 = __nccwpck_require__(5509);
-const storage_1 = __nccwpck_require__(7154);
+const tslib_1 = __nccwpck_require__(1860);
+const converters = tslib_1.__importStar(__nccwpck_require__(9004));
+const enums_1 = __nccwpck_require__(4635);
+const storage_1 = __nccwpck_require__(2816);
 const AsnType = (options) => (target) => {
     let schema;
     if (!storage_1.schemaStorage.has(target)) {
@@ -3226,7 +3226,7 @@ exports.AsnProp = AsnProp;
 
 /***/ }),
 
-/***/ 5509:
+/***/ 4635:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3273,18 +3273,18 @@ var AsnPropTypes;
 
 /***/ }),
 
-/***/ 7939:
+/***/ 8865:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(268), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(8793), exports);
 
 
 /***/ }),
 
-/***/ 268:
+/***/ 8793:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3298,7 +3298,7 @@ exports.AsnSchemaValidationError = AsnSchemaValidationError;
 
 /***/ }),
 
-/***/ 55:
+/***/ 6109:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3349,36 +3349,36 @@ function isArrayEqual(bytes1, bytes2) {
 
 /***/ }),
 
-/***/ 6563:
+/***/ 7261:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnSerializer = exports.AsnParser = exports.AsnPropTypes = exports.AsnTypeTypes = exports.AsnSetType = exports.AsnSequenceType = exports.AsnChoiceType = exports.AsnType = exports.AsnProp = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(1174), exports);
-tslib_1.__exportStar(__nccwpck_require__(5777), exports);
-var decorators_1 = __nccwpck_require__(349);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(9004), exports);
+tslib_1.__exportStar(__nccwpck_require__(1243), exports);
+var decorators_1 = __nccwpck_require__(8831);
 Object.defineProperty(exports, "AsnProp", ({ enumerable: true, get: function () { return decorators_1.AsnProp; } }));
 Object.defineProperty(exports, "AsnType", ({ enumerable: true, get: function () { return decorators_1.AsnType; } }));
 Object.defineProperty(exports, "AsnChoiceType", ({ enumerable: true, get: function () { return decorators_1.AsnChoiceType; } }));
 Object.defineProperty(exports, "AsnSequenceType", ({ enumerable: true, get: function () { return decorators_1.AsnSequenceType; } }));
 Object.defineProperty(exports, "AsnSetType", ({ enumerable: true, get: function () { return decorators_1.AsnSetType; } }));
-var enums_1 = __nccwpck_require__(5509);
+var enums_1 = __nccwpck_require__(4635);
 Object.defineProperty(exports, "AsnTypeTypes", ({ enumerable: true, get: function () { return enums_1.AsnTypeTypes; } }));
 Object.defineProperty(exports, "AsnPropTypes", ({ enumerable: true, get: function () { return enums_1.AsnPropTypes; } }));
-var parser_1 = __nccwpck_require__(1980);
+var parser_1 = __nccwpck_require__(7714);
 Object.defineProperty(exports, "AsnParser", ({ enumerable: true, get: function () { return parser_1.AsnParser; } }));
-var serializer_1 = __nccwpck_require__(3147);
+var serializer_1 = __nccwpck_require__(9453);
 Object.defineProperty(exports, "AsnSerializer", ({ enumerable: true, get: function () { return serializer_1.AsnSerializer; } }));
-tslib_1.__exportStar(__nccwpck_require__(7939), exports);
-tslib_1.__exportStar(__nccwpck_require__(1971), exports);
-tslib_1.__exportStar(__nccwpck_require__(2732), exports);
+tslib_1.__exportStar(__nccwpck_require__(8865), exports);
+tslib_1.__exportStar(__nccwpck_require__(341), exports);
+tslib_1.__exportStar(__nccwpck_require__(9334), exports);
 
 
 /***/ }),
 
-/***/ 1971:
+/***/ 341:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3402,20 +3402,20 @@ exports.AsnArray = AsnArray;
 
 /***/ }),
 
-/***/ 1980:
+/***/ 7714:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnParser = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
-const utils_1 = __nccwpck_require__(8354);
-const enums_1 = __nccwpck_require__(5509);
-const converters = tslib_1.__importStar(__nccwpck_require__(1174));
-const errors_1 = __nccwpck_require__(7939);
-const helper_1 = __nccwpck_require__(55);
-const storage_1 = __nccwpck_require__(7154);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
+const utils_1 = __nccwpck_require__(4724);
+const enums_1 = __nccwpck_require__(4635);
+const converters = tslib_1.__importStar(__nccwpck_require__(9004));
+const errors_1 = __nccwpck_require__(8865);
+const helper_1 = __nccwpck_require__(6109);
+const storage_1 = __nccwpck_require__(2816);
 class AsnParser {
     static parse(data, target, options) {
         const asn1Parsed = asn1js.fromBER((0, utils_1.toArrayBuffer)(data), options?.berOptions);
@@ -3722,16 +3722,16 @@ exports.AsnParser = AsnParser;
 
 /***/ }),
 
-/***/ 4352:
+/***/ 5578:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnSchemaStorage = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
-const enums_1 = __nccwpck_require__(5509);
-const helper_1 = __nccwpck_require__(55);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
+const enums_1 = __nccwpck_require__(4635);
+const helper_1 = __nccwpck_require__(6109);
 class AsnSchemaStorage {
     items = new WeakMap();
     has(target) {
@@ -3894,19 +3894,19 @@ exports.AsnSchemaStorage = AsnSchemaStorage;
 
 /***/ }),
 
-/***/ 3147:
+/***/ 9453:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnSerializer = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
-const utils_1 = __nccwpck_require__(8354);
-const converters = tslib_1.__importStar(__nccwpck_require__(1174));
-const enums_1 = __nccwpck_require__(5509);
-const helper_1 = __nccwpck_require__(55);
-const storage_1 = __nccwpck_require__(7154);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
+const utils_1 = __nccwpck_require__(4724);
+const converters = tslib_1.__importStar(__nccwpck_require__(9004));
+const enums_1 = __nccwpck_require__(4635);
+const helper_1 = __nccwpck_require__(6109);
+const storage_1 = __nccwpck_require__(2816);
 class AsnSerializer {
     static serialize(obj) {
         if (obj instanceof asn1js.BaseBlock) {
@@ -4051,27 +4051,27 @@ exports.AsnSerializer = AsnSerializer;
 
 /***/ }),
 
-/***/ 7154:
+/***/ 2816:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.schemaStorage = void 0;
-const schema_1 = __nccwpck_require__(4352);
+const schema_1 = __nccwpck_require__(5578);
 exports.schemaStorage = new schema_1.AsnSchemaStorage();
 
 
 /***/ }),
 
-/***/ 3996:
+/***/ 6958:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.BitString = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
-const utils_1 = __nccwpck_require__(8354);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
+const utils_1 = __nccwpck_require__(4724);
 class BitString {
     unusedBits = 0;
     value = new ArrayBuffer(0);
@@ -4141,27 +4141,27 @@ exports.BitString = BitString;
 
 /***/ }),
 
-/***/ 5777:
+/***/ 1243:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(3996), exports);
-tslib_1.__exportStar(__nccwpck_require__(4176), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(6958), exports);
+tslib_1.__exportStar(__nccwpck_require__(1174), exports);
 
 
 /***/ }),
 
-/***/ 4176:
+/***/ 1174:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.OctetString = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
-const utils_1 = __nccwpck_require__(8354);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
+const utils_1 = __nccwpck_require__(4724);
 class OctetString {
     buffer;
     get byteLength() {
@@ -4205,15 +4205,15 @@ exports.OctetString = OctetString;
 
 /***/ }),
 
-/***/ 8517:
+/***/ 4503:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ACClearAttrs = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 class ACClearAttrs {
     acIssuer = new asn1_x509_1.GeneralName();
     acSerial = 0;
@@ -4239,15 +4239,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3133:
+/***/ 6239:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AAControls = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const attr_spec_1 = __nccwpck_require__(4463);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const attr_spec_1 = __nccwpck_require__(8221);
 class AAControls {
     pathLenConstraint;
     permittedAttrs;
@@ -4290,16 +4290,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 230:
+/***/ 848:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AttCertIssuer = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const v2_form_1 = __nccwpck_require__(4155);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const v2_form_1 = __nccwpck_require__(1473);
 let AttCertIssuer = class AttCertIssuer {
     v1Form;
     v2Form;
@@ -4328,14 +4328,14 @@ exports.AttCertIssuer = AttCertIssuer = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 5591:
+/***/ 169:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AttCertValidityPeriod = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class AttCertValidityPeriod {
     notBeforeTime = new Date();
     notAfterTime = new Date();
@@ -4354,15 +4354,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4463:
+/***/ 8221:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var AttrSpec_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AttrSpec = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 let AttrSpec = AttrSpec_1 = class AttrSpec extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -4380,16 +4380,16 @@ exports.AttrSpec = AttrSpec = AttrSpec_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1132:
+/***/ 4230:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AttributeCertificate = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const attribute_certificate_info_1 = __nccwpck_require__(9291);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const attribute_certificate_info_1 = __nccwpck_require__(8929);
 class AttributeCertificate {
     acinfo = new attribute_certificate_info_1.AttributeCertificateInfo();
     signatureAlgorithm = new asn1_x509_1.AlgorithmIdentifier();
@@ -4412,18 +4412,18 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9291:
+/***/ 8929:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AttributeCertificateInfo = exports.AttCertVersion = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const holder_1 = __nccwpck_require__(4884);
-const attr_cert_issuer_1 = __nccwpck_require__(230);
-const attr_cert_validity_period_1 = __nccwpck_require__(5591);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const holder_1 = __nccwpck_require__(4046);
+const attr_cert_issuer_1 = __nccwpck_require__(848);
+const attr_cert_validity_period_1 = __nccwpck_require__(169);
 var AttCertVersion;
 (function (AttCertVersion) {
     AttCertVersion[AttCertVersion["v2"] = 1] = "v2";
@@ -4486,13 +4486,13 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8287:
+/***/ 3765:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ClassList = exports.ClassListFlags = void 0;
-const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_schema_1 = __nccwpck_require__(7261);
 var ClassListFlags;
 (function (ClassListFlags) {
     ClassListFlags[ClassListFlags["unmarked"] = 1] = "unmarked";
@@ -4509,16 +4509,16 @@ exports.ClassList = ClassList;
 
 /***/ }),
 
-/***/ 1238:
+/***/ 2388:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Clearance = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const class_list_1 = __nccwpck_require__(8287);
-const security_category_1 = __nccwpck_require__(4587);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const class_list_1 = __nccwpck_require__(3765);
+const security_category_1 = __nccwpck_require__(7361);
 class Clearance {
     policyId = "";
     classList = new class_list_1.ClassList(class_list_1.ClassListFlags.unclassified);
@@ -4547,17 +4547,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4884:
+/***/ 4046:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Holder = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const issuer_serial_1 = __nccwpck_require__(4500);
-const object_digest_info_1 = __nccwpck_require__(9963);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const issuer_serial_1 = __nccwpck_require__(1642);
+const object_digest_info_1 = __nccwpck_require__(1705);
 class Holder {
     baseCertificateID;
     entityName;
@@ -4595,15 +4595,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3830:
+/***/ 384:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IetfAttrSyntax = exports.IetfAttrSyntaxValueChoices = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 class IetfAttrSyntaxValueChoices {
     cotets;
     oid;
@@ -4648,45 +4648,45 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7208:
+/***/ 4938:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(8517), exports);
-tslib_1.__exportStar(__nccwpck_require__(3133), exports);
-tslib_1.__exportStar(__nccwpck_require__(230), exports);
-tslib_1.__exportStar(__nccwpck_require__(5591), exports);
-tslib_1.__exportStar(__nccwpck_require__(4463), exports);
-tslib_1.__exportStar(__nccwpck_require__(1132), exports);
-tslib_1.__exportStar(__nccwpck_require__(9291), exports);
-tslib_1.__exportStar(__nccwpck_require__(8287), exports);
-tslib_1.__exportStar(__nccwpck_require__(1238), exports);
-tslib_1.__exportStar(__nccwpck_require__(4884), exports);
-tslib_1.__exportStar(__nccwpck_require__(3830), exports);
-tslib_1.__exportStar(__nccwpck_require__(4500), exports);
-tslib_1.__exportStar(__nccwpck_require__(9963), exports);
-tslib_1.__exportStar(__nccwpck_require__(1457), exports);
-tslib_1.__exportStar(__nccwpck_require__(6719), exports);
-tslib_1.__exportStar(__nccwpck_require__(5070), exports);
-tslib_1.__exportStar(__nccwpck_require__(4587), exports);
-tslib_1.__exportStar(__nccwpck_require__(3280), exports);
-tslib_1.__exportStar(__nccwpck_require__(9599), exports);
-tslib_1.__exportStar(__nccwpck_require__(4155), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(4503), exports);
+tslib_1.__exportStar(__nccwpck_require__(6239), exports);
+tslib_1.__exportStar(__nccwpck_require__(848), exports);
+tslib_1.__exportStar(__nccwpck_require__(169), exports);
+tslib_1.__exportStar(__nccwpck_require__(8221), exports);
+tslib_1.__exportStar(__nccwpck_require__(4230), exports);
+tslib_1.__exportStar(__nccwpck_require__(8929), exports);
+tslib_1.__exportStar(__nccwpck_require__(3765), exports);
+tslib_1.__exportStar(__nccwpck_require__(2388), exports);
+tslib_1.__exportStar(__nccwpck_require__(4046), exports);
+tslib_1.__exportStar(__nccwpck_require__(384), exports);
+tslib_1.__exportStar(__nccwpck_require__(1642), exports);
+tslib_1.__exportStar(__nccwpck_require__(1705), exports);
+tslib_1.__exportStar(__nccwpck_require__(8604), exports);
+tslib_1.__exportStar(__nccwpck_require__(1313), exports);
+tslib_1.__exportStar(__nccwpck_require__(5288), exports);
+tslib_1.__exportStar(__nccwpck_require__(7361), exports);
+tslib_1.__exportStar(__nccwpck_require__(8005), exports);
+tslib_1.__exportStar(__nccwpck_require__(7849), exports);
+tslib_1.__exportStar(__nccwpck_require__(1473), exports);
 
 
 /***/ }),
 
-/***/ 4500:
+/***/ 1642:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IssuerSerial = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 class IssuerSerial {
     issuer = new asn1_x509_1.GeneralNames();
     serial = new ArrayBuffer(0);
@@ -4715,15 +4715,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9963:
+/***/ 1705:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ObjectDigestInfo = exports.DigestedObjectType = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 var DigestedObjectType;
 (function (DigestedObjectType) {
     DigestedObjectType[DigestedObjectType["publicKey"] = 0] = "publicKey";
@@ -4759,13 +4759,13 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1457:
+/***/ 8604:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_at_clearance = exports.id_at_role = exports.id_at = exports.id_aca_encAttrs = exports.id_aca_group = exports.id_aca_chargingIdentity = exports.id_aca_accessIdentity = exports.id_aca_authenticationInfo = exports.id_aca = exports.id_ce_targetInformation = exports.id_pe_ac_proxying = exports.id_pe_aaControls = exports.id_pe_ac_auditIdentity = void 0;
-const asn1_x509_1 = __nccwpck_require__(400);
+const asn1_x509_1 = __nccwpck_require__(3594);
 exports.id_pe_ac_auditIdentity = `${asn1_x509_1.id_pe}.4`;
 exports.id_pe_aaControls = `${asn1_x509_1.id_pe}.6`;
 exports.id_pe_ac_proxying = `${asn1_x509_1.id_pe}.10`;
@@ -4783,16 +4783,16 @@ exports.id_at_clearance = "2.5.1.5.55";
 
 /***/ }),
 
-/***/ 6719:
+/***/ 1313:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var ProxyInfo_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ProxyInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const target_1 = __nccwpck_require__(9599);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const target_1 = __nccwpck_require__(7849);
 let ProxyInfo = ProxyInfo_1 = class ProxyInfo extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -4810,15 +4810,15 @@ exports.ProxyInfo = ProxyInfo = ProxyInfo_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 5070:
+/***/ 5288:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RoleSyntax = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 class RoleSyntax {
     roleAuthority;
     roleName;
@@ -4846,14 +4846,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4587:
+/***/ 7361:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SecurityCategory = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class SecurityCategory {
     type = "";
     value = new ArrayBuffer(0);
@@ -4880,15 +4880,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3280:
+/***/ 8005:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SvceAuthInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 class SvceAuthInfo {
     service = new asn1_x509_1.GeneralName();
     ident = new asn1_x509_1.GeneralName();
@@ -4914,18 +4914,18 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9599:
+/***/ 7849:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var Targets_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Targets = exports.Target = exports.TargetCert = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const issuer_serial_1 = __nccwpck_require__(4500);
-const object_digest_info_1 = __nccwpck_require__(9963);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const issuer_serial_1 = __nccwpck_require__(1642);
+const object_digest_info_1 = __nccwpck_require__(1705);
 class TargetCert {
     targetCertificate = new issuer_serial_1.IssuerSerial();
     targetName;
@@ -5000,17 +5000,17 @@ exports.Targets = Targets = Targets_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4155:
+/***/ 1473:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.V2Form = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
-const issuer_serial_1 = __nccwpck_require__(4500);
-const object_digest_info_1 = __nccwpck_require__(9963);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
+const issuer_serial_1 = __nccwpck_require__(1642);
+const object_digest_info_1 = __nccwpck_require__(1705);
 class V2Form {
     issuerName;
     baseCertificateID;
@@ -5046,17 +5046,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9241:
+/***/ 6231:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CompositePublicKey_1, CompositePrivateKey_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CompositePrivateKey = exports.CompositePublicKeyBs = exports.CompositePublicKeyOs = exports.CompositePublicKey = exports.CompositeAlgorithmIdentifier = exports.id_Dilithium3_RSA = exports.id_Dilithium3_ECDSA_P256 = exports.id_composite_key = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_asym_key_1 = __nccwpck_require__(9768);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_asym_key_1 = __nccwpck_require__(3930);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 exports.id_composite_key = "2.16.840.1.114027.80.4.1";
 exports.id_Dilithium3_ECDSA_P256 = "2.16.840.1.114027.80.5.1";
 exports.id_Dilithium3_RSA = "2.16.840.1.114027.80.5.2";
@@ -5102,16 +5102,16 @@ exports.CompositePrivateKey = CompositePrivateKey = CompositePrivateKey_1 = tsli
 
 /***/ }),
 
-/***/ 3818:
+/***/ 4476:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CompositeParams_1, CompositeSignatureValue_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CompositeSignatureValue = exports.CompositeParams = exports.id_alg_composite = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const asn1_x509_1 = __nccwpck_require__(400);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_x509_1 = __nccwpck_require__(3594);
 exports.id_alg_composite = "1.3.6.1.4.1.18227.2.1";
 let CompositeParams = CompositeParams_1 = class CompositeParams extends asn1_schema_1.AsnArray {
     constructor(items) {
@@ -5143,20 +5143,20 @@ exports.CompositeSignatureValue = CompositeSignatureValue = CompositeSignatureVa
 
 /***/ }),
 
-/***/ 5801:
+/***/ 1635:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(3818), exports);
-tslib_1.__exportStar(__nccwpck_require__(9241), exports);
-tslib_1.__exportStar(__nccwpck_require__(5721), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(4476), exports);
+tslib_1.__exportStar(__nccwpck_require__(6231), exports);
+tslib_1.__exportStar(__nccwpck_require__(2199), exports);
 
 
 /***/ }),
 
-/***/ 5721:
+/***/ 2199:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -5182,15 +5182,15 @@ exports.id_slh_dsa_shake_256f = `${id_sigAlgs}.31`;
 
 /***/ }),
 
-/***/ 7899:
+/***/ 4201:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AlgorithmIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const bytes_1 = __nccwpck_require__(8306);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const bytes_1 = __nccwpck_require__(7864);
 class AlgorithmIdentifier {
     algorithm = "";
     parameters;
@@ -5217,14 +5217,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2348:
+/***/ 4122:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Attribute = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class Attribute {
     type = "";
     values = [];
@@ -5246,16 +5246,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 5503:
+/***/ 8490:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Certificate = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const algorithm_identifier_1 = __nccwpck_require__(7899);
-const tbs_certificate_1 = __nccwpck_require__(4231);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const algorithm_identifier_1 = __nccwpck_require__(4201);
+const tbs_certificate_1 = __nccwpck_require__(6633);
 class Certificate {
     tbsCertificate = new tbs_certificate_1.TBSCertificate();
     tbsCertificateRaw;
@@ -5282,16 +5282,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6386:
+/***/ 2740:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificateList = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const algorithm_identifier_1 = __nccwpck_require__(7899);
-const tbs_cert_list_1 = __nccwpck_require__(9739);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const algorithm_identifier_1 = __nccwpck_require__(4201);
+const tbs_cert_list_1 = __nccwpck_require__(9642);
 class CertificateList {
     tbsCertList = new tbs_cert_list_1.TBSCertList();
     tbsCertListRaw;
@@ -5318,15 +5318,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9605:
+/***/ 7003:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var Extensions_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Extensions = exports.Extension = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 class Extension {
     static CRITICAL = false;
     extnID = "";
@@ -5366,17 +5366,17 @@ exports.Extensions = Extensions = Extensions_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2236:
+/***/ 4378:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var AuthorityInfoAccessSyntax_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AuthorityInfoAccessSyntax = exports.AccessDescription = exports.id_pe_authorityInfoAccess = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const general_name_1 = __nccwpck_require__(8972);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const general_name_1 = __nccwpck_require__(6322);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_pe_authorityInfoAccess = `${object_identifiers_1.id_pe}.1`;
 class AccessDescription {
     accessMethod = "";
@@ -5409,16 +5409,16 @@ exports.AuthorityInfoAccessSyntax = AuthorityInfoAccessSyntax = AuthorityInfoAcc
 
 /***/ }),
 
-/***/ 4834:
+/***/ 9528:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AuthorityKeyIdentifier = exports.KeyIdentifier = exports.id_ce_authorityKeyIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const general_name_1 = __nccwpck_require__(8972);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const general_name_1 = __nccwpck_require__(6322);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_authorityKeyIdentifier = `${object_identifiers_1.id_ce}.35`;
 class KeyIdentifier extends asn1_schema_1.OctetString {
 }
@@ -5464,15 +5464,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 798:
+/***/ 5196:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.BasicConstraints = exports.id_ce_basicConstraints = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_basicConstraints = `${object_identifiers_1.id_ce}.19`;
 class BasicConstraints {
     cA = false;
@@ -5498,17 +5498,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 124:
+/***/ 2330:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CertificateIssuer_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificateIssuer = exports.id_ce_certificateIssuer = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const general_names_1 = __nccwpck_require__(1491);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const general_names_1 = __nccwpck_require__(3361);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_certificateIssuer = `${object_identifiers_1.id_ce}.29`;
 let CertificateIssuer = CertificateIssuer_1 = class CertificateIssuer extends general_names_1.GeneralNames {
     constructor(items) {
@@ -5524,16 +5524,16 @@ exports.CertificateIssuer = CertificateIssuer = CertificateIssuer_1 = tslib_1.__
 
 /***/ }),
 
-/***/ 2361:
+/***/ 239:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CertificatePolicies_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificatePolicies = exports.PolicyInformation = exports.PolicyQualifierInfo = exports.Qualifier = exports.UserNotice = exports.NoticeReference = exports.DisplayText = exports.id_ce_certificatePolicies_anyPolicy = exports.id_ce_certificatePolicies = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_certificatePolicies = `${object_identifiers_1.id_ce}.32`;
 exports.id_ce_certificatePolicies_anyPolicy = `${exports.id_ce_certificatePolicies}.0`;
 let DisplayText = class DisplayText {
@@ -5667,16 +5667,16 @@ exports.CertificatePolicies = CertificatePolicies = CertificatePolicies_1 = tsli
 
 /***/ }),
 
-/***/ 3179:
+/***/ 1229:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.BaseCRLNumber = exports.id_ce_deltaCRLIndicator = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
-const crl_number_1 = __nccwpck_require__(870);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
+const crl_number_1 = __nccwpck_require__(740);
 exports.id_ce_deltaCRLIndicator = `${object_identifiers_1.id_ce}.27`;
 let BaseCRLNumber = class BaseCRLNumber extends crl_number_1.CRLNumber {
 };
@@ -5688,18 +5688,18 @@ exports.BaseCRLNumber = BaseCRLNumber = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 455:
+/***/ 4481:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CRLDistributionPoints_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CRLDistributionPoints = exports.DistributionPoint = exports.DistributionPointName = exports.Reason = exports.ReasonFlags = exports.id_ce_cRLDistributionPoints = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const name_1 = __nccwpck_require__(185);
-const general_name_1 = __nccwpck_require__(8972);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const name_1 = __nccwpck_require__(3111);
+const general_name_1 = __nccwpck_require__(6322);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_cRLDistributionPoints = `${object_identifiers_1.id_ce}.31`;
 var ReasonFlags;
 (function (ReasonFlags) {
@@ -5827,17 +5827,17 @@ exports.CRLDistributionPoints = CRLDistributionPoints = CRLDistributionPoints_1 
 
 /***/ }),
 
-/***/ 6047:
+/***/ 3489:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var FreshestCRL_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.FreshestCRL = exports.id_ce_freshestCRL = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
-const crl_distribution_points_1 = __nccwpck_require__(455);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
+const crl_distribution_points_1 = __nccwpck_require__(4481);
 exports.id_ce_freshestCRL = `${object_identifiers_1.id_ce}.46`;
 let FreshestCRL = FreshestCRL_1 = class FreshestCRL extends crl_distribution_points_1.CRLDistributionPoints {
     constructor(items) {
@@ -5856,16 +5856,16 @@ exports.FreshestCRL = FreshestCRL = FreshestCRL_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7405:
+/***/ 4203:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IssuingDistributionPoint = exports.id_ce_issuingDistributionPoint = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
-const crl_distribution_points_1 = __nccwpck_require__(455);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
+const crl_distribution_points_1 = __nccwpck_require__(4481);
 exports.id_ce_issuingDistributionPoint = `${object_identifiers_1.id_ce}.28`;
 class IssuingDistributionPoint {
     static ONLY = false;
@@ -5931,15 +5931,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 870:
+/***/ 740:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CRLNumber = exports.id_ce_cRLNumber = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_cRLNumber = `${object_identifiers_1.id_ce}.20`;
 let CRLNumber = class CRLNumber {
     value;
@@ -5958,15 +5958,15 @@ exports.CRLNumber = CRLNumber = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1487:
+/***/ 3825:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CRLReason = exports.CRLReasons = exports.id_ce_cRLReasons = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_cRLReasons = `${object_identifiers_1.id_ce}.21`;
 var CRLReasons;
 (function (CRLReasons) {
@@ -6004,14 +6004,14 @@ exports.CRLReason = CRLReason = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2918:
+/***/ 40:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EntrustVersionInfo = exports.EntrustInfo = exports.EntrustInfoFlags = exports.id_entrust_entrustVersInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 exports.id_entrust_entrustVersInfo = "1.2.840.113533.7.65.0";
 var EntrustInfoFlags;
 (function (EntrustInfoFlags) {
@@ -6057,16 +6057,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1613:
+/***/ 3904:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var ExtendedKeyUsage_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_kp_OCSPSigning = exports.id_kp_timeStamping = exports.id_kp_emailProtection = exports.id_kp_codeSigning = exports.id_kp_clientAuth = exports.id_kp_serverAuth = exports.anyExtendedKeyUsage = exports.ExtendedKeyUsage = exports.id_ce_extKeyUsage = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_extKeyUsage = `${object_identifiers_1.id_ce}.37`;
 let ExtendedKeyUsage = ExtendedKeyUsage_1 = class ExtendedKeyUsage extends asn1_schema_1.AsnArray {
     constructor(items) {
@@ -6092,50 +6092,50 @@ exports.id_kp_OCSPSigning = `${object_identifiers_1.id_kp}.9`;
 
 /***/ }),
 
-/***/ 3607:
+/***/ 4461:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(2236), exports);
-tslib_1.__exportStar(__nccwpck_require__(4834), exports);
-tslib_1.__exportStar(__nccwpck_require__(798), exports);
-tslib_1.__exportStar(__nccwpck_require__(124), exports);
-tslib_1.__exportStar(__nccwpck_require__(2361), exports);
-tslib_1.__exportStar(__nccwpck_require__(3179), exports);
-tslib_1.__exportStar(__nccwpck_require__(455), exports);
-tslib_1.__exportStar(__nccwpck_require__(6047), exports);
-tslib_1.__exportStar(__nccwpck_require__(7405), exports);
-tslib_1.__exportStar(__nccwpck_require__(870), exports);
-tslib_1.__exportStar(__nccwpck_require__(1487), exports);
-tslib_1.__exportStar(__nccwpck_require__(1613), exports);
-tslib_1.__exportStar(__nccwpck_require__(7438), exports);
-tslib_1.__exportStar(__nccwpck_require__(8617), exports);
-tslib_1.__exportStar(__nccwpck_require__(2716), exports);
-tslib_1.__exportStar(__nccwpck_require__(8728), exports);
-tslib_1.__exportStar(__nccwpck_require__(9011), exports);
-tslib_1.__exportStar(__nccwpck_require__(9034), exports);
-tslib_1.__exportStar(__nccwpck_require__(6595), exports);
-tslib_1.__exportStar(__nccwpck_require__(629), exports);
-tslib_1.__exportStar(__nccwpck_require__(4943), exports);
-tslib_1.__exportStar(__nccwpck_require__(8806), exports);
-tslib_1.__exportStar(__nccwpck_require__(9634), exports);
-tslib_1.__exportStar(__nccwpck_require__(2918), exports);
-tslib_1.__exportStar(__nccwpck_require__(3675), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(4378), exports);
+tslib_1.__exportStar(__nccwpck_require__(9528), exports);
+tslib_1.__exportStar(__nccwpck_require__(5196), exports);
+tslib_1.__exportStar(__nccwpck_require__(2330), exports);
+tslib_1.__exportStar(__nccwpck_require__(239), exports);
+tslib_1.__exportStar(__nccwpck_require__(1229), exports);
+tslib_1.__exportStar(__nccwpck_require__(4481), exports);
+tslib_1.__exportStar(__nccwpck_require__(3489), exports);
+tslib_1.__exportStar(__nccwpck_require__(4203), exports);
+tslib_1.__exportStar(__nccwpck_require__(740), exports);
+tslib_1.__exportStar(__nccwpck_require__(3825), exports);
+tslib_1.__exportStar(__nccwpck_require__(3904), exports);
+tslib_1.__exportStar(__nccwpck_require__(3480), exports);
+tslib_1.__exportStar(__nccwpck_require__(7335), exports);
+tslib_1.__exportStar(__nccwpck_require__(5306), exports);
+tslib_1.__exportStar(__nccwpck_require__(5226), exports);
+tslib_1.__exportStar(__nccwpck_require__(5293), exports);
+tslib_1.__exportStar(__nccwpck_require__(8640), exports);
+tslib_1.__exportStar(__nccwpck_require__(3741), exports);
+tslib_1.__exportStar(__nccwpck_require__(3259), exports);
+tslib_1.__exportStar(__nccwpck_require__(3297), exports);
+tslib_1.__exportStar(__nccwpck_require__(5503), exports);
+tslib_1.__exportStar(__nccwpck_require__(7491), exports);
+tslib_1.__exportStar(__nccwpck_require__(40), exports);
+tslib_1.__exportStar(__nccwpck_require__(7313), exports);
 
 
 /***/ }),
 
-/***/ 7438:
+/***/ 3480:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.InhibitAnyPolicy = exports.id_ce_inhibitAnyPolicy = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_inhibitAnyPolicy = `${object_identifiers_1.id_ce}.54`;
 let InhibitAnyPolicy = class InhibitAnyPolicy {
     value;
@@ -6157,15 +6157,15 @@ exports.InhibitAnyPolicy = InhibitAnyPolicy = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8617:
+/***/ 7335:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.InvalidityDate = exports.id_ce_invalidityDate = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_invalidityDate = `${object_identifiers_1.id_ce}.24`;
 let InvalidityDate = class InvalidityDate {
     value = new Date();
@@ -6186,17 +6186,17 @@ exports.InvalidityDate = InvalidityDate = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2716:
+/***/ 5306:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var IssueAlternativeName_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IssueAlternativeName = exports.id_ce_issuerAltName = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const general_names_1 = __nccwpck_require__(1491);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const general_names_1 = __nccwpck_require__(3361);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_issuerAltName = `${object_identifiers_1.id_ce}.18`;
 let IssueAlternativeName = IssueAlternativeName_1 = class IssueAlternativeName extends general_names_1.GeneralNames {
     constructor(items) {
@@ -6212,14 +6212,14 @@ exports.IssueAlternativeName = IssueAlternativeName = IssueAlternativeName_1 = t
 
 /***/ }),
 
-/***/ 8728:
+/***/ 5226:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KeyUsage = exports.KeyUsageFlags = exports.id_ce_keyUsage = void 0;
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_keyUsage = `${object_identifiers_1.id_ce}.15`;
 var KeyUsageFlags;
 (function (KeyUsageFlags) {
@@ -6275,17 +6275,17 @@ exports.KeyUsage = KeyUsage;
 
 /***/ }),
 
-/***/ 9011:
+/***/ 5293:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var GeneralSubtrees_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.NameConstraints = exports.GeneralSubtrees = exports.GeneralSubtree = exports.id_ce_nameConstraints = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const general_name_1 = __nccwpck_require__(8972);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const general_name_1 = __nccwpck_require__(6322);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_nameConstraints = `${object_identifiers_1.id_ce}.30`;
 class GeneralSubtree {
     base = new general_name_1.GeneralName();
@@ -6356,15 +6356,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9034:
+/***/ 8640:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PolicyConstraints = exports.id_ce_policyConstraints = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_policyConstraints = `${object_identifiers_1.id_ce}.36`;
 class PolicyConstraints {
     requireExplicitPolicy;
@@ -6396,16 +6396,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6595:
+/***/ 3741:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var PolicyMappings_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PolicyMappings = exports.PolicyMapping = exports.id_ce_policyMappings = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_policyMappings = `${object_identifiers_1.id_ce}.33`;
 class PolicyMapping {
     issuerDomainPolicy = "";
@@ -6438,15 +6438,15 @@ exports.PolicyMappings = PolicyMappings = PolicyMappings_1 = tslib_1.__decorate(
 
 /***/ }),
 
-/***/ 9634:
+/***/ 7491:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PrivateKeyUsagePeriod = exports.id_ce_privateKeyUsagePeriod = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_privateKeyUsagePeriod = `${object_identifiers_1.id_ce}.16`;
 class PrivateKeyUsagePeriod {
     notBefore;
@@ -6476,17 +6476,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 629:
+/***/ 3259:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var SubjectAlternativeName_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SubjectAlternativeName = exports.id_ce_subjectAltName = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const general_names_1 = __nccwpck_require__(1491);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const general_names_1 = __nccwpck_require__(3361);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_subjectAltName = `${object_identifiers_1.id_ce}.17`;
 let SubjectAlternativeName = SubjectAlternativeName_1 = class SubjectAlternativeName extends general_names_1.GeneralNames {
     constructor(items) {
@@ -6502,17 +6502,17 @@ exports.SubjectAlternativeName = SubjectAlternativeName = SubjectAlternativeName
 
 /***/ }),
 
-/***/ 4943:
+/***/ 3297:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var SubjectDirectoryAttributes_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SubjectDirectoryAttributes = exports.id_ce_subjectDirectoryAttributes = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const attribute_1 = __nccwpck_require__(2348);
-const object_identifiers_1 = __nccwpck_require__(4694);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const attribute_1 = __nccwpck_require__(4122);
+const object_identifiers_1 = __nccwpck_require__(444);
 exports.id_ce_subjectDirectoryAttributes = `${object_identifiers_1.id_ce}.9`;
 let SubjectDirectoryAttributes = SubjectDirectoryAttributes_1 = class SubjectDirectoryAttributes extends asn1_schema_1.AsnArray {
     constructor(items) {
@@ -6531,17 +6531,17 @@ exports.SubjectDirectoryAttributes = SubjectDirectoryAttributes = SubjectDirecto
 
 /***/ }),
 
-/***/ 3675:
+/***/ 7313:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var SubjectInfoAccessSyntax_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SubjectInfoAccessSyntax = exports.id_pe_subjectInfoAccess = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const object_identifiers_1 = __nccwpck_require__(4694);
-const authority_information_access_1 = __nccwpck_require__(2236);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const object_identifiers_1 = __nccwpck_require__(444);
+const authority_information_access_1 = __nccwpck_require__(4378);
 exports.id_pe_subjectInfoAccess = `${object_identifiers_1.id_pe}.11`;
 let SubjectInfoAccessSyntax = SubjectInfoAccessSyntax_1 = class SubjectInfoAccessSyntax extends asn1_schema_1.AsnArray {
     constructor(items) {
@@ -6560,14 +6560,14 @@ exports.SubjectInfoAccessSyntax = SubjectInfoAccessSyntax = SubjectInfoAccessSyn
 
 /***/ }),
 
-/***/ 8806:
+/***/ 5503:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SubjectKeyIdentifier = exports.id_ce_subjectKeyIdentifier = void 0;
-const object_identifiers_1 = __nccwpck_require__(4694);
-const authority_key_identifier_1 = __nccwpck_require__(4834);
+const object_identifiers_1 = __nccwpck_require__(444);
+const authority_key_identifier_1 = __nccwpck_require__(9528);
 exports.id_ce_subjectKeyIdentifier = `${object_identifiers_1.id_ce}.14`;
 class SubjectKeyIdentifier extends authority_key_identifier_1.KeyIdentifier {
 }
@@ -6576,16 +6576,16 @@ exports.SubjectKeyIdentifier = SubjectKeyIdentifier;
 
 /***/ }),
 
-/***/ 8972:
+/***/ 6322:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.GeneralName = exports.EDIPartyName = exports.OtherName = exports.AsnIpConverter = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const ip_converter_1 = __nccwpck_require__(7096);
-const name_1 = __nccwpck_require__(185);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const ip_converter_1 = __nccwpck_require__(8750);
+const name_1 = __nccwpck_require__(3111);
 exports.AsnIpConverter = {
     fromASN: (value) => ip_converter_1.IpConverter.toString(asn1_schema_1.AsnOctetStringConverter.fromASN(value)),
     toASN: (value) => asn1_schema_1.AsnOctetStringConverter.toASN(ip_converter_1.IpConverter.fromString(value)),
@@ -6715,16 +6715,16 @@ exports.GeneralName = GeneralName = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1491:
+/***/ 3361:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var GeneralNames_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.GeneralNames = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const general_name_1 = __nccwpck_require__(8972);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const general_name_1 = __nccwpck_require__(6322);
 let GeneralNames = GeneralNames_1 = class GeneralNames extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -6742,39 +6742,39 @@ exports.GeneralNames = GeneralNames = GeneralNames_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 400:
+/***/ 3594:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(3607), exports);
-tslib_1.__exportStar(__nccwpck_require__(7899), exports);
-tslib_1.__exportStar(__nccwpck_require__(2348), exports);
-tslib_1.__exportStar(__nccwpck_require__(5503), exports);
-tslib_1.__exportStar(__nccwpck_require__(6386), exports);
-tslib_1.__exportStar(__nccwpck_require__(9605), exports);
-tslib_1.__exportStar(__nccwpck_require__(8972), exports);
-tslib_1.__exportStar(__nccwpck_require__(1491), exports);
-tslib_1.__exportStar(__nccwpck_require__(185), exports);
-tslib_1.__exportStar(__nccwpck_require__(4694), exports);
-tslib_1.__exportStar(__nccwpck_require__(9549), exports);
-tslib_1.__exportStar(__nccwpck_require__(9739), exports);
-tslib_1.__exportStar(__nccwpck_require__(4231), exports);
-tslib_1.__exportStar(__nccwpck_require__(9187), exports);
-tslib_1.__exportStar(__nccwpck_require__(1125), exports);
-tslib_1.__exportStar(__nccwpck_require__(8244), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(4461), exports);
+tslib_1.__exportStar(__nccwpck_require__(4201), exports);
+tslib_1.__exportStar(__nccwpck_require__(4122), exports);
+tslib_1.__exportStar(__nccwpck_require__(8490), exports);
+tslib_1.__exportStar(__nccwpck_require__(2740), exports);
+tslib_1.__exportStar(__nccwpck_require__(7003), exports);
+tslib_1.__exportStar(__nccwpck_require__(6322), exports);
+tslib_1.__exportStar(__nccwpck_require__(3361), exports);
+tslib_1.__exportStar(__nccwpck_require__(3111), exports);
+tslib_1.__exportStar(__nccwpck_require__(444), exports);
+tslib_1.__exportStar(__nccwpck_require__(6359), exports);
+tslib_1.__exportStar(__nccwpck_require__(9642), exports);
+tslib_1.__exportStar(__nccwpck_require__(6633), exports);
+tslib_1.__exportStar(__nccwpck_require__(5277), exports);
+tslib_1.__exportStar(__nccwpck_require__(2663), exports);
+tslib_1.__exportStar(__nccwpck_require__(3333), exports);
 
 
 /***/ }),
 
-/***/ 7096:
+/***/ 8750:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IpConverter = void 0;
-const encoding_1 = __nccwpck_require__(5902);
+const encoding_1 = __nccwpck_require__(3628);
 class IpConverter {
     static isIPv4(ip) {
         return /^(\d{1,3}\.){3}\d{1,3}$/.test(ip);
@@ -6952,16 +6952,16 @@ exports.IpConverter = IpConverter;
 
 /***/ }),
 
-/***/ 185:
+/***/ 3111:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var RelativeDistinguishedName_1, RDNSequence_1, Name_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Name = exports.RDNSequence = exports.RelativeDistinguishedName = exports.AttributeTypeAndValue = exports.AttributeValue = exports.DirectoryString = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const encoding_1 = __nccwpck_require__(5902);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const encoding_1 = __nccwpck_require__(3628);
 let DirectoryString = class DirectoryString {
     teletexString;
     printableString;
@@ -7069,7 +7069,7 @@ exports.Name = Name = Name_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4694:
+/***/ 444:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -7092,15 +7092,15 @@ exports.id_alg_unsigned = "1.3.6.1.5.5.7.6.36";
 
 /***/ }),
 
-/***/ 9549:
+/***/ 6359:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SubjectPublicKeyInfo = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const algorithm_identifier_1 = __nccwpck_require__(7899);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const algorithm_identifier_1 = __nccwpck_require__(4201);
 class SubjectPublicKeyInfo {
     algorithm = new algorithm_identifier_1.AlgorithmIdentifier();
     subjectPublicKey = new ArrayBuffer(0);
@@ -7119,18 +7119,18 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9739:
+/***/ 9642:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.TBSCertList = exports.RevokedCertificate = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const algorithm_identifier_1 = __nccwpck_require__(7899);
-const name_1 = __nccwpck_require__(185);
-const time_1 = __nccwpck_require__(9187);
-const extension_1 = __nccwpck_require__(9605);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const algorithm_identifier_1 = __nccwpck_require__(4201);
+const name_1 = __nccwpck_require__(3111);
+const time_1 = __nccwpck_require__(5277);
+const extension_1 = __nccwpck_require__(7003);
 class RevokedCertificate {
     userCertificate = new ArrayBuffer(0);
     revocationDate = new time_1.Time();
@@ -7209,20 +7209,20 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4231:
+/***/ 6633:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.TBSCertificate = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const algorithm_identifier_1 = __nccwpck_require__(7899);
-const name_1 = __nccwpck_require__(185);
-const subject_public_key_info_1 = __nccwpck_require__(9549);
-const validity_1 = __nccwpck_require__(8244);
-const extension_1 = __nccwpck_require__(9605);
-const types_1 = __nccwpck_require__(1125);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const algorithm_identifier_1 = __nccwpck_require__(4201);
+const name_1 = __nccwpck_require__(3111);
+const subject_public_key_info_1 = __nccwpck_require__(6359);
+const validity_1 = __nccwpck_require__(3333);
+const extension_1 = __nccwpck_require__(7003);
+const types_1 = __nccwpck_require__(2663);
 class TBSCertificate {
     version = types_1.Version.v1;
     serialNumber = new ArrayBuffer(0);
@@ -7294,14 +7294,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9187:
+/***/ 5277:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Time = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
 let Time = class Time {
     utcTime;
     generalTime;
@@ -7344,7 +7344,7 @@ exports.Time = Time = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1125:
+/***/ 2663:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -7360,15 +7360,15 @@ var Version;
 
 /***/ }),
 
-/***/ 8244:
+/***/ 3333:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Validity = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-const asn1_schema_1 = __nccwpck_require__(6563);
-const time_1 = __nccwpck_require__(9187);
+const tslib_1 = __nccwpck_require__(1860);
+const asn1_schema_1 = __nccwpck_require__(7261);
+const time_1 = __nccwpck_require__(5277);
 class Validity {
     notBefore = new time_1.Time(new Date());
     notAfter = new time_1.Time(new Date());
@@ -7390,7 +7390,7 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 161:
+/***/ 8927:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 /*!
@@ -7419,17 +7419,17 @@ tslib_1.__decorate([
  */
 
 
-var asn1Schema = __nccwpck_require__(6563);
-var asn1X509 = __nccwpck_require__(400);
-var pvtsutils = __nccwpck_require__(2821);
-var tslib = __nccwpck_require__(2146);
-var asn1Cms = __nccwpck_require__(3909);
-var asn1Ecc = __nccwpck_require__(4461);
-var asn1Rsa = __nccwpck_require__(3126);
-var tsyringe = __nccwpck_require__(7473);
-var asnPkcs9 = __nccwpck_require__(2506);
-var asn1X509PostQuantum = __nccwpck_require__(5801);
-var asn1Csr = __nccwpck_require__(3512);
+var asn1Schema = __nccwpck_require__(7261);
+var asn1X509 = __nccwpck_require__(3594);
+var pvtsutils = __nccwpck_require__(4583);
+var tslib = __nccwpck_require__(1860);
+var asn1Cms = __nccwpck_require__(1467);
+var asn1Ecc = __nccwpck_require__(3683);
+var asn1Rsa = __nccwpck_require__(7300);
+var tsyringe = __nccwpck_require__(5279);
+var asnPkcs9 = __nccwpck_require__(3772);
+var asn1X509PostQuantum = __nccwpck_require__(1635);
+var asn1Csr = __nccwpck_require__(6474);
 
 function _interopNamespaceDefault(e) {
   var n = Object.create(null);
@@ -11045,7 +11045,7 @@ exports.idX448 = idX448;
 
 /***/ }),
 
-/***/ 6427:
+/***/ 4549:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 /*!
@@ -11084,8 +11084,8 @@ exports.idX448 = idX448;
 
 
 
-var pvtsutils = __nccwpck_require__(2821);
-var pvutils = __nccwpck_require__(8175);
+var pvtsutils = __nccwpck_require__(4583);
+var pvutils = __nccwpck_require__(6237);
 
 function _interopNamespaceDefault(e) {
   var n = Object.create(null);
@@ -14825,7 +14825,7 @@ exports.verifySchema = verifySchema;
 
 /***/ }),
 
-/***/ 2821:
+/***/ 4583:
 /***/ ((__unused_webpack_module, exports) => {
 
 /*!
@@ -15231,7 +15231,7 @@ exports.isEqual = isEqual;
 
 /***/ }),
 
-/***/ 8175:
+/***/ 6237:
 /***/ ((__unused_webpack_module, exports) => {
 
 /*!
@@ -15599,7 +15599,7 @@ exports.utilToBase = utilToBase;
 
 /***/ }),
 
-/***/ 5869:
+/***/ 9379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -15739,17 +15739,17 @@ class Comparator {
 
 module.exports = Comparator
 
-const parseOptions = __nccwpck_require__(4630)
-const { safeRe: re, t } = __nccwpck_require__(7929)
-const cmp = __nccwpck_require__(3428)
-const debug = __nccwpck_require__(8705)
-const SemVer = __nccwpck_require__(1861)
-const Range = __nccwpck_require__(6900)
+const parseOptions = __nccwpck_require__(356)
+const { safeRe: re, t } = __nccwpck_require__(5471)
+const cmp = __nccwpck_require__(8646)
+const debug = __nccwpck_require__(1159)
+const SemVer = __nccwpck_require__(7163)
+const Range = __nccwpck_require__(6782)
 
 
 /***/ }),
 
-/***/ 6900:
+/***/ 6782:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -15971,22 +15971,22 @@ class Range {
 
 module.exports = Range
 
-const LRU = __nccwpck_require__(8873)
+const LRU = __nccwpck_require__(1383)
 const cache = new LRU()
 
-const parseOptions = __nccwpck_require__(4630)
-const Comparator = __nccwpck_require__(5869)
-const debug = __nccwpck_require__(8705)
-const SemVer = __nccwpck_require__(1861)
-const trimComparatorWhitespace = __nccwpck_require__(8283)
+const parseOptions = __nccwpck_require__(356)
+const Comparator = __nccwpck_require__(9379)
+const debug = __nccwpck_require__(1159)
+const SemVer = __nccwpck_require__(7163)
+const trimComparatorWhitespace = __nccwpck_require__(9737)
 const {
   safeRe: re,
   src,
   t,
   tildeTrimReplace,
   caretTrimReplace,
-} = __nccwpck_require__(7929)
-const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __nccwpck_require__(3847)
+} = __nccwpck_require__(5471)
+const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __nccwpck_require__(5101)
 
 // unbounded global build-metadata stripper used by parseRange
 const BUILDSTRIPRE = new RegExp(src[t.BUILD], 'g')
@@ -16333,17 +16333,17 @@ const testSet = (set, version, options) => {
 
 /***/ }),
 
-/***/ 1861:
+/***/ 7163:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const debug = __nccwpck_require__(8705)
-const { MAX_LENGTH, MAX_SAFE_INTEGER } = __nccwpck_require__(3847)
-const { safeRe: re, t } = __nccwpck_require__(7929)
+const debug = __nccwpck_require__(1159)
+const { MAX_LENGTH, MAX_SAFE_INTEGER } = __nccwpck_require__(5101)
+const { safeRe: re, t } = __nccwpck_require__(5471)
 
-const parseOptions = __nccwpck_require__(4630)
-const { compareIdentifiers } = __nccwpck_require__(5054)
+const parseOptions = __nccwpck_require__(356)
+const { compareIdentifiers } = __nccwpck_require__(3348)
 
 const isPrereleaseIdentifier = (prerelease, identifier) => {
   const identifiers = identifier.split('.')
@@ -16690,12 +16690,12 @@ module.exports = SemVer
 
 /***/ }),
 
-/***/ 7881:
+/***/ 1799:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(9555)
+const parse = __nccwpck_require__(6353)
 const clean = (version, options) => {
   const s = parse(version.trim().replace(/^[=v]+/, ''), options)
   return s ? s.version : null
@@ -16705,17 +16705,17 @@ module.exports = clean
 
 /***/ }),
 
-/***/ 3428:
+/***/ 8646:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const eq = __nccwpck_require__(5184)
-const neq = __nccwpck_require__(1292)
-const gt = __nccwpck_require__(6097)
-const gte = __nccwpck_require__(1810)
-const lt = __nccwpck_require__(5217)
-const lte = __nccwpck_require__(9063)
+const eq = __nccwpck_require__(5082)
+const neq = __nccwpck_require__(4974)
+const gt = __nccwpck_require__(6599)
+const gte = __nccwpck_require__(1236)
+const lt = __nccwpck_require__(3872)
+const lte = __nccwpck_require__(6717)
 
 const cmp = (a, op, b, loose) => {
   switch (op) {
@@ -16766,14 +16766,14 @@ module.exports = cmp
 
 /***/ }),
 
-/***/ 7279:
+/***/ 5385:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
-const parse = __nccwpck_require__(9555)
-const { safeRe: re, t } = __nccwpck_require__(7929)
+const SemVer = __nccwpck_require__(7163)
+const parse = __nccwpck_require__(6353)
+const { safeRe: re, t } = __nccwpck_require__(5471)
 
 const coerce = (version, options) => {
   if (version instanceof SemVer) {
@@ -16835,12 +16835,12 @@ module.exports = coerce
 
 /***/ }),
 
-/***/ 3322:
+/***/ 7648:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
+const SemVer = __nccwpck_require__(7163)
 const compareBuild = (a, b, loose) => {
   const versionA = new SemVer(a, loose)
   const versionB = new SemVer(b, loose)
@@ -16851,24 +16851,24 @@ module.exports = compareBuild
 
 /***/ }),
 
-/***/ 9348:
+/***/ 6874:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(4123)
+const compare = __nccwpck_require__(8469)
 const compareLoose = (a, b) => compare(a, b, true)
 module.exports = compareLoose
 
 
 /***/ }),
 
-/***/ 4123:
+/***/ 8469:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
+const SemVer = __nccwpck_require__(7163)
 const compare = (a, b, loose) =>
   new SemVer(a, loose).compare(new SemVer(b, loose))
 
@@ -16877,12 +16877,12 @@ module.exports = compare
 
 /***/ }),
 
-/***/ 613:
+/***/ 711:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(9555)
+const parse = __nccwpck_require__(6353)
 
 const diff = (version1, version2) => {
   const v1 = parse(version1, null, true)
@@ -16944,48 +16944,48 @@ module.exports = diff
 
 /***/ }),
 
-/***/ 5184:
+/***/ 5082:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(4123)
+const compare = __nccwpck_require__(8469)
 const eq = (a, b, loose) => compare(a, b, loose) === 0
 module.exports = eq
 
 
 /***/ }),
 
-/***/ 6097:
+/***/ 6599:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(4123)
+const compare = __nccwpck_require__(8469)
 const gt = (a, b, loose) => compare(a, b, loose) > 0
 module.exports = gt
 
 
 /***/ }),
 
-/***/ 1810:
+/***/ 1236:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(4123)
+const compare = __nccwpck_require__(8469)
 const gte = (a, b, loose) => compare(a, b, loose) >= 0
 module.exports = gte
 
 
 /***/ }),
 
-/***/ 1940:
+/***/ 2338:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
+const SemVer = __nccwpck_require__(7163)
 
 const inc = (version, release, options, identifier, identifierBase) => {
   if (typeof (options) === 'string') {
@@ -17008,72 +17008,72 @@ module.exports = inc
 
 /***/ }),
 
-/***/ 5217:
+/***/ 3872:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(4123)
+const compare = __nccwpck_require__(8469)
 const lt = (a, b, loose) => compare(a, b, loose) < 0
 module.exports = lt
 
 
 /***/ }),
 
-/***/ 9063:
+/***/ 6717:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(4123)
+const compare = __nccwpck_require__(8469)
 const lte = (a, b, loose) => compare(a, b, loose) <= 0
 module.exports = lte
 
 
 /***/ }),
 
-/***/ 1981:
+/***/ 8511:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
+const SemVer = __nccwpck_require__(7163)
 const major = (a, loose) => new SemVer(a, loose).major
 module.exports = major
 
 
 /***/ }),
 
-/***/ 6953:
+/***/ 2603:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
+const SemVer = __nccwpck_require__(7163)
 const minor = (a, loose) => new SemVer(a, loose).minor
 module.exports = minor
 
 
 /***/ }),
 
-/***/ 1292:
+/***/ 4974:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(4123)
+const compare = __nccwpck_require__(8469)
 const neq = (a, b, loose) => compare(a, b, loose) !== 0
 module.exports = neq
 
 
 /***/ }),
 
-/***/ 9555:
+/***/ 6353:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
+const SemVer = __nccwpck_require__(7163)
 const parse = (version, options, throwErrors = false) => {
   if (version instanceof SemVer) {
     return version
@@ -17093,24 +17093,24 @@ module.exports = parse
 
 /***/ }),
 
-/***/ 8034:
+/***/ 8756:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
+const SemVer = __nccwpck_require__(7163)
 const patch = (a, loose) => new SemVer(a, loose).patch
 module.exports = patch
 
 
 /***/ }),
 
-/***/ 676:
+/***/ 5714:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(9555)
+const parse = __nccwpck_require__(6353)
 const prerelease = (version, options) => {
   const parsed = parse(version, options)
   return (parsed && parsed.prerelease.length) ? parsed.prerelease : null
@@ -17120,36 +17120,36 @@ module.exports = prerelease
 
 /***/ }),
 
-/***/ 5507:
+/***/ 2173:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(4123)
+const compare = __nccwpck_require__(8469)
 const rcompare = (a, b, loose) => compare(b, a, loose)
 module.exports = rcompare
 
 
 /***/ }),
 
-/***/ 9410:
+/***/ 7192:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compareBuild = __nccwpck_require__(3322)
+const compareBuild = __nccwpck_require__(7648)
 const rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose))
 module.exports = rsort
 
 
 /***/ }),
 
-/***/ 6749:
+/***/ 8011:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(6900)
+const Range = __nccwpck_require__(6782)
 const satisfies = (version, range, options) => {
   try {
     range = new Range(range, options)
@@ -17163,26 +17163,26 @@ module.exports = satisfies
 
 /***/ }),
 
-/***/ 1386:
+/***/ 9872:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compareBuild = __nccwpck_require__(3322)
+const compareBuild = __nccwpck_require__(7648)
 const sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose))
 module.exports = sort
 
 
 /***/ }),
 
-/***/ 6620:
+/***/ 6114:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(9555)
-const constants = __nccwpck_require__(3847)
-const SemVer = __nccwpck_require__(1861)
+const parse = __nccwpck_require__(6353)
+const constants = __nccwpck_require__(5101)
+const SemVer = __nccwpck_require__(7163)
 
 const truncate = (version, truncation, options) => {
   if (!constants.RELEASE_TYPES.includes(truncation)) {
@@ -17230,12 +17230,12 @@ module.exports = truncate
 
 /***/ }),
 
-/***/ 426:
+/***/ 8780:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(9555)
+const parse = __nccwpck_require__(6353)
 const valid = (version, options) => {
   const v = parse(version, options)
   return v ? v.version : null
@@ -17245,54 +17245,54 @@ module.exports = valid
 
 /***/ }),
 
-/***/ 6626:
+/***/ 2088:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 // just pre-load all the stuff that index.js lazily exports
-const internalRe = __nccwpck_require__(7929)
-const constants = __nccwpck_require__(3847)
-const SemVer = __nccwpck_require__(1861)
-const identifiers = __nccwpck_require__(5054)
-const parse = __nccwpck_require__(9555)
-const valid = __nccwpck_require__(426)
-const clean = __nccwpck_require__(7881)
-const inc = __nccwpck_require__(1940)
-const diff = __nccwpck_require__(613)
-const major = __nccwpck_require__(1981)
-const minor = __nccwpck_require__(6953)
-const patch = __nccwpck_require__(8034)
-const prerelease = __nccwpck_require__(676)
-const compare = __nccwpck_require__(4123)
-const rcompare = __nccwpck_require__(5507)
-const compareLoose = __nccwpck_require__(9348)
-const compareBuild = __nccwpck_require__(3322)
-const sort = __nccwpck_require__(1386)
-const rsort = __nccwpck_require__(9410)
-const gt = __nccwpck_require__(6097)
-const lt = __nccwpck_require__(5217)
-const eq = __nccwpck_require__(5184)
-const neq = __nccwpck_require__(1292)
-const gte = __nccwpck_require__(1810)
-const lte = __nccwpck_require__(9063)
-const cmp = __nccwpck_require__(3428)
-const coerce = __nccwpck_require__(7279)
-const truncate = __nccwpck_require__(6620)
-const Comparator = __nccwpck_require__(5869)
-const Range = __nccwpck_require__(6900)
-const satisfies = __nccwpck_require__(6749)
-const toComparators = __nccwpck_require__(7900)
-const maxSatisfying = __nccwpck_require__(6575)
-const minSatisfying = __nccwpck_require__(6893)
-const minVersion = __nccwpck_require__(9232)
-const validRange = __nccwpck_require__(3739)
-const outside = __nccwpck_require__(6198)
-const gtr = __nccwpck_require__(7722)
-const ltr = __nccwpck_require__(7679)
-const intersects = __nccwpck_require__(4895)
-const simplifyRange = __nccwpck_require__(2086)
-const subset = __nccwpck_require__(3655)
+const internalRe = __nccwpck_require__(5471)
+const constants = __nccwpck_require__(5101)
+const SemVer = __nccwpck_require__(7163)
+const identifiers = __nccwpck_require__(3348)
+const parse = __nccwpck_require__(6353)
+const valid = __nccwpck_require__(8780)
+const clean = __nccwpck_require__(1799)
+const inc = __nccwpck_require__(2338)
+const diff = __nccwpck_require__(711)
+const major = __nccwpck_require__(8511)
+const minor = __nccwpck_require__(2603)
+const patch = __nccwpck_require__(8756)
+const prerelease = __nccwpck_require__(5714)
+const compare = __nccwpck_require__(8469)
+const rcompare = __nccwpck_require__(2173)
+const compareLoose = __nccwpck_require__(6874)
+const compareBuild = __nccwpck_require__(7648)
+const sort = __nccwpck_require__(9872)
+const rsort = __nccwpck_require__(7192)
+const gt = __nccwpck_require__(6599)
+const lt = __nccwpck_require__(3872)
+const eq = __nccwpck_require__(5082)
+const neq = __nccwpck_require__(4974)
+const gte = __nccwpck_require__(1236)
+const lte = __nccwpck_require__(6717)
+const cmp = __nccwpck_require__(8646)
+const coerce = __nccwpck_require__(5385)
+const truncate = __nccwpck_require__(6114)
+const Comparator = __nccwpck_require__(9379)
+const Range = __nccwpck_require__(6782)
+const satisfies = __nccwpck_require__(8011)
+const toComparators = __nccwpck_require__(4750)
+const maxSatisfying = __nccwpck_require__(5574)
+const minSatisfying = __nccwpck_require__(8595)
+const minVersion = __nccwpck_require__(1866)
+const validRange = __nccwpck_require__(4737)
+const outside = __nccwpck_require__(280)
+const gtr = __nccwpck_require__(2276)
+const ltr = __nccwpck_require__(5213)
+const intersects = __nccwpck_require__(3465)
+const simplifyRange = __nccwpck_require__(2028)
+const subset = __nccwpck_require__(1489)
 module.exports = {
   parse,
   valid,
@@ -17345,7 +17345,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3847:
+/***/ 5101:
 /***/ ((module) => {
 
 
@@ -17419,7 +17419,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8705:
+/***/ 1159:
 /***/ ((module) => {
 
 
@@ -17437,7 +17437,7 @@ module.exports = debug
 
 /***/ }),
 
-/***/ 5054:
+/***/ 3348:
 /***/ ((module) => {
 
 
@@ -17473,7 +17473,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8873:
+/***/ 1383:
 /***/ ((module) => {
 
 
@@ -17522,7 +17522,7 @@ module.exports = LRUCache
 
 /***/ }),
 
-/***/ 4630:
+/***/ 356:
 /***/ ((module) => {
 
 
@@ -17546,7 +17546,7 @@ module.exports = parseOptions
 
 /***/ }),
 
-/***/ 7929:
+/***/ 5471:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 
@@ -17555,8 +17555,8 @@ const {
   MAX_SAFE_COMPONENT_LENGTH,
   MAX_SAFE_BUILD_LENGTH,
   MAX_LENGTH,
-} = __nccwpck_require__(3847)
-const debug = __nccwpck_require__(8705)
+} = __nccwpck_require__(5101)
+const debug = __nccwpck_require__(1159)
 exports = module.exports = {}
 
 // The actual regexps go on exports.re
@@ -17776,7 +17776,7 @@ createToken('GTE0PRE', '^\\s*>=\\s*0\\.0\\.0-0\\s*$')
 
 /***/ }),
 
-/***/ 8283:
+/***/ 9737:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -17791,7 +17791,7 @@ const {
   MAX_LENGTH,
   MAX_SAFE_BUILD_LENGTH,
   WHITESPACE_CHARACTERS,
-} = __nccwpck_require__(3847)
+} = __nccwpck_require__(5101)
 
 /**
  * Remembers the last two rows of digits so their characters need not be reread.
@@ -18221,25 +18221,25 @@ module.exports = trimComparatorWhitespace
 
 /***/ }),
 
-/***/ 7722:
+/***/ 2276:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 // Determine if version is greater than all the versions possible in the range.
-const outside = __nccwpck_require__(6198)
+const outside = __nccwpck_require__(280)
 const gtr = (version, range, options) => outside(version, range, '>', options)
 module.exports = gtr
 
 
 /***/ }),
 
-/***/ 4895:
+/***/ 3465:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(6900)
+const Range = __nccwpck_require__(6782)
 const intersects = (r1, r2, options) => {
   r1 = new Range(r1, options)
   r2 = new Range(r2, options)
@@ -18250,12 +18250,12 @@ module.exports = intersects
 
 /***/ }),
 
-/***/ 7679:
+/***/ 5213:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const outside = __nccwpck_require__(6198)
+const outside = __nccwpck_require__(280)
 // Determine if version is less than all the versions possible in the range
 const ltr = (version, range, options) => outside(version, range, '<', options)
 module.exports = ltr
@@ -18263,13 +18263,13 @@ module.exports = ltr
 
 /***/ }),
 
-/***/ 6575:
+/***/ 5574:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
-const Range = __nccwpck_require__(6900)
+const SemVer = __nccwpck_require__(7163)
+const Range = __nccwpck_require__(6782)
 
 const maxSatisfying = (versions, range, options) => {
   let max = null
@@ -18297,13 +18297,13 @@ module.exports = maxSatisfying
 
 /***/ }),
 
-/***/ 6893:
+/***/ 8595:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
-const Range = __nccwpck_require__(6900)
+const SemVer = __nccwpck_require__(7163)
+const Range = __nccwpck_require__(6782)
 const minSatisfying = (versions, range, options) => {
   let min = null
   let minSV = null
@@ -18330,14 +18330,14 @@ module.exports = minSatisfying
 
 /***/ }),
 
-/***/ 9232:
+/***/ 1866:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
-const Range = __nccwpck_require__(6900)
-const gt = __nccwpck_require__(6097)
+const SemVer = __nccwpck_require__(7163)
+const Range = __nccwpck_require__(6782)
+const gt = __nccwpck_require__(6599)
 
 const minVersion = (range, loose) => {
   range = new Range(range, loose)
@@ -18400,20 +18400,20 @@ module.exports = minVersion
 
 /***/ }),
 
-/***/ 6198:
+/***/ 280:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(1861)
-const Comparator = __nccwpck_require__(5869)
+const SemVer = __nccwpck_require__(7163)
+const Comparator = __nccwpck_require__(9379)
 const { ANY } = Comparator
-const Range = __nccwpck_require__(6900)
-const satisfies = __nccwpck_require__(6749)
-const gt = __nccwpck_require__(6097)
-const lt = __nccwpck_require__(5217)
-const lte = __nccwpck_require__(9063)
-const gte = __nccwpck_require__(1810)
+const Range = __nccwpck_require__(6782)
+const satisfies = __nccwpck_require__(8011)
+const gt = __nccwpck_require__(6599)
+const lt = __nccwpck_require__(3872)
+const lte = __nccwpck_require__(6717)
+const gte = __nccwpck_require__(1236)
 
 const outside = (version, range, hilo, options) => {
   version = new SemVer(version, options)
@@ -18489,7 +18489,7 @@ module.exports = outside
 
 /***/ }),
 
-/***/ 2086:
+/***/ 2028:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -18497,8 +18497,8 @@ module.exports = outside
 // given a set of versions and a range, create a "simplified" range
 // that includes the same versions that the original range does
 // If the original range is shorter than the simplified one, return that.
-const satisfies = __nccwpck_require__(6749)
-const compare = __nccwpck_require__(4123)
+const satisfies = __nccwpck_require__(8011)
+const compare = __nccwpck_require__(8469)
 module.exports = (versions, range, options) => {
   const set = []
   let first = null
@@ -18545,16 +18545,16 @@ module.exports = (versions, range, options) => {
 
 /***/ }),
 
-/***/ 3655:
+/***/ 1489:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(6900)
-const Comparator = __nccwpck_require__(5869)
+const Range = __nccwpck_require__(6782)
+const Comparator = __nccwpck_require__(9379)
 const { ANY } = Comparator
-const satisfies = __nccwpck_require__(6749)
-const compare = __nccwpck_require__(4123)
+const satisfies = __nccwpck_require__(8011)
+const compare = __nccwpck_require__(8469)
 
 // Complex range `r1 || r2 || ...` is a subset of `R1 || R2 || ...` iff:
 // - Every simple range `r1, r2, ...` is a null set, OR
@@ -18801,12 +18801,12 @@ module.exports = subset
 
 /***/ }),
 
-/***/ 7900:
+/***/ 4750:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(6900)
+const Range = __nccwpck_require__(6782)
 
 // Mostly just for testing and legacy API reasons
 const toComparators = (range, options) =>
@@ -18818,12 +18818,12 @@ module.exports = toComparators
 
 /***/ }),
 
-/***/ 3739:
+/***/ 4737:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(6900)
+const Range = __nccwpck_require__(6782)
 const validRange = (range, options) => {
   try {
     // Return '*' instead of '' so that truthiness works.
@@ -18838,7 +18838,7 @@ module.exports = validRange
 
 /***/ }),
 
-/***/ 2146:
+/***/ 1860:
 /***/ ((module) => {
 
 /******************************************************************************
@@ -19305,15 +19305,15 @@ var __rewriteRelativeImportExtension;
 
 /***/ }),
 
-/***/ 5155:
+/***/ 8017:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(5052);
-const dependency_container_1 = __nccwpck_require__(278);
-const injection_token_1 = __nccwpck_require__(3817);
-const error_helpers_1 = __nccwpck_require__(3507);
+const reflection_helpers_1 = __nccwpck_require__(9774);
+const dependency_container_1 = __nccwpck_require__(2316);
+const injection_token_1 = __nccwpck_require__(2131);
+const error_helpers_1 = __nccwpck_require__(7341);
 function autoInjectable() {
     return function (target) {
         const paramInfo = reflection_helpers_1.getParamInfo(target);
@@ -19358,39 +19358,39 @@ exports["default"] = autoInjectable;
 
 /***/ }),
 
-/***/ 5332:
+/***/ 6266:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-var auto_injectable_1 = __nccwpck_require__(5155);
+var auto_injectable_1 = __nccwpck_require__(8017);
 Object.defineProperty(exports, "autoInjectable", ({ enumerable: true, get: function () { return auto_injectable_1.default; } }));
-var inject_1 = __nccwpck_require__(5119);
+var inject_1 = __nccwpck_require__(9953);
 Object.defineProperty(exports, "inject", ({ enumerable: true, get: function () { return inject_1.default; } }));
-var injectable_1 = __nccwpck_require__(9783);
+var injectable_1 = __nccwpck_require__(6477);
 Object.defineProperty(exports, "injectable", ({ enumerable: true, get: function () { return injectable_1.default; } }));
-var registry_1 = __nccwpck_require__(845);
+var registry_1 = __nccwpck_require__(9931);
 Object.defineProperty(exports, "registry", ({ enumerable: true, get: function () { return registry_1.default; } }));
-var singleton_1 = __nccwpck_require__(9);
+var singleton_1 = __nccwpck_require__(6287);
 Object.defineProperty(exports, "singleton", ({ enumerable: true, get: function () { return singleton_1.default; } }));
-var inject_all_1 = __nccwpck_require__(6317);
+var inject_all_1 = __nccwpck_require__(3967);
 Object.defineProperty(exports, "injectAll", ({ enumerable: true, get: function () { return inject_all_1.default; } }));
-var inject_all_with_transform_1 = __nccwpck_require__(4247);
+var inject_all_with_transform_1 = __nccwpck_require__(5417);
 Object.defineProperty(exports, "injectAllWithTransform", ({ enumerable: true, get: function () { return inject_all_with_transform_1.default; } }));
-var inject_with_transform_1 = __nccwpck_require__(9001);
+var inject_with_transform_1 = __nccwpck_require__(3963);
 Object.defineProperty(exports, "injectWithTransform", ({ enumerable: true, get: function () { return inject_with_transform_1.default; } }));
-var scoped_1 = __nccwpck_require__(7746);
+var scoped_1 = __nccwpck_require__(7460);
 Object.defineProperty(exports, "scoped", ({ enumerable: true, get: function () { return scoped_1.default; } }));
 
 
 /***/ }),
 
-/***/ 4247:
+/***/ 5417:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(5052);
+const reflection_helpers_1 = __nccwpck_require__(9774);
 function injectAllWithTransform(token, transformer, ...args) {
     const data = {
         token,
@@ -19405,12 +19405,12 @@ exports["default"] = injectAllWithTransform;
 
 /***/ }),
 
-/***/ 6317:
+/***/ 3967:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(5052);
+const reflection_helpers_1 = __nccwpck_require__(9774);
 function injectAll(token, options) {
     const data = {
         token,
@@ -19424,12 +19424,12 @@ exports["default"] = injectAll;
 
 /***/ }),
 
-/***/ 9001:
+/***/ 3963:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(5052);
+const reflection_helpers_1 = __nccwpck_require__(9774);
 function injectWithTransform(token, transformer, ...args) {
     return reflection_helpers_1.defineInjectionTokenMetadata(token, {
         transformToken: transformer,
@@ -19441,12 +19441,12 @@ exports["default"] = injectWithTransform;
 
 /***/ }),
 
-/***/ 5119:
+/***/ 9953:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(5052);
+const reflection_helpers_1 = __nccwpck_require__(9774);
 function inject(token, options) {
     const data = {
         token,
@@ -19460,14 +19460,14 @@ exports["default"] = inject;
 
 /***/ }),
 
-/***/ 9783:
+/***/ 6477:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(5052);
-const dependency_container_1 = __nccwpck_require__(278);
-const dependency_container_2 = __nccwpck_require__(278);
+const reflection_helpers_1 = __nccwpck_require__(9774);
+const dependency_container_1 = __nccwpck_require__(2316);
+const dependency_container_2 = __nccwpck_require__(2316);
 function injectable(options) {
     return function (target) {
         dependency_container_1.typeInfo.set(target, reflection_helpers_1.getParamInfo(target));
@@ -19488,13 +19488,13 @@ exports["default"] = injectable;
 
 /***/ }),
 
-/***/ 845:
+/***/ 9931:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1421);
-const dependency_container_1 = __nccwpck_require__(278);
+const tslib_1 = __nccwpck_require__(6395);
+const dependency_container_1 = __nccwpck_require__(2316);
 function registry(registrations = []) {
     return function (target) {
         registrations.forEach((_a) => {
@@ -19509,13 +19509,13 @@ exports["default"] = registry;
 
 /***/ }),
 
-/***/ 7746:
+/***/ 7460:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const injectable_1 = __nccwpck_require__(9783);
-const dependency_container_1 = __nccwpck_require__(278);
+const injectable_1 = __nccwpck_require__(6477);
+const dependency_container_1 = __nccwpck_require__(2316);
 function scoped(lifecycle, token) {
     return function (target) {
         injectable_1.default()(target);
@@ -19529,13 +19529,13 @@ exports["default"] = scoped;
 
 /***/ }),
 
-/***/ 9:
+/***/ 6287:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const injectable_1 = __nccwpck_require__(9783);
-const dependency_container_1 = __nccwpck_require__(278);
+const injectable_1 = __nccwpck_require__(6477);
+const dependency_container_1 = __nccwpck_require__(2316);
 function singleton() {
     return function (target) {
         injectable_1.default()(target);
@@ -19547,23 +19547,23 @@ exports["default"] = singleton;
 
 /***/ }),
 
-/***/ 278:
+/***/ 2316:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.instance = exports.typeInfo = void 0;
-const tslib_1 = __nccwpck_require__(1421);
-const providers_1 = __nccwpck_require__(3007);
-const provider_1 = __nccwpck_require__(9759);
-const injection_token_1 = __nccwpck_require__(3817);
-const registry_1 = __nccwpck_require__(2202);
-const lifecycle_1 = __nccwpck_require__(2375);
-const resolution_context_1 = __nccwpck_require__(4377);
-const error_helpers_1 = __nccwpck_require__(3507);
-const lazy_helpers_1 = __nccwpck_require__(6751);
-const disposable_1 = __nccwpck_require__(2985);
-const interceptors_1 = __nccwpck_require__(3149);
+const tslib_1 = __nccwpck_require__(6395);
+const providers_1 = __nccwpck_require__(6373);
+const provider_1 = __nccwpck_require__(197);
+const injection_token_1 = __nccwpck_require__(2131);
+const registry_1 = __nccwpck_require__(9920);
+const lifecycle_1 = __nccwpck_require__(8357);
+const resolution_context_1 = __nccwpck_require__(7063);
+const error_helpers_1 = __nccwpck_require__(7341);
+const lazy_helpers_1 = __nccwpck_require__(305);
+const disposable_1 = __nccwpck_require__(8079);
+const interceptors_1 = __nccwpck_require__(4027);
 exports.typeInfo = new Map();
 class InternalDependencyContainer {
     constructor(parent) {
@@ -19895,7 +19895,7 @@ exports["default"] = exports.instance;
 
 /***/ }),
 
-/***/ 3507:
+/***/ 7341:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -19921,22 +19921,22 @@ exports.formatErrorCtor = formatErrorCtor;
 
 /***/ }),
 
-/***/ 512:
+/***/ 5702:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-var instance_caching_factory_1 = __nccwpck_require__(858);
+var instance_caching_factory_1 = __nccwpck_require__(5712);
 Object.defineProperty(exports, "instanceCachingFactory", ({ enumerable: true, get: function () { return instance_caching_factory_1.default; } }));
-var instance_per_container_caching_factory_1 = __nccwpck_require__(1286);
+var instance_per_container_caching_factory_1 = __nccwpck_require__(564);
 Object.defineProperty(exports, "instancePerContainerCachingFactory", ({ enumerable: true, get: function () { return instance_per_container_caching_factory_1.default; } }));
-var predicate_aware_class_factory_1 = __nccwpck_require__(1384);
+var predicate_aware_class_factory_1 = __nccwpck_require__(5022);
 Object.defineProperty(exports, "predicateAwareClassFactory", ({ enumerable: true, get: function () { return predicate_aware_class_factory_1.default; } }));
 
 
 /***/ }),
 
-/***/ 858:
+/***/ 5712:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -19955,7 +19955,7 @@ exports["default"] = instanceCachingFactory;
 
 /***/ }),
 
-/***/ 1286:
+/***/ 564:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -19976,7 +19976,7 @@ exports["default"] = instancePerContainerCachingFactory;
 
 /***/ }),
 
-/***/ 1384:
+/***/ 5022:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20002,35 +20002,35 @@ exports["default"] = predicateAwareClassFactory;
 
 /***/ }),
 
-/***/ 7473:
+/***/ 5279:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1421);
+const tslib_1 = __nccwpck_require__(6395);
 if (typeof Reflect === "undefined" || !Reflect.getMetadata) {
     throw new Error(`tsyringe requires a reflect polyfill. Please add 'import "reflect-metadata"' to the top of your entry point.`);
 }
-var types_1 = __nccwpck_require__(103);
+var types_1 = __nccwpck_require__(4661);
 Object.defineProperty(exports, "Lifecycle", ({ enumerable: true, get: function () { return types_1.Lifecycle; } }));
-tslib_1.__exportStar(__nccwpck_require__(5332), exports);
-tslib_1.__exportStar(__nccwpck_require__(512), exports);
-tslib_1.__exportStar(__nccwpck_require__(3007), exports);
-var lazy_helpers_1 = __nccwpck_require__(6751);
+tslib_1.__exportStar(__nccwpck_require__(6266), exports);
+tslib_1.__exportStar(__nccwpck_require__(5702), exports);
+tslib_1.__exportStar(__nccwpck_require__(6373), exports);
+var lazy_helpers_1 = __nccwpck_require__(305);
 Object.defineProperty(exports, "delay", ({ enumerable: true, get: function () { return lazy_helpers_1.delay; } }));
-var dependency_container_1 = __nccwpck_require__(278);
+var dependency_container_1 = __nccwpck_require__(2316);
 Object.defineProperty(exports, "container", ({ enumerable: true, get: function () { return dependency_container_1.instance; } }));
 
 
 /***/ }),
 
-/***/ 3149:
+/***/ 4027:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PostResolutionInterceptors = exports.PreResolutionInterceptors = void 0;
-const registry_base_1 = __nccwpck_require__(1458);
+const registry_base_1 = __nccwpck_require__(1460);
 class PreResolutionInterceptors extends registry_base_1.default {
 }
 exports.PreResolutionInterceptors = PreResolutionInterceptors;
@@ -20048,7 +20048,7 @@ exports["default"] = Interceptors;
 
 /***/ }),
 
-/***/ 6751:
+/***/ 305:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20109,7 +20109,7 @@ exports.delay = delay;
 
 /***/ }),
 
-/***/ 5863:
+/***/ 8294:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20123,7 +20123,7 @@ exports.isClassProvider = isClassProvider;
 
 /***/ }),
 
-/***/ 5706:
+/***/ 5336:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20137,32 +20137,32 @@ exports.isFactoryProvider = isFactoryProvider;
 
 /***/ }),
 
-/***/ 3007:
+/***/ 6373:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-var class_provider_1 = __nccwpck_require__(5863);
+var class_provider_1 = __nccwpck_require__(8294);
 Object.defineProperty(exports, "isClassProvider", ({ enumerable: true, get: function () { return class_provider_1.isClassProvider; } }));
-var factory_provider_1 = __nccwpck_require__(5706);
+var factory_provider_1 = __nccwpck_require__(5336);
 Object.defineProperty(exports, "isFactoryProvider", ({ enumerable: true, get: function () { return factory_provider_1.isFactoryProvider; } }));
-var injection_token_1 = __nccwpck_require__(3817);
+var injection_token_1 = __nccwpck_require__(2131);
 Object.defineProperty(exports, "isNormalToken", ({ enumerable: true, get: function () { return injection_token_1.isNormalToken; } }));
-var token_provider_1 = __nccwpck_require__(9223);
+var token_provider_1 = __nccwpck_require__(1033);
 Object.defineProperty(exports, "isTokenProvider", ({ enumerable: true, get: function () { return token_provider_1.isTokenProvider; } }));
-var value_provider_1 = __nccwpck_require__(1535);
+var value_provider_1 = __nccwpck_require__(2825);
 Object.defineProperty(exports, "isValueProvider", ({ enumerable: true, get: function () { return value_provider_1.isValueProvider; } }));
 
 
 /***/ }),
 
-/***/ 3817:
+/***/ 2131:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.isConstructorToken = exports.isTransformDescriptor = exports.isTokenDescriptor = exports.isNormalToken = void 0;
-const lazy_helpers_1 = __nccwpck_require__(6751);
+const lazy_helpers_1 = __nccwpck_require__(305);
 function isNormalToken(token) {
     return typeof token === "string" || typeof token === "symbol";
 }
@@ -20187,16 +20187,16 @@ exports.isConstructorToken = isConstructorToken;
 
 /***/ }),
 
-/***/ 9759:
+/***/ 197:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.isProvider = void 0;
-const class_provider_1 = __nccwpck_require__(5863);
-const value_provider_1 = __nccwpck_require__(1535);
-const token_provider_1 = __nccwpck_require__(9223);
-const factory_provider_1 = __nccwpck_require__(5706);
+const class_provider_1 = __nccwpck_require__(8294);
+const value_provider_1 = __nccwpck_require__(2825);
+const token_provider_1 = __nccwpck_require__(1033);
+const factory_provider_1 = __nccwpck_require__(5336);
 function isProvider(provider) {
     return (class_provider_1.isClassProvider(provider) ||
         value_provider_1.isValueProvider(provider) ||
@@ -20208,7 +20208,7 @@ exports.isProvider = isProvider;
 
 /***/ }),
 
-/***/ 9223:
+/***/ 1033:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20222,7 +20222,7 @@ exports.isTokenProvider = isTokenProvider;
 
 /***/ }),
 
-/***/ 1535:
+/***/ 2825:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20236,7 +20236,7 @@ exports.isValueProvider = isValueProvider;
 
 /***/ }),
 
-/***/ 5052:
+/***/ 9774:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20270,7 +20270,7 @@ exports.defineInjectionTokenMetadata = defineInjectionTokenMetadata;
 
 /***/ }),
 
-/***/ 1458:
+/***/ 1460:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20316,12 +20316,12 @@ exports["default"] = RegistryBase;
 
 /***/ }),
 
-/***/ 2202:
+/***/ 9920:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const registry_base_1 = __nccwpck_require__(1458);
+const registry_base_1 = __nccwpck_require__(1460);
 class Registry extends registry_base_1.default {
 }
 exports["default"] = Registry;
@@ -20329,7 +20329,7 @@ exports["default"] = Registry;
 
 /***/ }),
 
-/***/ 4377:
+/***/ 7063:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20344,7 +20344,7 @@ exports["default"] = ResolutionContext;
 
 /***/ }),
 
-/***/ 2985:
+/***/ 8079:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20364,18 +20364,18 @@ exports.isDisposable = isDisposable;
 
 /***/ }),
 
-/***/ 103:
+/***/ 4661:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-var lifecycle_1 = __nccwpck_require__(2375);
+var lifecycle_1 = __nccwpck_require__(8357);
 Object.defineProperty(exports, "Lifecycle", ({ enumerable: true, get: function () { return lifecycle_1.default; } }));
 
 
 /***/ }),
 
-/***/ 2375:
+/***/ 8357:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20392,7 +20392,7 @@ exports["default"] = Lifecycle;
 
 /***/ }),
 
-/***/ 1421:
+/***/ 6395:
 /***/ ((module) => {
 
 /*! *****************************************************************************
@@ -20683,15 +20683,15 @@ var __createBinding;
 
 /***/ }),
 
-/***/ 408:
+/***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(376);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
 
-/***/ 376:
+/***/ 218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -20963,34 +20963,34 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 4718:
+/***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(271)
-const Dispatcher = __nccwpck_require__(2377)
-const Pool = __nccwpck_require__(8014)
-const BalancedPool = __nccwpck_require__(3207)
-const Agent = __nccwpck_require__(5539)
-const ProxyAgent = __nccwpck_require__(9710)
-const EnvHttpProxyAgent = __nccwpck_require__(6699)
-const RetryAgent = __nccwpck_require__(9176)
-const errors = __nccwpck_require__(6593)
-const util = __nccwpck_require__(5386)
+const Client = __nccwpck_require__(3701)
+const Dispatcher = __nccwpck_require__(883)
+const Pool = __nccwpck_require__(628)
+const BalancedPool = __nccwpck_require__(837)
+const Agent = __nccwpck_require__(7405)
+const ProxyAgent = __nccwpck_require__(6672)
+const EnvHttpProxyAgent = __nccwpck_require__(3137)
+const RetryAgent = __nccwpck_require__(50)
+const errors = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(5889)
-const buildConnector = __nccwpck_require__(5106)
-const MockClient = __nccwpck_require__(2839)
-const MockAgent = __nccwpck_require__(587)
-const MockPool = __nccwpck_require__(3926)
-const mockErrors = __nccwpck_require__(5347)
-const RetryHandler = __nccwpck_require__(3174)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(4743)
-const DecoratorHandler = __nccwpck_require__(6949)
-const RedirectHandler = __nccwpck_require__(3216)
-const createRedirectInterceptor = __nccwpck_require__(5306)
+const api = __nccwpck_require__(6615)
+const buildConnector = __nccwpck_require__(9136)
+const MockClient = __nccwpck_require__(7365)
+const MockAgent = __nccwpck_require__(7501)
+const MockPool = __nccwpck_require__(4004)
+const mockErrors = __nccwpck_require__(2429)
+const RetryHandler = __nccwpck_require__(7816)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
+const DecoratorHandler = __nccwpck_require__(8155)
+const RedirectHandler = __nccwpck_require__(8754)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -21008,10 +21008,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(1068),
-  retry: __nccwpck_require__(9636),
-  dump: __nccwpck_require__(5786),
-  dns: __nccwpck_require__(6149)
+  redirect: __nccwpck_require__(1514),
+  retry: __nccwpck_require__(2026),
+  dump: __nccwpck_require__(8060),
+  dns: __nccwpck_require__(379)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -21073,7 +21073,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(6860).fetch)
+const fetchImpl = (__nccwpck_require__(4398).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -21085,39 +21085,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(5662).Headers
-/* unused reexport */ __nccwpck_require__(9317).Response
-/* unused reexport */ __nccwpck_require__(3713).Request
-/* unused reexport */ __nccwpck_require__(8440).FormData
+/* unused reexport */ __nccwpck_require__(660).Headers
+/* unused reexport */ __nccwpck_require__(9051).Response
+/* unused reexport */ __nccwpck_require__(9967).Request
+/* unused reexport */ __nccwpck_require__(5910).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(4881).FileReader
+/* unused reexport */ __nccwpck_require__(8355).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(8709)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(7403)
-const { kConstruct } = __nccwpck_require__(8271)
+const { CacheStorage } = __nccwpck_require__(3245)
+const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(8495)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(782)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(6814)
-/* unused reexport */ __nccwpck_require__(3435).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
+/* unused reexport */ __nccwpck_require__(3726).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -21133,18 +21133,18 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(6376)
+const { EventSource } = __nccwpck_require__(1238)
 
 __webpack_unused_export__ = EventSource
 
 
 /***/ }),
 
-/***/ 6128:
+/***/ 158:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(5386)
-const { RequestAbortedError } = __nccwpck_require__(6593)
+const { addAbortListener } = __nccwpck_require__(3440)
+const { RequestAbortedError } = __nccwpck_require__(8707)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -21204,16 +21204,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2574:
+/***/ 2279:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(6593)
-const util = __nccwpck_require__(5386)
-const { addSignal, removeSignal } = __nccwpck_require__(6128)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -21319,7 +21319,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 884:
+/***/ 6862:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -21333,10 +21333,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(6593)
-const util = __nccwpck_require__(5386)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(6128)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -21577,16 +21577,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 865:
+/***/ 4043:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(3897)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(6593)
-const util = __nccwpck_require__(5386)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(6425)
+const { Readable } = __nccwpck_require__(9927)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -21798,18 +21798,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 4754:
+/***/ 3560:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(6593)
-const util = __nccwpck_require__(5386)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(6425)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(6128)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -22025,15 +22025,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 3408:
+/***/ 1882:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(6593)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(5386)
-const { addSignal, removeSignal } = __nccwpck_require__(6128)
+const util = __nccwpck_require__(3440)
+const { addSignal, removeSignal } = __nccwpck_require__(158)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -22140,21 +22140,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 5889:
+/***/ 6615:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(865)
-module.exports.stream = __nccwpck_require__(4754)
-module.exports.pipeline = __nccwpck_require__(884)
-module.exports.upgrade = __nccwpck_require__(3408)
-module.exports.connect = __nccwpck_require__(2574)
+module.exports.request = __nccwpck_require__(4043)
+module.exports.stream = __nccwpck_require__(3560)
+module.exports.pipeline = __nccwpck_require__(6862)
+module.exports.upgrade = __nccwpck_require__(1882)
+module.exports.connect = __nccwpck_require__(2279)
 
 
 /***/ }),
 
-/***/ 3897:
+/***/ 9927:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -22163,9 +22163,9 @@ module.exports.connect = __nccwpck_require__(2574)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(6593)
-const util = __nccwpck_require__(5386)
-const { ReadableStreamFrom } = __nccwpck_require__(5386)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { ReadableStreamFrom } = __nccwpck_require__(3440)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -22546,15 +22546,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 6425:
+/***/ 7655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(6593)
+} = __nccwpck_require__(8707)
 
-const { chunksDecode } = __nccwpck_require__(3897)
+const { chunksDecode } = __nccwpck_require__(9927)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -22646,16 +22646,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5106:
+/***/ 9136:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(5386)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(6593)
-const timers = __nccwpck_require__(5929)
+const util = __nccwpck_require__(3440)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
+const timers = __nccwpck_require__(6603)
 
 function noop () {}
 
@@ -22893,7 +22893,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 4037:
+/***/ 735:
 /***/ ((module) => {
 
 
@@ -23018,7 +23018,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6644:
+/***/ 2414:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -23227,7 +23227,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6593:
+/***/ 8707:
 /***/ ((module) => {
 
 
@@ -23659,7 +23659,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8957:
+/***/ 4655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -23667,7 +23667,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(6593)
+} = __nccwpck_require__(8707)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -23682,9 +23682,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(5386)
-const { channels } = __nccwpck_require__(6644)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(4037)
+} = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -24148,7 +24148,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 3377:
+/***/ 6443:
 /***/ ((module) => {
 
 module.exports = {
@@ -24222,7 +24222,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3838:
+/***/ 7752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24230,7 +24230,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(4037)
+} = __nccwpck_require__(735)
 
 class TstNode {
   /** @type {any} */
@@ -24381,13 +24381,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5386:
+/***/ 3440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(3377)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -24395,9 +24395,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(6593)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(4037)
-const { tree } = __nccwpck_require__(3838)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+const { tree } = __nccwpck_require__(7752)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -25107,18 +25107,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5539:
+/***/ 7405:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(6593)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(3377)
-const DispatcherBase = __nccwpck_require__(803)
-const Pool = __nccwpck_require__(8014)
-const Client = __nccwpck_require__(271)
-const util = __nccwpck_require__(5386)
-const createRedirectInterceptor = __nccwpck_require__(5306)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const DispatcherBase = __nccwpck_require__(1841)
+const Pool = __nccwpck_require__(628)
+const Client = __nccwpck_require__(3701)
+const util = __nccwpck_require__(3440)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -25247,7 +25247,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 3207:
+/***/ 837:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25255,7 +25255,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(6593)
+} = __nccwpck_require__(8707)
 const {
   PoolBase,
   kClients,
@@ -25263,10 +25263,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(1278)
-const Pool = __nccwpck_require__(8014)
-const { kUrl, kInterceptors } = __nccwpck_require__(3377)
-const { parseOrigin } = __nccwpck_require__(5386)
+} = __nccwpck_require__(2128)
+const Pool = __nccwpck_require__(628)
+const { kUrl, kInterceptors } = __nccwpck_require__(6443)
+const { parseOrigin } = __nccwpck_require__(3440)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -25463,7 +25463,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 8939:
+/***/ 637:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25471,9 +25471,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(5386)
-const { channels } = __nccwpck_require__(6644)
-const timers = __nccwpck_require__(5929)
+const util = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const timers = __nccwpck_require__(6603)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -25486,7 +25486,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(6593)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -25519,9 +25519,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(3377)
+} = __nccwpck_require__(6443)
 
-const constants = __nccwpck_require__(6402)
+const constants = __nccwpck_require__(2824)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -25533,11 +25533,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(9240) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(9968))
+    mod = await WebAssembly.compile(__nccwpck_require__(3434))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -25545,7 +25545,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(9240))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -26460,7 +26460,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(6962).extractBody)
+      extractBody = (__nccwpck_require__(4492).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -26983,7 +26983,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 7726:
+/***/ 8788:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -26991,13 +26991,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(5386)
+const util = __nccwpck_require__(3440)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(6593)
+} = __nccwpck_require__(8707)
 const {
   kUrl,
   kReset,
@@ -27016,7 +27016,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(3377)
+} = __nccwpck_require__(6443)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -27422,7 +27422,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(6962).extractBody)
+    extractBody ??= (__nccwpck_require__(4492).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -27782,7 +27782,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 271:
+/***/ 3701:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -27792,16 +27792,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(5386)
-const { channels } = __nccwpck_require__(6644)
-const Request = __nccwpck_require__(8957)
-const DispatcherBase = __nccwpck_require__(803)
+const util = __nccwpck_require__(3440)
+const { channels } = __nccwpck_require__(2414)
+const Request = __nccwpck_require__(4655)
+const DispatcherBase = __nccwpck_require__(1841)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(6593)
-const buildConnector = __nccwpck_require__(5106)
+} = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
 const {
   kUrl,
   kServerName,
@@ -27843,9 +27843,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(3377)
-const connectH1 = __nccwpck_require__(8939)
-const connectH2 = __nccwpck_require__(7726)
+} = __nccwpck_require__(6443)
+const connectH1 = __nccwpck_require__(637)
+const connectH2 = __nccwpck_require__(8788)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -28153,7 +28153,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(5306)
+const createRedirectInterceptor = __nccwpck_require__(5092)
 
 function onError (client, err) {
   if (
@@ -28413,19 +28413,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 803:
+/***/ 1841:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(2377)
+const Dispatcher = __nccwpck_require__(883)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(6593)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(3377)
+} = __nccwpck_require__(8707)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -28628,7 +28628,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 2377:
+/***/ 883:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -28700,15 +28700,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 6699:
+/***/ 3137:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(803)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(3377)
-const ProxyAgent = __nccwpck_require__(9710)
-const Agent = __nccwpck_require__(5539)
+const DispatcherBase = __nccwpck_require__(1841)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
+const ProxyAgent = __nccwpck_require__(6672)
+const Agent = __nccwpck_require__(7405)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -28867,7 +28867,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 2190:
+/***/ 4660:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -28991,15 +28991,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 1278:
+/***/ 2128:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(803)
-const FixedQueue = __nccwpck_require__(2190)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(3377)
-const PoolStats = __nccwpck_require__(1680)
+const DispatcherBase = __nccwpck_require__(1841)
+const FixedQueue = __nccwpck_require__(4660)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
+const PoolStats = __nccwpck_require__(3246)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -29192,10 +29192,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1680:
+/***/ 3246:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(3377)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -29233,7 +29233,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 8014:
+/***/ 628:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -29244,14 +29244,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(1278)
-const Client = __nccwpck_require__(271)
+} = __nccwpck_require__(2128)
+const Client = __nccwpck_require__(3701)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(6593)
-const util = __nccwpck_require__(5386)
-const { kUrl, kInterceptors } = __nccwpck_require__(3377)
-const buildConnector = __nccwpck_require__(5106)
+} = __nccwpck_require__(8707)
+const util = __nccwpck_require__(3440)
+const { kUrl, kInterceptors } = __nccwpck_require__(6443)
+const buildConnector = __nccwpck_require__(9136)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -29347,19 +29347,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 9710:
+/***/ 6672:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(3377)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(5539)
-const Pool = __nccwpck_require__(8014)
-const DispatcherBase = __nccwpck_require__(803)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(6593)
-const buildConnector = __nccwpck_require__(5106)
-const Client = __nccwpck_require__(271)
+const Agent = __nccwpck_require__(7405)
+const Pool = __nccwpck_require__(628)
+const DispatcherBase = __nccwpck_require__(1841)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
+const buildConnector = __nccwpck_require__(9136)
+const Client = __nccwpck_require__(3701)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -29628,13 +29628,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 9176:
+/***/ 50:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(2377)
-const RetryHandler = __nccwpck_require__(3174)
+const Dispatcher = __nccwpck_require__(883)
+const RetryHandler = __nccwpck_require__(7816)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -29670,7 +29670,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 4743:
+/***/ 2581:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -29678,8 +29678,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(6593)
-const Agent = __nccwpck_require__(5539)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const Agent = __nccwpck_require__(7405)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -29709,7 +29709,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6949:
+/***/ 8155:
 /***/ ((module) => {
 
 
@@ -29760,15 +29760,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 3216:
+/***/ 8754:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(5386)
-const { kBodyUsed } = __nccwpck_require__(3377)
+const util = __nccwpck_require__(3440)
+const { kBodyUsed } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(6593)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -29999,20 +29999,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 3174:
+/***/ 7816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(3377)
-const { RequestRetryError } = __nccwpck_require__(6593)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
+const { RequestRetryError } = __nccwpck_require__(8707)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(5386)
+} = __nccwpck_require__(3440)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -30443,14 +30443,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 6149:
+/***/ 379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(6949)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(6593)
+const DecoratorHandler = __nccwpck_require__(8155)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -30825,14 +30825,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 5786:
+/***/ 8060:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(5386)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(6593)
-const DecoratorHandler = __nccwpck_require__(6949)
+const util = __nccwpck_require__(3440)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(8155)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -30955,12 +30955,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 5306:
+/***/ 5092:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(3216)
+const RedirectHandler = __nccwpck_require__(8754)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -30983,11 +30983,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1068:
+/***/ 1514:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(3216)
+const RedirectHandler = __nccwpck_require__(8754)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -31014,11 +31014,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 9636:
+/***/ 2026:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(3174)
+const RetryHandler = __nccwpck_require__(7816)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -31040,13 +31040,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 6402:
+/***/ 2824:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(6650);
+const utils_1 = __nccwpck_require__(172);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -31324,7 +31324,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 9240:
+/***/ 3870:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31336,7 +31336,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 9968:
+/***/ 3434:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31348,7 +31348,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 6650:
+/***/ 172:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -31369,13 +31369,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 587:
+/***/ 7501:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(3377)
-const Agent = __nccwpck_require__(5539)
+const { kClients } = __nccwpck_require__(6443)
+const Agent = __nccwpck_require__(7405)
 const {
   kAgent,
   kMockAgentSet,
@@ -31386,14 +31386,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(2539)
-const MockClient = __nccwpck_require__(2839)
-const MockPool = __nccwpck_require__(3926)
-const { matchValue, buildMockOptions } = __nccwpck_require__(463)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(6593)
-const Dispatcher = __nccwpck_require__(2377)
-const Pluralizer = __nccwpck_require__(39)
-const PendingInterceptorsFormatter = __nccwpck_require__(2708)
+} = __nccwpck_require__(1117)
+const MockClient = __nccwpck_require__(7365)
+const MockPool = __nccwpck_require__(4004)
+const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
+const Dispatcher = __nccwpck_require__(883)
+const Pluralizer = __nccwpck_require__(1529)
+const PendingInterceptorsFormatter = __nccwpck_require__(6142)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -31536,14 +31536,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 2839:
+/***/ 7365:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(271)
-const { buildMockDispatch } = __nccwpck_require__(463)
+const Client = __nccwpck_require__(3701)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -31552,10 +31552,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(2539)
-const { MockInterceptor } = __nccwpck_require__(7073)
-const Symbols = __nccwpck_require__(3377)
-const { InvalidArgumentError } = __nccwpck_require__(6593)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -31602,12 +31602,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 5347:
+/***/ 2429:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(6593)
+const { UndiciError } = __nccwpck_require__(8707)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -31637,12 +31637,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7073:
+/***/ 1511:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(463)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kDispatchKey,
@@ -31650,9 +31650,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(2539)
-const { InvalidArgumentError } = __nccwpck_require__(6593)
-const { buildURL } = __nccwpck_require__(5386)
+} = __nccwpck_require__(1117)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { buildURL } = __nccwpck_require__(3440)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -31851,14 +31851,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 3926:
+/***/ 4004:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(8014)
-const { buildMockDispatch } = __nccwpck_require__(463)
+const Pool = __nccwpck_require__(628)
+const { buildMockDispatch } = __nccwpck_require__(3397)
 const {
   kDispatches,
   kMockAgent,
@@ -31867,10 +31867,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(2539)
-const { MockInterceptor } = __nccwpck_require__(7073)
-const Symbols = __nccwpck_require__(3377)
-const { InvalidArgumentError } = __nccwpck_require__(6593)
+} = __nccwpck_require__(1117)
+const { MockInterceptor } = __nccwpck_require__(1511)
+const Symbols = __nccwpck_require__(6443)
+const { InvalidArgumentError } = __nccwpck_require__(8707)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -31917,7 +31917,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 2539:
+/***/ 1117:
 /***/ ((module) => {
 
 
@@ -31947,20 +31947,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 463:
+/***/ 3397:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(5347)
+const { MockNotMatchedError } = __nccwpck_require__(2429)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(2539)
-const { buildURL } = __nccwpck_require__(5386)
+} = __nccwpck_require__(1117)
+const { buildURL } = __nccwpck_require__(3440)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -32321,7 +32321,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2708:
+/***/ 6142:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -32371,7 +32371,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 39:
+/***/ 1529:
 /***/ ((module) => {
 
 
@@ -32407,7 +32407,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 5929:
+/***/ 6603:
 /***/ ((module) => {
 
 
@@ -32837,20 +32837,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3892:
+/***/ 9634:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(8271)
-const { urlEquals, getFieldValues } = __nccwpck_require__(2012)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(5386)
-const { webidl } = __nccwpck_require__(6083)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9317)
-const { Request, fromInnerRequest } = __nccwpck_require__(3713)
-const { kState } = __nccwpck_require__(6970)
-const { fetching } = __nccwpck_require__(6860)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(1118)
+const { kConstruct } = __nccwpck_require__(109)
+const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
+const { webidl } = __nccwpck_require__(5893)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
+const { Request, fromInnerRequest } = __nccwpck_require__(9967)
+const { kState } = __nccwpck_require__(3627)
+const { fetching } = __nccwpck_require__(4398)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -33703,15 +33703,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7403:
+/***/ 3245:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(8271)
-const { Cache } = __nccwpck_require__(3892)
-const { webidl } = __nccwpck_require__(6083)
-const { kEnumerableProperty } = __nccwpck_require__(5386)
+const { kConstruct } = __nccwpck_require__(109)
+const { Cache } = __nccwpck_require__(9634)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class CacheStorage {
   /**
@@ -33862,26 +33862,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8271:
+/***/ 109:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(3377).kConstruct)
+  kConstruct: (__nccwpck_require__(6443).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 2012:
+/***/ 6798:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(782)
-const { isValidHeaderName } = __nccwpck_require__(1118)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { isValidHeaderName } = __nccwpck_require__(3168)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -33926,7 +33926,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9922:
+/***/ 1276:
 /***/ ((module) => {
 
 
@@ -33945,15 +33945,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8495:
+/***/ 9061:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(5816)
-const { stringify } = __nccwpck_require__(2095)
-const { webidl } = __nccwpck_require__(6083)
-const { Headers } = __nccwpck_require__(5662)
+const { parseSetCookie } = __nccwpck_require__(1978)
+const { stringify } = __nccwpck_require__(7797)
+const { webidl } = __nccwpck_require__(5893)
+const { Headers } = __nccwpck_require__(660)
 
 /**
  * @typedef {Object} Cookie
@@ -34136,14 +34136,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5816:
+/***/ 1978:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(9922)
-const { isCTLExcludingHtab } = __nccwpck_require__(2095)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(782)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
+const { isCTLExcludingHtab } = __nccwpck_require__(7797)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -34453,7 +34453,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2095:
+/***/ 7797:
 /***/ ((module) => {
 
 
@@ -34812,13 +34812,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6301:
+/***/ 4031:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(625)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
 
 /**
  * @type {number[]} BOM
@@ -35393,23 +35393,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6376:
+/***/ 1238:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(6860)
-const { makeRequest } = __nccwpck_require__(3713)
-const { webidl } = __nccwpck_require__(6083)
-const { EventSourceStream } = __nccwpck_require__(6301)
-const { parseMIMEType } = __nccwpck_require__(782)
-const { createFastMessageEvent } = __nccwpck_require__(6814)
-const { isNetworkError } = __nccwpck_require__(9317)
-const { delay } = __nccwpck_require__(625)
-const { kEnumerableProperty } = __nccwpck_require__(5386)
-const { environmentSettingsObject } = __nccwpck_require__(1118)
-const { getGlobalDispatcher } = __nccwpck_require__(4743)
+const { fetching } = __nccwpck_require__(4398)
+const { makeRequest } = __nccwpck_require__(9967)
+const { webidl } = __nccwpck_require__(5893)
+const { EventSourceStream } = __nccwpck_require__(4031)
+const { parseMIMEType } = __nccwpck_require__(1900)
+const { createFastMessageEvent } = __nccwpck_require__(5188)
+const { isNetworkError } = __nccwpck_require__(9051)
+const { delay } = __nccwpck_require__(4811)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
 
 let experimentalWarned = false
 
@@ -35883,7 +35883,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 625:
+/***/ 4811:
 /***/ ((module) => {
 
 
@@ -35927,12 +35927,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6962:
+/***/ 4492:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(5386)
+const util = __nccwpck_require__(3440)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -35942,16 +35942,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(1118)
-const { FormData } = __nccwpck_require__(8440)
-const { kState } = __nccwpck_require__(6970)
-const { webidl } = __nccwpck_require__(6083)
+} = __nccwpck_require__(3168)
+const { FormData } = __nccwpck_require__(5910)
+const { kState } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(782)
-const { multipartFormDataParser } = __nccwpck_require__(4646)
+const { serializeAMimeType } = __nccwpck_require__(1900)
+const { multipartFormDataParser } = __nccwpck_require__(116)
 let random
 
 try {
@@ -36463,7 +36463,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6833:
+/***/ 4495:
 /***/ ((module) => {
 
 
@@ -36594,7 +36594,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 782:
+/***/ 1900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -37345,12 +37345,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9255:
+/***/ 6653:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(3377)
+const { kConnected, kSize } = __nccwpck_require__(6443)
 
 class CompatWeakRef {
   constructor (value) {
@@ -37398,14 +37398,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 1508:
+/***/ 7114:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(6970)
-const { webidl } = __nccwpck_require__(6083)
+const { kState } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -37531,16 +37531,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 4646:
+/***/ 116:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(5386)
-const { utf8DecodeBytes } = __nccwpck_require__(1118)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(782)
-const { isFileLike } = __nccwpck_require__(1508)
-const { makeEntry } = __nccwpck_require__(8440)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { utf8DecodeBytes } = __nccwpck_require__(3168)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
+const { isFileLike } = __nccwpck_require__(7114)
+const { makeEntry } = __nccwpck_require__(5910)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -38012,16 +38012,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8440:
+/***/ 5910:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(1118)
-const { kState } = __nccwpck_require__(6970)
-const { kEnumerableProperty } = __nccwpck_require__(5386)
-const { FileLike, isFileLike } = __nccwpck_require__(1508)
-const { webidl } = __nccwpck_require__(6083)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
+const { kState } = __nccwpck_require__(3627)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { FileLike, isFileLike } = __nccwpck_require__(7114)
+const { webidl } = __nccwpck_require__(5893)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -38271,7 +38271,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 8709:
+/***/ 1059:
 /***/ ((module) => {
 
 
@@ -38318,21 +38318,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5662:
+/***/ 660:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(3377)
-const { kEnumerableProperty } = __nccwpck_require__(5386)
+const { kConstruct } = __nccwpck_require__(6443)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(1118)
-const { webidl } = __nccwpck_require__(6083)
+} = __nccwpck_require__(3168)
+const { webidl } = __nccwpck_require__(5893)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -39012,7 +39012,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6860:
+/***/ 4398:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -39025,9 +39025,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(9317)
-const { HeadersList } = __nccwpck_require__(5662)
-const { Request, cloneRequest } = __nccwpck_require__(3713)
+} = __nccwpck_require__(9051)
+const { HeadersList } = __nccwpck_require__(660)
+const { Request, cloneRequest } = __nccwpck_require__(9967)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -39063,23 +39063,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(1118)
-const { kState, kDispatcher } = __nccwpck_require__(6970)
+} = __nccwpck_require__(3168)
+const { kState, kDispatcher } = __nccwpck_require__(3627)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(6962)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(6833)
+} = __nccwpck_require__(4495)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(5386)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(782)
-const { getGlobalDispatcher } = __nccwpck_require__(4743)
-const { webidl } = __nccwpck_require__(6083)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { webidl } = __nccwpck_require__(5893)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -41289,23 +41289,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3713:
+/***/ 9967:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(6962)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(5662)
-const { FinalizationRegistry } = __nccwpck_require__(9255)()
-const util = __nccwpck_require__(5386)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
+const { FinalizationRegistry } = __nccwpck_require__(6653)()
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(1118)
+} = __nccwpck_require__(3168)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -41315,12 +41315,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(6833)
+} = __nccwpck_require__(4495)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(6970)
-const { webidl } = __nccwpck_require__(6083)
-const { URLSerializer } = __nccwpck_require__(782)
-const { kConstruct } = __nccwpck_require__(3377)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -42333,14 +42333,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 9317:
+/***/ 9051:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(5662)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(6962)
-const util = __nccwpck_require__(5386)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
+const util = __nccwpck_require__(3440)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -42352,16 +42352,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(1118)
+} = __nccwpck_require__(3168)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(6833)
-const { kState, kHeaders } = __nccwpck_require__(6970)
-const { webidl } = __nccwpck_require__(6083)
-const { FormData } = __nccwpck_require__(8440)
-const { URLSerializer } = __nccwpck_require__(782)
-const { kConstruct } = __nccwpck_require__(3377)
+} = __nccwpck_require__(4495)
+const { kState, kHeaders } = __nccwpck_require__(3627)
+const { webidl } = __nccwpck_require__(5893)
+const { FormData } = __nccwpck_require__(5910)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { kConstruct } = __nccwpck_require__(6443)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -42950,7 +42950,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6970:
+/***/ 3627:
 /***/ ((module) => {
 
 
@@ -42966,21 +42966,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1118:
+/***/ 3168:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(6833)
-const { getGlobalOrigin } = __nccwpck_require__(8709)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(782)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
+const { getGlobalOrigin } = __nccwpck_require__(1059)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(5386)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(6083)
+const { webidl } = __nccwpck_require__(5893)
 
 let supportedHashes = []
 
@@ -44605,14 +44605,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6083:
+/***/ 5893:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(5386)
+const { toUSVString } = __nccwpck_require__(3440)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -45307,7 +45307,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2685:
+/***/ 2607:
 /***/ ((module) => {
 
 
@@ -45604,7 +45604,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4881:
+/***/ 8355:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -45613,16 +45613,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(5860)
+} = __nccwpck_require__(3610)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(8391)
-const { webidl } = __nccwpck_require__(6083)
-const { kEnumerableProperty } = __nccwpck_require__(5386)
+} = __nccwpck_require__(961)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -45955,12 +45955,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 699:
+/***/ 8573:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(6083)
+const { webidl } = __nccwpck_require__(5893)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -46040,7 +46040,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8391:
+/***/ 961:
 /***/ ((module) => {
 
 
@@ -46057,7 +46057,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5860:
+/***/ 3610:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -46068,10 +46068,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(8391)
-const { ProgressEvent } = __nccwpck_require__(699)
-const { getEncoding } = __nccwpck_require__(2685)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(782)
+} = __nccwpck_require__(961)
+const { ProgressEvent } = __nccwpck_require__(8573)
+const { getEncoding } = __nccwpck_require__(2607)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -46455,27 +46455,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3403:
+/***/ 6897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(9322)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(7610)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(3479)
-const { channels } = __nccwpck_require__(6644)
-const { CloseEvent } = __nccwpck_require__(6814)
-const { makeRequest } = __nccwpck_require__(3713)
-const { fetching } = __nccwpck_require__(6860)
-const { Headers, getHeadersList } = __nccwpck_require__(5662)
-const { getDecodeSplit } = __nccwpck_require__(1118)
-const { WebsocketFrameSend } = __nccwpck_require__(4226)
+} = __nccwpck_require__(1216)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
+const { channels } = __nccwpck_require__(2414)
+const { CloseEvent } = __nccwpck_require__(5188)
+const { makeRequest } = __nccwpck_require__(9967)
+const { fetching } = __nccwpck_require__(4398)
+const { Headers, getHeadersList } = __nccwpck_require__(660)
+const { getDecodeSplit } = __nccwpck_require__(3168)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
 
 /** @type {import('crypto')} */
 let crypto
@@ -46833,7 +46833,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9322:
+/***/ 736:
 /***/ ((module) => {
 
 
@@ -46906,14 +46906,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6814:
+/***/ 5188:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(6083)
-const { kEnumerableProperty } = __nccwpck_require__(5386)
-const { kConstruct } = __nccwpck_require__(3377)
+const { webidl } = __nccwpck_require__(5893)
+const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(6443)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -47242,12 +47242,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4226:
+/***/ 3264:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(9322)
+const { maxUnsigned16Bit } = __nccwpck_require__(736)
 
 const BUFFER_SIZE = 16386
 
@@ -47345,14 +47345,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6495:
+/***/ 9469:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(3479)
-const { MessageSizeExceededError } = __nccwpck_require__(6593)
+const { isValidClientWindowBits } = __nccwpck_require__(8625)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -47457,16 +47457,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 1298:
+/***/ 1652:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(9322)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(7610)
-const { channels } = __nccwpck_require__(6644)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
+const { channels } = __nccwpck_require__(2414)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -47476,11 +47476,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(3479)
-const { WebsocketFrameSend } = __nccwpck_require__(4226)
-const { closeWebSocketConnection } = __nccwpck_require__(3403)
-const { PerMessageDeflate } = __nccwpck_require__(6495)
-const { MessageSizeExceededError } = __nccwpck_require__(6593)
+} = __nccwpck_require__(8625)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { closeWebSocketConnection } = __nccwpck_require__(6897)
+const { PerMessageDeflate } = __nccwpck_require__(9469)
+const { MessageSizeExceededError } = __nccwpck_require__(8707)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -47991,14 +47991,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8470:
+/***/ 3900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(4226)
-const { opcodes, sendHints } = __nccwpck_require__(9322)
-const FixedQueue = __nccwpck_require__(2190)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { opcodes, sendHints } = __nccwpck_require__(736)
+const FixedQueue = __nccwpck_require__(4660)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -48102,7 +48102,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 7610:
+/***/ 1216:
 /***/ ((module) => {
 
 
@@ -48121,16 +48121,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3479:
+/***/ 8625:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(7610)
-const { states, opcodes } = __nccwpck_require__(9322)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(6814)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
+const { states, opcodes } = __nccwpck_require__(736)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(782)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
 
 /* globals Blob */
 
@@ -48450,15 +48450,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3435:
+/***/ 3726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(6083)
-const { URLSerializer } = __nccwpck_require__(782)
-const { environmentSettingsObject } = __nccwpck_require__(1118)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(9322)
+const { webidl } = __nccwpck_require__(5893)
+const { URLSerializer } = __nccwpck_require__(1900)
+const { environmentSettingsObject } = __nccwpck_require__(3168)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
 const {
   kWebSocketURL,
   kReadyState,
@@ -48467,21 +48467,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(7610)
+} = __nccwpck_require__(1216)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(3479)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(3403)
-const { ByteParser } = __nccwpck_require__(1298)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(5386)
-const { getGlobalDispatcher } = __nccwpck_require__(4743)
+} = __nccwpck_require__(8625)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
+const { ByteParser } = __nccwpck_require__(1652)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
+const { getGlobalDispatcher } = __nccwpck_require__(2581)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(6814)
-const { SendQueue } = __nccwpck_require__(8470)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
+const { SendQueue } = __nccwpck_require__(3900)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -49052,11 +49052,11 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5388:
+/***/ 9407:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3048);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6928);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3048:
+/***/ 6928:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49082,7 +49082,7 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -49118,7 +49118,7 @@ function utils_toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -49214,7 +49214,7 @@ function escapeProperty(s) {
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
 ;// CONCATENATED MODULE: external "fs"
 const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -49257,7 +49257,7 @@ var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
 var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -49348,11 +49348,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ../../main/node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(408);
-// EXTERNAL MODULE: ../../main/node_modules/undici/index.js
-var undici = __nccwpck_require__(4718);
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -50049,7 +50049,7 @@ class lib_HttpClient {
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/http-client/lib/auth.js
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
 var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -50125,7 +50125,7 @@ class PersonalAccessTokenCredentialHandler {
     }
 }
 //# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/oidc-utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
 var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -50199,7 +50199,7 @@ class oidc_utils_OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -50480,7 +50480,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -50522,7 +50522,7 @@ var external_events_ = __nccwpck_require__(4434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/io/lib/io-util.js
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
 var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -50702,7 +50702,7 @@ function getCmdPath() {
     return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
 }
 //# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/io/lib/io.js
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
 var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -50976,7 +50976,7 @@ function io_copyFile(srcFile, destFile, force) {
 //# sourceMappingURL=io.js.map
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
 var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -51564,7 +51564,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -51644,7 +51644,7 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/platform.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -51709,7 +51709,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -52195,7 +52195,7 @@ function nearestVersions(wanted, available, count = 3) {
         .map(formatSemver);
 }
 
-;// CONCATENATED MODULE: ../../main/node_modules/js-yaml/dist/js-yaml.mjs
+;// CONCATENATED MODULE: ./node_modules/js-yaml/dist/js-yaml.mjs
 /*! js-yaml 5.5.0 https://github.com/nodeca/js-yaml @license MIT */
 //#region src/tag.ts
 /**
@@ -56641,9 +56641,9 @@ function whenIdle() {
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ../../main/node_modules/semver/index.js
-var node_modules_semver = __nccwpck_require__(6626);
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/tool-cache/lib/manifest.js
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var node_modules_semver = __nccwpck_require__(2088);
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
 var manifest_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -56753,7 +56753,7 @@ function _readLinuxVersionFile() {
 const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 // EXTERNAL MODULE: external "util"
 var external_util_ = __nccwpck_require__(9023);
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/tool-cache/lib/retry-helper.js
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
 var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -56814,7 +56814,7 @@ class RetryHelper {
     }
 }
 //# sourceMappingURL=retry-helper.js.map
-;// CONCATENATED MODULE: ../../main/node_modules/@actions/tool-cache/lib/tool-cache.js
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/tool-cache.js
 var tool_cache_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -59652,9 +59652,9 @@ let x509Loaded;
 function loadX509() {
     x509Loaded ??= (async () => {
         // @peculiar/x509 registers its algorithms with tsyringe, which needs the Reflect metadata API.
-        await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 5027, 23));
+        await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 477, 23));
         // eager: ncc (webpack) keeps the library in the one bundle file instead of emitting a separate chunk
-        return await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 161, 19));
+        return await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 8927, 19));
     })();
     return x509Loaded;
 }
@@ -60541,7 +60541,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 9050:
+/***/ 7340:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -60663,14 +60663,14 @@ function toViewCopy(data, type) {
 
 /***/ }),
 
-/***/ 6024:
+/***/ 5006:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.concatToUint8Array = concatToUint8Array;
 exports.concat = concat;
-const buffer_source_js_1 = __nccwpck_require__(9050);
+const buffer_source_js_1 = __nccwpck_require__(7340);
 function concatToUint8Array(buffers) {
     const views = [];
     let length = 0;
@@ -60711,13 +60711,13 @@ function concat(first, second, ...rest) {
 
 /***/ }),
 
-/***/ 642:
+/***/ 4772:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.equal = equal;
-const buffer_source_js_1 = __nccwpck_require__(9050);
+const buffer_source_js_1 = __nccwpck_require__(7340);
 function equal(a, b, options = {}) {
     const left = (0, buffer_source_js_1.toUint8Array)(a);
     const right = (0, buffer_source_js_1.toUint8Array)(b);
@@ -60735,13 +60735,13 @@ function equal(a, b, options = {}) {
 
 /***/ }),
 
-/***/ 8306:
+/***/ 7864:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.tail = exports.startsWith = exports.slice = exports.lastIndexOf = exports.indexOf = exports.includes = exports.endsWith = exports.copy = exports.compare = exports.equal = exports.concatToUint8Array = exports.concat = exports.toViewCopy = exports.toView = exports.toUint8ArrayCopy = exports.toUint8Array = exports.toArrayBufferLike = exports.toArrayBuffer = exports.isSharedArrayBuffer = exports.isBufferSource = exports.isArrayBufferView = exports.isArrayBufferLike = exports.isArrayBuffer = exports.assertBufferSource = void 0;
-var buffer_source_js_1 = __nccwpck_require__(9050);
+var buffer_source_js_1 = __nccwpck_require__(7340);
 Object.defineProperty(exports, "assertBufferSource", ({ enumerable: true, get: function () { return buffer_source_js_1.assertBufferSource; } }));
 Object.defineProperty(exports, "isArrayBuffer", ({ enumerable: true, get: function () { return buffer_source_js_1.isArrayBuffer; } }));
 Object.defineProperty(exports, "isArrayBufferLike", ({ enumerable: true, get: function () { return buffer_source_js_1.isArrayBufferLike; } }));
@@ -60754,12 +60754,12 @@ Object.defineProperty(exports, "toUint8Array", ({ enumerable: true, get: functio
 Object.defineProperty(exports, "toUint8ArrayCopy", ({ enumerable: true, get: function () { return buffer_source_js_1.toUint8ArrayCopy; } }));
 Object.defineProperty(exports, "toView", ({ enumerable: true, get: function () { return buffer_source_js_1.toView; } }));
 Object.defineProperty(exports, "toViewCopy", ({ enumerable: true, get: function () { return buffer_source_js_1.toViewCopy; } }));
-var concat_js_1 = __nccwpck_require__(6024);
+var concat_js_1 = __nccwpck_require__(5006);
 Object.defineProperty(exports, "concat", ({ enumerable: true, get: function () { return concat_js_1.concat; } }));
 Object.defineProperty(exports, "concatToUint8Array", ({ enumerable: true, get: function () { return concat_js_1.concatToUint8Array; } }));
-var equal_js_1 = __nccwpck_require__(642);
+var equal_js_1 = __nccwpck_require__(4772);
 Object.defineProperty(exports, "equal", ({ enumerable: true, get: function () { return equal_js_1.equal; } }));
-var sequence_js_1 = __nccwpck_require__(4973);
+var sequence_js_1 = __nccwpck_require__(6039);
 Object.defineProperty(exports, "compare", ({ enumerable: true, get: function () { return sequence_js_1.compare; } }));
 Object.defineProperty(exports, "copy", ({ enumerable: true, get: function () { return sequence_js_1.copy; } }));
 Object.defineProperty(exports, "endsWith", ({ enumerable: true, get: function () { return sequence_js_1.endsWith; } }));
@@ -60773,7 +60773,7 @@ Object.defineProperty(exports, "tail", ({ enumerable: true, get: function () { r
 
 /***/ }),
 
-/***/ 4973:
+/***/ 6039:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -60787,7 +60787,7 @@ exports.slice = slice;
 exports.tail = tail;
 exports.copy = copy;
 exports.compare = compare;
-const buffer_source_js_1 = __nccwpck_require__(9050);
+const buffer_source_js_1 = __nccwpck_require__(7340);
 function clampIndex(value, fallback, length) {
     const normalized = Number.isFinite(value) ? Math.trunc(value) : fallback;
     if (normalized <= 0) {
@@ -60941,15 +60941,15 @@ function compare(a, b) {
 
 /***/ }),
 
-/***/ 7273:
+/***/ 4239:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.convert = void 0;
-const index_js_1 = __nccwpck_require__(8306);
-const index_js_2 = __nccwpck_require__(5902);
-const defaults_js_1 = __nccwpck_require__(2998);
+const index_js_1 = __nccwpck_require__(7864);
+const index_js_2 = __nccwpck_require__(3628);
+const defaults_js_1 = __nccwpck_require__(3260);
 function encode(name, data, ...args) {
     return defaults_js_1.defaultConverterRegistry.encode(name, data, ...args);
 }
@@ -61022,17 +61022,17 @@ exports.convert = {
 
 /***/ }),
 
-/***/ 2998:
+/***/ 3260:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.defaultConverterRegistry = exports.defaultConverters = exports.utf16leConverter = exports.utf16beConverter = exports.utf8Converter = exports.base64urlConverter = exports.base64Converter = exports.hexConverter = exports.binaryConverter = exports.pemConverter = void 0;
-const index_js_1 = __nccwpck_require__(5902);
-const index_js_2 = __nccwpck_require__(3564);
-var index_js_3 = __nccwpck_require__(3564);
+const index_js_1 = __nccwpck_require__(3628);
+const index_js_2 = __nccwpck_require__(3541);
+var index_js_3 = __nccwpck_require__(3541);
 Object.defineProperty(exports, "pemConverter", ({ enumerable: true, get: function () { return index_js_3.pemConverter; } }));
-const registry_js_1 = __nccwpck_require__(4387);
+const registry_js_1 = __nccwpck_require__(2489);
 exports.binaryConverter = {
     name: "binary",
     aliases: ["latin1"],
@@ -61101,15 +61101,15 @@ exports.defaultConverterRegistry = (0, registry_js_1.createConverterRegistry)(ex
 
 /***/ }),
 
-/***/ 5250:
+/***/ 4040:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.convert = exports.utf8Converter = exports.utf16leConverter = exports.utf16beConverter = exports.pemConverter = exports.hexConverter = exports.defaultConverters = exports.defaultConverterRegistry = exports.binaryConverter = exports.base64urlConverter = exports.base64Converter = exports.createConverterRegistry = void 0;
-var registry_js_1 = __nccwpck_require__(4387);
+var registry_js_1 = __nccwpck_require__(2489);
 Object.defineProperty(exports, "createConverterRegistry", ({ enumerable: true, get: function () { return registry_js_1.createConverterRegistry; } }));
-var defaults_js_1 = __nccwpck_require__(2998);
+var defaults_js_1 = __nccwpck_require__(3260);
 Object.defineProperty(exports, "base64Converter", ({ enumerable: true, get: function () { return defaults_js_1.base64Converter; } }));
 Object.defineProperty(exports, "base64urlConverter", ({ enumerable: true, get: function () { return defaults_js_1.base64urlConverter; } }));
 Object.defineProperty(exports, "binaryConverter", ({ enumerable: true, get: function () { return defaults_js_1.binaryConverter; } }));
@@ -61120,13 +61120,13 @@ Object.defineProperty(exports, "pemConverter", ({ enumerable: true, get: functio
 Object.defineProperty(exports, "utf16beConverter", ({ enumerable: true, get: function () { return defaults_js_1.utf16beConverter; } }));
 Object.defineProperty(exports, "utf16leConverter", ({ enumerable: true, get: function () { return defaults_js_1.utf16leConverter; } }));
 Object.defineProperty(exports, "utf8Converter", ({ enumerable: true, get: function () { return defaults_js_1.utf8Converter; } }));
-var convert_js_1 = __nccwpck_require__(7273);
+var convert_js_1 = __nccwpck_require__(4239);
 Object.defineProperty(exports, "convert", ({ enumerable: true, get: function () { return convert_js_1.convert; } }));
 
 
 /***/ }),
 
-/***/ 4387:
+/***/ 2489:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -61321,7 +61321,7 @@ function createConverterRegistry(initialConverters = []) {
 
 /***/ }),
 
-/***/ 3399:
+/***/ 8153:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61332,8 +61332,8 @@ exports.pad = pad;
 exports.is = is;
 exports.encode = encode;
 exports.decode = decode;
-const index_js_1 = __nccwpck_require__(8306);
-const binary_js_1 = __nccwpck_require__(7813);
+const index_js_1 = __nccwpck_require__(7864);
+const binary_js_1 = __nccwpck_require__(1404);
 const BASE64_REGEX = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 function nodeBuffer() {
     return globalThis.Buffer;
@@ -61376,7 +61376,7 @@ exports.base64 = { encode, decode, is, normalize, pad };
 
 /***/ }),
 
-/***/ 3994:
+/***/ 7748:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61386,7 +61386,7 @@ exports.normalize = normalize;
 exports.is = is;
 exports.encode = encode;
 exports.decode = decode;
-const base64_js_1 = __nccwpck_require__(3399);
+const base64_js_1 = __nccwpck_require__(8153);
 const BASE64URL_REGEX = /^[A-Za-z0-9_-]*$/;
 function normalize(text) {
     return text.replace(/[\n\r\t ]/g, "");
@@ -61409,7 +61409,7 @@ exports.base64url = { encode, decode, is, normalize };
 
 /***/ }),
 
-/***/ 7813:
+/***/ 1404:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61418,7 +61418,7 @@ exports.binary = void 0;
 exports.encode = encode;
 exports.decode = decode;
 exports.is = is;
-const index_js_1 = __nccwpck_require__(8306);
+const index_js_1 = __nccwpck_require__(7864);
 function encode(data) {
     const bytes = (0, index_js_1.toUint8Array)(data);
     let result = "";
@@ -61442,7 +61442,7 @@ exports.binary = { encode, decode, is };
 
 /***/ }),
 
-/***/ 6879:
+/***/ 9609:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61454,7 +61454,7 @@ exports.encode = encode;
 exports.decode = decode;
 exports.parse = parse;
 exports.format = format;
-const index_js_1 = __nccwpck_require__(8306);
+const index_js_1 = __nccwpck_require__(7864);
 const HEX_CHARACTER_REGEX = /^[0-9a-f]$/i;
 const COMMON_SEPARATORS = [" ", "\t", "\n", "\r", ":", "-", "."];
 function resolveSeparators(options) {
@@ -61678,24 +61678,24 @@ exports.hex = { encode, decode, format, formats: exports.formats, is, normalize,
 
 /***/ }),
 
-/***/ 5902:
+/***/ 3628:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.base64url = exports.base64 = exports.utf16 = exports.utf8 = exports.hex = exports.binary = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-exports.binary = tslib_1.__importStar(__nccwpck_require__(7813));
-exports.hex = tslib_1.__importStar(__nccwpck_require__(6879));
-exports.utf8 = tslib_1.__importStar(__nccwpck_require__(1183));
-exports.utf16 = tslib_1.__importStar(__nccwpck_require__(7396));
-exports.base64 = tslib_1.__importStar(__nccwpck_require__(3399));
-exports.base64url = tslib_1.__importStar(__nccwpck_require__(3994));
+const tslib_1 = __nccwpck_require__(1860);
+exports.binary = tslib_1.__importStar(__nccwpck_require__(1404));
+exports.hex = tslib_1.__importStar(__nccwpck_require__(9609));
+exports.utf8 = tslib_1.__importStar(__nccwpck_require__(1713));
+exports.utf16 = tslib_1.__importStar(__nccwpck_require__(854));
+exports.base64 = tslib_1.__importStar(__nccwpck_require__(8153));
+exports.base64url = tslib_1.__importStar(__nccwpck_require__(7748));
 
 
 /***/ }),
 
-/***/ 7396:
+/***/ 854:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61703,7 +61703,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.utf16 = void 0;
 exports.encode = encode;
 exports.decode = decode;
-const index_js_1 = __nccwpck_require__(8306);
+const index_js_1 = __nccwpck_require__(7864);
 function encode(text, options = {}) {
     const result = new ArrayBuffer(text.length * 2);
     const view = new DataView(result);
@@ -61726,7 +61726,7 @@ exports.utf16 = { encode, decode };
 
 /***/ }),
 
-/***/ 1183:
+/***/ 1713:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61734,7 +61734,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.utf8 = void 0;
 exports.encode = encode;
 exports.decode = decode;
-const index_js_1 = __nccwpck_require__(8306);
+const index_js_1 = __nccwpck_require__(7864);
 function encode(text) {
     return new TextEncoder().encode(text);
 }
@@ -61746,30 +61746,30 @@ exports.utf8 = { encode, decode };
 
 /***/ }),
 
-/***/ 8354:
+/***/ 4724:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.bytes = void 0;
-const tslib_1 = __nccwpck_require__(2146);
-tslib_1.__exportStar(__nccwpck_require__(8306), exports);
-exports.bytes = tslib_1.__importStar(__nccwpck_require__(8306));
-tslib_1.__exportStar(__nccwpck_require__(5902), exports);
-tslib_1.__exportStar(__nccwpck_require__(3564), exports);
-tslib_1.__exportStar(__nccwpck_require__(5250), exports);
-tslib_1.__exportStar(__nccwpck_require__(8396), exports);
+const tslib_1 = __nccwpck_require__(1860);
+tslib_1.__exportStar(__nccwpck_require__(7864), exports);
+exports.bytes = tslib_1.__importStar(__nccwpck_require__(7864));
+tslib_1.__exportStar(__nccwpck_require__(3628), exports);
+tslib_1.__exportStar(__nccwpck_require__(3541), exports);
+tslib_1.__exportStar(__nccwpck_require__(4040), exports);
+tslib_1.__exportStar(__nccwpck_require__(1494), exports);
 
 
 /***/ }),
 
-/***/ 1277:
+/***/ 1931:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.BufferSourceConverter = void 0;
-const index_js_1 = __nccwpck_require__(8306);
+const index_js_1 = __nccwpck_require__(7864);
 class BufferSourceConverter {
     static isArrayBuffer(data) {
         return (0, index_js_1.isArrayBuffer)(data);
@@ -61807,13 +61807,13 @@ exports.BufferSourceConverter = BufferSourceConverter;
 
 /***/ }),
 
-/***/ 899:
+/***/ 9437:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Convert = void 0;
-const index_js_1 = __nccwpck_require__(5250);
+const index_js_1 = __nccwpck_require__(4040);
 function normalizeTextEncoding(encoding) {
     return encoding === "ascii" ? "binary" : encoding;
 }
@@ -61886,7 +61886,7 @@ exports.Convert = Convert;
 
 /***/ }),
 
-/***/ 4197:
+/***/ 3795:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61894,7 +61894,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.assign = assign;
 exports.combine = combine;
 exports.isEqual = isEqual;
-const index_js_1 = __nccwpck_require__(8306);
+const index_js_1 = __nccwpck_require__(7864);
 function assign(target, ...sources) {
     for (const source of sources) {
         if (!source) {
@@ -61916,17 +61916,17 @@ function isEqual(bytes1, bytes2) {
 
 /***/ }),
 
-/***/ 8396:
+/***/ 1494:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.isEqual = exports.combine = exports.assign = exports.Convert = exports.BufferSourceConverter = void 0;
-var buffer_source_converter_js_1 = __nccwpck_require__(1277);
+var buffer_source_converter_js_1 = __nccwpck_require__(1931);
 Object.defineProperty(exports, "BufferSourceConverter", ({ enumerable: true, get: function () { return buffer_source_converter_js_1.BufferSourceConverter; } }));
-var convert_js_1 = __nccwpck_require__(899);
+var convert_js_1 = __nccwpck_require__(9437);
 Object.defineProperty(exports, "Convert", ({ enumerable: true, get: function () { return convert_js_1.Convert; } }));
-var functions_js_1 = __nccwpck_require__(4197);
+var functions_js_1 = __nccwpck_require__(3795);
 Object.defineProperty(exports, "assign", ({ enumerable: true, get: function () { return functions_js_1.assign; } }));
 Object.defineProperty(exports, "combine", ({ enumerable: true, get: function () { return functions_js_1.combine; } }));
 Object.defineProperty(exports, "isEqual", ({ enumerable: true, get: function () { return functions_js_1.isEqual; } }));
@@ -61934,13 +61934,13 @@ Object.defineProperty(exports, "isEqual", ({ enumerable: true, get: function () 
 
 /***/ }),
 
-/***/ 3564:
+/***/ 3541:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.pemConverter = exports.pem = exports.parse = exports.format = exports.findAll = exports.find = exports.encodeMany = exports.encode = exports.decodeFirst = exports.decode = void 0;
-var pem_js_1 = __nccwpck_require__(8749);
+var pem_js_1 = __nccwpck_require__(2935);
 Object.defineProperty(exports, "decode", ({ enumerable: true, get: function () { return pem_js_1.decode; } }));
 Object.defineProperty(exports, "decodeFirst", ({ enumerable: true, get: function () { return pem_js_1.decodeFirst; } }));
 Object.defineProperty(exports, "encode", ({ enumerable: true, get: function () { return pem_js_1.encode; } }));
@@ -61955,7 +61955,7 @@ Object.defineProperty(exports, "pemConverter", ({ enumerable: true, get: functio
 
 /***/ }),
 
-/***/ 8749:
+/***/ 2935:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61969,7 +61969,7 @@ exports.findAll = findAll;
 exports.decodeFirst = decodeFirst;
 exports.parse = parse;
 exports.format = format;
-const base64_js_1 = __nccwpck_require__(3399);
+const base64_js_1 = __nccwpck_require__(8153);
 const LABEL_REGEX = /^[A-Z0-9][A-Z0-9 ._-]*[A-Z0-9]$/i;
 const PEM_BLOCK_REGEX = /-----BEGIN ([^-]+)-----([\s\S]*?)-----END \1-----/g;
 function assertLabel(label) {
@@ -62102,7 +62102,7 @@ exports.pemConverter = {
 
 /***/ }),
 
-/***/ 5027:
+/***/ 477:
 /***/ (() => {
 
 /*! *****************************************************************************
@@ -63692,6 +63692,6 @@ var Reflect;
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(5388);
+/******/ var __webpack_exports__ = __nccwpck_require__(9407);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 
