@@ -1,14 +1,24 @@
 // ESM + ts-jest, as in actions/typescript-action: the @actions/* packages are ESM-only.
-export default {
+// Three projects, all run by `npm run jest`: the action's tests, the simulator's own tests beside it, and the
+// benchmark's parsers. `npm run jest -- <path>` still picks single files; `--selectProjects simulator` one project.
+const common = {
   clearMocks: true,
   testEnvironment: 'node',
-  testMatch: ['**/__tests__/**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }]
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' }
+}
+
+export default {
+  projects: [
+    { ...common, displayName: 'action', testMatch: ['<rootDir>/__tests__/**/*.test.ts'] },
+    { ...common, displayName: 'simulator', testMatch: ['<rootDir>/test/sim/**/*.test.ts'] },
+    { ...common, displayName: 'bench', testMatch: ['<rootDir>/bench/**/*.test.ts'] }
+  ],
+  // Global options: jest reads these from the top level only, not per project.
   testTimeout: 60000,
   verbose: false
 }

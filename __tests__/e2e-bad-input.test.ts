@@ -11,9 +11,9 @@ import * as yaml from 'js-yaml'
 import { BAD_INPUTS, BadInputCase, SECRET_IN_BAD_INPUT } from '../__fixtures__/bad-inputs.js'
 import { CANARY as FIXTURE_CANARY, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 import { CANARY, startSimulation } from '../test/sim/index.js'
-import { filesBelow, makeRunner, runEntry } from '../test/sim/action.js'
-import { makeShim } from '../test/sim/shim.js'
-import { errorAnnotations, findLeaks, leakPlaces, maskedValues, pemSecretLines, storedCredentials, watchCredentialFiles } from '../test/sim/inspect.js'
+import { filesBelow, makeRunner, runEntry } from '../test/harness/action.js'
+import { makeShim } from '../test/harness/shim.js'
+import { errorAnnotations, findLeaks, leakPlaces, maskedValues, pemSecretLines, storedCredentials, watchCredentialFiles } from '../test/harness/inspect.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Entry = Awaited<ReturnType<typeof runEntry>>

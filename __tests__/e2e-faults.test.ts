@@ -7,12 +7,12 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { ChildProcess } from 'node:child_process'
 import { CANARY, startSimulation } from '../test/sim/index.js'
-import { filesBelow, makeRunner, runEntry } from '../test/sim/action.js'
-import { isRunning, makeShim } from '../test/sim/shim.js'
+import { filesBelow, makeRunner, runEntry } from '../test/harness/action.js'
+import { isRunning, makeShim } from '../test/harness/shim.js'
 import { EXIT_AFTER_SIGNAL_MS } from '../src/main.js'
 import { KILL_AFTER_MS } from '../src/exec.js'
 import { DEFAULT_RETRY } from '../src/tools.js'
-import { errorAnnotations, findLeaks, leakPlaces, maskedValues, storedCredentials, watchCredentialFiles } from '../test/sim/inspect.js'
+import { errorAnnotations, findLeaks, leakPlaces, maskedValues, storedCredentials, watchCredentialFiles } from '../test/harness/inspect.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Entry = Awaited<ReturnType<typeof runEntry>>

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startSimulation } from '../test/sim/index.js'
 import { RETIRED_REGISTRIES } from '../test/sim/apiserver/index.js'
-import { makeRunner, runAction } from '../test/sim/action.js'
-import { errorAnnotations, unescapeCommand } from '../test/sim/inspect.js'
+import { makeRunner, runAction } from '../test/harness/action.js'
+import { errorAnnotations, unescapeCommand } from '../test/harness/inspect.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Run = Awaited<ReturnType<typeof runAction>>

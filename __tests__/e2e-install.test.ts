@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as yaml from 'js-yaml'
 import * as path from 'node:path'
-import { runCommand } from '../test/sim/spawn.js'
+import { runCommand } from '../test/harness/spawn.js'
 import { CANARY, startSimulation } from '../test/sim/index.js'
-import { filesBelow, makeRunner, runAction, visibleLog } from '../test/sim/action.js'
+import { filesBelow, makeRunner, runAction, visibleLog } from '../test/harness/action.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Run = Awaited<ReturnType<typeof runAction>>
@@ -243,7 +243,7 @@ describe('e2e: inputs that shape the install', () => {
       ...sim.inputs
     }
     // Main and post by hand, to look at the exported kubeconfig in between, as a later step would.
-    const { runEntry } = await import('../test/sim/action.js')
+    const { runEntry } = await import('../test/harness/action.js')
     const main = await runEntry({ inputs, env: sim.env, runner, entry: 'main' })
     const file = main.exportedEnv.KUBECONFIG
     kubeconfigBetween =

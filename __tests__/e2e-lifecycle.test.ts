@@ -3,8 +3,8 @@
 // uninstall → uninstall again. Each state is asserted object by object.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startSimulation } from '../test/sim/index.js'
-import { makeRunner, runAction } from '../test/sim/action.js'
-import { makeShim } from '../test/sim/shim.js'
+import { makeRunner, runAction } from '../test/harness/action.js'
+import { makeShim } from '../test/harness/shim.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Run = Awaited<ReturnType<typeof runAction>>

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { runCommand } from '../test/sim/spawn.js'
+import { runCommand } from '../test/harness/spawn.js'
 import { startSimulation } from '../test/sim/index.js'
-import { makeRunner, runAction } from '../test/sim/action.js'
+import { makeRunner, runAction } from '../test/harness/action.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Run = Awaited<ReturnType<typeof runAction>>

@@ -4,7 +4,7 @@
 // there and only on those releases.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startSimulation } from '../test/sim/index.js'
-import { makeRunner, runAction } from '../test/sim/action.js'
+import { makeRunner, runAction } from '../test/harness/action.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Cluster = Sim['clusters'][number]

@@ -8,8 +8,8 @@ import { createHash, X509Certificate } from 'node:crypto'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { startSimulation } from '../test/sim/index.js'
-import { makeRunner, runAction } from '../test/sim/action.js'
-import { runCommand } from '../test/sim/spawn.js'
+import { makeRunner, runAction } from '../test/harness/action.js'
+import { runCommand } from '../test/harness/spawn.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Cluster = Sim['clusters'][number]

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { CANARY, startSimulation } from '../test/sim/index.js'
-import { filesBelow, makeRunner, runAction, visibleLog } from '../test/sim/action.js'
+import { filesBelow, makeRunner, runAction, visibleLog } from '../test/harness/action.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Run = Awaited<ReturnType<typeof runAction>>

@@ -4,8 +4,8 @@
 // The action must ask the revision it installed and require every pod to see every peer synced.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startSimulation } from '../test/sim/index.js'
-import { makeRunner, runAction } from '../test/sim/action.js'
-import { errorAnnotations } from '../test/sim/inspect.js'
+import { makeRunner, runAction } from '../test/harness/action.js'
+import { errorAnnotations } from '../test/harness/inspect.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Run = Awaited<ReturnType<typeof runAction>>

@@ -9,8 +9,8 @@
 // (e.g. Kyverno's validate.kyverno.svc-fail), which fails the same way while its pods restart.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startSimulation } from '../test/sim/index.js'
-import { makeRunner, runAction } from '../test/sim/action.js'
-import { errorAnnotations } from '../test/sim/inspect.js'
+import { makeRunner, runAction } from '../test/harness/action.js'
+import { errorAnnotations } from '../test/harness/inspect.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Run = Awaited<ReturnType<typeof runAction>>

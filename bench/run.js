@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import http from 'node:http'
 import { startSimulation } from '../test/sim/index.js'
 import { packageIstioctl } from '../test/sim/releases.js'
-import { makeRunner, node24, runAction } from '../test/sim/action.js'
+import { makeRunner, node24, runAction } from '../test/harness/action.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const VERSION = '1.30.3'

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { startSimulation } from './sim/index.js'
-import { makeRunner, runAction, visibleLog } from './sim/action.js'
+import { makeRunner, runAction, visibleLog } from './harness/action.js'
 
 const dist = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'dist', 'main', 'index.js')
 if (!fs.existsSync(dist)) {

@@ -1,14 +1,14 @@
 // The simulated API server, driven by the real kubectl (v1.32) exactly as the action drives clusters.
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals'
 import { spawn } from 'node:child_process'
-import { runCommand } from '../test/sim/spawn.js'
+import { runCommand } from '../../harness/spawn.js'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startApiServer, type SimCluster } from '../test/sim/apiserver/index.js'
-import { jsonPatch, mergePatch, strategicMergePatch } from '../test/sim/apiserver/patch.js'
-import { webhookFaultBody } from '../test/sim/apiserver/faults.js'
+import { startApiServer, type SimCluster } from '../apiserver/index.js'
+import { jsonPatch, mergePatch, strategicMergePatch } from '../apiserver/patch.js'
+import { webhookFaultBody } from '../apiserver/faults.js'
 
 const CANARY = 'CANARY-do-not-log'
 

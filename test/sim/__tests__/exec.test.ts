@@ -1,13 +1,13 @@
 // `kubectl exec` against the simulated API server (WebSocket remote command, driven by the real kubectl)
 // and the cross-cluster traffic model behind an exec'd curl (test/sim/apiserver/traffic.js).
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals'
-import { runCommand } from '../test/sim/spawn.js'
+import { runCommand } from '../../harness/spawn.js'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startApiServer, createMesh, type SimCluster, type KubeObject } from '../test/sim/apiserver/index.js'
-import { acceptKey, encodeFrame, FrameParser } from '../test/sim/apiserver/websocket.js'
+import { startApiServer, createMesh, type SimCluster, type KubeObject } from '../apiserver/index.js'
+import { acceptKey, encodeFrame, FrameParser } from '../apiserver/websocket.js'
 
 interface Run {
   code: number | null

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { istioctlExecutable } from './istioctl/build.js'
+import { istioctlExecutable } from '../sim/istioctl/build.js'
 
 /** The first executable `name` on a PATH, skipping `skip` (the shim's own folder). */
 export function whichOnPath(name, pathVar = process.env.PATH ?? '', skip) {
@@ -28,7 +28,7 @@ const sh = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`
 function wrapperScript(tool, real, logDir) {
   return [
     '#!/bin/sh',
-    `# Recording shim for ${tool} (test/sim/shim.js): writes its arguments, then execs the real binary.`,
+    `# Recording shim for ${tool} (test/harness/shim.js): writes its arguments, then execs the real binary.`,
     `f=${sh(logDir)}/${tool}.$$`,
     'while [ -e "$f" ]; do f="$f+"; done',
     `printf '%s\\0' "$@" > "$f"`,

@@ -5,12 +5,12 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import { runCommand } from '../test/sim/spawn.js'
+import { runCommand } from '../../harness/spawn.js'
 import { gunzipSync } from 'node:zlib'
 import * as yaml from 'js-yaml'
-import { packageIstioctl, startReleaseServer } from '../test/sim/releases.js'
-import { startApiServer, type SimCluster } from '../test/sim/apiserver/index.js'
-import { cacertsData, generateIntermediate, generateRoot } from '../src/trust/certs.js'
+import { packageIstioctl, startReleaseServer } from '../releases.js'
+import { startApiServer, type SimCluster } from '../apiserver/index.js'
+import { cacertsData, generateIntermediate, generateRoot } from '../../../src/trust/certs.js'
 
 type Result = { code: number | null; stdout: string; stderr: string }
 
