@@ -2,11 +2,11 @@ import { describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { execFileSync } from 'node:child_process'
 import { istioctlReadsAs, parseConfig } from '../src/config.js'
 import { InputError } from '../src/errors.js'
 import { BAD_INPUTS } from '../__fixtures__/bad-inputs.js'
 import { CANARY, CLIENT_CERT, EKS_EXEC, GKE_EXEC, source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
+import { BASIC_CA_EXTENSIONS, opensslRootCaSync } from '../__fixtures__/openssl-ca.js'
 
 const TWO = '- {name: c1, network: n1}\n- {name: c2, network: n2}'
 const KC = tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2')
@@ -136,32 +136,7 @@ describe('parseConfig: valid input', () => {
 
   it('accepts a provided root whose key matches, and rejects one that does not', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-'))
-    const gen = (n: string) => {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          `${dir}/${n}.key`,
-          '-out',
-          `${dir}/${n}.pem`,
-          '-days',
-          '1',
-          '-subj',
-          '/O=Istio/CN=Root CA',
-          '-addext',
-          'basicConstraints=critical,CA:true'
-        ],
-        { stdio: 'ignore' }
-      )
-      return { cert: fs.readFileSync(`${dir}/${n}.pem`, 'utf8'), key: fs.readFileSync(`${dir}/${n}.key`, 'utf8') }
-    }
+    const gen = (n: string) => opensslRootCaSync({ dir, name: n, days: 1, subject: '/O=Istio/CN=Root CA', extensions: BASIC_CA_EXTENSIONS })
     const a = gen('a')
     const b = gen('b')
     fs.rmSync(dir, { recursive: true })

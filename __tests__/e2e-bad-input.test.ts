@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process'
 import * as yaml from 'js-yaml'
 import { BAD_INPUTS, BadInputCase, SECRET_IN_BAD_INPUT } from '../__fixtures__/bad-inputs.js'
 import { CANARY as FIXTURE_CANARY, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
+import { BASIC_CA_EXTENSIONS, opensslRootCaSync } from '../__fixtures__/openssl-ca.js'
 import { CANARY, startSimulation } from '../test/sim/index.js'
 import { filesBelow, makeRunner, runEntry } from '../test/harness/action.js'
 import { makeShim } from '../test/harness/shim.js'
@@ -19,32 +20,7 @@ type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Entry = Awaited<ReturnType<typeof runEntry>>
 
 /** A self-signed CA (cert + key) made with openssl, as a user would make one. */
-function opensslRoot(dir: string, name: string): { cert: string; key: string } {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${dir}/${name}.key`,
-      '-out',
-      `${dir}/${name}.pem`,
-      '-days',
-      '1',
-      '-subj',
-      `/O=Istio/CN=${name}`,
-      '-addext',
-      'basicConstraints=critical,CA:true'
-    ],
-    { stdio: 'ignore' }
-  )
-  return { cert: fs.readFileSync(`${dir}/${name}.pem`, 'utf8'), key: fs.readFileSync(`${dir}/${name}.key`, 'utf8') }
-}
+const opensslRoot = (dir: string, name: string) => opensslRootCaSync({ dir, name, days: 1, subject: `/O=Istio/CN=${name}`, extensions: BASIC_CA_EXTENSIONS })
 
 interface CaseRun {
   c: BadInputCase

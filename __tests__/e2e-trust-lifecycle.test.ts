@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import { startSimulation } from '../test/sim/index.js'
 import { makeRunner, runAction } from '../test/harness/action.js'
 import { runCommand } from '../test/harness/spawn.js'
+import { opensslRootCa } from '../__fixtures__/openssl-ca.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Cluster = Sim['clusters'][number]
@@ -48,31 +49,7 @@ const day = (d: Date) => d.toISOString().slice(0, 10)
 /** openssl's YYMMDDHHMMSSZ (UTCTime). */
 const asn1Time = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z'
 
-async function opensslRoot(name: string, days = 365): Promise<Pem> {
-  const dir = fs.mkdtempSync(path.join(tmp, 'root-'))
-  await run$('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${dir}/key.pem`,
-    '-out',
-    `${dir}/cert.pem`,
-    '-days',
-    String(days),
-    '-subj',
-    `/O=Corp/CN=${name}`,
-    '-addext',
-    'basicConstraints=critical,CA:true',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign'
-  ])
-  return { cert: fs.readFileSync(`${dir}/cert.pem`, 'utf8'), key: fs.readFileSync(`${dir}/key.pem`, 'utf8') }
-}
+const opensslRoot = (name: string, days = 365): Promise<Pem> => opensslRootCa({ dir: fs.mkdtempSync(path.join(tmp, 'root-')), name, days })
 
 /**
  * An intermediate CA for `cluster` signed by `root`, valid from `from` to `until` — which may both lie in the past.

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { CANARY, startSimulation } from '../test/sim/index.js'
 import { filesBelow, makeRunner, runAction, visibleLog } from '../test/harness/action.js'
+import { opensslRootCa } from '../__fixtures__/openssl-ca.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Run = Awaited<ReturnType<typeof runAction>>
@@ -44,29 +45,8 @@ async function opensslVerify(rootPem: string, data: Record<string, string>): Pro
   }
 }
 
-async function opensslRoot(dir: string, name: string, alg: string[]): Promise<{ cert: string; key: string }> {
-  await run$('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    ...alg,
-    '-nodes',
-    '-keyout',
-    `${dir}/${name}.key`,
-    '-out',
-    `${dir}/${name}.pem`,
-    // Long enough that its intermediates are not "expiring" (within 30 days), which ca: existing refuses.
-    '-days',
-    '3650',
-    '-subj',
-    `/O=Corp/CN=${name}`,
-    '-addext',
-    'basicConstraints=critical,CA:true',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign'
-  ])
-  return { cert: fs.readFileSync(`${dir}/${name}.pem`, 'utf8'), key: fs.readFileSync(`${dir}/${name}.key`, 'utf8') }
-}
+// Long enough (3650 days) that its intermediates are not "expiring" (within 30 days), which ca: existing refuses.
+const opensslRoot = (dir: string, name: string, alg: string[]) => opensslRootCa({ dir, name, keyArgs: ['-newkey', ...alg] })
 
 /**
  * A cacerts as Istio's "Plug in CA certificates" builds it with openssl (tools/certs/Makefile.selfsigned.mk): an

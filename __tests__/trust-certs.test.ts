@@ -25,6 +25,7 @@ import { ClusterState } from '../src/state.js'
 import { ClusterTools } from '../src/tools.js'
 import { TrustManager } from '../src/trust/trust.js'
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
+import { opensslRootCaSync } from '../__fixtures__/openssl-ca.js'
 
 // Every generated certificate is checked with the openssl CLI, a verifier independent of the code that built it.
 
@@ -80,27 +81,7 @@ function rawName(certPem: string, which: 'issuer' | 'subject'): string {
 
 /** A root CA made by openssl (`req -x509`), as a user would bring one. */
 function opensslRoot(keyArgs: string[], days = '3650', traditional = false, subject = '/O=Example Corp/CN=Corp Root CA'): CaBundle {
-  const key = join(dir, `provided-${++counter}.key`)
-  const cert = join(dir, `provided-${counter}.pem`)
-  openssl(
-    'req',
-    '-x509',
-    ...keyArgs,
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    days,
-    '-sha256',
-    '-subj',
-    subject,
-    '-addext',
-    'basicConstraints=critical,CA:true',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign'
-  )
+  const { keyFile: key, certFile: cert } = opensslRootCaSync({ dir, name: `provided-${++counter}`, keyArgs, days: Number(days), subject })
   // openssl writes PKCS#8; `rsa -traditional` gives PKCS#1, `ec` gives SEC1.
   const keyPem = !traditional
     ? readFileSync(key, 'utf8')
