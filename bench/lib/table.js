@@ -1,0 +1,170 @@
+// What a person reads: the table per N, where the slow cluster's time goes, the notes under them, and --trace.
+import { PATH_STEPS, stats } from './stats.js'
+
+/** Seconds with one decimal, or — . @param {number | undefined} ms */
+export const sec = (ms) => (ms === undefined ? '—' : (ms / 1000).toFixed(1))
+/** "min / median". @param {import('./stats.js').Stats | undefined} s @param {(x: number) => string} [f] */
+const mm = (s, f = sec) => (s ? `${f(s.min)} / ${f(s.median)}` : '—')
+/** "min–max", or one number. @param {import('./stats.js').Stats | undefined} s */
+const fmtProc = (s) => (!s ? '—' : s.min === s.max ? String(s.min) : `${s.min}–${s.max}`)
+/** @param {number} x */
+const ms = (x) => String(Math.round(x))
+
+/**
+ * How busy the machine was during a run.
+ * @param {{ cpu: import('./machine.js').CpuUse }} r
+ */
+export const busy = (r) => `machine ${Math.round(r.cpu.utilisation * 100)}% busy, others ${sec(r.cpu.othersMs)} CPU-s`
+
+/**
+ * A Markdown table, each column as wide as its widest cell.
+ * @param {string[]} head
+ * @param {string[][]} body
+ */
+function markdown(head, body) {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)))
+  /** @param {string[]} cells */
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n')
+}
+
+/**
+ * The main table, one row per N.
+ * @param {import('./stats.js').Row[]} rows
+ */
+export function table(rows) {
+  const head = [
+    'N',
+    'action s',
+    'baseline s',
+    'limit s',
+    'act/limit',
+    'act/base',
+    '≤ target',
+    'overhead s',
+    'kubectl/cl',
+    'istioctl/cl',
+    'cold ms',
+    'default s'
+  ]
+  const body = rows.map((r) => [
+    String(r.n),
+    mm(r.actionMs),
+    mm(r.baselineMs),
+    mm(r.limitMs),
+    r.actionOverLimit.median?.toFixed(2) ?? '—',
+    r.actionOverBaseline.median?.toFixed(2) ?? '—',
+    r.targetActionOverBaseline.toFixed(2),
+    mm(r.actionOverheadMs),
+    `${fmtProc(r.kubectlPerCluster.action)} vs ${fmtProc(r.kubectlPerCluster.baseline)}`,
+    `${fmtProc(r.istioctlPerCluster.action)} vs ${fmtProc(r.istioctlPerCluster.baseline)}`,
+    mm(r.coldStartMs, ms),
+    mm(r.defaultConfigMs)
+  ])
+  return markdown(head, body)
+}
+
+/**
+ * Where the time goes: the slow cluster's critical path, median ms per part, action next to the limit.
+ * @param {import('./stats.js').Row[]} rows
+ */
+export function pathTable(rows) {
+  const parts = ['startup', ...PATH_STEPS, 'after']
+  const head = [
+    'run',
+    ...parts.map((p) => p.replace('eastwest-gateway', 'gateway install').replace('gateway-address', 'address wait').replace('root-of-trust', 'cacerts')),
+    'total'
+  ]
+  /** @param {string} label @param {import('./stats.js').CriticalPath | undefined} p */
+  const line = (label, p) => {
+    /** @param {string} k */
+    const part = (k) => p?.[k]
+    return [
+      label,
+      ...parts.map((k) => (part(k) === undefined || Number.isNaN(part(k)) ? '—' : sec(part(k)))),
+      sec(parts.reduce((a, k) => a + (Number.isFinite(part(k)) ? /** @type {number} */ (part(k)) : 0), 0))
+    ]
+  }
+  const body = [
+    line('limit', rows[0].slowPath.limit),
+    ...rows.map((r) => line(`action N=${r.n}`, r.slowPath.action)),
+    ...rows.filter((r) => r.slowPath.defaultConfig).map((r) => line(`defaults N=${r.n}`, r.slowPath.defaultConfig))
+  ]
+  return markdown(head, body)
+}
+
+/**
+ * The notes under the table: what each column means and what else the bench measured.
+ * @param {{ rows: import('./stats.js').Row[], downloads: Awaited<ReturnType<typeof import('./downloads.js').measureDownloads>>,
+ *   dist: ReturnType<typeof import('./machine.js').distSize>, info: ReturnType<typeof import('./machine.js').machineInfo>,
+ *   failures: Array<{ label: string, error: string }>, discarded: Array<{ label: string }>, benchSeconds: number }} o
+ */
+export function notes({ rows, downloads, dist, info, failures, discarded, benchSeconds }) {
+  const first = rows[0]
+  const last = rows.at(-1)
+  return [
+    '',
+    `limit: the slow cluster alone (namespace → control plane → gateway → address) by bench/baseline.sh; its simulated waits ${sec(first?.simulatedWaitsMs)} s`,
+    `action: ca: none, verify: none (as the guide's script); "default s": the action's defaults (ca: generate, verify: remote-clusters)`,
+    `overhead: action wall time − the slow cluster's simulated waits (install + install + LB); the limit's own: ${mm(first?.limitOverheadMs)} s`,
+    `address wait: reacts ${mm(stats(rows.flatMap((r) => r.addressWait.reactionMs?.samples ?? [])), ms)} ms (min / median) after the LB assigns it; ${fmtProc(stats(rows.flatMap((r) => r.addressWait.serviceRequests?.samples ?? [])))} Service request(s) per wait`,
+    ...downloads.map((d) => `downloads: ${d.run}: ${d.bytes} bytes (${d.requests} requests)`),
+    `CPU per run at N=${last?.n} (median): tools ${sec(last?.cpu.action.toolsMs?.median)} s (of which the action's node process ${sec(last?.cpu.action.actionProcessMs?.median)} s), simulated API servers ${sec(last?.cpu.action.serverMs?.median)} s; the limit: ${sec(first?.cpu.limit.toolsMs?.median)} + ${sec(first?.cpu.limit.serverMs?.median)} s`,
+    `failed runs (each retried): ${failures.length}${failures.map((f) => `\n  ${f.label}: ${f.error}`).join('')}`,
+    `runs repeated because other processes used > 10% of the machine: ${discarded.length}${discarded.length ? ` (${discarded.map((d) => d.label).join(', ')})` : ''}`,
+    `dist/: main ${dist.mainBytes} bytes, post ${dist.postBytes} bytes, ${dist.totalBytes} bytes in all`,
+    `machine: ${info.nproc} × ${info.cpu}, ${info.memoryGiB} GiB; action on Node ${info.node24}; kubectl ${info.kubectl}; bench took ${benchSeconds} s`
+  ].join('\n')
+}
+
+/**
+ * --trace: where the time of one action run went, next to the limit's.
+ * @param {import('./runs.js').ActionRun} a
+ * @param {import('./runs.js').BaselineRun} limit
+ */
+export function traceReport(a, limit) {
+  const out = []
+  const slow = 'slow'
+  /** @type {Map<string, { start?: number, end?: number }>} */
+  const steps = new Map()
+  for (const e of a.timeline.filter((e) => e.cluster === slow)) {
+    const s = steps.get(e.step) ?? {}
+    if (e.event === 'start') s.start = e.at
+    else s.end = e.at
+    steps.set(e.step, s)
+  }
+  out.push(`  action N=${a.n} (${a.config}), cluster ${slow}: ` + [...steps].map(([k, v]) => `${k} ${sec(v.start)}→${sec(v.end)}`).join(', '))
+  const m = limit.marks
+  out.push(
+    `  limit: ` +
+      m
+        .slice(0, -1)
+        .map((x, i) => `${x.what.replace(/^slow /, '')} ${sec(x.at)}→${sec(m[i + 1].at)}`)
+        .join(', ')
+  )
+  /** @param {import('./shims.js').TracedCommand[] | undefined} trace */
+  const byKind = (trace) => {
+    /** @type {Map<string, { n: number, cpu: number, wall: number }>} */
+    const agg = new Map()
+    for (const t of trace ?? []) {
+      const k = `${t.tool} ${t.what}`
+      const v = agg.get(k) ?? { n: 0, cpu: 0, wall: 0 }
+      v.n++
+      v.cpu += t.cpuMs
+      v.wall += t.endMs - t.startMs
+      agg.set(k, v)
+    }
+    return [...agg].sort((x, y) => y[1].cpu - x[1].cpu).map(([k, v]) => `${k} ×${v.n}: cpu ${sec(v.cpu)} s, wall ${sec(v.wall / v.n)} s each`)
+  }
+  /** @param {import('./shims.js').TracedCommand[]} trace */
+  const commands = (trace) => trace.map((t) => `${t.tool} ${t.what} ${sec(t.startMs)}→${sec(t.endMs)} (cpu ${t.cpuMs} ms)`).join('; ')
+  out.push(
+    `  action CPU: its node process ${sec(a.cpu.actionProcessMs)} s, tools+action ${sec(a.cpu.toolsMs)} s, API servers ${sec(a.cpu.serverMs)} s, others ${sec(a.cpu.othersMs)} s, machine ${Math.round(a.cpu.utilisation * 100)}% busy`
+  )
+  for (const l of byKind(a.trace)) out.push(`    ${l}`)
+  out.push(`  limit CPU: tools ${sec(limit.cpu.toolsMs)} s, API server ${sec(limit.cpu.serverMs)} s`)
+  for (const l of byKind(limit.trace)) out.push(`    ${l}`)
+  out.push(`  limit commands: ` + commands(limit.trace ?? []))
+  out.push(`  action commands on ${slow}: ` + commands((a.trace ?? []).filter((t) => t.cluster === slow)))
+  return out.join('\n')
+}
