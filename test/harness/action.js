@@ -15,7 +15,10 @@ export function node24() {
   return fs.existsSync(bundled) ? bundled : process.execPath
 }
 
-/** A fresh runner: temp dir, tool cache and the runner's command files. Reuse `toolCache` across runs to test caching. */
+/**
+ * A fresh runner: temp dir, tool cache and the runner's command files. Reuse `toolCache` across runs to test caching.
+ * @param {{ toolCache?: string }} [opts]
+ */
 export function makeRunner(opts = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-'))
   const runnerTemp = path.join(home, 'temp')
@@ -26,8 +29,17 @@ export function makeRunner(opts = {}) {
 }
 
 /**
- * @param {{ inputs: Record<string,string>, env?: Record<string,string>, runner: ReturnType<typeof makeRunner>,
- *   entry?: 'main'|'post', state?: Record<string,string>, onSpawn?: (child) => void, timeoutMs?: number }} opts
+ * @typedef {object} RunOptions
+ * @property {Record<string, string>} inputs the step's `with:`, as INPUT_* variables
+ * @property {Record<string, string | undefined>} [env] more environment (the runner's own variables win only where not given)
+ * @property {ReturnType<typeof makeRunner>} runner
+ * @property {(child: import('node:child_process').ChildProcess) => void} [onSpawn] called with the entry's process once it started
+ * @property {number} [timeoutMs] SIGKILL after this long (default 240 s)
+ */
+
+/**
+ * One entry of the action (main or post), as the runner starts it.
+ * @param {RunOptions & { entry?: 'main' | 'post', state?: Record<string, string> }} opts
  */
 export async function runEntry(opts) {
   const { runner } = opts
@@ -65,9 +77,10 @@ export async function runEntry(opts) {
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 240_000)
+  /** @type {number | NodeJS.Signals | null} the exit code, or the signal that ended it */
   const exitCode = await new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)))
   clearTimeout(timer)
-  const read = (f) => fs.readFileSync(files[f], 'utf8')
+  const read = (/** @type {string} */ f) => fs.readFileSync(files[f], 'utf8')
   const result = {
     exitCode,
     durationMs: Date.now() - started,
@@ -84,14 +97,20 @@ export async function runEntry(opts) {
   return result
 }
 
-/** Main, then post with main's saved state, as the runner does (post-if: always()). */
+/**
+ * Main, then post with main's saved state, as the runner does (post-if: always()).
+ * @param {RunOptions} opts
+ */
 export async function runAction(opts) {
   const main = await runEntry({ ...opts, entry: 'main' })
   const post = await runEntry({ ...opts, entry: 'post', inputs: opts.inputs, state: main.state, onSpawn: undefined })
   return { ...main, post }
 }
 
-/** The runner's `name<<delimiter … delimiter` file format used by GITHUB_OUTPUT, GITHUB_STATE and GITHUB_ENV. */
+/**
+ * The runner's `name<<delimiter … delimiter` file format used by GITHUB_OUTPUT, GITHUB_STATE and GITHUB_ENV.
+ * @param {string} text
+ */
 export function parseCommandFile(text) {
   /** @type {Record<string, string>} */
   const out = {}
@@ -110,9 +129,14 @@ export function parseCommandFile(text) {
   return out
 }
 
-/** Every file below a folder with its content, for scans after post. */
+/**
+ * Every file below a folder, for scans after post.
+ * @param {string} dir
+ */
 export function filesBelow(dir) {
+  /** @type {string[]} */
   const found = []
+  /** @param {string} d */
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name)
@@ -124,7 +148,10 @@ export function filesBelow(dir) {
   return found
 }
 
-/** Log text a person sees: the runner swallows `::add-mask::` commands, so they are not part of the log. */
+/**
+ * Log text a person sees: the runner swallows `::add-mask::` commands, so they are not part of the log.
+ * @param {string} text
+ */
 export function visibleLog(text) {
   return text
     .split('\n')

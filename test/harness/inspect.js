@@ -4,7 +4,10 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { filesBelow, visibleLog } from './action.js'
 
-/** The runner's workflow-command escaping (`%` `\r` `\n`), undone. */
+/**
+ * The runner's workflow-command escaping (`%` `\r` `\n`), undone.
+ * @param {string} text
+ */
 export function unescapeCommand(text) {
   return text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
 }
@@ -55,7 +58,11 @@ export function storedCredentials(sim) {
   return [...found].filter((s) => s.length >= 16)
 }
 
-/** The body lines of every private key in a PEM text (a key leaks if any of its lines does). */
+/**
+ * The body lines of every private key in a PEM text (a key leaks if any of its lines does).
+ * @param {unknown} pem
+ * @returns {string[]}
+ */
 export function pemSecretLines(pem) {
   const out = []
   for (const m of String(pem).matchAll(/-----BEGIN [A-Z ]*PRIVATE KEY-----([\s\S]*?)-----END [A-Z ]*PRIVATE KEY-----/g))
@@ -96,24 +103,33 @@ export function leakPlaces(run, runner, shim, post = run.post) {
   return places
 }
 
-/** "<place> holds <needle…>" for every needle found anywhere; [] when nothing leaked. Needles under 8 characters are ignored. */
+/**
+ * "<place> holds <needle…>" for every needle found anywhere; [] when nothing leaked. Needles under 8 characters are ignored.
+ * @param {Record<string, string>} places
+ * @param {Array<string | undefined>} needles
+ */
 export function findLeaks(places, needles) {
-  const wanted = [...new Set(needles.filter((n) => typeof n === 'string' && n.length >= 8))]
+  const wanted = [...new Set(/** @type {string[]} */ (needles.filter((n) => typeof n === 'string' && n.length >= 8)))]
   return Object.entries(places).flatMap(([where, text]) => wanted.filter((n) => text.includes(n)).map((n) => `${where} holds ${n.slice(0, 14)}…`))
 }
 
 /**
  * Polls a folder while a run goes on and notes the mode of every file that holds one of `needles` (a credential), and
  * of the folder holding it. `stop()` returns what was seen.
+ * @param {string} dir
+ * @param {string[]} needles
  */
 export function watchCredentialFiles(dir, needles, everyMs = 40) {
   /** @type {Map<string, Set<string>>} */
   const seen = new Map()
+  /** @param {string} p @param {number} mode */
   const note = (p, mode) => {
-    if (!seen.has(p)) seen.set(p, new Set())
-    seen.get(p).add((mode & 0o777).toString(8).padStart(4, '0'))
+    const modes = seen.get(p) ?? new Set()
+    seen.set(p, modes)
+    modes.add((mode & 0o777).toString(8).padStart(4, '0'))
   }
   const scan = () => {
+    /** @param {string} d */
     const walk = (d) => {
       let entries
       try {

@@ -7,7 +7,12 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { istioctlExecutable } from '../sim/istioctl/build.js'
 
-/** The first executable `name` on a PATH, skipping `skip` (the shim's own folder). */
+/**
+ * The first executable `name` on a PATH, skipping `skip` (the shim's own folder).
+ * @param {string} name
+ * @param {string} [pathVar]
+ * @param {string} [skip]
+ */
 export function whichOnPath(name, pathVar = process.env.PATH ?? '', skip) {
   for (const dir of pathVar.split(path.delimiter).filter(Boolean)) {
     if (skip && path.resolve(dir) === path.resolve(skip)) continue
@@ -22,9 +27,12 @@ export function whichOnPath(name, pathVar = process.env.PATH ?? '', skip) {
   return undefined
 }
 
-const sh = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`
+const sh = (/** @type {string} */ s) => `'${String(s).replace(/'/g, `'\\''`)}'`
 
-/** A POSIX sh wrapper: record "$@" in <logDir>/<tool>.<pid>, then become `real`. No fork, so the pid stays. */
+/**
+ * A POSIX sh wrapper: record "$@" in <logDir>/<tool>.<pid>, then become `real`. No fork, so the pid stays.
+ * @param {string} tool @param {string} real @param {string} logDir
+ */
 function wrapperScript(tool, real, logDir) {
   return [
     '#!/bin/sh',
@@ -66,7 +74,7 @@ export function makeShim(opts = {}) {
         // The wrapper writes the file as it starts: its mtime is when the process started.
         return { tool: m[1], pid: Number(m[2]), argv, startedAt: fs.statSync(file).mtimeMs }
       })
-      .filter(Boolean)
+      .filter((r) => r !== undefined)
 
   return {
     dir,
@@ -121,6 +129,8 @@ export function makeShim(opts = {}) {
 /**
  * True when the process exists, is not a zombie and (when `argv` is given) still runs with those arguments, so that
  * a pid reused by an unrelated process does not count.
+ * @param {number} pid
+ * @param {string[]} [argv]
  */
 export function isRunning(pid, argv) {
   try {

@@ -7,13 +7,17 @@ import { startReleaseServer } from './releases.js'
 export const CANARY = 'CANARY-5e1f'
 
 /**
- * @param {{ clusters?: Array<{ name: string, lb?: object, latencyMs?: number, istioctlDelays?: Record<string, number>,
- *   deploymentReadyDelayMs?: number, remoteClusters?: { syncMs?: number, timeoutMs?: number },
- *   unpullableRegistries?: string[] }>, versions?: Array<string|object> }} [opts]
+ * One cluster of a simulation: startApiServer's options but those the simulation sets (index, token, mesh).
+ * @typedef {Omit<import('./apiserver/index.js').ApiServerOptions, 'index' | 'adminToken' | 'mesh'>} ClusterSpec
+ */
+
+/**
+ * @param {{ clusters?: ClusterSpec[], versions?: Array<string | { version: string, published?: boolean }> }} [opts]
  */
 export async function startSimulation(opts = {}) {
   const specs = opts.clusters ?? [{ name: 'cluster1' }, { name: 'cluster2' }]
   const releases = await startReleaseServer({ versions: opts.versions ?? ['1.29.4', '1.30.2', '1.30.3', '1.31.1'] })
+  /** @type {import('./apiserver/index.js').SimCluster[]} */
   const clusters = []
   // One registry for all clusters, so a curl exec'd in one can reach the others (apiserver/traffic.js).
   const mesh = createMesh()
@@ -33,17 +37,28 @@ export async function startSimulation(opts = {}) {
     await Promise.all([releases.close(), ...clusters.map((c) => c.close())])
     throw e
   }
-  const byName = (name) => clusters.find((c) => c.name === name)
+  /**
+   * The cluster of that name, which must be one of this simulation's (tests name them; no check at run time).
+   * @param {string} name
+   */
+  const byName = (name) => /** @type {import('./apiserver/index.js').SimCluster} */ (clusters.find((c) => c.name === name))
   return {
     clusters,
     releases,
     mesh,
     cluster: byName,
-    /** Multi-document kubeconfig with one context per cluster, named as the cluster (or as `contexts[name]`). */
+    /**
+     * Multi-document kubeconfig with one context per cluster, named as the cluster (or as `contexts[name]`).
+     * @param {string[]} [names]
+     * @param {Record<string, string>} [contexts]
+     */
     kubeconfig(names = clusters.map((c) => c.name), contexts = {}) {
       return names.map((n) => byName(n).kubeconfig(contexts[n] ?? n)).join('---\n')
     },
-    /** The `clusters` input: each on its own network, with the reachable address as api-server (as on kind). */
+    /**
+     * The `clusters` input: each on its own network, with the reachable address as api-server (as on kind).
+     * @param {Record<string, Record<string, unknown>>} [overrides] fields per cluster name (undefined drops one)
+     */
     clustersInput(overrides = {}) {
       return clusters
         .map((c, i) => {

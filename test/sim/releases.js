@@ -10,22 +10,40 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { istioctlExecutable } from './istioctl/build.js'
 
+/**
+ * A fault of the release site; `count` limits how many requests it hits, else it lasts until cleared.
+ * @typedef {object} ReleaseFault
+ * @property {'checksum-mismatch' | 'truncate' | 'rate-limit' | 'status'} kind
+ * @property {number} [count]
+ * @property {string} [version] checksum-mismatch, truncate: only this version's downloads
+ * @property {boolean} [abort] truncate: drop the connection instead of a short 200
+ * @property {boolean} [anonymousOnly] rate-limit: only requests without a token
+ * @property {number} [code] status: the answer's code (default 503)
+ * @property {string} [pathIncludes] status: only requests whose URL includes this
+ */
+
 // A fixed mtime keeps archives byte-identical between builds (2025-01-01T00:00:00Z).
 const MTIME = 1735689600
 
 const PLATFORMS = ['linux-amd64', 'linux-arm64', 'linux-armv7', 'osx', 'osx-amd64', 'osx-arm64', 'win', 'win-amd64']
-const isWindows = (platform) => platform === 'win' || platform.startsWith('win-')
+const isWindows = (/** @type {string} */ platform) => platform === 'win' || platform.startsWith('win-')
 
+/** @param {string} version */
 export function archiveName(version, platform = 'linux-amd64') {
   return `istioctl-${version}-${platform}.${isWindows(platform) ? 'zip' : 'tar.gz'}`
 }
 
 // --- archive writers ---
 
-/** One-file ustar archive (what `tar czf` of a single regular file gives), gzipped. */
+/**
+ * One-file ustar archive (what `tar czf` of a single regular file gives), gzipped.
+ * @param {string} fileName @param {Buffer} content
+ */
 export function tarGz(fileName, content, mode = 0o755) {
   const header = Buffer.alloc(512)
+  /** @param {string} str @param {number} offset @param {number} len */
   const put = (str, offset, len) => header.write(str, offset, len, 'ascii')
+  /** @param {number} n @param {number} len */
   const octal = (n, len) => n.toString(8).padStart(len - 1, '0') + '\0'
   put(fileName, 0, 100)
   put(octal(mode, 8), 100, 8)
@@ -46,37 +64,38 @@ export function tarGz(fileName, content, mode = 0o755) {
   return gzipSync(Buffer.concat([header, content, pad, Buffer.alloc(1024)]), { level: 9 })
 }
 
-/** One-file zip (deflate), with the file marked executable for unzip on Unix. */
+/**
+ * One-file zip (deflate), with the file marked executable for unzip on Unix.
+ * @param {string} fileName @param {Buffer} content
+ */
 export function zipOne(fileName, content) {
   const name = Buffer.from(fileName)
   const data = deflateRawSync(content)
   const crc = crc32(content)
   const dosTime = 0
   const dosDate = ((2025 - 1980) << 9) | (1 << 5) | 1
+  // What the local and the central header share, from "version needed to extract" to the name's length (APPNOTE
+  // 4.3.7 and 4.3.12): deflate, the DOS date, the CRC, both sizes.
+  /** @param {Buffer} header @param {number} at */
+  const shared = (header, at) => {
+    header.writeUInt16LE(20, at)
+    header.writeUInt16LE(0, at + 2)
+    header.writeUInt16LE(8, at + 4)
+    header.writeUInt16LE(dosTime, at + 6)
+    header.writeUInt16LE(dosDate, at + 8)
+    header.writeUInt32LE(crc, at + 10)
+    header.writeUInt32LE(data.length, at + 14)
+    header.writeUInt32LE(content.length, at + 18)
+    header.writeUInt16LE(name.length, at + 22)
+  }
   const local = Buffer.alloc(30)
   local.writeUInt32LE(0x04034b50, 0)
-  local.writeUInt16LE(20, 4)
-  local.writeUInt16LE(0, 6)
-  local.writeUInt16LE(8, 8)
-  local.writeUInt16LE(dosTime, 10)
-  local.writeUInt16LE(dosDate, 12)
-  local.writeUInt32LE(crc, 14)
-  local.writeUInt32LE(data.length, 18)
-  local.writeUInt32LE(content.length, 22)
-  local.writeUInt16LE(name.length, 26)
+  shared(local, 4)
   local.writeUInt16LE(0, 28)
   const central = Buffer.alloc(46)
   central.writeUInt32LE(0x02014b50, 0)
   central.writeUInt16LE((3 << 8) | 20, 4) // made by Unix
-  central.writeUInt16LE(20, 6)
-  central.writeUInt16LE(0, 8)
-  central.writeUInt16LE(8, 10)
-  central.writeUInt16LE(dosTime, 12)
-  central.writeUInt16LE(dosDate, 14)
-  central.writeUInt32LE(crc, 16)
-  central.writeUInt32LE(data.length, 20)
-  central.writeUInt32LE(content.length, 24)
-  central.writeUInt16LE(name.length, 28)
+  shared(central, 6)
   central.writeUInt32LE((0o100755 << 16) >>> 0, 38)
   central.writeUInt32LE(0, 42) // local header offset
   const cdOffset = local.length + name.length + data.length
@@ -89,7 +108,7 @@ export function zipOne(fileName, content) {
   return Buffer.concat([local, name, data, central, name, end])
 }
 
-const sha256Hex = (buf) => createHash('sha256').update(buf).digest('hex')
+const sha256Hex = (/** @type {Buffer} */ buf) => createHash('sha256').update(buf).digest('hex')
 
 /**
  * Build istioctl-<V>-<platform>.tar.gz (or .zip for Windows) holding the bundled simulator with the
@@ -114,6 +133,7 @@ export async function packageIstioctl(version, { outDir, platform = 'linux-amd64
 
 // --- the server ---
 
+/** @param {string} v */
 function parseSemver(v) {
   const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(v)
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined
@@ -124,21 +144,25 @@ function parseSemver(v) {
  * { version, published: false } (tag exists, assets not yet uploaded). `published`, when given, lists
  * the versions that have assets; the others are tags only. A draft and a prerelease of the next minor
  * are mixed in; a client must skip both.
+ * @param {Array<string | { version: string, published?: boolean }>} versions
+ * @param {string[]} [published]
  */
 function buildReleases(versions, published) {
   const list = versions.map((v) => (typeof v === 'string' ? { version: v, published: true } : { published: true, ...v }))
   if (published) for (const r of list) r.published = r.published !== false && published.includes(r.version)
-  const parsed = list.map((r) => parseSemver(r.version)).filter(Boolean)
+  const parsed = list.map((r) => parseSemver(r.version)).filter((p) => p !== undefined)
   const [major, minor] = parsed.length ? parsed.reduce((a, b) => (a[0] !== b[0] ? (a[0] > b[0] ? a : b) : a[1] >= b[1] ? a : b)) : [1, 30]
   const next = `${major}.${minor + 1}.0`
   const base = Date.UTC(2026, 0, 1)
   const day = 86400000
+  /** @type {Array<{ version: string, published: boolean, draft: boolean, prerelease: boolean, publishedAt: Date | null }>} */
   const releases = list.map((r, i) => ({ ...r, draft: false, prerelease: false, publishedAt: new Date(base + i * day) }))
   releases.push({ version: `${next}-beta.1`, published: true, draft: false, prerelease: true, publishedAt: new Date(base + (list.length + 1) * day) })
   releases.push({ version: next, published: false, draft: true, prerelease: false, publishedAt: null })
   return releases.map((r, i) => ({ ...r, id: 100000 + i }))
 }
 
+/** @param {string} version */
 function assetNames(version) {
   return PLATFORMS.flatMap((p) => [archiveName(version, p), `${archiveName(version, p)}.sha256`])
 }
@@ -149,16 +173,19 @@ function assetNames(version) {
  *   { kind: 'truncate', version?, abort? }     half the archive: a short 200, or (abort) a dropped connection
  *   { kind: 'rate-limit', anonymousOnly? }    the API answers 403 "API rate limit exceeded", x-ratelimit-remaining: 0
  *   { kind: 'status', code, count?, pathIncludes? }  any request answers `code` (transient 5xx)
- * @param {{ versions: (string | { version: string, published?: boolean })[], published?: string[], faults?: object[] }} opts
+ * @param {{ versions: (string | { version: string, published?: boolean })[], published?: string[], faults?: ReleaseFault[] }} opts
  */
 export async function startReleaseServer({ versions, published, faults = [] }) {
   const releases = buildReleases(versions, published)
   const workDir = await mkdtemp(join(tmpdir(), 'sim-releases-'))
+  /** @type {Map<string, Promise<{ archive: Buffer, sha256: string }>>} */
   const packaged = new Map() // `${version}/${platform}` → Promise<{ archive, sha256 }>
+  /** @type {Array<{ method: string, path: string, url: string, authorization?: string, userAgent?: string }>} */
   const requests = []
   const state = { bytesServed: 0, faults: [...faults] }
   let origin = ''
 
+  /** @param {string} version @param {string} platform */
   const packageOnce = (version, platform) => {
     const key = `${version}/${platform}`
     if (!packaged.has(key)) {
@@ -166,9 +193,10 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
       p.catch(() => packaged.delete(key))
       packaged.set(key, p)
     }
-    return packaged.get(key)
+    return /** @type {Promise<{ archive: Buffer, sha256: string }>} */ (packaged.get(key))
   }
 
+  /** @param {(typeof releases)[number] & { id: number }} r */
   const releaseJson = (r) => {
     const tag = r.version
     const apiBase = `${origin}/api/repos/istio/istio/releases/${r.id}`
@@ -207,7 +235,10 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
     }
   }
 
-  // A fault that applies to this request, consuming one use of a counted fault.
+  /**
+   * A fault that applies to this request, consuming one use of a counted fault.
+   * @param {(f: ReleaseFault) => boolean | undefined} pred
+   */
   const takeFault = (pred) => {
     const i = state.faults.findIndex(pred)
     if (i < 0) return undefined
@@ -219,12 +250,16 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
     return f
   }
 
+  /**
+   * @param {import('node:http').ServerResponse} res @param {number} code @param {unknown} body
+   * @param {import('node:http').OutgoingHttpHeaders} [headers]
+   */
   const send = (res, code, body, headers = {}) => {
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body))
     res.writeHead(code, { 'Content-Length': buf.length, ...headers })
     res.end(buf)
   }
-  const notFoundJson = (res) =>
+  const notFoundJson = (/** @type {import('node:http').ServerResponse} */ res) =>
     send(
       res,
       404,
@@ -232,6 +267,7 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
       { 'Content-Type': 'application/json; charset=utf-8' }
     )
 
+  /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res @param {URL} url */
   async function api(req, res, url) {
     const rateLimited = takeFault((f) => f.kind === 'rate-limit' && !(f.anonymousOnly && req.headers.authorization))
     if (rateLimited) {
@@ -261,7 +297,7 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
       const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page')) || 30))
       const page = Math.max(1, Number(url.searchParams.get('page')) || 1)
       const last = Math.max(1, Math.ceil(ordered.length / perPage))
-      const link = (p) => `<${origin}/api/repos/istio/istio/releases?per_page=${perPage}&page=${p}>`
+      const link = (/** @type {number} */ p) => `<${origin}/api/repos/istio/istio/releases?per_page=${perPage}&page=${p}>`
       const links = []
       if (page > 1) links.push(`${link(page - 1)}; rel="prev"`)
       if (page < last) links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`)
@@ -282,7 +318,8 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
     return notFoundJson(res)
   }
 
-  async function download(req, res, url) {
+  /** @param {import('node:http').IncomingMessage} _req @param {import('node:http').ServerResponse} res @param {URL} url */
+  async function download(_req, res, url) {
     // github.com answers release downloads with a redirect to its object store.
     const m = /^\/istio\/istio\/releases\/download\/([^/]+)\/([^/]+)$/.exec(url.pathname)
     if (m) {
@@ -318,24 +355,31 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
   }
 
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://sim.invalid')
+    const rawUrl = /** @type {string} */ (req.url) // set on every request a server parsed
+    const url = new URL(rawUrl, 'http://sim.invalid')
     // Kept for assertions (e.g. that the action sent its github-token); never printed.
-    requests.push({ method: req.method, path: url.pathname, url: req.url, authorization: req.headers.authorization, userAgent: req.headers['user-agent'] })
-    const transient = takeFault((f) => f.kind === 'status' && (!f.pathIncludes || req.url.includes(f.pathIncludes)))
+    requests.push({
+      method: /** @type {string} */ (req.method),
+      path: url.pathname,
+      url: rawUrl,
+      authorization: req.headers.authorization,
+      userAgent: req.headers['user-agent']
+    })
+    const transient = takeFault((f) => f.kind === 'status' && (!f.pathIncludes || rawUrl.includes(f.pathIncludes)))
     if (transient) {
       return send(res, transient.code || 503, { message: 'Service Unavailable (simulated)' }, { 'Content-Type': 'application/json; charset=utf-8' })
     }
     const handler = url.pathname.startsWith('/api/') ? api : download
     handler(req, res, url).catch((err) => {
-      if (!res.headersSent) send(res, 500, { message: String(err?.message || err) })
+      if (!res.headersSent) send(res, 500, { message: String(/** @type {Error | undefined} */ (err)?.message || err) })
       else res.destroy()
     })
   })
   await new Promise((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
+    server.listen(0, '127.0.0.1', () => resolve(undefined))
   })
-  origin = `http://127.0.0.1:${server.address().port}`
+  origin = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`
 
   return {
     downloadBaseUrl: `${origin}/istio/istio/releases/download`,
@@ -344,14 +388,17 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
     get bytesServed() {
       return state.bytesServed
     },
-    /** Add a fault; `setFault(null)` clears them all. */
+    /**
+     * Add a fault; `setFault(null)` clears them all.
+     * @param {ReleaseFault | null | undefined} f
+     */
     setFault(f) {
       if (f === null || f === undefined) state.faults.length = 0
       else state.faults.push({ ...f })
     },
     async close() {
       await new Promise((resolve) => {
-        server.close(() => resolve())
+        server.close(() => resolve(undefined))
         server.closeAllConnections()
       })
       await rm(workDir, { recursive: true, force: true })

@@ -68,6 +68,10 @@ function kubectlUntil(t: Target, args: string[], until: RegExp, timeoutMs = 8000
 
 const apply = (t: Target, yaml: string, ...args: string[]) => kubectl(t, ['apply', '-f', '-', ...args], { stdin: yaml })
 
+/** `kubectl wait --for=jsonpath=<condition>` on the east-west gateway's Service. */
+const waitForGateway = (t: Target, condition: string, timeout: string) =>
+  kubectl(t, ['wait', `--for=jsonpath=${condition}`, 'svc/istio-eastwestgateway', '-n', 'istio-system', `--timeout=${timeout}`])
+
 function namespaceYaml(name: string, network: string): string {
   return `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels:\n    topology.istio.io/network: ${network}\n`
 }
@@ -238,7 +242,7 @@ describe('load balancer controller', () => {
 
     const [watched, waited] = await Promise.all([
       kubectlUntil(c1, ['get', ...svc, '-w', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}{"\\n"}'], /192\.0\.2\.1/),
-      kubectl(c1, ['wait', '--for=jsonpath={.status.loadBalancer.ingress[0].ip}=192.0.2.1', 'svc/istio-eastwestgateway', '-n', 'istio-system', '--timeout=10s'])
+      waitForGateway(c1, '{.status.loadBalancer.ingress[0].ip}=192.0.2.1', '10s')
     ])
     expect(watched.trim().split('\n').pop()).toBe('192.0.2.1')
     expect(waited.stdout).toContain('condition met')
@@ -249,14 +253,7 @@ describe('load balancer controller', () => {
   it('assigns an AWS-style hostname in hostname mode', async () => {
     await apply(c2, namespaceYaml('istio-system', 'network2'))
     await apply(c2, gatewayServiceYaml('istio-system'))
-    const r = await kubectl(c2, [
-      'wait',
-      '--for=jsonpath={.status.loadBalancer.ingress[0].hostname}',
-      'svc/istio-eastwestgateway',
-      '-n',
-      'istio-system',
-      '--timeout=10s'
-    ])
+    const r = await waitForGateway(c2, '{.status.loadBalancer.ingress[0].hostname}', '10s')
     expect(r.stdout).toContain('condition met')
     const got = await kubectl(c2, ['get', 'svc', 'istio-eastwestgateway', '-n', 'istio-system', '-o', 'jsonpath={.status.loadBalancer.ingress[0].hostname}'])
     expect(got.stdout).toMatch(/^a[0-9a-f]+-2\.elb\.us-east-1\.amazonaws\.com$/)
@@ -276,14 +273,7 @@ describe('load balancer controller', () => {
     expect(events.stdout).toMatch(/Normal\s+EnsuringLoadBalancer\s+service\/istio-eastwestgateway\s+Ensuring load balancer/)
     const none = await kubectl(c3, ['get', 'events', '-n', 'istio-system', '--field-selector', 'involvedObject.name=nothing-by-this-name'])
     expect(none.stderr).toContain('No resources found')
-    const r = await kubectl(c3, [
-      'wait',
-      '--for=jsonpath={.status.loadBalancer.ingress[0].ip}=192.0.2.3',
-      'svc/istio-eastwestgateway',
-      '-n',
-      'istio-system',
-      '--timeout=1s'
-    ])
+    const r = await waitForGateway(c3, '{.status.loadBalancer.ingress[0].ip}=192.0.2.3', '1s')
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('timed out waiting for the condition')
   })

@@ -11,13 +11,20 @@ import { remoteSecretUpdates } from './istiod-remote-secrets.js'
 const SA_TOKEN = 'kubernetes.io/service-account-token'
 const SA_NAME = 'kubernetes.io/service-account.name'
 
+/** @typedef {import('./index.js').KubeObject} KubeObject */
+/** @typedef {import('./index.js').ChangeEvent} ChangeEvent */
+/** @typedef {import('./context.js').ControllerContext} ControllerContext */
+/** @typedef {import('./store.js').Store} Store */
+
 /**
- * @param {object} ctx { store, name, index, lb: {mode, delayMs}, deploymentReadyDelayMs, caPem, issueToken, revokeToken }
+ * @param {import('./context.js').ServerContext} ctx
  * @returns {{ stop(): void }}
  */
 export function startControllers(ctx) {
   const { store } = ctx
+  /** @type {Set<NodeJS.Timeout>} */
   const timers = new Set()
+  /** @param {() => void} fn @param {number} ms */
   const schedule = (fn, ms) => {
     const t = setTimeout(() => {
       timers.delete(t)
@@ -26,14 +33,17 @@ export function startControllers(ctx) {
     timers.add(t)
     return t
   }
+  /** @param {NodeJS.Timeout | undefined} t */
   const cancel = (t) => {
     clearTimeout(t)
-    timers.delete(t)
+    if (t) timers.delete(t)
   }
+  /** @type {ControllerContext} */
   const c = { ...ctx, schedule, cancel }
   // istiodCa: what each istiod pod loads from cacerts (istiod.js); remoteSecretUpdates: what it loses when a remote
   // secret changes (istiod-remote-secrets.js).
   const handlers = [loadBalancer(c), tokens(c), deployments(c), namespaces(c), garbageCollector(c), istiodCa(c), remoteSecretUpdates(c)]
+  /** @param {ChangeEvent} e */
   const onChange = (e) => {
     for (const h of handlers) h(e)
   }
@@ -47,11 +57,16 @@ export function startControllers(ctx) {
   }
 }
 
+/** @param {KubeObject} o @param {string} apiVersion @param {string} kind @returns {boolean} */
 const isKind = (o, apiVersion, kind) => o.kind === kind && o.apiVersion.split('/').slice(0, -1).join('/') === apiVersion.split('/').slice(0, -1).join('/')
-const keyOf = (o) => `${o.metadata.namespace || ''}/${o.metadata.name}`
+const keyOf = (/** @type {KubeObject} */ o) => `${o.metadata.namespace || ''}/${o.metadata.name}`
 
-/** Record a core/v1 Event about obj, as `kubectl describe` / `kubectl get events` show them. */
 let eventSeq = 0n
+/**
+ * Record a core/v1 Event about obj, as `kubectl describe` / `kubectl get events` show them.
+ * @param {Store} store @param {KubeObject} obj
+ * @param {{ type?: string, reason: string, message: string, component: string }} event
+ */
 export function recordEvent(store, obj, { type = 'Normal', reason, message, component }) {
   const ts = nowTimestamp()
   // Named <object>.<hex nanoseconds> like the real recorder, so names sort by time.
@@ -83,11 +98,15 @@ export function recordEvent(store, obj, { type = 'Normal', reason, message, comp
 // --- load balancer -----------------------------------------------------------------------------
 // LoadBalancer Services (or Services with no type) get an address after lb.delayMs: an IP from the
 // documentation range or an AWS-style hostname; mode 'none' never assigns one (kind without MetalLB).
+/** @param {ControllerContext} ctx @returns {(e: ChangeEvent) => void} */
 function loadBalancer({ store, index, lb, schedule, cancel }) {
+  /** @type {Map<string, NodeJS.Timeout>} */
   const pending = new Map() // service key → timer
+  /** @type {Set<string>} */
   const told = new Set() // uids already given the "no controller" event
-  const hasAddress = (s) => (s.status?.loadBalancer?.ingress || []).length > 0
+  const hasAddress = (/** @type {KubeObject} */ s) => (s.status?.loadBalancer?.ingress || []).length > 0
 
+  /** @param {string} ns @param {string} name */
   const assign = (ns, name) => {
     pending.delete(`${ns}/${name}`)
     const svc = store.get('v1', 'Service', ns, name)
@@ -135,8 +154,9 @@ function loadBalancer({ store, index, lb, schedule, cancel }) {
 // Fills kubernetes.io/service-account-token Secrets with a token valid on this server, ca.crt and
 // namespace; the token stops working when its Secret is deleted. Unlike the real controller it does not
 // require the ServiceAccount to exist first (tolerant of callers that create the Secret first).
+/** @param {ControllerContext} ctx @returns {(e: ChangeEvent) => void} */
 function tokens({ store, caPem, issueToken, revokeToken }) {
-  const b64 = (s) => Buffer.from(s).toString('base64')
+  const b64 = (/** @type {string} */ s) => Buffer.from(s).toString('base64')
   return (e) => {
     const s = e.object
     if (!isKind(s, 'v1', 'Secret') || s.type !== SA_TOKEN) return
@@ -161,19 +181,26 @@ function tokens({ store, caPem, issueToken, revokeToken }) {
 // --- deployments -------------------------------------------------------------------------------
 // Each generation gets `replicas` Pods labelled like the template; after deploymentReadyDelayMs the Pods
 // run and the Deployment's status reports them ready, available and updated (what rollout status reads).
+/** @param {ControllerContext} ctx @returns {(e: ChangeEvent) => void} */
 function deployments({ store, name: clusterName, index, deploymentReadyDelayMs = 0, images, schedule, cancel }) {
+  /** @type {Map<string, number>} */
   const handled = new Map() // deployment uid → generation reconciled
+  /** @type {Map<string, NodeJS.Timeout>} */
   const readyTimers = new Map()
   let podIp = 10
 
+  /** @param {KubeObject} d */
   const templateHash = (d) =>
     createHash('sha256')
       .update(JSON.stringify(d.spec?.template || {}))
       .digest('hex')
       .slice(0, 10)
 
-  const ownedPods = (d) => store.list('v1', 'Pod', d.metadata.namespace).filter((p) => (p.metadata.ownerReferences || []).some((o) => o.uid === d.metadata.uid))
+  /** @param {KubeObject} d @returns {KubeObject[]} */
+  const ownedPods = (d) =>
+    store.list('v1', 'Pod', d.metadata.namespace).filter((p) => (p.metadata.ownerReferences || []).some((/** @type {any} */ o) => o.uid === d.metadata.uid))
 
+  /** @param {KubeObject} d @param {string} hash @param {boolean} ready */
   const podFor = (d, hash, ready) => {
     const template = d.spec?.template || {}
     const name = `${d.metadata.name}-${hash}-${randomSuffix()}`
@@ -195,12 +222,16 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
   }
 
   // Counts come from the Pods, so scaling up keeps the already-running ones ready.
+  /** @param {KubeObject} d */
   const status = (d) => {
     const replicas = d.spec?.replicas ?? 1
     // Ready, not only Running: a crash-looping container leaves its pod Running (istiod.js).
-    const n = ownedPods(d).filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length
+    const n = ownedPods(d).filter(
+      (p) => p.status?.phase === 'Running' && p.status.conditions?.some((/** @type {any} */ c) => c.type === 'Ready' && c.status === 'True')
+    ).length
     const ready = n >= replicas
     const ts = nowTimestamp()
+    /** @param {string} type @param {boolean} ok @param {string} reason @param {string} message */
     const cond = (type, ok, reason, message) => ({ type, status: ok ? 'True' : 'False', reason, message, lastUpdateTime: ts, lastTransitionTime: ts })
     return {
       observedGeneration: d.metadata.generation,
@@ -220,6 +251,7 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
     }
   }
 
+  /** @param {string} ns @param {string} name @param {string} uid @param {number} generation */
   const becomeReady = (ns, name, uid, generation) => {
     readyTimers.delete(uid)
     const d = store.get('apps/v1', 'Deployment', ns, name)
@@ -274,21 +306,26 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
 // container whose image is there never starts; pods that already run keep their image (it is on the node).
 export const RETIRED_REGISTRIES = ['registry.istio.io/release', 'gcr.io/istio-release']
 
+/** @param {string} image @param {string[]} registries */
 const underRegistry = (image, registries) => registries.some((r) => image === r || image.startsWith(`${r}/`))
 
 // What containerd answers for an image its registry no longer serves (a kind node), as the kubelet reports it.
-const pullError = (image) =>
+const pullError = (/** @type {string} */ image) =>
   `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": failed to resolve reference "${image}": ${image}: not found`
 
 /**
  * pkg/kubelet/images/image_manager.go (Kubernetes 1.32, PR #127918): while a pull backs off, the waiting reason is
  * ImagePullBackOff and the message `Back-off pulling image "<image>": <error of the last pull>: <its message>`.
+ * @param {string} image
  */
 function pullBackOff(image) {
   return { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ErrImagePull: ${pullError(image)}` }
 }
 
-/** The Failed and BackOff Events the kubelet records for such a container (as `kubectl describe pod` shows them). */
+/**
+ * The Failed and BackOff Events the kubelet records for such a container (as `kubectl describe pod` shows them).
+ * @param {Store} store @param {KubeObject} pod @param {{ image: string }} cs
+ */
 function recordPullFailure(store, pod, cs) {
   recordEvent(store, pod, { type: 'Warning', reason: 'Failed', message: `Failed to pull image "${cs.image}": ${pullError(cs.image)}`, component: 'kubelet' })
   recordEvent(store, pod, { reason: 'BackOff', message: `Back-off pulling image "${cs.image}"`, component: 'kubelet' })
@@ -296,14 +333,16 @@ function recordPullFailure(store, pod, cs) {
 
 /**
  * The sidecar injector, for containers the charts leave as `image: auto` (the gateways' injection template): when
- * the pod is created it gets `<global.hub>/<global.proxy.image or proxyv2>:<global.tag>` (pkg/kube/inject/inject.go
- * ProxyImage @1.30.3) from the values of the injecting istiod's istio-sidecar-injector[-<rev>] ConfigMap, picked by
+ * the pod is created it gets `<global.hub>/<global.proxy.image or proxyv2>:<global.tag>` (pkg/kube/inject/inject.go@1.30.3
+ * ProxyImage) from the values of the injecting istiod's istio-sidecar-injector[-<rev>] ConfigMap, picked by
  * the pod's istio.io/rev label. It is not re-run later: a running pod keeps the hub of the istiod that injected it.
  * Without an injector, "auto" stays and cannot be pulled, as on a real cluster. Other pods get no sidecar container
  * here (traffic.js judges sidecars from labels).
+ * @param {Store} store @param {KubeObject} pod
  */
 function injectProxyImage(store, pod) {
-  const auto = (pod.spec.containers || []).filter((c) => c.image === 'auto')
+  /** @type {any[]} */
+  const auto = (pod.spec.containers || []).filter((/** @type {any} */ c) => c.image === 'auto')
   if (!auto.length) return
   const rev = pod.metadata.labels?.['istio.io/rev'] || 'default'
   const cm = store.get('v1', 'ConfigMap', 'istio-system', rev === 'default' ? 'istio-sidecar-injector' : `istio-sidecar-injector-${rev}`)
@@ -318,11 +357,14 @@ function injectProxyImage(store, pod) {
   for (const c of auto) c.image = image.includes('/') ? image : `${global.hub}/${image}:${global.tag}`
 }
 
+/** @param {KubeObject} pod @param {boolean} ready @param {string[]} [unpullable] @returns {KubeObject} */
 function withPodStatus(pod, ready, unpullable = []) {
   const ts = nowTimestamp()
+  /** @type {any[]} */
   const containers = pod.spec?.containers || []
   const stuck = containers.filter((c) => c.image === 'auto' || underRegistry(c.image || '', unpullable)).map((c) => c.name)
   const running = ready && stuck.length === 0
+  /** @param {string} type @param {boolean} ok @param {object} [extra] */
   const cond = (type, ok, extra = {}) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: ts, ...extra })
   const unready = running ? {} : stuck.length ? { reason: 'ContainersNotReady', message: `containers with unready status: [${stuck.join(' ')}]` } : {}
   return {
@@ -357,6 +399,7 @@ function withPodStatus(pod, ready, unpullable = []) {
 // --- namespaces --------------------------------------------------------------------------------
 // A new namespace gets the "default" ServiceAccount and the kube-root-ca.crt ConfigMap, as in a real
 // cluster; deleting a namespace deletes everything in it (at once: no Terminating phase).
+/** @param {ControllerContext} ctx @returns {(e: ChangeEvent) => void} */
 function namespaces({ store, caPem }) {
   return (e) => {
     const ns = e.object
@@ -400,12 +443,13 @@ function namespaces({ store, caPem }) {
 
 // --- garbage collector -------------------------------------------------------------------------
 // Deleting an owner deletes its dependents (background propagation), e.g. a Deployment's Pods.
+/** @param {ControllerContext} ctx @returns {(e: ChangeEvent) => void} */
 function garbageCollector({ store }) {
   return (e) => {
     if (e.type !== 'DELETED') return
     const uid = e.object.metadata.uid
     for (const o of store.all()) {
-      if ((o.metadata.ownerReferences || []).some((r) => r.uid === uid)) {
+      if ((o.metadata.ownerReferences || []).some((/** @type {any} */ r) => r.uid === uid)) {
         store.delete(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name)
       }
     }

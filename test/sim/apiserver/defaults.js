@@ -9,14 +9,24 @@ const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/
 // Kinds whose names must be DNS-1123 labels (no dots), as in the real validation code.
 const LABEL_NAMED = new Set(['Namespace', 'Service'])
 
-/** A Service with no type is treated as a LoadBalancer (istioctl always sets it; be tolerant). */
+/**
+ * A Service with no type is treated as a LoadBalancer (istioctl always sets it; be tolerant).
+ * @param {import('./index.js').KubeObject} svc
+ * @returns {string}
+ */
 export function serviceType(svc) {
   return svc.spec?.type || 'LoadBalancer'
 }
 
-/** Throws 422 Invalid like the real server for bad names and label keys/values. */
+/**
+ * Throws 422 Invalid like the real server for bad names and label keys/values.
+ * @param {import('./resources.js').Resource} resource
+ * @param {import('./index.js').KubeObject} obj
+ */
 export function validate(resource, obj) {
+  /** @type {string} */
   const name = obj.metadata.name
+  /** @param {string} field @param {unknown} value @param {string} why @returns {never} */
   const bad = (field, value, why) => {
     throw errors.invalid(resource, name, field, `Invalid value: ${JSON.stringify(value)}: ${why}`)
   }
@@ -73,6 +83,12 @@ export class Defaulter {
    * Fill in what the server defaults on create and update. `old` is the stored object on update:
    * allocated cluster IPs and node ports are kept, as the real server does.
    */
+  /**
+   * @param {string} kind
+   * @param {import('./index.js').KubeObject} obj
+   * @param {import('./index.js').KubeObject} [old]
+   * @returns {import('./index.js').KubeObject}
+   */
   apply(kind, obj, old) {
     switch (kind) {
       case 'Namespace':
@@ -109,6 +125,7 @@ export class Defaulter {
     return obj
   }
 
+  /** @param {import('./index.js').KubeObject} obj @param {import('./index.js').KubeObject} [old] */
   #service(obj, old) {
     const spec = (obj.spec ??= {})
     const oldSpec = old?.spec || {}
@@ -121,7 +138,7 @@ export class Defaulter {
       p.protocol ||= 'TCP'
       p.targetPort ??= p.port
       if (type === 'LoadBalancer' || type === 'NodePort') {
-        const prev = (oldSpec.ports || []).find((q) => q.port === p.port && (q.protocol || 'TCP') === p.protocol)
+        const prev = (oldSpec.ports || []).find((/** @type {any} */ q) => q.port === p.port && (q.protocol || 'TCP') === p.protocol)
         p.nodePort ||= prev?.nodePort || this.#nextNodePort++
       }
     }

@@ -18,6 +18,9 @@ export function versionInfo() {
   }
 }
 
+/** @typedef {import('./resources.js').ResourceRegistry} ResourceRegistry */
+
+/** @param {string} serverAddress */
 export function apiVersions(serverAddress) {
   return {
     kind: 'APIVersions',
@@ -26,6 +29,7 @@ export function apiVersions(serverAddress) {
   }
 }
 
+/** @param {{ name: string, versions: string[] }} g */
 function apiGroup(g) {
   const versions = g.versions.map((version) => ({ groupVersion: apiVersionOf(g.name, version), version }))
   return { name: g.name, versions, preferredVersion: versions[0] }
@@ -43,12 +47,16 @@ export function apiGroupList(registry) {
   }
 }
 
+/** @param {ResourceRegistry} registry @param {string} name */
 export function apiGroupDoc(registry, name) {
   const g = registry.groups().find((x) => x.name === name)
   return g && { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g) }
 }
 
-// Verbs a subresource supports, as the real server lists them.
+/**
+ * Verbs a subresource supports, as the real server lists them.
+ * @type {Record<string, { verbs: string[], group?: string, version?: string, kind?: string }>}
+ */
 const SUBRESOURCE = {
   status: { verbs: ['get', 'patch', 'update'] },
   scale: { verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1', kind: 'Scale' },
@@ -56,12 +64,17 @@ const SUBRESOURCE = {
   token: { verbs: ['create'], group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }
 }
 
-/** APIResourceList for one group/version, or undefined if nothing is served there. */
+/**
+ * APIResourceList for one group/version, or undefined if nothing is served there.
+ * @param {ResourceRegistry} registry @param {string} group @param {string} version
+ */
 export function apiResourceList(registry, group, version) {
   const rs = registry.inGroupVersion(group, version)
   if (!rs.length) return undefined
+  /** @type {Array<Record<string, unknown>>} */
   const resources = []
   for (const r of rs) {
+    /** @type {Record<string, unknown>} */
     const entry = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs }
     if (r.shortNames.length) entry.shortNames = r.shortNames
     if (r.categories.length) entry.categories = r.categories
@@ -81,13 +94,16 @@ export function apiResourceList(registry, group, version) {
 // x-kubernetes-group-version-kind and a fieldValidation parameter). No schemas: kubectl then computes
 // strategic merge patches from its compiled-in types, and uses JSON merge patches for custom resources.
 
+/** @param {string} group @param {string} version */
 function gvPath(group, version) {
   return group ? `apis/${group}/${version}` : `api/${version}`
 }
 
+/** @param {ResourceRegistry} registry @param {string} group @param {string} version */
 export function openApiGroupVersionDoc(registry, group, version) {
   const rs = registry.inGroupVersion(group, version)
   if (!rs.length) return undefined
+  /** @type {Record<string, object>} */
   const paths = {}
   for (const r of rs) {
     const base = `/${gvPath(group, version)}/${r.namespaced ? 'namespaces/{namespace}/' : ''}${r.plural}`
@@ -98,6 +114,7 @@ export function openApiGroupVersionDoc(registry, group, version) {
       description: 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.',
       schema: { type: 'string', uniqueItems: true }
     }
+    /** @param {string} action @param {string} verb */
     const op = (action, verb) => ({
       operationId: `${action}${r.kind}`,
       parameters: [fieldValidation],
@@ -116,8 +133,12 @@ export function openApiGroupVersionDoc(registry, group, version) {
   }
 }
 
-/** The /openapi/v3 index; each entry's hash changes whenever its document does (kubectl caches by URL). */
+/**
+ * The /openapi/v3 index; each entry's hash changes whenever its document does (kubectl caches by URL).
+ * @param {ResourceRegistry} registry
+ */
 export function openApiRoot(registry) {
+  /** @type {Record<string, { serverRelativeURL: string }>} */
   const paths = {}
   for (const g of registry.groups()) {
     for (const version of g.versions) {

@@ -19,7 +19,11 @@ const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io']
 const CH = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 }
 const POD = { group: '', plural: 'pods', kind: 'Pod' }
 
-/** { namespace, name } when the path is a pod's exec subresource. */
+/**
+ * { namespace, name } when the path is a pod's exec subresource.
+ * @param {string[]} segs
+ * @returns {{ namespace: string, name: string } | undefined}
+ */
 export function execTarget(segs) {
   if (segs.length === 7 && segs[0] === 'api' && segs[1] === 'v1' && segs[2] === 'namespaces' && segs[4] === 'pods' && segs[6] === 'exec') {
     return { namespace: segs[3], name: segs[5] }
@@ -27,7 +31,10 @@ export function execTarget(segs) {
   return undefined
 }
 
-/** The 403 a real server gives for pods/exec ("create" for POST, "get" for a WebSocket GET). */
+/**
+ * The 403 a real server gives for pods/exec ("create" for POST, "get" for a WebSocket GET).
+ * @param {string} user @param {string} method @param {{ namespace: string, name: string }} target
+ */
 export function execForbidden(user, method, { namespace, name }) {
   const verb = method === 'GET' ? 'get' : 'create'
   return new ApiError(
@@ -38,6 +45,7 @@ export function execForbidden(user, method, { namespace, name }) {
   )
 }
 
+/** @param {string} message */
 function internalError(message) {
   return {
     metadata: {},
@@ -49,6 +57,7 @@ function internalError(message) {
   }
 }
 
+/** @param {number} code */
 function exitStatus(code) {
   return {
     metadata: {},
@@ -60,13 +69,18 @@ function exitStatus(code) {
   }
 }
 
-const goList = (names) => `[${names.join(' ')}]`
+const goList = (/** @type {string[]} */ names) => `[${names.join(' ')}]`
+/** @param {any[] | undefined} cs @returns {string[]} */
+const namesOf = (cs) => (cs || []).map((c) => c.name)
 
-/** Checks of the API server's ExecLocation: pod, container, node. Returns the container name. */
+/**
+ * Checks of the API server's ExecLocation: pod, container, node. Returns the container name.
+ * @param {import('./index.js').KubeObject} pod @param {string} name @param {string} container
+ */
 function checkPod(pod, name, container) {
-  const containers = (pod.spec?.containers || []).map((c) => c.name)
-  const inits = (pod.spec?.initContainers || []).map((c) => c.name)
-  const ephemeral = (pod.spec?.ephemeralContainers || []).map((c) => c.name)
+  const containers = namesOf(pod.spec?.containers)
+  const inits = namesOf(pod.spec?.initContainers)
+  const ephemeral = namesOf(pod.spec?.ephemeralContainers)
   if (!container) {
     if (containers.length === 1) container = containers[0]
     else if (!containers.length) throw errors.badRequest(`a container name must be specified for pod ${name}`)
@@ -85,10 +99,13 @@ function checkPod(pod, name, container) {
 /**
  * What running `command` in the container gives: { stdout, stderr, exitCode } or { error } (an
  * InternalError message from the runtime).
+ * @param {import('./context.js').ServerContext} ctx @param {import('./index.js').KubeObject} pod @param {string[]} command
+ * @returns {{ error?: undefined, stdout: string, stderr: string, exitCode: number } | { error: string }}
  */
 function runCommand(ctx, pod, command) {
   const [file, ...args] = command
-  if (file === 'curl' || file === '/usr/bin/curl') return runCurl(ctx.mesh, ctx.meshPeer, pod, args)
+  // meshPeer is set before the server takes requests (index.js).
+  if (file === 'curl' || file === '/usr/bin/curl') return runCurl(ctx.mesh, /** @type {import('./index.js').MeshPeer} */ (ctx.meshPeer), pod, args)
   const execId = randomBytes(32).toString('hex')
   const why = file.includes('/') ? `stat ${file}: no such file or directory` : 'executable file not found in $PATH'
   // containerd's error, wrapped by the kubelet and again by the API server's stream translator.
@@ -102,6 +119,12 @@ function runCommand(ctx, pod, command) {
 /**
  * Serves one exec request. `upgrade` is { socket, head } when the request came through the server's
  * 'upgrade' event (only then can the WebSocket be accepted).
+ * @param {import('./context.js').ServerContext} ctx
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ * @param {URL} url
+ * @param {{ namespace: string, name: string }} target
+ * @param {{ socket: import('node:net').Socket, head: Buffer }} [upgrade]
  */
 export function serveExec(ctx, req, res, url, target, upgrade) {
   if (req.method !== 'GET' && req.method !== 'POST') throw errors.methodNotAllowed()
@@ -111,7 +134,7 @@ export function serveExec(ctx, req, res, url, target, upgrade) {
   const container = checkPod(pod, target.name, q.get('container') || '')
   const command = q.getAll('command')
   if (!command.length) throw errors.badRequest('you must specify at least one command for the container')
-  const flag = (n) => q.get(n) === 'true' || q.get(n) === '1'
+  const flag = (/** @type {string} */ n) => q.get(n) === 'true' || q.get(n) === '1'
   const opts = { stdin: flag('stdin'), stdout: flag('stdout'), stderr: flag('stderr'), tty: flag('tty') }
 
   if (!upgrade || !isWebSocketRequest(req)) {
@@ -134,7 +157,9 @@ export function serveExec(ctx, req, res, url, target, upgrade) {
   const { socket } = upgrade
   // stdin (0), resize (4) and v5's close signal (255) are read and ignored: nothing here reads input.
   const ws = acceptWebSocket(socket, upgrade.head, { key, protocol, onMessage: () => {} })
+  /** @param {number} channel @param {string} data */
   const send = (channel, data) => ws.sendBinary(Buffer.concat([Buffer.from([channel]), Buffer.from(data)]))
+  /** @param {object} status */
   const finish = (status) => {
     send(CH.error, JSON.stringify(status))
     ws.close(1000)
@@ -142,12 +167,12 @@ export function serveExec(ctx, req, res, url, target, upgrade) {
 
   // Tells the client the connection is established, as the API server's translator does.
   send(opts.stdout ? CH.stdout : opts.stderr ? CH.stderr : CH.error, '')
-  const cs = (pod.status?.containerStatuses || []).find((c) => c.name === container)
+  const cs = (pod.status?.containerStatuses || []).find((/** @type {any} */ c) => c.name === container)
   if (pod.status?.phase !== 'Running' || (cs && !cs.state?.running)) {
     return finish(internalError(`unable to upgrade connection: container not found ("${container}")`))
   }
   const r = runCommand(ctx, pod, command)
-  if (r.error) return finish(internalError(r.error))
+  if (r.error !== undefined) return finish(internalError(r.error))
   // With a TTY the terminal merges stderr into stdout.
   const out = opts.tty ? r.stdout + r.stderr : r.stdout
   if (out && opts.stdout) send(CH.stdout, out)

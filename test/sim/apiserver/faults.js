@@ -16,9 +16,14 @@
 // match: { method?, pathIncludes? } against the request method and URL (path + query).
 // Requests to /sim/… (the simulator's own endpoints) are only hit by faults whose pathIncludes names them.
 
+/** @typedef {import('./index.js').Fault} Fault */
+/** @typedef {Fault & { remaining: number }} ActiveFault a fault and how many more requests it hits */
+/** @typedef {Extract<Fault, { kind: 'webhook' }>} WebhookFault */
+
 const KINDS = new Set(['latency', 'status', 'reset', 'hang', 'expireToken', 'forbid', 'istioctl', 'webhook', 'unreachableFrom'])
 const WRITES = new Set(['POST', 'PUT', 'PATCH'])
 
+/** @type {Record<number, string>} */
 const REASONS = {
   400: 'BadRequest',
   404: 'NotFound',
@@ -29,12 +34,14 @@ const REASONS = {
   503: 'ServiceUnavailable',
   504: 'Timeout'
 }
+/** @type {Record<number, string>} */
 const MESSAGES = {
   429: 'Too many requests, please try again later.',
   503: 'the server is currently unable to handle the request',
   504: 'the server was unable to return a response in the time allotted, but may still be processing the request'
 }
 
+/** @param {number} code */
 export function statusFaultBody(code) {
   return {
     kind: 'Status',
@@ -60,7 +67,9 @@ export function statusFaultBody(code) {
  *   refused       ClusterIP routing (kind's default): `dial tcp <cluster IP>:443: connect: connection refused`
  *   deadline      the backend accepts but does not answer within the timeout: `context deadline exceeded`
  * Defaults name Istio's own validating webhook (manifests/charts/base/templates/
- * defaultrevision-validatingwebhookconfiguration.yaml @1.30.3: validation.istio.io → istiod.istio-system, /validate).
+ * defaultrevision-validatingwebhookconfiguration.yaml@1.30.3: validation.istio.io → istiod.istio-system, /validate).
+ * @param {Omit<WebhookFault, 'kind'>} fault
+ * @param {string} [clusterIP]
  */
 export function webhookFaultBody(fault, clusterIP = '10.96.0.10') {
   const service = fault.service || 'istiod'
@@ -87,9 +96,13 @@ export function webhookFaultBody(fault, clusterIP = '10.96.0.10') {
 }
 
 export class Faults {
+  /** @type {ActiveFault[]} */
   #faults = []
 
-  /** Adds a fault; returns a function that removes it again. */
+  /**
+   * Adds a fault; returns a function that removes it again.
+   * @param {Fault} fault
+   */
   add(fault) {
     if (!fault || !KINDS.has(fault.kind)) throw new Error(`unknown fault kind: ${JSON.stringify(fault?.kind)}`)
     if (fault.kind === 'status' && !Number.isInteger(fault.code)) throw new Error('a status fault needs a numeric code')
@@ -97,8 +110,11 @@ export class Faults {
     if (fault.kind === 'webhook' && !['no-endpoints', 'refused', 'deadline', undefined].includes(fault.cause))
       throw new Error(`a webhook fault's cause is no-endpoints, refused or deadline, got ${JSON.stringify(fault.cause)}`)
     if (fault.kind === 'unreachableFrom' && !fault.cluster) throw new Error('an unreachableFrom fault needs cluster')
-    const f = { ...fault }
-    f.remaining = fault.kind === 'istioctl' ? (fault.times === 'always' || fault.times === undefined ? Infinity : fault.times) : (fault.count ?? Infinity)
+    // Every kind but istioctl (times) and the standing ones (latency, expireToken, unreachableFrom: no count) may have a count.
+    const count = /** @type {{ count?: number }} */ (fault).count
+    const remaining = fault.kind === 'istioctl' ? (fault.times === 'always' || fault.times === undefined ? Infinity : fault.times) : (count ?? Infinity)
+    /** @type {ActiveFault} */
+    const f = { ...fault, remaining }
     this.#faults.push(f)
     return () => this.#remove(f)
   }
@@ -115,19 +131,29 @@ export class Faults {
     return this.#faults.some((f) => f.kind === 'expireToken')
   }
 
-  /** Consume the first matching status/reset/hang fault, if any. */
+  /**
+   * Consume the first matching status/reset/hang fault, if any.
+   * @param {string} method @param {string} url
+   */
   takeTransportFault(method, url) {
     return this.#take((f) => (f.kind === 'status' || f.kind === 'reset' || f.kind === 'hang') && matches(f, method, url))
   }
 
-  /** Consume a matching forbid fault, if any. */
+  /**
+   * Consume a matching forbid fault, if any.
+   * @param {string} method @param {string} url
+   */
   takeForbid(method, url) {
     return this.#take((f) => f.kind === 'forbid' && matches(f, method, url))
   }
 
-  /** Consume a matching webhook fault for this write, if any (reads never go through admission). */
+  /**
+   * Consume a matching webhook fault for this write, if any (reads never go through admission).
+   * @param {string} method @param {string} url
+   * @returns {WebhookFault | undefined}
+   */
   takeWebhook(method, url) {
-    return this.#take((f) => f.kind === 'webhook' && WRITES.has(method.toUpperCase()) && matches(f, method, url))
+    return /** @type {WebhookFault | undefined} */ (this.#take((f) => f.kind === 'webhook' && WRITES.has(method.toUpperCase()) && matches(f, method, url)))
   }
 
   /** The `unreachableFrom` faults, as the simulated istioctl's remote-clusters applies them (not consumed). */
@@ -135,12 +161,16 @@ export class Faults {
     return this.#faults.filter((f) => f.kind === 'unreachableFrom').map(({ cluster, pod, labels }) => ({ cluster, pod, labels }))
   }
 
-  /** The failure message for the simulated istioctl's next `op`, or null. */
+  /**
+   * The failure message for the simulated istioctl's next `op`, or null.
+   * @param {string} op
+   */
   takeIstioctl(op) {
     const f = this.#take((x) => x.kind === 'istioctl' && x.op === op)
-    return f ? f.message || `simulated istioctl ${op} failure` : null
+    return f?.kind === 'istioctl' ? f.message || `simulated istioctl ${op} failure` : null
   }
 
+  /** @param {(f: ActiveFault) => boolean} pred */
   #take(pred) {
     const f = this.#faults.find((x) => x.remaining > 0 && pred(x))
     if (!f) return undefined
@@ -148,11 +178,13 @@ export class Faults {
     return f
   }
 
+  /** @param {ActiveFault} f */
   #remove(f) {
     this.#faults = this.#faults.filter((x) => x !== f)
   }
 }
 
+/** @param {{ match?: import('./index.js').RequestMatch }} f @param {string} method @param {string} url */
 function matches(f, method, url) {
   const m = f.match || {}
   const isSim = url.startsWith('/sim/')

@@ -9,9 +9,16 @@ import { versionInfo, apiVersions, apiGroupList, apiGroupDoc, apiResourceList, o
 import { resolveTarget, serveResource, verbOf } from './rest.js'
 import { execTarget, execForbidden, serveExec } from './exec.js'
 
+/** @typedef {import('./context.js').ServerContext} ServerContext */
+/** @typedef {{ socket: import('node:net').Socket, head: Buffer }} Upgrade */
+
 /**
  * A request that came through the server's 'upgrade' event (Connection: Upgrade): served like any other,
  * on an HTTP response written to the raw socket, except that pods/exec may take the socket over.
+ * @param {ServerContext} ctx
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:net').Socket} socket
+ * @param {Buffer} head
  */
 export function handleUpgrade(ctx, req, socket, head) {
   const res = new ServerResponse(req)
@@ -28,20 +35,28 @@ export function handleUpgrade(ctx, req, socket, head) {
   return handleRequest(ctx, req, res, { socket, head })
 }
 
-/** @param {{ socket: import('node:net').Socket, head: Buffer }} [upgrade] set by handleUpgrade */
+/**
+ * @param {ServerContext} ctx
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ * @param {Upgrade} [upgrade] set by handleUpgrade
+ */
 export async function handleRequest(ctx, req, res, upgrade) {
-  const url = new URL(req.url, 'https://sim.invalid')
+  // Node's server always sets url and method on a request it parsed.
+  const rawUrl = /** @type {string} */ (req.url)
+  const method = /** @type {string} */ (req.method)
+  const url = new URL(rawUrl, 'https://sim.invalid')
   const path = url.pathname
   const sim = path.startsWith('/sim/')
   // Recorded before anything can fail, so tests can assert that a run never reached a cluster.
-  ctx.requests.push({ method: req.method, path, url: req.url, userAgent: req.headers['user-agent'] || '', at: Date.now(), sim })
+  ctx.requests.push({ method, path, url: rawUrl, userAgent: req.headers['user-agent'] || '', at: Date.now(), sim })
 
   try {
     const delay = ctx.latencyMs + ctx.faults.latencyMs()
     if (delay > 0) await sleep(ctx, delay)
     if (ctx.closing || res.destroyed) return
 
-    const fault = ctx.faults.takeTransportFault(req.method, req.url)
+    const fault = ctx.faults.takeTransportFault(method, rawUrl)
     if (fault?.kind === 'reset') return void req.socket.destroy()
     if (fault?.kind === 'hang') return // close() destroys the connection
     if (fault?.kind === 'status') {
@@ -59,41 +74,52 @@ export async function handleRequest(ctx, req, res, upgrade) {
   }
 }
 
+/**
+ * @param {ServerContext} ctx
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ * @param {URL} url
+ * @param {string} user
+ * @param {Upgrade} [upgrade]
+ */
 async function route(ctx, req, res, url, user, upgrade) {
+  const method = /** @type {string} */ (req.method)
+  const rawUrl = /** @type {string} */ (req.url)
   const path = url.pathname.replace(/\/+$/, '') || '/'
   const segs = path.split('/').filter(Boolean)
   const { registry } = ctx
 
   const exec = execTarget(segs)
   if (exec) {
-    if (ctx.faults.takeForbid(req.method, req.url)) throw execForbidden(user, req.method, exec)
+    if (ctx.faults.takeForbid(method, rawUrl)) throw execForbidden(user, method, exec)
     return serveExec(ctx, req, res, url, exec, upgrade)
   }
 
   // Resource requests resolve first, so a forbid fault can name the resource like the real message does.
+  /** @type {{ group: string, version: string, rest: string[] } | undefined} */
   let api
   if (segs[0] === 'api' && segs.length >= 2) api = { group: '', version: segs[1], rest: segs.slice(2) }
   if (segs[0] === 'apis' && segs.length >= 3) api = { group: segs[1], version: segs[2], rest: segs.slice(3) }
   const target = api && api.rest.length ? resolveTarget(registry, api.group, api.version, api.rest) : undefined
 
-  if (segs[0] !== 'sim' && ctx.faults.takeForbid(req.method, req.url)) {
+  if (segs[0] !== 'sim' && ctx.faults.takeForbid(method, rawUrl)) {
     if (target) {
-      const verb = verbOf(req.method, target, url.searchParams.get('watch') === 'true')
+      const verb = verbOf(method, target, url.searchParams.get('watch') === 'true')
       throw errors.forbidden(user, verb, target.resource, target.namespace, target.name)
     }
-    throw new ApiError(403, 'Forbidden', `forbidden: User "${user}" cannot ${req.method.toLowerCase()} path "${url.pathname}"`, {})
+    throw new ApiError(403, 'Forbidden', `forbidden: User "${user}" cannot ${method.toLowerCase()} path "${url.pathname}"`, {})
   }
 
-  if (target) {
+  if (api && target) {
     // Admission runs after authorization and before storage: a webhook that cannot be called fails the write.
-    const hook = ctx.faults.takeWebhook(req.method, req.url)
+    const hook = ctx.faults.takeWebhook(method, rawUrl)
     if (hook) {
       const ip = ctx.store.get('v1', 'Service', hook.namespace || 'istio-system', hook.service || 'istiod')?.spec?.clusterIP
       return sendJson(res, 500, webhookFaultBody(hook, ip))
     }
     return serveResource(ctx, req, res, url, api.group, api.version, target)
   }
-  if (req.method !== 'GET') throw api ? errors.noResource() : errors.methodNotAllowed()
+  if (method !== 'GET') throw api ? errors.noResource() : errors.methodNotAllowed()
 
   switch (path) {
     case '/version':
@@ -117,6 +143,7 @@ async function route(ctx, req, res, url, user, upgrade) {
       return void res.end()
     case '/sim/v1/behaviour': {
       const op = url.searchParams.get('op') || ''
+      /** @type {{ delayMs: number, fail: string | null, remoteClusters?: object }} */
       const answer = { delayMs: ctx.istioctlDelays[op] || 0, fail: ctx.faults.takeIstioctl(op) }
       // What istiod's secret controller would report, for the simulated remote-clusters (istioctl/remote-clusters.js).
       if (op === 'remote-clusters') answer.remoteClusters = { ...ctx.remoteClusters, unreachableFrom: ctx.faults.unreachableFrom() }
@@ -145,6 +172,7 @@ async function route(ctx, req, res, url, user, upgrade) {
   throw errors.noResource()
 }
 
+/** @param {ServerContext} ctx @param {number} ms @returns {Promise<void>} */
 function sleep(ctx, ms) {
   return new Promise((resolve) => {
     const t = setTimeout(() => {

@@ -16,24 +16,13 @@ export { Store } from './store.js'
 export { createMesh, Mesh } from './mesh.js'
 export { RETIRED_REGISTRIES } from './controllers.js'
 
-/**
- * @typedef {object} ApiServerOptions
- * @property {string} name cluster name, e.g. 'cluster1'
- * @property {number} index 1-based; the server also listens on 127.0.0.(index+1)
- * @property {string} adminToken bearer token with full rights
- * @property {{ mode: 'ip'|'hostname'|'none', delayMs?: number }} [lb]
- * @property {number} [latencyMs] added to every request
- * @property {number} [deploymentReadyDelayMs] before a Deployment's status shows ready
- * @property {Record<string, number>} [istioctlDelays] per istioctl op, served by /sim/v1/behaviour
- * @property {{ syncMs?: number, timeoutMs?: number }} [remoteClusters] how long istiod's remote clusters stay
- *   `syncing` before `synced`, and before `timeout` when unreachable (its PILOT_REMOTE_CLUSTER_TIMEOUT), for the
- *   simulated `istioctl remote-clusters`; served by /sim/v1/behaviour (defaults there: 1000 and 3000 ms)
- * @property {string[]} [unpullableRegistries] image prefixes no node can pull from (default: RETIRED_REGISTRIES)
- * @property {import('./mesh.js').Mesh} [mesh] shared by the clusters of one simulation, so exec'd curls
- *   can reach other clusters (traffic.js); without it the cluster is a mesh of its own
- */
+// The options, the cluster handed back and the types tests see are declared once, in index.d.ts: what this file
+// returns is checked against them.
 
-/** @param {ApiServerOptions} opts */
+/**
+ * @param {import('./index.js').ApiServerOptions} opts
+ * @returns {Promise<import('./index.js').SimCluster>}
+ */
 export async function startApiServer(opts) {
   const { name, index, adminToken } = opts
   if (!name || !Number.isInteger(index) || index < 1 || index > 253) throw new Error('startApiServer: name and a 1-based index (≤ 253) are required')
@@ -47,7 +36,9 @@ export async function startApiServer(opts) {
   })
 
   const store = new Store()
+  /** @type {Map<string, { namespace: string, serviceAccount: string }>} */
   const issued = new Map() // service-account token → { namespace, serviceAccount }
+  /** @type {import('./context.js').ServerContext} */
   const ctx = {
     name,
     index,
@@ -74,7 +65,7 @@ export async function startApiServer(opts) {
     timers: new Set(), // pending per-request delays
     closing: false,
     issueToken(namespace, serviceAccount) {
-      const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url')
+      const b64url = (/** @type {object} */ o) => Buffer.from(JSON.stringify(o)).toString('base64url')
       // Shaped like a service-account JWT; only its presence in `issued` makes it valid.
       const token = [
         b64url({ alg: 'RS256', kid: `sim-${name}` }),
@@ -105,22 +96,25 @@ export async function startApiServer(opts) {
   seed(store)
 
   const tls = { cert: certPem, key: keyPem }
+  /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res */
   const handler = (req, res) => handleRequest(ctx, req, res)
   const { primary, secondary, port } = await listenOnBoth(tls, handler, reachableHost)
   ctx.port = port
   const servers = [primary, secondary]
-  for (const s of servers) s.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head))
-  ctx.meshPeer = {
+  // The connection an https server hands over on 'upgrade' is its TLS socket (typed as a Duplex).
+  for (const s of servers) s.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, /** @type {import('node:net').Socket} */ (socket), head))
+  const meshPeer = {
     name,
     index,
     store,
     caPem,
     reachableHost,
     port,
-    tokenIsValid: (token) => ctx.userFor(token) !== undefined,
+    tokenIsValid: (/** @type {string} */ token) => ctx.userFor(token) !== undefined,
     roundRobin: new Map()
   }
-  ctx.mesh.add(ctx.meshPeer)
+  ctx.meshPeer = meshPeer
+  ctx.mesh.add(meshPeer)
 
   /** @type {import('./index.js').SimCluster} */
   const cluster = {
@@ -153,17 +147,19 @@ export async function startApiServer(opts) {
       if (ctx.closing) return
       ctx.closing = true
       controllers.stop()
-      ctx.mesh.remove(ctx.meshPeer)
+      ctx.mesh.remove(meshPeer)
       for (const t of ctx.timers) clearTimeout(t)
       for (const end of [...ctx.watches]) end()
       for (const s of [...ctx.sockets]) s.destroy()
       await Promise.all(
         servers.map(
           (s) =>
-            new Promise((resolve) => {
-              s.close(() => resolve())
-              s.closeAllConnections() // includes hung requests and kubectl's keep-alive connections
-            })
+            /** @type {Promise<void>} */ (
+              new Promise((resolve) => {
+                s.close(() => resolve())
+                s.closeAllConnections() // includes hung requests and kubectl's keep-alive connections
+              })
+            )
         )
       )
     }
@@ -171,7 +167,10 @@ export async function startApiServer(opts) {
   return cluster
 }
 
-// What every fresh cluster has.
+/**
+ * What every fresh cluster has.
+ * @param {Store} store
+ */
 function seed(store) {
   for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     store.put({
@@ -202,22 +201,28 @@ function seed(store) {
 
 // Both listeners share one port: bind 127.0.0.1 on a free port, then the cluster's own address on the
 // same number; retry with a new port in the unlikely case that one is taken there.
+/**
+ * @param {{ cert: string, key: string }} tls
+ * @param {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => unknown} handler
+ * @param {string} reachableHost
+ */
 async function listenOnBoth(tls, handler, reachableHost) {
   for (let attempt = 0; ; attempt++) {
     const primary = https.createServer(tls, handler)
     await listen(primary, 0, '127.0.0.1')
-    const port = primary.address().port
+    const port = /** @type {import('node:net').AddressInfo} */ (primary.address()).port
     const secondary = https.createServer(tls, handler)
     try {
       await listen(secondary, port, reachableHost)
       return { primary, secondary, port }
     } catch (err) {
       await new Promise((r) => primary.close(r))
-      if (err.code !== 'EADDRINUSE' || attempt >= 10) throw err
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EADDRINUSE' || attempt >= 10) throw err
     }
   }
 }
 
+/** @param {import('node:https').Server} server @param {number} port @param {string} host @returns {Promise<void>} */
 function listen(server, port, host) {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
@@ -228,6 +233,7 @@ function listen(server, port, host) {
   })
 }
 
+/** @param {string} ctxName @param {string} server @param {string} caPem @param {string} token */
 function kubeconfigYaml(ctxName, server, caPem, token) {
   const q = JSON.stringify // JSON strings are valid YAML scalars, whatever the token holds
   return [

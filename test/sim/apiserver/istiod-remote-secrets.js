@@ -22,7 +22,10 @@
 export const STALE_ANNOTATION = 'sim.istio.io/stale-remote-clusters'
 const ISTIO_NS = 'istio-system'
 
-/** True for the releases above: everything up to 1.30.3 (1.x), nothing from 1.30.4 and 1.31.0 on. */
+/**
+ * True for the releases above: everything up to 1.30.3 (1.x), nothing from 1.30.4 and 1.31.0 on.
+ * @param {string | undefined} version
+ */
 export function keepsStaleRemoteView(version) {
   const m = /^(\d+)\.(\d+)\.(\d+)/.exec(String(version || ''))
   if (!m) return false
@@ -30,9 +33,13 @@ export function keepsStaleRemoteView(version) {
   return major === 1 && (minor < 30 || (minor === 30 && patch <= 3))
 }
 
-const decoded = (s) => JSON.stringify(s?.data || {})
+const decoded = (/** @type {import('./index.js').KubeObject} */ s) => JSON.stringify(s?.data || {})
 
-/** A store 'change' handler (see controllers.js startControllers). */
+/**
+ * A store 'change' handler (see controllers.js startControllers).
+ * @param {{ store: import('./store.js').Store }} ctx
+ * @returns {(e: import('./index.js').ChangeEvent) => void}
+ */
 export function remoteSecretUpdates({ store }) {
   return (e) => {
     const s = e.object
@@ -46,7 +53,7 @@ export function remoteSecretUpdates({ store }) {
         .map((d) => [d.metadata.uid, d])
     )
     for (const pod of store.list('v1', 'Pod', ISTIO_NS)) {
-      if (!(pod.metadata.ownerReferences || []).some((o) => affected.has(o.uid)) || pod.status?.phase !== 'Running') continue
+      if (!(pod.metadata.ownerReferences || []).some((/** @type {any} */ o) => affected.has(o.uid)) || pod.status?.phase !== 'Running') continue
       const before = (pod.metadata.annotations?.[STALE_ANNOTATION] || '').split(',').filter(Boolean)
       const after = [...new Set([...before, ...ids])].sort()
       if (after.join(',') === before.join(',')) continue
@@ -55,11 +62,17 @@ export function remoteSecretUpdates({ store }) {
   }
 }
 
-/** Cluster IDs whose endpoints the running pods of this istiod Deployment lost (see above). */
+/**
+ * Cluster IDs whose endpoints the running pods of this istiod Deployment lost (see above).
+ * @param {import('./index.js').Store} store
+ * @param {import('./index.js').KubeObject} istiod
+ * @returns {Set<string>}
+ */
 export function staleRemoteClusters(store, istiod) {
+  /** @type {Set<string>} */
   const ids = new Set()
   for (const pod of store.list('v1', 'Pod', ISTIO_NS)) {
-    if (!(pod.metadata.ownerReferences || []).some((o) => o.uid === istiod.metadata.uid)) continue
+    if (!(pod.metadata.ownerReferences || []).some((/** @type {any} */ o) => o.uid === istiod.metadata.uid)) continue
     for (const id of (pod.metadata.annotations?.[STALE_ANNOTATION] || '').split(',').filter(Boolean)) ids.add(id)
   }
   return ids

@@ -29,6 +29,9 @@
 // USE_CACERTS_FOR_SELF_SIGNED_CA / the istio-generated key, ISTIO_MULTIROOT_MESH.
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto'
 
+/** @typedef {import('./index.js').KubeObject} KubeObject */
+/** @typedef {{ cert?: string, key?: string, root?: string, chain?: string }} SigningFiles decoded; undefined when absent */
+
 export const ROOT_ANNOTATION = 'sim.istio.io/root-cert-sha256'
 export const CA_ANNOTATION = 'sim.istio.io/ca-cert-sha256'
 export const SELF_SIGNED = 'self-signed'
@@ -36,10 +39,15 @@ const CACERTS = 'cacerts'
 /** pilot-discovery's container in the istiod Deployment (manifests/charts/istio-control/istio-discovery). */
 const CONTAINER = 'discovery'
 
-const sha256 = (s) => createHash('sha256').update(s).digest('hex')
+const sha256 = (/** @type {string} */ s) => createHash('sha256').update(s).digest('hex')
+/** @param {string | undefined} v */
 const decode = (v) => (v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8'))
 
-/** The signing files istiod reads from a cacerts Secret (decoded), in the form it detects. */
+/**
+ * The signing files istiod reads from a cacerts Secret (decoded), in the form it detects.
+ * @param {KubeObject} secret
+ * @returns {SigningFiles}
+ */
 function signingFiles(secret) {
   const d = secret?.data || {}
   if (d['tls.crt'] !== undefined)
@@ -49,7 +57,10 @@ function signingFiles(secret) {
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g
 
-/** @returns {X509Certificate[]} */
+/**
+ * @param {string | undefined} pem
+ * @returns {X509Certificate[]}
+ */
 function parseCerts(pem) {
   const out = []
   for (const block of (pem || '').match(CERT_BLOCK) || []) {
@@ -63,9 +74,12 @@ function parseCerts(pem) {
 }
 
 /** RFC 3339 as Go's time.Format(time.RFC3339) prints a UTC time: no fraction. */
-const rfc3339 = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+const rfc3339 = (/** @type {Date} */ d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 
-/** crypto/x509 isValid: the validity window, worded as Go's CertificateInvalidError{Reason: Expired}. */
+/**
+ * crypto/x509 isValid: the validity window, worded as Go's CertificateInvalidError{Reason: Expired}.
+ * @param {X509Certificate} cert @param {Date} now
+ */
 function validityError(cert, now) {
   const from = new Date(cert.validFrom)
   const until = new Date(cert.validTo)
@@ -74,6 +88,7 @@ function validityError(cert, now) {
   return undefined
 }
 
+/** @param {X509Certificate} child @param {X509Certificate} parent */
 const issuedBy = (child, parent) => {
   try {
     return child.checkIssued(parent) && child.verify(parent.publicKey)
@@ -82,17 +97,22 @@ const issuedBy = (child, parent) => {
   }
 }
 
-/** crypto/x509 Certificate.Verify: leaf first, then a chain through the intermediates to one of the roots. */
+/**
+ * crypto/x509 Certificate.Verify: leaf first, then a chain through the intermediates to one of the roots.
+ * @param {X509Certificate} leaf @param {X509Certificate[]} intermediates @param {X509Certificate[]} roots @param {Date} now
+ */
 function verifyChain(leaf, intermediates, roots, now) {
   const leafError = validityError(leaf, now)
   if (leafError) return leafError
   if (roots.some((r) => r.fingerprint256 === leaf.fingerprint256)) return undefined
+  /** @type {string | undefined} */
   let error
+  /** @param {X509Certificate} cert @param {X509Certificate[]} chain @returns {boolean} */
   const build = (cert, chain) => {
-    for (const [candidates, isRoot] of [
+    for (const [candidates, isRoot] of /** @type {Array<[X509Certificate[], boolean]>} */ ([
       [roots, true],
       [intermediates, false]
-    ]) {
+    ])) {
       for (const candidate of candidates) {
         if (chain.some((c) => c.fingerprint256 === candidate.fingerprint256) || !issuedBy(cert, candidate)) continue
         const invalid = validityError(candidate, now)
@@ -109,7 +129,10 @@ function verifyChain(leaf, intermediates, roots, now) {
   return error ?? 'x509: certificate signed by unknown authority'
 }
 
-/** keycertbundle.go Verify; the error text as it reaches the caller, or undefined when the bundle is good. */
+/**
+ * keycertbundle.go Verify; the error text as it reaches the caller, or undefined when the bundle is good.
+ * @param {SigningFiles} files @param {Date} now
+ */
 function verifyBundle(files, now) {
   const [leaf] = parseCerts(files.cert)
   if (!leaf) return 'failed to parse cert PEM: invalid PEM encoded certificate'
@@ -117,33 +140,36 @@ function verifyBundle(files, now) {
   if (chainError) return `cannot verify the cert with the provided root chain and cert pool with error: ${chainError}`
   let key
   try {
-    key = createPrivateKey(files.key)
+    key = createPrivateKey(/** @type {string} */ (files.key))
   } catch {
     return 'failed to parse private key PEM: invalid PEM-encoded key'
   }
-  const spki = (k) => k.export({ type: 'spki', format: 'der' })
+  const spki = (/** @type {import('node:crypto').KeyObject} */ k) => k.export({ type: 'spki', format: 'der' })
   if (!spki(createPublicKey(key)).equals(spki(leaf.publicKey))) return 'the cert does not match the key: tls: private key does not match public key'
   return undefined
 }
 
 /**
  * What an istiod starting now gets from this cacerts Secret (or its absence).
+ * @param {KubeObject} secret
  * @returns {{ root: string, ca?: string } | { error: string }}
  */
 export function startIstiodCa(secret, now = new Date()) {
   const files = signingFiles(secret)
   const present = [files.cert, files.key, files.root, files.chain].filter((f) => f !== undefined)
   if (present.length === 0) return { root: SELF_SIGNED }
-  const fail = (why) => ({ error: `failed to create discovery service: failed to create CA: failed to create an istiod CA: ${why}` })
+  const fail = (/** @type {string} */ why) => ({ error: `failed to create discovery service: failed to create CA: failed to create an istiod CA: ${why}` })
   if (present.length < 4) return fail('incomplete signing CA bundle detected')
   const invalid = verifyBundle(files, now)
   if (invalid) return fail(`failed to create CA KeyCertBundle (${invalid})`)
   if (!parseCerts(files.cert)[0].ca) return fail('certificate is not authorized to sign other certificates')
-  return { root: sha256(files.root), ca: sha256(files.cert) }
+  // All four are present here (present.length is 4).
+  return { root: sha256(/** @type {string} */ (files.root)), ca: sha256(/** @type {string} */ (files.cert)) }
 }
 
 /**
  * A running istiod that started plugged-in, told that cacerts changed (handleEvent): the signing CA it uses now.
+ * @param {string} loadedRoot @param {KubeObject} secret
  * @returns {{ ca: string } | { refused: string }}
  */
 export function reloadIstiodCa(loadedRoot, secret, now = new Date()) {
@@ -152,21 +178,25 @@ export function reloadIstiodCa(loadedRoot, secret, now = new Date()) {
   if (sha256(files.root) !== loadedRoot) return { refused: 'Multi root is disabled, updating new ROOT-CA not supported' }
   const invalid = files.cert === undefined || files.key === undefined ? 'incomplete bundle' : verifyBundle(files, now)
   if (invalid) return { refused: `Failed to update new Plug-in CA certs: ${invalid}` }
-  return { ca: sha256(files.cert) }
+  return { ca: sha256(/** @type {string} */ (files.cert)) } // present: checked above
 }
 
-const isModelledIstiod = (d) => d?.metadata?.labels?.app === 'istiod' && d.metadata.labels['operator.istio.io/component'] === 'Pilot'
+const isModelledIstiod = (/** @type {KubeObject} */ d) => d?.metadata?.labels?.app === 'istiod' && d.metadata.labels['operator.istio.io/component'] === 'Pilot'
 
 /**
  * The controller: a new istiod pod loads cacerts (or crash-loops on a bad one); a cacerts change reaches the istiods
  * that watch it. Reacts synchronously to store events, like the other controllers.
+ * @param {{ store: import('./store.js').Store }} ctx
+ * @returns {(e: import('./index.js').ChangeEvent) => void}
  */
 export function istiodCa({ store }) {
+  /** @param {KubeObject} pod @returns {KubeObject} */
   const ownerOf = (pod) => {
-    const ref = (pod.metadata.ownerReferences || []).find((o) => o.kind === 'Deployment')
+    const ref = (pod.metadata.ownerReferences || []).find((/** @type {any} */ o) => o.kind === 'Deployment')
     const d = ref && store.get('apps/v1', 'Deployment', pod.metadata.namespace, ref.name)
     return d && d.metadata.uid === ref.uid && isModelledIstiod(d) ? d : undefined
   }
+  /** @param {KubeObject} d @param {Record<string, string | undefined>} values */
   const annotate = (d, values) => {
     const annotations = { ...d.metadata.annotations }
     for (const [k, v] of Object.entries(values)) {
@@ -176,6 +206,7 @@ export function istiodCa({ store }) {
     store.put({ ...d, metadata: { ...d.metadata, annotations } })
   }
 
+  /** @param {KubeObject} pod */
   const podStarted = (pod) => {
     const d = ownerOf(pod)
     if (!d) return
@@ -189,13 +220,17 @@ export function istiodCa({ store }) {
 
   // The deployment controller counted the new pod before its container crashed (store events are delivered in
   // order, after the change that caused them): recount, so `rollout status` and istioctl see it unavailable.
+  /** @param {KubeObject} d */
   const unavailable = (d) => {
-    const isReady = (p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
-    const owned = store.list('v1', 'Pod', d.metadata.namespace).filter((p) => (p.metadata.ownerReferences || []).some((o) => o.uid === d.metadata.uid))
+    /** @param {KubeObject} p */
+    const isReady = (p) => p.status?.conditions?.some((/** @type {any} */ c) => c.type === 'Ready' && c.status === 'True')
+    const owned = store
+      .list('v1', 'Pod', d.metadata.namespace)
+      .filter((p) => (p.metadata.ownerReferences || []).some((/** @type {any} */ o) => o.uid === d.metadata.uid))
     const n = owned.filter(isReady).length
     const replicas = d.spec?.replicas ?? 1
     const latest = store.get('apps/v1', 'Deployment', d.metadata.namespace, d.metadata.name)
-    const conditions = (latest.status?.conditions || []).map((c) =>
+    const conditions = (latest.status?.conditions || []).map((/** @type {any} */ c) =>
       c.type === 'Available' && n < replicas
         ? { ...c, status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }
         : c.type === 'Progressing' && n < replicas
@@ -209,6 +244,7 @@ export function istiodCa({ store }) {
     })
   }
 
+  /** @param {string} ns */
   const cacertsChanged = (ns) => {
     const secret = store.get('v1', 'Secret', ns, CACERTS)
     if (!secret) return // fsnotify reports Write/Create only; a removed Secret leaves the mounted files as they were
@@ -232,9 +268,11 @@ export function istiodCa({ store }) {
  * not Ready, the container waiting in CrashLoopBackOff after an exit with code 255. The message of the last
  * termination carries istiod's error: a real kubelet leaves it empty (terminationMessagePolicy File, nothing written)
  * and the text is in `kubectl logs`, which the simulator does not serve.
+ * @param {KubeObject} pod @param {string} error
  */
 function crashLooping(pod, error) {
   const ts = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+  /** @param {string} type @param {boolean} ok */
   const cond = (type, ok) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: ts })
   return {
     ...pod,
@@ -248,7 +286,7 @@ function crashLooping(pod, error) {
         cond('ContainersReady', false),
         cond('PodScheduled', true)
       ],
-      containerStatuses: (pod.spec?.containers || []).map((c) => ({
+      containerStatuses: (pod.spec?.containers || []).map((/** @type {any} */ c) => ({
         name: c.name,
         image: c.image,
         imageID: '',

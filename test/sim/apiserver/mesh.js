@@ -3,17 +3,7 @@
 // other clusters, and a remote secret's server address can be mapped to the cluster listening there.
 // A server started without one gets a registry of its own (a one-cluster mesh).
 
-/**
- * @typedef {object} MeshPeer what a cluster shows its peers
- * @property {string} name
- * @property {number} index
- * @property {import('./store.js').Store} store
- * @property {string} caPem
- * @property {string} reachableHost 127.0.0.(index+1): the address other clusters can reach
- * @property {number} port
- * @property {(token: string) => boolean} tokenIsValid
- * @property {Map<string, number>} roundRobin per-service counters of requests *from* this cluster
- */
+/** @typedef {import('./index.js').MeshPeer} MeshPeer what a cluster shows its peers (declared in index.d.ts) */
 
 export class Mesh {
   /** @type {Map<string, MeshPeer>} */
@@ -26,6 +16,7 @@ export class Mesh {
     this.#peers.set(peer.name, peer)
   }
 
+  /** @param {MeshPeer} peer */
   remove(peer) {
     if (this.#peers.get(peer.name) === peer) this.#peers.delete(peer.name)
   }
@@ -35,11 +26,13 @@ export class Mesh {
     return [...this.#peers.values()].sort((a, b) => a.index - b.index)
   }
 
+  /** @param {string} name */
   byName(name) {
     return this.#peers.get(name)
   }
 
   /** The cluster serving its API on host:port, as a client inside another cluster would reach it. */
+  /** @param {string} host @param {number} port */
   byAddress(host, port) {
     return this.clusters.find((p) => p.reachableHost === host && p.port === port)
   }

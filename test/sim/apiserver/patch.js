@@ -2,10 +2,16 @@
 
 export class PatchError extends Error {}
 
+// Patches and the objects they apply to are JSON of any shape: `any` on purpose.
+/** @param {any} v @returns {v is Record<string, any>} */
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+/** @param {any} v @returns {any} */
 const clone = (v) => (v === undefined ? undefined : structuredClone(v))
 
-/** application/merge-patch+json (RFC 7386): maps merge, null deletes, everything else replaces. */
+/**
+ * application/merge-patch+json (RFC 7386): maps merge, null deletes, everything else replaces.
+ * @param {any} target @param {any} patch @returns {any}
+ */
 export function mergePatch(target, patch) {
   if (!isMap(patch)) return clone(patch)
   const out = isMap(target) ? clone(target) : {}
@@ -18,6 +24,7 @@ export function mergePatch(target, patch) {
 
 // --- strategic merge patch ----------------------------------------------------------------------
 // Merge keys of the built-in types' lists (their Go struct tags patchMergeKey); any other list is replaced.
+/** @type {Record<string, string>} */
 const MERGE_KEYS = {
   containers: 'name',
   initContainers: 'name',
@@ -38,6 +45,7 @@ const MERGE_KEYS = {
 // Lists of scalars with patchStrategy=merge (union instead of replace).
 const MERGED_SCALAR_LISTS = new Set(['finalizers'])
 
+/** @param {string} field @param {string[]} path @returns {string | undefined} */
 function mergeKeyFor(field, path) {
   // Container ports are keyed by containerPort, Service ports by port.
   if (field === 'ports') return path.some((p) => /[cC]ontainers$/.test(p)) ? 'containerPort' : 'port'
@@ -48,12 +56,14 @@ function mergeKeyFor(field, path) {
  * application/strategic-merge-patch+json, as kubectl apply and kubectl patch send it for built-in kinds:
  * maps merge, lists of named items merge by key, and the directives $patch (replace/delete),
  * $retainKeys, $setElementOrder/<list> and $deleteFromPrimitiveList/<list> are honoured.
+ * @param {any} target @param {any} patch @param {string[]} [path] @returns {any}
  */
 export function strategicMergePatch(target, patch, path = []) {
   if (!isMap(patch)) return clone(patch)
   if (patch.$patch === 'replace') return stripDirectives(patch)
   if (patch.$patch === 'delete') return undefined
   const out = isMap(target) ? clone(target) : {}
+  /** @type {Record<string, any[]>} */
   const orders = {}
   for (const [k, v] of Object.entries(patch)) {
     if (k === '$patch' || k === '$retainKeys') continue
@@ -63,7 +73,7 @@ export function strategicMergePatch(target, patch, path = []) {
     }
     if (k.startsWith('$deleteFromPrimitiveList/')) {
       const field = k.slice('$deleteFromPrimitiveList/'.length)
-      if (Array.isArray(out[field])) out[field] = out[field].filter((x) => !v.includes(x))
+      if (Array.isArray(out[field])) out[field] = out[field].filter((/** @type {any} */ x) => !v.includes(x))
       continue
     }
     if (v === null) {
@@ -87,6 +97,7 @@ export function strategicMergePatch(target, patch, path = []) {
   return out
 }
 
+/** @param {any} current @param {any[]} patchList @param {string} field @param {string[]} path @returns {any[]} */
 function mergeList(current, patchList, field, path) {
   const key = mergeKeyFor(field, path)
   if (patchList.some((x) => isMap(x) && x.$patch === 'replace')) {
@@ -106,7 +117,7 @@ function mergeList(current, patchList, field, path) {
       out.push(clone(item))
       continue
     }
-    const i = out.findIndex((x) => isMap(x) && x[key] === item[key])
+    const i = out.findIndex((/** @type {any} */ x) => isMap(x) && x[key] === item[key])
     if (item.$patch === 'delete') {
       if (i >= 0) out.splice(i, 1)
     } else if (i >= 0) {
@@ -119,22 +130,27 @@ function mergeList(current, patchList, field, path) {
 }
 
 // Items named in the order hint come first, in that order; items only the server knows keep theirs after.
+/** @param {any[]} list @param {any[]} order @param {string | undefined} key */
 function applyOrder(list, order, key) {
+  /** @param {any} x */
   const id = (x) => (key && isMap(x) ? x[key] : isMap(x) ? JSON.stringify(x) : x)
   const wanted = order.map((o) => (key && isMap(o) ? o[key] : o))
+  /** @param {any} x */
   const rank = (x) => {
     const i = wanted.indexOf(id(x))
     return i < 0 ? wanted.length : i
   }
   return list
-    .map((x, i) => [x, i])
+    .map((x, i) => /** @type {[any, number]} */ ([x, i]))
     .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
     .map(([x]) => x)
 }
 
+/** @param {any} v @returns {any} */
 function stripDirectives(v) {
   if (Array.isArray(v)) return v.map(stripDirectives)
   if (!isMap(v)) return v
+  /** @type {Record<string, any>} */
   const out = {}
   for (const [k, x] of Object.entries(v)) if (!k.startsWith('$')) out[k] = stripDirectives(x)
   return out
@@ -142,6 +158,7 @@ function stripDirectives(v) {
 
 // --- JSON patch --------------------------------------------------------------------------------
 
+/** @param {string} pointer */
 function parsePointer(pointer) {
   if (pointer === '') return []
   if (!pointer.startsWith('/')) throw new PatchError(`invalid JSON pointer ${JSON.stringify(pointer)}`)
@@ -151,6 +168,7 @@ function parsePointer(pointer) {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
+/** @param {any} doc @param {string[]} parts @param {string} op */
 function resolveParent(doc, parts, op) {
   let cur = doc
   for (const p of parts.slice(0, -1)) {
@@ -160,6 +178,7 @@ function resolveParent(doc, parts, op) {
   return cur
 }
 
+/** @param {any} doc @param {string[]} parts */
 function getAt(doc, parts) {
   let cur = doc
   for (const p of parts) {
@@ -169,7 +188,10 @@ function getAt(doc, parts) {
   return cur
 }
 
-/** application/json-patch+json (RFC 6902). */
+/**
+ * application/json-patch+json (RFC 6902).
+ * @param {any} target @param {any} ops @returns {any}
+ */
 export function jsonPatch(target, ops) {
   if (!Array.isArray(ops)) throw new PatchError('json patch must be an array of operations')
   let doc = clone(target)

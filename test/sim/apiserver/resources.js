@@ -9,6 +9,24 @@ export function parseApiVersion(apiVersion = '') {
   return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) }
 }
 
+/**
+ * What discovery says about one kind in one group/version.
+ * @typedef {object} Resource
+ * @property {string} group
+ * @property {string} version
+ * @property {string} kind
+ * @property {string} plural
+ * @property {string} singular
+ * @property {boolean} namespaced
+ * @property {string[]} shortNames
+ * @property {string[]} subresources
+ * @property {string[]} verbs
+ * @property {string[]} categories
+ * @property {boolean} crd
+ * @property {Array<Record<string, any>>} [printerColumns] a CRD version's additionalPrinterColumns
+ */
+
+/** @param {string} group @param {string} version */
 export function apiVersionOf(group, version) {
   return group ? `${group}/${version}` : version
 }
@@ -29,10 +47,16 @@ const NO_GENERATION = new Set([
   'RoleBinding'
 ])
 
+/** @param {string} kind */
 export function hasGeneration(kind) {
   return !NO_GENERATION.has(kind)
 }
 
+/**
+ * @param {string} group @param {string} version @param {string} kind @param {string} plural @param {boolean} namespaced
+ * @param {string[]} [shortNames] @param {string[]} [subresources] @param {Partial<Resource>} [extra]
+ * @returns {Resource}
+ */
 function builtin(group, version, kind, plural, namespaced, shortNames = [], subresources = [], extra = {}) {
   return {
     group,
@@ -77,12 +101,14 @@ export const BUILTIN_RESOURCES = [
 ]
 
 // Kubernetes version priority: v1 > v1beta1 > v1alpha1 (GA, then beta, then alpha; higher numbers first).
+/** @param {string} v */
 function versionRank(v) {
   const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v)
   if (!m) return [3, 0, 0]
   const stage = m[2] === 'alpha' ? 2 : m[2] === 'beta' ? 1 : 0
   return [stage, -Number(m[1]), -Number(m[3] || 0)]
 }
+/** @param {string} a @param {string} b */
 export function compareVersions(a, b) {
   const ra = versionRank(a)
   const rb = versionRank(b)
@@ -90,14 +116,18 @@ export function compareVersions(a, b) {
   return a.localeCompare(b)
 }
 
-/** Resource descriptors for every served version of a stored CRD. */
+/**
+ * Resource descriptors for every served version of a stored CRD.
+ * @param {import('./index.js').KubeObject} crd
+ * @returns {Resource[]}
+ */
 export function crdResources(crd) {
   const spec = crd.spec || {}
   const names = spec.names || {}
   if (!spec.group || !names.plural || !names.kind) return []
   return (spec.versions || [])
-    .filter((v) => v.served !== false)
-    .map((v) => ({
+    .filter((/** @type {any} */ v) => v.served !== false)
+    .map((/** @type {any} */ v) => ({
       group: spec.group,
       version: v.name,
       kind: names.kind,
@@ -126,27 +156,32 @@ export class ResourceRegistry {
 
   /** Groups in discovery order (core first, then built-ins, then CRD groups), versions preferred-first. */
   groups() {
+    /** @type {Map<string, Set<string>>} */
     const byGroup = new Map()
     for (const r of this.all()) {
       if (!byGroup.has(r.group)) byGroup.set(r.group, new Set())
-      byGroup.get(r.group).add(r.version)
+      byGroup.get(r.group)?.add(r.version)
     }
     return [...byGroup].map(([name, versions]) => ({ name, versions: [...versions].sort(compareVersions) }))
   }
 
+  /** @param {string} group @param {string} version */
   inGroupVersion(group, version) {
     return this.all().filter((r) => r.group === group && r.version === version)
   }
 
+  /** @param {string} group @param {string} version @param {string} plural */
   byPlural(group, version, plural) {
     return this.all().find((r) => r.group === group && r.version === version && r.plural === plural)
   }
 
+  /** @param {string} group @param {string} version @param {string} kind */
   byKind(group, version, kind) {
     return this.all().find((r) => r.group === group && r.version === version && r.kind === kind)
   }
 
   /** Is kind namespaced? Used by the store's callers that only hold apiVersion + kind. */
+  /** @param {string} apiVersion @param {string} kind */
   isNamespaced(apiVersion, kind) {
     const { group, version } = parseApiVersion(apiVersion)
     const r = this.byKind(group, version, kind) || this.all().find((x) => x.group === group && x.kind === kind)

@@ -11,11 +11,23 @@ import { wantsTable, toTable } from './table.js'
 import { serveWatch } from './watch.js'
 import { nowTimestamp } from './store.js'
 
+/** @typedef {import('./context.js').ServerContext} ServerContext */
+/** @typedef {import('./index.js').KubeObject} KubeObject */
+/** @typedef {import('./resources.js').Resource} Resource */
+/** @typedef {{ resource: Resource, namespace: string | undefined, name: string | undefined, subresource: string | undefined }} Target */
+/** @typedef {Target & { apiVersion: string }} VersionedTarget the target, shown in the version the URL asked for */
+
 /**
  * Map URL segments after the group/version to a resource:
  * [plural], [plural, name, sub?], [namespaces, ns, plural], [namespaces, ns, plural, name, sub?].
+ * @param {import('./resources.js').ResourceRegistry} registry
+ * @param {string} group
+ * @param {string} version
+ * @param {string[]} segs
+ * @returns {Target | undefined}
  */
 export function resolveTarget(registry, group, version, segs) {
+  /** @type {string | undefined} */
   let namespace
   let rest = segs
   if (segs[0] === 'namespaces' && segs.length >= 3) {
@@ -34,11 +46,14 @@ export function resolveTarget(registry, group, version, segs) {
   return { resource, namespace, name, subresource }
 }
 
-/** The Kubernetes verb of a request, for authorization messages. */
+/**
+ * The Kubernetes verb of a request, for authorization messages.
+ * @param {string} method @param {Target} target @param {boolean} watch
+ */
 export function verbOf(method, target, watch) {
   if (method === 'GET') return watch ? 'watch' : target.name ? 'get' : 'list'
   if (method === 'DELETE') return target.name ? 'delete' : 'deletecollection'
-  return { POST: 'create', PUT: 'update', PATCH: 'patch' }[method] || method.toLowerCase()
+  return /** @type {Record<string, string>} */ ({ POST: 'create', PUT: 'update', PATCH: 'patch' })[method] || method.toLowerCase()
 }
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
@@ -46,12 +61,22 @@ export function randomSuffix(n = 5) {
   return [...randomBytes(n)].map((b) => NAME_CHARS[b % NAME_CHARS.length]).join('')
 }
 
-/** Serve one REST request; throws ApiError for the caller to turn into a Status. */
+/**
+ * Serve one REST request; throws ApiError for the caller to turn into a Status.
+ * @param {ServerContext} ctx
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ * @param {URL} url
+ * @param {string} group
+ * @param {string} version
+ * @param {Target} target
+ */
 export async function serveResource(ctx, req, res, url, group, version, target) {
   const { resource: r, namespace, name, subresource } = target
   const apiVersion = apiVersionOf(group, version)
   const q = url.searchParams
   const dryRun = q.getAll('dryRun').includes('All')
+  /** @type {VersionedTarget} */
   const t = { ...target, apiVersion }
 
   switch (req.method) {
@@ -98,18 +123,27 @@ export async function serveResource(ctx, req, res, url, group, version, target) 
   }
 }
 
+/**
+ * The object a named request is about.
+ * @param {ServerContext} ctx @param {VersionedTarget} t one with a name
+ */
 function getExisting(ctx, { apiVersion, resource: r, namespace, name }) {
-  const obj = ctx.store.get(apiVersion, r.kind, namespace, name)
-  if (!obj) throw errors.notFound(r, name)
+  const obj = ctx.store.get(apiVersion, r.kind, namespace, /** @type {string} */ (name))
+  if (!obj) throw errors.notFound(r, /** @type {string} */ (name))
   return obj
 }
 
+/** @param {ServerContext} ctx @param {URLSearchParams} q @param {VersionedTarget} t @returns {KubeObject[]} */
 function selected(ctx, q, { apiVersion, resource: r, namespace }) {
   const labels = parseLabelSelector(q.get('labelSelector'))
   const fields = parseFieldSelector(q.get('fieldSelector'))
   return ctx.store.list(apiVersion, r.kind, namespace).filter((o) => labels(o) && fields(o))
 }
 
+/**
+ * @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res
+ * @param {URLSearchParams} q @param {VersionedTarget} t @param {KubeObject} obj
+ */
 function sendObject(req, res, q, t, obj) {
   if (t.subresource === 'scale') return sendJson(res, 200, toScale(obj))
   if (wantsTable(req.headers.accept)) {
@@ -118,6 +152,10 @@ function sendObject(req, res, q, t, obj) {
   return sendJson(res, 200, obj)
 }
 
+/**
+ * @param {ServerContext} ctx @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res
+ * @param {URLSearchParams} q @param {VersionedTarget} t
+ */
 function sendList(ctx, req, res, q, t) {
   const items = selected(ctx, q, t)
   const resourceVersion = ctx.store.resourceVersion
@@ -127,6 +165,10 @@ function sendList(ctx, req, res, q, t) {
   return sendJson(res, 200, { kind: `${t.resource.kind}List`, apiVersion: t.apiVersion, metadata: { resourceVersion }, items })
 }
 
+/**
+ * @param {ServerContext} ctx @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res
+ * @param {URLSearchParams} q @param {VersionedTarget} t
+ */
 function watchResources(ctx, req, res, q, t) {
   const labels = parseLabelSelector(q.get('labelSelector'))
   let fieldSelector = q.get('fieldSelector')
@@ -148,7 +190,11 @@ function watchResources(ctx, req, res, q, t) {
 
 // --- writes ------------------------------------------------------------------------------------
 
-/** Body kind/apiVersion/name/namespace must agree with the URL; fill in what is missing. */
+/**
+ * Body kind/apiVersion/name/namespace must agree with the URL; fill in what is missing.
+ * @param {VersionedTarget} t @param {any} body
+ * @returns {KubeObject}
+ */
 function normalize(t, body) {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request must be a JSON object')
   const { resource: r } = t
@@ -170,11 +216,14 @@ function normalize(t, body) {
   return obj
 }
 
+/** @param {ServerContext} ctx @param {VersionedTarget} t @param {any} body @param {boolean} dryRun @returns {KubeObject} */
 function create(ctx, t, body, dryRun) {
   const { resource: r } = t
   const obj = normalize(t, body)
-  if (r.namespaced && !t.namespace) throw errors.badRequest('the server could not find the requested resource (namespace required)')
-  if (r.namespaced && !ctx.store.get('v1', 'Namespace', undefined, t.namespace)) throw errors.namespaceNotFound(t.namespace)
+  if (r.namespaced) {
+    if (!t.namespace) throw errors.badRequest('the server could not find the requested resource (namespace required)')
+    if (!ctx.store.get('v1', 'Namespace', undefined, t.namespace)) throw errors.namespaceNotFound(t.namespace)
+  }
   if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + randomSuffix()
   if (!obj.metadata.name) throw errors.invalid(r, '', 'metadata.name', 'Required value: name or generateName is required')
   if (ctx.store.get(t.apiVersion, r.kind, obj.metadata.namespace, obj.metadata.name)) throw errors.alreadyExists(r, obj.metadata.name)
@@ -189,23 +238,28 @@ function create(ctx, t, body, dryRun) {
   return ctx.store.put(obj)
 }
 
-/** Update (PUT, or the result of a PATCH) of the object itself or its status/scale subresource. */
+/**
+ * Update (PUT, or the result of a PATCH) of the object itself or its status/scale subresource.
+ * @param {ServerContext} ctx @param {VersionedTarget} t one with a name @param {KubeObject} existing @param {any} body @param {boolean} dryRun
+ * @returns {KubeObject}
+ */
 function replace(ctx, t, existing, body, dryRun) {
   const { resource: r, subresource } = t
+  const name = /** @type {string} */ (t.name)
   if (subresource === 'scale') {
     const replicas = body?.spec?.replicas
     if (!Number.isInteger(replicas) || replicas < 0)
-      throw errors.invalid(r, t.name, 'spec.replicas', `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`)
+      throw errors.invalid(r, name, 'spec.replicas', `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`)
     const obj = { ...existing, spec: { ...existing.spec, replicas } }
     return toScale(dryRun ? obj : ctx.store.put(obj))
   }
   const incoming = normalize(t, body)
-  if (incoming.metadata.name && incoming.metadata.name !== t.name) {
-    throw errors.badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${t.name})`)
+  if (incoming.metadata.name && incoming.metadata.name !== name) {
+    throw errors.badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`)
   }
-  incoming.metadata.name = t.name
+  incoming.metadata.name = name
   const rv = incoming.metadata.resourceVersion
-  if (rv && rv !== existing.metadata.resourceVersion) throw errors.conflict(r, t.name)
+  if (rv && rv !== existing.metadata.resourceVersion) throw errors.conflict(r, name)
 
   let obj
   if (subresource === 'status') {
@@ -233,11 +287,13 @@ function replace(ctx, t, existing, body, dryRun) {
   return ctx.store.put(obj)
 }
 
+/** @param {ServerContext} ctx @param {VersionedTarget} t @param {KubeObject} obj @param {boolean} dryRun @returns {KubeObject} */
 function remove(ctx, t, obj, dryRun) {
   if (dryRun) return obj
   return ctx.store.delete(t.apiVersion, t.resource.kind, obj.metadata.namespace, obj.metadata.name) || obj
 }
 
+/** @param {Resource} r @param {string} type @param {KubeObject} current @param {any} patch @returns {KubeObject} */
 function applyPatch(r, type, current, patch) {
   try {
     switch (type) {
@@ -261,6 +317,7 @@ function applyPatch(r, type, current, patch) {
   }
 }
 
+/** @param {KubeObject} obj */
 function toScale(obj) {
   const selector = Object.entries(obj.spec?.selector?.matchLabels || {})
     .map(([k, v]) => `${k}=${v}`)
@@ -281,6 +338,7 @@ function toScale(obj) {
 }
 
 // POST serviceaccounts/<name>/token (TokenRequest): a token valid on this server for that account.
+/** @param {ServerContext} ctx @param {VersionedTarget} t @param {KubeObject} sa @param {any} body */
 function tokenRequest(ctx, t, sa, body) {
   const seconds = body?.spec?.expirationSeconds || 3600
   return {
@@ -289,7 +347,8 @@ function tokenRequest(ctx, t, sa, body) {
     metadata: { name: sa.metadata.name, namespace: sa.metadata.namespace, creationTimestamp: null },
     spec: { audiences: [], ...body?.spec, expirationSeconds: seconds },
     status: {
-      token: ctx.issueToken(t.namespace, sa.metadata.name),
+      // Service accounts are namespaced: a token request always names the namespace.
+      token: ctx.issueToken(/** @type {string} */ (t.namespace), sa.metadata.name),
       expirationTimestamp: new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
     }
   }

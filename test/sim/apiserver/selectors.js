@@ -2,7 +2,10 @@
 
 export class SelectorError extends Error {}
 
+/** @typedef {(labels: Record<string, string>) => boolean} LabelTest */
+
 // Split at commas outside parentheses: "a in (x,y),b" → ["a in (x,y)", "b"].
+/** @param {string} s */
 function splitTopLevel(s) {
   const parts = []
   let depth = 0
@@ -19,9 +22,17 @@ function splitTopLevel(s) {
   return parts.map((p) => p.trim()).filter(Boolean)
 }
 
+/**
+ * @param {string} req
+ * @returns {LabelTest}
+ */
 function labelRequirement(req) {
+  /** @type {RegExpExecArray | null} */
   let m
-  if ((m = /^!\s*([\w./-]+)$/.exec(req))) return (l) => !(m[1] in l)
+  if ((m = /^!\s*([\w./-]+)$/.exec(req))) {
+    const key = m[1]
+    return (l) => !(key in l)
+  }
   if ((m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(req))) {
     const values = m[3].split(',').map((v) => v.trim())
     const [, key, op] = m
@@ -35,11 +46,17 @@ function labelRequirement(req) {
     const [, key, op, value] = m
     return (l) => key in l && (op === '<' ? Number(l[key]) < Number(value) : Number(l[key]) > Number(value))
   }
-  if ((m = /^([\w./-]+)$/.exec(req))) return (l) => m[1] in l
+  if ((m = /^([\w./-]+)$/.exec(req))) {
+    const key = m[1]
+    return (l) => key in l
+  }
   throw new SelectorError(`unable to parse requirement: ${JSON.stringify(req)}`)
 }
 
-/** @returns {(obj: any) => boolean} */
+/**
+ * @param {string | null | undefined} selector
+ * @returns {(obj: any) => boolean}
+ */
 export function parseLabelSelector(selector) {
   if (!selector) return () => true
   const reqs = splitTopLevel(selector).map(labelRequirement)
@@ -49,6 +66,7 @@ export function parseLabelSelector(selector) {
   }
 }
 
+/** @param {any} obj @param {string} path */
 function fieldValue(obj, path) {
   let v = obj
   for (const part of path.split('.')) v = v == null ? undefined : v[part]
@@ -58,6 +76,7 @@ function fieldValue(obj, path) {
 /**
  * Field selectors on any dotted path (metadata.name, metadata.namespace, involvedObject.name,
  * status.phase, type…). A real server only allows a fixed set per kind; being lenient here is harmless.
+ * @param {string | null | undefined} selector
  * @returns {(obj: any) => boolean}
  */
 export function parseFieldSelector(selector) {
@@ -66,7 +85,7 @@ export function parseFieldSelector(selector) {
     const m = /^([\w.-]+)\s*(==|=|!=)\s*(.*)$/.exec(req)
     if (!m) throw new SelectorError(`invalid selector: '${req}'; can't understand '${req}'`)
     const [, path, op, value] = m
-    return op === '!=' ? (o) => fieldValue(o, path) !== value : (o) => fieldValue(o, path) === value
+    return op === '!=' ? (/** @type {any} */ o) => fieldValue(o, path) !== value : (/** @type {any} */ o) => fieldValue(o, path) === value
   })
   return (obj) => reqs.every((r) => r(obj))
 }

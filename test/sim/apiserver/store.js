@@ -4,16 +4,21 @@ import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { parseApiVersion, hasGeneration } from './resources.js'
 
+/** @typedef {import('./index.js').KubeObject} KubeObject */
+/** @typedef {import('./index.js').ChangeEvent} ChangeEvent */
+
 const LOG_LIMIT = 10000
 
 export function nowTimestamp() {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
+/** @param {string} group @param {string} kind @param {string | undefined} namespace @param {string} name */
 function keyOf(group, kind, namespace, name) {
   return `${group}|${kind}|${namespace || ''}|${name}`
 }
 
+/** @param {KubeObject} obj @param {string} [apiVersion] @returns {KubeObject} */
 function withApiVersion(obj, apiVersion) {
   const copy = structuredClone(obj)
   if (apiVersion) copy.apiVersion = apiVersion
@@ -21,12 +26,16 @@ function withApiVersion(obj, apiVersion) {
 }
 
 // Everything except metadata and status: what metadata.generation counts changes of.
+/** @param {KubeObject} obj */
 function specPart(obj) {
   const { metadata: _m, status: _s, ...rest } = obj
   return rest
 }
 
-/** JSON with object keys sorted, so equal objects give equal strings. */
+/**
+ * JSON with object keys sorted, so equal objects give equal strings.
+ * @param {unknown} value
+ */
 export function stableStringify(value) {
   return JSON.stringify(value, (_k, v) =>
     v && typeof v === 'object' && !Array.isArray(v)
@@ -45,10 +54,13 @@ export function stableStringify(value) {
  * listener sees events in resourceVersion order.
  */
 export class Store extends EventEmitter {
+  /** @type {Map<string, KubeObject>} */
   #objects = new Map()
   #rv = 1
+  /** @type {ChangeEvent[]} */
   #log = [] // recent change events, for watches that resume from a resourceVersion
   #logStart = 1 // the log holds every event after this resourceVersion
+  /** @type {ChangeEvent[]} */
   #queue = []
   #emitting = false
 
@@ -61,11 +73,16 @@ export class Store extends EventEmitter {
     return String(this.#rv)
   }
 
+  /**
+   * @param {string} apiVersion @param {string} kind @param {string | undefined} namespace @param {string} name
+   * @returns {KubeObject}
+   */
   get(apiVersion, kind, namespace, name) {
     const obj = this.#objects.get(keyOf(parseApiVersion(apiVersion).group, kind, namespace, name))
     return obj ? withApiVersion(obj, apiVersion) : undefined
   }
 
+  /** @param {string} apiVersion @param {string} kind @param {string} [namespace] @returns {KubeObject[]} */
   list(apiVersion, kind, namespace) {
     const group = parseApiVersion(apiVersion).group
     const out = []
@@ -87,6 +104,7 @@ export class Store extends EventEmitter {
    * (bumped when anything outside metadata/status changes). A replace that changes nothing is a no-op,
    * as on a real server: same resourceVersion, no watch event.
    */
+  /** @param {KubeObject} input @returns {KubeObject} */
   put(input) {
     const obj = structuredClone(input)
     if (!obj.apiVersion || !obj.kind || !obj.metadata?.name) {
@@ -119,6 +137,10 @@ export class Store extends EventEmitter {
     return structuredClone(obj)
   }
 
+  /**
+   * @param {string} apiVersion @param {string} kind @param {string | undefined} namespace @param {string} name
+   * @returns {KubeObject}
+   */
   delete(apiVersion, kind, namespace, name) {
     const key = keyOf(parseApiVersion(apiVersion).group, kind, namespace, name)
     const old = this.#objects.get(key)
@@ -138,13 +160,16 @@ export class Store extends EventEmitter {
   }
 
   /** Change events after resourceVersion rv, oldest first; null if the log no longer reaches back that far. */
+  /** @param {string} rv */
   eventsSince(rv) {
     const n = Number(rv)
     if (n < this.#logStart) return null
     return this.#log.filter((e) => Number(e.resourceVersion) > n)
   }
 
+  /** @param {ChangeEvent['type']} type @param {KubeObject} object @param {KubeObject} [oldObject] */
   #emit(type, object, oldObject) {
+    /** @type {ChangeEvent} */
     const event = {
       type,
       object: structuredClone(object),
@@ -152,7 +177,7 @@ export class Store extends EventEmitter {
       resourceVersion: object.metadata.resourceVersion
     }
     this.#log.push(event)
-    if (this.#log.length > LOG_LIMIT) this.#logStart = Number(this.#log.shift().resourceVersion)
+    if (this.#log.length > LOG_LIMIT) this.#logStart = Number(this.#log.shift()?.resourceVersion)
     this.#queue.push(event)
     if (this.#emitting) return
     this.#emitting = true
@@ -172,6 +197,7 @@ export class Store extends EventEmitter {
   }
 }
 
+/** @param {KubeObject} a @param {KubeObject} b */
 function byNamespaceAndName(a, b) {
   const ka = `${a.metadata.namespace || ''}/${a.metadata.name}`
   const kb = `${b.metadata.namespace || ''}/${b.metadata.name}`

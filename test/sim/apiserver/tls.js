@@ -16,7 +16,7 @@ const KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-node
  */
 export async function issueServerCertificate({ commonName, ips, dnsNames }) {
   const dir = await mkdtemp(join(tmpdir(), 'sim-apiserver-tls-'))
-  const file = (n) => join(dir, n)
+  const file = (/** @type {string} */ n) => join(dir, n)
   try {
     await run('openssl', [
       'req',

@@ -109,9 +109,19 @@ const WITH_VALUE = new Set([
 ])
 const SHORT_WITH_VALUE = new Set(['m', 'H', 'o', 'w', 'X', 'd', 'A', 'u', 'e', 'x', 'b', 'c', 'T'])
 
-/** The parts of a curl command line the model uses. */
+/** @typedef {import('./index.js').KubeObject} KubeObject */
+/** @typedef {import('./index.js').MeshPeer} MeshPeer */
+/** @typedef {import('./index.js').Mesh} Mesh */
+/** @typedef {{ cluster: MeshPeer, pod: KubeObject }} Endpoint */
+
+/**
+ * The parts of a curl command line the model uses.
+ * @param {string[]} args
+ */
 export function parseCurlArgs(args) {
+  /** @type {{ silent: boolean, showError: boolean, fail: boolean, output: string | undefined, writeOut: string | undefined, urls: string[] }} */
   const o = { silent: false, showError: false, fail: false, output: undefined, writeOut: undefined, urls: [] }
+  /** @param {string} name @param {string} value */
   const take = (name, value) => {
     if (name === '-o' || name === '--output') o.output = value
     if (name === '-w' || name === '--write-out') o.writeOut = value
@@ -149,6 +159,7 @@ export function parseCurlArgs(args) {
   return o
 }
 
+/** @param {string} raw */
 function parseUrl(raw) {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`
   try {
@@ -160,16 +171,24 @@ function parseUrl(raw) {
 
 // --- cluster state -------------------------------------------------------------------------------
 
+/** @param {KubeObject} o @returns {Record<string, string>} */
 const labelsOf = (o) => o?.metadata?.labels || {}
+/** @param {Record<string, string>} selector @param {Record<string, string>} labels */
 const matchesSelector = (selector, labels) => Object.entries(selector).every(([k, v]) => labels[k] === v)
 
+/** @param {MeshPeer} peer @returns {KubeObject[]} */
 function istiods(peer) {
   return peer.store.list('apps/v1', 'Deployment', ISTIO_NS).filter((d) => labelsOf(d).app === 'istiod')
 }
-const revisionOf = (istiod) => labelsOf(istiod)['istio.io/rev'] || 'default'
+const revisionOf = (/** @type {KubeObject} */ istiod) => labelsOf(istiod)['istio.io/rev'] || 'default'
 
-/** The istiod whose injector gives pods in `namespace` of this cluster a sidecar, or undefined. */
+/**
+ * The istiod whose injector gives pods in `namespace` of this cluster a sidecar, or undefined.
+ * @param {MeshPeer} peer @param {string} namespace @param {KubeObject} [pod]
+ * @returns {KubeObject}
+ */
 export function injectingIstiod(peer, namespace, pod) {
+  /** @param {KubeObject} o */
   const optOut = (o) => labelsOf(o)['sidecar.istio.io/inject'] === 'false' || o?.metadata?.annotations?.['sidecar.istio.io/inject'] === 'false'
   if (pod && optOut(pod)) return undefined
   const labels = labelsOf(peer.store.get('v1', 'Namespace', undefined, namespace))
@@ -181,18 +200,23 @@ export function injectingIstiod(peer, namespace, pod) {
   return rev ? all.find((d) => revisionOf(d) === rev) : undefined
 }
 
+/** @param {KubeObject} istiod @returns {string} */
 function clusterIdOf(istiod) {
   for (const c of istiod?.spec?.template?.spec?.containers || []) {
-    const e = (c.env || []).find((x) => x.name === 'CLUSTER_ID')
+    const e = (c.env || []).find((/** @type {any} */ x) => x.name === 'CLUSTER_ID')
     if (e && typeof e.value === 'string') return e.value
   }
   return 'Kubernetes'
 }
 
-const networkOf = (peer) => labelsOf(peer.store.get('v1', 'Namespace', undefined, ISTIO_NS))[NETWORK_LABEL] || ''
-const rootOf = (istiod) => istiod?.metadata?.annotations?.[ROOT_ANNOTATION]
+const networkOf = (/** @type {MeshPeer} */ peer) => labelsOf(peer.store.get('v1', 'Namespace', undefined, ISTIO_NS))[NETWORK_LABEL] || ''
+const rootOf = (/** @type {KubeObject} */ istiod) => istiod?.metadata?.annotations?.[ROOT_ANNOTATION]
 
-/** Decoded data of a Secret (stringData included, as a stored object may carry it). */
+/**
+ * Decoded data of a Secret (stringData included, as a stored object may carry it).
+ * @param {KubeObject} s
+ * @returns {Record<string, string>}
+ */
 function secretData(s) {
   const data = Object.fromEntries(Object.entries(s.data || {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')]))
   return { ...data, ...(s.stringData || {}) }
@@ -201,17 +225,20 @@ function secretData(s) {
 /**
  * The cluster a remote-secret kubeconfig lets a pod in `from` reach and authenticate to, or undefined.
  * Same rule as the simulated `istioctl remote-clusters` (a real HTTPS request there, a lookup here).
+ * @param {Mesh} mesh @param {string} kubeconfigText
+ * @returns {MeshPeer | undefined}
  */
 export function clusterReachedBy(mesh, kubeconfigText) {
+  /** @type {any} parsed YAML: any shape */
   let cfg
   try {
     cfg = yaml.load(kubeconfigText)
   } catch {
     return undefined
   }
-  const ctx = (cfg?.contexts || []).find((c) => c?.name === cfg['current-context'])?.context || {}
-  const cluster = (cfg?.clusters || []).find((c) => c?.name === ctx.cluster)?.cluster
-  const user = (cfg?.users || []).find((u) => u?.name === ctx.user)?.user || {}
+  const ctx = (cfg?.contexts || []).find((/** @type {any} */ c) => c?.name === cfg['current-context'])?.context || {}
+  const cluster = (cfg?.clusters || []).find((/** @type {any} */ c) => c?.name === ctx.cluster)?.cluster
+  const user = (cfg?.users || []).find((/** @type {any} */ u) => u?.name === ctx.user)?.user || {}
   if (!cluster?.server) return undefined
   let url
   try {
@@ -234,9 +261,13 @@ export function clusterReachedBy(mesh, kubeconfigText) {
   return peer
 }
 
-/** The clusters X's istiod reads endpoints from through its remote secrets (X itself excluded). */
+/**
+ * The clusters X's istiod reads endpoints from through its remote secrets (X itself excluded).
+ * @param {Mesh} mesh @param {MeshPeer} from @param {KubeObject} localIstiod
+ */
 export function knownClusters(mesh, from, localIstiod) {
   const localId = clusterIdOf(localIstiod)
+  /** @type {Set<MeshPeer>} */
   const known = new Set()
   const stale = localIstiod ? staleRemoteClusters(from.store, localIstiod) : new Set()
   // Only istiod's own namespace: pkg/kube/multicluster/secretcontroller.go (1.30.3) filters on SystemNamespace.
@@ -252,42 +283,54 @@ export function knownClusters(mesh, from, localIstiod) {
   return known
 }
 
-/** Y's east-west gateway as a client on another network needs it, or the reason it cannot be used. */
+/**
+ * Y's east-west gateway as a client on another network needs it, or the reason it cannot be used.
+ * @param {MeshPeer} peer
+ */
 export function eastWestGatewayProblem(peer) {
   const svc = peer.store.get('v1', 'Service', ISTIO_NS, 'istio-eastwestgateway')
   if (!svc) return 'no istio-eastwestgateway Service'
+  /** @type {any[]} */
   const ingress = svc.status?.loadBalancer?.ingress || []
   if (!ingress.some((i) => i.ip || i.hostname)) return 'istio-eastwestgateway has no load-balancer address'
   const ports = svc.spec?.ports
-  if (Array.isArray(ports) && ports.length && !ports.some((p) => Number(p.port) === 15443)) return 'istio-eastwestgateway has no port 15443'
+  if (Array.isArray(ports) && ports.length && !ports.some((/** @type {any} */ p) => Number(p.port) === 15443)) return 'istio-eastwestgateway has no port 15443'
   const gw = peer.store.get('networking.istio.io/v1', 'Gateway', ISTIO_NS, 'cross-network-gateway')
   if (!gw) return 'no cross-network-gateway Gateway'
-  const passthrough = (gw.spec?.servers || []).some((s) => Number(s?.port?.number) === 15443 && String(s?.tls?.mode || '').toUpperCase() === 'AUTO_PASSTHROUGH')
+  const passthrough = (gw.spec?.servers || []).some(
+    (/** @type {any} */ s) => Number(s?.port?.number) === 15443 && String(s?.tls?.mode || '').toUpperCase() === 'AUTO_PASSTHROUGH'
+  )
   return passthrough ? undefined : 'cross-network-gateway has no AUTO_PASSTHROUGH server on 15443'
 }
 
 // --- endpoints -----------------------------------------------------------------------------------
 
-const isReady = (p) => p.status?.phase === 'Running' && (p.status?.conditions || []).some((c) => c.type === 'Ready' && c.status === 'True')
+/** @param {KubeObject} p @returns {boolean} */
+const isReady = (p) => p.status?.phase === 'Running' && (p.status?.conditions || []).some((/** @type {any} */ c) => c.type === 'Ready' && c.status === 'True')
 
+/** @param {KubeObject} pod @returns {boolean} */
 function isHelloworld(pod) {
-  return labelsOf(pod).app === 'helloworld' || (pod.spec?.containers || []).some((c) => /helloworld/.test(String(c.image || '')))
+  return labelsOf(pod).app === 'helloworld' || (pod.spec?.containers || []).some((/** @type {any} */ c) => /helloworld/.test(String(c.image || '')))
 }
 
-/** The container port a Service port's targetPort means for this pod (a number or a container port name). */
+/**
+ * The container port a Service port's targetPort means for this pod (a number or a container port name).
+ * @param {any} svcPort @param {KubeObject} pod
+ */
 function targetPortOf(svcPort, pod) {
   const t = svcPort.targetPort ?? svcPort.port
   if (typeof t === 'number' || /^\d+$/.test(String(t))) return Number(t)
   for (const c of pod.spec?.containers || []) {
-    const p = (c.ports || []).find((x) => x.name === t)
+    const p = (c.ports || []).find((/** @type {any} */ x) => x.name === t)
     if (p) return Number(p.containerPort)
   }
   return undefined
 }
 
+/** @param {KubeObject} pod @returns {string} */
 function helloworldVersion(pod) {
   for (const c of pod.spec?.containers || []) {
-    const e = (c.env || []).find((x) => x.name === 'SERVICE_VERSION' && typeof x.value === 'string')
+    const e = (c.env || []).find((/** @type {any} */ x) => x.name === 'SERVICE_VERSION' && typeof x.value === 'string')
     if (e) return e.value
   }
   for (const c of pod.spec?.containers || []) {
@@ -297,10 +340,14 @@ function helloworldVersion(pod) {
   return labelsOf(pod).version || 'None' // Python prints None for a missing environment variable
 }
 
-/** Pods in `peer` behind Service `svcName` in `namespace` that serve `port` (a port of that Service there). */
+/**
+ * Pods in `peer` behind Service `svcName` in `namespace` that serve `port` (a port of that Service there).
+ * @param {MeshPeer} peer @param {string} namespace @param {string} svcName @param {number} port
+ * @returns {Endpoint[]}
+ */
 function endpointsIn(peer, namespace, svcName, port) {
   const svc = peer.store.get('v1', 'Service', namespace, svcName)
-  const svcPort = (svc?.spec?.ports || []).find((p) => Number(p.port) === port)
+  const svcPort = (svc?.spec?.ports || []).find((/** @type {any} */ p) => Number(p.port) === port)
   const selector = svc?.spec?.selector
   if (!svcPort || !selector || !Object.keys(selector).length) return []
   return peer.store
@@ -314,18 +361,21 @@ function endpointsIn(peer, namespace, svcName, port) {
  * Every endpoint of the Service, each with whether a pod in `from` can reach it (and why not).
  * `failures` holds the reason of each endpoint the client's proxy knows but cannot reach; `why` also
  * names the clusters it does not know.
- * @returns {{ sidecar: boolean, reachable: any[], known: any[], failures: string[], why: Record<string, string> }}
+ * @param {Mesh} mesh @param {MeshPeer} from @param {KubeObject} clientPod @param {string} namespace @param {string} svcName @param {number} port
+ * @returns {{ sidecar: boolean, reachable: Endpoint[], known: Endpoint[], failures: string[], why: Record<string, string> }}
  */
 export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
   const clientIstiod = injectingIstiod(from, clientPod.metadata.namespace, clientPod)
   const local = endpointsIn(from, namespace, svcName, port)
   const reachable = [...local]
   const known = [...local] // endpoints the client's proxy (or kube-proxy) would route to
+  /** @type {Record<string, string>} */
   const why = {}
+  /** @type {string[]} */
   const failures = []
   if (clientIstiod) {
     const knows = knownClusters(mesh, from, clientIstiod)
-    const sameNetwork = (peer) => networkOf(peer) === networkOf(from)
+    const sameNetwork = (/** @type {MeshPeer} */ peer) => networkOf(peer) === networkOf(from)
     for (const peer of mesh.clusters) {
       if (peer === from) continue
       if (!knows.has(peer)) {
@@ -340,6 +390,7 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
       const gatewayProblem = sameNetwork(peer) ? undefined : eastWestGatewayProblem(peer)
       for (const ep of eps) {
         const serverIstiod = injectingIstiod(peer, namespace, ep.pod)
+        /** @type {string | undefined} */
         let problem
         if (!serverIstiod) problem = `${ep.pod.metadata.name} in ${peer.name} has no sidecar`
         else if (!rootOf(clientIstiod) || rootOf(clientIstiod) === 'self-signed' || rootOf(clientIstiod) !== rootOf(serverIstiod)) {
@@ -352,6 +403,7 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
       }
     }
   }
+  /** @param {Endpoint} a @param {Endpoint} b */
   const order = (a, b) =>
     a.cluster.index - b.cluster.index || (a.pod.metadata.name < b.pod.metadata.name ? -1 : a.pod.metadata.name > b.pod.metadata.name ? 1 : 0)
   return { sidecar: Boolean(clientIstiod), reachable: reachable.sort(order), known, failures, why }
@@ -359,7 +411,11 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
 
 // --- one curl ------------------------------------------------------------------------------------
 
-/** Resolves a host the way the pod's resolv.conf would, to a Service stored in this cluster. */
+/**
+ * Resolves a host the way the pod's resolv.conf would, to a Service stored in this cluster.
+ * @param {MeshPeer} peer @param {string} podNamespace @param {string} host
+ * @returns {KubeObject}
+ */
 export function resolveService(peer, podNamespace, host) {
   const h = host.toLowerCase()
   const names = h.endsWith('.') ? [h.slice(0, -1)] : [h, `${h}.${podNamespace}.svc.cluster.local`, `${h}.svc.cluster.local`, `${h}.cluster.local`]
@@ -374,12 +430,14 @@ export function resolveService(peer, podNamespace, host) {
 
 /**
  * Runs `curl args…` in `pod` of cluster `from`.
+ * @param {Mesh} mesh @param {MeshPeer} from @param {KubeObject} pod @param {string[]} args
  * @returns {{ stdout: string, stderr: string, exitCode: number }}
  */
 export function runCurl(mesh, from, pod, args) {
   const o = parseCurlArgs(args)
   let stdout = ''
   let stderr = ''
+  /** @param {number} code @param {string} message */
   const fail = (code, message) => {
     if (!o.silent || o.showError) stderr += `curl: (${code}) ${message}\n`
     return { stdout, stderr, exitCode: code }
@@ -411,6 +469,10 @@ export function runCurl(mesh, from, pod, args) {
   return { stdout, stderr, exitCode }
 }
 
+/**
+ * @param {Mesh} mesh @param {MeshPeer} from @param {KubeObject} pod @param {string} raw
+ * @returns {{ error: { code: number, message: string } } | { error?: undefined, status: number, body: string }}
+ */
 function fetchOne(mesh, from, pod, raw) {
   const url = parseUrl(raw)
   if (!url) return { error: { code: 3, message: 'URL rejected: Malformed input to a URL function' } }
@@ -422,7 +484,7 @@ function fetchOne(mesh, from, pod, raw) {
   const svc = resolveService(from, pod.metadata.namespace, host)
   if (!svc) return { error: { code: 6, message: `Could not resolve host: ${host}` } }
   const connectFailed = { error: { code: 7, message: `Failed to connect to ${host} port ${port} after 0 ms: Could not connect to server` } }
-  if (!(svc.spec?.ports || []).some((p) => Number(p.port) === port)) return connectFailed
+  if (!(svc.spec?.ports || []).some((/** @type {any} */ p) => Number(p.port) === port)) return connectFailed
 
   const table = routeTable(mesh, from, pod, svc.metadata.namespace, svc.metadata.name, port)
   if (!table.reachable.length) {

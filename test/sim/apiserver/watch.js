@@ -3,10 +3,10 @@ import { toTable } from './table.js'
 import { statusBody } from './status.js'
 
 /**
- * @param {object} ctx server context (store, watches)
+ * @param {import('./context.js').ServerContext} ctx
  * @param {import('node:http').ServerResponse} res
  * @param {object} w
- * @param {object} w.resource descriptor from resources.js
+ * @param {import('./resources.js').Resource} w.resource
  * @param {string} w.apiVersion the version the client asked for (objects are shown in it)
  * @param {string} [w.namespace]
  * @param {(o: any) => boolean} w.selects label + field selector predicate
@@ -23,6 +23,7 @@ export function serveWatch(ctx, res, w) {
   res.flushHeaders()
 
   let sentColumns = false
+  /** @param {string} type @param {import('./index.js').KubeObject} obj */
   const write = (type, obj) => {
     let object = { ...obj, apiVersion: w.apiVersion }
     if (w.table && type !== 'ERROR' && type !== 'BOOKMARK') {
@@ -32,11 +33,14 @@ export function serveWatch(ctx, res, w) {
     res.write(JSON.stringify({ type, object }) + '\n')
   }
 
+  /** @param {import('./index.js').KubeObject} o @returns {boolean} */
   const ofResource = (o) =>
     o && o.kind === w.resource.kind && groupOf(o.apiVersion) === w.resource.group && (!w.namespace || o.metadata.namespace === w.namespace)
+  /** @param {import('./index.js').KubeObject} o */
   const matches = (o) => ofResource(o) && w.selects(o)
 
   // With selectors, an object entering or leaving the selection is ADDED or DELETED for this watcher.
+  /** @param {import('./index.js').ChangeEvent} e */
   const deliver = (e) => {
     if (!ofResource(e.object)) return
     const was = e.oldObject !== undefined && matches(e.oldObject)
@@ -67,6 +71,7 @@ export function serveWatch(ctx, res, w) {
 
   // Nothing awaits between the replay above and subscribing: no event can slip through.
   store.on('change', deliver)
+  /** @type {NodeJS.Timeout | undefined} */
   let timer
   const end = () => {
     store.off('change', deliver)
@@ -74,7 +79,7 @@ export function serveWatch(ctx, res, w) {
     ctx.watches.delete(end)
     if (!res.writableEnded) res.end()
   }
-  if (w.timeoutSeconds > 0) timer = setTimeout(end, w.timeoutSeconds * 1000)
+  if (w.timeoutSeconds && w.timeoutSeconds > 0) timer = setTimeout(end, w.timeoutSeconds * 1000)
   ctx.watches.add(end)
   res.on('close', end)
 }

@@ -9,25 +9,35 @@ const MAX_CLIENT_PAYLOAD = 1024 * 1024
 
 export const OP = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa }
 
-/** Sec-WebSocket-Accept for a Sec-WebSocket-Key. */
+/**
+ * Sec-WebSocket-Accept for a Sec-WebSocket-Key.
+ * @param {string} key
+ */
 export function acceptKey(key) {
   return createHash('sha1')
     .update(key + GUID)
     .digest('base64')
 }
 
+/** @param {string | string[] | undefined} v */
 const headerTokens = (v) =>
   String(v || '')
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean)
 
-/** `Connection: Upgrade` + `Upgrade: websocket`. */
+/**
+ * `Connection: Upgrade` + `Upgrade: websocket`.
+ * @param {import('node:http').IncomingMessage} req
+ */
 export function isWebSocketRequest(req) {
   return headerTokens(req.headers.connection).includes('upgrade') && headerTokens(req.headers.upgrade).includes('websocket')
 }
 
-/** The subprotocols the client offers, in its order of preference. */
+/**
+ * The subprotocols the client offers, in its order of preference.
+ * @param {import('node:http').IncomingMessage} req
+ */
 export function offeredProtocols(req) {
   return String(req.headers['sec-websocket-protocol'] || '')
     .split(',')
@@ -35,7 +45,11 @@ export function offeredProtocols(req) {
     .filter(Boolean)
 }
 
-/** One server frame: FIN set, never masked (RFC 6455 §5.1). */
+/**
+ * One server frame: FIN set, never masked (RFC 6455 §5.1).
+ * @param {number} opcode
+ * @param {Buffer} [payload]
+ */
 export function encodeFrame(opcode, payload = Buffer.alloc(0)) {
   const len = payload.length
   let head
@@ -56,6 +70,7 @@ export function encodeFrame(opcode, payload = Buffer.alloc(0)) {
 }
 
 export class ProtocolError extends Error {
+  /** @param {number} code @param {string} message */
   constructor(code, message) {
     super(message)
     this.code = code // the close code to answer with
@@ -67,8 +82,13 @@ export class ProtocolError extends Error {
  * { fin, opcode, payload } (payload unmasked). Client frames must be masked (§5.1).
  */
 export class FrameParser {
+  /** @type {Buffer} */
   #buf = Buffer.alloc(0)
 
+  /**
+   * @param {Buffer} chunk
+   * @returns {Array<{ fin: boolean, opcode: number, payload: Buffer }>}
+   */
   push(chunk) {
     this.#buf = this.#buf.length ? Buffer.concat([this.#buf, chunk]) : chunk
     const frames = []
@@ -127,7 +147,9 @@ export function acceptWebSocket(socket, head, { key, protocol, onMessage }) {
   const parser = new FrameParser()
   let closeSent = false
   let finished = false
+  /** @type {NodeJS.Timeout | undefined} */
   let closeTimer
+  /** @type {Array<() => void>} */
   const closedCallbacks = []
   const finish = () => {
     if (finished) return
@@ -140,6 +162,7 @@ export function acceptWebSocket(socket, head, { key, protocol, onMessage }) {
     get open() {
       return !closeSent && !socket.destroyed
     },
+    /** @param {Buffer} payload */
     sendBinary(payload) {
       if (conn.open) socket.write(encodeFrame(OP.binary, payload))
     },
@@ -157,11 +180,13 @@ export function acceptWebSocket(socket, head, { key, protocol, onMessage }) {
     destroy() {
       socket.destroy()
     },
+    /** @param {() => void} cb */
     onClosed(cb) {
       closedCallbacks.push(cb)
     }
   }
 
+  /** @param {Buffer} chunk */
   const onData = (chunk) => {
     let frames
     try {

@@ -32,6 +32,7 @@ async function sourceHash() {
   return h.digest('hex').slice(0, 20)
 }
 
+/** @param {string} bundle */
 function wrap(bundle) {
   return [
     '#!/usr/bin/env node',
@@ -51,6 +52,7 @@ function wrap(bundle) {
   ].join('\n')
 }
 
+/** @type {Promise<string> | undefined} */
 let memo
 
 /** The bundled simulator with the version placeholder still in it (path of the cached file). */
@@ -91,7 +93,10 @@ export async function bundledIstioctlPath() {
   }
 }
 
-/** The executable's contents with `version` baked in. */
+/**
+ * The executable's contents with `version` baked in.
+ * @param {string} version
+ */
 export async function istioctlExecutable(version) {
   const text = await readFile(await bundledIstioctlPath(), 'utf8')
   return text.replace(PLACEHOLDER, JSON.stringify(String(version))).replace('@@VERSION_COMMENT@@', String(version).replace(/[\r\n]/g, ''))

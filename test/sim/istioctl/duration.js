@@ -1,8 +1,12 @@
 // Go time.Duration parsing and printing ("5m0s", "300ms", "1h2m3.5s"), in milliseconds.
 
+/** @type {Record<string, number>} */
 const UNITS = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 }
 
-/** @returns {number|undefined} milliseconds, or undefined if Go would reject the string */
+/**
+ * @param {unknown} raw
+ * @returns {number|undefined} milliseconds, or undefined if Go would reject the string
+ */
 export function parseDuration(raw) {
   let s = String(raw).trim()
   let sign = 1
@@ -25,7 +29,10 @@ export function parseDuration(raw) {
   return sign * total
 }
 
-/** Go's Duration.String() for whole milliseconds. */
+/**
+ * Go's Duration.String() for whole milliseconds.
+ * @param {number} ms
+ */
 export function formatDuration(ms) {
   if (ms === 0) return '0s'
   const neg = ms < 0

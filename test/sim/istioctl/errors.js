@@ -31,6 +31,7 @@ export class SilentExit extends Error {
 
 /** A Go panic: the runtime prints "panic: …" and the goroutine's stack on stderr, and exits with 2. */
 export class GoPanic extends SilentExit {
+  /** @param {string} message @param {string} frame the stack frame Go prints under "goroutine 1 [running]:" */
   constructor(message, frame) {
     super(2)
     this.output = `panic: ${message}\n\ngoroutine 1 [running]:\n${frame}\n`

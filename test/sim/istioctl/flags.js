@@ -7,21 +7,25 @@ import { parseDuration } from './duration.js'
  * @typedef {{ name: string, short?: string, type: 'string'|'bool'|'stringSlice'|'stringArray'|'duration'|'int', default?: any }} FlagSpec
  */
 
+/** @param {string} message */
 function flagError(message) {
   return new CliError(message, EXIT_FLAG_ERROR)
 }
 
+/** @param {FlagSpec} spec */
 function describe(spec) {
   return spec.short ? `-${spec.short}, --${spec.name}` : `--${spec.name}`
 }
 
 // Go's strconv.ParseBool.
+/** @param {string} raw @param {FlagSpec} spec */
 function parseBool(raw, spec) {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(raw)) return true
   if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(raw)) return false
   throw flagError(`invalid argument "${raw}" for "${describe(spec)}" flag: strconv.ParseBool: parsing "${raw}": invalid syntax`)
 }
 
+/** @param {Record<string, any>} values @param {FlagSpec} spec @param {string} raw */
 function setValue(values, spec, raw) {
   switch (spec.type) {
     case 'bool':
@@ -61,11 +65,15 @@ function setValue(values, spec, raw) {
 export function parseFlags(args, specs) {
   const byName = new Map(specs.map((s) => [s.name, s]))
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short, s]))
+  /** @type {Record<string, any>} */
   const values = {}
   for (const s of specs) if (s.default !== undefined) values[s.name] = s.default
   // Slices start empty when first set on the command line (pflag replaces the default).
+  /** @type {Set<string>} */
   const changed = new Set()
+  /** @type {string[]} */
   const positionals = []
+  /** @param {FlagSpec} spec @param {string} raw */
   const set = (spec, raw) => {
     if (!changed.has(spec.name) && (spec.type === 'stringSlice' || spec.type === 'stringArray')) values[spec.name] = []
     changed.add(spec.name)
@@ -118,6 +126,8 @@ export function parseFlags(args, specs) {
 
 /**
  * Cobra finds the sub-command before parsing flags: skip flags (and the value of a known value flag).
+ * @param {string[]} args
+ * @param {FlagSpec[]} specs
  * @returns {{ name: string|undefined, index: number }}
  */
 export function firstPositional(args, specs, from = 0) {

@@ -12,8 +12,15 @@ import { ROOT_CERT_ANNOTATION, CA_CERT_ANNOTATION } from './util.js'
 
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt'
 
-/** getOwnerLabels in operator/pkg/install/install.go. */
+/** @typedef {{ stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }} Io */
+
+/**
+ * getOwnerLabels in operator/pkg/install/install.go.
+ * @param {any} iop @param {string} component
+ * @returns {Record<string, string>}
+ */
 export function ownerLabels(iop, component) {
+  /** @type {Record<string, string>} */
   const labels = {
     'operator.istio.io/managed': 'Reconcile',
     'operator.istio.io/version': CLIENT_VERSION
@@ -27,13 +34,16 @@ export function ownerLabels(iop, component) {
   return labels
 }
 
+/** @param {Record<string, string>} labels */
 export const labelSelector = (labels) =>
   Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(',')
 
-// PrunedResourcesSchemas: namespaced kinds, then cluster kinds (CRDs are never pruned).
-export const PRUNED_KINDS = [
+// PrunedResourcesSchemas (operator/pkg/uninstall/prune.go): namespaced kinds, then cluster kinds (CRDs are never
+// pruned). uninstall lists the same, with --purge the CRDs too.
+/** @type {Array<[string, string]>} */
+export const NAMESPACED_PRUNED_KINDS = [
   ['apps/v1', 'Deployment'],
   ['apps/v1', 'DaemonSet'],
   ['v1', 'Service'],
@@ -45,26 +55,35 @@ export const PRUNED_KINDS = [
   ['rbac.authorization.k8s.io/v1', 'Role'],
   ['policy/v1', 'PodDisruptionBudget'],
   ['autoscaling/v2', 'HorizontalPodAutoscaler'],
-  ['networking.istio.io/v1alpha3', 'EnvoyFilter'],
+  ['networking.istio.io/v1alpha3', 'EnvoyFilter']
+]
+/** @type {Array<[string, string]>} */
+export const CLUSTER_PRUNED_KINDS = [
   ['admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration'],
   ['admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration'],
   ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
   ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding']
 ]
+export const PRUNED_KINDS = [...NAMESPACED_PRUNED_KINDS, ...CLUSTER_PRUNED_KINDS]
 
-const objectHash = (o) => `${o.kind}:${o.metadata.namespace || ''}:${o.metadata.name}`
+const objectHash = (/** @type {any} */ o) => `${o.kind}:${o.metadata.namespace || ''}:${o.metadata.name}`
+/** @param {string} apiVersion @param {string} kind */
 export const gvkString = (apiVersion, kind) => `${apiVersion.includes('/') ? apiVersion : `/${apiVersion}`}, Kind=${kind}`
 
-/** DeleteResource's log line, on stdout. */
+/**
+ * DeleteResource's log line, on stdout.
+ * @param {any} obj
+ */
 export function removedLine(obj) {
   return `  Removed ${gvkString(obj.apiVersion, obj.kind)}/${obj.metadata.name}.${obj.metadata.namespace || ''}.\n`
 }
 
-const sha256 = (s) => createHash('sha256').update(s).digest('hex')
+const sha256 = (/** @type {Buffer} */ s) => createHash('sha256').update(s).digest('hex')
 
 /**
  * The root of trust istiod starts with: sha256 of cacerts' root cert, or "self-signed".
  * Warns loudly when cacerts is missing (istiod would self-sign and cross-cluster mTLS would fail).
+ * @param {Kube} kube @param {string} ns @param {NodeJS.WritableStream} stderr
  */
 async function currentRootCert(kube, ns, stderr) {
   const secret = await kube.getObject('v1', 'Secret', ns, 'cacerts')
@@ -80,6 +99,7 @@ async function currentRootCert(kube, ns, stderr) {
  * What a running istiod loaded from cacerts is recorded by the cluster when its pods start, and when a plugged-in
  * istiod reloads (test/sim/apiserver/istiod.js, after pilot/pkg/bootstrap/istio_ca.go@1.30.3). An apply must not
  * change that record: it carries the annotations over, and only new pods (a changed template) rewrite them.
+ * @param {Kube} kube @param {any} dep
  */
 async function pinIstiodRoot(kube, dep) {
   const existing = await kube.getObject('apps/v1', 'Deployment', dep.metadata.namespace, dep.metadata.name)
@@ -92,6 +112,7 @@ async function pinIstiodRoot(kube, dep) {
   }
 }
 
+/** @param {Kube} kube @param {string} ns @param {string | undefined} network */
 async function ensureNamespace(kube, ns, network) {
   let existing
   try {
@@ -114,7 +135,9 @@ async function ensureNamespace(kube, ns, network) {
 
 // extractPodFailureReason: the newest pod first; the first container waiting names the reason, else the first pod
 // whose Ready condition is False gives its message (possibly empty).
+/** @param {Kube} kube @param {string} ns @param {Record<string, string> | undefined} selector */
 async function podFailureReason(kube, ns, selector) {
+  /** @type {any[]} */
   let pods
   try {
     pods = (await kube.list(collectionPath('v1', 'Pod', ns), { labelSelector: labelSelector(selector || {}) })) || []
@@ -122,12 +145,12 @@ async function podFailureReason(kube, ns, selector) {
     if (err instanceof KubeError) return `failed to fetch pods: ${err.message}`
     throw err
   }
-  const created = (p) => Date.parse(p.metadata?.creationTimestamp || '') || 0
+  const created = (/** @type {any} */ p) => Date.parse(p.metadata?.creationTimestamp || '') || 0
   for (const pod of [...pods].sort((a, b) => created(b) - created(a))) {
     for (const cs of pod.status?.containerStatuses || []) {
       if (cs.state?.waiting) return `container failed to start: ${cs.state.waiting.reason || ''}: ${cs.state.waiting.message || ''}`
     }
-    const ready = (pod.status?.conditions || []).find((c) => c.type === 'Ready')
+    const ready = (pod.status?.conditions || []).find((/** @type {any} */ c) => c.type === 'Ready')
     if (ready && ready.status === 'False') return ready.message || ''
   }
   return ''
@@ -135,8 +158,14 @@ async function podFailureReason(kube, ns, selector) {
 
 // waitForResources: Deployments are ready when their (new) pods are: the real code compares the new ReplicaSet's
 // readyReplicas with spec.replicas; the simulated cluster has no ReplicaSets, so the Deployment's status stands in.
+/**
+ * @param {Kube} kube @param {any[]} objects
+ * @returns {Promise<{ waiting: string[], debug: Record<string, string> }>} debug: why a resource is not ready, by id
+ */
 async function notReady(kube, objects) {
+  /** @type {string[]} */
   const waiting = []
+  /** @type {Record<string, string>} */
   const debug = {}
   for (const o of objects) {
     if (o.kind === 'Deployment') {
@@ -160,7 +189,7 @@ async function notReady(kube, objects) {
     } else if (o.kind === 'CustomResourceDefinition') {
       const crd = await kube.getObject(o.apiVersion, o.kind, '', o.metadata.name)
       const conds = crd?.status?.conditions
-      if (!crd || (conds && !conds.some((c) => c.type === 'Established' && c.status === 'True'))) {
+      if (!crd || (conds && !conds.some((/** @type {any} */ c) => c.type === 'Established' && c.status === 'True'))) {
         waiting.push(`CustomResourceDefinition/${o.metadata.name}`)
       }
     }
@@ -171,7 +200,10 @@ async function notReady(kube, objects) {
 // Real istioctl checks once, then polls every 2 s until --readiness-timeout; the simulator polls faster so tests stay quick.
 const POLL_MS = 100
 
-/** WaitForResources: one component's objects, up to `timeoutMs` (the deadline is per component, not per install). */
+/**
+ * WaitForResources: one component's objects, up to `timeoutMs` (the deadline is per component, not per install).
+ * @param {Kube} kube @param {any[]} objects @param {number} timeoutMs @param {(waiting: string[]) => void} onWaiting
+ */
 async function waitForResources(kube, objects, timeoutMs, onWaiting) {
   const deadline = Date.now() + timeoutMs
   const timeout = formatDuration(timeoutMs)
@@ -197,15 +229,20 @@ async function waitForResources(kube, objects, timeoutMs, onWaiting) {
 }
 
 // install.go (1.30.3) componentDependencies, inverted: what each component waits for before it applies.
+/** @type {Record<string, string[]>} */
 const DEPENDS_ON = { Pilot: ['Base'], Cni: ['Base'], IngressGateways: ['Pilot'], EgressGateways: ['Pilot'], Ztunnel: ['Cni'] }
 
 /**
  * Installer.install: every component in its own goroutine, started when the components it depends on have finished,
  * whether they succeeded or not (a failed Pilot still lets the gateways apply and wait); errors are collected
  * (istiomultierror: one error as is, several as "N errors occurred:\n\t* …") and pruning runs only without any.
+ * @param {Array<{ component: string, objects: any[] }>} rendered
+ * @param {(component: string, objects: any[]) => Promise<void>} installOne
  */
 async function installComponents(rendered, installOne) {
+  /** @type {Map<string, Promise<void>>} */
   const done = new Map()
+  /** @type {string[]} */
   const errors = []
   for (const { component, objects } of rendered) {
     const parents = (DEPENDS_ON[component] || []).map((p) => done.get(p)).filter(Boolean)
@@ -226,36 +263,52 @@ async function installComponents(rendered, installOne) {
 
 // --- prune (Installer.prune) ---
 
+/**
+ * The objects of one kind that `selector` matches, each with its apiVersion and kind (a list's items carry neither);
+ * none when the cluster does not serve the kind.
+ * @param {Kube} kube @param {string} apiVersion @param {string} kind @param {string} selector
+ * @returns {Promise<any[]>}
+ */
+export async function listKind(kube, apiVersion, kind, selector) {
+  let items
+  try {
+    items = await kube.list(collectionPath(apiVersion, kind, ''), { labelSelector: selector })
+  } catch (err) {
+    if (err instanceof KubeError && err.status === 404) return []
+    throw err
+  }
+  return (items || []).map((obj) => ({ ...obj, apiVersion, kind }))
+}
+
+/**
+ * @param {Kube} kube @param {any} iop @param {Array<{ component: string, objects: any[] }>} rendered
+ * @param {NodeJS.WritableStream} stdout
+ */
 async function prune(kube, iop, rendered, stdout) {
   const keep = new Map(rendered.map((r) => [r.component, new Set(r.objects.map(objectHash))]))
   const core = ownerLabels(iop, '')
   const selector = `${labelSelector(core)},operator.istio.io/component`
   const COMPONENTS = ['Base', 'Pilot', 'IngressGateways', 'EgressGateways', 'Cni', 'Ztunnel']
   for (const [apiVersion, kind] of PRUNED_KINDS) {
-    let items
-    try {
-      items = await kube.list(collectionPath(apiVersion, kind, ''), { labelSelector: selector })
-    } catch (err) {
-      if (err instanceof KubeError && err.status === 404) continue
-      throw err
-    }
-    for (const obj of items || []) {
+    for (const obj of await listKind(kube, apiVersion, kind, selector)) {
       const labels = obj.metadata?.labels || {}
       if (labels['install.operator.istio.io/owning-resource-not-pruned'] === 'true') continue
       const comp = COMPONENTS.find((c) => Object.entries(ownerLabels(iop, c)).every(([k, v]) => labels[k] === v))
       if (!comp || keep.get(comp)?.has(`${kind}:${obj.metadata.namespace || ''}:${obj.metadata.name}`)) continue
       const gone = await kube.remove(apiVersion, kind, obj.metadata.namespace || '', obj.metadata.name)
-      const full = { ...obj, apiVersion, kind }
       stdout.write(
         gone
-          ? removedLine(full)
+          ? removedLine(obj)
           : `object: ${gvkString(apiVersion, kind)}/${obj.metadata.name}.${obj.metadata.namespace || ''} is not being deleted because it no longer exists\n`
       )
     }
   }
 }
 
-/** applyFlagAliases: --revision is --set revision=<r> (unless empty or "default"). */
+/**
+ * applyFlagAliases: --revision is --set revision=<r> (unless empty or "default").
+ * @param {string[]} set @param {string} manifests @param {string} revision
+ */
 function flagAliases(set, manifests, revision) {
   const out = [...set]
   if (manifests) out.push(`installPackagePath=${manifests}`)
@@ -263,7 +316,10 @@ function flagAliases(set, manifests, revision) {
   return out
 }
 
-/** The upgrade/downgrade warning (detectIstioVersionDiff), from the istiod Deployment's version label. */
+/**
+ * The upgrade/downgrade warning (detectIstioVersionDiff), from the istiod Deployment's version label.
+ * @param {Kube} kube @param {string} ns @param {string} rev @param {NodeJS.WritableStream} stderr
+ */
 async function versionDiffWarning(kube, ns, rev, stderr) {
   const items = await kube.list(collectionPath('apps/v1', 'Deployment', ns), { labelSelector: 'app=istiod' }).catch(() => undefined)
   const tags = (items || [])
@@ -281,7 +337,7 @@ async function versionDiffWarning(kube, ns, rev, stderr) {
 
 /**
  * @param {Record<string, any>} f parsed flags
- * @param {{ stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }} io
+ * @param {Io} io
  */
 export async function runInstall(f, io) {
   if (f.__changed.has('revision') && !isDns1123Label(f.revision)) throw new CliError(`invalid revision specified: ${f.revision}`)
@@ -352,7 +408,11 @@ export async function runInstall(f, io) {
   }
 }
 
-/** The simulator's per-operation hook: sleep delayMs, then fail with the configured message; returns its answer. */
+/**
+ * The simulator's per-operation hook: sleep delayMs, then fail with the configured message; returns its answer.
+ * @param {Kube} kube @param {string} op
+ * @returns {Promise<Record<string, any> | undefined>} undefined when the hook could not be asked
+ */
 export async function behave(kube, op) {
   let b
   try {

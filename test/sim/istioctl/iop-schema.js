@@ -2,16 +2,35 @@
 // problem the way Go's encoding/json does with DisallowUnknownFields. Keys are visited in sorted order,
 // because istioctl re-encodes the merged map as JSON (sorted keys) before decoding it.
 
+/**
+ * A node of the schema: its JSON kind `t` and the Go type that errors name.
+ * @typedef {{ t: 'string' | 'bool' | 'int' | 'intOrString' | 'any', go?: string, plain?: boolean }} Scalar plain: errors name no struct field
+ * @typedef {{ t: 'map' | 'list', of: SchemaNode, go: string }} Container of: the map's values, the list's items
+ * @typedef {{ t: 'struct', name: string, go: string, fields: Record<string, SchemaNode>, strict: boolean, jsonpb?: boolean }} Struct
+ *   strict: unknown fields are an error; jsonpb: decoded by jsonpb, whose type errors name no struct field
+ * @typedef {Scalar | Container | Struct} SchemaNode
+ */
+
+/** @type {Scalar} */
 const str = { t: 'string', go: 'string' }
+/** @type {Scalar} */
 const bool = { t: 'bool', go: 'bool' }
+/** @type {Scalar} */
 const int = { t: 'int', go: 'int32' }
+/** @type {Scalar} */
 const uint = { t: 'int', go: 'uint32' }
+/** @type {Scalar} */
 const any = { t: 'any' }
+/** @type {Scalar} */
 const intOrString = { t: 'intOrString', go: 'intstr.IntOrString' }
+/** @type {Container} */
 const strMap = { t: 'map', of: str, go: 'map[string]string' }
+/** @param {SchemaNode} of @param {string} go @returns {Container} */
 const list = (of, go) => ({ t: 'list', of, go })
+/** @param {string} name @param {Record<string, SchemaNode>} fields @returns {Struct} */
 const struct = (name, fields, strict = true) => ({ t: 'struct', name, go: `apis.${name}`, fields, strict })
 
+/** @type {Struct} */
 const objectMeta = {
   t: 'struct',
   name: 'ObjectMeta',
@@ -36,6 +55,7 @@ const objectMeta = {
   }
 }
 
+/** @type {Struct} */
 const servicePort = {
   t: 'struct',
   name: 'ServicePort',
@@ -44,6 +64,7 @@ const servicePort = {
   fields: { name: str, protocol: str, appProtocol: str, port: int, targetPort: intOrString, nodePort: int }
 }
 
+/** @type {Struct} */
 const serviceSpec = {
   t: 'struct',
   name: 'ServiceSpec',
@@ -73,6 +94,7 @@ const serviceSpec = {
   }
 }
 
+/** @type {Struct} */
 const envVar = {
   t: 'struct',
   name: 'EnvVar',
@@ -110,6 +132,7 @@ const k8s = struct('KubernetesResources', {
   overlays: list(overlay, '[]apis.KubernetesOverlay')
 })
 
+/** @type {Scalar} */
 const boolValue = { t: 'bool', go: 'bool', plain: true } // BoolValue: errors name no struct field
 const componentFields = { enabled: boolValue, namespace: str, hub: str, tag: any, k8s }
 const component = struct('ComponentSpec', componentFields)
@@ -148,6 +171,7 @@ export const SCHEMA = struct('IstioOperator', {
 // which decodes each scalar with a plain json.Unmarshal into a Go string/bool/…, so its type errors name no struct
 // field ("json: cannot unmarshal number into Go value of type string"). Only the fields the action sets are
 // modelled, and unknown keys are let through (the real decoder refuses them).
+/** @param {string} name @param {Record<string, SchemaNode>} fields @returns {Struct} */
 const message = (name, fields) => ({ ...struct(name, fields, false), jsonpb: true })
 export const VALUES_CHECKS = message('Values', {
   global: message('GlobalConfig', {
@@ -162,12 +186,14 @@ export const VALUES_CHECKS = message('Values', {
   defaultRevision: str
 })
 
+/** @param {unknown} v */
 function jsonKind(v) {
   if (Array.isArray(v)) return 'array'
   if (typeof v === 'boolean') return 'bool'
   return typeof v // 'string' | 'number' | 'object'
 }
 
+/** @param {unknown} value @param {{ go?: string, plain?: boolean }} node @param {string} structName @param {string[]} path */
 function typeError(value, node, structName, path) {
   const type = node.go || 'interface {}'
   if (!structName || node.plain) return `json: cannot unmarshal ${jsonKind(value)} into Go value of type ${type}`
@@ -175,6 +201,10 @@ function typeError(value, node, structName, path) {
 }
 
 /**
+ * @param {any} value decoded JSON
+ * @param {SchemaNode} node
+ * @param {string} [structName]
+ * @param {string[]} [path]
  * @returns {string|undefined} Go's error text for the first problem, or undefined when value fits node
  */
 export function typeCheck(value, node, structName = '', path = []) {

@@ -5,10 +5,16 @@ import { readFileSync } from 'node:fs'
 import { CliError, GoPanic } from './errors.js'
 import { typeCheck, SCHEMA, VALUES_CHECKS } from './iop-schema.js'
 
+// IstioOperators are YAML of any shape until validated: `any` on purpose.
+/** @param {any} v @returns {v is Record<string, any>} */
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+/** @param {any} v @returns {any} */
 export const clone = (v) => (v === undefined ? undefined : structuredClone(v))
 
-/** values.Map.MergeFrom: maps merge recursively, everything else (lists included) is replaced. */
+/**
+ * values.Map.MergeFrom: maps merge recursively, everything else (lists included) is replaced.
+ * @param {Record<string, any>} base @param {Record<string, any>} other
+ */
 export function mergeFrom(base, other) {
   for (const [k, v] of Object.entries(other)) {
     if (isMap(v) && isMap(base[k])) mergeFrom(base[k], v)
@@ -17,7 +23,11 @@ export function mergeFrom(base, other) {
   return base
 }
 
-// manifests/profiles/*.yaml, reduced to what the simulator renders.
+/**
+ * manifests/profiles/*.yaml, reduced to what the simulator renders.
+ * @param {string} hub @param {string} tag
+ * @returns {Record<string, Record<string, any>>}
+ */
 function profiles(hub, tag) {
   const def = {
     apiVersion: 'install.istio.io/v1alpha1',
@@ -71,18 +81,20 @@ export const PROFILE_NAMES = Object.keys(profiles('', ''))
 
 /**
  * The hub a release renders every image from. In istio/istio the profile says `hub: registry.istio.io/testing`
- * (manifests/profiles/default.yaml @1.30.3); the release build rewrites it (istio/release-builder
+ * (manifests/profiles/default.yaml@1.30.3); the release build rewrites it (istio/release-builder
  * pkg/build/helm.go `updateValues`, pkg/build/archive.go) and compiles it in as `HUB` (pkg/util/command.go
  * StandardEnv → istio/istio operator/pkg/render/manifest.go `hubTagOverlay`, which MergeInputs applies over the
  * profile and under the user's files) from release/build.sh's DOCKER_HUB: `registry.istio.io/release` at
  * release-builder tags 1.30.0–1.30.3, `docker.io/istio` at 1.28.x, 1.29.x and 1.31.0-alpha.1 onwards.
  * (Pre-releases differ: 1.30.0-alpha.* used registry.istio.io/testing, 1.31.0-alpha.0 registry.istio.io/release.)
+ * @param {string} version
  */
 export function releaseHub(version) {
   const [major, minor] = String(version).split('.').map(Number)
   return major === 1 && minor === 30 ? 'registry.istio.io/release' : 'docker.io/istio'
 }
 
+/** @param {string} name @param {string} version */
 function readProfile(name, version) {
   const all = profiles(releaseHub(version), version)
   const profile = name || 'default'
@@ -105,6 +117,7 @@ const ALWAYS_STRING = [
   'spec.compatibilityVersion'
 ]
 
+/** @param {string} path */
 export function splitPath(path) {
   const parts = []
   let cur = ''
@@ -128,6 +141,7 @@ export function splitPath(path) {
 
 // Go's strconv.ParseFloat(s, 64): sign, inf/infinity/nan, a decimal or 0x mantissa (hex needs a p exponent), "_"
 // only where underscoreOK allows it. undefined where Go returns an error: bad syntax, or overflow to ±Inf (ErrRange).
+/** @param {string} s */
 function goParseFloat(s) {
   const special = /^([+-]?)(inf|infinity)$/i.exec(s)
   if (special) return special[1] === '-' ? -Infinity : Infinity
@@ -149,6 +163,7 @@ function goParseFloat(s) {
 }
 
 // strconv's underscoreOK: "_" only between digits, or between a base prefix and a digit.
+/** @param {string} s */
 function underscoreOK(s) {
   let saw = '^'
   let i = 0
@@ -174,6 +189,7 @@ function underscoreOK(s) {
 
 // values/map.go parseValue (1.30.3): strconv.Atoi (int64), then ParseFloat, then ParseBool, else the string with
 // "\," unescaped. So `--set values.revision=130` (and spec.revision, which is translated that way) is a number.
+/** @param {string} v */
 export function parseValue(v) {
   if (/^[+-]?\d+$/.test(v) && BigInt(v) >= -(2n ** 63n) && BigInt(v) < 2n ** 63n) return Number(v) || 0 // an int: no -0
   const f = goParseFloat(v)
@@ -183,6 +199,7 @@ export function parseValue(v) {
   return v.replaceAll('\\,', ',')
 }
 
+/** @param {Record<string, any>} base @param {string[]} path @param {unknown} value */
 function setPathRecurse(base, path, value) {
   const [seg, next] = path
   const nextIsArray = path.length >= 2 && next.startsWith('[')
@@ -202,12 +219,13 @@ function setPathRecurse(base, path, value) {
   if (/^-?\d+$/.test(inner)) index = Number(inner)
   else if (inner.includes(':')) {
     const [k, v] = [inner.slice(0, inner.indexOf(':')), inner.slice(inner.indexOf(':') + 1)]
-    index = list.findIndex((e) => isMap(e) && e[k] === v)
+    index = list.findIndex((/** @type {any} */ e) => isMap(e) && e[k] === v)
     if (index < 0) throw new CliError(`generate config: merge inputs: element ${next} not found`)
   } else throw new CliError(`generate config: merge inputs: unknown segment ${next}`)
   if (index < 0 || index >= list.length) {
     if (last) list.push(value)
     else {
+      /** @type {Record<string, any>} */
       const m = {}
       setPathRecurse(m, path.slice(2), value)
       list.push(m)
@@ -219,6 +237,7 @@ function setPathRecurse(base, path, value) {
   }
 }
 
+/** @param {Record<string, any>} target @param {string[]} flags --set values, path=value */
 export function setPaths(target, flags, prefix = 'spec.') {
   for (const flag of flags) {
     // getPV: strings.Split on "="; anything but exactly two parts is a path with an empty value.
@@ -231,6 +250,7 @@ export function setPaths(target, flags, prefix = 'spec.') {
   }
 }
 
+/** @param {any} obj @param {string} path @returns {any} */
 export function getPath(obj, path) {
   let cur = obj
   for (const seg of splitPath(path)) {
@@ -245,7 +265,11 @@ export function getPath(obj, path) {
 
 // --- reading files ---
 
-/** Read -f inputs; `-` is stdin and only allowed last (as in MergeInputs). */
+/**
+ * Read -f inputs; `-` is stdin and only allowed last (as in MergeInputs).
+ * @param {string[]} filenames @param {() => string} readStdin
+ * @returns {Array<{ name: string, text: string }>}
+ */
 export function readInputs(filenames, readStdin) {
   return filenames.map((fn, i) => {
     if (fn === '-') {
@@ -256,19 +280,21 @@ export function readInputs(filenames, readStdin) {
     try {
       return { name, text: readFileSync(name, 'utf8') }
     } catch (err) {
-      if (err.code === 'ENOENT') throw new CliError(`generate config: merge inputs: open ${name}: no such file or directory`)
-      if (err.code === 'EISDIR') throw new CliError(`generate config: merge inputs: read ${name}: is a directory`)
-      throw new CliError(`generate config: merge inputs: open ${name}: ${err.message}`)
+      const e = /** @type {NodeJS.ErrnoException} */ (err)
+      if (e.code === 'ENOENT') throw new CliError(`generate config: merge inputs: open ${name}: no such file or directory`)
+      if (e.code === 'EISDIR') throw new CliError(`generate config: merge inputs: read ${name}: is a directory`)
+      throw new CliError(`generate config: merge inputs: open ${name}: ${e.message}`)
     }
   })
 }
 
+/** @param {string} text @returns {Record<string, any>} */
 function parseIopText(text) {
   let docs
   try {
     docs = yaml.loadAll(text).filter((d) => d !== null && d !== undefined)
   } catch (err) {
-    throw new CliError(`generate config: merge inputs: unable to parse file: ${String(err.message).split('\n')[0]}`)
+    throw new CliError(`generate config: merge inputs: unable to parse file: ${String(/** @type {Error} */ (err).message).split('\n')[0]}`)
   }
   if (docs.length > 1) {
     throw new CliError('generate config: merge inputs: contains multiple IstioOperator CRs, only one per file is supported')
@@ -287,8 +313,10 @@ function parseIopText(text) {
  * @param {{ name: string, text: string }[]} inputs
  * @param {string[]} setFlags
  * @param {string} version the client version (the compiled-in tag)
+ * @returns {Record<string, any>}
  */
 export function mergeInputs(inputs, setFlags, version) {
+  /** @type {Record<string, any>} */
   const user = { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: {}, spec: {} }
   for (const input of inputs) {
     const m = parseIopText(input.text)
@@ -306,7 +334,10 @@ export function mergeInputs(inputs, setFlags, version) {
   return base
 }
 
-// translateIstioOperatorToHelm: top-level IstioOperator fields become Helm values.
+/**
+ * translateIstioOperatorToHelm: top-level IstioOperator fields become Helm values.
+ * @param {Record<string, any>} iop
+ */
 function translate(iop) {
   const spec = iop.spec || (iop.spec = {})
   if (spec.values === undefined || spec.values === null) spec.values = {}
@@ -333,11 +364,16 @@ function translate(iop) {
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
+/** @param {unknown} s @returns {s is string} */
 export function isDns1123Label(s) {
   return typeof s === 'string' && s.length <= 63 && DNS1123_LABEL.test(s)
 }
 
-/** The first ±Inf or NaN in the order json.Marshal visits (map keys sorted), as strconv.FormatFloat writes it. */
+/**
+ * The first ±Inf or NaN in the order json.Marshal visits (map keys sorted), as strconv.FormatFloat writes it.
+ * @param {unknown} v
+ * @returns {string | undefined}
+ */
 function nonFiniteNumber(v) {
   if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : undefined
   if (Array.isArray(v)) return v.map(nonFiniteNumber).find(Boolean)
@@ -352,6 +388,7 @@ function nonFiniteNumber(v) {
 /**
  * ParseAndValidateIstioOperator: strict JSON decode of the whole IstioOperator, then the Helm values'
  * types, revision and gateway names. Throws CliError("generate config: …").
+ * @param {Record<string, any>} iop
  */
 export function validateIop(iop) {
   // It starts with iopm.JSON(), which panics when json.Marshal fails (values/map.go): ±Inf and NaN have no JSON, and
@@ -365,12 +402,13 @@ export function validateIop(iop) {
     const err = typeCheck(values, VALUES_CHECKS)
     if (err) throw new CliError(`generate config: could not unmarshal: error unmarshaling JSON: while decoding JSON: ${err}`)
   }
+  /** @type {string[]} */
   const errors = []
   const hubErr = hubProblem(iop.spec?.hub)
   if (hubErr) errors.push(`bad hub: ${hubErr}`)
   const rev = iop.spec?.revision
   if (rev && !isDns1123Label(rev)) errors.push(`invalid revision specified: ${rev}`)
-  const nameOk = (n) => /^[a-z0-9.-]{1,254}$/.test(n)
+  const nameOk = (/** @type {string} */ n) => /^[a-z0-9.-]{1,254}$/.test(n)
   for (const gw of iop.spec?.components?.egressGateways || []) {
     if (gw?.name && !nameOk(gw.name)) {
       errors.push(`invalid value egressGateways.name: ${gw.name}`)
@@ -391,6 +429,7 @@ export function validateIop(iop) {
 // host, then only `abcdefghijklmnopqrstuvwxyz0123456789_-./` in the repository.
 const REPOSITORY_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789_-./'
 
+/** @param {unknown} hub */
 function hubProblem(hub) {
   if (typeof hub !== 'string' || hub === '') return undefined
   const full = `${hub}/pilot`

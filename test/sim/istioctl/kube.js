@@ -5,7 +5,12 @@ import http from 'node:http'
 import { loadKubeconfig, resolveContext, clusterTls, userCredentials } from './kubeconfig.js'
 import { CliError } from './errors.js'
 
-// apiVersion/kind → REST resource, for the kinds istioctl touches.
+/** @typedef {{ status: number, headers: import('node:http').IncomingHttpHeaders, body: any, text: string }} Response the body parsed as JSON, when it is */
+
+/**
+ * apiVersion/kind → REST resource, for the kinds istioctl touches: [plural, namespaced].
+ * @type {Record<string, [string, boolean]>}
+ */
 const RESOURCES = {
   'v1/Namespace': ['namespaces', false],
   'v1/Secret': ['secrets', true],
@@ -28,24 +33,33 @@ const RESOURCES = {
   'k8s.cni.cncf.io/v1/NetworkAttachmentDefinition': ['network-attachment-definitions', true]
 }
 
+/** @param {string} apiVersion @param {string} kind */
 export function resourceOf(apiVersion, kind) {
   const r = RESOURCES[`${apiVersion}/${kind}`]
   if (!r) throw new Error(`sim istioctl: no REST mapping for ${apiVersion} ${kind}`)
   return { plural: r[0], namespaced: r[1] }
 }
 
-/** Collection path, e.g. /apis/apps/v1/namespaces/istio-system/deployments; namespace '' = all namespaces. */
+/**
+ * Collection path, e.g. /apis/apps/v1/namespaces/istio-system/deployments; namespace '' = all namespaces.
+ * @param {string} apiVersion @param {string} kind @param {string} [namespace]
+ */
 export function collectionPath(apiVersion, kind, namespace) {
   const { plural, namespaced } = resourceOf(apiVersion, kind)
   const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`
   return namespaced && namespace ? `${prefix}/namespaces/${namespace}/${plural}` : `${prefix}/${plural}`
 }
 
+/** @param {string} apiVersion @param {string} kind @param {string | undefined} namespace @param {string} name */
 export function objectPath(apiVersion, kind, namespace, name) {
   return `${collectionPath(apiVersion, kind, namespace)}/${encodeURIComponent(name)}`
 }
 
 export class KubeError extends Error {
+  /**
+   * @param {string} message
+   * @param {{ status?: number, reason?: string, network?: boolean }} [opts] the HTTP status and Status reason, or a transport failure
+   */
   constructor(message, { status, reason, network } = {}) {
     super(message)
     this.name = 'KubeError'
@@ -55,6 +69,7 @@ export class KubeError extends Error {
   }
 }
 
+/** @type {Record<number, string>} */
 const REASON_TEXT = {
   400: 'the server rejected our request for an unknown reason',
   401: 'Unauthorized',
@@ -68,9 +83,12 @@ const REASON_TEXT = {
   503: 'the server is currently unable to handle the request'
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms))
 
-// Go's net/http error text for the failures a user actually meets.
+/**
+ * Go's net/http error text for the failures a user actually meets.
+ * @param {NodeJS.ErrnoException} err @param {string} method @param {string} url
+ */
 function networkMessage(err, method, url) {
   const u = new URL(url)
   const hostPort = `${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`
@@ -121,6 +139,8 @@ export class Kube {
       : opts.basic
         ? `Basic ${Buffer.from(`${opts.basic.username}:${opts.basic.password}`).toString('base64')}`
         : undefined
+    /** @type {string | undefined} the kubeconfig's server, set by fromFlags */
+    this.kubeconfigServer = undefined
     const isHttps = this.server.startsWith('https:')
     this.transport = isHttps ? https : http
     // No keep-alive: a CLI must not be held open by idle sockets.
@@ -136,7 +156,10 @@ export class Kube {
       : new http.Agent({ keepAlive: false })
   }
 
-  /** Client for --kubeconfig/--context, like istioctl's CLIClient. */
+  /**
+   * Client for --kubeconfig/--context, like istioctl's CLIClient.
+   * @param {{ kubeconfig?: string, context?: string, env?: NodeJS.ProcessEnv }} flags
+   */
   static fromFlags({ kubeconfig, context, env = process.env }) {
     const cfg = loadKubeconfig({ kubeconfig, env })
     const ctx = resolveContext(cfg, context)
@@ -148,7 +171,9 @@ export class Kube {
   }
 
   /**
-   * @returns {Promise<{ status: number, headers: any, body: any, text: string }>}
+   * @param {string} method @param {string} path @param {unknown} [body]
+   * @param {{ timeoutMs?: number, headers?: Record<string, string> }} [opts]
+   * @returns {Promise<Response>}
    */
   request(method, path, body, { timeoutMs = this.timeoutMs, headers = {} } = {}) {
     const url = this.server + path
@@ -168,8 +193,9 @@ export class Kube {
           }
         },
         (res) => {
+          /** @type {Buffer[]} */
           const chunks = []
-          res.on('data', (c) => chunks.push(c))
+          res.on('data', (/** @type {Buffer} */ c) => chunks.push(c))
           res.on('end', () => {
             clearTimeout(timer)
             const text = Buffer.concat(chunks).toString('utf8')
@@ -179,7 +205,8 @@ export class Kube {
             } catch {
               parsed = undefined
             }
-            resolvePromise({ status: res.statusCode, headers: res.headers, body: parsed, text })
+            // A response to a client request always has its status code.
+            resolvePromise({ status: /** @type {number} */ (res.statusCode), headers: res.headers, body: parsed, text })
           })
           res.on('error', (err) => {
             clearTimeout(timer)
@@ -188,7 +215,7 @@ export class Kube {
         }
       )
       const timer = setTimeout(() => {
-        const err = new Error('timeout')
+        const err = /** @type {NodeJS.ErrnoException} */ (new Error('timeout'))
         err.code = 'SIM_TIMEOUT'
         req.destroy(err)
       }, timeoutMs)
@@ -201,7 +228,10 @@ export class Kube {
     })
   }
 
-  /** Throw a client-go style StatusError for a non-2xx answer. */
+  /**
+   * Throw a client-go style StatusError for a non-2xx answer.
+   * @param {Response} res
+   */
   static statusError(res) {
     const status = res.body && res.body.kind === 'Status' ? res.body : undefined
     const message =
@@ -209,13 +239,22 @@ export class Kube {
     return new KubeError(message, { status: res.status, reason: status?.reason })
   }
 
+  /**
+   * @param {string} method @param {string} path @param {unknown} [body]
+   * @param {{ timeoutMs?: number, headers?: Record<string, string> }} [opts]
+   * @returns {Promise<any>} the answer's body
+   */
   async call(method, path, body, opts) {
     const res = await this.request(method, path, body, opts)
     if (res.status >= 200 && res.status < 300) return res.body
     throw Kube.statusError(res)
   }
 
-  /** GET an object; undefined when it does not exist. */
+  /**
+   * GET an object; undefined when it does not exist.
+   * @param {string} path @param {{ timeoutMs?: number, headers?: Record<string, string> }} [opts]
+   * @returns {Promise<any>}
+   */
   async get(path, opts) {
     const res = await this.request('GET', path, undefined, opts)
     if (res.status === 404) return undefined
@@ -223,6 +262,10 @@ export class Kube {
     throw Kube.statusError(res)
   }
 
+  /**
+   * @param {string} path @param {{ labelSelector?: string, fieldSelector?: string }} [selectors]
+   * @returns {Promise<any[] | undefined>} the items; undefined when the kind is not served
+   */
   async list(path, { labelSelector, fieldSelector } = {}) {
     const q = new URLSearchParams()
     if (labelSelector) q.set('labelSelector', labelSelector)
@@ -234,6 +277,7 @@ export class Kube {
     return res.body?.items || []
   }
 
+  /** @param {string} apiVersion @param {string} kind @param {string | undefined} namespace @param {string} name */
   getObject(apiVersion, kind, namespace, name) {
     return this.get(objectPath(apiVersion, kind, namespace, name))
   }
@@ -241,6 +285,8 @@ export class Kube {
   /**
    * Create, or on 409 read the current object and replace it with its resourceVersion
    * (retrying on a write conflict). Returns the stored object.
+   * @param {any} obj
+   * @returns {Promise<any>}
    */
   async apply(obj) {
     const ns = obj.metadata.namespace
@@ -260,7 +306,10 @@ export class Kube {
     }
   }
 
-  /** DELETE; false when already gone. */
+  /**
+   * DELETE; false when already gone.
+   * @param {string} apiVersion @param {string} kind @param {string | undefined} namespace @param {string} name
+   */
   async remove(apiVersion, kind, namespace, name) {
     const res = await this.request('DELETE', objectPath(apiVersion, kind, namespace, name), {
       kind: 'DeleteOptions',
@@ -272,7 +321,11 @@ export class Kube {
     throw Kube.statusError(res)
   }
 
-  /** The simulator's per-operation knobs: { delayMs, fail }. An older server without them means "none". */
+  /**
+   * The simulator's per-operation knobs: { delayMs, fail }. An older server without them means "none".
+   * @param {string} op
+   * @returns {Promise<Record<string, any>>}
+   */
   async behaviour(op) {
     const res = await this.request('GET', `/sim/v1/behaviour?op=${encodeURIComponent(op)}`)
     if (res.status === 404) return {}
@@ -286,8 +339,11 @@ export class Kube {
   }
 }
 
-// What server-side apply with --force would leave: our fields win, fields set by others
-// (status, other labels/annotations, kubectl's restartedAt) stay.
+/**
+ * What server-side apply with --force would leave: our fields win, fields set by others
+ * (status, other labels/annotations, kubectl's restartedAt) stay.
+ * @param {any} current @param {any} desired
+ */
 function mergeForUpdate(current, desired) {
   const out = { ...current, ...desired }
   out.metadata = {
@@ -308,7 +364,11 @@ function mergeForUpdate(current, desired) {
   return out
 }
 
-/** Turn any failure into the CliError main prints; KubeErrors keep their client-go text. */
+/**
+ * Turn any failure into the CliError main prints; KubeErrors keep their client-go text.
+ * @param {unknown} err
+ * @returns {CliError}
+ */
 export function asCliError(err, prefix = '') {
   if (err instanceof CliError) return err
   if (err instanceof KubeError) return new CliError(prefix + err.message)

@@ -7,24 +7,38 @@ import { spawnSync } from 'node:child_process'
 import * as yaml from 'js-yaml'
 import { CliError } from './errors.js'
 
+/** @typedef {Record<string, any> & { name: string, baseDir: string }} NamedEntry a clusters/users/contexts entry and the folder of its file */
+/**
+ * @typedef {object} Kubeconfig the merged files, as client-go merges them
+ * @property {string[]} files
+ * @property {Map<string, NamedEntry>} clusters
+ * @property {Map<string, NamedEntry>} users
+ * @property {Map<string, NamedEntry>} contexts
+ * @property {string} currentContext
+ */
+
+/** @param {string} path */
 function readConfigFile(path) {
   let text
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    if (err.code === 'ENOENT') throw new CliError(`stat ${path}: no such file or directory`)
-    throw new CliError(`open ${path}: ${err.message}`)
+    const e = /** @type {NodeJS.ErrnoException} */ (err)
+    if (e.code === 'ENOENT') throw new CliError(`stat ${path}: no such file or directory`)
+    throw new CliError(`open ${path}: ${e.message}`)
   }
+  /** @type {any} parsed YAML: any shape */
   let doc
   try {
     // client-go decodes only the first YAML document of a kubeconfig file (go-yaml's Unmarshal).
     doc = yaml.loadAll(text)[0] || {}
   } catch (err) {
-    throw new CliError(`error loading config file "${path}": ${String(err.message).split('\n')[0]}`)
+    throw new CliError(`error loading config file "${path}": ${String(/** @type {Error} */ (err).message).split('\n')[0]}`)
   }
   return { path, doc }
 }
 
+/** @param {Map<string, NamedEntry>} target @param {any[] | undefined} list @param {string} baseDir */
 function mergeNamed(target, list, baseDir) {
   for (const entry of list || []) {
     if (!entry || !entry.name || target.has(entry.name)) continue
@@ -34,8 +48,10 @@ function mergeNamed(target, list, baseDir) {
 
 /**
  * @param {{ kubeconfig?: string, env?: NodeJS.ProcessEnv }} opts
+ * @returns {Kubeconfig}
  */
 export function loadKubeconfig({ kubeconfig, env = process.env } = {}) {
+  /** @type {Array<{ path: string, doc: any }>} */
   let files
   if (kubeconfig) {
     files = [readConfigFile(resolve(kubeconfig))]
@@ -47,8 +63,11 @@ export function loadKubeconfig({ kubeconfig, env = process.env } = {}) {
     const def = join(env.HOME || homedir(), '.kube', 'config')
     files = existsSync(def) ? [readConfigFile(def)] : []
   }
+  /** @type {Map<string, NamedEntry>} */
   const clusters = new Map()
+  /** @type {Map<string, NamedEntry>} */
   const users = new Map()
+  /** @type {Map<string, NamedEntry>} */
   const contexts = new Map()
   let currentContext = ''
   for (const { path, doc } of files) {
@@ -63,7 +82,10 @@ export function loadKubeconfig({ kubeconfig, env = process.env } = {}) {
 
 /**
  * Resolve the context to use; errors read like client-go's ConfirmUsable.
- * @returns {{ contextName: string, clusterName: string, cluster: any, user: any, userName: string, baseDir: string, namespace?: string }}
+ * @param {Kubeconfig} config
+ * @param {string | undefined} contextFlag
+ * @returns {{ contextName: string, clusterName: string, cluster: any, user: any, userName: string, baseDir: string, clusterBaseDir: string,
+ *   namespace?: string }} baseDir: the user entry's folder, clusterBaseDir the cluster entry's (relative file names start there)
  */
 export function resolveContext(config, contextFlag) {
   if (config.files.length === 0) {
@@ -95,13 +117,18 @@ export function resolveContext(config, contextFlag) {
   }
 }
 
+/** @param {string} path @param {string} baseDir */
 function readMaybeRelative(path, baseDir) {
   return readFileSync(isAbsolute(path) ? path : join(baseDir, path), 'utf8')
 }
 
-const fromB64 = (s) => Buffer.from(String(s), 'base64').toString('utf8')
+const fromB64 = (/** @type {unknown} */ s) => Buffer.from(String(s), 'base64').toString('utf8')
 
-/** TLS settings of a kubeconfig cluster entry. */
+/**
+ * TLS settings of a kubeconfig cluster entry.
+ * @param {any} cluster @param {string} baseDir
+ * @returns {{ server: string, caPem: string | undefined, insecure: boolean, tlsServerName: string | undefined }}
+ */
 export function clusterTls(cluster, baseDir) {
   const ca = cluster['certificate-authority-data']
     ? fromB64(cluster['certificate-authority-data'])
@@ -117,8 +144,10 @@ export function clusterTls(cluster, baseDir) {
 }
 
 // client-go runs an exec plugin once per process and caches the credential.
+/** @type {Map<string, { token?: string, certPem?: string, keyPem?: string }>} */
 const execCache = new Map()
 
+/** @param {any} exec the user's exec entry @param {string} baseDir */
 function runExecPlugin(exec, baseDir) {
   const key = JSON.stringify(exec)
   if (execCache.has(key)) return execCache.get(key)
@@ -133,7 +162,7 @@ function runExecPlugin(exec, baseDir) {
   })
   const r = spawnSync(command, exec.args || [], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
   if (r.error) {
-    if (r.error.code === 'ENOENT') {
+    if (/** @type {NodeJS.ErrnoException} */ (r.error).code === 'ENOENT') {
       const hint = exec.installHint ? `\n\n${exec.installHint}` : ''
       throw new CliError(`getting credentials: exec: executable ${exec.command} not found${hint}`)
     }
@@ -146,7 +175,7 @@ function runExecPlugin(exec, baseDir) {
   try {
     cred = JSON.parse(r.stdout)
   } catch (err) {
-    throw new CliError(`getting credentials: decoding stdout: ${err.message}`)
+    throw new CliError(`getting credentials: decoding stdout: ${/** @type {Error} */ (err).message}`)
   }
   if (cred?.kind !== 'ExecCredential') {
     throw new CliError(`getting credentials: decoding stdout: no kind "${cred?.kind}" is registered`)
@@ -164,8 +193,12 @@ function runExecPlugin(exec, baseDir) {
   return out
 }
 
-/** Credentials of a kubeconfig user entry: bearer token, client certificate, basic auth, or exec plugin. */
+/**
+ * Credentials of a kubeconfig user entry: bearer token, client certificate, basic auth, or exec plugin.
+ * @param {any} user @param {string} baseDir
+ */
 export function userCredentials(user, baseDir) {
+  /** @type {{ token?: string, certPem?: string, keyPem?: string, basic?: { username: string, password: string } }} */
   const creds = {}
   if (user['client-certificate-data']) creds.certPem = fromB64(user['client-certificate-data'])
   else if (user['client-certificate']) creds.certPem = readMaybeRelative(user['client-certificate'], baseDir)

@@ -1,6 +1,6 @@
 // The simulated istioctl: cobra-like command lookup, flag parsing, dispatch, and cobra's error output.
 // Entry points: bin.cjs (bundled into the packaged `istioctl`) and cli.js (run from the source tree).
-import { CliError, SilentExit, EXIT_USAGE } from './errors.js'
+import { CliError, GoPanic, SilentExit, EXIT_USAGE } from './errors.js'
 import { parseFlags, firstPositional } from './flags.js'
 import { runInstall } from './install.js'
 import { runCreateRemoteSecret } from './remote-secret.js'
@@ -8,6 +8,18 @@ import { runRemoteClusters } from './remote-clusters.js'
 import { runUninstall } from './uninstall.js'
 import { runVersion } from './version.js'
 
+/** @typedef {import('./flags.js').FlagSpec} FlagSpec */
+/** @typedef {{ stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }} Io */
+/**
+ * @typedef {object} Command
+ * @property {string[]} [aliases]
+ * @property {FlagSpec[]} flags
+ * @property {(args: string[]) => void} [args] cobra's Args validator
+ * @property {(f: Record<string, any>, io: Io) => Promise<void>} run
+ * @property {string} short
+ */
+
+/** @type {FlagSpec[]} */
 const ROOT_FLAGS = [
   { name: 'kubeconfig', short: 'c', type: 'string', default: '' },
   { name: 'context', type: 'string', default: '' },
@@ -26,6 +38,7 @@ const ROOT_FLAGS = [
   { name: 'help', short: 'h', type: 'bool', default: false }
 ]
 
+/** @type {FlagSpec[]} */
 const INSTALL_FLAGS = [
   { name: 'filename', short: 'f', type: 'stringSlice', default: [] },
   { name: 'readiness-timeout', type: 'duration', default: 300000 },
@@ -40,13 +53,16 @@ const INSTALL_FLAGS = [
 ]
 
 // Cobra's Args validators.
+/** @param {string} path @returns {(args: string[]) => void} */
 const noArgs = (path) => (args) => {
   if (args.length) throw new CliError(`unknown command "${args[0]}" for "${path}"`, EXIT_USAGE)
 }
+/** @param {string[]} args */
 const exactArgs0 = (args) => {
   if (args.length) throw new CliError(`accepts 0 arg(s), received ${args.length}`)
 }
 
+/** @type {Record<string, Command>} */
 const COMMANDS = {
   install: {
     aliases: ['apply'],
@@ -139,6 +155,7 @@ const EXPERIMENTAL = [
   'workload'
 ]
 
+/** @param {string} a @param {string} b */
 function levenshtein(a, b) {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)])
   for (let j = 1; j <= b.length; j++) d[0][j] = j
@@ -151,6 +168,7 @@ function levenshtein(a, b) {
 }
 
 // Cobra's "unknown command" error, with its suggestions (distance ≤ 2 or prefix).
+/** @param {string} name @param {string} path @param {string[]} candidates */
 function unknownCommand(name, path, candidates) {
   const lower = name.toLowerCase()
   const suggestions = candidates.filter((c) => levenshtein(lower, c.toLowerCase()) <= 2 || c.toLowerCase().startsWith(lower))
@@ -159,6 +177,7 @@ function unknownCommand(name, path, candidates) {
   return new CliError(`${msg}\nRun '${path} --help' for usage.`, EXIT_USAGE)
 }
 
+/** @param {Io} io @param {string} path @param {string[]} commands */
 function usage(io, path, commands) {
   io.stdout.write(
     `Istio configuration command line utility for service operators to\ndebug and diagnose their Istio mesh.\n\nUsage:\n  ${path} [command]\n\nAvailable Commands:\n` +
@@ -167,6 +186,10 @@ function usage(io, path, commands) {
   )
 }
 
+/**
+ * @param {string[]} args
+ * @returns {{ kind: 'root' } | { kind: 'experimental' } | { kind: 'not-simulated', name: string } | { kind: 'command', name: string, args: string[] }}
+ */
 function findCommand(args) {
   const first = firstPositional(args, ROOT_FLAGS)
   if (first.name === undefined) return { kind: 'root' }
@@ -178,7 +201,8 @@ function findCommand(args) {
     return { kind: 'not-simulated', name: `experimental ${sub.name}` }
   }
   if (first.name === 'help') return { kind: 'root' }
-  const name = Object.keys(COMMANDS).find((c) => c === first.name || COMMANDS[c].aliases?.includes(first.name))
+  const wanted = first.name
+  const name = Object.keys(COMMANDS).find((c) => c === wanted || COMMANDS[c].aliases?.includes(wanted))
   if (name) return { kind: 'command', name, args: rest }
   if (NOT_SIMULATED.includes(first.name)) return { kind: 'not-simulated', name: first.name }
   throw unknownCommand(first.name, 'istioctl', [...Object.keys(COMMANDS), ...NOT_SIMULATED, 'experimental', 'help'].sort())
@@ -215,7 +239,7 @@ export async function main(argv, io = { stdout: process.stdout, stderr: process.
     return 0
   } catch (err) {
     if (err instanceof SilentExit) {
-      if (err.output) io.stderr.write(err.output)
+      if (err instanceof GoPanic) io.stderr.write(err.output)
       return err.exitCode
     }
     if (err instanceof CliError) {
@@ -224,7 +248,7 @@ export async function main(argv, io = { stdout: process.stdout, stderr: process.
       return err.exitCode
     }
     // A bug in the simulator, not a modelled failure: show where.
-    io.stderr.write(`Error: simulated istioctl crashed: ${err?.stack || err}\n`)
+    io.stderr.write(`Error: simulated istioctl crashed: ${/** @type {Error | undefined} */ (err)?.stack || err}\n`)
     return 1
   }
 }

@@ -28,37 +28,46 @@ import { CliError } from './errors.js'
 import { Kube, KubeError, asCliError, collectionPath } from './kube.js'
 import { behave } from './install.js'
 import { parseDuration } from './duration.js'
-import { CLIENT_VERSION } from './runtime.js'
+import { CLIENT_VERSION, minorOf } from './runtime.js'
 import { tabwrite } from './util.js'
-
-const minorOf = (v) => Number(/^(\d+)\.(\d+)/.exec(v)?.[2] ?? 99)
 
 // Simulator defaults, short so tests stay fast (real istiod: synced within seconds, timeout after 30s).
 const DEFAULT_SYNC_MS = 1000
 const DEFAULT_TIMEOUT_MS = 3000
 
+/** @param {any} podSpec @param {string} name @returns {string | undefined} */
 function envOf(podSpec, name) {
   for (const c of podSpec?.containers || []) {
-    const e = (c.env || []).find((x) => x.name === name)
+    const e = (c.env || []).find((/** @type {any} */ x) => x.name === name)
     if (e && typeof e.value === 'string') return e.value
   }
   return undefined
 }
 
-const timeOf = (ts) => (ts ? Date.parse(ts) : NaN)
+const timeOf = (/** @type {string | undefined} */ ts) => (ts ? Date.parse(ts) : NaN)
 // API timestamps have whole seconds: count from the end of the second they name, so a status never turns early
 // (`syncing` lasts at least syncMs, at most syncMs + 1 s) and tests can rely on it.
-const endOfSecond = (ms) => ms + 1000
+const endOfSecond = (/** @type {number} */ ms) => ms + 1000
 
-/** When istiod in this pod started: its container's start, else the pod's. */
+/**
+ * When istiod in this pod started: its container's start, else the pod's.
+ * @param {any} pod
+ * @returns {number}
+ */
 function podStartMs(pod) {
-  const running = (pod.status?.containerStatuses || []).map((c) => timeOf(c.state?.running?.startedAt)).find((t) => !Number.isNaN(t))
+  /** @type {number | undefined} */
+  const running = (pod.status?.containerStatuses || [])
+    .map((/** @type {any} */ c) => timeOf(c.state?.running?.startedAt))
+    .find((/** @type {number} */ t) => !Number.isNaN(t))
   if (running !== undefined) return running
   const started = timeOf(pod.status?.startTime)
   return Number.isNaN(started) ? timeOf(pod.metadata?.creationTimestamp) || 0 : started
 }
 
-/** RevisionOrDefault: the default tag's revision, else "default" (also when the webhook cannot be read). */
+/**
+ * RevisionOrDefault: the default tag's revision, else "default" (also when the webhook cannot be read).
+ * @param {Kube} kube
+ */
 async function defaultRevision(kube) {
   try {
     const wh = await kube.getObject('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', '', 'istio-revision-tag-default')
@@ -69,7 +78,11 @@ async function defaultRevision(kube) {
   }
 }
 
-/** GetIstioPods with the client's revision, as AllDiscoveryDo calls it. */
+/**
+ * GetIstioPods with the client's revision, as AllDiscoveryDo calls it.
+ * @param {Kube} kube @param {string} ns @param {string} revision
+ * @returns {Promise<any[]>}
+ */
 async function istiodPods(kube, ns, revision) {
   let pods
   try {
@@ -88,17 +101,20 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 /**
  * What istiod's secret controller builds from one kubeconfig: undefined when it cannot build a client (the cluster
  * is then not listed), else whether a client inside this cluster reaches and authenticates to its server.
+ * @param {string} kubeconfigText
+ * @returns {Promise<{ reachable: boolean } | undefined>}
  */
 async function remoteReach(kubeconfigText) {
+  /** @type {any} parsed YAML: any shape */
   let cfg
   try {
     cfg = yaml.load(kubeconfigText)
   } catch {
     return undefined
   }
-  const ctx = (cfg?.contexts || []).find((c) => c.name === cfg['current-context'])?.context || {}
-  const cluster = (cfg?.clusters || []).find((c) => c.name === ctx.cluster)?.cluster
-  const user = (cfg?.users || []).find((u) => u.name === ctx.user)?.user || {}
+  const ctx = (cfg?.contexts || []).find((/** @type {any} */ c) => c.name === cfg['current-context'])?.context || {}
+  const cluster = (cfg?.clusters || []).find((/** @type {any} */ c) => c.name === ctx.cluster)?.cluster
+  const user = (cfg?.users || []).find((/** @type {any} */ u) => u.name === ctx.user)?.user || {}
   if (!cluster?.server) return undefined
   let host
   try {
@@ -124,14 +140,21 @@ async function remoteReach(kubeconfigText) {
   }
 }
 
-/** pkg/kube/multicluster/cluster.go SyncStatus, on the simulator's clock. */
+/**
+ * pkg/kube/multicluster/cluster.go SyncStatus, on the simulator's clock.
+ * @param {{ reachable: boolean, startedAt: number, now: number, syncMs: number, timeoutMs: number }} s
+ */
 export function modelledStatus({ reachable, startedAt, now, syncMs, timeoutMs }) {
   const elapsed = now - startedAt
   if (reachable) return elapsed >= syncMs ? 'synced' : 'syncing'
   return timeoutMs > 0 && elapsed >= timeoutMs ? 'timeout' : 'syncing'
 }
 
-/** An `unreachableFrom` fault ({ pod?: name prefix, labels?: {…}, cluster }) that cuts this pod off from `clusterId`. */
+/**
+ * An `unreachableFrom` fault ({ pod?: name prefix, labels?: {…}, cluster }) that cuts this pod off from `clusterId`.
+ * @param {Array<{ cluster: string, pod?: string, labels?: Record<string, string> }> | undefined} faults
+ * @param {any} pod @param {string} clusterId
+ */
 function cutOff(faults, pod, clusterId) {
   return (faults || []).some(
     (f) =>
@@ -150,7 +173,9 @@ export async function runRemoteClusters(f, io) {
   const knobs = (await behave(kube, 'remote-clusters'))?.remoteClusters || {}
   const ns = f.istioNamespace
   const revision = f.revision || (await defaultRevision(kube))
+  /** @type {any[]} */
   let pods
+  /** @type {any[]} */
   let secrets
   try {
     pods = await istiodPods(kube, ns, revision)
@@ -163,11 +188,13 @@ export async function runRemoteClusters(f, io) {
   secrets.sort((a, b) => timeOf(a.metadata.creationTimestamp) - timeOf(b.metadata.creationTimestamp) || (a.metadata.name < b.metadata.name ? -1 : 1))
 
   // Every pod reads the same secrets: build each remote cluster once.
+  /** @type {Array<{ id: string, secret: string, createdAt: number, reachable: boolean }>} */
   const remotes = []
+  /** @type {Set<string>} */
   const registered = new Set()
   for (const s of secrets) {
     const data = {
-      ...Object.fromEntries(Object.entries(s.data || {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
+      ...Object.fromEntries(Object.entries(s.data || {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])),
       ...(s.stringData || {})
     }
     for (const id of Object.keys(data).sort()) {
@@ -191,6 +218,7 @@ export async function runRemoteClusters(f, io) {
     const timeoutMs = parsedTimeout ?? knobs.timeoutMs ?? DEFAULT_TIMEOUT_MS
     const syncMs = knobs.syncMs ?? DEFAULT_SYNC_MS
     const startedAt = endOfSecond(podStartMs(pod))
+    /** @param {string} id @param {string} secret @param {string} status */
     const row = (id, secret, status) => [id, secret, status, pod.metadata.name, ...(withRevision ? [pod.metadata.labels?.['istio.io/rev'] ?? ''] : [])]
     rows.push(row(localId, '', 'synced'))
     for (const r of remotes) {

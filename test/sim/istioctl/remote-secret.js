@@ -6,21 +6,36 @@ import { loadKubeconfig } from './kubeconfig.js'
 import { isDns1123Label } from './iop.js'
 import { readerObjects } from './render.js'
 import { behave } from './install.js'
-import { CLIENT_VERSION, sleep } from './runtime.js'
+import { CLIENT_VERSION, minorOf, sleep } from './runtime.js'
 
 const SA_TOKEN_TYPE = 'kubernetes.io/service-account-token'
 const SA_NAME_ANNOTATION = 'kubernetes.io/service-account.name'
 
-// Plain YAML scalar when Go's encoder would write one, else a double-quoted string.
+/**
+ * @typedef {object} SecretOptions create-remote-secret's settings, as remote_secret.go's RemoteSecretOptions
+ * @property {string} namespace
+ * @property {string} clusterName
+ * @property {boolean} createServiceAccount
+ * @property {string} secretName
+ * @property {string} type
+ * @property {string} authType
+ * @property {string} [serviceAccount]
+ */
+
+/**
+ * Plain YAML scalar when Go's encoder would write one, else a double-quoted string.
+ * @param {unknown} s
+ */
 function scalar(s) {
   const v = String(s)
   const special = /^(true|false|yes|no|on|off|y|n|null|~|)$/i.test(v) || /^[-+]?(\d[\d_]*(\.\d*)?([eE][-+]?\d+)?|\.\d+|\.inf|\.nan|0x[0-9a-f]+)$/i.test(v)
   return !special && /^[A-Za-z0-9_/.][A-Za-z0-9_./:+=@-]*$/.test(v) ? v : JSON.stringify(v)
 }
 
-const minorOf = (v) => Number(/^(\d+)\.(\d+)/.exec(v)?.[2] ?? 99)
-
-/** The kubeconfig as client-go's latest.Codec writes it (keys sorted, as JSON → YAML does). */
+/**
+ * The kubeconfig as client-go's latest.Codec writes it (keys sorted, as JSON → YAML does).
+ * @param {{ name: string, caData: string, server: string, tlsServerName?: string, token: string }} k
+ */
 function kubeconfigText({ name, caData, server, tlsServerName, token }) {
   const n = scalar(name)
   return [
@@ -48,6 +63,7 @@ function kubeconfigText({ name, caData, server, tlsServerName, token }) {
   ].join('\n')
 }
 
+/** @param {{ clusterName: string, secretName: string, namespace: string, key: string, kubeconfig: string }} s */
 function secretText({ clusterName, secretName, namespace, key, kubeconfig }) {
   const old = minorOf(CLIENT_VERSION) < 28
   return [
@@ -79,6 +95,7 @@ function secretText({ clusterName, secretName, namespace, key, kubeconfig }) {
 // else [""]: --kubeconfig, --context and ~/.kube/config play no part. The files merge as in client-go (the first to
 // set current-context wins, and each context comes from the first file naming it; missing files are skipped); one
 // that fails to load makes GetStartingConfig fail, which keeps the istio namespace.
+/** @param {Record<string, any>} f parsed flags @returns {string} */
 export function secretNamespace(f, env = process.env) {
   if (f.namespace) return f.namespace
   if (!env.KUBECONFIG) return f.istioNamespace
@@ -90,8 +107,10 @@ export function secretNamespace(f, env = process.env) {
   }
 }
 
+/** @param {string} plural @param {string} name */
 const notFound = (plural, name) => `${plural} "${name}" not found`
 
+/** @param {Kube} kube @param {SecretOptions & { serviceAccount: string }} o */
 async function getOrCreateServiceAccount(kube, o) {
   const sa = await kube.getObject('v1', 'ServiceAccount', o.namespace, o.serviceAccount)
   if (sa) return sa
@@ -106,7 +125,7 @@ async function getOrCreateServiceAccount(kube, o) {
     try {
       await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } })
     } catch (err) {
-      throw new Error(`failed creating namespace ${o.namespace}: ${err.message}`)
+      throw new Error(`failed creating namespace ${o.namespace}: ${/** @type {Error} */ (err).message}`)
     }
   }
   for (const obj of readerObjects(o.namespace, '', CLIENT_VERSION)) await kube.apply(obj)
@@ -117,9 +136,13 @@ async function getOrCreateServiceAccount(kube, o) {
   return created
 }
 
+/** @param {any} sa @param {any} secret */
 const referencesSA = (sa, secret) => secret.type === SA_TOKEN_TYPE && secret.metadata?.annotations?.[SA_NAME_ANNOTATION] === sa.metadata.name
 
-// Kubernetes ≥ 1.24: find or create a token Secret for the service account.
+/**
+ * Kubernetes ≥ 1.24: find or create a token Secret for the service account.
+ * @param {Kube} kube @param {any} sa @param {SecretOptions} o
+ */
 async function getOrCreateTokenSecret(kube, sa, o) {
   if (o.secretName) {
     const s = await kube.getObject('v1', 'Secret', o.namespace, o.secretName)
@@ -131,7 +154,7 @@ async function getOrCreateTokenSecret(kube, sa, o) {
   try {
     all = await kube.list(collectionPath('v1', 'Secret', o.namespace))
   } catch (err) {
-    throw new Error(`failed listing secrets in ${o.namespace}: ${err.message}`)
+    throw new Error(`failed listing secrets in ${o.namespace}: ${/** @type {Error} */ (err).message}`)
   }
   const found = (all || []).find((s) => referencesSA(sa, s))
   if (found) return found
@@ -143,9 +166,13 @@ async function getOrCreateTokenSecret(kube, sa, o) {
   })
 }
 
-// waitForTokenData: the token controller fills token and ca.crt; the real client retries 5 × 1 s.
+/**
+ * waitForTokenData: the token controller fills token and ca.crt; the real client retries 5 × 1 s.
+ * @param {Kube} kube @param {any} secret
+ * @returns {Promise<{ caData: string, token: string }>}
+ */
 async function waitForTokenData(kube, secret) {
-  const missing = (s) => (!s?.data?.['ca.crt'] ? 'no "ca.crt" data found' : !s?.data?.token ? 'no "token" data found' : '')
+  const missing = (/** @type {any} */ s) => (!s?.data?.['ca.crt'] ? 'no "ca.crt" data found' : !s?.data?.token ? 'no "token" data found' : '')
   const deadline = Date.now() + 5000
   let current = secret
   while (missing(current)) {
@@ -164,6 +191,7 @@ async function waitForTokenData(kube, secret) {
 export async function runCreateRemoteSecret(f, io) {
   if (f.name && !isDns1123Label(f.name)) throw new CliError(`${f.name} is not a valid DNS 1123 label`)
   const kube = Kube.fromFlags(f)
+  /** @type {SecretOptions} */
   const o = {
     namespace: secretNamespace(f),
     clusterName: f.name,
@@ -192,15 +220,15 @@ export async function runCreateRemoteSecret(f, io) {
 
     let tokenSecret
     try {
-      const sa = await getOrCreateServiceAccount(kube, o)
+      const sa = await getOrCreateServiceAccount(kube, /** @type {SecretOptions & { serviceAccount: string }} */ (o)) // set just above
       tokenSecret = await getOrCreateTokenSecret(kube, sa, o)
     } catch (err) {
-      throw new Error(`could not get access token to read resources from local kube-apiserver: ${err.message}`)
+      throw new Error(`could not get access token to read resources from local kube-apiserver: ${/** @type {Error} */ (err).message}`)
     }
 
     let server = f.server
     if (!server) {
-      server = kube.kubeconfigServer
+      server = /** @type {string} */ (kube.kubeconfigServer) // set by fromFlags
       if (server.includes('127.0.0.1') || server.includes('localhost')) {
         warning =
           `server in Kubeconfig is ${server}. This is likely not reachable from inside the cluster, ` +

@@ -5,9 +5,17 @@ import * as yaml from 'js-yaml'
 import { clone, getPath, mergeFrom, releaseHub, splitPath } from './iop.js'
 import { CRD_DEFINITIONS } from './crds.js'
 
+/** @param {any} v @returns {v is Record<string, any>} */
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 
-/** The component table (operator/pkg/component): user-facing name, spec key, default on, list? */
+/** @typedef {{ name: string, spec: string, def: boolean, multi: boolean, alt?: string }} Component */
+/** @typedef {ReturnType<typeof ctxOf>} RenderContext what the charts read from the merged IstioOperator */
+/** @typedef {Record<string, any>} Spec one enabled component's spec (a gateway's, say), with its namespace */
+
+/**
+ * The component table (operator/pkg/component): user-facing name, spec key, default on, list?
+ * @type {Component[]}
+ */
 export const COMPONENTS = [
   { name: 'Base', spec: 'base', def: true, multi: false },
   { name: 'Pilot', spec: 'pilot', def: true, multi: false },
@@ -17,11 +25,15 @@ export const COMPONENTS = [
   { name: 'Ztunnel', spec: 'ztunnel', def: false, multi: false }
 ]
 
-/** component.Get: the enabled specs of one component. */
+/**
+ * component.Get: the enabled specs of one component.
+ * @param {any} iop @param {Component} comp
+ * @returns {Spec[]}
+ */
 export function componentSpecs(iop, comp) {
   const defaultNs = getPath(iop, 'metadata.namespace') || ''
   const altEnabled = comp.alt ? getPath(iop, comp.alt) === true : false
-  const withNs = (s) => ({ ...s, namespace: s.namespace || defaultNs || 'istio-system' })
+  const withNs = (/** @type {Spec} */ s) => ({ ...s, namespace: s.namespace || defaultNs || 'istio-system' })
   const raw = getPath(iop, `spec.components.${comp.spec}`)
   if (raw === undefined || raw === null) return comp.def || altEnabled ? [withNs({})] : []
   if (comp.multi) {
@@ -31,6 +43,7 @@ export function componentSpecs(iop, comp) {
   return raw.enabled !== false || altEnabled ? [withNs(raw)] : []
 }
 
+/** @param {any} iop @param {string} version */
 function ctxOf(iop, version) {
   const values = isMap(iop.spec?.values) ? iop.spec.values : {}
   const global = isMap(values.global) ? values.global : {}
@@ -53,12 +66,13 @@ function ctxOf(iop, version) {
   }
 }
 
-const istioLabels = (c) => ({ 'app.kubernetes.io/part-of': 'istio', 'app.kubernetes.io/version': c.version })
+const istioLabels = (/** @type {{ version: string }} */ c) => ({ 'app.kubernetes.io/part-of': 'istio', 'app.kubernetes.io/version': c.version })
 // The charts label their main objects "owning-resource: unknown"; istioctl overrides it for a named IOP.
 const UNKNOWN_OWNER = { 'install.operator.istio.io/owning-resource': 'unknown' }
 
 // --- k8s overrides (postProcess) ---
 
+/** @param {any[]} base @param {any[] | undefined} extra */
 function mergeEnv(base, extra) {
   const out = [...base]
   for (const e of extra || []) {
@@ -70,6 +84,7 @@ function mergeEnv(base, extra) {
   return out
 }
 
+/** @param {any} dep @param {any} k8s */
 function applyK8sToDeployment(dep, k8s) {
   if (!isMap(k8s)) return dep
   const pod = dep.spec.template
@@ -89,7 +104,10 @@ function applyK8sToDeployment(dep, k8s) {
   return dep
 }
 
-// Overlays: `path` like spec.template.spec.containers.[name:discovery].args.[0], value set there.
+/**
+ * Overlays: `path` like spec.template.spec.containers.[name:discovery].args.[0], value set there.
+ * @param {any[]} objects @param {any[] | undefined} overlays
+ */
 function applyOverlays(objects, overlays) {
   for (const ov of overlays || []) {
     const target = objects.find((o) => o.kind === ov.kind && o.metadata.name === ov.name && (!ov.apiVersion || o.apiVersion === ov.apiVersion))
@@ -100,19 +118,20 @@ function applyOverlays(objects, overlays) {
       for (let i = 0; i < segs.length; i++) {
         const seg = segs[i]
         const last = i === segs.length - 1
+        /** @type {string | number} */
         let key = seg
         if (seg.startsWith('[')) {
           const inner = seg.slice(1, -1)
           if (!Array.isArray(cur)) break
           if (inner.includes(':')) {
             const [k, v] = [inner.slice(0, inner.indexOf(':')), inner.slice(inner.indexOf(':') + 1)]
-            key = cur.findIndex((e) => isMap(e) && String(e[k]) === v)
+            key = cur.findIndex((/** @type {any} */ e) => isMap(e) && String(e[k]) === v)
             if (key < 0) break
           } else key = Number(inner)
         }
         if (last) {
           if (p.value === null || p.value === undefined) {
-            if (Array.isArray(cur)) cur.splice(key, 1)
+            if (Array.isArray(cur)) cur.splice(/** @type {number} */ (key), 1)
             else delete cur[key]
           } else cur[key] = p.value
         } else {
@@ -124,6 +143,7 @@ function applyOverlays(objects, overlays) {
   }
 }
 
+/** @param {string} name @param {RenderContext} c @param {Record<string, string>} labels @param {any} k8s */
 function hpa(name, c, labels, k8s) {
   const spec = {
     scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
@@ -140,6 +160,7 @@ function hpa(name, c, labels, k8s) {
   }
 }
 
+/** @param {string} name @param {string} ns @param {Record<string, string>} selector @param {Record<string, string>} labels @param {object} spec */
 function pdb(name, ns, selector, labels, spec) {
   return {
     apiVersion: 'policy/v1',
@@ -151,6 +172,7 @@ function pdb(name, ns, selector, labels, spec) {
 
 // --- Base ---
 
+/** @param {RenderContext} c */
 function renderBase(c) {
   return CRD_DEFINITIONS.map((d) => ({
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -185,6 +207,7 @@ function renderBase(c) {
 
 // istio-control/istio-discovery/templates/deployment.yaml (1.30.3): an image with a "/" is used as is, else
 // `{{ .Values.pilot.hub | default .Values.global.hub }}/{{ .Values.pilot.image | default "pilot" }}:{{ tag }}`.
+/** @param {RenderContext} c */
 function pilotImage(c) {
   const pilot = isMap(c.values.pilot) ? c.values.pilot : {}
   const image = typeof pilot.image === 'string' && pilot.image ? pilot.image : 'pilot'
@@ -194,6 +217,7 @@ function pilotImage(c) {
 
 // gateways/istio-ingress/templates/deployment.yaml (1.30.3): `{{ .Values.global.hub }}/{{ .Values.global.proxy.image
 // | default "proxyv2" }}:{{ $gateway.tag | default .Values.global.tag }}`, or global.proxy.image as is when it has a "/".
+/** @param {RenderContext} c @param {any} gwValues */
 function gatewayImage(c, gwValues) {
   const image = (isMap(c.global.proxy) && c.global.proxy.image) || 'proxyv2'
   if (image.includes('/')) return image
@@ -202,6 +226,7 @@ function gatewayImage(c, gwValues) {
 
 // --- Pilot ---
 
+/** @param {RenderContext} c */
 function meshConfig(c) {
   const mesh = {
     defaultConfig: {
@@ -219,6 +244,7 @@ function meshConfig(c) {
 }
 
 // What the injector ConfigMap keeps of the values (istiod-injector-configmap.yaml), with chart defaults.
+/** @param {RenderContext} c */
 function injectorValues(c) {
   const global = mergeFrom(
     {
@@ -241,6 +267,7 @@ function injectorValues(c) {
   }
 }
 
+/** @param {string} name @param {{ ns: string }} c @param {Record<string, string>} labels @param {object[]} rules @param {string} saName */
 function clusterRoleAndBinding(name, c, labels, rules, saName) {
   return [
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels }, rules },
@@ -255,20 +282,18 @@ function clusterRoleAndBinding(name, c, labels, rules, saName) {
 }
 
 const READ = ['get', 'list', 'watch']
+// Istio's config API groups, which istiod and istio-reader read all of (the charts' clusterrole.yaml).
+const ISTIO_CONFIG_GROUPS = [
+  'config.istio.io',
+  'security.istio.io',
+  'networking.istio.io',
+  'authentication.istio.io',
+  'rbac.istio.io',
+  'telemetry.istio.io',
+  'extensions.istio.io'
+]
 const READER_RULES = [
-  {
-    apiGroups: [
-      'config.istio.io',
-      'security.istio.io',
-      'networking.istio.io',
-      'authentication.istio.io',
-      'rbac.istio.io',
-      'telemetry.istio.io',
-      'extensions.istio.io'
-    ],
-    resources: ['*'],
-    verbs: READ
-  },
+  { apiGroups: [...ISTIO_CONFIG_GROUPS], resources: ['*'], verbs: READ },
   { apiGroups: [''], resources: ['endpoints', 'pods', 'services', 'nodes', 'replicationcontrollers', 'namespaces', 'secrets', 'configmaps'], verbs: READ },
   { apiGroups: ['networking.istio.io'], resources: ['workloadentries'], verbs: READ },
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['gateways'], verbs: READ },
@@ -279,7 +304,10 @@ const READER_RULES = [
   { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] }
 ]
 
-/** ServiceAccount + ClusterRole/Binding `istio-reader-clusterrole[-rev]-<ns>` (also used by create-remote-secret). */
+/**
+ * ServiceAccount + ClusterRole/Binding `istio-reader-clusterrole[-rev]-<ns>` (also used by create-remote-secret).
+ * @param {string} ns
+ */
 export function readerObjects(ns, rev = '', version = '') {
   const labels = { app: 'istio-reader', release: 'istiod', 'app.kubernetes.io/name': 'istio-reader', ...(version ? istioLabels({ version }) : {}) }
   const name = `istio-reader-clusterrole${rev ? `-${rev}` : ''}-${ns}`
@@ -289,16 +317,30 @@ export function readerObjects(ns, rev = '', version = '') {
   ]
 }
 
+/** @param {RenderContext} c @param {string} path */
 function webhookClient(c, path) {
   return { service: { name: `istiod${c.suffix}`, namespace: c.ns, path, port: 443 } }
 }
 
+/** @param {RenderContext} c @param {Spec} spec @param {string} rootCert */
 function renderPilot(c, spec, rootCert) {
   const name = `istiod${c.suffix}`
   const labels = { app: 'istiod', 'istio.io/rev': c.revLabel, release: 'istiod', 'app.kubernetes.io/name': 'istiod', ...istioLabels(c) }
+  /** @type {Record<string, string>} */
   const selector = c.rev ? { app: 'istiod', 'istio.io/rev': c.rev } : { istio: 'pilot' }
   const k8s = spec.k8s
   const clusterId = c.clusterName || 'Kubernetes'
+  /** A sidecar-injector webhook of istiod's MutatingWebhookConfiguration. @param {string} name @param {object} namespaceSelector */
+  const injectorWebhook = (name, namespaceSelector) => ({
+    name,
+    clientConfig: webhookClient(c, `/inject/cluster/${clusterId}/net/${c.network}`),
+    sideEffects: 'None',
+    admissionReviewVersions: ['v1beta1', 'v1'],
+    failurePolicy: 'Fail',
+    reinvocationPolicy: 'Never',
+    rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+    namespaceSelector
+  })
   const deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -380,6 +422,7 @@ function renderPilot(c, spec, rootCert) {
   }
   applyK8sToDeployment(deployment, k8s)
 
+  /** @type {any[]} */
   const objects = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: c.ns, labels } },
     ...readerObjects(c.ns, c.rev, c.version).map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...istioLabels(c) } } })),
@@ -393,19 +436,7 @@ function renderPilot(c, spec, rootCert) {
           resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
           verbs: ['get', 'list', 'watch', 'update', 'patch']
         },
-        {
-          apiGroups: [
-            'config.istio.io',
-            'security.istio.io',
-            'networking.istio.io',
-            'authentication.istio.io',
-            'rbac.istio.io',
-            'telemetry.istio.io',
-            'extensions.istio.io'
-          ],
-          resources: ['*'],
-          verbs: READ
-        },
+        { apiGroups: [...ISTIO_CONFIG_GROUPS], resources: ['*'], verbs: READ },
         { apiGroups: [''], resources: ['pods', 'nodes', 'services', 'namespaces', 'endpoints', 'secrets', 'configmaps'], verbs: READ },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
         { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
@@ -466,35 +497,15 @@ function renderPilot(c, spec, rootCert) {
       kind: 'MutatingWebhookConfiguration',
       metadata: { name: `istio-sidecar-injector${c.suffix}`, labels: { ...labels, ...UNKNOWN_OWNER, app: 'sidecar-injector' } },
       webhooks: [
-        {
-          name: 'rev.namespace.sidecar-injector.istio.io',
-          clientConfig: webhookClient(c, `/inject/cluster/${clusterId}/net/${c.network}`),
-          sideEffects: 'None',
-          admissionReviewVersions: ['v1beta1', 'v1'],
-          failurePolicy: 'Fail',
-          reinvocationPolicy: 'Never',
-          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-          namespaceSelector: {
-            matchExpressions: [
-              { key: 'istio.io/rev', operator: 'In', values: [c.revLabel] },
-              { key: 'istio-injection', operator: 'DoesNotExist' }
-            ]
-          }
-        },
+        injectorWebhook('rev.namespace.sidecar-injector.istio.io', {
+          matchExpressions: [
+            { key: 'istio.io/rev', operator: 'In', values: [c.revLabel] },
+            { key: 'istio-injection', operator: 'DoesNotExist' }
+          ]
+        }),
         ...(c.rev
           ? []
-          : [
-              {
-                name: 'namespace.sidecar-injector.istio.io',
-                clientConfig: webhookClient(c, `/inject/cluster/${clusterId}/net/${c.network}`),
-                sideEffects: 'None',
-                admissionReviewVersions: ['v1beta1', 'v1'],
-                failurePolicy: 'Fail',
-                reinvocationPolicy: 'Never',
-                rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-                namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] }
-              }
-            ])
+          : [injectorWebhook('namespace.sidecar-injector.istio.io', { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] })])
       ]
     },
     {
@@ -545,28 +556,29 @@ function renderPilot(c, spec, rootCert) {
 
 // --- gateways (charts gateways/istio-ingress, gateways/istio-egress) ---
 
+// The service ports both gateway charts have; the ingress gateway's status port comes first.
+const HTTP_PORTS = [
+  { name: 'http2', port: 80, targetPort: 8080, protocol: 'TCP' },
+  { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }
+]
+
+/** @type {Record<string, { values: string, labels: Record<string, string>, type: string, ports: object[] }>} */
 const GATEWAY_DEFAULTS = {
   IngressGateways: {
     values: 'istio-ingressgateway',
     labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
     type: 'LoadBalancer',
-    ports: [
-      { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' },
-      { name: 'http2', port: 80, targetPort: 8080, protocol: 'TCP' },
-      { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }
-    ]
+    ports: [{ name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' }, ...HTTP_PORTS]
   },
   EgressGateways: {
     values: 'istio-egressgateway',
     labels: { app: 'istio-egressgateway', istio: 'egressgateway' },
     type: 'ClusterIP',
-    ports: [
-      { name: 'http2', port: 80, targetPort: 8080, protocol: 'TCP' },
-      { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }
-    ]
+    ports: HTTP_PORTS
   }
 }
 
+/** @param {RenderContext} c @param {string} compName @param {Spec} spec */
 function renderGateway(c, compName, spec) {
   const d = GATEWAY_DEFAULTS[compName]
   const gwValues = isMap(c.values.gateways?.[d.values]) ? c.values.gateways[d.values] : {}
@@ -575,6 +587,7 @@ function renderGateway(c, compName, spec) {
   // Helm coalesces the chart's default labels with the component's `label` map.
   const gwLabels = { ...d.labels, ...(isMap(gwValues.labels) ? gwValues.labels : {}), ...(isMap(spec.label) ? spec.label : {}) }
   const k8s = isMap(spec.k8s) ? spec.k8s : {}
+  /** @type {any[]} */
   const ports = k8s.service?.ports || gwValues.ports || d.ports
   const injected = Boolean(gwValues.injectionTemplate)
   const chartLabels = {
@@ -661,6 +674,7 @@ function renderGateway(c, compName, spec) {
     spec: serviceSpec
   }
   const saName = `${name}-service-account`
+  /** @type {any[]} */
   const objects = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: saName, namespace: ns, labels: { ...gwLabels, ...chartLabels } } },
     {
@@ -687,6 +701,7 @@ function renderGateway(c, compName, spec) {
 
 // --- ambient ---
 
+/** @param {RenderContext} c @param {string} compName @param {string} name @param {Spec} spec */
 function renderDaemonSet(c, compName, name, spec) {
   const labels = { app: name, 'istio.io/rev': c.revLabel, ...istioLabels(c) }
   const ds = {

@@ -5,19 +5,23 @@ import { readSync } from 'node:fs'
 // version comes from $SIM_ISTIOCTL_VERSION (default 1.30.3).
 const BAKED_VERSION = '@@SIM_ISTIOCTL_VERSION@@'
 export const CLIENT_VERSION = BAKED_VERSION.startsWith('@@') ? process.env.SIM_ISTIOCTL_VERSION || '1.30.3' : BAKED_VERSION
+/** The minor of a version ("1.30.3" → 30); 99 when it has none, so unknown versions count as new. */
+export const minorOf = (/** @type {string} */ v) => Number(/^(\d+)\.(\d+)/.exec(v)?.[2] ?? 99)
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** @param {Buffer} buf */
 function readChunk(buf) {
   for (;;) {
     try {
       return readSync(0, buf, 0, buf.length, null)
     } catch (err) {
-      if (err.code === 'EAGAIN') {
+      const code = /** @type {NodeJS.ErrnoException} */ (err).code
+      if (code === 'EAGAIN') {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
         continue
       }
-      if (err.code === 'EOF' || err.code === 'EBADF') return 0
+      if (code === 'EOF' || code === 'EBADF') return 0
       throw err
     }
   }
@@ -25,6 +29,7 @@ function readChunk(buf) {
 
 /** All of stdin (for `-f -`). */
 export function readAllStdin() {
+  /** @type {Buffer[]} */
   const chunks = []
   const buf = Buffer.alloc(65536)
   for (let n; (n = readChunk(buf)) > 0;) chunks.push(Buffer.from(buf.subarray(0, n)))
@@ -33,6 +38,7 @@ export function readAllStdin() {
 
 /** One line of stdin without its newline, or undefined at EOF (byte by byte: nothing past it is consumed). */
 export function readLine() {
+  /** @type {number[]} */
   const bytes = []
   const one = Buffer.alloc(1)
   for (;;) {
@@ -46,6 +52,8 @@ export function readLine() {
 /**
  * mesh.Confirm: print the prompt on stdout, read answers until y/yes or n/no. fmt.Scanln fails on an
  * empty line or EOF, which counts as "no"; extra words on the line fail too.
+ * @param {string} prompt
+ * @param {NodeJS.WritableStream} [out]
  */
 export function confirm(prompt, out = process.stdout) {
   for (;;) {

@@ -3,56 +3,40 @@
 import { CliError, SilentExit } from './errors.js'
 import { Kube, KubeError, asCliError, collectionPath } from './kube.js'
 import { mergeInputs, readInputs } from './iop.js'
-import { behave, gvkString, labelSelector, removedLine } from './install.js'
+import { CLUSTER_PRUNED_KINDS, NAMESPACED_PRUNED_KINDS, behave, gvkString, labelSelector, listKind, removedLine } from './install.js'
 import { ProgressLog } from './progress.js'
 import { CLIENT_VERSION, confirm, readAllStdin } from './runtime.js'
 
-const NAMESPACED = [
-  ['apps/v1', 'Deployment'],
-  ['apps/v1', 'DaemonSet'],
-  ['v1', 'Service'],
-  ['v1', 'ConfigMap'],
-  ['v1', 'Pod'],
-  ['v1', 'Secret'],
-  ['v1', 'ServiceAccount'],
-  ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
-  ['rbac.authorization.k8s.io/v1', 'Role'],
-  ['policy/v1', 'PodDisruptionBudget'],
-  ['autoscaling/v2', 'HorizontalPodAutoscaler'],
-  ['networking.istio.io/v1alpha3', 'EnvoyFilter']
-]
-const CLUSTER_CP = [
-  ['admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration'],
-  ['admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration'],
-  ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
-  ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding']
-]
-const ALL_CLUSTER = [...CLUSTER_CP, ['apiextensions.k8s.io/v1', 'CustomResourceDefinition'], ['k8s.cni.cncf.io/v1', 'NetworkAttachmentDefinition']]
+/** @type {Array<[string, string]>} */
+const ALL_CLUSTER = [...CLUSTER_PRUNED_KINDS, ['apiextensions.k8s.io/v1', 'CustomResourceDefinition'], ['k8s.cni.cncf.io/v1', 'NetworkAttachmentDefinition']]
 const NON_BASE = 'operator.istio.io/component in (Pilot,IngressGateways,EgressGateways,Cni,Ztunnel)'
 
-/** GetPrunedResources: purge = everything with a component label; otherwise by revision / IOP name. */
+/**
+ * GetPrunedResources: purge = everything with a component label; otherwise by revision / IOP name.
+ * @param {Kube} kube
+ * @param {{ name?: string, namespace?: string, revision?: string, purge?: boolean }} by
+ * @returns {Promise<any[]>}
+ */
 async function prunedResources(kube, { name, namespace, revision, purge }) {
+  /** @type {Record<string, string>} */
   const labels = {}
   if (revision) labels['istio.io/rev'] = revision
   if (name) labels['install.operator.istio.io/owning-resource'] = name
   if (namespace) labels['install.operator.istio.io/owning-resource-namespace'] = namespace
   const selector = purge ? 'operator.istio.io/component' : [labelSelector(labels), NON_BASE, 'operator.istio.io/component'].filter(Boolean).join(',')
   const out = []
-  for (const [apiVersion, kind] of [...NAMESPACED, ...(purge ? ALL_CLUSTER : CLUSTER_CP)]) {
-    let items
-    try {
-      items = await kube.list(collectionPath(apiVersion, kind, ''), { labelSelector: selector })
-    } catch (err) {
-      if (err instanceof KubeError && err.status === 404) continue
-      throw err
-    }
-    for (const obj of items || []) out.push({ ...obj, apiVersion, kind })
+  for (const [apiVersion, kind] of [...NAMESPACED_PRUNED_KINDS, ...(purge ? ALL_CLUSTER : CLUSTER_PRUNED_KINDS)]) {
+    out.push(...(await listKind(kube, apiVersion, kind, selector)))
   }
   return out
 }
 
-/** The istiod revisions present (what `tag.ListRevisionDescriptions` finds), from the injector webhooks. */
+/**
+ * The istiod revisions present (what `tag.ListRevisionDescriptions` finds), from the injector webhooks.
+ * @param {Kube} kube
+ */
 async function revisions(kube) {
+  /** @type {any[]} */
   const hooks =
     (await kube.list(collectionPath('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', ''), { labelSelector: 'app=sidecar-injector' })) || []
   return new Set(hooks.map((h) => h.metadata.labels?.['istio.io/rev'] || 'default'))
@@ -64,7 +48,7 @@ async function revisions(kube) {
  */
 export async function runUninstall(f, io) {
   const setRevision = (f.set || [])
-    .map((s) => /^\s*revision\s*=(.*)$/.exec(s)?.[1]?.trim())
+    .map((/** @type {string} */ s) => /^\s*revision\s*=(.*)$/.exec(s)?.[1]?.trim())
     .filter(Boolean)
     .pop()
   if (!f.revision && !setRevision && !f.filename && !f.purge) {
@@ -116,6 +100,7 @@ export async function runUninstall(f, io) {
       }
     }
 
+    /** @type {string[]} */
     const errs = []
     for (const obj of objects) {
       if (f['dry-run']) {

@@ -16,10 +16,17 @@ export function buildInfo(version = CLIENT_VERSION) {
   }
 }
 
-/** GetIstioVersions: one entry per ready istiod, from its Deployment's operator.istio.io/version label. */
+/** @typedef {ReturnType<typeof buildInfo>} BuildInfo */
+
+/**
+ * GetIstioVersions: one entry per ready istiod, from its Deployment's operator.istio.io/version label.
+ * @param {Record<string, any>} f parsed flags
+ * @returns {Promise<Array<{ Component: string, Revision?: string, Info: BuildInfo }>>}
+ */
 async function meshInfo(f) {
   const kube = Kube.fromFlags(f)
   const ns = f.istioNamespace
+  /** @type {any[]} */
   const deps = (await kube.list(collectionPath('apps/v1', 'Deployment', ns), { labelSelector: 'app=istiod' })) || []
   const ready = deps.filter((d) => (d.status?.readyReplicas || 0) > 0)
   if (!ready.length) throw new CliError(`no running Istio pods in namespace "${ns}"`)
@@ -37,7 +44,9 @@ async function meshInfo(f) {
 export async function runVersion(f, io) {
   const output = f.output || ''
   if (output && output !== 'yaml' && output !== 'json') throw new CliError("--output must be 'yaml' or 'json'")
+  /** @type {{ clientVersion: BuildInfo, meshVersion?: object, dataPlaneVersion?: object[] }} */
   const version = { clientVersion: buildInfo() }
+  /** @type {Awaited<ReturnType<typeof meshInfo>> | undefined} */
   let remote
   if (f.remote) {
     try {
@@ -58,13 +67,14 @@ export async function runVersion(f, io) {
     io.stdout.write(`${yaml.dump(version, { lineWidth: -1 })}\n`)
     return
   }
-  const goLong = (b) =>
+  const goLong = (/** @type {BuildInfo} */ b) =>
     `version.BuildInfo{Version:"${b.version}", GitRevision:"${b.revision}", GolangVersion:"${b.golang_version}", BuildStatus:"${b.status}", GitTag:"${b.tag}"}`
   if (f.short) {
     io.stdout.write(`client version: ${CLIENT_VERSION}\n`)
     if (remote) {
-      const same = remote.every((r) => r.Info.version === remote[0].Info.version)
-      const shown = same ? [{ Component: 'control plane', Info: remote[0].Info }] : remote
+      const first = remote[0]
+      const same = remote.every((r) => r.Info.version === first.Info.version)
+      const shown = same ? [{ Component: 'control plane', Info: first.Info }] : remote
       for (const r of shown) io.stdout.write(`${r.Component} version: ${r.Info.version}\n`)
       io.stdout.write('data plane version: none\n')
     }
