@@ -1,6 +1,6 @@
 // Upgrade checks and what mode: plan says, from hand-made cluster states (the shapes parseClusterState returns).
 import { describe, expect, it } from '@jest/globals'
-import { parseConfig } from '../src/config.js'
+import { parseConfig } from '../src/config/index.js'
 import { checkUpgrades, describePlan, staleRemoteSecrets } from '../src/lifecycle.js'
 import { buildInstallPlan } from '../src/plan.js'
 import { ClusterState } from '../src/state.js'

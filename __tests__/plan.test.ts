@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { parseConfig } from '../src/config.js'
+import { parseConfig } from '../src/config/index.js'
 import { buildInstallPlan, remoteSecretPairs } from '../src/plan.js'
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
-import { parseConfig } from '../src/config.js'
+import { parseConfig } from '../src/config/index.js'
 import { buildInstallPlan } from '../src/plan.js'
 import { RunReport, clusterOutcomes, isVerified, renderSummary } from '../src/report.js'
 import { StepResult } from '../src/runner.js'

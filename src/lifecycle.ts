@@ -1,4 +1,4 @@
-import { Config } from './config.js'
+import { Config } from './config/index.js'
 import { ISTIO_NAMESPACE } from './manifests/kubernetes.js'
 import { VERIFY_NAMESPACE } from './manifests/helloworld.js'
 import { Step, StepKind, stepId } from './plan.js'

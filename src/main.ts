@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as core from '@actions/core'
-import { Config, parseConfig } from './config.js'
+import { Config, parseConfig } from './config/index.js'
 import { InputError, StepError } from './errors.js'
 import { formatSeconds } from './duration.js'
 import { terminateAll } from './exec.js'

@@ -1,4 +1,4 @@
-import { Config, ClusterConfig } from './config.js'
+import { Config, ClusterConfig } from './config/index.js'
 import { Semver } from './istioctl/version.js'
 import { controlPlane, eastWestGateway, readinessWaits } from './manifests/istio-operator.js'
 import { VERIFY_NAMESPACE, helloworldVersion, verifyWorkloads } from './manifests/helloworld.js'

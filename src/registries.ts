@@ -1,4 +1,4 @@
-import { Config, DEFAULT_HUB } from './config.js'
+import { Config, DEFAULT_HUB } from './config/index.js'
 import { ISTIO_NAMESPACE } from './manifests/kubernetes.js'
 import type { ClusterState, RetiredImage } from './state.js'
 

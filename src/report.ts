@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { Config } from './config.js'
+import { Config } from './config/index.js'
 import { StepKind } from './plan.js'
 import { StepResult, StepStatus } from './runner.js'
 import { RemoteStatus } from './verify.js'

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { Config, DEFAULT_HUB } from './config.js'
+import { Config, DEFAULT_HUB } from './config/index.js'
 import { StepError } from './errors.js'
 import { goDuration, installLimitMs, isReadinessFailure, unreadyPods } from './istioctl/readiness.js'
 import { retiredRegistryOf } from './registries.js'

@@ -1,17 +1,17 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 3930:
+/***/ 9768:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var AsymmetricKeyPackage_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EncryptedData = exports.EncryptedPrivateKeyInfo = exports.AsymmetricKeyPackage = exports.PrivateKeyInfo = exports.OneAsymmetricKey = exports.PublicKey = exports.PrivateKey = exports.PrivateKeyAlgorithmIdentifier = exports.Version = exports.id_ct_KP_aKeyPackage = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_pkcs8_1 = __nccwpck_require__(5003);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_pkcs8_1 = __nccwpck_require__(6065);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 exports.id_ct_KP_aKeyPackage = "2.16.840.1.101.2.1.78.5";
 var Version;
 (function (Version) {
@@ -85,21 +85,21 @@ exports.AsymmetricKeyPackage = AsymmetricKeyPackage = AsymmetricKeyPackage_1 = t
         itemType: OneAsymmetricKey,
     })
 ], AsymmetricKeyPackage);
-var asn1_pkcs8_2 = __nccwpck_require__(5003);
+var asn1_pkcs8_2 = __nccwpck_require__(6065);
 Object.defineProperty(exports, "EncryptedPrivateKeyInfo", ({ enumerable: true, get: function () { return asn1_pkcs8_2.EncryptedPrivateKeyInfo; } }));
 Object.defineProperty(exports, "EncryptedData", ({ enumerable: true, get: function () { return asn1_pkcs8_2.EncryptedData; } }));
 
 
 /***/ }),
 
-/***/ 6631:
+/***/ 6797:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Attribute = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class Attribute {
     attrType = "";
     attrValues = [];
@@ -121,15 +121,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4976:
+/***/ 78:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CounterSignature = exports.id_counterSignature = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const signer_info_1 = __nccwpck_require__(248);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const signer_info_1 = __nccwpck_require__(5558);
 exports.id_counterSignature = "1.2.840.113549.1.9.6";
 let CounterSignature = class CounterSignature extends signer_info_1.SignerInfo {
 };
@@ -141,28 +141,28 @@ exports.CounterSignature = CounterSignature = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8657:
+/***/ 4847:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_contentType = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(4976), exports);
-tslib_1.__exportStar(__nccwpck_require__(7485), exports);
-tslib_1.__exportStar(__nccwpck_require__(8632), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(78), exports);
+tslib_1.__exportStar(__nccwpck_require__(1931), exports);
+tslib_1.__exportStar(__nccwpck_require__(5742), exports);
 exports.id_contentType = "1.2.840.113549.1.9.3";
 
 
 /***/ }),
 
-/***/ 7485:
+/***/ 1931:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.MessageDigest = exports.id_messageDigest = void 0;
-const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_schema_1 = __nccwpck_require__(6563);
 exports.id_messageDigest = "1.2.840.113549.1.9.4";
 class MessageDigest extends asn1_schema_1.OctetString {
 }
@@ -171,15 +171,15 @@ exports.MessageDigest = MessageDigest;
 
 /***/ }),
 
-/***/ 8632:
+/***/ 5742:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SigningTime = exports.id_signingTime = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_x509_1 = __nccwpck_require__(400);
+const asn1_schema_1 = __nccwpck_require__(6563);
 exports.id_signingTime = "1.2.840.113549.1.9.5";
 let SigningTime = class SigningTime extends asn1_x509_1.Time {
 };
@@ -191,17 +191,17 @@ exports.SigningTime = SigningTime = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 159:
+/***/ 4889:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CertificateSet_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificateSet = exports.CertificateChoices = exports.OtherCertificateFormat = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const asn1_x509_attr_1 = __nccwpck_require__(4938);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const asn1_x509_attr_1 = __nccwpck_require__(7208);
 class OtherCertificateFormat {
     otherCertFormat = "";
     otherCert = new ArrayBuffer(0);
@@ -262,14 +262,14 @@ exports.CertificateSet = CertificateSet = CertificateSet_1 = tslib_1.__decorate(
 
 /***/ }),
 
-/***/ 2657:
+/***/ 995:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ContentInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class ContentInfo {
     contentType = "";
     content = new ArrayBuffer(0);
@@ -291,14 +291,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3797:
+/***/ 4299:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EncapsulatedContentInfo = exports.EncapsulatedContent = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 let EncapsulatedContent = class EncapsulatedContent {
     single;
     any;
@@ -338,15 +338,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4264:
+/***/ 7226:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EncryptedContentInfo = exports.EncryptedContent = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const types_1 = __nccwpck_require__(8442);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const types_1 = __nccwpck_require__(3260);
 let EncryptedContent = class EncryptedContent {
     value;
     constructedValue;
@@ -401,20 +401,20 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7318:
+/***/ 3968:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var UnprotectedAttributes_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EnvelopedData = exports.UnprotectedAttributes = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const types_1 = __nccwpck_require__(8442);
-const attribute_1 = __nccwpck_require__(6631);
-const recipient_infos_1 = __nccwpck_require__(8014);
-const originator_info_1 = __nccwpck_require__(3311);
-const encrypted_content_info_1 = __nccwpck_require__(4264);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const types_1 = __nccwpck_require__(3260);
+const attribute_1 = __nccwpck_require__(6797);
+const recipient_infos_1 = __nccwpck_require__(8212);
+const originator_info_1 = __nccwpck_require__(5914);
+const encrypted_content_info_1 = __nccwpck_require__(7226);
 let UnprotectedAttributes = UnprotectedAttributes_1 = class UnprotectedAttributes extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -468,46 +468,46 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1467:
+/***/ 3909:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(8657), exports);
-tslib_1.__exportStar(__nccwpck_require__(6631), exports);
-tslib_1.__exportStar(__nccwpck_require__(159), exports);
-tslib_1.__exportStar(__nccwpck_require__(2657), exports);
-tslib_1.__exportStar(__nccwpck_require__(3797), exports);
-tslib_1.__exportStar(__nccwpck_require__(4264), exports);
-tslib_1.__exportStar(__nccwpck_require__(7318), exports);
-tslib_1.__exportStar(__nccwpck_require__(2025), exports);
-tslib_1.__exportStar(__nccwpck_require__(7497), exports);
-tslib_1.__exportStar(__nccwpck_require__(1390), exports);
-tslib_1.__exportStar(__nccwpck_require__(6216), exports);
-tslib_1.__exportStar(__nccwpck_require__(2527), exports);
-tslib_1.__exportStar(__nccwpck_require__(3311), exports);
-tslib_1.__exportStar(__nccwpck_require__(3469), exports);
-tslib_1.__exportStar(__nccwpck_require__(6715), exports);
-tslib_1.__exportStar(__nccwpck_require__(8014), exports);
-tslib_1.__exportStar(__nccwpck_require__(4733), exports);
-tslib_1.__exportStar(__nccwpck_require__(4094), exports);
-tslib_1.__exportStar(__nccwpck_require__(891), exports);
-tslib_1.__exportStar(__nccwpck_require__(248), exports);
-tslib_1.__exportStar(__nccwpck_require__(8442), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(4847), exports);
+tslib_1.__exportStar(__nccwpck_require__(6797), exports);
+tslib_1.__exportStar(__nccwpck_require__(4889), exports);
+tslib_1.__exportStar(__nccwpck_require__(995), exports);
+tslib_1.__exportStar(__nccwpck_require__(4299), exports);
+tslib_1.__exportStar(__nccwpck_require__(7226), exports);
+tslib_1.__exportStar(__nccwpck_require__(3968), exports);
+tslib_1.__exportStar(__nccwpck_require__(483), exports);
+tslib_1.__exportStar(__nccwpck_require__(4611), exports);
+tslib_1.__exportStar(__nccwpck_require__(4080), exports);
+tslib_1.__exportStar(__nccwpck_require__(534), exports);
+tslib_1.__exportStar(__nccwpck_require__(8901), exports);
+tslib_1.__exportStar(__nccwpck_require__(5914), exports);
+tslib_1.__exportStar(__nccwpck_require__(6612), exports);
+tslib_1.__exportStar(__nccwpck_require__(4769), exports);
+tslib_1.__exportStar(__nccwpck_require__(8212), exports);
+tslib_1.__exportStar(__nccwpck_require__(6628), exports);
+tslib_1.__exportStar(__nccwpck_require__(7012), exports);
+tslib_1.__exportStar(__nccwpck_require__(5553), exports);
+tslib_1.__exportStar(__nccwpck_require__(5558), exports);
+tslib_1.__exportStar(__nccwpck_require__(3260), exports);
 
 
 /***/ }),
 
-/***/ 2025:
+/***/ 483:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IssuerAndSerialNumber = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 class IssuerAndSerialNumber {
     issuer = new asn1_x509_1.Name();
     serialNumber = new ArrayBuffer(0);
@@ -529,16 +529,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7497:
+/***/ 4611:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KEKRecipientInfo = exports.KEKIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const other_key_attribute_1 = __nccwpck_require__(9274);
-const types_1 = __nccwpck_require__(8442);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const other_key_attribute_1 = __nccwpck_require__(5780);
+const types_1 = __nccwpck_require__(3260);
 class KEKIdentifier {
     keyIdentifier = new asn1_schema_1.OctetString();
     date;
@@ -589,19 +589,19 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1390:
+/***/ 4080:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var RecipientEncryptedKeys_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KeyAgreeRecipientInfo = exports.OriginatorIdentifierOrKey = exports.OriginatorPublicKey = exports.RecipientEncryptedKeys = exports.RecipientEncryptedKey = exports.KeyAgreeRecipientIdentifier = exports.RecipientKeyIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const types_1 = __nccwpck_require__(8442);
-const issuer_and_serial_number_1 = __nccwpck_require__(2025);
-const other_key_attribute_1 = __nccwpck_require__(9274);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const types_1 = __nccwpck_require__(3260);
+const issuer_and_serial_number_1 = __nccwpck_require__(483);
+const other_key_attribute_1 = __nccwpck_require__(5780);
 class RecipientKeyIdentifier {
     subjectKeyIdentifier = new asn1_x509_1.SubjectKeyIdentifier();
     date;
@@ -763,17 +763,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6216:
+/***/ 534:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KeyTransRecipientInfo = exports.RecipientIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const types_1 = __nccwpck_require__(8442);
-const issuer_and_serial_number_1 = __nccwpck_require__(2025);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const types_1 = __nccwpck_require__(3260);
+const issuer_and_serial_number_1 = __nccwpck_require__(483);
 let RecipientIdentifier = class RecipientIdentifier {
     subjectKeyIdentifier;
     issuerAndSerialNumber;
@@ -821,7 +821,7 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2527:
+/***/ 8901:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -838,16 +838,16 @@ exports.id_authData = "1.2.840.113549.1.9.16.1.2";
 
 /***/ }),
 
-/***/ 3311:
+/***/ 5914:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.OriginatorInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const certificate_choices_1 = __nccwpck_require__(159);
-const revocation_info_choice_1 = __nccwpck_require__(4733);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const certificate_choices_1 = __nccwpck_require__(4889);
+const revocation_info_choice_1 = __nccwpck_require__(6628);
 class OriginatorInfo {
     certs;
     crls;
@@ -876,14 +876,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9274:
+/***/ 5780:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.OtherKeyAttribute = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class OtherKeyAttribute {
     keyAttrId = "";
     keyAttr;
@@ -905,15 +905,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3469:
+/***/ 6612:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PasswordRecipientInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const types_1 = __nccwpck_require__(8442);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const types_1 = __nccwpck_require__(3260);
 class PasswordRecipientInfo {
     version = types_1.CMSVersion.v0;
     keyDerivationAlgorithm;
@@ -944,18 +944,18 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6715:
+/***/ 4769:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RecipientInfo = exports.OtherRecipientInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const key_agree_recipient_info_1 = __nccwpck_require__(1390);
-const key_trans_recipient_info_1 = __nccwpck_require__(6216);
-const kek_recipient_info_1 = __nccwpck_require__(7497);
-const password_recipient_info_1 = __nccwpck_require__(3469);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const key_agree_recipient_info_1 = __nccwpck_require__(4080);
+const key_trans_recipient_info_1 = __nccwpck_require__(534);
+const kek_recipient_info_1 = __nccwpck_require__(4611);
+const password_recipient_info_1 = __nccwpck_require__(6612);
 class OtherRecipientInfo {
     oriType = "";
     oriValue = new ArrayBuffer(0);
@@ -1026,16 +1026,16 @@ exports.RecipientInfo = RecipientInfo = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8014:
+/***/ 8212:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var RecipientInfos_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RecipientInfos = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const recipient_info_1 = __nccwpck_require__(6715);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const recipient_info_1 = __nccwpck_require__(4769);
 let RecipientInfos = RecipientInfos_1 = class RecipientInfos extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -1053,16 +1053,16 @@ exports.RecipientInfos = RecipientInfos = RecipientInfos_1 = tslib_1.__decorate(
 
 /***/ }),
 
-/***/ 4733:
+/***/ 6628:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var RevocationInfoChoices_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RevocationInfoChoices = exports.RevocationInfoChoice = exports.OtherRevocationInfoFormat = exports.id_ri_scvp = exports.id_ri_ocsp_response = exports.id_ri = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 exports.id_ri = `${asn1_x509_1.id_pkix}.16`;
 exports.id_ri_ocsp_response = `${exports.id_ri}.2`;
 exports.id_ri_scvp = `${exports.id_ri}.4`;
@@ -1114,20 +1114,20 @@ exports.RevocationInfoChoices = RevocationInfoChoices = RevocationInfoChoices_1 
 
 /***/ }),
 
-/***/ 4094:
+/***/ 7012:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var DigestAlgorithmIdentifiers_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SignedData = exports.DigestAlgorithmIdentifiers = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const certificate_choices_1 = __nccwpck_require__(159);
-const types_1 = __nccwpck_require__(8442);
-const encapsulated_content_info_1 = __nccwpck_require__(3797);
-const revocation_info_choice_1 = __nccwpck_require__(4733);
-const signer_info_1 = __nccwpck_require__(248);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const certificate_choices_1 = __nccwpck_require__(4889);
+const types_1 = __nccwpck_require__(3260);
+const encapsulated_content_info_1 = __nccwpck_require__(4299);
+const revocation_info_choice_1 = __nccwpck_require__(6628);
+const signer_info_1 = __nccwpck_require__(5558);
 let DigestAlgorithmIdentifiers = DigestAlgorithmIdentifiers_1 = class DigestAlgorithmIdentifiers extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -1185,16 +1185,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 891:
+/***/ 5553:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SignerIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const issuer_and_serial_number_1 = __nccwpck_require__(2025);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const issuer_and_serial_number_1 = __nccwpck_require__(483);
 let SignerIdentifier = class SignerIdentifier {
     subjectKeyIdentifier;
     issuerAndSerialNumber;
@@ -1220,18 +1220,18 @@ exports.SignerIdentifier = SignerIdentifier = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 248:
+/***/ 5558:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var SignerInfos_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SignerInfos = exports.SignerInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const signer_identifier_1 = __nccwpck_require__(891);
-const types_1 = __nccwpck_require__(8442);
-const attribute_1 = __nccwpck_require__(6631);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const signer_identifier_1 = __nccwpck_require__(5553);
+const types_1 = __nccwpck_require__(3260);
+const attribute_1 = __nccwpck_require__(6797);
 class SignerInfo {
     version = types_1.CMSVersion.v0;
     sid = new signer_identifier_1.SignerIdentifier();
@@ -1297,15 +1297,15 @@ exports.SignerInfos = SignerInfos = SignerInfos_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8442:
+/***/ 3260:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KeyDerivationAlgorithmIdentifier = exports.MessageAuthenticationCodeAlgorithm = exports.ContentEncryptionAlgorithmIdentifier = exports.KeyEncryptionAlgorithmIdentifier = exports.SignatureAlgorithmIdentifier = exports.DigestAlgorithmIdentifier = exports.CMSVersion = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_x509_1 = __nccwpck_require__(400);
+const asn1_schema_1 = __nccwpck_require__(6563);
 var CMSVersion;
 (function (CMSVersion) {
     CMSVersion[CMSVersion["v0"] = 0] = "v0";
@@ -1355,16 +1355,16 @@ exports.KeyDerivationAlgorithmIdentifier = KeyDerivationAlgorithmIdentifier = ts
 
 /***/ }),
 
-/***/ 5705:
+/***/ 7179:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var Attributes_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Attributes = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 let Attributes = Attributes_1 = class Attributes extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -1382,16 +1382,16 @@ exports.Attributes = Attributes = Attributes_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7402:
+/***/ 2552:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificationRequest = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const certification_request_info_1 = __nccwpck_require__(7949);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const certification_request_info_1 = __nccwpck_require__(2415);
 class CertificationRequest {
     certificationRequestInfo = new certification_request_info_1.CertificationRequestInfo();
     certificationRequestInfoRaw;
@@ -1418,16 +1418,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7949:
+/***/ 2415:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificationRequestInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const attributes_1 = __nccwpck_require__(5705);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const attributes_1 = __nccwpck_require__(7179);
 class CertificationRequestInfo {
     version = 0;
     subject = new asn1_x509_1.Name();
@@ -1459,28 +1459,28 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6474:
+/***/ 3512:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(5705), exports);
-tslib_1.__exportStar(__nccwpck_require__(7402), exports);
-tslib_1.__exportStar(__nccwpck_require__(7949), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(7179), exports);
+tslib_1.__exportStar(__nccwpck_require__(2552), exports);
+tslib_1.__exportStar(__nccwpck_require__(2415), exports);
 
 
 /***/ }),
 
-/***/ 245:
+/***/ 5239:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ecdsaWithSHA512 = exports.ecdsaWithSHA384 = exports.ecdsaWithSHA256 = exports.ecdsaWithSHA224 = exports.ecdsaWithSHA1 = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const oid = tslib_1.__importStar(__nccwpck_require__(2599));
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_x509_1 = __nccwpck_require__(400);
+const oid = tslib_1.__importStar(__nccwpck_require__(3085));
 function create(algorithm) {
     return new asn1_x509_1.AlgorithmIdentifier({ algorithm });
 }
@@ -1493,15 +1493,15 @@ exports.ecdsaWithSHA512 = create(oid.id_ecdsaWithSHA512);
 
 /***/ }),
 
-/***/ 3070:
+/***/ 3576:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ECParameters = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const rfc3279_1 = __nccwpck_require__(7575);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const rfc3279_1 = __nccwpck_require__(2597);
 let ECParameters = class ECParameters {
     namedCurve;
     implicitCurve;
@@ -1527,15 +1527,15 @@ exports.ECParameters = ECParameters = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2795:
+/***/ 6325:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ECPrivateKey = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const ec_parameters_1 = __nccwpck_require__(3070);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const ec_parameters_1 = __nccwpck_require__(3576);
 class ECPrivateKey {
     version = 1;
     privateKey = new asn1_schema_1.OctetString();
@@ -1570,14 +1570,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1696:
+/***/ 6946:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ECDSASigValue = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class ECDSASigValue {
     r = new ArrayBuffer(0);
     s = new ArrayBuffer(0);
@@ -1602,23 +1602,23 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3683:
+/***/ 4461:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(245), exports);
-tslib_1.__exportStar(__nccwpck_require__(3070), exports);
-tslib_1.__exportStar(__nccwpck_require__(2795), exports);
-tslib_1.__exportStar(__nccwpck_require__(1696), exports);
-tslib_1.__exportStar(__nccwpck_require__(2599), exports);
-tslib_1.__exportStar(__nccwpck_require__(7575), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(5239), exports);
+tslib_1.__exportStar(__nccwpck_require__(3576), exports);
+tslib_1.__exportStar(__nccwpck_require__(6325), exports);
+tslib_1.__exportStar(__nccwpck_require__(6946), exports);
+tslib_1.__exportStar(__nccwpck_require__(3085), exports);
+tslib_1.__exportStar(__nccwpck_require__(2597), exports);
 
 
 /***/ }),
 
-/***/ 2599:
+/***/ 3085:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -1651,14 +1651,14 @@ exports.id_sect571r1 = "1.3.132.0.39";
 
 /***/ }),
 
-/***/ 7575:
+/***/ 2597:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SpecifiedECDomain = exports.ECPVer = exports.Curve = exports.FieldElement = exports.ECPoint = exports.FieldID = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 let FieldID = class FieldID {
     fieldType;
     parameters;
@@ -1753,15 +1753,15 @@ exports.SpecifiedECDomain = SpecifiedECDomain = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1388:
+/***/ 8094:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var PKCS12AttrSet_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PKCS12AttrSet = exports.PKCS12Attribute = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class PKCS12Attribute {
     attrId = "";
     attrValues = [];
@@ -1796,16 +1796,16 @@ exports.PKCS12AttrSet = PKCS12AttrSet = PKCS12AttrSet_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3727:
+/***/ 9041:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var AuthenticatedSafe_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AuthenticatedSafe = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_cms_1 = __nccwpck_require__(1467);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_cms_1 = __nccwpck_require__(3909);
 let AuthenticatedSafe = AuthenticatedSafe_1 = class AuthenticatedSafe extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -1823,15 +1823,15 @@ exports.AuthenticatedSafe = AuthenticatedSafe = AuthenticatedSafe_1 = tslib_1.__
 
 /***/ }),
 
-/***/ 2851:
+/***/ 4641:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_sdsiCertificate = exports.id_x509Certificate = exports.id_certTypes = exports.CertBag = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const types_1 = __nccwpck_require__(6351);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const types_1 = __nccwpck_require__(2769);
 class CertBag {
     certId = "";
     certValue = new ArrayBuffer(0);
@@ -1856,15 +1856,15 @@ exports.id_sdsiCertificate = `${exports.id_certTypes}.2`;
 
 /***/ }),
 
-/***/ 5640:
+/***/ 5378:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_x509CRL = exports.id_crlTypes = exports.CRLBag = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const types_1 = __nccwpck_require__(6351);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const types_1 = __nccwpck_require__(2769);
 class CRLBag {
     crlId = "";
     crltValue = new ArrayBuffer(0);
@@ -1888,31 +1888,31 @@ exports.id_x509CRL = `${exports.id_crlTypes}.1`;
 
 /***/ }),
 
-/***/ 5954:
+/***/ 2244:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(2851), exports);
-tslib_1.__exportStar(__nccwpck_require__(5640), exports);
-tslib_1.__exportStar(__nccwpck_require__(364), exports);
-tslib_1.__exportStar(__nccwpck_require__(9919), exports);
-tslib_1.__exportStar(__nccwpck_require__(1477), exports);
-tslib_1.__exportStar(__nccwpck_require__(6351), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(4641), exports);
+tslib_1.__exportStar(__nccwpck_require__(5378), exports);
+tslib_1.__exportStar(__nccwpck_require__(5354), exports);
+tslib_1.__exportStar(__nccwpck_require__(6473), exports);
+tslib_1.__exportStar(__nccwpck_require__(671), exports);
+tslib_1.__exportStar(__nccwpck_require__(2769), exports);
 
 
 /***/ }),
 
-/***/ 364:
+/***/ 5354:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KeyBag = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_pkcs8_1 = __nccwpck_require__(5003);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_pkcs8_1 = __nccwpck_require__(6065);
+const asn1_schema_1 = __nccwpck_require__(6563);
 let KeyBag = class KeyBag extends asn1_pkcs8_1.PrivateKeyInfo {
 };
 exports.KeyBag = KeyBag;
@@ -1923,15 +1923,15 @@ exports.KeyBag = KeyBag = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9919:
+/***/ 6473:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PKCS8ShroudedKeyBag = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_pkcs8_1 = __nccwpck_require__(5003);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_pkcs8_1 = __nccwpck_require__(6065);
+const asn1_schema_1 = __nccwpck_require__(6563);
 let PKCS8ShroudedKeyBag = class PKCS8ShroudedKeyBag extends asn1_pkcs8_1.EncryptedPrivateKeyInfo {
 };
 exports.PKCS8ShroudedKeyBag = PKCS8ShroudedKeyBag;
@@ -1942,14 +1942,14 @@ exports.PKCS8ShroudedKeyBag = PKCS8ShroudedKeyBag = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1477:
+/***/ 671:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SecretBag = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class SecretBag {
     secretTypeId = "";
     secretValue = new ArrayBuffer(0);
@@ -1971,13 +1971,13 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6351:
+/***/ 2769:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_pkcs_9 = exports.id_SafeContents = exports.id_SecretBag = exports.id_CRLBag = exports.id_certBag = exports.id_pkcs8ShroudedKeyBag = exports.id_keyBag = void 0;
-const object_identifiers_1 = __nccwpck_require__(9654);
+const object_identifiers_1 = __nccwpck_require__(1536);
 exports.id_keyBag = `${object_identifiers_1.id_bagtypes}.1`;
 exports.id_pkcs8ShroudedKeyBag = `${object_identifiers_1.id_bagtypes}.2`;
 exports.id_certBag = `${object_identifiers_1.id_bagtypes}.3`;
@@ -1989,32 +1989,32 @@ exports.id_pkcs_9 = "1.2.840.113549.1.9";
 
 /***/ }),
 
-/***/ 8624:
+/***/ 9502:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(1388), exports);
-tslib_1.__exportStar(__nccwpck_require__(3727), exports);
-tslib_1.__exportStar(__nccwpck_require__(5954), exports);
-tslib_1.__exportStar(__nccwpck_require__(6358), exports);
-tslib_1.__exportStar(__nccwpck_require__(9654), exports);
-tslib_1.__exportStar(__nccwpck_require__(626), exports);
-tslib_1.__exportStar(__nccwpck_require__(6570), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(8094), exports);
+tslib_1.__exportStar(__nccwpck_require__(9041), exports);
+tslib_1.__exportStar(__nccwpck_require__(2244), exports);
+tslib_1.__exportStar(__nccwpck_require__(7828), exports);
+tslib_1.__exportStar(__nccwpck_require__(1536), exports);
+tslib_1.__exportStar(__nccwpck_require__(2968), exports);
+tslib_1.__exportStar(__nccwpck_require__(564), exports);
 
 
 /***/ }),
 
-/***/ 6358:
+/***/ 7828:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.MacData = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_rsa_1 = __nccwpck_require__(7300);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_rsa_1 = __nccwpck_require__(3126);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class MacData {
     mac = new asn1_rsa_1.DigestInfo();
     macSalt = new asn1_schema_1.OctetString();
@@ -2040,7 +2040,7 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9654:
+/***/ 1536:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2061,16 +2061,16 @@ exports.id_bagtypes = `${exports.id_pkcs_12}.10.1`;
 
 /***/ }),
 
-/***/ 626:
+/***/ 2968:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PFX = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_cms_1 = __nccwpck_require__(1467);
-const mac_data_1 = __nccwpck_require__(6358);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_cms_1 = __nccwpck_require__(3909);
+const mac_data_1 = __nccwpck_require__(7828);
 class PFX {
     version = 3;
     authSafe = new asn1_cms_1.ContentInfo();
@@ -2096,16 +2096,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6570:
+/***/ 564:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var SafeContents_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SafeContents = exports.SafeBag = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const attribute_1 = __nccwpck_require__(1388);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const attribute_1 = __nccwpck_require__(8094);
 class SafeBag {
     bagId = "";
     bagValue = new ArrayBuffer(0);
@@ -2148,15 +2148,15 @@ exports.SafeContents = SafeContents = SafeContents_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7750:
+/***/ 3764:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EncryptedPrivateKeyInfo = exports.EncryptedData = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 class EncryptedData extends asn1_schema_1.OctetString {
 }
 exports.EncryptedData = EncryptedData;
@@ -2178,28 +2178,28 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 5003:
+/***/ 6065:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(7750), exports);
-tslib_1.__exportStar(__nccwpck_require__(4927), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(3764), exports);
+tslib_1.__exportStar(__nccwpck_require__(6541), exports);
 
 
 /***/ }),
 
-/***/ 4927:
+/***/ 6541:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var Attributes_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PrivateKeyInfo = exports.Attributes = exports.PrivateKey = exports.Version = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 var Version;
 (function (Version) {
     Version[Version["v1"] = 0] = "v1";
@@ -2251,7 +2251,7 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3772:
+/***/ 2506:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -2259,13 +2259,13 @@ var ExtensionRequest_1, ExtendedCertificateAttributes_1, SMIMECapabilities_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DateOfBirth = exports.UnstructuredAddress = exports.UnstructuredName = exports.EmailAddress = exports.EncryptedPrivateKeyInfo = exports.UserPKCS12 = exports.Pkcs7PDU = exports.PKCS9String = exports.id_at_pseudonym = exports.crlTypes = exports.id_certTypes = exports.id_smime = exports.id_pkcs9_mr_signingTimeMatch = exports.id_pkcs9_mr_caseIgnoreMatch = exports.id_pkcs9_sx_signingTime = exports.id_pkcs9_sx_pkcs9String = exports.id_pkcs9_at_countryOfResidence = exports.id_pkcs9_at_countryOfCitizenship = exports.id_pkcs9_at_gender = exports.id_pkcs9_at_placeOfBirth = exports.id_pkcs9_at_dateOfBirth = exports.id_ietf_at = exports.id_pkcs9_at_pkcs7PDU = exports.id_pkcs9_at_sequenceNumber = exports.id_pkcs9_at_randomNonce = exports.id_pkcs9_at_encryptedPrivateKeyInfo = exports.id_pkcs9_at_pkcs15Token = exports.id_pkcs9_at_userPKCS12 = exports.id_pkcs9_at_localKeyId = exports.id_pkcs9_at_friendlyName = exports.id_pkcs9_at_smimeCapabilities = exports.id_pkcs9_at_extensionRequest = exports.id_pkcs9_at_signingDescription = exports.id_pkcs9_at_extendedCertificateAttributes = exports.id_pkcs9_at_unstructuredAddress = exports.id_pkcs9_at_challengePassword = exports.id_pkcs9_at_counterSignature = exports.id_pkcs9_at_signingTime = exports.id_pkcs9_at_messageDigest = exports.id_pkcs9_at_contentType = exports.id_pkcs9_at_unstructuredName = exports.id_pkcs9_at_emailAddress = exports.id_pkcs9_oc_naturalPerson = exports.id_pkcs9_oc_pkcsEntity = exports.id_pkcs9_mr = exports.id_pkcs9_sx = exports.id_pkcs9_at = exports.id_pkcs9_oc = exports.id_pkcs9_mo = exports.id_pkcs9 = void 0;
 exports.SMIMECapabilities = exports.SMIMECapability = exports.SigningDescription = exports.LocalKeyId = exports.FriendlyName = exports.ExtendedCertificateAttributes = exports.ExtensionRequest = exports.ChallengePassword = exports.CounterSignature = exports.SequenceNumber = exports.RandomNonce = exports.SigningTime = exports.MessageDigest = exports.ContentType = exports.Pseudonym = exports.CountryOfResidence = exports.CountryOfCitizenship = exports.Gender = exports.PlaceOfBirth = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const cms = tslib_1.__importStar(__nccwpck_require__(1467));
-const pfx = tslib_1.__importStar(__nccwpck_require__(8624));
-const pkcs8 = tslib_1.__importStar(__nccwpck_require__(5003));
-const x509 = tslib_1.__importStar(__nccwpck_require__(3594));
-const attr = tslib_1.__importStar(__nccwpck_require__(4938));
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const cms = tslib_1.__importStar(__nccwpck_require__(3909));
+const pfx = tslib_1.__importStar(__nccwpck_require__(9502));
+const pkcs8 = tslib_1.__importStar(__nccwpck_require__(6065));
+const x509 = tslib_1.__importStar(__nccwpck_require__(400));
+const attr = tslib_1.__importStar(__nccwpck_require__(7208));
 exports.id_pkcs9 = "1.2.840.113549.1.9";
 exports.id_pkcs9_mo = `${exports.id_pkcs9}.0`;
 exports.id_pkcs9_oc = `${exports.id_pkcs9}.24`;
@@ -2559,16 +2559,16 @@ exports.SMIMECapabilities = SMIMECapabilities = SMIMECapabilities_1 = tslib_1.__
 
 /***/ }),
 
-/***/ 4276:
+/***/ 2102:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.sha512_256WithRSAEncryption = exports.sha512_224WithRSAEncryption = exports.sha512WithRSAEncryption = exports.sha384WithRSAEncryption = exports.sha256WithRSAEncryption = exports.sha224WithRSAEncryption = exports.sha1WithRSAEncryption = exports.md5WithRSAEncryption = exports.md2WithRSAEncryption = exports.rsaEncryption = exports.pSpecifiedEmpty = exports.mgf1SHA1 = exports.sha512_256 = exports.sha512_224 = exports.sha512 = exports.sha384 = exports.sha256 = exports.sha224 = exports.sha1 = exports.md4 = exports.md2 = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const oid = tslib_1.__importStar(__nccwpck_require__(8586));
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const oid = tslib_1.__importStar(__nccwpck_require__(2584));
 function create(algorithm) {
     return new asn1_x509_1.AlgorithmIdentifier({
         algorithm,
@@ -2606,23 +2606,23 @@ exports.sha512_256WithRSAEncryption = create(oid.id_sha512_256WithRSAEncryption)
 
 /***/ }),
 
-/***/ 7300:
+/***/ 3126:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(421), exports);
-tslib_1.__exportStar(__nccwpck_require__(4276), exports);
-tslib_1.__exportStar(__nccwpck_require__(8586), exports);
-tslib_1.__exportStar(__nccwpck_require__(4197), exports);
-tslib_1.__exportStar(__nccwpck_require__(5150), exports);
-tslib_1.__exportStar(__nccwpck_require__(3044), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(4827), exports);
+tslib_1.__exportStar(__nccwpck_require__(2102), exports);
+tslib_1.__exportStar(__nccwpck_require__(2584), exports);
+tslib_1.__exportStar(__nccwpck_require__(8951), exports);
+tslib_1.__exportStar(__nccwpck_require__(8416), exports);
+tslib_1.__exportStar(__nccwpck_require__(2874), exports);
 
 
 /***/ }),
 
-/***/ 8586:
+/***/ 2584:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -2657,15 +2657,15 @@ exports.id_mgf1 = `${exports.id_pkcs_1}.8`;
 
 /***/ }),
 
-/***/ 4197:
+/***/ 8951:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var OtherPrimeInfos_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.OtherPrimeInfos = exports.OtherPrimeInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class OtherPrimeInfo {
     prime = new ArrayBuffer(0);
     exponent = new ArrayBuffer(0);
@@ -2710,30 +2710,30 @@ exports.OtherPrimeInfos = OtherPrimeInfos = OtherPrimeInfos_1 = tslib_1.__decora
 
 /***/ }),
 
-/***/ 421:
+/***/ 4827:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(135), exports);
-tslib_1.__exportStar(__nccwpck_require__(9384), exports);
-tslib_1.__exportStar(__nccwpck_require__(9987), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(5945), exports);
+tslib_1.__exportStar(__nccwpck_require__(1013), exports);
+tslib_1.__exportStar(__nccwpck_require__(8033), exports);
 
 
 /***/ }),
 
-/***/ 135:
+/***/ 5945:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RSAES_OAEP = exports.RsaEsOaepParams = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const object_identifiers_1 = __nccwpck_require__(8586);
-const algorithms_1 = __nccwpck_require__(4276);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const object_identifiers_1 = __nccwpck_require__(2584);
+const algorithms_1 = __nccwpck_require__(2102);
 class RsaEsOaepParams {
     hashAlgorithm = new asn1_x509_1.AlgorithmIdentifier(algorithms_1.sha1);
     maskGenAlgorithm = new asn1_x509_1.AlgorithmIdentifier({
@@ -2775,15 +2775,15 @@ exports.RSAES_OAEP = new asn1_x509_1.AlgorithmIdentifier({
 
 /***/ }),
 
-/***/ 9987:
+/***/ 8033:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DigestInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_x509_1 = __nccwpck_require__(400);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class DigestInfo {
     digestAlgorithm = new asn1_x509_1.AlgorithmIdentifier();
     digest = new asn1_schema_1.OctetString();
@@ -2802,17 +2802,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9384:
+/***/ 1013:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RSASSA_PSS = exports.RsaSaPssParams = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const object_identifiers_1 = __nccwpck_require__(8586);
-const algorithms_1 = __nccwpck_require__(4276);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const object_identifiers_1 = __nccwpck_require__(2584);
+const algorithms_1 = __nccwpck_require__(2102);
 class RsaSaPssParams {
     hashAlgorithm = new asn1_x509_1.AlgorithmIdentifier(algorithms_1.sha1);
     maskGenAlgorithm = new asn1_x509_1.AlgorithmIdentifier({
@@ -2862,15 +2862,15 @@ exports.RSASSA_PSS = new asn1_x509_1.AlgorithmIdentifier({
 
 /***/ }),
 
-/***/ 5150:
+/***/ 8416:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RSAPrivateKey = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const other_prime_info_1 = __nccwpck_require__(4197);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const other_prime_info_1 = __nccwpck_require__(8951);
 class RSAPrivateKey {
     version = 0;
     modulus = new ArrayBuffer(0);
@@ -2948,14 +2948,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3044:
+/***/ 2874:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RSAPublicKey = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class RSAPublicKey {
     modulus = new ArrayBuffer(0);
     publicExponent = new ArrayBuffer(0);
@@ -2980,17 +2980,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9334:
+/***/ 2732:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnConvert = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
-const utils_1 = __nccwpck_require__(4724);
-const parser_1 = __nccwpck_require__(7714);
-const serializer_1 = __nccwpck_require__(9453);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
+const utils_1 = __nccwpck_require__(8354);
+const parser_1 = __nccwpck_require__(1980);
+const serializer_1 = __nccwpck_require__(3147);
 class AsnConvert {
     static serialize(obj) {
         return serializer_1.AsnSerializer.serialize(obj);
@@ -3012,18 +3012,18 @@ exports.AsnConvert = AsnConvert;
 
 /***/ }),
 
-/***/ 9004:
+/***/ 1174:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnNullConverter = exports.AsnGeneralizedTimeConverter = exports.AsnUTCTimeConverter = exports.AsnCharacterStringConverter = exports.AsnGeneralStringConverter = exports.AsnVisibleStringConverter = exports.AsnGraphicStringConverter = exports.AsnIA5StringConverter = exports.AsnVideotexStringConverter = exports.AsnTeletexStringConverter = exports.AsnPrintableStringConverter = exports.AsnNumericStringConverter = exports.AsnUniversalStringConverter = exports.AsnBmpStringConverter = exports.AsnUtf8StringConverter = exports.AsnConstructedOctetStringConverter = exports.AsnOctetStringConverter = exports.AsnBooleanConverter = exports.AsnRelativeObjectIdentifierConverter = exports.AsnObjectIdentifierConverter = exports.AsnBitStringConverter = exports.AsnIntegerBigIntConverter = exports.AsnIntegerArrayBufferConverter = exports.AsnEnumeratedConverter = exports.AsnIntegerConverter = exports.AsnAnyConverter = void 0;
 exports.defaultConverter = defaultConverter;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
-const utils_1 = __nccwpck_require__(4724);
-const enums_1 = __nccwpck_require__(4635);
-const index_1 = __nccwpck_require__(1243);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
+const utils_1 = __nccwpck_require__(8354);
+const enums_1 = __nccwpck_require__(5509);
+const index_1 = __nccwpck_require__(5777);
 exports.AsnAnyConverter = {
     fromASN: (value) => (value instanceof asn1js.Null ? null : (0, utils_1.toArrayBuffer)(value.valueBeforeDecodeView)),
     toASN: (value) => {
@@ -3167,16 +3167,16 @@ function defaultConverter(type) {
 
 /***/ }),
 
-/***/ 8831:
+/***/ 349:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnProp = exports.AsnSequenceType = exports.AsnSetType = exports.AsnChoiceType = exports.AsnType = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const converters = tslib_1.__importStar(__nccwpck_require__(9004));
-const enums_1 = __nccwpck_require__(4635);
-const storage_1 = __nccwpck_require__(2816);
+const tslib_1 = __nccwpck_require__(2146);
+const converters = tslib_1.__importStar(__nccwpck_require__(1174));
+const enums_1 = __nccwpck_require__(5509);
+const storage_1 = __nccwpck_require__(7154);
 const AsnType = (options) => (target) => {
     let schema;
     if (!storage_1.schemaStorage.has(target)) {
@@ -3226,7 +3226,7 @@ exports.AsnProp = AsnProp;
 
 /***/ }),
 
-/***/ 4635:
+/***/ 5509:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3273,18 +3273,18 @@ var AsnPropTypes;
 
 /***/ }),
 
-/***/ 8865:
+/***/ 7939:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(8793), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(268), exports);
 
 
 /***/ }),
 
-/***/ 8793:
+/***/ 268:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3298,7 +3298,7 @@ exports.AsnSchemaValidationError = AsnSchemaValidationError;
 
 /***/ }),
 
-/***/ 6109:
+/***/ 55:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3349,36 +3349,36 @@ function isArrayEqual(bytes1, bytes2) {
 
 /***/ }),
 
-/***/ 7261:
+/***/ 6563:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnSerializer = exports.AsnParser = exports.AsnPropTypes = exports.AsnTypeTypes = exports.AsnSetType = exports.AsnSequenceType = exports.AsnChoiceType = exports.AsnType = exports.AsnProp = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(9004), exports);
-tslib_1.__exportStar(__nccwpck_require__(1243), exports);
-var decorators_1 = __nccwpck_require__(8831);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(1174), exports);
+tslib_1.__exportStar(__nccwpck_require__(5777), exports);
+var decorators_1 = __nccwpck_require__(349);
 Object.defineProperty(exports, "AsnProp", ({ enumerable: true, get: function () { return decorators_1.AsnProp; } }));
 Object.defineProperty(exports, "AsnType", ({ enumerable: true, get: function () { return decorators_1.AsnType; } }));
 Object.defineProperty(exports, "AsnChoiceType", ({ enumerable: true, get: function () { return decorators_1.AsnChoiceType; } }));
 Object.defineProperty(exports, "AsnSequenceType", ({ enumerable: true, get: function () { return decorators_1.AsnSequenceType; } }));
 Object.defineProperty(exports, "AsnSetType", ({ enumerable: true, get: function () { return decorators_1.AsnSetType; } }));
-var enums_1 = __nccwpck_require__(4635);
+var enums_1 = __nccwpck_require__(5509);
 Object.defineProperty(exports, "AsnTypeTypes", ({ enumerable: true, get: function () { return enums_1.AsnTypeTypes; } }));
 Object.defineProperty(exports, "AsnPropTypes", ({ enumerable: true, get: function () { return enums_1.AsnPropTypes; } }));
-var parser_1 = __nccwpck_require__(7714);
+var parser_1 = __nccwpck_require__(1980);
 Object.defineProperty(exports, "AsnParser", ({ enumerable: true, get: function () { return parser_1.AsnParser; } }));
-var serializer_1 = __nccwpck_require__(9453);
+var serializer_1 = __nccwpck_require__(3147);
 Object.defineProperty(exports, "AsnSerializer", ({ enumerable: true, get: function () { return serializer_1.AsnSerializer; } }));
-tslib_1.__exportStar(__nccwpck_require__(8865), exports);
-tslib_1.__exportStar(__nccwpck_require__(341), exports);
-tslib_1.__exportStar(__nccwpck_require__(9334), exports);
+tslib_1.__exportStar(__nccwpck_require__(7939), exports);
+tslib_1.__exportStar(__nccwpck_require__(1971), exports);
+tslib_1.__exportStar(__nccwpck_require__(2732), exports);
 
 
 /***/ }),
 
-/***/ 341:
+/***/ 1971:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -3402,20 +3402,20 @@ exports.AsnArray = AsnArray;
 
 /***/ }),
 
-/***/ 7714:
+/***/ 1980:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnParser = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
-const utils_1 = __nccwpck_require__(4724);
-const enums_1 = __nccwpck_require__(4635);
-const converters = tslib_1.__importStar(__nccwpck_require__(9004));
-const errors_1 = __nccwpck_require__(8865);
-const helper_1 = __nccwpck_require__(6109);
-const storage_1 = __nccwpck_require__(2816);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
+const utils_1 = __nccwpck_require__(8354);
+const enums_1 = __nccwpck_require__(5509);
+const converters = tslib_1.__importStar(__nccwpck_require__(1174));
+const errors_1 = __nccwpck_require__(7939);
+const helper_1 = __nccwpck_require__(55);
+const storage_1 = __nccwpck_require__(7154);
 class AsnParser {
     static parse(data, target, options) {
         const asn1Parsed = asn1js.fromBER((0, utils_1.toArrayBuffer)(data), options?.berOptions);
@@ -3722,16 +3722,16 @@ exports.AsnParser = AsnParser;
 
 /***/ }),
 
-/***/ 5578:
+/***/ 4352:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnSchemaStorage = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
-const enums_1 = __nccwpck_require__(4635);
-const helper_1 = __nccwpck_require__(6109);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
+const enums_1 = __nccwpck_require__(5509);
+const helper_1 = __nccwpck_require__(55);
 class AsnSchemaStorage {
     items = new WeakMap();
     has(target) {
@@ -3894,19 +3894,19 @@ exports.AsnSchemaStorage = AsnSchemaStorage;
 
 /***/ }),
 
-/***/ 9453:
+/***/ 3147:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AsnSerializer = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
-const utils_1 = __nccwpck_require__(4724);
-const converters = tslib_1.__importStar(__nccwpck_require__(9004));
-const enums_1 = __nccwpck_require__(4635);
-const helper_1 = __nccwpck_require__(6109);
-const storage_1 = __nccwpck_require__(2816);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
+const utils_1 = __nccwpck_require__(8354);
+const converters = tslib_1.__importStar(__nccwpck_require__(1174));
+const enums_1 = __nccwpck_require__(5509);
+const helper_1 = __nccwpck_require__(55);
+const storage_1 = __nccwpck_require__(7154);
 class AsnSerializer {
     static serialize(obj) {
         if (obj instanceof asn1js.BaseBlock) {
@@ -4051,27 +4051,27 @@ exports.AsnSerializer = AsnSerializer;
 
 /***/ }),
 
-/***/ 2816:
+/***/ 7154:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.schemaStorage = void 0;
-const schema_1 = __nccwpck_require__(5578);
+const schema_1 = __nccwpck_require__(4352);
 exports.schemaStorage = new schema_1.AsnSchemaStorage();
 
 
 /***/ }),
 
-/***/ 6958:
+/***/ 3996:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.BitString = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
-const utils_1 = __nccwpck_require__(4724);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
+const utils_1 = __nccwpck_require__(8354);
 class BitString {
     unusedBits = 0;
     value = new ArrayBuffer(0);
@@ -4141,27 +4141,27 @@ exports.BitString = BitString;
 
 /***/ }),
 
-/***/ 1243:
+/***/ 5777:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(6958), exports);
-tslib_1.__exportStar(__nccwpck_require__(1174), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(3996), exports);
+tslib_1.__exportStar(__nccwpck_require__(4176), exports);
 
 
 /***/ }),
 
-/***/ 1174:
+/***/ 4176:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.OctetString = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1js = tslib_1.__importStar(__nccwpck_require__(4549));
-const utils_1 = __nccwpck_require__(4724);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1js = tslib_1.__importStar(__nccwpck_require__(6427));
+const utils_1 = __nccwpck_require__(8354);
 class OctetString {
     buffer;
     get byteLength() {
@@ -4205,15 +4205,15 @@ exports.OctetString = OctetString;
 
 /***/ }),
 
-/***/ 4503:
+/***/ 8517:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ACClearAttrs = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 class ACClearAttrs {
     acIssuer = new asn1_x509_1.GeneralName();
     acSerial = 0;
@@ -4239,15 +4239,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6239:
+/***/ 3133:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AAControls = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const attr_spec_1 = __nccwpck_require__(8221);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const attr_spec_1 = __nccwpck_require__(4463);
 class AAControls {
     pathLenConstraint;
     permittedAttrs;
@@ -4290,16 +4290,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 848:
+/***/ 230:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AttCertIssuer = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const v2_form_1 = __nccwpck_require__(1473);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const v2_form_1 = __nccwpck_require__(4155);
 let AttCertIssuer = class AttCertIssuer {
     v1Form;
     v2Form;
@@ -4328,14 +4328,14 @@ exports.AttCertIssuer = AttCertIssuer = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 169:
+/***/ 5591:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AttCertValidityPeriod = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class AttCertValidityPeriod {
     notBeforeTime = new Date();
     notAfterTime = new Date();
@@ -4354,15 +4354,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8221:
+/***/ 4463:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var AttrSpec_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AttrSpec = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 let AttrSpec = AttrSpec_1 = class AttrSpec extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -4380,16 +4380,16 @@ exports.AttrSpec = AttrSpec = AttrSpec_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4230:
+/***/ 1132:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AttributeCertificate = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const attribute_certificate_info_1 = __nccwpck_require__(8929);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const attribute_certificate_info_1 = __nccwpck_require__(9291);
 class AttributeCertificate {
     acinfo = new attribute_certificate_info_1.AttributeCertificateInfo();
     signatureAlgorithm = new asn1_x509_1.AlgorithmIdentifier();
@@ -4412,18 +4412,18 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8929:
+/***/ 9291:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AttributeCertificateInfo = exports.AttCertVersion = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const holder_1 = __nccwpck_require__(4046);
-const attr_cert_issuer_1 = __nccwpck_require__(848);
-const attr_cert_validity_period_1 = __nccwpck_require__(169);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const holder_1 = __nccwpck_require__(4884);
+const attr_cert_issuer_1 = __nccwpck_require__(230);
+const attr_cert_validity_period_1 = __nccwpck_require__(5591);
 var AttCertVersion;
 (function (AttCertVersion) {
     AttCertVersion[AttCertVersion["v2"] = 1] = "v2";
@@ -4486,13 +4486,13 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3765:
+/***/ 8287:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ClassList = exports.ClassListFlags = void 0;
-const asn1_schema_1 = __nccwpck_require__(7261);
+const asn1_schema_1 = __nccwpck_require__(6563);
 var ClassListFlags;
 (function (ClassListFlags) {
     ClassListFlags[ClassListFlags["unmarked"] = 1] = "unmarked";
@@ -4509,16 +4509,16 @@ exports.ClassList = ClassList;
 
 /***/ }),
 
-/***/ 2388:
+/***/ 1238:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Clearance = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const class_list_1 = __nccwpck_require__(3765);
-const security_category_1 = __nccwpck_require__(7361);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const class_list_1 = __nccwpck_require__(8287);
+const security_category_1 = __nccwpck_require__(4587);
 class Clearance {
     policyId = "";
     classList = new class_list_1.ClassList(class_list_1.ClassListFlags.unclassified);
@@ -4547,17 +4547,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4046:
+/***/ 4884:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Holder = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const issuer_serial_1 = __nccwpck_require__(1642);
-const object_digest_info_1 = __nccwpck_require__(1705);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const issuer_serial_1 = __nccwpck_require__(4500);
+const object_digest_info_1 = __nccwpck_require__(9963);
 class Holder {
     baseCertificateID;
     entityName;
@@ -4595,15 +4595,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 384:
+/***/ 3830:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IetfAttrSyntax = exports.IetfAttrSyntaxValueChoices = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 class IetfAttrSyntaxValueChoices {
     cotets;
     oid;
@@ -4648,45 +4648,45 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4938:
+/***/ 7208:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(4503), exports);
-tslib_1.__exportStar(__nccwpck_require__(6239), exports);
-tslib_1.__exportStar(__nccwpck_require__(848), exports);
-tslib_1.__exportStar(__nccwpck_require__(169), exports);
-tslib_1.__exportStar(__nccwpck_require__(8221), exports);
-tslib_1.__exportStar(__nccwpck_require__(4230), exports);
-tslib_1.__exportStar(__nccwpck_require__(8929), exports);
-tslib_1.__exportStar(__nccwpck_require__(3765), exports);
-tslib_1.__exportStar(__nccwpck_require__(2388), exports);
-tslib_1.__exportStar(__nccwpck_require__(4046), exports);
-tslib_1.__exportStar(__nccwpck_require__(384), exports);
-tslib_1.__exportStar(__nccwpck_require__(1642), exports);
-tslib_1.__exportStar(__nccwpck_require__(1705), exports);
-tslib_1.__exportStar(__nccwpck_require__(8604), exports);
-tslib_1.__exportStar(__nccwpck_require__(1313), exports);
-tslib_1.__exportStar(__nccwpck_require__(5288), exports);
-tslib_1.__exportStar(__nccwpck_require__(7361), exports);
-tslib_1.__exportStar(__nccwpck_require__(8005), exports);
-tslib_1.__exportStar(__nccwpck_require__(7849), exports);
-tslib_1.__exportStar(__nccwpck_require__(1473), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(8517), exports);
+tslib_1.__exportStar(__nccwpck_require__(3133), exports);
+tslib_1.__exportStar(__nccwpck_require__(230), exports);
+tslib_1.__exportStar(__nccwpck_require__(5591), exports);
+tslib_1.__exportStar(__nccwpck_require__(4463), exports);
+tslib_1.__exportStar(__nccwpck_require__(1132), exports);
+tslib_1.__exportStar(__nccwpck_require__(9291), exports);
+tslib_1.__exportStar(__nccwpck_require__(8287), exports);
+tslib_1.__exportStar(__nccwpck_require__(1238), exports);
+tslib_1.__exportStar(__nccwpck_require__(4884), exports);
+tslib_1.__exportStar(__nccwpck_require__(3830), exports);
+tslib_1.__exportStar(__nccwpck_require__(4500), exports);
+tslib_1.__exportStar(__nccwpck_require__(9963), exports);
+tslib_1.__exportStar(__nccwpck_require__(1457), exports);
+tslib_1.__exportStar(__nccwpck_require__(6719), exports);
+tslib_1.__exportStar(__nccwpck_require__(5070), exports);
+tslib_1.__exportStar(__nccwpck_require__(4587), exports);
+tslib_1.__exportStar(__nccwpck_require__(3280), exports);
+tslib_1.__exportStar(__nccwpck_require__(9599), exports);
+tslib_1.__exportStar(__nccwpck_require__(4155), exports);
 
 
 /***/ }),
 
-/***/ 1642:
+/***/ 4500:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IssuerSerial = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 class IssuerSerial {
     issuer = new asn1_x509_1.GeneralNames();
     serial = new ArrayBuffer(0);
@@ -4715,15 +4715,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1705:
+/***/ 9963:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ObjectDigestInfo = exports.DigestedObjectType = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 var DigestedObjectType;
 (function (DigestedObjectType) {
     DigestedObjectType[DigestedObjectType["publicKey"] = 0] = "publicKey";
@@ -4759,13 +4759,13 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8604:
+/***/ 1457:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_at_clearance = exports.id_at_role = exports.id_at = exports.id_aca_encAttrs = exports.id_aca_group = exports.id_aca_chargingIdentity = exports.id_aca_accessIdentity = exports.id_aca_authenticationInfo = exports.id_aca = exports.id_ce_targetInformation = exports.id_pe_ac_proxying = exports.id_pe_aaControls = exports.id_pe_ac_auditIdentity = void 0;
-const asn1_x509_1 = __nccwpck_require__(3594);
+const asn1_x509_1 = __nccwpck_require__(400);
 exports.id_pe_ac_auditIdentity = `${asn1_x509_1.id_pe}.4`;
 exports.id_pe_aaControls = `${asn1_x509_1.id_pe}.6`;
 exports.id_pe_ac_proxying = `${asn1_x509_1.id_pe}.10`;
@@ -4783,16 +4783,16 @@ exports.id_at_clearance = "2.5.1.5.55";
 
 /***/ }),
 
-/***/ 1313:
+/***/ 6719:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var ProxyInfo_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ProxyInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const target_1 = __nccwpck_require__(7849);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const target_1 = __nccwpck_require__(9599);
 let ProxyInfo = ProxyInfo_1 = class ProxyInfo extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -4810,15 +4810,15 @@ exports.ProxyInfo = ProxyInfo = ProxyInfo_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 5288:
+/***/ 5070:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.RoleSyntax = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 class RoleSyntax {
     roleAuthority;
     roleName;
@@ -4846,14 +4846,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7361:
+/***/ 4587:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SecurityCategory = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class SecurityCategory {
     type = "";
     value = new ArrayBuffer(0);
@@ -4880,15 +4880,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8005:
+/***/ 3280:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SvceAuthInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 class SvceAuthInfo {
     service = new asn1_x509_1.GeneralName();
     ident = new asn1_x509_1.GeneralName();
@@ -4914,18 +4914,18 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7849:
+/***/ 9599:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var Targets_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Targets = exports.Target = exports.TargetCert = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const issuer_serial_1 = __nccwpck_require__(1642);
-const object_digest_info_1 = __nccwpck_require__(1705);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const issuer_serial_1 = __nccwpck_require__(4500);
+const object_digest_info_1 = __nccwpck_require__(9963);
 class TargetCert {
     targetCertificate = new issuer_serial_1.IssuerSerial();
     targetName;
@@ -5000,17 +5000,17 @@ exports.Targets = Targets = Targets_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 1473:
+/***/ 4155:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.V2Form = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
-const issuer_serial_1 = __nccwpck_require__(1642);
-const object_digest_info_1 = __nccwpck_require__(1705);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
+const issuer_serial_1 = __nccwpck_require__(4500);
+const object_digest_info_1 = __nccwpck_require__(9963);
 class V2Form {
     issuerName;
     baseCertificateID;
@@ -5046,17 +5046,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6231:
+/***/ 9241:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CompositePublicKey_1, CompositePrivateKey_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CompositePrivateKey = exports.CompositePublicKeyBs = exports.CompositePublicKeyOs = exports.CompositePublicKey = exports.CompositeAlgorithmIdentifier = exports.id_Dilithium3_RSA = exports.id_Dilithium3_ECDSA_P256 = exports.id_composite_key = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_asym_key_1 = __nccwpck_require__(3930);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_asym_key_1 = __nccwpck_require__(9768);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 exports.id_composite_key = "2.16.840.1.114027.80.4.1";
 exports.id_Dilithium3_ECDSA_P256 = "2.16.840.1.114027.80.5.1";
 exports.id_Dilithium3_RSA = "2.16.840.1.114027.80.5.2";
@@ -5102,16 +5102,16 @@ exports.CompositePrivateKey = CompositePrivateKey = CompositePrivateKey_1 = tsli
 
 /***/ }),
 
-/***/ 4476:
+/***/ 3818:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CompositeParams_1, CompositeSignatureValue_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CompositeSignatureValue = exports.CompositeParams = exports.id_alg_composite = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const asn1_x509_1 = __nccwpck_require__(3594);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const asn1_x509_1 = __nccwpck_require__(400);
 exports.id_alg_composite = "1.3.6.1.4.1.18227.2.1";
 let CompositeParams = CompositeParams_1 = class CompositeParams extends asn1_schema_1.AsnArray {
     constructor(items) {
@@ -5143,20 +5143,20 @@ exports.CompositeSignatureValue = CompositeSignatureValue = CompositeSignatureVa
 
 /***/ }),
 
-/***/ 1635:
+/***/ 5801:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(4476), exports);
-tslib_1.__exportStar(__nccwpck_require__(6231), exports);
-tslib_1.__exportStar(__nccwpck_require__(2199), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(3818), exports);
+tslib_1.__exportStar(__nccwpck_require__(9241), exports);
+tslib_1.__exportStar(__nccwpck_require__(5721), exports);
 
 
 /***/ }),
 
-/***/ 2199:
+/***/ 5721:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -5182,15 +5182,15 @@ exports.id_slh_dsa_shake_256f = `${id_sigAlgs}.31`;
 
 /***/ }),
 
-/***/ 4201:
+/***/ 7899:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AlgorithmIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const bytes_1 = __nccwpck_require__(7864);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const bytes_1 = __nccwpck_require__(8306);
 class AlgorithmIdentifier {
     algorithm = "";
     parameters;
@@ -5217,14 +5217,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4122:
+/***/ 2348:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Attribute = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class Attribute {
     type = "";
     values = [];
@@ -5246,16 +5246,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8490:
+/***/ 5503:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Certificate = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const algorithm_identifier_1 = __nccwpck_require__(4201);
-const tbs_certificate_1 = __nccwpck_require__(6633);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const algorithm_identifier_1 = __nccwpck_require__(7899);
+const tbs_certificate_1 = __nccwpck_require__(4231);
 class Certificate {
     tbsCertificate = new tbs_certificate_1.TBSCertificate();
     tbsCertificateRaw;
@@ -5282,16 +5282,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2740:
+/***/ 6386:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificateList = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const algorithm_identifier_1 = __nccwpck_require__(4201);
-const tbs_cert_list_1 = __nccwpck_require__(9642);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const algorithm_identifier_1 = __nccwpck_require__(7899);
+const tbs_cert_list_1 = __nccwpck_require__(9739);
 class CertificateList {
     tbsCertList = new tbs_cert_list_1.TBSCertList();
     tbsCertListRaw;
@@ -5318,15 +5318,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7003:
+/***/ 9605:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var Extensions_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Extensions = exports.Extension = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 class Extension {
     static CRITICAL = false;
     extnID = "";
@@ -5366,17 +5366,17 @@ exports.Extensions = Extensions = Extensions_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4378:
+/***/ 2236:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var AuthorityInfoAccessSyntax_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AuthorityInfoAccessSyntax = exports.AccessDescription = exports.id_pe_authorityInfoAccess = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const general_name_1 = __nccwpck_require__(6322);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const general_name_1 = __nccwpck_require__(8972);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_pe_authorityInfoAccess = `${object_identifiers_1.id_pe}.1`;
 class AccessDescription {
     accessMethod = "";
@@ -5409,16 +5409,16 @@ exports.AuthorityInfoAccessSyntax = AuthorityInfoAccessSyntax = AuthorityInfoAcc
 
 /***/ }),
 
-/***/ 9528:
+/***/ 4834:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.AuthorityKeyIdentifier = exports.KeyIdentifier = exports.id_ce_authorityKeyIdentifier = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const general_name_1 = __nccwpck_require__(6322);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const general_name_1 = __nccwpck_require__(8972);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_authorityKeyIdentifier = `${object_identifiers_1.id_ce}.35`;
 class KeyIdentifier extends asn1_schema_1.OctetString {
 }
@@ -5464,15 +5464,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 5196:
+/***/ 798:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.BasicConstraints = exports.id_ce_basicConstraints = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_basicConstraints = `${object_identifiers_1.id_ce}.19`;
 class BasicConstraints {
     cA = false;
@@ -5498,17 +5498,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2330:
+/***/ 124:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CertificateIssuer_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificateIssuer = exports.id_ce_certificateIssuer = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const general_names_1 = __nccwpck_require__(3361);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const general_names_1 = __nccwpck_require__(1491);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_certificateIssuer = `${object_identifiers_1.id_ce}.29`;
 let CertificateIssuer = CertificateIssuer_1 = class CertificateIssuer extends general_names_1.GeneralNames {
     constructor(items) {
@@ -5524,16 +5524,16 @@ exports.CertificateIssuer = CertificateIssuer = CertificateIssuer_1 = tslib_1.__
 
 /***/ }),
 
-/***/ 239:
+/***/ 2361:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CertificatePolicies_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CertificatePolicies = exports.PolicyInformation = exports.PolicyQualifierInfo = exports.Qualifier = exports.UserNotice = exports.NoticeReference = exports.DisplayText = exports.id_ce_certificatePolicies_anyPolicy = exports.id_ce_certificatePolicies = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_certificatePolicies = `${object_identifiers_1.id_ce}.32`;
 exports.id_ce_certificatePolicies_anyPolicy = `${exports.id_ce_certificatePolicies}.0`;
 let DisplayText = class DisplayText {
@@ -5667,16 +5667,16 @@ exports.CertificatePolicies = CertificatePolicies = CertificatePolicies_1 = tsli
 
 /***/ }),
 
-/***/ 1229:
+/***/ 3179:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.BaseCRLNumber = exports.id_ce_deltaCRLIndicator = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
-const crl_number_1 = __nccwpck_require__(740);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
+const crl_number_1 = __nccwpck_require__(870);
 exports.id_ce_deltaCRLIndicator = `${object_identifiers_1.id_ce}.27`;
 let BaseCRLNumber = class BaseCRLNumber extends crl_number_1.CRLNumber {
 };
@@ -5688,18 +5688,18 @@ exports.BaseCRLNumber = BaseCRLNumber = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4481:
+/***/ 455:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var CRLDistributionPoints_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CRLDistributionPoints = exports.DistributionPoint = exports.DistributionPointName = exports.Reason = exports.ReasonFlags = exports.id_ce_cRLDistributionPoints = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const name_1 = __nccwpck_require__(3111);
-const general_name_1 = __nccwpck_require__(6322);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const name_1 = __nccwpck_require__(185);
+const general_name_1 = __nccwpck_require__(8972);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_cRLDistributionPoints = `${object_identifiers_1.id_ce}.31`;
 var ReasonFlags;
 (function (ReasonFlags) {
@@ -5827,17 +5827,17 @@ exports.CRLDistributionPoints = CRLDistributionPoints = CRLDistributionPoints_1 
 
 /***/ }),
 
-/***/ 3489:
+/***/ 6047:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var FreshestCRL_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.FreshestCRL = exports.id_ce_freshestCRL = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
-const crl_distribution_points_1 = __nccwpck_require__(4481);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
+const crl_distribution_points_1 = __nccwpck_require__(455);
 exports.id_ce_freshestCRL = `${object_identifiers_1.id_ce}.46`;
 let FreshestCRL = FreshestCRL_1 = class FreshestCRL extends crl_distribution_points_1.CRLDistributionPoints {
     constructor(items) {
@@ -5856,16 +5856,16 @@ exports.FreshestCRL = FreshestCRL = FreshestCRL_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 4203:
+/***/ 7405:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IssuingDistributionPoint = exports.id_ce_issuingDistributionPoint = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
-const crl_distribution_points_1 = __nccwpck_require__(4481);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
+const crl_distribution_points_1 = __nccwpck_require__(455);
 exports.id_ce_issuingDistributionPoint = `${object_identifiers_1.id_ce}.28`;
 class IssuingDistributionPoint {
     static ONLY = false;
@@ -5931,15 +5931,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 740:
+/***/ 870:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CRLNumber = exports.id_ce_cRLNumber = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_cRLNumber = `${object_identifiers_1.id_ce}.20`;
 let CRLNumber = class CRLNumber {
     value;
@@ -5958,15 +5958,15 @@ exports.CRLNumber = CRLNumber = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3825:
+/***/ 1487:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.CRLReason = exports.CRLReasons = exports.id_ce_cRLReasons = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_cRLReasons = `${object_identifiers_1.id_ce}.21`;
 var CRLReasons;
 (function (CRLReasons) {
@@ -6004,14 +6004,14 @@ exports.CRLReason = CRLReason = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 40:
+/***/ 2918:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.EntrustVersionInfo = exports.EntrustInfo = exports.EntrustInfoFlags = exports.id_entrust_entrustVersInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 exports.id_entrust_entrustVersInfo = "1.2.840.113533.7.65.0";
 var EntrustInfoFlags;
 (function (EntrustInfoFlags) {
@@ -6057,16 +6057,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3904:
+/***/ 1613:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var ExtendedKeyUsage_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.id_kp_OCSPSigning = exports.id_kp_timeStamping = exports.id_kp_emailProtection = exports.id_kp_codeSigning = exports.id_kp_clientAuth = exports.id_kp_serverAuth = exports.anyExtendedKeyUsage = exports.ExtendedKeyUsage = exports.id_ce_extKeyUsage = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_extKeyUsage = `${object_identifiers_1.id_ce}.37`;
 let ExtendedKeyUsage = ExtendedKeyUsage_1 = class ExtendedKeyUsage extends asn1_schema_1.AsnArray {
     constructor(items) {
@@ -6092,50 +6092,50 @@ exports.id_kp_OCSPSigning = `${object_identifiers_1.id_kp}.9`;
 
 /***/ }),
 
-/***/ 4461:
+/***/ 3607:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(4378), exports);
-tslib_1.__exportStar(__nccwpck_require__(9528), exports);
-tslib_1.__exportStar(__nccwpck_require__(5196), exports);
-tslib_1.__exportStar(__nccwpck_require__(2330), exports);
-tslib_1.__exportStar(__nccwpck_require__(239), exports);
-tslib_1.__exportStar(__nccwpck_require__(1229), exports);
-tslib_1.__exportStar(__nccwpck_require__(4481), exports);
-tslib_1.__exportStar(__nccwpck_require__(3489), exports);
-tslib_1.__exportStar(__nccwpck_require__(4203), exports);
-tslib_1.__exportStar(__nccwpck_require__(740), exports);
-tslib_1.__exportStar(__nccwpck_require__(3825), exports);
-tslib_1.__exportStar(__nccwpck_require__(3904), exports);
-tslib_1.__exportStar(__nccwpck_require__(3480), exports);
-tslib_1.__exportStar(__nccwpck_require__(7335), exports);
-tslib_1.__exportStar(__nccwpck_require__(5306), exports);
-tslib_1.__exportStar(__nccwpck_require__(5226), exports);
-tslib_1.__exportStar(__nccwpck_require__(5293), exports);
-tslib_1.__exportStar(__nccwpck_require__(8640), exports);
-tslib_1.__exportStar(__nccwpck_require__(3741), exports);
-tslib_1.__exportStar(__nccwpck_require__(3259), exports);
-tslib_1.__exportStar(__nccwpck_require__(3297), exports);
-tslib_1.__exportStar(__nccwpck_require__(5503), exports);
-tslib_1.__exportStar(__nccwpck_require__(7491), exports);
-tslib_1.__exportStar(__nccwpck_require__(40), exports);
-tslib_1.__exportStar(__nccwpck_require__(7313), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(2236), exports);
+tslib_1.__exportStar(__nccwpck_require__(4834), exports);
+tslib_1.__exportStar(__nccwpck_require__(798), exports);
+tslib_1.__exportStar(__nccwpck_require__(124), exports);
+tslib_1.__exportStar(__nccwpck_require__(2361), exports);
+tslib_1.__exportStar(__nccwpck_require__(3179), exports);
+tslib_1.__exportStar(__nccwpck_require__(455), exports);
+tslib_1.__exportStar(__nccwpck_require__(6047), exports);
+tslib_1.__exportStar(__nccwpck_require__(7405), exports);
+tslib_1.__exportStar(__nccwpck_require__(870), exports);
+tslib_1.__exportStar(__nccwpck_require__(1487), exports);
+tslib_1.__exportStar(__nccwpck_require__(1613), exports);
+tslib_1.__exportStar(__nccwpck_require__(7438), exports);
+tslib_1.__exportStar(__nccwpck_require__(8617), exports);
+tslib_1.__exportStar(__nccwpck_require__(2716), exports);
+tslib_1.__exportStar(__nccwpck_require__(8728), exports);
+tslib_1.__exportStar(__nccwpck_require__(9011), exports);
+tslib_1.__exportStar(__nccwpck_require__(9034), exports);
+tslib_1.__exportStar(__nccwpck_require__(6595), exports);
+tslib_1.__exportStar(__nccwpck_require__(629), exports);
+tslib_1.__exportStar(__nccwpck_require__(4943), exports);
+tslib_1.__exportStar(__nccwpck_require__(8806), exports);
+tslib_1.__exportStar(__nccwpck_require__(9634), exports);
+tslib_1.__exportStar(__nccwpck_require__(2918), exports);
+tslib_1.__exportStar(__nccwpck_require__(3675), exports);
 
 
 /***/ }),
 
-/***/ 3480:
+/***/ 7438:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.InhibitAnyPolicy = exports.id_ce_inhibitAnyPolicy = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_inhibitAnyPolicy = `${object_identifiers_1.id_ce}.54`;
 let InhibitAnyPolicy = class InhibitAnyPolicy {
     value;
@@ -6157,15 +6157,15 @@ exports.InhibitAnyPolicy = InhibitAnyPolicy = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 7335:
+/***/ 8617:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.InvalidityDate = exports.id_ce_invalidityDate = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_invalidityDate = `${object_identifiers_1.id_ce}.24`;
 let InvalidityDate = class InvalidityDate {
     value = new Date();
@@ -6186,17 +6186,17 @@ exports.InvalidityDate = InvalidityDate = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 5306:
+/***/ 2716:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var IssueAlternativeName_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IssueAlternativeName = exports.id_ce_issuerAltName = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const general_names_1 = __nccwpck_require__(3361);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const general_names_1 = __nccwpck_require__(1491);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_issuerAltName = `${object_identifiers_1.id_ce}.18`;
 let IssueAlternativeName = IssueAlternativeName_1 = class IssueAlternativeName extends general_names_1.GeneralNames {
     constructor(items) {
@@ -6212,14 +6212,14 @@ exports.IssueAlternativeName = IssueAlternativeName = IssueAlternativeName_1 = t
 
 /***/ }),
 
-/***/ 5226:
+/***/ 8728:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.KeyUsage = exports.KeyUsageFlags = exports.id_ce_keyUsage = void 0;
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_keyUsage = `${object_identifiers_1.id_ce}.15`;
 var KeyUsageFlags;
 (function (KeyUsageFlags) {
@@ -6275,17 +6275,17 @@ exports.KeyUsage = KeyUsage;
 
 /***/ }),
 
-/***/ 5293:
+/***/ 9011:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var GeneralSubtrees_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.NameConstraints = exports.GeneralSubtrees = exports.GeneralSubtree = exports.id_ce_nameConstraints = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const general_name_1 = __nccwpck_require__(6322);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const general_name_1 = __nccwpck_require__(8972);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_nameConstraints = `${object_identifiers_1.id_ce}.30`;
 class GeneralSubtree {
     base = new general_name_1.GeneralName();
@@ -6356,15 +6356,15 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8640:
+/***/ 9034:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PolicyConstraints = exports.id_ce_policyConstraints = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_policyConstraints = `${object_identifiers_1.id_ce}.36`;
 class PolicyConstraints {
     requireExplicitPolicy;
@@ -6396,16 +6396,16 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3741:
+/***/ 6595:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var PolicyMappings_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PolicyMappings = exports.PolicyMapping = exports.id_ce_policyMappings = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_policyMappings = `${object_identifiers_1.id_ce}.33`;
 class PolicyMapping {
     issuerDomainPolicy = "";
@@ -6438,15 +6438,15 @@ exports.PolicyMappings = PolicyMappings = PolicyMappings_1 = tslib_1.__decorate(
 
 /***/ }),
 
-/***/ 7491:
+/***/ 9634:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PrivateKeyUsagePeriod = exports.id_ce_privateKeyUsagePeriod = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_privateKeyUsagePeriod = `${object_identifiers_1.id_ce}.16`;
 class PrivateKeyUsagePeriod {
     notBefore;
@@ -6476,17 +6476,17 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3259:
+/***/ 629:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var SubjectAlternativeName_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SubjectAlternativeName = exports.id_ce_subjectAltName = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const general_names_1 = __nccwpck_require__(3361);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const general_names_1 = __nccwpck_require__(1491);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_subjectAltName = `${object_identifiers_1.id_ce}.17`;
 let SubjectAlternativeName = SubjectAlternativeName_1 = class SubjectAlternativeName extends general_names_1.GeneralNames {
     constructor(items) {
@@ -6502,17 +6502,17 @@ exports.SubjectAlternativeName = SubjectAlternativeName = SubjectAlternativeName
 
 /***/ }),
 
-/***/ 3297:
+/***/ 4943:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var SubjectDirectoryAttributes_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SubjectDirectoryAttributes = exports.id_ce_subjectDirectoryAttributes = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const attribute_1 = __nccwpck_require__(4122);
-const object_identifiers_1 = __nccwpck_require__(444);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const attribute_1 = __nccwpck_require__(2348);
+const object_identifiers_1 = __nccwpck_require__(4694);
 exports.id_ce_subjectDirectoryAttributes = `${object_identifiers_1.id_ce}.9`;
 let SubjectDirectoryAttributes = SubjectDirectoryAttributes_1 = class SubjectDirectoryAttributes extends asn1_schema_1.AsnArray {
     constructor(items) {
@@ -6531,17 +6531,17 @@ exports.SubjectDirectoryAttributes = SubjectDirectoryAttributes = SubjectDirecto
 
 /***/ }),
 
-/***/ 7313:
+/***/ 3675:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var SubjectInfoAccessSyntax_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SubjectInfoAccessSyntax = exports.id_pe_subjectInfoAccess = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const object_identifiers_1 = __nccwpck_require__(444);
-const authority_information_access_1 = __nccwpck_require__(4378);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const object_identifiers_1 = __nccwpck_require__(4694);
+const authority_information_access_1 = __nccwpck_require__(2236);
 exports.id_pe_subjectInfoAccess = `${object_identifiers_1.id_pe}.11`;
 let SubjectInfoAccessSyntax = SubjectInfoAccessSyntax_1 = class SubjectInfoAccessSyntax extends asn1_schema_1.AsnArray {
     constructor(items) {
@@ -6560,14 +6560,14 @@ exports.SubjectInfoAccessSyntax = SubjectInfoAccessSyntax = SubjectInfoAccessSyn
 
 /***/ }),
 
-/***/ 5503:
+/***/ 8806:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SubjectKeyIdentifier = exports.id_ce_subjectKeyIdentifier = void 0;
-const object_identifiers_1 = __nccwpck_require__(444);
-const authority_key_identifier_1 = __nccwpck_require__(9528);
+const object_identifiers_1 = __nccwpck_require__(4694);
+const authority_key_identifier_1 = __nccwpck_require__(4834);
 exports.id_ce_subjectKeyIdentifier = `${object_identifiers_1.id_ce}.14`;
 class SubjectKeyIdentifier extends authority_key_identifier_1.KeyIdentifier {
 }
@@ -6576,16 +6576,16 @@ exports.SubjectKeyIdentifier = SubjectKeyIdentifier;
 
 /***/ }),
 
-/***/ 6322:
+/***/ 8972:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.GeneralName = exports.EDIPartyName = exports.OtherName = exports.AsnIpConverter = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const ip_converter_1 = __nccwpck_require__(8750);
-const name_1 = __nccwpck_require__(3111);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const ip_converter_1 = __nccwpck_require__(7096);
+const name_1 = __nccwpck_require__(185);
 exports.AsnIpConverter = {
     fromASN: (value) => ip_converter_1.IpConverter.toString(asn1_schema_1.AsnOctetStringConverter.fromASN(value)),
     toASN: (value) => asn1_schema_1.AsnOctetStringConverter.toASN(ip_converter_1.IpConverter.fromString(value)),
@@ -6715,16 +6715,16 @@ exports.GeneralName = GeneralName = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3361:
+/***/ 1491:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var GeneralNames_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.GeneralNames = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const general_name_1 = __nccwpck_require__(6322);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const general_name_1 = __nccwpck_require__(8972);
 let GeneralNames = GeneralNames_1 = class GeneralNames extends asn1_schema_1.AsnArray {
     constructor(items) {
         super(items);
@@ -6742,39 +6742,39 @@ exports.GeneralNames = GeneralNames = GeneralNames_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 3594:
+/***/ 400:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(4461), exports);
-tslib_1.__exportStar(__nccwpck_require__(4201), exports);
-tslib_1.__exportStar(__nccwpck_require__(4122), exports);
-tslib_1.__exportStar(__nccwpck_require__(8490), exports);
-tslib_1.__exportStar(__nccwpck_require__(2740), exports);
-tslib_1.__exportStar(__nccwpck_require__(7003), exports);
-tslib_1.__exportStar(__nccwpck_require__(6322), exports);
-tslib_1.__exportStar(__nccwpck_require__(3361), exports);
-tslib_1.__exportStar(__nccwpck_require__(3111), exports);
-tslib_1.__exportStar(__nccwpck_require__(444), exports);
-tslib_1.__exportStar(__nccwpck_require__(6359), exports);
-tslib_1.__exportStar(__nccwpck_require__(9642), exports);
-tslib_1.__exportStar(__nccwpck_require__(6633), exports);
-tslib_1.__exportStar(__nccwpck_require__(5277), exports);
-tslib_1.__exportStar(__nccwpck_require__(2663), exports);
-tslib_1.__exportStar(__nccwpck_require__(3333), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(3607), exports);
+tslib_1.__exportStar(__nccwpck_require__(7899), exports);
+tslib_1.__exportStar(__nccwpck_require__(2348), exports);
+tslib_1.__exportStar(__nccwpck_require__(5503), exports);
+tslib_1.__exportStar(__nccwpck_require__(6386), exports);
+tslib_1.__exportStar(__nccwpck_require__(9605), exports);
+tslib_1.__exportStar(__nccwpck_require__(8972), exports);
+tslib_1.__exportStar(__nccwpck_require__(1491), exports);
+tslib_1.__exportStar(__nccwpck_require__(185), exports);
+tslib_1.__exportStar(__nccwpck_require__(4694), exports);
+tslib_1.__exportStar(__nccwpck_require__(9549), exports);
+tslib_1.__exportStar(__nccwpck_require__(9739), exports);
+tslib_1.__exportStar(__nccwpck_require__(4231), exports);
+tslib_1.__exportStar(__nccwpck_require__(9187), exports);
+tslib_1.__exportStar(__nccwpck_require__(1125), exports);
+tslib_1.__exportStar(__nccwpck_require__(8244), exports);
 
 
 /***/ }),
 
-/***/ 8750:
+/***/ 7096:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.IpConverter = void 0;
-const encoding_1 = __nccwpck_require__(3628);
+const encoding_1 = __nccwpck_require__(5902);
 class IpConverter {
     static isIPv4(ip) {
         return /^(\d{1,3}\.){3}\d{1,3}$/.test(ip);
@@ -6952,16 +6952,16 @@ exports.IpConverter = IpConverter;
 
 /***/ }),
 
-/***/ 3111:
+/***/ 185:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 var RelativeDistinguishedName_1, RDNSequence_1, Name_1;
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Name = exports.RDNSequence = exports.RelativeDistinguishedName = exports.AttributeTypeAndValue = exports.AttributeValue = exports.DirectoryString = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const encoding_1 = __nccwpck_require__(3628);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const encoding_1 = __nccwpck_require__(5902);
 let DirectoryString = class DirectoryString {
     teletexString;
     printableString;
@@ -7069,7 +7069,7 @@ exports.Name = Name = Name_1 = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 444:
+/***/ 4694:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -7092,15 +7092,15 @@ exports.id_alg_unsigned = "1.3.6.1.5.5.7.6.36";
 
 /***/ }),
 
-/***/ 6359:
+/***/ 9549:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SubjectPublicKeyInfo = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const algorithm_identifier_1 = __nccwpck_require__(4201);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const algorithm_identifier_1 = __nccwpck_require__(7899);
 class SubjectPublicKeyInfo {
     algorithm = new algorithm_identifier_1.AlgorithmIdentifier();
     subjectPublicKey = new ArrayBuffer(0);
@@ -7119,18 +7119,18 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 9642:
+/***/ 9739:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.TBSCertList = exports.RevokedCertificate = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const algorithm_identifier_1 = __nccwpck_require__(4201);
-const name_1 = __nccwpck_require__(3111);
-const time_1 = __nccwpck_require__(5277);
-const extension_1 = __nccwpck_require__(7003);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const algorithm_identifier_1 = __nccwpck_require__(7899);
+const name_1 = __nccwpck_require__(185);
+const time_1 = __nccwpck_require__(9187);
+const extension_1 = __nccwpck_require__(9605);
 class RevokedCertificate {
     userCertificate = new ArrayBuffer(0);
     revocationDate = new time_1.Time();
@@ -7209,20 +7209,20 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 6633:
+/***/ 4231:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.TBSCertificate = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const algorithm_identifier_1 = __nccwpck_require__(4201);
-const name_1 = __nccwpck_require__(3111);
-const subject_public_key_info_1 = __nccwpck_require__(6359);
-const validity_1 = __nccwpck_require__(3333);
-const extension_1 = __nccwpck_require__(7003);
-const types_1 = __nccwpck_require__(2663);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const algorithm_identifier_1 = __nccwpck_require__(7899);
+const name_1 = __nccwpck_require__(185);
+const subject_public_key_info_1 = __nccwpck_require__(9549);
+const validity_1 = __nccwpck_require__(8244);
+const extension_1 = __nccwpck_require__(9605);
+const types_1 = __nccwpck_require__(1125);
 class TBSCertificate {
     version = types_1.Version.v1;
     serialNumber = new ArrayBuffer(0);
@@ -7294,14 +7294,14 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 5277:
+/***/ 9187:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Time = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
 let Time = class Time {
     utcTime;
     generalTime;
@@ -7344,7 +7344,7 @@ exports.Time = Time = tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 2663:
+/***/ 1125:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -7360,15 +7360,15 @@ var Version;
 
 /***/ }),
 
-/***/ 3333:
+/***/ 8244:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Validity = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-const asn1_schema_1 = __nccwpck_require__(7261);
-const time_1 = __nccwpck_require__(5277);
+const tslib_1 = __nccwpck_require__(2146);
+const asn1_schema_1 = __nccwpck_require__(6563);
+const time_1 = __nccwpck_require__(9187);
 class Validity {
     notBefore = new time_1.Time(new Date());
     notAfter = new time_1.Time(new Date());
@@ -7390,7 +7390,7 @@ tslib_1.__decorate([
 
 /***/ }),
 
-/***/ 8927:
+/***/ 161:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 /*!
@@ -7419,17 +7419,17 @@ tslib_1.__decorate([
  */
 
 
-var asn1Schema = __nccwpck_require__(7261);
-var asn1X509 = __nccwpck_require__(3594);
-var pvtsutils = __nccwpck_require__(4583);
-var tslib = __nccwpck_require__(1860);
-var asn1Cms = __nccwpck_require__(1467);
-var asn1Ecc = __nccwpck_require__(3683);
-var asn1Rsa = __nccwpck_require__(7300);
-var tsyringe = __nccwpck_require__(5279);
-var asnPkcs9 = __nccwpck_require__(3772);
-var asn1X509PostQuantum = __nccwpck_require__(1635);
-var asn1Csr = __nccwpck_require__(6474);
+var asn1Schema = __nccwpck_require__(6563);
+var asn1X509 = __nccwpck_require__(400);
+var pvtsutils = __nccwpck_require__(2821);
+var tslib = __nccwpck_require__(2146);
+var asn1Cms = __nccwpck_require__(3909);
+var asn1Ecc = __nccwpck_require__(4461);
+var asn1Rsa = __nccwpck_require__(3126);
+var tsyringe = __nccwpck_require__(7473);
+var asnPkcs9 = __nccwpck_require__(2506);
+var asn1X509PostQuantum = __nccwpck_require__(5801);
+var asn1Csr = __nccwpck_require__(3512);
 
 function _interopNamespaceDefault(e) {
   var n = Object.create(null);
@@ -11045,7 +11045,7 @@ exports.idX448 = idX448;
 
 /***/ }),
 
-/***/ 4549:
+/***/ 6427:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 /*!
@@ -11084,8 +11084,8 @@ exports.idX448 = idX448;
 
 
 
-var pvtsutils = __nccwpck_require__(4583);
-var pvutils = __nccwpck_require__(6237);
+var pvtsutils = __nccwpck_require__(2821);
+var pvutils = __nccwpck_require__(8175);
 
 function _interopNamespaceDefault(e) {
   var n = Object.create(null);
@@ -14825,7 +14825,7 @@ exports.verifySchema = verifySchema;
 
 /***/ }),
 
-/***/ 4583:
+/***/ 2821:
 /***/ ((__unused_webpack_module, exports) => {
 
 /*!
@@ -15231,7 +15231,7 @@ exports.isEqual = isEqual;
 
 /***/ }),
 
-/***/ 6237:
+/***/ 8175:
 /***/ ((__unused_webpack_module, exports) => {
 
 /*!
@@ -15599,7 +15599,7 @@ exports.utilToBase = utilToBase;
 
 /***/ }),
 
-/***/ 9379:
+/***/ 5869:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -15739,17 +15739,17 @@ class Comparator {
 
 module.exports = Comparator
 
-const parseOptions = __nccwpck_require__(356)
-const { safeRe: re, t } = __nccwpck_require__(5471)
-const cmp = __nccwpck_require__(8646)
-const debug = __nccwpck_require__(1159)
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(6782)
+const parseOptions = __nccwpck_require__(4630)
+const { safeRe: re, t } = __nccwpck_require__(7929)
+const cmp = __nccwpck_require__(3428)
+const debug = __nccwpck_require__(8705)
+const SemVer = __nccwpck_require__(1861)
+const Range = __nccwpck_require__(6900)
 
 
 /***/ }),
 
-/***/ 6782:
+/***/ 6900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -15971,22 +15971,22 @@ class Range {
 
 module.exports = Range
 
-const LRU = __nccwpck_require__(1383)
+const LRU = __nccwpck_require__(8873)
 const cache = new LRU()
 
-const parseOptions = __nccwpck_require__(356)
-const Comparator = __nccwpck_require__(9379)
-const debug = __nccwpck_require__(1159)
-const SemVer = __nccwpck_require__(7163)
-const trimComparatorWhitespace = __nccwpck_require__(9737)
+const parseOptions = __nccwpck_require__(4630)
+const Comparator = __nccwpck_require__(5869)
+const debug = __nccwpck_require__(8705)
+const SemVer = __nccwpck_require__(1861)
+const trimComparatorWhitespace = __nccwpck_require__(8283)
 const {
   safeRe: re,
   src,
   t,
   tildeTrimReplace,
   caretTrimReplace,
-} = __nccwpck_require__(5471)
-const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __nccwpck_require__(5101)
+} = __nccwpck_require__(7929)
+const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __nccwpck_require__(3847)
 
 // unbounded global build-metadata stripper used by parseRange
 const BUILDSTRIPRE = new RegExp(src[t.BUILD], 'g')
@@ -16333,17 +16333,17 @@ const testSet = (set, version, options) => {
 
 /***/ }),
 
-/***/ 7163:
+/***/ 1861:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const debug = __nccwpck_require__(1159)
-const { MAX_LENGTH, MAX_SAFE_INTEGER } = __nccwpck_require__(5101)
-const { safeRe: re, t } = __nccwpck_require__(5471)
+const debug = __nccwpck_require__(8705)
+const { MAX_LENGTH, MAX_SAFE_INTEGER } = __nccwpck_require__(3847)
+const { safeRe: re, t } = __nccwpck_require__(7929)
 
-const parseOptions = __nccwpck_require__(356)
-const { compareIdentifiers } = __nccwpck_require__(3348)
+const parseOptions = __nccwpck_require__(4630)
+const { compareIdentifiers } = __nccwpck_require__(5054)
 
 const isPrereleaseIdentifier = (prerelease, identifier) => {
   const identifiers = identifier.split('.')
@@ -16690,12 +16690,12 @@ module.exports = SemVer
 
 /***/ }),
 
-/***/ 1799:
+/***/ 7881:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(6353)
+const parse = __nccwpck_require__(9555)
 const clean = (version, options) => {
   const s = parse(version.trim().replace(/^[=v]+/, ''), options)
   return s ? s.version : null
@@ -16705,17 +16705,17 @@ module.exports = clean
 
 /***/ }),
 
-/***/ 8646:
+/***/ 3428:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const eq = __nccwpck_require__(5082)
-const neq = __nccwpck_require__(4974)
-const gt = __nccwpck_require__(6599)
-const gte = __nccwpck_require__(1236)
-const lt = __nccwpck_require__(3872)
-const lte = __nccwpck_require__(6717)
+const eq = __nccwpck_require__(5184)
+const neq = __nccwpck_require__(1292)
+const gt = __nccwpck_require__(6097)
+const gte = __nccwpck_require__(1810)
+const lt = __nccwpck_require__(5217)
+const lte = __nccwpck_require__(9063)
 
 const cmp = (a, op, b, loose) => {
   switch (op) {
@@ -16766,14 +16766,14 @@ module.exports = cmp
 
 /***/ }),
 
-/***/ 5385:
+/***/ 7279:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
-const parse = __nccwpck_require__(6353)
-const { safeRe: re, t } = __nccwpck_require__(5471)
+const SemVer = __nccwpck_require__(1861)
+const parse = __nccwpck_require__(9555)
+const { safeRe: re, t } = __nccwpck_require__(7929)
 
 const coerce = (version, options) => {
   if (version instanceof SemVer) {
@@ -16835,12 +16835,12 @@ module.exports = coerce
 
 /***/ }),
 
-/***/ 7648:
+/***/ 3322:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(1861)
 const compareBuild = (a, b, loose) => {
   const versionA = new SemVer(a, loose)
   const versionB = new SemVer(b, loose)
@@ -16851,24 +16851,24 @@ module.exports = compareBuild
 
 /***/ }),
 
-/***/ 6874:
+/***/ 9348:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(8469)
+const compare = __nccwpck_require__(4123)
 const compareLoose = (a, b) => compare(a, b, true)
 module.exports = compareLoose
 
 
 /***/ }),
 
-/***/ 8469:
+/***/ 4123:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(1861)
 const compare = (a, b, loose) =>
   new SemVer(a, loose).compare(new SemVer(b, loose))
 
@@ -16877,12 +16877,12 @@ module.exports = compare
 
 /***/ }),
 
-/***/ 711:
+/***/ 613:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(6353)
+const parse = __nccwpck_require__(9555)
 
 const diff = (version1, version2) => {
   const v1 = parse(version1, null, true)
@@ -16944,48 +16944,48 @@ module.exports = diff
 
 /***/ }),
 
-/***/ 5082:
+/***/ 5184:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(8469)
+const compare = __nccwpck_require__(4123)
 const eq = (a, b, loose) => compare(a, b, loose) === 0
 module.exports = eq
 
 
 /***/ }),
 
-/***/ 6599:
+/***/ 6097:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(8469)
+const compare = __nccwpck_require__(4123)
 const gt = (a, b, loose) => compare(a, b, loose) > 0
 module.exports = gt
 
 
 /***/ }),
 
-/***/ 1236:
+/***/ 1810:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(8469)
+const compare = __nccwpck_require__(4123)
 const gte = (a, b, loose) => compare(a, b, loose) >= 0
 module.exports = gte
 
 
 /***/ }),
 
-/***/ 2338:
+/***/ 1940:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(1861)
 
 const inc = (version, release, options, identifier, identifierBase) => {
   if (typeof (options) === 'string') {
@@ -17008,72 +17008,72 @@ module.exports = inc
 
 /***/ }),
 
-/***/ 3872:
+/***/ 5217:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(8469)
+const compare = __nccwpck_require__(4123)
 const lt = (a, b, loose) => compare(a, b, loose) < 0
 module.exports = lt
 
 
 /***/ }),
 
-/***/ 6717:
+/***/ 9063:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(8469)
+const compare = __nccwpck_require__(4123)
 const lte = (a, b, loose) => compare(a, b, loose) <= 0
 module.exports = lte
 
 
 /***/ }),
 
-/***/ 8511:
+/***/ 1981:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(1861)
 const major = (a, loose) => new SemVer(a, loose).major
 module.exports = major
 
 
 /***/ }),
 
-/***/ 2603:
+/***/ 6953:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(1861)
 const minor = (a, loose) => new SemVer(a, loose).minor
 module.exports = minor
 
 
 /***/ }),
 
-/***/ 4974:
+/***/ 1292:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(8469)
+const compare = __nccwpck_require__(4123)
 const neq = (a, b, loose) => compare(a, b, loose) !== 0
 module.exports = neq
 
 
 /***/ }),
 
-/***/ 6353:
+/***/ 9555:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(1861)
 const parse = (version, options, throwErrors = false) => {
   if (version instanceof SemVer) {
     return version
@@ -17093,24 +17093,24 @@ module.exports = parse
 
 /***/ }),
 
-/***/ 8756:
+/***/ 8034:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
+const SemVer = __nccwpck_require__(1861)
 const patch = (a, loose) => new SemVer(a, loose).patch
 module.exports = patch
 
 
 /***/ }),
 
-/***/ 5714:
+/***/ 676:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(6353)
+const parse = __nccwpck_require__(9555)
 const prerelease = (version, options) => {
   const parsed = parse(version, options)
   return (parsed && parsed.prerelease.length) ? parsed.prerelease : null
@@ -17120,36 +17120,36 @@ module.exports = prerelease
 
 /***/ }),
 
-/***/ 2173:
+/***/ 5507:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compare = __nccwpck_require__(8469)
+const compare = __nccwpck_require__(4123)
 const rcompare = (a, b, loose) => compare(b, a, loose)
 module.exports = rcompare
 
 
 /***/ }),
 
-/***/ 7192:
+/***/ 9410:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compareBuild = __nccwpck_require__(7648)
+const compareBuild = __nccwpck_require__(3322)
 const rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose))
 module.exports = rsort
 
 
 /***/ }),
 
-/***/ 8011:
+/***/ 6749:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(6782)
+const Range = __nccwpck_require__(6900)
 const satisfies = (version, range, options) => {
   try {
     range = new Range(range, options)
@@ -17163,26 +17163,26 @@ module.exports = satisfies
 
 /***/ }),
 
-/***/ 9872:
+/***/ 1386:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const compareBuild = __nccwpck_require__(7648)
+const compareBuild = __nccwpck_require__(3322)
 const sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose))
 module.exports = sort
 
 
 /***/ }),
 
-/***/ 6114:
+/***/ 6620:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(6353)
-const constants = __nccwpck_require__(5101)
-const SemVer = __nccwpck_require__(7163)
+const parse = __nccwpck_require__(9555)
+const constants = __nccwpck_require__(3847)
+const SemVer = __nccwpck_require__(1861)
 
 const truncate = (version, truncation, options) => {
   if (!constants.RELEASE_TYPES.includes(truncation)) {
@@ -17230,12 +17230,12 @@ module.exports = truncate
 
 /***/ }),
 
-/***/ 8780:
+/***/ 426:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const parse = __nccwpck_require__(6353)
+const parse = __nccwpck_require__(9555)
 const valid = (version, options) => {
   const v = parse(version, options)
   return v ? v.version : null
@@ -17245,54 +17245,54 @@ module.exports = valid
 
 /***/ }),
 
-/***/ 2088:
+/***/ 6626:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 // just pre-load all the stuff that index.js lazily exports
-const internalRe = __nccwpck_require__(5471)
-const constants = __nccwpck_require__(5101)
-const SemVer = __nccwpck_require__(7163)
-const identifiers = __nccwpck_require__(3348)
-const parse = __nccwpck_require__(6353)
-const valid = __nccwpck_require__(8780)
-const clean = __nccwpck_require__(1799)
-const inc = __nccwpck_require__(2338)
-const diff = __nccwpck_require__(711)
-const major = __nccwpck_require__(8511)
-const minor = __nccwpck_require__(2603)
-const patch = __nccwpck_require__(8756)
-const prerelease = __nccwpck_require__(5714)
-const compare = __nccwpck_require__(8469)
-const rcompare = __nccwpck_require__(2173)
-const compareLoose = __nccwpck_require__(6874)
-const compareBuild = __nccwpck_require__(7648)
-const sort = __nccwpck_require__(9872)
-const rsort = __nccwpck_require__(7192)
-const gt = __nccwpck_require__(6599)
-const lt = __nccwpck_require__(3872)
-const eq = __nccwpck_require__(5082)
-const neq = __nccwpck_require__(4974)
-const gte = __nccwpck_require__(1236)
-const lte = __nccwpck_require__(6717)
-const cmp = __nccwpck_require__(8646)
-const coerce = __nccwpck_require__(5385)
-const truncate = __nccwpck_require__(6114)
-const Comparator = __nccwpck_require__(9379)
-const Range = __nccwpck_require__(6782)
-const satisfies = __nccwpck_require__(8011)
-const toComparators = __nccwpck_require__(4750)
-const maxSatisfying = __nccwpck_require__(5574)
-const minSatisfying = __nccwpck_require__(8595)
-const minVersion = __nccwpck_require__(1866)
-const validRange = __nccwpck_require__(4737)
-const outside = __nccwpck_require__(280)
-const gtr = __nccwpck_require__(2276)
-const ltr = __nccwpck_require__(5213)
-const intersects = __nccwpck_require__(3465)
-const simplifyRange = __nccwpck_require__(2028)
-const subset = __nccwpck_require__(1489)
+const internalRe = __nccwpck_require__(7929)
+const constants = __nccwpck_require__(3847)
+const SemVer = __nccwpck_require__(1861)
+const identifiers = __nccwpck_require__(5054)
+const parse = __nccwpck_require__(9555)
+const valid = __nccwpck_require__(426)
+const clean = __nccwpck_require__(7881)
+const inc = __nccwpck_require__(1940)
+const diff = __nccwpck_require__(613)
+const major = __nccwpck_require__(1981)
+const minor = __nccwpck_require__(6953)
+const patch = __nccwpck_require__(8034)
+const prerelease = __nccwpck_require__(676)
+const compare = __nccwpck_require__(4123)
+const rcompare = __nccwpck_require__(5507)
+const compareLoose = __nccwpck_require__(9348)
+const compareBuild = __nccwpck_require__(3322)
+const sort = __nccwpck_require__(1386)
+const rsort = __nccwpck_require__(9410)
+const gt = __nccwpck_require__(6097)
+const lt = __nccwpck_require__(5217)
+const eq = __nccwpck_require__(5184)
+const neq = __nccwpck_require__(1292)
+const gte = __nccwpck_require__(1810)
+const lte = __nccwpck_require__(9063)
+const cmp = __nccwpck_require__(3428)
+const coerce = __nccwpck_require__(7279)
+const truncate = __nccwpck_require__(6620)
+const Comparator = __nccwpck_require__(5869)
+const Range = __nccwpck_require__(6900)
+const satisfies = __nccwpck_require__(6749)
+const toComparators = __nccwpck_require__(7900)
+const maxSatisfying = __nccwpck_require__(6575)
+const minSatisfying = __nccwpck_require__(6893)
+const minVersion = __nccwpck_require__(9232)
+const validRange = __nccwpck_require__(3739)
+const outside = __nccwpck_require__(6198)
+const gtr = __nccwpck_require__(7722)
+const ltr = __nccwpck_require__(7679)
+const intersects = __nccwpck_require__(4895)
+const simplifyRange = __nccwpck_require__(2086)
+const subset = __nccwpck_require__(3655)
 module.exports = {
   parse,
   valid,
@@ -17345,7 +17345,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5101:
+/***/ 3847:
 /***/ ((module) => {
 
 
@@ -17419,7 +17419,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1159:
+/***/ 8705:
 /***/ ((module) => {
 
 
@@ -17437,7 +17437,7 @@ module.exports = debug
 
 /***/ }),
 
-/***/ 3348:
+/***/ 5054:
 /***/ ((module) => {
 
 
@@ -17473,7 +17473,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1383:
+/***/ 8873:
 /***/ ((module) => {
 
 
@@ -17522,7 +17522,7 @@ module.exports = LRUCache
 
 /***/ }),
 
-/***/ 356:
+/***/ 4630:
 /***/ ((module) => {
 
 
@@ -17546,7 +17546,7 @@ module.exports = parseOptions
 
 /***/ }),
 
-/***/ 5471:
+/***/ 7929:
 /***/ ((module, exports, __nccwpck_require__) => {
 
 
@@ -17555,8 +17555,8 @@ const {
   MAX_SAFE_COMPONENT_LENGTH,
   MAX_SAFE_BUILD_LENGTH,
   MAX_LENGTH,
-} = __nccwpck_require__(5101)
-const debug = __nccwpck_require__(1159)
+} = __nccwpck_require__(3847)
+const debug = __nccwpck_require__(8705)
 exports = module.exports = {}
 
 // The actual regexps go on exports.re
@@ -17776,7 +17776,7 @@ createToken('GTE0PRE', '^\\s*>=\\s*0\\.0\\.0-0\\s*$')
 
 /***/ }),
 
-/***/ 9737:
+/***/ 8283:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -17791,7 +17791,7 @@ const {
   MAX_LENGTH,
   MAX_SAFE_BUILD_LENGTH,
   WHITESPACE_CHARACTERS,
-} = __nccwpck_require__(5101)
+} = __nccwpck_require__(3847)
 
 /**
  * Remembers the last two rows of digits so their characters need not be reread.
@@ -18221,25 +18221,25 @@ module.exports = trimComparatorWhitespace
 
 /***/ }),
 
-/***/ 2276:
+/***/ 7722:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 // Determine if version is greater than all the versions possible in the range.
-const outside = __nccwpck_require__(280)
+const outside = __nccwpck_require__(6198)
 const gtr = (version, range, options) => outside(version, range, '>', options)
 module.exports = gtr
 
 
 /***/ }),
 
-/***/ 3465:
+/***/ 4895:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(6782)
+const Range = __nccwpck_require__(6900)
 const intersects = (r1, r2, options) => {
   r1 = new Range(r1, options)
   r2 = new Range(r2, options)
@@ -18250,12 +18250,12 @@ module.exports = intersects
 
 /***/ }),
 
-/***/ 5213:
+/***/ 7679:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const outside = __nccwpck_require__(280)
+const outside = __nccwpck_require__(6198)
 // Determine if version is less than all the versions possible in the range
 const ltr = (version, range, options) => outside(version, range, '<', options)
 module.exports = ltr
@@ -18263,13 +18263,13 @@ module.exports = ltr
 
 /***/ }),
 
-/***/ 5574:
+/***/ 6575:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(6782)
+const SemVer = __nccwpck_require__(1861)
+const Range = __nccwpck_require__(6900)
 
 const maxSatisfying = (versions, range, options) => {
   let max = null
@@ -18297,13 +18297,13 @@ module.exports = maxSatisfying
 
 /***/ }),
 
-/***/ 8595:
+/***/ 6893:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(6782)
+const SemVer = __nccwpck_require__(1861)
+const Range = __nccwpck_require__(6900)
 const minSatisfying = (versions, range, options) => {
   let min = null
   let minSV = null
@@ -18330,14 +18330,14 @@ module.exports = minSatisfying
 
 /***/ }),
 
-/***/ 1866:
+/***/ 9232:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
-const Range = __nccwpck_require__(6782)
-const gt = __nccwpck_require__(6599)
+const SemVer = __nccwpck_require__(1861)
+const Range = __nccwpck_require__(6900)
+const gt = __nccwpck_require__(6097)
 
 const minVersion = (range, loose) => {
   range = new Range(range, loose)
@@ -18400,20 +18400,20 @@ module.exports = minVersion
 
 /***/ }),
 
-/***/ 280:
+/***/ 6198:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const SemVer = __nccwpck_require__(7163)
-const Comparator = __nccwpck_require__(9379)
+const SemVer = __nccwpck_require__(1861)
+const Comparator = __nccwpck_require__(5869)
 const { ANY } = Comparator
-const Range = __nccwpck_require__(6782)
-const satisfies = __nccwpck_require__(8011)
-const gt = __nccwpck_require__(6599)
-const lt = __nccwpck_require__(3872)
-const lte = __nccwpck_require__(6717)
-const gte = __nccwpck_require__(1236)
+const Range = __nccwpck_require__(6900)
+const satisfies = __nccwpck_require__(6749)
+const gt = __nccwpck_require__(6097)
+const lt = __nccwpck_require__(5217)
+const lte = __nccwpck_require__(9063)
+const gte = __nccwpck_require__(1810)
 
 const outside = (version, range, hilo, options) => {
   version = new SemVer(version, options)
@@ -18489,7 +18489,7 @@ module.exports = outside
 
 /***/ }),
 
-/***/ 2028:
+/***/ 2086:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -18497,8 +18497,8 @@ module.exports = outside
 // given a set of versions and a range, create a "simplified" range
 // that includes the same versions that the original range does
 // If the original range is shorter than the simplified one, return that.
-const satisfies = __nccwpck_require__(8011)
-const compare = __nccwpck_require__(8469)
+const satisfies = __nccwpck_require__(6749)
+const compare = __nccwpck_require__(4123)
 module.exports = (versions, range, options) => {
   const set = []
   let first = null
@@ -18545,16 +18545,16 @@ module.exports = (versions, range, options) => {
 
 /***/ }),
 
-/***/ 1489:
+/***/ 3655:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(6782)
-const Comparator = __nccwpck_require__(9379)
+const Range = __nccwpck_require__(6900)
+const Comparator = __nccwpck_require__(5869)
 const { ANY } = Comparator
-const satisfies = __nccwpck_require__(8011)
-const compare = __nccwpck_require__(8469)
+const satisfies = __nccwpck_require__(6749)
+const compare = __nccwpck_require__(4123)
 
 // Complex range `r1 || r2 || ...` is a subset of `R1 || R2 || ...` iff:
 // - Every simple range `r1, r2, ...` is a null set, OR
@@ -18801,12 +18801,12 @@ module.exports = subset
 
 /***/ }),
 
-/***/ 4750:
+/***/ 7900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(6782)
+const Range = __nccwpck_require__(6900)
 
 // Mostly just for testing and legacy API reasons
 const toComparators = (range, options) =>
@@ -18818,12 +18818,12 @@ module.exports = toComparators
 
 /***/ }),
 
-/***/ 4737:
+/***/ 3739:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Range = __nccwpck_require__(6782)
+const Range = __nccwpck_require__(6900)
 const validRange = (range, options) => {
   try {
     // Return '*' instead of '' so that truthiness works.
@@ -18838,7 +18838,7 @@ module.exports = validRange
 
 /***/ }),
 
-/***/ 1860:
+/***/ 2146:
 /***/ ((module) => {
 
 /******************************************************************************
@@ -19305,15 +19305,15 @@ var __rewriteRelativeImportExtension;
 
 /***/ }),
 
-/***/ 8017:
+/***/ 5155:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(9774);
-const dependency_container_1 = __nccwpck_require__(2316);
-const injection_token_1 = __nccwpck_require__(2131);
-const error_helpers_1 = __nccwpck_require__(7341);
+const reflection_helpers_1 = __nccwpck_require__(5052);
+const dependency_container_1 = __nccwpck_require__(278);
+const injection_token_1 = __nccwpck_require__(3817);
+const error_helpers_1 = __nccwpck_require__(3507);
 function autoInjectable() {
     return function (target) {
         const paramInfo = reflection_helpers_1.getParamInfo(target);
@@ -19358,39 +19358,39 @@ exports["default"] = autoInjectable;
 
 /***/ }),
 
-/***/ 6266:
+/***/ 5332:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-var auto_injectable_1 = __nccwpck_require__(8017);
+var auto_injectable_1 = __nccwpck_require__(5155);
 Object.defineProperty(exports, "autoInjectable", ({ enumerable: true, get: function () { return auto_injectable_1.default; } }));
-var inject_1 = __nccwpck_require__(9953);
+var inject_1 = __nccwpck_require__(5119);
 Object.defineProperty(exports, "inject", ({ enumerable: true, get: function () { return inject_1.default; } }));
-var injectable_1 = __nccwpck_require__(6477);
+var injectable_1 = __nccwpck_require__(9783);
 Object.defineProperty(exports, "injectable", ({ enumerable: true, get: function () { return injectable_1.default; } }));
-var registry_1 = __nccwpck_require__(9931);
+var registry_1 = __nccwpck_require__(845);
 Object.defineProperty(exports, "registry", ({ enumerable: true, get: function () { return registry_1.default; } }));
-var singleton_1 = __nccwpck_require__(6287);
+var singleton_1 = __nccwpck_require__(9);
 Object.defineProperty(exports, "singleton", ({ enumerable: true, get: function () { return singleton_1.default; } }));
-var inject_all_1 = __nccwpck_require__(3967);
+var inject_all_1 = __nccwpck_require__(6317);
 Object.defineProperty(exports, "injectAll", ({ enumerable: true, get: function () { return inject_all_1.default; } }));
-var inject_all_with_transform_1 = __nccwpck_require__(5417);
+var inject_all_with_transform_1 = __nccwpck_require__(4247);
 Object.defineProperty(exports, "injectAllWithTransform", ({ enumerable: true, get: function () { return inject_all_with_transform_1.default; } }));
-var inject_with_transform_1 = __nccwpck_require__(3963);
+var inject_with_transform_1 = __nccwpck_require__(9001);
 Object.defineProperty(exports, "injectWithTransform", ({ enumerable: true, get: function () { return inject_with_transform_1.default; } }));
-var scoped_1 = __nccwpck_require__(7460);
+var scoped_1 = __nccwpck_require__(7746);
 Object.defineProperty(exports, "scoped", ({ enumerable: true, get: function () { return scoped_1.default; } }));
 
 
 /***/ }),
 
-/***/ 5417:
+/***/ 4247:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(9774);
+const reflection_helpers_1 = __nccwpck_require__(5052);
 function injectAllWithTransform(token, transformer, ...args) {
     const data = {
         token,
@@ -19405,12 +19405,12 @@ exports["default"] = injectAllWithTransform;
 
 /***/ }),
 
-/***/ 3967:
+/***/ 6317:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(9774);
+const reflection_helpers_1 = __nccwpck_require__(5052);
 function injectAll(token, options) {
     const data = {
         token,
@@ -19424,12 +19424,12 @@ exports["default"] = injectAll;
 
 /***/ }),
 
-/***/ 3963:
+/***/ 9001:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(9774);
+const reflection_helpers_1 = __nccwpck_require__(5052);
 function injectWithTransform(token, transformer, ...args) {
     return reflection_helpers_1.defineInjectionTokenMetadata(token, {
         transformToken: transformer,
@@ -19441,12 +19441,12 @@ exports["default"] = injectWithTransform;
 
 /***/ }),
 
-/***/ 9953:
+/***/ 5119:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(9774);
+const reflection_helpers_1 = __nccwpck_require__(5052);
 function inject(token, options) {
     const data = {
         token,
@@ -19460,14 +19460,14 @@ exports["default"] = inject;
 
 /***/ }),
 
-/***/ 6477:
+/***/ 9783:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const reflection_helpers_1 = __nccwpck_require__(9774);
-const dependency_container_1 = __nccwpck_require__(2316);
-const dependency_container_2 = __nccwpck_require__(2316);
+const reflection_helpers_1 = __nccwpck_require__(5052);
+const dependency_container_1 = __nccwpck_require__(278);
+const dependency_container_2 = __nccwpck_require__(278);
 function injectable(options) {
     return function (target) {
         dependency_container_1.typeInfo.set(target, reflection_helpers_1.getParamInfo(target));
@@ -19488,13 +19488,13 @@ exports["default"] = injectable;
 
 /***/ }),
 
-/***/ 9931:
+/***/ 845:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(6395);
-const dependency_container_1 = __nccwpck_require__(2316);
+const tslib_1 = __nccwpck_require__(1421);
+const dependency_container_1 = __nccwpck_require__(278);
 function registry(registrations = []) {
     return function (target) {
         registrations.forEach((_a) => {
@@ -19509,13 +19509,13 @@ exports["default"] = registry;
 
 /***/ }),
 
-/***/ 7460:
+/***/ 7746:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const injectable_1 = __nccwpck_require__(6477);
-const dependency_container_1 = __nccwpck_require__(2316);
+const injectable_1 = __nccwpck_require__(9783);
+const dependency_container_1 = __nccwpck_require__(278);
 function scoped(lifecycle, token) {
     return function (target) {
         injectable_1.default()(target);
@@ -19529,13 +19529,13 @@ exports["default"] = scoped;
 
 /***/ }),
 
-/***/ 6287:
+/***/ 9:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const injectable_1 = __nccwpck_require__(6477);
-const dependency_container_1 = __nccwpck_require__(2316);
+const injectable_1 = __nccwpck_require__(9783);
+const dependency_container_1 = __nccwpck_require__(278);
 function singleton() {
     return function (target) {
         injectable_1.default()(target);
@@ -19547,23 +19547,23 @@ exports["default"] = singleton;
 
 /***/ }),
 
-/***/ 2316:
+/***/ 278:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.instance = exports.typeInfo = void 0;
-const tslib_1 = __nccwpck_require__(6395);
-const providers_1 = __nccwpck_require__(6373);
-const provider_1 = __nccwpck_require__(197);
-const injection_token_1 = __nccwpck_require__(2131);
-const registry_1 = __nccwpck_require__(9920);
-const lifecycle_1 = __nccwpck_require__(8357);
-const resolution_context_1 = __nccwpck_require__(7063);
-const error_helpers_1 = __nccwpck_require__(7341);
-const lazy_helpers_1 = __nccwpck_require__(305);
-const disposable_1 = __nccwpck_require__(8079);
-const interceptors_1 = __nccwpck_require__(4027);
+const tslib_1 = __nccwpck_require__(1421);
+const providers_1 = __nccwpck_require__(3007);
+const provider_1 = __nccwpck_require__(9759);
+const injection_token_1 = __nccwpck_require__(3817);
+const registry_1 = __nccwpck_require__(2202);
+const lifecycle_1 = __nccwpck_require__(2375);
+const resolution_context_1 = __nccwpck_require__(4377);
+const error_helpers_1 = __nccwpck_require__(3507);
+const lazy_helpers_1 = __nccwpck_require__(6751);
+const disposable_1 = __nccwpck_require__(2985);
+const interceptors_1 = __nccwpck_require__(3149);
 exports.typeInfo = new Map();
 class InternalDependencyContainer {
     constructor(parent) {
@@ -19895,7 +19895,7 @@ exports["default"] = exports.instance;
 
 /***/ }),
 
-/***/ 7341:
+/***/ 3507:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -19921,22 +19921,22 @@ exports.formatErrorCtor = formatErrorCtor;
 
 /***/ }),
 
-/***/ 5702:
+/***/ 512:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-var instance_caching_factory_1 = __nccwpck_require__(5712);
+var instance_caching_factory_1 = __nccwpck_require__(858);
 Object.defineProperty(exports, "instanceCachingFactory", ({ enumerable: true, get: function () { return instance_caching_factory_1.default; } }));
-var instance_per_container_caching_factory_1 = __nccwpck_require__(564);
+var instance_per_container_caching_factory_1 = __nccwpck_require__(1286);
 Object.defineProperty(exports, "instancePerContainerCachingFactory", ({ enumerable: true, get: function () { return instance_per_container_caching_factory_1.default; } }));
-var predicate_aware_class_factory_1 = __nccwpck_require__(5022);
+var predicate_aware_class_factory_1 = __nccwpck_require__(1384);
 Object.defineProperty(exports, "predicateAwareClassFactory", ({ enumerable: true, get: function () { return predicate_aware_class_factory_1.default; } }));
 
 
 /***/ }),
 
-/***/ 5712:
+/***/ 858:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -19955,7 +19955,7 @@ exports["default"] = instanceCachingFactory;
 
 /***/ }),
 
-/***/ 564:
+/***/ 1286:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -19976,7 +19976,7 @@ exports["default"] = instancePerContainerCachingFactory;
 
 /***/ }),
 
-/***/ 5022:
+/***/ 1384:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20002,35 +20002,35 @@ exports["default"] = predicateAwareClassFactory;
 
 /***/ }),
 
-/***/ 5279:
+/***/ 7473:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const tslib_1 = __nccwpck_require__(6395);
+const tslib_1 = __nccwpck_require__(1421);
 if (typeof Reflect === "undefined" || !Reflect.getMetadata) {
     throw new Error(`tsyringe requires a reflect polyfill. Please add 'import "reflect-metadata"' to the top of your entry point.`);
 }
-var types_1 = __nccwpck_require__(4661);
+var types_1 = __nccwpck_require__(103);
 Object.defineProperty(exports, "Lifecycle", ({ enumerable: true, get: function () { return types_1.Lifecycle; } }));
-tslib_1.__exportStar(__nccwpck_require__(6266), exports);
-tslib_1.__exportStar(__nccwpck_require__(5702), exports);
-tslib_1.__exportStar(__nccwpck_require__(6373), exports);
-var lazy_helpers_1 = __nccwpck_require__(305);
+tslib_1.__exportStar(__nccwpck_require__(5332), exports);
+tslib_1.__exportStar(__nccwpck_require__(512), exports);
+tslib_1.__exportStar(__nccwpck_require__(3007), exports);
+var lazy_helpers_1 = __nccwpck_require__(6751);
 Object.defineProperty(exports, "delay", ({ enumerable: true, get: function () { return lazy_helpers_1.delay; } }));
-var dependency_container_1 = __nccwpck_require__(2316);
+var dependency_container_1 = __nccwpck_require__(278);
 Object.defineProperty(exports, "container", ({ enumerable: true, get: function () { return dependency_container_1.instance; } }));
 
 
 /***/ }),
 
-/***/ 4027:
+/***/ 3149:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PostResolutionInterceptors = exports.PreResolutionInterceptors = void 0;
-const registry_base_1 = __nccwpck_require__(1460);
+const registry_base_1 = __nccwpck_require__(1458);
 class PreResolutionInterceptors extends registry_base_1.default {
 }
 exports.PreResolutionInterceptors = PreResolutionInterceptors;
@@ -20048,7 +20048,7 @@ exports["default"] = Interceptors;
 
 /***/ }),
 
-/***/ 305:
+/***/ 6751:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20109,7 +20109,7 @@ exports.delay = delay;
 
 /***/ }),
 
-/***/ 8294:
+/***/ 5863:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20123,7 +20123,7 @@ exports.isClassProvider = isClassProvider;
 
 /***/ }),
 
-/***/ 5336:
+/***/ 5706:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20137,32 +20137,32 @@ exports.isFactoryProvider = isFactoryProvider;
 
 /***/ }),
 
-/***/ 6373:
+/***/ 3007:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-var class_provider_1 = __nccwpck_require__(8294);
+var class_provider_1 = __nccwpck_require__(5863);
 Object.defineProperty(exports, "isClassProvider", ({ enumerable: true, get: function () { return class_provider_1.isClassProvider; } }));
-var factory_provider_1 = __nccwpck_require__(5336);
+var factory_provider_1 = __nccwpck_require__(5706);
 Object.defineProperty(exports, "isFactoryProvider", ({ enumerable: true, get: function () { return factory_provider_1.isFactoryProvider; } }));
-var injection_token_1 = __nccwpck_require__(2131);
+var injection_token_1 = __nccwpck_require__(3817);
 Object.defineProperty(exports, "isNormalToken", ({ enumerable: true, get: function () { return injection_token_1.isNormalToken; } }));
-var token_provider_1 = __nccwpck_require__(1033);
+var token_provider_1 = __nccwpck_require__(9223);
 Object.defineProperty(exports, "isTokenProvider", ({ enumerable: true, get: function () { return token_provider_1.isTokenProvider; } }));
-var value_provider_1 = __nccwpck_require__(2825);
+var value_provider_1 = __nccwpck_require__(1535);
 Object.defineProperty(exports, "isValueProvider", ({ enumerable: true, get: function () { return value_provider_1.isValueProvider; } }));
 
 
 /***/ }),
 
-/***/ 2131:
+/***/ 3817:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.isConstructorToken = exports.isTransformDescriptor = exports.isTokenDescriptor = exports.isNormalToken = void 0;
-const lazy_helpers_1 = __nccwpck_require__(305);
+const lazy_helpers_1 = __nccwpck_require__(6751);
 function isNormalToken(token) {
     return typeof token === "string" || typeof token === "symbol";
 }
@@ -20187,16 +20187,16 @@ exports.isConstructorToken = isConstructorToken;
 
 /***/ }),
 
-/***/ 197:
+/***/ 9759:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.isProvider = void 0;
-const class_provider_1 = __nccwpck_require__(8294);
-const value_provider_1 = __nccwpck_require__(2825);
-const token_provider_1 = __nccwpck_require__(1033);
-const factory_provider_1 = __nccwpck_require__(5336);
+const class_provider_1 = __nccwpck_require__(5863);
+const value_provider_1 = __nccwpck_require__(1535);
+const token_provider_1 = __nccwpck_require__(9223);
+const factory_provider_1 = __nccwpck_require__(5706);
 function isProvider(provider) {
     return (class_provider_1.isClassProvider(provider) ||
         value_provider_1.isValueProvider(provider) ||
@@ -20208,7 +20208,7 @@ exports.isProvider = isProvider;
 
 /***/ }),
 
-/***/ 1033:
+/***/ 9223:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20222,7 +20222,7 @@ exports.isTokenProvider = isTokenProvider;
 
 /***/ }),
 
-/***/ 2825:
+/***/ 1535:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20236,7 +20236,7 @@ exports.isValueProvider = isValueProvider;
 
 /***/ }),
 
-/***/ 9774:
+/***/ 5052:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20270,7 +20270,7 @@ exports.defineInjectionTokenMetadata = defineInjectionTokenMetadata;
 
 /***/ }),
 
-/***/ 1460:
+/***/ 1458:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20316,12 +20316,12 @@ exports["default"] = RegistryBase;
 
 /***/ }),
 
-/***/ 9920:
+/***/ 2202:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-const registry_base_1 = __nccwpck_require__(1460);
+const registry_base_1 = __nccwpck_require__(1458);
 class Registry extends registry_base_1.default {
 }
 exports["default"] = Registry;
@@ -20329,7 +20329,7 @@ exports["default"] = Registry;
 
 /***/ }),
 
-/***/ 7063:
+/***/ 4377:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20344,7 +20344,7 @@ exports["default"] = ResolutionContext;
 
 /***/ }),
 
-/***/ 8079:
+/***/ 2985:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20364,18 +20364,18 @@ exports.isDisposable = isDisposable;
 
 /***/ }),
 
-/***/ 4661:
+/***/ 103:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-var lifecycle_1 = __nccwpck_require__(8357);
+var lifecycle_1 = __nccwpck_require__(2375);
 Object.defineProperty(exports, "Lifecycle", ({ enumerable: true, get: function () { return lifecycle_1.default; } }));
 
 
 /***/ }),
 
-/***/ 8357:
+/***/ 2375:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -20392,7 +20392,7 @@ exports["default"] = Lifecycle;
 
 /***/ }),
 
-/***/ 6395:
+/***/ 1421:
 /***/ ((module) => {
 
 /*! *****************************************************************************
@@ -20683,15 +20683,15 @@ var __createBinding;
 
 /***/ }),
 
-/***/ 770:
+/***/ 408:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(218);
+module.exports = __nccwpck_require__(376);
 
 
 /***/ }),
 
-/***/ 218:
+/***/ 376:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -20963,34 +20963,34 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4718:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(883)
-const Pool = __nccwpck_require__(628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(7405)
-const ProxyAgent = __nccwpck_require__(6672)
-const EnvHttpProxyAgent = __nccwpck_require__(3137)
-const RetryAgent = __nccwpck_require__(50)
-const errors = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(271)
+const Dispatcher = __nccwpck_require__(2377)
+const Pool = __nccwpck_require__(8014)
+const BalancedPool = __nccwpck_require__(3207)
+const Agent = __nccwpck_require__(5539)
+const ProxyAgent = __nccwpck_require__(9710)
+const EnvHttpProxyAgent = __nccwpck_require__(6699)
+const RetryAgent = __nccwpck_require__(9176)
+const errors = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(7365)
-const MockAgent = __nccwpck_require__(7501)
-const MockPool = __nccwpck_require__(4004)
-const mockErrors = __nccwpck_require__(2429)
-const RetryHandler = __nccwpck_require__(7816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
-const DecoratorHandler = __nccwpck_require__(8155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const api = __nccwpck_require__(5889)
+const buildConnector = __nccwpck_require__(5106)
+const MockClient = __nccwpck_require__(2839)
+const MockAgent = __nccwpck_require__(587)
+const MockPool = __nccwpck_require__(3926)
+const mockErrors = __nccwpck_require__(5347)
+const RetryHandler = __nccwpck_require__(3174)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(4743)
+const DecoratorHandler = __nccwpck_require__(6949)
+const RedirectHandler = __nccwpck_require__(3216)
+const createRedirectInterceptor = __nccwpck_require__(5306)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -21008,10 +21008,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(1514),
-  retry: __nccwpck_require__(2026),
-  dump: __nccwpck_require__(8060),
-  dns: __nccwpck_require__(379)
+  redirect: __nccwpck_require__(1068),
+  retry: __nccwpck_require__(9636),
+  dump: __nccwpck_require__(5786),
+  dns: __nccwpck_require__(6149)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -21073,7 +21073,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(4398).fetch)
+const fetchImpl = (__nccwpck_require__(6860).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -21085,39 +21085,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
+/* unused reexport */ __nccwpck_require__(5662).Headers
+/* unused reexport */ __nccwpck_require__(9317).Response
+/* unused reexport */ __nccwpck_require__(3713).Request
+/* unused reexport */ __nccwpck_require__(8440).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+/* unused reexport */ __nccwpck_require__(4881).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(8709)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(109)
+const { CacheStorage } = __nccwpck_require__(7403)
+const { kConstruct } = __nccwpck_require__(8271)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(8495)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(782)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(6814)
+/* unused reexport */ __nccwpck_require__(3435).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -21133,18 +21133,18 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(1238)
+const { EventSource } = __nccwpck_require__(6376)
 
 __webpack_unused_export__ = EventSource
 
 
 /***/ }),
 
-/***/ 158:
+/***/ 6128:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { addAbortListener } = __nccwpck_require__(5386)
+const { RequestAbortedError } = __nccwpck_require__(6593)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -21204,16 +21204,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2279:
+/***/ 2574:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
+const { addSignal, removeSignal } = __nccwpck_require__(6128)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -21319,7 +21319,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6862:
+/***/ 884:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -21333,10 +21333,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(6128)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -21577,16 +21577,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 865:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { Readable } = __nccwpck_require__(3897)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(6425)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -21798,18 +21798,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 4754:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(6425)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(6128)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -22025,15 +22025,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1882:
+/***/ 3408:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(6593)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const util = __nccwpck_require__(5386)
+const { addSignal, removeSignal } = __nccwpck_require__(6128)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -22140,21 +22140,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6615:
+/***/ 5889:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(4043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(6862)
-module.exports.upgrade = __nccwpck_require__(1882)
-module.exports.connect = __nccwpck_require__(2279)
+module.exports.request = __nccwpck_require__(865)
+module.exports.stream = __nccwpck_require__(4754)
+module.exports.pipeline = __nccwpck_require__(884)
+module.exports.upgrade = __nccwpck_require__(3408)
+module.exports.connect = __nccwpck_require__(2574)
 
 
 /***/ }),
 
-/***/ 9927:
+/***/ 3897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -22163,9 +22163,9 @@ module.exports.connect = __nccwpck_require__(2279)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
+const { ReadableStreamFrom } = __nccwpck_require__(5386)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -22546,15 +22546,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 7655:
+/***/ 6425:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(6593)
 
-const { chunksDecode } = __nccwpck_require__(9927)
+const { chunksDecode } = __nccwpck_require__(3897)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -22646,16 +22646,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9136:
+/***/ 5106:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(5386)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(6593)
+const timers = __nccwpck_require__(5929)
 
 function noop () {}
 
@@ -22893,7 +22893,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 735:
+/***/ 4037:
 /***/ ((module) => {
 
 
@@ -23018,7 +23018,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2414:
+/***/ 6644:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -23227,7 +23227,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8707:
+/***/ 6593:
 /***/ ((module) => {
 
 
@@ -23659,7 +23659,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4655:
+/***/ 8957:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -23667,7 +23667,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(6593)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -23682,9 +23682,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+} = __nccwpck_require__(5386)
+const { channels } = __nccwpck_require__(6644)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(4037)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -24148,7 +24148,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 6443:
+/***/ 3377:
 /***/ ((module) => {
 
 module.exports = {
@@ -24222,7 +24222,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7752:
+/***/ 3838:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24230,7 +24230,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(735)
+} = __nccwpck_require__(4037)
 
 class TstNode {
   /** @type {any} */
@@ -24381,13 +24381,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 5386:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(3377)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -24395,9 +24395,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
-const { tree } = __nccwpck_require__(7752)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(4037)
+const { tree } = __nccwpck_require__(3838)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -25107,18 +25107,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7405:
+/***/ 5539:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
-const DispatcherBase = __nccwpck_require__(1841)
-const Pool = __nccwpck_require__(628)
-const Client = __nccwpck_require__(3701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(3377)
+const DispatcherBase = __nccwpck_require__(803)
+const Pool = __nccwpck_require__(8014)
+const Client = __nccwpck_require__(271)
+const util = __nccwpck_require__(5386)
+const createRedirectInterceptor = __nccwpck_require__(5306)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -25247,7 +25247,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 3207:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25255,7 +25255,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(6593)
 const {
   PoolBase,
   kClients,
@@ -25263,10 +25263,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Pool = __nccwpck_require__(628)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(1278)
+const Pool = __nccwpck_require__(8014)
+const { kUrl, kInterceptors } = __nccwpck_require__(3377)
+const { parseOrigin } = __nccwpck_require__(5386)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -25463,7 +25463,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 8939:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25471,9 +25471,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(5386)
+const { channels } = __nccwpck_require__(6644)
+const timers = __nccwpck_require__(5929)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -25486,7 +25486,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(6593)
 const {
   kUrl,
   kReset,
@@ -25519,9 +25519,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(3377)
 
-const constants = __nccwpck_require__(2824)
+const constants = __nccwpck_require__(6402)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -25533,11 +25533,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(9240) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(3434))
+    mod = await WebAssembly.compile(__nccwpck_require__(9968))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -25545,7 +25545,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(9240))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -26460,7 +26460,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(4492).extractBody)
+      extractBody = (__nccwpck_require__(6962).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -26983,7 +26983,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 8788:
+/***/ 7726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -26991,13 +26991,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(5386)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(6593)
 const {
   kUrl,
   kReset,
@@ -27016,7 +27016,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(3377)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -27422,7 +27422,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(4492).extractBody)
+    extractBody ??= (__nccwpck_require__(6962).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -27782,7 +27782,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 3701:
+/***/ 271:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -27792,16 +27792,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const Request = __nccwpck_require__(4655)
-const DispatcherBase = __nccwpck_require__(1841)
+const util = __nccwpck_require__(5386)
+const { channels } = __nccwpck_require__(6644)
+const Request = __nccwpck_require__(8957)
+const DispatcherBase = __nccwpck_require__(803)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(6593)
+const buildConnector = __nccwpck_require__(5106)
 const {
   kUrl,
   kServerName,
@@ -27843,9 +27843,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(6443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(8788)
+} = __nccwpck_require__(3377)
+const connectH1 = __nccwpck_require__(8939)
+const connectH2 = __nccwpck_require__(7726)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -28153,7 +28153,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const createRedirectInterceptor = __nccwpck_require__(5306)
 
 function onError (client, err) {
   if (
@@ -28413,19 +28413,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 1841:
+/***/ 803:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(2377)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+} = __nccwpck_require__(6593)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(3377)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -28628,7 +28628,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 883:
+/***/ 2377:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -28700,15 +28700,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 3137:
+/***/ 6699:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
-const ProxyAgent = __nccwpck_require__(6672)
-const Agent = __nccwpck_require__(7405)
+const DispatcherBase = __nccwpck_require__(803)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(3377)
+const ProxyAgent = __nccwpck_require__(9710)
+const Agent = __nccwpck_require__(5539)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -28867,7 +28867,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4660:
+/***/ 2190:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -28991,15 +28991,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 2128:
+/***/ 1278:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const FixedQueue = __nccwpck_require__(4660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
-const PoolStats = __nccwpck_require__(3246)
+const DispatcherBase = __nccwpck_require__(803)
+const FixedQueue = __nccwpck_require__(2190)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(3377)
+const PoolStats = __nccwpck_require__(1680)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -29192,10 +29192,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3246:
+/***/ 1680:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(3377)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -29233,7 +29233,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 628:
+/***/ 8014:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -29244,14 +29244,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Client = __nccwpck_require__(3701)
+} = __nccwpck_require__(1278)
+const Client = __nccwpck_require__(271)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(6593)
+const util = __nccwpck_require__(5386)
+const { kUrl, kInterceptors } = __nccwpck_require__(3377)
+const buildConnector = __nccwpck_require__(5106)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -29347,19 +29347,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 6672:
+/***/ 9710:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(3377)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(7405)
-const Pool = __nccwpck_require__(628)
-const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
-const Client = __nccwpck_require__(3701)
+const Agent = __nccwpck_require__(5539)
+const Pool = __nccwpck_require__(8014)
+const DispatcherBase = __nccwpck_require__(803)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(6593)
+const buildConnector = __nccwpck_require__(5106)
+const Client = __nccwpck_require__(271)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -29628,13 +29628,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 50:
+/***/ 9176:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(883)
-const RetryHandler = __nccwpck_require__(7816)
+const Dispatcher = __nccwpck_require__(2377)
+const RetryHandler = __nccwpck_require__(3174)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -29670,7 +29670,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 2581:
+/***/ 4743:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -29678,8 +29678,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Agent = __nccwpck_require__(7405)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
+const Agent = __nccwpck_require__(5539)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -29709,7 +29709,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8155:
+/***/ 6949:
 /***/ ((module) => {
 
 
@@ -29760,15 +29760,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 3216:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(6443)
+const util = __nccwpck_require__(5386)
+const { kBodyUsed } = __nccwpck_require__(3377)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -29999,20 +29999,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 7816:
+/***/ 3174:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(8707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(3377)
+const { RequestRetryError } = __nccwpck_require__(6593)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(5386)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -30443,14 +30443,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 379:
+/***/ 6149:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(6949)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(6593)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -30825,14 +30825,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 8060:
+/***/ 5786:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const DecoratorHandler = __nccwpck_require__(8155)
+const util = __nccwpck_require__(5386)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(6593)
+const DecoratorHandler = __nccwpck_require__(6949)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -30955,12 +30955,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 5092:
+/***/ 5306:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(3216)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -30983,11 +30983,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1514:
+/***/ 1068:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(3216)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -31014,11 +31014,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 2026:
+/***/ 9636:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(7816)
+const RetryHandler = __nccwpck_require__(3174)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -31040,13 +31040,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 2824:
+/***/ 6402:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(172);
+const utils_1 = __nccwpck_require__(6650);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -31324,7 +31324,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 3870:
+/***/ 9240:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31336,7 +31336,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 3434:
+/***/ 9968:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31348,7 +31348,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 172:
+/***/ 6650:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -31369,13 +31369,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 7501:
+/***/ 587:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(7405)
+const { kClients } = __nccwpck_require__(3377)
+const Agent = __nccwpck_require__(5539)
 const {
   kAgent,
   kMockAgentSet,
@@ -31386,14 +31386,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(7365)
-const MockPool = __nccwpck_require__(4004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(883)
-const Pluralizer = __nccwpck_require__(1529)
-const PendingInterceptorsFormatter = __nccwpck_require__(6142)
+} = __nccwpck_require__(2539)
+const MockClient = __nccwpck_require__(2839)
+const MockPool = __nccwpck_require__(3926)
+const { matchValue, buildMockOptions } = __nccwpck_require__(463)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(6593)
+const Dispatcher = __nccwpck_require__(2377)
+const Pluralizer = __nccwpck_require__(39)
+const PendingInterceptorsFormatter = __nccwpck_require__(2708)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -31536,14 +31536,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 7365:
+/***/ 2839:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(3701)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Client = __nccwpck_require__(271)
+const { buildMockDispatch } = __nccwpck_require__(463)
 const {
   kDispatches,
   kMockAgent,
@@ -31552,10 +31552,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(2539)
+const { MockInterceptor } = __nccwpck_require__(7073)
+const Symbols = __nccwpck_require__(3377)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -31602,12 +31602,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 2429:
+/***/ 5347:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8707)
+const { UndiciError } = __nccwpck_require__(6593)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -31637,12 +31637,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1511:
+/***/ 7073:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(463)
 const {
   kDispatches,
   kDispatchKey,
@@ -31650,9 +31650,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(2539)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
+const { buildURL } = __nccwpck_require__(5386)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -31851,14 +31851,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 4004:
+/***/ 3926:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(628)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Pool = __nccwpck_require__(8014)
+const { buildMockDispatch } = __nccwpck_require__(463)
 const {
   kDispatches,
   kMockAgent,
@@ -31867,10 +31867,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(2539)
+const { MockInterceptor } = __nccwpck_require__(7073)
+const Symbols = __nccwpck_require__(3377)
+const { InvalidArgumentError } = __nccwpck_require__(6593)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -31917,7 +31917,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1117:
+/***/ 2539:
 /***/ ((module) => {
 
 
@@ -31947,20 +31947,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3397:
+/***/ 463:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(2429)
+const { MockNotMatchedError } = __nccwpck_require__(5347)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(1117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(2539)
+const { buildURL } = __nccwpck_require__(5386)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -32321,7 +32321,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6142:
+/***/ 2708:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -32371,7 +32371,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 1529:
+/***/ 39:
 /***/ ((module) => {
 
 
@@ -32407,7 +32407,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 6603:
+/***/ 5929:
 /***/ ((module) => {
 
 
@@ -32837,20 +32837,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9634:
+/***/ 3892:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(5893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(3627)
-const { fetching } = __nccwpck_require__(4398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
+const { kConstruct } = __nccwpck_require__(8271)
+const { urlEquals, getFieldValues } = __nccwpck_require__(2012)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(5386)
+const { webidl } = __nccwpck_require__(6083)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9317)
+const { Request, fromInnerRequest } = __nccwpck_require__(3713)
+const { kState } = __nccwpck_require__(6970)
+const { fetching } = __nccwpck_require__(6860)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(1118)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -33703,15 +33703,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 7403:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { Cache } = __nccwpck_require__(9634)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(8271)
+const { Cache } = __nccwpck_require__(3892)
+const { webidl } = __nccwpck_require__(6083)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
 
 class CacheStorage {
   /**
@@ -33862,26 +33862,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 109:
+/***/ 8271:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(6443).kConstruct)
+  kConstruct: (__nccwpck_require__(3377).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 6798:
+/***/ 2012:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { isValidHeaderName } = __nccwpck_require__(3168)
+const { URLSerializer } = __nccwpck_require__(782)
+const { isValidHeaderName } = __nccwpck_require__(1118)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -33926,7 +33926,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1276:
+/***/ 9922:
 /***/ ((module) => {
 
 
@@ -33945,15 +33945,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9061:
+/***/ 8495:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(1978)
-const { stringify } = __nccwpck_require__(7797)
-const { webidl } = __nccwpck_require__(5893)
-const { Headers } = __nccwpck_require__(660)
+const { parseSetCookie } = __nccwpck_require__(5816)
+const { stringify } = __nccwpck_require__(2095)
+const { webidl } = __nccwpck_require__(6083)
+const { Headers } = __nccwpck_require__(5662)
 
 /**
  * @typedef {Object} Cookie
@@ -34136,14 +34136,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1978:
+/***/ 5816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
-const { isCTLExcludingHtab } = __nccwpck_require__(7797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(9922)
+const { isCTLExcludingHtab } = __nccwpck_require__(2095)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(782)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -34453,7 +34453,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7797:
+/***/ 2095:
 /***/ ((module) => {
 
 
@@ -34812,13 +34812,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4031:
+/***/ 6301:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(625)
 
 /**
  * @type {number[]} BOM
@@ -35393,23 +35393,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1238:
+/***/ 6376:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(4398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(5893)
-const { EventSourceStream } = __nccwpck_require__(4031)
-const { parseMIMEType } = __nccwpck_require__(1900)
-const { createFastMessageEvent } = __nccwpck_require__(5188)
-const { isNetworkError } = __nccwpck_require__(9051)
-const { delay } = __nccwpck_require__(4811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { fetching } = __nccwpck_require__(6860)
+const { makeRequest } = __nccwpck_require__(3713)
+const { webidl } = __nccwpck_require__(6083)
+const { EventSourceStream } = __nccwpck_require__(6301)
+const { parseMIMEType } = __nccwpck_require__(782)
+const { createFastMessageEvent } = __nccwpck_require__(6814)
+const { isNetworkError } = __nccwpck_require__(9317)
+const { delay } = __nccwpck_require__(625)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
+const { environmentSettingsObject } = __nccwpck_require__(1118)
+const { getGlobalDispatcher } = __nccwpck_require__(4743)
 
 let experimentalWarned = false
 
@@ -35883,7 +35883,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4811:
+/***/ 625:
 /***/ ((module) => {
 
 
@@ -35927,12 +35927,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4492:
+/***/ 6962:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(5386)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -35942,16 +35942,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(3168)
-const { FormData } = __nccwpck_require__(5910)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(1118)
+const { FormData } = __nccwpck_require__(8440)
+const { kState } = __nccwpck_require__(6970)
+const { webidl } = __nccwpck_require__(6083)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(1900)
-const { multipartFormDataParser } = __nccwpck_require__(116)
+const { serializeAMimeType } = __nccwpck_require__(782)
+const { multipartFormDataParser } = __nccwpck_require__(4646)
 let random
 
 try {
@@ -36463,7 +36463,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 6833:
 /***/ ((module) => {
 
 
@@ -36594,7 +36594,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1900:
+/***/ 782:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -37345,12 +37345,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6653:
+/***/ 9255:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(6443)
+const { kConnected, kSize } = __nccwpck_require__(3377)
 
 class CompatWeakRef {
   constructor (value) {
@@ -37398,14 +37398,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 1508:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+const { kState } = __nccwpck_require__(6970)
+const { webidl } = __nccwpck_require__(6083)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -37531,16 +37531,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 116:
+/***/ 4646:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(3168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
-const { isFileLike } = __nccwpck_require__(7114)
-const { makeEntry } = __nccwpck_require__(5910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(5386)
+const { utf8DecodeBytes } = __nccwpck_require__(1118)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(782)
+const { isFileLike } = __nccwpck_require__(1508)
+const { makeEntry } = __nccwpck_require__(8440)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -38012,16 +38012,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5910:
+/***/ 8440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
-const { kState } = __nccwpck_require__(3627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(7114)
-const { webidl } = __nccwpck_require__(5893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(1118)
+const { kState } = __nccwpck_require__(6970)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
+const { FileLike, isFileLike } = __nccwpck_require__(1508)
+const { webidl } = __nccwpck_require__(6083)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -38271,7 +38271,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 1059:
+/***/ 8709:
 /***/ ((module) => {
 
 
@@ -38318,21 +38318,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 660:
+/***/ 5662:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(3377)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(3168)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(1118)
+const { webidl } = __nccwpck_require__(6083)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -39012,7 +39012,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4398:
+/***/ 6860:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -39025,9 +39025,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(9051)
-const { HeadersList } = __nccwpck_require__(660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(9317)
+const { HeadersList } = __nccwpck_require__(5662)
+const { Request, cloneRequest } = __nccwpck_require__(3713)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -39063,23 +39063,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(3168)
-const { kState, kDispatcher } = __nccwpck_require__(3627)
+} = __nccwpck_require__(1118)
+const { kState, kDispatcher } = __nccwpck_require__(6970)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(6962)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(6833)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { webidl } = __nccwpck_require__(5893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(5386)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(782)
+const { getGlobalDispatcher } = __nccwpck_require__(4743)
+const { webidl } = __nccwpck_require__(6083)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -41289,23 +41289,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 3713:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const { FinalizationRegistry } = __nccwpck_require__(6653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(6962)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(5662)
+const { FinalizationRegistry } = __nccwpck_require__(9255)()
+const util = __nccwpck_require__(5386)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(1118)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -41315,12 +41315,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(6833)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(6970)
+const { webidl } = __nccwpck_require__(6083)
+const { URLSerializer } = __nccwpck_require__(782)
+const { kConstruct } = __nccwpck_require__(3377)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -42333,14 +42333,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 9051:
+/***/ 9317:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(5662)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(6962)
+const util = __nccwpck_require__(5386)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -42352,16 +42352,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(1118)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { FormData } = __nccwpck_require__(5910)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+} = __nccwpck_require__(6833)
+const { kState, kHeaders } = __nccwpck_require__(6970)
+const { webidl } = __nccwpck_require__(6083)
+const { FormData } = __nccwpck_require__(8440)
+const { URLSerializer } = __nccwpck_require__(782)
+const { kConstruct } = __nccwpck_require__(3377)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -42950,7 +42950,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3627:
+/***/ 6970:
 /***/ ((module) => {
 
 
@@ -42966,21 +42966,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3168:
+/***/ 1118:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(1059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(6833)
+const { getGlobalOrigin } = __nccwpck_require__(8709)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(782)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(5386)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(6083)
 
 let supportedHashes = []
 
@@ -44605,14 +44605,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5893:
+/***/ 6083:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(5386)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -45307,7 +45307,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2607:
+/***/ 2685:
 /***/ ((module) => {
 
 
@@ -45604,7 +45604,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8355:
+/***/ 4881:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -45613,16 +45613,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(3610)
+} = __nccwpck_require__(5860)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(961)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(8391)
+const { webidl } = __nccwpck_require__(6083)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -45955,12 +45955,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8573:
+/***/ 699:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(6083)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -46040,7 +46040,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 961:
+/***/ 8391:
 /***/ ((module) => {
 
 
@@ -46057,7 +46057,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3610:
+/***/ 5860:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -46068,10 +46068,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(8573)
-const { getEncoding } = __nccwpck_require__(2607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
+} = __nccwpck_require__(8391)
+const { ProgressEvent } = __nccwpck_require__(699)
+const { getEncoding } = __nccwpck_require__(2685)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(782)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -46455,27 +46455,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6897:
+/***/ 3403:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(9322)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(1216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
-const { channels } = __nccwpck_require__(2414)
-const { CloseEvent } = __nccwpck_require__(5188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(4398)
-const { Headers, getHeadersList } = __nccwpck_require__(660)
-const { getDecodeSplit } = __nccwpck_require__(3168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(7610)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(3479)
+const { channels } = __nccwpck_require__(6644)
+const { CloseEvent } = __nccwpck_require__(6814)
+const { makeRequest } = __nccwpck_require__(3713)
+const { fetching } = __nccwpck_require__(6860)
+const { Headers, getHeadersList } = __nccwpck_require__(5662)
+const { getDecodeSplit } = __nccwpck_require__(1118)
+const { WebsocketFrameSend } = __nccwpck_require__(4226)
 
 /** @type {import('crypto')} */
 let crypto
@@ -46833,7 +46833,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 736:
+/***/ 9322:
 /***/ ((module) => {
 
 
@@ -46906,14 +46906,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5188:
+/***/ 6814:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(6443)
+const { webidl } = __nccwpck_require__(6083)
+const { kEnumerableProperty } = __nccwpck_require__(5386)
+const { kConstruct } = __nccwpck_require__(3377)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -47242,12 +47242,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 4226:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(736)
+const { maxUnsigned16Bit } = __nccwpck_require__(9322)
 
 const BUFFER_SIZE = 16386
 
@@ -47345,14 +47345,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9469:
+/***/ 6495:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { isValidClientWindowBits } = __nccwpck_require__(3479)
+const { MessageSizeExceededError } = __nccwpck_require__(6593)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -47457,16 +47457,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 1652:
+/***/ 1298:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
-const { channels } = __nccwpck_require__(2414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(9322)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(7610)
+const { channels } = __nccwpck_require__(6644)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -47476,11 +47476,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(8625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(6897)
-const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(3479)
+const { WebsocketFrameSend } = __nccwpck_require__(4226)
+const { closeWebSocketConnection } = __nccwpck_require__(3403)
+const { PerMessageDeflate } = __nccwpck_require__(6495)
+const { MessageSizeExceededError } = __nccwpck_require__(6593)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -47991,14 +47991,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3900:
+/***/ 8470:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(736)
-const FixedQueue = __nccwpck_require__(4660)
+const { WebsocketFrameSend } = __nccwpck_require__(4226)
+const { opcodes, sendHints } = __nccwpck_require__(9322)
+const FixedQueue = __nccwpck_require__(2190)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -48102,7 +48102,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 1216:
+/***/ 7610:
 /***/ ((module) => {
 
 
@@ -48121,16 +48121,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8625:
+/***/ 3479:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
-const { states, opcodes } = __nccwpck_require__(736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(7610)
+const { states, opcodes } = __nccwpck_require__(9322)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(6814)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(782)
 
 /* globals Blob */
 
@@ -48450,15 +48450,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3726:
+/***/ 3435:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
+const { webidl } = __nccwpck_require__(6083)
+const { URLSerializer } = __nccwpck_require__(782)
+const { environmentSettingsObject } = __nccwpck_require__(1118)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(9322)
 const {
   kWebSocketURL,
   kReadyState,
@@ -48467,21 +48467,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(1216)
+} = __nccwpck_require__(7610)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(8625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
-const { ByteParser } = __nccwpck_require__(1652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+} = __nccwpck_require__(3479)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(3403)
+const { ByteParser } = __nccwpck_require__(1298)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(5386)
+const { getGlobalDispatcher } = __nccwpck_require__(4743)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
-const { SendQueue } = __nccwpck_require__(3900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(6814)
+const { SendQueue } = __nccwpck_require__(8470)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -49052,11 +49052,11 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9407:
+/***/ 5388:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6928);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(967);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6928:
+/***/ 967:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49080,7 +49080,7 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -49116,7 +49116,7 @@ function utils_toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -49212,7 +49212,7 @@ function escapeProperty(s) {
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
 ;// CONCATENATED MODULE: external "fs"
 const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -49255,7 +49255,7 @@ var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
 var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -49346,11 +49346,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ../../main/node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(408);
+// EXTERNAL MODULE: ../../main/node_modules/undici/index.js
+var undici = __nccwpck_require__(4718);
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -50047,7 +50047,7 @@ class lib_HttpClient {
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/http-client/lib/auth.js
 var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -50123,7 +50123,7 @@ class PersonalAccessTokenCredentialHandler {
     }
 }
 //# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/oidc-utils.js
 var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -50197,7 +50197,7 @@ class oidc_utils_OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -50478,7 +50478,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -50520,7 +50520,7 @@ var external_events_ = __nccwpck_require__(4434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/io/lib/io-util.js
 var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -50700,7 +50700,7 @@ function getCmdPath() {
     return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
 }
 //# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/io/lib/io.js
 var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -50974,7 +50974,7 @@ function io_copyFile(srcFile, destFile, force) {
 //# sourceMappingURL=io.js.map
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/exec/lib/toolrunner.js
 var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -51562,7 +51562,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -51642,7 +51642,7 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -51707,7 +51707,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -52025,10 +52025,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** Bad input: names the input, the item (1-based) and the field, so the user can find it in the workflow file. */
 class InputError extends Error {
@@ -52118,24 +52114,6 @@ function editDistance(a, b) {
     return prev[b.length];
 }
 
-;// CONCATENATED MODULE: ./src/duration.ts
-/** Parses Go-style durations as users write them for kubectl/istioctl: `90s`, `5m`, `1h30m`, `1.5m`, or bare seconds. */
-function parseDuration(text) {
-    const s = text.trim();
-    if (/^\d+$/.test(s))
-        return Number(s) * 1000;
-    if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s))
-        return undefined;
-    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-    let total = 0;
-    for (const [, value, , u] of s.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g))
-        total += Number(value) * unit[u];
-    return total;
-}
-function formatSeconds(ms) {
-    return `${(ms / 1000).toFixed(1)} s`;
-}
-
 ;// CONCATENATED MODULE: ./src/istioctl/version.ts
 const EXACT = /^v?(\d+)\.(\d+)\.(\d+)$/;
 const MINOR = /^v?(\d+)\.(\d+)$/;
@@ -52193,7 +52171,7 @@ function nearestVersions(wanted, available, count = 3) {
         .map(formatSemver);
 }
 
-;// CONCATENATED MODULE: ./node_modules/js-yaml/dist/js-yaml.mjs
+;// CONCATENATED MODULE: ../../main/node_modules/js-yaml/dist/js-yaml.mjs
 /*! js-yaml 5.5.0 https://github.com/nodeca/js-yaml @license MIT */
 //#region src/tag.ts
 /**
@@ -56014,7 +55992,27 @@ function firstLine(e) {
     return String(e instanceof Error ? e.message : e).split('\n')[0];
 }
 
-;// CONCATENATED MODULE: ./src/yaml-input.ts
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/duration.ts
+/** Parses Go-style durations as users write them for kubectl/istioctl: `90s`, `5m`, `1h30m`, `1.5m`, or bare seconds. */
+function parseDuration(text) {
+    const s = text.trim();
+    if (/^\d+$/.test(s))
+        return Number(s) * 1000;
+    if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s))
+        return undefined;
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    let total = 0;
+    for (const [, value, , u] of s.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g))
+        total += Number(value) * unit[u];
+    return total;
+}
+function formatSeconds(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+
+;// CONCATENATED MODULE: ./src/config/yaml.ts
 
 
 /** Inputs are small; anything larger is a mistake (or an attack) and is refused before parsing. */
@@ -56052,7 +56050,7 @@ function countNodes(value, budget) {
     }
     return count;
 }
-function yaml_input_isMap(v) {
+function yaml_isMap(v) {
     return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 function describeType(v) {
@@ -56065,167 +56063,166 @@ function describeType(v) {
     return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-;// CONCATENATED MODULE: ./src/config.ts
+;// CONCATENATED MODULE: ./src/config/inputs.ts
 
 
 
-
-
-
-
-
-/** Pinned defaults for the traffic check (the images of Istio's samples/helloworld and samples/curl). */
-const DEFAULT_IMAGES = {
-    helloworldV1: 'docker.io/istio/examples-helloworld-v1:1.0',
-    helloworldV2: 'docker.io/istio/examples-helloworld-v2:1.0',
-    curl: 'docker.io/curlimages/curl:8.16.0'
-};
-const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/releases/download';
-/** Istio's images: 1.30.x would otherwise render registry.istio.io/release, retired in December 2026. */
-const DEFAULT_HUB = 'docker.io/istio';
-const CLUSTER_FIELDS = ['name', 'network', 'context', 'kubeconfig-env', 'kubeconfig-file', 'api-server'];
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-function parseConfig(src) {
-    const clusters = parseClusterList(src);
-    const secrets = [];
-    const kubeconfig = mergeKubeconfigs(clusters.map((c) => c.kubeconfig));
-    secrets.push(...credentialsIn(kubeconfig));
-    const meshId = src.input('mesh-id').trim() || 'mesh1';
-    if (!LABEL_VALUE.test(meshId) || meshId.length > 63)
-        throw new InputError('mesh-id', '', `must be a label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(meshId)}`);
-    const version = parseVersionSpec(src.input('istio-version'));
-    if (typeof version === 'string')
-        throw new InputError('istio-version', '', version);
-    const downloadBaseUrl = (src.input('download-base-url').trim() || DEFAULT_DOWNLOAD_BASE_URL).replace(/\/+$/, '');
-    requireUrl('download-base-url', '', downloadBaseUrl, ['http:', 'https:', 'file:']);
-    const revision = src.input('revision').trim() || undefined;
-    if (revision !== undefined && (!DNS1123_LABEL.test(revision) || revision.length > 63))
-        throw new InputError('revision', '', `must be a DNS-1123 label like "1-30-3" (lowercase letters, digits, "-"), got ${JSON.stringify(revision)}`);
-    const readAs = revision === undefined ? undefined : istioctlReadsAs(revision);
-    if (readAs)
-        throw new InputError('revision', '', `istioctl would read ${JSON.stringify(revision)} as a ${readAs} (it sets values.revision like a --set value), and install rejects a revision that is not a string; use e.g. "1-30-3"`);
-    const ca = parseCa(src);
-    if (ca.rootKey)
-        secrets.push(ca.rootKey, ...pemBodyLines(ca.rootKey));
-    return {
-        mode: oneOf(src, 'mode', ['install', 'plan', 'uninstall'], 'install'),
-        clusters: clusters.map((c) => c.config),
-        kubeconfig,
-        secrets,
-        meshId,
-        istioVersion: version,
-        downloadBaseUrl,
-        // An unexpanded expression (local runs with @github/local-action pass the default literally) is no token.
-        githubToken: src
-            .input('github-token')
-            .trim()
-            .replace(/^\$\{\{.*\}\}$/, ''),
-        revision,
-        operatorOverlay: parseOperatorOverlay(src.input('operator-overlay')),
-        gatewayServiceAnnotations: parseAnnotations(src.input('gateway-service-annotations')),
-        gatewayTimeoutMs: durationInput(src, 'gateway-timeout', '5m'),
-        hub: parseHub(src.input('hub')),
-        readinessTimeoutMs: durationInput(src, 'readiness-timeout', '5m'),
-        maxParallel: parseMaxParallel(src.input('max-parallel')),
-        exportKubeconfig: booleanInput(src, 'export-kubeconfig', false),
-        prune: booleanInput(src, 'prune', false),
-        keepNamespace: booleanInput(src, 'keep-namespace', false),
-        allowSkipMinor: booleanInput(src, 'allow-skip-minor', false),
-        ca,
-        verify: {
-            mode: oneOf(src, 'verify', ['remote-clusters', 'traffic', 'none'], 'remote-clusters'),
-            timeoutMs: durationInput(src, 'verify-timeout', '3m'),
-            keep: booleanInput(src, 'verify-keep', false),
-            images: {
-                helloworldV1: imageInput(src, 'verify-image-helloworld-v1', DEFAULT_IMAGES.helloworldV1),
-                helloworldV2: imageInput(src, 'verify-image-helloworld-v2', DEFAULT_IMAGES.helloworldV2),
-                curl: imageInput(src, 'verify-image-curl', DEFAULT_IMAGES.curl)
-            }
-        }
-    };
+function requireUrl(input, where, value, protocols) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new InputError(input, where, `must be a URL (${protocols.join(' or ')}), got ${JSON.stringify(value)}`);
+    }
+    if (!protocols.includes(url.protocol))
+        throw new InputError(input, where, `must use ${protocols.join(' or ')}, got ${JSON.stringify(value)}`);
 }
-function parseClusterList(src) {
-    const text = src.input('clusters');
+function durationInput(src, name, fallback) {
+    const text = src.input(name).trim() || fallback;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0)
+        throw new InputError(name, '', `must be a duration like "90s", "5m" or "1h30m", got ${JSON.stringify(text)}`);
+    if (ms > 6 * 3_600_000)
+        throw new InputError(name, '', `must be at most 6h (a job's limit), got ${JSON.stringify(text)}`);
+    return ms;
+}
+function booleanInput(src, name, fallback) {
+    const text = src.input(name).trim().toLowerCase();
+    if (text === '')
+        return fallback;
+    if (text === 'true')
+        return true;
+    if (text === 'false')
+        return false;
+    throw new InputError(name, '', `must be "true" or "false", got ${JSON.stringify(text)}`);
+}
+/** One value of an enum-like input; `allowed` is the input's `as const` list, which also gives its type. */
+function oneOf(src, name, allowed, fallback) {
+    const text = src.input(name).trim() || fallback;
+    if (allowed.includes(text))
+        return text;
+    const hint = closest(text, allowed);
+    throw new InputError(name, '', `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(text)}${hint ? `; did you mean "${hint}"?` : ''}`);
+}
+function parseMaxParallel(text) {
+    const s = text.trim();
+    if (s === '')
+        return Infinity;
+    if (!/^\d+$/.test(s) || Number(s) < 1)
+        throw new InputError('max-parallel', '', `must be a whole number of at least 1, got ${JSON.stringify(s)}`);
+    return Number(s);
+}
+function parseAnnotations(text) {
     if (text.trim() === '')
-        throw new InputError('clusters', '', 'is required: a YAML list of clusters, each with "name" and "network"');
-    const list = loadYamlInput('clusters', text);
-    if (!Array.isArray(list))
-        throw new InputError('clusters', '', `must be a YAML list of clusters, got ${describeType(list)}`);
-    if (list.length < 2)
-        throw new InputError('clusters', '', `needs at least two clusters for a multi-cluster mesh, got ${list.length}`);
-    const shared = lazySharedKubeconfig(src);
-    const seen = new Map();
-    const networks = new Map();
-    return list.map((item, i) => {
-        if (!yaml_input_isMap(item))
-            throw new InputError('clusters', itemField(i), `must be a map with "name" and "network", got ${describeType(item)}`);
-        for (const key of Object.keys(item)) {
-            if (!CLUSTER_FIELDS.includes(key)) {
-                const hint = closest(key, CLUSTER_FIELDS);
-                throw new InputError('clusters', itemField(i, key), `unknown field${hint ? `; did you mean "${hint}"?` : ''} (known: ${CLUSTER_FIELDS.join(', ')})`);
-            }
-        }
-        const name = stringField(item, i, 'name', true);
-        if (!DNS1123_LABEL.test(name) || name.length > 63)
-            throw new InputError('clusters', itemField(i, 'name'), `must be a DNS-1123 label (lowercase letters, digits and "-", at most 63, starting and ending with a letter or digit), got ${JSON.stringify(name)}`);
-        if (seen.has(name))
-            throw new InputError('clusters', itemField(i, 'name'), `"${name}" is already the name of item ${seen.get(name) + 1}; names must be unique`);
-        seen.set(name, i);
-        const network = stringField(item, i, 'network', true);
-        if (!LABEL_VALUE.test(network) || network.length > 63)
-            throw new InputError('clusters', itemField(i, 'network'), `must be a Kubernetes label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(network)}`);
-        if (!networks.has(network))
-            networks.set(network, name);
-        const apiServer = stringField(item, i, 'api-server', false);
-        if (apiServer !== undefined)
-            requireUrl('clusters', itemField(i, 'api-server'), apiServer, ['https:', 'http:']);
-        const context = stringField(item, i, 'context', false) ?? name;
-        const envName = stringField(item, i, 'kubeconfig-env', false);
-        const file = stringField(item, i, 'kubeconfig-file', false);
-        if (envName !== undefined && file !== undefined)
-            throw new InputError('clusters', itemField(i), 'has both "kubeconfig-env" and "kubeconfig-file"; give one');
-        let source;
-        let kubeconfig;
+        return {};
+    const value = loadYamlInput('gateway-service-annotations', text);
+    if (!yaml_isMap(value))
+        throw new InputError('gateway-service-annotations', '', `must be a YAML map of annotation → value, got ${describeType(value)}`);
+    const out = {};
+    for (const [k, v] of Object.entries(value)) {
+        if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || k.length > 316)
+            throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, 'is not a valid annotation key (prefix/name)');
+        if (yaml_isMap(v) || Array.isArray(v) || v === null)
+            throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, `must have a string value, got ${describeType(v)}`);
+        out[k] = String(v);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/config/ca.ts
+
+
+
+/** Where the mesh's root of trust comes from (the `ca` input). */
+const CA_MODES = ['generate', 'provided', 'existing', 'none'];
+/** ca, ca-rotate and, with ca: provided, a root certificate and its key that belong together. */
+function parseCa(src) {
+    const mode = oneOf(src, 'ca', CA_MODES, 'generate');
+    const rotate = booleanInput(src, 'ca-rotate', false);
+    const certText = src.input('ca-root-cert').trim();
+    const keyText = src.input('ca-root-key').trim();
+    if (mode !== 'provided') {
+        if (certText || keyText)
+            throw new InputError(certText ? 'ca-root-cert' : 'ca-root-key', '', `is only used with ca: provided (ca is "${mode}")`);
+        return { mode, rotate };
+    }
+    if (!certText)
+        throw new InputError('ca-root-cert', '', 'is required with ca: provided (the PEM of the root certificate)');
+    if (!keyText)
+        throw new InputError('ca-root-key', '', 'is required with ca: provided (the PEM of the root private key, from a secret)');
+    let cert;
+    try {
+        cert = new external_node_crypto_.X509Certificate(certText);
+    }
+    catch {
+        throw new InputError('ca-root-cert', '', 'is not a PEM certificate');
+    }
+    if (!cert.ca)
+        throw new InputError('ca-root-cert', '', `is not a CA certificate (basicConstraints CA:true), subject ${JSON.stringify(cert.subject)}`);
+    let matches;
+    try {
+        matches = cert.checkPrivateKey((0,external_node_crypto_.createPrivateKey)(keyText));
+    }
+    catch {
+        throw new InputError('ca-root-key', '', 'is not a PEM private key (no key text is shown here)');
+    }
+    if (!matches)
+        throw new InputError('ca-root-key', '', `does not match the public key of ca-root-cert (${(0,external_node_crypto_.createPublicKey)(certText).asymmetricKeyType} certificate ${JSON.stringify(cert.subject)})`);
+    return { mode, rotate, rootCert: certText + '\n', rootKey: keyText + '\n' };
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/config/kubeconfig-sources.ts
+
+
+
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** One cluster's context, renamed to its name, from its own kubeconfig-env / kubeconfig-file or the shared kubeconfig. */
+function kubeconfigOf(src, i, name, context, { envName, file, contextField }, shared) {
+    if (envName !== undefined && file !== undefined)
+        throw new InputError('clusters', itemField(i), 'has both "kubeconfig-env" and "kubeconfig-file"; give one');
+    const field = envName !== undefined ? 'kubeconfig-env' : file !== undefined ? 'kubeconfig-file' : undefined;
+    let source;
+    try {
         let documents;
-        const field = envName !== undefined ? 'kubeconfig-env' : file !== undefined ? 'kubeconfig-file' : undefined;
-        try {
-            if (envName !== undefined) {
-                if (!ENV_NAME.test(envName))
-                    throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `must be an environment variable name, got ${JSON.stringify(envName)}`);
-                const value = src.env[envName];
-                if (value === undefined)
-                    throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is not set (pass it with "env:" on the step)`);
-                if (value.trim() === '')
-                    throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is empty (is the secret defined for this repository/environment?)`);
-                source = `kubeconfig-env ${envName}`;
-                documents = parseKubeconfigs(value);
-            }
-            else if (file !== undefined) {
-                const resolved = external_node_path_namespaceObject.resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), file);
-                source = `kubeconfig-file ${file}`;
-                documents = parseKubeconfigs(readFileFor(src, resolved, 'clusters', itemField(i, 'kubeconfig-file')), external_node_path_namespaceObject.dirname(resolved));
-            }
-            else {
-                const s = shared();
-                source = s.source;
-                documents = s.documents;
-            }
-            kubeconfig = extractContext(documents, context, name);
+        if (envName !== undefined) {
+            if (!ENV_NAME.test(envName))
+                throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `must be an environment variable name, got ${JSON.stringify(envName)}`);
+            const value = src.env[envName];
+            if (value === undefined)
+                throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is not set (pass it with "env:" on the step)`);
+            if (value.trim() === '')
+                throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is empty (is the secret defined for this repository/environment?)`);
+            source = `kubeconfig-env ${envName}`;
+            documents = parseKubeconfigs(value);
         }
-        catch (e) {
-            if (!(e instanceof KubeconfigProblem))
-                throw e;
-            const where = field ?? (stringField(item, i, 'context', false) !== undefined ? 'context' : undefined);
-            const from = field ? `the kubeconfig` : `the ${shared().source === 'kubeconfig' ? '"kubeconfig" input' : shared().source}`;
-            throw new InputError('clusters', itemField(i, where), `${from} ${e.message}`);
+        else if (file !== undefined) {
+            const resolved = external_node_path_namespaceObject.resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), file);
+            source = `kubeconfig-file ${file}`;
+            documents = parseKubeconfigs(readFileFor(src, resolved, 'clusters', itemField(i, 'kubeconfig-file')), external_node_path_namespaceObject.dirname(resolved));
         }
-        return { config: { name, network, sourceContext: context, source, apiServer }, kubeconfig };
-    });
+        else {
+            const s = shared();
+            source = s.source;
+            documents = s.documents;
+        }
+        return { source, kubeconfig: extractContext(documents, context, name) };
+    }
+    catch (e) {
+        if (!(e instanceof KubeconfigProblem))
+            throw e;
+        const where = field ?? (contextField !== undefined ? 'context' : undefined);
+        const from = field ? `the kubeconfig` : `the ${shared().source === 'kubeconfig' ? '"kubeconfig" input' : shared().source}`;
+        throw new InputError('clusters', itemField(i, where), `${from} ${e.message}`);
+    }
 }
 /** The `kubeconfig` input, else $KUBECONFIG, else ~/.kube/config — read only when a cluster needs it. */
-function lazySharedKubeconfig(src) {
+function sharedKubeconfig(src) {
     let cached;
     return () => {
         if (cached)
@@ -56259,42 +56256,6 @@ function lazySharedKubeconfig(src) {
         return cached;
     };
 }
-/**
- * What istioctl makes of a revision: it copies spec.revision to values.revision as `--set values.revision=<rev>`
- * (operator/pkg/render/manifest.go translateIstioOperatorToHelm, 1.28–1.31), and values/map.go parseValue takes
- * whatever strconv.Atoi, ParseFloat or ParseBool accept. The string field then fails to decode ("cannot unmarshal
- * number into Go value of type string"; for inf/nan istioctl panics). Among DNS-1123 labels that is exactly (checked
- * against Go's strconv for every label up to 5 characters): digits; <digits>e[-]<digits> and 0x<hex>p[-]<digits>
- * unless they overflow (then ParseFloat fails and the value stays a string); inf, infinity, nan; t, f, true, false.
- */
-function istioctlReadsAs(rev) {
-    if (/^(t|f|true|false)$/.test(rev))
-        return 'boolean';
-    if (/^(\d+|inf|infinity|nan)$/.test(rev))
-        return 'number';
-    if (/^\d+e-?\d+$/.test(rev))
-        return Number.isFinite(Number(rev)) ? 'number' : undefined;
-    const hex = /^0x([0-9a-f]+)p(-?\d+)$/.exec(rev);
-    if (!hex)
-        return undefined;
-    const mantissa = BigInt(`0x${hex[1]}`);
-    // Scaling by a power of two keeps the rounding of the mantissa, so this overflows exactly when Go's does.
-    return mantissa === 0n || Number.isFinite(Number(mantissa) * 2 ** Number(hex[2])) ? 'number' : undefined;
-}
-function stringField(item, i, field, required) {
-    const v = item[field];
-    if (v === undefined || v === null) {
-        if (required)
-            throw new InputError('clusters', itemField(i, field), 'is required');
-        return undefined;
-    }
-    if (typeof v !== 'string' && typeof v !== 'number')
-        throw new InputError('clusters', itemField(i, field), `must be a string, got ${describeType(v)}`);
-    const s = String(v).trim();
-    if (s === '')
-        throw new InputError('clusters', itemField(i, field), 'must not be empty');
-    return s;
-}
 function readIfExists(src, file) {
     try {
         return src.readFile(file);
@@ -56314,43 +56275,78 @@ function readFileFor(src, file, input, where) {
         throw new InputError(input, where, code === 'ENOENT' ? `file ${file} does not exist` : `cannot read ${file} (${code ?? String(e)})`);
     }
 }
-function requireUrl(input, where, value, protocols) {
-    let url;
-    try {
-        url = new URL(value);
+
+;// CONCATENATED MODULE: ./src/config/clusters.ts
+
+
+
+
+const CLUSTER_FIELDS = ['name', 'network', 'context', 'kubeconfig-env', 'kubeconfig-file', 'api-server'];
+/** The `clusters` input: at least two, each with a unique name, a network and one kubeconfig context. */
+function parseClusterList(src) {
+    const text = src.input('clusters');
+    if (text.trim() === '')
+        throw new InputError('clusters', '', 'is required: a YAML list of clusters, each with "name" and "network"');
+    const list = loadYamlInput('clusters', text);
+    if (!Array.isArray(list))
+        throw new InputError('clusters', '', `must be a YAML list of clusters, got ${describeType(list)}`);
+    if (list.length < 2)
+        throw new InputError('clusters', '', `needs at least two clusters for a multi-cluster mesh, got ${list.length}`);
+    const shared = sharedKubeconfig(src);
+    const seen = new Map();
+    return list.map((item, i) => {
+        if (!yaml_isMap(item))
+            throw new InputError('clusters', itemField(i), `must be a map with "name" and "network", got ${describeType(item)}`);
+        for (const key of Object.keys(item)) {
+            if (!CLUSTER_FIELDS.includes(key)) {
+                const hint = closest(key, CLUSTER_FIELDS);
+                throw new InputError('clusters', itemField(i, key), `unknown field${hint ? `; did you mean "${hint}"?` : ''} (known: ${CLUSTER_FIELDS.join(', ')})`);
+            }
+        }
+        const name = stringField(item, i, 'name', true);
+        if (!DNS1123_LABEL.test(name) || name.length > 63)
+            throw new InputError('clusters', itemField(i, 'name'), `must be a DNS-1123 label (lowercase letters, digits and "-", at most 63, starting and ending with a letter or digit), got ${JSON.stringify(name)}`);
+        if (seen.has(name))
+            throw new InputError('clusters', itemField(i, 'name'), `"${name}" is already the name of item ${seen.get(name) + 1}; names must be unique`);
+        seen.set(name, i);
+        const network = stringField(item, i, 'network', true);
+        if (!LABEL_VALUE.test(network) || network.length > 63)
+            throw new InputError('clusters', itemField(i, 'network'), `must be a Kubernetes label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(network)}`);
+        const apiServer = stringField(item, i, 'api-server', false);
+        if (apiServer !== undefined)
+            requireUrl('clusters', itemField(i, 'api-server'), apiServer, ['https:', 'http:']);
+        const contextField = stringField(item, i, 'context', false);
+        const context = contextField ?? name;
+        const from = { envName: stringField(item, i, 'kubeconfig-env', false), file: stringField(item, i, 'kubeconfig-file', false), contextField };
+        const { source, kubeconfig } = kubeconfigOf(src, i, name, context, from, shared);
+        return { config: { name, network, sourceContext: context, source, apiServer }, kubeconfig };
+    });
+}
+function stringField(item, i, field, required) {
+    const v = item[field];
+    if (v === undefined || v === null) {
+        if (required)
+            throw new InputError('clusters', itemField(i, field), 'is required');
+        return undefined;
     }
-    catch {
-        throw new InputError(input, where, `must be a URL (${protocols.join(' or ')}), got ${JSON.stringify(value)}`);
-    }
-    if (!protocols.includes(url.protocol))
-        throw new InputError(input, where, `must use ${protocols.join(' or ')}, got ${JSON.stringify(value)}`);
+    if (typeof v !== 'string' && typeof v !== 'number')
+        throw new InputError('clusters', itemField(i, field), `must be a string, got ${describeType(v)}`);
+    const s = String(v).trim();
+    if (s === '')
+        throw new InputError('clusters', itemField(i, field), 'must not be empty');
+    return s;
 }
-function durationInput(src, name, fallback) {
-    const text = src.input(name).trim() || fallback;
-    const ms = parseDuration(text);
-    if (ms === undefined || ms <= 0)
-        throw new InputError(name, '', `must be a duration like "90s", "5m" or "1h30m", got ${JSON.stringify(text)}`);
-    if (ms > 6 * 3_600_000)
-        throw new InputError(name, '', `must be at most 6h (a job's limit), got ${JSON.stringify(text)}`);
-    return ms;
-}
-function booleanInput(src, name, fallback) {
-    const text = src.input(name).trim().toLowerCase();
-    if (text === '')
-        return fallback;
-    if (text === 'true')
-        return true;
-    if (text === 'false')
-        return false;
-    throw new InputError(name, '', `must be "true" or "false", got ${JSON.stringify(text)}`);
-}
-function oneOf(src, name, allowed, fallback) {
-    const text = src.input(name).trim() || fallback;
-    if (allowed.includes(text))
-        return text;
-    const hint = closest(text, allowed);
-    throw new InputError(name, '', `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(text)}${hint ? `; did you mean "${hint}"?` : ''}`);
-}
+
+;// CONCATENATED MODULE: ./src/config/images.ts
+
+/** Pinned defaults for the traffic check (the images of Istio's samples/helloworld and samples/curl). */
+const DEFAULT_IMAGES = {
+    helloworldV1: 'docker.io/istio/examples-helloworld-v1:1.0',
+    helloworldV2: 'docker.io/istio/examples-helloworld-v2:1.0',
+    curl: 'docker.io/curlimages/curl:8.16.0'
+};
+/** Istio's images: 1.30.x would otherwise render registry.istio.io/release, retired in December 2026. */
+const DEFAULT_HUB = 'docker.io/istio';
 function imageInput(src, name, fallback) {
     const text = src.input(name).trim() || fallback;
     if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(text) || /\s/.test(text))
@@ -56387,14 +56383,10 @@ function hubProblem(hub) {
         return `has a path component ${JSON.stringify(bad)}: lowercase letters and digits, separated by ".", "_" or "-"`;
     return undefined;
 }
-function parseMaxParallel(text) {
-    const s = text.trim();
-    if (s === '')
-        return Infinity;
-    if (!/^\d+$/.test(s) || Number(s) < 1)
-        throw new InputError('max-parallel', '', `must be a whole number of at least 1, got ${JSON.stringify(s)}`);
-    return Number(s);
-}
+
+;// CONCATENATED MODULE: ./src/config/overlay.ts
+
+
 /** Fields the action owns: letting an overlay change them would split the mesh or break pruning. */
 const OWNED_OVERLAY_PATHS = [
     ['spec', 'values', 'global', 'meshID'],
@@ -56427,11 +56419,12 @@ const TOPOLOGY_OVERLAY_CHECKS = [
     ['spec.components.istiodRemote.enabled', (v) => (v === true ? `makes the cluster a remote of an external control plane; ${SIDECAR}` : undefined)],
     ['spec.components.pilot.enabled', (v) => (v === false ? `disables istiod; ${SIDECAR}, with an istiod in every cluster` : undefined)]
 ];
+/** The `operator-overlay` input: an IstioOperator that sets nothing the action owns and keeps the topology. */
 function parseOperatorOverlay(text) {
     if (text.trim() === '')
         return undefined;
     const overlay = loadYamlInput('operator-overlay', text);
-    if (!yaml_input_isMap(overlay))
+    if (!yaml_isMap(overlay))
         throw new InputError('operator-overlay', '', `must be an IstioOperator (a YAML map), got ${describeType(overlay)}`);
     for (const key of Object.keys(overlay))
         if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key))
@@ -56441,7 +56434,7 @@ function parseOperatorOverlay(text) {
     for (const p of OWNED_OVERLAY_PATHS) {
         let v = overlay;
         for (const k of p)
-            v = yaml_input_isMap(v) ? v[k] : undefined;
+            v = yaml_isMap(v) ? v[k] : undefined;
         if (v !== undefined) {
             const owner = p[p.length - 1] === 'revision'
                 ? 'the "revision" input'
@@ -56458,64 +56451,124 @@ function parseOperatorOverlay(text) {
     for (const [p, check] of TOPOLOGY_OVERLAY_CHECKS) {
         let v = overlay;
         for (const k of p.split('.'))
-            v = yaml_input_isMap(v) ? v[k] : undefined;
+            v = yaml_isMap(v) ? v[k] : undefined;
         const problem = v === undefined ? undefined : check(v);
         if (problem)
             throw new InputError('operator-overlay', `field "${p}"`, problem);
     }
-    if (overlay.spec !== undefined && !yaml_input_isMap(overlay.spec))
+    if (overlay.spec !== undefined && !yaml_isMap(overlay.spec))
         throw new InputError('operator-overlay', 'field "spec"', `must be a map, got ${describeType(overlay.spec)}`);
     return overlay;
 }
-function parseAnnotations(text) {
-    if (text.trim() === '')
-        return {};
-    const value = loadYamlInput('gateway-service-annotations', text);
-    if (!yaml_input_isMap(value))
-        throw new InputError('gateway-service-annotations', '', `must be a YAML map of annotation → value, got ${describeType(value)}`);
-    const out = {};
-    for (const [k, v] of Object.entries(value)) {
-        if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || k.length > 316)
-            throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, 'is not a valid annotation key (prefix/name)');
-        if (yaml_input_isMap(v) || Array.isArray(v) || v === null)
-            throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, `must have a string value, got ${describeType(v)}`);
-        out[k] = String(v);
-    }
-    return out;
+
+;// CONCATENATED MODULE: ./src/config/revision.ts
+
+
+/** The `revision` input: a DNS-1123 label that istioctl keeps a string. Empty means no revision. */
+function parseRevision(text) {
+    const revision = text.trim() || undefined;
+    if (revision === undefined)
+        return undefined;
+    if (!DNS1123_LABEL.test(revision) || revision.length > 63)
+        throw new InputError('revision', '', `must be a DNS-1123 label like "1-30-3" (lowercase letters, digits, "-"), got ${JSON.stringify(revision)}`);
+    const readAs = istioctlReadsAs(revision);
+    if (readAs)
+        throw new InputError('revision', '', `istioctl would read ${JSON.stringify(revision)} as a ${readAs} (it sets values.revision like a --set value), and install rejects a revision that is not a string; use e.g. "1-30-3"`);
+    return revision;
 }
-function parseCa(src) {
-    const mode = oneOf(src, 'ca', ['generate', 'provided', 'existing', 'none'], 'generate');
-    const rotate = booleanInput(src, 'ca-rotate', false);
-    const certText = src.input('ca-root-cert').trim();
-    const keyText = src.input('ca-root-key').trim();
-    if (mode !== 'provided') {
-        if (certText || keyText)
-            throw new InputError(certText ? 'ca-root-cert' : 'ca-root-key', '', `is only used with ca: provided (ca is "${mode}")`);
-        return { mode, rotate };
-    }
-    if (!certText)
-        throw new InputError('ca-root-cert', '', 'is required with ca: provided (the PEM of the root certificate)');
-    if (!keyText)
-        throw new InputError('ca-root-key', '', 'is required with ca: provided (the PEM of the root private key, from a secret)');
-    let cert;
-    try {
-        cert = new external_node_crypto_.X509Certificate(certText);
-    }
-    catch {
-        throw new InputError('ca-root-cert', '', 'is not a PEM certificate');
-    }
-    if (!cert.ca)
-        throw new InputError('ca-root-cert', '', `is not a CA certificate (basicConstraints CA:true), subject ${JSON.stringify(cert.subject)}`);
-    let matches;
-    try {
-        matches = cert.checkPrivateKey((0,external_node_crypto_.createPrivateKey)(keyText));
-    }
-    catch {
-        throw new InputError('ca-root-key', '', 'is not a PEM private key (no key text is shown here)');
-    }
-    if (!matches)
-        throw new InputError('ca-root-key', '', `does not match the public key of ca-root-cert (${(0,external_node_crypto_.createPublicKey)(certText).asymmetricKeyType} certificate ${JSON.stringify(cert.subject)})`);
-    return { mode, rotate, rootCert: certText + '\n', rootKey: keyText + '\n' };
+/**
+ * What istioctl makes of a revision: it copies spec.revision to values.revision as `--set values.revision=<rev>`
+ * (operator/pkg/render/manifest.go translateIstioOperatorToHelm, 1.28–1.31), and values/map.go parseValue takes
+ * whatever strconv.Atoi, ParseFloat or ParseBool accept. The string field then fails to decode ("cannot unmarshal
+ * number into Go value of type string"; for inf/nan istioctl panics). Among DNS-1123 labels that is exactly (checked
+ * against Go's strconv for every label up to 5 characters): digits; <digits>e[-]<digits> and 0x<hex>p[-]<digits>
+ * unless they overflow (then ParseFloat fails and the value stays a string); inf, infinity, nan; t, f, true, false.
+ */
+function istioctlReadsAs(rev) {
+    if (/^(t|f|true|false)$/.test(rev))
+        return 'boolean';
+    if (/^(\d+|inf|infinity|nan)$/.test(rev))
+        return 'number';
+    if (/^\d+e-?\d+$/.test(rev))
+        return Number.isFinite(Number(rev)) ? 'number' : undefined;
+    const hex = /^0x([0-9a-f]+)p(-?\d+)$/.exec(rev);
+    if (!hex)
+        return undefined;
+    const mantissa = BigInt(`0x${hex[1]}`);
+    // Scaling by a power of two keeps the rounding of the mantissa, so this overflows exactly when Go's does.
+    return mantissa === 0n || Number.isFinite(Number(mantissa) * 2 ** Number(hex[2])) ? 'number' : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/config/index.ts
+
+
+
+
+
+
+
+
+
+
+/** install converges the mesh; plan only reads and says what install would do; uninstall removes it. */
+const MODES = ['install', 'plan', 'uninstall'];
+/** What the run checks once the mesh is installed. */
+const VERIFY_MODES = ['remote-clusters', 'traffic', 'none'];
+const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/releases/download';
+/** Every input, parsed and validated once, before any I/O beyond reading inputs, environment and kubeconfig files. */
+function parseConfig(src) {
+    const clusters = parseClusterList(src);
+    const secrets = [];
+    const kubeconfig = mergeKubeconfigs(clusters.map((c) => c.kubeconfig));
+    secrets.push(...credentialsIn(kubeconfig));
+    const meshId = src.input('mesh-id').trim() || 'mesh1';
+    if (!LABEL_VALUE.test(meshId) || meshId.length > 63)
+        throw new InputError('mesh-id', '', `must be a label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(meshId)}`);
+    const version = parseVersionSpec(src.input('istio-version'));
+    if (typeof version === 'string')
+        throw new InputError('istio-version', '', version);
+    const downloadBaseUrl = (src.input('download-base-url').trim() || DEFAULT_DOWNLOAD_BASE_URL).replace(/\/+$/, '');
+    requireUrl('download-base-url', '', downloadBaseUrl, ['http:', 'https:', 'file:']);
+    const revision = parseRevision(src.input('revision'));
+    const ca = parseCa(src);
+    if (ca.rootKey)
+        secrets.push(ca.rootKey, ...pemBodyLines(ca.rootKey));
+    return {
+        mode: oneOf(src, 'mode', MODES, 'install'),
+        clusters: clusters.map((c) => c.config),
+        kubeconfig,
+        secrets,
+        meshId,
+        istioVersion: version,
+        downloadBaseUrl,
+        // An unexpanded expression (local runs with @github/local-action pass the default literally) is no token.
+        githubToken: src
+            .input('github-token')
+            .trim()
+            .replace(/^\$\{\{.*\}\}$/, ''),
+        revision,
+        operatorOverlay: parseOperatorOverlay(src.input('operator-overlay')),
+        gatewayServiceAnnotations: parseAnnotations(src.input('gateway-service-annotations')),
+        gatewayTimeoutMs: durationInput(src, 'gateway-timeout', '5m'),
+        hub: parseHub(src.input('hub')),
+        readinessTimeoutMs: durationInput(src, 'readiness-timeout', '5m'),
+        maxParallel: parseMaxParallel(src.input('max-parallel')),
+        exportKubeconfig: booleanInput(src, 'export-kubeconfig', false),
+        prune: booleanInput(src, 'prune', false),
+        keepNamespace: booleanInput(src, 'keep-namespace', false),
+        allowSkipMinor: booleanInput(src, 'allow-skip-minor', false),
+        ca,
+        verify: {
+            mode: oneOf(src, 'verify', VERIFY_MODES, 'remote-clusters'),
+            timeoutMs: durationInput(src, 'verify-timeout', '3m'),
+            keep: booleanInput(src, 'verify-keep', false),
+            images: {
+                helloworldV1: imageInput(src, 'verify-image-helloworld-v1', DEFAULT_IMAGES.helloworldV1),
+                helloworldV2: imageInput(src, 'verify-image-helloworld-v2', DEFAULT_IMAGES.helloworldV2),
+                curl: imageInput(src, 'verify-image-curl', DEFAULT_IMAGES.curl)
+            }
+        }
+    };
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -56637,9 +56690,9 @@ function whenIdle() {
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ./node_modules/semver/index.js
-var node_modules_semver = __nccwpck_require__(2088);
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
+// EXTERNAL MODULE: ../../main/node_modules/semver/index.js
+var node_modules_semver = __nccwpck_require__(6626);
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/tool-cache/lib/manifest.js
 var manifest_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -56749,7 +56802,7 @@ function _readLinuxVersionFile() {
 const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 // EXTERNAL MODULE: external "util"
 var external_util_ = __nccwpck_require__(9023);
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/tool-cache/lib/retry-helper.js
 var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -56810,7 +56863,7 @@ class RetryHelper {
     }
 }
 //# sourceMappingURL=retry-helper.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/tool-cache.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/tool-cache/lib/tool-cache.js
 var tool_cache_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -59648,9 +59701,9 @@ let x509Loaded;
 function loadX509() {
     x509Loaded ??= (async () => {
         // @peculiar/x509 registers its algorithms with tsyringe, which needs the Reflect metadata API.
-        await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 477, 23));
+        await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 5027, 23));
         // eager: ncc (webpack) keeps the library in the one bundle file instead of emitting a separate chunk
-        return await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 8927, 19));
+        return await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 161, 19));
     })();
     return x509Loaded;
 }
@@ -60535,7 +60588,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
-/***/ 7340:
+/***/ 9050:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -60657,14 +60710,14 @@ function toViewCopy(data, type) {
 
 /***/ }),
 
-/***/ 5006:
+/***/ 6024:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.concatToUint8Array = concatToUint8Array;
 exports.concat = concat;
-const buffer_source_js_1 = __nccwpck_require__(7340);
+const buffer_source_js_1 = __nccwpck_require__(9050);
 function concatToUint8Array(buffers) {
     const views = [];
     let length = 0;
@@ -60705,13 +60758,13 @@ function concat(first, second, ...rest) {
 
 /***/ }),
 
-/***/ 4772:
+/***/ 642:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.equal = equal;
-const buffer_source_js_1 = __nccwpck_require__(7340);
+const buffer_source_js_1 = __nccwpck_require__(9050);
 function equal(a, b, options = {}) {
     const left = (0, buffer_source_js_1.toUint8Array)(a);
     const right = (0, buffer_source_js_1.toUint8Array)(b);
@@ -60729,13 +60782,13 @@ function equal(a, b, options = {}) {
 
 /***/ }),
 
-/***/ 7864:
+/***/ 8306:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.tail = exports.startsWith = exports.slice = exports.lastIndexOf = exports.indexOf = exports.includes = exports.endsWith = exports.copy = exports.compare = exports.equal = exports.concatToUint8Array = exports.concat = exports.toViewCopy = exports.toView = exports.toUint8ArrayCopy = exports.toUint8Array = exports.toArrayBufferLike = exports.toArrayBuffer = exports.isSharedArrayBuffer = exports.isBufferSource = exports.isArrayBufferView = exports.isArrayBufferLike = exports.isArrayBuffer = exports.assertBufferSource = void 0;
-var buffer_source_js_1 = __nccwpck_require__(7340);
+var buffer_source_js_1 = __nccwpck_require__(9050);
 Object.defineProperty(exports, "assertBufferSource", ({ enumerable: true, get: function () { return buffer_source_js_1.assertBufferSource; } }));
 Object.defineProperty(exports, "isArrayBuffer", ({ enumerable: true, get: function () { return buffer_source_js_1.isArrayBuffer; } }));
 Object.defineProperty(exports, "isArrayBufferLike", ({ enumerable: true, get: function () { return buffer_source_js_1.isArrayBufferLike; } }));
@@ -60748,12 +60801,12 @@ Object.defineProperty(exports, "toUint8Array", ({ enumerable: true, get: functio
 Object.defineProperty(exports, "toUint8ArrayCopy", ({ enumerable: true, get: function () { return buffer_source_js_1.toUint8ArrayCopy; } }));
 Object.defineProperty(exports, "toView", ({ enumerable: true, get: function () { return buffer_source_js_1.toView; } }));
 Object.defineProperty(exports, "toViewCopy", ({ enumerable: true, get: function () { return buffer_source_js_1.toViewCopy; } }));
-var concat_js_1 = __nccwpck_require__(5006);
+var concat_js_1 = __nccwpck_require__(6024);
 Object.defineProperty(exports, "concat", ({ enumerable: true, get: function () { return concat_js_1.concat; } }));
 Object.defineProperty(exports, "concatToUint8Array", ({ enumerable: true, get: function () { return concat_js_1.concatToUint8Array; } }));
-var equal_js_1 = __nccwpck_require__(4772);
+var equal_js_1 = __nccwpck_require__(642);
 Object.defineProperty(exports, "equal", ({ enumerable: true, get: function () { return equal_js_1.equal; } }));
-var sequence_js_1 = __nccwpck_require__(6039);
+var sequence_js_1 = __nccwpck_require__(4973);
 Object.defineProperty(exports, "compare", ({ enumerable: true, get: function () { return sequence_js_1.compare; } }));
 Object.defineProperty(exports, "copy", ({ enumerable: true, get: function () { return sequence_js_1.copy; } }));
 Object.defineProperty(exports, "endsWith", ({ enumerable: true, get: function () { return sequence_js_1.endsWith; } }));
@@ -60767,7 +60820,7 @@ Object.defineProperty(exports, "tail", ({ enumerable: true, get: function () { r
 
 /***/ }),
 
-/***/ 6039:
+/***/ 4973:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -60781,7 +60834,7 @@ exports.slice = slice;
 exports.tail = tail;
 exports.copy = copy;
 exports.compare = compare;
-const buffer_source_js_1 = __nccwpck_require__(7340);
+const buffer_source_js_1 = __nccwpck_require__(9050);
 function clampIndex(value, fallback, length) {
     const normalized = Number.isFinite(value) ? Math.trunc(value) : fallback;
     if (normalized <= 0) {
@@ -60935,15 +60988,15 @@ function compare(a, b) {
 
 /***/ }),
 
-/***/ 4239:
+/***/ 7273:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.convert = void 0;
-const index_js_1 = __nccwpck_require__(7864);
-const index_js_2 = __nccwpck_require__(3628);
-const defaults_js_1 = __nccwpck_require__(3260);
+const index_js_1 = __nccwpck_require__(8306);
+const index_js_2 = __nccwpck_require__(5902);
+const defaults_js_1 = __nccwpck_require__(2998);
 function encode(name, data, ...args) {
     return defaults_js_1.defaultConverterRegistry.encode(name, data, ...args);
 }
@@ -61016,17 +61069,17 @@ exports.convert = {
 
 /***/ }),
 
-/***/ 3260:
+/***/ 2998:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.defaultConverterRegistry = exports.defaultConverters = exports.utf16leConverter = exports.utf16beConverter = exports.utf8Converter = exports.base64urlConverter = exports.base64Converter = exports.hexConverter = exports.binaryConverter = exports.pemConverter = void 0;
-const index_js_1 = __nccwpck_require__(3628);
-const index_js_2 = __nccwpck_require__(3541);
-var index_js_3 = __nccwpck_require__(3541);
+const index_js_1 = __nccwpck_require__(5902);
+const index_js_2 = __nccwpck_require__(3564);
+var index_js_3 = __nccwpck_require__(3564);
 Object.defineProperty(exports, "pemConverter", ({ enumerable: true, get: function () { return index_js_3.pemConverter; } }));
-const registry_js_1 = __nccwpck_require__(2489);
+const registry_js_1 = __nccwpck_require__(4387);
 exports.binaryConverter = {
     name: "binary",
     aliases: ["latin1"],
@@ -61095,15 +61148,15 @@ exports.defaultConverterRegistry = (0, registry_js_1.createConverterRegistry)(ex
 
 /***/ }),
 
-/***/ 4040:
+/***/ 5250:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.convert = exports.utf8Converter = exports.utf16leConverter = exports.utf16beConverter = exports.pemConverter = exports.hexConverter = exports.defaultConverters = exports.defaultConverterRegistry = exports.binaryConverter = exports.base64urlConverter = exports.base64Converter = exports.createConverterRegistry = void 0;
-var registry_js_1 = __nccwpck_require__(2489);
+var registry_js_1 = __nccwpck_require__(4387);
 Object.defineProperty(exports, "createConverterRegistry", ({ enumerable: true, get: function () { return registry_js_1.createConverterRegistry; } }));
-var defaults_js_1 = __nccwpck_require__(3260);
+var defaults_js_1 = __nccwpck_require__(2998);
 Object.defineProperty(exports, "base64Converter", ({ enumerable: true, get: function () { return defaults_js_1.base64Converter; } }));
 Object.defineProperty(exports, "base64urlConverter", ({ enumerable: true, get: function () { return defaults_js_1.base64urlConverter; } }));
 Object.defineProperty(exports, "binaryConverter", ({ enumerable: true, get: function () { return defaults_js_1.binaryConverter; } }));
@@ -61114,13 +61167,13 @@ Object.defineProperty(exports, "pemConverter", ({ enumerable: true, get: functio
 Object.defineProperty(exports, "utf16beConverter", ({ enumerable: true, get: function () { return defaults_js_1.utf16beConverter; } }));
 Object.defineProperty(exports, "utf16leConverter", ({ enumerable: true, get: function () { return defaults_js_1.utf16leConverter; } }));
 Object.defineProperty(exports, "utf8Converter", ({ enumerable: true, get: function () { return defaults_js_1.utf8Converter; } }));
-var convert_js_1 = __nccwpck_require__(4239);
+var convert_js_1 = __nccwpck_require__(7273);
 Object.defineProperty(exports, "convert", ({ enumerable: true, get: function () { return convert_js_1.convert; } }));
 
 
 /***/ }),
 
-/***/ 2489:
+/***/ 4387:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -61315,7 +61368,7 @@ function createConverterRegistry(initialConverters = []) {
 
 /***/ }),
 
-/***/ 8153:
+/***/ 3399:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61326,8 +61379,8 @@ exports.pad = pad;
 exports.is = is;
 exports.encode = encode;
 exports.decode = decode;
-const index_js_1 = __nccwpck_require__(7864);
-const binary_js_1 = __nccwpck_require__(1404);
+const index_js_1 = __nccwpck_require__(8306);
+const binary_js_1 = __nccwpck_require__(7813);
 const BASE64_REGEX = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 function nodeBuffer() {
     return globalThis.Buffer;
@@ -61370,7 +61423,7 @@ exports.base64 = { encode, decode, is, normalize, pad };
 
 /***/ }),
 
-/***/ 7748:
+/***/ 3994:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61380,7 +61433,7 @@ exports.normalize = normalize;
 exports.is = is;
 exports.encode = encode;
 exports.decode = decode;
-const base64_js_1 = __nccwpck_require__(8153);
+const base64_js_1 = __nccwpck_require__(3399);
 const BASE64URL_REGEX = /^[A-Za-z0-9_-]*$/;
 function normalize(text) {
     return text.replace(/[\n\r\t ]/g, "");
@@ -61403,7 +61456,7 @@ exports.base64url = { encode, decode, is, normalize };
 
 /***/ }),
 
-/***/ 1404:
+/***/ 7813:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61412,7 +61465,7 @@ exports.binary = void 0;
 exports.encode = encode;
 exports.decode = decode;
 exports.is = is;
-const index_js_1 = __nccwpck_require__(7864);
+const index_js_1 = __nccwpck_require__(8306);
 function encode(data) {
     const bytes = (0, index_js_1.toUint8Array)(data);
     let result = "";
@@ -61436,7 +61489,7 @@ exports.binary = { encode, decode, is };
 
 /***/ }),
 
-/***/ 9609:
+/***/ 6879:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61448,7 +61501,7 @@ exports.encode = encode;
 exports.decode = decode;
 exports.parse = parse;
 exports.format = format;
-const index_js_1 = __nccwpck_require__(7864);
+const index_js_1 = __nccwpck_require__(8306);
 const HEX_CHARACTER_REGEX = /^[0-9a-f]$/i;
 const COMMON_SEPARATORS = [" ", "\t", "\n", "\r", ":", "-", "."];
 function resolveSeparators(options) {
@@ -61672,24 +61725,24 @@ exports.hex = { encode, decode, format, formats: exports.formats, is, normalize,
 
 /***/ }),
 
-/***/ 3628:
+/***/ 5902:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.base64url = exports.base64 = exports.utf16 = exports.utf8 = exports.hex = exports.binary = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-exports.binary = tslib_1.__importStar(__nccwpck_require__(1404));
-exports.hex = tslib_1.__importStar(__nccwpck_require__(9609));
-exports.utf8 = tslib_1.__importStar(__nccwpck_require__(1713));
-exports.utf16 = tslib_1.__importStar(__nccwpck_require__(854));
-exports.base64 = tslib_1.__importStar(__nccwpck_require__(8153));
-exports.base64url = tslib_1.__importStar(__nccwpck_require__(7748));
+const tslib_1 = __nccwpck_require__(2146);
+exports.binary = tslib_1.__importStar(__nccwpck_require__(7813));
+exports.hex = tslib_1.__importStar(__nccwpck_require__(6879));
+exports.utf8 = tslib_1.__importStar(__nccwpck_require__(1183));
+exports.utf16 = tslib_1.__importStar(__nccwpck_require__(7396));
+exports.base64 = tslib_1.__importStar(__nccwpck_require__(3399));
+exports.base64url = tslib_1.__importStar(__nccwpck_require__(3994));
 
 
 /***/ }),
 
-/***/ 854:
+/***/ 7396:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61697,7 +61750,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.utf16 = void 0;
 exports.encode = encode;
 exports.decode = decode;
-const index_js_1 = __nccwpck_require__(7864);
+const index_js_1 = __nccwpck_require__(8306);
 function encode(text, options = {}) {
     const result = new ArrayBuffer(text.length * 2);
     const view = new DataView(result);
@@ -61720,7 +61773,7 @@ exports.utf16 = { encode, decode };
 
 /***/ }),
 
-/***/ 1713:
+/***/ 1183:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61728,7 +61781,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.utf8 = void 0;
 exports.encode = encode;
 exports.decode = decode;
-const index_js_1 = __nccwpck_require__(7864);
+const index_js_1 = __nccwpck_require__(8306);
 function encode(text) {
     return new TextEncoder().encode(text);
 }
@@ -61740,30 +61793,30 @@ exports.utf8 = { encode, decode };
 
 /***/ }),
 
-/***/ 4724:
+/***/ 8354:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.bytes = void 0;
-const tslib_1 = __nccwpck_require__(1860);
-tslib_1.__exportStar(__nccwpck_require__(7864), exports);
-exports.bytes = tslib_1.__importStar(__nccwpck_require__(7864));
-tslib_1.__exportStar(__nccwpck_require__(3628), exports);
-tslib_1.__exportStar(__nccwpck_require__(3541), exports);
-tslib_1.__exportStar(__nccwpck_require__(4040), exports);
-tslib_1.__exportStar(__nccwpck_require__(1494), exports);
+const tslib_1 = __nccwpck_require__(2146);
+tslib_1.__exportStar(__nccwpck_require__(8306), exports);
+exports.bytes = tslib_1.__importStar(__nccwpck_require__(8306));
+tslib_1.__exportStar(__nccwpck_require__(5902), exports);
+tslib_1.__exportStar(__nccwpck_require__(3564), exports);
+tslib_1.__exportStar(__nccwpck_require__(5250), exports);
+tslib_1.__exportStar(__nccwpck_require__(8396), exports);
 
 
 /***/ }),
 
-/***/ 1931:
+/***/ 1277:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.BufferSourceConverter = void 0;
-const index_js_1 = __nccwpck_require__(7864);
+const index_js_1 = __nccwpck_require__(8306);
 class BufferSourceConverter {
     static isArrayBuffer(data) {
         return (0, index_js_1.isArrayBuffer)(data);
@@ -61801,13 +61854,13 @@ exports.BufferSourceConverter = BufferSourceConverter;
 
 /***/ }),
 
-/***/ 9437:
+/***/ 899:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Convert = void 0;
-const index_js_1 = __nccwpck_require__(4040);
+const index_js_1 = __nccwpck_require__(5250);
 function normalizeTextEncoding(encoding) {
     return encoding === "ascii" ? "binary" : encoding;
 }
@@ -61880,7 +61933,7 @@ exports.Convert = Convert;
 
 /***/ }),
 
-/***/ 3795:
+/***/ 4197:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61888,7 +61941,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.assign = assign;
 exports.combine = combine;
 exports.isEqual = isEqual;
-const index_js_1 = __nccwpck_require__(7864);
+const index_js_1 = __nccwpck_require__(8306);
 function assign(target, ...sources) {
     for (const source of sources) {
         if (!source) {
@@ -61910,17 +61963,17 @@ function isEqual(bytes1, bytes2) {
 
 /***/ }),
 
-/***/ 1494:
+/***/ 8396:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.isEqual = exports.combine = exports.assign = exports.Convert = exports.BufferSourceConverter = void 0;
-var buffer_source_converter_js_1 = __nccwpck_require__(1931);
+var buffer_source_converter_js_1 = __nccwpck_require__(1277);
 Object.defineProperty(exports, "BufferSourceConverter", ({ enumerable: true, get: function () { return buffer_source_converter_js_1.BufferSourceConverter; } }));
-var convert_js_1 = __nccwpck_require__(9437);
+var convert_js_1 = __nccwpck_require__(899);
 Object.defineProperty(exports, "Convert", ({ enumerable: true, get: function () { return convert_js_1.Convert; } }));
-var functions_js_1 = __nccwpck_require__(3795);
+var functions_js_1 = __nccwpck_require__(4197);
 Object.defineProperty(exports, "assign", ({ enumerable: true, get: function () { return functions_js_1.assign; } }));
 Object.defineProperty(exports, "combine", ({ enumerable: true, get: function () { return functions_js_1.combine; } }));
 Object.defineProperty(exports, "isEqual", ({ enumerable: true, get: function () { return functions_js_1.isEqual; } }));
@@ -61928,13 +61981,13 @@ Object.defineProperty(exports, "isEqual", ({ enumerable: true, get: function () 
 
 /***/ }),
 
-/***/ 3541:
+/***/ 3564:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.pemConverter = exports.pem = exports.parse = exports.format = exports.findAll = exports.find = exports.encodeMany = exports.encode = exports.decodeFirst = exports.decode = void 0;
-var pem_js_1 = __nccwpck_require__(2935);
+var pem_js_1 = __nccwpck_require__(8749);
 Object.defineProperty(exports, "decode", ({ enumerable: true, get: function () { return pem_js_1.decode; } }));
 Object.defineProperty(exports, "decodeFirst", ({ enumerable: true, get: function () { return pem_js_1.decodeFirst; } }));
 Object.defineProperty(exports, "encode", ({ enumerable: true, get: function () { return pem_js_1.encode; } }));
@@ -61949,7 +62002,7 @@ Object.defineProperty(exports, "pemConverter", ({ enumerable: true, get: functio
 
 /***/ }),
 
-/***/ 2935:
+/***/ 8749:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -61963,7 +62016,7 @@ exports.findAll = findAll;
 exports.decodeFirst = decodeFirst;
 exports.parse = parse;
 exports.format = format;
-const base64_js_1 = __nccwpck_require__(8153);
+const base64_js_1 = __nccwpck_require__(3399);
 const LABEL_REGEX = /^[A-Z0-9][A-Z0-9 ._-]*[A-Z0-9]$/i;
 const PEM_BLOCK_REGEX = /-----BEGIN ([^-]+)-----([\s\S]*?)-----END \1-----/g;
 function assertLabel(label) {
@@ -62096,7 +62149,7 @@ exports.pemConverter = {
 
 /***/ }),
 
-/***/ 477:
+/***/ 5027:
 /***/ (() => {
 
 /*! *****************************************************************************
@@ -63686,6 +63739,6 @@ var Reflect;
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(9407);
+/******/ var __webpack_exports__ = __nccwpck_require__(5388);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 

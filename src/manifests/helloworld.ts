@@ -1,4 +1,4 @@
-import { VerifyImages } from '../config.js'
+import { VerifyImages } from '../config/index.js'
 import { KubeObject } from './kubernetes.js'
 
 /** Where the traffic check runs; removed afterwards unless verify-keep. */

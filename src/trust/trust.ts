@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { Config } from '../config.js'
+import { Config } from '../config/index.js'
 import { restartIstiods } from '../kube/istiod.js'
 import { ISTIO_NAMESPACE, KubeObject, toYaml, withEncodedData } from '../manifests/kubernetes.js'
 import { registerSecret } from '../secrets.js'
