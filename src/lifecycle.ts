@@ -1,7 +1,7 @@
 import { Config } from './config/index.js'
-import { ISTIO_NAMESPACE } from './manifests/kubernetes.js'
+import { INJECTION_LABEL, ISTIO_NAMESPACE, MULTICLUSTER_LABEL, READER_CLUSTER_ROLE, REVISION_LABEL } from './istio-names.js'
 import { VERIFY_NAMESPACE } from './manifests/helloworld.js'
-import { Step, StepKind, stepId } from './plan.js'
+import { Step, StepAction, StepKind, stepId } from './plan.js'
 import { ClusterState } from './state.js'
 import { Semver, compareSemver, formatSemver, parseSemver } from './istioctl/version.js'
 
@@ -55,7 +55,7 @@ export function canaryNextSteps(config: Config, notes: UpgradeNote[]): string[] 
   if (!config.revision || !notes.some((n) => n.kind === 'canary')) return []
   const old = [...new Set(notes.filter((n) => n.kind === 'canary').map((n) => /\((.*)\)$/.exec(n.from)?.[1] ?? 'default'))]
   return [
-    `Relabel each workload namespace: kubectl label namespace <ns> istio-injection- istio.io/rev=${config.revision} --overwrite`,
+    `Relabel each workload namespace: kubectl label namespace <ns> ${INJECTION_LABEL}- ${REVISION_LABEL}=${config.revision} --overwrite`,
     'Restart its workloads so they get the new sidecar: kubectl rollout restart deployment -n <ns>',
     `When nothing uses the old control plane any more, remove it: ${old.map((r) => `istioctl uninstall -y --revision ${r}`).join('; ')}`
   ]
@@ -65,32 +65,21 @@ export function canaryNextSteps(config: Config, notes: UpgradeNote[]): string[] 
 export function buildUninstallPlan(config: Config): Step[] {
   const steps: Step[] = []
   for (const c of config.clusters) {
-    const add = (kind: StepKind, title: string, needs: StepKind[], args: string[], tool: 'kubectl' | 'istioctl' = 'kubectl') =>
-      steps.push({
-        id: stepId(c.name, kind),
-        cluster: c.name,
-        kind,
-        title,
-        needs: needs.map((n) => stepId(c.name, n)),
-        action: { type: 'command', tool, args }
-      })
-    add(
-      'remove-remote-secrets',
-      'remove remote secrets',
-      [],
-      ['delete', 'secret', '-n', ISTIO_NAMESPACE, '-l', 'istio/multiCluster=true', '--ignore-not-found']
-    )
-    add('remove-verify', `remove namespace ${VERIFY_NAMESPACE}`, [], ['delete', 'namespace', VERIFY_NAMESPACE, '--ignore-not-found', '--wait=false'])
-    add('uninstall', 'istioctl uninstall --purge', ['remove-remote-secrets', 'remove-verify'], ['uninstall', '-y', '--purge'], 'istioctl')
+    const add = (kind: StepKind, title: string, needs: StepKind[], action: StepAction) =>
+      steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs: needs.map((n) => stepId(c.name, n)), action })
+    add('remove-remote-secrets', 'remove remote secrets', [], {
+      type: 'delete',
+      target: { resource: 'secret', namespace: ISTIO_NAMESPACE, selector: `${MULTICLUSTER_LABEL}=true` }
+    })
+    add('remove-verify', `remove namespace ${VERIFY_NAMESPACE}`, [], { type: 'delete-namespace', namespace: VERIFY_NAMESPACE })
+    add('uninstall', 'istioctl uninstall --purge', ['remove-remote-secrets', 'remove-verify'], { type: 'istioctl-uninstall' })
     // create-remote-secret's reader account is cluster-scoped RBAC outside what uninstall --purge owns.
-    add(
-      'remove-reader',
-      'remove istio-reader RBAC',
-      ['uninstall'],
-      ['delete', 'clusterrolebinding,clusterrole', 'istio-reader-clusterrole-istio-system', '--ignore-not-found']
-    )
+    add('remove-reader', 'remove istio-reader RBAC', ['uninstall'], {
+      type: 'delete',
+      target: { resource: 'clusterrolebinding,clusterrole', names: [READER_CLUSTER_ROLE] }
+    })
     if (!config.keepNamespace)
-      add('remove-namespace', `delete namespace ${ISTIO_NAMESPACE}`, ['uninstall'], ['delete', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found'])
+      add('remove-namespace', `delete namespace ${ISTIO_NAMESPACE}`, ['uninstall'], { type: 'delete-namespace', namespace: ISTIO_NAMESPACE, wait: true })
   }
   return steps
 }

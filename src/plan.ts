@@ -1,5 +1,7 @@
 import { Config, ClusterConfig } from './config/index.js'
+import { ISTIO_NAMESPACE } from './istio-names.js'
 import { Semver } from './istioctl/version.js'
+import type { DeleteTarget } from './kube/kubectl.js'
 import { controlPlane, eastWestGateway, readinessWaits } from './manifests/istio-operator.js'
 import { VERIFY_NAMESPACE, helloworldVersion, verifyWorkloads } from './manifests/helloworld.js'
 import { crossNetworkGateway, istioNamespace, toYaml } from './manifests/kubernetes.js'
@@ -15,8 +17,11 @@ export type StepAction =
   | { type: 'apply-remote-secrets'; sources: string[] }
   | { type: 'verify-remote-clusters'; peers: string[]; timeoutMs: number }
   | { type: 'verify-traffic'; versions: string[]; timeoutMs: number }
-  | { type: 'delete-namespace'; namespace: string }
-  | { type: 'command'; tool: 'kubectl' | 'istioctl'; args: string[] }
+  /** kubectl delete --ignore-not-found: what is gone already is fine. */
+  | { type: 'delete'; target: DeleteTarget }
+  /** Without `wait`, the API server finalizes the namespace in the background (--wait=false). */
+  | { type: 'delete-namespace'; namespace: string; wait?: boolean }
+  | { type: 'istioctl-uninstall' }
 
 export type StepKind =
   | 'namespace'
@@ -125,9 +130,8 @@ export function buildInstallPlan(config: Config, version: Semver, stale: Map<str
       const names = stale.get(c.name)?.map((x) => x.name) ?? []
       if (names.length)
         add(c, 'prune-remote-secrets', `prune remote secrets ${names.join(', ')}`, [stepId(c.name, 'namespace')], {
-          type: 'command',
-          tool: 'kubectl',
-          args: ['delete', 'secret', ...names, '-n', 'istio-system', '--ignore-not-found']
+          type: 'delete',
+          target: { resource: 'secret', names, namespace: ISTIO_NAMESPACE }
         })
     }
   if (config.verify.mode !== 'none') addVerification(config, steps)

@@ -49056,7 +49056,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(967);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(773);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 967:
+/***/ 773:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -52112,6 +52112,10 @@ function editDistance(a, b) {
         prev = cur;
     }
     return prev[b.length];
+}
+/** The end of an exhaustive switch: TypeScript rejects a call whose argument can still be something. */
+function assertNever(x) {
+    throw new Error(`unexpected ${JSON.stringify(x)}`);
 }
 
 ;// CONCATENATED MODULE: ./src/istioctl/version.ts
@@ -57573,7 +57577,7 @@ function nextLink(link) {
         .find(Boolean);
 }
 
-;// CONCATENATED MODULE: ./src/istioctl/install.ts
+;// CONCATENATED MODULE: ./src/istioctl/download.ts
 
 
 
@@ -57651,48 +57655,45 @@ function tempDir() {
     return dir;
 }
 
-;// CONCATENATED MODULE: ./src/manifests/kubernetes.ts
-
-
+;// CONCATENATED MODULE: ./src/istio-names.ts
+// The names Istio defines that the action reads or writes, each written once; then the few the action adds beside them.
+/** Where istiod, its gateways, cacerts and the remote secrets live (the mesh's "system namespace"). */
 const ISTIO_NAMESPACE = 'istio-system';
+/** The namespace label that names a cluster's network (istio/api label.TopologyNetwork). */
 const NETWORK_LABEL = 'topology.istio.io/network';
-/** istio-system carrying the cluster's network: the guide's `kubectl label namespace … --overwrite`, as an apply. */
-function istioNamespace(network) {
-    return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: network } } };
-}
-/** samples/multicluster/expose-services.yaml: every *.local service reachable through the east-west gateway. */
-function crossNetworkGateway(istioVersion) {
-    // networking.istio.io/v1 is served from Istio 1.24 on; older releases take v1alpha3 (still served later, but deprecated).
-    const apiVersion = compareSemver(istioVersion, { major: 1, minor: 24, patch: 0 }) >= 0 ? 'networking.istio.io/v1' : 'networking.istio.io/v1alpha3';
-    return {
-        apiVersion,
-        kind: 'Gateway',
-        metadata: { name: 'cross-network-gateway', namespace: ISTIO_NAMESPACE },
-        spec: {
-            selector: { istio: 'eastwestgateway' },
-            servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }]
-        }
-    };
-}
-/**
- * A Secret with `stringData` turned into `data`: the API server stores only `data`, so `kubectl apply` of stringData
- * reports "configured" on every run even when nothing changed. Applying `data` lets a re-run say "unchanged".
- */
-function withEncodedData(obj) {
-    if (obj.kind !== 'Secret' || typeof obj.stringData !== 'object' || obj.stringData === null)
-        return obj;
-    const { stringData, ...rest } = obj;
-    const data = { ...(rest.data ?? {}) };
-    for (const [k, v] of Object.entries(stringData))
-        data[k] = Buffer.from(String(v), 'utf8').toString('base64');
-    return { ...rest, data };
-}
-/** Serializes objects once, as one multi-document YAML stream for `kubectl apply -f -` / `istioctl install -f -`. */
-function toYaml(...objects) {
-    return objects.map((o) => dump(o, { noRefs: true, lineWidth: -1 })).join('---\n');
-}
+/** The control plane revision of an istiod, a gateway or an injected namespace (istio/api label.IoIstioRev). */
+const REVISION_LABEL = 'istio.io/rev';
+/** The namespace label that turns on injection by the default revision. */
+const INJECTION_LABEL = 'istio-injection';
+/** What istioctl labels the objects it installs with: the Istio version, and `Reconcile` on those it manages. */
+const OPERATOR_VERSION_LABEL = 'operator.istio.io/version';
+const OPERATOR_MANAGED_LABEL = 'operator.istio.io/managed';
+/** istiod Deployments carry app=istiod, in every revision. */
+const ISTIOD_APP = 'istiod';
+const ISTIOD_SELECTOR = `app=${ISTIOD_APP}`;
+/** The injector's ConfigMap, `istio-sidecar-injector[-<revision>]`; its `values` hold meshID, clusterName and network. */
+const SIDECAR_INJECTOR_CONFIGMAP = 'istio-sidecar-injector';
+/** The secret istiod takes its signing CA from ("Plug in CA certificates"). */
+const CACERTS_SECRET = 'cacerts';
+// istioctl/pkg/multicluster/remote_secret.go: remoteSecretPrefix, MultiClusterSecretLabel, clusterNameAnnotationKey.
+const REMOTE_SECRET_PREFIX = 'istio-remote-secret-';
+const MULTICLUSTER_LABEL = 'istio/multiCluster';
+/** On a remote secret: the cluster it gives access to. */
+const CLUSTER_ANNOTATION = 'networking.istio.io/cluster';
+/** create-remote-secret's reader account is bound to this ClusterRole, cluster-scoped, outside what uninstall --purge owns. */
+const READER_CLUSTER_ROLE = `istio-reader-clusterrole-${ISTIO_NAMESPACE}`;
+/** samples/multicluster: the east-west gateway (gen-eastwest-gateway.sh), its `istio` label, and expose-services.yaml's Gateway. */
+const EASTWEST_GATEWAY = 'istio-eastwestgateway';
+const EASTWEST_GATEWAY_LABEL = 'eastwestgateway';
+const CROSS_NETWORK_GATEWAY = 'cross-network-gateway';
+// The action's own names.
+const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+const MANAGED_BY = 'istio-multicluster-action';
+/** Where `ca: generate` keeps the mesh's root, in every member, so a cluster added later gets an intermediate of the same root. */
+const STORED_ROOT_SECRET = 'istio-multicluster-root-ca';
 
 ;// CONCATENATED MODULE: ./src/manifests/helloworld.ts
+
 /** Where the traffic check runs; removed afterwards unless verify-keep. */
 const VERIFY_NAMESPACE = 'istio-multicluster-verify';
 /** The version of samples/helloworld a cluster runs: v1, v2, v1, … by its position, so every version runs somewhere. */
@@ -57705,7 +57706,7 @@ function helloworldVersion(clusterIndex) {
  */
 function verifyWorkloads(version, images, revision) {
     const ns = VERIFY_NAMESPACE;
-    const injection = revision ? { 'istio.io/rev': revision } : { 'istio-injection': 'enabled' };
+    const injection = revision ? { [REVISION_LABEL]: revision } : { [INJECTION_LABEL]: 'enabled' };
     const deployment = (name, labels, container) => ({
         apiVersion: 'apps/v1',
         kind: 'Deployment',
@@ -57755,10 +57756,10 @@ function isPlainMap(v) {
 
 ;// CONCATENATED MODULE: ./src/manifests/istio-operator.ts
 
+
 /** Names of the two IstioOperators: named so that istioctl prunes each only within its own objects (istio/istio#29633). */
 const CONTROL_PLANE_IOP = 'control-plane';
 const EASTWEST_IOP = 'eastwest';
-const EASTWEST_GATEWAY = 'istio-eastwestgateway';
 /** The primary cluster's control plane (the guide's cluster1.yaml), with the user's overlay merged under it. */
 function controlPlane(p) {
     const owned = {
@@ -57804,7 +57805,7 @@ function eastWestGateway(p) {
                 ingressGateways: [
                     {
                         name: EASTWEST_GATEWAY,
-                        label: { istio: 'eastwestgateway', app: EASTWEST_GATEWAY, 'topology.istio.io/network': p.network },
+                        label: { istio: EASTWEST_GATEWAY_LABEL, app: EASTWEST_GATEWAY, [NETWORK_LABEL]: p.network },
                         enabled: true,
                         k8s
                     }
@@ -57877,7 +57878,48 @@ function readinessWaits(iop) {
     return Math.max(0, ...[...enabled].map(depth));
 }
 
+;// CONCATENATED MODULE: ./src/manifests/kubernetes.ts
+
+
+
+/** istio-system carrying the cluster's network: the guide's `kubectl label namespace … --overwrite`, as an apply. */
+function istioNamespace(network) {
+    return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: network } } };
+}
+/** samples/multicluster/expose-services.yaml: every *.local service reachable through the east-west gateway. */
+function crossNetworkGateway(istioVersion) {
+    // networking.istio.io/v1 is served from Istio 1.24 on; older releases take v1alpha3 (still served later, but deprecated).
+    const apiVersion = compareSemver(istioVersion, { major: 1, minor: 24, patch: 0 }) >= 0 ? 'networking.istio.io/v1' : 'networking.istio.io/v1alpha3';
+    return {
+        apiVersion,
+        kind: 'Gateway',
+        metadata: { name: CROSS_NETWORK_GATEWAY, namespace: ISTIO_NAMESPACE },
+        spec: {
+            selector: { istio: EASTWEST_GATEWAY_LABEL },
+            servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }]
+        }
+    };
+}
+/**
+ * A Secret with `stringData` turned into `data`: the API server stores only `data`, so `kubectl apply` of stringData
+ * reports "configured" on every run even when nothing changed. Applying `data` lets a re-run say "unchanged".
+ */
+function withEncodedData(obj) {
+    if (obj.kind !== 'Secret' || typeof obj.stringData !== 'object' || obj.stringData === null)
+        return obj;
+    const { stringData, ...rest } = obj;
+    const data = { ...(rest.data ?? {}) };
+    for (const [k, v] of Object.entries(stringData))
+        data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    return { ...rest, data };
+}
+/** Serializes objects once, as one multi-document YAML stream for `kubectl apply -f -` / `istioctl install -f -`. */
+function toYaml(...objects) {
+    return objects.map((o) => dump(o, { noRefs: true, lineWidth: -1 })).join('---\n');
+}
+
 ;// CONCATENATED MODULE: ./src/plan.ts
+
 
 
 
@@ -57936,9 +57978,8 @@ function buildInstallPlan(config, version, stale = new Map()) {
             const names = stale.get(c.name)?.map((x) => x.name) ?? [];
             if (names.length)
                 add(c, 'prune-remote-secrets', `prune remote secrets ${names.join(', ')}`, [stepId(c.name, 'namespace')], {
-                    type: 'command',
-                    tool: 'kubectl',
-                    args: ['delete', 'secret', ...names, '-n', 'istio-system', '--ignore-not-found']
+                    type: 'delete',
+                    target: { resource: 'secret', names, namespace: ISTIO_NAMESPACE }
                 });
         }
     if (config.verify.mode !== 'none')
@@ -58037,7 +58078,7 @@ function canaryNextSteps(config, notes) {
         return [];
     const old = [...new Set(notes.filter((n) => n.kind === 'canary').map((n) => /\((.*)\)$/.exec(n.from)?.[1] ?? 'default'))];
     return [
-        `Relabel each workload namespace: kubectl label namespace <ns> istio-injection- istio.io/rev=${config.revision} --overwrite`,
+        `Relabel each workload namespace: kubectl label namespace <ns> ${INJECTION_LABEL}- ${REVISION_LABEL}=${config.revision} --overwrite`,
         'Restart its workloads so they get the new sidecar: kubectl rollout restart deployment -n <ns>',
         `When nothing uses the old control plane any more, remove it: ${old.map((r) => `istioctl uninstall -y --revision ${r}`).join('; ')}`
     ];
@@ -58046,21 +58087,20 @@ function canaryNextSteps(config, notes) {
 function buildUninstallPlan(config) {
     const steps = [];
     for (const c of config.clusters) {
-        const add = (kind, title, needs, args, tool = 'kubectl') => steps.push({
-            id: stepId(c.name, kind),
-            cluster: c.name,
-            kind,
-            title,
-            needs: needs.map((n) => stepId(c.name, n)),
-            action: { type: 'command', tool, args }
+        const add = (kind, title, needs, action) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs: needs.map((n) => stepId(c.name, n)), action });
+        add('remove-remote-secrets', 'remove remote secrets', [], {
+            type: 'delete',
+            target: { resource: 'secret', namespace: ISTIO_NAMESPACE, selector: `${MULTICLUSTER_LABEL}=true` }
         });
-        add('remove-remote-secrets', 'remove remote secrets', [], ['delete', 'secret', '-n', ISTIO_NAMESPACE, '-l', 'istio/multiCluster=true', '--ignore-not-found']);
-        add('remove-verify', `remove namespace ${VERIFY_NAMESPACE}`, [], ['delete', 'namespace', VERIFY_NAMESPACE, '--ignore-not-found', '--wait=false']);
-        add('uninstall', 'istioctl uninstall --purge', ['remove-remote-secrets', 'remove-verify'], ['uninstall', '-y', '--purge'], 'istioctl');
+        add('remove-verify', `remove namespace ${VERIFY_NAMESPACE}`, [], { type: 'delete-namespace', namespace: VERIFY_NAMESPACE });
+        add('uninstall', 'istioctl uninstall --purge', ['remove-remote-secrets', 'remove-verify'], { type: 'istioctl-uninstall' });
         // create-remote-secret's reader account is cluster-scoped RBAC outside what uninstall --purge owns.
-        add('remove-reader', 'remove istio-reader RBAC', ['uninstall'], ['delete', 'clusterrolebinding,clusterrole', 'istio-reader-clusterrole-istio-system', '--ignore-not-found']);
+        add('remove-reader', 'remove istio-reader RBAC', ['uninstall'], {
+            type: 'delete',
+            target: { resource: 'clusterrolebinding,clusterrole', names: [READER_CLUSTER_ROLE] }
+        });
         if (!config.keepNamespace)
-            add('remove-namespace', `delete namespace ${ISTIO_NAMESPACE}`, ['uninstall'], ['delete', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found']);
+            add('remove-namespace', `delete namespace ${ISTIO_NAMESPACE}`, ['uninstall'], { type: 'delete-namespace', namespace: ISTIO_NAMESPACE, wait: true });
     }
     return steps;
 }
@@ -58543,48 +58583,9 @@ function redact(text) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/tools.ts
-
-
-
-/**
- * A command that failed for good (after retries): what ran, how it ended, the tail of its stderr. The message holds
- * all of it, so the error is complete wherever it ends up (a step's error, or the run's when no step was running).
- */
-class CommandError extends Error {
-    command;
-    result;
-    attempts;
-    /** `<command> exited with code N (after M attempts)`: the message without the stderr tail. */
-    headline;
-    constructor(command, result, attempts) {
-        const how = result.timedOut
-            ? `timed out after ${Math.round(result.durationMs / 1000)} s`
-            : result.exitCode === 127
-                ? 'could not be started'
-                : `exited with code ${result.exitCode ?? result.signal}`;
-        const headline = `${command} ${how}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`;
-        const stderrTail = commandTail(result);
-        super(stderrTail ? `${headline}\n${stderrBlock(stderrTail)}` : headline);
-        this.command = command;
-        this.result = result;
-        this.attempts = attempts;
-        this.name = 'CommandError';
-        this.headline = headline;
-    }
-    get stderrTail() {
-        return commandTail(this.result);
-    }
-}
+;// CONCATENATED MODULE: ./src/transient.ts
 /** klog's prefix (`E1126 03:24:22.772132   29540 memcache.go:265] …`): kubectl repeats its final error in such lines. */
 const KLOG_LINE = /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\s\]]+:\d+\] /;
-/** The last lines of stderr (or of stdout when stderr is empty), without klog's repeats, redacted. */
-function commandTail(result) {
-    const text = result.stderr.trim() ? result.stderr : result.stdout;
-    const lines = text.split('\n');
-    const plain = lines.filter((l) => !KLOG_LINE.test(l));
-    return redact(tail((plain.some((l) => l.trim()) ? plain : lines).join('\n')));
-}
 // Messages of failures that pass: API server restarts, overloaded apiservers, lost connections.
 const TRANSIENT = [
     /connection refused/i,
@@ -58622,6 +58623,67 @@ const TRANSIENT = [
 const READINESS_TIMEOUT = /resources not ready after \S+: context deadline exceeded/;
 function isTransient(stderr) {
     return !READINESS_TIMEOUT.test(stderr) && TRANSIENT.some((re) => re.test(stderr));
+}
+/** A command that ended by itself (not at its time limit, not unstartable) with a transient failure: worth another try. */
+function isTransientResult(result) {
+    return !result.timedOut && result.exitCode !== 127 && isTransient(result.stderr);
+}
+/**
+ * Why a failure counts as transient: the last line that says so (kubectl's own error line, not klog's repeats), shortened
+ * in the middle; for a webhook, everything from `failed calling webhook "<name>"` on is kept, so the log names it.
+ */
+function transientReason(stderr) {
+    const lines = stderr.split('\n').filter((l) => l.trim());
+    const plain = lines.filter((l) => !KLOG_LINE.test(l));
+    const line = ([...plain].reverse().find((l) => isTransient(l)) ?? [...lines].reverse().find((l) => isTransient(l)) ?? lines[lines.length - 1] ?? '').trim();
+    if (line.length <= 220)
+        return line;
+    const webhook = line.indexOf('failed calling webhook "');
+    if (webhook > 0 && line.length - webhook <= 220)
+        return webhook <= 90 ? line : `${line.slice(0, 90).replace(/\s+\S*$/, '')} … ${line.slice(webhook)}`;
+    return `${line.slice(0, 90)} … ${line.slice(-120)}`;
+}
+
+;// CONCATENATED MODULE: ./src/tools.ts
+
+
+
+
+/**
+ * A command that failed for good (after retries): what ran, how it ended, the tail of its stderr. The message holds
+ * all of it, so the error is complete wherever it ends up (a step's error, or the run's when no step was running).
+ */
+class CommandError extends Error {
+    command;
+    result;
+    attempts;
+    /** `<command> exited with code N (after M attempts)`: the message without the stderr tail. */
+    headline;
+    constructor(command, result, attempts) {
+        const how = result.timedOut
+            ? `timed out after ${Math.round(result.durationMs / 1000)} s`
+            : result.exitCode === 127
+                ? 'could not be started'
+                : `exited with code ${result.exitCode ?? result.signal}`;
+        const headline = `${command} ${how}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`;
+        const stderrTail = commandTail(result);
+        super(stderrTail ? `${headline}\n${stderrBlock(stderrTail)}` : headline);
+        this.command = command;
+        this.result = result;
+        this.attempts = attempts;
+        this.name = 'CommandError';
+        this.headline = headline;
+    }
+    get stderrTail() {
+        return commandTail(this.result);
+    }
+}
+/** The last lines of stderr (or of stdout when stderr is empty), without klog's repeats, redacted. */
+function commandTail(result) {
+    const text = result.stderr.trim() ? result.stderr : result.stdout;
+    const lines = text.split('\n');
+    const plain = lines.filter((l) => !KLOG_LINE.test(l));
+    return redact(tail((plain.some((l) => l.trim()) ? plain : lines).join('\n')));
 }
 const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 1000 };
 /**
@@ -58680,7 +58742,7 @@ class ClusterTools {
                 return result;
             if (isStopping())
                 throw new CancelledError(`${shown} was stopped: the action is stopping`);
-            const transient = !result.timedOut && result.exitCode !== 127 && isTransient(result.stderr);
+            const transient = isTransientResult(result);
             // A secret stdout must not reach the error's tail either.
             if (!transient || attempt >= attempts)
                 throw new CommandError(shown, opts.secretOutput ? { ...result, stdout: '' } : result, attempt);
@@ -58689,21 +58751,6 @@ class ClusterTools {
             await pause(delay);
         }
     }
-}
-/**
- * Why a failure counts as transient: the last line that says so (kubectl's own error line, not klog's repeats), shortened
- * in the middle; for a webhook, everything from `failed calling webhook "<name>"` on is kept, so the log names it.
- */
-function transientReason(stderr) {
-    const lines = stderr.split('\n').filter((l) => l.trim());
-    const plain = lines.filter((l) => !KLOG_LINE.test(l));
-    const line = ([...plain].reverse().find((l) => isTransient(l)) ?? [...lines].reverse().find((l) => isTransient(l)) ?? lines[lines.length - 1] ?? '').trim();
-    if (line.length <= 220)
-        return line;
-    const webhook = line.indexOf('failed calling webhook "');
-    if (webhook > 0 && line.length - webhook <= 220)
-        return webhook <= 90 ? line : `${line.slice(0, 90).replace(/\s+\S*$/, '')} … ${line.slice(webhook)}`;
-    return `${line.slice(0, 90)} … ${line.slice(-120)}`;
 }
 /** The command as a user would type it, without the kubeconfig path and the request timeout: they are noise in every line. */
 function displayCommand(tool, args) {
@@ -58804,13 +58851,131 @@ function toStepError(step, e) {
     return new StepError(step.cluster, step.title, redact(e instanceof Error ? e.message : String(e)));
 }
 
+;// CONCATENATED MODULE: ./src/poll.ts
+
+/**
+ * Tries `attempt` until it returns a value (anything but undefined) and returns that value; undefined once the time is
+ * up. It always tries once; it tries again after `intervalMs` only while that next try starts before `deadline` (a
+ * Date.now() time) and the action is not stopping. An error thrown by `attempt` ends the poll: the attempt decides
+ * which failures are worth another try (and remembers them for its message).
+ */
+async function poll(deadline, attempt, intervalMs = 1000) {
+    for (;;) {
+        const value = await attempt();
+        if (value !== undefined)
+            return value;
+        if (Date.now() + intervalMs > deadline || isStopping())
+            return undefined;
+        await pause(intervalMs);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/kube/kubectl.ts
+
+
+
+/** A read the run depends on. */
+const READ = { timeoutMs: 60_000, retry: true };
+/** A read for an error's explanation: one short try, since a failure only loses a hint. */
+const HINT = { timeoutMs: 30_000, retry: false };
+const APPLY = { timeoutMs: 2 * 60_000, retry: true };
+/** kubectl waits until what it deletes is gone: a namespace waits for its finalizers. */
+const DELETE = { timeoutMs: 7 * 60_000, retry: true };
+/** A command in a container is not known to be safe to repeat. */
+const EXEC = { timeoutMs: 30_000, retry: false };
+/** Above `rollout status --timeout`: the process limit only ends a kubectl that hangs outside its own wait. */
+const ROLLOUT_MARGIN_MS = 30_000;
+function selection(q) {
+    return [
+        q.resource,
+        ...(q.names ?? []),
+        ...(q.namespace ? ['-n', q.namespace] : []),
+        ...(q.selector ? ['-l', q.selector] : []),
+        ...(q.fieldSelector ? ['--field-selector', q.fieldSelector] : []),
+        ...(q.ignoreNotFound ? ['--ignore-not-found'] : [])
+    ];
+}
+const getArgs = (q, output, watch = false) => ['get', ...selection(q), ...(watch ? ['--watch'] : []), '-o', output];
+/** `kubectl get -o json`: the JSON text, for the caller to parse. */
+async function getJson(tools, cluster, q, log, opts = {}) {
+    const { policy = READ, ...output } = opts;
+    return (await tools.kubectl(cluster, getArgs(q, 'json'), log, { ...policy, ...output })).stdout;
+}
+/** `kubectl get -o name`: `kind.group/name` per object found. */
+async function getNames(tools, cluster, q, log, policy = READ) {
+    const r = await tools.kubectl(cluster, getArgs(q, 'name'), log, policy);
+    return r.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+}
+/** `kubectl get -o jsonpath=<template>`: what the template printed. */
+async function getJsonpath(tools, cluster, q, template, log, policy = READ) {
+    return (await tools.kubectl(cluster, getArgs(q, `jsonpath=${template}`), log, policy)).stdout;
+}
+/**
+ * `kubectl get --watch -o jsonpath=<template>` until `onLine` returns true for a line it printed, the watch ends, or the
+ * deadline. Not retried: the caller decides whether to watch again.
+ */
+function watch(tools, cluster, q, template, deadline, onLine, log) {
+    return tools.kubectl(cluster, getArgs(q, `jsonpath=${template}`, true), log, { timeoutMs: deadline - Date.now(), onStdoutLine: onLine });
+}
+/** The watch as a user would type it, for an error that says what was waited on. */
+function watchCommand(cluster, q, template) {
+    return displayCommand('kubectl', ['--context', cluster, ...getArgs(q, `jsonpath=${template}`, true)]);
+}
+/** `kubectl apply -f -` with the manifest on stdin (keys never reach argv or a file); returns what kubectl said. */
+async function apply(tools, cluster, manifest, log) {
+    return (await tools.kubectl(cluster, ['apply', '-f', '-'], log, { stdin: manifest, ...APPLY })).stdout;
+}
+async function deleteObjects(tools, cluster, target, log) {
+    await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE);
+}
+/** Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion. */
+async function deleteNamespace(tools, cluster, namespace, wait, log) {
+    const args = ['delete', ...selection({ resource: 'namespace', names: [namespace], ignoreNotFound: true }), ...(wait ? [] : ['--wait=false'])];
+    await tools.kubectl(cluster, args, log, wait ? DELETE : APPLY);
+}
+/** `kubectl rollout restart` of workloads (`deployment/x`), without waiting for it. */
+async function rolloutRestart(tools, cluster, refs, namespace, log) {
+    await tools.kubectl(cluster, ['rollout', 'restart', ...refs, '-n', namespace], log, READ);
+}
+/**
+ * `kubectl rollout status` until the rollout of `ref` (`deployment/x`, or `deployment` for all in the namespace) is
+ * done. Its own --timeout is the time left, so it ends before the deadline; a transient failure (a dropped watch) waits
+ * again for the time left. Throws the last failure otherwise.
+ */
+async function rolloutStatus(tools, cluster, ref, namespace, deadline, log) {
+    let last;
+    const done = await poll(deadline, async () => {
+        const left = Math.max(1000, deadline - Date.now());
+        try {
+            await tools.kubectl(cluster, ['rollout', 'status', ref, '-n', namespace, `--timeout=${Math.ceil(left / 1000)}s`], log, {
+                timeoutMs: left + ROLLOUT_MARGIN_MS
+            });
+            return true;
+        }
+        catch (e) {
+            if (!(e instanceof CommandError) || !isTransientResult(e.result))
+                throw e;
+            last = e;
+            return undefined;
+        }
+    });
+    if (!done)
+        throw last;
+}
+/** `kubectl exec -n <namespace> <target> -c <container> -- <command…>`: what the command printed. */
+async function kubectl_exec(tools, cluster, where, command, log) {
+    const args = ['exec', '-n', where.namespace, where.target, '-c', where.container, '--', ...command];
+    return (await tools.kubectl(cluster, args, log, EXEC)).stdout;
+}
+
 ;// CONCATENATED MODULE: ./src/state.ts
 
 
 
 
-/** Where `ca: generate` keeps the mesh's root, in every member, so a cluster added later gets an intermediate of the same root. */
-const STORED_ROOT_SECRET = 'istio-multicluster-root-ca';
 const imagesOf = (spec) => [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => c.image ?? []);
 /**
  * Reads istio-system's namespace and objects (pods too: injected images show only there) in two concurrent kubectl
@@ -58818,14 +58983,12 @@ const imagesOf = (spec) => [...(spec?.initContainers ?? []), ...(spec?.container
  */
 async function readClusterState(tools, cluster, log) {
     const [ns, objects] = await Promise.all([
-        tools.kubectl(cluster, ['get', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found', '-o', 'json'], log, { retry: true, timeoutMs: 60_000 }),
-        tools.kubectl(cluster, ['get', 'deployments,daemonsets,pods,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, {
-            retry: true,
-            secretOutput: true,
-            timeoutMs: 60_000
+        getJson(tools, cluster, { resource: 'namespace', names: [ISTIO_NAMESPACE], ignoreNotFound: true }, log),
+        getJson(tools, cluster, { resource: 'deployments,daemonsets,pods,services,configmaps,secrets', namespace: ISTIO_NAMESPACE }, log, {
+            secretOutput: true
         })
     ]);
-    return parseClusterState(ns.stdout, objects.stdout);
+    return parseClusterState(ns, objects);
 }
 /** Pure: the two kubectl outputs → ClusterState. Secret values it keeps are masked at once. */
 function parseClusterState(namespaceJson, listJson) {
@@ -58843,15 +59006,15 @@ function parseClusterState(namespaceJson, listJson) {
         // Pods come and go and update their status: not what "did this run change istio-system" is about.
         if (o.kind !== 'Pod')
             state.versions[`${o.kind}/${name}`] = o.metadata.resourceVersion ?? '';
-        if (o.kind === 'Deployment' && labels.app === 'istiod')
-            state.istiods.push({ name, revision: labels['istio.io/rev'] ?? 'default', version: labels['operator.istio.io/version'] });
+        if (o.kind === 'Deployment' && labels.app === ISTIOD_APP)
+            state.istiods.push({ name, revision: labels[REVISION_LABEL] ?? 'default', version: labels[OPERATOR_VERSION_LABEL] });
         else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
             const ingress = o.status?.loadBalancer?.ingress?.[0];
-            state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels['istio.io/rev'] };
+            state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels[REVISION_LABEL] };
         }
-        else if (o.kind === 'ConfigMap' && /^istio-sidecar-injector(-.+)?$/.test(name) && o.data?.values) {
+        else if (o.kind === 'ConfigMap' && (name === SIDECAR_INJECTOR_CONFIGMAP || name.startsWith(`${SIDECAR_INJECTOR_CONFIGMAP}-`)) && o.data?.values) {
             try {
-                injectorValues.set(name === 'istio-sidecar-injector' ? 'default' : name.slice('istio-sidecar-injector-'.length), JSON.parse(o.data.values));
+                injectorValues.set(name === SIDECAR_INJECTOR_CONFIGMAP ? 'default' : name.slice(SIDECAR_INJECTOR_CONFIGMAP.length + 1), JSON.parse(o.data.values));
             }
             catch {
                 // values that are not JSON say nothing about the mesh
@@ -58859,9 +59022,12 @@ function parseClusterState(namespaceJson, listJson) {
         }
         else if (o.kind === 'Secret') {
             const data = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-            if (labels['istio/multiCluster'] === 'true')
-                state.remoteSecrets.push({ name, cluster: annotations['networking.istio.io/cluster'] ?? name.replace(/^istio-remote-secret-/, '') });
-            else if (name === 'cacerts') {
+            if (labels[MULTICLUSTER_LABEL] === 'true')
+                state.remoteSecrets.push({
+                    name,
+                    cluster: annotations[CLUSTER_ANNOTATION] ?? (name.startsWith(REMOTE_SECRET_PREFIX) ? name.slice(REMOTE_SECRET_PREFIX.length) : name)
+                });
+            else if (name === CACERTS_SECRET) {
                 for (const [k, v] of Object.entries(data))
                     if (/key/i.test(k))
                         registerSecret(v);
@@ -58898,8 +59064,8 @@ function retiredImages(items) {
             name,
             image,
             registry,
-            managed: labels['operator.istio.io/managed'] === 'Reconcile',
-            revision: labels['istio.io/rev'],
+            managed: labels[OPERATOR_MANAGED_LABEL] === 'Reconcile',
+            revision: labels[REVISION_LABEL],
             ...(pod ? { injectedInto: pod } : {})
         });
     };
@@ -58980,83 +59146,96 @@ function unreadyPods(podsJson) {
     return lines;
 }
 
+;// CONCATENATED MODULE: ./src/istioctl/commands.ts
+// The istioctl commands the action runs against a cluster, each building its own arguments with its own time limit and
+// retry policy, on ClusterTools (and so on exec.ts). Not to be confused with download.ts, which fetches istioctl itself.
+
+
+const REMOTE_SECRET_TIMEOUT_MS = 2 * 60_000;
+/** uninstall --purge removes every revision, the CRDs and the webhooks, and waits for them. */
+const UNINSTALL_TIMEOUT_MS = 7 * 60_000;
+/**
+ * `istioctl install -y -f -` with the IstioOperator on stdin and an explicit --readiness-timeout; the process limit
+ * follows istioctl's readiness waits one after another (installLimitMs), so istioctl gives up, and says why, first.
+ */
+async function install(tools, cluster, iop, readiness, log) {
+    const args = ['install', '-y', '-f', '-', '--readiness-timeout', goDuration(readiness.timeoutMs)];
+    await tools.istioctl(cluster, args, log, { stdin: iop, retry: true, timeoutMs: installLimitMs(readiness.timeoutMs, readiness.waits) });
+}
+/**
+ * `istioctl create-remote-secret --name <cluster>`: the Secret (with the reader's token) that lets other clusters'
+ * istiods read this one, never logged. `server` overrides the API server address the kubeconfig has.
+ */
+async function createRemoteSecret(tools, cluster, server, log) {
+    // Without -n, istioctl writes the secret into the namespace of $KUBECONFIG's current context when it names one
+    // (istioctl/pkg/multicluster/options.go), and istiod reads remote secrets only in its own namespace.
+    const args = ['create-remote-secret', '--name', cluster, '-n', ISTIO_NAMESPACE, ...(server ? ['--server', server] : [])];
+    const r = await tools.istioctl(cluster, args, log, { retry: true, secretOutput: true, timeoutMs: REMOTE_SECRET_TIMEOUT_MS });
+    return r.stdout;
+}
+/**
+ * `istioctl remote-clusters --revision <revision>`: the table of what each istiod pod of that revision makes of each
+ * cluster. One call is bounded by the time left before `deadline`, within 10 s to 60 s.
+ */
+async function remoteClusters(tools, cluster, revision, deadline, log) {
+    const timeoutMs = Math.max(10_000, Math.min(60_000, deadline - Date.now()));
+    return (await tools.istioctl(cluster, ['remote-clusters', '--revision', revision], log, { timeoutMs, retry: true })).stdout;
+}
+/** `istioctl uninstall -y --purge`: Istio of every revision, its CRDs and webhooks. */
+async function uninstall(tools, cluster, log) {
+    await tools.istioctl(cluster, ['uninstall', '-y', '--purge'], log, { retry: true, timeoutMs: UNINSTALL_TIMEOUT_MS });
+}
+
 ;// CONCATENATED MODULE: ./src/kube/gateway.ts
+
 
 
 
 
 /** jsonpath that prints "<ip> <hostname>" per watch event: AWS load balancers give hostnames, most others IPs. */
 const ADDRESS_JSONPATH = '{.status.loadBalancer.ingress[0].ip}{" "}{.status.loadBalancer.ingress[0].hostname}{"\\n"}';
+/**
+ * The gateway's Service as a list narrowed by a field selector, not `get service <name>`: for a named object kubectl
+ * GETs it, then watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed. An
+ * address the load balancer assigns between the GET and the start of the watch arrives in exactly that first event, and
+ * is never printed: the wait then sat out gateway-timeout with the address already there. A list's watch resumes at the
+ * list's resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is simply waited for).
+ */
+const GATEWAY_SERVICE = { resource: 'services', namespace: ISTIO_NAMESPACE, fieldSelector: `metadata.name=${EASTWEST_GATEWAY}` };
 function addressFromLine(line) {
     const [ip, hostname] = line.trim().split(/\s+/);
     return ip || hostname || undefined;
 }
 /**
- * Waits for the east-west gateway's external address with one `kubectl get --watch`: it reacts to the load balancer
- * at once and costs the API server a list and a watch instead of a request per poll.
- *
- * The watch is a list narrowed by a field selector, not `get service <name>`: for a named object kubectl GETs it, then
- * watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed. An address the
- * load balancer assigns between the GET and the start of the watch arrives in exactly that first event, and is never
- * printed: the wait then sat out gateway-timeout with the address already there. A list's watch resumes at the list's
- * resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is simply waited for).
+ * Waits for the east-west gateway's external address with `kubectl get --watch`: it reacts to the load balancer at once
+ * and costs the API server a list and a watch instead of a request per poll. A watch that ends early, or fails
+ * transiently, is started again until gateway-timeout.
  */
 async function waitForGatewayAddress(tools, cluster, timeoutMs, log) {
     const deadline = Date.now() + timeoutMs;
-    const watch = [
-        'get',
-        'services',
-        '-n',
-        ISTIO_NAMESPACE,
-        '--field-selector',
-        `metadata.name=${EASTWEST_GATEWAY}`,
-        '--watch',
-        '-o',
-        `jsonpath=${ADDRESS_JSONPATH}`
-    ];
     let address;
-    while (!address && Date.now() < deadline) {
+    await poll(deadline, async () => {
         try {
-            const result = await tools.kubectl(cluster, watch, log, {
-                timeoutMs: deadline - Date.now(),
-                onStdoutLine: (line) => Boolean((address = addressFromLine(line)))
-            });
+            const result = await watch(tools, cluster, GATEWAY_SERVICE, ADDRESS_JSONPATH, deadline, (line) => Boolean((address = addressFromLine(line))), log);
             if (!address && !result.timedOut)
                 log('watch ended without an address; watching again');
         }
         catch (e) {
-            if (e instanceof CommandError && !e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000) {
-                await pause(1000);
-                continue;
-            }
-            if (!(e instanceof CommandError && e.result.timedOut))
+            if (!(e instanceof CommandError && (e.result.timedOut || isTransientResult(e.result))))
                 throw e;
         }
-    }
+        return address;
+    });
     if (address)
         return address;
     const explanation = await explainPendingAddress(tools, cluster, timeoutMs, log);
-    throw new Error(`${explanation}\ncommand: ${displayCommand('kubectl', ['--context', cluster, ...watch])} (ended by "gateway-timeout")`);
+    throw new Error(`${explanation}\ncommand: ${watchCommand(cluster, GATEWAY_SERVICE, ADDRESS_JSONPATH)} (ended by "gateway-timeout")`);
 }
 /** Why the address is still pending: the Service's events, and the usual cause on kind and bare metal. */
 async function explainPendingAddress(tools, cluster, timeoutMs, log) {
-    let events = '';
-    try {
-        const r = await tools.kubectl(cluster, [
-            'get',
-            'events',
-            '-n',
-            ISTIO_NAMESPACE,
-            '--field-selector',
-            `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}`,
-            '-o',
-            'jsonpath={range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}'
-        ], log, { timeoutMs: 30_000 });
-        events = r.stdout.trim();
-    }
-    catch {
-        events = '';
-    }
+    const events = await getJsonpath(tools, cluster, { resource: 'events', namespace: ISTIO_NAMESPACE, fieldSelector: `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}` }, '{range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}', log, HINT)
+        .then((out) => out.trim())
+        .catch(() => '');
     return [
         `service ${ISTIO_NAMESPACE}/${EASTWEST_GATEWAY} got no external address (ip or hostname) within ${Math.round(timeoutMs / 1000)} s.`,
         events ? `Its events:\n${events}` : 'It has no events: no load-balancer controller seems to watch this cluster.',
@@ -59071,25 +59250,18 @@ async function explainPendingAddress(tools, cluster, timeoutMs, log) {
 
 
 
-const KUBECTL_TIMEOUT_MS = 60_000;
 /** Every istiod Deployment (all revisions) in istio-system: one bounded read. */
 async function listIstiods(tools, cluster, log) {
-    const r = await tools.kubectl(cluster, ['get', 'deployments', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'json'], log, {
-        retry: true,
-        timeoutMs: KUBECTL_TIMEOUT_MS,
-        quiet: true
-    });
-    const items = JSON.parse(r.stdout || '{}').items ?? [];
+    const json = await getJson(tools, cluster, { resource: 'deployments', namespace: ISTIO_NAMESPACE, selector: ISTIOD_SELECTOR }, log, { quiet: true });
+    const items = JSON.parse(json || '{}').items ?? [];
     return items.map((d) => ({
         name: d.metadata.name,
-        revision: d.metadata.labels?.['istio.io/rev'] ?? 'default',
-        version: d.metadata.labels?.['operator.istio.io/version']
+        revision: d.metadata.labels?.[REVISION_LABEL] ?? 'default',
+        version: d.metadata.labels?.[OPERATOR_VERSION_LABEL]
     }));
 }
 /** How long a restarted istiod may take to be ready again: istioctl's own --readiness-timeout for it (5m). */
 const DEFAULT_ROLLOUT_TIMEOUT_MS = 5 * 60_000;
-/** The process limit of `kubectl rollout status` is above its own --timeout: it only ends a kubectl that hangs outside its wait. */
-const PROCESS_MARGIN_MS = 30_000;
 /** ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT (a duration such as `90s`) overrides how long istiod's restart may take. */
 function rolloutTimeoutMs(env) {
     const wanted = env.ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT?.trim();
@@ -59098,34 +59270,23 @@ function rolloutTimeoutMs(env) {
 }
 /**
  * Restarts istiod Deployments (names as `deployment/x` or `x`) and waits for their rollouts, bounded by the rollout
- * timeout: `rollout status --timeout` ends first, and the process limit sits above it. A transient failure (a dropped
- * watch) waits again for the time left; `what` says in the error what is in place meanwhile.
+ * timeout (kubectl.rolloutStatus waits again after a transient failure); `what` says in the error what is in place
+ * meanwhile.
  */
 async function restartIstiods(tools, cluster, names, what, log) {
     const refs = names.map((n) => (n.includes('/') ? n : `deployment/${n}`));
-    await tools.kubectl(cluster, ['rollout', 'restart', ...refs, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS });
+    await rolloutRestart(tools, cluster, refs, ISTIO_NAMESPACE, log);
     const timeoutMs = rolloutTimeoutMs(tools.env);
     const deadline = Date.now() + timeoutMs;
-    for (const ref of refs)
-        await waitForRollout(tools, cluster, ref, deadline, timeoutMs, what, log);
-}
-async function waitForRollout(tools, cluster, ref, deadline, timeoutMs, what, log) {
-    for (;;) {
-        const left = Math.max(1000, deadline - Date.now());
-        const args = ['rollout', 'status', ref, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(left / 1000)}s`];
+    for (const ref of refs) {
         try {
-            await tools.kubectl(cluster, args, log, { timeoutMs: left + PROCESS_MARGIN_MS });
-            return;
+            await rolloutStatus(tools, cluster, ref, ISTIO_NAMESPACE, deadline, log);
         }
         catch (e) {
             if (!(e instanceof CommandError))
                 throw e;
-            if (!e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000 && !isStopping()) {
-                await pause(1000);
-                continue;
-            }
             const tailBlock = e.stderrTail ? `\n${stderrBlock(e.stderrTail)}` : '';
-            throw new Error(`${ref} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). ${what}: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l app=istiod${tailBlock}`);
+            throw new Error(`${ref} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). ${what}: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l ${ISTIOD_SELECTOR}${tailBlock}`);
         }
     }
 }
@@ -59159,6 +59320,7 @@ function istiodsNeedingRestart(istiods) {
 ;// CONCATENATED MODULE: ./src/kube/remote-secret.ts
 
 
+
 /**
  * Reads what `istioctl create-remote-secret` printed, without ever echoing it: only shape errors are reported,
  * so the caller can mask the token before anything else happens.
@@ -59174,10 +59336,10 @@ function parseRemoteSecret(output) {
     const secret = docs.find((d) => typeof d === 'object' && d?.kind === 'Secret');
     if (!secret)
         throw new Error('create-remote-secret printed no Secret');
-    const cluster = secret.metadata?.annotations?.['networking.istio.io/cluster'];
+    const cluster = secret.metadata?.annotations?.[CLUSTER_ANNOTATION];
     const embedded = secret.stringData?.[cluster] ?? Object.values(secret.stringData ?? {})[0];
     if (typeof cluster !== 'string' || typeof embedded !== 'string')
-        throw new Error('create-remote-secret printed a Secret without the networking.istio.io/cluster annotation or its kubeconfig');
+        throw new Error(`create-remote-secret printed a Secret without the ${CLUSTER_ANNOTATION} annotation or its kubeconfig`);
     let kc;
     try {
         kc = load(embedded, { schema: JSON_SCHEMA });
@@ -59205,6 +59367,7 @@ function isLoopbackServer(server) {
 }
 
 ;// CONCATENATED MODULE: ./src/verify.ts
+
 
 
 /**
@@ -59294,17 +59457,12 @@ function peerStatuses(rows, peers) {
  * `default`), which is not the control plane this run installed when a revision is set.
  */
 async function waitForRemoteClusters(tools, cluster, peers, timeoutMs, log, opts) {
-    const pollMs = opts.pollMs ?? 2000;
     const deadline = Date.now() + timeoutMs;
     let rows = [];
     let lastError = '';
-    for (;;) {
+    const synced = await poll(deadline, async () => {
         try {
-            const r = await tools.istioctl(cluster, ['remote-clusters', '--revision', opts.revision], log, {
-                timeoutMs: Math.max(10_000, Math.min(60_000, deadline - Date.now())),
-                retry: true
-            });
-            rows = parseRemoteClusters(r.stdout);
+            rows = parseRemoteClusters(await remoteClusters(tools, cluster, opts.revision, deadline, log));
             lastError = '';
             if (istiodsOf(rows).length && !remoteClusterProblems(rows, peers).length)
                 return { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) };
@@ -59316,10 +59474,10 @@ async function waitForRemoteClusters(tools, cluster, peers, timeoutMs, log, opts
             lastError = e.stderrTail;
             rows = [];
         }
-        if (Date.now() + pollMs > deadline || isStopping())
-            break;
-        await pause(pollMs);
-    }
+        return undefined;
+    }, opts.pollMs ?? 2000);
+    if (synced)
+        return synced;
     const seen = { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) };
     const problems = remoteClusterProblems(rows, peers);
     const missing = seen.istiods.length ? [...new Set(problems.map((p) => p.peer))] : peers;
@@ -59355,43 +59513,27 @@ class VerifyError extends Error {
 
 
 
+
 /** `Hello version: v2, instance: helloworld-v2-7c9b…` → `v2`. */
 function helloVersion(output) {
     return /Hello version: (v\d+)/.exec(output)?.[1];
 }
+const CURL = { namespace: VERIFY_NAMESPACE, target: 'deploy/curl', container: 'curl' };
 /**
  * The guide's traffic check from one cluster: curl helloworld until every version (each running in another cluster
  * too) has answered. A version only answers across clusters when remote secrets, gateways and the root of trust work.
  */
 async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
     const deadline = Date.now() + timeoutMs;
-    const seconds = () => Math.max(1, Math.round((deadline - Date.now()) / 1000));
-    await tools.kubectl(cluster, ['rollout', 'status', 'deployment', '-n', VERIFY_NAMESPACE, `--timeout=${seconds()}s`], log, {
-        retry: true,
-        timeoutMs: deadline - Date.now() + 5000
-    });
+    await rolloutStatus(tools, cluster, 'deployment', VERIFY_NAMESPACE, deadline, log);
     const seen = new Set();
     let calls = 0;
     let last = '';
-    while (Date.now() < deadline && !isStopping()) {
+    const answered = await poll(deadline, async () => {
         calls++;
         try {
-            const r = await tools.kubectl(cluster, [
-                'exec',
-                '-n',
-                VERIFY_NAMESPACE,
-                'deploy/curl',
-                '-c',
-                'curl',
-                '--',
-                'curl',
-                '-sS',
-                '--max-time',
-                '5',
-                `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`
-            ], log, { timeoutMs: 30_000 });
-            last = r.stdout.trim();
-            const v = helloVersion(r.stdout);
+            last = (await kubectl_exec(tools, cluster, CURL, ['curl', '-sS', '--max-time', '5', `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`], log)).trim();
+            const v = helloVersion(last);
             if (v)
                 seen.add(v);
         }
@@ -59400,10 +59542,10 @@ async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
                 throw e;
             last = e.stderrTail;
         }
-        if (versions.every((v) => seen.has(v)))
-            return `${[...seen].sort().join(', ')} answered in ${calls} call(s)`;
-        await pause(500);
-    }
+        return versions.every((v) => seen.has(v)) ? `${[...seen].sort().join(', ')} answered in ${calls} call(s)` : undefined;
+    }, 500);
+    if (answered)
+        return answered;
     const missing = versions.filter((v) => !seen.has(v));
     throw new Error(`from ${cluster}, helloworld ${missing.join(', ')} never answered in ${calls} call(s) within ${Math.round(timeoutMs / 1000)} s (answered: ${[...seen].join(', ') || 'none'}; last reply: ${last.slice(0, 200) || 'nothing'}). ` +
         'Cross-cluster calls need: remote secrets synced (see the remote-clusters check), an east-west gateway with an address and cross-network-gateway in the other cluster, and cacerts from one root in both (otherwise CERTIFICATE_VERIFY_FAILED).');
@@ -59423,16 +59565,15 @@ async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
 
 
 
-/** Commands other than istioctl install (whose limit follows its readiness waits: installLimitMs). */
-const INSTALL_TIMEOUT_MS = 7 * 60_000;
-const steps_KUBECTL_TIMEOUT_MS = 2 * 60_000;
+
+
 function stepExecutor(deps) {
     const { tools } = deps;
     return async (step, log) => {
         const a = step.action;
         switch (a.type) {
             case 'apply':
-                await tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: a.manifest, retry: true, timeoutMs: steps_KUBECTL_TIMEOUT_MS });
+                await apply(tools, step.cluster, a.manifest, log);
                 return;
             case 'root-of-trust':
                 if (!deps.trust)
@@ -59443,40 +59584,34 @@ function stepExecutor(deps) {
             case 'wait-gateway-address':
                 return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log);
             case 'create-remote-secret':
-                return createRemoteSecret(deps, step, a.server, log);
+                return steps_createRemoteSecret(deps, step, a.server, log);
             case 'apply-remote-secrets':
                 return applyRemoteSecrets(deps, step, a.sources, log);
             case 'verify-remote-clusters':
                 return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log);
             case 'verify-traffic':
                 return verifyTraffic(tools, step.cluster, a.versions, a.timeoutMs, log);
-            case 'command':
-                await (a.tool === 'kubectl'
-                    ? tools.kubectl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS })
-                    : tools.istioctl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS }));
-                return;
+            case 'delete':
+                return deleteObjects(tools, step.cluster, a.target, log);
             case 'delete-namespace':
-                await tools.kubectl(step.cluster, ['delete', 'namespace', a.namespace, '--ignore-not-found', '--wait=false'], log, {
-                    retry: true,
-                    timeoutMs: steps_KUBECTL_TIMEOUT_MS
-                });
-                return;
+                return deleteNamespace(tools, step.cluster, a.namespace, a.wait ?? false, log);
+            case 'istioctl-uninstall':
+                return uninstall(tools, step.cluster, log);
+            default:
+                return assertNever(a);
         }
     };
 }
 /** istioctl install with an explicit --readiness-timeout; when its wait fails, what kubectl says about each unready pod. */
 async function istioctlInstall(deps, step, iop, waits, log) {
-    const { readinessTimeoutMs } = deps.config;
-    const args = ['install', '-y', '-f', '-', '--readiness-timeout', goDuration(readinessTimeoutMs)];
     try {
-        await deps.tools.istioctl(step.cluster, args, log, { stdin: iop, retry: true, timeoutMs: installLimitMs(readinessTimeoutMs, waits) });
+        await install(deps.tools, step.cluster, iop, { timeoutMs: deps.config.readinessTimeoutMs, waits }, log);
     }
     catch (e) {
         if (!(e instanceof CommandError) || e.result.timedOut || !isReadinessFailure(e.result.stderr))
             throw e;
-        const pods = await deps.tools
-            .kubectl(step.cluster, ['get', 'pods', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, { timeoutMs: 30_000 })
-            .then((r) => unreadyPods(r.stdout))
+        const pods = await getJson(deps.tools, step.cluster, { resource: 'pods', namespace: ISTIO_NAMESPACE }, log, { policy: HINT })
+            .then(unreadyPods)
             .catch((err) => [`(kubectl get pods failed: ${err instanceof CommandError ? err.headline : String(err)})`]);
         const retired = [...new Set(pods.map((p) => /\(image ([^)\s]+)\)/.exec(p)?.[1]).flatMap((img) => (img && retiredRegistryOf(img)) || []))];
         const hint = retired.length
@@ -59486,12 +59621,9 @@ async function istioctlInstall(deps, step, iop, waits, log) {
         throw new StepError(step.cluster, step.title, `${e.headline}${redact(unready)}${hint}`, e.command, e.stderrTail);
     }
 }
-async function createRemoteSecret(deps, step, server, log) {
-    // Without -n, istioctl writes the secret into the namespace of $KUBECONFIG's current context when it names one
-    // (istioctl/pkg/multicluster/options.go), and istiod reads remote secrets only in its own namespace.
-    const args = ['create-remote-secret', '--name', step.cluster, '-n', ISTIO_NAMESPACE, ...(server ? ['--server', server] : [])];
-    const r = await deps.tools.istioctl(step.cluster, args, log, { retry: true, secretOutput: true, timeoutMs: steps_KUBECTL_TIMEOUT_MS });
-    const info = parseRemoteSecret(r.stdout);
+async function steps_createRemoteSecret(deps, step, server, log) {
+    const output = await createRemoteSecret(deps.tools, step.cluster, server, log);
+    const info = parseRemoteSecret(output);
     // Mask the reader token before anything else can print it.
     registerSecret(info.token);
     if (info.cluster !== step.cluster)
@@ -59511,8 +59643,8 @@ async function applyRemoteSecrets(deps, step, sources, log) {
     const docs = sources.map((s) => deps.state.remoteSecrets.get(s)?.yaml);
     if (docs.some((d) => d === undefined))
         throw new Error('a remote secret it needs was not created');
-    const r = await deps.tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: docs.join('\n---\n'), retry: true, timeoutMs: steps_KUBECTL_TIMEOUT_MS });
-    const changed = [...r.stdout.matchAll(/^secret\/(\S+) configured$/gm)].map((m) => m[1]);
+    const applied = await apply(deps.tools, step.cluster, docs.join('\n---\n'), log);
+    const changed = [...applied.matchAll(/^secret\/(\S+) configured$/gm)].map((m) => m[1]);
     if (!changed.length)
         return;
     const stale = istiodsNeedingRestart(await listIstiods(deps.tools, step.cluster, log));
@@ -59543,7 +59675,7 @@ async function verifyRemoteClusters(deps, step, peers, timeoutMs, log) {
             return `- ${peer} → ${step.cluster}: istiod in ${step.cluster} cannot reach ${peer}'s API server at ${server}${loop ? ' (a loopback address: it only exists on the runner)' : ''}; set "api-server" for ${peer} to an address reachable from ${step.cluster}, and check that its token is valid.`;
         });
         if (!e.problems.length)
-            hints.push(`- is istiod of revision ${revision} running in ${step.cluster}? kubectl -n istio-system get pods -l app=istiod,istio.io/rev=${revision}`);
+            hints.push(`- is istiod of revision ${revision} running in ${step.cluster}? kubectl -n ${ISTIO_NAMESPACE} get pods -l ${ISTIOD_SELECTOR},${REVISION_LABEL}=${revision}`);
         throw new Error(`${e.message}\n${hints.join('\n')}`);
     }
 }
@@ -59558,9 +59690,6 @@ async function verifyRemoteClusters(deps, step, peers, timeoutMs, log) {
  * a user-provided root may be RSA or ECDSA.
  */
 
-const CACERTS_SECRET = 'cacerts';
-const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-const MANAGED_BY = 'istio-multicluster-action';
 /** The SAN of every intermediate (Makefile.selfsigned.mk `[ san ] DNS.1`). */
 const ISTIOD_SAN = `istiod.${ISTIO_NAMESPACE}.svc`;
 const ROOT_DAYS = 3650; // tools/certs/common.mk ROOTCA_DAYS
@@ -59836,11 +59965,11 @@ function tbsSubjectDer(certDer) {
 
 
 
+
 /** An intermediate CA that expires within this many days is re-issued (ca: existing: the run fails). */
 const RENEW_WITHIN_DAYS = 30;
 /** A mesh root that expires within this many days gets a warning. */
 const ROOT_WARNING_DAYS = 90;
-const trust_KUBECTL_TIMEOUT_MS = 60_000;
 const trust_DAY_MS = 86_400_000;
 /** `2026-05-01T10:00:00Z`, and how far that is from now in whole days. */
 function when(date, now = Date.now()) {
@@ -59959,7 +60088,7 @@ class TrustManager {
     }
     async apply(cluster, objects, log) {
         // Keys travel on stdin only: never in argv or in a file.
-        await this.tools.kubectl(cluster, ['apply', '-f', '-'], log, { stdin: toYaml(...objects.map(withEncodedData)), retry: true, timeoutMs: 120_000 });
+        await apply(this.tools, cluster, toYaml(...objects.map(withEncodedData)), log);
     }
     /**
      * istiod reads cacerts when it starts, and watches it only if it started with one — and then takes a new
@@ -59968,14 +60097,7 @@ class TrustManager {
      * the control plane step after it must find istiod serving from the new cacerts.
      */
     async restartIstiod(cluster, why, log) {
-        const r = await this.tools.kubectl(cluster, ['get', 'deployment', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'name'], log, {
-            retry: true,
-            timeoutMs: trust_KUBECTL_TIMEOUT_MS
-        });
-        const names = r.stdout
-            .split('\n')
-            .map((l) => l.trim())
-            .filter(Boolean);
+        const names = await getNames(this.tools, cluster, { resource: 'deployment', namespace: ISTIO_NAMESPACE, selector: ISTIOD_SELECTOR }, log);
         if (!names.length)
             return log('no istiod runs: nothing to restart');
         await restartIstiods(this.tools, cluster, names, 'cacerts is in place; istiod uses it once its new pods are ready', log);
@@ -59987,7 +60109,7 @@ class TrustManager {
         if (!root || root.notAfter.getTime() - Date.now() > ROOT_WARNING_DAYS * trust_DAY_MS)
             return;
         const replace = {
-            generate: `delete secret ${STORED_ROOT_SECRET} in istio-system of every cluster and re-run with ca-rotate: true (a new root, new intermediates, istiod restarted)`,
+            generate: `delete secret ${STORED_ROOT_SECRET} in ${ISTIO_NAMESPACE} of every cluster and re-run with ca-rotate: true (a new root, new intermediates, istiod restarted)`,
             provided: 'pass a new ca-root-cert and ca-root-key with ca-rotate: true (new intermediates, istiod restarted)',
             existing: "re-issue every cluster's cacerts from a new root, or use ca: provided with a new root and ca-rotate: true",
             none: ''
@@ -60060,7 +60182,7 @@ function storedRootSecret(root) {
         apiVersion: 'v1',
         kind: 'Secret',
         type: 'Opaque',
-        metadata: { name: STORED_ROOT_SECRET, namespace: ISTIO_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'istio-multicluster-action' } },
+        metadata: { name: STORED_ROOT_SECRET, namespace: ISTIO_NAMESPACE, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
         stringData: { 'root-cert.pem': root.certPem, 'root-key.pem': root.keyPem }
     };
 }

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto'
-import { ISTIO_NAMESPACE, type KubeObject } from '../manifests/kubernetes.js'
+import { CACERTS_SECRET, ISTIO_NAMESPACE, MANAGED_BY, MANAGED_BY_LABEL } from '../istio-names.js'
+import { type KubeObject } from '../manifests/kubernetes.js'
 
 /**
  * The mesh's shared root of trust, as Istio's "Plug in CA certificates" task and tools/certs/Makefile.selfsigned.mk
@@ -16,9 +17,6 @@ export interface CaBundle {
   keyPem: string
 }
 
-export const CACERTS_SECRET = 'cacerts'
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
-export const MANAGED_BY = 'istio-multicluster-action'
 /** The SAN of every intermediate (Makefile.selfsigned.mk `[ san ] DNS.1`). */
 export const ISTIOD_SAN = `istiod.${ISTIO_NAMESPACE}.svc`
 

@@ -1,9 +1,11 @@
 import * as core from '@actions/core'
 import { Config } from '../config/index.js'
+import { ISTIOD_SELECTOR, ISTIO_NAMESPACE, MANAGED_BY, MANAGED_BY_LABEL, STORED_ROOT_SECRET } from '../istio-names.js'
 import { restartIstiods } from '../kube/istiod.js'
-import { ISTIO_NAMESPACE, KubeObject, toYaml, withEncodedData } from '../manifests/kubernetes.js'
+import * as kubectl from '../kube/kubectl.js'
+import { KubeObject, toYaml, withEncodedData } from '../manifests/kubernetes.js'
 import { registerSecret } from '../secrets.js'
-import { ClusterState, STORED_ROOT_SECRET } from '../state.js'
+import { ClusterState } from '../state.js'
 import { ClusterTools, StepLog } from '../tools.js'
 import {
   CaBundle,
@@ -28,7 +30,6 @@ export type TrustOutcome = 'created' | 'kept' | 'renewed' | 'rotated' | 'checked
 export const RENEW_WITHIN_DAYS = 30
 /** A mesh root that expires within this many days gets a warning. */
 export const ROOT_WARNING_DAYS = 90
-const KUBECTL_TIMEOUT_MS = 60_000
 const DAY_MS = 86_400_000
 
 /** `2026-05-01T10:00:00Z`, and how far that is from now in whole days. */
@@ -146,7 +147,7 @@ export class TrustManager {
 
   private async apply(cluster: string, objects: KubeObject[], log: StepLog): Promise<void> {
     // Keys travel on stdin only: never in argv or in a file.
-    await this.tools.kubectl(cluster, ['apply', '-f', '-'], log, { stdin: toYaml(...objects.map(withEncodedData)), retry: true, timeoutMs: 120_000 })
+    await kubectl.apply(this.tools, cluster, toYaml(...objects.map(withEncodedData)), log)
   }
 
   /**
@@ -156,14 +157,7 @@ export class TrustManager {
    * the control plane step after it must find istiod serving from the new cacerts.
    */
   private async restartIstiod(cluster: string, why: string, log: StepLog): Promise<void> {
-    const r = await this.tools.kubectl(cluster, ['get', 'deployment', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'name'], log, {
-      retry: true,
-      timeoutMs: KUBECTL_TIMEOUT_MS
-    })
-    const names = r.stdout
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
+    const names = await kubectl.getNames(this.tools, cluster, { resource: 'deployment', namespace: ISTIO_NAMESPACE, selector: ISTIOD_SELECTOR }, log)
     if (!names.length) return log('no istiod runs: nothing to restart')
     await restartIstiods(this.tools, cluster, names, 'cacerts is in place; istiod uses it once its new pods are ready', log)
     log(`${cluster}: restarted ${names.join(', ')}: ${why}, and istiod loads a new cacerts only when it starts`)
@@ -174,7 +168,7 @@ export class TrustManager {
     const root = certValidity(rootPem)
     if (!root || root.notAfter.getTime() - Date.now() > ROOT_WARNING_DAYS * DAY_MS) return
     const replace = {
-      generate: `delete secret ${STORED_ROOT_SECRET} in istio-system of every cluster and re-run with ca-rotate: true (a new root, new intermediates, istiod restarted)`,
+      generate: `delete secret ${STORED_ROOT_SECRET} in ${ISTIO_NAMESPACE} of every cluster and re-run with ca-rotate: true (a new root, new intermediates, istiod restarted)`,
       provided: 'pass a new ca-root-cert and ca-root-key with ca-rotate: true (new intermediates, istiod restarted)',
       existing: "re-issue every cluster's cacerts from a new root, or use ca: provided with a new root and ca-rotate: true",
       none: ''
@@ -261,7 +255,7 @@ function storedRootSecret(root: CaBundle): KubeObject {
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'Opaque',
-    metadata: { name: STORED_ROOT_SECRET, namespace: ISTIO_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'istio-multicluster-action' } },
+    metadata: { name: STORED_ROOT_SECRET, namespace: ISTIO_NAMESPACE, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
     stringData: { 'root-cert.pem': root.certPem, 'root-key.pem': root.keyPem }
   }
 }
