@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { parseConfig } from '../src/config/index.js'
-import { buildInstallPlan, remoteSecretPairs } from '../src/plan.js'
+import { buildInstallPlan, remoteSecretPairs } from '../src/steps/install-plan.js'
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 
 function config(n: number, extra: Record<string, string> = {}) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
 import { parseConfig } from '../src/config/index.js'
-import { buildInstallPlan } from '../src/plan.js'
+import { buildInstallPlan } from '../src/steps/install-plan.js'
 import { RunReport, clusterOutcomes, isVerified, renderSummary } from '../src/report.js'
 import { StepResult } from '../src/runner.js'
 import { StepError } from '../src/errors.js'

@@ -9,14 +9,17 @@ import { installIstioctl } from './istioctl/download.js'
 import { resolveVersion } from './istioctl/releases.js'
 import { parseSemver } from './istioctl/version.js'
 import { serializeKubeconfig } from './kube/kubeconfig.js'
-import { UpgradeNote, buildUninstallPlan, canaryNextSteps, checkUpgrades, describePlan, staleRemoteSecrets } from './lifecycle.js'
-import { Step, buildInstallPlan } from './plan.js'
+import { UpgradeNote, canaryNextSteps, checkUpgrades, staleRemoteSecrets } from './preflight.js'
+import { describePlan } from './steps/describe.js'
+import { buildInstallPlan } from './steps/install-plan.js'
+import { Step } from './steps/step.js'
+import { buildUninstallPlan } from './steps/uninstall-plan.js'
 import { RunReport, publishOutputs, writeFailureSummary, writePlanSummary, writeSummary } from './report.js'
 import { StepExecutor, StepResult, runPlan } from './runner.js'
 import { ClusterState, changedObjects, readClusterState } from './state.js'
 import { retiredImageNote, retiredImageWarnings } from './registries.js'
 import { redact, registerSecret } from './secrets.js'
-import { RunState, stepExecutor } from './steps.js'
+import { RunState, stepExecutor } from './steps/executor.js'
 import { ClusterTools, CommandError } from './tools.js'
 import { TrustManager } from './trust/trust.js'
 import { createWorkdir, removeWorkdir, writePrivateFile } from './workdir.js'
@@ -185,7 +188,7 @@ function runSteps(ctx: ModeContext, steps: Step[], execute: StepExecutor): Promi
   return runPlan(steps, {
     maxParallel: ctx.config.maxParallel,
     execute,
-    events: { started: (s) => core.info(`▸ ${s.cluster} · ${s.title}`), finished: printStep },
+    events: { started: (s) => core.info(`▸ ${s.cluster} · ${s.title} [${s.id}]`), finished: printStep },
     signal: ctx.signal
   })
 }

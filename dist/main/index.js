@@ -49056,7 +49056,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(773);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3004);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 773:
+/***/ 3004:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57692,48 +57692,185 @@ const MANAGED_BY = 'istio-multicluster-action';
 /** Where `ca: generate` keeps the mesh's root, in every member, so a cluster added later gets an intermediate of the same root. */
 const STORED_ROOT_SECRET = 'istio-multicluster-root-ca';
 
-;// CONCATENATED MODULE: ./src/manifests/helloworld.ts
+;// CONCATENATED MODULE: ./src/preflight.ts
 
-/** Where the traffic check runs; removed afterwards unless verify-keep. */
-const VERIFY_NAMESPACE = 'istio-multicluster-verify';
-/** The version of samples/helloworld a cluster runs: v1, v2, v1, … by its position, so every version runs somewhere. */
-function helloworldVersion(clusterIndex) {
-    return clusterIndex % 2 === 0 ? 'v1' : 'v2';
+
+/** Remote secrets of clusters that are no longer in `clusters` (a cluster removed from the mesh). */
+function staleRemoteSecrets(config, states) {
+    const members = new Set(config.clusters.map((c) => c.name));
+    const stale = new Map();
+    for (const c of config.clusters) {
+        const found = (states.get(c.name)?.remoteSecrets ?? []).filter((s) => !members.has(s.cluster));
+        if (found.length)
+            stale.set(c.name, found);
+    }
+    return stale;
 }
 /**
- * Istio's samples/helloworld (Service in every cluster, one version Deployment) and samples/curl, in a namespace with
- * sidecar injection on (the revision's label when a revision is used, as `istio-injection` only selects the default).
+ * What installing `target` means for each cluster that already runs istiod. Istio supports in-place upgrades across one
+ * minor version (1.29 → 1.30) and revision-based (canary) upgrades across two; a larger jump fails here, before any
+ * cluster is touched.
  */
-function verifyWorkloads(version, images, revision) {
-    const ns = VERIFY_NAMESPACE;
-    const injection = revision ? { [REVISION_LABEL]: revision } : { [INJECTION_LABEL]: 'enabled' };
-    const deployment = (name, labels, container) => ({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name, namespace: ns, labels },
-        spec: {
-            replicas: 1,
-            selector: { matchLabels: labels },
-            template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [container] } }
+function checkUpgrades(config, target, states) {
+    const notes = [];
+    const wantedRevision = config.revision ?? 'default';
+    for (const c of config.clusters) {
+        for (const istiod of states.get(c.name)?.istiods ?? []) {
+            const current = istiod.version ? parseSemver(istiod.version) : undefined;
+            const sameRevision = istiod.revision === wantedRevision;
+            if (!current || (sameRevision && compareSemver(current, target) === 0))
+                continue;
+            const kind = compareSemver(target, current) < 0 && sameRevision ? 'downgrade' : sameRevision ? 'in-place' : 'canary';
+            const minorJump = (target.major - current.major) * 100 + target.minor - current.minor;
+            const supported = kind === 'canary' ? 2 : 1;
+            if (minorJump > supported && !config.allowSkipMinor)
+                throw new Error(`${c.name} runs Istio ${formatSemver(current)} (revision ${istiod.revision}); going to ${formatSemver(target)} skips ${minorJump - 1} minor version(s). ` +
+                    `Istio supports ${kind === 'canary' ? 'canary upgrades across at most two' : 'upgrading one'} minor version${kind === 'canary' ? 's' : ''} at a time: install ${current.major}.${current.minor + supported} first, or set allow-skip-minor: true to accept the risk.`);
+            notes.push({ cluster: c.name, from: `${formatSemver(current)} (${istiod.revision})`, to: `${formatSemver(target)} (${wantedRevision})`, kind });
         }
-    });
+    }
+    return notes;
+}
+/** What a canary upgrade leaves to the user: Istio never moves workloads by itself. */
+function canaryNextSteps(config, notes) {
+    if (!config.revision || !notes.some((n) => n.kind === 'canary'))
+        return [];
+    const old = [...new Set(notes.filter((n) => n.kind === 'canary').map((n) => /\((.*)\)$/.exec(n.from)?.[1] ?? 'default'))];
     return [
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: injection } },
-        {
-            apiVersion: 'v1',
-            kind: 'Service',
-            metadata: { name: 'helloworld', namespace: ns, labels: { app: 'helloworld', service: 'helloworld' } },
-            spec: { ports: [{ port: 5000, name: 'http' }], selector: { app: 'helloworld' } }
-        },
-        deployment(`helloworld-${version}`, { app: 'helloworld', version }, {
-            name: 'helloworld',
-            image: version === 'v1' ? images.helloworldV1 : images.helloworldV2,
-            imagePullPolicy: 'IfNotPresent',
-            resources: { requests: { cpu: '100m' } },
-            ports: [{ containerPort: 5000 }]
-        }),
-        deployment('curl', { app: 'curl' }, { name: 'curl', image: images.curl, command: ['/bin/sleep', 'infinity'], imagePullPolicy: 'IfNotPresent' })
+        `Relabel each workload namespace: kubectl label namespace <ns> ${INJECTION_LABEL}- ${REVISION_LABEL}=${config.revision} --overwrite`,
+        'Restart its workloads so they get the new sidecar: kubectl rollout restart deployment -n <ns>',
+        `When nothing uses the old control plane any more, remove it: ${old.map((r) => `istioctl uninstall -y --revision ${r}`).join('; ')}`
     ];
+}
+
+;// CONCATENATED MODULE: ./src/steps/registry.ts
+/** In this order the job summary shows their columns. */
+const STEP_KINDS = [
+    'namespace',
+    'root-of-trust',
+    'control-plane',
+    'eastwest-gateway',
+    'gateway-address',
+    'expose-services',
+    'remote-secret',
+    'remote-secrets-in',
+    'verify',
+    'verify-deploy',
+    'verify-traffic',
+    'verify-cleanup',
+    'prune-remote-secrets',
+    'remove-remote-secrets',
+    'remove-verify',
+    'uninstall',
+    'remove-reader',
+    'remove-namespace'
+];
+/** The step's title says it all (verification, and uninstall's kinds, which mode: plan never shows). */
+const asTitled = ({ step }) => step.title;
+const STEP_KIND_INFO = {
+    namespace: {
+        column: 'Namespace',
+        plans: ({ state: s, cluster: c }) => !s.namespaceExists
+            ? `create istio-system labelled network ${c.network}`
+            : s.network === c.network
+                ? 'unchanged'
+                : `relabel network ${s.network ?? '(none)'} → ${c.network}`
+    },
+    'root-of-trust': {
+        column: 'Root of trust',
+        plans: ({ state: s, config }) => !s.cacerts
+            ? `create cacerts (ca: ${config.ca.mode})`
+            : `keep cacerts if it chains to the mesh root (ca: ${config.ca.mode}); otherwise fail unless ca-rotate`
+    },
+    'control-plane': {
+        column: 'Control plane',
+        plans: ({ state: s, cluster: c, config, version, upgrade: up }) => {
+            if (up)
+                return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`;
+            const same = s.istiods.length && s.values?.meshID === config.meshId && s.values?.clusterName === c.name && s.values?.network === c.network;
+            return !s.istiods.length
+                ? `install Istio ${version}`
+                : same
+                    ? `re-apply Istio ${version} (values already match)`
+                    : `re-apply Istio ${version}: values change (meshID ${s.values?.meshID} → ${config.meshId}, clusterName ${s.values?.clusterName} → ${c.name}, network ${s.values?.network} → ${c.network})`;
+        }
+    },
+    'eastwest-gateway': {
+        column: 'East-west gateway',
+        plans: ({ state: s }) => (s.gateway ? 're-apply the east-west gateway' : 'install the east-west gateway')
+    },
+    'gateway-address': {
+        column: 'Address',
+        plans: ({ state: s }) => (s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address')
+    },
+    'expose-services': { column: 'Expose services', plans: asTitled },
+    'remote-secret': {
+        column: 'Remote secret',
+        plans: ({ cluster: c }) => `create-remote-secret --name ${c.name}${c.apiServer ? ` --server ${c.apiServer}` : ''}`
+    },
+    'remote-secrets-in': {
+        column: 'Secrets applied',
+        plans: ({ state: s, step }) => {
+            const sources = step.action.type === 'apply-remote-secrets' ? step.action.sources : [];
+            const present = new Set(s.remoteSecrets.map((r) => r.cluster));
+            const missing = sources.filter((x) => !present.has(x));
+            return missing.length
+                ? `add remote secrets of ${missing.join(', ')}${missing.length < sources.length ? `; refresh ${sources.filter((x) => present.has(x)).join(', ')}` : ''}`
+                : `refresh remote secrets of ${sources.join(', ')}`;
+        }
+    },
+    verify: { column: 'Verify', plans: asTitled },
+    'verify-deploy': { column: null, plans: asTitled },
+    'verify-traffic': { column: 'Traffic', plans: asTitled },
+    'verify-cleanup': { column: null, plans: asTitled },
+    'prune-remote-secrets': {
+        column: 'Pruned secrets',
+        plans: ({ stale }) => `delete stale remote secrets of ${stale.map((x) => x.cluster).join(', ')}`
+    },
+    'remove-remote-secrets': { column: 'Remote secrets removed', plans: asTitled },
+    'remove-verify': { column: null, plans: asTitled },
+    uninstall: { column: 'istioctl uninstall', plans: asTitled },
+    'remove-reader': { column: null, plans: asTitled },
+    'remove-namespace': { column: 'Namespace deleted', plans: asTitled }
+};
+/** The summary's columns: each kind that has one, in STEP_KINDS order. */
+const SUMMARY_COLUMNS = STEP_KINDS.flatMap((k) => {
+    const column = STEP_KIND_INFO[k].column;
+    return column ? [[k, column]] : [];
+});
+
+;// CONCATENATED MODULE: ./src/steps/describe.ts
+
+
+/** mode: plan — what install would do in each cluster, given what it carries now. Pure: reads nothing, writes nothing. */
+function describePlan(config, version, steps, states, upgrades) {
+    const stale = staleRemoteSecrets(config, states);
+    return config.clusters.map((c) => {
+        const s = states.get(c.name);
+        const context = { config, cluster: c, state: s, version, upgrade: upgrades.find((u) => u.cluster === c.name), stale: stale.get(c.name) ?? [] };
+        const actions = steps
+            .filter((st) => st.cluster === c.name)
+            .map((st) => ({ step: st.kind, title: st.title, does: STEP_KIND_INFO[st.kind].plans({ ...context, step: st }) }));
+        const staleHere = stale.get(c.name);
+        if (staleHere && !config.prune)
+            actions.push({
+                step: 'stale-remote-secrets',
+                title: 'stale remote secrets',
+                does: `found ${staleHere.map((x) => x.name).join(', ')} (clusters no longer listed); prune: true would delete them`
+            });
+        return {
+            cluster: c.name,
+            current: {
+                namespace: s.namespaceExists,
+                network: s.network,
+                istiod: s.istiods.map((i) => `${i.name} ${i.version ?? '?'} (${i.revision})`),
+                gatewayAddress: s.gateway?.address,
+                remoteSecrets: s.remoteSecrets.map((r) => r.cluster),
+                cacerts: Boolean(s.cacerts)
+            },
+            actions
+        };
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/manifests/merge.ts
@@ -57878,6 +58015,50 @@ function readinessWaits(iop) {
     return Math.max(0, ...[...enabled].map(depth));
 }
 
+;// CONCATENATED MODULE: ./src/manifests/helloworld.ts
+
+/** Where the traffic check runs; removed afterwards unless verify-keep. */
+const VERIFY_NAMESPACE = 'istio-multicluster-verify';
+/** The version of samples/helloworld a cluster runs: v1, v2, v1, … by its position, so every version runs somewhere. */
+function helloworldVersion(clusterIndex) {
+    return clusterIndex % 2 === 0 ? 'v1' : 'v2';
+}
+/**
+ * Istio's samples/helloworld (Service in every cluster, one version Deployment) and samples/curl, in a namespace with
+ * sidecar injection on (the revision's label when a revision is used, as `istio-injection` only selects the default).
+ */
+function verifyWorkloads(version, images, revision) {
+    const ns = VERIFY_NAMESPACE;
+    const injection = revision ? { [REVISION_LABEL]: revision } : { [INJECTION_LABEL]: 'enabled' };
+    const deployment = (name, labels, container) => ({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace: ns, labels },
+        spec: {
+            replicas: 1,
+            selector: { matchLabels: labels },
+            template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [container] } }
+        }
+    });
+    return [
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: injection } },
+        {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: 'helloworld', namespace: ns, labels: { app: 'helloworld', service: 'helloworld' } },
+            spec: { ports: [{ port: 5000, name: 'http' }], selector: { app: 'helloworld' } }
+        },
+        deployment(`helloworld-${version}`, { app: 'helloworld', version }, {
+            name: 'helloworld',
+            image: version === 'v1' ? images.helloworldV1 : images.helloworldV2,
+            imagePullPolicy: 'IfNotPresent',
+            resources: { requests: { cpu: '100m' } },
+            ports: [{ containerPort: 5000 }]
+        }),
+        deployment('curl', { app: 'curl' }, { name: 'curl', image: images.curl, command: ['/bin/sleep', 'infinity'], imagePullPolicy: 'IfNotPresent' })
+    ];
+}
+
 ;// CONCATENATED MODULE: ./src/manifests/kubernetes.ts
 
 
@@ -57918,12 +58099,16 @@ function toYaml(...objects) {
     return objects.map((o) => dump(o, { noRefs: true, lineWidth: -1 })).join('---\n');
 }
 
-;// CONCATENATED MODULE: ./src/plan.ts
-
-
-
-
+;// CONCATENATED MODULE: ./src/steps/step.ts
+/** A step's stable id, `<cluster>/<kind>`: the key of its result, and the end of its ▸ line in the log (what tools parse). */
 const stepId = (cluster, kind) => `${cluster}/${kind}`;
+
+;// CONCATENATED MODULE: ./src/steps/install-plan.ts
+
+
+
+
+
 /**
  * The guide's sequence per cluster, as a graph so clusters proceed side by side. The critical path of a cluster is
  * namespace → (root of trust →) control plane → east-west gateway → address, and the mesh waits for its slowest
@@ -58031,58 +58216,10 @@ function remoteSecretPairs(steps) {
     return steps.flatMap((s) => (s.action.type === 'apply-remote-secrets' ? s.action.sources.map((src) => [src, s.cluster]) : []));
 }
 
-;// CONCATENATED MODULE: ./src/lifecycle.ts
+;// CONCATENATED MODULE: ./src/steps/uninstall-plan.ts
 
 
 
-
-/** Remote secrets of clusters that are no longer in `clusters` (a cluster removed from the mesh). */
-function staleRemoteSecrets(config, states) {
-    const members = new Set(config.clusters.map((c) => c.name));
-    const stale = new Map();
-    for (const c of config.clusters) {
-        const found = (states.get(c.name)?.remoteSecrets ?? []).filter((s) => !members.has(s.cluster));
-        if (found.length)
-            stale.set(c.name, found);
-    }
-    return stale;
-}
-/**
- * What installing `target` means for each cluster that already runs istiod. Istio supports in-place upgrades across one
- * minor version (1.29 → 1.30) and revision-based (canary) upgrades across two; a larger jump fails here, before any
- * cluster is touched.
- */
-function checkUpgrades(config, target, states) {
-    const notes = [];
-    const wantedRevision = config.revision ?? 'default';
-    for (const c of config.clusters) {
-        for (const istiod of states.get(c.name)?.istiods ?? []) {
-            const current = istiod.version ? parseSemver(istiod.version) : undefined;
-            const sameRevision = istiod.revision === wantedRevision;
-            if (!current || (sameRevision && compareSemver(current, target) === 0))
-                continue;
-            const kind = compareSemver(target, current) < 0 && sameRevision ? 'downgrade' : sameRevision ? 'in-place' : 'canary';
-            const minorJump = (target.major - current.major) * 100 + target.minor - current.minor;
-            const supported = kind === 'canary' ? 2 : 1;
-            if (minorJump > supported && !config.allowSkipMinor)
-                throw new Error(`${c.name} runs Istio ${formatSemver(current)} (revision ${istiod.revision}); going to ${formatSemver(target)} skips ${minorJump - 1} minor version(s). ` +
-                    `Istio supports ${kind === 'canary' ? 'canary upgrades across at most two' : 'upgrading one'} minor version${kind === 'canary' ? 's' : ''} at a time: install ${current.major}.${current.minor + supported} first, or set allow-skip-minor: true to accept the risk.`);
-            notes.push({ cluster: c.name, from: `${formatSemver(current)} (${istiod.revision})`, to: `${formatSemver(target)} (${wantedRevision})`, kind });
-        }
-    }
-    return notes;
-}
-/** What a canary upgrade leaves to the user: Istio never moves workloads by itself. */
-function canaryNextSteps(config, notes) {
-    if (!config.revision || !notes.some((n) => n.kind === 'canary'))
-        return [];
-    const old = [...new Set(notes.filter((n) => n.kind === 'canary').map((n) => /\((.*)\)$/.exec(n.from)?.[1] ?? 'default'))];
-    return [
-        `Relabel each workload namespace: kubectl label namespace <ns> ${INJECTION_LABEL}- ${REVISION_LABEL}=${config.revision} --overwrite`,
-        'Restart its workloads so they get the new sidecar: kubectl rollout restart deployment -n <ns>',
-        `When nothing uses the old control plane any more, remove it: ${old.map((r) => `istioctl uninstall -y --revision ${r}`).join('; ')}`
-    ];
-}
 /** mode: uninstall — per cluster: remote secrets, then Istio itself (all revisions, CRDs, webhooks), then the namespace. */
 function buildUninstallPlan(config) {
     const steps = [];
@@ -58103,76 +58240,6 @@ function buildUninstallPlan(config) {
             add('remove-namespace', `delete namespace ${ISTIO_NAMESPACE}`, ['uninstall'], { type: 'delete-namespace', namespace: ISTIO_NAMESPACE, wait: true });
     }
     return steps;
-}
-/** mode: plan — what install would do in each cluster, given what it carries now. Pure: reads nothing, writes nothing. */
-function describePlan(config, version, steps, states, upgrades) {
-    const stale = staleRemoteSecrets(config, states);
-    return config.clusters.map((c) => {
-        const s = states.get(c.name);
-        const does = (step) => {
-            switch (step.kind) {
-                case 'namespace':
-                    return !s.namespaceExists
-                        ? `create istio-system labelled network ${c.network}`
-                        : s.network === c.network
-                            ? 'unchanged'
-                            : `relabel network ${s.network ?? '(none)'} → ${c.network}`;
-                case 'root-of-trust':
-                    return !s.cacerts
-                        ? `create cacerts (ca: ${config.ca.mode})`
-                        : `keep cacerts if it chains to the mesh root (ca: ${config.ca.mode}); otherwise fail unless ca-rotate`;
-                case 'control-plane': {
-                    const up = upgrades.find((u) => u.cluster === c.name);
-                    if (up)
-                        return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`;
-                    const same = s.istiods.length && s.values?.meshID === config.meshId && s.values?.clusterName === c.name && s.values?.network === c.network;
-                    return !s.istiods.length
-                        ? `install Istio ${version}`
-                        : same
-                            ? `re-apply Istio ${version} (values already match)`
-                            : `re-apply Istio ${version}: values change (meshID ${s.values?.meshID} → ${config.meshId}, clusterName ${s.values?.clusterName} → ${c.name}, network ${s.values?.network} → ${c.network})`;
-                }
-                case 'eastwest-gateway':
-                    return s.gateway ? 're-apply the east-west gateway' : 'install the east-west gateway';
-                case 'gateway-address':
-                    return s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address';
-                case 'remote-secret':
-                    return `create-remote-secret --name ${c.name}${c.apiServer ? ` --server ${c.apiServer}` : ''}`;
-                case 'remote-secrets-in': {
-                    const sources = step.action.type === 'apply-remote-secrets' ? step.action.sources : [];
-                    const present = new Set(s.remoteSecrets.map((r) => r.cluster));
-                    const missing = sources.filter((x) => !present.has(x));
-                    return missing.length
-                        ? `add remote secrets of ${missing.join(', ')}${missing.length < sources.length ? `; refresh ${sources.filter((x) => present.has(x)).join(', ')}` : ''}`
-                        : `refresh remote secrets of ${sources.join(', ')}`;
-                }
-                case 'prune-remote-secrets':
-                    return `delete stale remote secrets of ${(stale.get(c.name) ?? []).map((x) => x.cluster).join(', ')}`;
-                default:
-                    return step.title;
-            }
-        };
-        const actions = steps.filter((st) => st.cluster === c.name).map((st) => ({ step: st.kind, title: st.title, does: does(st) }));
-        const staleHere = stale.get(c.name);
-        if (staleHere && !config.prune)
-            actions.push({
-                step: 'stale-remote-secrets',
-                title: 'stale remote secrets',
-                does: `found ${staleHere.map((x) => x.name).join(', ')} (clusters no longer listed); prune: true would delete them`
-            });
-        return {
-            cluster: c.name,
-            current: {
-                namespace: s.namespaceExists,
-                network: s.network,
-                istiod: s.istiods.map((i) => `${i.name} ${i.version ?? '?'} (${i.revision})`),
-                gatewayAddress: s.gateway?.address,
-                remoteSecrets: s.remoteSecrets.map((r) => r.cluster),
-                cacerts: Boolean(s.cacerts)
-            },
-            actions
-        };
-    });
 }
 
 ;// CONCATENATED MODULE: ./src/trust/chain.ts
@@ -58371,11 +58438,13 @@ function restartCommands(states) {
 
 
 
+
+
 function clusterOutcomes(r) {
     return r.config.clusters.map((c) => {
         const mine = [...r.results.values()].filter((s) => s.step.cluster === c.name);
         const worst = ['failed', 'cancelled', 'skipped'].find((s) => mine.some((m) => m.status === s)) ?? 'ok';
-        return { name: c.name, network: c.network, context: c.name, gatewayAddress: r.results.get(`${c.name}/gateway-address`)?.value ?? null, status: worst };
+        return { name: c.name, network: c.network, context: c.name, gatewayAddress: r.results.get(stepId(c.name, 'gateway-address'))?.value ?? null, status: worst };
     });
 }
 /** Verified only when the checks ran in every cluster and all passed (remote-clusters, and traffic when asked). */
@@ -58397,27 +58466,11 @@ function publishOutputs(r) {
     setOutput('root-cert', r.rootCertPem ?? '');
     setOutput('verified', String(isVerified(r)));
 }
-const COLUMNS = [
-    ['namespace', 'Namespace'],
-    ['root-of-trust', 'Root of trust'],
-    ['control-plane', 'Control plane'],
-    ['eastwest-gateway', 'East-west gateway'],
-    ['gateway-address', 'Address'],
-    ['expose-services', 'Expose services'],
-    ['remote-secret', 'Remote secret'],
-    ['remote-secrets-in', 'Secrets applied'],
-    ['verify', 'Verify'],
-    ['verify-traffic', 'Traffic'],
-    ['prune-remote-secrets', 'Pruned secrets'],
-    ['remove-remote-secrets', 'Remote secrets removed'],
-    ['uninstall', 'istioctl uninstall'],
-    ['remove-namespace', 'Namespace deleted']
-];
 const ICON = { ok: '✅', failed: '❌', skipped: '⏭️', cancelled: '🚫' };
 /** The job summary as Markdown: per-cluster table, mesh picture, remote-clusters matrix, failures. */
 function renderSummary(r) {
     const outcomes = clusterOutcomes(r);
-    const present = COLUMNS.filter(([k]) => [...r.results.values()].some((s) => s.step.kind === k));
+    const present = SUMMARY_COLUMNS.filter(([k]) => [...r.results.values()].some((s) => s.step.kind === k));
     const lines = [];
     const failed = outcomes.filter((o) => o.status !== 'ok');
     const unchanged = r.changes && r.config.clusters.every((c) => r.changes.get(c.name) === 0);
@@ -58437,7 +58490,7 @@ function renderSummary(r) {
     lines.push(`|---|---|---|${present.map(() => '---').join('|')}|---|${r.changes ? '---|' : ''}`);
     for (const o of outcomes) {
         const cells = present.map(([k]) => {
-            const s = r.results.get(`${o.name}/${k}`);
+            const s = r.results.get(stepId(o.name, k));
             return s ? `${ICON[s.status]} ${s.status === 'ok' || s.status === 'failed' ? formatSeconds(s.durationMs) : s.status}` : '—';
         });
         lines.push(`| ${o.name} | ${o.network} | ${o.gatewayAddress ? `\`${o.gatewayAddress}\`` : '—'} | ${cells.join(' | ')} | ${ICON[o.status]} ${o.status} |${changeCell(o.name)}`);
@@ -58504,8 +58557,8 @@ function renderMermaid(r, outcomes) {
     const names = outcomes.map((o) => o.name);
     for (const [i, a] of names.entries())
         for (const b of names.slice(i + 1)) {
-            const ab = r.results.get(`${b}/remote-secrets-in`)?.status === 'ok';
-            const ba = r.results.get(`${a}/remote-secrets-in`)?.status === 'ok';
+            const ab = r.results.get(stepId(b, 'remote-secrets-in'))?.status === 'ok';
+            const ba = r.results.get(stepId(a, 'remote-secrets-in'))?.status === 'ok';
             if (ab && ba)
                 out.push(`  ${id(a)} <-- remote secrets --> ${id(b)}`);
             else if (ab || ba)
@@ -59551,7 +59604,7 @@ async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
         'Cross-cluster calls need: remote secrets synced (see the remote-clusters check), an east-west gateway with an address and cross-network-gateway in the other cluster, and cacerts from one root in both (otherwise CERTIFICATE_VERIFY_FAILED).');
 }
 
-;// CONCATENATED MODULE: ./src/steps.ts
+;// CONCATENATED MODULE: ./src/steps/executor.ts
 
 
 
@@ -59584,7 +59637,7 @@ function stepExecutor(deps) {
             case 'wait-gateway-address':
                 return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log);
             case 'create-remote-secret':
-                return steps_createRemoteSecret(deps, step, a.server, log);
+                return executor_createRemoteSecret(deps, step, a.server, log);
             case 'apply-remote-secrets':
                 return applyRemoteSecrets(deps, step, a.sources, log);
             case 'verify-remote-clusters':
@@ -59621,7 +59674,7 @@ async function istioctlInstall(deps, step, iop, waits, log) {
         throw new StepError(step.cluster, step.title, `${e.headline}${redact(unready)}${hint}`, e.command, e.stderrTail);
     }
 }
-async function steps_createRemoteSecret(deps, step, server, log) {
+async function executor_createRemoteSecret(deps, step, server, log) {
     const output = await createRemoteSecret(deps.tools, step.cluster, server, log);
     const info = parseRemoteSecret(output);
     // Mask the reader token before anything else can print it.
@@ -60264,6 +60317,8 @@ function removeWorkdir(dir) {
 
 
 
+
+
 /** config → istioctl → plan → run → outputs. */
 async function run() {
     const started = Date.now();
@@ -60418,7 +60473,7 @@ function runSteps(ctx, steps, execute) {
     return runPlan(steps, {
         maxParallel: ctx.config.maxParallel,
         execute,
-        events: { started: (s) => info(`▸ ${s.cluster} · ${s.title}`), finished: printStep },
+        events: { started: (s) => info(`▸ ${s.cluster} · ${s.title} [${s.id}]`), finished: printStep },
         signal: ctx.signal
     });
 }
