@@ -16,7 +16,7 @@ export const OPERATOR_MANAGED_LABEL = 'operator.istio.io/managed'
 /** istiod Deployments carry app=istiod, in every revision. */
 export const ISTIOD_APP = 'istiod'
 export const ISTIOD_SELECTOR = `app=${ISTIOD_APP}`
-/** The injector's ConfigMap, `istio-sidecar-injector[-<revision>]`; its `values` hold meshID, clusterName and network. */
+/** The injector's ConfigMap, `istio-sidecar-injector[-<revision>]`: its `values` hold meshID, clusterName, network. */
 export const SIDECAR_INJECTOR_CONFIGMAP = 'istio-sidecar-injector'
 
 /** The secret istiod takes its signing CA from ("Plug in CA certificates"). */
@@ -27,10 +27,10 @@ export const REMOTE_SECRET_PREFIX = 'istio-remote-secret-'
 export const MULTICLUSTER_LABEL = 'istio/multiCluster'
 /** On a remote secret: the cluster it gives access to. */
 export const CLUSTER_ANNOTATION = 'networking.istio.io/cluster'
-/** create-remote-secret's reader account is bound to this ClusterRole, cluster-scoped, outside what uninstall --purge owns. */
+/** create-remote-secret's reader account's ClusterRole: cluster-scoped, outside what uninstall --purge owns. */
 export const READER_CLUSTER_ROLE = `istio-reader-clusterrole-${ISTIO_NAMESPACE}`
 
-/** samples/multicluster: the east-west gateway (gen-eastwest-gateway.sh), its `istio` label, and expose-services.yaml's Gateway. */
+/** samples/multicluster: the east-west gateway and its `istio` label, and expose-services.yaml's Gateway. */
 export const EASTWEST_GATEWAY = 'istio-eastwestgateway'
 export const EASTWEST_GATEWAY_LABEL = 'eastwestgateway'
 export const CROSS_NETWORK_GATEWAY = 'cross-network-gateway'
@@ -38,5 +38,5 @@ export const CROSS_NETWORK_GATEWAY = 'cross-network-gateway'
 // The action's own names.
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 export const MANAGED_BY = 'istio-multicluster-action'
-/** Where `ca: generate` keeps the mesh's root, in every member, so a cluster added later gets an intermediate of the same root. */
+/** Where `ca: generate` keeps the mesh's root in every member: a cluster added later gets an intermediate of it. */
 export const STORED_ROOT_SECRET = 'istio-multicluster-root-ca'

@@ -5,12 +5,12 @@ import { formatSeconds } from './duration.js'
 import { StepResult } from './runner.js'
 import { Step } from './steps/step.js'
 
-/** `▸ <cluster> · <title> [<cluster>/<kind>]`: the id at the end is stable (bench/ parses it); the title is for people. */
+/** `▸ <cluster> · <title> [<cluster>/<kind>]`: the id at the end is stable (bench/ parses it), the title for people. */
 export function printStepStarted(step: Step): void {
   core.info(`▸ ${step.cluster} · ${step.title} [${step.id}]`)
 }
 
-/** `::group::✔ <cluster> · <title> (<d> s)[: value]` with the step's output; one line for a skipped or cancelled step. */
+/** `::group::✔ <cluster> · <title> (<d> s)[: value]` and the step's output; one line for a skipped or cancelled one. */
 export function printStep(r: StepResult): void {
   const label = `${r.step.cluster} · ${r.step.title}`
   if (r.status === 'skipped' || r.status === 'cancelled') {

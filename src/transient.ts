@@ -1,4 +1,4 @@
-// Which failures of kubectl and istioctl pass by themselves, and why: what ClusterTools retries and what polls wait out.
+// Which failures of kubectl and istioctl pass by themselves: what ClusterTools retries and what polls wait out.
 import type { ProcessResult } from './exec.js'
 
 /** klog's prefix (`E1126 03:24:22.772132   29540 memcache.go:265] …`): kubectl repeats its final error in such lines. */

@@ -49056,7 +49056,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4580);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2493);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4580:
+/***/ 2493:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56186,7 +56186,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** One cluster's context, renamed to its name, from its own kubeconfig-env / kubeconfig-file or the shared kubeconfig. */
+/** One cluster's context, renamed to its name, from its kubeconfig-env / kubeconfig-file or the shared kubeconfig. */
 function kubeconfigOf(src, i, name, context, { envName, file, contextField }, shared) {
     if (envName !== undefined && file !== undefined)
         throw new InputError('clusters', itemField(i), 'has both "kubeconfig-env" and "kubeconfig-file"; give one');
@@ -56576,7 +56576,7 @@ function parseConfig(src) {
 }
 
 ;// CONCATENATED MODULE: ./src/config/networks.ts
-/** Clusters that share a network: Istio then routes between their pods directly, which needs pod-to-pod reachability. */
+/** Clusters that share a network: Istio sends traffic between their pods directly, so they must reach each other. */
 function networkWarnings(config) {
     const byNetwork = new Map();
     for (const c of config.clusters)
@@ -56802,7 +56802,7 @@ const OPERATOR_MANAGED_LABEL = 'operator.istio.io/managed';
 /** istiod Deployments carry app=istiod, in every revision. */
 const ISTIOD_APP = 'istiod';
 const ISTIOD_SELECTOR = `app=${ISTIOD_APP}`;
-/** The injector's ConfigMap, `istio-sidecar-injector[-<revision>]`; its `values` hold meshID, clusterName and network. */
+/** The injector's ConfigMap, `istio-sidecar-injector[-<revision>]`: its `values` hold meshID, clusterName, network. */
 const SIDECAR_INJECTOR_CONFIGMAP = 'istio-sidecar-injector';
 /** The secret istiod takes its signing CA from ("Plug in CA certificates"). */
 const CACERTS_SECRET = 'cacerts';
@@ -56811,16 +56811,16 @@ const REMOTE_SECRET_PREFIX = 'istio-remote-secret-';
 const MULTICLUSTER_LABEL = 'istio/multiCluster';
 /** On a remote secret: the cluster it gives access to. */
 const CLUSTER_ANNOTATION = 'networking.istio.io/cluster';
-/** create-remote-secret's reader account is bound to this ClusterRole, cluster-scoped, outside what uninstall --purge owns. */
+/** create-remote-secret's reader account's ClusterRole: cluster-scoped, outside what uninstall --purge owns. */
 const READER_CLUSTER_ROLE = `istio-reader-clusterrole-${ISTIO_NAMESPACE}`;
-/** samples/multicluster: the east-west gateway (gen-eastwest-gateway.sh), its `istio` label, and expose-services.yaml's Gateway. */
+/** samples/multicluster: the east-west gateway and its `istio` label, and expose-services.yaml's Gateway. */
 const EASTWEST_GATEWAY = 'istio-eastwestgateway';
 const EASTWEST_GATEWAY_LABEL = 'eastwestgateway';
 const CROSS_NETWORK_GATEWAY = 'cross-network-gateway';
 // The action's own names.
 const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 const MANAGED_BY = 'istio-multicluster-action';
-/** Where `ca: generate` keeps the mesh's root, in every member, so a cluster added later gets an intermediate of the same root. */
+/** Where `ca: generate` keeps the mesh's root in every member: a cluster added later gets an intermediate of it. */
 const STORED_ROOT_SECRET = 'istio-multicluster-root-ca';
 
 ;// CONCATENATED MODULE: ./src/preflight.ts
@@ -57212,8 +57212,8 @@ async function getJsonpath(tools, cluster, q, template, log, policy = READ) {
     return (await tools.kubectl(cluster, getArgs(q, `jsonpath=${template}`), log, policy)).stdout;
 }
 /**
- * `kubectl get --watch -o jsonpath=<template>` until `onLine` returns true for a line it printed, the watch ends, or the
- * deadline. Not retried: the caller decides whether to watch again.
+ * `kubectl get --watch -o jsonpath=<template>` until `onLine` returns true for a line it printed, the watch ends,
+ * or the deadline. Not retried: the caller decides whether to watch again.
  */
 function watch(tools, cluster, q, template, deadline, onLine, log) {
     return tools.kubectl(cluster, getArgs(q, `jsonpath=${template}`, true), log, { timeoutMs: deadline - Date.now(), onStdoutLine: onLine });
@@ -57445,8 +57445,8 @@ function unreadyPods(podsJson) {
 }
 
 ;// CONCATENATED MODULE: ./src/istioctl/commands.ts
-// The istioctl commands the action runs against a cluster, each building its own arguments with its own time limit and
-// retry policy, on ClusterTools (and so on exec.ts). Not to be confused with download.ts, which fetches istioctl itself.
+// The istioctl commands the action runs against a cluster, each building its own arguments with its own time limit
+// and retry policy, on ClusterTools (and so on exec.ts). Not to be confused with download.ts, which fetches istioctl.
 
 
 const REMOTE_SECRET_TIMEOUT_MS = 2 * 60_000;
@@ -57494,10 +57494,11 @@ async function uninstall(tools, cluster, log) {
 const ADDRESS_JSONPATH = '{.status.loadBalancer.ingress[0].ip}{" "}{.status.loadBalancer.ingress[0].hostname}{"\\n"}';
 /**
  * The gateway's Service as a list narrowed by a field selector, not `get service <name>`: for a named object kubectl
- * GETs it, then watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed. An
- * address the load balancer assigns between the GET and the start of the watch arrives in exactly that first event, and
- * is never printed: the wait then sat out gateway-timeout with the address already there. A list's watch resumes at the
- * list's resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is simply waited for).
+ * GETs it, then watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed.
+ * An address the load balancer assigns between the GET and the start of the watch arrives in exactly that first
+ * event, and is never printed: the wait then sat out gateway-timeout with the address already there. A list's watch
+ * resumes at the list's resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is
+ * simply waited for).
  */
 const GATEWAY_SERVICE = { resource: 'services', namespace: ISTIO_NAMESPACE, fieldSelector: `metadata.name=${EASTWEST_GATEWAY}` };
 function addressFromLine(line) {
@@ -58062,276 +58063,16 @@ async function verifyRemoteClusters(deps, step, peers, timeoutMs, log) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/trust/chain.ts
+;// CONCATENATED MODULE: ./src/trust/x509.ts
+// The x509 and WebCrypto plumbing under certs.ts: the library loaded on first use, keys, serial numbers, PEM, the
+// root key as a signer, the subject's DER bytes, and errors that never quote key material.
 
-/**
- * Read-only checks on PEM certificates with node:crypto only (no key material is ever parsed here), for comparing the
- * mesh's root of trust with what a cluster already holds in its `cacerts` secret.
- */
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g;
-/** The CERTIFICATE blocks of a PEM text, in order (any other block, e.g. a private key, is skipped). */
-function pemCertificates(pem) {
-    return (pem.match(CERTIFICATE_BLOCK) ?? []).map((block) => block.replace(/\r\n?/g, '\n') + '\n');
-}
-/** Every certificate of a PEM text that node:crypto can parse; unparsable blocks are left out. */
-function parseAll(pem) {
-    const certs = [];
-    for (const block of pemCertificates(pem)) {
-        try {
-            certs.push(new external_node_crypto_.X509Certificate(block));
-        }
-        catch {
-            // not a certificate node:crypto understands: treated as absent
-        }
-    }
-    return certs;
-}
-/** The first certificate of a PEM text, or undefined when there is none (or it does not parse). */
-function firstCertificate(pem) {
-    const [first] = pemCertificates(pem);
-    if (first === undefined)
-        return undefined;
-    try {
-        return new external_node_crypto_.X509Certificate(first);
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * The root certificate(s) istiod would trust from a `cacerts` data map (values already base64-decoded), or undefined.
- * Like istiod (`detectSigningCABundle`), the kubernetes.io/tls form wins when `tls.crt` is present: its root is `ca.crt`;
- * otherwise the istiod form's `root-cert.pem`.
- */
-function rootOf(cacerts) {
-    const present = (key) => {
-        const value = Object.prototype.hasOwnProperty.call(cacerts, key) ? cacerts[key] : undefined;
-        return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-    };
-    if (present('tls.crt') !== undefined)
-        return present('ca.crt');
-    return present('root-cert.pem');
-}
-/**
- * Whether the first certificate of `certPem` was issued by, and carries a valid signature of, a certificate of `rootPem`
- * (node:crypto `checkIssued` + `verify` with that certificate's public key), or is itself one of those certificates.
- * `rootPem` may be a bundle (root-cert.pem holds several roots during a root rotation): any of its certificates counts.
- * Unparsable input gives false.
- */
-function chainsTo(certPem, rootPem) {
-    const cert = firstCertificate(certPem);
-    if (cert === undefined)
-        return false;
-    for (const root of parseAll(rootPem)) {
-        if (cert.fingerprint256 === root.fingerprint256)
-            return true;
-        try {
-            if (cert.checkIssued(root) && cert.verify(root.publicKey))
-                return true;
-        }
-        catch {
-            // a key type node:crypto cannot verify with: not a match
-        }
-    }
-    return false;
-}
-/** Whether the first certificates of two PEM texts are the same certificate (SHA-256 fingerprint); false if either is unparsable. */
-function sameCertificate(aPem, bPem) {
-    const a = firstCertificate(aPem);
-    const b = firstCertificate(bPem);
-    return a !== undefined && b !== undefined && a.fingerprint256 === b.fingerprint256;
-}
-/**
- * A one-line description of the first certificate for messages:
- * `subject "O=Istio, CN=Root CA", SHA-256 AB:CD:EF:01:23:45:67:89…, valid until 2035-01-01T00:00:00.000Z`.
- * Only the certificate is read, so no key material can appear even if the PEM text also holds a private key.
- */
-function describeCert(pem) {
-    const cert = firstCertificate(pem);
-    if (cert === undefined)
-        return 'no parsable certificate';
-    const subject = cert.subject
-        .split('\n')
-        .filter((part) => part !== '')
-        .join(', ');
-    const fingerprint = cert.fingerprint256.split(':').slice(0, 8).join(':');
-    const validTo = new Date(cert.validTo);
-    const until = Number.isNaN(validTo.getTime()) ? cert.validTo : validTo.toISOString();
-    return `subject "${subject}", SHA-256 ${fingerprint}…, valid until ${until}`;
-}
-function validityOf(cert, pem) {
-    return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), description: describeCert(pem) };
-}
-/** The validity of the first certificate of a PEM text. */
-function certValidity(pem) {
-    const cert = firstCertificate(pem);
-    return cert && validityOf(cert, pem);
-}
-/**
- * The CA certificate of a `cacerts` that expires first, roots left out: the signing certificate (`ca-cert.pem`, or
- * `tls.crt`) and the intermediates of `cert-chain.pem`. istiod verifies every one of them at start
- * (security/pkg/pki/util/keycertbundle.go Verify, Go's x509 at the current time) and refuses to start past any
- * notAfter. Undefined when the signing certificate does not parse.
- */
-function intermediateValidity(cacerts) {
-    const tls = typeof cacerts['tls.crt'] === 'string' && cacerts['tls.crt'].trim() !== '';
-    const signing = (tls ? cacerts['tls.crt'] : cacerts['ca-cert.pem']) ?? '';
-    const first = firstCertificate(signing);
-    if (!first)
-        return undefined;
-    let earliest = validityOf(first, signing);
-    for (const block of pemCertificates(tls ? '' : (cacerts['cert-chain.pem'] ?? ''))) {
-        const cert = parseAll(block)[0];
-        // A self-signed certificate in the chain is the root: its expiry is the root's, reported apart.
-        if (!cert || cert.checkIssued(cert))
-            continue;
-        const v = validityOf(cert, block);
-        if (v.notAfter < earliest.notAfter)
-            earliest = v;
-    }
-    return earliest;
-}
-
-;// CONCATENATED MODULE: ./src/trust/certs.ts
-
-
-/**
- * The mesh's shared root of trust, as Istio's "Plug in CA certificates" task and tools/certs/Makefile.selfsigned.mk
- * build it: one self-signed root CA, one intermediate CA per cluster signed by it, and the `cacerts` secret istiod
- * reads its signing CA from. Keys are ECDSA P-256 (the Makefile's RSA 4096 costs seconds per key in WebCrypto);
- * a user-provided root may be RSA or ECDSA.
- */
-
-/** The SAN of every intermediate (Makefile.selfsigned.mk `[ san ] DNS.1`). */
-const ISTIOD_SAN = `istiod.${ISTIO_NAMESPACE}.svc`;
-const ROOT_DAYS = 3650; // tools/certs/common.mk ROOTCA_DAYS
-/**
- * tools/certs/common.mk (1.30.3) has INTERMEDIATE_DAYS 3650, as long as its root: a demo default. Ours is 2 years:
- * the intermediate key sits in cacerts, readable by whoever reads secrets in istio-system, and with ca: provided (the
- * root key off the cluster) its lifetime is how long a stolen one can mint identities. Every run re-issues an
- * intermediate within 30 days of its expiry (trust.ts), and the summary shows each expiry date.
- */
-const INTERMEDIATE_DAYS = 730;
-const DAY_MS = 86_400_000;
-/** notBefore is set a little in the past, so a cluster whose clock lags the runner's still accepts the certificates. */
-const BACKDATE_MS = 5 * 60_000;
 /** A certificate problem; its message never holds key material (library errors are replaced, not wrapped). */
 class CertError extends Error {
     constructor(message) {
         super(message);
         this.name = 'CertError';
     }
-}
-/** A self-signed root CA: O=Istio, CN=Root CA (+ OU=<meshId>), CA:true, 10 years, ECDSA P-256 / SHA-256. */
-async function generateRoot(opts = {}) {
-    const days = validityDays(opts.validityDays, ROOT_DAYS);
-    const meshId = opts.meshId;
-    if (meshId !== undefined && (meshId.length > 64 || /[\u0000-\u001f]/.test(meshId))) {
-        throw new CertError(`mesh ID ${JSON.stringify(meshId.slice(0, 80))} cannot go into the root CA's subject (at most 64 characters, no control characters)`);
-    }
-    const name = [{ O: ['Istio'] }, { CN: ['Root CA'] }];
-    if (meshId)
-        name.push({ OU: [meshId] });
-    return guard('generating the root CA', async () => {
-        const x509 = await loadX509();
-        const keys = await generateKeyPair();
-        const notBefore = new Date(Date.now() - BACKDATE_MS);
-        const cert = await x509.X509CertificateGenerator.createSelfSigned({
-            serialNumber: randomSerial(),
-            name,
-            notBefore,
-            notAfter: new Date(notBefore.getTime() + BACKDATE_MS + days * DAY_MS),
-            signingAlgorithm: ECDSA_SHA256,
-            keys,
-            extensions: [
-                new x509.BasicConstraintsExtension(true, undefined, true),
-                new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
-                await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, external_node_crypto_.webcrypto)
-            ]
-        }, external_node_crypto_.webcrypto);
-        return { certPem: normalizePem(cert.toString('pem')), keyPem: await exportPkcs8(keys.privateKey) };
-    });
-}
-/**
- * A cluster's intermediate CA, signed by `root`: O=Istio, CN=Intermediate CA, L=<clusterName>, CA:true pathlen:0,
- * SAN DNS:istiod.istio-system.svc, 2 years (never past the root's notAfter). The root key may be RSA or ECDSA
- * (PKCS#8, PKCS#1 or SEC1 PEM); the intermediate key is always ECDSA P-256.
- */
-async function generateIntermediate(root, clusterName, opts = {}) {
-    const days = validityDays(opts.validityDays, INTERMEDIATE_DAYS);
-    if (clusterName.trim() === '' || clusterName.length > 128 || /[\u0000-\u001f]/.test(clusterName)) {
-        throw new CertError(`cluster name ${JSON.stringify(clusterName.slice(0, 140))} cannot go into an intermediate CA's subject (1–128 characters, no control characters)`);
-    }
-    const rootCert = parseRootCertificate(root.certPem);
-    const signer = rootSigner(root.keyPem, rootCert);
-    const now = Date.now();
-    const rootNotBefore = new Date(rootCert.validFrom).getTime();
-    const rootNotAfter = new Date(rootCert.validTo).getTime();
-    if (!(rootNotAfter > now))
-        throw new CertError(`the root CA has expired (${describeRoot(rootCert)})`);
-    return guard(`generating the intermediate CA of cluster "${clusterName}"`, async () => {
-        const x509 = await loadX509();
-        const libRoot = new x509.X509Certificate(rootCert.raw);
-        const keyUsage = libRoot.getExtension(x509.KeyUsagesExtension);
-        if (keyUsage && (keyUsage.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
-            throw new CertError(`the root CA certificate's key usage does not allow signing certificates (keyCertSign) (${describeRoot(rootCert)})`);
-        }
-        if (libRoot.getExtension(x509.BasicConstraintsExtension)?.pathLength === 0) {
-            throw new CertError(`the root CA certificate allows no CA below it (pathlen:0), so it cannot sign an intermediate CA (${describeRoot(rootCert)})`);
-        }
-        const rootSki = libRoot.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ??
-            (await x509.SubjectKeyIdentifierExtension.create(libRoot.publicKey, false, external_node_crypto_.webcrypto)).keyId;
-        const signingKey = await external_node_crypto_.webcrypto.subtle.importKey('pkcs8', signer.pkcs8, signer.importAlgorithm, false, ['sign']);
-        const keys = await generateKeyPair();
-        const notBefore = new Date(Math.max(now - BACKDATE_MS, rootNotBefore));
-        const notAfter = new Date(Math.min(now + days * DAY_MS, rootNotAfter));
-        const cert = await x509.X509CertificateGenerator.create({
-            serialNumber: randomSerial(),
-            // The root's subject bytes as they are: Go's chain building (istiod, Envoy's peers) matches issuer to subject byte for byte.
-            issuer: new x509.Name(tbsSubjectDer(rootCert.raw)),
-            subject: [{ O: ['Istio'] }, { CN: ['Intermediate CA'] }, { L: [clusterName] }],
-            notBefore,
-            notAfter,
-            publicKey: keys.publicKey,
-            signingKey,
-            signingAlgorithm: signer.signingAlgorithm,
-            extensions: [
-                await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, external_node_crypto_.webcrypto),
-                new x509.AuthorityKeyIdentifierExtension(rootSki, false),
-                new x509.BasicConstraintsExtension(true, 0, true),
-                new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
-                new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: ISTIOD_SAN }], false)
-            ]
-        }, external_node_crypto_.webcrypto);
-        const certPem = normalizePem(cert.toString('pem'));
-        // Self-check with node:crypto, independent of the library that built it.
-        const built = new external_node_crypto_.X509Certificate(certPem);
-        if (!built.checkIssued(rootCert) || !built.verify(rootCert.publicKey)) {
-            throw new CertError(`the intermediate CA of cluster "${clusterName}" does not verify against the root CA (${describeRoot(rootCert)})`);
-        }
-        return { certPem, keyPem: await exportPkcs8(keys.privateKey) };
-    });
-}
-/** The `cacerts` files istiod reads (istiod file format); cert-chain.pem = intermediate + root. */
-function cacertsData(root, intermediate) {
-    const rootPem = normalizePem(root.certPem);
-    const caCert = normalizePem(intermediate.certPem);
-    return {
-        'ca-cert.pem': caCert,
-        'ca-key.pem': normalizePem(intermediate.keyPem),
-        'root-cert.pem': rootPem,
-        'cert-chain.pem': caCert + rootPem
-    };
-}
-/** Secret istio-system/cacerts (`kubectl create secret generic cacerts --from-file=…`), as stringData. */
-function cacertsSecret(root, intermediate) {
-    return {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: CACERTS_SECRET, namespace: ISTIO_NAMESPACE, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
-        type: 'Opaque',
-        stringData: cacertsData(root, intermediate)
-    };
 }
 const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' };
 const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' };
@@ -58470,10 +58211,276 @@ function tbsSubjectDer(certDer) {
     return new Uint8Array(certDer.subarray(subject.start, subject.end));
 }
 
-;// CONCATENATED MODULE: ./src/trust/trust.ts
+;// CONCATENATED MODULE: ./src/trust/chain.ts
+
+/**
+ * Read-only checks on PEM certificates with node:crypto only (no key material is ever parsed here), for comparing the
+ * mesh's root of trust with what a cluster already holds in its `cacerts` secret.
+ */
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g;
+/** The CERTIFICATE blocks of a PEM text, in order (any other block, e.g. a private key, is skipped). */
+function pemCertificates(pem) {
+    return (pem.match(CERTIFICATE_BLOCK) ?? []).map((block) => block.replace(/\r\n?/g, '\n') + '\n');
+}
+/** Every certificate of a PEM text that node:crypto can parse; unparsable blocks are left out. */
+function parseAll(pem) {
+    const certs = [];
+    for (const block of pemCertificates(pem)) {
+        try {
+            certs.push(new external_node_crypto_.X509Certificate(block));
+        }
+        catch {
+            // not a certificate node:crypto understands: treated as absent
+        }
+    }
+    return certs;
+}
+/** The first certificate of a PEM text, or undefined when there is none (or it does not parse). */
+function firstCertificate(pem) {
+    const [first] = pemCertificates(pem);
+    if (first === undefined)
+        return undefined;
+    try {
+        return new external_node_crypto_.X509Certificate(first);
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The root certificate(s) istiod would trust from a `cacerts` data map (values already base64-decoded), or undefined.
+ * Like istiod (`detectSigningCABundle`), the kubernetes.io/tls form wins when `tls.crt` is present: its root is `ca.crt`;
+ * otherwise the istiod form's `root-cert.pem`.
+ */
+function rootOf(cacerts) {
+    const present = (key) => {
+        const value = Object.prototype.hasOwnProperty.call(cacerts, key) ? cacerts[key] : undefined;
+        return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    };
+    if (present('tls.crt') !== undefined)
+        return present('ca.crt');
+    return present('root-cert.pem');
+}
+/**
+ * Whether the first certificate of `certPem` was issued by, and carries a valid signature of, a certificate of `rootPem`
+ * (node:crypto `checkIssued` + `verify` with that certificate's public key), or is itself one of those certificates.
+ * `rootPem` may be a bundle (root-cert.pem holds several roots during a root rotation): any of its certificates counts.
+ * Unparsable input gives false.
+ */
+function chainsTo(certPem, rootPem) {
+    const cert = firstCertificate(certPem);
+    if (cert === undefined)
+        return false;
+    for (const root of parseAll(rootPem)) {
+        if (cert.fingerprint256 === root.fingerprint256)
+            return true;
+        try {
+            if (cert.checkIssued(root) && cert.verify(root.publicKey))
+                return true;
+        }
+        catch {
+            // a key type node:crypto cannot verify with: not a match
+        }
+    }
+    return false;
+}
+/** Whether the first certificates of two PEM texts are the same certificate (SHA-256 fingerprint); false if either is unparsable. */
+function sameCertificate(aPem, bPem) {
+    const a = firstCertificate(aPem);
+    const b = firstCertificate(bPem);
+    return a !== undefined && b !== undefined && a.fingerprint256 === b.fingerprint256;
+}
+/**
+ * A one-line description of the first certificate for messages:
+ * `subject "O=Istio, CN=Root CA", SHA-256 AB:CD:EF:01:23:45:67:89…, valid until 2035-01-01T00:00:00.000Z`.
+ * Only the certificate is read, so no key material can appear even if the PEM text also holds a private key.
+ */
+function describeCert(pem) {
+    const cert = firstCertificate(pem);
+    if (cert === undefined)
+        return 'no parsable certificate';
+    const subject = cert.subject
+        .split('\n')
+        .filter((part) => part !== '')
+        .join(', ');
+    const fingerprint = cert.fingerprint256.split(':').slice(0, 8).join(':');
+    const validTo = new Date(cert.validTo);
+    const until = Number.isNaN(validTo.getTime()) ? cert.validTo : validTo.toISOString();
+    return `subject "${subject}", SHA-256 ${fingerprint}…, valid until ${until}`;
+}
+function validityOf(cert, pem) {
+    return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), description: describeCert(pem) };
+}
+/** The validity of the first certificate of a PEM text. */
+function certValidity(pem) {
+    const cert = firstCertificate(pem);
+    return cert && validityOf(cert, pem);
+}
+/**
+ * The CA certificate of a `cacerts` that expires first, roots left out: the signing certificate (`ca-cert.pem`, or
+ * `tls.crt`) and the intermediates of `cert-chain.pem`. istiod verifies every one of them at start
+ * (security/pkg/pki/util/keycertbundle.go Verify, Go's x509 at the current time) and refuses to start past any
+ * notAfter. Undefined when the signing certificate does not parse.
+ */
+function intermediateValidity(cacerts) {
+    const tls = typeof cacerts['tls.crt'] === 'string' && cacerts['tls.crt'].trim() !== '';
+    const signing = (tls ? cacerts['tls.crt'] : cacerts['ca-cert.pem']) ?? '';
+    const first = firstCertificate(signing);
+    if (!first)
+        return undefined;
+    let earliest = validityOf(first, signing);
+    for (const block of pemCertificates(tls ? '' : (cacerts['cert-chain.pem'] ?? ''))) {
+        const cert = parseAll(block)[0];
+        // A self-signed certificate in the chain is the root: its expiry is the root's, reported apart.
+        if (!cert || cert.checkIssued(cert))
+            continue;
+        const v = validityOf(cert, block);
+        if (v.notAfter < earliest.notAfter)
+            earliest = v;
+    }
+    return earliest;
+}
+
+;// CONCATENATED MODULE: ./src/trust/certs.ts
 
 
 
+/**
+ * The mesh's shared root of trust, as Istio's "Plug in CA certificates" task and tools/certs/Makefile.selfsigned.mk
+ * build it: one self-signed root CA, one intermediate CA per cluster signed by it, and the `cacerts` secret istiod
+ * reads its signing CA from. Keys are ECDSA P-256 (the Makefile's RSA 4096 costs seconds per key in WebCrypto);
+ * a user-provided root may be RSA or ECDSA.
+ */
+
+
+/** The SAN of every intermediate (Makefile.selfsigned.mk `[ san ] DNS.1`). */
+const ISTIOD_SAN = `istiod.${ISTIO_NAMESPACE}.svc`;
+const ROOT_DAYS = 3650; // tools/certs/common.mk ROOTCA_DAYS
+/**
+ * tools/certs/common.mk (1.30.3) has INTERMEDIATE_DAYS 3650, as long as its root: a demo default. Ours is 2 years:
+ * the intermediate key sits in cacerts, readable by whoever reads secrets in istio-system, and with ca: provided (the
+ * root key off the cluster) its lifetime is how long a stolen one can mint identities. Every run re-issues an
+ * intermediate within 30 days of its expiry (trust.ts), and the summary shows each expiry date.
+ */
+const INTERMEDIATE_DAYS = 730;
+const DAY_MS = 86_400_000;
+/** notBefore is set a little in the past, so a cluster whose clock lags the runner's still accepts the certificates. */
+const BACKDATE_MS = 5 * 60_000;
+/** A self-signed root CA: O=Istio, CN=Root CA (+ OU=<meshId>), CA:true, 10 years, ECDSA P-256 / SHA-256. */
+async function generateRoot(opts = {}) {
+    const days = validityDays(opts.validityDays, ROOT_DAYS);
+    const meshId = opts.meshId;
+    if (meshId !== undefined && (meshId.length > 64 || /[\u0000-\u001f]/.test(meshId))) {
+        throw new CertError(`mesh ID ${JSON.stringify(meshId.slice(0, 80))} cannot go into the root CA's subject (at most 64 characters, no control characters)`);
+    }
+    const name = [{ O: ['Istio'] }, { CN: ['Root CA'] }];
+    if (meshId)
+        name.push({ OU: [meshId] });
+    return guard('generating the root CA', async () => {
+        const x509 = await loadX509();
+        const keys = await generateKeyPair();
+        const notBefore = new Date(Date.now() - BACKDATE_MS);
+        const cert = await x509.X509CertificateGenerator.createSelfSigned({
+            serialNumber: randomSerial(),
+            name,
+            notBefore,
+            notAfter: new Date(notBefore.getTime() + BACKDATE_MS + days * DAY_MS),
+            signingAlgorithm: ECDSA_SHA256,
+            keys,
+            extensions: [
+                new x509.BasicConstraintsExtension(true, undefined, true),
+                new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
+                await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, external_node_crypto_.webcrypto)
+            ]
+        }, external_node_crypto_.webcrypto);
+        return { certPem: normalizePem(cert.toString('pem')), keyPem: await exportPkcs8(keys.privateKey) };
+    });
+}
+/**
+ * A cluster's intermediate CA, signed by `root`: O=Istio, CN=Intermediate CA, L=<clusterName>, CA:true pathlen:0,
+ * SAN DNS:istiod.istio-system.svc, 2 years (never past the root's notAfter). The root key may be RSA or ECDSA
+ * (PKCS#8, PKCS#1 or SEC1 PEM); the intermediate key is always ECDSA P-256.
+ */
+async function generateIntermediate(root, clusterName, opts = {}) {
+    const days = validityDays(opts.validityDays, INTERMEDIATE_DAYS);
+    if (clusterName.trim() === '' || clusterName.length > 128 || /[\u0000-\u001f]/.test(clusterName)) {
+        throw new CertError(`cluster name ${JSON.stringify(clusterName.slice(0, 140))} cannot go into an intermediate CA's subject (1–128 characters, no control characters)`);
+    }
+    const rootCert = parseRootCertificate(root.certPem);
+    const signer = rootSigner(root.keyPem, rootCert);
+    const now = Date.now();
+    const rootNotBefore = new Date(rootCert.validFrom).getTime();
+    const rootNotAfter = new Date(rootCert.validTo).getTime();
+    if (!(rootNotAfter > now))
+        throw new CertError(`the root CA has expired (${describeRoot(rootCert)})`);
+    return guard(`generating the intermediate CA of cluster "${clusterName}"`, async () => {
+        const x509 = await loadX509();
+        const libRoot = new x509.X509Certificate(rootCert.raw);
+        const keyUsage = libRoot.getExtension(x509.KeyUsagesExtension);
+        if (keyUsage && (keyUsage.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
+            throw new CertError(`the root CA certificate's key usage does not allow signing certificates (keyCertSign) (${describeRoot(rootCert)})`);
+        }
+        if (libRoot.getExtension(x509.BasicConstraintsExtension)?.pathLength === 0) {
+            throw new CertError(`the root CA certificate allows no CA below it (pathlen:0), so it cannot sign an intermediate CA (${describeRoot(rootCert)})`);
+        }
+        const rootSki = libRoot.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ??
+            (await x509.SubjectKeyIdentifierExtension.create(libRoot.publicKey, false, external_node_crypto_.webcrypto)).keyId;
+        const signingKey = await external_node_crypto_.webcrypto.subtle.importKey('pkcs8', signer.pkcs8, signer.importAlgorithm, false, ['sign']);
+        const keys = await generateKeyPair();
+        const notBefore = new Date(Math.max(now - BACKDATE_MS, rootNotBefore));
+        const notAfter = new Date(Math.min(now + days * DAY_MS, rootNotAfter));
+        const cert = await x509.X509CertificateGenerator.create({
+            serialNumber: randomSerial(),
+            // The root's subject bytes as they are: Go's chain building (istiod, Envoy's peers) matches issuer to subject byte for byte.
+            issuer: new x509.Name(tbsSubjectDer(rootCert.raw)),
+            subject: [{ O: ['Istio'] }, { CN: ['Intermediate CA'] }, { L: [clusterName] }],
+            notBefore,
+            notAfter,
+            publicKey: keys.publicKey,
+            signingKey,
+            signingAlgorithm: signer.signingAlgorithm,
+            extensions: [
+                await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, external_node_crypto_.webcrypto),
+                new x509.AuthorityKeyIdentifierExtension(rootSki, false),
+                new x509.BasicConstraintsExtension(true, 0, true),
+                new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
+                new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: ISTIOD_SAN }], false)
+            ]
+        }, external_node_crypto_.webcrypto);
+        const certPem = normalizePem(cert.toString('pem'));
+        // Self-check with node:crypto, independent of the library that built it.
+        const built = new external_node_crypto_.X509Certificate(certPem);
+        if (!built.checkIssued(rootCert) || !built.verify(rootCert.publicKey)) {
+            throw new CertError(`the intermediate CA of cluster "${clusterName}" does not verify against the root CA (${describeRoot(rootCert)})`);
+        }
+        return { certPem, keyPem: await exportPkcs8(keys.privateKey) };
+    });
+}
+/** The `cacerts` files istiod reads (istiod file format); cert-chain.pem = intermediate + root. */
+function cacertsData(root, intermediate) {
+    const rootPem = normalizePem(root.certPem);
+    const caCert = normalizePem(intermediate.certPem);
+    return {
+        'ca-cert.pem': caCert,
+        'ca-key.pem': normalizePem(intermediate.keyPem),
+        'root-cert.pem': rootPem,
+        'cert-chain.pem': caCert + rootPem
+    };
+}
+/** Secret istio-system/cacerts (`kubectl create secret generic cacerts --from-file=…`), as stringData. */
+function cacertsSecret(root, intermediate) {
+    return {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: CACERTS_SECRET, namespace: ISTIO_NAMESPACE, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+        type: 'Opaque',
+        stringData: cacertsData(root, intermediate)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/trust/root.ts
+// Which root of trust the mesh has, decided before any cluster changes: the inputs, what each cluster's cacerts chains
+// to, the root stored by ca: generate, and how long each certificate has left.
 
 
 
@@ -58482,11 +58489,11 @@ function tbsSubjectDer(certDer) {
 const RENEW_WITHIN_DAYS = 30;
 /** A mesh root that expires within this many days gets a warning. */
 const ROOT_WARNING_DAYS = 90;
-const trust_DAY_MS = 86_400_000;
+const root_DAY_MS = 86_400_000;
 /** `2026-05-01T10:00:00Z`, and how far that is from now in whole days. */
 function when(date, now = Date.now()) {
     const left = date.getTime() - now;
-    return { at: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), days: Math.round(Math.abs(left) / trust_DAY_MS), past: left <= 0 };
+    return { at: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), days: Math.round(Math.abs(left) / root_DAY_MS), past: left <= 0 };
 }
 /** "expires on 2026-05-01T10:00:00Z (in 10 days)" / "expired on … (3 days ago)". */
 function expiry(v, now = Date.now()) {
@@ -58494,6 +58501,112 @@ function expiry(v, now = Date.now()) {
     const plural = w.days === 1 ? 'day' : 'days';
     return w.past ? `expired on ${w.at} (${w.days} ${plural} ago)` : `expires on ${w.at} (in ${w.days} ${plural})`;
 }
+/**
+ * The mesh's one root, from the inputs and what every cluster carries, checked against each cluster (unless ca-rotate)
+ * and for its expiry. Throws before any write.
+ */
+async function chooseRoot(config, seen) {
+    const { mode } = config.ca;
+    let root;
+    if (mode === 'provided') {
+        root = { certPem: config.ca.rootCert, keyPem: config.ca.rootKey };
+        checkAll(seen, root.certPem, config.ca.rotate);
+    }
+    else if (mode === 'existing')
+        root = { certPem: commonExistingRoot(seen) };
+    else
+        root = await generatedRoot(config, seen);
+    checkRootExpiry(mode, root.certPem);
+    if (mode === 'existing')
+        checkExistingExpiry(seen);
+    return root;
+}
+/** Throws (before any write) when the mesh root has expired; warns when it expires within ROOT_WARNING_DAYS. */
+function checkRootExpiry(mode, rootPem) {
+    const root = certValidity(rootPem);
+    if (!root || root.notAfter.getTime() - Date.now() > ROOT_WARNING_DAYS * root_DAY_MS)
+        return;
+    const replace = {
+        generate: `delete secret ${STORED_ROOT_SECRET} in ${ISTIO_NAMESPACE} of every cluster and re-run with ca-rotate: true (a new root, new intermediates, istiod restarted)`,
+        provided: 'pass a new ca-root-cert and ca-root-key with ca-rotate: true (new intermediates, istiod restarted)',
+        existing: "re-issue every cluster's cacerts from a new root, or use ca: provided with a new root and ca-rotate: true",
+        none: ''
+    }[mode];
+    if (root.notAfter.getTime() <= Date.now())
+        throw new Error(`the mesh root of trust ${expiry(root)}: ${root.description}. istiod refuses to start with it ("x509: certificate has expired or is not yet valid") and no intermediate can be issued under it. To replace it, ${replace}`);
+    warning(`the mesh root of trust ${expiry(root)}: ${root.description}. No intermediate can outlive it, and cross-cluster mTLS stops when it expires. Replace it before then: ${replace}`);
+}
+/** ca: existing never writes: an intermediate that has expired or expires soon fails the run, naming cluster and date. */
+function checkExistingExpiry(seen) {
+    for (const [cluster, t] of seen) {
+        const v = t.cacerts && intermediateValidity(t.cacerts);
+        if (v && v.notAfter.getTime() - Date.now() <= RENEW_WITHIN_DAYS * root_DAY_MS)
+            throw new Error(`${cluster}: cacerts' intermediate CA ${expiry(v)}: ${v.description}. istiod refuses to start with an expired one ("x509: certificate has expired or is not yet valid"), and ca: existing never re-issues it. ` +
+                `Replace cacerts in ${cluster} with one valid for more than ${RENEW_WITHIN_DAYS} days, or use ca: provided with its root's certificate and key (the action then re-issues it and restarts istiod)`);
+    }
+}
+function checkAll(seen, rootPem, rotate) {
+    if (rotate)
+        return;
+    for (const [cluster, t] of seen) {
+        const r = t.cacerts && rootOf(t.cacerts);
+        if (t.cacerts && !(r && sameCertificate(r, rootPem)))
+            throw new Error(mismatchMessage(cluster, r, rootPem));
+    }
+}
+function commonExistingRoot(seen) {
+    const missing = [...seen].filter(([, t]) => !t.cacerts).map(([c]) => c);
+    if (missing.length)
+        throw new Error(`ca: existing, but ${missing.join(', ')} ${missing.length > 1 ? 'have' : 'has'} no secret cacerts in ${ISTIO_NAMESPACE}; create it (Istio's "Plug in CA certificates") or use ca: generate / provided`);
+    let first;
+    for (const [cluster, t] of seen) {
+        const r = rootOf(t.cacerts);
+        const leaf = t.cacerts['ca-cert.pem'] ?? t.cacerts['tls.crt'];
+        if (!r)
+            throw new Error(`${cluster}: cacerts has no root-cert.pem (or ca.crt)`);
+        if (leaf && !chainsTo(leaf, r))
+            throw new Error(`${cluster}: cacerts' ca-cert.pem is not signed by its own root-cert.pem (${describeCert(r)})`);
+        if (!first)
+            first = [cluster, r];
+        else if (!sameCertificate(first[1], r))
+            throw new Error(`ca: existing, but the clusters have different roots of trust: ${first[0]} has ${describeCert(first[1])}, ${cluster} has ${describeCert(r)}. Cross-cluster mTLS would fail (CERTIFICATE_VERIFY_FAILED); re-issue cacerts from one root`);
+    }
+    return first[1];
+}
+/** ca: generate — reuse the root stored in the members, so a re-run or a new cluster stays in the same mesh. */
+async function generatedRoot(config, seen) {
+    const stored = [...seen].filter(([, t]) => t.storedRoot);
+    for (const [cluster, t] of stored.slice(1))
+        if (!sameCertificate(t.storedRoot.certPem, stored[0][1].storedRoot.certPem))
+            throw new Error(`the clusters keep two different mesh roots (${stored[0][0]}: ${describeCert(stored[0][1].storedRoot.certPem)}; ${cluster}: ${describeCert(t.storedRoot.certPem)}): they belong to two meshes. Uninstall one, or use ca: provided with the root to keep and ca-rotate: true`);
+    if (stored.length) {
+        const root = stored[0][1].storedRoot;
+        registerSecret(root.keyPem);
+        checkAll(seen, root.certPem, config.ca.rotate);
+        return root;
+    }
+    const foreign = [...seen].filter(([, t]) => t.cacerts);
+    if (foreign.length && !config.ca.rotate) {
+        const r = rootOf(foreign[0][1].cacerts);
+        throw new Error(`${foreign.map(([c]) => c).join(', ')} already ${foreign.length > 1 ? 'have' : 'has'} a cacerts (root ${r ? describeCert(r) : 'unknown'}) that this action did not generate, and its root key is not stored in the mesh. Use ca: existing if every cluster has one, ca: provided with that root's certificate and key, or ca-rotate: true to replace it with a new root`);
+    }
+    const root = await generateRoot({ meshId: config.meshId });
+    registerSecret(root.keyPem);
+    return root;
+}
+function mismatchMessage(cluster, currentRoot, wanted) {
+    return (`${cluster}: secret cacerts in ${ISTIO_NAMESPACE} does not chain to the mesh root (it has ${currentRoot ? describeCert(currentRoot) : 'no root-cert.pem'}; the mesh root is ${describeCert(wanted)}). ` +
+        `It was left unchanged. To replace it with an intermediate of the mesh root, re-run with ca-rotate: true (istiod is restarted; workloads get new certificates as they renew), or use ca: existing / provided with the root it chains to`);
+}
+
+;// CONCATENATED MODULE: ./src/trust/trust.ts
+
+
+
+
+
+
+
 /**
  * Decides the mesh's one root before any cluster changes, then gives each cluster a `cacerts` that chains to it.
  * Never replaces a cacerts silently: one that chains elsewhere fails the run unless `ca-rotate` is true.
@@ -58515,24 +58628,13 @@ class TrustManager {
     }
     /** Chooses the mesh's root from what every cluster carries (cacerts, the stored root). Throws before any write. */
     async prepare(states) {
-        const { mode } = this.config.ca;
-        if (mode === 'none')
+        if (this.config.ca.mode === 'none')
             return;
         for (const c of this.config.clusters) {
             const s = states.get(c.name);
             this.seen.set(c.name, { cacerts: s?.cacerts, storedRoot: s?.storedRoot, istiodRuns: (s?.istiods.length ?? 0) > 0 });
         }
-        if (mode === 'provided') {
-            this.root = { certPem: this.config.ca.rootCert, keyPem: this.config.ca.rootKey };
-            this.checkAll(this.root.certPem);
-        }
-        else if (mode === 'existing')
-            this.root = { certPem: this.commonExistingRoot() };
-        else
-            this.root = await this.generatedRoot();
-        this.checkRootExpiry(this.root.certPem);
-        if (mode === 'existing')
-            this.checkExistingExpiry();
+        this.root = await chooseRoot(this.config, this.seen);
     }
     async ensure(cluster, log) {
         const outcome = await this.ensureCacerts(cluster, log);
@@ -58584,11 +58686,11 @@ class TrustManager {
     }
     /** Why an intermediate that chains to the mesh root must be re-issued now, or undefined to keep it. */
     renewalReason(cluster, validity, log) {
-        if (!validity || validity.notAfter.getTime() - Date.now() > RENEW_WITHIN_DAYS * trust_DAY_MS)
+        if (!validity || validity.notAfter.getTime() - Date.now() > RENEW_WITHIN_DAYS * root_DAY_MS)
             return undefined;
         const root = certValidity(this.root.certPem);
         // Intermediates never outlive the root (certs.ts): when the root ends as soon, a new one would gain nothing.
-        if (root && root.notAfter.getTime() <= validity.notAfter.getTime() + trust_DAY_MS) {
+        if (root && root.notAfter.getTime() <= validity.notAfter.getTime() + root_DAY_MS) {
             log(`cacerts' intermediate CA ${expiry(validity)}, with the mesh root: a new one cannot outlive the root, so it is kept (see the warning about the root)`);
             return undefined;
         }
@@ -58615,79 +58717,6 @@ class TrustManager {
         await restartIstiods(this.tools, cluster, names, 'cacerts is in place; istiod uses it once its new pods are ready', log);
         log(`${cluster}: restarted ${names.join(', ')}: ${why}, and istiod loads a new cacerts only when it starts`);
     }
-    /** Throws (before any write) when the mesh root has expired; warns when it expires within ROOT_WARNING_DAYS. */
-    checkRootExpiry(rootPem) {
-        const root = certValidity(rootPem);
-        if (!root || root.notAfter.getTime() - Date.now() > ROOT_WARNING_DAYS * trust_DAY_MS)
-            return;
-        const replace = {
-            generate: `delete secret ${STORED_ROOT_SECRET} in ${ISTIO_NAMESPACE} of every cluster and re-run with ca-rotate: true (a new root, new intermediates, istiod restarted)`,
-            provided: 'pass a new ca-root-cert and ca-root-key with ca-rotate: true (new intermediates, istiod restarted)',
-            existing: "re-issue every cluster's cacerts from a new root, or use ca: provided with a new root and ca-rotate: true",
-            none: ''
-        }[this.config.ca.mode];
-        if (root.notAfter.getTime() <= Date.now())
-            throw new Error(`the mesh root of trust ${expiry(root)}: ${root.description}. istiod refuses to start with it ("x509: certificate has expired or is not yet valid") and no intermediate can be issued under it. To replace it, ${replace}`);
-        warning(`the mesh root of trust ${expiry(root)}: ${root.description}. No intermediate can outlive it, and cross-cluster mTLS stops when it expires. Replace it before then: ${replace}`);
-    }
-    /** ca: existing never writes: an intermediate that has expired or expires soon fails the run, naming cluster and date. */
-    checkExistingExpiry() {
-        for (const [cluster, t] of this.seen) {
-            const v = t.cacerts && intermediateValidity(t.cacerts);
-            if (v && v.notAfter.getTime() - Date.now() <= RENEW_WITHIN_DAYS * trust_DAY_MS)
-                throw new Error(`${cluster}: cacerts' intermediate CA ${expiry(v)}: ${v.description}. istiod refuses to start with an expired one ("x509: certificate has expired or is not yet valid"), and ca: existing never re-issues it. ` +
-                    `Replace cacerts in ${cluster} with one valid for more than ${RENEW_WITHIN_DAYS} days, or use ca: provided with its root's certificate and key (the action then re-issues it and restarts istiod)`);
-        }
-    }
-    checkAll(rootPem) {
-        if (this.config.ca.rotate)
-            return;
-        for (const [cluster, t] of this.seen) {
-            const r = t.cacerts && rootOf(t.cacerts);
-            if (t.cacerts && !(r && sameCertificate(r, rootPem)))
-                throw new Error(mismatchMessage(cluster, r, rootPem));
-        }
-    }
-    commonExistingRoot() {
-        const missing = [...this.seen].filter(([, t]) => !t.cacerts).map(([c]) => c);
-        if (missing.length)
-            throw new Error(`ca: existing, but ${missing.join(', ')} ${missing.length > 1 ? 'have' : 'has'} no secret cacerts in ${ISTIO_NAMESPACE}; create it (Istio's "Plug in CA certificates") or use ca: generate / provided`);
-        let first;
-        for (const [cluster, t] of this.seen) {
-            const r = rootOf(t.cacerts);
-            const leaf = t.cacerts['ca-cert.pem'] ?? t.cacerts['tls.crt'];
-            if (!r)
-                throw new Error(`${cluster}: cacerts has no root-cert.pem (or ca.crt)`);
-            if (leaf && !chainsTo(leaf, r))
-                throw new Error(`${cluster}: cacerts' ca-cert.pem is not signed by its own root-cert.pem (${describeCert(r)})`);
-            if (!first)
-                first = [cluster, r];
-            else if (!sameCertificate(first[1], r))
-                throw new Error(`ca: existing, but the clusters have different roots of trust: ${first[0]} has ${describeCert(first[1])}, ${cluster} has ${describeCert(r)}. Cross-cluster mTLS would fail (CERTIFICATE_VERIFY_FAILED); re-issue cacerts from one root`);
-        }
-        return first[1];
-    }
-    /** ca: generate — reuse the root stored in the members, so a re-run or a new cluster stays in the same mesh. */
-    async generatedRoot() {
-        const stored = [...this.seen].filter(([, t]) => t.storedRoot);
-        for (const [cluster, t] of stored.slice(1))
-            if (!sameCertificate(t.storedRoot.certPem, stored[0][1].storedRoot.certPem))
-                throw new Error(`the clusters keep two different mesh roots (${stored[0][0]}: ${describeCert(stored[0][1].storedRoot.certPem)}; ${cluster}: ${describeCert(t.storedRoot.certPem)}): they belong to two meshes. Uninstall one, or use ca: provided with the root to keep and ca-rotate: true`);
-        if (stored.length) {
-            const root = stored[0][1].storedRoot;
-            registerSecret(root.keyPem);
-            this.checkAll(root.certPem);
-            return root;
-        }
-        const foreign = [...this.seen].filter(([, t]) => t.cacerts);
-        if (foreign.length && !this.config.ca.rotate) {
-            const r = rootOf(foreign[0][1].cacerts);
-            throw new Error(`${foreign.map(([c]) => c).join(', ')} already ${foreign.length > 1 ? 'have' : 'has'} a cacerts (root ${r ? describeCert(r) : 'unknown'}) that this action did not generate, and its root key is not stored in the mesh. Use ca: existing if every cluster has one, ca: provided with that root's certificate and key, or ca-rotate: true to replace it with a new root`);
-        }
-        const root = await generateRoot({ meshId: this.config.meshId });
-        registerSecret(root.keyPem);
-        return root;
-    }
 }
 function storedRootSecret(root) {
     return {
@@ -58697,10 +58726,6 @@ function storedRootSecret(root) {
         metadata: { name: STORED_ROOT_SECRET, namespace: ISTIO_NAMESPACE, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
         stringData: { 'root-cert.pem': root.certPem, 'root-key.pem': root.keyPem }
     };
-}
-function mismatchMessage(cluster, currentRoot, wanted) {
-    return (`${cluster}: secret cacerts in ${ISTIO_NAMESPACE} does not chain to the mesh root (it has ${currentRoot ? describeCert(currentRoot) : 'no root-cert.pem'}; the mesh root is ${describeCert(wanted)}). ` +
-        `It was left unchanged. To replace it with an intermediate of the mesh root, re-run with ca-rotate: true (istiod is restarted; workloads get new certificates as they renew), or use ca: existing / provided with the root it chains to`);
 }
 
 // EXTERNAL MODULE: external "node:url"
@@ -59588,11 +59613,11 @@ function tempDir() {
 // line when it starts and its whole output as one group when it ends.
 
 
-/** `▸ <cluster> · <title> [<cluster>/<kind>]`: the id at the end is stable (bench/ parses it); the title is for people. */
+/** `▸ <cluster> · <title> [<cluster>/<kind>]`: the id at the end is stable (bench/ parses it), the title for people. */
 function printStepStarted(step) {
     info(`▸ ${step.cluster} · ${step.title} [${step.id}]`);
 }
-/** `::group::✔ <cluster> · <title> (<d> s)[: value]` with the step's output; one line for a skipped or cancelled step. */
+/** `::group::✔ <cluster> · <title> (<d> s)[: value]` and the step's output; one line for a skipped or cancelled one. */
 function printStep(r) {
     const label = `${r.step.cluster} · ${r.step.title}`;
     if (r.status === 'skipped' || r.status === 'cancelled') {
@@ -59732,7 +59757,7 @@ const SUMMARY_COLUMNS = STEP_KINDS.flatMap((k) => {
 });
 
 ;// CONCATENATED MODULE: ./src/steps/step.ts
-/** A step's stable id, `<cluster>/<kind>`: the key of its result, and the end of its ▸ line in the log (what tools parse). */
+/** A step's stable id, `<cluster>/<kind>`: the key of its result, and the end of its ▸ line (tools parse it). */
 const stepId = (cluster, kind) => `${cluster}/${kind}`;
 
 ;// CONCATENATED MODULE: ./src/report.ts
@@ -60302,7 +60327,7 @@ function remoteSecretPairs(steps) {
 
 
 
-/** read states → version → upgrade checks → stale secrets → plan. Writes nothing; warns about retired registries. */
+/** read states → version → upgrade checks → stale secrets → plan. Writes nothing; warns of retired registries. */
 async function prepare(ctx) {
     const { config } = ctx;
     const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, "mesh · read each cluster's istio-system");

@@ -20,7 +20,7 @@ export interface ClusterKubeconfigFields {
   contextField?: string
 }
 
-/** One cluster's context, renamed to its name, from its own kubeconfig-env / kubeconfig-file or the shared kubeconfig. */
+/** One cluster's context, renamed to its name, from its kubeconfig-env / kubeconfig-file or the shared kubeconfig. */
 export function kubeconfigOf(
   src: ConfigSource,
   i: number,

@@ -1,6 +1,6 @@
 import { Config } from './index.js'
 
-/** Clusters that share a network: Istio then routes between their pods directly, which needs pod-to-pod reachability. */
+/** Clusters that share a network: Istio sends traffic between their pods directly, so they must reach each other. */
 export function networkWarnings(config: Config): string[] {
   const byNetwork = new Map<string, string[]>()
   for (const c of config.clusters) byNetwork.set(c.network, [...(byNetwork.get(c.network) ?? []), c.name])

@@ -1,5 +1,5 @@
-// The istioctl commands the action runs against a cluster, each building its own arguments with its own time limit and
-// retry policy, on ClusterTools (and so on exec.ts). Not to be confused with download.ts, which fetches istioctl itself.
+// The istioctl commands the action runs against a cluster, each building its own arguments with its own time limit
+// and retry policy, on ClusterTools (and so on exec.ts). Not to be confused with download.ts, which fetches istioctl.
 import { ISTIO_NAMESPACE } from '../istio-names.js'
 import { ClusterTools, StepLog } from '../tools.js'
 import { goDuration, installLimitMs } from './readiness.js'

@@ -9,10 +9,11 @@ const ADDRESS_JSONPATH = '{.status.loadBalancer.ingress[0].ip}{" "}{.status.load
 
 /**
  * The gateway's Service as a list narrowed by a field selector, not `get service <name>`: for a named object kubectl
- * GETs it, then watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed. An
- * address the load balancer assigns between the GET and the start of the watch arrives in exactly that first event, and
- * is never printed: the wait then sat out gateway-timeout with the address already there. A list's watch resumes at the
- * list's resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is simply waited for).
+ * GETs it, then watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed.
+ * An address the load balancer assigns between the GET and the start of the watch arrives in exactly that first
+ * event, and is never printed: the wait then sat out gateway-timeout with the address already there. A list's watch
+ * resumes at the list's resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is
+ * simply waited for).
  */
 const GATEWAY_SERVICE: kubectl.Query = { resource: 'services', namespace: ISTIO_NAMESPACE, fieldSelector: `metadata.name=${EASTWEST_GATEWAY}` }
 

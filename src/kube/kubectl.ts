@@ -23,7 +23,7 @@ const EXEC: Policy = { timeoutMs: 30_000, retry: false }
 /** Above `rollout status --timeout`: the process limit only ends a kubectl that hangs outside its own wait. */
 const ROLLOUT_MARGIN_MS = 30_000
 
-/** What kubectl get (or delete) selects: resource type(s) as kubectl takes them (`pods`, `deployments,daemonsets`), and where. */
+/** What kubectl get (or delete) selects: resource type(s) as kubectl takes them (`pods`, `deployments,secrets`). */
 export interface Query {
   resource: string
   names?: string[]
@@ -77,8 +77,8 @@ export async function getJsonpath(tools: ClusterTools, cluster: string, q: Query
 }
 
 /**
- * `kubectl get --watch -o jsonpath=<template>` until `onLine` returns true for a line it printed, the watch ends, or the
- * deadline. Not retried: the caller decides whether to watch again.
+ * `kubectl get --watch -o jsonpath=<template>` until `onLine` returns true for a line it printed, the watch ends,
+ * or the deadline. Not retried: the caller decides whether to watch again.
  */
 export function watch(
   tools: ClusterTools,

@@ -26,7 +26,7 @@ export interface Preparation {
   steps: Step[]
 }
 
-/** read states → version → upgrade checks → stale secrets → plan. Writes nothing; warns about retired registries. */
+/** read states → version → upgrade checks → stale secrets → plan. Writes nothing; warns of retired registries. */
 export async function prepare(ctx: ModeContext): Promise<Preparation> {
   const { config } = ctx
   const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, "mesh · read each cluster's istio-system")

@@ -34,5 +34,5 @@ export interface Step {
   action: StepAction
 }
 
-/** A step's stable id, `<cluster>/<kind>`: the key of its result, and the end of its ▸ line in the log (what tools parse). */
+/** A step's stable id, `<cluster>/<kind>`: the key of its result, and the end of its ▸ line (tools parse it). */
 export const stepId = (cluster: string, kind: StepKind): string => `${cluster}/${kind}`
