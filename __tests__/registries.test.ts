@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { parseConfig } from '../src/config/index.js'
 import { parseClusterState } from '../src/state.js'
-import { retiredImageNote, retiredImageWarnings } from '../src/registries.js'
+import { retiredImageNote, retiredImageWarnings } from '../src/retired-registries.js'
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 
 const KC = tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2')

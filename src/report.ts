@@ -9,7 +9,7 @@ import { ClusterPlan } from './steps/describe.js'
 import { UpgradeNote } from './preflight.js'
 import { certValidity } from './trust/chain.js'
 import type { TrustOutcome } from './trust/trust.js'
-import { RETIREMENT, RetiredImageNote } from './registries.js'
+import { RETIREMENT, RetiredImageNote } from './retired-registries.js'
 
 export interface RunReport {
   config: Config

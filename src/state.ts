@@ -14,7 +14,7 @@ import {
   STORED_ROOT_SECRET
 } from './istio-names.js'
 import * as kubectl from './kube/kubectl.js'
-import { retiredRegistryOf } from './registries.js'
+import { retiredRegistryOf } from './retired-registries.js'
 import { registerSecret } from './secrets.js'
 import { ClusterTools, StepLog } from './tools.js'
 import { CaBundle } from './trust/certs.js'
@@ -38,7 +38,7 @@ export interface ClusterState {
   /** cacerts data, base64-decoded. */
   cacerts?: Record<string, string>
   storedRoot?: CaBundle
-  /** Workloads in istio-system that run images from a retired registry (registries.ts). */
+  /** Workloads in istio-system that run images from a retired registry (retired-registries.ts). */
   retiredImages: RetiredImage[]
   /** kind/name → resourceVersion of every object read (pods aside), to tell afterwards whether a run changed anything. */
   versions: Record<string, string>

@@ -49056,7 +49056,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2493);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9207);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2493:
+/***/ 9207:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56874,7 +56874,7 @@ function canaryNextSteps(config, notes) {
     ];
 }
 
-;// CONCATENATED MODULE: ./src/registries.ts
+;// CONCATENATED MODULE: ./src/retired-registries.ts
 
 
 /**

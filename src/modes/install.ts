@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { canaryNextSteps } from '../preflight.js'
-import { retiredImageNote } from '../registries.js'
+import { retiredImageNote } from '../retired-registries.js'
 import { RunReport } from '../report.js'
 import { StepResult } from '../runner.js'
 import { changedObjects } from '../state.js'

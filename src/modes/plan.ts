@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { retiredImageNote } from '../registries.js'
+import { retiredImageNote } from '../retired-registries.js'
 import { writePlanSummary } from '../report.js'
 import { describePlan } from '../steps/describe.js'
 import { ModeContext } from './context.js'
