@@ -8,12 +8,17 @@ import * as path from 'node:path'
 import { ChildProcess } from 'node:child_process'
 import { CANARY, startSimulation } from '../test/sim/index.js'
 import { filesBelow, makeRunner, runEntry } from '../test/sim/action.js'
-import { makeShim } from '../test/sim/shim.js'
+import { isRunning, makeShim } from '../test/sim/shim.js'
+import { EXIT_AFTER_SIGNAL_MS } from '../src/main.js'
+import { KILL_AFTER_MS } from '../src/exec.js'
+import { DEFAULT_RETRY } from '../src/tools.js'
 import { errorAnnotations, findLeaks, leakPlaces, maskedValues, storedCredentials, watchCredentialFiles } from '../test/sim/inspect.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Entry = Awaited<ReturnType<typeof runEntry>>
 type ClusterSpec = NonNullable<Parameters<typeof startSimulation>[0]>['clusters']
+type Shim = ReturnType<typeof makeShim>
+type ProcessRecord = ReturnType<Shim['records']>[number]
 
 const VERSION = '1.30.3'
 
@@ -26,7 +31,7 @@ interface Scenario {
   /** Folders of the action still under RUNNER_TEMP when main had exited (before post). */
   leftAfterMain: string[]
   /** Recorded kubectl/istioctl processes still running when main had exited. */
-  aliveAfterMain: number
+  aliveAfterMain: ProcessRecord[]
   /** Credential files (and the action's folders) seen during the run, with their modes. */
   modes: Map<string, string[]>
   leaks: string[]
@@ -68,7 +73,7 @@ async function scenario(opts: {
   const main = await runEntry({ inputs, env, runner, timeoutMs: 120_000, onSpawn: opts.onSpawn && ((child) => opts.onSpawn!(child, { sim, shim })) })
   const modes = watch.stop()
   const leftAfterMain = fs.readdirSync(runner.runnerTemp).filter((d) => d.startsWith('istio-multicluster-'))
-  const aliveAfterMain = shim.alive().length
+  const aliveAfterMain = shim.alive()
   await opts.beforePost?.({ sim, shim })
   const post = await runEntry({ inputs, env, runner, entry: 'post', state: main.state, timeoutMs: 30_000 })
   const needles = [CANARY, ...storedCredentials(sim), ...maskedValues(main.stdout)]
@@ -114,18 +119,35 @@ function expectClean(s: Scenario): void {
 /** Every recorded process of `tool` whose arguments hold all of `args`. */
 const recorded = (s: Scenario, tool: string, ...args: string[]) => s.shim.records().filter((r) => r.tool === tool && args.every((a) => r.argv.includes(a)))
 
-type Cancelled = Scenario & { signalledAt: number; exitedAt: number; requestsAtExit: number; requestsLater: number }
+type Cancelled = Scenario & {
+  signalledAt: number
+  exitedAt: number
+  requestsAtExit: number
+  requestsLater: number
+  /** The `op` commands running when the signal was sent (two, one per cluster, unless they never started). */
+  runningAtSignal: ProcessRecord[]
+  /** Those of them still running when main had exited. */
+  stillRunningAtExit: ProcessRecord[]
+}
 
-/** Runs until two istioctl `op` commands run (each sleeping `op`'s delay in the simulator), then sends `signal`. */
+/** How long each cancelled `op` sleeps in the simulator: a run that waited for its commands would take this long. */
+const OP_DELAY_MS = 20_000
+/** How long a cancel scenario waits for both `op` commands to run; then it signals anyway, and its test fails. */
+const START_WAIT_MS = 60_000
+
+/** Runs until two istioctl `op` commands run (each sleeping OP_DELAY_MS in the simulator), then sends `signal`. */
 async function cancelled(signal: NodeJS.Signals, op: string, inputs: Record<string, string> = {}): Promise<Cancelled> {
   let signalledAt = 0
   let exitedAt = 0
   let requestsAtExit = 0
-  const running = (shim: ReturnType<typeof makeShim>) => shim.records().filter((r) => r.tool === 'istioctl' && r.argv.includes(op))
+  let runningAtSignal: ProcessRecord[] = []
+  let stillRunningAtExit: ProcessRecord[] = []
+  // Running, not merely recorded: the process is there under its own arguments (/proc), not a zombie.
+  const running = (shim: Shim) => shim.alive().filter((r) => r.tool === 'istioctl' && r.argv.includes(op))
   const s = await scenario({
     clusters: [
-      { name: 'cluster1', istioctlDelays: { [op]: 20_000 } },
-      { name: 'cluster2', istioctlDelays: { [op]: 20_000 } }
+      { name: 'cluster1', istioctlDelays: { [op]: OP_DELAY_MS } },
+      { name: 'cluster2', istioctlDelays: { [op]: OP_DELAY_MS } }
     ],
     inputs,
     onSpawn: (child, { sim, shim }) => {
@@ -133,11 +155,13 @@ async function cancelled(signal: NodeJS.Signals, op: string, inputs: Record<stri
       child.on('exit', () => {
         exitedAt = Date.now()
         requestsAtExit = sim.requestCount()
+        stillRunningAtExit = runningAtSignal.filter((r) => isRunning(r.pid, r.argv))
       })
       const poll = setInterval(() => {
-        if (running(shim).length < 2 && Date.now() - started < 90_000) return
+        if (running(shim).length < 2 && Date.now() - started < START_WAIT_MS) return
         clearInterval(poll)
         setTimeout(() => {
+          runningAtSignal = running(shim)
           signalledAt = Date.now()
           child.kill(signal)
         }, 500)
@@ -148,10 +172,51 @@ async function cancelled(signal: NodeJS.Signals, op: string, inputs: Record<stri
   })
   // Nothing keeps talking to the clusters after the action is gone.
   await new Promise((r) => setTimeout(r, 1500))
-  return Object.assign(s, { signalledAt, exitedAt, requestsAtExit, requestsLater: s.sim.requestCount() })
+  return Object.assign(s, { signalledAt, exitedAt, requestsAtExit, requestsLater: s.sim.requestCount(), runningAtSignal, stillRunningAtExit })
 }
 
+/** The clusters (`--context`) of recorded processes, sorted. */
+const contextsOf = (records: ProcessRecord[]) => records.map((r) => r.argv[r.argv.indexOf('--context') + 1]).sort()
+
+/**
+ * After a signal the action is gone by its own exit timer (main.ts), which also outlasts the SIGKILL of a command that
+ * ignored SIGTERM (exec.ts); the margin is for a loaded runner. A run that waited for its commands instead would
+ * take OP_DELAY_MS, which stays out of reach.
+ */
+const EXIT_MARGIN_MS = 5000
+const EXIT_BOUND_MS = Math.max(EXIT_AFTER_SIGNAL_MS, KILL_AFTER_MS) + EXIT_MARGIN_MS
+
+/** Asserts that both `op` commands ran when the signal came, that the action said it stopped them, and did so in time. */
+function expectStoppedWhileRunning(name: string, signal: NodeJS.Signals, s: Cancelled): void {
+  expect(contextsOf(s.runningAtSignal)).toEqual(['cluster1', 'cluster2'])
+  expect(s.signalledAt).toBeGreaterThan(0)
+  // "stopping N running command(s)": N counts every command the action had running, at least those two.
+  const stopping = errorAnnotations(s.main.stdout)
+    .map((e) => new RegExp(`^Received ${signal}: stopping (\\d+) running command\\(s\\); no new step starts\\.$`).exec(e.message))
+    .filter((m) => m !== null)
+  expect(stopping).toHaveLength(1)
+  expect(Number(stopping[0][1])).toBeGreaterThanOrEqual(s.runningAtSignal.length)
+  const exitMs = s.exitedAt - s.signalledAt
+  console.log(`${name}: exited ${exitMs} ms after the signal (bound ${EXIT_BOUND_MS} ms)`)
+  expect(exitMs).toBeGreaterThan(0)
+  expect(exitMs).toBeLessThan(EXIT_BOUND_MS)
+  expect(EXIT_BOUND_MS).toBeLessThan(OP_DELAY_MS)
+  expect(s.stillRunningAtExit).toEqual([])
+  expect(s.aliveAfterMain).toEqual([])
+}
+
+/**
+ * The watch request of the gateway wait (`kubectl get services --field-selector … --watch`): its list GET carries
+ * `limit=500`, the watch that follows `resourceVersion=…&watch=true` (client-go sorts the query).
+ */
+const GATEWAY_WATCH = '/api/v1/namespaces/istio-system/services?fieldSelector=metadata.name%3Distio-eastwestgateway&resourceVersion='
+const gatewayWatches = (c: Sim['clusters'][number]) => c.requests.filter((r: any) => r.method === 'GET' && r.url.includes(GATEWAY_WATCH))
+const REWATCH_ADDRESS = '192.0.2.201'
+
 const RELEASE_VERSIONS = ['1.29.4', '1.30.2', { version: '1.30.3', published: false }, '1.31.1']
+
+/** expiredAtStart: how slowly cluster1 answers each request. */
+const SLOW_REQUEST_MS = 1500
 
 /** Every run of this file. They start together (a few at a time: most of a run is waiting) and are checked below. */
 const SCENARIOS: Record<string, () => Promise<Scenario>> = {
@@ -183,6 +248,25 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
         c2.setFault({ kind: 'latency', ms: 40 })
       }
     }),
+  // The watch for cluster1's gateway address fails once (503, which kubectl does not retry by itself).
+  rewatch: () =>
+    scenario({
+      clusters: [{ name: 'cluster1', lb: { mode: 'none' } }, { name: 'cluster2' }],
+      inputs: { 'gateway-timeout': '30s' },
+      arrange: (sim) => {
+        const c1 = sim.cluster('cluster1')
+        c1.setFault({ kind: 'status', code: 503, count: 1, match: { method: 'GET', pathIncludes: GATEWAY_WATCH } })
+        // cluster1 has no load balancer: its address is set once a second watch is open, so only a re-watch sees it
+        // (the watch resumes from its list's resourceVersion, so the change cannot slip between list and watch).
+        const poll = setInterval(() => {
+          if (gatewayWatches(c1).length < 2) return
+          clearInterval(poll)
+          const svc = c1.store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway')
+          c1.store.put({ ...svc, status: { loadBalancer: { ingress: [{ ip: REWATCH_ADDRESS }] } } })
+        }, 50)
+        poll.unref()
+      }
+    }),
   // istioctl install in cluster2 keeps failing with an error that looks transient: retried, but bounded.
   installAlwaysFails: () =>
     scenario({
@@ -204,7 +288,7 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
     scenario({
       arrange: (sim) => {
         sim.cluster('cluster2').setFault({ kind: 'expireToken' })
-        sim.cluster('cluster1').setFault({ kind: 'latency', ms: 1500 })
+        sim.cluster('cluster1').setFault({ kind: 'latency', ms: SLOW_REQUEST_MS })
       }
     }),
   // The token of cluster2 expires halfway: right after its cacerts was written.
@@ -256,6 +340,30 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
     })
 }
 const PERMANENT = ['expiredAtStart', 'expiresHalfway', 'installAlwaysFails', 'unreachable', 'forbidden', 'noAddress']
+
+/** The pauses of one command retried to its last attempt: 1 + 2 + 4 s with DEFAULT_RETRY (tools.ts). */
+const RETRY_BACKOFFS_MS = Array.from({ length: DEFAULT_RETRY.attempts - 1 }, (_, i) => DEFAULT_RETRY.baseDelayMs * 2 ** i).reduce((a, b) => a + b, 0)
+/**
+ * The timers of the action (and of its inputs) that each permanent failure may wait out before it fails: the retries
+ * of the failing command; for noAddress its gateway-timeout (3 s); for expiredAtStart the slow read of cluster1 that the
+ * run lets finish, ten requests one after another (kubectl's discovery: /version, /api, /apis, the groups; then the
+ * namespace and six lists). A 401 or a 403 is not retried.
+ */
+const PERMANENT_TIMERS_MS: Record<string, number> = {
+  expiredAtStart: 10 * SLOW_REQUEST_MS,
+  expiresHalfway: 0,
+  installAlwaysFails: RETRY_BACKOFFS_MS,
+  unreachable: RETRY_BACKOFFS_MS,
+  forbidden: 0,
+  noAddress: 3000
+}
+/**
+ * The work around those timers (the other cluster's install, the simulated clusters of four runs sharing two cores):
+ * 7–13 s alone, this much on a loaded runner.
+ */
+const WORK_MARGIN_MS = 40_000
+/** How long the action lets a kubectl read run (state.ts): a run that waited for a hung command took this long. */
+const COMMAND_TIMEOUT_MS = 60_000
 const RELEASES = ['checksum', 'truncated', 'unpublished', 'rateLimited']
 const CANCELLED = ['term', 'int', 'kill', 'verifying']
 
@@ -333,13 +441,51 @@ describe('e2e faults: transient API errors and a failing istioctl are survived',
 
   it('gives kubectl a request timeout for requests, none for watches', () => {
     const kubectl = recorded(s, 'kubectl')
-    expect(kubectl.filter((r) => r.argv.includes('apply')).every((r) => r.argv.includes('--request-timeout=3s'))).toBe(true)
-    expect(kubectl.filter((r) => r.argv.includes('--watch')).every((r) => !r.argv.some((a) => a.startsWith('--request-timeout')))).toBe(true)
+    const applies = kubectl.filter((r) => r.argv.includes('apply'))
+    const watches = kubectl.filter((r) => r.argv.includes('--watch'))
+    // Both kinds ran (the namespaces, the Gateway, the remote secrets; the gateway address): neither check is empty.
+    expect(applies.length).toBeGreaterThanOrEqual(4)
+    expect(watches.length).toBeGreaterThanOrEqual(2)
+    expect(applies.filter((r) => !r.argv.includes('--request-timeout=3s'))).toEqual([])
+    expect(watches.filter((r) => r.argv.some((a) => a.startsWith('--request-timeout')))).toEqual([])
   })
 
   it('leaks nothing, keeps credential files private, post removes them', () => {
     expect(s.shim.records().length).toBeGreaterThan(10)
     expect([...s.modes.keys()].some((p) => path.basename(p) === 'kubeconfig')).toBe(true)
+    expectClean(s)
+  })
+})
+
+describe('e2e faults: the gateway wait watches again after a transient failure', () => {
+  let s: Scenario
+
+  beforeAll(async () => {
+    s = await run('rewatch')
+  }, 240_000)
+
+  it('restarts the failed watch after 1 s and still finds the address', () => {
+    if (s.main.exitCode !== 0) console.log(s.main.stdout, s.main.stderr)
+    expect(s.main.exitCode).toBe(0)
+    expect(s.main.outputs['cluster1-gateway-address']).toBe(REWATCH_ADDRESS)
+    // The step's group: the watch, its 503, the same watch again, then the address.
+    const log = s.main.stdout.split('\n')
+    const header = log.findIndex((l) => /^::group::✔ cluster1 · gateway address \(\d+\.\d s\): 192\.0\.2\.201$/.test(l))
+    expect(header).toBeGreaterThanOrEqual(0)
+    const group = log.slice(header + 1, log.indexOf('::endgroup::', header))
+    const watch = '$ kubectl --context cluster1 get services -n istio-system --field-selector metadata.name=istio-eastwestgateway --watch'
+    const started = group.flatMap((l, i) => (l.startsWith(`${watch} `) ? [i] : []))
+    expect(started).toHaveLength(2)
+    expect(group.slice(started[0], started[1]).join('\n')).toContain(
+      'Error from server (ServiceUnavailable): the server is currently unable to handle the request'
+    )
+    expect(group.slice(started[1])).toContain(REWATCH_ADDRESS)
+    // The simulator saw both watches; the second kubectl started a second (the pause) after the first watch failed.
+    const watches = gatewayWatches(s.sim.cluster('cluster1'))
+    expect(watches).toHaveLength(2)
+    const runs = recorded(s, 'kubectl', 'cluster1', '--watch').sort((a, b) => a.startedAt - b.startedAt)
+    expect(runs).toHaveLength(2)
+    expect(runs[1].startedAt - watches[0].at).toBeGreaterThanOrEqual(1000 - 50)
     expectClean(s)
   })
 })
@@ -356,8 +502,11 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
     (name) => {
       const s = runs[name]
       expect(s.main.exitCode).not.toBe(0)
-      expect(s.main.durationMs).toBeLessThan(60_000)
-      expect(s.aliveAfterMain).toBe(0)
+      const bound = PERMANENT_TIMERS_MS[name] + WORK_MARGIN_MS
+      console.log(`${name}: failed after ${s.main.durationMs} ms (bound ${bound} ms: timers ${PERMANENT_TIMERS_MS[name]} ms + margin ${WORK_MARGIN_MS} ms)`)
+      expect(s.main.durationMs).toBeLessThan(bound)
+      expect(bound).toBeLessThan(COMMAND_TIMEOUT_MS)
+      expect(s.aliveAfterMain).toEqual([])
       expect(s.leftAfterMain).toEqual([])
       expect(s.error).not.toBe('')
       expectClean(s)
@@ -403,7 +552,7 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
     const attempts = recorded(s, 'istioctl', 'install', 'cluster2').sort((a, b) => a.startedAt - b.startedAt)
     expect(attempts).toHaveLength(4)
     const gaps = attempts.slice(1).map((a, i) => a.startedAt - attempts[i].startedAt)
-    gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(1000 * 2 ** i - 50))
+    gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(DEFAULT_RETRY.baseDelayMs * 2 ** i - 50))
     expect(s.sim.cluster('cluster1').store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeTruthy()
     expect(summaryRow(s, 'cluster2')).toMatch(/\| ❌ [\d.]+ s \| ⏭️ skipped \| ⏭️ skipped \|/)
   })
@@ -418,7 +567,7 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
     for (const starts of byCommand.values()) {
       starts.sort((a, b) => a - b)
       expect(starts.length).toBeLessThanOrEqual(4)
-      starts.slice(1).forEach((t, i) => expect(t - starts[i]).toBeGreaterThanOrEqual(1000 * 2 ** i - 50))
+      starts.slice(1).forEach((t, i) => expect(t - starts[i]).toBeGreaterThanOrEqual(DEFAULT_RETRY.baseDelayMs * 2 ** i - 50))
     }
     expect(Math.max(...[...byCommand.values()].map((x) => x.length))).toBe(4)
     expect(writes(s.sim.cluster('cluster1'))).toEqual([])
@@ -461,7 +610,7 @@ describe('e2e faults: the release site and the releases API', () => {
       expect(filesBelow(s.runner.toolCache)).toEqual([])
       for (const c of s.sim.clusters) expect(writes(c)).toEqual([])
       expect(s.shim.records().filter((r) => r.tool === 'istioctl')).toEqual([])
-      expect(s.aliveAfterMain).toBe(0)
+      expect(s.aliveAfterMain).toEqual([])
       expectClean(s)
     }
   )
@@ -499,29 +648,21 @@ describe('e2e: cancellation mid-install', () => {
     ['int', 'SIGINT']
   ])('%s: stops within seconds, its commands with it, and says so', (name, signal) => {
     const s = runs[name]
-    expect(s.signalledAt).toBeGreaterThan(0)
-    expect(s.exitedAt - s.signalledAt).toBeLessThan(8000)
+    // Both istioctl installs were running (sleeping in the simulator) and were stopped, not waited for.
+    expectStoppedWhileRunning(name, signal as NodeJS.Signals, s)
     expect(s.main.exitCode).not.toBe(0)
-    // Both istioctl installs were running (sleeping 20 s in the simulator) and were stopped, not waited for.
-    expect(s.aliveAfterMain).toBe(0)
     expect(s.requestsLater).toBe(s.requestsAtExit)
     for (const c of s.sim.clusters) expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeUndefined()
-    expect(errorAnnotations(s.main.stdout).map((e) => e.message)).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(new RegExp(`^Received ${signal}: stopping \\d+ running command`)),
-        expect.stringMatching(/^Cancelled: the mesh is incomplete/)
-      ])
-    )
+    expect(errorAnnotations(s.main.stdout).map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^Cancelled: the mesh is incomplete/)]))
     expect(summaryRow(s, 'cluster1')).toMatch(/🚫 cancelled \|/)
     expect(summaryRow(s, 'cluster2')).toMatch(/🚫 cancelled \|/)
   })
 
   it('verifying: stops within seconds; no istioctl is started after the cancel', () => {
     const s = runs.verifying
-    expect(s.signalledAt).toBeGreaterThan(0)
-    expect(s.exitedAt - s.signalledAt).toBeLessThan(8000)
+    // Both remote-clusters checks were running (sleeping in the simulator) and were stopped.
+    expectStoppedWhileRunning('verifying', 'SIGTERM', s)
     expect(s.main.exitCode).not.toBe(0)
-    expect(s.aliveAfterMain).toBe(0)
     expect(s.shim.records().filter((r) => r.startedAt > s.signalledAt + 50)).toEqual([])
     expect(s.requestsLater).toBe(s.requestsAtExit)
     for (const c of s.sim.clusters) expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeTruthy()
@@ -537,6 +678,7 @@ describe('e2e: cancellation mid-install', () => {
 
   it("killed outright (SIGKILL, the runner's last resort): post still removes every credential file", () => {
     const s = runs.kill
+    expect(contextsOf(s.runningAtSignal)).toEqual(['cluster1', 'cluster2'])
     expect(s.main.exitCode).toBe('SIGKILL')
     expect(s.leftAfterMain).toHaveLength(1)
     expect(fs.existsSync(path.join(s.runner.runnerTemp, s.leftAfterMain[0]))).toBe(false)

@@ -186,7 +186,9 @@ describe('e2e: two clusters, then a re-run', () => {
     const api = sim.releases.requests.filter((r: any) => r.path.includes('/repos/istio/istio/releases'))
     expect(api.length).toBeGreaterThan(0)
     for (const r of api) expect(r.authorization).toBe(`Bearer ${sim.inputs['github-token']}`)
-    for (const r of sim.releases.requests.filter((r: any) => !r.path.includes('/repos/'))) expect(r.authorization).toBeUndefined()
+    const downloads = sim.releases.requests.filter((r: any) => !r.path.includes('/repos/'))
+    expect(downloads.length).toBeGreaterThan(0)
+    for (const r of downloads) expect(r.authorization).toBeUndefined()
   })
 })
 
@@ -279,6 +281,8 @@ describe('e2e: inputs that shape the install', () => {
 
   it('max-parallel: 1 runs one step at a time', () => {
     const lines = run.stdout.split('\n').filter((l) => l.startsWith('▸ ') || l.startsWith('::group::✔') || l.startsWith('::group::✖'))
+    // Every step of two clusters (namespace … expose services, remote secrets): the loop below has something to check.
+    expect(lines.length).toBeGreaterThanOrEqual(2 * 2 * 6)
     for (let i = 0; i < lines.length; i += 2) {
       expect(lines[i]).toMatch(/^▸ /)
       expect(lines[i + 1]).toMatch(/^::group::/)
@@ -290,5 +294,51 @@ describe('e2e: inputs that shape the install', () => {
     expect(kubeconfigBetween).toEqual({ exists: true, mode: 0o600, contexts: ['cluster1', 'cluster2'] })
     expect(fs.existsSync(run.exportedEnv.KUBECONFIG)).toBe(false)
     expect(canaryHits(run, runner)).toEqual([])
+  })
+})
+
+describe('e2e: clusters that share a network', () => {
+  let sim: Sim
+  let runner: ReturnType<typeof makeRunner>
+
+  beforeAll(async () => {
+    sim = await startSimulation({ clusters: [{ name: 'east' }, { name: 'west' }, { name: 'central' }] })
+    runner = makeRunner()
+  })
+
+  afterAll(async () => {
+    await sim?.stop()
+    runner?.cleanup()
+  })
+
+  // mode: plan reads the clusters and changes nothing: the warning comes from the inputs alone.
+  const plan = (networks: Record<string, string>) =>
+    runAction({
+      inputs: {
+        clusters: sim.clustersInput(Object.fromEntries(Object.entries(networks).map(([c, network]) => [c, { network }]))),
+        kubeconfig: sim.kubeconfig(),
+        'istio-version': '1.30.3',
+        mode: 'plan',
+        ...sim.inputs
+      },
+      env: sim.env,
+      runner
+    })
+  const shared = (stdout: string) => stdout.split('\n').filter((l) => l.includes('share network'))
+
+  it('warns (::warning::) naming both clusters and their network, not the cluster on its own network', async () => {
+    const r = await plan({ east: 'lan', west: 'lan', central: 'dc2' })
+    if (r.exitCode !== 0) console.log(r.stdout, r.stderr)
+    expect(r.exitCode).toBe(0)
+    expect(shared(r.stdout)).toEqual([
+      '::warning::clusters east, west share network "lan": Istio then sends traffic straight to pod IPs between them, which only works if their pods can reach each other (same network). Give each cluster its own network otherwise.'
+    ])
+  })
+
+  it('says nothing of the kind when every cluster has its own network', async () => {
+    const r = await plan({ east: 'lan1', west: 'lan2', central: 'dc2' })
+    expect(r.exitCode).toBe(0)
+    expect(JSON.parse(r.outputs.plan).clusters.map((c: { cluster: string }) => c.cluster)).toEqual(['east', 'west', 'central'])
+    expect(shared(r.stdout)).toEqual([])
   })
 })

@@ -68,6 +68,63 @@ async function opensslRoot(dir: string, name: string, alg: string[]): Promise<{ 
   return { cert: fs.readFileSync(`${dir}/${name}.pem`, 'utf8'), key: fs.readFileSync(`${dir}/${name}.key`, 'utf8') }
 }
 
+/**
+ * A cacerts as Istio's "Plug in CA certificates" builds it with openssl (tools/certs/Makefile.selfsigned.mk): an
+ * intermediate CA for `cluster` signed by `root`, and cert-chain.pem = intermediate + root.
+ */
+async function opensslCacerts(dir: string, root: { cert: string; key: string }, cluster: string): Promise<Record<string, string>> {
+  const at = fs.mkdtempSync(path.join(dir, `${cluster}-`))
+  fs.writeFileSync(`${at}/root.pem`, root.cert)
+  fs.writeFileSync(`${at}/root.key`, root.key, { mode: 0o600 })
+  fs.writeFileSync(
+    `${at}/ca.ext`,
+    'basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,digitalSignature,nonRepudiation,keyEncipherment,keyCertSign\nsubjectAltName=DNS:istiod.istio-system.svc\n'
+  )
+  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
+  await run$('openssl', ['req', '-new', ...newKey, '-keyout', `${at}/ca.key`, '-subj', `/O=Istio/CN=Intermediate CA/L=${cluster}`, '-out', `${at}/ca.csr`])
+  await run$('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    `${at}/ca.csr`,
+    '-CA',
+    `${at}/root.pem`,
+    '-CAkey',
+    `${at}/root.key`,
+    '-CAcreateserial',
+    '-days',
+    '730',
+    '-sha256',
+    '-extfile',
+    `${at}/ca.ext`,
+    '-out',
+    `${at}/ca.pem`
+  ])
+  const ca = fs.readFileSync(`${at}/ca.pem`, 'utf8')
+  return { 'ca-cert.pem': ca, 'ca-key.pem': fs.readFileSync(`${at}/ca.key`, 'utf8'), 'root-cert.pem': root.cert, 'cert-chain.pem': ca + root.cert }
+}
+
+/** Puts secret istio-system/cacerts into a cluster, as someone other than the action would. */
+function putCacerts(sim: Sim, cluster: string, data: Record<string, string>): void {
+  const c = sim.cluster(cluster)
+  if (!c.store.get('v1', 'Namespace', undefined, 'istio-system')) c.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } })
+  c.store.put({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'cacerts', namespace: 'istio-system' },
+    type: 'Opaque',
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]))
+  })
+}
+
+/** A cacerts whose every file is one self-signed certificate (and its key): a root of its own. */
+const selfSignedCacerts = (root: { cert: string; key: string }) => ({
+  'ca-cert.pem': root.cert,
+  'ca-key.pem': root.key,
+  'root-cert.pem': root.cert,
+  'cert-chain.pem': root.cert
+})
+
 /** Places a secret could leak to; returns where any needle shows up. */
 function leaks(run: Run, runnerTemp: string, needles: string[]): string[] {
   const places: Record<string, string> = {
@@ -139,15 +196,7 @@ describe('ca: generate, a mismatching cacerts, and ca-rotate', () => {
 
   it('refuses to replace a cacerts from another root, naming the cluster and how to rotate', async () => {
     const foreign = await opensslRoot(tmp, 'foreign', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])
-    const c2 = sim.cluster('cluster2')
-    const data = { 'ca-cert.pem': foreign.cert, 'ca-key.pem': foreign.key, 'root-cert.pem': foreign.cert, 'cert-chain.pem': foreign.cert }
-    c2.store.put({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'cacerts', namespace: 'istio-system' },
-      type: 'Opaque',
-      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]))
-    })
+    putCacerts(sim, 'cluster2', selfSignedCacerts(foreign))
     const r = await runAction({ inputs, env: sim.env, runner })
     expect(r.exitCode).not.toBe(0)
     expect(r.stdout).toMatch(/::error::cluster2: secret cacerts in istio-system does not chain to the mesh root .*ca-rotate: true/)
@@ -156,6 +205,8 @@ describe('ca: generate, a mismatching cacerts, and ca-rotate', () => {
   })
 
   it('ca-rotate: true replaces it with an intermediate of the mesh root and restarts istiod', async () => {
+    // Its own foreign cacerts, so that it does not depend on the test before.
+    putCacerts(sim, 'cluster2', selfSignedCacerts(await opensslRoot(tmp, 'foreign-rotated', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])))
     const r = await runAction({ inputs: { ...inputs, 'ca-rotate': 'true' }, env: sim.env, runner })
     if (r.exitCode !== 0) console.log(r.stdout)
     expect(r.exitCode).toBe(0)
@@ -198,22 +249,20 @@ describe('ca: provided, existing and none', () => {
   })
 
   it('ca: existing accepts cacerts that share one root and writes none', async () => {
+    // Each cluster's cacerts made with openssl from one root, as a user brings them.
+    for (const c of sim.clusters) putCacerts(sim, c.name, await opensslCacerts(tmp, provided, c.name))
     const before = sim.clusters.map((c) => c.store.get('v1', 'Secret', 'istio-system', 'cacerts').metadata.resourceVersion)
     const r = await runAction({ inputs: { ...base(), ca: 'existing' }, env: sim.env, runner })
+    if (r.exitCode !== 0) console.log(r.stdout)
     expect(r.exitCode).toBe(0)
     expect(sim.clusters.map((c) => c.store.get('v1', 'Secret', 'istio-system', 'cacerts').metadata.resourceVersion)).toEqual(before)
+    expect(r.outputs['root-cert'].trim()).toBe(provided.cert.trim())
   })
 
   it('ca: existing fails clearly when the clusters have different roots', async () => {
     const other = await opensslRoot(tmp, 'other-root', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])
-    const data = { 'ca-cert.pem': other.cert, 'ca-key.pem': other.key, 'root-cert.pem': other.cert, 'cert-chain.pem': other.cert }
-    sim.cluster('cluster2').store.put({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'cacerts', namespace: 'istio-system' },
-      type: 'Opaque',
-      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]))
-    })
+    putCacerts(sim, 'cluster1', await opensslCacerts(tmp, provided, 'cluster1'))
+    putCacerts(sim, 'cluster2', selfSignedCacerts(other))
     const requestsBefore = sim.cluster('cluster1').requests.length
     const r = await runAction({ inputs: { ...base(), ca: 'existing' }, env: sim.env, runner })
     expect(r.exitCode).not.toBe(0)

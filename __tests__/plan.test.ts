@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
+import * as yaml from 'js-yaml'
 import { parseConfig } from '../src/config/index.js'
 import { buildInstallPlan, remoteSecretPairs } from '../src/steps/install-plan.js'
+import { StepKind } from '../src/steps/registry.js'
+import { Step } from '../src/steps/step.js'
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 
 function config(n: number, extra: Record<string, string> = {}) {
@@ -15,6 +18,33 @@ function config(n: number, extra: Record<string, string> = {}) {
 }
 const V = { major: 1, minor: 30, patch: 3 }
 
+/** Which step of a cluster must end before which, as Istio's guide has it. */
+const GUIDE: [StepKind, StepKind][] = [
+  ['namespace', 'root-of-trust'],
+  ['root-of-trust', 'control-plane'],
+  ['control-plane', 'eastwest-gateway'],
+  ['eastwest-gateway', 'gateway-address'],
+  ['control-plane', 'expose-services'],
+  ['namespace', 'remote-secret'],
+  ['namespace', 'remote-secrets-in'],
+  // A changed remote secret may restart istiod: that must be the istiod this run leaves behind.
+  ['control-plane', 'remote-secrets-in'],
+  ['control-plane', 'verify'],
+  ['remote-secrets-in', 'verify']
+]
+
+/** Whether step `b` of a plan can only start after step `a` has ended: `a` is among its needs or afters, at any depth. */
+function before(steps: Step[], a: string, b: string): boolean {
+  const byId = new Map(steps.map((s) => [s.id, s]))
+  expect(byId.has(a) && byId.has(b)).toBe(true)
+  const seen = new Set<string>()
+  const walk = (id: string): boolean => {
+    const s = byId.get(id)!
+    return [...s.needs, ...(s.after ?? [])].some((d) => d === a || (!seen.has(d) && (seen.add(d), walk(d))))
+  }
+  return walk(b)
+}
+
 describe('install plan', () => {
   it.each([2, 3])('for %i clusters has every ordered pair of remote secrets, N·(N−1)', (n) => {
     const steps = buildInstallPlan(config(n), V)
@@ -25,41 +55,30 @@ describe('install plan', () => {
     expect(pairs.sort()).toEqual(expected.sort())
   })
 
-  it('orders each cluster: namespace → root of trust → control plane → gateway → address; expose after the control plane', () => {
+  // The order of Istio's "Install Multi-Primary on different networks" (README "What it does, in order", step 4):
+  // istio-system with the network label → cacerts before istiod → control plane → east-west gateway → its address;
+  // cross-network-gateway once Istio's CRDs are there; meanwhile the remote secrets; verify last.
+  it('orders each cluster as the Istio guide does, and nothing waits for what it does not need', () => {
     const steps = buildInstallPlan(config(2), V)
-    const byId = new Map(steps.map((s) => [s.id, s]))
-    expect(steps.filter((s) => s.cluster === 'c1').map((s) => s.kind)).toEqual([
-      'namespace',
-      'root-of-trust',
-      'control-plane',
-      'eastwest-gateway',
-      'gateway-address',
-      'expose-services',
-      'remote-secret',
-      'remote-secrets-in',
-      'verify'
-    ])
-    expect(byId.get('c1/root-of-trust')!.needs).toEqual(['c1/namespace'])
-    expect(byId.get('c1/control-plane')!.needs).toEqual(['c1/root-of-trust'])
-    expect(byId.get('c1/eastwest-gateway')!.needs).toEqual(['c1/control-plane'])
-    expect(byId.get('c1/gateway-address')!.needs).toEqual(['c1/eastwest-gateway'])
-    expect(byId.get('c1/expose-services')!.needs).toEqual(['c1/control-plane'])
-    // Remote secrets need only namespaces; what has slack is ordered (not made dependent) behind the istioctl installs.
-    expect(byId.get('c2/remote-secrets-in')!.needs.sort()).toEqual(['c1/remote-secret', 'c2/namespace'])
-    expect(byId.get('c1/remote-secret')).toMatchObject({ needs: ['c1/namespace'], after: ['c1/control-plane'] })
-    expect(byId.get('c1/expose-services')!.after).toEqual(['c1/eastwest-gateway'])
-    // A changed remote secret may restart the istiod of its cluster: that must be the istiod this run leaves behind.
-    expect(byId.get('c2/remote-secrets-in')!.after).toEqual(['c2/control-plane'])
-    expect(steps.filter((s) => s.after).map((s) => s.kind)).toEqual([
-      'expose-services',
-      'remote-secret',
-      'expose-services',
-      'remote-secret',
-      'remote-secrets-in',
-      'remote-secrets-in'
-    ])
-    // remote-clusters reports on this cluster's istiod and the remote secrets in it: it does not wait for any gateway.
-    expect(byId.get('c1/verify')!.needs).toEqual(['c1/control-plane', 'c1/remote-secrets-in'])
+    for (const c of ['c1', 'c2']) {
+      for (const [a, b] of GUIDE)
+        expect({ [`${c}/${a} before ${c}/${b}`]: before(steps, `${c}/${a}`, `${c}/${b}`) }).toEqual({ [`${c}/${a} before ${c}/${b}`]: true })
+      // The reverse never holds (no cycle), and a cluster's own install does not wait for its remote secrets.
+      expect(before(steps, `${c}/control-plane`, `${c}/root-of-trust`)).toBe(false)
+      expect(before(steps, `${c}/remote-secrets-in`, `${c}/control-plane`)).toBe(false)
+      // Remote secrets and verify need no gateway: remote-clusters reports on istiod and the secrets only.
+      for (const k of ['remote-secret', 'remote-secrets-in', 'verify']) expect(before(steps, `${c}/gateway-address`, `${c}/${k}`)).toBe(false)
+    }
+    // The secret of A is applied in B (every ordered pair); otherwise the clusters go side by side.
+    expect(before(steps, 'c1/remote-secret', 'c2/remote-secrets-in')).toBe(true)
+    expect(before(steps, 'c2/remote-secret', 'c1/remote-secrets-in')).toBe(true)
+    const ownWork: StepKind[] = ['namespace', 'root-of-trust', 'control-plane', 'eastwest-gateway', 'gateway-address', 'expose-services', 'remote-secret']
+    const own = steps.filter((s) => s.cluster === 'c2' && ownWork.includes(s.kind))
+    expect(own).toHaveLength(ownWork.length)
+    expect(own.filter((s) => [...s.needs, ...(s.after ?? [])].some((d) => d.startsWith('c1/')))).toEqual([])
+    // One of each per cluster: the steps named above, no other.
+    const kinds = steps.filter((s) => s.cluster === 'c1').map((s) => s.kind)
+    expect([...kinds].sort()).toEqual([...new Set(GUIDE.flat())].sort())
   })
 
   it('passes api-server to create-remote-secret --server, and carries every manifest', () => {
@@ -67,7 +86,14 @@ describe('install plan', () => {
     expect(steps.find((s) => s.id === 'c1/remote-secret')!.action).toEqual({ type: 'create-remote-secret', server: 'https://c1-control-plane:6443' })
     expect(steps.find((s) => s.id === 'c2/remote-secret')!.action).toEqual({ type: 'create-remote-secret', server: undefined })
     const cp = steps.find((s) => s.id === 'c2/control-plane')!.action
-    expect(cp.type === 'istioctl-install' && cp.iop).toContain('clusterName: c2')
+    // The guide's control-plane IstioOperator for cluster c2 on network n2 (mesh-id defaults to mesh1).
+    const iop = yaml.load(cp.type === 'istioctl-install' ? cp.iop : '') as any
+    expect(iop).toMatchObject({
+      apiVersion: 'install.istio.io/v1alpha1',
+      kind: 'IstioOperator',
+      metadata: { name: 'control-plane' },
+      spec: { values: { global: { meshID: 'mesh1', multiCluster: { clusterName: 'c2' }, network: 'n2' } } }
+    })
   })
 
   it('drops the root-of-trust step with ca: none and the verify steps with verify: none', () => {
@@ -91,15 +117,27 @@ describe('install plan', () => {
 
   it('verify: traffic spreads helloworld v1/v2 over the clusters, checks from each, then cleans up whatever happened', () => {
     const steps = buildInstallPlan(config(3, { verify: 'traffic' }), V)
-    const deploys = steps.filter((s) => s.kind === 'verify-deploy')
-    expect(deploys.map((s) => s.title)).toEqual([
-      'verify: deploy helloworld v1 and curl',
-      'verify: deploy helloworld v2 and curl',
-      'verify: deploy helloworld v1 and curl'
+    // As the guide's check (samples/helloworld, samples/curl): the Service and curl everywhere, in a namespace with
+    // injection on; one version per cluster, v1 in one and v2 in another, so an answer from both crossed clusters.
+    // The images are the documented defaults of the verify-image-* inputs (README).
+    const deployed = steps
+      .filter((s) => s.kind === 'verify-deploy')
+      .map((s) => {
+        const objects = yaml.loadAll(s.action.type === 'apply' ? s.action.manifest : '') as any[]
+        const deployments = objects.filter((o) => o.kind === 'Deployment')
+        return {
+          cluster: s.cluster,
+          injection: objects.find((o) => o.kind === 'Namespace')?.metadata.labels,
+          service: objects.find((o) => o.kind === 'Service')?.spec.ports,
+          deployments: deployments.map((d) => `${d.metadata.name} ${d.spec.template.spec.containers[0].image}`).sort()
+        }
+      })
+    const everywhere = { injection: { 'istio-injection': 'enabled' }, service: [{ port: 5000, name: 'http' }] }
+    expect(deployed).toEqual([
+      { cluster: 'c1', ...everywhere, deployments: ['curl docker.io/curlimages/curl:8.16.0', 'helloworld-v1 docker.io/istio/examples-helloworld-v1:1.0'] },
+      { cluster: 'c2', ...everywhere, deployments: ['curl docker.io/curlimages/curl:8.16.0', 'helloworld-v2 docker.io/istio/examples-helloworld-v2:1.0'] },
+      { cluster: 'c3', ...everywhere, deployments: ['curl docker.io/curlimages/curl:8.16.0', 'helloworld-v1 docker.io/istio/examples-helloworld-v1:1.0'] }
     ])
-    const c2 = deploys[1].action
-    expect(c2.type === 'apply' && c2.manifest).toContain('istio-injection: enabled')
-    expect(c2.type === 'apply' && c2.manifest).toContain('image: docker.io/istio/examples-helloworld-v2:1.0')
     const traffic = steps.find((s) => s.id === 'c1/verify-traffic')!
     expect(traffic.action).toEqual({ type: 'verify-traffic', versions: ['v1', 'v2'], timeoutMs: 180_000 })
     expect(traffic.needs).toEqual(['c1/verify-deploy', 'c2/verify-deploy', 'c3/verify-deploy', 'c1/verify'])

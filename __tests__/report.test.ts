@@ -2,11 +2,53 @@ import { describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
 import { parseConfig } from '../src/config/index.js'
 import { buildInstallPlan } from '../src/steps/install-plan.js'
+import { StepKind } from '../src/steps/registry.js'
 import { RunReport, clusterOutcomes, isVerified, renderSummary } from '../src/report.js'
 import { StepResult } from '../src/runner.js'
 import { StepError } from '../src/errors.js'
 import { isLoopbackServer, parseRemoteSecret } from '../src/kube/remote-secret.js'
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
+
+/** The steps of a cluster in the order of Istio's guide (README "What it does, in order", steps 4 and 5). */
+const GUIDE_ORDER: StepKind[] = [
+  'namespace',
+  'root-of-trust',
+  'control-plane',
+  'eastwest-gateway',
+  'gateway-address',
+  'expose-services',
+  'remote-secret',
+  'remote-secrets-in',
+  'verify'
+]
+/** How a reader would name each of those steps. */
+const GUIDE_WORDS = [
+  /namespace/i,
+  /root of trust/i,
+  /control plane/i,
+  /east-west gateway/i,
+  /address/i,
+  /expose services/i,
+  /remote secret/i,
+  /secrets/i,
+  /verify/i
+]
+
+/** The Markdown table whose header row starts with `| first |`: its header cells and its rows' cells. */
+function table(md: string, first: string): { header: string[]; rows: string[][] } {
+  const lines = md.split('\n')
+  const start = lines.findIndex((l) => l.startsWith(`| ${first} |`))
+  expect(start).toBeGreaterThanOrEqual(0)
+  const cells = (l: string) =>
+    l
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim())
+  const body = []
+  for (let i = start + 2; i < lines.length && lines[i].startsWith('|'); i++) body.push(cells(lines[i]))
+  expect(lines[start + 1]).toMatch(/^\|(---\|)+$/)
+  return { header: cells(lines[start]), rows: body }
+}
 
 function report(fail?: string): RunReport {
   const config = parseConfig(
@@ -22,12 +64,14 @@ function report(fail?: string): RunReport {
     results.set(s.id, {
       step: s,
       status: failed ? 'failed' : skipped ? 'skipped' : 'ok',
-      durationMs: 1500,
+      // A duration of its own per step and cluster, so that each cell of the summary can be told apart.
+      durationMs: (GUIDE_ORDER.indexOf(s.kind) + 1) * 1000 + (s.cluster === 'c2' ? 500 : 0),
       log: [],
       value: s.kind === 'gateway-address' && !failed && !skipped ? (s.cluster === 'c1' ? '192.0.2.1' : 'a1.elb.amazonaws.com') : undefined,
       error: failed ? new StepError(s.cluster, s.title, 'boom', 'istioctl install', 'Error: x') : undefined
     })
   }
+  // What `istioctl remote-clusters --context <row>` says of <column>: c2's istiod cannot see c1 when c2 failed.
   const remoteStatus = new Map([
     ['c1', new Map([['c2', 'synced']])],
     ['c2', new Map([['c1', fail ? 'timeout' : 'synced']])]
@@ -44,16 +88,77 @@ describe('report', () => {
     expect(isVerified(report())).toBe(true)
   })
 
-  it('renders the per-cluster table, the mermaid picture and the remote-clusters matrix', () => {
+  it('renders the per-cluster table: each step in the order of the guide, with its duration and status', () => {
+    for (const fail of [undefined, 'c2/control-plane']) {
+      const r = report(fail)
+      const md = renderSummary(r)
+      expect(md).toContain(fail ? '❌ incomplete' : '✅ ready')
+      const { header, rows } = table(md, 'Cluster')
+      expect(header).toHaveLength(3 + GUIDE_ORDER.length + 1)
+      expect(header.slice(0, 3)).toEqual(['Cluster', 'Network', 'Gateway address'])
+      header.slice(3, -1).forEach((h, i) => expect(h).toMatch(GUIDE_WORDS[i]))
+      expect(header.at(-1)).toBe('Result')
+      expect(rows.map((row) => row.slice(0, 3))).toEqual([
+        ['c1', 'n1', '`192.0.2.1`'],
+        ['c2', 'n2', fail ? '—' : '`a1.elb.amazonaws.com`']
+      ])
+      // Every cell from the run's own results: ✅ or ❌ with the step's duration, ⏭️ for a skipped one.
+      const icon = { ok: '✅', failed: '❌', skipped: '⏭️', cancelled: '🚫' }
+      for (const [i, c] of ['c1', 'c2'].entries()) {
+        const expected = GUIDE_ORDER.map((k) => {
+          const res = r.results.get(`${c}/${k}`)!
+          return res.status === 'skipped' ? '⏭️ skipped' : `${icon[res.status]} ${(res.durationMs / 1000).toFixed(1)} s`
+        })
+        expect(rows[i].slice(3, -1)).toEqual(expected)
+      }
+      expect(rows.map((row) => row.at(-1))).toEqual(fail ? ['✅ ok', '❌ failed'] : ['✅ ok', '✅ ok'])
+    }
+    // The failing run: c2's control plane failed, and what needs it was skipped.
+    const failed = report('c2/control-plane')
+    expect(['eastwest-gateway', 'gateway-address', 'expose-services', 'verify'].map((k) => failed.results.get(`c2/${k}`)!.status)).toEqual([
+      'skipped',
+      'skipped',
+      'skipped',
+      'skipped'
+    ])
+    expect(renderSummary(failed)).toContain(failed.results.get('c2/control-plane')!.error!.message)
+    expect(clusterOutcomes(failed)[1].status).toBe('failed')
+    expect(isVerified(failed)).toBe(false)
+  })
+
+  it('draws the mesh: one subgraph per network holding its clusters and addresses, remote secrets between them', () => {
     const md = renderSummary(report())
-    expect(md).toContain('## Istio multi-cluster mesh `mesh1` — ✅ ready')
-    expect(md).toContain(
-      '| Cluster | Network | Gateway address | Namespace | Root of trust | Control plane | East-west gateway | Address | Expose services | Remote secret | Secrets applied | Verify | Result |'
-    )
-    expect(md).toContain('| c1 | n1 | `192.0.2.1` | ✅ 1.5 s |')
-    expect(md).toContain('subgraph n0["network n1"]')
-    expect(md).toContain('c_c1 <-- remote secrets --> c_c2')
-    expect(md).toContain('| c2 | synced | · |')
+    const block = /```mermaid\n([\s\S]*?)\n```/.exec(md)?.[1].split('\n') ?? []
+    expect(block[0]).toBe('flowchart LR')
+    // subgraph … end blocks, by the network named in their label.
+    const networks = new Map<string, string[]>()
+    for (let i = 0; i < block.length; i++) {
+      const m = /^\s*subgraph \S+\["network (\S+)"\]$/.exec(block[i])
+      if (!m) continue
+      const end = block.indexOf('  end', i)
+      networks.set(m[1], block.slice(i + 1, end))
+    }
+    expect([...networks.keys()]).toEqual(['n1', 'n2'])
+    expect(networks.get('n1')).toEqual([expect.stringMatching(/^\s*(\w+)\["c1<br\/>.*192\.0\.2\.1"\]$/)])
+    expect(networks.get('n2')).toEqual([expect.stringMatching(/^\s*(\w+)\["c2<br\/>.*a1\.elb\.amazonaws\.com"\]$/)])
+    // Both secrets applied: one edge, both ways, between the two nodes.
+    const node = (n: string) => /^\s*(\w+)\[/.exec(networks.get(n)![0])![1]
+    const edges = block.filter((l) => l.includes(node('n1')) && l.includes(node('n2')) && !l.includes('['))
+    expect(edges).toEqual([expect.stringMatching(new RegExp(`^\\s*${node('n1')} <--.*--> ${node('n2')}$`))])
+  })
+
+  it('shows what each istiod sees: row the istiod asked (remote-clusters --context), column the cluster it watches', () => {
+    for (const [fail, c2SeesC1] of [
+      [undefined, 'synced'],
+      ['c2/control-plane', 'timeout']
+    ] as const) {
+      const { header, rows } = table(renderSummary(report(fail)), 'istiod in ↓ / sees →')
+      expect(header.slice(1)).toEqual(['c1', 'c2'])
+      expect(rows).toEqual([
+        ['c1', '·', 'synced'],
+        ['c2', c2SeesC1, '·']
+      ])
+    }
   })
 
   it("lists each cluster's intermediate CA expiry and what the run did to it", () => {
@@ -64,18 +169,17 @@ describe('report', () => {
       ['c2', { notAfter: '2027-01-31T23:59:59.000Z', outcome: 'kept' as const }]
     ])
     const md = renderSummary(r)
-    expect(md).toContain('**Root of trust**\n\n- c1: intermediate CA valid until 2028-05-03 (re-issued)\n- c2: intermediate CA valid until 2027-01-31\n')
-    expect(renderSummary(report())).not.toContain('intermediate CA valid until')
-  })
-
-  it('shows a failed cluster, its skipped steps and the error', () => {
-    const r = report('c2/control-plane')
-    const md = renderSummary(r)
-    expect(md).toContain('❌ incomplete')
-    expect(md).toMatch(/\| c2 \| n2 \| — \| ✅ 1\.5 s \| ✅ 1\.5 s \| ❌ 1\.5 s \| ⏭️ skipped \|/)
-    expect(md).toContain('c2 · control plane (istioctl install): boom')
-    expect(clusterOutcomes(r)[1].status).toBe('failed')
-    expect(isVerified(r)).toBe(false)
+    const section = md.slice(md.indexOf('**Root of trust**'))
+    const items = section
+      .split('\n\n')[1]
+      .split('\n')
+      .filter((l) => l.startsWith('- '))
+    // One item per cluster, its day (UTC) from the input; only the re-issued one says so.
+    expect(items).toHaveLength(2)
+    expect(items[0]).toMatch(/^- c1: .*2028-05-03.*re-issued/)
+    expect(items[1]).toMatch(/^- c2: .*2027-01-31/)
+    expect(items[1]).not.toMatch(/re-issued|replaced|created/)
+    expect(renderSummary(report())).not.toContain('**Root of trust**')
   })
 })
 

@@ -20,6 +20,11 @@ import {
   sameCertificate
 } from '../src/trust/certs.js'
 import { rolloutTimeoutMs, DEFAULT_ROLLOUT_TIMEOUT_MS } from '../src/kube/istiod.js'
+import { parseConfig } from '../src/config/index.js'
+import { ClusterState } from '../src/state.js'
+import { ClusterTools } from '../src/tools.js'
+import { TrustManager } from '../src/trust/trust.js'
+import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 
 // Every generated certificate is checked with the openssl CLI, a verifier independent of the code that built it.
 
@@ -71,6 +76,101 @@ function rawName(certPem: string, which: 'issuer' | 'subject'): string {
   for (let i = 0; i < (which === 'issuer' ? 2 : 4); i++) at = tlv(at).end
   const name = tlv(at)
   return der.subarray(name.start, name.end).toString('hex')
+}
+
+/** A root CA made by openssl (`req -x509`), as a user would bring one. */
+function opensslRoot(keyArgs: string[], days = '3650', traditional = false, subject = '/O=Example Corp/CN=Corp Root CA'): CaBundle {
+  const key = join(dir, `provided-${++counter}.key`)
+  const cert = join(dir, `provided-${counter}.pem`)
+  openssl(
+    'req',
+    '-x509',
+    ...keyArgs,
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    days,
+    '-sha256',
+    '-subj',
+    subject,
+    '-addext',
+    'basicConstraints=critical,CA:true',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign'
+  )
+  // openssl writes PKCS#8; `rsa -traditional` gives PKCS#1, `ec` gives SEC1.
+  const keyPem = !traditional
+    ? readFileSync(key, 'utf8')
+    : keyArgs.includes('rsa:2048')
+      ? openssl('rsa', '-in', key, '-traditional')
+      : openssl('ec', '-in', key)
+  return { certPem: readFileSync(cert, 'utf8'), keyPem }
+}
+
+/** A new P-256 key (at `key`) and a certificate request for `subject` (at `csr`). */
+function opensslCsr(key: string, subject: string, csr: string): void {
+  openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', subject, '-out', csr)
+}
+
+/** An intermediate CA for `cluster` signed by `root` with openssl, with the extensions of Makefile.selfsigned.mk. */
+function opensslIntermediate(root: CaBundle, cluster: string): CaBundle {
+  const key = join(dir, `intermediate-${++counter}.key`)
+  const csr = join(dir, `intermediate-${counter}.csr`)
+  const cert = join(dir, `intermediate-${counter}.pem`)
+  opensslCsr(key, `/O=Istio/CN=Intermediate CA/L=${cluster}`, csr)
+  const ext = file(
+    'intermediate.ext',
+    'basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,digitalSignature,nonRepudiation,keyEncipherment,keyCertSign\nsubjectAltName=DNS:istiod.istio-system.svc\n'
+  )
+  const rootFile = file('root.pem', root.certPem)
+  const rootKey = file('root.key', root.keyPem)
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    rootFile,
+    '-CAkey',
+    rootKey,
+    '-set_serial',
+    String(1000 + counter),
+    '-days',
+    '730',
+    '-sha256',
+    '-extfile',
+    ext,
+    '-out',
+    cert
+  )
+  return { certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key, 'utf8') }
+}
+
+/**
+ * A cacerts of the istiod form, written by hand as Istio's "Plug in CA certificates" makes it (`kubectl create secret
+ * generic cacerts --from-file=ca-cert.pem --from-file=ca-key.pem --from-file=root-cert.pem --from-file=cert-chain.pem`,
+ * cert-chain.pem = intermediate + root): the expectation for cacertsData, and the input of the readers below.
+ */
+const pluggedIn = (r: CaBundle, i: CaBundle): Record<string, string> => ({
+  'ca-cert.pem': i.certPem,
+  'ca-key.pem': i.keyPem,
+  'root-cert.pem': r.certPem,
+  'cert-chain.pem': i.certPem + r.certPem
+})
+
+/** openssl's reading of a certificate's notBefore or notAfter. */
+function opensslDate(certPem: string, which: 'startdate' | 'enddate'): Date {
+  const line = openssl('x509', `-${which}`, '-noout', '-in', file('cert.pem', certPem)).trim()
+  return new Date(line.slice(line.indexOf('=') + 1))
+}
+
+/** openssl's SHA-256 fingerprint of a certificate: `AB:CD:…`. */
+function opensslFingerprint(certPem: string): string {
+  const line = openssl('x509', '-fingerprint', '-sha256', '-noout', '-in', file('cert.pem', certPem)).trim()
+  return line.slice(line.indexOf('=') + 1)
 }
 
 const DAY = 86_400_000
@@ -203,7 +303,7 @@ describe('generateIntermediate', () => {
     const leafKey = join(dir, 'leaf.key')
     const csr = join(dir, 'leaf.csr')
     const leaf = join(dir, 'leaf.pem')
-    openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', leafKey, '-subj', '/', '-out', csr)
+    opensslCsr(leafKey, '/', csr)
     const ext = file(
       'leaf.ext',
       'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=critical,URI:spiffe://cluster.local/ns/default/sa/default\n'
@@ -219,7 +319,7 @@ describe('generateIntermediate', () => {
     const subKey = join(dir, 'sub.key')
     const subCsr = join(dir, 'sub.csr')
     const sub = join(dir, 'sub.pem')
-    openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', subKey, '-subj', '/CN=sub', '-out', subCsr)
+    opensslCsr(subKey, '/CN=sub', subCsr)
     const subExt = file('sub.ext', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n')
     openssl('x509', '-req', '-in', subCsr, '-CA', caCert, '-CAkey', caKey, '-set_serial', '0x99', '-days', '1', '-sha256', '-extfile', subExt, '-out', sub)
     const subLeaf = join(dir, 'sub-leaf.pem')
@@ -231,37 +331,6 @@ describe('generateIntermediate', () => {
   })
 
   describe('with a root the user provides', () => {
-    function opensslRoot(keyArgs: string[], days = '3650', traditional = false): CaBundle {
-      const key = join(dir, `provided-${++counter}.key`)
-      const cert = join(dir, `provided-${counter}.pem`)
-      openssl(
-        'req',
-        '-x509',
-        ...keyArgs,
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        days,
-        '-sha256',
-        '-subj',
-        '/O=Example Corp/CN=Corp Root CA',
-        '-addext',
-        'basicConstraints=critical,CA:true',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign'
-      )
-      // openssl writes PKCS#8; `rsa -traditional` gives PKCS#1, `ec` gives SEC1.
-      const keyPem = !traditional
-        ? readFileSync(key, 'utf8')
-        : keyArgs.includes('rsa:2048')
-          ? openssl('rsa', '-in', key, '-traditional')
-          : openssl('ec', '-in', key)
-      return { certPem: readFileSync(cert, 'utf8'), keyPem }
-    }
-
     it('signs with an RSA root (RSASSA-PKCS1-v1_5 SHA-256) that openssl verify accepts', async () => {
       const rsaRoot = opensslRoot(['-newkey', 'rsa:2048'])
       expect(rsaRoot.keyPem).toContain('-----BEGIN PRIVATE KEY-----')
@@ -279,21 +348,7 @@ describe('generateIntermediate', () => {
       const caCert = file('ca-cert.pem', intermediate.certPem)
       const csr = join(dir, 'rsa-leaf.csr')
       const leaf = join(dir, 'rsa-leaf.pem')
-      openssl(
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(dir, 'rsa-leaf.key'),
-        '-subj',
-        '/CN=leaf',
-        '-out',
-        csr
-      )
+      opensslCsr(join(dir, 'rsa-leaf.key'), '/CN=leaf', csr)
       openssl('x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', file('ca-key.pem', intermediate.keyPem), '-set_serial', '7', '-days', '1', '-out', leaf)
       expect(verify('-CAfile', file('rsa-root.pem', rsaRoot.certPem), '-untrusted', caCert, leaf).ok).toBe(true)
     })
@@ -366,10 +421,7 @@ describe('generateIntermediate', () => {
 describe('cacerts', () => {
   it('holds the four istiod files, cert-chain.pem = intermediate + root', () => {
     const data = cacertsData(root, intermediates[0])
-    expect(Object.keys(data).sort()).toEqual(['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem'])
-    expect(data['ca-cert.pem']).toBe(intermediates[0].certPem)
-    expect(data['ca-key.pem']).toBe(intermediates[0].keyPem)
-    expect(data['root-cert.pem']).toBe(root.certPem)
+    expect(data).toEqual(pluggedIn(root, intermediates[0]))
     const chain = pemCertificates(data['cert-chain.pem'])
     expect(chain).toHaveLength(2)
     expect(sameCertificate(chain[0], intermediates[0].certPem)).toBe(true)
@@ -393,12 +445,12 @@ describe('cacerts', () => {
       kind: 'Secret',
       metadata: { name: 'cacerts', namespace: 'istio-system', labels: { 'app.kubernetes.io/managed-by': 'istio-multicluster-action' } },
       type: 'Opaque',
-      stringData: cacertsData(root, intermediates[1])
+      stringData: pluggedIn(root, intermediates[1])
     })
   })
 
   it('rootOf reads root-cert.pem, or ca.crt of the kubernetes.io/tls form (which istiod prefers when tls.crt is there)', () => {
-    expect(rootOf(cacertsData(root, intermediates[0]))).toBe(root.certPem)
+    expect(rootOf(pluggedIn(root, intermediates[0]))).toBe(root.certPem)
     expect(rootOf({ 'tls.crt': intermediates[0].certPem, 'tls.key': intermediates[0].keyPem, 'ca.crt': otherRoot.certPem })).toBe(otherRoot.certPem)
     expect(rootOf({ 'tls.crt': intermediates[0].certPem, 'root-cert.pem': root.certPem })).toBeUndefined()
     expect(rootOf({ 'root-cert.pem': '  \n' })).toBeUndefined()
@@ -414,8 +466,8 @@ describe('chainsTo / sameCertificate', () => {
     expect(chainsTo(otherRoot.certPem, root.certPem)).toBe(false)
     expect(chainsTo(intermediates[0].certPem, otherRoot.certPem)).toBe(false)
     // An existing secret's cert-chain.pem: its first certificate is what counts.
-    expect(chainsTo(cacertsData(root, intermediates[2])['cert-chain.pem'], root.certPem)).toBe(true)
-    expect(chainsTo(cacertsData(otherRoot, otherIntermediate)['cert-chain.pem'], root.certPem)).toBe(false)
+    expect(chainsTo(intermediates[2].certPem + root.certPem, root.certPem)).toBe(true)
+    expect(chainsTo(otherIntermediate.certPem + otherRoot.certPem, root.certPem)).toBe(false)
     // root-cert.pem holding two roots (a root rotation) counts either.
     expect(chainsTo(intermediates[0].certPem, otherRoot.certPem + root.certPem)).toBe(true)
     expect(chainsTo('garbage', root.certPem)).toBe(false)
@@ -435,7 +487,7 @@ describe('chainsTo / sameCertificate', () => {
   it('compares certificates by SHA-256 fingerprint', () => {
     expect(sameCertificate(root.certPem, root.certPem.replace(/\n/g, '\r\n'))).toBe(true)
     expect(sameCertificate(root.certPem, otherRoot.certPem)).toBe(false)
-    expect(sameCertificate(cacertsData(root, intermediates[0])['cert-chain.pem'], intermediates[0].certPem)).toBe(true)
+    expect(sameCertificate(intermediates[0].certPem + root.certPem, intermediates[0].certPem)).toBe(true)
     expect(sameCertificate('', '')).toBe(false)
   })
 })
@@ -443,11 +495,10 @@ describe('chainsTo / sameCertificate', () => {
 describe('describeCert', () => {
   it('names subject, fingerprint prefix and expiry, and never key material', () => {
     const description = describeCert(root.certPem + root.keyPem)
-    const cert = new X509Certificate(root.certPem)
-    const prefix = cert.fingerprint256.split(':').slice(0, 8).join(':')
-    expect(description).toBe(`subject "O=Istio, CN=Root CA, OU=mesh1", SHA-256 ${prefix}…, valid until ${new Date(cert.validTo).toISOString()}`)
-    const enddate = openssl('x509', '-enddate', '-noout', '-in', file('root.pem', root.certPem)).replace('notAfter=', '').trim()
-    expect(new Date(enddate).toISOString()).toBe(new Date(cert.validTo).toISOString())
+    // Fingerprint and end date as openssl reads them.
+    const prefix = opensslFingerprint(root.certPem).split(':').slice(0, 8).join(':')
+    expect(prefix).toMatch(/^([0-9A-F]{2}:){7}[0-9A-F]{2}$/)
+    expect(description).toBe(`subject "O=Istio, CN=Root CA, OU=mesh1", SHA-256 ${prefix}…, valid until ${opensslDate(root.certPem, 'enddate').toISOString()}`)
     expect(description).not.toContain('PRIVATE KEY')
     expect(describeCert(root.keyPem)).not.toContain('PRIVATE KEY')
     expect(describeCert(intermediates[0].certPem)).toMatch(
@@ -459,10 +510,11 @@ describe('describeCert', () => {
 describe('certValidity / intermediateValidity', () => {
   it("reads a certificate's window; the signing CA's expiry, not the root's", () => {
     const v = certValidity(intermediates[0].certPem)!
-    expect(v.notAfter.toISOString()).toBe(new Date(new X509Certificate(intermediates[0].certPem).validTo).toISOString())
-    expect(v.notBefore.getTime()).toBeLessThan(Date.now())
+    expect(v.notAfter).toEqual(opensslDate(intermediates[0].certPem, 'enddate'))
+    expect(v.notBefore).toEqual(opensslDate(intermediates[0].certPem, 'startdate'))
     expect(v.description).toMatch(/^subject "O=Istio, CN=Intermediate CA, L=cluster1"/)
-    expect(intermediateValidity(cacertsData(root, intermediates[0]))!.notAfter).toEqual(v.notAfter)
+    // The root (10 years) outlives the intermediate (2 years): what counts is the intermediate's end.
+    expect(intermediateValidity(pluggedIn(root, intermediates[0]))!.notAfter).toEqual(opensslDate(intermediates[0].certPem, 'enddate'))
     expect(certValidity(root.keyPem)).toBeUndefined()
     expect(intermediateValidity({ 'root-cert.pem': root.certPem })).toBeUndefined()
   })
@@ -470,13 +522,13 @@ describe('certValidity / intermediateValidity', () => {
   it('takes the earliest intermediate of cert-chain.pem, leaves roots out, and reads tls.crt in the kubernetes.io/tls form', async () => {
     const shortRoot = await generateRoot({ validityDays: 3 })
     const shortIntermediate = await generateIntermediate(otherRoot, 'x', { validityDays: 5 })
-    const data = cacertsData(root, intermediates[1])
+    const data = pluggedIn(root, intermediates[1])
     // A self-signed certificate in the chain is a root: its (earlier) expiry is not the intermediate's.
     expect(intermediateValidity({ ...data, 'cert-chain.pem': data['cert-chain.pem'] + shortRoot.certPem })!.notAfter).toEqual(
-      certValidity(intermediates[1].certPem)!.notAfter
+      opensslDate(intermediates[1].certPem, 'enddate')
     )
     const withSub = intermediateValidity({ ...data, 'cert-chain.pem': intermediates[1].certPem + shortIntermediate.certPem + root.certPem })!
-    expect(withSub.notAfter).toEqual(certValidity(shortIntermediate.certPem)!.notAfter)
+    expect(withSub.notAfter).toEqual(opensslDate(shortIntermediate.certPem, 'enddate'))
     expect(withSub.notAfter.getTime() - Date.now()).toBeLessThan(5 * DAY + 60_000)
     const tls = intermediateValidity({
       'tls.crt': shortIntermediate.certPem,
@@ -484,7 +536,81 @@ describe('certValidity / intermediateValidity', () => {
       'ca.crt': otherRoot.certPem,
       'ca-cert.pem': intermediates[2].certPem
     })!
-    expect(tls.notAfter).toEqual(certValidity(shortIntermediate.certPem)!.notAfter)
+    expect(tls.notAfter).toEqual(opensslDate(shortIntermediate.certPem, 'enddate'))
+  })
+})
+
+describe('TrustManager.prepare: the mesh root, decided from what the clusters carry (before any write)', () => {
+  // Hand-made cluster states (the shape parseClusterState returns); prepare() starts no process in these cases.
+  const state = (more: Partial<ClusterState> = {}): ClusterState => ({
+    namespaceExists: true,
+    istiods: [],
+    remoteSecrets: [],
+    retiredImages: [],
+    versions: {},
+    ...more
+  })
+  const prepare = (ca: Record<string, string>, states: Record<string, ClusterState>) => {
+    const config = parseConfig(
+      source({ clusters: '- {name: c1, network: n1}\n- {name: c2, network: n2}', kubeconfig: tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2'), ...ca })
+    )
+    const trust = new TrustManager(config, new ClusterTools('/nonexistent/kubeconfig', '/nonexistent/istioctl'))
+    return { trust, done: trust.prepare(new Map(Object.entries(states))) }
+  }
+  const failure = async (p: Promise<unknown>) => ((await p.then(() => undefined).catch((e: unknown) => e)) as Error | undefined)?.message
+
+  it('ca: generate refuses a cacerts it did not make when no mesh root is stored, naming ca: existing, ca: provided and ca-rotate', async () => {
+    const foreign = opensslRoot(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '3650', false, '/O=Example Corp/CN=Foreign Root')
+    const cacerts = pluggedIn(foreign, opensslIntermediate(foreign, 'c2'))
+    const message = await failure(prepare({}, { c1: state(), c2: state({ cacerts }) }).done)
+    expect(message).toMatch(
+      /^c2 already has a cacerts \(root subject "O=Example Corp, CN=Foreign Root", SHA-256 [0-9A-F:]+…, valid until [^)]+\) that this action did not generate/
+    )
+    expect(message).toContain('its root key is not stored in the mesh')
+    expect(message).toContain(
+      "Use ca: existing if every cluster has one, ca: provided with that root's certificate and key, or ca-rotate: true to replace it with a new root"
+    )
+    // Both clusters: both are named.
+    expect(await failure(prepare({}, { c1: state({ cacerts }), c2: state({ cacerts }) }).done)).toMatch(/^c1, c2 already have a cacerts /)
+    // With ca-rotate: true the run may go on, under a new root (not the foreign one).
+    const rotated = prepare({ 'ca-rotate': 'true' }, { c1: state(), c2: state({ cacerts }) })
+    await rotated.done
+    expect(opensslFingerprint(rotated.trust.rootCertPem!)).not.toBe(opensslFingerprint(foreign.certPem))
+  })
+
+  it('ca: generate refuses two different stored mesh roots: the clusters belong to two meshes', async () => {
+    const a = await generateRoot({ meshId: 'mesh1' })
+    const b = await generateRoot({ meshId: 'mesh1' })
+    const message = await failure(prepare({}, { c1: state({ storedRoot: a }), c2: state({ storedRoot: b }) }).done)
+    expect(message).toMatch(
+      /^the clusters keep two different mesh roots \(c1: subject "O=Istio, CN=Root CA, OU=mesh1", SHA-256 [0-9A-F:]+…, [^;]+; c2: subject /
+    )
+    expect(message).toContain('they belong to two meshes. Uninstall one, or use ca: provided with the root to keep and ca-rotate: true')
+    // The same stored root in both is the mesh root; one stored root is too (the other cluster is new).
+    for (const c2 of [state({ storedRoot: a }), state()]) {
+      const same = prepare({}, { c1: state({ storedRoot: a }), c2 })
+      await same.done
+      expect(same.trust.rootCertPem).toBe(a.certPem)
+    }
+  })
+
+  it('ca: existing refuses a cacerts whose ca-cert.pem is not signed by its own root-cert.pem', async () => {
+    const a = opensslRoot(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '3650', false, '/O=Example Corp/CN=Root A')
+    const b = opensslRoot(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '3650', false, '/O=Example Corp/CN=Root B')
+    const good = pluggedIn(a, opensslIntermediate(a, 'c1'))
+    // ca-cert.pem (and cert-chain.pem) from root B, root-cert.pem root A: openssl agrees it does not verify.
+    const crossed = pluggedIn(a, opensslIntermediate(b, 'c2'))
+    expect(verify('-CAfile', file('root.pem', crossed['root-cert.pem']), file('ca.pem', crossed['ca-cert.pem'])).ok).toBe(false)
+    expect(verify('-CAfile', file('root.pem', good['root-cert.pem']), file('ca.pem', good['ca-cert.pem'])).ok).toBe(true)
+
+    const message = await failure(prepare({ ca: 'existing' }, { c1: state({ cacerts: good }), c2: state({ cacerts: crossed }) }).done)
+    expect(message).toMatch(
+      /^c2: cacerts' ca-cert\.pem is not signed by its own root-cert\.pem \(subject "O=Example Corp, CN=Root A", SHA-256 [0-9A-F:]+…, valid until /
+    )
+    // Both signed by their own root A: accepted, and A is the mesh root.
+    const fine = prepare({ ca: 'existing' }, { c1: state({ cacerts: good }), c2: state({ cacerts: pluggedIn(a, opensslIntermediate(a, 'c2')) }) })
+    await fine.done
+    expect(fine.trust.rootCertPem).toBe(a.certPem)
   })
 })
 

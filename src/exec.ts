@@ -87,13 +87,16 @@ export function runProcess(tool: string, args: string[], opts: ProcessOptions = 
   })
 }
 
-/** SIGTERM, then SIGKILL if the process is still there after 3 s. */
+/** A stopped command that is still there this long after SIGTERM gets SIGKILL. */
+export const KILL_AFTER_MS = 3000
+
+/** SIGTERM, then SIGKILL if the process is still there after KILL_AFTER_MS. */
 function terminate(child: ChildProcess): void {
   if (child.exitCode !== null || child.signalCode !== null) return
   child.kill('SIGTERM')
   setTimeout(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  }, 3000).unref()
+  }, KILL_AFTER_MS).unref()
 }
 
 /**

@@ -17,6 +17,9 @@ import { createWorkdir, removeWorkdir, writePrivateFile } from './workdir.js'
 
 const MODE_RUNS: Record<Mode, (ctx: ModeContext) => Promise<void>> = { install: installMode, plan: planMode, uninstall: uninstallMode }
 
+/** After SIGINT/SIGTERM the action exits this long after stopping its commands, whether or not they are gone. */
+export const EXIT_AFTER_SIGNAL_MS = 5000
+
 /** config → work dir and kubeconfig → Istio version → the mode (src/modes/). Signals stop every command. */
 export async function run(): Promise<void> {
   const started = Date.now()
@@ -27,7 +30,7 @@ export async function run(): Promise<void> {
     const n = terminateAll()
     core.error(`Received ${signal}: stopping ${n} running command(s); no new step starts.`)
     // Give the children a moment to exit, then leave; post removes the credentials either way.
-    setTimeout(() => process.exit(1), 5000).unref()
+    setTimeout(() => process.exit(1), EXIT_AFTER_SIGNAL_MS).unref()
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)

@@ -49074,6 +49074,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
+// UNUSED EXPORTS: EXIT_AFTER_SIGNAL_MS
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:path"
@@ -56655,7 +56657,9 @@ function runProcess(tool, args, opts = {}) {
         child.on('close', (code, signal) => finish(code, signal));
     });
 }
-/** SIGTERM, then SIGKILL if the process is still there after 3 s. */
+/** A stopped command that is still there this long after SIGTERM gets SIGKILL. */
+const KILL_AFTER_MS = 3000;
+/** SIGTERM, then SIGKILL if the process is still there after KILL_AFTER_MS. */
 function terminate(child) {
     if (child.exitCode !== null || child.signalCode !== null)
         return;
@@ -56663,7 +56667,7 @@ function terminate(child) {
     setTimeout(() => {
         if (child.exitCode === null && child.signalCode === null)
             child.kill('SIGKILL');
-    }, 3000).unref();
+    }, KILL_AFTER_MS).unref();
 }
 /**
  * Stops every running child and lets no new one start: used when the workflow is cancelled, and before the action
@@ -60575,6 +60579,8 @@ function removeWorkdir(dir) {
 
 
 const MODE_RUNS = { install: installMode, plan: planMode, uninstall: uninstallMode };
+/** After SIGINT/SIGTERM the action exits this long after stopping its commands, whether or not they are gone. */
+const EXIT_AFTER_SIGNAL_MS = 5000;
 /** config → work dir and kubeconfig → Istio version → the mode (src/modes/). Signals stop every command. */
 async function run() {
     const started = Date.now();
@@ -60586,7 +60592,7 @@ async function run() {
         const n = terminateAll();
         error(`Received ${signal}: stopping ${n} running command(s); no new step starts.`);
         // Give the children a moment to exit, then leave; post removes the credentials either way.
-        setTimeout(() => process.exit(1), 5000).unref();
+        setTimeout(() => process.exit(1), EXIT_AFTER_SIGNAL_MS).unref();
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);

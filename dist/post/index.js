@@ -31625,7 +31625,9 @@ function runProcess(tool, args, opts = {}) {
         child.on('close', (code, signal) => finish(code, signal));
     });
 }
-/** SIGTERM, then SIGKILL if the process is still there after 3 s. */
+/** A stopped command that is still there this long after SIGTERM gets SIGKILL. */
+const KILL_AFTER_MS = 3000;
+/** SIGTERM, then SIGKILL if the process is still there after KILL_AFTER_MS. */
 function terminate(child) {
     if (child.exitCode !== null || child.signalCode !== null)
         return;
@@ -31633,7 +31635,7 @@ function terminate(child) {
     setTimeout(() => {
         if (child.exitCode === null && child.signalCode === null)
             child.kill('SIGKILL');
-    }, 3000).unref();
+    }, KILL_AFTER_MS).unref();
 }
 /**
  * Stops every running child and lets no new one start: used when the workflow is cancelled, and before the action
