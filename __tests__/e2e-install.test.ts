@@ -149,7 +149,7 @@ describe('e2e: two clusters, then a re-run', () => {
   it('logs each step as a group, and writes a summary with the table and the mesh picture', () => {
     expect(first.stdout).toMatch(/^::group::✔ cluster1 · control plane \(istioctl install\) \(\d+\.\d s\)$/m)
     expect(first.stdout).toMatch(/^::group::✔ cluster2 · gateway address \(\d+\.\d s\): a\S+\.elb\.us-east-1\.amazonaws\.com$/m)
-    expect(first.stdout).toMatch(/^▸ cluster1 · remote secrets of cluster2$/m)
+    expect(first.stdout).toMatch(/^▸ cluster1 · remote secrets of cluster2 \[cluster1\/remote-secrets-in\]$/m)
     expect(first.summary).toMatch(/\| cluster1 \| network1 \| `192\.0\.2\.\d+` \|/)
     expect(first.summary).toContain('```mermaid')
     expect(first.summary).toContain('c_cluster1 <-- remote secrets --> c_cluster2')
@@ -286,7 +286,7 @@ describe('e2e: inputs that shape the install', () => {
     for (let i = 0; i < lines.length; i += 2) {
       expect(lines[i]).toMatch(/^▸ /)
       expect(lines[i + 1]).toMatch(/^::group::/)
-      expect(lines[i + 1]).toContain(lines[i].slice(2))
+      expect(lines[i + 1]).toContain(lines[i].slice(2).replace(/ \[\S+\]$/, ''))
     }
   })
 

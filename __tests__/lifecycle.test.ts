@@ -1,8 +1,9 @@
 // Upgrade checks and what mode: plan says, from hand-made cluster states (the shapes parseClusterState returns).
 import { describe, expect, it } from '@jest/globals'
-import { parseConfig } from '../src/config.js'
-import { checkUpgrades, describePlan, staleRemoteSecrets } from '../src/lifecycle.js'
-import { buildInstallPlan } from '../src/plan.js'
+import { parseConfig } from '../src/config/index.js'
+import { checkUpgrades, staleRemoteSecrets } from '../src/preflight.js'
+import { describePlan } from '../src/steps/describe.js'
+import { buildInstallPlan } from '../src/steps/install-plan.js'
 import { ClusterState } from '../src/state.js'
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
-import { parseConfig } from '../src/config.js'
-import { Step, StepKind, buildInstallPlan, remoteSecretPairs } from '../src/plan.js'
+import { parseConfig } from '../src/config/index.js'
+import { buildInstallPlan, remoteSecretPairs } from '../src/steps/install-plan.js'
+import { StepKind } from '../src/steps/registry.js'
+import { Step } from '../src/steps/step.js'
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 
 function config(n: number, extra: Record<string, string> = {}) {

@@ -1,8 +1,8 @@
 // Workloads on the registries Istio retired: what the first read of a cluster finds, and what the warnings say.
 import { describe, expect, it } from '@jest/globals'
-import { parseConfig } from '../src/config.js'
+import { parseConfig } from '../src/config/index.js'
 import { parseClusterState } from '../src/state.js'
-import { retiredImageNote, retiredImageWarnings } from '../src/registries.js'
+import { retiredImageNote, retiredImageWarnings } from '../src/retired-registries.js'
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 
 const KC = tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { Step } from '../src/plan.js'
+import { Step } from '../src/steps/step.js'
 import { StepResult, runPlan } from '../src/runner.js'
 import { CommandError } from '../src/tools.js'
 

@@ -3,7 +3,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { CancelledError, StepError } from '../src/errors.js'
 import { ProcessResult, isStopping, pause, runProcess, terminateAll } from '../src/exec.js'
-import { ClusterTools, CommandError, DEFAULT_REQUEST_TIMEOUT, displayCommand, isTransient, kubectlRequestTimeout, transientReason } from '../src/tools.js'
+import { ClusterTools, CommandError, DEFAULT_REQUEST_TIMEOUT, displayCommand, kubectlRequestTimeout } from '../src/tools.js'
+import { isTransient, transientReason } from '../src/transient.js'
 
 const result = (stderr: string, extra: Partial<ProcessResult> = {}): ProcessResult => ({
   exitCode: 1,

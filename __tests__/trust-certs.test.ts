@@ -20,7 +20,7 @@ import {
   sameCertificate
 } from '../src/trust/certs.js'
 import { rolloutTimeoutMs, DEFAULT_ROLLOUT_TIMEOUT_MS } from '../src/kube/istiod.js'
-import { parseConfig } from '../src/config.js'
+import { parseConfig } from '../src/config/index.js'
 import { ClusterState } from '../src/state.js'
 import { ClusterTools } from '../src/tools.js'
 import { TrustManager } from '../src/trust/trust.js'

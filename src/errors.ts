@@ -83,3 +83,8 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length]
 }
+
+/** The end of an exhaustive switch: TypeScript rejects a call whose argument can still be something. */
+export function assertNever(x: never): never {
+  throw new Error(`unexpected ${JSON.stringify(x)}`)
+}

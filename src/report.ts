@@ -1,13 +1,15 @@
 import * as core from '@actions/core'
-import { Config } from './config.js'
-import { StepKind } from './plan.js'
+import { Config } from './config/index.js'
+import { SUMMARY_COLUMNS, StepKind } from './steps/registry.js'
+import { stepId } from './steps/step.js'
 import { StepResult, StepStatus } from './runner.js'
 import { RemoteStatus } from './verify.js'
 import { formatSeconds } from './duration.js'
-import { ClusterPlan, UpgradeNote } from './lifecycle.js'
+import { ClusterPlan } from './steps/describe.js'
+import { UpgradeNote } from './preflight.js'
 import { certValidity } from './trust/chain.js'
 import type { TrustOutcome } from './trust/trust.js'
-import { RETIREMENT, RetiredImageNote } from './registries.js'
+import { RETIREMENT, RetiredImageNote } from './retired-registries.js'
 
 export interface RunReport {
   config: Config
@@ -43,7 +45,7 @@ export function clusterOutcomes(r: RunReport): ClusterOutcome[] {
   return r.config.clusters.map((c) => {
     const mine = [...r.results.values()].filter((s) => s.step.cluster === c.name)
     const worst = (['failed', 'cancelled', 'skipped'] as StepStatus[]).find((s) => mine.some((m) => m.status === s)) ?? 'ok'
-    return { name: c.name, network: c.network, context: c.name, gatewayAddress: r.results.get(`${c.name}/gateway-address`)?.value ?? null, status: worst }
+    return { name: c.name, network: c.network, context: c.name, gatewayAddress: r.results.get(stepId(c.name, 'gateway-address'))?.value ?? null, status: worst }
   })
 }
 
@@ -70,29 +72,12 @@ export function publishOutputs(r: RunReport): void {
   core.setOutput('verified', String(isVerified(r)))
 }
 
-const COLUMNS: [StepKind, string][] = [
-  ['namespace', 'Namespace'],
-  ['root-of-trust', 'Root of trust'],
-  ['control-plane', 'Control plane'],
-  ['eastwest-gateway', 'East-west gateway'],
-  ['gateway-address', 'Address'],
-  ['expose-services', 'Expose services'],
-  ['remote-secret', 'Remote secret'],
-  ['remote-secrets-in', 'Secrets applied'],
-  ['verify', 'Verify'],
-  ['verify-traffic', 'Traffic'],
-  ['prune-remote-secrets', 'Pruned secrets'],
-  ['remove-remote-secrets', 'Remote secrets removed'],
-  ['uninstall', 'istioctl uninstall'],
-  ['remove-namespace', 'Namespace deleted']
-]
-
 const ICON: Record<StepStatus, string> = { ok: '✅', failed: '❌', skipped: '⏭️', cancelled: '🚫' }
 
 /** The job summary as Markdown: per-cluster table, mesh picture, remote-clusters matrix, failures. */
 export function renderSummary(r: RunReport): string {
   const outcomes = clusterOutcomes(r)
-  const present = COLUMNS.filter(([k]) => [...r.results.values()].some((s) => s.step.kind === k))
+  const present = SUMMARY_COLUMNS.filter(([k]) => [...r.results.values()].some((s) => s.step.kind === k))
   const lines: string[] = []
   const failed = outcomes.filter((o) => o.status !== 'ok')
   const unchanged = r.changes && r.config.clusters.every((c) => r.changes!.get(c.name) === 0)
@@ -116,7 +101,7 @@ export function renderSummary(r: RunReport): string {
   lines.push(`|---|---|---|${present.map(() => '---').join('|')}|---|${r.changes ? '---|' : ''}`)
   for (const o of outcomes) {
     const cells = present.map(([k]) => {
-      const s = r.results.get(`${o.name}/${k}`)
+      const s = r.results.get(stepId(o.name, k))
       return s ? `${ICON[s.status]} ${s.status === 'ok' || s.status === 'failed' ? formatSeconds(s.durationMs) : s.status}` : '—'
     })
     lines.push(
@@ -185,8 +170,8 @@ function renderMermaid(r: RunReport, outcomes: ClusterOutcome[]): string[] {
   const names = outcomes.map((o) => o.name)
   for (const [i, a] of names.entries())
     for (const b of names.slice(i + 1)) {
-      const ab = r.results.get(`${b}/remote-secrets-in`)?.status === 'ok'
-      const ba = r.results.get(`${a}/remote-secrets-in`)?.status === 'ok'
+      const ab = r.results.get(stepId(b, 'remote-secrets-in'))?.status === 'ok'
+      const ba = r.results.get(stepId(a, 'remote-secrets-in'))?.status === 'ok'
       if (ab && ba) out.push(`  ${id(a)} <-- remote secrets --> ${id(b)}`)
       else if (ab || ba) out.push(`  ${ab ? id(a) : id(b)} -- remote secret --> ${ab ? id(b) : id(a)}`)
       else out.push(`  ${id(a)} -. no remote secrets .- ${id(b)}`)

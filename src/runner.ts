@@ -1,5 +1,5 @@
 import { StepError } from './errors.js'
-import { Step } from './plan.js'
+import { Step } from './steps/step.js'
 import { redact } from './secrets.js'
 import { CommandError, StepLog } from './tools.js'
 

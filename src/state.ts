@@ -1,12 +1,23 @@
-import { ISTIO_NAMESPACE, NETWORK_LABEL } from './manifests/kubernetes.js'
-import { EASTWEST_GATEWAY } from './manifests/istio-operator.js'
-import { retiredRegistryOf } from './registries.js'
+import {
+  CACERTS_SECRET,
+  CLUSTER_ANNOTATION,
+  EASTWEST_GATEWAY,
+  ISTIOD_APP,
+  ISTIO_NAMESPACE,
+  MULTICLUSTER_LABEL,
+  NETWORK_LABEL,
+  OPERATOR_MANAGED_LABEL,
+  OPERATOR_VERSION_LABEL,
+  REMOTE_SECRET_PREFIX,
+  REVISION_LABEL,
+  SIDECAR_INJECTOR_CONFIGMAP,
+  STORED_ROOT_SECRET
+} from './istio-names.js'
+import * as kubectl from './kube/kubectl.js'
+import { retiredRegistryOf } from './retired-registries.js'
 import { registerSecret } from './secrets.js'
 import { ClusterTools, StepLog } from './tools.js'
 import { CaBundle } from './trust/certs.js'
-
-/** Where `ca: generate` keeps the mesh's root, in every member, so a cluster added later gets an intermediate of the same root. */
-export const STORED_ROOT_SECRET = 'istio-multicluster-root-ca'
 
 export interface Istiod {
   name: string
@@ -27,7 +38,7 @@ export interface ClusterState {
   /** cacerts data, base64-decoded. */
   cacerts?: Record<string, string>
   storedRoot?: CaBundle
-  /** Workloads in istio-system that run images from a retired registry (registries.ts). */
+  /** Workloads in istio-system that run images from a retired registry (retired-registries.ts). */
   retiredImages: RetiredImage[]
   /** kind/name → resourceVersion of every object read (pods aside), to tell afterwards whether a run changed anything. */
   versions: Record<string, string>
@@ -73,14 +84,12 @@ const imagesOf = (spec: PodSpec | undefined): string[] => [...(spec?.initContain
  */
 export async function readClusterState(tools: ClusterTools, cluster: string, log: StepLog): Promise<ClusterState> {
   const [ns, objects] = await Promise.all([
-    tools.kubectl(cluster, ['get', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found', '-o', 'json'], log, { retry: true, timeoutMs: 60_000 }),
-    tools.kubectl(cluster, ['get', 'deployments,daemonsets,pods,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, {
-      retry: true,
-      secretOutput: true,
-      timeoutMs: 60_000
+    kubectl.getJson(tools, cluster, { resource: 'namespace', names: [ISTIO_NAMESPACE], ignoreNotFound: true }, log),
+    kubectl.getJson(tools, cluster, { resource: 'deployments,daemonsets,pods,services,configmaps,secrets', namespace: ISTIO_NAMESPACE }, log, {
+      secretOutput: true
     })
   ])
-  return parseClusterState(ns.stdout, objects.stdout)
+  return parseClusterState(ns, objects)
 }
 
 /** Pure: the two kubectl outputs → ClusterState. Secret values it keeps are masked at once. */
@@ -98,22 +107,25 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
     const { name, labels = {}, annotations = {} } = o.metadata
     // Pods come and go and update their status: not what "did this run change istio-system" is about.
     if (o.kind !== 'Pod') state.versions[`${o.kind}/${name}`] = o.metadata.resourceVersion ?? ''
-    if (o.kind === 'Deployment' && labels.app === 'istiod')
-      state.istiods.push({ name, revision: labels['istio.io/rev'] ?? 'default', version: labels['operator.istio.io/version'] })
+    if (o.kind === 'Deployment' && labels.app === ISTIOD_APP)
+      state.istiods.push({ name, revision: labels[REVISION_LABEL] ?? 'default', version: labels[OPERATOR_VERSION_LABEL] })
     else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
       const ingress = o.status?.loadBalancer?.ingress?.[0]
-      state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels['istio.io/rev'] }
-    } else if (o.kind === 'ConfigMap' && /^istio-sidecar-injector(-.+)?$/.test(name) && o.data?.values) {
+      state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels[REVISION_LABEL] }
+    } else if (o.kind === 'ConfigMap' && (name === SIDECAR_INJECTOR_CONFIGMAP || name.startsWith(`${SIDECAR_INJECTOR_CONFIGMAP}-`)) && o.data?.values) {
       try {
-        injectorValues.set(name === 'istio-sidecar-injector' ? 'default' : name.slice('istio-sidecar-injector-'.length), JSON.parse(o.data.values))
+        injectorValues.set(name === SIDECAR_INJECTOR_CONFIGMAP ? 'default' : name.slice(SIDECAR_INJECTOR_CONFIGMAP.length + 1), JSON.parse(o.data.values))
       } catch {
         // values that are not JSON say nothing about the mesh
       }
     } else if (o.kind === 'Secret') {
       const data = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
-      if (labels['istio/multiCluster'] === 'true')
-        state.remoteSecrets.push({ name, cluster: annotations['networking.istio.io/cluster'] ?? name.replace(/^istio-remote-secret-/, '') })
-      else if (name === 'cacerts') {
+      if (labels[MULTICLUSTER_LABEL] === 'true')
+        state.remoteSecrets.push({
+          name,
+          cluster: annotations[CLUSTER_ANNOTATION] ?? (name.startsWith(REMOTE_SECRET_PREFIX) ? name.slice(REMOTE_SECRET_PREFIX.length) : name)
+        })
+      else if (name === CACERTS_SECRET) {
         for (const [k, v] of Object.entries(data)) if (/key/i.test(k)) registerSecret(v)
         state.cacerts = data
       } else if (name === STORED_ROOT_SECRET && data['root-cert.pem'] && data['root-key.pem']) {
@@ -146,8 +158,8 @@ function retiredImages(items: K8sObject[]): RetiredImage[] {
       name,
       image,
       registry,
-      managed: labels['operator.istio.io/managed'] === 'Reconcile',
-      revision: labels['istio.io/rev'],
+      managed: labels[OPERATOR_MANAGED_LABEL] === 'Reconcile',
+      revision: labels[REVISION_LABEL],
       ...(pod ? { injectedInto: pod } : {})
     })
   }

@@ -1,4 +1,5 @@
-import { isStopping, pause } from './exec.js'
+import * as istioctl from './istioctl/commands.js'
+import { poll } from './poll.js'
 import { ClusterTools, CommandError, StepLog } from './tools.js'
 
 /** pkg/kube/multicluster/cluster.go: syncing → synced, or timeout (after PILOT_REMOTE_CLUSTER_TIMEOUT), or closed. */
@@ -120,29 +121,28 @@ export async function waitForRemoteClusters(
   log: StepLog,
   opts: { revision: string; pollMs?: number }
 ): Promise<RemoteClustersSeen> {
-  const pollMs = opts.pollMs ?? 2000
   const deadline = Date.now() + timeoutMs
   let rows: RemoteClusterRow[] = []
   let lastError = ''
-  for (;;) {
-    try {
-      const r = await tools.istioctl(cluster, ['remote-clusters', '--revision', opts.revision], log, {
-        timeoutMs: Math.max(10_000, Math.min(60_000, deadline - Date.now())),
-        retry: true
-      })
-      rows = parseRemoteClusters(r.stdout)
-      lastError = ''
-      if (istiodsOf(rows).length && !remoteClusterProblems(rows, peers).length)
-        return { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) }
-    } catch (e) {
-      // istiod may still be starting ("unable to find any Istiod instances"): keep polling until the deadline.
-      if (!(e instanceof CommandError)) throw e
-      lastError = e.stderrTail
-      rows = []
-    }
-    if (Date.now() + pollMs > deadline || isStopping()) break
-    await pause(pollMs)
-  }
+  const synced = await poll(
+    deadline,
+    async () => {
+      try {
+        rows = parseRemoteClusters(await istioctl.remoteClusters(tools, cluster, opts.revision, deadline, log))
+        lastError = ''
+        if (istiodsOf(rows).length && !remoteClusterProblems(rows, peers).length)
+          return { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) }
+      } catch (e) {
+        // istiod may still be starting ("unable to find any Istiod instances"): keep polling until the deadline.
+        if (!(e instanceof CommandError)) throw e
+        lastError = e.stderrTail
+        rows = []
+      }
+      return undefined
+    },
+    opts.pollMs ?? 2000
+  )
+  if (synced) return synced
   const seen: RemoteClustersSeen = { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) }
   const problems = remoteClusterProblems(rows, peers)
   const missing = seen.istiods.length ? [...new Set(problems.map((p) => p.peer))] : peers

@@ -6120,7 +6120,7 @@ tslib_1.__exportStar(__nccwpck_require__(3741), exports);
 tslib_1.__exportStar(__nccwpck_require__(3259), exports);
 tslib_1.__exportStar(__nccwpck_require__(3297), exports);
 tslib_1.__exportStar(__nccwpck_require__(5503), exports);
-tslib_1.__exportStar(__nccwpck_require__(7491), exports);
+tslib_1.__exportStar(__nccwpck_require__(9872), exports);
 tslib_1.__exportStar(__nccwpck_require__(40), exports);
 tslib_1.__exportStar(__nccwpck_require__(7313), exports);
 
@@ -6438,7 +6438,7 @@ exports.PolicyMappings = PolicyMappings = PolicyMappings_1 = tslib_1.__decorate(
 
 /***/ }),
 
-/***/ 7491:
+/***/ 9872:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -6763,7 +6763,7 @@ tslib_1.__exportStar(__nccwpck_require__(9642), exports);
 tslib_1.__exportStar(__nccwpck_require__(6633), exports);
 tslib_1.__exportStar(__nccwpck_require__(5277), exports);
 tslib_1.__exportStar(__nccwpck_require__(2663), exports);
-tslib_1.__exportStar(__nccwpck_require__(3333), exports);
+tslib_1.__exportStar(__nccwpck_require__(5714), exports);
 
 
 /***/ }),
@@ -7220,7 +7220,7 @@ const asn1_schema_1 = __nccwpck_require__(7261);
 const algorithm_identifier_1 = __nccwpck_require__(4201);
 const name_1 = __nccwpck_require__(3111);
 const subject_public_key_info_1 = __nccwpck_require__(6359);
-const validity_1 = __nccwpck_require__(3333);
+const validity_1 = __nccwpck_require__(5714);
 const extension_1 = __nccwpck_require__(7003);
 const types_1 = __nccwpck_require__(2663);
 class TBSCertificate {
@@ -7360,7 +7360,7 @@ var Version;
 
 /***/ }),
 
-/***/ 3333:
+/***/ 5714:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -17105,7 +17105,7 @@ module.exports = patch
 
 /***/ }),
 
-/***/ 5714:
+/***/ 3333:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -17163,7 +17163,7 @@ module.exports = satisfies
 
 /***/ }),
 
-/***/ 9872:
+/***/ 7491:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -17263,12 +17263,12 @@ const diff = __nccwpck_require__(711)
 const major = __nccwpck_require__(8511)
 const minor = __nccwpck_require__(2603)
 const patch = __nccwpck_require__(8756)
-const prerelease = __nccwpck_require__(5714)
+const prerelease = __nccwpck_require__(3333)
 const compare = __nccwpck_require__(8469)
 const rcompare = __nccwpck_require__(2173)
 const compareLoose = __nccwpck_require__(6874)
 const compareBuild = __nccwpck_require__(7648)
-const sort = __nccwpck_require__(9872)
+const sort = __nccwpck_require__(7491)
 const rsort = __nccwpck_require__(7192)
 const gt = __nccwpck_require__(6599)
 const lt = __nccwpck_require__(3872)
@@ -49056,7 +49056,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6928);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(622);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6928:
+/***/ 622:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -52027,10 +52027,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** Bad input: names the input, the item (1-based) and the field, so the user can find it in the workflow file. */
 class InputError extends Error {
@@ -52119,23 +52115,9 @@ function editDistance(a, b) {
     }
     return prev[b.length];
 }
-
-;// CONCATENATED MODULE: ./src/duration.ts
-/** Parses Go-style durations as users write them for kubectl/istioctl: `90s`, `5m`, `1h30m`, `1.5m`, or bare seconds. */
-function parseDuration(text) {
-    const s = text.trim();
-    if (/^\d+$/.test(s))
-        return Number(s) * 1000;
-    if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s))
-        return undefined;
-    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-    let total = 0;
-    for (const [, value, , u] of s.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g))
-        total += Number(value) * unit[u];
-    return total;
-}
-function formatSeconds(ms) {
-    return `${(ms / 1000).toFixed(1)} s`;
+/** The end of an exhaustive switch: TypeScript rejects a call whose argument can still be something. */
+function assertNever(x) {
+    throw new Error(`unexpected ${JSON.stringify(x)}`);
 }
 
 ;// CONCATENATED MODULE: ./src/istioctl/version.ts
@@ -56016,7 +55998,27 @@ function firstLine(e) {
     return String(e instanceof Error ? e.message : e).split('\n')[0];
 }
 
-;// CONCATENATED MODULE: ./src/yaml-input.ts
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/duration.ts
+/** Parses Go-style durations as users write them for kubectl/istioctl: `90s`, `5m`, `1h30m`, `1.5m`, or bare seconds. */
+function parseDuration(text) {
+    const s = text.trim();
+    if (/^\d+$/.test(s))
+        return Number(s) * 1000;
+    if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s))
+        return undefined;
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    let total = 0;
+    for (const [, value, , u] of s.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g))
+        total += Number(value) * unit[u];
+    return total;
+}
+function formatSeconds(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+
+;// CONCATENATED MODULE: ./src/config/yaml.ts
 
 
 /** Inputs are small; anything larger is a mistake (or an attack) and is refused before parsing. */
@@ -56054,7 +56056,7 @@ function countNodes(value, budget) {
     }
     return count;
 }
-function yaml_input_isMap(v) {
+function yaml_isMap(v) {
     return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 function describeType(v) {
@@ -56067,167 +56069,166 @@ function describeType(v) {
     return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-;// CONCATENATED MODULE: ./src/config.ts
+;// CONCATENATED MODULE: ./src/config/inputs.ts
 
 
 
-
-
-
-
-
-/** Pinned defaults for the traffic check (the images of Istio's samples/helloworld and samples/curl). */
-const DEFAULT_IMAGES = {
-    helloworldV1: 'docker.io/istio/examples-helloworld-v1:1.0',
-    helloworldV2: 'docker.io/istio/examples-helloworld-v2:1.0',
-    curl: 'docker.io/curlimages/curl:8.16.0'
-};
-const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/releases/download';
-/** Istio's images: 1.30.x would otherwise render registry.istio.io/release, retired in December 2026. */
-const DEFAULT_HUB = 'docker.io/istio';
-const CLUSTER_FIELDS = ['name', 'network', 'context', 'kubeconfig-env', 'kubeconfig-file', 'api-server'];
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-function parseConfig(src) {
-    const clusters = parseClusterList(src);
-    const secrets = [];
-    const kubeconfig = mergeKubeconfigs(clusters.map((c) => c.kubeconfig));
-    secrets.push(...credentialsIn(kubeconfig));
-    const meshId = src.input('mesh-id').trim() || 'mesh1';
-    if (!LABEL_VALUE.test(meshId) || meshId.length > 63)
-        throw new InputError('mesh-id', '', `must be a label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(meshId)}`);
-    const version = parseVersionSpec(src.input('istio-version'));
-    if (typeof version === 'string')
-        throw new InputError('istio-version', '', version);
-    const downloadBaseUrl = (src.input('download-base-url').trim() || DEFAULT_DOWNLOAD_BASE_URL).replace(/\/+$/, '');
-    requireUrl('download-base-url', '', downloadBaseUrl, ['http:', 'https:', 'file:']);
-    const revision = src.input('revision').trim() || undefined;
-    if (revision !== undefined && (!DNS1123_LABEL.test(revision) || revision.length > 63))
-        throw new InputError('revision', '', `must be a DNS-1123 label like "1-30-3" (lowercase letters, digits, "-"), got ${JSON.stringify(revision)}`);
-    const readAs = revision === undefined ? undefined : istioctlReadsAs(revision);
-    if (readAs)
-        throw new InputError('revision', '', `istioctl would read ${JSON.stringify(revision)} as a ${readAs} (it sets values.revision like a --set value), and install rejects a revision that is not a string; use e.g. "1-30-3"`);
-    const ca = parseCa(src);
-    if (ca.rootKey)
-        secrets.push(ca.rootKey, ...pemBodyLines(ca.rootKey));
-    return {
-        mode: oneOf(src, 'mode', ['install', 'plan', 'uninstall'], 'install'),
-        clusters: clusters.map((c) => c.config),
-        kubeconfig,
-        secrets,
-        meshId,
-        istioVersion: version,
-        downloadBaseUrl,
-        // An unexpanded expression (local runs with @github/local-action pass the default literally) is no token.
-        githubToken: src
-            .input('github-token')
-            .trim()
-            .replace(/^\$\{\{.*\}\}$/, ''),
-        revision,
-        operatorOverlay: parseOperatorOverlay(src.input('operator-overlay')),
-        gatewayServiceAnnotations: parseAnnotations(src.input('gateway-service-annotations')),
-        gatewayTimeoutMs: durationInput(src, 'gateway-timeout', '5m'),
-        hub: parseHub(src.input('hub')),
-        readinessTimeoutMs: durationInput(src, 'readiness-timeout', '5m'),
-        maxParallel: parseMaxParallel(src.input('max-parallel')),
-        exportKubeconfig: booleanInput(src, 'export-kubeconfig', false),
-        prune: booleanInput(src, 'prune', false),
-        keepNamespace: booleanInput(src, 'keep-namespace', false),
-        allowSkipMinor: booleanInput(src, 'allow-skip-minor', false),
-        ca,
-        verify: {
-            mode: oneOf(src, 'verify', ['remote-clusters', 'traffic', 'none'], 'remote-clusters'),
-            timeoutMs: durationInput(src, 'verify-timeout', '3m'),
-            keep: booleanInput(src, 'verify-keep', false),
-            images: {
-                helloworldV1: imageInput(src, 'verify-image-helloworld-v1', DEFAULT_IMAGES.helloworldV1),
-                helloworldV2: imageInput(src, 'verify-image-helloworld-v2', DEFAULT_IMAGES.helloworldV2),
-                curl: imageInput(src, 'verify-image-curl', DEFAULT_IMAGES.curl)
-            }
-        }
-    };
+function requireUrl(input, where, value, protocols) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new InputError(input, where, `must be a URL (${protocols.join(' or ')}), got ${JSON.stringify(value)}`);
+    }
+    if (!protocols.includes(url.protocol))
+        throw new InputError(input, where, `must use ${protocols.join(' or ')}, got ${JSON.stringify(value)}`);
 }
-function parseClusterList(src) {
-    const text = src.input('clusters');
+function durationInput(src, name, fallback) {
+    const text = src.input(name).trim() || fallback;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0)
+        throw new InputError(name, '', `must be a duration like "90s", "5m" or "1h30m", got ${JSON.stringify(text)}`);
+    if (ms > 6 * 3_600_000)
+        throw new InputError(name, '', `must be at most 6h (a job's limit), got ${JSON.stringify(text)}`);
+    return ms;
+}
+function booleanInput(src, name, fallback) {
+    const text = src.input(name).trim().toLowerCase();
+    if (text === '')
+        return fallback;
+    if (text === 'true')
+        return true;
+    if (text === 'false')
+        return false;
+    throw new InputError(name, '', `must be "true" or "false", got ${JSON.stringify(text)}`);
+}
+/** One value of an enum-like input; `allowed` is the input's `as const` list, which also gives its type. */
+function oneOf(src, name, allowed, fallback) {
+    const text = src.input(name).trim() || fallback;
+    if (allowed.includes(text))
+        return text;
+    const hint = closest(text, allowed);
+    throw new InputError(name, '', `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(text)}${hint ? `; did you mean "${hint}"?` : ''}`);
+}
+function parseMaxParallel(text) {
+    const s = text.trim();
+    if (s === '')
+        return Infinity;
+    if (!/^\d+$/.test(s) || Number(s) < 1)
+        throw new InputError('max-parallel', '', `must be a whole number of at least 1, got ${JSON.stringify(s)}`);
+    return Number(s);
+}
+function parseAnnotations(text) {
     if (text.trim() === '')
-        throw new InputError('clusters', '', 'is required: a YAML list of clusters, each with "name" and "network"');
-    const list = loadYamlInput('clusters', text);
-    if (!Array.isArray(list))
-        throw new InputError('clusters', '', `must be a YAML list of clusters, got ${describeType(list)}`);
-    if (list.length < 2)
-        throw new InputError('clusters', '', `needs at least two clusters for a multi-cluster mesh, got ${list.length}`);
-    const shared = lazySharedKubeconfig(src);
-    const seen = new Map();
-    const networks = new Map();
-    return list.map((item, i) => {
-        if (!yaml_input_isMap(item))
-            throw new InputError('clusters', itemField(i), `must be a map with "name" and "network", got ${describeType(item)}`);
-        for (const key of Object.keys(item)) {
-            if (!CLUSTER_FIELDS.includes(key)) {
-                const hint = closest(key, CLUSTER_FIELDS);
-                throw new InputError('clusters', itemField(i, key), `unknown field${hint ? `; did you mean "${hint}"?` : ''} (known: ${CLUSTER_FIELDS.join(', ')})`);
-            }
-        }
-        const name = stringField(item, i, 'name', true);
-        if (!DNS1123_LABEL.test(name) || name.length > 63)
-            throw new InputError('clusters', itemField(i, 'name'), `must be a DNS-1123 label (lowercase letters, digits and "-", at most 63, starting and ending with a letter or digit), got ${JSON.stringify(name)}`);
-        if (seen.has(name))
-            throw new InputError('clusters', itemField(i, 'name'), `"${name}" is already the name of item ${seen.get(name) + 1}; names must be unique`);
-        seen.set(name, i);
-        const network = stringField(item, i, 'network', true);
-        if (!LABEL_VALUE.test(network) || network.length > 63)
-            throw new InputError('clusters', itemField(i, 'network'), `must be a Kubernetes label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(network)}`);
-        if (!networks.has(network))
-            networks.set(network, name);
-        const apiServer = stringField(item, i, 'api-server', false);
-        if (apiServer !== undefined)
-            requireUrl('clusters', itemField(i, 'api-server'), apiServer, ['https:', 'http:']);
-        const context = stringField(item, i, 'context', false) ?? name;
-        const envName = stringField(item, i, 'kubeconfig-env', false);
-        const file = stringField(item, i, 'kubeconfig-file', false);
-        if (envName !== undefined && file !== undefined)
-            throw new InputError('clusters', itemField(i), 'has both "kubeconfig-env" and "kubeconfig-file"; give one');
-        let source;
-        let kubeconfig;
+        return {};
+    const value = loadYamlInput('gateway-service-annotations', text);
+    if (!yaml_isMap(value))
+        throw new InputError('gateway-service-annotations', '', `must be a YAML map of annotation → value, got ${describeType(value)}`);
+    const out = {};
+    for (const [k, v] of Object.entries(value)) {
+        if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || k.length > 316)
+            throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, 'is not a valid annotation key (prefix/name)');
+        if (yaml_isMap(v) || Array.isArray(v) || v === null)
+            throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, `must have a string value, got ${describeType(v)}`);
+        out[k] = String(v);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/config/ca.ts
+
+
+
+/** Where the mesh's root of trust comes from (the `ca` input). */
+const CA_MODES = ['generate', 'provided', 'existing', 'none'];
+/** ca, ca-rotate and, with ca: provided, a root certificate and its key that belong together. */
+function parseCa(src) {
+    const mode = oneOf(src, 'ca', CA_MODES, 'generate');
+    const rotate = booleanInput(src, 'ca-rotate', false);
+    const certText = src.input('ca-root-cert').trim();
+    const keyText = src.input('ca-root-key').trim();
+    if (mode !== 'provided') {
+        if (certText || keyText)
+            throw new InputError(certText ? 'ca-root-cert' : 'ca-root-key', '', `is only used with ca: provided (ca is "${mode}")`);
+        return { mode, rotate };
+    }
+    if (!certText)
+        throw new InputError('ca-root-cert', '', 'is required with ca: provided (the PEM of the root certificate)');
+    if (!keyText)
+        throw new InputError('ca-root-key', '', 'is required with ca: provided (the PEM of the root private key, from a secret)');
+    let cert;
+    try {
+        cert = new external_node_crypto_.X509Certificate(certText);
+    }
+    catch {
+        throw new InputError('ca-root-cert', '', 'is not a PEM certificate');
+    }
+    if (!cert.ca)
+        throw new InputError('ca-root-cert', '', `is not a CA certificate (basicConstraints CA:true), subject ${JSON.stringify(cert.subject)}`);
+    let matches;
+    try {
+        matches = cert.checkPrivateKey((0,external_node_crypto_.createPrivateKey)(keyText));
+    }
+    catch {
+        throw new InputError('ca-root-key', '', 'is not a PEM private key (no key text is shown here)');
+    }
+    if (!matches)
+        throw new InputError('ca-root-key', '', `does not match the public key of ca-root-cert (${(0,external_node_crypto_.createPublicKey)(certText).asymmetricKeyType} certificate ${JSON.stringify(cert.subject)})`);
+    return { mode, rotate, rootCert: certText + '\n', rootKey: keyText + '\n' };
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/config/kubeconfig-sources.ts
+
+
+
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** One cluster's context, renamed to its name, from its kubeconfig-env / kubeconfig-file or the shared kubeconfig. */
+function kubeconfigOf(src, i, name, context, { envName, file, contextField }, shared) {
+    if (envName !== undefined && file !== undefined)
+        throw new InputError('clusters', itemField(i), 'has both "kubeconfig-env" and "kubeconfig-file"; give one');
+    const field = envName !== undefined ? 'kubeconfig-env' : file !== undefined ? 'kubeconfig-file' : undefined;
+    let source;
+    try {
         let documents;
-        const field = envName !== undefined ? 'kubeconfig-env' : file !== undefined ? 'kubeconfig-file' : undefined;
-        try {
-            if (envName !== undefined) {
-                if (!ENV_NAME.test(envName))
-                    throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `must be an environment variable name, got ${JSON.stringify(envName)}`);
-                const value = src.env[envName];
-                if (value === undefined)
-                    throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is not set (pass it with "env:" on the step)`);
-                if (value.trim() === '')
-                    throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is empty (is the secret defined for this repository/environment?)`);
-                source = `kubeconfig-env ${envName}`;
-                documents = parseKubeconfigs(value);
-            }
-            else if (file !== undefined) {
-                const resolved = external_node_path_namespaceObject.resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), file);
-                source = `kubeconfig-file ${file}`;
-                documents = parseKubeconfigs(readFileFor(src, resolved, 'clusters', itemField(i, 'kubeconfig-file')), external_node_path_namespaceObject.dirname(resolved));
-            }
-            else {
-                const s = shared();
-                source = s.source;
-                documents = s.documents;
-            }
-            kubeconfig = extractContext(documents, context, name);
+        if (envName !== undefined) {
+            if (!ENV_NAME.test(envName))
+                throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `must be an environment variable name, got ${JSON.stringify(envName)}`);
+            const value = src.env[envName];
+            if (value === undefined)
+                throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is not set (pass it with "env:" on the step)`);
+            if (value.trim() === '')
+                throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is empty (is the secret defined for this repository/environment?)`);
+            source = `kubeconfig-env ${envName}`;
+            documents = parseKubeconfigs(value);
         }
-        catch (e) {
-            if (!(e instanceof KubeconfigProblem))
-                throw e;
-            const where = field ?? (stringField(item, i, 'context', false) !== undefined ? 'context' : undefined);
-            const from = field ? `the kubeconfig` : `the ${shared().source === 'kubeconfig' ? '"kubeconfig" input' : shared().source}`;
-            throw new InputError('clusters', itemField(i, where), `${from} ${e.message}`);
+        else if (file !== undefined) {
+            const resolved = external_node_path_namespaceObject.resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), file);
+            source = `kubeconfig-file ${file}`;
+            documents = parseKubeconfigs(readFileFor(src, resolved, 'clusters', itemField(i, 'kubeconfig-file')), external_node_path_namespaceObject.dirname(resolved));
         }
-        return { config: { name, network, sourceContext: context, source, apiServer }, kubeconfig };
-    });
+        else {
+            const s = shared();
+            source = s.source;
+            documents = s.documents;
+        }
+        return { source, kubeconfig: extractContext(documents, context, name) };
+    }
+    catch (e) {
+        if (!(e instanceof KubeconfigProblem))
+            throw e;
+        const where = field ?? (contextField !== undefined ? 'context' : undefined);
+        const from = field ? `the kubeconfig` : `the ${shared().source === 'kubeconfig' ? '"kubeconfig" input' : shared().source}`;
+        throw new InputError('clusters', itemField(i, where), `${from} ${e.message}`);
+    }
 }
 /** The `kubeconfig` input, else $KUBECONFIG, else ~/.kube/config — read only when a cluster needs it. */
-function lazySharedKubeconfig(src) {
+function sharedKubeconfig(src) {
     let cached;
     return () => {
         if (cached)
@@ -56261,42 +56262,6 @@ function lazySharedKubeconfig(src) {
         return cached;
     };
 }
-/**
- * What istioctl makes of a revision: it copies spec.revision to values.revision as `--set values.revision=<rev>`
- * (operator/pkg/render/manifest.go translateIstioOperatorToHelm, 1.28–1.31), and values/map.go parseValue takes
- * whatever strconv.Atoi, ParseFloat or ParseBool accept. The string field then fails to decode ("cannot unmarshal
- * number into Go value of type string"; for inf/nan istioctl panics). Among DNS-1123 labels that is exactly (checked
- * against Go's strconv for every label up to 5 characters): digits; <digits>e[-]<digits> and 0x<hex>p[-]<digits>
- * unless they overflow (then ParseFloat fails and the value stays a string); inf, infinity, nan; t, f, true, false.
- */
-function istioctlReadsAs(rev) {
-    if (/^(t|f|true|false)$/.test(rev))
-        return 'boolean';
-    if (/^(\d+|inf|infinity|nan)$/.test(rev))
-        return 'number';
-    if (/^\d+e-?\d+$/.test(rev))
-        return Number.isFinite(Number(rev)) ? 'number' : undefined;
-    const hex = /^0x([0-9a-f]+)p(-?\d+)$/.exec(rev);
-    if (!hex)
-        return undefined;
-    const mantissa = BigInt(`0x${hex[1]}`);
-    // Scaling by a power of two keeps the rounding of the mantissa, so this overflows exactly when Go's does.
-    return mantissa === 0n || Number.isFinite(Number(mantissa) * 2 ** Number(hex[2])) ? 'number' : undefined;
-}
-function stringField(item, i, field, required) {
-    const v = item[field];
-    if (v === undefined || v === null) {
-        if (required)
-            throw new InputError('clusters', itemField(i, field), 'is required');
-        return undefined;
-    }
-    if (typeof v !== 'string' && typeof v !== 'number')
-        throw new InputError('clusters', itemField(i, field), `must be a string, got ${describeType(v)}`);
-    const s = String(v).trim();
-    if (s === '')
-        throw new InputError('clusters', itemField(i, field), 'must not be empty');
-    return s;
-}
 function readIfExists(src, file) {
     try {
         return src.readFile(file);
@@ -56316,43 +56281,78 @@ function readFileFor(src, file, input, where) {
         throw new InputError(input, where, code === 'ENOENT' ? `file ${file} does not exist` : `cannot read ${file} (${code ?? String(e)})`);
     }
 }
-function requireUrl(input, where, value, protocols) {
-    let url;
-    try {
-        url = new URL(value);
+
+;// CONCATENATED MODULE: ./src/config/clusters.ts
+
+
+
+
+const CLUSTER_FIELDS = ['name', 'network', 'context', 'kubeconfig-env', 'kubeconfig-file', 'api-server'];
+/** The `clusters` input: at least two, each with a unique name, a network and one kubeconfig context. */
+function parseClusterList(src) {
+    const text = src.input('clusters');
+    if (text.trim() === '')
+        throw new InputError('clusters', '', 'is required: a YAML list of clusters, each with "name" and "network"');
+    const list = loadYamlInput('clusters', text);
+    if (!Array.isArray(list))
+        throw new InputError('clusters', '', `must be a YAML list of clusters, got ${describeType(list)}`);
+    if (list.length < 2)
+        throw new InputError('clusters', '', `needs at least two clusters for a multi-cluster mesh, got ${list.length}`);
+    const shared = sharedKubeconfig(src);
+    const seen = new Map();
+    return list.map((item, i) => {
+        if (!yaml_isMap(item))
+            throw new InputError('clusters', itemField(i), `must be a map with "name" and "network", got ${describeType(item)}`);
+        for (const key of Object.keys(item)) {
+            if (!CLUSTER_FIELDS.includes(key)) {
+                const hint = closest(key, CLUSTER_FIELDS);
+                throw new InputError('clusters', itemField(i, key), `unknown field${hint ? `; did you mean "${hint}"?` : ''} (known: ${CLUSTER_FIELDS.join(', ')})`);
+            }
+        }
+        const name = stringField(item, i, 'name', true);
+        if (!DNS1123_LABEL.test(name) || name.length > 63)
+            throw new InputError('clusters', itemField(i, 'name'), `must be a DNS-1123 label (lowercase letters, digits and "-", at most 63, starting and ending with a letter or digit), got ${JSON.stringify(name)}`);
+        if (seen.has(name))
+            throw new InputError('clusters', itemField(i, 'name'), `"${name}" is already the name of item ${seen.get(name) + 1}; names must be unique`);
+        seen.set(name, i);
+        const network = stringField(item, i, 'network', true);
+        if (!LABEL_VALUE.test(network) || network.length > 63)
+            throw new InputError('clusters', itemField(i, 'network'), `must be a Kubernetes label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(network)}`);
+        const apiServer = stringField(item, i, 'api-server', false);
+        if (apiServer !== undefined)
+            requireUrl('clusters', itemField(i, 'api-server'), apiServer, ['https:', 'http:']);
+        const contextField = stringField(item, i, 'context', false);
+        const context = contextField ?? name;
+        const from = { envName: stringField(item, i, 'kubeconfig-env', false), file: stringField(item, i, 'kubeconfig-file', false), contextField };
+        const { source, kubeconfig } = kubeconfigOf(src, i, name, context, from, shared);
+        return { config: { name, network, sourceContext: context, source, apiServer }, kubeconfig };
+    });
+}
+function stringField(item, i, field, required) {
+    const v = item[field];
+    if (v === undefined || v === null) {
+        if (required)
+            throw new InputError('clusters', itemField(i, field), 'is required');
+        return undefined;
     }
-    catch {
-        throw new InputError(input, where, `must be a URL (${protocols.join(' or ')}), got ${JSON.stringify(value)}`);
-    }
-    if (!protocols.includes(url.protocol))
-        throw new InputError(input, where, `must use ${protocols.join(' or ')}, got ${JSON.stringify(value)}`);
+    if (typeof v !== 'string' && typeof v !== 'number')
+        throw new InputError('clusters', itemField(i, field), `must be a string, got ${describeType(v)}`);
+    const s = String(v).trim();
+    if (s === '')
+        throw new InputError('clusters', itemField(i, field), 'must not be empty');
+    return s;
 }
-function durationInput(src, name, fallback) {
-    const text = src.input(name).trim() || fallback;
-    const ms = parseDuration(text);
-    if (ms === undefined || ms <= 0)
-        throw new InputError(name, '', `must be a duration like "90s", "5m" or "1h30m", got ${JSON.stringify(text)}`);
-    if (ms > 6 * 3_600_000)
-        throw new InputError(name, '', `must be at most 6h (a job's limit), got ${JSON.stringify(text)}`);
-    return ms;
-}
-function booleanInput(src, name, fallback) {
-    const text = src.input(name).trim().toLowerCase();
-    if (text === '')
-        return fallback;
-    if (text === 'true')
-        return true;
-    if (text === 'false')
-        return false;
-    throw new InputError(name, '', `must be "true" or "false", got ${JSON.stringify(text)}`);
-}
-function oneOf(src, name, allowed, fallback) {
-    const text = src.input(name).trim() || fallback;
-    if (allowed.includes(text))
-        return text;
-    const hint = closest(text, allowed);
-    throw new InputError(name, '', `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(text)}${hint ? `; did you mean "${hint}"?` : ''}`);
-}
+
+;// CONCATENATED MODULE: ./src/config/images.ts
+
+/** Pinned defaults for the traffic check (the images of Istio's samples/helloworld and samples/curl). */
+const DEFAULT_IMAGES = {
+    helloworldV1: 'docker.io/istio/examples-helloworld-v1:1.0',
+    helloworldV2: 'docker.io/istio/examples-helloworld-v2:1.0',
+    curl: 'docker.io/curlimages/curl:8.16.0'
+};
+/** Istio's images: 1.30.x would otherwise render registry.istio.io/release, retired in December 2026. */
+const DEFAULT_HUB = 'docker.io/istio';
 function imageInput(src, name, fallback) {
     const text = src.input(name).trim() || fallback;
     if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(text) || /\s/.test(text))
@@ -56389,14 +56389,10 @@ function hubProblem(hub) {
         return `has a path component ${JSON.stringify(bad)}: lowercase letters and digits, separated by ".", "_" or "-"`;
     return undefined;
 }
-function parseMaxParallel(text) {
-    const s = text.trim();
-    if (s === '')
-        return Infinity;
-    if (!/^\d+$/.test(s) || Number(s) < 1)
-        throw new InputError('max-parallel', '', `must be a whole number of at least 1, got ${JSON.stringify(s)}`);
-    return Number(s);
-}
+
+;// CONCATENATED MODULE: ./src/config/overlay.ts
+
+
 /** Fields the action owns: letting an overlay change them would split the mesh or break pruning. */
 const OWNED_OVERLAY_PATHS = [
     ['spec', 'values', 'global', 'meshID'],
@@ -56429,11 +56425,12 @@ const TOPOLOGY_OVERLAY_CHECKS = [
     ['spec.components.istiodRemote.enabled', (v) => (v === true ? `makes the cluster a remote of an external control plane; ${SIDECAR}` : undefined)],
     ['spec.components.pilot.enabled', (v) => (v === false ? `disables istiod; ${SIDECAR}, with an istiod in every cluster` : undefined)]
 ];
+/** The `operator-overlay` input: an IstioOperator that sets nothing the action owns and keeps the topology. */
 function parseOperatorOverlay(text) {
     if (text.trim() === '')
         return undefined;
     const overlay = loadYamlInput('operator-overlay', text);
-    if (!yaml_input_isMap(overlay))
+    if (!yaml_isMap(overlay))
         throw new InputError('operator-overlay', '', `must be an IstioOperator (a YAML map), got ${describeType(overlay)}`);
     for (const key of Object.keys(overlay))
         if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key))
@@ -56443,7 +56440,7 @@ function parseOperatorOverlay(text) {
     for (const p of OWNED_OVERLAY_PATHS) {
         let v = overlay;
         for (const k of p)
-            v = yaml_input_isMap(v) ? v[k] : undefined;
+            v = yaml_isMap(v) ? v[k] : undefined;
         if (v !== undefined) {
             const owner = p[p.length - 1] === 'revision'
                 ? 'the "revision" input'
@@ -56460,64 +56457,135 @@ function parseOperatorOverlay(text) {
     for (const [p, check] of TOPOLOGY_OVERLAY_CHECKS) {
         let v = overlay;
         for (const k of p.split('.'))
-            v = yaml_input_isMap(v) ? v[k] : undefined;
+            v = yaml_isMap(v) ? v[k] : undefined;
         const problem = v === undefined ? undefined : check(v);
         if (problem)
             throw new InputError('operator-overlay', `field "${p}"`, problem);
     }
-    if (overlay.spec !== undefined && !yaml_input_isMap(overlay.spec))
+    if (overlay.spec !== undefined && !yaml_isMap(overlay.spec))
         throw new InputError('operator-overlay', 'field "spec"', `must be a map, got ${describeType(overlay.spec)}`);
     return overlay;
 }
-function parseAnnotations(text) {
-    if (text.trim() === '')
-        return {};
-    const value = loadYamlInput('gateway-service-annotations', text);
-    if (!yaml_input_isMap(value))
-        throw new InputError('gateway-service-annotations', '', `must be a YAML map of annotation → value, got ${describeType(value)}`);
-    const out = {};
-    for (const [k, v] of Object.entries(value)) {
-        if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k) || k.length > 316)
-            throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, 'is not a valid annotation key (prefix/name)');
-        if (yaml_input_isMap(v) || Array.isArray(v) || v === null)
-            throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, `must have a string value, got ${describeType(v)}`);
-        out[k] = String(v);
-    }
-    return out;
+
+;// CONCATENATED MODULE: ./src/config/revision.ts
+
+
+/** The `revision` input: a DNS-1123 label that istioctl keeps a string. Empty means no revision. */
+function parseRevision(text) {
+    const revision = text.trim() || undefined;
+    if (revision === undefined)
+        return undefined;
+    if (!DNS1123_LABEL.test(revision) || revision.length > 63)
+        throw new InputError('revision', '', `must be a DNS-1123 label like "1-30-3" (lowercase letters, digits, "-"), got ${JSON.stringify(revision)}`);
+    const readAs = istioctlReadsAs(revision);
+    if (readAs)
+        throw new InputError('revision', '', `istioctl would read ${JSON.stringify(revision)} as a ${readAs} (it sets values.revision like a --set value), and install rejects a revision that is not a string; use e.g. "1-30-3"`);
+    return revision;
 }
-function parseCa(src) {
-    const mode = oneOf(src, 'ca', ['generate', 'provided', 'existing', 'none'], 'generate');
-    const rotate = booleanInput(src, 'ca-rotate', false);
-    const certText = src.input('ca-root-cert').trim();
-    const keyText = src.input('ca-root-key').trim();
-    if (mode !== 'provided') {
-        if (certText || keyText)
-            throw new InputError(certText ? 'ca-root-cert' : 'ca-root-key', '', `is only used with ca: provided (ca is "${mode}")`);
-        return { mode, rotate };
-    }
-    if (!certText)
-        throw new InputError('ca-root-cert', '', 'is required with ca: provided (the PEM of the root certificate)');
-    if (!keyText)
-        throw new InputError('ca-root-key', '', 'is required with ca: provided (the PEM of the root private key, from a secret)');
-    let cert;
-    try {
-        cert = new external_node_crypto_.X509Certificate(certText);
-    }
-    catch {
-        throw new InputError('ca-root-cert', '', 'is not a PEM certificate');
-    }
-    if (!cert.ca)
-        throw new InputError('ca-root-cert', '', `is not a CA certificate (basicConstraints CA:true), subject ${JSON.stringify(cert.subject)}`);
-    let matches;
-    try {
-        matches = cert.checkPrivateKey((0,external_node_crypto_.createPrivateKey)(keyText));
-    }
-    catch {
-        throw new InputError('ca-root-key', '', 'is not a PEM private key (no key text is shown here)');
-    }
-    if (!matches)
-        throw new InputError('ca-root-key', '', `does not match the public key of ca-root-cert (${(0,external_node_crypto_.createPublicKey)(certText).asymmetricKeyType} certificate ${JSON.stringify(cert.subject)})`);
-    return { mode, rotate, rootCert: certText + '\n', rootKey: keyText + '\n' };
+/**
+ * What istioctl makes of a revision: it copies spec.revision to values.revision as `--set values.revision=<rev>`
+ * (operator/pkg/render/manifest.go translateIstioOperatorToHelm, 1.28–1.31), and values/map.go parseValue takes
+ * whatever strconv.Atoi, ParseFloat or ParseBool accept. The string field then fails to decode ("cannot unmarshal
+ * number into Go value of type string"; for inf/nan istioctl panics). Among DNS-1123 labels that is exactly (checked
+ * against Go's strconv for every label up to 5 characters): digits; <digits>e[-]<digits> and 0x<hex>p[-]<digits>
+ * unless they overflow (then ParseFloat fails and the value stays a string); inf, infinity, nan; t, f, true, false.
+ */
+function istioctlReadsAs(rev) {
+    if (/^(t|f|true|false)$/.test(rev))
+        return 'boolean';
+    if (/^(\d+|inf|infinity|nan)$/.test(rev))
+        return 'number';
+    if (/^\d+e-?\d+$/.test(rev))
+        return Number.isFinite(Number(rev)) ? 'number' : undefined;
+    const hex = /^0x([0-9a-f]+)p(-?\d+)$/.exec(rev);
+    if (!hex)
+        return undefined;
+    const mantissa = BigInt(`0x${hex[1]}`);
+    // Scaling by a power of two keeps the rounding of the mantissa, so this overflows exactly when Go's does.
+    return mantissa === 0n || Number.isFinite(Number(mantissa) * 2 ** Number(hex[2])) ? 'number' : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/config/index.ts
+
+
+
+
+
+
+
+
+
+
+/** install converges the mesh; plan only reads and says what install would do; uninstall removes it. */
+const MODES = ['install', 'plan', 'uninstall'];
+/** What the run checks once the mesh is installed. */
+const VERIFY_MODES = ['remote-clusters', 'traffic', 'none'];
+const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/releases/download';
+/** Every input, parsed and validated once, before any I/O beyond reading inputs, environment and kubeconfig files. */
+function parseConfig(src) {
+    const clusters = parseClusterList(src);
+    const secrets = [];
+    const kubeconfig = mergeKubeconfigs(clusters.map((c) => c.kubeconfig));
+    secrets.push(...credentialsIn(kubeconfig));
+    const meshId = src.input('mesh-id').trim() || 'mesh1';
+    if (!LABEL_VALUE.test(meshId) || meshId.length > 63)
+        throw new InputError('mesh-id', '', `must be a label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(meshId)}`);
+    const version = parseVersionSpec(src.input('istio-version'));
+    if (typeof version === 'string')
+        throw new InputError('istio-version', '', version);
+    const downloadBaseUrl = (src.input('download-base-url').trim() || DEFAULT_DOWNLOAD_BASE_URL).replace(/\/+$/, '');
+    requireUrl('download-base-url', '', downloadBaseUrl, ['http:', 'https:', 'file:']);
+    const revision = parseRevision(src.input('revision'));
+    const ca = parseCa(src);
+    if (ca.rootKey)
+        secrets.push(ca.rootKey, ...pemBodyLines(ca.rootKey));
+    return {
+        mode: oneOf(src, 'mode', MODES, 'install'),
+        clusters: clusters.map((c) => c.config),
+        kubeconfig,
+        secrets,
+        meshId,
+        istioVersion: version,
+        downloadBaseUrl,
+        // An unexpanded expression (local runs with @github/local-action pass the default literally) is no token.
+        githubToken: src
+            .input('github-token')
+            .trim()
+            .replace(/^\$\{\{.*\}\}$/, ''),
+        revision,
+        operatorOverlay: parseOperatorOverlay(src.input('operator-overlay')),
+        gatewayServiceAnnotations: parseAnnotations(src.input('gateway-service-annotations')),
+        gatewayTimeoutMs: durationInput(src, 'gateway-timeout', '5m'),
+        hub: parseHub(src.input('hub')),
+        readinessTimeoutMs: durationInput(src, 'readiness-timeout', '5m'),
+        maxParallel: parseMaxParallel(src.input('max-parallel')),
+        exportKubeconfig: booleanInput(src, 'export-kubeconfig', false),
+        prune: booleanInput(src, 'prune', false),
+        keepNamespace: booleanInput(src, 'keep-namespace', false),
+        allowSkipMinor: booleanInput(src, 'allow-skip-minor', false),
+        ca,
+        verify: {
+            mode: oneOf(src, 'verify', VERIFY_MODES, 'remote-clusters'),
+            timeoutMs: durationInput(src, 'verify-timeout', '3m'),
+            keep: booleanInput(src, 'verify-keep', false),
+            images: {
+                helloworldV1: imageInput(src, 'verify-image-helloworld-v1', DEFAULT_IMAGES.helloworldV1),
+                helloworldV2: imageInput(src, 'verify-image-helloworld-v2', DEFAULT_IMAGES.helloworldV2),
+                curl: imageInput(src, 'verify-image-curl', DEFAULT_IMAGES.curl)
+            }
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/config/networks.ts
+/** Clusters that share a network: Istio sends traffic between their pods directly, so they must reach each other. */
+function networkWarnings(config) {
+    const byNetwork = new Map();
+    for (const c of config.clusters)
+        byNetwork.set(c.network, [...(byNetwork.get(c.network) ?? []), c.name]);
+    return [...byNetwork]
+        .filter(([, names]) => names.length > 1)
+        .map(([n, names]) => `clusters ${names.join(', ')} share network "${n}": Istio then sends traffic straight to pod IPs between them, which only works if their pods can reach each other (same network). Give each cluster its own network otherwise.`);
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -56637,6 +56705,2031 @@ function runningCount() {
 /** Resolves once no child runs any more (each exited and its output closed): at once when none runs. */
 function whenIdle() {
     return running.size === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
+}
+
+;// CONCATENATED MODULE: ./src/istioctl/platform.ts
+function istioPlatform(os = process.platform, arch = process.arch) {
+    const cpu = { x64: 'amd64', arm64: 'arm64', arm: 'armv7' };
+    if (os === 'linux' && cpu[arch])
+        return { name: `linux-${cpu[arch]}`, archiveExt: 'tar.gz', binary: 'istioctl' };
+    if (os === 'darwin' && (arch === 'x64' || arch === 'arm64'))
+        return { name: `osx-${cpu[arch]}`, archiveExt: 'tar.gz', binary: 'istioctl' };
+    if (os === 'win32' && arch === 'x64')
+        return { name: 'win-amd64', archiveExt: 'zip', binary: 'istioctl.exe' };
+    throw new Error(`Istio publishes no istioctl for ${os}/${arch} (it has linux amd64/arm64/armv7, osx amd64/arm64, win amd64)`);
+}
+function archiveName(version, platform) {
+    return `istioctl-${version}-${platform.name}.${platform.archiveExt}`;
+}
+/** `<base>/<V>/istioctl-<V>-<platform>.<ext>`: GitHub's release layout, which mirrors copy as is. */
+function archiveUrl(baseUrl, version, platform) {
+    return `${baseUrl.replace(/\/+$/, '')}/${version}/${archiveName(version, platform)}`;
+}
+
+;// CONCATENATED MODULE: ./src/istioctl/releases.ts
+
+
+
+/** How many pages of 100 releases to read at most: istio/istio has fewer than 1000 releases. */
+const MAX_PAGES = 10;
+class ReleaseLookupError extends Error {
+}
+/**
+ * Plain releases (no drafts, no prereleases) from the GitHub API, newest pages first, until `enough` says stop. With
+ * `platform`, only releases whose assets hold that platform's istioctl archive: a release tag exists for a while
+ * before its assets are uploaded, and such a release cannot be installed.
+ */
+async function listReleases(apiUrl, token, enough = () => false, platform) {
+    const http = new lib_HttpClient('istio-multicluster-action', undefined, { allowRetries: true, maxRetries: 2 });
+    const headers = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' };
+    if (token)
+        headers.authorization = `Bearer ${token}`;
+    const versions = [];
+    let url = `${apiUrl.replace(/\/+$/, '')}/repos/istio/istio/releases?per_page=100`;
+    for (let page = 1; url && page <= MAX_PAGES; page++) {
+        const res = await http.get(url, headers);
+        const body = await res.readBody();
+        const status = res.message.statusCode ?? 0;
+        if ((status === 403 || status === 429) && (res.message.headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(body)))
+            throw new ReleaseLookupError(`the GitHub API rate limit was exceeded while listing Istio releases${token ? '' : ' (no token was sent)'}: pass "github-token" (the default, \${{ github.token }}, raises the limit), or pin an exact "istio-version" like 1.30.3, which needs no API call`);
+        if (status !== 200)
+            throw new ReleaseLookupError(`listing Istio releases at ${url} answered HTTP ${status}`);
+        const releases = JSON.parse(body);
+        for (const r of releases) {
+            if (r.draft || r.prerelease)
+                continue;
+            const version = r.tag_name.replace(/^v/, '');
+            if (platform && Array.isArray(r.assets) && !r.assets.some((a) => a.name === archiveName(version, platform)))
+                continue;
+            versions.push(version);
+        }
+        if (enough(versions))
+            break;
+        url = nextLink(res.message.headers.link);
+    }
+    return versions;
+}
+/** Resolves `latest` / `X.Y` to the newest plain release whose istioctl is published. Exact versions need no lookup. */
+async function resolveVersion(spec, apiUrl, token, platform) {
+    if (spec.kind === 'exact')
+        return spec.version;
+    // Releases come newest first; once a page holds a fitting release, later pages hold only older ones.
+    const versions = await listReleases(apiUrl, token, (v) => selectVersion(spec, v) !== undefined, platform ?? istioPlatform());
+    const chosen = selectVersion(spec, versions);
+    if (!chosen) {
+        const what = spec.kind === 'latest' ? 'release of Istio' : `release of Istio ${spec.major}.${spec.minor}`;
+        throw new ReleaseLookupError(`found no published ${what} among ${versions.length} releases at ${apiUrl}`);
+    }
+    return chosen;
+}
+function nextLink(link) {
+    const text = Array.isArray(link) ? link.join(',') : link;
+    return text
+        ?.split(',')
+        .map((p) => /<([^>]+)>\s*;\s*rel="next"/.exec(p)?.[1])
+        .find(Boolean);
+}
+
+;// CONCATENATED MODULE: ./src/istio-names.ts
+// The names Istio defines that the action reads or writes, each written once; then the few the action adds beside them.
+/** Where istiod, its gateways, cacerts and the remote secrets live (the mesh's "system namespace"). */
+const ISTIO_NAMESPACE = 'istio-system';
+/** The namespace label that names a cluster's network (istio/api label.TopologyNetwork). */
+const NETWORK_LABEL = 'topology.istio.io/network';
+/** The control plane revision of an istiod, a gateway or an injected namespace (istio/api label.IoIstioRev). */
+const REVISION_LABEL = 'istio.io/rev';
+/** The namespace label that turns on injection by the default revision. */
+const INJECTION_LABEL = 'istio-injection';
+/** What istioctl labels the objects it installs with: the Istio version, and `Reconcile` on those it manages. */
+const OPERATOR_VERSION_LABEL = 'operator.istio.io/version';
+const OPERATOR_MANAGED_LABEL = 'operator.istio.io/managed';
+/** istiod Deployments carry app=istiod, in every revision. */
+const ISTIOD_APP = 'istiod';
+const ISTIOD_SELECTOR = `app=${ISTIOD_APP}`;
+/** The injector's ConfigMap, `istio-sidecar-injector[-<revision>]`: its `values` hold meshID, clusterName, network. */
+const SIDECAR_INJECTOR_CONFIGMAP = 'istio-sidecar-injector';
+/** The secret istiod takes its signing CA from ("Plug in CA certificates"). */
+const CACERTS_SECRET = 'cacerts';
+// istioctl/pkg/multicluster/remote_secret.go: remoteSecretPrefix, MultiClusterSecretLabel, clusterNameAnnotationKey.
+const REMOTE_SECRET_PREFIX = 'istio-remote-secret-';
+const MULTICLUSTER_LABEL = 'istio/multiCluster';
+/** On a remote secret: the cluster it gives access to. */
+const CLUSTER_ANNOTATION = 'networking.istio.io/cluster';
+/** create-remote-secret's reader account's ClusterRole: cluster-scoped, outside what uninstall --purge owns. */
+const READER_CLUSTER_ROLE = `istio-reader-clusterrole-${ISTIO_NAMESPACE}`;
+/** samples/multicluster: the east-west gateway and its `istio` label, and expose-services.yaml's Gateway. */
+const EASTWEST_GATEWAY = 'istio-eastwestgateway';
+const EASTWEST_GATEWAY_LABEL = 'eastwestgateway';
+const CROSS_NETWORK_GATEWAY = 'cross-network-gateway';
+// The action's own names.
+const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+const MANAGED_BY = 'istio-multicluster-action';
+/** Where `ca: generate` keeps the mesh's root in every member: a cluster added later gets an intermediate of it. */
+const STORED_ROOT_SECRET = 'istio-multicluster-root-ca';
+
+;// CONCATENATED MODULE: ./src/preflight.ts
+
+
+/** Remote secrets of clusters that are no longer in `clusters` (a cluster removed from the mesh). */
+function staleRemoteSecrets(config, states) {
+    const members = new Set(config.clusters.map((c) => c.name));
+    const stale = new Map();
+    for (const c of config.clusters) {
+        const found = (states.get(c.name)?.remoteSecrets ?? []).filter((s) => !members.has(s.cluster));
+        if (found.length)
+            stale.set(c.name, found);
+    }
+    return stale;
+}
+/**
+ * What installing `target` means for each cluster that already runs istiod. Istio supports in-place upgrades across one
+ * minor version (1.29 → 1.30) and revision-based (canary) upgrades across two; a larger jump fails here, before any
+ * cluster is touched.
+ */
+function checkUpgrades(config, target, states) {
+    const notes = [];
+    const wantedRevision = config.revision ?? 'default';
+    for (const c of config.clusters) {
+        for (const istiod of states.get(c.name)?.istiods ?? []) {
+            const current = istiod.version ? parseSemver(istiod.version) : undefined;
+            const sameRevision = istiod.revision === wantedRevision;
+            if (!current || (sameRevision && compareSemver(current, target) === 0))
+                continue;
+            const kind = compareSemver(target, current) < 0 && sameRevision ? 'downgrade' : sameRevision ? 'in-place' : 'canary';
+            const minorJump = (target.major - current.major) * 100 + target.minor - current.minor;
+            const supported = kind === 'canary' ? 2 : 1;
+            if (minorJump > supported && !config.allowSkipMinor)
+                throw new Error(`${c.name} runs Istio ${formatSemver(current)} (revision ${istiod.revision}); going to ${formatSemver(target)} skips ${minorJump - 1} minor version(s). ` +
+                    `Istio supports ${kind === 'canary' ? 'canary upgrades across at most two' : 'upgrading one'} minor version${kind === 'canary' ? 's' : ''} at a time: install ${current.major}.${current.minor + supported} first, or set allow-skip-minor: true to accept the risk.`);
+            notes.push({ cluster: c.name, from: `${formatSemver(current)} (${istiod.revision})`, to: `${formatSemver(target)} (${wantedRevision})`, kind });
+        }
+    }
+    return notes;
+}
+/** What a canary upgrade leaves to the user: Istio never moves workloads by itself. */
+function canaryNextSteps(config, notes) {
+    if (!config.revision || !notes.some((n) => n.kind === 'canary'))
+        return [];
+    const old = [...new Set(notes.filter((n) => n.kind === 'canary').map((n) => /\((.*)\)$/.exec(n.from)?.[1] ?? 'default'))];
+    return [
+        `Relabel each workload namespace: kubectl label namespace <ns> ${INJECTION_LABEL}- ${REVISION_LABEL}=${config.revision} --overwrite`,
+        'Restart its workloads so they get the new sidecar: kubectl rollout restart deployment -n <ns>',
+        `When nothing uses the old control plane any more, remove it: ${old.map((r) => `istioctl uninstall -y --revision ${r}`).join('; ')}`
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/retired-registries.ts
+
+
+/**
+ * Istio's registries decommissioned in December 2026 (istio.io blog "An Update on Our Container Registry Migration",
+ * 2026-07-23; "An update on our move to AWS", 2026-08-21): registry.istio.io/release (a proxy for gcr.io/istio-release,
+ * 1.30.x's default hub) and gcr.io/istio-release. No node can pull from them now; pods that run keep their image.
+ */
+const RETIRED_REGISTRIES = ['registry.istio.io/release', 'gcr.io/istio-release'];
+const RETIREMENT = 'December 2026';
+/** The retired registry an image comes from, if any. */
+function retiredRegistryOf(image) {
+    return RETIRED_REGISTRIES.find((r) => image === r || image.startsWith(`${r}/`));
+}
+/** The revision this run installs: its workloads are what install re-renders. */
+const runRevision = (config) => config.revision || 'default';
+/**
+ * One warning per workload in istio-system that still runs an image from a retired registry: which cluster, which
+ * workload, which image, and what install does about it (re-render it from `hub`, or not, and then what to do).
+ */
+function retiredImageWarnings(config, states) {
+    const own = retiredRegistryOf(config.hub);
+    const hub = own
+        ? [
+            `hub is ${config.hub}${own === config.hub ? '' : `, under ${own}`}, a registry Istio retired in ${RETIREMENT}: pods that start now cannot pull their images; use ${DEFAULT_HUB} or a mirror of it.`
+        ]
+        : [];
+    return [...hub, ...config.clusters.flatMap((c) => (states.get(c.name)?.retiredImages ?? []).map((r) => warningFor(config, c.name, r)))];
+}
+/** From the first read (what was found) and, when there is one, a read after the run (what still pulls from them). */
+function retiredImageNote(first, now = first) {
+    const all = [...first.values()].flatMap((s) => s.retiredImages);
+    if (all.length === 0)
+        return undefined;
+    return { registries: [...new Set(all.map((r) => r.registry))], restart: restartCommands(now) };
+}
+function warningFor(config, cluster, r) {
+    const what = `${cluster}: ${r.kind} ${ISTIO_NAMESPACE}/${r.name} runs ${r.image}${r.injectedInto ? ` (injected into pod ${r.injectedInto})` : ''}`;
+    const why = `from a registry Istio retired in ${RETIREMENT} (${r.registry})`;
+    return `${what}, ${why}; ${consequence(config, cluster, r)}`;
+}
+function consequence(config, cluster, r) {
+    const hub = config.hub;
+    if (r.injectedInto && r.kind !== 'Pod')
+        return `install does not restart it: after install, run kubectl rollout restart ${r.kind.toLowerCase()}/${r.name} -n ${ISTIO_NAMESPACE} in ${cluster} so its pods take hub ${hub}.`;
+    if (!r.managed)
+        return `install does not manage it: point its image at ${hub} (or your mirror) yourself.`;
+    if ((r.revision ?? 'default') !== runRevision(config))
+        return `install leaves it alone (revision ${r.revision}, this run installs ${runRevision(config)}); it stops pulling once that revision is removed.`;
+    return `install moves it to hub ${hub}.`;
+}
+/** The workloads that install does not move by itself, as commands. */
+function restartCommands(states) {
+    const out = [];
+    for (const [cluster, s] of states)
+        for (const r of s.retiredImages)
+            if (r.injectedInto && r.kind !== 'Pod')
+                out.push(`kubectl rollout restart ${r.kind.toLowerCase()}/${r.name} -n ${ISTIO_NAMESPACE} --context ${cluster}`);
+    return [...new Set(out)];
+}
+
+;// CONCATENATED MODULE: ./src/poll.ts
+
+/**
+ * Tries `attempt` until it returns a value (anything but undefined) and returns that value; undefined once the time is
+ * up. It always tries once; it tries again after `intervalMs` only while that next try starts before `deadline` (a
+ * Date.now() time) and the action is not stopping. An error thrown by `attempt` ends the poll: the attempt decides
+ * which failures are worth another try (and remembers them for its message).
+ */
+async function poll(deadline, attempt, intervalMs = 1000) {
+    for (;;) {
+        const value = await attempt();
+        if (value !== undefined)
+            return value;
+        if (Date.now() + intervalMs > deadline || isStopping())
+            return undefined;
+        await pause(intervalMs);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/secrets.ts
+
+/** Every credential the action has seen: masked in the runner's log and redacted from anything the action prints. */
+const known = new Set();
+let ordered = [];
+function registerSecret(value) {
+    if (!value)
+        return;
+    for (const v of [value, ...value.split('\n').map((l) => l.trim())]) {
+        // Short values would redact ordinary words; real credentials are long.
+        if (v.length < 8 || known.has(v))
+            continue;
+        known.add(v);
+        core_setSecret(v);
+    }
+    ordered = [...known].sort((a, b) => b.length - a.length);
+}
+/** Replaces every registered secret in text; applied to every command output and error the action prints. */
+function redact(text) {
+    let out = text;
+    for (const s of ordered)
+        if (out.includes(s))
+            out = out.split(s).join('***');
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/transient.ts
+/** klog's prefix (`E1126 03:24:22.772132   29540 memcache.go:265] …`): kubectl repeats its final error in such lines. */
+const KLOG_LINE = /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\s\]]+:\d+\] /;
+// Messages of failures that pass: API server restarts, overloaded apiservers, lost connections.
+const TRANSIENT = [
+    /connection refused/i,
+    // kubectl's own line for it (the klog lines before it, which say "connection refused", are not always printed).
+    /The connection to the server \S+ was refused/,
+    /connection reset/i,
+    /broken pipe/i,
+    /i\/o timeout/i,
+    /TLS handshake timeout/i,
+    /EOF$/m,
+    /unexpected EOF/i,
+    /\b(500|502|503|504)\b/,
+    /the server is currently unable to handle the request/i,
+    // 504 / ServerTimeout: kubectl and client-go print the Status message, not the code.
+    /unable to return a response in the time allotted/i,
+    /\((ServiceUnavailable|ServerTimeout|Timeout|TooManyRequests)\)/,
+    /etcdserver: request timed out/i,
+    /Client\.Timeout exceeded/i,
+    // kubectl's --request-timeout ran out on one request (Go's `Post "<url>": context deadline exceeded`); not
+    // istioctl's readiness timeout ("resources not ready after 5m0s: context deadline exceeded"), which names no URL.
+    /"https?:\/\/[^"\s]+": context deadline exceeded/,
+    /http2: (client connection lost|server sent GOAWAY)/i,
+    // An admission webhook whose backend (istiod, while it restarts) has no ready pod: the API server's 500 InternalError
+    // (k8s.io/apiserver admission/plugin/webhook/validating/dispatcher.go → NewInternalError(ErrCallingWebhook)):
+    // `Internal error occurred: failed calling webhook "validation.istio.io": failed to call webhook: Post
+    // "https://istiod.istio-system.svc:443/validate?timeout=10s": no endpoints available for service "istiod"`. It passes
+    // once istiod is ready. The same error ending `dial tcp 10.96.0.12:443: connect: connection refused` (ClusterIP
+    // routing) or `…?timeout=10s": context deadline exceeded` is matched above. A webhook that answers and denies
+    // (`admission webhook "…" denied the request`) is not transient.
+    /failed calling webhook "[^"]+": (failed to call webhook: )?Post "[^"]+": no endpoints available for service/,
+    /too many requests|rate limit/i,
+    /try again/i
+];
+/** istioctl's readiness wait ran out: the wait itself was the retry, and the pods' reasons may quote any error text. */
+const READINESS_TIMEOUT = /resources not ready after \S+: context deadline exceeded/;
+function isTransient(stderr) {
+    return !READINESS_TIMEOUT.test(stderr) && TRANSIENT.some((re) => re.test(stderr));
+}
+/** A command that ended by itself (not at its time limit, not unstartable) with a transient failure: worth another try. */
+function isTransientResult(result) {
+    return !result.timedOut && result.exitCode !== 127 && isTransient(result.stderr);
+}
+/**
+ * Why a failure counts as transient: the last line that says so (kubectl's own error line, not klog's repeats), shortened
+ * in the middle; for a webhook, everything from `failed calling webhook "<name>"` on is kept, so the log names it.
+ */
+function transientReason(stderr) {
+    const lines = stderr.split('\n').filter((l) => l.trim());
+    const plain = lines.filter((l) => !KLOG_LINE.test(l));
+    const line = ([...plain].reverse().find((l) => isTransient(l)) ?? [...lines].reverse().find((l) => isTransient(l)) ?? lines[lines.length - 1] ?? '').trim();
+    if (line.length <= 220)
+        return line;
+    const webhook = line.indexOf('failed calling webhook "');
+    if (webhook > 0 && line.length - webhook <= 220)
+        return webhook <= 90 ? line : `${line.slice(0, 90).replace(/\s+\S*$/, '')} … ${line.slice(webhook)}`;
+    return `${line.slice(0, 90)} … ${line.slice(-120)}`;
+}
+
+;// CONCATENATED MODULE: ./src/tools.ts
+
+
+
+
+/**
+ * A command that failed for good (after retries): what ran, how it ended, the tail of its stderr. The message holds
+ * all of it, so the error is complete wherever it ends up (a step's error, or the run's when no step was running).
+ */
+class CommandError extends Error {
+    command;
+    result;
+    attempts;
+    /** `<command> exited with code N (after M attempts)`: the message without the stderr tail. */
+    headline;
+    constructor(command, result, attempts) {
+        const how = result.timedOut
+            ? `timed out after ${Math.round(result.durationMs / 1000)} s`
+            : result.exitCode === 127
+                ? 'could not be started'
+                : `exited with code ${result.exitCode ?? result.signal}`;
+        const headline = `${command} ${how}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`;
+        const stderrTail = commandTail(result);
+        super(stderrTail ? `${headline}\n${stderrBlock(stderrTail)}` : headline);
+        this.command = command;
+        this.result = result;
+        this.attempts = attempts;
+        this.name = 'CommandError';
+        this.headline = headline;
+    }
+    get stderrTail() {
+        return commandTail(this.result);
+    }
+}
+/** The last lines of stderr (or of stdout when stderr is empty), without klog's repeats, redacted. */
+function commandTail(result) {
+    const text = result.stderr.trim() ? result.stderr : result.stdout;
+    const lines = text.split('\n');
+    const plain = lines.filter((l) => !KLOG_LINE.test(l));
+    return redact(tail((plain.some((l) => l.trim()) ? plain : lines).join('\n')));
+}
+const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 1000 };
+/**
+ * kubectl waits forever for an answer by default: a request lost on the way (a dropped connection without a reset,
+ * an API server that stalls) would hang a step until its command timeout and then fail it for good. With a request
+ * timeout such a request fails as "Client.Timeout exceeded", which is transient and retried. Only for verbs that make
+ * short requests: watches, exec, logs, `rollout status` and `wait` stream for long on purpose.
+ * ISTIO_MULTICLUSTER_REQUEST_TIMEOUT (a kubectl duration such as `30s`) overrides it.
+ */
+const DEFAULT_REQUEST_TIMEOUT = '30s';
+const SHORT_REQUEST_VERBS = new Set(['apply', 'get', 'create', 'delete', 'patch', 'label', 'annotate', 'replace', 'scale']);
+function kubectlRequestTimeout(args, env = process.env) {
+    const verb = args.find((a) => !a.startsWith('-'));
+    if (!verb ||
+        !SHORT_REQUEST_VERBS.has(verb) ||
+        args.some((a) => a === '--watch' || a === '-w' || a.startsWith('--watch=') || a.startsWith('--request-timeout')))
+        return [];
+    const wanted = env.ISTIO_MULTICLUSTER_REQUEST_TIMEOUT?.trim();
+    return [`--request-timeout=${wanted && /^\d+(ms|s|m)$/.test(wanted) ? wanted : DEFAULT_REQUEST_TIMEOUT}`];
+}
+/** kubectl and istioctl bound to the action's kubeconfig and one cluster's context. */
+class ClusterTools {
+    kubeconfigPath;
+    istioctlPath;
+    retryPolicy;
+    env;
+    constructor(kubeconfigPath, istioctlPath, retryPolicy = DEFAULT_RETRY, env = process.env) {
+        this.kubeconfigPath = kubeconfigPath;
+        this.istioctlPath = istioctlPath;
+        this.retryPolicy = retryPolicy;
+        this.env = env;
+    }
+    kubectl(cluster, args, log, opts = {}) {
+        return this.run('kubectl', ['--kubeconfig', this.kubeconfigPath, '--context', cluster, ...kubectlRequestTimeout(args, this.env), ...args], log, opts);
+    }
+    istioctl(cluster, args, log, opts = {}) {
+        return this.run(this.istioctlPath, [...args, '--kubeconfig', this.kubeconfigPath, '--context', cluster], log, opts);
+    }
+    async run(tool, args, log, opts) {
+        const shown = displayCommand(tool, args);
+        const attempts = opts.retry ? this.retryPolicy.attempts : 1;
+        for (let attempt = 1;; attempt++) {
+            if (isStopping())
+                throw new CancelledError(`${shown}: not started, the action is stopping`);
+            log(`$ ${shown}${opts.stdin !== undefined ? ' <<stdin' : ''}`);
+            const result = await runProcess(tool, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs, env: this.env, onStdoutLine: opts.onStdoutLine });
+            if (!opts.secretOutput && !opts.quiet && result.stdout.trim())
+                log(redact(result.stdout.trimEnd()));
+            if (opts.secretOutput && result.stdout.trim())
+                log(`(${result.stdout.length} bytes of secret output, not shown)`);
+            if (opts.quiet && !opts.secretOutput && result.stdout.trim())
+                log(`(${result.stdout.length} bytes of output read)`);
+            if (result.stderr.trim())
+                log(redact(result.stderr.trimEnd()));
+            if (result.exitCode === 0 || result.stoppedEarly)
+                return result;
+            if (isStopping())
+                throw new CancelledError(`${shown} was stopped: the action is stopping`);
+            const transient = isTransientResult(result);
+            // A secret stdout must not reach the error's tail either.
+            if (!transient || attempt >= attempts)
+                throw new CommandError(shown, opts.secretOutput ? { ...result, stdout: '' } : result, attempt);
+            const delay = this.retryPolicy.baseDelayMs * 2 ** (attempt - 1);
+            log(`↻ transient failure of ${shown} (${redact(transientReason(result.stderr))}); retry ${attempt + 1}/${attempts} in ${(delay / 1000).toFixed(1)} s`);
+            await pause(delay);
+        }
+    }
+}
+/** The command as a user would type it, without the kubeconfig path and the request timeout: they are noise in every line. */
+function displayCommand(tool, args) {
+    const name = tool
+        .split(/[\\/]/)
+        .pop()
+        .replace(/\.exe$/, '');
+    const shown = [];
+    for (let i = 0; i < args.length; i++) {
+        if (args[i] === '--kubeconfig') {
+            i++;
+            continue;
+        }
+        if (args[i].startsWith('--request-timeout='))
+            continue;
+        shown.push(/[\s"'$`{}]/.test(args[i]) ? `'${args[i].replace(/'/g, `'\\''`)}'` : args[i]);
+    }
+    return [name, ...shown].join(' ');
+}
+
+;// CONCATENATED MODULE: ./src/kube/kubectl.ts
+
+
+
+/** A read the run depends on. */
+const READ = { timeoutMs: 60_000, retry: true };
+/** A read for an error's explanation: one short try, since a failure only loses a hint. */
+const HINT = { timeoutMs: 30_000, retry: false };
+const APPLY = { timeoutMs: 2 * 60_000, retry: true };
+/** kubectl waits until what it deletes is gone: a namespace waits for its finalizers. */
+const DELETE = { timeoutMs: 7 * 60_000, retry: true };
+/** A command in a container is not known to be safe to repeat. */
+const EXEC = { timeoutMs: 30_000, retry: false };
+/** Above `rollout status --timeout`: the process limit only ends a kubectl that hangs outside its own wait. */
+const ROLLOUT_MARGIN_MS = 30_000;
+function selection(q) {
+    return [
+        q.resource,
+        ...(q.names ?? []),
+        ...(q.namespace ? ['-n', q.namespace] : []),
+        ...(q.selector ? ['-l', q.selector] : []),
+        ...(q.fieldSelector ? ['--field-selector', q.fieldSelector] : []),
+        ...(q.ignoreNotFound ? ['--ignore-not-found'] : [])
+    ];
+}
+const getArgs = (q, output, watch = false) => ['get', ...selection(q), ...(watch ? ['--watch'] : []), '-o', output];
+/** `kubectl get -o json`: the JSON text, for the caller to parse. */
+async function getJson(tools, cluster, q, log, opts = {}) {
+    const { policy = READ, ...output } = opts;
+    return (await tools.kubectl(cluster, getArgs(q, 'json'), log, { ...policy, ...output })).stdout;
+}
+/** `kubectl get -o name`: `kind.group/name` per object found. */
+async function getNames(tools, cluster, q, log, policy = READ) {
+    const r = await tools.kubectl(cluster, getArgs(q, 'name'), log, policy);
+    return r.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+}
+/** `kubectl get -o jsonpath=<template>`: what the template printed. */
+async function getJsonpath(tools, cluster, q, template, log, policy = READ) {
+    return (await tools.kubectl(cluster, getArgs(q, `jsonpath=${template}`), log, policy)).stdout;
+}
+/**
+ * `kubectl get --watch -o jsonpath=<template>` until `onLine` returns true for a line it printed, the watch ends,
+ * or the deadline. Not retried: the caller decides whether to watch again.
+ */
+function watch(tools, cluster, q, template, deadline, onLine, log) {
+    return tools.kubectl(cluster, getArgs(q, `jsonpath=${template}`, true), log, { timeoutMs: deadline - Date.now(), onStdoutLine: onLine });
+}
+/** The watch as a user would type it, for an error that says what was waited on. */
+function watchCommand(cluster, q, template) {
+    return displayCommand('kubectl', ['--context', cluster, ...getArgs(q, `jsonpath=${template}`, true)]);
+}
+/** `kubectl apply -f -` with the manifest on stdin (keys never reach argv or a file); returns what kubectl said. */
+async function apply(tools, cluster, manifest, log) {
+    return (await tools.kubectl(cluster, ['apply', '-f', '-'], log, { stdin: manifest, ...APPLY })).stdout;
+}
+async function deleteObjects(tools, cluster, target, log) {
+    await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE);
+}
+/** Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion. */
+async function deleteNamespace(tools, cluster, namespace, wait, log) {
+    const args = ['delete', ...selection({ resource: 'namespace', names: [namespace], ignoreNotFound: true }), ...(wait ? [] : ['--wait=false'])];
+    await tools.kubectl(cluster, args, log, wait ? DELETE : APPLY);
+}
+/** `kubectl rollout restart` of workloads (`deployment/x`), without waiting for it. */
+async function rolloutRestart(tools, cluster, refs, namespace, log) {
+    await tools.kubectl(cluster, ['rollout', 'restart', ...refs, '-n', namespace], log, READ);
+}
+/**
+ * `kubectl rollout status` until the rollout of `ref` (`deployment/x`, or `deployment` for all in the namespace) is
+ * done. Its own --timeout is the time left, so it ends before the deadline; a transient failure (a dropped watch) waits
+ * again for the time left. Throws the last failure otherwise.
+ */
+async function rolloutStatus(tools, cluster, ref, namespace, deadline, log) {
+    let last;
+    const done = await poll(deadline, async () => {
+        const left = Math.max(1000, deadline - Date.now());
+        try {
+            await tools.kubectl(cluster, ['rollout', 'status', ref, '-n', namespace, `--timeout=${Math.ceil(left / 1000)}s`], log, {
+                timeoutMs: left + ROLLOUT_MARGIN_MS
+            });
+            return true;
+        }
+        catch (e) {
+            if (!(e instanceof CommandError) || !isTransientResult(e.result))
+                throw e;
+            last = e;
+            return undefined;
+        }
+    });
+    if (!done)
+        throw last;
+}
+/** `kubectl exec -n <namespace> <target> -c <container> -- <command…>`: what the command printed. */
+async function kubectl_exec(tools, cluster, where, command, log) {
+    const args = ['exec', '-n', where.namespace, where.target, '-c', where.container, '--', ...command];
+    return (await tools.kubectl(cluster, args, log, EXEC)).stdout;
+}
+
+;// CONCATENATED MODULE: ./src/state.ts
+
+
+
+
+const imagesOf = (spec) => [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => c.image ?? []);
+/**
+ * Reads istio-system's namespace and objects (pods too: injected images show only there) in two concurrent kubectl
+ * calls. The output holds secrets: never logged.
+ */
+async function readClusterState(tools, cluster, log) {
+    const [ns, objects] = await Promise.all([
+        getJson(tools, cluster, { resource: 'namespace', names: [ISTIO_NAMESPACE], ignoreNotFound: true }, log),
+        getJson(tools, cluster, { resource: 'deployments,daemonsets,pods,services,configmaps,secrets', namespace: ISTIO_NAMESPACE }, log, {
+            secretOutput: true
+        })
+    ]);
+    return parseClusterState(ns, objects);
+}
+/** Pure: the two kubectl outputs → ClusterState. Secret values it keeps are masked at once. */
+function parseClusterState(namespaceJson, listJson) {
+    const state = { namespaceExists: false, istiods: [], remoteSecrets: [], retiredImages: [], versions: {} };
+    if (namespaceJson.trim()) {
+        const ns = JSON.parse(namespaceJson);
+        state.namespaceExists = true;
+        state.network = ns.metadata.labels?.[NETWORK_LABEL];
+        state.versions[`Namespace/${ns.metadata.name}`] = ns.metadata.resourceVersion ?? '';
+    }
+    const items = listJson.trim() ? (JSON.parse(listJson).items ?? []) : [];
+    const injectorValues = new Map();
+    for (const o of items) {
+        const { name, labels = {}, annotations = {} } = o.metadata;
+        // Pods come and go and update their status: not what "did this run change istio-system" is about.
+        if (o.kind !== 'Pod')
+            state.versions[`${o.kind}/${name}`] = o.metadata.resourceVersion ?? '';
+        if (o.kind === 'Deployment' && labels.app === ISTIOD_APP)
+            state.istiods.push({ name, revision: labels[REVISION_LABEL] ?? 'default', version: labels[OPERATOR_VERSION_LABEL] });
+        else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
+            const ingress = o.status?.loadBalancer?.ingress?.[0];
+            state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels[REVISION_LABEL] };
+        }
+        else if (o.kind === 'ConfigMap' && (name === SIDECAR_INJECTOR_CONFIGMAP || name.startsWith(`${SIDECAR_INJECTOR_CONFIGMAP}-`)) && o.data?.values) {
+            try {
+                injectorValues.set(name === SIDECAR_INJECTOR_CONFIGMAP ? 'default' : name.slice(SIDECAR_INJECTOR_CONFIGMAP.length + 1), JSON.parse(o.data.values));
+            }
+            catch {
+                // values that are not JSON say nothing about the mesh
+            }
+        }
+        else if (o.kind === 'Secret') {
+            const data = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+            if (labels[MULTICLUSTER_LABEL] === 'true')
+                state.remoteSecrets.push({
+                    name,
+                    cluster: annotations[CLUSTER_ANNOTATION] ?? (name.startsWith(REMOTE_SECRET_PREFIX) ? name.slice(REMOTE_SECRET_PREFIX.length) : name)
+                });
+            else if (name === CACERTS_SECRET) {
+                for (const [k, v] of Object.entries(data))
+                    if (/key/i.test(k))
+                        registerSecret(v);
+                state.cacerts = data;
+            }
+            else if (name === STORED_ROOT_SECRET && data['root-cert.pem'] && data['root-key.pem']) {
+                registerSecret(data['root-key.pem']);
+                state.storedRoot = { certPem: data['root-cert.pem'], keyPem: data['root-key.pem'] };
+            }
+        }
+    }
+    state.retiredImages = retiredImages(items);
+    const primary = state.istiods.find((i) => i.revision === 'default') ?? state.istiods[0];
+    const values = primary && (injectorValues.get(primary.revision) ?? injectorValues.get('default'));
+    if (values?.global)
+        state.values = { meshID: values.global.meshID, clusterName: values.global.multiCluster?.clusterName, network: values.global.network };
+    return state;
+}
+/**
+ * Images from retired registries, per workload: in a Deployment's or DaemonSet's template, or only in its pods (put
+ * there by the injector, e.g. the east-west gateway's `image: auto`, or by an older template still rolling out).
+ */
+function retiredImages(items) {
+    const workloads = new Map(items.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet').map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+    const found = new Map();
+    const note = (w, kind, name, image, pod) => {
+        const registry = retiredRegistryOf(image);
+        const key = `${kind}/${name} ${image}`;
+        if (!registry || found.has(key))
+            return;
+        const labels = w?.metadata.labels ?? {};
+        found.set(key, {
+            kind,
+            name,
+            image,
+            registry,
+            managed: labels[OPERATOR_MANAGED_LABEL] === 'Reconcile',
+            revision: labels[REVISION_LABEL],
+            ...(pod ? { injectedInto: pod } : {})
+        });
+    };
+    for (const w of workloads.values())
+        for (const image of imagesOf(w.spec?.template?.spec))
+            note(w, w.kind, w.metadata.name, image);
+    for (const pod of items.filter((o) => o.kind === 'Pod')) {
+        const owner = pod.metadata.ownerReferences?.[0];
+        // A Deployment's pods belong to a ReplicaSet named <deployment>-<pod-template-hash>.
+        const hash = pod.metadata.labels?.['pod-template-hash'];
+        const ownerKey = owner?.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)
+            ? `Deployment/${owner.name.slice(0, -hash.length - 1)}`
+            : owner && `${owner.kind}/${owner.name}`;
+        const w = ownerKey ? workloads.get(ownerKey) : undefined;
+        const template = new Set(imagesOf(w?.spec?.template?.spec));
+        for (const image of imagesOf(pod.spec)) {
+            if (template.has(image))
+                continue;
+            if (w)
+                note(w, w.kind, w.metadata.name, image, pod.metadata.name);
+            else
+                note(pod, 'Pod', pod.metadata.name, image);
+        }
+    }
+    return [...found.values()];
+}
+/** Did anything in istio-system change between two reads of one cluster? */
+function changedObjects(before, after) {
+    const keys = new Set([...Object.keys(before.versions), ...Object.keys(after.versions)]);
+    return [...keys].filter((k) => before.versions[k] !== after.versions[k]).sort();
+}
+
+;// CONCATENATED MODULE: ./src/istioctl/readiness.ts
+// istioctl install's readiness wait, as the action bounds and explains it.
+/** Time for what istioctl does besides waiting: checks, rendering, applying each object, pruning. */
+const APPLY_MARGIN_MS = 2 * 60_000;
+/**
+ * The process limit of one `istioctl install`: it waits up to --readiness-timeout per component, `waits` of them one
+ * after another (readinessWaits), plus a margin, so istioctl gives up (and says why) before the action kills it.
+ */
+function installLimitMs(readinessTimeoutMs, waits) {
+    return Math.max(1, waits) * readinessTimeoutMs + APPLY_MARGIN_MS;
+}
+/** Go's time.Duration.String() for whole milliseconds ("2s", "5m0s", "1h30m0s", "1.5s"), as istioctl prints it back. */
+function goDuration(ms) {
+    if (ms < 1000)
+        return `${ms}ms`;
+    const h = Math.floor(ms / 3_600_000);
+    const m = Math.floor((ms % 3_600_000) / 60_000);
+    const s = `${Number(((ms % 60_000) / 1000).toFixed(3))}s`;
+    return h ? `${h}h${m}m${s}` : m ? `${m}m${s}` : s;
+}
+/** istioctl's readiness failure ("resources not ready after 5m0s: …"), as opposed to any other error. */
+function isReadinessFailure(stderr) {
+    return /resources not ready after \S+/.test(stderr);
+}
+/**
+ * One line per pod that is not ready, from `kubectl get pods -o json`: each waiting container's reason, image and
+ * message (`istiod-abc: ImagePullBackOff (image …/pilot:1.30.3): Back-off pulling image …`), else its Ready condition.
+ */
+function unreadyPods(podsJson) {
+    const list = JSON.parse(podsJson);
+    const lines = [];
+    for (const pod of list.items ?? []) {
+        const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+        if (ready?.status === 'True')
+            continue;
+        const waiting = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].filter((c) => c.state?.waiting);
+        if (waiting.length === 0) {
+            lines.push(`${pod.metadata.name}: not ready${ready?.message ? `: ${ready.message}` : ''}`);
+            continue;
+        }
+        for (const c of waiting) {
+            const w = c.state.waiting;
+            lines.push(`${pod.metadata.name}: ${w.reason ?? 'Waiting'} (image ${c.image ?? '?'})${w.message ? `: ${w.message}` : ''}`);
+        }
+    }
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/istioctl/commands.ts
+// The istioctl commands the action runs against a cluster, each building its own arguments with its own time limit
+// and retry policy, on ClusterTools (and so on exec.ts). Not to be confused with download.ts, which fetches istioctl.
+
+
+const REMOTE_SECRET_TIMEOUT_MS = 2 * 60_000;
+/** uninstall --purge removes every revision, the CRDs and the webhooks, and waits for them. */
+const UNINSTALL_TIMEOUT_MS = 7 * 60_000;
+/**
+ * `istioctl install -y -f -` with the IstioOperator on stdin and an explicit --readiness-timeout; the process limit
+ * follows istioctl's readiness waits one after another (installLimitMs), so istioctl gives up, and says why, first.
+ */
+async function install(tools, cluster, iop, readiness, log) {
+    const args = ['install', '-y', '-f', '-', '--readiness-timeout', goDuration(readiness.timeoutMs)];
+    await tools.istioctl(cluster, args, log, { stdin: iop, retry: true, timeoutMs: installLimitMs(readiness.timeoutMs, readiness.waits) });
+}
+/**
+ * `istioctl create-remote-secret --name <cluster>`: the Secret (with the reader's token) that lets other clusters'
+ * istiods read this one, never logged. `server` overrides the API server address the kubeconfig has.
+ */
+async function createRemoteSecret(tools, cluster, server, log) {
+    // Without -n, istioctl writes the secret into the namespace of $KUBECONFIG's current context when it names one
+    // (istioctl/pkg/multicluster/options.go), and istiod reads remote secrets only in its own namespace.
+    const args = ['create-remote-secret', '--name', cluster, '-n', ISTIO_NAMESPACE, ...(server ? ['--server', server] : [])];
+    const r = await tools.istioctl(cluster, args, log, { retry: true, secretOutput: true, timeoutMs: REMOTE_SECRET_TIMEOUT_MS });
+    return r.stdout;
+}
+/**
+ * `istioctl remote-clusters --revision <revision>`: the table of what each istiod pod of that revision makes of each
+ * cluster. One call is bounded by the time left before `deadline`, within 10 s to 60 s.
+ */
+async function remoteClusters(tools, cluster, revision, deadline, log) {
+    const timeoutMs = Math.max(10_000, Math.min(60_000, deadline - Date.now()));
+    return (await tools.istioctl(cluster, ['remote-clusters', '--revision', revision], log, { timeoutMs, retry: true })).stdout;
+}
+/** `istioctl uninstall -y --purge`: Istio of every revision, its CRDs and webhooks. */
+async function uninstall(tools, cluster, log) {
+    await tools.istioctl(cluster, ['uninstall', '-y', '--purge'], log, { retry: true, timeoutMs: UNINSTALL_TIMEOUT_MS });
+}
+
+;// CONCATENATED MODULE: ./src/kube/gateway.ts
+
+
+
+
+
+/** jsonpath that prints "<ip> <hostname>" per watch event: AWS load balancers give hostnames, most others IPs. */
+const ADDRESS_JSONPATH = '{.status.loadBalancer.ingress[0].ip}{" "}{.status.loadBalancer.ingress[0].hostname}{"\\n"}';
+/**
+ * The gateway's Service as a list narrowed by a field selector, not `get service <name>`: for a named object kubectl
+ * GETs it, then watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed.
+ * An address the load balancer assigns between the GET and the start of the watch arrives in exactly that first
+ * event, and is never printed: the wait then sat out gateway-timeout with the address already there. A list's watch
+ * resumes at the list's resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is
+ * simply waited for).
+ */
+const GATEWAY_SERVICE = { resource: 'services', namespace: ISTIO_NAMESPACE, fieldSelector: `metadata.name=${EASTWEST_GATEWAY}` };
+function addressFromLine(line) {
+    const [ip, hostname] = line.trim().split(/\s+/);
+    return ip || hostname || undefined;
+}
+/**
+ * Waits for the east-west gateway's external address with `kubectl get --watch`: it reacts to the load balancer at once
+ * and costs the API server a list and a watch instead of a request per poll. A watch that ends early, or fails
+ * transiently, is started again until gateway-timeout.
+ */
+async function waitForGatewayAddress(tools, cluster, timeoutMs, log) {
+    const deadline = Date.now() + timeoutMs;
+    let address;
+    await poll(deadline, async () => {
+        try {
+            const result = await watch(tools, cluster, GATEWAY_SERVICE, ADDRESS_JSONPATH, deadline, (line) => Boolean((address = addressFromLine(line))), log);
+            if (!address && !result.timedOut)
+                log('watch ended without an address; watching again');
+        }
+        catch (e) {
+            if (!(e instanceof CommandError && (e.result.timedOut || isTransientResult(e.result))))
+                throw e;
+        }
+        return address;
+    });
+    if (address)
+        return address;
+    const explanation = await explainPendingAddress(tools, cluster, timeoutMs, log);
+    throw new Error(`${explanation}\ncommand: ${watchCommand(cluster, GATEWAY_SERVICE, ADDRESS_JSONPATH)} (ended by "gateway-timeout")`);
+}
+/** Why the address is still pending: the Service's events, and the usual cause on kind and bare metal. */
+async function explainPendingAddress(tools, cluster, timeoutMs, log) {
+    const events = await getJsonpath(tools, cluster, { resource: 'events', namespace: ISTIO_NAMESPACE, fieldSelector: `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}` }, '{range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}', log, HINT)
+        .then((out) => out.trim())
+        .catch(() => '');
+    return [
+        `service ${ISTIO_NAMESPACE}/${EASTWEST_GATEWAY} got no external address (ip or hostname) within ${Math.round(timeoutMs / 1000)} s.`,
+        events ? `Its events:\n${events}` : 'It has no events: no load-balancer controller seems to watch this cluster.',
+        'A LoadBalancer Service needs a load-balancer implementation: on kind or bare metal install MetalLB or cloud-provider-kind; on a cloud, check the events and "gateway-service-annotations"; or raise "gateway-timeout".'
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/kube/istiod.ts
+
+
+
+
+
+
+/** Every istiod Deployment (all revisions) in istio-system: one bounded read. */
+async function listIstiods(tools, cluster, log) {
+    const json = await getJson(tools, cluster, { resource: 'deployments', namespace: ISTIO_NAMESPACE, selector: ISTIOD_SELECTOR }, log, { quiet: true });
+    const items = JSON.parse(json || '{}').items ?? [];
+    return items.map((d) => ({
+        name: d.metadata.name,
+        revision: d.metadata.labels?.[REVISION_LABEL] ?? 'default',
+        version: d.metadata.labels?.[OPERATOR_VERSION_LABEL]
+    }));
+}
+/** How long a restarted istiod may take to be ready again: istioctl's own --readiness-timeout for it (5m). */
+const DEFAULT_ROLLOUT_TIMEOUT_MS = 5 * 60_000;
+/** ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT (a duration such as `90s`) overrides how long istiod's restart may take. */
+function rolloutTimeoutMs(env) {
+    const wanted = env.ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT?.trim();
+    const ms = wanted ? parseDuration(wanted) : undefined;
+    return ms && ms >= 1000 ? ms : DEFAULT_ROLLOUT_TIMEOUT_MS;
+}
+/**
+ * Restarts istiod Deployments (names as `deployment/x` or `x`) and waits for their rollouts, bounded by the rollout
+ * timeout (kubectl.rolloutStatus waits again after a transient failure); `what` says in the error what is in place
+ * meanwhile.
+ */
+async function restartIstiods(tools, cluster, names, what, log) {
+    const refs = names.map((n) => (n.includes('/') ? n : `deployment/${n}`));
+    await rolloutRestart(tools, cluster, refs, ISTIO_NAMESPACE, log);
+    const timeoutMs = rolloutTimeoutMs(tools.env);
+    const deadline = Date.now() + timeoutMs;
+    for (const ref of refs) {
+        try {
+            await rolloutStatus(tools, cluster, ref, ISTIO_NAMESPACE, deadline, log);
+        }
+        catch (e) {
+            if (!(e instanceof CommandError))
+                throw e;
+            const tailBlock = e.stderrTail ? `\n${stderrBlock(e.stderrTail)}` : '';
+            throw new Error(`${ref} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). ${what}: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l ${ISTIOD_SELECTOR}${tailBlock}`);
+        }
+    }
+}
+/**
+ * The Istio issues that keep an istiod's view of a remote cluster wrong after its remote secret is *updated* (not
+ * created), on the releases they affect; a restart of istiod is the workaround for each. From the release notes
+ * (releasenotes/notes/60612.yaml, 61043.yaml, 60920.yaml) and the tags that carry the fixes in istio/istio:
+ * #60612 fixed in 1.30.3 (commit 5b3d8e36 on release-1.30), #61043 and #60920 fixed on release-1.30 after 1.30.3 (so
+ * 1.30.4) and in 1.31.0; release-1.28 and release-1.29 carry none of them.
+ */
+function remoteSecretUpdateBug(version) {
+    if (version.major !== 1 || version.minor > 30)
+        return undefined;
+    if (version.minor < 30)
+        return 'istio/istio#60612: istiod does not read an updated remote secret until it restarts (no fix on 1.28 or 1.29)';
+    if (version.patch < 3)
+        return 'istio/istio#60612 and #61043: istiod does not read an updated remote secret, or loses the remote endpoints, until it restarts (fixed in 1.30.4)';
+    if (version.patch < 4)
+        return 'istio/istio#61043 and #60920: after a remote secret update istiod loses the remote endpoints or gateway until it restarts (fixed in 1.30.4)';
+    return undefined;
+}
+/** istiods whose version has one of those bugs, each with the reason. */
+function istiodsNeedingRestart(istiods) {
+    return istiods.flatMap((d) => {
+        const v = d.version ? parseSemver(d.version) : undefined;
+        const reason = v && remoteSecretUpdateBug(v);
+        return reason ? [{ name: d.name, reason: `${d.version}: ${reason}` }] : [];
+    });
+}
+
+;// CONCATENATED MODULE: ./src/manifests/kubernetes.ts
+
+
+
+/** istio-system carrying the cluster's network: the guide's `kubectl label namespace … --overwrite`, as an apply. */
+function istioNamespace(network) {
+    return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: network } } };
+}
+/** samples/multicluster/expose-services.yaml: every *.local service reachable through the east-west gateway. */
+function crossNetworkGateway(istioVersion) {
+    // networking.istio.io/v1 is served from Istio 1.24 on; older releases take v1alpha3 (still served later, but deprecated).
+    const apiVersion = compareSemver(istioVersion, { major: 1, minor: 24, patch: 0 }) >= 0 ? 'networking.istio.io/v1' : 'networking.istio.io/v1alpha3';
+    return {
+        apiVersion,
+        kind: 'Gateway',
+        metadata: { name: CROSS_NETWORK_GATEWAY, namespace: ISTIO_NAMESPACE },
+        spec: {
+            selector: { istio: EASTWEST_GATEWAY_LABEL },
+            servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }]
+        }
+    };
+}
+/**
+ * A Secret with `stringData` turned into `data`: the API server stores only `data`, so `kubectl apply` of stringData
+ * reports "configured" on every run even when nothing changed. Applying `data` lets a re-run say "unchanged".
+ */
+function withEncodedData(obj) {
+    if (obj.kind !== 'Secret' || typeof obj.stringData !== 'object' || obj.stringData === null)
+        return obj;
+    const { stringData, ...rest } = obj;
+    const data = { ...(rest.data ?? {}) };
+    for (const [k, v] of Object.entries(stringData))
+        data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    return { ...rest, data };
+}
+/** Serializes objects once, as one multi-document YAML stream for `kubectl apply -f -` / `istioctl install -f -`. */
+function toYaml(...objects) {
+    return objects.map((o) => dump(o, { noRefs: true, lineWidth: -1 })).join('---\n');
+}
+
+;// CONCATENATED MODULE: ./src/kube/remote-secret.ts
+
+
+
+/**
+ * Reads what `istioctl create-remote-secret` printed, without ever echoing it: only shape errors are reported,
+ * so the caller can mask the token before anything else happens.
+ */
+function parseRemoteSecret(output) {
+    let docs;
+    try {
+        docs = loadAll(output, null, { schema: JSON_SCHEMA }).filter((d) => d != null);
+    }
+    catch {
+        throw new Error('create-remote-secret printed something that is not YAML');
+    }
+    const secret = docs.find((d) => typeof d === 'object' && d?.kind === 'Secret');
+    if (!secret)
+        throw new Error('create-remote-secret printed no Secret');
+    const cluster = secret.metadata?.annotations?.[CLUSTER_ANNOTATION];
+    const embedded = secret.stringData?.[cluster] ?? Object.values(secret.stringData ?? {})[0];
+    if (typeof cluster !== 'string' || typeof embedded !== 'string')
+        throw new Error(`create-remote-secret printed a Secret without the ${CLUSTER_ANNOTATION} annotation or its kubeconfig`);
+    let kc;
+    try {
+        kc = load(embedded, { schema: JSON_SCHEMA });
+    }
+    catch {
+        throw new Error('the remote secret holds a kubeconfig that is not YAML');
+    }
+    return {
+        manifest: toYaml(withEncodedData(secret)),
+        secretName: String(secret.metadata?.name ?? ''),
+        cluster,
+        server: String(kc?.clusters?.[0]?.cluster?.server ?? ''),
+        token: typeof kc?.users?.[0]?.user?.token === 'string' ? kc.users[0].user.token : undefined
+    };
+}
+/** Loopback addresses in a remote secret are only reachable from the machine that ran istioctl (kind, port-forwards). */
+function isLoopbackServer(server) {
+    try {
+        const host = new URL(server).hostname.replace(/^\[|\]$/g, '');
+        return host === 'localhost' || host === '::1' || /^127\./.test(host) || host === '0.0.0.0';
+    }
+    catch {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/verify.ts
+
+
+
+/**
+ * Parses `istioctl remote-clusters`: NAME SECRET STATUS ISTIOD [REVISION] (REVISION from 1.31 on), one row per istiod pod
+ * and cluster. The table comes from Go's tabwriter, so every cell starts where its header does; cells are read by those
+ * offsets, which keeps empty cells (the local cluster's SECRET, a pod without a revision label) in place.
+ */
+function parseRemoteClusters(table) {
+    const lines = table.split('\n').filter((l) => l.trim());
+    const header = lines.findIndex((l) => /^\s*NAME\s+SECRET\s+STATUS\s+ISTIOD\b/.test(l));
+    if (header < 0)
+        return [];
+    const columns = [...lines[header].matchAll(/\S+/g)].map((m) => ({ name: m[0], start: m.index }));
+    const cell = (line, name) => {
+        const i = columns.findIndex((c) => c.name === name);
+        if (i < 0)
+            return undefined;
+        return line.slice(columns[i].start, i + 1 < columns.length ? columns[i + 1].start : undefined).trim();
+    };
+    const rows = [];
+    for (const line of lines.slice(header + 1)) {
+        const row = { cluster: cell(line, 'NAME'), secret: cell(line, 'SECRET'), status: cell(line, 'STATUS'), istiod: cell(line, 'ISTIOD') };
+        const revision = cell(line, 'REVISION');
+        if (revision !== undefined)
+            row.revision = revision;
+        if (row.cluster && row.status)
+            rows.push(row);
+    }
+    return rows;
+}
+/** The istiod pods that answered, in the table's order. */
+const istiodsOf = (rows) => [...new Set(rows.map((r) => r.istiod).filter(Boolean))];
+/** Every (peer, pod) pair that is not synced: each pod must list each peer, and every row of it must say synced. */
+function remoteClusterProblems(rows, peers) {
+    const problems = [];
+    for (const peer of peers)
+        for (const istiod of istiodsOf(rows)) {
+            const seen = rows.filter((r) => r.istiod === istiod && r.cluster === peer);
+            if (!seen.length)
+                problems.push({ peer, istiod, status: 'not listed' });
+            for (const r of seen)
+                if (r.status !== 'synced')
+                    problems.push({ peer, istiod, status: r.status });
+        }
+    return problems;
+}
+/** What a status means for the user, for the error. */
+function explainStatus(status, peer) {
+    switch (status) {
+        case 'timeout':
+            return `timeout (istiod gave up after PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s by default, without having read ${peer}'s API server)`;
+        case 'syncing':
+            return `still syncing at the deadline (istiod is still trying to read ${peer}'s API server; it gives up after PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s by default)`;
+        case 'closed':
+            return `closed (istiod stopped watching ${peer}: its remote secret was removed or replaced)`;
+        case 'not listed':
+            return `not listed (istio-system has no remote secret for ${peer}, or istiod could not build a client from it)`;
+        default:
+            return status;
+    }
+}
+/** Per peer, one cell for the summary: `synced`, or the statuses and the pods that report them. */
+function peerStatuses(rows, peers) {
+    const problems = remoteClusterProblems(rows, peers);
+    const pods = istiodsOf(rows);
+    const out = new Map();
+    for (const peer of peers) {
+        const mine = problems.filter((p) => p.peer === peer);
+        if (!pods.length)
+            continue;
+        if (!mine.length) {
+            out.set(peer, 'synced');
+            continue;
+        }
+        const byStatus = new Map();
+        for (const p of pods) {
+            const status = mine.find((m) => m.istiod === p)?.status ?? 'synced';
+            byStatus.set(status, [...(byStatus.get(status) ?? []), p]);
+        }
+        out.set(peer, byStatus.size === 1 ? [...byStatus.keys()][0] : [...byStatus].map(([s, ps]) => `${s} in ${ps.join(', ')}`).join(', '));
+    }
+    return out;
+}
+/**
+ * Polls `istioctl remote-clusters --revision <revision>` until every istiod pod of that revision shows every peer as
+ * `synced`, or the time is up. Without --revision istioctl asks the default revision's istiods (the default tag's, else
+ * `default`), which is not the control plane this run installed when a revision is set.
+ */
+async function waitForRemoteClusters(tools, cluster, peers, timeoutMs, log, opts) {
+    const deadline = Date.now() + timeoutMs;
+    let rows = [];
+    let lastError = '';
+    const synced = await poll(deadline, async () => {
+        try {
+            rows = parseRemoteClusters(await remoteClusters(tools, cluster, opts.revision, deadline, log));
+            lastError = '';
+            if (istiodsOf(rows).length && !remoteClusterProblems(rows, peers).length)
+                return { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) };
+        }
+        catch (e) {
+            // istiod may still be starting ("unable to find any Istiod instances"): keep polling until the deadline.
+            if (!(e instanceof CommandError))
+                throw e;
+            lastError = e.stderrTail;
+            rows = [];
+        }
+        return undefined;
+    }, opts.pollMs ?? 2000);
+    if (synced)
+        return synced;
+    const seen = { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) };
+    const problems = remoteClusterProblems(rows, peers);
+    const missing = seen.istiods.length ? [...new Set(problems.map((p) => p.peer))] : peers;
+    const after = `after ${Math.round(timeoutMs / 1000)} s`;
+    const lines = seen.istiods.length
+        ? [
+            `${cluster} does not see ${missing.join(', ')} as synced ${after} (${missing.map((p) => `${p}: ${seen.statuses.get(p)}`).join(', ')})`,
+            ...problems.map((p) => `- ${p.peer} in ${p.istiod}: ${explainStatus(p.status, p.peer)}`),
+            `(asked the ${seen.istiods.length} istiod pod(s) of revision ${opts.revision}: ${seen.istiods.join(', ')})`
+        ]
+        : [`${cluster} does not see ${missing.join(', ')} as synced ${after}: no istiod pod of revision ${opts.revision} answered`];
+    if (lastError)
+        lines[0] += `; last error: ${lastError}`;
+    throw new VerifyError(cluster, missing, seen, problems, lines.join('\n'));
+}
+class VerifyError extends Error {
+    cluster;
+    missing;
+    seen;
+    problems;
+    constructor(cluster, missing, seen, 
+    /** Empty when no istiod pod answered. */
+    problems, message) {
+        super(message);
+        this.cluster = cluster;
+        this.missing = missing;
+        this.seen = seen;
+        this.problems = problems;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/manifests/helloworld.ts
+
+/** Where the traffic check runs; removed afterwards unless verify-keep. */
+const VERIFY_NAMESPACE = 'istio-multicluster-verify';
+/** The version of samples/helloworld a cluster runs: v1, v2, v1, … by its position, so every version runs somewhere. */
+function helloworldVersion(clusterIndex) {
+    return clusterIndex % 2 === 0 ? 'v1' : 'v2';
+}
+/**
+ * Istio's samples/helloworld (Service in every cluster, one version Deployment) and samples/curl, in a namespace with
+ * sidecar injection on (the revision's label when a revision is used, as `istio-injection` only selects the default).
+ */
+function verifyWorkloads(version, images, revision) {
+    const ns = VERIFY_NAMESPACE;
+    const injection = revision ? { [REVISION_LABEL]: revision } : { [INJECTION_LABEL]: 'enabled' };
+    const deployment = (name, labels, container) => ({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace: ns, labels },
+        spec: {
+            replicas: 1,
+            selector: { matchLabels: labels },
+            template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [container] } }
+        }
+    });
+    return [
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: injection } },
+        {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: 'helloworld', namespace: ns, labels: { app: 'helloworld', service: 'helloworld' } },
+            spec: { ports: [{ port: 5000, name: 'http' }], selector: { app: 'helloworld' } }
+        },
+        deployment(`helloworld-${version}`, { app: 'helloworld', version }, {
+            name: 'helloworld',
+            image: version === 'v1' ? images.helloworldV1 : images.helloworldV2,
+            imagePullPolicy: 'IfNotPresent',
+            resources: { requests: { cpu: '100m' } },
+            ports: [{ containerPort: 5000 }]
+        }),
+        deployment('curl', { app: 'curl' }, { name: 'curl', image: images.curl, command: ['/bin/sleep', 'infinity'], imagePullPolicy: 'IfNotPresent' })
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/verify-traffic.ts
+
+
+
+
+/** `Hello version: v2, instance: helloworld-v2-7c9b…` → `v2`. */
+function helloVersion(output) {
+    return /Hello version: (v\d+)/.exec(output)?.[1];
+}
+const CURL = { namespace: VERIFY_NAMESPACE, target: 'deploy/curl', container: 'curl' };
+/**
+ * The guide's traffic check from one cluster: curl helloworld until every version (each running in another cluster
+ * too) has answered. A version only answers across clusters when remote secrets, gateways and the root of trust work.
+ */
+async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
+    const deadline = Date.now() + timeoutMs;
+    await rolloutStatus(tools, cluster, 'deployment', VERIFY_NAMESPACE, deadline, log);
+    const seen = new Set();
+    let calls = 0;
+    let last = '';
+    const answered = await poll(deadline, async () => {
+        calls++;
+        try {
+            last = (await kubectl_exec(tools, cluster, CURL, ['curl', '-sS', '--max-time', '5', `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`], log)).trim();
+            const v = helloVersion(last);
+            if (v)
+                seen.add(v);
+        }
+        catch (e) {
+            if (!(e instanceof CommandError))
+                throw e;
+            last = e.stderrTail;
+        }
+        return versions.every((v) => seen.has(v)) ? `${[...seen].sort().join(', ')} answered in ${calls} call(s)` : undefined;
+    }, 500);
+    if (answered)
+        return answered;
+    const missing = versions.filter((v) => !seen.has(v));
+    throw new Error(`from ${cluster}, helloworld ${missing.join(', ')} never answered in ${calls} call(s) within ${Math.round(timeoutMs / 1000)} s (answered: ${[...seen].join(', ') || 'none'}; last reply: ${last.slice(0, 200) || 'nothing'}). ` +
+        'Cross-cluster calls need: remote secrets synced (see the remote-clusters check), an east-west gateway with an address and cross-network-gateway in the other cluster, and cacerts from one root in both (otherwise CERTIFICATE_VERIFY_FAILED).');
+}
+
+;// CONCATENATED MODULE: ./src/steps/executor.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+function stepExecutor(deps) {
+    const { tools } = deps;
+    return async (step, log) => {
+        const a = step.action;
+        switch (a.type) {
+            case 'apply':
+                await apply(tools, step.cluster, a.manifest, log);
+                return;
+            case 'root-of-trust':
+                if (!deps.trust)
+                    throw new Error('root of trust step without a trust manager');
+                return deps.trust.ensure(step.cluster, log);
+            case 'istioctl-install':
+                return istioctlInstall(deps, step, a.iop, a.readinessWaits, log);
+            case 'wait-gateway-address':
+                return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log);
+            case 'create-remote-secret':
+                return executor_createRemoteSecret(deps, step, a.server, log);
+            case 'apply-remote-secrets':
+                return applyRemoteSecrets(deps, step, a.sources, log);
+            case 'verify-remote-clusters':
+                return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log);
+            case 'verify-traffic':
+                return verifyTraffic(tools, step.cluster, a.versions, a.timeoutMs, log);
+            case 'delete':
+                return deleteObjects(tools, step.cluster, a.target, log);
+            case 'delete-namespace':
+                return deleteNamespace(tools, step.cluster, a.namespace, a.wait ?? false, log);
+            case 'istioctl-uninstall':
+                return uninstall(tools, step.cluster, log);
+            default:
+                return assertNever(a);
+        }
+    };
+}
+/** istioctl install with an explicit --readiness-timeout; when its wait fails, what kubectl says about each unready pod. */
+async function istioctlInstall(deps, step, iop, waits, log) {
+    try {
+        await install(deps.tools, step.cluster, iop, { timeoutMs: deps.config.readinessTimeoutMs, waits }, log);
+    }
+    catch (e) {
+        if (!(e instanceof CommandError) || e.result.timedOut || !isReadinessFailure(e.result.stderr))
+            throw e;
+        const pods = await getJson(deps.tools, step.cluster, { resource: 'pods', namespace: ISTIO_NAMESPACE }, log, { policy: HINT })
+            .then(unreadyPods)
+            .catch((err) => [`(kubectl get pods failed: ${err instanceof CommandError ? err.headline : String(err)})`]);
+        const retired = [...new Set(pods.map((p) => /\(image ([^)\s]+)\)/.exec(p)?.[1]).flatMap((img) => (img && retiredRegistryOf(img)) || []))];
+        const hint = retired.length
+            ? `\n${retired.join(', ')} ${retired.length > 1 ? 'are registries' : 'is one of the registries'} Istio retired in December 2026; set "hub" to ${DEFAULT_HUB} or a mirror of it.`
+            : '';
+        const unready = pods.length ? `\nunready pods in ${ISTIO_NAMESPACE}:\n${pods.map((p) => `- ${p}`).join('\n')}` : '';
+        throw new StepError(step.cluster, step.title, `${e.headline}${redact(unready)}${hint}`, e.command, e.stderrTail);
+    }
+}
+async function executor_createRemoteSecret(deps, step, server, log) {
+    const output = await createRemoteSecret(deps.tools, step.cluster, server, log);
+    const info = parseRemoteSecret(output);
+    // Mask the reader token before anything else can print it.
+    registerSecret(info.token);
+    if (info.cluster !== step.cluster)
+        throw new Error(`create-remote-secret wrote a secret for "${info.cluster}", expected "${step.cluster}"`);
+    deps.state.remoteSecrets.set(step.cluster, { yaml: info.manifest, server: info.server });
+    if (!server && isLoopbackServer(info.server))
+        warning(`${step.cluster}: its remote secret points at ${info.server}, a loopback address other clusters cannot reach (kind?). Set "api-server" for ${step.cluster} to an address they can reach, e.g. https://${step.cluster}-control-plane:6443 on kind.`);
+    return info.server;
+}
+/**
+ * Applies the other clusters' remote secrets. When one of them *changed* (kubectl says "configured": a cluster
+ * re-created under the same name, a new api-server, a rotated reader token), istiods of releases that keep a stale
+ * view of the remote cluster after such an update are restarted, as Istio's issues advise. The plan orders this step
+ * after the cluster's own control plane, so the istiods read here are the ones that stay.
+ */
+async function applyRemoteSecrets(deps, step, sources, log) {
+    const docs = sources.map((s) => deps.state.remoteSecrets.get(s)?.yaml);
+    if (docs.some((d) => d === undefined))
+        throw new Error('a remote secret it needs was not created');
+    const applied = await apply(deps.tools, step.cluster, docs.join('\n---\n'), log);
+    const changed = [...applied.matchAll(/^secret\/(\S+) configured$/gm)].map((m) => m[1]);
+    if (!changed.length)
+        return;
+    const stale = istiodsNeedingRestart(await listIstiods(deps.tools, step.cluster, log));
+    if (!stale.length)
+        return;
+    for (const s of stale)
+        log(`${changed.join(', ')} changed; restarting ${s.name} (Istio ${s.reason})`);
+    await restartIstiods(deps.tools, step.cluster, stale.map((s) => s.name), 'the remote secrets are in place; istiod reads them once its new pods are ready', log);
+    return `restarted ${stale.map((s) => s.name).join(', ')} after ${changed.join(', ')} changed`;
+}
+async function verifyRemoteClusters(deps, step, peers, timeoutMs, log) {
+    // The control plane this run installed: without --revision istioctl would ask the default tag's istiods.
+    const revision = deps.config.revision ?? 'default';
+    try {
+        const seen = await waitForRemoteClusters(deps.tools, step.cluster, peers, timeoutMs, log, { revision });
+        deps.state.remoteStatus.set(step.cluster, seen.statuses);
+        return `${peers.map((p) => `${p}: ${seen.statuses.get(p)}`).join(', ')} (in ${seen.istiods.join(', ')}, revision ${revision})`;
+    }
+    catch (e) {
+        if (!(e instanceof VerifyError))
+            throw e;
+        deps.state.remoteStatus.set(step.cluster, e.seen.statuses);
+        // Reachability hints only where istiod is (or was) trying to read the peer's API server.
+        const unreached = e.missing.filter((peer) => e.problems.some((p) => p.peer === peer && (p.status === 'timeout' || p.status === 'syncing')));
+        const hints = unreached.map((peer) => {
+            const server = deps.state.remoteSecrets.get(peer)?.server ?? '(unknown)';
+            const loop = isLoopbackServer(server);
+            return `- ${peer} → ${step.cluster}: istiod in ${step.cluster} cannot reach ${peer}'s API server at ${server}${loop ? ' (a loopback address: it only exists on the runner)' : ''}; set "api-server" for ${peer} to an address reachable from ${step.cluster}, and check that its token is valid.`;
+        });
+        if (!e.problems.length)
+            hints.push(`- is istiod of revision ${revision} running in ${step.cluster}? kubectl -n ${ISTIO_NAMESPACE} get pods -l ${ISTIOD_SELECTOR},${REVISION_LABEL}=${revision}`);
+        throw new Error(`${e.message}\n${hints.join('\n')}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/trust/x509.ts
+// The x509 and WebCrypto plumbing under certs.ts: the library loaded on first use, keys, serial numbers, PEM, the
+// root key as a signer, the subject's DER bytes, and errors that never quote key material.
+
+/** A certificate problem; its message never holds key material (library errors are replaced, not wrapped). */
+class CertError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'CertError';
+    }
+}
+const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' };
+const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' };
+/** Makefile.selfsigned.mk: keyUsage = critical, digitalSignature, nonRepudiation, keyEncipherment, keyCertSign. */
+const CA_KEY_USAGE = 1 | 2 | 4 | 32; // KeyUsageFlags digitalSignature | nonRepudiation | keyEncipherment | keyCertSign
+let x509Loaded;
+/** Loaded on first use, so runs that only check certificates do not pay for the library. */
+function loadX509() {
+    x509Loaded ??= (async () => {
+        // @peculiar/x509 registers its algorithms with tsyringe, which needs the Reflect metadata API.
+        await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 477, 23));
+        // eager: ncc (webpack) keeps the library in the one bundle file instead of emitting a separate chunk
+        return await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 8927, 19));
+    })();
+    return x509Loaded;
+}
+/** Runs a generation step; errors other than CertError are replaced by generic text (a library error could quote input). */
+async function guard(what, step) {
+    try {
+        return await step();
+    }
+    catch (error) {
+        if (error instanceof CertError)
+            throw error;
+        const name = error instanceof Error && /^[A-Za-z]+$/.test(error.name) ? ` (${error.name})` : '';
+        throw new CertError(`${what} failed${name}`);
+    }
+}
+function validityDays(value, fallback) {
+    if (value === undefined)
+        return fallback;
+    if (!Number.isFinite(value) || value <= 0 || value > 100 * 365)
+        throw new CertError(`validityDays must be a number of days between 1 and 36500, got ${value}`);
+    return value;
+}
+async function generateKeyPair() {
+    return (await external_node_crypto_.webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']));
+}
+/** 16 random bytes, positive (high bit clear) and with no leading zero byte, as hex. */
+function randomSerial() {
+    const bytes = external_node_crypto_.webcrypto.getRandomValues(new Uint8Array(16));
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
+    return Buffer.from(bytes).toString('hex');
+}
+async function exportPkcs8(key) {
+    const der = Buffer.from(await external_node_crypto_.webcrypto.subtle.exportKey('pkcs8', key));
+    const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+    return `-----BEGIN PRIVATE KEY-----\n${lines.join('\n')}\n-----END PRIVATE KEY-----\n`;
+}
+/** LF line endings and exactly one trailing newline, so PEMs concatenate cleanly. */
+function normalizePem(pem) {
+    return pem.replace(/\r\n?/g, '\n').trim() + '\n';
+}
+function describeRoot(cert) {
+    return `subject "${cert.subject.split('\n').join(', ')}", valid until ${cert.validTo}`;
+}
+function parseRootCertificate(pem) {
+    const block = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/.exec(pem)?.[0];
+    let cert;
+    try {
+        if (block)
+            cert = new external_node_crypto_.X509Certificate(block);
+    }
+    catch {
+        // reported below
+    }
+    if (!cert)
+        throw new CertError('the root CA certificate is not a PEM certificate');
+    if (!cert.ca)
+        throw new CertError(`the root CA certificate is not a CA certificate (basicConstraints CA:true is missing) (${describeRoot(cert)})`);
+    return cert;
+}
+const NAMED_CURVES = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+/** The root key as WebCrypto needs it, after checking that it is the key of the root certificate. */
+function rootSigner(keyPem, rootCert) {
+    let key;
+    try {
+        key = (0,external_node_crypto_.createPrivateKey)({ key: keyPem, format: 'pem' });
+    }
+    catch {
+        throw new CertError('the root CA private key could not be read (expected an unencrypted PEM key: PKCS#8, PKCS#1 RSA or SEC1 EC)');
+    }
+    let matches = false;
+    try {
+        const publicDer = (0,external_node_crypto_.createPublicKey)(key).export({ type: 'spki', format: 'der' });
+        matches = publicDer.equals(rootCert.publicKey.export({ type: 'spki', format: 'der' }));
+    }
+    catch {
+        matches = false;
+    }
+    if (!matches)
+        throw new CertError(`the root CA private key does not belong to the root CA certificate (${describeRoot(rootCert)})`);
+    const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
+    switch (key.asymmetricKeyType) {
+        case 'rsa':
+            return { pkcs8, importAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } };
+        case 'ec': {
+            const namedCurve = NAMED_CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''];
+            if (!namedCurve)
+                throw new CertError(`the root CA key uses an unsupported elliptic curve (${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'}); use P-256, P-384 or P-521`);
+            return { pkcs8, importAlgorithm: { name: 'ECDSA', namedCurve }, signingAlgorithm: ECDSA_SHA256 };
+        }
+        default:
+            throw new CertError(`the root CA key type ${key.asymmetricKeyType ?? 'unknown'} is not supported; use RSA or ECDSA`);
+    }
+}
+/**
+ * The DER bytes of the subject Name in a certificate: Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version,
+ * serialNumber, signature, issuer, validity, subject, … } … }.
+ */
+function tbsSubjectDer(certDer) {
+    const tlv = (at) => {
+        const first = certDer[at + 1];
+        if (first === undefined)
+            throw new CertError('the root CA certificate is truncated');
+        let length = first;
+        let content = at + 2;
+        if (first & 0x80) {
+            const count = first & 0x7f;
+            length = 0;
+            for (let i = 0; i < count; i++)
+                length = length * 256 + certDer[content + i];
+            content += count;
+        }
+        if (content + length > certDer.length)
+            throw new CertError('the root CA certificate is truncated');
+        return { start: at, content, end: content + length };
+    };
+    const tbs = tlv(tlv(0).content);
+    let at = tbs.content;
+    if (certDer[at] === 0xa0)
+        at = tlv(at).end; // [0] version
+    for (let skip = 0; skip < 4; skip++)
+        at = tlv(at).end; // serialNumber, signature, issuer, validity
+    const subject = tlv(at);
+    return new Uint8Array(certDer.subarray(subject.start, subject.end));
+}
+
+;// CONCATENATED MODULE: ./src/trust/chain.ts
+
+/**
+ * Read-only checks on PEM certificates with node:crypto only (no key material is ever parsed here), for comparing the
+ * mesh's root of trust with what a cluster already holds in its `cacerts` secret.
+ */
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g;
+/** The CERTIFICATE blocks of a PEM text, in order (any other block, e.g. a private key, is skipped). */
+function pemCertificates(pem) {
+    return (pem.match(CERTIFICATE_BLOCK) ?? []).map((block) => block.replace(/\r\n?/g, '\n') + '\n');
+}
+/** Every certificate of a PEM text that node:crypto can parse; unparsable blocks are left out. */
+function parseAll(pem) {
+    const certs = [];
+    for (const block of pemCertificates(pem)) {
+        try {
+            certs.push(new external_node_crypto_.X509Certificate(block));
+        }
+        catch {
+            // not a certificate node:crypto understands: treated as absent
+        }
+    }
+    return certs;
+}
+/** The first certificate of a PEM text, or undefined when there is none (or it does not parse). */
+function firstCertificate(pem) {
+    const [first] = pemCertificates(pem);
+    if (first === undefined)
+        return undefined;
+    try {
+        return new external_node_crypto_.X509Certificate(first);
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The root certificate(s) istiod would trust from a `cacerts` data map (values already base64-decoded), or undefined.
+ * Like istiod (`detectSigningCABundle`), the kubernetes.io/tls form wins when `tls.crt` is present: its root is `ca.crt`;
+ * otherwise the istiod form's `root-cert.pem`.
+ */
+function rootOf(cacerts) {
+    const present = (key) => {
+        const value = Object.prototype.hasOwnProperty.call(cacerts, key) ? cacerts[key] : undefined;
+        return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    };
+    if (present('tls.crt') !== undefined)
+        return present('ca.crt');
+    return present('root-cert.pem');
+}
+/**
+ * Whether the first certificate of `certPem` was issued by, and carries a valid signature of, a certificate of `rootPem`
+ * (node:crypto `checkIssued` + `verify` with that certificate's public key), or is itself one of those certificates.
+ * `rootPem` may be a bundle (root-cert.pem holds several roots during a root rotation): any of its certificates counts.
+ * Unparsable input gives false.
+ */
+function chainsTo(certPem, rootPem) {
+    const cert = firstCertificate(certPem);
+    if (cert === undefined)
+        return false;
+    for (const root of parseAll(rootPem)) {
+        if (cert.fingerprint256 === root.fingerprint256)
+            return true;
+        try {
+            if (cert.checkIssued(root) && cert.verify(root.publicKey))
+                return true;
+        }
+        catch {
+            // a key type node:crypto cannot verify with: not a match
+        }
+    }
+    return false;
+}
+/** Whether the first certificates of two PEM texts are the same certificate (SHA-256 fingerprint); false if either is unparsable. */
+function sameCertificate(aPem, bPem) {
+    const a = firstCertificate(aPem);
+    const b = firstCertificate(bPem);
+    return a !== undefined && b !== undefined && a.fingerprint256 === b.fingerprint256;
+}
+/**
+ * A one-line description of the first certificate for messages:
+ * `subject "O=Istio, CN=Root CA", SHA-256 AB:CD:EF:01:23:45:67:89…, valid until 2035-01-01T00:00:00.000Z`.
+ * Only the certificate is read, so no key material can appear even if the PEM text also holds a private key.
+ */
+function describeCert(pem) {
+    const cert = firstCertificate(pem);
+    if (cert === undefined)
+        return 'no parsable certificate';
+    const subject = cert.subject
+        .split('\n')
+        .filter((part) => part !== '')
+        .join(', ');
+    const fingerprint = cert.fingerprint256.split(':').slice(0, 8).join(':');
+    const validTo = new Date(cert.validTo);
+    const until = Number.isNaN(validTo.getTime()) ? cert.validTo : validTo.toISOString();
+    return `subject "${subject}", SHA-256 ${fingerprint}…, valid until ${until}`;
+}
+function validityOf(cert, pem) {
+    return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), description: describeCert(pem) };
+}
+/** The validity of the first certificate of a PEM text. */
+function certValidity(pem) {
+    const cert = firstCertificate(pem);
+    return cert && validityOf(cert, pem);
+}
+/**
+ * The CA certificate of a `cacerts` that expires first, roots left out: the signing certificate (`ca-cert.pem`, or
+ * `tls.crt`) and the intermediates of `cert-chain.pem`. istiod verifies every one of them at start
+ * (security/pkg/pki/util/keycertbundle.go Verify, Go's x509 at the current time) and refuses to start past any
+ * notAfter. Undefined when the signing certificate does not parse.
+ */
+function intermediateValidity(cacerts) {
+    const tls = typeof cacerts['tls.crt'] === 'string' && cacerts['tls.crt'].trim() !== '';
+    const signing = (tls ? cacerts['tls.crt'] : cacerts['ca-cert.pem']) ?? '';
+    const first = firstCertificate(signing);
+    if (!first)
+        return undefined;
+    let earliest = validityOf(first, signing);
+    for (const block of pemCertificates(tls ? '' : (cacerts['cert-chain.pem'] ?? ''))) {
+        const cert = parseAll(block)[0];
+        // A self-signed certificate in the chain is the root: its expiry is the root's, reported apart.
+        if (!cert || cert.checkIssued(cert))
+            continue;
+        const v = validityOf(cert, block);
+        if (v.notAfter < earliest.notAfter)
+            earliest = v;
+    }
+    return earliest;
+}
+
+;// CONCATENATED MODULE: ./src/trust/certs.ts
+
+
+
+/**
+ * The mesh's shared root of trust, as Istio's "Plug in CA certificates" task and tools/certs/Makefile.selfsigned.mk
+ * build it: one self-signed root CA, one intermediate CA per cluster signed by it, and the `cacerts` secret istiod
+ * reads its signing CA from. Keys are ECDSA P-256 (the Makefile's RSA 4096 costs seconds per key in WebCrypto);
+ * a user-provided root may be RSA or ECDSA.
+ */
+
+
+/** The SAN of every intermediate (Makefile.selfsigned.mk `[ san ] DNS.1`). */
+const ISTIOD_SAN = `istiod.${ISTIO_NAMESPACE}.svc`;
+const ROOT_DAYS = 3650; // tools/certs/common.mk ROOTCA_DAYS
+/**
+ * tools/certs/common.mk (1.30.3) has INTERMEDIATE_DAYS 3650, as long as its root: a demo default. Ours is 2 years:
+ * the intermediate key sits in cacerts, readable by whoever reads secrets in istio-system, and with ca: provided (the
+ * root key off the cluster) its lifetime is how long a stolen one can mint identities. Every run re-issues an
+ * intermediate within 30 days of its expiry (trust.ts), and the summary shows each expiry date.
+ */
+const INTERMEDIATE_DAYS = 730;
+const DAY_MS = 86_400_000;
+/** notBefore is set a little in the past, so a cluster whose clock lags the runner's still accepts the certificates. */
+const BACKDATE_MS = 5 * 60_000;
+/** A self-signed root CA: O=Istio, CN=Root CA (+ OU=<meshId>), CA:true, 10 years, ECDSA P-256 / SHA-256. */
+async function generateRoot(opts = {}) {
+    const days = validityDays(opts.validityDays, ROOT_DAYS);
+    const meshId = opts.meshId;
+    if (meshId !== undefined && (meshId.length > 64 || /[\u0000-\u001f]/.test(meshId))) {
+        throw new CertError(`mesh ID ${JSON.stringify(meshId.slice(0, 80))} cannot go into the root CA's subject (at most 64 characters, no control characters)`);
+    }
+    const name = [{ O: ['Istio'] }, { CN: ['Root CA'] }];
+    if (meshId)
+        name.push({ OU: [meshId] });
+    return guard('generating the root CA', async () => {
+        const x509 = await loadX509();
+        const keys = await generateKeyPair();
+        const notBefore = new Date(Date.now() - BACKDATE_MS);
+        const cert = await x509.X509CertificateGenerator.createSelfSigned({
+            serialNumber: randomSerial(),
+            name,
+            notBefore,
+            notAfter: new Date(notBefore.getTime() + BACKDATE_MS + days * DAY_MS),
+            signingAlgorithm: ECDSA_SHA256,
+            keys,
+            extensions: [
+                new x509.BasicConstraintsExtension(true, undefined, true),
+                new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
+                await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, external_node_crypto_.webcrypto)
+            ]
+        }, external_node_crypto_.webcrypto);
+        return { certPem: normalizePem(cert.toString('pem')), keyPem: await exportPkcs8(keys.privateKey) };
+    });
+}
+/**
+ * A cluster's intermediate CA, signed by `root`: O=Istio, CN=Intermediate CA, L=<clusterName>, CA:true pathlen:0,
+ * SAN DNS:istiod.istio-system.svc, 2 years (never past the root's notAfter). The root key may be RSA or ECDSA
+ * (PKCS#8, PKCS#1 or SEC1 PEM); the intermediate key is always ECDSA P-256.
+ */
+async function generateIntermediate(root, clusterName, opts = {}) {
+    const days = validityDays(opts.validityDays, INTERMEDIATE_DAYS);
+    if (clusterName.trim() === '' || clusterName.length > 128 || /[\u0000-\u001f]/.test(clusterName)) {
+        throw new CertError(`cluster name ${JSON.stringify(clusterName.slice(0, 140))} cannot go into an intermediate CA's subject (1–128 characters, no control characters)`);
+    }
+    const rootCert = parseRootCertificate(root.certPem);
+    const signer = rootSigner(root.keyPem, rootCert);
+    const now = Date.now();
+    const rootNotBefore = new Date(rootCert.validFrom).getTime();
+    const rootNotAfter = new Date(rootCert.validTo).getTime();
+    if (!(rootNotAfter > now))
+        throw new CertError(`the root CA has expired (${describeRoot(rootCert)})`);
+    return guard(`generating the intermediate CA of cluster "${clusterName}"`, async () => {
+        const x509 = await loadX509();
+        const libRoot = new x509.X509Certificate(rootCert.raw);
+        const keyUsage = libRoot.getExtension(x509.KeyUsagesExtension);
+        if (keyUsage && (keyUsage.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
+            throw new CertError(`the root CA certificate's key usage does not allow signing certificates (keyCertSign) (${describeRoot(rootCert)})`);
+        }
+        if (libRoot.getExtension(x509.BasicConstraintsExtension)?.pathLength === 0) {
+            throw new CertError(`the root CA certificate allows no CA below it (pathlen:0), so it cannot sign an intermediate CA (${describeRoot(rootCert)})`);
+        }
+        const rootSki = libRoot.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ??
+            (await x509.SubjectKeyIdentifierExtension.create(libRoot.publicKey, false, external_node_crypto_.webcrypto)).keyId;
+        const signingKey = await external_node_crypto_.webcrypto.subtle.importKey('pkcs8', signer.pkcs8, signer.importAlgorithm, false, ['sign']);
+        const keys = await generateKeyPair();
+        const notBefore = new Date(Math.max(now - BACKDATE_MS, rootNotBefore));
+        const notAfter = new Date(Math.min(now + days * DAY_MS, rootNotAfter));
+        const cert = await x509.X509CertificateGenerator.create({
+            serialNumber: randomSerial(),
+            // The root's subject bytes as they are: Go's chain building (istiod, Envoy's peers) matches issuer to subject byte for byte.
+            issuer: new x509.Name(tbsSubjectDer(rootCert.raw)),
+            subject: [{ O: ['Istio'] }, { CN: ['Intermediate CA'] }, { L: [clusterName] }],
+            notBefore,
+            notAfter,
+            publicKey: keys.publicKey,
+            signingKey,
+            signingAlgorithm: signer.signingAlgorithm,
+            extensions: [
+                await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, external_node_crypto_.webcrypto),
+                new x509.AuthorityKeyIdentifierExtension(rootSki, false),
+                new x509.BasicConstraintsExtension(true, 0, true),
+                new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
+                new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: ISTIOD_SAN }], false)
+            ]
+        }, external_node_crypto_.webcrypto);
+        const certPem = normalizePem(cert.toString('pem'));
+        // Self-check with node:crypto, independent of the library that built it.
+        const built = new external_node_crypto_.X509Certificate(certPem);
+        if (!built.checkIssued(rootCert) || !built.verify(rootCert.publicKey)) {
+            throw new CertError(`the intermediate CA of cluster "${clusterName}" does not verify against the root CA (${describeRoot(rootCert)})`);
+        }
+        return { certPem, keyPem: await exportPkcs8(keys.privateKey) };
+    });
+}
+/** The `cacerts` files istiod reads (istiod file format); cert-chain.pem = intermediate + root. */
+function cacertsData(root, intermediate) {
+    const rootPem = normalizePem(root.certPem);
+    const caCert = normalizePem(intermediate.certPem);
+    return {
+        'ca-cert.pem': caCert,
+        'ca-key.pem': normalizePem(intermediate.keyPem),
+        'root-cert.pem': rootPem,
+        'cert-chain.pem': caCert + rootPem
+    };
+}
+/** Secret istio-system/cacerts (`kubectl create secret generic cacerts --from-file=…`), as stringData. */
+function cacertsSecret(root, intermediate) {
+    return {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: CACERTS_SECRET, namespace: ISTIO_NAMESPACE, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+        type: 'Opaque',
+        stringData: cacertsData(root, intermediate)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/trust/root.ts
+// Which root of trust the mesh has, decided before any cluster changes: the inputs, what each cluster's cacerts chains
+// to, the root stored by ca: generate, and how long each certificate has left.
+
+
+
+
+/** An intermediate CA that expires within this many days is re-issued (ca: existing: the run fails). */
+const RENEW_WITHIN_DAYS = 30;
+/** A mesh root that expires within this many days gets a warning. */
+const ROOT_WARNING_DAYS = 90;
+const root_DAY_MS = 86_400_000;
+/** `2026-05-01T10:00:00Z`, and how far that is from now in whole days. */
+function when(date, now = Date.now()) {
+    const left = date.getTime() - now;
+    return { at: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), days: Math.round(Math.abs(left) / root_DAY_MS), past: left <= 0 };
+}
+/** "expires on 2026-05-01T10:00:00Z (in 10 days)" / "expired on … (3 days ago)". */
+function expiry(v, now = Date.now()) {
+    const w = when(v.notAfter, now);
+    const plural = w.days === 1 ? 'day' : 'days';
+    return w.past ? `expired on ${w.at} (${w.days} ${plural} ago)` : `expires on ${w.at} (in ${w.days} ${plural})`;
+}
+/**
+ * The mesh's one root, from the inputs and what every cluster carries, checked against each cluster (unless ca-rotate)
+ * and for its expiry. Throws before any write.
+ */
+async function chooseRoot(config, seen) {
+    const { mode } = config.ca;
+    let root;
+    if (mode === 'provided') {
+        root = { certPem: config.ca.rootCert, keyPem: config.ca.rootKey };
+        checkAll(seen, root.certPem, config.ca.rotate);
+    }
+    else if (mode === 'existing')
+        root = { certPem: commonExistingRoot(seen) };
+    else
+        root = await generatedRoot(config, seen);
+    checkRootExpiry(mode, root.certPem);
+    if (mode === 'existing')
+        checkExistingExpiry(seen);
+    return root;
+}
+/** Throws (before any write) when the mesh root has expired; warns when it expires within ROOT_WARNING_DAYS. */
+function checkRootExpiry(mode, rootPem) {
+    const root = certValidity(rootPem);
+    if (!root || root.notAfter.getTime() - Date.now() > ROOT_WARNING_DAYS * root_DAY_MS)
+        return;
+    const replace = {
+        generate: `delete secret ${STORED_ROOT_SECRET} in ${ISTIO_NAMESPACE} of every cluster and re-run with ca-rotate: true (a new root, new intermediates, istiod restarted)`,
+        provided: 'pass a new ca-root-cert and ca-root-key with ca-rotate: true (new intermediates, istiod restarted)',
+        existing: "re-issue every cluster's cacerts from a new root, or use ca: provided with a new root and ca-rotate: true",
+        none: ''
+    }[mode];
+    if (root.notAfter.getTime() <= Date.now())
+        throw new Error(`the mesh root of trust ${expiry(root)}: ${root.description}. istiod refuses to start with it ("x509: certificate has expired or is not yet valid") and no intermediate can be issued under it. To replace it, ${replace}`);
+    warning(`the mesh root of trust ${expiry(root)}: ${root.description}. No intermediate can outlive it, and cross-cluster mTLS stops when it expires. Replace it before then: ${replace}`);
+}
+/** ca: existing never writes: an intermediate that has expired or expires soon fails the run, naming cluster and date. */
+function checkExistingExpiry(seen) {
+    for (const [cluster, t] of seen) {
+        const v = t.cacerts && intermediateValidity(t.cacerts);
+        if (v && v.notAfter.getTime() - Date.now() <= RENEW_WITHIN_DAYS * root_DAY_MS)
+            throw new Error(`${cluster}: cacerts' intermediate CA ${expiry(v)}: ${v.description}. istiod refuses to start with an expired one ("x509: certificate has expired or is not yet valid"), and ca: existing never re-issues it. ` +
+                `Replace cacerts in ${cluster} with one valid for more than ${RENEW_WITHIN_DAYS} days, or use ca: provided with its root's certificate and key (the action then re-issues it and restarts istiod)`);
+    }
+}
+function checkAll(seen, rootPem, rotate) {
+    if (rotate)
+        return;
+    for (const [cluster, t] of seen) {
+        const r = t.cacerts && rootOf(t.cacerts);
+        if (t.cacerts && !(r && sameCertificate(r, rootPem)))
+            throw new Error(mismatchMessage(cluster, r, rootPem));
+    }
+}
+function commonExistingRoot(seen) {
+    const missing = [...seen].filter(([, t]) => !t.cacerts).map(([c]) => c);
+    if (missing.length)
+        throw new Error(`ca: existing, but ${missing.join(', ')} ${missing.length > 1 ? 'have' : 'has'} no secret cacerts in ${ISTIO_NAMESPACE}; create it (Istio's "Plug in CA certificates") or use ca: generate / provided`);
+    let first;
+    for (const [cluster, t] of seen) {
+        const r = rootOf(t.cacerts);
+        const leaf = t.cacerts['ca-cert.pem'] ?? t.cacerts['tls.crt'];
+        if (!r)
+            throw new Error(`${cluster}: cacerts has no root-cert.pem (or ca.crt)`);
+        if (leaf && !chainsTo(leaf, r))
+            throw new Error(`${cluster}: cacerts' ca-cert.pem is not signed by its own root-cert.pem (${describeCert(r)})`);
+        if (!first)
+            first = [cluster, r];
+        else if (!sameCertificate(first[1], r))
+            throw new Error(`ca: existing, but the clusters have different roots of trust: ${first[0]} has ${describeCert(first[1])}, ${cluster} has ${describeCert(r)}. Cross-cluster mTLS would fail (CERTIFICATE_VERIFY_FAILED); re-issue cacerts from one root`);
+    }
+    return first[1];
+}
+/** ca: generate — reuse the root stored in the members, so a re-run or a new cluster stays in the same mesh. */
+async function generatedRoot(config, seen) {
+    const stored = [...seen].filter(([, t]) => t.storedRoot);
+    for (const [cluster, t] of stored.slice(1))
+        if (!sameCertificate(t.storedRoot.certPem, stored[0][1].storedRoot.certPem))
+            throw new Error(`the clusters keep two different mesh roots (${stored[0][0]}: ${describeCert(stored[0][1].storedRoot.certPem)}; ${cluster}: ${describeCert(t.storedRoot.certPem)}): they belong to two meshes. Uninstall one, or use ca: provided with the root to keep and ca-rotate: true`);
+    if (stored.length) {
+        const root = stored[0][1].storedRoot;
+        registerSecret(root.keyPem);
+        checkAll(seen, root.certPem, config.ca.rotate);
+        return root;
+    }
+    const foreign = [...seen].filter(([, t]) => t.cacerts);
+    if (foreign.length && !config.ca.rotate) {
+        const r = rootOf(foreign[0][1].cacerts);
+        throw new Error(`${foreign.map(([c]) => c).join(', ')} already ${foreign.length > 1 ? 'have' : 'has'} a cacerts (root ${r ? describeCert(r) : 'unknown'}) that this action did not generate, and its root key is not stored in the mesh. Use ca: existing if every cluster has one, ca: provided with that root's certificate and key, or ca-rotate: true to replace it with a new root`);
+    }
+    const root = await generateRoot({ meshId: config.meshId });
+    registerSecret(root.keyPem);
+    return root;
+}
+function mismatchMessage(cluster, currentRoot, wanted) {
+    return (`${cluster}: secret cacerts in ${ISTIO_NAMESPACE} does not chain to the mesh root (it has ${currentRoot ? describeCert(currentRoot) : 'no root-cert.pem'}; the mesh root is ${describeCert(wanted)}). ` +
+        `It was left unchanged. To replace it with an intermediate of the mesh root, re-run with ca-rotate: true (istiod is restarted; workloads get new certificates as they renew), or use ca: existing / provided with the root it chains to`);
+}
+
+;// CONCATENATED MODULE: ./src/trust/trust.ts
+
+
+
+
+
+
+
+/**
+ * Decides the mesh's one root before any cluster changes, then gives each cluster a `cacerts` that chains to it.
+ * Never replaces a cacerts silently: one that chains elsewhere fails the run unless `ca-rotate` is true.
+ */
+class TrustManager {
+    config;
+    tools;
+    root;
+    seen = new Map();
+    outcomes = new Map();
+    /** Per cluster: when the intermediate CA of its cacerts expires after this run (ISO time), and what the run did. */
+    intermediates = new Map();
+    constructor(config, tools) {
+        this.config = config;
+        this.tools = tools;
+    }
+    get rootCertPem() {
+        return this.root?.certPem;
+    }
+    /** Chooses the mesh's root from what every cluster carries (cacerts, the stored root). Throws before any write. */
+    async prepare(states) {
+        if (this.config.ca.mode === 'none')
+            return;
+        for (const c of this.config.clusters) {
+            const s = states.get(c.name);
+            this.seen.set(c.name, { cacerts: s?.cacerts, storedRoot: s?.storedRoot, istiodRuns: (s?.istiods.length ?? 0) > 0 });
+        }
+        this.root = await chooseRoot(this.config, this.seen);
+    }
+    async ensure(cluster, log) {
+        const outcome = await this.ensureCacerts(cluster, log);
+        this.outcomes.set(cluster, outcome);
+        return outcome;
+    }
+    async ensureCacerts(cluster, log) {
+        if (!this.root)
+            throw new Error('the root of trust was not prepared');
+        const seen = this.seen.get(cluster);
+        const current = seen?.cacerts;
+        const currentRoot = current && rootOf(current);
+        const extra = this.config.ca.mode === 'generate' && this.root.keyPem ? [storedRootSecret(this.root)] : [];
+        if (this.config.ca.mode === 'existing') {
+            // prepare() has checked the chain and the expiry of every cluster's cacerts.
+            this.record(cluster, current && intermediateValidity(current), 'checked');
+            return 'checked';
+        }
+        let renewal;
+        if (current &&
+            currentRoot &&
+            sameCertificate(currentRoot, this.root.certPem) &&
+            chainsTo(current['ca-cert.pem'] ?? current['tls.crt'] ?? '', this.root.certPem)) {
+            const validity = intermediateValidity(current);
+            renewal = this.renewalReason(cluster, validity, log);
+            if (!renewal) {
+                log(`cacerts chains to the mesh root (${describeCert(this.root.certPem)}): kept${validity ? `; its intermediate CA ${expiry(validity)}` : ''}`);
+                if (extra.length)
+                    await this.apply(cluster, extra, log);
+                this.record(cluster, validity, 'kept');
+                return 'kept';
+            }
+            log(`${renewal}: re-issued from the mesh root`);
+        }
+        else if (current && !this.config.ca.rotate)
+            throw new Error(mismatchMessage(cluster, currentRoot, this.root.certPem));
+        if (!this.root.keyPem)
+            throw new Error(`${cluster} has no cacerts and the mesh root's key is not available to sign one`);
+        const intermediate = await generateIntermediate(this.root, cluster);
+        registerSecret(intermediate.keyPem);
+        await this.apply(cluster, [cacertsSecret(this.root, intermediate), ...extra], log);
+        const outcome = !current ? 'created' : renewal ? 'renewed' : 'rotated';
+        this.record(cluster, certValidity(intermediate.certPem), outcome);
+        if (seen?.istiodRuns) {
+            const why = outcome === 'created' ? 'cacerts was created' : outcome === 'renewed' ? "cacerts' intermediate CA was re-issued" : 'cacerts was replaced';
+            await this.restartIstiod(cluster, why, log);
+        }
+        return outcome;
+    }
+    /** Why an intermediate that chains to the mesh root must be re-issued now, or undefined to keep it. */
+    renewalReason(cluster, validity, log) {
+        if (!validity || validity.notAfter.getTime() - Date.now() > RENEW_WITHIN_DAYS * root_DAY_MS)
+            return undefined;
+        const root = certValidity(this.root.certPem);
+        // Intermediates never outlive the root (certs.ts): when the root ends as soon, a new one would gain nothing.
+        if (root && root.notAfter.getTime() <= validity.notAfter.getTime() + root_DAY_MS) {
+            log(`cacerts' intermediate CA ${expiry(validity)}, with the mesh root: a new one cannot outlive the root, so it is kept (see the warning about the root)`);
+            return undefined;
+        }
+        return `${cluster}: cacerts' intermediate CA ${expiry(validity)}, within ${RENEW_WITHIN_DAYS} days`;
+    }
+    record(cluster, validity, outcome) {
+        if (validity)
+            this.intermediates.set(cluster, { notAfter: validity.notAfter.toISOString(), outcome });
+    }
+    async apply(cluster, objects, log) {
+        // Keys travel on stdin only: never in argv or in a file.
+        await apply(this.tools, cluster, toYaml(...objects.map(withEncodedData)), log);
+    }
+    /**
+     * istiod reads cacerts when it starts, and watches it only if it started with one — and then takes a new
+     * intermediate, never a new root (pilot/pkg/bootstrap/istio_ca.go@1.30.3 createIstioCA / handleEvent). So every
+     * istiod (all revisions) is restarted after cacerts is created or replaced, and the step waits for the rollout:
+     * the control plane step after it must find istiod serving from the new cacerts.
+     */
+    async restartIstiod(cluster, why, log) {
+        const names = await getNames(this.tools, cluster, { resource: 'deployment', namespace: ISTIO_NAMESPACE, selector: ISTIOD_SELECTOR }, log);
+        if (!names.length)
+            return log('no istiod runs: nothing to restart');
+        await restartIstiods(this.tools, cluster, names, 'cacerts is in place; istiod uses it once its new pods are ready', log);
+        log(`${cluster}: restarted ${names.join(', ')}: ${why}, and istiod loads a new cacerts only when it starts`);
+    }
+}
+function storedRootSecret(root) {
+    return {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'Opaque',
+        metadata: { name: STORED_ROOT_SECRET, namespace: ISTIO_NAMESPACE, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+        stringData: { 'root-cert.pem': root.certPem, 'root-key.pem': root.keyPem }
+    };
 }
 
 // EXTERNAL MODULE: external "node:url"
@@ -57441,90 +59534,7 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
-;// CONCATENATED MODULE: ./src/istioctl/platform.ts
-function istioPlatform(os = process.platform, arch = process.arch) {
-    const cpu = { x64: 'amd64', arm64: 'arm64', arm: 'armv7' };
-    if (os === 'linux' && cpu[arch])
-        return { name: `linux-${cpu[arch]}`, archiveExt: 'tar.gz', binary: 'istioctl' };
-    if (os === 'darwin' && (arch === 'x64' || arch === 'arm64'))
-        return { name: `osx-${cpu[arch]}`, archiveExt: 'tar.gz', binary: 'istioctl' };
-    if (os === 'win32' && arch === 'x64')
-        return { name: 'win-amd64', archiveExt: 'zip', binary: 'istioctl.exe' };
-    throw new Error(`Istio publishes no istioctl for ${os}/${arch} (it has linux amd64/arm64/armv7, osx amd64/arm64, win amd64)`);
-}
-function archiveName(version, platform) {
-    return `istioctl-${version}-${platform.name}.${platform.archiveExt}`;
-}
-/** `<base>/<V>/istioctl-<V>-<platform>.<ext>`: GitHub's release layout, which mirrors copy as is. */
-function archiveUrl(baseUrl, version, platform) {
-    return `${baseUrl.replace(/\/+$/, '')}/${version}/${archiveName(version, platform)}`;
-}
-
-;// CONCATENATED MODULE: ./src/istioctl/releases.ts
-
-
-
-/** How many pages of 100 releases to read at most: istio/istio has fewer than 1000 releases. */
-const MAX_PAGES = 10;
-class ReleaseLookupError extends Error {
-}
-/**
- * Plain releases (no drafts, no prereleases) from the GitHub API, newest pages first, until `enough` says stop. With
- * `platform`, only releases whose assets hold that platform's istioctl archive: a release tag exists for a while
- * before its assets are uploaded, and such a release cannot be installed.
- */
-async function listReleases(apiUrl, token, enough = () => false, platform) {
-    const http = new lib_HttpClient('istio-multicluster-action', undefined, { allowRetries: true, maxRetries: 2 });
-    const headers = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' };
-    if (token)
-        headers.authorization = `Bearer ${token}`;
-    const versions = [];
-    let url = `${apiUrl.replace(/\/+$/, '')}/repos/istio/istio/releases?per_page=100`;
-    for (let page = 1; url && page <= MAX_PAGES; page++) {
-        const res = await http.get(url, headers);
-        const body = await res.readBody();
-        const status = res.message.statusCode ?? 0;
-        if ((status === 403 || status === 429) && (res.message.headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(body)))
-            throw new ReleaseLookupError(`the GitHub API rate limit was exceeded while listing Istio releases${token ? '' : ' (no token was sent)'}: pass "github-token" (the default, \${{ github.token }}, raises the limit), or pin an exact "istio-version" like 1.30.3, which needs no API call`);
-        if (status !== 200)
-            throw new ReleaseLookupError(`listing Istio releases at ${url} answered HTTP ${status}`);
-        const releases = JSON.parse(body);
-        for (const r of releases) {
-            if (r.draft || r.prerelease)
-                continue;
-            const version = r.tag_name.replace(/^v/, '');
-            if (platform && Array.isArray(r.assets) && !r.assets.some((a) => a.name === archiveName(version, platform)))
-                continue;
-            versions.push(version);
-        }
-        if (enough(versions))
-            break;
-        url = nextLink(res.message.headers.link);
-    }
-    return versions;
-}
-/** Resolves `latest` / `X.Y` to the newest plain release whose istioctl is published. Exact versions need no lookup. */
-async function resolveVersion(spec, apiUrl, token, platform) {
-    if (spec.kind === 'exact')
-        return spec.version;
-    // Releases come newest first; once a page holds a fitting release, later pages hold only older ones.
-    const versions = await listReleases(apiUrl, token, (v) => selectVersion(spec, v) !== undefined, platform ?? istioPlatform());
-    const chosen = selectVersion(spec, versions);
-    if (!chosen) {
-        const what = spec.kind === 'latest' ? 'release of Istio' : `release of Istio ${spec.major}.${spec.minor}`;
-        throw new ReleaseLookupError(`found no published ${what} among ${versions.length} releases at ${apiUrl}`);
-    }
-    return chosen;
-}
-function nextLink(link) {
-    const text = Array.isArray(link) ? link.join(',') : link;
-    return text
-        ?.split(',')
-        .map((p) => /<([^>]+)>\s*;\s*rel="next"/.exec(p)?.[1])
-        .find(Boolean);
-}
-
-;// CONCATENATED MODULE: ./src/istioctl/install.ts
+;// CONCATENATED MODULE: ./src/istioctl/download.ts
 
 
 
@@ -57602,682 +59612,161 @@ function tempDir() {
     return dir;
 }
 
-;// CONCATENATED MODULE: ./src/manifests/kubernetes.ts
+;// CONCATENATED MODULE: ./src/log.ts
+// How a run reads in the log. GitHub log groups cannot interleave and steps run concurrently, so each step prints one
+// line when it starts and its whole output as one group when it ends.
 
 
-const ISTIO_NAMESPACE = 'istio-system';
-const NETWORK_LABEL = 'topology.istio.io/network';
-/** istio-system carrying the cluster's network: the guide's `kubectl label namespace … --overwrite`, as an apply. */
-function istioNamespace(network) {
-    return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: network } } };
+/** `▸ <cluster> · <title> [<cluster>/<kind>]`: the id at the end is stable (bench/ parses it), the title for people. */
+function printStepStarted(step) {
+    info(`▸ ${step.cluster} · ${step.title} [${step.id}]`);
 }
-/** samples/multicluster/expose-services.yaml: every *.local service reachable through the east-west gateway. */
-function crossNetworkGateway(istioVersion) {
-    // networking.istio.io/v1 is served from Istio 1.24 on; older releases take v1alpha3 (still served later, but deprecated).
-    const apiVersion = compareSemver(istioVersion, { major: 1, minor: 24, patch: 0 }) >= 0 ? 'networking.istio.io/v1' : 'networking.istio.io/v1alpha3';
-    return {
-        apiVersion,
-        kind: 'Gateway',
-        metadata: { name: 'cross-network-gateway', namespace: ISTIO_NAMESPACE },
-        spec: {
-            selector: { istio: 'eastwestgateway' },
-            servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }]
-        }
-    };
-}
-/**
- * A Secret with `stringData` turned into `data`: the API server stores only `data`, so `kubectl apply` of stringData
- * reports "configured" on every run even when nothing changed. Applying `data` lets a re-run say "unchanged".
- */
-function withEncodedData(obj) {
-    if (obj.kind !== 'Secret' || typeof obj.stringData !== 'object' || obj.stringData === null)
-        return obj;
-    const { stringData, ...rest } = obj;
-    const data = { ...(rest.data ?? {}) };
-    for (const [k, v] of Object.entries(stringData))
-        data[k] = Buffer.from(String(v), 'utf8').toString('base64');
-    return { ...rest, data };
-}
-/** Serializes objects once, as one multi-document YAML stream for `kubectl apply -f -` / `istioctl install -f -`. */
-function toYaml(...objects) {
-    return objects.map((o) => dump(o, { noRefs: true, lineWidth: -1 })).join('---\n');
-}
-
-;// CONCATENATED MODULE: ./src/manifests/helloworld.ts
-/** Where the traffic check runs; removed afterwards unless verify-keep. */
-const VERIFY_NAMESPACE = 'istio-multicluster-verify';
-/** The version of samples/helloworld a cluster runs: v1, v2, v1, … by its position, so every version runs somewhere. */
-function helloworldVersion(clusterIndex) {
-    return clusterIndex % 2 === 0 ? 'v1' : 'v2';
-}
-/**
- * Istio's samples/helloworld (Service in every cluster, one version Deployment) and samples/curl, in a namespace with
- * sidecar injection on (the revision's label when a revision is used, as `istio-injection` only selects the default).
- */
-function verifyWorkloads(version, images, revision) {
-    const ns = VERIFY_NAMESPACE;
-    const injection = revision ? { 'istio.io/rev': revision } : { 'istio-injection': 'enabled' };
-    const deployment = (name, labels, container) => ({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name, namespace: ns, labels },
-        spec: {
-            replicas: 1,
-            selector: { matchLabels: labels },
-            template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [container] } }
-        }
-    });
-    return [
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: injection } },
-        {
-            apiVersion: 'v1',
-            kind: 'Service',
-            metadata: { name: 'helloworld', namespace: ns, labels: { app: 'helloworld', service: 'helloworld' } },
-            spec: { ports: [{ port: 5000, name: 'http' }], selector: { app: 'helloworld' } }
-        },
-        deployment(`helloworld-${version}`, { app: 'helloworld', version }, {
-            name: 'helloworld',
-            image: version === 'v1' ? images.helloworldV1 : images.helloworldV2,
-            imagePullPolicy: 'IfNotPresent',
-            resources: { requests: { cpu: '100m' } },
-            ports: [{ containerPort: 5000 }]
-        }),
-        deployment('curl', { app: 'curl' }, { name: 'curl', image: images.curl, command: ['/bin/sleep', 'infinity'], imagePullPolicy: 'IfNotPresent' })
-    ];
-}
-
-;// CONCATENATED MODULE: ./src/manifests/merge.ts
-/** Deep merge as istioctl merges `-f` files: maps merge key by key, anything else (lists too) is replaced by the overlay. */
-function deepMerge(base, overlay) {
-    if (!isPlainMap(base) || !isPlainMap(overlay))
-        return (overlay === undefined ? base : copy(overlay));
-    const out = { ...base };
-    for (const [k, v] of Object.entries(overlay))
-        out[k] = k in out ? deepMerge(out[k], v) : copy(v);
-    return out;
-}
-// JSON copy rather than structuredClone: values come from YAML/JSON, and the copy stays in the caller's realm.
-function copy(v) {
-    return v === undefined ? v : JSON.parse(JSON.stringify(v));
-}
-function isPlainMap(v) {
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-;// CONCATENATED MODULE: ./src/manifests/istio-operator.ts
-
-/** Names of the two IstioOperators: named so that istioctl prunes each only within its own objects (istio/istio#29633). */
-const CONTROL_PLANE_IOP = 'control-plane';
-const EASTWEST_IOP = 'eastwest';
-const EASTWEST_GATEWAY = 'istio-eastwestgateway';
-/** The primary cluster's control plane (the guide's cluster1.yaml), with the user's overlay merged under it. */
-function controlPlane(p) {
-    const owned = {
-        apiVersion: 'install.istio.io/v1alpha1',
-        kind: 'IstioOperator',
-        metadata: { name: CONTROL_PLANE_IOP },
-        spec: {
-            // istioctl turns spec.hub into values.global.hub: the charts' images and the injector's (operator/pkg/render).
-            hub: p.hub,
-            ...(p.revision ? { revision: p.revision } : {}),
-            values: { global: { meshID: p.meshId, multiCluster: { clusterName: p.clusterName }, network: p.network } }
-        }
-    };
-    // The overlay goes first and the owned fields last, so nothing in it can override meshID/clusterName/network.
-    const merged = deepMerge({ spec: {} }, p.overlay ?? {});
-    return deepMerge({ ...merged, apiVersion: owned.apiVersion, kind: owned.kind, metadata: owned.metadata }, { spec: owned.spec });
-}
-/** What samples/multicluster/gen-eastwest-gateway.sh --network <n> [--revision r] prints, rendered in-process. */
-function eastWestGateway(p) {
-    const k8s = {
-        env: [{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: p.network }],
-        service: {
-            ports: [
-                { name: 'status-port', port: 15021, targetPort: 15021 },
-                { name: 'tls', port: 15443, targetPort: 15443 },
-                { name: 'tls-istiod', port: 15012, targetPort: 15012 },
-                { name: 'tls-webhook', port: 15017, targetPort: 15017 }
-            ]
-        }
-    };
-    if (p.serviceAnnotations && Object.keys(p.serviceAnnotations).length > 0)
-        k8s.serviceAnnotations = { ...p.serviceAnnotations };
-    return {
-        apiVersion: 'install.istio.io/v1alpha1',
-        kind: 'IstioOperator',
-        metadata: { name: EASTWEST_IOP },
-        spec: {
-            revision: p.revision ?? '',
-            profile: 'empty',
-            // Its pods are injected (injectionTemplate: gateway), so they take istiod's hub; this one keeps the IOP honest.
-            hub: p.hub,
-            components: {
-                ingressGateways: [
-                    {
-                        name: EASTWEST_GATEWAY,
-                        label: { istio: 'eastwestgateway', app: EASTWEST_GATEWAY, 'topology.istio.io/network': p.network },
-                        enabled: true,
-                        k8s
-                    }
-                ]
-            },
-            values: {
-                gateways: { 'istio-ingressgateway': { injectionTemplate: 'gateway' } },
-                global: { network: p.network }
-            }
-        }
-    };
-}
-/** The components each profile enables (manifests/profiles/*.yaml @1.30.3, each merged over default.yaml). */
-const PROFILE_COMPONENTS = {
-    default: ['base', 'pilot', 'ingressGateways'],
-    demo: ['base', 'pilot', 'ingressGateways', 'egressGateways'],
-    minimal: ['base', 'pilot'],
-    empty: [],
-    remote: ['base', 'pilot'],
-    preview: ['base', 'pilot', 'ingressGateways'],
-    stable: ['base', 'pilot', 'ingressGateways'],
-    ambient: ['base', 'pilot', 'cni', 'ztunnel'],
-    openshift: ['base', 'pilot', 'cni', 'ingressGateways'],
-    'openshift-ambient': ['base', 'pilot', 'cni', 'ztunnel']
-};
-/** install.go's componentDependencies, inverted: a component applies once these have finished (failed ones too). */
-const WAITS_FOR = { pilot: 'base', cni: 'base', ingressGateways: 'pilot', egressGateways: 'pilot', ztunnel: 'cni' };
-const isRecord = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
-/**
- * How many readiness waits `istioctl install -f <iop>` can run one after another: each component waits up to
- * --readiness-timeout, independent ones side by side, dependents after their parents (Base → Pilot → gateways), and a
- * failed component still lets its dependents apply and wait (operator/pkg/install/install.go @1.30.3). So the longest
- * chain of enabled components: 3 for the default profile, 1 for a profile-empty gateway IOP, 0 for nothing.
- */
-function readinessWaits(iop) {
-    const spec = iop.spec;
-    const profile = typeof spec.profile === 'string' && spec.profile ? spec.profile : 'default';
-    const enabled = new Set(PROFILE_COMPONENTS[profile] ?? PROFILE_COMPONENTS.default);
-    const components = isRecord(spec.components) ? spec.components : {};
-    const gatewayValues = isRecord(spec.values) && isRecord(spec.values.gateways) ? spec.values.gateways : {};
-    for (const c of Object.keys(WAITS_FOR).concat('base')) {
-        const raw = components[c];
-        if (c === 'ingressGateways' || c === 'egressGateways') {
-            // A list replaces the profile's; an entry is on unless it says enabled: false (or values.gateways.<name>.enabled).
-            const alt = gatewayValues[c === 'ingressGateways' ? 'istio-ingressgateway' : 'istio-egressgateway'];
-            const forced = isRecord(alt) && alt.enabled === true;
-            if (Array.isArray(raw)) {
-                if (forced || raw.some((g) => isRecord(g) && g.enabled !== false))
-                    enabled.add(c);
-                else
-                    enabled.delete(c);
-            }
-            else if (forced)
-                enabled.add(c);
-        }
-        else if (isRecord(raw)) {
-            // Without `enabled` the merged value decides: every profile states base and pilot; cni and ztunnel default on
-            // once their map exists (GetValueOrTrue in operator/pkg/component/component.go).
-            const on = typeof raw.enabled === 'boolean' ? raw.enabled : c === 'cni' || c === 'ztunnel' ? true : enabled.has(c);
-            if (on)
-                enabled.add(c);
-            else
-                enabled.delete(c);
-        }
-    }
-    const depth = (c) => {
-        const parent = WAITS_FOR[c];
-        return 1 + (parent && enabled.has(parent) ? depth(parent) : 0);
-    };
-    return Math.max(0, ...[...enabled].map(depth));
-}
-
-;// CONCATENATED MODULE: ./src/plan.ts
-
-
-
-const stepId = (cluster, kind) => `${cluster}/${kind}`;
-/**
- * The guide's sequence per cluster, as a graph so clusters proceed side by side. The critical path of a cluster is
- * namespace → (root of trust →) control plane → east-west gateway → address, and the mesh waits for its slowest
- * cluster's. Everything else has slack, so it is ordered (`after`, not `needs`) behind the istioctl installs, which
- * are what keeps a runner's cores busy: with N control planes installing at once, N create-remote-secret processes
- * and N kubectl re-discoveries of the new CRDs on top only slow down the slowest install. A cluster creates its
- * remote secret once its control plane has finished (the secret itself only needs the namespace: a failed control
- * plane does not stop the exchange) and exposes its services once its gateway install has finished, while the load
- * balancer assigns the address.
- */
-function buildInstallPlan(config, version, stale = new Map()) {
-    const steps = [];
-    const add = (c, kind, title, needs, action, after) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, ...(after ? { after } : {}), action });
-    const trust = config.ca.mode !== 'none';
-    for (const c of config.clusters) {
-        add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], { type: 'apply', manifest: toYaml(istioNamespace(c.network)) });
-        if (trust)
-            add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], { type: 'root-of-trust' });
-        const iop = controlPlane({
-            meshId: config.meshId,
-            clusterName: c.name,
-            network: c.network,
-            hub: config.hub,
-            revision: config.revision,
-            overlay: config.operatorOverlay
-        });
-        add(c, 'control-plane', 'control plane (istioctl install)', [stepId(c.name, trust ? 'root-of-trust' : 'namespace')], {
-            type: 'istioctl-install',
-            iop: toYaml(iop),
-            readinessWaits: readinessWaits(iop)
-        });
-        const gateway = eastWestGateway({ network: c.network, hub: config.hub, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations });
-        add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], {
-            type: 'istioctl-install',
-            iop: toYaml(gateway),
-            readinessWaits: readinessWaits(gateway)
-        });
-        add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], { type: 'wait-gateway-address', timeoutMs: config.gatewayTimeoutMs });
-        add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) }, [stepId(c.name, 'eastwest-gateway')]);
-        add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, [
-            stepId(c.name, 'control-plane')
-        ]);
-    }
-    for (const c of config.clusters) {
-        const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name);
-        // After its own control plane: a changed secret may need its istiod restarted (kube/istiod.ts), and that must be
-        // the istiod this run leaves behind, not one an install in progress is about to replace.
-        add(c, 'remote-secrets-in', `remote secrets of ${sources.join(', ')}`, [stepId(c.name, 'namespace'), ...sources.map((s) => stepId(s, 'remote-secret'))], { type: 'apply-remote-secrets', sources }, [stepId(c.name, 'control-plane')]);
-    }
-    if (config.prune)
-        for (const c of config.clusters) {
-            const names = stale.get(c.name)?.map((x) => x.name) ?? [];
-            if (names.length)
-                add(c, 'prune-remote-secrets', `prune remote secrets ${names.join(', ')}`, [stepId(c.name, 'namespace')], {
-                    type: 'command',
-                    tool: 'kubectl',
-                    args: ['delete', 'secret', ...names, '-n', 'istio-system', '--ignore-not-found']
-                });
-        }
-    if (config.verify.mode !== 'none')
-        addVerification(config, steps);
-    return steps;
-}
-/**
- * remote-clusters in every cluster as soon as what it reports on is in place; with `verify: traffic` also helloworld
- * (v1, v2, … spread over the clusters) and curl once everything is installed, a call from every cluster until every
- * version answered, then cleanup.
- */
-function addVerification(config, steps) {
-    const installed = steps.map((s) => s.id);
-    const { timeoutMs } = config.verify;
-    const traffic = config.verify.mode === 'traffic';
-    const versions = [...new Set(config.clusters.map((_, i) => helloworldVersion(i)))];
-    const add = (c, kind, title, needs, action, always) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action, ...(always ? { always } : {}) });
-    for (const c of config.clusters) {
-        const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name);
-        // `istioctl remote-clusters` shows what this cluster's istiod made of the remote secrets in it: it needs istiod and
-        // those secrets, no gateway. Waiting for everything would put the check behind the slowest cluster's address.
-        const needs = ['control-plane', 'remote-secrets-in', 'prune-remote-secrets']
-            .map((k) => stepId(c.name, k))
-            .filter((id) => installed.includes(id));
-        add(c, 'verify', `verify: ${peers.join(', ')} synced`, needs, { type: 'verify-remote-clusters', peers, timeoutMs });
-    }
-    if (!traffic)
+/** `::group::✔ <cluster> · <title> (<d> s)[: value]` and the step's output; one line for a skipped or cancelled one. */
+function printStep(r) {
+    const label = `${r.step.cluster} · ${r.step.title}`;
+    if (r.status === 'skipped' || r.status === 'cancelled') {
+        info(`${r.status === 'skipped' ? '⏭' : '🚫'} ${label}: ${r.status === 'skipped' ? r.log[0] : 'cancelled'}`);
         return;
-    for (const [i, c] of config.clusters.entries())
-        add(c, 'verify-deploy', `verify: deploy helloworld ${helloworldVersion(i)} and curl`, installed, {
-            type: 'apply',
-            manifest: toYaml(...verifyWorkloads(helloworldVersion(i), config.verify.images, config.revision))
-        });
-    const deployed = config.clusters.map((c) => stepId(c.name, 'verify-deploy'));
-    for (const c of config.clusters)
-        add(c, 'verify-traffic', `verify: helloworld ${versions.join(', ')} answer`, [...deployed, stepId(c.name, 'verify')], {
-            type: 'verify-traffic',
-            versions,
-            timeoutMs
-        });
-    if (config.verify.keep)
-        return;
-    const checked = config.clusters.map((c) => stepId(c.name, 'verify-traffic'));
-    for (const c of config.clusters)
-        add(c, 'verify-cleanup', `verify: remove namespace ${VERIFY_NAMESPACE}`, checked, { type: 'delete-namespace', namespace: VERIFY_NAMESPACE }, true);
-}
-/** Every ordered pair (source, target) whose remote secret the plan applies. */
-function remoteSecretPairs(steps) {
-    return steps.flatMap((s) => (s.action.type === 'apply-remote-secrets' ? s.action.sources.map((src) => [src, s.cluster]) : []));
-}
-
-;// CONCATENATED MODULE: ./src/lifecycle.ts
-
-
-
-
-/** Remote secrets of clusters that are no longer in `clusters` (a cluster removed from the mesh). */
-function staleRemoteSecrets(config, states) {
-    const members = new Set(config.clusters.map((c) => c.name));
-    const stale = new Map();
-    for (const c of config.clusters) {
-        const found = (states.get(c.name)?.remoteSecrets ?? []).filter((s) => !members.has(s.cluster));
-        if (found.length)
-            stale.set(c.name, found);
     }
-    return stale;
+    startGroup(`${r.status === 'ok' ? '✔' : '✖'} ${label} (${formatSeconds(r.durationMs)})${r.value ? `: ${r.value}` : ''}`);
+    for (const line of r.log)
+        info(line);
+    if (r.error)
+        info(`✖ ${r.error.message}`);
+    endGroup();
+    if (r.error)
+        error(r.error.message, { title: `${r.step.cluster} · ${r.step.title}` });
 }
-/**
- * What installing `target` means for each cluster that already runs istiod. Istio supports in-place upgrades across one
- * minor version (1.29 → 1.30) and revision-based (canary) upgrades across two; a larger jump fails here, before any
- * cluster is touched.
- */
-function checkUpgrades(config, target, states) {
-    const notes = [];
-    const wantedRevision = config.revision ?? 'default';
-    for (const c of config.clusters) {
-        for (const istiod of states.get(c.name)?.istiods ?? []) {
-            const current = istiod.version ? parseSemver(istiod.version) : undefined;
-            const sameRevision = istiod.revision === wantedRevision;
-            if (!current || (sameRevision && compareSemver(current, target) === 0))
-                continue;
-            const kind = compareSemver(target, current) < 0 && sameRevision ? 'downgrade' : sameRevision ? 'in-place' : 'canary';
-            const minorJump = (target.major - current.major) * 100 + target.minor - current.minor;
-            const supported = kind === 'canary' ? 2 : 1;
-            if (minorJump > supported && !config.allowSkipMinor)
-                throw new Error(`${c.name} runs Istio ${formatSemver(current)} (revision ${istiod.revision}); going to ${formatSemver(target)} skips ${minorJump - 1} minor version(s). ` +
-                    `Istio supports ${kind === 'canary' ? 'canary upgrades across at most two' : 'upgrading one'} minor version${kind === 'canary' ? 's' : ''} at a time: install ${current.major}.${current.minor + supported} first, or set allow-skip-minor: true to accept the risk.`);
-            notes.push({ cluster: c.name, from: `${formatSemver(current)} (${istiod.revision})`, to: `${formatSemver(target)} (${wantedRevision})`, kind });
-        }
-    }
-    return notes;
-}
-/** What a canary upgrade leaves to the user: Istio never moves workloads by itself. */
-function canaryNextSteps(config, notes) {
-    if (!config.revision || !notes.some((n) => n.kind === 'canary'))
-        return [];
-    const old = [...new Set(notes.filter((n) => n.kind === 'canary').map((n) => /\((.*)\)$/.exec(n.from)?.[1] ?? 'default'))];
-    return [
-        `Relabel each workload namespace: kubectl label namespace <ns> istio-injection- istio.io/rev=${config.revision} --overwrite`,
-        'Restart its workloads so they get the new sidecar: kubectl rollout restart deployment -n <ns>',
-        `When nothing uses the old control plane any more, remove it: ${old.map((r) => `istioctl uninstall -y --revision ${r}`).join('; ')}`
-    ];
-}
-/** mode: uninstall — per cluster: remote secrets, then Istio itself (all revisions, CRDs, webhooks), then the namespace. */
-function buildUninstallPlan(config) {
-    const steps = [];
-    for (const c of config.clusters) {
-        const add = (kind, title, needs, args, tool = 'kubectl') => steps.push({
-            id: stepId(c.name, kind),
-            cluster: c.name,
-            kind,
-            title,
-            needs: needs.map((n) => stepId(c.name, n)),
-            action: { type: 'command', tool, args }
-        });
-        add('remove-remote-secrets', 'remove remote secrets', [], ['delete', 'secret', '-n', ISTIO_NAMESPACE, '-l', 'istio/multiCluster=true', '--ignore-not-found']);
-        add('remove-verify', `remove namespace ${VERIFY_NAMESPACE}`, [], ['delete', 'namespace', VERIFY_NAMESPACE, '--ignore-not-found', '--wait=false']);
-        add('uninstall', 'istioctl uninstall --purge', ['remove-remote-secrets', 'remove-verify'], ['uninstall', '-y', '--purge'], 'istioctl');
-        // create-remote-secret's reader account is cluster-scoped RBAC outside what uninstall --purge owns.
-        add('remove-reader', 'remove istio-reader RBAC', ['uninstall'], ['delete', 'clusterrolebinding,clusterrole', 'istio-reader-clusterrole-istio-system', '--ignore-not-found']);
-        if (!config.keepNamespace)
-            add('remove-namespace', `delete namespace ${ISTIO_NAMESPACE}`, ['uninstall'], ['delete', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found']);
-    }
-    return steps;
-}
-/** mode: plan — what install would do in each cluster, given what it carries now. Pure: reads nothing, writes nothing. */
-function describePlan(config, version, steps, states, upgrades) {
-    const stale = staleRemoteSecrets(config, states);
-    return config.clusters.map((c) => {
-        const s = states.get(c.name);
-        const does = (step) => {
-            switch (step.kind) {
-                case 'namespace':
-                    return !s.namespaceExists
-                        ? `create istio-system labelled network ${c.network}`
-                        : s.network === c.network
-                            ? 'unchanged'
-                            : `relabel network ${s.network ?? '(none)'} → ${c.network}`;
-                case 'root-of-trust':
-                    return !s.cacerts
-                        ? `create cacerts (ca: ${config.ca.mode})`
-                        : `keep cacerts if it chains to the mesh root (ca: ${config.ca.mode}); otherwise fail unless ca-rotate`;
-                case 'control-plane': {
-                    const up = upgrades.find((u) => u.cluster === c.name);
-                    if (up)
-                        return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`;
-                    const same = s.istiods.length && s.values?.meshID === config.meshId && s.values?.clusterName === c.name && s.values?.network === c.network;
-                    return !s.istiods.length
-                        ? `install Istio ${version}`
-                        : same
-                            ? `re-apply Istio ${version} (values already match)`
-                            : `re-apply Istio ${version}: values change (meshID ${s.values?.meshID} → ${config.meshId}, clusterName ${s.values?.clusterName} → ${c.name}, network ${s.values?.network} → ${c.network})`;
-                }
-                case 'eastwest-gateway':
-                    return s.gateway ? 're-apply the east-west gateway' : 'install the east-west gateway';
-                case 'gateway-address':
-                    return s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address';
-                case 'remote-secret':
-                    return `create-remote-secret --name ${c.name}${c.apiServer ? ` --server ${c.apiServer}` : ''}`;
-                case 'remote-secrets-in': {
-                    const sources = step.action.type === 'apply-remote-secrets' ? step.action.sources : [];
-                    const present = new Set(s.remoteSecrets.map((r) => r.cluster));
-                    const missing = sources.filter((x) => !present.has(x));
-                    return missing.length
-                        ? `add remote secrets of ${missing.join(', ')}${missing.length < sources.length ? `; refresh ${sources.filter((x) => present.has(x)).join(', ')}` : ''}`
-                        : `refresh remote secrets of ${sources.join(', ')}`;
-                }
-                case 'prune-remote-secrets':
-                    return `delete stale remote secrets of ${(stale.get(c.name) ?? []).map((x) => x.cluster).join(', ')}`;
-                default:
-                    return step.title;
-            }
-        };
-        const actions = steps.filter((st) => st.cluster === c.name).map((st) => ({ step: st.kind, title: st.title, does: does(st) }));
-        const staleHere = stale.get(c.name);
-        if (staleHere && !config.prune)
-            actions.push({
-                step: 'stale-remote-secrets',
-                title: 'stale remote secrets',
-                does: `found ${staleHere.map((x) => x.name).join(', ')} (clusters no longer listed); prune: true would delete them`
-            });
-        return {
-            cluster: c.name,
-            current: {
-                namespace: s.namespaceExists,
-                network: s.network,
-                istiod: s.istiods.map((i) => `${i.name} ${i.version ?? '?'} (${i.revision})`),
-                gatewayAddress: s.gateway?.address,
-                remoteSecrets: s.remoteSecrets.map((r) => r.cluster),
-                cacerts: Boolean(s.cacerts)
-            },
-            actions
-        };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/trust/chain.ts
-
-/**
- * Read-only checks on PEM certificates with node:crypto only (no key material is ever parsed here), for comparing the
- * mesh's root of trust with what a cluster already holds in its `cacerts` secret.
- */
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g;
-/** The CERTIFICATE blocks of a PEM text, in order (any other block, e.g. a private key, is skipped). */
-function pemCertificates(pem) {
-    return (pem.match(CERTIFICATE_BLOCK) ?? []).map((block) => block.replace(/\r\n?/g, '\n') + '\n');
-}
-/** Every certificate of a PEM text that node:crypto can parse; unparsable blocks are left out. */
-function parseAll(pem) {
-    const certs = [];
-    for (const block of pemCertificates(pem)) {
-        try {
-            certs.push(new external_node_crypto_.X509Certificate(block));
-        }
-        catch {
-            // not a certificate node:crypto understands: treated as absent
-        }
-    }
-    return certs;
-}
-/** The first certificate of a PEM text, or undefined when there is none (or it does not parse). */
-function firstCertificate(pem) {
-    const [first] = pemCertificates(pem);
-    if (first === undefined)
-        return undefined;
+/** Work outside the plan (the reads of every cluster) as one group, printed when it ends, with how long it took. */
+async function logged(title, fn) {
+    const lines = [];
+    const t0 = Date.now();
     try {
-        return new external_node_crypto_.X509Certificate(first);
+        return await fn((l) => lines.push(l));
     }
-    catch {
-        return undefined;
+    finally {
+        startGroup(`${title} (${formatSeconds(Date.now() - t0)})`);
+        for (const l of lines)
+            info(l);
+        endGroup();
     }
 }
-/**
- * The root certificate(s) istiod would trust from a `cacerts` data map (values already base64-decoded), or undefined.
- * Like istiod (`detectSigningCABundle`), the kubernetes.io/tls form wins when `tls.crt` is present: its root is `ca.crt`;
- * otherwise the istiod form's `root-cert.pem`.
- */
-function rootOf(cacerts) {
-    const present = (key) => {
-        const value = Object.prototype.hasOwnProperty.call(cacerts, key) ? cacerts[key] : undefined;
-        return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-    };
-    if (present('tls.crt') !== undefined)
-        return present('ca.crt');
-    return present('root-cert.pem');
+/** What the run fails with: the first failed step's error, the others named, and how many steps that skipped. */
+function failureMessage(failures, results) {
+    const skipped = [...results.values()].filter((r) => r.status === 'skipped').length;
+    const first = failures[0].error.message;
+    const more = failures.length > 1
+        ? `\n(${failures.length - 1} more failed step(s): ${failures
+            .slice(1)
+            .map((f) => `${f.step.cluster} · ${f.step.title}`)
+            .join('; ')})`
+        : '';
+    return `${first}${more}${skipped ? `\n${skipped} dependent step(s) were skipped; the job summary shows each cluster's state.` : ''}`;
 }
-/**
- * Whether the first certificate of `certPem` was issued by, and carries a valid signature of, a certificate of `rootPem`
- * (node:crypto `checkIssued` + `verify` with that certificate's public key), or is itself one of those certificates.
- * `rootPem` may be a bundle (root-cert.pem holds several roots during a root rotation): any of its certificates counts.
- * Unparsable input gives false.
- */
-function chainsTo(certPem, rootPem) {
-    const cert = firstCertificate(certPem);
-    if (cert === undefined)
-        return false;
-    for (const root of parseAll(rootPem)) {
-        if (cert.fingerprint256 === root.fingerprint256)
-            return true;
-        try {
-            if (cert.checkIssued(root) && cert.verify(root.publicKey))
-                return true;
+
+;// CONCATENATED MODULE: ./src/steps/registry.ts
+/** In this order the job summary shows their columns. */
+const STEP_KINDS = [
+    'namespace',
+    'root-of-trust',
+    'control-plane',
+    'eastwest-gateway',
+    'gateway-address',
+    'expose-services',
+    'remote-secret',
+    'remote-secrets-in',
+    'verify',
+    'verify-deploy',
+    'verify-traffic',
+    'verify-cleanup',
+    'prune-remote-secrets',
+    'remove-remote-secrets',
+    'remove-verify',
+    'uninstall',
+    'remove-reader',
+    'remove-namespace'
+];
+/** The step's title says it all (verification, and uninstall's kinds, which mode: plan never shows). */
+const asTitled = ({ step }) => step.title;
+const STEP_KIND_INFO = {
+    namespace: {
+        column: 'Namespace',
+        plans: ({ state: s, cluster: c }) => !s.namespaceExists
+            ? `create istio-system labelled network ${c.network}`
+            : s.network === c.network
+                ? 'unchanged'
+                : `relabel network ${s.network ?? '(none)'} → ${c.network}`
+    },
+    'root-of-trust': {
+        column: 'Root of trust',
+        plans: ({ state: s, config }) => !s.cacerts
+            ? `create cacerts (ca: ${config.ca.mode})`
+            : `keep cacerts if it chains to the mesh root (ca: ${config.ca.mode}); otherwise fail unless ca-rotate`
+    },
+    'control-plane': {
+        column: 'Control plane',
+        plans: ({ state: s, cluster: c, config, version, upgrade: up }) => {
+            if (up)
+                return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`;
+            const same = s.istiods.length && s.values?.meshID === config.meshId && s.values?.clusterName === c.name && s.values?.network === c.network;
+            return !s.istiods.length
+                ? `install Istio ${version}`
+                : same
+                    ? `re-apply Istio ${version} (values already match)`
+                    : `re-apply Istio ${version}: values change (meshID ${s.values?.meshID} → ${config.meshId}, clusterName ${s.values?.clusterName} → ${c.name}, network ${s.values?.network} → ${c.network})`;
         }
-        catch {
-            // a key type node:crypto cannot verify with: not a match
+    },
+    'eastwest-gateway': {
+        column: 'East-west gateway',
+        plans: ({ state: s }) => (s.gateway ? 're-apply the east-west gateway' : 'install the east-west gateway')
+    },
+    'gateway-address': {
+        column: 'Address',
+        plans: ({ state: s }) => (s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address')
+    },
+    'expose-services': { column: 'Expose services', plans: asTitled },
+    'remote-secret': {
+        column: 'Remote secret',
+        plans: ({ cluster: c }) => `create-remote-secret --name ${c.name}${c.apiServer ? ` --server ${c.apiServer}` : ''}`
+    },
+    'remote-secrets-in': {
+        column: 'Secrets applied',
+        plans: ({ state: s, step }) => {
+            const sources = step.action.type === 'apply-remote-secrets' ? step.action.sources : [];
+            const present = new Set(s.remoteSecrets.map((r) => r.cluster));
+            const missing = sources.filter((x) => !present.has(x));
+            return missing.length
+                ? `add remote secrets of ${missing.join(', ')}${missing.length < sources.length ? `; refresh ${sources.filter((x) => present.has(x)).join(', ')}` : ''}`
+                : `refresh remote secrets of ${sources.join(', ')}`;
         }
-    }
-    return false;
-}
-/** Whether the first certificates of two PEM texts are the same certificate (SHA-256 fingerprint); false if either is unparsable. */
-function sameCertificate(aPem, bPem) {
-    const a = firstCertificate(aPem);
-    const b = firstCertificate(bPem);
-    return a !== undefined && b !== undefined && a.fingerprint256 === b.fingerprint256;
-}
-/**
- * A one-line description of the first certificate for messages:
- * `subject "O=Istio, CN=Root CA", SHA-256 AB:CD:EF:01:23:45:67:89…, valid until 2035-01-01T00:00:00.000Z`.
- * Only the certificate is read, so no key material can appear even if the PEM text also holds a private key.
- */
-function describeCert(pem) {
-    const cert = firstCertificate(pem);
-    if (cert === undefined)
-        return 'no parsable certificate';
-    const subject = cert.subject
-        .split('\n')
-        .filter((part) => part !== '')
-        .join(', ');
-    const fingerprint = cert.fingerprint256.split(':').slice(0, 8).join(':');
-    const validTo = new Date(cert.validTo);
-    const until = Number.isNaN(validTo.getTime()) ? cert.validTo : validTo.toISOString();
-    return `subject "${subject}", SHA-256 ${fingerprint}…, valid until ${until}`;
-}
-function validityOf(cert, pem) {
-    return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), description: describeCert(pem) };
-}
-/** The validity of the first certificate of a PEM text. */
-function certValidity(pem) {
-    const cert = firstCertificate(pem);
-    return cert && validityOf(cert, pem);
-}
-/**
- * The CA certificate of a `cacerts` that expires first, roots left out: the signing certificate (`ca-cert.pem`, or
- * `tls.crt`) and the intermediates of `cert-chain.pem`. istiod verifies every one of them at start
- * (security/pkg/pki/util/keycertbundle.go Verify, Go's x509 at the current time) and refuses to start past any
- * notAfter. Undefined when the signing certificate does not parse.
- */
-function intermediateValidity(cacerts) {
-    const tls = typeof cacerts['tls.crt'] === 'string' && cacerts['tls.crt'].trim() !== '';
-    const signing = (tls ? cacerts['tls.crt'] : cacerts['ca-cert.pem']) ?? '';
-    const first = firstCertificate(signing);
-    if (!first)
-        return undefined;
-    let earliest = validityOf(first, signing);
-    for (const block of pemCertificates(tls ? '' : (cacerts['cert-chain.pem'] ?? ''))) {
-        const cert = parseAll(block)[0];
-        // A self-signed certificate in the chain is the root: its expiry is the root's, reported apart.
-        if (!cert || cert.checkIssued(cert))
-            continue;
-        const v = validityOf(cert, block);
-        if (v.notAfter < earliest.notAfter)
-            earliest = v;
-    }
-    return earliest;
-}
+    },
+    verify: { column: 'Verify', plans: asTitled },
+    'verify-deploy': { column: null, plans: asTitled },
+    'verify-traffic': { column: 'Traffic', plans: asTitled },
+    'verify-cleanup': { column: null, plans: asTitled },
+    'prune-remote-secrets': {
+        column: 'Pruned secrets',
+        plans: ({ stale }) => `delete stale remote secrets of ${stale.map((x) => x.cluster).join(', ')}`
+    },
+    'remove-remote-secrets': { column: 'Remote secrets removed', plans: asTitled },
+    'remove-verify': { column: null, plans: asTitled },
+    uninstall: { column: 'istioctl uninstall', plans: asTitled },
+    'remove-reader': { column: null, plans: asTitled },
+    'remove-namespace': { column: 'Namespace deleted', plans: asTitled }
+};
+/** The summary's columns: each kind that has one, in STEP_KINDS order. */
+const SUMMARY_COLUMNS = STEP_KINDS.flatMap((k) => {
+    const column = STEP_KIND_INFO[k].column;
+    return column ? [[k, column]] : [];
+});
 
-;// CONCATENATED MODULE: ./src/registries.ts
-
-
-/**
- * Istio's registries decommissioned in December 2026 (istio.io blog "An Update on Our Container Registry Migration",
- * 2026-07-23; "An update on our move to AWS", 2026-08-21): registry.istio.io/release (a proxy for gcr.io/istio-release,
- * 1.30.x's default hub) and gcr.io/istio-release. No node can pull from them now; pods that run keep their image.
- */
-const RETIRED_REGISTRIES = ['registry.istio.io/release', 'gcr.io/istio-release'];
-const RETIREMENT = 'December 2026';
-/** The retired registry an image comes from, if any. */
-function retiredRegistryOf(image) {
-    return RETIRED_REGISTRIES.find((r) => image === r || image.startsWith(`${r}/`));
-}
-/** The revision this run installs: its workloads are what install re-renders. */
-const runRevision = (config) => config.revision || 'default';
-/**
- * One warning per workload in istio-system that still runs an image from a retired registry: which cluster, which
- * workload, which image, and what install does about it (re-render it from `hub`, or not, and then what to do).
- */
-function retiredImageWarnings(config, states) {
-    const own = retiredRegistryOf(config.hub);
-    const hub = own
-        ? [
-            `hub is ${config.hub}${own === config.hub ? '' : `, under ${own}`}, a registry Istio retired in ${RETIREMENT}: pods that start now cannot pull their images; use ${DEFAULT_HUB} or a mirror of it.`
-        ]
-        : [];
-    return [...hub, ...config.clusters.flatMap((c) => (states.get(c.name)?.retiredImages ?? []).map((r) => warningFor(config, c.name, r)))];
-}
-/** From the first read (what was found) and, when there is one, a read after the run (what still pulls from them). */
-function retiredImageNote(first, now = first) {
-    const all = [...first.values()].flatMap((s) => s.retiredImages);
-    if (all.length === 0)
-        return undefined;
-    return { registries: [...new Set(all.map((r) => r.registry))], restart: restartCommands(now) };
-}
-function warningFor(config, cluster, r) {
-    const what = `${cluster}: ${r.kind} ${ISTIO_NAMESPACE}/${r.name} runs ${r.image}${r.injectedInto ? ` (injected into pod ${r.injectedInto})` : ''}`;
-    const why = `from a registry Istio retired in ${RETIREMENT} (${r.registry})`;
-    return `${what}, ${why}; ${consequence(config, cluster, r)}`;
-}
-function consequence(config, cluster, r) {
-    const hub = config.hub;
-    if (r.injectedInto && r.kind !== 'Pod')
-        return `install does not restart it: after install, run kubectl rollout restart ${r.kind.toLowerCase()}/${r.name} -n ${ISTIO_NAMESPACE} in ${cluster} so its pods take hub ${hub}.`;
-    if (!r.managed)
-        return `install does not manage it: point its image at ${hub} (or your mirror) yourself.`;
-    if ((r.revision ?? 'default') !== runRevision(config))
-        return `install leaves it alone (revision ${r.revision}, this run installs ${runRevision(config)}); it stops pulling once that revision is removed.`;
-    return `install moves it to hub ${hub}.`;
-}
-/** The workloads that install does not move by itself, as commands. */
-function restartCommands(states) {
-    const out = [];
-    for (const [cluster, s] of states)
-        for (const r of s.retiredImages)
-            if (r.injectedInto && r.kind !== 'Pod')
-                out.push(`kubectl rollout restart ${r.kind.toLowerCase()}/${r.name} -n ${ISTIO_NAMESPACE} --context ${cluster}`);
-    return [...new Set(out)];
-}
+;// CONCATENATED MODULE: ./src/steps/step.ts
+/** A step's stable id, `<cluster>/<kind>`: the key of its result, and the end of its ▸ line (tools parse it). */
+const stepId = (cluster, kind) => `${cluster}/${kind}`;
 
 ;// CONCATENATED MODULE: ./src/report.ts
+
+
 
 
 
@@ -58286,7 +59775,7 @@ function clusterOutcomes(r) {
     return r.config.clusters.map((c) => {
         const mine = [...r.results.values()].filter((s) => s.step.cluster === c.name);
         const worst = ['failed', 'cancelled', 'skipped'].find((s) => mine.some((m) => m.status === s)) ?? 'ok';
-        return { name: c.name, network: c.network, context: c.name, gatewayAddress: r.results.get(`${c.name}/gateway-address`)?.value ?? null, status: worst };
+        return { name: c.name, network: c.network, context: c.name, gatewayAddress: r.results.get(stepId(c.name, 'gateway-address'))?.value ?? null, status: worst };
     });
 }
 /** Verified only when the checks ran in every cluster and all passed (remote-clusters, and traffic when asked). */
@@ -58308,27 +59797,11 @@ function publishOutputs(r) {
     setOutput('root-cert', r.rootCertPem ?? '');
     setOutput('verified', String(isVerified(r)));
 }
-const COLUMNS = [
-    ['namespace', 'Namespace'],
-    ['root-of-trust', 'Root of trust'],
-    ['control-plane', 'Control plane'],
-    ['eastwest-gateway', 'East-west gateway'],
-    ['gateway-address', 'Address'],
-    ['expose-services', 'Expose services'],
-    ['remote-secret', 'Remote secret'],
-    ['remote-secrets-in', 'Secrets applied'],
-    ['verify', 'Verify'],
-    ['verify-traffic', 'Traffic'],
-    ['prune-remote-secrets', 'Pruned secrets'],
-    ['remove-remote-secrets', 'Remote secrets removed'],
-    ['uninstall', 'istioctl uninstall'],
-    ['remove-namespace', 'Namespace deleted']
-];
 const ICON = { ok: '✅', failed: '❌', skipped: '⏭️', cancelled: '🚫' };
 /** The job summary as Markdown: per-cluster table, mesh picture, remote-clusters matrix, failures. */
 function renderSummary(r) {
     const outcomes = clusterOutcomes(r);
-    const present = COLUMNS.filter(([k]) => [...r.results.values()].some((s) => s.step.kind === k));
+    const present = SUMMARY_COLUMNS.filter(([k]) => [...r.results.values()].some((s) => s.step.kind === k));
     const lines = [];
     const failed = outcomes.filter((o) => o.status !== 'ok');
     const unchanged = r.changes && r.config.clusters.every((c) => r.changes.get(c.name) === 0);
@@ -58348,7 +59821,7 @@ function renderSummary(r) {
     lines.push(`|---|---|---|${present.map(() => '---').join('|')}|---|${r.changes ? '---|' : ''}`);
     for (const o of outcomes) {
         const cells = present.map(([k]) => {
-            const s = r.results.get(`${o.name}/${k}`);
+            const s = r.results.get(stepId(o.name, k));
             return s ? `${ICON[s.status]} ${s.status === 'ok' || s.status === 'failed' ? formatSeconds(s.durationMs) : s.status}` : '—';
         });
         lines.push(`| ${o.name} | ${o.network} | ${o.gatewayAddress ? `\`${o.gatewayAddress}\`` : '—'} | ${cells.join(' | ')} | ${ICON[o.status]} ${o.status} |${changeCell(o.name)}`);
@@ -58415,8 +59888,8 @@ function renderMermaid(r, outcomes) {
     const names = outcomes.map((o) => o.name);
     for (const [i, a] of names.entries())
         for (const b of names.slice(i + 1)) {
-            const ab = r.results.get(`${b}/remote-secrets-in`)?.status === 'ok';
-            const ba = r.results.get(`${a}/remote-secrets-in`)?.status === 'ok';
+            const ab = r.results.get(stepId(b, 'remote-secrets-in'))?.status === 'ok';
+            const ba = r.results.get(stepId(a, 'remote-secrets-in'))?.status === 'ok';
             if (ab && ba)
                 out.push(`  ${id(a)} <-- remote secrets --> ${id(b)}`);
             else if (ab || ba)
@@ -58466,213 +59939,6 @@ async function writeSummary(r) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     await summary.addRaw(renderSummary(r), true).write();
-}
-
-;// CONCATENATED MODULE: ./src/secrets.ts
-
-/** Every credential the action has seen: masked in the runner's log and redacted from anything the action prints. */
-const known = new Set();
-let ordered = [];
-function registerSecret(value) {
-    if (!value)
-        return;
-    for (const v of [value, ...value.split('\n').map((l) => l.trim())]) {
-        // Short values would redact ordinary words; real credentials are long.
-        if (v.length < 8 || known.has(v))
-            continue;
-        known.add(v);
-        core_setSecret(v);
-    }
-    ordered = [...known].sort((a, b) => b.length - a.length);
-}
-/** Replaces every registered secret in text; applied to every command output and error the action prints. */
-function redact(text) {
-    let out = text;
-    for (const s of ordered)
-        if (out.includes(s))
-            out = out.split(s).join('***');
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/tools.ts
-
-
-
-/**
- * A command that failed for good (after retries): what ran, how it ended, the tail of its stderr. The message holds
- * all of it, so the error is complete wherever it ends up (a step's error, or the run's when no step was running).
- */
-class CommandError extends Error {
-    command;
-    result;
-    attempts;
-    /** `<command> exited with code N (after M attempts)`: the message without the stderr tail. */
-    headline;
-    constructor(command, result, attempts) {
-        const how = result.timedOut
-            ? `timed out after ${Math.round(result.durationMs / 1000)} s`
-            : result.exitCode === 127
-                ? 'could not be started'
-                : `exited with code ${result.exitCode ?? result.signal}`;
-        const headline = `${command} ${how}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`;
-        const stderrTail = commandTail(result);
-        super(stderrTail ? `${headline}\n${stderrBlock(stderrTail)}` : headline);
-        this.command = command;
-        this.result = result;
-        this.attempts = attempts;
-        this.name = 'CommandError';
-        this.headline = headline;
-    }
-    get stderrTail() {
-        return commandTail(this.result);
-    }
-}
-/** klog's prefix (`E1126 03:24:22.772132   29540 memcache.go:265] …`): kubectl repeats its final error in such lines. */
-const KLOG_LINE = /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\s\]]+:\d+\] /;
-/** The last lines of stderr (or of stdout when stderr is empty), without klog's repeats, redacted. */
-function commandTail(result) {
-    const text = result.stderr.trim() ? result.stderr : result.stdout;
-    const lines = text.split('\n');
-    const plain = lines.filter((l) => !KLOG_LINE.test(l));
-    return redact(tail((plain.some((l) => l.trim()) ? plain : lines).join('\n')));
-}
-// Messages of failures that pass: API server restarts, overloaded apiservers, lost connections.
-const TRANSIENT = [
-    /connection refused/i,
-    // kubectl's own line for it (the klog lines before it, which say "connection refused", are not always printed).
-    /The connection to the server \S+ was refused/,
-    /connection reset/i,
-    /broken pipe/i,
-    /i\/o timeout/i,
-    /TLS handshake timeout/i,
-    /EOF$/m,
-    /unexpected EOF/i,
-    /\b(500|502|503|504)\b/,
-    /the server is currently unable to handle the request/i,
-    // 504 / ServerTimeout: kubectl and client-go print the Status message, not the code.
-    /unable to return a response in the time allotted/i,
-    /\((ServiceUnavailable|ServerTimeout|Timeout|TooManyRequests)\)/,
-    /etcdserver: request timed out/i,
-    /Client\.Timeout exceeded/i,
-    // kubectl's --request-timeout ran out on one request (Go's `Post "<url>": context deadline exceeded`); not
-    // istioctl's readiness timeout ("resources not ready after 5m0s: context deadline exceeded"), which names no URL.
-    /"https?:\/\/[^"\s]+": context deadline exceeded/,
-    /http2: (client connection lost|server sent GOAWAY)/i,
-    // An admission webhook whose backend (istiod, while it restarts) has no ready pod: the API server's 500 InternalError
-    // (k8s.io/apiserver admission/plugin/webhook/validating/dispatcher.go → NewInternalError(ErrCallingWebhook)):
-    // `Internal error occurred: failed calling webhook "validation.istio.io": failed to call webhook: Post
-    // "https://istiod.istio-system.svc:443/validate?timeout=10s": no endpoints available for service "istiod"`. It passes
-    // once istiod is ready. The same error ending `dial tcp 10.96.0.12:443: connect: connection refused` (ClusterIP
-    // routing) or `…?timeout=10s": context deadline exceeded` is matched above. A webhook that answers and denies
-    // (`admission webhook "…" denied the request`) is not transient.
-    /failed calling webhook "[^"]+": (failed to call webhook: )?Post "[^"]+": no endpoints available for service/,
-    /too many requests|rate limit/i,
-    /try again/i
-];
-/** istioctl's readiness wait ran out: the wait itself was the retry, and the pods' reasons may quote any error text. */
-const READINESS_TIMEOUT = /resources not ready after \S+: context deadline exceeded/;
-function isTransient(stderr) {
-    return !READINESS_TIMEOUT.test(stderr) && TRANSIENT.some((re) => re.test(stderr));
-}
-const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 1000 };
-/**
- * kubectl waits forever for an answer by default: a request lost on the way (a dropped connection without a reset,
- * an API server that stalls) would hang a step until its command timeout and then fail it for good. With a request
- * timeout such a request fails as "Client.Timeout exceeded", which is transient and retried. Only for verbs that make
- * short requests: watches, exec, logs, `rollout status` and `wait` stream for long on purpose.
- * ISTIO_MULTICLUSTER_REQUEST_TIMEOUT (a kubectl duration such as `30s`) overrides it.
- */
-const DEFAULT_REQUEST_TIMEOUT = '30s';
-const SHORT_REQUEST_VERBS = new Set(['apply', 'get', 'create', 'delete', 'patch', 'label', 'annotate', 'replace', 'scale']);
-function kubectlRequestTimeout(args, env = process.env) {
-    const verb = args.find((a) => !a.startsWith('-'));
-    if (!verb ||
-        !SHORT_REQUEST_VERBS.has(verb) ||
-        args.some((a) => a === '--watch' || a === '-w' || a.startsWith('--watch=') || a.startsWith('--request-timeout')))
-        return [];
-    const wanted = env.ISTIO_MULTICLUSTER_REQUEST_TIMEOUT?.trim();
-    return [`--request-timeout=${wanted && /^\d+(ms|s|m)$/.test(wanted) ? wanted : DEFAULT_REQUEST_TIMEOUT}`];
-}
-/** kubectl and istioctl bound to the action's kubeconfig and one cluster's context. */
-class ClusterTools {
-    kubeconfigPath;
-    istioctlPath;
-    retryPolicy;
-    env;
-    constructor(kubeconfigPath, istioctlPath, retryPolicy = DEFAULT_RETRY, env = process.env) {
-        this.kubeconfigPath = kubeconfigPath;
-        this.istioctlPath = istioctlPath;
-        this.retryPolicy = retryPolicy;
-        this.env = env;
-    }
-    kubectl(cluster, args, log, opts = {}) {
-        return this.run('kubectl', ['--kubeconfig', this.kubeconfigPath, '--context', cluster, ...kubectlRequestTimeout(args, this.env), ...args], log, opts);
-    }
-    istioctl(cluster, args, log, opts = {}) {
-        return this.run(this.istioctlPath, [...args, '--kubeconfig', this.kubeconfigPath, '--context', cluster], log, opts);
-    }
-    async run(tool, args, log, opts) {
-        const shown = displayCommand(tool, args);
-        const attempts = opts.retry ? this.retryPolicy.attempts : 1;
-        for (let attempt = 1;; attempt++) {
-            if (isStopping())
-                throw new CancelledError(`${shown}: not started, the action is stopping`);
-            log(`$ ${shown}${opts.stdin !== undefined ? ' <<stdin' : ''}`);
-            const result = await runProcess(tool, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs, env: this.env, onStdoutLine: opts.onStdoutLine });
-            if (!opts.secretOutput && !opts.quiet && result.stdout.trim())
-                log(redact(result.stdout.trimEnd()));
-            if (opts.secretOutput && result.stdout.trim())
-                log(`(${result.stdout.length} bytes of secret output, not shown)`);
-            if (opts.quiet && !opts.secretOutput && result.stdout.trim())
-                log(`(${result.stdout.length} bytes of output read)`);
-            if (result.stderr.trim())
-                log(redact(result.stderr.trimEnd()));
-            if (result.exitCode === 0 || result.stoppedEarly)
-                return result;
-            if (isStopping())
-                throw new CancelledError(`${shown} was stopped: the action is stopping`);
-            const transient = !result.timedOut && result.exitCode !== 127 && isTransient(result.stderr);
-            // A secret stdout must not reach the error's tail either.
-            if (!transient || attempt >= attempts)
-                throw new CommandError(shown, opts.secretOutput ? { ...result, stdout: '' } : result, attempt);
-            const delay = this.retryPolicy.baseDelayMs * 2 ** (attempt - 1);
-            log(`↻ transient failure of ${shown} (${redact(transientReason(result.stderr))}); retry ${attempt + 1}/${attempts} in ${(delay / 1000).toFixed(1)} s`);
-            await pause(delay);
-        }
-    }
-}
-/**
- * Why a failure counts as transient: the last line that says so (kubectl's own error line, not klog's repeats), shortened
- * in the middle; for a webhook, everything from `failed calling webhook "<name>"` on is kept, so the log names it.
- */
-function transientReason(stderr) {
-    const lines = stderr.split('\n').filter((l) => l.trim());
-    const plain = lines.filter((l) => !KLOG_LINE.test(l));
-    const line = ([...plain].reverse().find((l) => isTransient(l)) ?? [...lines].reverse().find((l) => isTransient(l)) ?? lines[lines.length - 1] ?? '').trim();
-    if (line.length <= 220)
-        return line;
-    const webhook = line.indexOf('failed calling webhook "');
-    if (webhook > 0 && line.length - webhook <= 220)
-        return webhook <= 90 ? line : `${line.slice(0, 90).replace(/\s+\S*$/, '')} … ${line.slice(webhook)}`;
-    return `${line.slice(0, 90)} … ${line.slice(-120)}`;
-}
-/** The command as a user would type it, without the kubeconfig path and the request timeout: they are noise in every line. */
-function displayCommand(tool, args) {
-    const name = tool
-        .split(/[\\/]/)
-        .pop()
-        .replace(/\.exe$/, '');
-    const shown = [];
-    for (let i = 0; i < args.length; i++) {
-        if (args[i] === '--kubeconfig') {
-            i++;
-            continue;
-        }
-        if (args[i].startsWith('--request-timeout='))
-            continue;
-        shown.push(/[\s"'$`{}]/.test(args[i]) ? `'${args[i].replace(/'/g, `'\\''`)}'` : args[i]);
-    }
-    return [name, ...shown].join(' ');
 }
 
 ;// CONCATENATED MODULE: ./src/runner.ts
@@ -58755,1269 +60021,495 @@ function toStepError(step, e) {
     return new StepError(step.cluster, step.title, redact(e instanceof Error ? e.message : String(e)));
 }
 
-;// CONCATENATED MODULE: ./src/state.ts
+;// CONCATENATED MODULE: ./src/modes/context.ts
+// What every mode is given, and what the modes that run a plan share: istioctl on the PATH, the run, the outputs.
 
 
 
 
-/** Where `ca: generate` keeps the mesh's root, in every member, so a cluster added later gets an intermediate of the same root. */
-const STORED_ROOT_SECRET = 'istio-multicluster-root-ca';
-const imagesOf = (spec) => [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => c.image ?? []);
-/**
- * Reads istio-system's namespace and objects (pods too: injected images show only there) in two concurrent kubectl
- * calls. The output holds secrets: never logged.
- */
-async function readClusterState(tools, cluster, log) {
-    const [ns, objects] = await Promise.all([
-        tools.kubectl(cluster, ['get', 'namespace', ISTIO_NAMESPACE, '--ignore-not-found', '-o', 'json'], log, { retry: true, timeoutMs: 60_000 }),
-        tools.kubectl(cluster, ['get', 'deployments,daemonsets,pods,services,configmaps,secrets', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, {
-            retry: true,
-            secretOutput: true,
-            timeoutMs: 60_000
-        })
-    ]);
-    return parseClusterState(ns.stdout, objects.stdout);
+
+
+
+/** Downloads (or finds in the tool cache) istioctl and puts it on the PATH for later steps. */
+async function setupIstioctl(ctx) {
+    const istioctl = await installIstioctl(ctx.version, ctx.config.downloadBaseUrl, { apiUrl: ctx.apiUrl, token: ctx.config.githubToken });
+    addPath(external_node_path_namespaceObject.dirname(istioctl.path));
+    setOutput('istioctl-path', istioctl.path);
+    info(`istioctl ${ctx.version}: ${istioctl.cached ? 'from the tool cache' : `downloaded from ${ctx.config.downloadBaseUrl}`} (${istioctl.path})`);
+    return istioctl.path;
 }
-/** Pure: the two kubectl outputs → ClusterState. Secret values it keeps are masked at once. */
-function parseClusterState(namespaceJson, listJson) {
-    const state = { namespaceExists: false, istiods: [], remoteSecrets: [], retiredImages: [], versions: {} };
-    if (namespaceJson.trim()) {
-        const ns = JSON.parse(namespaceJson);
-        state.namespaceExists = true;
-        state.network = ns.metadata.labels?.[NETWORK_LABEL];
-        state.versions[`Namespace/${ns.metadata.name}`] = ns.metadata.resourceVersion ?? '';
-    }
-    const items = listJson.trim() ? (JSON.parse(listJson).items ?? []) : [];
-    const injectorValues = new Map();
-    for (const o of items) {
-        const { name, labels = {}, annotations = {} } = o.metadata;
-        // Pods come and go and update their status: not what "did this run change istio-system" is about.
-        if (o.kind !== 'Pod')
-            state.versions[`${o.kind}/${name}`] = o.metadata.resourceVersion ?? '';
-        if (o.kind === 'Deployment' && labels.app === 'istiod')
-            state.istiods.push({ name, revision: labels['istio.io/rev'] ?? 'default', version: labels['operator.istio.io/version'] });
-        else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
-            const ingress = o.status?.loadBalancer?.ingress?.[0];
-            state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels['istio.io/rev'] };
-        }
-        else if (o.kind === 'ConfigMap' && /^istio-sidecar-injector(-.+)?$/.test(name) && o.data?.values) {
-            try {
-                injectorValues.set(name === 'istio-sidecar-injector' ? 'default' : name.slice('istio-sidecar-injector-'.length), JSON.parse(o.data.values));
-            }
-            catch {
-                // values that are not JSON say nothing about the mesh
-            }
-        }
-        else if (o.kind === 'Secret') {
-            const data = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-            if (labels['istio/multiCluster'] === 'true')
-                state.remoteSecrets.push({ name, cluster: annotations['networking.istio.io/cluster'] ?? name.replace(/^istio-remote-secret-/, '') });
-            else if (name === 'cacerts') {
-                for (const [k, v] of Object.entries(data))
-                    if (/key/i.test(k))
-                        registerSecret(v);
-                state.cacerts = data;
-            }
-            else if (name === STORED_ROOT_SECRET && data['root-cert.pem'] && data['root-key.pem']) {
-                registerSecret(data['root-key.pem']);
-                state.storedRoot = { certPem: data['root-cert.pem'], keyPem: data['root-key.pem'] };
-            }
-        }
-    }
-    state.retiredImages = retiredImages(items);
-    const primary = state.istiods.find((i) => i.revision === 'default') ?? state.istiods[0];
-    const values = primary && (injectorValues.get(primary.revision) ?? injectorValues.get('default'));
-    if (values?.global)
-        state.values = { meshID: values.global.meshID, clusterName: values.global.multiCluster?.clusterName, network: values.global.network };
-    return state;
-}
-/**
- * Images from retired registries, per workload: in a Deployment's or DaemonSet's template, or only in its pods (put
- * there by the injector, e.g. the east-west gateway's `image: auto`, or by an older template still rolling out).
- */
-function retiredImages(items) {
-    const workloads = new Map(items.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet').map((o) => [`${o.kind}/${o.metadata.name}`, o]));
-    const found = new Map();
-    const note = (w, kind, name, image, pod) => {
-        const registry = retiredRegistryOf(image);
-        const key = `${kind}/${name} ${image}`;
-        if (!registry || found.has(key))
-            return;
-        const labels = w?.metadata.labels ?? {};
-        found.set(key, {
-            kind,
-            name,
-            image,
-            registry,
-            managed: labels['operator.istio.io/managed'] === 'Reconcile',
-            revision: labels['istio.io/rev'],
-            ...(pod ? { injectedInto: pod } : {})
-        });
-    };
-    for (const w of workloads.values())
-        for (const image of imagesOf(w.spec?.template?.spec))
-            note(w, w.kind, w.metadata.name, image);
-    for (const pod of items.filter((o) => o.kind === 'Pod')) {
-        const owner = pod.metadata.ownerReferences?.[0];
-        // A Deployment's pods belong to a ReplicaSet named <deployment>-<pod-template-hash>.
-        const hash = pod.metadata.labels?.['pod-template-hash'];
-        const ownerKey = owner?.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)
-            ? `Deployment/${owner.name.slice(0, -hash.length - 1)}`
-            : owner && `${owner.kind}/${owner.name}`;
-        const w = ownerKey ? workloads.get(ownerKey) : undefined;
-        const template = new Set(imagesOf(w?.spec?.template?.spec));
-        for (const image of imagesOf(pod.spec)) {
-            if (template.has(image))
-                continue;
-            if (w)
-                note(w, w.kind, w.metadata.name, image, pod.metadata.name);
-            else
-                note(pod, 'Pod', pod.metadata.name, image);
-        }
-    }
-    return [...found.values()];
-}
-/** Did anything in istio-system change between two reads of one cluster? */
-function changedObjects(before, after) {
-    const keys = new Set([...Object.keys(before.versions), ...Object.keys(after.versions)]);
-    return [...keys].filter((k) => before.versions[k] !== after.versions[k]).sort();
-}
-
-;// CONCATENATED MODULE: ./src/istioctl/readiness.ts
-// istioctl install's readiness wait, as the action bounds and explains it.
-/** Time for what istioctl does besides waiting: checks, rendering, applying each object, pruning. */
-const APPLY_MARGIN_MS = 2 * 60_000;
-/**
- * The process limit of one `istioctl install`: it waits up to --readiness-timeout per component, `waits` of them one
- * after another (readinessWaits), plus a margin, so istioctl gives up (and says why) before the action kills it.
- */
-function installLimitMs(readinessTimeoutMs, waits) {
-    return Math.max(1, waits) * readinessTimeoutMs + APPLY_MARGIN_MS;
-}
-/** Go's time.Duration.String() for whole milliseconds ("2s", "5m0s", "1h30m0s", "1.5s"), as istioctl prints it back. */
-function goDuration(ms) {
-    if (ms < 1000)
-        return `${ms}ms`;
-    const h = Math.floor(ms / 3_600_000);
-    const m = Math.floor((ms % 3_600_000) / 60_000);
-    const s = `${Number(((ms % 60_000) / 1000).toFixed(3))}s`;
-    return h ? `${h}h${m}m${s}` : m ? `${m}m${s}` : s;
-}
-/** istioctl's readiness failure ("resources not ready after 5m0s: …"), as opposed to any other error. */
-function isReadinessFailure(stderr) {
-    return /resources not ready after \S+/.test(stderr);
-}
-/**
- * One line per pod that is not ready, from `kubectl get pods -o json`: each waiting container's reason, image and
- * message (`istiod-abc: ImagePullBackOff (image …/pilot:1.30.3): Back-off pulling image …`), else its Ready condition.
- */
-function unreadyPods(podsJson) {
-    const list = JSON.parse(podsJson);
-    const lines = [];
-    for (const pod of list.items ?? []) {
-        const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
-        if (ready?.status === 'True')
-            continue;
-        const waiting = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].filter((c) => c.state?.waiting);
-        if (waiting.length === 0) {
-            lines.push(`${pod.metadata.name}: not ready${ready?.message ? `: ${ready.message}` : ''}`);
-            continue;
-        }
-        for (const c of waiting) {
-            const w = c.state.waiting;
-            lines.push(`${pod.metadata.name}: ${w.reason ?? 'Waiting'} (image ${c.image ?? '?'})${w.message ? `: ${w.message}` : ''}`);
-        }
-    }
-    return lines;
-}
-
-;// CONCATENATED MODULE: ./src/kube/gateway.ts
-
-
-
-
-/** jsonpath that prints "<ip> <hostname>" per watch event: AWS load balancers give hostnames, most others IPs. */
-const ADDRESS_JSONPATH = '{.status.loadBalancer.ingress[0].ip}{" "}{.status.loadBalancer.ingress[0].hostname}{"\\n"}';
-function addressFromLine(line) {
-    const [ip, hostname] = line.trim().split(/\s+/);
-    return ip || hostname || undefined;
-}
-/**
- * Waits for the east-west gateway's external address with one `kubectl get --watch`: it reacts to the load balancer
- * at once and costs the API server a list and a watch instead of a request per poll.
- *
- * The watch is a list narrowed by a field selector, not `get service <name>`: for a named object kubectl GETs it, then
- * watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed. An address the
- * load balancer assigns between the GET and the start of the watch arrives in exactly that first event, and is never
- * printed: the wait then sat out gateway-timeout with the address already there. A list's watch resumes at the list's
- * resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is simply waited for).
- */
-async function waitForGatewayAddress(tools, cluster, timeoutMs, log) {
-    const deadline = Date.now() + timeoutMs;
-    const watch = [
-        'get',
-        'services',
-        '-n',
-        ISTIO_NAMESPACE,
-        '--field-selector',
-        `metadata.name=${EASTWEST_GATEWAY}`,
-        '--watch',
-        '-o',
-        `jsonpath=${ADDRESS_JSONPATH}`
-    ];
-    let address;
-    while (!address && Date.now() < deadline) {
-        try {
-            const result = await tools.kubectl(cluster, watch, log, {
-                timeoutMs: deadline - Date.now(),
-                onStdoutLine: (line) => Boolean((address = addressFromLine(line)))
-            });
-            if (!address && !result.timedOut)
-                log('watch ended without an address; watching again');
-        }
-        catch (e) {
-            if (e instanceof CommandError && !e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000) {
-                await pause(1000);
-                continue;
-            }
-            if (!(e instanceof CommandError && e.result.timedOut))
-                throw e;
-        }
-    }
-    if (address)
-        return address;
-    const explanation = await explainPendingAddress(tools, cluster, timeoutMs, log);
-    throw new Error(`${explanation}\ncommand: ${displayCommand('kubectl', ['--context', cluster, ...watch])} (ended by "gateway-timeout")`);
-}
-/** Why the address is still pending: the Service's events, and the usual cause on kind and bare metal. */
-async function explainPendingAddress(tools, cluster, timeoutMs, log) {
-    let events = '';
-    try {
-        const r = await tools.kubectl(cluster, [
-            'get',
-            'events',
-            '-n',
-            ISTIO_NAMESPACE,
-            '--field-selector',
-            `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}`,
-            '-o',
-            'jsonpath={range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}'
-        ], log, { timeoutMs: 30_000 });
-        events = r.stdout.trim();
-    }
-    catch {
-        events = '';
-    }
-    return [
-        `service ${ISTIO_NAMESPACE}/${EASTWEST_GATEWAY} got no external address (ip or hostname) within ${Math.round(timeoutMs / 1000)} s.`,
-        events ? `Its events:\n${events}` : 'It has no events: no load-balancer controller seems to watch this cluster.',
-        'A LoadBalancer Service needs a load-balancer implementation: on kind or bare metal install MetalLB or cloud-provider-kind; on a cloud, check the events and "gateway-service-annotations"; or raise "gateway-timeout".'
-    ].join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/kube/istiod.ts
-
-
-
-
-
-
-const KUBECTL_TIMEOUT_MS = 60_000;
-/** Every istiod Deployment (all revisions) in istio-system: one bounded read. */
-async function listIstiods(tools, cluster, log) {
-    const r = await tools.kubectl(cluster, ['get', 'deployments', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'json'], log, {
-        retry: true,
-        timeoutMs: KUBECTL_TIMEOUT_MS,
-        quiet: true
-    });
-    const items = JSON.parse(r.stdout || '{}').items ?? [];
-    return items.map((d) => ({
-        name: d.metadata.name,
-        revision: d.metadata.labels?.['istio.io/rev'] ?? 'default',
-        version: d.metadata.labels?.['operator.istio.io/version']
-    }));
-}
-/** How long a restarted istiod may take to be ready again: istioctl's own --readiness-timeout for it (5m). */
-const DEFAULT_ROLLOUT_TIMEOUT_MS = 5 * 60_000;
-/** The process limit of `kubectl rollout status` is above its own --timeout: it only ends a kubectl that hangs outside its wait. */
-const PROCESS_MARGIN_MS = 30_000;
-/** ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT (a duration such as `90s`) overrides how long istiod's restart may take. */
-function rolloutTimeoutMs(env) {
-    const wanted = env.ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT?.trim();
-    const ms = wanted ? parseDuration(wanted) : undefined;
-    return ms && ms >= 1000 ? ms : DEFAULT_ROLLOUT_TIMEOUT_MS;
-}
-/**
- * Restarts istiod Deployments (names as `deployment/x` or `x`) and waits for their rollouts, bounded by the rollout
- * timeout: `rollout status --timeout` ends first, and the process limit sits above it. A transient failure (a dropped
- * watch) waits again for the time left; `what` says in the error what is in place meanwhile.
- */
-async function restartIstiods(tools, cluster, names, what, log) {
-    const refs = names.map((n) => (n.includes('/') ? n : `deployment/${n}`));
-    await tools.kubectl(cluster, ['rollout', 'restart', ...refs, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS });
-    const timeoutMs = rolloutTimeoutMs(tools.env);
-    const deadline = Date.now() + timeoutMs;
-    for (const ref of refs)
-        await waitForRollout(tools, cluster, ref, deadline, timeoutMs, what, log);
-}
-async function waitForRollout(tools, cluster, ref, deadline, timeoutMs, what, log) {
-    for (;;) {
-        const left = Math.max(1000, deadline - Date.now());
-        const args = ['rollout', 'status', ref, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(left / 1000)}s`];
-        try {
-            await tools.kubectl(cluster, args, log, { timeoutMs: left + PROCESS_MARGIN_MS });
-            return;
-        }
-        catch (e) {
-            if (!(e instanceof CommandError))
-                throw e;
-            if (!e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000 && !isStopping()) {
-                await pause(1000);
-                continue;
-            }
-            const tailBlock = e.stderrTail ? `\n${stderrBlock(e.stderrTail)}` : '';
-            throw new Error(`${ref} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). ${what}: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l app=istiod${tailBlock}`);
-        }
-    }
-}
-/**
- * The Istio issues that keep an istiod's view of a remote cluster wrong after its remote secret is *updated* (not
- * created), on the releases they affect; a restart of istiod is the workaround for each. From the release notes
- * (releasenotes/notes/60612.yaml, 61043.yaml, 60920.yaml) and the tags that carry the fixes in istio/istio:
- * #60612 fixed in 1.30.3 (commit 5b3d8e36 on release-1.30), #61043 and #60920 fixed on release-1.30 after 1.30.3 (so
- * 1.30.4) and in 1.31.0; release-1.28 and release-1.29 carry none of them.
- */
-function remoteSecretUpdateBug(version) {
-    if (version.major !== 1 || version.minor > 30)
-        return undefined;
-    if (version.minor < 30)
-        return 'istio/istio#60612: istiod does not read an updated remote secret until it restarts (no fix on 1.28 or 1.29)';
-    if (version.patch < 3)
-        return 'istio/istio#60612 and #61043: istiod does not read an updated remote secret, or loses the remote endpoints, until it restarts (fixed in 1.30.4)';
-    if (version.patch < 4)
-        return 'istio/istio#61043 and #60920: after a remote secret update istiod loses the remote endpoints or gateway until it restarts (fixed in 1.30.4)';
-    return undefined;
-}
-/** istiods whose version has one of those bugs, each with the reason. */
-function istiodsNeedingRestart(istiods) {
-    return istiods.flatMap((d) => {
-        const v = d.version ? parseSemver(d.version) : undefined;
-        const reason = v && remoteSecretUpdateBug(v);
-        return reason ? [{ name: d.name, reason: `${d.version}: ${reason}` }] : [];
+function runSteps(ctx, steps, execute) {
+    return runPlan(steps, {
+        maxParallel: ctx.config.maxParallel,
+        execute,
+        events: { started: printStepStarted, finished: printStep },
+        signal: ctx.signal
     });
 }
-
-;// CONCATENATED MODULE: ./src/kube/remote-secret.ts
-
-
-/**
- * Reads what `istioctl create-remote-secret` printed, without ever echoing it: only shape errors are reported,
- * so the caller can mask the token before anything else happens.
- */
-function parseRemoteSecret(output) {
-    let docs;
-    try {
-        docs = loadAll(output, null, { schema: JSON_SCHEMA }).filter((d) => d != null);
-    }
-    catch {
-        throw new Error('create-remote-secret printed something that is not YAML');
-    }
-    const secret = docs.find((d) => typeof d === 'object' && d?.kind === 'Secret');
-    if (!secret)
-        throw new Error('create-remote-secret printed no Secret');
-    const cluster = secret.metadata?.annotations?.['networking.istio.io/cluster'];
-    const embedded = secret.stringData?.[cluster] ?? Object.values(secret.stringData ?? {})[0];
-    if (typeof cluster !== 'string' || typeof embedded !== 'string')
-        throw new Error('create-remote-secret printed a Secret without the networking.istio.io/cluster annotation or its kubeconfig');
-    let kc;
-    try {
-        kc = load(embedded, { schema: JSON_SCHEMA });
-    }
-    catch {
-        throw new Error('the remote secret holds a kubeconfig that is not YAML');
-    }
-    return {
-        manifest: toYaml(withEncodedData(secret)),
-        secretName: String(secret.metadata?.name ?? ''),
-        cluster,
-        server: String(kc?.clusters?.[0]?.cluster?.server ?? ''),
-        token: typeof kc?.users?.[0]?.user?.token === 'string' ? kc.users[0].user.token : undefined
-    };
+function baseReport(ctx, istioctlPath, results) {
+    return { config: ctx.config, istioVersion: ctx.version, istioctlPath, results, durationMs: Date.now() - ctx.started };
 }
-/** Loopback addresses in a remote secret are only reachable from the machine that ran istioctl (kind, port-forwards). */
-function isLoopbackServer(server) {
-    try {
-        const host = new URL(server).hostname.replace(/^\[|\]$/g, '');
-        return host === 'localhost' || host === '::1' || /^127\./.test(host) || host === '0.0.0.0';
-    }
-    catch {
-        return false;
-    }
+/** Outputs and summary, then the run's result: cancelled, failed (the first failure and what it skipped), or `done`. */
+async function finish(ctx, report, done) {
+    report.durationMs = Date.now() - ctx.started;
+    publishOutputs(report);
+    await writeSummary(report);
+    const failures = [...report.results.values()].filter((r) => r.status === 'failed');
+    if (ctx.signal.aborted)
+        setFailed('Cancelled: the mesh is incomplete; see the summary for what each cluster finished.');
+    else if (failures.length)
+        setFailed(failureMessage(failures, report.results));
+    else
+        info(`${done} in ${formatSeconds(report.durationMs)}.`);
 }
 
-;// CONCATENATED MODULE: ./src/verify.ts
-
-
-/**
- * Parses `istioctl remote-clusters`: NAME SECRET STATUS ISTIOD [REVISION] (REVISION from 1.31 on), one row per istiod pod
- * and cluster. The table comes from Go's tabwriter, so every cell starts where its header does; cells are read by those
- * offsets, which keeps empty cells (the local cluster's SECRET, a pod without a revision label) in place.
- */
-function parseRemoteClusters(table) {
-    const lines = table.split('\n').filter((l) => l.trim());
-    const header = lines.findIndex((l) => /^\s*NAME\s+SECRET\s+STATUS\s+ISTIOD\b/.test(l));
-    if (header < 0)
-        return [];
-    const columns = [...lines[header].matchAll(/\S+/g)].map((m) => ({ name: m[0], start: m.index }));
-    const cell = (line, name) => {
-        const i = columns.findIndex((c) => c.name === name);
-        if (i < 0)
-            return undefined;
-        return line.slice(columns[i].start, i + 1 < columns.length ? columns[i + 1].start : undefined).trim();
-    };
-    const rows = [];
-    for (const line of lines.slice(header + 1)) {
-        const row = { cluster: cell(line, 'NAME'), secret: cell(line, 'SECRET'), status: cell(line, 'STATUS'), istiod: cell(line, 'ISTIOD') };
-        const revision = cell(line, 'REVISION');
-        if (revision !== undefined)
-            row.revision = revision;
-        if (row.cluster && row.status)
-            rows.push(row);
-    }
-    return rows;
-}
-/** The istiod pods that answered, in the table's order. */
-const istiodsOf = (rows) => [...new Set(rows.map((r) => r.istiod).filter(Boolean))];
-/** Every (peer, pod) pair that is not synced: each pod must list each peer, and every row of it must say synced. */
-function remoteClusterProblems(rows, peers) {
-    const problems = [];
-    for (const peer of peers)
-        for (const istiod of istiodsOf(rows)) {
-            const seen = rows.filter((r) => r.istiod === istiod && r.cluster === peer);
-            if (!seen.length)
-                problems.push({ peer, istiod, status: 'not listed' });
-            for (const r of seen)
-                if (r.status !== 'synced')
-                    problems.push({ peer, istiod, status: r.status });
-        }
-    return problems;
-}
-/** What a status means for the user, for the error. */
-function explainStatus(status, peer) {
-    switch (status) {
-        case 'timeout':
-            return `timeout (istiod gave up after PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s by default, without having read ${peer}'s API server)`;
-        case 'syncing':
-            return `still syncing at the deadline (istiod is still trying to read ${peer}'s API server; it gives up after PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s by default)`;
-        case 'closed':
-            return `closed (istiod stopped watching ${peer}: its remote secret was removed or replaced)`;
-        case 'not listed':
-            return `not listed (istio-system has no remote secret for ${peer}, or istiod could not build a client from it)`;
-        default:
-            return status;
-    }
-}
-/** Per peer, one cell for the summary: `synced`, or the statuses and the pods that report them. */
-function peerStatuses(rows, peers) {
-    const problems = remoteClusterProblems(rows, peers);
-    const pods = istiodsOf(rows);
-    const out = new Map();
-    for (const peer of peers) {
-        const mine = problems.filter((p) => p.peer === peer);
-        if (!pods.length)
-            continue;
-        if (!mine.length) {
-            out.set(peer, 'synced');
-            continue;
-        }
-        const byStatus = new Map();
-        for (const p of pods) {
-            const status = mine.find((m) => m.istiod === p)?.status ?? 'synced';
-            byStatus.set(status, [...(byStatus.get(status) ?? []), p]);
-        }
-        out.set(peer, byStatus.size === 1 ? [...byStatus.keys()][0] : [...byStatus].map(([s, ps]) => `${s} in ${ps.join(', ')}`).join(', '));
-    }
+;// CONCATENATED MODULE: ./src/manifests/merge.ts
+/** Deep merge as istioctl merges `-f` files: maps merge key by key, anything else (lists too) is replaced by the overlay. */
+function deepMerge(base, overlay) {
+    if (!isPlainMap(base) || !isPlainMap(overlay))
+        return (overlay === undefined ? base : copy(overlay));
+    const out = { ...base };
+    for (const [k, v] of Object.entries(overlay))
+        out[k] = k in out ? deepMerge(out[k], v) : copy(v);
     return out;
 }
-/**
- * Polls `istioctl remote-clusters --revision <revision>` until every istiod pod of that revision shows every peer as
- * `synced`, or the time is up. Without --revision istioctl asks the default revision's istiods (the default tag's, else
- * `default`), which is not the control plane this run installed when a revision is set.
- */
-async function waitForRemoteClusters(tools, cluster, peers, timeoutMs, log, opts) {
-    const pollMs = opts.pollMs ?? 2000;
-    const deadline = Date.now() + timeoutMs;
-    let rows = [];
-    let lastError = '';
-    for (;;) {
-        try {
-            const r = await tools.istioctl(cluster, ['remote-clusters', '--revision', opts.revision], log, {
-                timeoutMs: Math.max(10_000, Math.min(60_000, deadline - Date.now())),
-                retry: true
-            });
-            rows = parseRemoteClusters(r.stdout);
-            lastError = '';
-            if (istiodsOf(rows).length && !remoteClusterProblems(rows, peers).length)
-                return { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) };
-        }
-        catch (e) {
-            // istiod may still be starting ("unable to find any Istiod instances"): keep polling until the deadline.
-            if (!(e instanceof CommandError))
-                throw e;
-            lastError = e.stderrTail;
-            rows = [];
-        }
-        if (Date.now() + pollMs > deadline || isStopping())
-            break;
-        await pause(pollMs);
-    }
-    const seen = { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) };
-    const problems = remoteClusterProblems(rows, peers);
-    const missing = seen.istiods.length ? [...new Set(problems.map((p) => p.peer))] : peers;
-    const after = `after ${Math.round(timeoutMs / 1000)} s`;
-    const lines = seen.istiods.length
-        ? [
-            `${cluster} does not see ${missing.join(', ')} as synced ${after} (${missing.map((p) => `${p}: ${seen.statuses.get(p)}`).join(', ')})`,
-            ...problems.map((p) => `- ${p.peer} in ${p.istiod}: ${explainStatus(p.status, p.peer)}`),
-            `(asked the ${seen.istiods.length} istiod pod(s) of revision ${opts.revision}: ${seen.istiods.join(', ')})`
-        ]
-        : [`${cluster} does not see ${missing.join(', ')} as synced ${after}: no istiod pod of revision ${opts.revision} answered`];
-    if (lastError)
-        lines[0] += `; last error: ${lastError}`;
-    throw new VerifyError(cluster, missing, seen, problems, lines.join('\n'));
+// JSON copy rather than structuredClone: values come from YAML/JSON, and the copy stays in the caller's realm.
+function copy(v) {
+    return v === undefined ? v : JSON.parse(JSON.stringify(v));
 }
-class VerifyError extends Error {
-    cluster;
-    missing;
-    seen;
-    problems;
-    constructor(cluster, missing, seen, 
-    /** Empty when no istiod pod answered. */
-    problems, message) {
-        super(message);
-        this.cluster = cluster;
-        this.missing = missing;
-        this.seen = seen;
-        this.problems = problems;
-    }
+function isPlainMap(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-;// CONCATENATED MODULE: ./src/verify-traffic.ts
+;// CONCATENATED MODULE: ./src/manifests/istio-operator.ts
 
 
-
-/** `Hello version: v2, instance: helloworld-v2-7c9b…` → `v2`. */
-function helloVersion(output) {
-    return /Hello version: (v\d+)/.exec(output)?.[1];
-}
-/**
- * The guide's traffic check from one cluster: curl helloworld until every version (each running in another cluster
- * too) has answered. A version only answers across clusters when remote secrets, gateways and the root of trust work.
- */
-async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
-    const deadline = Date.now() + timeoutMs;
-    const seconds = () => Math.max(1, Math.round((deadline - Date.now()) / 1000));
-    await tools.kubectl(cluster, ['rollout', 'status', 'deployment', '-n', VERIFY_NAMESPACE, `--timeout=${seconds()}s`], log, {
-        retry: true,
-        timeoutMs: deadline - Date.now() + 5000
-    });
-    const seen = new Set();
-    let calls = 0;
-    let last = '';
-    while (Date.now() < deadline && !isStopping()) {
-        calls++;
-        try {
-            const r = await tools.kubectl(cluster, [
-                'exec',
-                '-n',
-                VERIFY_NAMESPACE,
-                'deploy/curl',
-                '-c',
-                'curl',
-                '--',
-                'curl',
-                '-sS',
-                '--max-time',
-                '5',
-                `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`
-            ], log, { timeoutMs: 30_000 });
-            last = r.stdout.trim();
-            const v = helloVersion(r.stdout);
-            if (v)
-                seen.add(v);
-        }
-        catch (e) {
-            if (!(e instanceof CommandError))
-                throw e;
-            last = e.stderrTail;
-        }
-        if (versions.every((v) => seen.has(v)))
-            return `${[...seen].sort().join(', ')} answered in ${calls} call(s)`;
-        await pause(500);
-    }
-    const missing = versions.filter((v) => !seen.has(v));
-    throw new Error(`from ${cluster}, helloworld ${missing.join(', ')} never answered in ${calls} call(s) within ${Math.round(timeoutMs / 1000)} s (answered: ${[...seen].join(', ') || 'none'}; last reply: ${last.slice(0, 200) || 'nothing'}). ` +
-        'Cross-cluster calls need: remote secrets synced (see the remote-clusters check), an east-west gateway with an address and cross-network-gateway in the other cluster, and cacerts from one root in both (otherwise CERTIFICATE_VERIFY_FAILED).');
-}
-
-;// CONCATENATED MODULE: ./src/steps.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Commands other than istioctl install (whose limit follows its readiness waits: installLimitMs). */
-const INSTALL_TIMEOUT_MS = 7 * 60_000;
-const steps_KUBECTL_TIMEOUT_MS = 2 * 60_000;
-function stepExecutor(deps) {
-    const { tools } = deps;
-    return async (step, log) => {
-        const a = step.action;
-        switch (a.type) {
-            case 'apply':
-                await tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: a.manifest, retry: true, timeoutMs: steps_KUBECTL_TIMEOUT_MS });
-                return;
-            case 'root-of-trust':
-                if (!deps.trust)
-                    throw new Error('root of trust step without a trust manager');
-                return deps.trust.ensure(step.cluster, log);
-            case 'istioctl-install':
-                return istioctlInstall(deps, step, a.iop, a.readinessWaits, log);
-            case 'wait-gateway-address':
-                return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log);
-            case 'create-remote-secret':
-                return createRemoteSecret(deps, step, a.server, log);
-            case 'apply-remote-secrets':
-                return applyRemoteSecrets(deps, step, a.sources, log);
-            case 'verify-remote-clusters':
-                return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log);
-            case 'verify-traffic':
-                return verifyTraffic(tools, step.cluster, a.versions, a.timeoutMs, log);
-            case 'command':
-                await (a.tool === 'kubectl'
-                    ? tools.kubectl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS })
-                    : tools.istioctl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS }));
-                return;
-            case 'delete-namespace':
-                await tools.kubectl(step.cluster, ['delete', 'namespace', a.namespace, '--ignore-not-found', '--wait=false'], log, {
-                    retry: true,
-                    timeoutMs: steps_KUBECTL_TIMEOUT_MS
-                });
-                return;
+/** Names of the two IstioOperators: named so that istioctl prunes each only within its own objects (istio/istio#29633). */
+const CONTROL_PLANE_IOP = 'control-plane';
+const EASTWEST_IOP = 'eastwest';
+/** The primary cluster's control plane (the guide's cluster1.yaml), with the user's overlay merged under it. */
+function controlPlane(p) {
+    const owned = {
+        apiVersion: 'install.istio.io/v1alpha1',
+        kind: 'IstioOperator',
+        metadata: { name: CONTROL_PLANE_IOP },
+        spec: {
+            // istioctl turns spec.hub into values.global.hub: the charts' images and the injector's (operator/pkg/render).
+            hub: p.hub,
+            ...(p.revision ? { revision: p.revision } : {}),
+            values: { global: { meshID: p.meshId, multiCluster: { clusterName: p.clusterName }, network: p.network } }
         }
     };
+    // The overlay goes first and the owned fields last, so nothing in it can override meshID/clusterName/network.
+    const merged = deepMerge({ spec: {} }, p.overlay ?? {});
+    return deepMerge({ ...merged, apiVersion: owned.apiVersion, kind: owned.kind, metadata: owned.metadata }, { spec: owned.spec });
 }
-/** istioctl install with an explicit --readiness-timeout; when its wait fails, what kubectl says about each unready pod. */
-async function istioctlInstall(deps, step, iop, waits, log) {
-    const { readinessTimeoutMs } = deps.config;
-    const args = ['install', '-y', '-f', '-', '--readiness-timeout', goDuration(readinessTimeoutMs)];
-    try {
-        await deps.tools.istioctl(step.cluster, args, log, { stdin: iop, retry: true, timeoutMs: installLimitMs(readinessTimeoutMs, waits) });
-    }
-    catch (e) {
-        if (!(e instanceof CommandError) || e.result.timedOut || !isReadinessFailure(e.result.stderr))
-            throw e;
-        const pods = await deps.tools
-            .kubectl(step.cluster, ['get', 'pods', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, { timeoutMs: 30_000 })
-            .then((r) => unreadyPods(r.stdout))
-            .catch((err) => [`(kubectl get pods failed: ${err instanceof CommandError ? err.headline : String(err)})`]);
-        const retired = [...new Set(pods.map((p) => /\(image ([^)\s]+)\)/.exec(p)?.[1]).flatMap((img) => (img && retiredRegistryOf(img)) || []))];
-        const hint = retired.length
-            ? `\n${retired.join(', ')} ${retired.length > 1 ? 'are registries' : 'is one of the registries'} Istio retired in December 2026; set "hub" to ${DEFAULT_HUB} or a mirror of it.`
-            : '';
-        const unready = pods.length ? `\nunready pods in ${ISTIO_NAMESPACE}:\n${pods.map((p) => `- ${p}`).join('\n')}` : '';
-        throw new StepError(step.cluster, step.title, `${e.headline}${redact(unready)}${hint}`, e.command, e.stderrTail);
-    }
-}
-async function createRemoteSecret(deps, step, server, log) {
-    // Without -n, istioctl writes the secret into the namespace of $KUBECONFIG's current context when it names one
-    // (istioctl/pkg/multicluster/options.go), and istiod reads remote secrets only in its own namespace.
-    const args = ['create-remote-secret', '--name', step.cluster, '-n', ISTIO_NAMESPACE, ...(server ? ['--server', server] : [])];
-    const r = await deps.tools.istioctl(step.cluster, args, log, { retry: true, secretOutput: true, timeoutMs: steps_KUBECTL_TIMEOUT_MS });
-    const info = parseRemoteSecret(r.stdout);
-    // Mask the reader token before anything else can print it.
-    registerSecret(info.token);
-    if (info.cluster !== step.cluster)
-        throw new Error(`create-remote-secret wrote a secret for "${info.cluster}", expected "${step.cluster}"`);
-    deps.state.remoteSecrets.set(step.cluster, { yaml: info.manifest, server: info.server });
-    if (!server && isLoopbackServer(info.server))
-        warning(`${step.cluster}: its remote secret points at ${info.server}, a loopback address other clusters cannot reach (kind?). Set "api-server" for ${step.cluster} to an address they can reach, e.g. https://${step.cluster}-control-plane:6443 on kind.`);
-    return info.server;
-}
-/**
- * Applies the other clusters' remote secrets. When one of them *changed* (kubectl says "configured": a cluster
- * re-created under the same name, a new api-server, a rotated reader token), istiods of releases that keep a stale
- * view of the remote cluster after such an update are restarted, as Istio's issues advise. The plan orders this step
- * after the cluster's own control plane, so the istiods read here are the ones that stay.
- */
-async function applyRemoteSecrets(deps, step, sources, log) {
-    const docs = sources.map((s) => deps.state.remoteSecrets.get(s)?.yaml);
-    if (docs.some((d) => d === undefined))
-        throw new Error('a remote secret it needs was not created');
-    const r = await deps.tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: docs.join('\n---\n'), retry: true, timeoutMs: steps_KUBECTL_TIMEOUT_MS });
-    const changed = [...r.stdout.matchAll(/^secret\/(\S+) configured$/gm)].map((m) => m[1]);
-    if (!changed.length)
-        return;
-    const stale = istiodsNeedingRestart(await listIstiods(deps.tools, step.cluster, log));
-    if (!stale.length)
-        return;
-    for (const s of stale)
-        log(`${changed.join(', ')} changed; restarting ${s.name} (Istio ${s.reason})`);
-    await restartIstiods(deps.tools, step.cluster, stale.map((s) => s.name), 'the remote secrets are in place; istiod reads them once its new pods are ready', log);
-    return `restarted ${stale.map((s) => s.name).join(', ')} after ${changed.join(', ')} changed`;
-}
-async function verifyRemoteClusters(deps, step, peers, timeoutMs, log) {
-    // The control plane this run installed: without --revision istioctl would ask the default tag's istiods.
-    const revision = deps.config.revision ?? 'default';
-    try {
-        const seen = await waitForRemoteClusters(deps.tools, step.cluster, peers, timeoutMs, log, { revision });
-        deps.state.remoteStatus.set(step.cluster, seen.statuses);
-        return `${peers.map((p) => `${p}: ${seen.statuses.get(p)}`).join(', ')} (in ${seen.istiods.join(', ')}, revision ${revision})`;
-    }
-    catch (e) {
-        if (!(e instanceof VerifyError))
-            throw e;
-        deps.state.remoteStatus.set(step.cluster, e.seen.statuses);
-        // Reachability hints only where istiod is (or was) trying to read the peer's API server.
-        const unreached = e.missing.filter((peer) => e.problems.some((p) => p.peer === peer && (p.status === 'timeout' || p.status === 'syncing')));
-        const hints = unreached.map((peer) => {
-            const server = deps.state.remoteSecrets.get(peer)?.server ?? '(unknown)';
-            const loop = isLoopbackServer(server);
-            return `- ${peer} → ${step.cluster}: istiod in ${step.cluster} cannot reach ${peer}'s API server at ${server}${loop ? ' (a loopback address: it only exists on the runner)' : ''}; set "api-server" for ${peer} to an address reachable from ${step.cluster}, and check that its token is valid.`;
-        });
-        if (!e.problems.length)
-            hints.push(`- is istiod of revision ${revision} running in ${step.cluster}? kubectl -n istio-system get pods -l app=istiod,istio.io/rev=${revision}`);
-        throw new Error(`${e.message}\n${hints.join('\n')}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/trust/certs.ts
-
-
-/**
- * The mesh's shared root of trust, as Istio's "Plug in CA certificates" task and tools/certs/Makefile.selfsigned.mk
- * build it: one self-signed root CA, one intermediate CA per cluster signed by it, and the `cacerts` secret istiod
- * reads its signing CA from. Keys are ECDSA P-256 (the Makefile's RSA 4096 costs seconds per key in WebCrypto);
- * a user-provided root may be RSA or ECDSA.
- */
-
-const CACERTS_SECRET = 'cacerts';
-const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-const MANAGED_BY = 'istio-multicluster-action';
-/** The SAN of every intermediate (Makefile.selfsigned.mk `[ san ] DNS.1`). */
-const ISTIOD_SAN = `istiod.${ISTIO_NAMESPACE}.svc`;
-const ROOT_DAYS = 3650; // tools/certs/common.mk ROOTCA_DAYS
-/**
- * tools/certs/common.mk (1.30.3) has INTERMEDIATE_DAYS 3650, as long as its root: a demo default. Ours is 2 years:
- * the intermediate key sits in cacerts, readable by whoever reads secrets in istio-system, and with ca: provided (the
- * root key off the cluster) its lifetime is how long a stolen one can mint identities. Every run re-issues an
- * intermediate within 30 days of its expiry (trust.ts), and the summary shows each expiry date.
- */
-const INTERMEDIATE_DAYS = 730;
-const DAY_MS = 86_400_000;
-/** notBefore is set a little in the past, so a cluster whose clock lags the runner's still accepts the certificates. */
-const BACKDATE_MS = 5 * 60_000;
-/** A certificate problem; its message never holds key material (library errors are replaced, not wrapped). */
-class CertError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'CertError';
-    }
-}
-/** A self-signed root CA: O=Istio, CN=Root CA (+ OU=<meshId>), CA:true, 10 years, ECDSA P-256 / SHA-256. */
-async function generateRoot(opts = {}) {
-    const days = validityDays(opts.validityDays, ROOT_DAYS);
-    const meshId = opts.meshId;
-    if (meshId !== undefined && (meshId.length > 64 || /[\u0000-\u001f]/.test(meshId))) {
-        throw new CertError(`mesh ID ${JSON.stringify(meshId.slice(0, 80))} cannot go into the root CA's subject (at most 64 characters, no control characters)`);
-    }
-    const name = [{ O: ['Istio'] }, { CN: ['Root CA'] }];
-    if (meshId)
-        name.push({ OU: [meshId] });
-    return guard('generating the root CA', async () => {
-        const x509 = await loadX509();
-        const keys = await generateKeyPair();
-        const notBefore = new Date(Date.now() - BACKDATE_MS);
-        const cert = await x509.X509CertificateGenerator.createSelfSigned({
-            serialNumber: randomSerial(),
-            name,
-            notBefore,
-            notAfter: new Date(notBefore.getTime() + BACKDATE_MS + days * DAY_MS),
-            signingAlgorithm: ECDSA_SHA256,
-            keys,
-            extensions: [
-                new x509.BasicConstraintsExtension(true, undefined, true),
-                new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
-                await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, external_node_crypto_.webcrypto)
+/** What samples/multicluster/gen-eastwest-gateway.sh --network <n> [--revision r] prints, rendered in-process. */
+function eastWestGateway(p) {
+    const k8s = {
+        env: [{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: p.network }],
+        service: {
+            ports: [
+                { name: 'status-port', port: 15021, targetPort: 15021 },
+                { name: 'tls', port: 15443, targetPort: 15443 },
+                { name: 'tls-istiod', port: 15012, targetPort: 15012 },
+                { name: 'tls-webhook', port: 15017, targetPort: 15017 }
             ]
-        }, external_node_crypto_.webcrypto);
-        return { certPem: normalizePem(cert.toString('pem')), keyPem: await exportPkcs8(keys.privateKey) };
-    });
-}
-/**
- * A cluster's intermediate CA, signed by `root`: O=Istio, CN=Intermediate CA, L=<clusterName>, CA:true pathlen:0,
- * SAN DNS:istiod.istio-system.svc, 2 years (never past the root's notAfter). The root key may be RSA or ECDSA
- * (PKCS#8, PKCS#1 or SEC1 PEM); the intermediate key is always ECDSA P-256.
- */
-async function generateIntermediate(root, clusterName, opts = {}) {
-    const days = validityDays(opts.validityDays, INTERMEDIATE_DAYS);
-    if (clusterName.trim() === '' || clusterName.length > 128 || /[\u0000-\u001f]/.test(clusterName)) {
-        throw new CertError(`cluster name ${JSON.stringify(clusterName.slice(0, 140))} cannot go into an intermediate CA's subject (1–128 characters, no control characters)`);
-    }
-    const rootCert = parseRootCertificate(root.certPem);
-    const signer = rootSigner(root.keyPem, rootCert);
-    const now = Date.now();
-    const rootNotBefore = new Date(rootCert.validFrom).getTime();
-    const rootNotAfter = new Date(rootCert.validTo).getTime();
-    if (!(rootNotAfter > now))
-        throw new CertError(`the root CA has expired (${describeRoot(rootCert)})`);
-    return guard(`generating the intermediate CA of cluster "${clusterName}"`, async () => {
-        const x509 = await loadX509();
-        const libRoot = new x509.X509Certificate(rootCert.raw);
-        const keyUsage = libRoot.getExtension(x509.KeyUsagesExtension);
-        if (keyUsage && (keyUsage.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
-            throw new CertError(`the root CA certificate's key usage does not allow signing certificates (keyCertSign) (${describeRoot(rootCert)})`);
         }
-        if (libRoot.getExtension(x509.BasicConstraintsExtension)?.pathLength === 0) {
-            throw new CertError(`the root CA certificate allows no CA below it (pathlen:0), so it cannot sign an intermediate CA (${describeRoot(rootCert)})`);
-        }
-        const rootSki = libRoot.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ??
-            (await x509.SubjectKeyIdentifierExtension.create(libRoot.publicKey, false, external_node_crypto_.webcrypto)).keyId;
-        const signingKey = await external_node_crypto_.webcrypto.subtle.importKey('pkcs8', signer.pkcs8, signer.importAlgorithm, false, ['sign']);
-        const keys = await generateKeyPair();
-        const notBefore = new Date(Math.max(now - BACKDATE_MS, rootNotBefore));
-        const notAfter = new Date(Math.min(now + days * DAY_MS, rootNotAfter));
-        const cert = await x509.X509CertificateGenerator.create({
-            serialNumber: randomSerial(),
-            // The root's subject bytes as they are: Go's chain building (istiod, Envoy's peers) matches issuer to subject byte for byte.
-            issuer: new x509.Name(tbsSubjectDer(rootCert.raw)),
-            subject: [{ O: ['Istio'] }, { CN: ['Intermediate CA'] }, { L: [clusterName] }],
-            notBefore,
-            notAfter,
-            publicKey: keys.publicKey,
-            signingKey,
-            signingAlgorithm: signer.signingAlgorithm,
-            extensions: [
-                await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, external_node_crypto_.webcrypto),
-                new x509.AuthorityKeyIdentifierExtension(rootSki, false),
-                new x509.BasicConstraintsExtension(true, 0, true),
-                new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
-                new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: ISTIOD_SAN }], false)
-            ]
-        }, external_node_crypto_.webcrypto);
-        const certPem = normalizePem(cert.toString('pem'));
-        // Self-check with node:crypto, independent of the library that built it.
-        const built = new external_node_crypto_.X509Certificate(certPem);
-        if (!built.checkIssued(rootCert) || !built.verify(rootCert.publicKey)) {
-            throw new CertError(`the intermediate CA of cluster "${clusterName}" does not verify against the root CA (${describeRoot(rootCert)})`);
-        }
-        return { certPem, keyPem: await exportPkcs8(keys.privateKey) };
-    });
-}
-/** The `cacerts` files istiod reads (istiod file format); cert-chain.pem = intermediate + root. */
-function cacertsData(root, intermediate) {
-    const rootPem = normalizePem(root.certPem);
-    const caCert = normalizePem(intermediate.certPem);
+    };
+    if (p.serviceAnnotations && Object.keys(p.serviceAnnotations).length > 0)
+        k8s.serviceAnnotations = { ...p.serviceAnnotations };
     return {
-        'ca-cert.pem': caCert,
-        'ca-key.pem': normalizePem(intermediate.keyPem),
-        'root-cert.pem': rootPem,
-        'cert-chain.pem': caCert + rootPem
-    };
-}
-/** Secret istio-system/cacerts (`kubectl create secret generic cacerts --from-file=…`), as stringData. */
-function cacertsSecret(root, intermediate) {
-    return {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: CACERTS_SECRET, namespace: ISTIO_NAMESPACE, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
-        type: 'Opaque',
-        stringData: cacertsData(root, intermediate)
-    };
-}
-const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' };
-const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' };
-/** Makefile.selfsigned.mk: keyUsage = critical, digitalSignature, nonRepudiation, keyEncipherment, keyCertSign. */
-const CA_KEY_USAGE = 1 | 2 | 4 | 32; // KeyUsageFlags digitalSignature | nonRepudiation | keyEncipherment | keyCertSign
-let x509Loaded;
-/** Loaded on first use, so runs that only check certificates do not pay for the library. */
-function loadX509() {
-    x509Loaded ??= (async () => {
-        // @peculiar/x509 registers its algorithms with tsyringe, which needs the Reflect metadata API.
-        await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 477, 23));
-        // eager: ncc (webpack) keeps the library in the one bundle file instead of emitting a separate chunk
-        return await Promise.resolve(/* import() eager */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 8927, 19));
-    })();
-    return x509Loaded;
-}
-/** Runs a generation step; errors other than CertError are replaced by generic text (a library error could quote input). */
-async function guard(what, step) {
-    try {
-        return await step();
-    }
-    catch (error) {
-        if (error instanceof CertError)
-            throw error;
-        const name = error instanceof Error && /^[A-Za-z]+$/.test(error.name) ? ` (${error.name})` : '';
-        throw new CertError(`${what} failed${name}`);
-    }
-}
-function validityDays(value, fallback) {
-    if (value === undefined)
-        return fallback;
-    if (!Number.isFinite(value) || value <= 0 || value > 100 * 365)
-        throw new CertError(`validityDays must be a number of days between 1 and 36500, got ${value}`);
-    return value;
-}
-async function generateKeyPair() {
-    return (await external_node_crypto_.webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']));
-}
-/** 16 random bytes, positive (high bit clear) and with no leading zero byte, as hex. */
-function randomSerial() {
-    const bytes = external_node_crypto_.webcrypto.getRandomValues(new Uint8Array(16));
-    bytes[0] = (bytes[0] & 0x7f) | 0x40;
-    return Buffer.from(bytes).toString('hex');
-}
-async function exportPkcs8(key) {
-    const der = Buffer.from(await external_node_crypto_.webcrypto.subtle.exportKey('pkcs8', key));
-    const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-    return `-----BEGIN PRIVATE KEY-----\n${lines.join('\n')}\n-----END PRIVATE KEY-----\n`;
-}
-/** LF line endings and exactly one trailing newline, so PEMs concatenate cleanly. */
-function normalizePem(pem) {
-    return pem.replace(/\r\n?/g, '\n').trim() + '\n';
-}
-function describeRoot(cert) {
-    return `subject "${cert.subject.split('\n').join(', ')}", valid until ${cert.validTo}`;
-}
-function parseRootCertificate(pem) {
-    const block = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/.exec(pem)?.[0];
-    let cert;
-    try {
-        if (block)
-            cert = new external_node_crypto_.X509Certificate(block);
-    }
-    catch {
-        // reported below
-    }
-    if (!cert)
-        throw new CertError('the root CA certificate is not a PEM certificate');
-    if (!cert.ca)
-        throw new CertError(`the root CA certificate is not a CA certificate (basicConstraints CA:true is missing) (${describeRoot(cert)})`);
-    return cert;
-}
-const NAMED_CURVES = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
-/** The root key as WebCrypto needs it, after checking that it is the key of the root certificate. */
-function rootSigner(keyPem, rootCert) {
-    let key;
-    try {
-        key = (0,external_node_crypto_.createPrivateKey)({ key: keyPem, format: 'pem' });
-    }
-    catch {
-        throw new CertError('the root CA private key could not be read (expected an unencrypted PEM key: PKCS#8, PKCS#1 RSA or SEC1 EC)');
-    }
-    let matches = false;
-    try {
-        const publicDer = (0,external_node_crypto_.createPublicKey)(key).export({ type: 'spki', format: 'der' });
-        matches = publicDer.equals(rootCert.publicKey.export({ type: 'spki', format: 'der' }));
-    }
-    catch {
-        matches = false;
-    }
-    if (!matches)
-        throw new CertError(`the root CA private key does not belong to the root CA certificate (${describeRoot(rootCert)})`);
-    const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
-    switch (key.asymmetricKeyType) {
-        case 'rsa':
-            return { pkcs8, importAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } };
-        case 'ec': {
-            const namedCurve = NAMED_CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''];
-            if (!namedCurve)
-                throw new CertError(`the root CA key uses an unsupported elliptic curve (${key.asymmetricKeyDetails?.namedCurve ?? 'unknown'}); use P-256, P-384 or P-521`);
-            return { pkcs8, importAlgorithm: { name: 'ECDSA', namedCurve }, signingAlgorithm: ECDSA_SHA256 };
-        }
-        default:
-            throw new CertError(`the root CA key type ${key.asymmetricKeyType ?? 'unknown'} is not supported; use RSA or ECDSA`);
-    }
-}
-/**
- * The DER bytes of the subject Name in a certificate: Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version,
- * serialNumber, signature, issuer, validity, subject, … } … }.
- */
-function tbsSubjectDer(certDer) {
-    const tlv = (at) => {
-        const first = certDer[at + 1];
-        if (first === undefined)
-            throw new CertError('the root CA certificate is truncated');
-        let length = first;
-        let content = at + 2;
-        if (first & 0x80) {
-            const count = first & 0x7f;
-            length = 0;
-            for (let i = 0; i < count; i++)
-                length = length * 256 + certDer[content + i];
-            content += count;
-        }
-        if (content + length > certDer.length)
-            throw new CertError('the root CA certificate is truncated');
-        return { start: at, content, end: content + length };
-    };
-    const tbs = tlv(tlv(0).content);
-    let at = tbs.content;
-    if (certDer[at] === 0xa0)
-        at = tlv(at).end; // [0] version
-    for (let skip = 0; skip < 4; skip++)
-        at = tlv(at).end; // serialNumber, signature, issuer, validity
-    const subject = tlv(at);
-    return new Uint8Array(certDer.subarray(subject.start, subject.end));
-}
-
-;// CONCATENATED MODULE: ./src/trust/trust.ts
-
-
-
-
-
-
-/** An intermediate CA that expires within this many days is re-issued (ca: existing: the run fails). */
-const RENEW_WITHIN_DAYS = 30;
-/** A mesh root that expires within this many days gets a warning. */
-const ROOT_WARNING_DAYS = 90;
-const trust_KUBECTL_TIMEOUT_MS = 60_000;
-const trust_DAY_MS = 86_400_000;
-/** `2026-05-01T10:00:00Z`, and how far that is from now in whole days. */
-function when(date, now = Date.now()) {
-    const left = date.getTime() - now;
-    return { at: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), days: Math.round(Math.abs(left) / trust_DAY_MS), past: left <= 0 };
-}
-/** "expires on 2026-05-01T10:00:00Z (in 10 days)" / "expired on … (3 days ago)". */
-function expiry(v, now = Date.now()) {
-    const w = when(v.notAfter, now);
-    const plural = w.days === 1 ? 'day' : 'days';
-    return w.past ? `expired on ${w.at} (${w.days} ${plural} ago)` : `expires on ${w.at} (in ${w.days} ${plural})`;
-}
-/**
- * Decides the mesh's one root before any cluster changes, then gives each cluster a `cacerts` that chains to it.
- * Never replaces a cacerts silently: one that chains elsewhere fails the run unless `ca-rotate` is true.
- */
-class TrustManager {
-    config;
-    tools;
-    root;
-    seen = new Map();
-    outcomes = new Map();
-    /** Per cluster: when the intermediate CA of its cacerts expires after this run (ISO time), and what the run did. */
-    intermediates = new Map();
-    constructor(config, tools) {
-        this.config = config;
-        this.tools = tools;
-    }
-    get rootCertPem() {
-        return this.root?.certPem;
-    }
-    /** Chooses the mesh's root from what every cluster carries (cacerts, the stored root). Throws before any write. */
-    async prepare(states) {
-        const { mode } = this.config.ca;
-        if (mode === 'none')
-            return;
-        for (const c of this.config.clusters) {
-            const s = states.get(c.name);
-            this.seen.set(c.name, { cacerts: s?.cacerts, storedRoot: s?.storedRoot, istiodRuns: (s?.istiods.length ?? 0) > 0 });
-        }
-        if (mode === 'provided') {
-            this.root = { certPem: this.config.ca.rootCert, keyPem: this.config.ca.rootKey };
-            this.checkAll(this.root.certPem);
-        }
-        else if (mode === 'existing')
-            this.root = { certPem: this.commonExistingRoot() };
-        else
-            this.root = await this.generatedRoot();
-        this.checkRootExpiry(this.root.certPem);
-        if (mode === 'existing')
-            this.checkExistingExpiry();
-    }
-    async ensure(cluster, log) {
-        const outcome = await this.ensureCacerts(cluster, log);
-        this.outcomes.set(cluster, outcome);
-        return outcome;
-    }
-    async ensureCacerts(cluster, log) {
-        if (!this.root)
-            throw new Error('the root of trust was not prepared');
-        const seen = this.seen.get(cluster);
-        const current = seen?.cacerts;
-        const currentRoot = current && rootOf(current);
-        const extra = this.config.ca.mode === 'generate' && this.root.keyPem ? [storedRootSecret(this.root)] : [];
-        if (this.config.ca.mode === 'existing') {
-            // prepare() has checked the chain and the expiry of every cluster's cacerts.
-            this.record(cluster, current && intermediateValidity(current), 'checked');
-            return 'checked';
-        }
-        let renewal;
-        if (current &&
-            currentRoot &&
-            sameCertificate(currentRoot, this.root.certPem) &&
-            chainsTo(current['ca-cert.pem'] ?? current['tls.crt'] ?? '', this.root.certPem)) {
-            const validity = intermediateValidity(current);
-            renewal = this.renewalReason(cluster, validity, log);
-            if (!renewal) {
-                log(`cacerts chains to the mesh root (${describeCert(this.root.certPem)}): kept${validity ? `; its intermediate CA ${expiry(validity)}` : ''}`);
-                if (extra.length)
-                    await this.apply(cluster, extra, log);
-                this.record(cluster, validity, 'kept');
-                return 'kept';
+        apiVersion: 'install.istio.io/v1alpha1',
+        kind: 'IstioOperator',
+        metadata: { name: EASTWEST_IOP },
+        spec: {
+            revision: p.revision ?? '',
+            profile: 'empty',
+            // Its pods are injected (injectionTemplate: gateway), so they take istiod's hub; this one keeps the IOP honest.
+            hub: p.hub,
+            components: {
+                ingressGateways: [
+                    {
+                        name: EASTWEST_GATEWAY,
+                        label: { istio: EASTWEST_GATEWAY_LABEL, app: EASTWEST_GATEWAY, [NETWORK_LABEL]: p.network },
+                        enabled: true,
+                        k8s
+                    }
+                ]
+            },
+            values: {
+                gateways: { 'istio-ingressgateway': { injectionTemplate: 'gateway' } },
+                global: { network: p.network }
             }
-            log(`${renewal}: re-issued from the mesh root`);
         }
-        else if (current && !this.config.ca.rotate)
-            throw new Error(mismatchMessage(cluster, currentRoot, this.root.certPem));
-        if (!this.root.keyPem)
-            throw new Error(`${cluster} has no cacerts and the mesh root's key is not available to sign one`);
-        const intermediate = await generateIntermediate(this.root, cluster);
-        registerSecret(intermediate.keyPem);
-        await this.apply(cluster, [cacertsSecret(this.root, intermediate), ...extra], log);
-        const outcome = !current ? 'created' : renewal ? 'renewed' : 'rotated';
-        this.record(cluster, certValidity(intermediate.certPem), outcome);
-        if (seen?.istiodRuns) {
-            const why = outcome === 'created' ? 'cacerts was created' : outcome === 'renewed' ? "cacerts' intermediate CA was re-issued" : 'cacerts was replaced';
-            await this.restartIstiod(cluster, why, log);
-        }
-        return outcome;
-    }
-    /** Why an intermediate that chains to the mesh root must be re-issued now, or undefined to keep it. */
-    renewalReason(cluster, validity, log) {
-        if (!validity || validity.notAfter.getTime() - Date.now() > RENEW_WITHIN_DAYS * trust_DAY_MS)
-            return undefined;
-        const root = certValidity(this.root.certPem);
-        // Intermediates never outlive the root (certs.ts): when the root ends as soon, a new one would gain nothing.
-        if (root && root.notAfter.getTime() <= validity.notAfter.getTime() + trust_DAY_MS) {
-            log(`cacerts' intermediate CA ${expiry(validity)}, with the mesh root: a new one cannot outlive the root, so it is kept (see the warning about the root)`);
-            return undefined;
-        }
-        return `${cluster}: cacerts' intermediate CA ${expiry(validity)}, within ${RENEW_WITHIN_DAYS} days`;
-    }
-    record(cluster, validity, outcome) {
-        if (validity)
-            this.intermediates.set(cluster, { notAfter: validity.notAfter.toISOString(), outcome });
-    }
-    async apply(cluster, objects, log) {
-        // Keys travel on stdin only: never in argv or in a file.
-        await this.tools.kubectl(cluster, ['apply', '-f', '-'], log, { stdin: toYaml(...objects.map(withEncodedData)), retry: true, timeoutMs: 120_000 });
-    }
-    /**
-     * istiod reads cacerts when it starts, and watches it only if it started with one — and then takes a new
-     * intermediate, never a new root (pilot/pkg/bootstrap/istio_ca.go@1.30.3 createIstioCA / handleEvent). So every
-     * istiod (all revisions) is restarted after cacerts is created or replaced, and the step waits for the rollout:
-     * the control plane step after it must find istiod serving from the new cacerts.
-     */
-    async restartIstiod(cluster, why, log) {
-        const r = await this.tools.kubectl(cluster, ['get', 'deployment', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'name'], log, {
-            retry: true,
-            timeoutMs: trust_KUBECTL_TIMEOUT_MS
-        });
-        const names = r.stdout
-            .split('\n')
-            .map((l) => l.trim())
-            .filter(Boolean);
-        if (!names.length)
-            return log('no istiod runs: nothing to restart');
-        await restartIstiods(this.tools, cluster, names, 'cacerts is in place; istiod uses it once its new pods are ready', log);
-        log(`${cluster}: restarted ${names.join(', ')}: ${why}, and istiod loads a new cacerts only when it starts`);
-    }
-    /** Throws (before any write) when the mesh root has expired; warns when it expires within ROOT_WARNING_DAYS. */
-    checkRootExpiry(rootPem) {
-        const root = certValidity(rootPem);
-        if (!root || root.notAfter.getTime() - Date.now() > ROOT_WARNING_DAYS * trust_DAY_MS)
-            return;
-        const replace = {
-            generate: `delete secret ${STORED_ROOT_SECRET} in istio-system of every cluster and re-run with ca-rotate: true (a new root, new intermediates, istiod restarted)`,
-            provided: 'pass a new ca-root-cert and ca-root-key with ca-rotate: true (new intermediates, istiod restarted)',
-            existing: "re-issue every cluster's cacerts from a new root, or use ca: provided with a new root and ca-rotate: true",
-            none: ''
-        }[this.config.ca.mode];
-        if (root.notAfter.getTime() <= Date.now())
-            throw new Error(`the mesh root of trust ${expiry(root)}: ${root.description}. istiod refuses to start with it ("x509: certificate has expired or is not yet valid") and no intermediate can be issued under it. To replace it, ${replace}`);
-        warning(`the mesh root of trust ${expiry(root)}: ${root.description}. No intermediate can outlive it, and cross-cluster mTLS stops when it expires. Replace it before then: ${replace}`);
-    }
-    /** ca: existing never writes: an intermediate that has expired or expires soon fails the run, naming cluster and date. */
-    checkExistingExpiry() {
-        for (const [cluster, t] of this.seen) {
-            const v = t.cacerts && intermediateValidity(t.cacerts);
-            if (v && v.notAfter.getTime() - Date.now() <= RENEW_WITHIN_DAYS * trust_DAY_MS)
-                throw new Error(`${cluster}: cacerts' intermediate CA ${expiry(v)}: ${v.description}. istiod refuses to start with an expired one ("x509: certificate has expired or is not yet valid"), and ca: existing never re-issues it. ` +
-                    `Replace cacerts in ${cluster} with one valid for more than ${RENEW_WITHIN_DAYS} days, or use ca: provided with its root's certificate and key (the action then re-issues it and restarts istiod)`);
-        }
-    }
-    checkAll(rootPem) {
-        if (this.config.ca.rotate)
-            return;
-        for (const [cluster, t] of this.seen) {
-            const r = t.cacerts && rootOf(t.cacerts);
-            if (t.cacerts && !(r && sameCertificate(r, rootPem)))
-                throw new Error(mismatchMessage(cluster, r, rootPem));
-        }
-    }
-    commonExistingRoot() {
-        const missing = [...this.seen].filter(([, t]) => !t.cacerts).map(([c]) => c);
-        if (missing.length)
-            throw new Error(`ca: existing, but ${missing.join(', ')} ${missing.length > 1 ? 'have' : 'has'} no secret cacerts in ${ISTIO_NAMESPACE}; create it (Istio's "Plug in CA certificates") or use ca: generate / provided`);
-        let first;
-        for (const [cluster, t] of this.seen) {
-            const r = rootOf(t.cacerts);
-            const leaf = t.cacerts['ca-cert.pem'] ?? t.cacerts['tls.crt'];
-            if (!r)
-                throw new Error(`${cluster}: cacerts has no root-cert.pem (or ca.crt)`);
-            if (leaf && !chainsTo(leaf, r))
-                throw new Error(`${cluster}: cacerts' ca-cert.pem is not signed by its own root-cert.pem (${describeCert(r)})`);
-            if (!first)
-                first = [cluster, r];
-            else if (!sameCertificate(first[1], r))
-                throw new Error(`ca: existing, but the clusters have different roots of trust: ${first[0]} has ${describeCert(first[1])}, ${cluster} has ${describeCert(r)}. Cross-cluster mTLS would fail (CERTIFICATE_VERIFY_FAILED); re-issue cacerts from one root`);
-        }
-        return first[1];
-    }
-    /** ca: generate — reuse the root stored in the members, so a re-run or a new cluster stays in the same mesh. */
-    async generatedRoot() {
-        const stored = [...this.seen].filter(([, t]) => t.storedRoot);
-        for (const [cluster, t] of stored.slice(1))
-            if (!sameCertificate(t.storedRoot.certPem, stored[0][1].storedRoot.certPem))
-                throw new Error(`the clusters keep two different mesh roots (${stored[0][0]}: ${describeCert(stored[0][1].storedRoot.certPem)}; ${cluster}: ${describeCert(t.storedRoot.certPem)}): they belong to two meshes. Uninstall one, or use ca: provided with the root to keep and ca-rotate: true`);
-        if (stored.length) {
-            const root = stored[0][1].storedRoot;
-            registerSecret(root.keyPem);
-            this.checkAll(root.certPem);
-            return root;
-        }
-        const foreign = [...this.seen].filter(([, t]) => t.cacerts);
-        if (foreign.length && !this.config.ca.rotate) {
-            const r = rootOf(foreign[0][1].cacerts);
-            throw new Error(`${foreign.map(([c]) => c).join(', ')} already ${foreign.length > 1 ? 'have' : 'has'} a cacerts (root ${r ? describeCert(r) : 'unknown'}) that this action did not generate, and its root key is not stored in the mesh. Use ca: existing if every cluster has one, ca: provided with that root's certificate and key, or ca-rotate: true to replace it with a new root`);
-        }
-        const root = await generateRoot({ meshId: this.config.meshId });
-        registerSecret(root.keyPem);
-        return root;
-    }
-}
-function storedRootSecret(root) {
-    return {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'Opaque',
-        metadata: { name: STORED_ROOT_SECRET, namespace: ISTIO_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'istio-multicluster-action' } },
-        stringData: { 'root-cert.pem': root.certPem, 'root-key.pem': root.keyPem }
     };
 }
-function mismatchMessage(cluster, currentRoot, wanted) {
-    return (`${cluster}: secret cacerts in ${ISTIO_NAMESPACE} does not chain to the mesh root (it has ${currentRoot ? describeCert(currentRoot) : 'no root-cert.pem'}; the mesh root is ${describeCert(wanted)}). ` +
-        `It was left unchanged. To replace it with an intermediate of the mesh root, re-run with ca-rotate: true (istiod is restarted; workloads get new certificates as they renew), or use ca: existing / provided with the root it chains to`);
+/** The components each profile enables (manifests/profiles/*.yaml @1.30.3, each merged over default.yaml). */
+const PROFILE_COMPONENTS = {
+    default: ['base', 'pilot', 'ingressGateways'],
+    demo: ['base', 'pilot', 'ingressGateways', 'egressGateways'],
+    minimal: ['base', 'pilot'],
+    empty: [],
+    remote: ['base', 'pilot'],
+    preview: ['base', 'pilot', 'ingressGateways'],
+    stable: ['base', 'pilot', 'ingressGateways'],
+    ambient: ['base', 'pilot', 'cni', 'ztunnel'],
+    openshift: ['base', 'pilot', 'cni', 'ingressGateways'],
+    'openshift-ambient': ['base', 'pilot', 'cni', 'ztunnel']
+};
+/** install.go's componentDependencies, inverted: a component applies once these have finished (failed ones too). */
+const WAITS_FOR = { pilot: 'base', cni: 'base', ingressGateways: 'pilot', egressGateways: 'pilot', ztunnel: 'cni' };
+const isRecord = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * How many readiness waits `istioctl install -f <iop>` can run one after another: each component waits up to
+ * --readiness-timeout, independent ones side by side, dependents after their parents (Base → Pilot → gateways), and a
+ * failed component still lets its dependents apply and wait (operator/pkg/install/install.go @1.30.3). So the longest
+ * chain of enabled components: 3 for the default profile, 1 for a profile-empty gateway IOP, 0 for nothing.
+ */
+function readinessWaits(iop) {
+    const spec = iop.spec;
+    const profile = typeof spec.profile === 'string' && spec.profile ? spec.profile : 'default';
+    const enabled = new Set(PROFILE_COMPONENTS[profile] ?? PROFILE_COMPONENTS.default);
+    const components = isRecord(spec.components) ? spec.components : {};
+    const gatewayValues = isRecord(spec.values) && isRecord(spec.values.gateways) ? spec.values.gateways : {};
+    for (const c of Object.keys(WAITS_FOR).concat('base')) {
+        const raw = components[c];
+        if (c === 'ingressGateways' || c === 'egressGateways') {
+            // A list replaces the profile's; an entry is on unless it says enabled: false (or values.gateways.<name>.enabled).
+            const alt = gatewayValues[c === 'ingressGateways' ? 'istio-ingressgateway' : 'istio-egressgateway'];
+            const forced = isRecord(alt) && alt.enabled === true;
+            if (Array.isArray(raw)) {
+                if (forced || raw.some((g) => isRecord(g) && g.enabled !== false))
+                    enabled.add(c);
+                else
+                    enabled.delete(c);
+            }
+            else if (forced)
+                enabled.add(c);
+        }
+        else if (isRecord(raw)) {
+            // Without `enabled` the merged value decides: every profile states base and pilot; cni and ztunnel default on
+            // once their map exists (GetValueOrTrue in operator/pkg/component/component.go).
+            const on = typeof raw.enabled === 'boolean' ? raw.enabled : c === 'cni' || c === 'ztunnel' ? true : enabled.has(c);
+            if (on)
+                enabled.add(c);
+            else
+                enabled.delete(c);
+        }
+    }
+    const depth = (c) => {
+        const parent = WAITS_FOR[c];
+        return 1 + (parent && enabled.has(parent) ? depth(parent) : 0);
+    };
+    return Math.max(0, ...[...enabled].map(depth));
+}
+
+;// CONCATENATED MODULE: ./src/steps/install-plan.ts
+
+
+
+
+
+/**
+ * The guide's sequence per cluster, as a graph so clusters proceed side by side. The critical path of a cluster is
+ * namespace → (root of trust →) control plane → east-west gateway → address, and the mesh waits for its slowest
+ * cluster's. Everything else has slack, so it is ordered (`after`, not `needs`) behind the istioctl installs, which
+ * are what keeps a runner's cores busy: with N control planes installing at once, N create-remote-secret processes
+ * and N kubectl re-discoveries of the new CRDs on top only slow down the slowest install. A cluster creates its
+ * remote secret once its control plane has finished (the secret itself only needs the namespace: a failed control
+ * plane does not stop the exchange) and exposes its services once its gateway install has finished, while the load
+ * balancer assigns the address.
+ */
+function buildInstallPlan(config, version, stale = new Map()) {
+    const steps = [];
+    const add = (c, kind, title, needs, action, after) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, ...(after ? { after } : {}), action });
+    const trust = config.ca.mode !== 'none';
+    for (const c of config.clusters) {
+        add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], { type: 'apply', manifest: toYaml(istioNamespace(c.network)) });
+        if (trust)
+            add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], { type: 'root-of-trust' });
+        const iop = controlPlane({
+            meshId: config.meshId,
+            clusterName: c.name,
+            network: c.network,
+            hub: config.hub,
+            revision: config.revision,
+            overlay: config.operatorOverlay
+        });
+        add(c, 'control-plane', 'control plane (istioctl install)', [stepId(c.name, trust ? 'root-of-trust' : 'namespace')], {
+            type: 'istioctl-install',
+            iop: toYaml(iop),
+            readinessWaits: readinessWaits(iop)
+        });
+        const gateway = eastWestGateway({ network: c.network, hub: config.hub, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations });
+        add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], {
+            type: 'istioctl-install',
+            iop: toYaml(gateway),
+            readinessWaits: readinessWaits(gateway)
+        });
+        add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], { type: 'wait-gateway-address', timeoutMs: config.gatewayTimeoutMs });
+        add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) }, [stepId(c.name, 'eastwest-gateway')]);
+        add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, [
+            stepId(c.name, 'control-plane')
+        ]);
+    }
+    for (const c of config.clusters) {
+        const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name);
+        // After its own control plane: a changed secret may need its istiod restarted (kube/istiod.ts), and that must be
+        // the istiod this run leaves behind, not one an install in progress is about to replace.
+        add(c, 'remote-secrets-in', `remote secrets of ${sources.join(', ')}`, [stepId(c.name, 'namespace'), ...sources.map((s) => stepId(s, 'remote-secret'))], { type: 'apply-remote-secrets', sources }, [stepId(c.name, 'control-plane')]);
+    }
+    if (config.prune)
+        for (const c of config.clusters) {
+            const names = stale.get(c.name)?.map((x) => x.name) ?? [];
+            if (names.length)
+                add(c, 'prune-remote-secrets', `prune remote secrets ${names.join(', ')}`, [stepId(c.name, 'namespace')], {
+                    type: 'delete',
+                    target: { resource: 'secret', names, namespace: ISTIO_NAMESPACE }
+                });
+        }
+    if (config.verify.mode !== 'none')
+        addVerification(config, steps);
+    return steps;
+}
+/**
+ * remote-clusters in every cluster as soon as what it reports on is in place; with `verify: traffic` also helloworld
+ * (v1, v2, … spread over the clusters) and curl once everything is installed, a call from every cluster until every
+ * version answered, then cleanup.
+ */
+function addVerification(config, steps) {
+    const installed = steps.map((s) => s.id);
+    const { timeoutMs } = config.verify;
+    const traffic = config.verify.mode === 'traffic';
+    const versions = [...new Set(config.clusters.map((_, i) => helloworldVersion(i)))];
+    const add = (c, kind, title, needs, action, always) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action, ...(always ? { always } : {}) });
+    for (const c of config.clusters) {
+        const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name);
+        // `istioctl remote-clusters` shows what this cluster's istiod made of the remote secrets in it: it needs istiod and
+        // those secrets, no gateway. Waiting for everything would put the check behind the slowest cluster's address.
+        const needs = ['control-plane', 'remote-secrets-in', 'prune-remote-secrets']
+            .map((k) => stepId(c.name, k))
+            .filter((id) => installed.includes(id));
+        add(c, 'verify', `verify: ${peers.join(', ')} synced`, needs, { type: 'verify-remote-clusters', peers, timeoutMs });
+    }
+    if (!traffic)
+        return;
+    for (const [i, c] of config.clusters.entries())
+        add(c, 'verify-deploy', `verify: deploy helloworld ${helloworldVersion(i)} and curl`, installed, {
+            type: 'apply',
+            manifest: toYaml(...verifyWorkloads(helloworldVersion(i), config.verify.images, config.revision))
+        });
+    const deployed = config.clusters.map((c) => stepId(c.name, 'verify-deploy'));
+    for (const c of config.clusters)
+        add(c, 'verify-traffic', `verify: helloworld ${versions.join(', ')} answer`, [...deployed, stepId(c.name, 'verify')], {
+            type: 'verify-traffic',
+            versions,
+            timeoutMs
+        });
+    if (config.verify.keep)
+        return;
+    const checked = config.clusters.map((c) => stepId(c.name, 'verify-traffic'));
+    for (const c of config.clusters)
+        add(c, 'verify-cleanup', `verify: remove namespace ${VERIFY_NAMESPACE}`, checked, { type: 'delete-namespace', namespace: VERIFY_NAMESPACE }, true);
+}
+/** Every ordered pair (source, target) whose remote secret the plan applies. */
+function remoteSecretPairs(steps) {
+    return steps.flatMap((s) => (s.action.type === 'apply-remote-secrets' ? s.action.sources.map((src) => [src, s.cluster]) : []));
+}
+
+;// CONCATENATED MODULE: ./src/modes/prepare.ts
+// What install and plan both do before anything changes: read every cluster, check the upgrade, find stale remote
+// secrets, build the plan. Install then carries the plan out; plan mode describes it.
+
+
+
+
+
+
+
+
+
+
+/** read states → version → upgrade checks → stale secrets → plan. Writes nothing; warns of retired registries. */
+async function prepare(ctx) {
+    const { config } = ctx;
+    const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, "mesh · read each cluster's istio-system");
+    for (const w of retiredImageWarnings(config, states))
+        warning(w);
+    const semver = parseSemver(ctx.version);
+    let upgrades = [];
+    let blocker;
+    try {
+        upgrades = checkUpgrades(config, semver, states);
+    }
+    catch (e) {
+        blocker = e.message;
+    }
+    const stale = staleRemoteSecrets(config, states);
+    return { states, semver, upgrades, blocker, stale, steps: buildInstallPlan(config, semver, stale) };
+}
+/** Every cluster's istio-system, read concurrently: the only truth about the mesh (no state file). */
+function readStates(tools, config, title) {
+    return logged(title, async (log) => {
+        const settled = await Promise.allSettled(config.clusters.map((c) => readClusterState(tools, c.name, log)));
+        const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [[config.clusters[i].name, s.reason]] : []));
+        if (failed.length) {
+            const [cluster, e] = failed[0];
+            const others = failed.length > 1
+                ? ` (reading ${failed
+                    .slice(1)
+                    .map(([c]) => c)
+                    .join(', ')} failed too)`
+                : '';
+            if (e instanceof CommandError)
+                throw new StepError(cluster, `read istio-system${others}`, e.message, e.command, e.stderrTail);
+            throw new StepError(cluster, `read istio-system${others}`, redact(e instanceof Error ? e.message : String(e)));
+        }
+        return new Map(settled.map((s, i) => [config.clusters[i].name, s.value]));
+    });
+}
+
+;// CONCATENATED MODULE: ./src/modes/install.ts
+
+
+
+
+
+
+
+
+
+/** mode: install — converge every cluster on the mesh; grows it, upgrades it, prunes it when asked. */
+async function installMode(ctx) {
+    const { config } = ctx;
+    // The download and the reads do not depend on each other.
+    const [istioctlPath, { states: before, upgrades, blocker, stale, steps }] = await Promise.all([setupIstioctl(ctx), prepare(ctx)]);
+    if (blocker)
+        throw new Error(blocker);
+    const tools = new ClusterTools(ctx.kubeconfigPath, istioctlPath, undefined, ctx.env);
+    const trust = config.ca.mode === 'none' ? undefined : new TrustManager(config, tools);
+    await trust?.prepare(before);
+    const state = { remoteSecrets: new Map(), remoteStatus: new Map() };
+    const results = await runSteps(ctx, steps, stepExecutor({ config, tools, trust, state }));
+    const after = ctx.signal.aborted ? undefined : await readStates(tools, config, 'mesh · read each cluster again (what changed)').catch(() => undefined);
+    const report = {
+        ...baseReport(ctx, istioctlPath, results),
+        remoteStatus: state.remoteStatus,
+        rootCertPem: trust?.rootCertPem,
+        intermediates: trust?.intermediates,
+        upgrades,
+        nextSteps: canaryNextSteps(config, upgrades),
+        staleSecrets: config.prune ? new Map() : stale,
+        retiredImages: retiredImageNote(before, after),
+        changes: after && new Map(config.clusters.map((c) => [c.name, changedObjects(before.get(c.name), after.get(c.name)).length + appliedChanges(results, c.name)]))
+    };
+    if (after)
+        for (const c of config.clusters)
+            info(`${c.name}: changed in istio-system: ${changedObjects(before.get(c.name), after.get(c.name)).join(', ') || 'nothing'}`);
+    await finish(ctx, report, `Mesh ${config.meshId} ready on ${config.clusters.length} clusters`);
+}
+/** kubectl apply says what it did; count the objects it created or configured in one cluster. */
+function appliedChanges(results, cluster) {
+    return [...results.values()].filter((r) => r.step.cluster === cluster).reduce((n, r) => n + r.log.filter((l) => / (created|configured)$/.test(l)).length, 0);
+}
+
+;// CONCATENATED MODULE: ./src/steps/describe.ts
+
+
+/** mode: plan — what install would do in each cluster, given what it carries now. Pure: reads nothing, writes nothing. */
+function describePlan(config, version, steps, states, upgrades) {
+    const stale = staleRemoteSecrets(config, states);
+    return config.clusters.map((c) => {
+        const s = states.get(c.name);
+        const context = { config, cluster: c, state: s, version, upgrade: upgrades.find((u) => u.cluster === c.name), stale: stale.get(c.name) ?? [] };
+        const actions = steps
+            .filter((st) => st.cluster === c.name)
+            .map((st) => ({ step: st.kind, title: st.title, does: STEP_KIND_INFO[st.kind].plans({ ...context, step: st }) }));
+        const staleHere = stale.get(c.name);
+        if (staleHere && !config.prune)
+            actions.push({
+                step: 'stale-remote-secrets',
+                title: 'stale remote secrets',
+                does: `found ${staleHere.map((x) => x.name).join(', ')} (clusters no longer listed); prune: true would delete them`
+            });
+        return {
+            cluster: c.name,
+            current: {
+                namespace: s.namespaceExists,
+                network: s.network,
+                istiod: s.istiods.map((i) => `${i.name} ${i.version ?? '?'} (${i.revision})`),
+                gatewayAddress: s.gateway?.address,
+                remoteSecrets: s.remoteSecrets.map((r) => r.cluster),
+                cacerts: Boolean(s.cacerts)
+            },
+            actions
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/modes/plan.ts
+
+
+
+
+
+/** mode: plan — read every cluster and say what install would do. Writes nothing anywhere. */
+async function planMode(ctx) {
+    const { config, version } = ctx;
+    const { states, upgrades, blocker, steps } = await prepare(ctx);
+    const plan = describePlan(config, version, steps, states, upgrades);
+    const output = { mode: 'plan', istioVersion: version, meshId: config.meshId, blocker: blocker ?? null, clusters: plan };
+    setOutput('plan', JSON.stringify(output));
+    for (const c of plan) {
+        startGroup(`${c.cluster}: what install would do`);
+        for (const a of c.actions)
+            info(`${a.title}: ${a.does}`);
+        endGroup();
+    }
+    await writePlanSummary(config, version, plan, blocker, retiredImageNote(states));
+    if (blocker)
+        setFailed(`install would fail: ${blocker}`);
+}
+
+;// CONCATENATED MODULE: ./src/steps/uninstall-plan.ts
+
+
+
+/** mode: uninstall — per cluster: remote secrets, then Istio itself (all revisions, CRDs, webhooks), then the namespace. */
+function buildUninstallPlan(config) {
+    const steps = [];
+    for (const c of config.clusters) {
+        const add = (kind, title, needs, action) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs: needs.map((n) => stepId(c.name, n)), action });
+        add('remove-remote-secrets', 'remove remote secrets', [], {
+            type: 'delete',
+            target: { resource: 'secret', namespace: ISTIO_NAMESPACE, selector: `${MULTICLUSTER_LABEL}=true` }
+        });
+        add('remove-verify', `remove namespace ${VERIFY_NAMESPACE}`, [], { type: 'delete-namespace', namespace: VERIFY_NAMESPACE });
+        add('uninstall', 'istioctl uninstall --purge', ['remove-remote-secrets', 'remove-verify'], { type: 'istioctl-uninstall' });
+        // create-remote-secret's reader account is cluster-scoped RBAC outside what uninstall --purge owns.
+        add('remove-reader', 'remove istio-reader RBAC', ['uninstall'], {
+            type: 'delete',
+            target: { resource: 'clusterrolebinding,clusterrole', names: [READER_CLUSTER_ROLE] }
+        });
+        if (!config.keepNamespace)
+            add('remove-namespace', `delete namespace ${ISTIO_NAMESPACE}`, ['uninstall'], { type: 'delete-namespace', namespace: ISTIO_NAMESPACE, wait: true });
+    }
+    return steps;
+}
+
+;// CONCATENATED MODULE: ./src/modes/uninstall.ts
+
+
+
+
+/** mode: uninstall — remote secrets, Istio (all revisions) and istio-system, in every cluster; clean clusters are fine. */
+async function uninstallMode(ctx) {
+    const istioctlPath = await setupIstioctl(ctx);
+    const tools = new ClusterTools(ctx.kubeconfigPath, istioctlPath, undefined, ctx.env);
+    const state = { remoteSecrets: new Map(), remoteStatus: new Map() };
+    const results = await runSteps(ctx, buildUninstallPlan(ctx.config), stepExecutor({ config: ctx.config, tools, state }));
+    await finish(ctx, { ...baseReport(ctx, istioctlPath, results), remoteStatus: new Map() }, `Mesh ${ctx.config.meshId} removed from ${ctx.config.clusters.length} clusters`);
 }
 
 ;// CONCATENATED MODULE: ./src/workdir.ts
@@ -60086,16 +60578,10 @@ function removeWorkdir(dir) {
 
 
 
-
-
-
-
-
-
-
+const MODE_RUNS = { install: installMode, plan: planMode, uninstall: uninstallMode };
 /** After SIGINT/SIGTERM the action exits this long after stopping its commands, whether or not they are gone. */
 const EXIT_AFTER_SIGNAL_MS = 5000;
-/** config → istioctl → plan → run → outputs. */
+/** config → work dir and kubeconfig → Istio version → the mode (src/modes/). Signals stop every command. */
 async function run() {
     const started = Date.now();
     const cancel = new AbortController();
@@ -60126,13 +60612,7 @@ async function run() {
         const apiUrl = process.env.GITHUB_API_URL || 'https://api.github.com';
         const version = await resolveVersion(config.istioVersion, apiUrl, config.githubToken);
         setOutput('istio-version', version);
-        const ctx = { config, version, apiUrl, kubeconfigPath, env, started, signal: cancel.signal };
-        if (config.mode === 'plan')
-            await planMode(ctx);
-        else if (config.mode === 'uninstall')
-            await uninstallMode(ctx);
-        else
-            await installMode(ctx);
+        await MODE_RUNS[config.mode]({ config, version, apiUrl, kubeconfigPath, env, started, signal: cancel.signal });
     }
     catch (e) {
         const message = redact(e instanceof Error ? e.message : String(e));
@@ -60146,131 +60626,6 @@ async function run() {
         if (workdir && !readExport())
             removeWorkdirKeepingState(workdir);
     }
-}
-/** Downloads (or finds in the tool cache) istioctl and puts it on the PATH for later steps. */
-async function setupIstioctl(ctx) {
-    const istioctl = await installIstioctl(ctx.version, ctx.config.downloadBaseUrl, { apiUrl: ctx.apiUrl, token: ctx.config.githubToken });
-    addPath(external_node_path_namespaceObject.dirname(istioctl.path));
-    setOutput('istioctl-path', istioctl.path);
-    info(`istioctl ${ctx.version}: ${istioctl.cached ? 'from the tool cache' : `downloaded from ${ctx.config.downloadBaseUrl}`} (${istioctl.path})`);
-    return istioctl.path;
-}
-/** Every cluster's istio-system, read concurrently: the only truth about the mesh (no state file). */
-function readStates(tools, config, title) {
-    return logged(title, async (log) => {
-        const settled = await Promise.allSettled(config.clusters.map((c) => readClusterState(tools, c.name, log)));
-        const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [[config.clusters[i].name, s.reason]] : []));
-        if (failed.length) {
-            const [cluster, e] = failed[0];
-            const others = failed.length > 1
-                ? ` (reading ${failed
-                    .slice(1)
-                    .map(([c]) => c)
-                    .join(', ')} failed too)`
-                : '';
-            if (e instanceof CommandError)
-                throw new StepError(cluster, `read istio-system${others}`, e.message, e.command, e.stderrTail);
-            throw new StepError(cluster, `read istio-system${others}`, redact(e instanceof Error ? e.message : String(e)));
-        }
-        return new Map(settled.map((s, i) => [config.clusters[i].name, s.value]));
-    });
-}
-/** mode: install — converge every cluster on the mesh; grows it, upgrades it, prunes it when asked. */
-async function installMode(ctx) {
-    const { config, version } = ctx;
-    const readTools = new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env);
-    // The download and the reads do not depend on each other.
-    const [istioctlPath, before] = await Promise.all([setupIstioctl(ctx), readStates(readTools, config, "mesh · read each cluster's istio-system")]);
-    for (const w of retiredImageWarnings(config, before))
-        warning(w);
-    const semver = parseSemver(version);
-    const upgrades = checkUpgrades(config, semver, before);
-    const stale = staleRemoteSecrets(config, before);
-    const tools = new ClusterTools(ctx.kubeconfigPath, istioctlPath, undefined, ctx.env);
-    const trust = config.ca.mode === 'none' ? undefined : new TrustManager(config, tools);
-    await trust?.prepare(before);
-    const steps = buildInstallPlan(config, semver, stale);
-    const state = { remoteSecrets: new Map(), remoteStatus: new Map() };
-    const results = await runSteps(ctx, steps, stepExecutor({ config, tools, trust, state }));
-    const after = ctx.signal.aborted ? undefined : await readStates(tools, config, 'mesh · read each cluster again (what changed)').catch(() => undefined);
-    const report = {
-        ...baseReport(ctx, istioctlPath, results),
-        remoteStatus: state.remoteStatus,
-        rootCertPem: trust?.rootCertPem,
-        intermediates: trust?.intermediates,
-        upgrades,
-        nextSteps: canaryNextSteps(config, upgrades),
-        staleSecrets: config.prune ? new Map() : stale,
-        retiredImages: retiredImageNote(before, after),
-        changes: after && new Map(config.clusters.map((c) => [c.name, changedObjects(before.get(c.name), after.get(c.name)).length + appliedChanges(results, c.name)]))
-    };
-    if (after)
-        for (const c of config.clusters)
-            info(`${c.name}: changed in istio-system: ${changedObjects(before.get(c.name), after.get(c.name)).join(', ') || 'nothing'}`);
-    await finish(ctx, report, `Mesh ${config.meshId} ready on ${config.clusters.length} clusters`);
-}
-/** mode: plan — read every cluster and say what install would do. Writes nothing anywhere. */
-async function planMode(ctx) {
-    const { config, version } = ctx;
-    const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, "mesh · read each cluster's istio-system");
-    for (const w of retiredImageWarnings(config, states))
-        warning(w);
-    const semver = parseSemver(version);
-    let upgrades = [];
-    let blocker;
-    try {
-        upgrades = checkUpgrades(config, semver, states);
-    }
-    catch (e) {
-        blocker = e.message;
-    }
-    const plan = describePlan(config, version, buildInstallPlan(config, semver, staleRemoteSecrets(config, states)), states, upgrades);
-    const output = { mode: 'plan', istioVersion: version, meshId: config.meshId, blocker: blocker ?? null, clusters: plan };
-    setOutput('plan', JSON.stringify(output));
-    for (const c of plan) {
-        startGroup(`${c.cluster}: what install would do`);
-        for (const a of c.actions)
-            info(`${a.title}: ${a.does}`);
-        endGroup();
-    }
-    await writePlanSummary(config, version, plan, blocker, retiredImageNote(states));
-    if (blocker)
-        setFailed(`install would fail: ${blocker}`);
-}
-/** mode: uninstall — remote secrets, Istio (all revisions) and istio-system, in every cluster; clean clusters are fine. */
-async function uninstallMode(ctx) {
-    const istioctlPath = await setupIstioctl(ctx);
-    const tools = new ClusterTools(ctx.kubeconfigPath, istioctlPath, undefined, ctx.env);
-    const state = { remoteSecrets: new Map(), remoteStatus: new Map() };
-    const results = await runSteps(ctx, buildUninstallPlan(ctx.config), stepExecutor({ config: ctx.config, tools, state }));
-    await finish(ctx, { ...baseReport(ctx, istioctlPath, results), remoteStatus: new Map() }, `Mesh ${ctx.config.meshId} removed from ${ctx.config.clusters.length} clusters`);
-}
-function runSteps(ctx, steps, execute) {
-    return runPlan(steps, {
-        maxParallel: ctx.config.maxParallel,
-        execute,
-        events: { started: (s) => info(`▸ ${s.cluster} · ${s.title}`), finished: printStep },
-        signal: ctx.signal
-    });
-}
-function baseReport(ctx, istioctlPath, results) {
-    return { config: ctx.config, istioVersion: ctx.version, istioctlPath, results, durationMs: Date.now() - ctx.started };
-}
-/** kubectl apply says what it did; count the objects it created or configured in one cluster. */
-function appliedChanges(results, cluster) {
-    return [...results.values()].filter((r) => r.step.cluster === cluster).reduce((n, r) => n + r.log.filter((l) => / (created|configured)$/.test(l)).length, 0);
-}
-async function finish(ctx, report, done) {
-    report.durationMs = Date.now() - ctx.started;
-    publishOutputs(report);
-    await writeSummary(report);
-    const failures = [...report.results.values()].filter((r) => r.status === 'failed');
-    if (ctx.signal.aborted)
-        setFailed('Cancelled: the mesh is incomplete; see the summary for what each cluster finished.');
-    else if (failures.length)
-        setFailed(failureMessage(failures, report.results));
-    else
-        info(`${done} in ${formatSeconds(report.durationMs)}.`);
 }
 function readConfig() {
     try {
@@ -60292,54 +60647,6 @@ function removeWorkdirKeepingState(dir) {
     catch (e) {
         warning(`could not remove ${dir} now (post will retry): ${String(e)}`);
     }
-}
-function networkWarnings(config) {
-    const byNetwork = new Map();
-    for (const c of config.clusters)
-        byNetwork.set(c.network, [...(byNetwork.get(c.network) ?? []), c.name]);
-    return [...byNetwork]
-        .filter(([, names]) => names.length > 1)
-        .map(([n, names]) => `clusters ${names.join(', ')} share network "${n}": Istio then sends traffic straight to pod IPs between them, which only works if their pods can reach each other (same network). Give each cluster its own network otherwise.`);
-}
-/** Concurrent steps cannot share log groups: one progress line when a step starts, its whole output as one group when it ends. */
-function printStep(r) {
-    const label = `${r.step.cluster} · ${r.step.title}`;
-    if (r.status === 'skipped' || r.status === 'cancelled') {
-        info(`${r.status === 'skipped' ? '⏭' : '🚫'} ${label}: ${r.status === 'skipped' ? r.log[0] : 'cancelled'}`);
-        return;
-    }
-    startGroup(`${r.status === 'ok' ? '✔' : '✖'} ${label} (${formatSeconds(r.durationMs)})${r.value ? `: ${r.value}` : ''}`);
-    for (const line of r.log)
-        info(line);
-    if (r.error)
-        info(`✖ ${r.error.message}`);
-    endGroup();
-    if (r.error)
-        error(r.error.message, { title: `${r.step.cluster} · ${r.step.title}` });
-}
-async function logged(title, fn) {
-    const lines = [];
-    const t0 = Date.now();
-    try {
-        return await fn((l) => lines.push(l));
-    }
-    finally {
-        startGroup(`${title} (${formatSeconds(Date.now() - t0)})`);
-        for (const l of lines)
-            info(l);
-        endGroup();
-    }
-}
-function failureMessage(failures, results) {
-    const skipped = [...results.values()].filter((r) => r.status === 'skipped').length;
-    const first = failures[0].error.message;
-    const more = failures.length > 1
-        ? `\n(${failures.length - 1} more failed step(s): ${failures
-            .slice(1)
-            .map((f) => `${f.step.cluster} · ${f.step.title}`)
-            .join('; ')})`
-        : '';
-    return `${first}${more}${skipped ? `\n${skipped} dependent step(s) were skipped; the job summary shows each cluster's state.` : ''}`;
 }
 
 

@@ -1,10 +1,21 @@
-import { ISTIO_NAMESPACE } from '../manifests/kubernetes.js'
-import { EASTWEST_GATEWAY } from '../manifests/istio-operator.js'
-import { pause } from '../exec.js'
-import { ClusterTools, CommandError, StepLog, displayCommand, isTransient } from '../tools.js'
+import { EASTWEST_GATEWAY, ISTIO_NAMESPACE } from '../istio-names.js'
+import { poll } from '../poll.js'
+import { ClusterTools, CommandError, StepLog } from '../tools.js'
+import { isTransientResult } from '../transient.js'
+import * as kubectl from './kubectl.js'
 
 /** jsonpath that prints "<ip> <hostname>" per watch event: AWS load balancers give hostnames, most others IPs. */
 const ADDRESS_JSONPATH = '{.status.loadBalancer.ingress[0].ip}{" "}{.status.loadBalancer.ingress[0].hostname}{"\\n"}'
+
+/**
+ * The gateway's Service as a list narrowed by a field selector, not `get service <name>`: for a named object kubectl
+ * GETs it, then watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed.
+ * An address the load balancer assigns between the GET and the start of the watch arrives in exactly that first
+ * event, and is never printed: the wait then sat out gateway-timeout with the address already there. A list's watch
+ * resumes at the list's resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is
+ * simply waited for).
+ */
+const GATEWAY_SERVICE: kubectl.Query = { resource: 'services', namespace: ISTIO_NAMESPACE, fieldSelector: `metadata.name=${EASTWEST_GATEWAY}` }
 
 export function addressFromLine(line: string): string | undefined {
   const [ip, hostname] = line.trim().split(/\s+/)
@@ -12,72 +23,40 @@ export function addressFromLine(line: string): string | undefined {
 }
 
 /**
- * Waits for the east-west gateway's external address with one `kubectl get --watch`: it reacts to the load balancer
- * at once and costs the API server a list and a watch instead of a request per poll.
- *
- * The watch is a list narrowed by a field selector, not `get service <name>`: for a named object kubectl GETs it, then
- * watches from resourceVersion 0 and drops that watch's first event as a duplicate of what it printed. An address the
- * load balancer assigns between the GET and the start of the watch arrives in exactly that first event, and is never
- * printed: the wait then sat out gateway-timeout with the address already there. A list's watch resumes at the list's
- * resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is simply waited for).
+ * Waits for the east-west gateway's external address with `kubectl get --watch`: it reacts to the load balancer at once
+ * and costs the API server a list and a watch instead of a request per poll. A watch that ends early, or fails
+ * transiently, is started again until gateway-timeout.
  */
 export async function waitForGatewayAddress(tools: ClusterTools, cluster: string, timeoutMs: number, log: StepLog): Promise<string> {
   const deadline = Date.now() + timeoutMs
-  const watch = [
-    'get',
-    'services',
-    '-n',
-    ISTIO_NAMESPACE,
-    '--field-selector',
-    `metadata.name=${EASTWEST_GATEWAY}`,
-    '--watch',
-    '-o',
-    `jsonpath=${ADDRESS_JSONPATH}`
-  ]
   let address: string | undefined
-  while (!address && Date.now() < deadline) {
+  await poll(deadline, async () => {
     try {
-      const result = await tools.kubectl(cluster, watch, log, {
-        timeoutMs: deadline - Date.now(),
-        onStdoutLine: (line) => Boolean((address = addressFromLine(line)))
-      })
+      const result = await kubectl.watch(tools, cluster, GATEWAY_SERVICE, ADDRESS_JSONPATH, deadline, (line) => Boolean((address = addressFromLine(line))), log)
       if (!address && !result.timedOut) log('watch ended without an address; watching again')
     } catch (e) {
-      if (e instanceof CommandError && !e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000) {
-        await pause(1000)
-        continue
-      }
-      if (!(e instanceof CommandError && e.result.timedOut)) throw e
+      if (!(e instanceof CommandError && (e.result.timedOut || isTransientResult(e.result)))) throw e
     }
-  }
+    return address
+  })
   if (address) return address
   const explanation = await explainPendingAddress(tools, cluster, timeoutMs, log)
-  throw new Error(`${explanation}\ncommand: ${displayCommand('kubectl', ['--context', cluster, ...watch])} (ended by "gateway-timeout")`)
+  throw new Error(`${explanation}\ncommand: ${kubectl.watchCommand(cluster, GATEWAY_SERVICE, ADDRESS_JSONPATH)} (ended by "gateway-timeout")`)
 }
 
 /** Why the address is still pending: the Service's events, and the usual cause on kind and bare metal. */
 async function explainPendingAddress(tools: ClusterTools, cluster: string, timeoutMs: number, log: StepLog): Promise<string> {
-  let events = ''
-  try {
-    const r = await tools.kubectl(
+  const events = await kubectl
+    .getJsonpath(
+      tools,
       cluster,
-      [
-        'get',
-        'events',
-        '-n',
-        ISTIO_NAMESPACE,
-        '--field-selector',
-        `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}`,
-        '-o',
-        'jsonpath={range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}'
-      ],
+      { resource: 'events', namespace: ISTIO_NAMESPACE, fieldSelector: `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}` },
+      '{range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}',
       log,
-      { timeoutMs: 30_000 }
+      kubectl.HINT
     )
-    events = r.stdout.trim()
-  } catch {
-    events = ''
-  }
+    .then((out) => out.trim())
+    .catch(() => '')
   return [
     `service ${ISTIO_NAMESPACE}/${EASTWEST_GATEWAY} got no external address (ip or hostname) within ${Math.round(timeoutMs / 1000)} s.`,
     events ? `Its events:\n${events}` : 'It has no events: no load-balancer controller seems to watch this cluster.',

@@ -1,9 +1,9 @@
 import { parseDuration } from '../duration.js'
 import { stderrBlock } from '../errors.js'
-import { isStopping, pause } from '../exec.js'
-import { ISTIO_NAMESPACE } from '../manifests/kubernetes.js'
+import { ISTIOD_SELECTOR, ISTIO_NAMESPACE, OPERATOR_VERSION_LABEL, REVISION_LABEL } from '../istio-names.js'
 import { Semver, parseSemver } from '../istioctl/version.js'
-import { ClusterTools, CommandError, StepLog, isTransient } from '../tools.js'
+import { ClusterTools, CommandError, StepLog } from '../tools.js'
+import * as kubectl from './kubectl.js'
 
 /** An istiod Deployment in istio-system, with the Istio version istioctl labelled it with. */
 export interface IstiodDeployment {
@@ -12,27 +12,19 @@ export interface IstiodDeployment {
   version?: string
 }
 
-const KUBECTL_TIMEOUT_MS = 60_000
-
 /** Every istiod Deployment (all revisions) in istio-system: one bounded read. */
 export async function listIstiods(tools: ClusterTools, cluster: string, log: StepLog): Promise<IstiodDeployment[]> {
-  const r = await tools.kubectl(cluster, ['get', 'deployments', '-n', ISTIO_NAMESPACE, '-l', 'app=istiod', '-o', 'json'], log, {
-    retry: true,
-    timeoutMs: KUBECTL_TIMEOUT_MS,
-    quiet: true
-  })
-  const items = (JSON.parse(r.stdout || '{}') as { items?: { metadata: { name: string; labels?: Record<string, string> } }[] }).items ?? []
+  const json = await kubectl.getJson(tools, cluster, { resource: 'deployments', namespace: ISTIO_NAMESPACE, selector: ISTIOD_SELECTOR }, log, { quiet: true })
+  const items = (JSON.parse(json || '{}') as { items?: { metadata: { name: string; labels?: Record<string, string> } }[] }).items ?? []
   return items.map((d) => ({
     name: d.metadata.name,
-    revision: d.metadata.labels?.['istio.io/rev'] ?? 'default',
-    version: d.metadata.labels?.['operator.istio.io/version']
+    revision: d.metadata.labels?.[REVISION_LABEL] ?? 'default',
+    version: d.metadata.labels?.[OPERATOR_VERSION_LABEL]
   }))
 }
 
 /** How long a restarted istiod may take to be ready again: istioctl's own --readiness-timeout for it (5m). */
 export const DEFAULT_ROLLOUT_TIMEOUT_MS = 5 * 60_000
-/** The process limit of `kubectl rollout status` is above its own --timeout: it only ends a kubectl that hangs outside its wait. */
-const PROCESS_MARGIN_MS = 30_000
 
 /** ISTIO_MULTICLUSTER_ROLLOUT_TIMEOUT (a duration such as `90s`) overrides how long istiod's restart may take. */
 export function rolloutTimeoutMs(env: NodeJS.ProcessEnv): number {
@@ -43,41 +35,22 @@ export function rolloutTimeoutMs(env: NodeJS.ProcessEnv): number {
 
 /**
  * Restarts istiod Deployments (names as `deployment/x` or `x`) and waits for their rollouts, bounded by the rollout
- * timeout: `rollout status --timeout` ends first, and the process limit sits above it. A transient failure (a dropped
- * watch) waits again for the time left; `what` says in the error what is in place meanwhile.
+ * timeout (kubectl.rolloutStatus waits again after a transient failure); `what` says in the error what is in place
+ * meanwhile.
  */
 export async function restartIstiods(tools: ClusterTools, cluster: string, names: string[], what: string, log: StepLog): Promise<void> {
   const refs = names.map((n) => (n.includes('/') ? n : `deployment/${n}`))
-  await tools.kubectl(cluster, ['rollout', 'restart', ...refs, '-n', ISTIO_NAMESPACE], log, { retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
+  await kubectl.rolloutRestart(tools, cluster, refs, ISTIO_NAMESPACE, log)
   const timeoutMs = rolloutTimeoutMs(tools.env)
   const deadline = Date.now() + timeoutMs
-  for (const ref of refs) await waitForRollout(tools, cluster, ref, deadline, timeoutMs, what, log)
-}
-
-async function waitForRollout(
-  tools: ClusterTools,
-  cluster: string,
-  ref: string,
-  deadline: number,
-  timeoutMs: number,
-  what: string,
-  log: StepLog
-): Promise<void> {
-  for (;;) {
-    const left = Math.max(1000, deadline - Date.now())
-    const args = ['rollout', 'status', ref, '-n', ISTIO_NAMESPACE, `--timeout=${Math.ceil(left / 1000)}s`]
+  for (const ref of refs) {
     try {
-      await tools.kubectl(cluster, args, log, { timeoutMs: left + PROCESS_MARGIN_MS })
-      return
+      await kubectl.rolloutStatus(tools, cluster, ref, ISTIO_NAMESPACE, deadline, log)
     } catch (e) {
       if (!(e instanceof CommandError)) throw e
-      if (!e.result.timedOut && isTransient(e.result.stderr) && Date.now() < deadline - 1000 && !isStopping()) {
-        await pause(1000)
-        continue
-      }
       const tailBlock = e.stderrTail ? `\n${stderrBlock(e.stderrTail)}` : ''
       throw new Error(
-        `${ref} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). ${what}: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l app=istiod${tailBlock}`
+        `${ref} did not finish restarting within ${Math.round(timeoutMs / 1000)} s (${e.headline}). ${what}: see kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} get pods -l ${ISTIOD_SELECTOR}${tailBlock}`
       )
     }
   }

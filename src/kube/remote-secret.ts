@@ -1,4 +1,5 @@
 import * as yaml from 'js-yaml'
+import { CLUSTER_ANNOTATION } from '../istio-names.js'
 import { toYaml, withEncodedData } from '../manifests/kubernetes.js'
 
 export interface RemoteSecretInfo {
@@ -24,10 +25,10 @@ export function parseRemoteSecret(output: string): RemoteSecretInfo {
   }
   const secret = docs.find((d): d is Record<string, any> => typeof d === 'object' && (d as any)?.kind === 'Secret')
   if (!secret) throw new Error('create-remote-secret printed no Secret')
-  const cluster = secret.metadata?.annotations?.['networking.istio.io/cluster']
+  const cluster = secret.metadata?.annotations?.[CLUSTER_ANNOTATION]
   const embedded = secret.stringData?.[cluster] ?? Object.values(secret.stringData ?? {})[0]
   if (typeof cluster !== 'string' || typeof embedded !== 'string')
-    throw new Error('create-remote-secret printed a Secret without the networking.istio.io/cluster annotation or its kubeconfig')
+    throw new Error(`create-remote-secret printed a Secret without the ${CLUSTER_ANNOTATION} annotation or its kubeconfig`)
   let kc: any
   try {
     kc = yaml.load(embedded, { schema: yaml.JSON_SCHEMA })

@@ -1,4 +1,5 @@
-import { VerifyImages } from '../config.js'
+import { VerifyImages } from '../config/index.js'
+import { INJECTION_LABEL, REVISION_LABEL } from '../istio-names.js'
 import { KubeObject } from './kubernetes.js'
 
 /** Where the traffic check runs; removed afterwards unless verify-keep. */
@@ -15,7 +16,7 @@ export function helloworldVersion(clusterIndex: number): 'v1' | 'v2' {
  */
 export function verifyWorkloads(version: 'v1' | 'v2', images: VerifyImages, revision?: string): KubeObject[] {
   const ns = VERIFY_NAMESPACE
-  const injection: Record<string, string> = revision ? { 'istio.io/rev': revision } : { 'istio-injection': 'enabled' }
+  const injection: Record<string, string> = revision ? { [REVISION_LABEL]: revision } : { [INJECTION_LABEL]: 'enabled' }
   const deployment = (name: string, labels: Record<string, string>, container: Record<string, unknown>): KubeObject => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',

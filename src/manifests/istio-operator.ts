@@ -1,3 +1,4 @@
+import { EASTWEST_GATEWAY, EASTWEST_GATEWAY_LABEL, NETWORK_LABEL } from '../istio-names.js'
 import { deepMerge } from './merge.js'
 
 export interface IstioOperator {
@@ -10,7 +11,6 @@ export interface IstioOperator {
 /** Names of the two IstioOperators: named so that istioctl prunes each only within its own objects (istio/istio#29633). */
 export const CONTROL_PLANE_IOP = 'control-plane'
 export const EASTWEST_IOP = 'eastwest'
-export const EASTWEST_GATEWAY = 'istio-eastwestgateway'
 
 export interface ControlPlaneParams {
   meshId: string
@@ -74,7 +74,7 @@ export function eastWestGateway(p: EastWestParams): IstioOperator {
         ingressGateways: [
           {
             name: EASTWEST_GATEWAY,
-            label: { istio: 'eastwestgateway', app: EASTWEST_GATEWAY, 'topology.istio.io/network': p.network },
+            label: { istio: EASTWEST_GATEWAY_LABEL, app: EASTWEST_GATEWAY, [NETWORK_LABEL]: p.network },
             enabled: true,
             k8s
           }

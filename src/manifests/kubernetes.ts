@@ -1,8 +1,6 @@
 import * as yaml from 'js-yaml'
+import { CROSS_NETWORK_GATEWAY, EASTWEST_GATEWAY_LABEL, ISTIO_NAMESPACE, NETWORK_LABEL } from '../istio-names.js'
 import { Semver, compareSemver } from '../istioctl/version.js'
-
-export const ISTIO_NAMESPACE = 'istio-system'
-export const NETWORK_LABEL = 'topology.istio.io/network'
 
 export type KubeObject = {
   apiVersion: string
@@ -22,9 +20,9 @@ export function crossNetworkGateway(istioVersion: Semver): KubeObject {
   return {
     apiVersion,
     kind: 'Gateway',
-    metadata: { name: 'cross-network-gateway', namespace: ISTIO_NAMESPACE },
+    metadata: { name: CROSS_NETWORK_GATEWAY, namespace: ISTIO_NAMESPACE },
     spec: {
-      selector: { istio: 'eastwestgateway' },
+      selector: { istio: EASTWEST_GATEWAY_LABEL },
       servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }]
     }
   }

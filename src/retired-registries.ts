@@ -1,5 +1,5 @@
-import { Config, DEFAULT_HUB } from './config.js'
-import { ISTIO_NAMESPACE } from './manifests/kubernetes.js'
+import { Config, DEFAULT_HUB } from './config/index.js'
+import { ISTIO_NAMESPACE } from './istio-names.js'
 import type { ClusterState, RetiredImage } from './state.js'
 
 /**

@@ -1,19 +1,21 @@
 import * as core from '@actions/core'
-import { Config, DEFAULT_HUB } from './config.js'
-import { StepError } from './errors.js'
-import { goDuration, installLimitMs, isReadinessFailure, unreadyPods } from './istioctl/readiness.js'
-import { retiredRegistryOf } from './registries.js'
-import { ISTIO_NAMESPACE } from './manifests/kubernetes.js'
-import { Step } from './plan.js'
-import { StepExecutor } from './runner.js'
-import { redact, registerSecret } from './secrets.js'
-import { ClusterTools, CommandError, StepLog } from './tools.js'
-import { waitForGatewayAddress } from './kube/gateway.js'
-import { istiodsNeedingRestart, listIstiods, restartIstiods } from './kube/istiod.js'
-import { isLoopbackServer, parseRemoteSecret } from './kube/remote-secret.js'
-import { TrustManager } from './trust/trust.js'
-import { RemoteStatus, VerifyError, waitForRemoteClusters } from './verify.js'
-import { verifyTraffic } from './verify-traffic.js'
+import { Config, DEFAULT_HUB } from '../config/index.js'
+import { StepError, assertNever } from '../errors.js'
+import { ISTIOD_SELECTOR, ISTIO_NAMESPACE, REVISION_LABEL } from '../istio-names.js'
+import * as istioctl from '../istioctl/commands.js'
+import { isReadinessFailure, unreadyPods } from '../istioctl/readiness.js'
+import { retiredRegistryOf } from '../retired-registries.js'
+import { Step } from './step.js'
+import { StepExecutor } from '../runner.js'
+import { redact, registerSecret } from '../secrets.js'
+import { ClusterTools, CommandError, StepLog } from '../tools.js'
+import { waitForGatewayAddress } from '../kube/gateway.js'
+import { istiodsNeedingRestart, listIstiods, restartIstiods } from '../kube/istiod.js'
+import * as kubectl from '../kube/kubectl.js'
+import { isLoopbackServer, parseRemoteSecret } from '../kube/remote-secret.js'
+import { TrustManager } from '../trust/trust.js'
+import { RemoteStatus, VerifyError, waitForRemoteClusters } from '../verify.js'
+import { verifyTraffic } from '../verify-traffic.js'
 
 /** What steps hand to each other during one run; held in memory only (remote secrets are credentials). */
 export interface RunState {
@@ -28,17 +30,13 @@ export interface ExecutorDeps {
   state: RunState
 }
 
-/** Commands other than istioctl install (whose limit follows its readiness waits: installLimitMs). */
-const INSTALL_TIMEOUT_MS = 7 * 60_000
-const KUBECTL_TIMEOUT_MS = 2 * 60_000
-
 export function stepExecutor(deps: ExecutorDeps): StepExecutor {
   const { tools } = deps
   return async (step: Step, log: StepLog): Promise<string | void> => {
     const a = step.action
     switch (a.type) {
       case 'apply':
-        await tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: a.manifest, retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
+        await kubectl.apply(tools, step.cluster, a.manifest, log)
         return
       case 'root-of-trust':
         if (!deps.trust) throw new Error('root of trust step without a trust manager')
@@ -55,32 +53,27 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log)
       case 'verify-traffic':
         return verifyTraffic(tools, step.cluster, a.versions, a.timeoutMs, log)
-      case 'command':
-        await (a.tool === 'kubectl'
-          ? tools.kubectl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS })
-          : tools.istioctl(step.cluster, a.args, log, { retry: true, timeoutMs: INSTALL_TIMEOUT_MS }))
-        return
+      case 'delete':
+        return kubectl.deleteObjects(tools, step.cluster, a.target, log)
       case 'delete-namespace':
-        await tools.kubectl(step.cluster, ['delete', 'namespace', a.namespace, '--ignore-not-found', '--wait=false'], log, {
-          retry: true,
-          timeoutMs: KUBECTL_TIMEOUT_MS
-        })
-        return
+        return kubectl.deleteNamespace(tools, step.cluster, a.namespace, a.wait ?? false, log)
+      case 'istioctl-uninstall':
+        return istioctl.uninstall(tools, step.cluster, log)
+      default:
+        return assertNever(a)
     }
   }
 }
 
 /** istioctl install with an explicit --readiness-timeout; when its wait fails, what kubectl says about each unready pod. */
 async function istioctlInstall(deps: ExecutorDeps, step: Step, iop: string, waits: number, log: StepLog): Promise<void> {
-  const { readinessTimeoutMs } = deps.config
-  const args = ['install', '-y', '-f', '-', '--readiness-timeout', goDuration(readinessTimeoutMs)]
   try {
-    await deps.tools.istioctl(step.cluster, args, log, { stdin: iop, retry: true, timeoutMs: installLimitMs(readinessTimeoutMs, waits) })
+    await istioctl.install(deps.tools, step.cluster, iop, { timeoutMs: deps.config.readinessTimeoutMs, waits }, log)
   } catch (e) {
     if (!(e instanceof CommandError) || e.result.timedOut || !isReadinessFailure(e.result.stderr)) throw e
-    const pods = await deps.tools
-      .kubectl(step.cluster, ['get', 'pods', '-n', ISTIO_NAMESPACE, '-o', 'json'], log, { timeoutMs: 30_000 })
-      .then((r) => unreadyPods(r.stdout))
+    const pods = await kubectl
+      .getJson(deps.tools, step.cluster, { resource: 'pods', namespace: ISTIO_NAMESPACE }, log, { policy: kubectl.HINT })
+      .then(unreadyPods)
       .catch((err: unknown) => [`(kubectl get pods failed: ${err instanceof CommandError ? err.headline : String(err)})`])
     const retired = [...new Set(pods.map((p) => /\(image ([^)\s]+)\)/.exec(p)?.[1]).flatMap((img) => (img && retiredRegistryOf(img)) || []))]
     const hint = retired.length
@@ -92,11 +85,8 @@ async function istioctlInstall(deps: ExecutorDeps, step: Step, iop: string, wait
 }
 
 async function createRemoteSecret(deps: ExecutorDeps, step: Step, server: string | undefined, log: StepLog): Promise<string> {
-  // Without -n, istioctl writes the secret into the namespace of $KUBECONFIG's current context when it names one
-  // (istioctl/pkg/multicluster/options.go), and istiod reads remote secrets only in its own namespace.
-  const args = ['create-remote-secret', '--name', step.cluster, '-n', ISTIO_NAMESPACE, ...(server ? ['--server', server] : [])]
-  const r = await deps.tools.istioctl(step.cluster, args, log, { retry: true, secretOutput: true, timeoutMs: KUBECTL_TIMEOUT_MS })
-  const info = parseRemoteSecret(r.stdout)
+  const output = await istioctl.createRemoteSecret(deps.tools, step.cluster, server, log)
+  const info = parseRemoteSecret(output)
   // Mask the reader token before anything else can print it.
   registerSecret(info.token)
   if (info.cluster !== step.cluster) throw new Error(`create-remote-secret wrote a secret for "${info.cluster}", expected "${step.cluster}"`)
@@ -117,8 +107,8 @@ async function createRemoteSecret(deps: ExecutorDeps, step: Step, server: string
 async function applyRemoteSecrets(deps: ExecutorDeps, step: Step, sources: string[], log: StepLog): Promise<string | void> {
   const docs = sources.map((s) => deps.state.remoteSecrets.get(s)?.yaml)
   if (docs.some((d) => d === undefined)) throw new Error('a remote secret it needs was not created')
-  const r = await deps.tools.kubectl(step.cluster, ['apply', '-f', '-'], log, { stdin: docs.join('\n---\n'), retry: true, timeoutMs: KUBECTL_TIMEOUT_MS })
-  const changed = [...r.stdout.matchAll(/^secret\/(\S+) configured$/gm)].map((m) => m[1])
+  const applied = await kubectl.apply(deps.tools, step.cluster, docs.join('\n---\n'), log)
+  const changed = [...applied.matchAll(/^secret\/(\S+) configured$/gm)].map((m) => m[1])
   if (!changed.length) return
   const stale = istiodsNeedingRestart(await listIstiods(deps.tools, step.cluster, log))
   if (!stale.length) return
@@ -151,7 +141,9 @@ async function verifyRemoteClusters(deps: ExecutorDeps, step: Step, peers: strin
       return `- ${peer} → ${step.cluster}: istiod in ${step.cluster} cannot reach ${peer}'s API server at ${server}${loop ? ' (a loopback address: it only exists on the runner)' : ''}; set "api-server" for ${peer} to an address reachable from ${step.cluster}, and check that its token is valid.`
     })
     if (!e.problems.length)
-      hints.push(`- is istiod of revision ${revision} running in ${step.cluster}? kubectl -n istio-system get pods -l app=istiod,istio.io/rev=${revision}`)
+      hints.push(
+        `- is istiod of revision ${revision} running in ${step.cluster}? kubectl -n ${ISTIO_NAMESPACE} get pods -l ${ISTIOD_SELECTOR},${REVISION_LABEL}=${revision}`
+      )
     throw new Error(`${e.message}\n${hints.join('\n')}`)
   }
 }

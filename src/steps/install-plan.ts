@@ -1,60 +1,11 @@
-import { Config, ClusterConfig } from './config.js'
-import { Semver } from './istioctl/version.js'
-import { controlPlane, eastWestGateway, readinessWaits } from './manifests/istio-operator.js'
-import { VERIFY_NAMESPACE, helloworldVersion, verifyWorkloads } from './manifests/helloworld.js'
-import { crossNetworkGateway, istioNamespace, toYaml } from './manifests/kubernetes.js'
-
-/** What one step does; the runner's executor turns it into kubectl/istioctl commands. Pure data: a dry run prints it. */
-export type StepAction =
-  | { type: 'apply'; manifest: string }
-  | { type: 'root-of-trust' }
-  /** readinessWaits: how many components istioctl waits for one after another (sizes the process limit). */
-  | { type: 'istioctl-install'; iop: string; readinessWaits: number }
-  | { type: 'wait-gateway-address'; timeoutMs: number }
-  | { type: 'create-remote-secret'; server?: string }
-  | { type: 'apply-remote-secrets'; sources: string[] }
-  | { type: 'verify-remote-clusters'; peers: string[]; timeoutMs: number }
-  | { type: 'verify-traffic'; versions: string[]; timeoutMs: number }
-  | { type: 'delete-namespace'; namespace: string }
-  | { type: 'command'; tool: 'kubectl' | 'istioctl'; args: string[] }
-
-export type StepKind =
-  | 'namespace'
-  | 'root-of-trust'
-  | 'control-plane'
-  | 'eastwest-gateway'
-  | 'gateway-address'
-  | 'expose-services'
-  | 'remote-secret'
-  | 'remote-secrets-in'
-  | 'verify'
-  | 'verify-deploy'
-  | 'verify-traffic'
-  | 'verify-cleanup'
-  | 'prune-remote-secrets'
-  | 'remove-remote-secrets'
-  | 'remove-verify'
-  | 'uninstall'
-  | 'remove-reader'
-  | 'remove-namespace'
-
-export interface Step {
-  id: string
-  cluster: string
-  kind: StepKind
-  title: string
-  needs: string[]
-  /** Runs once its needs have finished, whether they succeeded or not (cleanup). */
-  always?: boolean
-  /**
-   * Starts only once these steps have finished, whatever their outcome: an order, never a reason to skip. Work with
-   * slack waits for its cluster's istioctl installs (the CPU-heavy part) instead of competing with them.
-   */
-  after?: string[]
-  action: StepAction
-}
-
-export const stepId = (cluster: string, kind: StepKind): string => `${cluster}/${kind}`
+import { Config, ClusterConfig } from '../config/index.js'
+import { ISTIO_NAMESPACE } from '../istio-names.js'
+import { Semver } from '../istioctl/version.js'
+import { controlPlane, eastWestGateway, readinessWaits } from '../manifests/istio-operator.js'
+import { VERIFY_NAMESPACE, helloworldVersion, verifyWorkloads } from '../manifests/helloworld.js'
+import { crossNetworkGateway, istioNamespace, toYaml } from '../manifests/kubernetes.js'
+import type { StepKind } from './registry.js'
+import { Step, StepAction, stepId } from './step.js'
 
 /**
  * The guide's sequence per cluster, as a graph so clusters proceed side by side. The critical path of a cluster is
@@ -125,9 +76,8 @@ export function buildInstallPlan(config: Config, version: Semver, stale: Map<str
       const names = stale.get(c.name)?.map((x) => x.name) ?? []
       if (names.length)
         add(c, 'prune-remote-secrets', `prune remote secrets ${names.join(', ')}`, [stepId(c.name, 'namespace')], {
-          type: 'command',
-          tool: 'kubectl',
-          args: ['delete', 'secret', ...names, '-n', 'istio-system', '--ignore-not-found']
+          type: 'delete',
+          target: { resource: 'secret', names, namespace: ISTIO_NAMESPACE }
         })
     }
   if (config.verify.mode !== 'none') addVerification(config, steps)

@@ -1,5 +1,5 @@
 import * as yaml from 'js-yaml'
-import { InputError } from './errors.js'
+import { InputError } from '../errors.js'
 
 /** Inputs are small; anything larger is a mistake (or an attack) and is refused before parsing. */
 // Linux refuses a single environment string over 128 KiB, so the runner could not even pass a larger input.

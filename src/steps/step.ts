@@ -1,0 +1,38 @@
+import type { DeleteTarget } from '../kube/kubectl.js'
+import type { StepKind } from './registry.js'
+
+/** What one step does; the runner's executor turns it into kubectl/istioctl commands. Pure data: a dry run prints it. */
+export type StepAction =
+  | { type: 'apply'; manifest: string }
+  | { type: 'root-of-trust' }
+  /** readinessWaits: how many components istioctl waits for one after another (sizes the process limit). */
+  | { type: 'istioctl-install'; iop: string; readinessWaits: number }
+  | { type: 'wait-gateway-address'; timeoutMs: number }
+  | { type: 'create-remote-secret'; server?: string }
+  | { type: 'apply-remote-secrets'; sources: string[] }
+  | { type: 'verify-remote-clusters'; peers: string[]; timeoutMs: number }
+  | { type: 'verify-traffic'; versions: string[]; timeoutMs: number }
+  /** kubectl delete --ignore-not-found: what is gone already is fine. */
+  | { type: 'delete'; target: DeleteTarget }
+  /** Without `wait`, the API server finalizes the namespace in the background (--wait=false). */
+  | { type: 'delete-namespace'; namespace: string; wait?: boolean }
+  | { type: 'istioctl-uninstall' }
+
+export interface Step {
+  id: string
+  cluster: string
+  kind: StepKind
+  title: string
+  needs: string[]
+  /** Runs once its needs have finished, whether they succeeded or not (cleanup). */
+  always?: boolean
+  /**
+   * Starts only once these steps have finished, whatever their outcome: an order, never a reason to skip. Work with
+   * slack waits for its cluster's istioctl installs (the CPU-heavy part) instead of competing with them.
+   */
+  after?: string[]
+  action: StepAction
+}
+
+/** A step's stable id, `<cluster>/<kind>`: the key of its result, and the end of its ▸ line (tools parse it). */
+export const stepId = (cluster: string, kind: StepKind): string => `${cluster}/${kind}`
