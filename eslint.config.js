@@ -25,6 +25,24 @@ export default defineConfig(
     }
   },
   {
+    // Typed rules for the action's own code: the ones that catch real bugs. A promise nobody awaits loses its error
+    // (and a step could end before its command); a promise where a boolean is expected is always true.
+    files: ['src/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
+      '@typescript-eslint/no-base-to-string': 'error',
+      '@typescript-eslint/no-unsafe-argument': 'error',
+      '@typescript-eslint/no-unsafe-return': 'error',
+      // A `default` that throws covers the rest of a union on purpose (key types node:crypto may add).
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }]
+    }
+  },
+  {
     // Tests keep loop bodies terse (`done.add(id), (progress = true)`).
     files: ['__tests__/**'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off' }

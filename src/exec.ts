@@ -50,7 +50,7 @@ export function runProcess(tool: string, args: string[], opts: ProcessOptions = 
     let stoppedEarly = false
     const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), terminate(child)), opts.timeoutMs) : undefined
 
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out.push(chunk)
       if (!opts.onStdoutLine || stoppedEarly) return
       partial += chunk.toString('utf8')
@@ -64,9 +64,9 @@ export function runProcess(tool: string, args: string[], opts: ProcessOptions = 
         }
       }
     })
-    child.stderr!.on('data', (chunk: Buffer) => err.push(chunk))
-    child.stdin!.on('error', () => undefined) // a process that exits before reading stdin is reported by its exit code
-    child.stdin!.end(opts.stdin ?? '')
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
+    child.stdin.on('error', () => undefined) // a process that exits before reading stdin is reported by its exit code
+    child.stdin.end(opts.stdin ?? '')
 
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
       if (timer) clearTimeout(timer)

@@ -114,7 +114,7 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
       state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels[REVISION_LABEL] }
     } else if (o.kind === 'ConfigMap' && (name === SIDECAR_INJECTOR_CONFIGMAP || name.startsWith(`${SIDECAR_INJECTOR_CONFIGMAP}-`)) && o.data?.values) {
       try {
-        injectorValues.set(name === SIDECAR_INJECTOR_CONFIGMAP ? 'default' : name.slice(SIDECAR_INJECTOR_CONFIGMAP.length + 1), JSON.parse(o.data.values))
+        injectorValues.set(name === SIDECAR_INJECTOR_CONFIGMAP ? 'default' : name.slice(SIDECAR_INJECTOR_CONFIGMAP.length + 1), JSON.parse(o.data.values) as Record<string, any>)
       } catch {
         // values that are not JSON say nothing about the mesh
       }

@@ -67,7 +67,7 @@ export function parseAnnotations(text: string): Record<string, string> {
       throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, 'is not a valid annotation key (prefix/name)')
     if (isMap(v) || Array.isArray(v) || v === null)
       throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, `must have a string value, got ${describeType(v)}`)
-    out[k] = String(v)
+    out[k] = typeof v === 'string' ? v : JSON.stringify(v)
   }
   return out
 }

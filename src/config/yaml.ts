@@ -30,8 +30,8 @@ function countNodes(value: unknown, budget: number): number {
   while (stack.length && count <= budget) {
     const v = stack.pop()
     count++
-    if (Array.isArray(v)) stack.push(...v)
-    else if (typeof v === 'object' && v !== null) stack.push(...Object.values(v))
+    if (Array.isArray(v)) stack.push(...(v as unknown[]))
+    else if (typeof v === 'object' && v !== null) stack.push(...Object.values(v as Record<string, unknown>))
   }
   return count
 }

@@ -61,7 +61,7 @@ function asKubeconfig(doc: unknown, docIndex: number | undefined, baseDir?: stri
   const where = docIndex === undefined ? '' : ` (document ${docIndex + 1})`
   if (!isMap(doc)) throw new KubeconfigProblem(`is not a kubeconfig${where}: expected a map with clusters, users and contexts`)
   if (doc.kind !== undefined && doc.kind !== 'Config')
-    throw new KubeconfigProblem(`is not a kubeconfig${where}: kind is "${String(doc.kind)}", expected "Config"`)
+    throw new KubeconfigProblem(`is not a kubeconfig${where}: kind is ${JSON.stringify(doc.kind)}, expected "Config"`)
   if (!('clusters' in doc) && !('contexts' in doc) && !('users' in doc))
     throw new KubeconfigProblem(`is not a kubeconfig${where}: it has no clusters, users or contexts`)
   const list = (key: string, inner: string) => {
@@ -70,7 +70,7 @@ function asKubeconfig(doc: unknown, docIndex: number | undefined, baseDir?: stri
     return value.map((item, i) => {
       if (!isMap(item) || typeof item.name !== 'string' || !isMap(item[inner]))
         throw new KubeconfigProblem(`is not a kubeconfig${where}: ${key}[${i}] needs a "name" and a "${inner}" map`)
-      return { name: item.name, [inner]: resolvePaths(item[inner] as Entry, baseDir) }
+      return { name: item.name, [inner]: resolvePaths(item[inner], baseDir) }
     })
   }
   const contexts = list('contexts', 'context') as Kubeconfig['contexts']
@@ -131,11 +131,11 @@ export function extractContext(documents: Kubeconfig[], contextName: string, nam
 export function credentialsIn(kc: Kubeconfig): string[] {
   const found: string[] = []
   for (const { user } of kc.users) {
-    for (const key of ['token', 'password', 'client-key-data']) if (typeof user[key] === 'string') found.push(user[key] as string)
+    for (const key of ['token', 'password', 'client-key-data']) if (typeof user[key] === 'string') found.push(user[key])
     const provider = user['auth-provider']
     if (isMap(provider) && isMap(provider.config))
       for (const key of ['access-token', 'refresh-token', 'id-token', 'client-secret'])
-        if (typeof provider.config[key] === 'string') found.push(provider.config[key] as string)
+        if (typeof provider.config[key] === 'string') found.push(provider.config[key])
   }
   // client-key-data is base64: the decoded PEM is just as secret, and so is each of its lines.
   for (const v of [...found])

@@ -63,7 +63,7 @@ export class TrustManager {
     const seen = this.seen.get(cluster)
     const current = seen?.cacerts
     const currentRoot = current && rootOf(current)
-    const extra: KubeObject[] = this.config.ca.mode === 'generate' && this.root.keyPem ? [storedRootSecret(this.root as CaBundle)] : []
+    const extra: KubeObject[] = this.config.ca.mode === 'generate' && this.root.keyPem ? [storedRootSecret(this.root)] : []
     if (this.config.ca.mode === 'existing') {
       // prepare() has checked the chain and the expiry of every cluster's cacerts.
       this.record(cluster, current && intermediateValidity(current), 'checked')
@@ -87,7 +87,7 @@ export class TrustManager {
       log(`${renewal}: re-issued from the mesh root`)
     } else if (current && !this.config.ca.rotate) throw new Error(mismatchMessage(cluster, currentRoot, this.root.certPem))
     if (!this.root.keyPem) throw new Error(`${cluster} has no cacerts and the mesh root's key is not available to sign one`)
-    const intermediate = await generateIntermediate(this.root as CaBundle, cluster)
+    const intermediate = await generateIntermediate(this.root, cluster)
     registerSecret(intermediate.keyPem)
     await this.apply(cluster, [cacertsSecret(this.root, intermediate), ...extra], log)
     const outcome: TrustOutcome = !current ? 'created' : renewal ? 'renewed' : 'rotated'

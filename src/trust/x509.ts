@@ -48,7 +48,7 @@ export function validityDays(value: number | undefined, fallback: number): numbe
 }
 
 export async function generateKeyPair(): Promise<webcrypto.CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
+  return (await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']))
 }
 
 /** 16 random bytes, positive (high bit clear) and with no leading zero byte, as hex. */
