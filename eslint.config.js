@@ -13,7 +13,10 @@ export default defineConfig(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       // `_`-prefixed names are deliberately unused (callback signatures, destructuring that drops a field).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }
+      ],
       // Parsed YAML (kubeconfigs, remote secrets) is untyped by nature; `any` there is a choice, not an accident.
       '@typescript-eslint/no-explicit-any': 'off',
       // Certificate subjects must reject control characters: the regular expressions name them on purpose.
@@ -34,7 +37,10 @@ export default defineConfig(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true, allowNullish: true }
+      ],
       '@typescript-eslint/no-base-to-string': 'error',
       '@typescript-eslint/no-unsafe-argument': 'error',
       '@typescript-eslint/no-unsafe-return': 'error',
@@ -44,7 +50,7 @@ export default defineConfig(
   },
   {
     // Tests keep loop bodies terse (`done.add(id), (progress = true)`).
-    files: ['__tests__/**'],
+    files: ['**/__tests__/**'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off' }
   },
   {

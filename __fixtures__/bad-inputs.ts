@@ -21,28 +21,59 @@ for (let i = 1; i <= 8; i++)
 
 // A root with its key and a key of another pair, made with node:crypto at load time (no files).
 import { generateKeyPairSync } from 'node:crypto'
-const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+  type: 'pkcs8',
+  format: 'pem'
+}) as string
 
 /** Every case must be rejected before any download or cluster request. */
 export const BAD_INPUTS: BadInputCase[] = [
   { name: 'clusters missing', inputs: { kubeconfig: KC }, error: /^Input "clusters": is required/ },
-  { name: 'malformed YAML', inputs: base({}, '- {name: c1, network: n1\n- name: c2'), error: /^Input "clusters", line \d+, column \d+: is not valid YAML/ },
-  { name: 'YAML bomb', inputs: base({}, `${bomb.join('\n')}\n`), error: /^Input "clusters": expands to more than \d+ YAML nodes/ },
+  {
+    name: 'malformed YAML',
+    inputs: base({}, '- {name: c1, network: n1\n- name: c2'),
+    error: /^Input "clusters", line \d+, column \d+: is not valid YAML/
+  },
+  {
+    name: 'YAML bomb',
+    inputs: base({}, `${bomb.join('\n')}\n`),
+    error: /^Input "clusters": expands to more than \d+ YAML nodes/
+  },
   {
     name: 'oversized input',
     inputs: base({}, `- {name: c1, network: n1}\n- {name: c2, network: n2}\n# ${'x'.repeat(100 * 1024)}`),
     error: /^Input "clusters": is \d+ bytes, more than the \d+ allowed/
   },
-  { name: 'clusters is a map', inputs: base({}, 'c1: n1\nc2: n2'), error: /^Input "clusters": must be a YAML list of clusters, got a map/ },
-  { name: 'clusters is a string', inputs: base({}, 'cluster1'), error: /^Input "clusters": must be a YAML list of clusters, got string "cluster1"/ },
-  { name: 'one cluster', inputs: base({}, '- {name: c1, network: n1}'), error: /^Input "clusters": needs at least two clusters.*got 1/ },
-  { name: 'item not a map', inputs: base({}, '- {name: c1, network: n1}\n- c2'), error: /^Input "clusters", item 2: must be a map/ },
+  {
+    name: 'clusters is a map',
+    inputs: base({}, 'c1: n1\nc2: n2'),
+    error: /^Input "clusters": must be a YAML list of clusters, got a map/
+  },
+  {
+    name: 'clusters is a string',
+    inputs: base({}, 'cluster1'),
+    error: /^Input "clusters": must be a YAML list of clusters, got string "cluster1"/
+  },
+  {
+    name: 'one cluster',
+    inputs: base({}, '- {name: c1, network: n1}'),
+    error: /^Input "clusters": needs at least two clusters.*got 1/
+  },
+  {
+    name: 'item not a map',
+    inputs: base({}, '- {name: c1, network: n1}\n- c2'),
+    error: /^Input "clusters", item 2: must be a map/
+  },
   {
     name: 'duplicate names',
     inputs: base({}, '- {name: c1, network: n1}\n- {name: c1, network: n2}'),
     error: /^Input "clusters", item 2, field "name": "c1" is already the name of item 1/
   },
-  { name: 'name missing', inputs: base({}, '- {name: c1, network: n1}\n- {network: n2}'), error: /^Input "clusters", item 2, field "name": is required/ },
+  {
+    name: 'name missing',
+    inputs: base({}, '- {name: c1, network: n1}\n- {network: n2}'),
+    error: /^Input "clusters", item 2, field "name": is required/
+  },
   {
     name: 'name uppercase',
     inputs: base({}, '- {name: C1, network: n1}\n- {name: c2, network: n2}'),
@@ -73,7 +104,11 @@ export const BAD_INPUTS: BadInputCase[] = [
     inputs: base({}, '- {name: [c1], network: n1}\n- {name: c2, network: n2}'),
     error: /^Input "clusters", item 1, field "name": must be a string, got a list/
   },
-  { name: 'network missing', inputs: base({}, '- {name: c1, network: n1}\n- {name: c2}'), error: /^Input "clusters", item 2, field "network": is required/ },
+  {
+    name: 'network missing',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2}'),
+    error: /^Input "clusters", item 2, field "network": is required/
+  },
   {
     name: 'network invalid',
     inputs: base({}, '- {name: c1, network: "net 1"}\n- {name: c2, network: n2}'),
@@ -130,7 +165,8 @@ export const BAD_INPUTS: BadInputCase[] = [
     name: 'kubeconfig-env base64 of junk',
     inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-env: KC_JUNK}'),
     env: { KC_JUNK: Buffer.from('hello world').toString('base64') },
-    error: /^Input "clusters", item 2, field "kubeconfig-env": the kubeconfig is base64 but does not decode to a kubeconfig/
+    error:
+      /^Input "clusters", item 2, field "kubeconfig-env": the kubeconfig is base64 but does not decode to a kubeconfig/
   },
   {
     name: 'kubeconfig not a kubeconfig',
@@ -155,27 +191,61 @@ export const BAD_INPUTS: BadInputCase[] = [
   {
     name: 'unknown mode of ca',
     inputs: base({ ca: 'generated' }),
-    error: /^Input "ca": must be one of "generate", "provided", "existing", "none", got "generated"; did you mean "generate"\?/
+    error:
+      /^Input "ca": must be one of "generate", "provided", "existing", "none", got "generated"; did you mean "generate"\?/
   },
-  { name: 'unknown verify', inputs: base({ verify: 'trafic' }), error: /^Input "verify": must be one of .*got "trafic"; did you mean "traffic"\?/ },
+  {
+    name: 'unknown verify',
+    inputs: base({ verify: 'trafic' }),
+    error: /^Input "verify": must be one of .*got "trafic"; did you mean "traffic"\?/
+  },
   {
     name: 'bad gateway-timeout',
     inputs: base({ 'gateway-timeout': '5 minutes' }),
     error: /^Input "gateway-timeout": must be a duration like "90s", "5m" or "1h30m", got "5 minutes"/
   },
-  { name: 'zero verify-timeout', inputs: base({ 'verify-timeout': '0s' }), error: /^Input "verify-timeout": must be a duration/ },
-  { name: 'huge gateway-timeout', inputs: base({ 'gateway-timeout': '10h' }), error: /^Input "gateway-timeout": must be at most 6h/ },
+  {
+    name: 'zero verify-timeout',
+    inputs: base({ 'verify-timeout': '0s' }),
+    error: /^Input "verify-timeout": must be a duration/
+  },
+  {
+    name: 'huge gateway-timeout',
+    inputs: base({ 'gateway-timeout': '10h' }),
+    error: /^Input "gateway-timeout": must be at most 6h/
+  },
   {
     name: 'bad version string',
     inputs: base({ 'istio-version': 'v1.x' }),
-    error: /^Input "istio-version": must be "latest", a minor version like "1.30" or an exact release like "1.30.3", got "v1.x"/
+    error:
+      /^Input "istio-version": must be "latest", a minor version like "1.30" or an exact release like "1.30.3", got "v1.x"/
   },
-  { name: 'prerelease version', inputs: base({ 'istio-version': '1.31.0-beta.1' }), error: /^Input "istio-version": must be "latest"/ },
-  { name: 'too old version', inputs: base({ 'istio-version': '1.18.2' }), error: /^Input "istio-version": 1\.18\.2 is older than 1\.19/ },
+  {
+    name: 'prerelease version',
+    inputs: base({ 'istio-version': '1.31.0-beta.1' }),
+    error: /^Input "istio-version": must be "latest"/
+  },
+  {
+    name: 'too old version',
+    inputs: base({ 'istio-version': '1.18.2' }),
+    error: /^Input "istio-version": 1\.18\.2 is older than 1\.19/
+  },
   { name: 'bad mesh-id', inputs: base({ 'mesh-id': 'mesh one' }), error: /^Input "mesh-id": must be a label value/ },
-  { name: 'bad revision', inputs: base({ revision: '1.30.3' }), error: /^Input "revision": must be a DNS-1123 label like "1-30-3"/ },
-  { name: 'bad max-parallel', inputs: base({ 'max-parallel': '0' }), error: /^Input "max-parallel": must be a whole number of at least 1/ },
-  { name: 'bad boolean', inputs: base({ 'export-kubeconfig': 'yes' }), error: /^Input "export-kubeconfig": must be "true" or "false", got "yes"/ },
+  {
+    name: 'bad revision',
+    inputs: base({ revision: '1.30.3' }),
+    error: /^Input "revision": must be a DNS-1123 label like "1-30-3"/
+  },
+  {
+    name: 'bad max-parallel',
+    inputs: base({ 'max-parallel': '0' }),
+    error: /^Input "max-parallel": must be a whole number of at least 1/
+  },
+  {
+    name: 'bad boolean',
+    inputs: base({ 'export-kubeconfig': 'yes' }),
+    error: /^Input "export-kubeconfig": must be "true" or "false", got "yes"/
+  },
   {
     name: 'bad download-base-url',
     inputs: base({ 'download-base-url': 'ftp://mirror/istio' }),
@@ -189,7 +259,8 @@ export const BAD_INPUTS: BadInputCase[] = [
   {
     name: 'overlay changes clusterName',
     inputs: base({ 'operator-overlay': 'spec:\n  values:\n    global:\n      multiCluster: {clusterName: x}' }),
-    error: /^Input "operator-overlay", field "spec\.values\.global\.multiCluster\.clusterName": is set by the "clusters" input/
+    error:
+      /^Input "operator-overlay", field "spec\.values\.global\.multiCluster\.clusterName": is set by the "clusters" input/
   },
   {
     name: 'overlay changes network',
@@ -206,11 +277,31 @@ export const BAD_INPUTS: BadInputCase[] = [
     inputs: base({ 'operator-overlay': 'spec: {values: {global: {hub: registry.istio.io/release}}}' }),
     error: /^Input "operator-overlay", field "spec\.values\.global\.hub": is set by the "hub" input/
   },
-  { name: 'hub with a scheme', inputs: base({ hub: 'https://docker.io/istio' }), error: /^Input "hub": must not start with a scheme/ },
-  { name: 'hub with a tag', inputs: base({ hub: 'docker.io/istio:1.30.3' }), error: /^Input "hub": must not carry a tag or digest/ },
-  { name: 'hub uppercase', inputs: base({ hub: 'docker.io/Istio' }), error: /^Input "hub": has a path component "Istio"/ },
-  { name: 'hub trailing slash', inputs: base({ hub: 'my-mirror.example/istio/' }), error: /^Input "hub": must not end with "\/"/ },
-  { name: 'bad readiness-timeout', inputs: base({ 'readiness-timeout': '5 min' }), error: /^Input "readiness-timeout": must be a duration like "90s"/ },
+  {
+    name: 'hub with a scheme',
+    inputs: base({ hub: 'https://docker.io/istio' }),
+    error: /^Input "hub": must not start with a scheme/
+  },
+  {
+    name: 'hub with a tag',
+    inputs: base({ hub: 'docker.io/istio:1.30.3' }),
+    error: /^Input "hub": must not carry a tag or digest/
+  },
+  {
+    name: 'hub uppercase',
+    inputs: base({ hub: 'docker.io/Istio' }),
+    error: /^Input "hub": has a path component "Istio"/
+  },
+  {
+    name: 'hub trailing slash',
+    inputs: base({ hub: 'my-mirror.example/istio/' }),
+    error: /^Input "hub": must not end with "\/"/
+  },
+  {
+    name: 'bad readiness-timeout',
+    inputs: base({ 'readiness-timeout': '5 min' }),
+    error: /^Input "readiness-timeout": must be a duration like "90s"/
+  },
   {
     name: 'overlay is a list',
     inputs: base({ 'operator-overlay': '- a' }),
@@ -241,8 +332,16 @@ export const BAD_INPUTS: BadInputCase[] = [
     inputs: base({ ca: 'provided', 'ca-root-cert': 'nope', 'ca-root-key': otherKey }),
     error: /^Input "ca-root-cert": is not a PEM certificate/
   },
-  { name: 'ca key given without provided', inputs: base({ 'ca-root-key': otherKey }), error: /^Input "ca-root-key": is only used with ca: provided/ },
-  { name: 'image with a space', inputs: base({ 'verify-image-curl': 'curl latest' }), error: /^Input "verify-image-curl": must be an image reference/ },
+  {
+    name: 'ca key given without provided',
+    inputs: base({ 'ca-root-key': otherKey }),
+    error: /^Input "ca-root-key": is only used with ca: provided/
+  },
+  {
+    name: 'image with a space',
+    inputs: base({ 'verify-image-curl': 'curl latest' }),
+    error: /^Input "verify-image-curl": must be an image reference/
+  },
   // istioctl parses values.revision like a --set value (operator/pkg/values/map.go parseValue).
   ...[
     ['130', 'number'],
@@ -257,7 +356,8 @@ export const BAD_INPUTS: BadInputCase[] = [
   {
     name: 'overlay sets values.revision',
     inputs: base({ 'operator-overlay': 'spec:\n  values:\n    revision: canary' }),
-    error: /^Input "operator-overlay", field "spec\.values\.revision": is set by the "revision" input; remove it from the overlay$/
+    error:
+      /^Input "operator-overlay", field "spec\.values\.revision": is set by the "revision" input; remove it from the overlay$/
   },
   ...['ambient', 'empty', 'remote'].map((profile) => ({
     name: `overlay profile ${profile}`,
@@ -269,12 +369,14 @@ export const BAD_INPUTS: BadInputCase[] = [
   {
     name: 'overlay Helm profile ambient',
     inputs: base({ 'operator-overlay': 'spec: {values: {global: {profile: ambient}}}' }),
-    error: /^Input "operator-overlay", field "spec\.values\.global\.profile": is "ambient"; .*: use one of "demo", "preview", "stable"$/
+    error:
+      /^Input "operator-overlay", field "spec\.values\.global\.profile": is "ambient"; .*: use one of "demo", "preview", "stable"$/
   },
   {
     name: 'overlay enables ztunnel',
     inputs: base({ 'operator-overlay': 'spec: {components: {ztunnel: {enabled: true}}}' }),
-    error: /^Input "operator-overlay", field "spec\.components\.ztunnel\.enabled": enables ztunnel, the ambient data plane/
+    error:
+      /^Input "operator-overlay", field "spec\.components\.ztunnel\.enabled": enables ztunnel, the ambient data plane/
   },
   {
     name: 'overlay disables istiod',

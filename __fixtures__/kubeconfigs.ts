@@ -1,7 +1,11 @@
 /** Kubeconfigs of the shapes real users bring; tokens carry a canary so tests can prove they never leak. */
 export const CANARY = 'CANARY-7f3a'
 
-export function tokenKubeconfig(context: string, server = 'https://127.0.0.1:6443', token = `${CANARY}-token-${context}`): string {
+export function tokenKubeconfig(
+  context: string,
+  server = 'https://127.0.0.1:6443',
+  token = `${CANARY}-token-${context}`
+): string {
   return `apiVersion: v1
 kind: Config
 clusters:
@@ -86,7 +90,11 @@ users:
 `
 
 /** A ConfigSource over plain objects, for parseConfig. */
-export function source(inputs: Record<string, string>, env: Record<string, string | undefined> = {}, files: Record<string, string> = {}) {
+export function source(
+  inputs: Record<string, string>,
+  env: Record<string, string | undefined> = {},
+  files: Record<string, string> = {}
+) {
   return {
     input: (name: string) => inputs[name] ?? '',
     env: { HOME: '/nonexistent-home', ...env },

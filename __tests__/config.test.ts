@@ -35,9 +35,17 @@ describe('parseConfig: valid input', () => {
 
   it('takes a hub that is a registry and path (a mirror, a port, no registry) and a readiness timeout', () => {
     const hub = (h: string) => parseConfig(source({ clusters: TWO, kubeconfig: KC, hub: h })).hub
-    for (const h of ['my-mirror.example/istio', 'localhost:5000/istio', 'registry.example.com:443/a/b_c/istio-release', 'istio', 'gcr.io/my-proj/istio'])
+    for (const h of [
+      'my-mirror.example/istio',
+      'localhost:5000/istio',
+      'registry.example.com:443/a/b_c/istio-release',
+      'istio',
+      'gcr.io/my-proj/istio'
+    ])
       expect(hub(h)).toBe(h)
-    expect(parseConfig(source({ clusters: TWO, kubeconfig: KC, 'readiness-timeout': '2s' })).readinessTimeoutMs).toBe(2000)
+    expect(parseConfig(source({ clusters: TWO, kubeconfig: KC, 'readiness-timeout': '2s' })).readinessTimeoutMs).toBe(
+      2000
+    )
   })
 
   it('renames each context to its cluster, so kind-kind twice does not collide, and masks both tokens', () => {
@@ -49,7 +57,9 @@ describe('parseConfig: valid input', () => {
         },
         {
           KC_EAST: tokenKubeconfig('kind-kind', 'https://127.0.0.1:1111', `${CANARY}-east`),
-          KC_WEST: Buffer.from(tokenKubeconfig('kind-kind', 'https://127.0.0.1:2222', `${CANARY}-west`)).toString('base64')
+          KC_WEST: Buffer.from(tokenKubeconfig('kind-kind', 'https://127.0.0.1:2222', `${CANARY}-west`)).toString(
+            'base64'
+          )
         }
       )
     )
@@ -57,9 +67,15 @@ describe('parseConfig: valid input', () => {
       { name: 'east', context: { cluster: 'east', user: 'east' } },
       { name: 'west', context: { cluster: 'west', user: 'west' } }
     ])
-    expect(c.kubeconfig.clusters.map((x) => x.cluster.server)).toEqual(['https://127.0.0.1:1111', 'https://127.0.0.1:2222'])
+    expect(c.kubeconfig.clusters.map((x) => x.cluster.server)).toEqual([
+      'https://127.0.0.1:1111',
+      'https://127.0.0.1:2222'
+    ])
     expect(c.secrets).toEqual(expect.arrayContaining([`${CANARY}-east`, `${CANARY}-west`]))
-    expect(c.clusters[1]).toMatchObject({ apiServer: 'https://west-control-plane:6443', source: 'kubeconfig-env KC_WEST' })
+    expect(c.clusters[1]).toMatchObject({
+      apiServer: 'https://west-control-plane:6443',
+      source: 'kubeconfig-env KC_WEST'
+    })
   })
 
   it('passes EKS and GKE exec plugins, proxy-url, client certificates and insecure-skip-tls-verify through unchanged', () => {
@@ -96,7 +112,12 @@ describe('parseConfig: valid input', () => {
     const c = parseConfig(
       source({
         clusters: TWO,
-        kubeconfig: tokenKubeconfig('c1', 'https://a:1') + '---\n' + tokenKubeconfig('c1', 'https://b:2') + '---\n' + tokenKubeconfig('c2', 'https://c:3')
+        kubeconfig:
+          tokenKubeconfig('c1', 'https://a:1') +
+          '---\n' +
+          tokenKubeconfig('c1', 'https://b:2') +
+          '---\n' +
+          tokenKubeconfig('c2', 'https://c:3')
       })
     )
     expect(c.kubeconfig.clusters.map((x) => x.cluster.server)).toEqual(['https://a:1', 'https://c:3'])
@@ -104,14 +125,24 @@ describe('parseConfig: valid input', () => {
 
   it('resolves each context\'s user in its own document: two pasted kubeconfigs that both call their user "admin" keep their own tokens', () => {
     const c = parseConfig(
-      source({ clusters: TWO, kubeconfig: tokenKubeconfig('c1', 'https://a:1', 'token-of-c1') + '---\n' + tokenKubeconfig('c2', 'https://b:2', 'token-of-c2') })
+      source({
+        clusters: TWO,
+        kubeconfig:
+          tokenKubeconfig('c1', 'https://a:1', 'token-of-c1') +
+          '---\n' +
+          tokenKubeconfig('c2', 'https://b:2', 'token-of-c2')
+      })
     )
     expect(c.kubeconfig.users.map((u) => u.user.token)).toEqual(['token-of-c1', 'token-of-c2'])
   })
 
   it('falls back to $KUBECONFIG when no kubeconfig input is given', () => {
     const c = parseConfig(
-      source({ clusters: TWO }, { KUBECONFIG: `/k/one${path.delimiter}/k/two` }, { '/k/one': tokenKubeconfig('c1'), '/k/two': tokenKubeconfig('c2') })
+      source(
+        { clusters: TWO },
+        { KUBECONFIG: `/k/one${path.delimiter}/k/two` },
+        { '/k/one': tokenKubeconfig('c1'), '/k/two': tokenKubeconfig('c2') }
+      )
     )
     expect(c.clusters.map((x) => x.source)).toEqual(['$KUBECONFIG', '$KUBECONFIG'])
   })
@@ -132,21 +163,29 @@ describe('parseConfig: valid input', () => {
     expect(c.gatewayTimeoutMs).toBe(90_000)
     expect(c.maxParallel).toBe(2)
     expect(c.operatorOverlay).toEqual({ spec: { meshConfig: { accessLogFile: '/dev/stdout' } } })
-    expect(c.gatewayServiceAnnotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb', 'x/port': '15443' })
+    expect(c.gatewayServiceAnnotations).toEqual({
+      'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
+      'x/port': '15443'
+    })
   })
 
   it('accepts a provided root whose key matches, and rejects one that does not', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-'))
-    const gen = (n: string) => opensslRootCaSync({ dir, name: n, days: 1, subject: '/O=Istio/CN=Root CA', extensions: BASIC_CA_EXTENSIONS })
+    const gen = (n: string) =>
+      opensslRootCaSync({ dir, name: n, days: 1, subject: '/O=Istio/CN=Root CA', extensions: BASIC_CA_EXTENSIONS })
     const a = gen('a')
     const b = gen('b')
     fs.rmSync(dir, { recursive: true })
-    const ok = parseConfig(source({ clusters: TWO, kubeconfig: KC, ca: 'provided', 'ca-root-cert': a.cert, 'ca-root-key': a.key }))
+    const ok = parseConfig(
+      source({ clusters: TWO, kubeconfig: KC, ca: 'provided', 'ca-root-cert': a.cert, 'ca-root-key': a.key })
+    )
     expect(ok.ca.mode).toBe('provided')
     expect(ok.secrets).toContain(a.key.trim() + '\n')
     let message = ''
     try {
-      parseConfig(source({ clusters: TWO, kubeconfig: KC, ca: 'provided', 'ca-root-cert': a.cert, 'ca-root-key': b.key }))
+      parseConfig(
+        source({ clusters: TWO, kubeconfig: KC, ca: 'provided', 'ca-root-cert': a.cert, 'ca-root-key': b.key })
+      )
     } catch (e) {
       message = (e as Error).message
     }
@@ -198,7 +237,9 @@ describe('revision and operator-overlay: what istioctl would misread or what cha
 
   it('accepts the sidecar profiles and settings that keep the topology', () => {
     for (const profile of ['default', 'demo', 'minimal', 'preview', 'stable', 'openshift', '""'])
-      expect(parse({ 'operator-overlay': `spec: {profile: ${profile}}` }).operatorOverlay).toEqual({ spec: { profile: profile === '""' ? '' : profile } })
+      expect(parse({ 'operator-overlay': `spec: {profile: ${profile}}` }).operatorOverlay).toEqual({
+        spec: { profile: profile === '""' ? '' : profile }
+      })
     for (const overlay of [
       'spec: {values: {profile: demo}}',
       'spec: {values: {global: {profile: stable}}}',
@@ -214,7 +255,10 @@ describe('revision and operator-overlay: what istioctl would misread or what cha
         /field "spec\.profile": is "openshift-ambient"; the action installs a sidecar multi-primary control plane: use one of/
       ],
       ['spec: {profile: tiny}', /field "spec\.profile": is "tiny"/],
-      ['spec: {values: {profile: remote}}', /field "spec\.values\.profile": is "remote"; .*: use one of "demo", "preview", "stable"$/],
+      [
+        'spec: {values: {profile: remote}}',
+        /field "spec\.values\.profile": is "remote"; .*: use one of "demo", "preview", "stable"$/
+      ],
       [
         'spec: {components: {istiodRemote: {enabled: true}}}',
         /field "spec\.components\.istiodRemote\.enabled": makes the cluster a remote of an external control plane/

@@ -14,13 +14,22 @@ import { BASIC_CA_EXTENSIONS, opensslRootCaSync } from '../__fixtures__/openssl-
 import { CANARY, startSimulation } from '../test/sim/index.js'
 import { filesBelow, makeRunner, runEntry } from '../test/harness/action.js'
 import { makeShim } from '../test/harness/shim.js'
-import { errorAnnotations, findLeaks, leakPlaces, maskedValues, pemSecretLines, storedCredentials, watchCredentialFiles } from '../test/harness/inspect.js'
+import {
+  errorAnnotations,
+  findLeaks,
+  leakPlaces,
+  maskedValues,
+  pemSecretLines,
+  storedCredentials,
+  watchCredentialFiles
+} from '../test/harness/inspect.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Entry = Awaited<ReturnType<typeof runEntry>>
 
 /** A self-signed CA (cert + key) made with openssl, as a user would make one. */
-const opensslRoot = (dir: string, name: string) => opensslRootCaSync({ dir, name, days: 1, subject: `/O=Istio/CN=${name}`, extensions: BASIC_CA_EXTENSIONS })
+const opensslRoot = (dir: string, name: string) =>
+  opensslRootCaSync({ dir, name, days: 1, subject: `/O=Istio/CN=${name}`, extensions: BASIC_CA_EXTENSIONS })
 
 interface CaseRun {
   c: BadInputCase
@@ -61,12 +70,24 @@ describe('e2e: bad input is rejected before any download or cluster request', ()
       },
       {
         name: 'ca-root-key is not a key',
-        inputs: { clusters: TWO, kubeconfig: KC, ca: 'provided', 'ca-root-cert': a.cert, 'ca-root-key': `${FIXTURE_CANARY}-not-a-key` },
+        inputs: {
+          clusters: TWO,
+          kubeconfig: KC,
+          ca: 'provided',
+          'ca-root-cert': a.cert,
+          'ca-root-key': `${FIXTURE_CANARY}-not-a-key`
+        },
         error: /^Input "ca-root-key": is not a PEM private key/
       },
       {
         name: 'ca-root-cert is not a CA',
-        inputs: { clusters: TWO, kubeconfig: KC, ca: 'provided', 'ca-root-cert': leafCert(tmp, a), 'ca-root-key': a.key },
+        inputs: {
+          clusters: TWO,
+          kubeconfig: KC,
+          ca: 'provided',
+          'ca-root-cert': leafCert(tmp, a),
+          'ca-root-key': a.key
+        },
         error: /^Input "ca-root-cert": is not a CA certificate/
       },
       {
@@ -81,8 +102,12 @@ describe('e2e: bad input is rejected before any download or cluster request', ()
       },
       {
         name: 'oversized kubeconfig-file',
-        inputs: { clusters: `- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-file: ${bigFile}}`, kubeconfig: KC },
-        error: /^Input "clusters", item 2, field "kubeconfig-file": the kubeconfig is \d+ bytes; a kubeconfig over 1 MiB is not plausible/
+        inputs: {
+          clusters: `- {name: c1, network: n1}\n- {name: c2, network: n2, kubeconfig-file: ${bigFile}}`,
+          kubeconfig: KC
+        },
+        error:
+          /^Input "clusters", item 2, field "kubeconfig-file": the kubeconfig is \d+ bytes; a kubeconfig over 1 MiB is not plausible/
       }
     )
 
@@ -112,7 +137,8 @@ describe('e2e: bad input is rejected before any download or cluster request', ()
       }
     }
     // Node 24 starts in a few tenths of a second: four cases at a time keep both cores busy.
-    for (let i = 0; i < cases.length; i += 4) for (const r of await Promise.all(cases.slice(i, i + 4).map(runCase))) runs.set(r.c.name, r)
+    for (let i = 0; i < cases.length; i += 4)
+      for (const r of await Promise.all(cases.slice(i, i + 4).map(runCase))) runs.set(r.c.name, r)
     requestsAfter = sim.requestCount()
     releaseRequestsAfter = sim.releases.requests.length
   }, 180_000)
@@ -187,7 +213,21 @@ function leafCert(dir: string, root: { cert: string; key: string }): string {
   )
   execFileSync(
     'openssl',
-    ['x509', '-req', '-in', `${dir}/leaf.csr`, '-CA', `${dir}/ca.pem`, '-CAkey', `${dir}/ca.key`, '-CAcreateserial', '-out', `${dir}/leaf.pem`, '-days', '1'],
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${dir}/leaf.csr`,
+      '-CA',
+      `${dir}/ca.pem`,
+      '-CAkey',
+      `${dir}/ca.key`,
+      '-CAcreateserial',
+      '-out',
+      `${dir}/leaf.pem`,
+      '-days',
+      '1'
+    ],
     { stdio: 'ignore' }
   )
   return fs.readFileSync(`${dir}/leaf.pem`, 'utf8')
@@ -309,7 +349,12 @@ describe('e2e: kubeconfigs real users bring pass through unchanged in meaning', 
       {
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: eksContext, cluster: { server: c1.url, 'certificate-authority-data': b64(c1.caPem), 'proxy-url': proxy.url } }],
+        clusters: [
+          {
+            name: eksContext,
+            cluster: { server: c1.url, 'certificate-authority-data': b64(c1.caPem), 'proxy-url': proxy.url }
+          }
+        ],
         contexts: [{ name: eksContext, context: { cluster: eksContext, user: eksContext } }],
         users: [
           {
@@ -336,7 +381,11 @@ describe('e2e: kubeconfigs real users bring pass through unchanged in meaning', 
         users: [
           {
             name: 'admin',
-            user: { token: c2.adminToken, 'client-certificate-data': b64(fs.readFileSync(`${tmp}/client.crt`, 'utf8')), 'client-key-data': b64(clientKey) }
+            user: {
+              token: c2.adminToken,
+              'client-certificate-data': b64(fs.readFileSync(`${tmp}/client.crt`, 'utf8')),
+              'client-key-data': b64(clientKey)
+            }
           }
         ]
       }
@@ -408,7 +457,11 @@ describe('e2e: kubeconfigs real users bring pass through unchanged in meaning', 
   it('authenticates kubectl and istioctl to the EKS-style cluster through the exec plugin, with its env', () => {
     expect(plugin.calls.length).toBeGreaterThan(0)
     for (const call of plugin.calls) {
-      expect(call).toMatchObject({ profile: 'ci', execInfo: true, args: '--region us-east-1 eks get-token --cluster-name cluster1 --output json' })
+      expect(call).toMatchObject({
+        profile: 'ci',
+        execInfo: true,
+        args: '--region us-east-1 eks get-token --cluster-name cluster1 --output json'
+      })
     }
     expect(plugin.calls.some((c) => /(^|\/)kubectl /.test(c.parent))).toBe(true)
     expect(plugin.calls.some((c) => /\/istioctl /.test(c.parent))).toBe(true)
@@ -452,7 +505,13 @@ describe('e2e: kubeconfigs real users bring pass through unchanged in meaning', 
   it('leaks no token, client-key or root-key line anywhere, argument lists included', () => {
     expect(shim.records().filter((r) => r.tool === 'kubectl').length).toBeGreaterThan(0)
     expect(shim.records().filter((r) => r.tool === 'istioctl').length).toBeGreaterThan(0)
-    const needles = [CANARY, ...pemSecretLines(clientKey), ...pemSecretLines(root.key), ...storedCredentials(sim), ...maskedValues(main.stdout)]
+    const needles = [
+      CANARY,
+      ...pemSecretLines(clientKey),
+      ...pemSecretLines(root.key),
+      ...storedCredentials(sim),
+      ...maskedValues(main.stdout)
+    ]
     expect(needles.length).toBeGreaterThan(10)
     expect(findLeaks(leakPlaces(main, runner, shim, post), needles)).toEqual([])
   })

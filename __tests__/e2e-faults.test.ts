@@ -12,7 +12,14 @@ import { isRunning, makeShim } from '../test/harness/shim.js'
 import { EXIT_AFTER_SIGNAL_MS } from '../src/main.js'
 import { KILL_AFTER_MS } from '../src/exec.js'
 import { DEFAULT_RETRY } from '../src/tools.js'
-import { errorAnnotations, findLeaks, leakPlaces, maskedValues, storedCredentials, watchCredentialFiles } from '../test/harness/inspect.js'
+import {
+  errorAnnotations,
+  findLeaks,
+  leakPlaces,
+  maskedValues,
+  storedCredentials,
+  watchCredentialFiles
+} from '../test/harness/inspect.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Entry = Awaited<ReturnType<typeof runEntry>>
@@ -70,7 +77,13 @@ async function scenario(opts: {
   }
   const env = { ...sim.env, PATH: shim.path, ...opts.env }
   const watch = watchCredentialFiles(runner.runnerTemp, [CANARY])
-  const main = await runEntry({ inputs, env, runner, timeoutMs: 120_000, onSpawn: opts.onSpawn && ((child) => opts.onSpawn!(child, { sim, shim })) })
+  const main = await runEntry({
+    inputs,
+    env,
+    runner,
+    timeoutMs: 120_000,
+    onSpawn: opts.onSpawn && ((child) => opts.onSpawn!(child, { sim, shim }))
+  })
   const modes = watch.stop()
   const leftAfterMain = fs.readdirSync(runner.runnerTemp).filter((d) => d.startsWith('istio-multicluster-'))
   const aliveAfterMain = shim.alive()
@@ -103,10 +116,12 @@ async function scenario(opts: {
 }
 
 /** Requests that change something (the simulator's own /sim endpoints aside). */
-const writes = (c: Sim['clusters'][number]) => c.requests.filter((r: any) => !r.sim && !['GET', 'HEAD', 'OPTIONS'].includes(r.method))
+const writes = (c: Sim['clusters'][number]) =>
+  c.requests.filter((r: any) => !r.sim && !['GET', 'HEAD', 'OPTIONS'].includes(r.method))
 
 /** The summary table's row of a cluster. */
-const summaryRow = (s: Scenario, cluster: string) => s.main.summary.split('\n').find((l) => l.startsWith(`| ${cluster} |`)) ?? ''
+const summaryRow = (s: Scenario, cluster: string) =>
+  s.main.summary.split('\n').find((l) => l.startsWith(`| ${cluster} |`)) ?? ''
 
 /** What every run must leave: no canary, credential files 0600 in a 0700 folder, nothing after post. */
 function expectClean(s: Scenario): void {
@@ -117,7 +132,8 @@ function expectClean(s: Scenario): void {
 }
 
 /** Every recorded process of `tool` whose arguments hold all of `args`. */
-const recorded = (s: Scenario, tool: string, ...args: string[]) => s.shim.records().filter((r) => r.tool === tool && args.every((a) => r.argv.includes(a)))
+const recorded = (s: Scenario, tool: string, ...args: string[]) =>
+  s.shim.records().filter((r) => r.tool === tool && args.every((a) => r.argv.includes(a)))
 
 type Cancelled = Scenario & {
   signalledAt: number
@@ -172,7 +188,14 @@ async function cancelled(signal: NodeJS.Signals, op: string, inputs: Record<stri
   })
   // Nothing keeps talking to the clusters after the action is gone.
   await new Promise((r) => setTimeout(r, 1500))
-  return Object.assign(s, { signalledAt, exitedAt, requestsAtExit, requestsLater: s.sim.requestCount(), runningAtSignal, stillRunningAtExit })
+  return Object.assign(s, {
+    signalledAt,
+    exitedAt,
+    requestsAtExit,
+    requestsLater: s.sim.requestCount(),
+    runningAtSignal,
+    stillRunningAtExit
+  })
 }
 
 /** The clusters (`--context`) of recorded processes, sorted. */
@@ -192,7 +215,9 @@ function expectStoppedWhileRunning(name: string, signal: NodeJS.Signals, s: Canc
   expect(s.signalledAt).toBeGreaterThan(0)
   // "stopping N running command(s)": N counts every command the action had running, at least those two.
   const stopping = errorAnnotations(s.main.stdout)
-    .map((e) => new RegExp(`^Received ${signal}: stopping (\\d+) running command\\(s\\); no new step starts\\.$`).exec(e.message))
+    .map((e) =>
+      new RegExp(`^Received ${signal}: stopping (\\d+) running command\\(s\\); no new step starts\\.$`).exec(e.message)
+    )
     .filter((m) => m !== null)
   expect(stopping).toHaveLength(1)
   expect(Number(stopping[0][1])).toBeGreaterThanOrEqual(s.runningAtSignal.length)
@@ -209,8 +234,10 @@ function expectStoppedWhileRunning(name: string, signal: NodeJS.Signals, s: Canc
  * The watch request of the gateway wait (`kubectl get services --field-selector … --watch`): its list GET carries
  * `limit=500`, the watch that follows `resourceVersion=…&watch=true` (client-go sorts the query).
  */
-const GATEWAY_WATCH = '/api/v1/namespaces/istio-system/services?fieldSelector=metadata.name%3Distio-eastwestgateway&resourceVersion='
-const gatewayWatches = (c: Sim['clusters'][number]) => c.requests.filter((r: any) => r.method === 'GET' && r.url.includes(GATEWAY_WATCH))
+const GATEWAY_WATCH =
+  '/api/v1/namespaces/istio-system/services?fieldSelector=metadata.name%3Distio-eastwestgateway&resourceVersion='
+const gatewayWatches = (c: Sim['clusters'][number]) =>
+  c.requests.filter((r: any) => r.method === 'GET' && r.url.includes(GATEWAY_WATCH))
 const REWATCH_ADDRESS = '192.0.2.201'
 
 const RELEASE_VERSIONS = ['1.29.4', '1.30.2', { version: '1.30.3', published: false }, '1.31.1']
@@ -227,9 +254,20 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
       arrange: (sim) => {
         const [c1, c2] = sim.clusters
         // 503 without Retry-After on creating istio-system: kubectl gives up at once, the action retries.
-        c1.setFault({ kind: 'status', code: 503, count: 1, match: { method: 'POST', pathIncludes: '/api/v1/namespaces?' } })
+        c1.setFault({
+          kind: 'status',
+          code: 503,
+          count: 1,
+          match: { method: 'POST', pathIncludes: '/api/v1/namespaces?' }
+        })
         // 503 with Retry-After on reading secrets: client-go waits and retries by itself.
-        c1.setFault({ kind: 'status', code: 503, count: 2, retryAfter: 1, match: { method: 'GET', pathIncludes: '/namespaces/istio-system/secrets' } })
+        c1.setFault({
+          kind: 'status',
+          code: 503,
+          count: 2,
+          retryAfter: 1,
+          match: { method: 'GET', pathIncludes: '/namespaces/istio-system/secrets' }
+        })
         // istioctl install fails once, as when the API server restarts under it.
         c1.setFault({
           kind: 'istioctl',
@@ -241,9 +279,18 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
         // A request that is never answered (a connection dropped on the way): kubectl's request timeout ends it.
         c2.setFault({ kind: 'hang', count: 1, match: { method: 'POST', pathIncludes: '/api/v1/namespaces?' } })
         // The connection reset while applying cross-network-gateway.
-        c2.setFault({ kind: 'reset', count: 1, match: { method: 'POST', pathIncludes: '/namespaces/istio-system/gateways' } })
+        c2.setFault({
+          kind: 'reset',
+          count: 1,
+          match: { method: 'POST', pathIncludes: '/namespaces/istio-system/gateways' }
+        })
         // A server-side timeout (504) while create-remote-secret reads its service account.
-        c2.setFault({ kind: 'status', code: 504, count: 1, match: { method: 'GET', pathIncludes: '/namespaces/istio-system/serviceaccounts/' } })
+        c2.setFault({
+          kind: 'status',
+          code: 504,
+          count: 1,
+          match: { method: 'GET', pathIncludes: '/namespaces/istio-system/serviceaccounts/' }
+        })
         // And everything is slow.
         c2.setFault({ kind: 'latency', ms: 40 })
       }
@@ -282,7 +329,11 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
   // cluster2's API server is gone (closed: connection refused).
   unreachable: () => scenario({ arrange: (sim) => sim.cluster('cluster2').close() }),
   // No load-balancer controller in cluster2: its gateway never gets an address.
-  noAddress: () => scenario({ clusters: [{ name: 'cluster1' }, { name: 'cluster2', lb: { mode: 'none' } }], inputs: { 'gateway-timeout': '3s' } }),
+  noAddress: () =>
+    scenario({
+      clusters: [{ name: 'cluster1' }, { name: 'cluster2', lb: { mode: 'none' } }],
+      inputs: { 'gateway-timeout': '3s' }
+    }),
   // The token of cluster2 has expired before the run; cluster1 answers slowly, so its reads are still running.
   expiredAtStart: () =>
     scenario({
@@ -309,7 +360,10 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
   forbidden: () =>
     scenario({
       arrange: (sim) =>
-        void sim.cluster('cluster2').setFault({ kind: 'forbid', match: { method: 'POST', pathIncludes: '/apis/apps/v1/namespaces/istio-system/deployments' } })
+        void sim.cluster('cluster2').setFault({
+          kind: 'forbid',
+          match: { method: 'POST', pathIncludes: '/apis/apps/v1/namespaces/istio-system/deployments' }
+        })
     }),
   term: () => cancelled('SIGTERM', 'install'),
   int: () => cancelled('SIGINT', 'install', { 'export-kubeconfig': 'true' }),
@@ -330,7 +384,8 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
       inputs: { 'istio-version': '1.31.1' },
       arrange: (sim) => sim.releases.setFault({ kind: 'truncate' })
     }),
-  unpublished: () => scenario({ versions: RELEASE_VERSIONS, seedIstioctl: false, inputs: { 'istio-version': '1.30.3' } }),
+  unpublished: () =>
+    scenario({ versions: RELEASE_VERSIONS, seedIstioctl: false, inputs: { 'istio-version': '1.30.3' } }),
   rateLimited: () =>
     scenario({
       versions: RELEASE_VERSIONS,
@@ -342,7 +397,10 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
 const PERMANENT = ['expiredAtStart', 'expiresHalfway', 'installAlwaysFails', 'unreachable', 'forbidden', 'noAddress']
 
 /** The pauses of one command retried to its last attempt: 1 + 2 + 4 s with DEFAULT_RETRY (tools.ts). */
-const RETRY_BACKOFFS_MS = Array.from({ length: DEFAULT_RETRY.attempts - 1 }, (_, i) => DEFAULT_RETRY.baseDelayMs * 2 ** i).reduce((a, b) => a + b, 0)
+const RETRY_BACKOFFS_MS = Array.from(
+  { length: DEFAULT_RETRY.attempts - 1 },
+  (_, i) => DEFAULT_RETRY.baseDelayMs * 2 ** i
+).reduce((a, b) => a + b, 0)
 /**
  * The timers of the action (and of its inputs) that each permanent failure may wait out before it fails: the retries
  * of the failing command; for noAddress its gateway-timeout (3 s); for expiredAtStart the slow read of cluster1 that the
@@ -415,18 +473,29 @@ describe('e2e faults: transient API errors and a failing istioctl are survived',
   it('logs what was retried and why, with backoff', () => {
     const retries = s.main.stdout.split('\n').filter((l) => l.startsWith('↻ '))
     const said = (re: RegExp) => retries.filter((l) => re.test(l))
-    for (const l of retries) expect(l).toMatch(/^↻ transient failure of (kubectl|istioctl) .+ \(.+\); retry [2-4]\/4 in (1|2|4)\.0 s$/)
-    expect(said(/^↻ transient failure of kubectl --context cluster1 .*apply -f - \(.*the server is currently unable to handle the request/)).not.toEqual([])
+    for (const l of retries)
+      expect(l).toMatch(/^↻ transient failure of (kubectl|istioctl) .+ \(.+\); retry [2-4]\/4 in (1|2|4)\.0 s$/)
+    expect(
+      said(
+        /^↻ transient failure of kubectl --context cluster1 .*apply -f - \(.*the server is currently unable to handle the request/
+      )
+    ).not.toEqual([])
     expect(
       said(
         /^↻ transient failure of istioctl install -y -f - --readiness-timeout 5m0s --context cluster1 \(.*the server is currently unable to handle the request/
       )
     ).not.toEqual([])
-    expect(said(/^↻ transient failure of kubectl --context cluster2 .*apply -f - \(.*(Client\.Timeout exceeded|context deadline exceeded)/)).not.toEqual([])
+    expect(
+      said(
+        /^↻ transient failure of kubectl --context cluster2 .*apply -f - \(.*(Client\.Timeout exceeded|context deadline exceeded)/
+      )
+    ).not.toEqual([])
     expect(said(/^↻ transient failure of kubectl --context cluster2 .*apply -f - \(.*EOF/)).not.toEqual([])
-    expect(said(/^↻ transient failure of istioctl create-remote-secret .*--context cluster2 \(.*unable to return a response in the time allotted/)).not.toEqual(
-      []
-    )
+    expect(
+      said(
+        /^↻ transient failure of istioctl create-remote-secret .*--context cluster2 \(.*unable to return a response in the time allotted/
+      )
+    ).not.toEqual([])
   })
 
   it('retries only commands that are safe to run again (reads, apply, install, create-remote-secret)', () => {
@@ -436,7 +505,13 @@ describe('e2e faults: transient API errors and a failing istioctl are survived',
       .map((l) => /^↻ transient failure of (\S+) (?:--context \S+ )?(\S+)/.exec(l)!.slice(1).join(' '))
     expect(retried.length).toBeGreaterThanOrEqual(5)
     for (const r of retried)
-      expect(['kubectl apply', 'kubectl get', 'istioctl install', 'istioctl create-remote-secret', 'istioctl remote-clusters']).toContain(r)
+      expect([
+        'kubectl apply',
+        'kubectl get',
+        'istioctl install',
+        'istioctl create-remote-secret',
+        'istioctl remote-clusters'
+      ]).toContain(r)
   })
 
   it('gives kubectl a request timeout for requests, none for watches', () => {
@@ -473,7 +548,8 @@ describe('e2e faults: the gateway wait watches again after a transient failure',
     const header = log.findIndex((l) => /^::group::✔ cluster1 · gateway address \(\d+\.\d s\): 192\.0\.2\.201$/.test(l))
     expect(header).toBeGreaterThanOrEqual(0)
     const group = log.slice(header + 1, log.indexOf('::endgroup::', header))
-    const watch = '$ kubectl --context cluster1 get services -n istio-system --field-selector metadata.name=istio-eastwestgateway --watch'
+    const watch =
+      '$ kubectl --context cluster1 get services -n istio-system --field-selector metadata.name=istio-eastwestgateway --watch'
     const started = group.flatMap((l, i) => (l.startsWith(`${watch} `) ? [i] : []))
     expect(started).toHaveLength(2)
     expect(group.slice(started[0], started[1]).join('\n')).toContain(
@@ -497,21 +573,27 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
     for (const n of PERMANENT) runs[n] = await run(n)
   }, 240_000)
 
-  it.each([['expiredAtStart'], ['expiresHalfway'], ['installAlwaysFails'], ['unreachable'], ['forbidden'], ['noAddress']])(
-    '%s: fails (exit ≠ 0) in bounded time, leaks nothing, leaves no process and no credential',
-    (name) => {
-      const s = runs[name]
-      expect(s.main.exitCode).not.toBe(0)
-      const bound = PERMANENT_TIMERS_MS[name] + WORK_MARGIN_MS
-      console.log(`${name}: failed after ${s.main.durationMs} ms (bound ${bound} ms: timers ${PERMANENT_TIMERS_MS[name]} ms + margin ${WORK_MARGIN_MS} ms)`)
-      expect(s.main.durationMs).toBeLessThan(bound)
-      expect(bound).toBeLessThan(COMMAND_TIMEOUT_MS)
-      expect(s.aliveAfterMain).toEqual([])
-      expect(s.leftAfterMain).toEqual([])
-      expect(s.error).not.toBe('')
-      expectClean(s)
-    }
-  )
+  it.each([
+    ['expiredAtStart'],
+    ['expiresHalfway'],
+    ['installAlwaysFails'],
+    ['unreachable'],
+    ['forbidden'],
+    ['noAddress']
+  ])('%s: fails (exit ≠ 0) in bounded time, leaks nothing, leaves no process and no credential', (name) => {
+    const s = runs[name]
+    expect(s.main.exitCode).not.toBe(0)
+    const bound = PERMANENT_TIMERS_MS[name] + WORK_MARGIN_MS
+    console.log(
+      `${name}: failed after ${s.main.durationMs} ms (bound ${bound} ms: timers ${PERMANENT_TIMERS_MS[name]} ms + margin ${WORK_MARGIN_MS} ms)`
+    )
+    expect(s.main.durationMs).toBeLessThan(bound)
+    expect(bound).toBeLessThan(COMMAND_TIMEOUT_MS)
+    expect(s.aliveAfterMain).toEqual([])
+    expect(s.leftAfterMain).toEqual([])
+    expect(s.error).not.toBe('')
+    expectClean(s)
+  })
 
   it('expired token before the run: the error names the cluster, the command and the 401; no cluster was changed', () => {
     const s = runs.expiredAtStart
@@ -531,7 +613,9 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
     expect(s.error).toMatch(/\nstderr \(last lines\):\n(.*\n)*.*(Unauthorized|You must be logged in)/)
     const c1 = s.sim.cluster('cluster1')
     expect(c1.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeTruthy()
-    expect(c1.store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway').status.loadBalancer.ingress).toHaveLength(1)
+    expect(
+      c1.store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway').status.loadBalancer.ingress
+    ).toHaveLength(1)
     expect(c1.store.get('networking.istio.io/v1', 'Gateway', 'istio-system', 'cross-network-gateway')).toBeTruthy()
     expect(summaryRow(s, 'cluster2')).toMatch(/❌ failed \|/)
     expect(summaryRow(s, 'cluster2')).toContain('⏭️')
@@ -548,7 +632,9 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
       /^cluster2 · control plane \(istioctl install\): istioctl install -y -f - --readiness-timeout 5m0s --context cluster2 exited with code 1 \(after 4 attempts\)/
     )
     expect(s.error).toContain('\ncommand: istioctl install -y -f - --readiness-timeout 5m0s --context cluster2\n')
-    expect(s.error).toMatch(/\nstderr \(last lines\):\nError: failed to install manifests: the server is currently unable to handle the request/)
+    expect(s.error).toMatch(
+      /\nstderr \(last lines\):\nError: failed to install manifests: the server is currently unable to handle the request/
+    )
     const attempts = recorded(s, 'istioctl', 'install', 'cluster2').sort((a, b) => a.startedAt - b.startedAt)
     expect(attempts).toHaveLength(4)
     const gaps = attempts.slice(1).map((a, i) => a.startedAt - attempts[i].startedAt)
@@ -562,12 +648,15 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
     expect(s.error).toMatch(/kubectl --context cluster2 get \S+.* exited with code 1 \(after 4 attempts\)/)
     expect(s.error).toMatch(/stderr \(last lines\):\n(.*\n)*.*connect(ion)?.* refused/)
     const byCommand = new Map<string, number[]>()
-    for (const r of recorded(s, 'kubectl', 'cluster2')) byCommand.set(r.argv.join(' '), [...(byCommand.get(r.argv.join(' ')) ?? []), r.startedAt])
+    for (const r of recorded(s, 'kubectl', 'cluster2'))
+      byCommand.set(r.argv.join(' '), [...(byCommand.get(r.argv.join(' ')) ?? []), r.startedAt])
     expect(byCommand.size).toBeGreaterThan(0)
     for (const starts of byCommand.values()) {
       starts.sort((a, b) => a - b)
       expect(starts.length).toBeLessThanOrEqual(4)
-      starts.slice(1).forEach((t, i) => expect(t - starts[i]).toBeGreaterThanOrEqual(DEFAULT_RETRY.baseDelayMs * 2 ** i - 50))
+      starts
+        .slice(1)
+        .forEach((t, i) => expect(t - starts[i]).toBeGreaterThanOrEqual(DEFAULT_RETRY.baseDelayMs * 2 ** i - 50))
     }
     expect(Math.max(...[...byCommand.values()].map((x) => x.length))).toBe(4)
     expect(writes(s.sim.cluster('cluster1'))).toEqual([])
@@ -578,18 +667,30 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
     expect(s.error).toMatch(
       /^cluster2 · control plane \(istioctl install\): istioctl install -y -f - --readiness-timeout 5m0s --context cluster2 exited with code 1\n/
     )
-    expect(s.error).toMatch(/\nstderr \(last lines\):\n(.*\n)*.*forbidden: User "kubernetes-admin" cannot create resource "deployments"/)
+    expect(s.error).toMatch(
+      /\nstderr \(last lines\):\n(.*\n)*.*forbidden: User "kubernetes-admin" cannot create resource "deployments"/
+    )
     expect(recorded(s, 'istioctl', 'install', 'cluster2')).toHaveLength(1)
-    expect(s.sim.cluster('cluster1').store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway').status.loadBalancer.ingress).toHaveLength(1)
+    expect(
+      s.sim.cluster('cluster1').store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway').status.loadBalancer
+        .ingress
+    ).toHaveLength(1)
     expect(summaryRow(s, 'cluster2')).toMatch(/❌ failed \|/)
   })
 
   it('no address within gateway-timeout: names cluster, step, the watch command and the events; cluster1 has its address', () => {
     const s = runs.noAddress
-    expect(s.error).toMatch(/^cluster2 · gateway address: service istio-system\/istio-eastwestgateway got no external address \(ip or hostname\) within 3 s\./)
+    expect(s.error).toMatch(
+      /^cluster2 · gateway address: service istio-system\/istio-eastwestgateway got no external address \(ip or hostname\) within 3 s\./
+    )
     expect(s.error).toContain('EnsuringLoadBalancer')
-    expect(s.error).toMatch(/\ncommand: kubectl --context cluster2 get services -n istio-system --field-selector metadata.name=istio-eastwestgateway --watch/)
-    expect(JSON.parse(s.main.outputs['gateway-addresses'])).toEqual({ cluster1: expect.stringMatching(/^192\.0\.2\.\d+$/), cluster2: null })
+    expect(s.error).toMatch(
+      /\ncommand: kubectl --context cluster2 get services -n istio-system --field-selector metadata.name=istio-eastwestgateway --watch/
+    )
+    expect(JSON.parse(s.main.outputs['gateway-addresses'])).toEqual({
+      cluster1: expect.stringMatching(/^192\.0\.2\.\d+$/),
+      cluster2: null
+    })
     expect(summaryRow(s, 'cluster2')).toMatch(/\| ❌ [\d.]+ s \|/)
     expect(summaryRow(s, 'cluster1')).not.toContain('❌')
   })
@@ -622,7 +723,9 @@ describe('e2e faults: the release site and the releases API', () => {
   })
 
   it('truncated archive: caught by the checksum', () => {
-    expect(runs.truncated.error).toMatch(/^checksum mismatch for istioctl-1\.31\.1-linux-amd64\.tar\.gz: .*\(a truncated download or a tampered mirror\)/)
+    expect(runs.truncated.error).toMatch(
+      /^checksum mismatch for istioctl-1\.31\.1-linux-amd64\.tar\.gz: .*\(a truncated download or a tampered mirror\)/
+    )
   })
 
   it('404 for a tag without assets: says so and names the nearest published releases (not itself)', () => {
@@ -632,7 +735,9 @@ describe('e2e faults: the release site and the releases API', () => {
   })
 
   it('rate limited: tells to pass github-token (or pin an exact version)', () => {
-    expect(runs.rateLimited.error).toMatch(/GitHub API rate limit was exceeded.*pass "github-token".*or pin an exact "istio-version"/)
+    expect(runs.rateLimited.error).toMatch(
+      /GitHub API rate limit was exceeded.*pass "github-token".*or pin an exact "istio-version"/
+    )
   })
 })
 
@@ -652,8 +757,11 @@ describe('e2e: cancellation mid-install', () => {
     expectStoppedWhileRunning(name, signal as NodeJS.Signals, s)
     expect(s.main.exitCode).not.toBe(0)
     expect(s.requestsLater).toBe(s.requestsAtExit)
-    for (const c of s.sim.clusters) expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeUndefined()
-    expect(errorAnnotations(s.main.stdout).map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^Cancelled: the mesh is incomplete/)]))
+    for (const c of s.sim.clusters)
+      expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')).toBeUndefined()
+    expect(errorAnnotations(s.main.stdout).map((e) => e.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Cancelled: the mesh is incomplete/)])
+    )
     expect(summaryRow(s, 'cluster1')).toMatch(/🚫 cancelled \|/)
     expect(summaryRow(s, 'cluster2')).toMatch(/🚫 cancelled \|/)
   })
@@ -685,9 +793,12 @@ describe('e2e: cancellation mid-install', () => {
     expect(s.post.stdout).toContain(`Removed ${path.join(s.runner.runnerTemp, s.leftAfterMain[0])}`)
   })
 
-  it.each([['term'], ['int'], ['kill'], ['verifying']])('%s: leaves no credential behind, kept private while it existed', (name) => {
-    const s = runs[name]
-    expect([...s.modes.keys()].some((p) => path.basename(p) === 'kubeconfig')).toBe(true)
-    expectClean(s)
-  })
+  it.each([['term'], ['int'], ['kill'], ['verifying']])(
+    '%s: leaves no credential behind, kept private while it existed',
+    (name) => {
+      const s = runs[name]
+      expect([...s.modes.keys()].some((p) => path.basename(p) === 'kubeconfig')).toBe(true)
+      expectClean(s)
+    }
+  )
 })

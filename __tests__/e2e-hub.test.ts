@@ -16,17 +16,22 @@ type Cluster = Sim['clusters'][number]
 function istioImages(c: Cluster): { where: string; image: string }[] {
   const out: { where: string; image: string }[] = []
   const add = (where: string, spec: any) => {
-    for (const k of ['initContainers', 'containers']) for (const ctr of spec?.[k] ?? []) out.push({ where: `${where} ${ctr.name}`, image: ctr.image })
+    for (const k of ['initContainers', 'containers'])
+      for (const ctr of spec?.[k] ?? []) out.push({ where: `${where} ${ctr.name}`, image: ctr.image })
   }
-  for (const d of c.store.list('apps/v1', 'Deployment', 'istio-system')) add(`Deployment/${d.metadata.name}`, d.spec.template.spec)
-  for (const d of c.store.list('apps/v1', 'DaemonSet', 'istio-system')) add(`DaemonSet/${d.metadata.name}`, d.spec.template.spec)
+  for (const d of c.store.list('apps/v1', 'Deployment', 'istio-system'))
+    add(`Deployment/${d.metadata.name}`, d.spec.template.spec)
+  for (const d of c.store.list('apps/v1', 'DaemonSet', 'istio-system'))
+    add(`DaemonSet/${d.metadata.name}`, d.spec.template.spec)
   for (const p of c.store.list('v1', 'Pod', 'istio-system')) add(`Pod/${p.metadata.name}`, p.spec)
   return out
 }
 
 /** Images outside `hub`. A Deployment's `image: auto` is the injection template's placeholder: its pods show what runs. */
 const outside = (c: Cluster, hub: string) =>
-  istioImages(c).filter(({ where, image }) => !image.startsWith(`${hub}/`) && !(image === 'auto' && where.startsWith('Deployment/')))
+  istioImages(c).filter(
+    ({ where, image }) => !image.startsWith(`${hub}/`) && !(image === 'auto' && where.startsWith('Deployment/'))
+  )
 
 const warnings = (stdout: string) =>
   stdout
@@ -47,11 +52,23 @@ describe('e2e: Istio 1.30 with default inputs, and with a mirror', () => {
   let mirror: Run
 
   beforeAll(async () => {
-    ;[sim, mirrored] = await Promise.all([startSimulation(), startSimulation({ clusters: [{ name: 'east' }, { name: 'west' }] })])
+    ;[sim, mirrored] = await Promise.all([
+      startSimulation(),
+      startSimulation({ clusters: [{ name: 'east' }, { name: 'west' }] })
+    ])
     runner = makeRunner()
-    const inputs = (s: Sim, extra: Record<string, string> = {}) => ({ clusters: s.clustersInput(), kubeconfig: s.kubeconfig(), ...s.inputs, ...extra })
+    const inputs = (s: Sim, extra: Record<string, string> = {}) => ({
+      clusters: s.clustersInput(),
+      kubeconfig: s.kubeconfig(),
+      ...s.inputs,
+      ...extra
+    })
     run = await runAction({ inputs: inputs(sim, { 'istio-version': '1.30' }), env: sim.env, runner })
-    mirror = await runAction({ inputs: inputs(mirrored, { 'istio-version': '1.30.2', hub: 'my-mirror.example/istio' }), env: mirrored.env, runner })
+    mirror = await runAction({
+      inputs: inputs(mirrored, { 'istio-version': '1.30.2', hub: 'my-mirror.example/istio' }),
+      env: mirrored.env,
+      runner
+    })
   }, 600_000)
 
   afterAll(async () => {
@@ -78,7 +95,9 @@ describe('e2e: Istio 1.30 with default inputs, and with a mirror', () => {
     ok(mirror)
     for (const c of mirrored.clusters) {
       expect(outside(c, 'my-mirror.example/istio')).toEqual([])
-      const ew = c.store.list('v1', 'Pod', 'istio-system').filter((p: any) => p.metadata.name.startsWith('istio-eastwestgateway-'))
+      const ew = c.store
+        .list('v1', 'Pod', 'istio-system')
+        .filter((p: any) => p.metadata.name.startsWith('istio-eastwestgateway-'))
       expect(ew.map((p: any) => p.spec.containers[0].image)).toEqual(['my-mirror.example/istio/proxyv2:1.30.2'])
     }
   })
@@ -124,7 +143,9 @@ describe('e2e: a mesh installed before the registries were retired', () => {
   it('the mesh ran from registry.istio.io/release', () => {
     ok(before)
     expect(outsideBefore).toEqual([])
-    expect(warnings(before.stdout)).toContainEqual(expect.stringMatching(/^hub is registry\.istio\.io\/release, a registry Istio retired/))
+    expect(warnings(before.stdout)).toContainEqual(
+      expect.stringMatching(/^hub is registry\.istio\.io\/release, a registry Istio retired/)
+    )
   })
 
   it('mode: plan warns about every Istio workload still on the retired registry, naming cluster, workload and image', () => {
@@ -167,7 +188,9 @@ describe('e2e: a mesh installed before the registries were retired', () => {
         expect(d.status.readyReplicas).toBe(1)
       }
       // The injected east-west gateway keeps its old image until its pods restart, as the warning said.
-      const ew = c.store.list('v1', 'Pod', 'istio-system').filter((p: any) => p.metadata.name.startsWith('istio-eastwestgateway-'))
+      const ew = c.store
+        .list('v1', 'Pod', 'istio-system')
+        .filter((p: any) => p.metadata.name.startsWith('istio-eastwestgateway-'))
       expect(ew.map((p: any) => p.spec.containers[0].image)).toEqual(['registry.istio.io/release/proxyv2:1.30.3'])
     }
     expect(install.summary).toContain('registry.istio.io/release')
@@ -224,9 +247,14 @@ describe('e2e: a hub the clusters cannot pull from, with readiness-timeout 2s', 
       ['istio-ingressgateway', 'registry.istio.io/release/proxyv2:1.30.3']
     ])
       expect(message).toMatch(
-        new RegExp(`^- ${pod}-\\S+: ImagePullBackOff \\(image ${image.replace(/\./g, '\\.')}\\): Back-off pulling image "${image.replace(/\./g, '\\.')}"`, 'm')
+        new RegExp(
+          `^- ${pod}-\\S+: ImagePullBackOff \\(image ${image.replace(/\./g, '\\.')}\\): Back-off pulling image "${image.replace(/\./g, '\\.')}"`,
+          'm'
+        )
       )
-    expect(message).toMatch(/registry\.istio\.io\/release is one of the registries Istio retired in December 2026; set "hub"/)
+    expect(message).toMatch(
+      /registry\.istio\.io\/release is one of the registries Istio retired in December 2026; set "hub"/
+    )
     // The other steps of that cluster were skipped; nothing else failed in between.
     expect(run.summary).toContain('ImagePullBackOff (image registry.istio.io/release/pilot:1.30.3)')
   })

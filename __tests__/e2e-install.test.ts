@@ -26,11 +26,17 @@ function canaryHits(run: Run, runner: { runnerTemp: string }, secrets: string[] 
     summary: run.summary
   }
   for (const f of filesBelow(runner.runnerTemp)) places[`file ${f}`] = fs.readFileSync(f, 'utf8')
-  return Object.entries(places).flatMap(([where, text]) => needles.filter((n) => text.includes(n)).map((n) => `${where} holds ${n.slice(0, 16)}…`))
+  return Object.entries(places).flatMap(([where, text]) =>
+    needles.filter((n) => text.includes(n)).map((n) => `${where} holds ${n.slice(0, 16)}…`)
+  )
 }
 
 /** Runs a command of the simulated istioctl the action installed, against one cluster. */
-function istioctl(bin: string, kubeconfig: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function istioctl(
+  bin: string,
+  kubeconfig: string,
+  args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return runCommand(bin, [...args, '--kubeconfig', kubeconfig])
 }
 
@@ -50,7 +56,11 @@ function assertMesh(sim: Sim, run: Run, opts: { hostname?: string[] } = {}): voi
 
     // East-west gateway Service: labels, ports, LoadBalancer, the address the action published.
     const svc = c.store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway')
-    expect(svc.metadata.labels).toMatchObject({ istio: 'eastwestgateway', app: 'istio-eastwestgateway', 'topology.istio.io/network': network })
+    expect(svc.metadata.labels).toMatchObject({
+      istio: 'eastwestgateway',
+      app: 'istio-eastwestgateway',
+      'topology.istio.io/network': network
+    })
     expect(svc.spec.type).toBe('LoadBalancer')
     expect(svc.spec.ports.map((p: any) => [p.name, p.port])).toEqual([
       ['status-port', 15021],
@@ -64,17 +74,23 @@ function assertMesh(sim: Sim, run: Run, opts: { hostname?: string[] } = {}): voi
     else expect(addresses[c.name]).toMatch(/^192\.0\.2\.\d+$/)
     expect(run.outputs[`${c.name}-gateway-address`]).toBe(addresses[c.name])
     const deploy = c.store.get('apps/v1', 'Deployment', 'istio-system', 'istio-eastwestgateway')
-    expect(deploy.spec.template.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: network }]))
+    expect(deploy.spec.template.spec.containers[0].env).toEqual(
+      expect.arrayContaining([{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: network }])
+    )
 
     // expose-services
     const gw = c.store.get('networking.istio.io/v1', 'Gateway', 'istio-system', 'cross-network-gateway')
     expect(gw.spec).toEqual({
       selector: { istio: 'eastwestgateway' },
-      servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }]
+      servers: [
+        { port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }
+      ]
     })
 
     // One remote secret per other cluster, whose token works on that cluster and whose server is its reachable address.
-    const secrets = c.store.list('v1', 'Secret', 'istio-system').filter((s: any) => s.metadata.labels?.['istio/multiCluster'] === 'true')
+    const secrets = c.store
+      .list('v1', 'Secret', 'istio-system')
+      .filter((s: any) => s.metadata.labels?.['istio/multiCluster'] === 'true')
     expect(secrets.map((s: any) => s.metadata.name).sort()).toEqual(
       names
         .filter((n) => n !== c.name)
@@ -90,7 +106,13 @@ function assertMesh(sim: Sim, run: Run, opts: { hostname?: string[] } = {}): voi
     }
   }
   expect(JSON.parse(run.outputs.clusters)).toEqual(
-    sim.clusters.map((c, i) => ({ name: c.name, network: `network${i + 1}`, context: c.name, gatewayAddress: addresses[c.name], status: 'ok' }))
+    sim.clusters.map((c, i) => ({
+      name: c.name,
+      network: `network${i + 1}`,
+      context: c.name,
+      gatewayAddress: addresses[c.name],
+      status: 'ok'
+    }))
   )
   expect(run.outputs.verified).toBe('true')
 }
@@ -104,7 +126,9 @@ describe('e2e: two clusters, then a re-run', () => {
   let bytesAfterFirst = 0
 
   beforeAll(async () => {
-    sim = await startSimulation({ clusters: [{ name: 'cluster1' }, { name: 'cluster2', lb: { mode: 'hostname', delayMs: 300 } }] })
+    sim = await startSimulation({
+      clusters: [{ name: 'cluster1' }, { name: 'cluster2', lb: { mode: 'hostname', delayMs: 300 } }]
+    })
     runner = makeRunner()
     // cluster2's kubeconfig comes from an environment variable (base64), cluster1's from the kubeconfig input.
     inputs = {
@@ -129,7 +153,9 @@ describe('e2e: two clusters, then a re-run', () => {
     expect(first.exitCode).toBe(0)
     assertMesh(sim, first, { hostname: ['cluster2'] })
     expect(first.outputs['istio-version']).toBe('1.30.3')
-    expect(first.outputs['istioctl-path']).toBe(path.join(runner.toolCache, 'istioctl', '1.30.3', process.arch, 'istioctl'))
+    expect(first.outputs['istioctl-path']).toBe(
+      path.join(runner.toolCache, 'istioctl', '1.30.3', process.arch, 'istioctl')
+    )
     expect(first.path.trim()).toBe(path.dirname(first.outputs['istioctl-path']))
   })
 
@@ -141,14 +167,18 @@ describe('e2e: two clusters, then a re-run', () => {
       const r = await istioctl(first.outputs['istioctl-path'], kcFile, ['remote-clusters', '--context', c.name])
       expect(r.code).toBe(0)
       for (const other of sim.clusters.filter((o) => o !== c))
-        expect(r.stdout).toMatch(new RegExp(`^${other.name}\\s+istio-system/istio-remote-secret-${other.name}\\s+synced`, 'm'))
+        expect(r.stdout).toMatch(
+          new RegExp(`^${other.name}\\s+istio-system/istio-remote-secret-${other.name}\\s+synced`, 'm')
+        )
     }
     fs.rmSync(kcFile)
   })
 
   it('logs each step as a group, and writes a summary with the table and the mesh picture', () => {
     expect(first.stdout).toMatch(/^::group::✔ cluster1 · control plane \(istioctl install\) \(\d+\.\d s\)$/m)
-    expect(first.stdout).toMatch(/^::group::✔ cluster2 · gateway address \(\d+\.\d s\): a\S+\.elb\.us-east-1\.amazonaws\.com$/m)
+    expect(first.stdout).toMatch(
+      /^::group::✔ cluster2 · gateway address \(\d+\.\d s\): a\S+\.elb\.us-east-1\.amazonaws\.com$/m
+    )
     expect(first.stdout).toMatch(/^▸ cluster1 · remote secrets of cluster2 \[cluster1\/remote-secrets-in\]$/m)
     expect(first.summary).toMatch(/\| cluster1 \| network1 \| `192\.0\.2\.\d+` \|/)
     expect(first.summary).toContain('```mermaid')
@@ -198,7 +228,9 @@ describe('e2e: three clusters', () => {
   let run: Run
 
   beforeAll(async () => {
-    sim = await startSimulation({ clusters: [{ name: 'east' }, { name: 'west' }, { name: 'central', lb: { mode: 'ip', delayMs: 500 } }] })
+    sim = await startSimulation({
+      clusters: [{ name: 'east' }, { name: 'west' }, { name: 'central', lb: { mode: 'ip', delayMs: 500 } }]
+    })
     runner = makeRunner()
     run = await runAction({
       inputs: { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.31.1', ...sim.inputs },
@@ -236,7 +268,8 @@ describe('e2e: inputs that shape the install', () => {
       'mesh-id': 'preview-42',
       'operator-overlay':
         'spec:\n  meshConfig:\n    accessLogFile: /dev/stdout\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n      enabled: false',
-      'gateway-service-annotations': 'service.beta.kubernetes.io/aws-load-balancer-type: nlb\nservice.beta.kubernetes.io/aws-load-balancer-scheme: internal',
+      'gateway-service-annotations':
+        'service.beta.kubernetes.io/aws-load-balancer-type: nlb\nservice.beta.kubernetes.io/aws-load-balancer-scheme: internal',
       'max-parallel': '1',
       'export-kubeconfig': 'true',
       verify: 'none',
@@ -251,7 +284,9 @@ describe('e2e: inputs that shape the install', () => {
         ? {
             exists: true,
             mode: fs.statSync(file).mode & 0o777,
-            contexts: (yaml.load(fs.readFileSync(file, 'utf8')) as { contexts: { name: string }[] }).contexts.map((c) => c.name)
+            contexts: (yaml.load(fs.readFileSync(file, 'utf8')) as { contexts: { name: string }[] }).contexts.map(
+              (c) => c.name
+            )
           }
         : undefined
     const post = await runEntry({ inputs, env: sim.env, runner, entry: 'post', state: main.state })
@@ -280,7 +315,9 @@ describe('e2e: inputs that shape the install', () => {
   })
 
   it('max-parallel: 1 runs one step at a time', () => {
-    const lines = run.stdout.split('\n').filter((l) => l.startsWith('▸ ') || l.startsWith('::group::✔') || l.startsWith('::group::✖'))
+    const lines = run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('▸ ') || l.startsWith('::group::✔') || l.startsWith('::group::✖'))
     // Every step of two clusters (namespace … expose services, remote secrets): the loop below has something to check.
     expect(lines.length).toBeGreaterThanOrEqual(2 * 2 * 6)
     for (let i = 0; i < lines.length; i += 2) {
@@ -315,7 +352,9 @@ describe('e2e: clusters that share a network', () => {
   const plan = (networks: Record<string, string>) =>
     runAction({
       inputs: {
-        clusters: sim.clustersInput(Object.fromEntries(Object.entries(networks).map(([c, network]) => [c, { network }]))),
+        clusters: sim.clustersInput(
+          Object.fromEntries(Object.entries(networks).map(([c, network]) => [c, { network }]))
+        ),
         kubeconfig: sim.kubeconfig(),
         'istio-version': '1.30.3',
         mode: 'plan',
@@ -338,7 +377,11 @@ describe('e2e: clusters that share a network', () => {
   it('says nothing of the kind when every cluster has its own network', async () => {
     const r = await plan({ east: 'lan1', west: 'lan2', central: 'dc2' })
     expect(r.exitCode).toBe(0)
-    expect(JSON.parse(r.outputs.plan).clusters.map((c: { cluster: string }) => c.cluster)).toEqual(['east', 'west', 'central'])
+    expect(JSON.parse(r.outputs.plan).clusters.map((c: { cluster: string }) => c.cluster)).toEqual([
+      'east',
+      'west',
+      'central'
+    ])
     expect(shared(r.stdout)).toEqual([])
   })
 })

@@ -24,7 +24,11 @@ describe('e2e: $KUBECONFIG whose current context names a namespace', () => {
     const file = (name: string, namespace?: string) => {
       const f = path.join(runner.home, `kubeconfig-${name}`)
       const text = sim.kubeconfig([name])
-      fs.writeFileSync(f, namespace ? text.replace(`    user: "${name}"\n`, `    user: "${name}"\n    namespace: ${namespace}\n`) : text, { mode: 0o600 })
+      fs.writeFileSync(
+        f,
+        namespace ? text.replace(`    user: "${name}"\n`, `    user: "${name}"\n    namespace: ${namespace}\n`) : text,
+        { mode: 0o600 }
+      )
       return f
     }
     const kubeconfig = `${file('cluster1', 'default')}:${file('cluster2')}`
@@ -47,10 +51,14 @@ describe('e2e: $KUBECONFIG whose current context names a namespace', () => {
 
   it('puts every remote secret, and the reader service account behind it, in istio-system and nowhere else', () => {
     for (const c of sim.clusters) {
-      const remote = c.store.list('v1', 'Secret').filter((s: any) => s.metadata.labels?.['istio/multiCluster'] === 'true')
+      const remote = c.store
+        .list('v1', 'Secret')
+        .filter((s: any) => s.metadata.labels?.['istio/multiCluster'] === 'true')
       const others = sim.clusters.filter((o) => o !== c).map((o) => `istio-system/istio-remote-secret-${o.name}`)
       expect(remote.map((s: any) => `${s.metadata.namespace}/${s.metadata.name}`).sort()).toEqual(others)
-      const readers = c.store.list('v1', 'ServiceAccount').filter((sa: any) => sa.metadata.name === 'istio-reader-service-account')
+      const readers = c.store
+        .list('v1', 'ServiceAccount')
+        .filter((sa: any) => sa.metadata.name === 'istio-reader-service-account')
       expect(readers.map((sa: any) => sa.metadata.namespace)).toEqual(['istio-system'])
     }
   })
@@ -62,7 +70,9 @@ describe('e2e: $KUBECONFIG whose current context names a namespace', () => {
       const r = await runCommand(run.outputs['istioctl-path'], ['remote-clusters', '--kubeconfig', kcFile])
       expect(r.code).toBe(0)
       for (const other of sim.clusters.filter((o) => o !== c))
-        expect(r.stdout).toMatch(new RegExp(`^${other.name}\\s+istio-system/istio-remote-secret-${other.name}\\s+synced`, 'm'))
+        expect(r.stdout).toMatch(
+          new RegExp(`^${other.name}\\s+istio-system/istio-remote-secret-${other.name}\\s+synced`, 'm')
+        )
     }
   })
 })

@@ -70,7 +70,9 @@ describe.each([
         /istio-remote-secret-cluster2 changed; restarting istiod \(Istio 1\.30\.3: istio\/istio#61043 and #60920: .* \(fixed in 1\.30\.4\)\)/
       )
       expect(second.stdout).toMatch(/kubectl --context cluster1 rollout restart deployment\/istiod -n istio-system/)
-      expect(second.stdout).toMatch(/kubectl --context cluster1 rollout status deployment\/istiod -n istio-system --timeout=300s/)
+      expect(second.stdout).toMatch(
+        /kubectl --context cluster1 rollout status deployment\/istiod -n istio-system --timeout=300s/
+      )
       expect(istiodPods(c1)).not.toEqual(before.c1)
     } else {
       expect(second.stdout).not.toMatch(/restarting istiod|rollout restart/)

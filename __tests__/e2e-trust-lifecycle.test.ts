@@ -33,7 +33,8 @@ function cacerts(c: Cluster): Record<string, string> | undefined {
 }
 
 function putCacerts(c: Cluster, data: Record<string, string>): void {
-  if (!c.store.get('v1', 'Namespace', undefined, 'istio-system')) c.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } })
+  if (!c.store.get('v1', 'Namespace', undefined, 'istio-system'))
+    c.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } })
   c.store.put({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -49,7 +50,8 @@ const day = (d: Date) => d.toISOString().slice(0, 10)
 /** openssl's YYMMDDHHMMSSZ (UTCTime). */
 const asn1Time = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z'
 
-const opensslRoot = (name: string, days = 365): Promise<Pem> => opensslRootCa({ dir: fs.mkdtempSync(path.join(tmp, 'root-')), name, days })
+const opensslRoot = (name: string, days = 365): Promise<Pem> =>
+  opensslRootCa({ dir: fs.mkdtempSync(path.join(tmp, 'root-')), name, days })
 
 /**
  * An intermediate CA for `cluster` signed by `root`, valid from `from` to `until` — which may both lie in the past.
@@ -146,13 +148,17 @@ function storedRoot(c: Cluster): Pem {
 function kubectl(c: Cluster, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = fs.mkdtempSync(path.join(tmp, 'kubectl-'))
   fs.writeFileSync(`${dir}/kubeconfig`, c.kubeconfig(c.name), { mode: 0o600 })
-  return runCommand('kubectl', args, { env: { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: `${dir}/kubeconfig`, KUBECACHEDIR: `${dir}/cache` } })
+  return runCommand('kubectl', args, {
+    env: { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: `${dir}/kubeconfig`, KUBECACHEDIR: `${dir}/cache` }
+  })
 }
 
-const istiodPods = (c: Cluster) => c.store.list('v1', 'Pod', 'istio-system').filter((p: any) => p.metadata.labels?.app === 'istiod')
+const istiodPods = (c: Cluster) =>
+  c.store.list('v1', 'Pod', 'istio-system').filter((p: any) => p.metadata.labels?.app === 'istiod')
 
 /** Requests that changed something (not the simulator's own) since `from`. */
-const writesSince = (c: Cluster, from: number) => c.requests.slice(from).filter((q: any) => q.method !== 'GET' && !q.sim)
+const writesSince = (c: Cluster, from: number) =>
+  c.requests.slice(from).filter((q: any) => q.method !== 'GET' && !q.sim)
 
 describe('ca: generate — intermediates that expire', () => {
   let sim: Sim
@@ -162,7 +168,13 @@ describe('ca: generate — intermediates that expire', () => {
   beforeAll(async () => {
     sim = await startSimulation()
     runner = makeRunner()
-    inputs = { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', verify: 'none', ...sim.inputs }
+    inputs = {
+      clusters: sim.clustersInput(),
+      kubeconfig: sim.kubeconfig(),
+      'istio-version': '1.30.3',
+      verify: 'none',
+      ...sim.inputs
+    }
     const first = await runAction({ inputs, env: sim.env, runner })
     if (first.exitCode !== 0) console.log(first.stdout)
     expect(first.exitCode).toBe(0)
@@ -175,7 +187,8 @@ describe('ca: generate — intermediates that expire', () => {
   it('shows each intermediate’s expiry in the summary', async () => {
     const r = await runAction({ inputs, env: sim.env, runner })
     expect(r.exitCode).toBe(0)
-    for (const c of sim.clusters) expect(r.summary).toContain(`${c.name}: intermediate CA valid until ${day(notAfter(cacerts(c)!['ca-cert.pem']))}`)
+    for (const c of sim.clusters)
+      expect(r.summary).toContain(`${c.name}: intermediate CA valid until ${day(notAfter(cacerts(c)!['ca-cert.pem']))}`)
     expect(r.stdout).not.toMatch(/rollout restart/)
   }, 60_000)
 
@@ -198,9 +211,13 @@ describe('ca: generate — intermediates that expire', () => {
     expect(new X509Certificate(data['ca-cert.pem']).verify(new X509Certificate(root.cert).publicKey)).toBe(true)
     const until = notAfter(data['ca-cert.pem'])
     expect(until.getTime()).toBeGreaterThan(now + 300 * DAY)
-    expect(r.stdout).toMatch(new RegExp(`cluster1: cacerts' intermediate CA expires on ${day(new Date(now + 10 * DAY))}.*re-issued`))
+    expect(r.stdout).toMatch(
+      new RegExp(`cluster1: cacerts' intermediate CA expires on ${day(new Date(now + 10 * DAY))}.*re-issued`)
+    )
     expect(r.stdout).toMatch(/kubectl --context cluster1 rollout restart deployment\.apps\/istiod -n istio-system/)
-    expect(r.stdout).toMatch(/kubectl --context cluster1 rollout status deployment\.apps\/istiod -n istio-system --timeout=\d+s/)
+    expect(r.stdout).toMatch(
+      /kubectl --context cluster1 rollout status deployment\.apps\/istiod -n istio-system --timeout=\d+s/
+    )
     // New pods read the new cacerts: istiod signs with the new intermediate under the same root.
     expect(istiod(c1).spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toBeTruthy()
     expect(istiod(c1).metadata.annotations[CA_ANNOTATION]).toBe(sha256(data['ca-cert.pem']))
@@ -217,7 +234,13 @@ describe('ca: generate — intermediates that expire', () => {
     const loaded = { ...istiod(c2).metadata.annotations }
     const foreign = await opensslRoot('foreign-root')
     const now = Date.now()
-    putCacerts(c2, cacertsOf(foreign.cert, await opensslIntermediate(foreign, 'cluster2', new Date(now - DAY), new Date(now + 100 * DAY))))
+    putCacerts(
+      c2,
+      cacertsOf(
+        foreign.cert,
+        await opensslIntermediate(foreign, 'cluster2', new Date(now - DAY), new Date(now + 100 * DAY))
+      )
+    )
     expect(istiod(c2).metadata.annotations[ROOT_ANNOTATION]).toBe(loaded[ROOT_ANNOTATION])
     expect(istiod(c2).metadata.annotations[CA_ANNOTATION]).toBe(loaded[CA_ANNOTATION])
     putCacerts(c2, before)
@@ -243,7 +266,9 @@ describe('ca: generate — intermediates that expire', () => {
     )
     const status = await kubectl(c2, ['rollout', 'status', 'deployment/istiod', '-n', 'istio-system', '--timeout=2s'])
     expect(status.code).not.toBe(0)
-    expect(status.stdout).toContain('Waiting for deployment "istiod" rollout to finish: 0 of 1 updated replicas are available...')
+    expect(status.stdout).toContain(
+      'Waiting for deployment "istiod" rollout to finish: 0 of 1 updated replicas are available...'
+    )
 
     const r = await runAction({ inputs, env: sim.env, runner })
     if (r.exitCode !== 0) console.log(r.stdout)
@@ -251,10 +276,14 @@ describe('ca: generate — intermediates that expire', () => {
     const data = cacerts(c2)!
     expect(data['ca-cert.pem']).not.toBe(expired.cert)
     expect(notAfter(data['ca-cert.pem']).getTime()).toBeGreaterThan(now + 300 * DAY)
-    expect(r.stdout).toMatch(new RegExp(`cluster2: cacerts' intermediate CA expired on ${day(new Date(now - DAY))}.*re-issued`))
+    expect(r.stdout).toMatch(
+      new RegExp(`cluster2: cacerts' intermediate CA expired on ${day(new Date(now - DAY))}.*re-issued`)
+    )
     expect(r.stdout).toMatch(/kubectl --context cluster2 rollout restart deployment\.apps\/istiod -n istio-system/)
     expect(istiod(c2).metadata.annotations[CA_ANNOTATION]).toBe(sha256(data['ca-cert.pem']))
-    expect(istiodPods(c2).map((p: any) => p.status.conditions.find((x: any) => x.type === 'Ready').status)).toEqual(['True'])
+    expect(istiodPods(c2).map((p: any) => p.status.conditions.find((x: any) => x.type === 'Ready').status)).toEqual([
+      'True'
+    ])
   }, 120_000)
 })
 
@@ -265,17 +294,36 @@ describe('ca: existing — an expiring cacerts', () => {
     try {
       const root = await opensslRoot('corp-root', 3650)
       const now = Date.now()
-      putCacerts(sim.cluster('cluster1'), cacertsOf(root.cert, await opensslIntermediate(root, 'cluster1', new Date(now - DAY), new Date(now + 400 * DAY))))
+      putCacerts(
+        sim.cluster('cluster1'),
+        cacertsOf(
+          root.cert,
+          await opensslIntermediate(root, 'cluster1', new Date(now - DAY), new Date(now + 400 * DAY))
+        )
+      )
       const until = new Date(now + 10 * DAY)
-      putCacerts(sim.cluster('cluster2'), cacertsOf(root.cert, await opensslIntermediate(root, 'cluster2', new Date(now - 300 * DAY), until)))
+      putCacerts(
+        sim.cluster('cluster2'),
+        cacertsOf(root.cert, await opensslIntermediate(root, 'cluster2', new Date(now - 300 * DAY), until))
+      )
       const before = sim.clusters.map((c) => c.requests.length)
       const r = await runAction({
-        inputs: { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', ca: 'existing', ...sim.inputs },
+        inputs: {
+          clusters: sim.clustersInput(),
+          kubeconfig: sim.kubeconfig(),
+          'istio-version': '1.30.3',
+          ca: 'existing',
+          ...sim.inputs
+        },
         env: sim.env,
         runner
       })
       expect(r.exitCode).not.toBe(0)
-      expect(r.stdout).toMatch(new RegExp(`::error::cluster2: cacerts' intermediate CA expires on ${day(until)}T[^ ]* \\(in 10 days\\).*ca: existing`))
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `::error::cluster2: cacerts' intermediate CA expires on ${day(until)}T[^ ]* \\(in 10 days\\).*ca: existing`
+        )
+      )
       expect(sim.clusters.map((c, i) => writesSince(c, before[i]))).toEqual([[], []])
     } finally {
       await sim.stop()
@@ -303,7 +351,9 @@ describe('ca: provided — a root that expires soon', () => {
       }
       const first = await runAction({ inputs, env: sim.env, runner })
       expect(first.exitCode).toBe(0)
-      const warning = new RegExp(`::warning::the mesh root of trust expires on ${day(until)}T[^ ]* \\(in 20 days\\): subject "O=Corp, CN=short-root"`)
+      const warning = new RegExp(
+        `::warning::the mesh root of trust expires on ${day(until)}T[^ ]* \\(in 20 days\\): subject "O=Corp, CN=short-root"`
+      )
       expect(first.stdout).toMatch(warning)
       for (const c of sim.clusters) expect(notAfter(cacerts(c)!['ca-cert.pem']).getTime()).toBe(until.getTime())
       const before = sim.clusters.map((c) => cacerts(c))
@@ -327,25 +377,42 @@ describe('ca: none, then ca: generate', () => {
     const sim = await startSimulation()
     const runner = makeRunner()
     try {
-      const base = { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', ...sim.inputs }
+      const base = {
+        clusters: sim.clustersInput(),
+        kubeconfig: sim.kubeconfig(),
+        'istio-version': '1.30.3',
+        ...sim.inputs
+      }
       const none = await runAction({ inputs: { ...base, ca: 'none', verify: 'none' }, env: sim.env, runner })
       expect(none.exitCode).toBe(0)
       for (const c of sim.clusters) expect(istiod(c).metadata.annotations[ROOT_ANNOTATION]).toBe('self-signed')
       // An istiod that started self-signed does not watch cacerts (istio_ca.go: the watch is only set up plugged-in).
       const other = await opensslRoot('other-root')
       const c1 = sim.cluster('cluster1')
-      putCacerts(c1, cacertsOf(other.cert, await opensslIntermediate(other, 'cluster1', new Date(Date.now() - DAY), new Date(Date.now() + 100 * DAY))))
+      putCacerts(
+        c1,
+        cacertsOf(
+          other.cert,
+          await opensslIntermediate(other, 'cluster1', new Date(Date.now() - DAY), new Date(Date.now() + 100 * DAY))
+        )
+      )
       expect(istiod(c1).metadata.annotations[ROOT_ANNOTATION]).toBe('self-signed')
       c1.store.delete('v1', 'Secret', 'istio-system', 'cacerts')
 
-      const r = await runAction({ inputs: { ...base, verify: 'traffic', 'verify-timeout': '40s' }, env: sim.env, runner })
+      const r = await runAction({
+        inputs: { ...base, verify: 'traffic', 'verify-timeout': '40s' },
+        env: sim.env,
+        runner
+      })
       if (r.exitCode !== 0) console.log(r.stdout)
       expect(r.exitCode).toBe(0)
       expect(r.outputs.verified).toBe('true')
       for (const c of sim.clusters) {
         const data = cacerts(c)!
         expect(istiod(c).metadata.annotations[ROOT_ANNOTATION]).toBe(sha256(data['root-cert.pem']))
-        expect(r.stdout).toMatch(new RegExp(`kubectl --context ${c.name} rollout restart deployment\\.apps/istiod -n istio-system`))
+        expect(r.stdout).toMatch(
+          new RegExp(`kubectl --context ${c.name} rollout restart deployment\\.apps/istiod -n istio-system`)
+        )
         expect(r.stdout).toContain(`${c.name}: restarted deployment.apps/istiod: cacerts was created`)
       }
     } finally {
@@ -360,7 +427,13 @@ describe('the restart of istiod is bounded', () => {
     const sim = await startSimulation()
     const runner = makeRunner()
     try {
-      const base = { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', verify: 'none', ...sim.inputs }
+      const base = {
+        clusters: sim.clustersInput(),
+        kubeconfig: sim.kubeconfig(),
+        'istio-version': '1.30.3',
+        verify: 'none',
+        ...sim.inputs
+      }
       expect((await runAction({ inputs: { ...base, ca: 'none' }, env: sim.env, runner })).exitCode).toBe(0)
       // Every watch in cluster1 hangs: `kubectl rollout status` never hears that the new pods are ready.
       sim.cluster('cluster1').setFault({ kind: 'hang', match: { method: 'GET', pathIncludes: 'watch=true' } })

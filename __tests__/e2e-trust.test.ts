@@ -46,13 +46,18 @@ async function opensslVerify(rootPem: string, data: Record<string, string>): Pro
 }
 
 // Long enough (3650 days) that its intermediates are not "expiring" (within 30 days), which ca: existing refuses.
-const opensslRoot = (dir: string, name: string, alg: string[]) => opensslRootCa({ dir, name, keyArgs: ['-newkey', ...alg] })
+const opensslRoot = (dir: string, name: string, alg: string[]) =>
+  opensslRootCa({ dir, name, keyArgs: ['-newkey', ...alg] })
 
 /**
  * A cacerts as Istio's "Plug in CA certificates" builds it with openssl (tools/certs/Makefile.selfsigned.mk): an
  * intermediate CA for `cluster` signed by `root`, and cert-chain.pem = intermediate + root.
  */
-async function opensslCacerts(dir: string, root: { cert: string; key: string }, cluster: string): Promise<Record<string, string>> {
+async function opensslCacerts(
+  dir: string,
+  root: { cert: string; key: string },
+  cluster: string
+): Promise<Record<string, string>> {
   const at = fs.mkdtempSync(path.join(dir, `${cluster}-`))
   fs.writeFileSync(`${at}/root.pem`, root.cert)
   fs.writeFileSync(`${at}/root.key`, root.key, { mode: 0o600 })
@@ -61,7 +66,17 @@ async function opensslCacerts(dir: string, root: { cert: string; key: string }, 
     'basicConstraints=critical,CA:true,pathlen:0\nkeyUsage=critical,digitalSignature,nonRepudiation,keyEncipherment,keyCertSign\nsubjectAltName=DNS:istiod.istio-system.svc\n'
   )
   const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
-  await run$('openssl', ['req', '-new', ...newKey, '-keyout', `${at}/ca.key`, '-subj', `/O=Istio/CN=Intermediate CA/L=${cluster}`, '-out', `${at}/ca.csr`])
+  await run$('openssl', [
+    'req',
+    '-new',
+    ...newKey,
+    '-keyout',
+    `${at}/ca.key`,
+    '-subj',
+    `/O=Istio/CN=Intermediate CA/L=${cluster}`,
+    '-out',
+    `${at}/ca.csr`
+  ])
   await run$('openssl', [
     'x509',
     '-req',
@@ -81,13 +96,19 @@ async function opensslCacerts(dir: string, root: { cert: string; key: string }, 
     `${at}/ca.pem`
   ])
   const ca = fs.readFileSync(`${at}/ca.pem`, 'utf8')
-  return { 'ca-cert.pem': ca, 'ca-key.pem': fs.readFileSync(`${at}/ca.key`, 'utf8'), 'root-cert.pem': root.cert, 'cert-chain.pem': ca + root.cert }
+  return {
+    'ca-cert.pem': ca,
+    'ca-key.pem': fs.readFileSync(`${at}/ca.key`, 'utf8'),
+    'root-cert.pem': root.cert,
+    'cert-chain.pem': ca + root.cert
+  }
 }
 
 /** Puts secret istio-system/cacerts into a cluster, as someone other than the action would. */
 function putCacerts(sim: Sim, cluster: string, data: Record<string, string>): void {
   const c = sim.cluster(cluster)
-  if (!c.store.get('v1', 'Namespace', undefined, 'istio-system')) c.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } })
+  if (!c.store.get('v1', 'Namespace', undefined, 'istio-system'))
+    c.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } })
   c.store.put({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -160,7 +181,11 @@ describe('ca: generate, a mismatching cacerts, and ca-rotate', () => {
     expect(stored.every(Boolean)).toBe(true)
     const rootKey = b64(stored[0].data['root-key.pem'])
     expect(b64(stored[1].data['root-key.pem'])).toBe(rootKey)
-    const needles = [CANARY, ...keyLines(rootKey), ...sim.clusters.flatMap((c) => keyLines(cacerts(sim, c.name)!['ca-key.pem']))]
+    const needles = [
+      CANARY,
+      ...keyLines(rootKey),
+      ...sim.clusters.flatMap((c) => keyLines(cacerts(sim, c.name)!['ca-key.pem']))
+    ]
     expect(needles.length).toBeGreaterThan(4)
     expect(leaks(first, runner.runnerTemp, needles)).toEqual([])
   })
@@ -179,14 +204,20 @@ describe('ca: generate, a mismatching cacerts, and ca-rotate', () => {
     putCacerts(sim, 'cluster2', selfSignedCacerts(foreign))
     const r = await runAction({ inputs, env: sim.env, runner })
     expect(r.exitCode).not.toBe(0)
-    expect(r.stdout).toMatch(/::error::cluster2: secret cacerts in istio-system does not chain to the mesh root .*ca-rotate: true/)
+    expect(r.stdout).toMatch(
+      /::error::cluster2: secret cacerts in istio-system does not chain to the mesh root .*ca-rotate: true/
+    )
     expect(cacerts(sim, 'cluster2')!['root-cert.pem']).toBe(foreign.cert)
     expect(leaks(r, runner.runnerTemp, keyLines(foreign.key))).toEqual([])
   })
 
   it('ca-rotate: true replaces it with an intermediate of the mesh root and restarts istiod', async () => {
     // Its own foreign cacerts, so that it does not depend on the test before.
-    putCacerts(sim, 'cluster2', selfSignedCacerts(await opensslRoot(tmp, 'foreign-rotated', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'])))
+    putCacerts(
+      sim,
+      'cluster2',
+      selfSignedCacerts(await opensslRoot(tmp, 'foreign-rotated', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256']))
+    )
     const r = await runAction({ inputs: { ...inputs, 'ca-rotate': 'true' }, env: sim.env, runner })
     if (r.exitCode !== 0) console.log(r.stdout)
     expect(r.exitCode).toBe(0)
@@ -215,27 +246,42 @@ describe('ca: provided, existing and none', () => {
     fs.rmSync(tmp, { recursive: true, force: true })
   })
 
-  const base = () => ({ clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', verify: 'none', ...sim.inputs })
+  const base = () => ({
+    clusters: sim.clustersInput(),
+    kubeconfig: sim.kubeconfig(),
+    'istio-version': '1.30.3',
+    verify: 'none',
+    ...sim.inputs
+  })
 
   it('ca: provided signs every intermediate with the given root; its key appears nowhere', async () => {
-    const r = await runAction({ inputs: { ...base(), ca: 'provided', 'ca-root-cert': provided.cert, 'ca-root-key': provided.key }, env: sim.env, runner })
+    const r = await runAction({
+      inputs: { ...base(), ca: 'provided', 'ca-root-cert': provided.cert, 'ca-root-key': provided.key },
+      env: sim.env,
+      runner
+    })
     if (r.exitCode !== 0) console.log(r.stdout)
     expect(r.exitCode).toBe(0)
     for (const c of sim.clusters) expect(await opensslVerify(provided.cert, cacerts(sim, c.name)!)).toMatch(/: OK$/)
     expect(r.outputs['root-cert'].trim()).toBe(provided.cert.trim())
     // The provided root's key stays on the runner: not stored in any cluster.
-    for (const c of sim.clusters) expect(c.store.get('v1', 'Secret', 'istio-system', 'istio-multicluster-root-ca')).toBeUndefined()
+    for (const c of sim.clusters)
+      expect(c.store.get('v1', 'Secret', 'istio-system', 'istio-multicluster-root-ca')).toBeUndefined()
     expect(leaks(r, runner.runnerTemp, keyLines(provided.key))).toEqual([])
   })
 
   it('ca: existing accepts cacerts that share one root and writes none', async () => {
     // Each cluster's cacerts made with openssl from one root, as a user brings them.
     for (const c of sim.clusters) putCacerts(sim, c.name, await opensslCacerts(tmp, provided, c.name))
-    const before = sim.clusters.map((c) => c.store.get('v1', 'Secret', 'istio-system', 'cacerts').metadata.resourceVersion)
+    const before = sim.clusters.map(
+      (c) => c.store.get('v1', 'Secret', 'istio-system', 'cacerts').metadata.resourceVersion
+    )
     const r = await runAction({ inputs: { ...base(), ca: 'existing' }, env: sim.env, runner })
     if (r.exitCode !== 0) console.log(r.stdout)
     expect(r.exitCode).toBe(0)
-    expect(sim.clusters.map((c) => c.store.get('v1', 'Secret', 'istio-system', 'cacerts').metadata.resourceVersion)).toEqual(before)
+    expect(
+      sim.clusters.map((c) => c.store.get('v1', 'Secret', 'istio-system', 'cacerts').metadata.resourceVersion)
+    ).toEqual(before)
     expect(r.outputs['root-cert'].trim()).toBe(provided.cert.trim())
   })
 
@@ -261,7 +307,13 @@ describe('ca: provided, existing and none', () => {
     const fresh = await startSimulation({ clusters: [{ name: 'a1' }, { name: 'a2' }] })
     try {
       const r = await runAction({
-        inputs: { clusters: fresh.clustersInput(), kubeconfig: fresh.kubeconfig(), 'istio-version': '1.30.3', ca: 'none', ...fresh.inputs },
+        inputs: {
+          clusters: fresh.clustersInput(),
+          kubeconfig: fresh.kubeconfig(),
+          'istio-version': '1.30.3',
+          ca: 'none',
+          ...fresh.inputs
+        },
         env: fresh.env,
         runner
       })
@@ -284,14 +336,24 @@ describe('verify', () => {
       const clusters = sim.clustersInput({ cluster1: { 'api-server': undefined } })
       const r = await runAction({
         // Longer than the simulated PILOT_REMOTE_CLUSTER_TIMEOUT (3 s): istiod has given up (timeout), not still syncing.
-        inputs: { clusters, kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', 'verify-timeout': '8s', ...sim.inputs },
+        inputs: {
+          clusters,
+          kubeconfig: sim.kubeconfig(),
+          'istio-version': '1.30.3',
+          'verify-timeout': '8s',
+          ...sim.inputs
+        },
         env: sim.env,
         runner
       })
       expect(r.exitCode).not.toBe(0)
       expect(r.outputs.verified).toBe('false')
-      expect(r.stdout).toMatch(/::warning::cluster1: its remote secret points at https:\/\/127\.0\.0\.1:\d+, a loopback address other clusters cannot reach/)
-      expect(r.stdout).toMatch(/::error::cluster2 · verify: cluster1 synced: cluster2 does not see cluster1 as synced after 8 s \(cluster1: timeout\)/)
+      expect(r.stdout).toMatch(
+        /::warning::cluster1: its remote secret points at https:\/\/127\.0\.0\.1:\d+, a loopback address other clusters cannot reach/
+      )
+      expect(r.stdout).toMatch(
+        /::error::cluster2 · verify: cluster1 synced: cluster2 does not see cluster1 as synced after 8 s \(cluster1: timeout\)/
+      )
       expect(r.stdout).toMatch(
         /cluster1 → cluster2: istiod in cluster2 cannot reach cluster1's API server at https:\/\/127\.0\.0\.1:\d+ \(a loopback address: it only exists on the runner\); set "api-server" for cluster1/
       )
@@ -309,7 +371,13 @@ describe('verify', () => {
     const runner = makeRunner()
     try {
       const r = await runAction({
-        inputs: { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', verify: 'traffic', ...sim.inputs },
+        inputs: {
+          clusters: sim.clustersInput(),
+          kubeconfig: sim.kubeconfig(),
+          'istio-version': '1.30.3',
+          verify: 'traffic',
+          ...sim.inputs
+        },
         env: sim.env,
         runner
       })
@@ -317,13 +385,21 @@ describe('verify', () => {
       expect(r.exitCode).toBe(0)
       expect(r.outputs.verified).toBe('true')
       for (const c of ['east', 'west', 'north'])
-        expect(r.stdout).toMatch(new RegExp(`^::group::✔ ${c} · verify: helloworld v1, v2 answer \\(\\d+\\.\\d s\\): v1, v2 answered in \\d+ call`, 'm'))
+        expect(r.stdout).toMatch(
+          new RegExp(
+            `^::group::✔ ${c} · verify: helloworld v1, v2 answer \\(\\d+\\.\\d s\\): v1, v2 answered in \\d+ call`,
+            'm'
+          )
+        )
       expect(r.stdout).toMatch(
         /kubectl --context west exec -n istio-multicluster-verify deploy\/curl -c curl -- curl -sS --max-time 5 http:\/\/helloworld\.istio-multicluster-verify:5000\/hello/
       )
       // v1 runs in east and north, v2 in west: each cluster had to reach another one to see both.
-      expect(sim.cluster('west').store.get('apps/v1', 'Deployment', 'istio-multicluster-verify', 'helloworld-v2')).toBeUndefined()
-      for (const c of sim.clusters) expect(c.store.get('v1', 'Namespace', undefined, 'istio-multicluster-verify')).toBeUndefined()
+      expect(
+        sim.cluster('west').store.get('apps/v1', 'Deployment', 'istio-multicluster-verify', 'helloworld-v2')
+      ).toBeUndefined()
+      for (const c of sim.clusters)
+        expect(c.store.get('v1', 'Namespace', undefined, 'istio-multicluster-verify')).toBeUndefined()
       expect(r.summary).toMatch(/\| Verify \| Traffic \| Result \|/)
     } finally {
       await sim.stop()
@@ -355,7 +431,8 @@ describe('verify', () => {
       expect(r.stdout).toMatch(
         /::error::(cluster\d) · verify: helloworld v1, v2 answer: from \1, helloworld (v\d) never answered in \d+ call\(s\) within 5 s \(answered: (?!\2)v\d; last reply: .*CERTIFICATE_VERIFY_FAILED/
       )
-      for (const c of sim.clusters) expect(c.store.get('v1', 'Namespace', undefined, 'istio-multicluster-verify')).toBeTruthy()
+      for (const c of sim.clusters)
+        expect(c.store.get('v1', 'Namespace', undefined, 'istio-multicluster-verify')).toBeTruthy()
     } finally {
       await sim.stop()
       runner.cleanup()

@@ -26,7 +26,8 @@ const runError = (r: Run) =>
     .join('\n')
 
 /** The `::group::` line of a finished step: `✔ <cluster> · <title> (<s> s): <value>`. */
-const stepLine = (r: Run, cluster: string, title: string) => r.stdout.split('\n').find((l) => l.startsWith(`::group::✔ ${cluster} · ${title} (`)) ?? ''
+const stepLine = (r: Run, cluster: string, title: string) =>
+  r.stdout.split('\n').find((l) => l.startsWith(`::group::✔ ${cluster} · ${title} (`)) ?? ''
 
 /**
  * The first istiod pod (by name) of `rev` in `c` cannot reach `peer`'s API server: an `unreachableFrom` fault kept on
@@ -76,11 +77,19 @@ describe('e2e verify: a canary revision beside the default one', () => {
     // for a revision installed beside an existing control plane (operator/pkg/webhook/webhook.go
     // detectIfTagWebhookIsNeeded), so without --revision istioctl keeps asking the old istiod.
     const old = c1.setFault({ kind: 'unreachableFrom', labels: { 'istio.io/rev': 'default' }, cluster: 'cluster2' })
-    canary = await runAction({ inputs: base(sim, { revision: 'canary-x', 'verify-timeout': '12s' }), env: sim.env, runner })
+    canary = await runAction({
+      inputs: base(sim, { revision: 'canary-x', 'verify-timeout': '12s' }),
+      env: sim.env,
+      runner
+    })
     old()
     // Now canary-x's first pod is the one cut off: the default istiod sees cluster2 fine, and must not be asked.
     const cut = cutOffFirstPod(c1, 'canary-x', 'cluster2')
-    again = await runAction({ inputs: base(sim, { revision: 'canary-x', 'verify-timeout': '12s' }), env: sim.env, runner })
+    again = await runAction({
+      inputs: base(sim, { revision: 'canary-x', 'verify-timeout': '12s' }),
+      env: sim.env,
+      runner
+    })
     cut.stop()
   }, 240_000)
 
@@ -154,29 +163,32 @@ describe('e2e verify: every istiod pod must see every peer', () => {
     }
   })
 
-  it.each([['timeout'], ['syncing']])('%s: two pods per istiod, the cut-off one is named with its status; the run fails', (name) => {
-    const { sim, run, pod } = runs[name]
-    const pods = istiodPods(sim.cluster('cluster1'), 'default')
-    expect(pods).toHaveLength(2)
-    expect(pod).toBe(pods[0])
-    expect(run.exitCode).not.toBe(0)
-    expect(run.outputs.verified).toBe('false')
-    const explained =
-      name === 'timeout'
-        ? "timeout \\(istiod gave up after PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s by default, without having read cluster2's API server\\)"
-        : "still syncing at the deadline \\(istiod is still trying to read cluster2's API server; it gives up after PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s by default\\)"
-    expect(runError(run)).toMatch(
-      new RegExp(
-        `^cluster1 · verify: cluster2 synced: cluster1 does not see cluster2 as synced after \\d+ s \\(cluster2: ${name} in ${pods[0]}, synced in ${pods[1]}\\)\\n` +
-          `- cluster2 in ${pods[0]}: ${explained}\\n` +
-          `\\(asked the 2 istiod pod\\(s\\) of revision default: ${pods[0]}, ${pods[1]}\\)\\n`
+  it.each([['timeout'], ['syncing']])(
+    '%s: two pods per istiod, the cut-off one is named with its status; the run fails',
+    (name) => {
+      const { sim, run, pod } = runs[name]
+      const pods = istiodPods(sim.cluster('cluster1'), 'default')
+      expect(pods).toHaveLength(2)
+      expect(pod).toBe(pods[0])
+      expect(run.exitCode).not.toBe(0)
+      expect(run.outputs.verified).toBe('false')
+      const explained =
+        name === 'timeout'
+          ? "timeout \\(istiod gave up after PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s by default, without having read cluster2's API server\\)"
+          : "still syncing at the deadline \\(istiod is still trying to read cluster2's API server; it gives up after PILOT_REMOTE_CLUSTER_TIMEOUT, 30 s by default\\)"
+      expect(runError(run)).toMatch(
+        new RegExp(
+          `^cluster1 · verify: cluster2 synced: cluster1 does not see cluster2 as synced after \\d+ s \\(cluster2: ${name} in ${pods[0]}, synced in ${pods[1]}\\)\\n` +
+            `- cluster2 in ${pods[0]}: ${explained}\\n` +
+            `\\(asked the 2 istiod pod\\(s\\) of revision default: ${pods[0]}, ${pods[1]}\\)\\n`
+        )
       )
-    )
-    // cluster2's pods both see cluster1: its verify step passed and names both.
-    const c2pods = istiodPods(sim.cluster('cluster2'), 'default')
-    expect(stepLine(run, 'cluster2', 'verify: cluster1 synced')).toMatch(
-      new RegExp(`\\): cluster1: synced \\(in ${c2pods[0]}, ${c2pods[1]}, revision default\\)$`)
-    )
-    expect(run.summary).toContain(`| cluster1 | · | ${name} in ${pods[0]}, synced in ${pods[1]} |`)
-  })
+      // cluster2's pods both see cluster1: its verify step passed and names both.
+      const c2pods = istiodPods(sim.cluster('cluster2'), 'default')
+      expect(stepLine(run, 'cluster2', 'verify: cluster1 synced')).toMatch(
+        new RegExp(`\\): cluster1: synced \\(in ${c2pods[0]}, ${c2pods[1]}, revision default\\)$`)
+      )
+      expect(run.summary).toContain(`| cluster1 | · | ${name} in ${pods[0]}, synced in ${pods[1]} |`)
+    }
+  )
 })

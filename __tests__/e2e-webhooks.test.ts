@@ -15,7 +15,12 @@ import { errorAnnotations } from '../test/harness/inspect.js'
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Run = Awaited<ReturnType<typeof runAction>>
 
-const KYVERNO = { webhook: 'validate.kyverno.svc-fail', service: 'kyverno-svc', namespace: 'kyverno', path: '/validate/fail' }
+const KYVERNO = {
+  webhook: 'validate.kyverno.svc-fail',
+  service: 'kyverno-svc',
+  namespace: 'kyverno',
+  path: '/validate/fail'
+}
 const kyvernoDown =
   'failed calling webhook "validate.kyverno.svc-fail": failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s": no endpoints available for service "kyverno-svc"'
 const istiodDown =
@@ -41,23 +46,40 @@ describe('e2e webhooks: writes rejected while a webhook backend restarts are ret
     runner = makeRunner()
     const [c1, c2] = sim.clusters
     // istioctl install of the control plane: its write of Deployment istio-system/istiod.
-    c1.setFault({ kind: 'webhook', count: 1, match: { method: 'POST', pathIncludes: '/apis/apps/v1/namespaces/istio-system/deployments' }, ...KYVERNO })
+    c1.setFault({
+      kind: 'webhook',
+      count: 1,
+      match: { method: 'POST', pathIncludes: '/apis/apps/v1/namespaces/istio-system/deployments' },
+      ...KYVERNO
+    })
     // kubectl apply of cluster1's remote secret in cluster2: armed once cluster1's create-remote-secret has begun, long
     // after cluster2's own kubectl-applied secrets (cacerts), so the next one is the remote secret.
     let armed = false
     const arm = (e: any) => {
-      if (armed || e.object.kind !== 'Secret' || e.object.metadata.name !== 'istio-reader-service-account-istio-remote-secret-token') return
+      if (
+        armed ||
+        e.object.kind !== 'Secret' ||
+        e.object.metadata.name !== 'istio-reader-service-account-istio-remote-secret-token'
+      )
+        return
       armed = true
       c2.setFault({
         kind: 'webhook',
         count: 1,
-        match: { method: 'POST', pathIncludes: '/api/v1/namespaces/istio-system/secrets?fieldManager=kubectl-client-side-apply' },
+        match: {
+          method: 'POST',
+          pathIncludes: '/api/v1/namespaces/istio-system/secrets?fieldManager=kubectl-client-side-apply'
+        },
         ...KYVERNO
       })
     }
     c1.store.on('change', arm)
     // kubectl apply of the cross-network Gateway: Istio's own validating webhook, istiod not ready.
-    c2.setFault({ kind: 'webhook', count: 1, match: { method: 'POST', pathIncludes: '/namespaces/istio-system/gateways' } })
+    c2.setFault({
+      kind: 'webhook',
+      count: 1,
+      match: { method: 'POST', pathIncludes: '/namespaces/istio-system/gateways' }
+    })
     r = await runAction({
       inputs: { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30.3', ...sim.inputs },
       env: sim.env,
@@ -98,7 +120,12 @@ describe('e2e webhooks: writes rejected while a webhook backend restarts are ret
     const g = group(r, 'cluster2', 'remote secrets of cluster1')
     const printed = `Error from server (InternalError): error when creating "STDIN": Internal error occurred: ${kyvernoDown}`
     expect(g).toContain(printed)
-    expect(g).toMatch(new RegExp(`^↻ transient failure of kubectl --context cluster2 apply -f - \\(${esc(printed)}\\); retry 2/4 in 1\\.0 s$`, 'm'))
+    expect(g).toMatch(
+      new RegExp(
+        `^↻ transient failure of kubectl --context cluster2 apply -f - \\(${esc(printed)}\\); retry 2/4 in 1\\.0 s$`,
+        'm'
+      )
+    )
   })
 
   it("kubectl apply of the cross-network Gateway: retried through Istio's own webhook", () => {

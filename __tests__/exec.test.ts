@@ -7,7 +7,10 @@ const node = process.execPath
 
 describe('runProcess', () => {
   it('returns output and exit code', async () => {
-    const r = await runProcess(node, ['-e', 'process.stdout.write("out"); process.stderr.write("err"); process.exit(3)'])
+    const r = await runProcess(node, [
+      '-e',
+      'process.stdout.write("out"); process.stderr.write("err"); process.exit(3)'
+    ])
     expect(r).toMatchObject({ exitCode: 3, stdout: 'out', stderr: 'err', timedOut: false, signal: null })
   })
 
@@ -25,7 +28,8 @@ describe('runProcess', () => {
   })
 
   it('kills a command that ignores SIGTERM, 3 s after the timeout', async () => {
-    const script = 'process.on("SIGTERM", () => console.log("ignoring SIGTERM")); console.log("ready"); setInterval(() => {}, 1000)'
+    const script =
+      'process.on("SIGTERM", () => console.log("ignoring SIGTERM")); console.log("ready"); setInterval(() => {}, 1000)'
     const r = await runProcess(node, ['-e', script], { timeoutMs: 1500 })
     expect(r.timedOut).toBe(true)
     expect(r.signal).toBe('SIGKILL')
@@ -36,7 +40,9 @@ describe('runProcess', () => {
   }, 15_000)
 
   it('stops a command early when a stdout line says so', async () => {
-    const r = await runProcess(node, ['-e', 'console.log("a"); console.log("done"); setTimeout(() => {}, 60_000)'], { onStdoutLine: (l) => l === 'done' })
+    const r = await runProcess(node, ['-e', 'console.log("a"); console.log("done"); setTimeout(() => {}, 60_000)'], {
+      onStdoutLine: (l) => l === 'done'
+    })
     expect(r.stoppedEarly).toBe(true)
     expect(r.timedOut).toBe(false)
   })

@@ -15,7 +15,13 @@ const config = (extra: Record<string, string> = {}) =>
       ...extra
     })
   )
-const empty = (): ClusterState => ({ namespaceExists: false, istiods: [], remoteSecrets: [], retiredImages: [], versions: {} })
+const empty = (): ClusterState => ({
+  namespaceExists: false,
+  istiods: [],
+  remoteSecrets: [],
+  retiredImages: [],
+  versions: {}
+})
 const running = (version: string, revision = 'default', more: Partial<ClusterState> = {}): ClusterState => ({
   ...empty(),
   namespaceExists: true,
@@ -39,7 +45,9 @@ describe('checkUpgrades', () => {
     expect(() => checkUpgrades(config({ revision: 'canary' }), v(1, 31, 1), states)).toThrow(
       'c1 runs Istio 1.28.9 (revision default); going to 1.31.1 skips 2 minor version(s). Istio supports canary upgrades across at most two minor versions at a time: install 1.30 first, or set allow-skip-minor: true to accept the risk.'
     )
-    expect(checkUpgrades(config({ revision: 'canary', 'allow-skip-minor': 'true' }), v(1, 31, 1), states)).toHaveLength(1)
+    expect(checkUpgrades(config({ revision: 'canary', 'allow-skip-minor': 'true' }), v(1, 31, 1), states)).toHaveLength(
+      1
+    )
   })
 
   it('says nothing for the same version and revision', () => {
@@ -51,9 +59,16 @@ describe('describePlan', () => {
   const plan = (states: Map<string, ClusterState>, extra: Record<string, string> = {}) => {
     const cfg = config(extra)
     const version = v(1, 30, 3)
-    return describePlan(cfg, '1.30.3', buildInstallPlan(cfg, version, staleRemoteSecrets(cfg, states)), states, checkUpgrades(cfg, version, states))
+    return describePlan(
+      cfg,
+      '1.30.3',
+      buildInstallPlan(cfg, version, staleRemoteSecrets(cfg, states)),
+      states,
+      checkUpgrades(cfg, version, states)
+    )
   }
-  const does = (p: ReturnType<typeof plan>, cluster: string, step: string) => p.find((c) => c.cluster === cluster)!.actions.find((a) => a.step === step)?.does
+  const does = (p: ReturnType<typeof plan>, cluster: string, step: string) =>
+    p.find((c) => c.cluster === cluster)!.actions.find((a) => a.step === step)?.does
 
   it('relabels a namespace on another network, and says unchanged for the right one', () => {
     const p = plan(
@@ -74,7 +89,9 @@ describe('describePlan', () => {
         ['c2', empty()]
       ])
     )
-    expect(does(p, 'c1', 'control-plane')).toBe('re-apply Istio 1.30.3: values change (meshID other → mesh1, clusterName c1 → c1, network n1 → n1)')
+    expect(does(p, 'c1', 'control-plane')).toBe(
+      're-apply Istio 1.30.3: values change (meshID other → mesh1, clusterName c1 → c1, network n1 → n1)'
+    )
     expect(does(p, 'c2', 'control-plane')).toBe('install Istio 1.30.3')
   })
 
@@ -89,7 +106,9 @@ describe('describePlan', () => {
       ['c1', c1],
       ['c2', empty()]
     ])
-    expect(does(plan(states), 'c1', 'stale-remote-secrets')).toBe('found istio-remote-secret-gone (clusters no longer listed); prune: true would delete them')
+    expect(does(plan(states), 'c1', 'stale-remote-secrets')).toBe(
+      'found istio-remote-secret-gone (clusters no longer listed); prune: true would delete them'
+    )
     expect(does(plan(states), 'c1', 'remote-secrets-in')).toBe('refresh remote secrets of c2')
     const pruned = plan(states, { prune: 'true' })
     expect(does(pruned, 'c1', 'prune-remote-secrets')).toBe('delete stale remote secrets of gone')

@@ -75,9 +75,9 @@ const roundTrip = (o: object) => yaml.load(toYaml(o))
 
 describe('manifests', () => {
   it('control plane equals the reference IstioOperator', () => {
-    expect(roundTrip(controlPlane({ meshId: 'mesh1', clusterName: 'cluster1', network: 'network1', hub: 'docker.io/istio' }))).toEqual(
-      yaml.load(REFERENCE_CONTROL_PLANE)
-    )
+    expect(
+      roundTrip(controlPlane({ meshId: 'mesh1', clusterName: 'cluster1', network: 'network1', hub: 'docker.io/istio' }))
+    ).toEqual(yaml.load(REFERENCE_CONTROL_PLANE))
   })
 
   it('control plane carries the revision and merges an overlay without letting it touch the owned fields', () => {
@@ -87,19 +87,28 @@ describe('manifests', () => {
       network: 'n2',
       hub: 'my-mirror.example/istio',
       revision: '1-30-3',
-      overlay: { spec: { meshConfig: { accessLogFile: '/dev/stdout' }, values: { global: { logging: { level: 'default:debug' } } } } }
+      overlay: {
+        spec: {
+          meshConfig: { accessLogFile: '/dev/stdout' },
+          values: { global: { logging: { level: 'default:debug' } } }
+        }
+      }
     })
     expect(iop.metadata.name).toBe('control-plane')
     expect(iop.spec).toEqual({
       hub: 'my-mirror.example/istio',
       revision: '1-30-3',
       meshConfig: { accessLogFile: '/dev/stdout' },
-      values: { global: { logging: { level: 'default:debug' }, meshID: 'm', multiCluster: { clusterName: 'c2' }, network: 'n2' } }
+      values: {
+        global: { logging: { level: 'default:debug' }, meshID: 'm', multiCluster: { clusterName: 'c2' }, network: 'n2' }
+      }
     })
   })
 
   it('east-west gateway equals what gen-eastwest-gateway.sh --network network1 prints', () => {
-    expect(roundTrip(eastWestGateway({ network: 'network1', hub: 'docker.io/istio' }))).toEqual(yaml.load(REFERENCE_EASTWEST))
+    expect(roundTrip(eastWestGateway({ network: 'network1', hub: 'docker.io/istio' }))).toEqual(
+      yaml.load(REFERENCE_EASTWEST)
+    )
   })
 
   it('east-west gateway takes the revision and the service annotations', () => {
@@ -143,20 +152,32 @@ describe('manifests', () => {
   })
 
   it('readinessWaits: the longest chain of enabled components istioctl waits for in turn', () => {
-    const cp = (overlay?: Record<string, unknown>) => controlPlane({ meshId: 'm', clusterName: 'c', network: 'n', hub: 'h', overlay })
+    const cp = (overlay?: Record<string, unknown>) =>
+      controlPlane({ meshId: 'm', clusterName: 'c', network: 'n', hub: 'h', overlay })
     // Base → Pilot → IngressGateways (default profile).
     expect(readinessWaits(cp())).toBe(3)
     // The east-west gateway IOP (profile empty): its gateway only.
     expect(readinessWaits(eastWestGateway({ network: 'n', hub: 'h' }))).toBe(1)
     // An egress gateway waits beside the ingress gateway, not after it.
-    expect(readinessWaits(cp({ spec: { components: { egressGateways: [{ name: 'istio-egressgateway', enabled: true }] } } }))).toBe(3)
+    expect(
+      readinessWaits(cp({ spec: { components: { egressGateways: [{ name: 'istio-egressgateway', enabled: true }] } } }))
+    ).toBe(3)
     expect(readinessWaits(cp({ spec: { profile: 'minimal' } }))).toBe(2)
-    expect(readinessWaits(cp({ spec: { components: { ingressGateways: [{ name: 'istio-ingressgateway', enabled: false }] } } }))).toBe(2)
+    expect(
+      readinessWaits(
+        cp({ spec: { components: { ingressGateways: [{ name: 'istio-ingressgateway', enabled: false }] } } })
+      )
+    ).toBe(2)
     // Without Pilot the gateways start at once, beside Base.
     expect(readinessWaits(cp({ spec: { components: { pilot: { enabled: false } } } }))).toBe(1)
     // Ambient: Base → CNI → Ztunnel.
     expect(readinessWaits(cp({ spec: { profile: 'ambient' } }))).toBe(3)
-    const empty: IstioOperator = { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { name: 'x' }, spec: { profile: 'empty' } }
+    const empty: IstioOperator = {
+      apiVersion: 'install.istio.io/v1alpha1',
+      kind: 'IstioOperator',
+      metadata: { name: 'x' },
+      spec: { profile: 'empty' }
+    }
     expect(readinessWaits(empty)).toBe(0)
   })
 
@@ -169,7 +190,14 @@ describe('manifests', () => {
   })
 
   it('goDuration prints what istioctl prints back', () => {
-    expect([500, 2000, 90_000, 300_000, 5_400_000, 1500].map(goDuration)).toEqual(['500ms', '2s', '1m30s', '5m0s', '1h30m0s', '1.5s'])
+    expect([500, 2000, 90_000, 300_000, 5_400_000, 1500].map(goDuration)).toEqual([
+      '500ms',
+      '2s',
+      '1m30s',
+      '5m0s',
+      '1h30m0s',
+      '1.5s'
+    ])
   })
 
   it('unreadyPods: reason, image and message of each waiting container; ready pods are left out', () => {
@@ -183,13 +211,24 @@ describe('manifests', () => {
               {
                 name: 'discovery',
                 image: 'registry.istio.io/release/pilot:1.30.3',
-                state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.istio.io/release/pilot:1.30.3"' } }
+                state: {
+                  waiting: {
+                    reason: 'ImagePullBackOff',
+                    message: 'Back-off pulling image "registry.istio.io/release/pilot:1.30.3"'
+                  }
+                }
               }
             ]
           }
         },
-        { metadata: { name: 'ok-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'c', state: {} }] } },
-        { metadata: { name: 'probe-1' }, status: { conditions: [{ type: 'Ready', status: 'False', message: 'readiness probe failed' }] } }
+        {
+          metadata: { name: 'ok-1' },
+          status: { conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'c', state: {} }] }
+        },
+        {
+          metadata: { name: 'probe-1' },
+          status: { conditions: [{ type: 'Ready', status: 'False', message: 'readiness probe failed' }] }
+        }
       ]
     }
     expect(unreadyPods(JSON.stringify(pods))).toEqual([

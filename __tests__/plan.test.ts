@@ -10,7 +10,12 @@ function config(n: number, extra: Record<string, string> = {}) {
   const names = Array.from({ length: n }, (_, i) => `c${i + 1}`)
   return parseConfig(
     source({
-      clusters: names.map((c, i) => `- {name: ${c}, network: n${i + 1}${i === 0 ? ', api-server: "https://c1-control-plane:6443"' : ''}}`).join('\n'),
+      clusters: names
+        .map(
+          (c, i) =>
+            `- {name: ${c}, network: n${i + 1}${i === 0 ? ', api-server: "https://c1-control-plane:6443"' : ''}}`
+        )
+        .join('\n'),
       kubeconfig: names.map((c) => tokenKubeconfig(c)).join('---\n'),
       ...extra
     })
@@ -62,17 +67,28 @@ describe('install plan', () => {
     const steps = buildInstallPlan(config(2), V)
     for (const c of ['c1', 'c2']) {
       for (const [a, b] of GUIDE)
-        expect({ [`${c}/${a} before ${c}/${b}`]: before(steps, `${c}/${a}`, `${c}/${b}`) }).toEqual({ [`${c}/${a} before ${c}/${b}`]: true })
+        expect({ [`${c}/${a} before ${c}/${b}`]: before(steps, `${c}/${a}`, `${c}/${b}`) }).toEqual({
+          [`${c}/${a} before ${c}/${b}`]: true
+        })
       // The reverse never holds (no cycle), and a cluster's own install does not wait for its remote secrets.
       expect(before(steps, `${c}/control-plane`, `${c}/root-of-trust`)).toBe(false)
       expect(before(steps, `${c}/remote-secrets-in`, `${c}/control-plane`)).toBe(false)
       // Remote secrets and verify need no gateway: remote-clusters reports on istiod and the secrets only.
-      for (const k of ['remote-secret', 'remote-secrets-in', 'verify']) expect(before(steps, `${c}/gateway-address`, `${c}/${k}`)).toBe(false)
+      for (const k of ['remote-secret', 'remote-secrets-in', 'verify'])
+        expect(before(steps, `${c}/gateway-address`, `${c}/${k}`)).toBe(false)
     }
     // The secret of A is applied in B (every ordered pair); otherwise the clusters go side by side.
     expect(before(steps, 'c1/remote-secret', 'c2/remote-secrets-in')).toBe(true)
     expect(before(steps, 'c2/remote-secret', 'c1/remote-secrets-in')).toBe(true)
-    const ownWork: StepKind[] = ['namespace', 'root-of-trust', 'control-plane', 'eastwest-gateway', 'gateway-address', 'expose-services', 'remote-secret']
+    const ownWork: StepKind[] = [
+      'namespace',
+      'root-of-trust',
+      'control-plane',
+      'eastwest-gateway',
+      'gateway-address',
+      'expose-services',
+      'remote-secret'
+    ]
     const own = steps.filter((s) => s.cluster === 'c2' && ownWork.includes(s.kind))
     expect(own).toHaveLength(ownWork.length)
     expect(own.filter((s) => [...s.needs, ...(s.after ?? [])].some((d) => d.startsWith('c1/')))).toEqual([])
@@ -83,8 +99,14 @@ describe('install plan', () => {
 
   it('passes api-server to create-remote-secret --server, and carries every manifest', () => {
     const steps = buildInstallPlan(config(2), V)
-    expect(steps.find((s) => s.id === 'c1/remote-secret')!.action).toEqual({ type: 'create-remote-secret', server: 'https://c1-control-plane:6443' })
-    expect(steps.find((s) => s.id === 'c2/remote-secret')!.action).toEqual({ type: 'create-remote-secret', server: undefined })
+    expect(steps.find((s) => s.id === 'c1/remote-secret')!.action).toEqual({
+      type: 'create-remote-secret',
+      server: 'https://c1-control-plane:6443'
+    })
+    expect(steps.find((s) => s.id === 'c2/remote-secret')!.action).toEqual({
+      type: 'create-remote-secret',
+      server: undefined
+    })
     const cp = steps.find((s) => s.id === 'c2/control-plane')!.action
     // The guide's control-plane IstioOperator for cluster c2 on network n2 (mesh-id defaults to mesh1).
     const iop = yaml.load(cp.type === 'istioctl-install' ? cp.iop : '') as any
@@ -110,7 +132,8 @@ describe('install plan', () => {
     let progress = true
     while (progress) {
       progress = false
-      for (const s of steps) if (!done.has(s.id) && s.needs.every((n) => done.has(n))) (done.add(s.id), (progress = true))
+      for (const s of steps)
+        if (!done.has(s.id) && s.needs.every((n) => done.has(n))) (done.add(s.id), (progress = true))
     }
     expect(done.size).toBe(steps.length)
   })
@@ -134,9 +157,30 @@ describe('install plan', () => {
       })
     const everywhere = { injection: { 'istio-injection': 'enabled' }, service: [{ port: 5000, name: 'http' }] }
     expect(deployed).toEqual([
-      { cluster: 'c1', ...everywhere, deployments: ['curl docker.io/curlimages/curl:8.16.0', 'helloworld-v1 docker.io/istio/examples-helloworld-v1:1.0'] },
-      { cluster: 'c2', ...everywhere, deployments: ['curl docker.io/curlimages/curl:8.16.0', 'helloworld-v2 docker.io/istio/examples-helloworld-v2:1.0'] },
-      { cluster: 'c3', ...everywhere, deployments: ['curl docker.io/curlimages/curl:8.16.0', 'helloworld-v1 docker.io/istio/examples-helloworld-v1:1.0'] }
+      {
+        cluster: 'c1',
+        ...everywhere,
+        deployments: [
+          'curl docker.io/curlimages/curl:8.16.0',
+          'helloworld-v1 docker.io/istio/examples-helloworld-v1:1.0'
+        ]
+      },
+      {
+        cluster: 'c2',
+        ...everywhere,
+        deployments: [
+          'curl docker.io/curlimages/curl:8.16.0',
+          'helloworld-v2 docker.io/istio/examples-helloworld-v2:1.0'
+        ]
+      },
+      {
+        cluster: 'c3',
+        ...everywhere,
+        deployments: [
+          'curl docker.io/curlimages/curl:8.16.0',
+          'helloworld-v1 docker.io/istio/examples-helloworld-v1:1.0'
+        ]
+      }
     ])
     const traffic = steps.find((s) => s.id === 'c1/verify-traffic')!
     expect(traffic.action).toEqual({ type: 'verify-traffic', versions: ['v1', 'v2'], timeoutMs: 180_000 })
@@ -147,7 +191,11 @@ describe('install plan', () => {
       needs: ['c1/verify-traffic', 'c2/verify-traffic', 'c3/verify-traffic'],
       action: { type: 'delete-namespace', namespace: 'istio-multicluster-verify' }
     })
-    expect(buildInstallPlan(config(2, { verify: 'traffic', 'verify-keep': 'true' }), V).some((s) => s.kind === 'verify-cleanup')).toBe(false)
+    expect(
+      buildInstallPlan(config(2, { verify: 'traffic', 'verify-keep': 'true' }), V).some(
+        (s) => s.kind === 'verify-cleanup'
+      )
+    ).toBe(false)
   })
 
   it('with a revision, the verify namespace selects it instead of istio-injection', () => {

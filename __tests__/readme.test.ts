@@ -155,7 +155,11 @@ describe('README and action.yml', () => {
     const documented = rows.map((r) => codeName(r.Output)).filter((n) => !/<[a-z]+>/.test(n))
     expect([...documented].sort()).toEqual(Object.keys(action.outputs).sort())
     expect(new Set(documented).size).toBe(documented.length)
-    for (const r of rows) expect({ output: r.Output, hasDescription: r.Description.length > 0 }).toEqual({ output: r.Output, hasDescription: true })
+    for (const r of rows)
+      expect({ output: r.Output, hasDescription: r.Description.length > 0 }).toEqual({
+        output: r.Output,
+        hasDescription: true
+      })
   })
 
   it('every YAML example parses, uses the action by one reference, and passes it only inputs action.yml declares', () => {
@@ -173,7 +177,10 @@ describe('README and action.yml', () => {
         expect({ line, uses: step.uses }).toEqual({ line, uses: ACTION_REF })
         const keys = Object.keys(step.with ?? {})
         expect({ line, unknownInputs: keys.filter((k) => !(k in action.inputs)) }).toEqual({ line, unknownInputs: [] })
-        expect({ line, missingRequired: required.filter((k) => !keys.includes(k)) }).toEqual({ line, missingRequired: [] })
+        expect({ line, missingRequired: required.filter((k) => !keys.includes(k)) }).toEqual({
+          line,
+          missingRequired: []
+        })
       }
     }
     expect(uses).toBeGreaterThanOrEqual(8)
@@ -193,7 +200,10 @@ describe('README and action.yml', () => {
       'Security',
       'Local development'
     ])
-      expect({ heading, present: new RegExp(`^#{2,4} ${heading.replace(/[()]/g, '\\$&')}$`, 'm').test(readme) }).toEqual({ heading, present: true })
+      expect({
+        heading,
+        present: new RegExp(`^#{2,4} ${heading.replace(/[()]/g, '\\$&')}$`, 'm').test(readme)
+      }).toEqual({ heading, present: true })
     const text = readme.replace(/\s+/g, ' ')
     for (const phrase of [
       'aws eks update-kubeconfig',
@@ -212,7 +222,9 @@ describe('README and action.yml', () => {
   })
 
   it('every `npm run` script the README names exists in package.json', () => {
-    const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+    const scripts = (
+      JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts
     // Outside the YAML examples: those run the user's own project's scripts.
     const prose = readme.replace(/^```ya?ml\n[\s\S]*?^```/gm, '')
     const named = [...new Set([...prose.matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]))]
@@ -227,8 +239,13 @@ describe('README and action.yml', () => {
     expect(targets.filter((t) => t.startsWith('#')).length).toBeGreaterThanOrEqual(10)
     for (const target of targets) {
       if (/^[a-z]+:/.test(target)) continue
-      if (target.startsWith('#')) expect({ anchor: target, exists: headings.has(target.slice(1)) }).toEqual({ anchor: target, exists: true })
-      else expect({ link: target, exists: fs.existsSync(path.join(ROOT, target.split('#')[0])) }).toEqual({ link: target, exists: true })
+      if (target.startsWith('#'))
+        expect({ anchor: target, exists: headings.has(target.slice(1)) }).toEqual({ anchor: target, exists: true })
+      else
+        expect({ link: target, exists: fs.existsSync(path.join(ROOT, target.split('#')[0])) }).toEqual({
+          link: target,
+          exists: true
+        })
     }
   })
 })

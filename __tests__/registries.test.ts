@@ -18,7 +18,12 @@ const deployment = (name: string, image: string, labels: Record<string, string> 
 // As a real cluster has them: owned by the ReplicaSet <deployment>-<pod-template-hash>.
 const pod = (name: string, owner: string, hash: string, image: string) => ({
   kind: 'Pod',
-  metadata: { name, labels: { 'pod-template-hash': hash }, ownerReferences: [{ kind: 'ReplicaSet', name: `${owner}-${hash}` }], resourceVersion: '9' },
+  metadata: {
+    name,
+    labels: { 'pod-template-hash': hash },
+    ownerReferences: [{ kind: 'ReplicaSet', name: `${owner}-${hash}` }],
+    resourceVersion: '9'
+  },
   spec: { containers: [{ name: 'istio-proxy', image }] }
 })
 
@@ -54,7 +59,13 @@ describe('retired registries', () => {
         managed: true,
         revision: '1-29-4'
       },
-      { kind: 'Deployment', name: 'my-tool', image: 'registry.istio.io/release/pilot:1.30.3', registry: 'registry.istio.io/release', managed: false },
+      {
+        kind: 'Deployment',
+        name: 'my-tool',
+        image: 'registry.istio.io/release/pilot:1.30.3',
+        registry: 'registry.istio.io/release',
+        managed: false
+      },
       {
         kind: 'Deployment',
         name: 'istio-eastwestgateway',
@@ -84,7 +95,10 @@ describe('retired registries', () => {
   })
 
   it('warns when hub itself is a retired registry; nothing found, nothing said', () => {
-    const clean = parseClusterState('', JSON.stringify({ items: [deployment('istiod', 'my-mirror.example/istio/pilot:1.30.3')] }))
+    const clean = parseClusterState(
+      '',
+      JSON.stringify({ items: [deployment('istiod', 'my-mirror.example/istio/pilot:1.30.3')] })
+    )
     expect(retiredImageWarnings(config({ hub: 'my-mirror.example/istio' }), new Map([['c1', clean]]))).toEqual([])
     expect(retiredImageNote(new Map([['c1', clean]]))).toBeUndefined()
     expect(retiredImageWarnings(config({ hub: 'gcr.io/istio-release/x' }), new Map())[0]).toMatch(

@@ -20,20 +20,27 @@ describe('releases API pagination', () => {
 
   it('follows the Link header to page two for an older minor', async () => {
     const before = listings().length
-    await expect(resolveVersion({ kind: 'minor', major: 1, minor: 21 }, server.apiUrl, '', istioPlatform('linux', 'x64'))).resolves.toBe('1.21.14')
+    await expect(
+      resolveVersion({ kind: 'minor', major: 1, minor: 21 }, server.apiUrl, '', istioPlatform('linux', 'x64'))
+    ).resolves.toBe('1.21.14')
     const pages = listings().slice(before)
-    expect(pages.map((r: { url: string }) => new URL(r.url, 'http://x').searchParams.get('page') ?? '1')).toEqual(['1', '2'])
+    expect(pages.map((r: { url: string }) => new URL(r.url, 'http://x').searchParams.get('page') ?? '1')).toEqual([
+      '1',
+      '2'
+    ])
   })
 
   it('stops at page one when the newest minor is there', async () => {
     const before = listings().length
-    await expect(resolveVersion({ kind: 'latest' }, server.apiUrl, '', istioPlatform('linux', 'x64'))).resolves.toBe('1.31.14')
+    await expect(resolveVersion({ kind: 'latest' }, server.apiUrl, '', istioPlatform('linux', 'x64'))).resolves.toBe(
+      '1.31.14'
+    )
     expect(listings().length - before).toBe(1)
   })
 
   it('names how many releases it read when no release of a minor exists', async () => {
-    await expect(resolveVersion({ kind: 'minor', major: 1, minor: 19 }, server.apiUrl, '', istioPlatform('linux', 'x64'))).rejects.toThrow(
-      /found no published release of Istio 1\.19 among 180 releases/
-    )
+    await expect(
+      resolveVersion({ kind: 'minor', major: 1, minor: 19 }, server.apiUrl, '', istioPlatform('linux', 'x64'))
+    ).rejects.toThrow(/found no published release of Istio 1\.19 among 180 releases/)
   })
 })

@@ -52,7 +52,10 @@ function table(md: string, first: string): { header: string[]; rows: string[][] 
 
 function report(fail?: string): RunReport {
   const config = parseConfig(
-    source({ clusters: '- {name: c1, network: n1}\n- {name: c2, network: n2}', kubeconfig: tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2') })
+    source({
+      clusters: '- {name: c1, network: n1}\n- {name: c2, network: n2}',
+      kubeconfig: tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2')
+    })
   )
   const steps = buildInstallPlan(config, { major: 1, minor: 30, patch: 3 })
   const results = new Map<string, StepResult>()
@@ -67,7 +70,12 @@ function report(fail?: string): RunReport {
       // A duration of its own per step and cluster, so that each cell of the summary can be told apart.
       durationMs: (GUIDE_ORDER.indexOf(s.kind) + 1) * 1000 + (s.cluster === 'c2' ? 500 : 0),
       log: [],
-      value: s.kind === 'gateway-address' && !failed && !skipped ? (s.cluster === 'c1' ? '192.0.2.1' : 'a1.elb.amazonaws.com') : undefined,
+      value:
+        s.kind === 'gateway-address' && !failed && !skipped
+          ? s.cluster === 'c1'
+            ? '192.0.2.1'
+            : 'a1.elb.amazonaws.com'
+          : undefined,
       error: failed ? new StepError(s.cluster, s.title, 'boom', 'istioctl install', 'Error: x') : undefined
     })
   }
@@ -76,7 +84,15 @@ function report(fail?: string): RunReport {
     ['c1', new Map([['c2', 'synced']])],
     ['c2', new Map([['c1', fail ? 'timeout' : 'synced']])]
   ])
-  return { config, istioVersion: '1.30.3', istioctlPath: '/t/istioctl', results, remoteStatus, rootCertPem: 'PEM', durationMs: 12_300 }
+  return {
+    config,
+    istioVersion: '1.30.3',
+    istioctlPath: '/t/istioctl',
+    results,
+    remoteStatus,
+    rootCertPem: 'PEM',
+    durationMs: 12_300
+  }
 }
 
 describe('report', () => {
@@ -115,12 +131,11 @@ describe('report', () => {
     }
     // The failing run: c2's control plane failed, and what needs it was skipped.
     const failed = report('c2/control-plane')
-    expect(['eastwest-gateway', 'gateway-address', 'expose-services', 'verify'].map((k) => failed.results.get(`c2/${k}`)!.status)).toEqual([
-      'skipped',
-      'skipped',
-      'skipped',
-      'skipped'
-    ])
+    expect(
+      ['eastwest-gateway', 'gateway-address', 'expose-services', 'verify'].map(
+        (k) => failed.results.get(`c2/${k}`)!.status
+      )
+    ).toEqual(['skipped', 'skipped', 'skipped', 'skipped'])
     expect(renderSummary(failed)).toContain(failed.results.get('c2/control-plane')!.error!.message)
     expect(clusterOutcomes(failed)[1].status).toBe('failed')
     expect(isVerified(failed)).toBe(false)
@@ -219,7 +234,12 @@ stringData:
     const { manifest, ...info } = parseRemoteSecret(out)
     expect(yaml.load(manifest)).toMatchObject({ kind: 'Secret', data: { cluster1: expect.any(String) } })
     expect(yaml.load(manifest)).not.toHaveProperty('stringData')
-    expect(info).toEqual({ secretName: 'istio-remote-secret-cluster1', cluster: 'cluster1', server: 'https://127.0.0.1:6443', token: 'sekret-token-123' })
+    expect(info).toEqual({
+      secretName: 'istio-remote-secret-cluster1',
+      cluster: 'cluster1',
+      server: 'https://127.0.0.1:6443',
+      token: 'sekret-token-123'
+    })
     expect(isLoopbackServer('https://127.0.0.1:6443')).toBe(true)
     expect(isLoopbackServer('https://localhost:6443')).toBe(true)
     expect(isLoopbackServer('https://c1-control-plane:6443')).toBe(false)

@@ -17,7 +17,9 @@ describe('parseDuration (Go-style, as kubectl and istioctl take them)', () => {
     ['2m30s', 150_000]
   ])('%s is %i ms', (text, ms) => expect(parseDuration(text)).toBe(ms))
 
-  it.each(['', '5 m', 'm', '-5s', '5d', '1h 30m', 'five'])('%j is not a duration', (text) => expect(parseDuration(text)).toBeUndefined())
+  it.each(['', '5 m', 'm', '-5s', '5d', '1h 30m', 'five'])('%j is not a duration', (text) =>
+    expect(parseDuration(text)).toBeUndefined()
+  )
 
   it('formats seconds with one decimal', () => expect(formatSeconds(1234)).toBe('1.2 s'))
 })
@@ -63,16 +65,27 @@ describe('kubeconfig text as users paste it', () => {
 
 describe('parseClusterState', () => {
   const b64 = (s: string) => Buffer.from(s).toString('base64')
-  const ns = JSON.stringify({ kind: 'Namespace', metadata: { name: 'istio-system', resourceVersion: '7', labels: { 'topology.istio.io/network': 'net1' } } })
+  const ns = JSON.stringify({
+    kind: 'Namespace',
+    metadata: { name: 'istio-system', resourceVersion: '7', labels: { 'topology.istio.io/network': 'net1' } }
+  })
   const list = JSON.stringify({
     items: [
       {
         kind: 'Deployment',
-        metadata: { name: 'istiod', resourceVersion: '10', labels: { app: 'istiod', 'operator.istio.io/version': '1.30.3' } }
+        metadata: {
+          name: 'istiod',
+          resourceVersion: '10',
+          labels: { app: 'istiod', 'operator.istio.io/version': '1.30.3' }
+        }
       },
       {
         kind: 'Deployment',
-        metadata: { name: 'istiod-canary', resourceVersion: '11', labels: { app: 'istiod', 'istio.io/rev': 'canary', 'operator.istio.io/version': '1.31.1' } }
+        metadata: {
+          name: 'istiod-canary',
+          resourceVersion: '11',
+          labels: { app: 'istiod', 'istio.io/rev': 'canary', 'operator.istio.io/version': '1.31.1' }
+        }
       },
       {
         kind: 'Service',
@@ -82,7 +95,9 @@ describe('parseClusterState', () => {
       {
         kind: 'ConfigMap',
         metadata: { name: 'istio-sidecar-injector', resourceVersion: '13' },
-        data: { values: JSON.stringify({ global: { meshID: 'm', multiCluster: { clusterName: 'one' }, network: 'net1' } }) }
+        data: {
+          values: JSON.stringify({ global: { meshID: 'm', multiCluster: { clusterName: 'one' }, network: 'net1' } })
+        }
       },
       {
         kind: 'Secret',
@@ -94,8 +109,15 @@ describe('parseClusterState', () => {
         },
         data: { two: b64('kubeconfig') }
       },
-      { kind: 'Secret', metadata: { name: 'istio-remote-secret-three', resourceVersion: '15', labels: { 'istio/multiCluster': 'true' } } },
-      { kind: 'Secret', metadata: { name: 'cacerts', resourceVersion: '16' }, data: { 'root-cert.pem': b64('ROOT'), 'ca-key.pem': b64('secret-key-material') } }
+      {
+        kind: 'Secret',
+        metadata: { name: 'istio-remote-secret-three', resourceVersion: '15', labels: { 'istio/multiCluster': 'true' } }
+      },
+      {
+        kind: 'Secret',
+        metadata: { name: 'cacerts', resourceVersion: '16' },
+        data: { 'root-cert.pem': b64('ROOT'), 'ca-key.pem': b64('secret-key-material') }
+      }
     ]
   })
 
@@ -120,14 +142,22 @@ describe('parseClusterState', () => {
   })
 
   it('a missing namespace and an empty list are a clean cluster', () => {
-    expect(parseClusterState('', '')).toEqual({ namespaceExists: false, istiods: [], remoteSecrets: [], retiredImages: [], versions: {} })
+    expect(parseClusterState('', '')).toEqual({
+      namespaceExists: false,
+      istiods: [],
+      remoteSecrets: [],
+      retiredImages: [],
+      versions: {}
+    })
   })
 
   it('changedObjects names what a run changed, added or removed, by resourceVersion', () => {
     const before = parseClusterState(ns, list)
     const after = parseClusterState(
       ns,
-      list.replace('"resourceVersion":"12"', '"resourceVersion":"20"').replace(/,\{"kind":"Secret","metadata":\{"name":"cacerts".*?\}\}\]/, ']')
+      list
+        .replace('"resourceVersion":"12"', '"resourceVersion":"20"')
+        .replace(/,\{"kind":"Secret","metadata":\{"name":"cacerts".*?\}\}\]/, ']')
     )
     expect(changedObjects(before, before)).toEqual([])
     expect(changedObjects(before, after)).toEqual(['Secret/cacerts', 'Service/istio-eastwestgateway'])

@@ -3,7 +3,13 @@
 import { describe, expect, it } from '@jest/globals'
 import { CancelledError, StepError } from '../src/errors.js'
 import { ProcessResult, isStopping, pause, runProcess, terminateAll } from '../src/exec.js'
-import { ClusterTools, CommandError, DEFAULT_REQUEST_TIMEOUT, displayCommand, kubectlRequestTimeout } from '../src/tools.js'
+import {
+  ClusterTools,
+  CommandError,
+  DEFAULT_REQUEST_TIMEOUT,
+  displayCommand,
+  kubectlRequestTimeout
+} from '../src/tools.js'
 import { isTransient, transientReason } from '../src/transient.js'
 
 const result = (stderr: string, extra: Partial<ProcessResult> = {}): ProcessResult => ({
@@ -22,23 +28,41 @@ const KLOG =
 
 describe('transient failures', () => {
   it.each([
-    ['503', 'Error from server (ServiceUnavailable): error when creating "STDIN": the server is currently unable to handle the request'],
+    [
+      '503',
+      'Error from server (ServiceUnavailable): error when creating "STDIN": the server is currently unable to handle the request'
+    ],
     [
       '504 as kubectl prints it',
       'Error from server (Timeout): the server was unable to return a response in the time allotted, but may still be processing the request (get serviceaccounts istio-reader-service-account)'
     ],
-    ['504 as istioctl prints it', 'Error: the server was unable to return a response in the time allotted, but may still be processing the request'],
-    ['a reset connection', 'error: error when creating "STDIN": Post "https://127.0.0.1:36757/api/v1/namespaces?timeout=30s": EOF'],
+    [
+      '504 as istioctl prints it',
+      'Error: the server was unable to return a response in the time allotted, but may still be processing the request'
+    ],
+    [
+      'a reset connection',
+      'error: error when creating "STDIN": Post "https://127.0.0.1:36757/api/v1/namespaces?timeout=30s": EOF'
+    ],
     [
       "kubectl's request timeout",
       'error: error when creating "STDIN": Post "https://127.0.0.1:40431/api/v1/namespaces?fieldManager=kubectl-client-side-apply&timeout=3s": context deadline exceeded'
     ],
-    ['an unreachable server', 'The connection to the server 127.0.0.1:40823 was refused - did you specify the right host or port?']
+    [
+      'an unreachable server',
+      'The connection to the server 127.0.0.1:40823 was refused - did you specify the right host or port?'
+    ]
   ])('%s is transient', (_name, stderr) => expect(isTransient(stderr)).toBe(true))
 
   it.each([
-    ['an expired token', 'error: You must be logged in to the server (the server has asked for the client to provide credentials)'],
-    ['RBAC', 'Error from server (Forbidden): deployments.apps "istiod" is forbidden: User "ci" cannot get resource "deployments"'],
+    [
+      'an expired token',
+      'error: You must be logged in to the server (the server has asked for the client to provide credentials)'
+    ],
+    [
+      'RBAC',
+      'Error from server (Forbidden): deployments.apps "istiod" is forbidden: User "ci" cannot get resource "deployments"'
+    ],
     [
       "istioctl's readiness timeout",
       'Error: failed to install manifests: failed to wait for resource: resources not ready after 5m0s: context deadline exceeded'
@@ -47,7 +71,8 @@ describe('transient failures', () => {
 
   // An admission webhook while its backend restarts, as the API server words it (a 500 InternalError whose message is
   // "Internal error occurred: " + ErrCallingWebhook), as kubectl and istioctl print it.
-  const ISTIOD_WEBHOOK = 'failed calling webhook "validation.istio.io": failed to call webhook: Post "https://istiod.istio-system.svc:443/validate?timeout=10s"'
+  const ISTIOD_WEBHOOK =
+    'failed calling webhook "validation.istio.io": failed to call webhook: Post "https://istiod.istio-system.svc:443/validate?timeout=10s"'
   it.each([
     [
       'kubectl apply, no endpoints (endpoint routing)',
@@ -100,9 +125,11 @@ describe('transient failures', () => {
   })
 
   it("names kubectl's own error line as the reason, not klog's repeats, shortened in the middle", () => {
-    expect(transientReason(`${KLOG}\n${KLOG}\nThe connection to the server 127.0.0.1:40823 was refused - did you specify the right host or port?\n`)).toBe(
-      'The connection to the server 127.0.0.1:40823 was refused - did you specify the right host or port?'
-    )
+    expect(
+      transientReason(
+        `${KLOG}\n${KLOG}\nThe connection to the server 127.0.0.1:40823 was refused - did you specify the right host or port?\n`
+      )
+    ).toBe('The connection to the server 127.0.0.1:40823 was refused - did you specify the right host or port?')
     const long = `Error: failed to install manifests: ${'x'.repeat(300)}: read: connection reset by peer`
     const reason = transientReason(long)
     expect(reason.length).toBeLessThan(230)
@@ -135,7 +162,9 @@ describe('a failed command', () => {
 describe("kubectl's request timeout", () => {
   it('is given to commands that make short requests, not to watches or streams', () => {
     expect(kubectlRequestTimeout(['apply', '-f', '-'], {})).toEqual([`--request-timeout=${DEFAULT_REQUEST_TIMEOUT}`])
-    expect(kubectlRequestTimeout(['get', 'secret', 'cacerts', '-o', 'json'], {})).toEqual([`--request-timeout=${DEFAULT_REQUEST_TIMEOUT}`])
+    expect(kubectlRequestTimeout(['get', 'secret', 'cacerts', '-o', 'json'], {})).toEqual([
+      `--request-timeout=${DEFAULT_REQUEST_TIMEOUT}`
+    ])
     expect(kubectlRequestTimeout(['get', 'service', 'x', '--watch'], {})).toEqual([])
     expect(kubectlRequestTimeout(['exec', 'deploy/curl', '--', 'curl'], {})).toEqual([])
     expect(kubectlRequestTimeout(['rollout', 'status', 'deployment'], {})).toEqual([])
@@ -143,14 +172,27 @@ describe("kubectl's request timeout", () => {
   })
 
   it('can be tuned with ISTIO_MULTICLUSTER_REQUEST_TIMEOUT; a value kubectl would refuse is ignored', () => {
-    expect(kubectlRequestTimeout(['apply'], { ISTIO_MULTICLUSTER_REQUEST_TIMEOUT: '5s' })).toEqual(['--request-timeout=5s'])
-    expect(kubectlRequestTimeout(['apply'], { ISTIO_MULTICLUSTER_REQUEST_TIMEOUT: 'soon' })).toEqual([`--request-timeout=${DEFAULT_REQUEST_TIMEOUT}`])
+    expect(kubectlRequestTimeout(['apply'], { ISTIO_MULTICLUSTER_REQUEST_TIMEOUT: '5s' })).toEqual([
+      '--request-timeout=5s'
+    ])
+    expect(kubectlRequestTimeout(['apply'], { ISTIO_MULTICLUSTER_REQUEST_TIMEOUT: 'soon' })).toEqual([
+      `--request-timeout=${DEFAULT_REQUEST_TIMEOUT}`
+    ])
   })
 
   it('is not shown in logged commands', () => {
-    expect(displayCommand('kubectl', ['--kubeconfig', '/x/kubeconfig', '--context', 'c1', '--request-timeout=30s', 'apply', '-f', '-'])).toBe(
-      'kubectl --context c1 apply -f -'
-    )
+    expect(
+      displayCommand('kubectl', [
+        '--kubeconfig',
+        '/x/kubeconfig',
+        '--context',
+        'c1',
+        '--request-timeout=30s',
+        'apply',
+        '-f',
+        '-'
+      ])
+    ).toBe('kubectl --context c1 apply -f -')
   })
 })
 
@@ -166,8 +208,15 @@ describe('when the action is stopping', () => {
     const r = await runProcess('sh', ['-c', 'echo started'])
     expect(r).toMatchObject({ exitCode: null, stdout: '', stderr: 'sh: not started: the action is stopping\n' })
     const lines: string[] = []
-    const tools = new ClusterTools('/nonexistent/kubeconfig', '/nonexistent/istioctl', { attempts: 4, baseDelayMs: 1000 }, {})
-    await expect(tools.kubectl('c1', ['get', 'ns'], (l) => lines.push(l), { retry: true })).rejects.toBeInstanceOf(CancelledError)
+    const tools = new ClusterTools(
+      '/nonexistent/kubeconfig',
+      '/nonexistent/istioctl',
+      { attempts: 4, baseDelayMs: 1000 },
+      {}
+    )
+    await expect(tools.kubectl('c1', ['get', 'ns'], (l) => lines.push(l), { retry: true })).rejects.toBeInstanceOf(
+      CancelledError
+    )
     expect(lines).toEqual([])
   })
 })

@@ -80,8 +80,19 @@ function rawName(certPem: string, which: 'issuer' | 'subject'): string {
 }
 
 /** A root CA made by openssl (`req -x509`), as a user would bring one. */
-function opensslRoot(keyArgs: string[], days = '3650', traditional = false, subject = '/O=Example Corp/CN=Corp Root CA'): CaBundle {
-  const { keyFile: key, certFile: cert } = opensslRootCaSync({ dir, name: `provided-${++counter}`, keyArgs, days: Number(days), subject })
+function opensslRoot(
+  keyArgs: string[],
+  days = '3650',
+  traditional = false,
+  subject = '/O=Example Corp/CN=Corp Root CA'
+): CaBundle {
+  const { keyFile: key, certFile: cert } = opensslRootCaSync({
+    dir,
+    name: `provided-${++counter}`,
+    keyArgs,
+    days: Number(days),
+    subject
+  })
   // openssl writes PKCS#8; `rsa -traditional` gives PKCS#1, `ec` gives SEC1.
   const keyPem = !traditional
     ? readFileSync(key, 'utf8')
@@ -93,7 +104,21 @@ function opensslRoot(keyArgs: string[], days = '3650', traditional = false, subj
 
 /** A new P-256 key (at `key`) and a certificate request for `subject` (at `csr`). */
 function opensslCsr(key: string, subject: string, csr: string): void {
-  openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', subject, '-out', csr)
+  openssl(
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    key,
+    '-subj',
+    subject,
+    '-out',
+    csr
+  )
 }
 
 /** An intermediate CA for `cluster` signed by `root` with openssl, with the extensions of Makefile.selfsigned.mk. */
@@ -167,7 +192,9 @@ beforeAll(async () => {
   root = await generateRoot({ meshId: 'mesh1' })
   const rootMs = performance.now() - t
   t = performance.now()
-  intermediates = await Promise.all(['cluster1', 'cluster2', 'cluster3'].map((name) => generateIntermediate(root, name)))
+  intermediates = await Promise.all(
+    ['cluster1', 'cluster2', 'cluster3'].map((name) => generateIntermediate(root, name))
+  )
   const intermediatesMs = performance.now() - t
   t = performance.now()
   const sequential: CaBundle[] = []
@@ -191,7 +218,9 @@ describe('generateRoot', () => {
   it('builds a self-signed CA with the Makefile.selfsigned.mk extensions', () => {
     const out = text(root.certPem)
     expect(out).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE\s*\n/)
-    expect(out).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation, Key Encipherment, Certificate Sign\s*\n/)
+    expect(out).toMatch(
+      /X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation, Key Encipherment, Certificate Sign\s*\n/
+    )
     expect(out).toMatch(/X509v3 Subject Key Identifier:\s+[0-9A-F:]{59}/)
     expect(out).toMatch(/Subject: O = Istio, CN = Root CA, OU = mesh1\s*\n/)
     expect(out).toMatch(/Issuer: O = Istio, CN = Root CA, OU = mesh1\s*\n/)
@@ -233,7 +262,9 @@ describe('generateIntermediate', () => {
       expect(result.ok).toBe(true)
       const out = text(intermediate.certPem)
       expect(out).toMatch(/X509v3 Basic Constraints: critical\s+CA:TRUE, pathlen:0\s*\n/)
-      expect(out).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation, Key Encipherment, Certificate Sign\s*\n/)
+      expect(out).toMatch(
+        /X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation, Key Encipherment, Certificate Sign\s*\n/
+      )
       expect(out).toMatch(/X509v3 Subject Alternative Name:\s*\n\s+DNS:istiod\.istio-system\.svc\s*\n/)
       expect(out).toMatch(new RegExp(`Subject: O = Istio, CN = Intermediate CA, L = cluster${i + 1}\\s*\\n`))
       expect(out).toMatch(/Issuer: O = Istio, CN = Root CA, OU = mesh1\s*\n/)
@@ -289,7 +320,25 @@ describe('generateIntermediate', () => {
       'leaf.ext',
       'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=critical,URI:spiffe://cluster.local/ns/default/sa/default\n'
     )
-    openssl('x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-set_serial', '0x1234', '-days', '1', '-sha256', '-extfile', ext, '-out', leaf)
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      caCert,
+      '-CAkey',
+      caKey,
+      '-set_serial',
+      '0x1234',
+      '-days',
+      '1',
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      leaf
+    )
     const good = verify('-CAfile', rootFile, '-untrusted', caCert, leaf)
     expect(good.output).toMatch(/: OK\s*$/)
     expect(good.ok).toBe(true)
@@ -302,9 +351,45 @@ describe('generateIntermediate', () => {
     const sub = join(dir, 'sub.pem')
     opensslCsr(subKey, '/CN=sub', subCsr)
     const subExt = file('sub.ext', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n')
-    openssl('x509', '-req', '-in', subCsr, '-CA', caCert, '-CAkey', caKey, '-set_serial', '0x99', '-days', '1', '-sha256', '-extfile', subExt, '-out', sub)
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      subCsr,
+      '-CA',
+      caCert,
+      '-CAkey',
+      caKey,
+      '-set_serial',
+      '0x99',
+      '-days',
+      '1',
+      '-sha256',
+      '-extfile',
+      subExt,
+      '-out',
+      sub
+    )
     const subLeaf = join(dir, 'sub-leaf.pem')
-    openssl('x509', '-req', '-in', csr, '-CA', sub, '-CAkey', subKey, '-set_serial', '0x98', '-days', '1', '-sha256', '-extfile', ext, '-out', subLeaf)
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      sub,
+      '-CAkey',
+      subKey,
+      '-set_serial',
+      '0x98',
+      '-days',
+      '1',
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      subLeaf
+    )
     const chain = file('chain.pem', readFileSync(caCert, 'utf8') + readFileSync(sub, 'utf8'))
     const refused = verify('-CAfile', rootFile, '-untrusted', chain, subLeaf)
     expect(refused.ok).toBe(false)
@@ -330,7 +415,22 @@ describe('generateIntermediate', () => {
       const csr = join(dir, 'rsa-leaf.csr')
       const leaf = join(dir, 'rsa-leaf.pem')
       opensslCsr(join(dir, 'rsa-leaf.key'), '/CN=leaf', csr)
-      openssl('x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', file('ca-key.pem', intermediate.keyPem), '-set_serial', '7', '-days', '1', '-out', leaf)
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        caCert,
+        '-CAkey',
+        file('ca-key.pem', intermediate.keyPem),
+        '-set_serial',
+        '7',
+        '-days',
+        '1',
+        '-out',
+        leaf
+      )
       expect(verify('-CAfile', file('rsa-root.pem', rsaRoot.certPem), '-untrusted', caCert, leaf).ok).toBe(true)
     })
 
@@ -349,7 +449,9 @@ describe('generateIntermediate', () => {
   })
 
   it("refuses a key that is not the root certificate's, without quoting any key", async () => {
-    const error = await generateIntermediate({ certPem: root.certPem, keyPem: otherRoot.keyPem }, 'cluster1').catch((e: unknown) => e)
+    const error = await generateIntermediate({ certPem: root.certPem, keyPem: otherRoot.keyPem }, 'cluster1').catch(
+      (e: unknown) => e
+    )
     expect(error).toBeInstanceOf(CertError)
     const message = (error as Error).message
     expect(message).toMatch(/does not belong to the root CA certificate/)
@@ -359,14 +461,18 @@ describe('generateIntermediate', () => {
 
   it('refuses garbage keys, non-PEM and non-CA roots, and a pathlen:0 CA as root', async () => {
     const secretish = '-----BEGIN PRIVATE KEY-----\nTk9UQUtFWV9CVVRfU0VDUkVUX0xPT0tJTkc=\n-----END PRIVATE KEY-----\n'
-    const bad = await generateIntermediate({ certPem: root.certPem, keyPem: secretish }, 'cluster1').catch((e: unknown) => e)
+    const bad = await generateIntermediate({ certPem: root.certPem, keyPem: secretish }, 'cluster1').catch(
+      (e: unknown) => e
+    )
     expect(bad).toBeInstanceOf(CertError)
     expect((bad as Error).message).toMatch(/could not be read/)
     expect((bad as Error).message).not.toContain('Tk9UQUtFWV9')
     expect(JSON.stringify(bad)).not.toContain('Tk9UQUtFWV9')
     expect((bad as Error).cause).toBeUndefined()
 
-    const notPem = await generateIntermediate({ certPem: 'not a certificate', keyPem: root.keyPem }, 'cluster1').catch((e: unknown) => e)
+    const notPem = await generateIntermediate({ certPem: 'not a certificate', keyPem: root.keyPem }, 'cluster1').catch(
+      (e: unknown) => e
+    )
     expect((notPem as Error).message).toMatch(/not a PEM certificate/)
     // A leaf (CA:FALSE) is no root.
     const leafKey = join(dir, 'not-ca.key')
@@ -390,9 +496,12 @@ describe('generateIntermediate', () => {
       '-addext',
       'basicConstraints=critical,CA:FALSE'
     )
-    await expect(generateIntermediate({ certPem: readFileSync(leafCert, 'utf8'), keyPem: readFileSync(leafKey, 'utf8') }, 'cluster1')).rejects.toThrow(
-      /not a CA certificate/
-    )
+    await expect(
+      generateIntermediate(
+        { certPem: readFileSync(leafCert, 'utf8'), keyPem: readFileSync(leafKey, 'utf8') },
+        'cluster1'
+      )
+    ).rejects.toThrow(/not a CA certificate/)
     // An intermediate (pathlen:0) cannot have a CA below it.
     await expect(generateIntermediate(intermediates[0], 'cluster1')).rejects.toThrow(/pathlen:0/)
     await expect(generateIntermediate(root, '')).rejects.toThrow(/cluster name/)
@@ -412,11 +521,27 @@ describe('cacerts', () => {
     const ok = verify('-CAfile', files['root-cert.pem'], '-untrusted', files['cert-chain.pem'], files['ca-cert.pem'])
     expect(ok.output).toMatch(/: OK\s*$/)
     // openssl shows the chain it built: ca-cert.pem → root-cert.pem, taken from cert-chain.pem
-    const shown = openssl('verify', '-show_chain', '-CAfile', files['root-cert.pem'], '-untrusted', files['cert-chain.pem'], files['ca-cert.pem'])
+    const shown = openssl(
+      'verify',
+      '-show_chain',
+      '-CAfile',
+      files['root-cert.pem'],
+      '-untrusted',
+      files['cert-chain.pem'],
+      files['ca-cert.pem']
+    )
     expect(shown).toMatch(/depth=0: O = Istio, CN = Intermediate CA, L = cluster1/)
     expect(shown).toMatch(/depth=1: O = Istio, CN = Root CA, OU = mesh1/)
     // cert-chain.pem verifies as a chain only against its own root.
-    expect(verify('-CAfile', file('root.pem', otherRoot.certPem), '-untrusted', files['cert-chain.pem'], files['ca-cert.pem']).ok).toBe(false)
+    expect(
+      verify(
+        '-CAfile',
+        file('root.pem', otherRoot.certPem),
+        '-untrusted',
+        files['cert-chain.pem'],
+        files['ca-cert.pem']
+      ).ok
+    ).toBe(false)
   })
 
   it('is the istio-system/cacerts Opaque secret, labelled as managed by the action', () => {
@@ -424,7 +549,11 @@ describe('cacerts', () => {
     expect(secret).toEqual({
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'cacerts', namespace: 'istio-system', labels: { 'app.kubernetes.io/managed-by': 'istio-multicluster-action' } },
+      metadata: {
+        name: 'cacerts',
+        namespace: 'istio-system',
+        labels: { 'app.kubernetes.io/managed-by': 'istio-multicluster-action' }
+      },
       type: 'Opaque',
       stringData: pluggedIn(root, intermediates[1])
     })
@@ -432,7 +561,9 @@ describe('cacerts', () => {
 
   it('rootOf reads root-cert.pem, or ca.crt of the kubernetes.io/tls form (which istiod prefers when tls.crt is there)', () => {
     expect(rootOf(pluggedIn(root, intermediates[0]))).toBe(root.certPem)
-    expect(rootOf({ 'tls.crt': intermediates[0].certPem, 'tls.key': intermediates[0].keyPem, 'ca.crt': otherRoot.certPem })).toBe(otherRoot.certPem)
+    expect(
+      rootOf({ 'tls.crt': intermediates[0].certPem, 'tls.key': intermediates[0].keyPem, 'ca.crt': otherRoot.certPem })
+    ).toBe(otherRoot.certPem)
     expect(rootOf({ 'tls.crt': intermediates[0].certPem, 'root-cert.pem': root.certPem })).toBeUndefined()
     expect(rootOf({ 'root-cert.pem': '  \n' })).toBeUndefined()
     expect(rootOf({})).toBeUndefined()
@@ -479,7 +610,9 @@ describe('describeCert', () => {
     // Fingerprint and end date as openssl reads them.
     const prefix = opensslFingerprint(root.certPem).split(':').slice(0, 8).join(':')
     expect(prefix).toMatch(/^([0-9A-F]{2}:){7}[0-9A-F]{2}$/)
-    expect(description).toBe(`subject "O=Istio, CN=Root CA, OU=mesh1", SHA-256 ${prefix}…, valid until ${opensslDate(root.certPem, 'enddate').toISOString()}`)
+    expect(description).toBe(
+      `subject "O=Istio, CN=Root CA, OU=mesh1", SHA-256 ${prefix}…, valid until ${opensslDate(root.certPem, 'enddate').toISOString()}`
+    )
     expect(description).not.toContain('PRIVATE KEY')
     expect(describeCert(root.keyPem)).not.toContain('PRIVATE KEY')
     expect(describeCert(intermediates[0].certPem)).toMatch(
@@ -495,7 +628,9 @@ describe('certValidity / intermediateValidity', () => {
     expect(v.notBefore).toEqual(opensslDate(intermediates[0].certPem, 'startdate'))
     expect(v.description).toMatch(/^subject "O=Istio, CN=Intermediate CA, L=cluster1"/)
     // The root (10 years) outlives the intermediate (2 years): what counts is the intermediate's end.
-    expect(intermediateValidity(pluggedIn(root, intermediates[0]))!.notAfter).toEqual(opensslDate(intermediates[0].certPem, 'enddate'))
+    expect(intermediateValidity(pluggedIn(root, intermediates[0]))!.notAfter).toEqual(
+      opensslDate(intermediates[0].certPem, 'enddate')
+    )
     expect(certValidity(root.keyPem)).toBeUndefined()
     expect(intermediateValidity({ 'root-cert.pem': root.certPem })).toBeUndefined()
   })
@@ -505,10 +640,13 @@ describe('certValidity / intermediateValidity', () => {
     const shortIntermediate = await generateIntermediate(otherRoot, 'x', { validityDays: 5 })
     const data = pluggedIn(root, intermediates[1])
     // A self-signed certificate in the chain is a root: its (earlier) expiry is not the intermediate's.
-    expect(intermediateValidity({ ...data, 'cert-chain.pem': data['cert-chain.pem'] + shortRoot.certPem })!.notAfter).toEqual(
-      opensslDate(intermediates[1].certPem, 'enddate')
-    )
-    const withSub = intermediateValidity({ ...data, 'cert-chain.pem': intermediates[1].certPem + shortIntermediate.certPem + root.certPem })!
+    expect(
+      intermediateValidity({ ...data, 'cert-chain.pem': data['cert-chain.pem'] + shortRoot.certPem })!.notAfter
+    ).toEqual(opensslDate(intermediates[1].certPem, 'enddate'))
+    const withSub = intermediateValidity({
+      ...data,
+      'cert-chain.pem': intermediates[1].certPem + shortIntermediate.certPem + root.certPem
+    })!
     expect(withSub.notAfter).toEqual(opensslDate(shortIntermediate.certPem, 'enddate'))
     expect(withSub.notAfter.getTime() - Date.now()).toBeLessThan(5 * DAY + 60_000)
     const tls = intermediateValidity({
@@ -533,15 +671,25 @@ describe('TrustManager.prepare: the mesh root, decided from what the clusters ca
   })
   const prepare = (ca: Record<string, string>, states: Record<string, ClusterState>) => {
     const config = parseConfig(
-      source({ clusters: '- {name: c1, network: n1}\n- {name: c2, network: n2}', kubeconfig: tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2'), ...ca })
+      source({
+        clusters: '- {name: c1, network: n1}\n- {name: c2, network: n2}',
+        kubeconfig: tokenKubeconfig('c1') + '---\n' + tokenKubeconfig('c2'),
+        ...ca
+      })
     )
     const trust = new TrustManager(config, new ClusterTools('/nonexistent/kubeconfig', '/nonexistent/istioctl'))
     return { trust, done: trust.prepare(new Map(Object.entries(states))) }
   }
-  const failure = async (p: Promise<unknown>) => ((await p.then(() => undefined).catch((e: unknown) => e)) as Error | undefined)?.message
+  const failure = async (p: Promise<unknown>) =>
+    ((await p.then(() => undefined).catch((e: unknown) => e)) as Error | undefined)?.message
 
   it('ca: generate refuses a cacerts it did not make when no mesh root is stored, naming ca: existing, ca: provided and ca-rotate', async () => {
-    const foreign = opensslRoot(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '3650', false, '/O=Example Corp/CN=Foreign Root')
+    const foreign = opensslRoot(
+      ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+      '3650',
+      false,
+      '/O=Example Corp/CN=Foreign Root'
+    )
     const cacerts = pluggedIn(foreign, opensslIntermediate(foreign, 'c2'))
     const message = await failure(prepare({}, { c1: state(), c2: state({ cacerts }) }).done)
     expect(message).toMatch(
@@ -552,7 +700,9 @@ describe('TrustManager.prepare: the mesh root, decided from what the clusters ca
       "Use ca: existing if every cluster has one, ca: provided with that root's certificate and key, or ca-rotate: true to replace it with a new root"
     )
     // Both clusters: both are named.
-    expect(await failure(prepare({}, { c1: state({ cacerts }), c2: state({ cacerts }) }).done)).toMatch(/^c1, c2 already have a cacerts /)
+    expect(await failure(prepare({}, { c1: state({ cacerts }), c2: state({ cacerts }) }).done)).toMatch(
+      /^c1, c2 already have a cacerts /
+    )
     // With ca-rotate: true the run may go on, under a new root (not the foreign one).
     const rotated = prepare({ 'ca-rotate': 'true' }, { c1: state(), c2: state({ cacerts }) })
     await rotated.done
@@ -566,7 +716,9 @@ describe('TrustManager.prepare: the mesh root, decided from what the clusters ca
     expect(message).toMatch(
       /^the clusters keep two different mesh roots \(c1: subject "O=Istio, CN=Root CA, OU=mesh1", SHA-256 [0-9A-F:]+…, [^;]+; c2: subject /
     )
-    expect(message).toContain('they belong to two meshes. Uninstall one, or use ca: provided with the root to keep and ca-rotate: true')
+    expect(message).toContain(
+      'they belong to two meshes. Uninstall one, or use ca: provided with the root to keep and ca-rotate: true'
+    )
     // The same stored root in both is the mesh root; one stored root is too (the other cluster is new).
     for (const c2 of [state({ storedRoot: a }), state()]) {
       const same = prepare({}, { c1: state({ storedRoot: a }), c2 })
@@ -576,20 +728,39 @@ describe('TrustManager.prepare: the mesh root, decided from what the clusters ca
   })
 
   it('ca: existing refuses a cacerts whose ca-cert.pem is not signed by its own root-cert.pem', async () => {
-    const a = opensslRoot(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '3650', false, '/O=Example Corp/CN=Root A')
-    const b = opensslRoot(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '3650', false, '/O=Example Corp/CN=Root B')
+    const a = opensslRoot(
+      ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+      '3650',
+      false,
+      '/O=Example Corp/CN=Root A'
+    )
+    const b = opensslRoot(
+      ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+      '3650',
+      false,
+      '/O=Example Corp/CN=Root B'
+    )
     const good = pluggedIn(a, opensslIntermediate(a, 'c1'))
     // ca-cert.pem (and cert-chain.pem) from root B, root-cert.pem root A: openssl agrees it does not verify.
     const crossed = pluggedIn(a, opensslIntermediate(b, 'c2'))
-    expect(verify('-CAfile', file('root.pem', crossed['root-cert.pem']), file('ca.pem', crossed['ca-cert.pem'])).ok).toBe(false)
-    expect(verify('-CAfile', file('root.pem', good['root-cert.pem']), file('ca.pem', good['ca-cert.pem'])).ok).toBe(true)
+    expect(
+      verify('-CAfile', file('root.pem', crossed['root-cert.pem']), file('ca.pem', crossed['ca-cert.pem'])).ok
+    ).toBe(false)
+    expect(verify('-CAfile', file('root.pem', good['root-cert.pem']), file('ca.pem', good['ca-cert.pem'])).ok).toBe(
+      true
+    )
 
-    const message = await failure(prepare({ ca: 'existing' }, { c1: state({ cacerts: good }), c2: state({ cacerts: crossed }) }).done)
+    const message = await failure(
+      prepare({ ca: 'existing' }, { c1: state({ cacerts: good }), c2: state({ cacerts: crossed }) }).done
+    )
     expect(message).toMatch(
       /^c2: cacerts' ca-cert\.pem is not signed by its own root-cert\.pem \(subject "O=Example Corp, CN=Root A", SHA-256 [0-9A-F:]+…, valid until /
     )
     // Both signed by their own root A: accepted, and A is the mesh root.
-    const fine = prepare({ ca: 'existing' }, { c1: state({ cacerts: good }), c2: state({ cacerts: pluggedIn(a, opensslIntermediate(a, 'c2')) }) })
+    const fine = prepare(
+      { ca: 'existing' },
+      { c1: state({ cacerts: good }), c2: state({ cacerts: pluggedIn(a, opensslIntermediate(a, 'c2')) }) }
+    )
     await fine.done
     expect(fine.trust.rootCertPem).toBe(a.certPem)
   })

@@ -4,7 +4,14 @@
 import { describe, expect, it } from '@jest/globals'
 import { ProcessResult } from '../src/exec.js'
 import { ClusterTools, CommandError, CommandOptions, StepLog } from '../src/tools.js'
-import { VerifyError, explainStatus, parseRemoteClusters, peerStatuses, remoteClusterProblems, waitForRemoteClusters } from '../src/verify.js'
+import {
+  VerifyError,
+  explainStatus,
+  parseRemoteClusters,
+  peerStatuses,
+  remoteClusterProblems,
+  waitForRemoteClusters
+} from '../src/verify.js'
 
 // 1.30.3: two istiod pods (Go map order: not sorted), the local cluster first per pod with an empty SECRET.
 const TWO_PODS_130 =
@@ -28,8 +35,18 @@ describe('parseRemoteClusters', () => {
     const rows = parseRemoteClusters(TWO_PODS_130)
     expect(rows).toHaveLength(6)
     expect(rows[0]).toEqual({ cluster: 'cluster1', secret: '', status: 'synced', istiod: 'istiod-7b9f6c-abcde' })
-    expect(rows[1]).toEqual({ cluster: 'cluster2', secret: 'istio-system/istio-remote-secret-cluster2', status: 'timeout', istiod: 'istiod-7b9f6c-abcde' })
-    expect(rows[5]).toEqual({ cluster: 'cluster2', secret: 'istio-system/istio-remote-secret-cluster2', status: 'synced', istiod: 'istiod-7b9f6c-fghij' })
+    expect(rows[1]).toEqual({
+      cluster: 'cluster2',
+      secret: 'istio-system/istio-remote-secret-cluster2',
+      status: 'timeout',
+      istiod: 'istiod-7b9f6c-abcde'
+    })
+    expect(rows[5]).toEqual({
+      cluster: 'cluster2',
+      secret: 'istio-system/istio-remote-secret-cluster2',
+      status: 'synced',
+      istiod: 'istiod-7b9f6c-fghij'
+    })
   })
 
   it('reads the 1.31 REVISION column, empty where the pod has no revision label', () => {
@@ -56,7 +73,9 @@ describe('parseRemoteClusters', () => {
 describe('every istiod pod must see every peer synced', () => {
   it('names each pod and peer that is not synced, "not listed" where a pod has no row', () => {
     const rows = parseRemoteClusters(TWO_PODS_130)
-    expect(remoteClusterProblems(rows, ['cluster2', 'cluster3'])).toEqual([{ peer: 'cluster2', istiod: 'istiod-7b9f6c-abcde', status: 'timeout' }])
+    expect(remoteClusterProblems(rows, ['cluster2', 'cluster3'])).toEqual([
+      { peer: 'cluster2', istiod: 'istiod-7b9f6c-abcde', status: 'timeout' }
+    ])
     expect(remoteClusterProblems(rows, ['cluster4'])).toEqual([
       { peer: 'cluster4', istiod: 'istiod-7b9f6c-abcde', status: 'not listed' },
       { peer: 'cluster4', istiod: 'istiod-7b9f6c-fghij', status: 'not listed' }
@@ -85,7 +104,9 @@ describe('every istiod pod must see every peer synced', () => {
     )
     expect(explainStatus('syncing', 'cluster2')).toMatch(/^still syncing at the deadline/)
     expect(explainStatus('closed', 'cluster2')).toMatch(/^closed \(istiod stopped watching cluster2/)
-    expect(explainStatus('not listed', 'cluster2')).toMatch(/^not listed \(istio-system has no remote secret for cluster2/)
+    expect(explainStatus('not listed', 'cluster2')).toMatch(
+      /^not listed \(istio-system has no remote secret for cluster2/
+    )
   })
 })
 
@@ -95,7 +116,12 @@ class ScriptedTools extends ClusterTools {
   constructor(private readonly answers: Array<string | Error>) {
     super('/nonexistent/kubeconfig', '/nonexistent/istioctl')
   }
-  override async istioctl(_cluster: string, args: string[], _log: StepLog, _opts?: CommandOptions): Promise<ProcessResult> {
+  override async istioctl(
+    _cluster: string,
+    args: string[],
+    _log: StepLog,
+    _opts?: CommandOptions
+  ): Promise<ProcessResult> {
     this.calls.push(args)
     const a = this.answers[Math.min(this.calls.length - 1, this.answers.length - 1)]
     if (a instanceof Error) throw a
@@ -104,13 +130,20 @@ class ScriptedTools extends ClusterTools {
 }
 
 const failed = (stderr: string) =>
-  new CommandError('istioctl remote-clusters', { exitCode: 1, signal: null, stdout: '', stderr, durationMs: 1, timedOut: false, stoppedEarly: false }, 1)
+  new CommandError(
+    'istioctl remote-clusters',
+    { exitCode: 1, signal: null, stdout: '', stderr, durationMs: 1, timedOut: false, stoppedEarly: false },
+    1
+  )
 
 describe('waitForRemoteClusters', () => {
   it('asks the revision it is given, and polls until every pod sees every peer synced', async () => {
     const allSynced = TWO_PODS_130.replace('timeout', 'synced ')
     const tools = new ScriptedTools([failed('Error: unable to find any Istiod instances\n'), TWO_PODS_130, allSynced])
-    const seen = await waitForRemoteClusters(tools, 'cluster1', ['cluster2', 'cluster3'], 5000, () => {}, { revision: 'canary-x', pollMs: 1 })
+    const seen = await waitForRemoteClusters(tools, 'cluster1', ['cluster2', 'cluster3'], 5000, () => {}, {
+      revision: 'canary-x',
+      pollMs: 1
+    })
     expect(tools.calls).toEqual([
       ['remote-clusters', '--revision', 'canary-x'],
       ['remote-clusters', '--revision', 'canary-x'],
@@ -128,7 +161,10 @@ describe('waitForRemoteClusters', () => {
 
   it('at the deadline, names the pod and the status of each peer not synced', async () => {
     const tools = new ScriptedTools([TWO_PODS_130])
-    const err = await waitForRemoteClusters(tools, 'cluster1', ['cluster2', 'cluster3'], 30, () => {}, { revision: 'default', pollMs: 5 }).catch((e) => e)
+    const err = await waitForRemoteClusters(tools, 'cluster1', ['cluster2', 'cluster3'], 30, () => {}, {
+      revision: 'default',
+      pollMs: 5
+    }).catch((e) => e)
     expect(err).toBeInstanceOf(VerifyError)
     expect(err.message).toBe(
       [
@@ -142,7 +178,10 @@ describe('waitForRemoteClusters', () => {
 
   it('when no istiod of the revision answers, says so with the last error', async () => {
     const tools = new ScriptedTools([failed('Error: unable to find any Istiod instances\n')])
-    const err = await waitForRemoteClusters(tools, 'cluster1', ['cluster2'], 20, () => {}, { revision: 'canary-x', pollMs: 5 }).catch((e) => e)
+    const err = await waitForRemoteClusters(tools, 'cluster1', ['cluster2'], 20, () => {}, {
+      revision: 'canary-x',
+      pollMs: 5
+    }).catch((e) => e)
     expect(err.message).toBe(
       'cluster1 does not see cluster2 as synced after 0 s: no istiod pod of revision canary-x answered; last error: Error: unable to find any Istiod instances'
     )

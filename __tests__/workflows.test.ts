@@ -58,7 +58,9 @@ function loadAction(): Doc {
 }
 
 function steps(doc: Doc): { job: string; index: number; step: Doc }[] {
-  return Object.entries((doc.jobs ?? {}) as Record<string, Doc>).flatMap(([job, j]) => ((j.steps ?? []) as Doc[]).map((step, index) => ({ job, index, step })))
+  return Object.entries((doc.jobs ?? {}) as Record<string, Doc>).flatMap(([job, j]) =>
+    ((j.steps ?? []) as Doc[]).map((step, index) => ({ job, index, step }))
+  )
 }
 
 function tempDir(): string {
@@ -68,7 +70,9 @@ function tempDir(): string {
 describe('workflows', () => {
   it('has the workflows the repository promises', () => {
     expect(workflowFiles().map((w) => w.origin)).toEqual(
-      expect.arrayContaining(['ci.yml', 'e2e-kind.yml', 'codeql.yml', 'release.yml'].map((f) => `.github/workflows/${f}`))
+      expect.arrayContaining(
+        ['ci.yml', 'e2e-kind.yml', 'codeql.yml', 'release.yml'].map((f) => `.github/workflows/${f}`)
+      )
     )
   })
 
@@ -80,10 +84,14 @@ describe('workflows', () => {
     try {
       // One process for all files: the linter is a 10 MB WebAssembly module that takes seconds to start.
       for (const [i, s] of sources.entries())
-        fs.writeFileSync(path.join(dir, `${String(i).padStart(2, '0')}-${s.origin.replace(/[^\w.-]+/g, '_')}.yml`), s.text)
+        fs.writeFileSync(
+          path.join(dir, `${String(i).padStart(2, '0')}-${s.origin.replace(/[^\w.-]+/g, '_')}.yml`),
+          s.text
+        )
       const r = spawnSync(bin, [`${dir}/*.yml`], { cwd: dir, encoding: 'utf8', timeout: 120_000 })
       const report = `${r.stdout}${r.stderr}`.split(dir + path.sep).join('')
-      if (r.status !== 0) throw new Error(`actionlint (exit ${r.status}) on ${sources.map((s) => s.origin).join(', ')}:\n${report}`)
+      if (r.status !== 0)
+        throw new Error(`actionlint (exit ${r.status}) on ${sources.map((s) => s.origin).join(', ')}:\n${report}`)
       expect(report).toContain(`Checking ${sources.length} workflow file(s)`)
       expect(report).toContain('All workflow files passed lint checks')
     } finally {
@@ -100,7 +108,8 @@ describe('workflows', () => {
   // must run, so there a missing shellcheck fails.
   const withShellcheck = hasShellcheck() || process.env.CI === 'true' ? it : it.skip
   withShellcheck('every `run:` script passes shellcheck (bash, as GitHub runs it)', () => {
-    if (!hasShellcheck()) throw new Error('shellcheck is not installed (apt-get install shellcheck): CI must run this check')
+    if (!hasShellcheck())
+      throw new Error('shellcheck is not installed (apt-get install shellcheck): CI must run this check')
     const dir = tempDir()
     try {
       const files: string[] = []
@@ -119,7 +128,10 @@ describe('workflows', () => {
       }
       expect(files.length).toBeGreaterThan(20)
       const r = spawnSync('shellcheck', ['--shell=bash', '--format=gcc', ...files], { encoding: 'utf8' })
-      expect({ exitCode: r.status, findings: r.stdout.split(dir + path.sep).join('') }).toEqual({ exitCode: 0, findings: '' })
+      expect({ exitCode: r.status, findings: r.stdout.split(dir + path.sep).join('') }).toEqual({
+        exitCode: 0,
+        findings: ''
+      })
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
@@ -135,7 +147,11 @@ describe('workflows', () => {
         count++
         const where = `${w.origin} ${job} step ${index + 1}`
         const keys = Object.keys(step.with ?? {})
-        expect({ where, unknown: keys.filter((k) => !(k in inputs)), missing: required.filter((k) => !keys.includes(k)) }).toEqual({
+        expect({
+          where,
+          unknown: keys.filter((k) => !(k in inputs)),
+          missing: required.filter((k) => !keys.includes(k))
+        }).toEqual({
           where,
           unknown: [],
           missing: []
@@ -150,13 +166,20 @@ describe('workflows', () => {
     expect(Object.keys(ci.jobs)).toEqual(expect.arrayContaining(['lint', 'test', 'check-dist']))
     for (const [job, j] of Object.entries(ci.jobs as Record<string, Doc>)) {
       const setup = (j.steps as Doc[]).find((s) => String(s.uses).startsWith('actions/setup-node@'))
-      expect({ job, nodeVersionFile: setup?.with?.['node-version-file'] }).toEqual({ job, nodeVersionFile: '.node-version' })
+      expect({ job, nodeVersionFile: setup?.with?.['node-version-file'] }).toEqual({
+        job,
+        nodeVersionFile: '.node-version'
+      })
     }
     const runs = (job: string) => (ci.jobs[job].steps as Doc[]).map((s) => String(s.run ?? '')).join('\n')
     expect(runs('lint')).toContain('npm run lint')
     expect(runs('test')).toContain('npm test')
     expect(runs('check-dist')).toContain('git status --porcelain -- dist/')
-    expect((ci.jobs['check-dist'].steps as Doc[]).some((s) => String(s.uses).startsWith('actions/upload-artifact@') && s.with?.path === 'dist/')).toBe(true)
+    expect(
+      (ci.jobs['check-dist'].steps as Doc[]).some(
+        (s) => String(s.uses).startsWith('actions/upload-artifact@') && s.with?.path === 'dist/'
+      )
+    ).toBe(true)
   })
 
   it('the kind end-to-end workflow installs with verify: traffic on 2 and 3 clusters, checks the outputs, then uninstalls', () => {
@@ -167,7 +190,11 @@ describe('workflows', () => {
     const install = all.findIndex((s) => s.uses === './' && s.with?.verify === 'traffic')
     const check = all.findIndex((s) => /toJSON\(steps\.mesh\.outputs\)/.test(String(s.env?.OUTPUTS)))
     const uninstall = all.findIndex((s) => s.uses === './' && s.with?.mode === 'uninstall')
-    expect({ install: install >= 0, check: check > install, uninstall: uninstall > check }).toEqual({ install: true, check: true, uninstall: true })
+    expect({ install: install >= 0, check: check > install, uninstall: uninstall > check }).toEqual({
+      install: true,
+      check: true,
+      uninstall: true
+    })
     expect(e2e.text).toContain('cloud-provider-kind')
     expect(e2e.text).toMatch(/podSubnet: 10\.\$\{i\}0\.0\.0\/16/)
     expect(e2e.text).toMatch(/api-server: https:\/\/\$ip:6443/)
@@ -177,32 +204,59 @@ describe('workflows', () => {
 describe('action.yml', () => {
   it('passes the action metadata JSON schema (action-validator)', () => {
     // The schema bundled with action-validator 0.6.0 predates node24; everything else in it applies unchanged.
-    const text = fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8').replace(/^(\s+using:\s*)node24\s*$/m, '$1node20')
+    const text = fs
+      .readFileSync(path.join(ROOT, 'action.yml'), 'utf8')
+      .replace(/^(\s+using:\s*)node24\s*$/m, '$1node20')
     expect(validate([{ kind: 'action', origin: 'action.yml', text }])).toEqual([])
   })
 
   it('declares a node24 action with main, post and post-if, and describes every input and output', () => {
     const action = loadAction()
-    expect(Object.keys(action).filter((k) => !['name', 'author', 'description', 'inputs', 'outputs', 'runs', 'branding'].includes(k))).toEqual([])
-    for (const k of ['name', 'author', 'description']) expect({ k, ok: typeof action[k] === 'string' && action[k].length > 0 }).toEqual({ k, ok: true })
+    expect(
+      Object.keys(action).filter(
+        (k) => !['name', 'author', 'description', 'inputs', 'outputs', 'runs', 'branding'].includes(k)
+      )
+    ).toEqual([])
+    for (const k of ['name', 'author', 'description'])
+      expect({ k, ok: typeof action[k] === 'string' && action[k].length > 0 }).toEqual({ k, ok: true })
     // The Marketplace lists at most 125 characters of the description.
     expect(action.description.length).toBeLessThanOrEqual(300)
-    expect(action.runs).toEqual({ using: 'node24', main: 'dist/main/index.js', post: 'dist/post/index.js', 'post-if': 'always()' })
-    for (const f of [action.runs.main, action.runs.post]) expect({ f, exists: fs.existsSync(path.join(ROOT, f)) }).toEqual({ f, exists: true })
-    expect(action.branding).toEqual({ icon: expect.any(String), color: expect.stringMatching(/^(white|black|yellow|blue|green|orange|red|purple|gray-dark)$/) })
+    expect(action.runs).toEqual({
+      using: 'node24',
+      main: 'dist/main/index.js',
+      post: 'dist/post/index.js',
+      'post-if': 'always()'
+    })
+    for (const f of [action.runs.main, action.runs.post])
+      expect({ f, exists: fs.existsSync(path.join(ROOT, f)) }).toEqual({ f, exists: true })
+    expect(action.branding).toEqual({
+      icon: expect.any(String),
+      color: expect.stringMatching(/^(white|black|yellow|blue|green|orange|red|purple|gray-dark)$/)
+    })
     for (const [name, input] of Object.entries(action.inputs as Record<string, Doc>)) {
-      expect({ name, keys: Object.keys(input).filter((k) => !['description', 'required', 'default', 'deprecationMessage'].includes(k)) }).toEqual({
+      expect({
+        name,
+        keys: Object.keys(input).filter(
+          (k) => !['description', 'required', 'default', 'deprecationMessage'].includes(k)
+        )
+      }).toEqual({
         name,
         keys: []
       })
-      expect({ name, description: typeof input.description === 'string' && input.description.trim().length > 0 }).toEqual({ name, description: true })
+      expect({
+        name,
+        description: typeof input.description === 'string' && input.description.trim().length > 0
+      }).toEqual({ name, description: true })
       if ('required' in input) expect({ name, required: typeof input.required }).toEqual({ name, required: 'boolean' })
       // GitHub passes every input as a string; a YAML true/1 default would be a different type in action.yml than at run time.
       if ('default' in input) expect({ name, default: typeof input.default }).toEqual({ name, default: 'string' })
       expect({ name, kebabCase: /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name) }).toEqual({ name, kebabCase: true })
     }
     for (const [name, output] of Object.entries(action.outputs as Record<string, Doc>))
-      expect({ name, description: typeof output.description === 'string' && output.description.trim().length > 0 }).toEqual({ name, description: true })
+      expect({
+        name,
+        description: typeof output.description === 'string' && output.description.trim().length > 0
+      }).toEqual({ name, description: true })
   })
 })
 
@@ -213,7 +267,10 @@ describe('dependabot.yml', () => {
     const byEcosystem = Object.fromEntries((d.updates as Doc[]).map((u) => [u['package-ecosystem'], u]))
     for (const e of ['github-actions', 'npm']) {
       expect({ e, directory: byEcosystem[e]?.directory }).toEqual({ e, directory: '/' })
-      expect({ e, interval: byEcosystem[e]?.schedule?.interval }).toEqual({ e, interval: expect.stringMatching(/^(daily|weekly|monthly)$/) })
+      expect({ e, interval: byEcosystem[e]?.schedule?.interval }).toEqual({
+        e,
+        interval: expect.stringMatching(/^(daily|weekly|monthly)$/)
+      })
     }
   })
 })
@@ -231,7 +288,11 @@ function validate(docs: { kind: 'action' | 'workflow'; origin: string; text: str
     const out = docs.map((d) => ({ origin: d.origin, errors: (d.kind === 'action' ? v.validateAction(d.text) : v.validateWorkflow(d.text)).errors }))
     process.stdout.write(JSON.stringify(out))`
   // The validator warns on stderr that it does not check path globs; only its errors count.
-  const out = execFileSync(process.execPath, ['-e', script], { input: JSON.stringify(docs), encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] })
+  const out = execFileSync(process.execPath, ['-e', script], {
+    input: JSON.stringify(docs),
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'ignore']
+  })
   return (JSON.parse(out) as { origin: string; errors: Doc[] }[]).flatMap((r) =>
     r.errors.map((e) => `${r.origin}: ${e.path ?? ''} ${e.title ?? ''} ${e.detail ?? ''}`.trim())
   )

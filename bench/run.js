@@ -99,24 +99,37 @@ async function main() {
     const raw = { limit: [], action: [], baseline: [], defaultConfig: [] }
     // Warm-up (not counted): page in kubectl, node 24, the bundle and the simulated istioctl.
     await runActionOnce({ n: 2, scale: 0.05, tools, work, dist: opts.dist })
-    const { measure, discarded, failures } = measurer({ quietWaitS: opts.quietWaitS, retries: opts.retries, nproc: info.nproc, say })
+    const { measure, discarded, failures } = measurer({
+      quietWaitS: opts.quietWaitS,
+      retries: opts.retries,
+      nproc: info.nproc,
+      say
+    })
     /** @param {number} n @param {'bench' | 'default'} config */
     const action = (n, config) => () => runActionOnce({ n, scale: opts.scale, tools, work, dist: opts.dist, config })
     for (let rep = 1; rep <= opts.runs; rep++) {
-      const limit = await measure('limit', () => runBaselineOnce({ profiles: [slowProfile], phases: 'path', tools, work }))
+      const limit = await measure('limit', () =>
+        runBaselineOnce({ profiles: [slowProfile], phases: 'path', tools, work })
+      )
       if (!limit) throw new Error('the limit could not be measured')
       raw.limit.push({ rep, ...limit })
-      say(`run ${rep}/${opts.runs}: limit (the slow cluster alone, its critical path) ${sec(limit.wallMs)} s (${busy(limit)})`)
+      say(
+        `run ${rep}/${opts.runs}: limit (the slow cluster alone, its critical path) ${sec(limit.wallMs)} s (${busy(limit)})`
+      )
       for (const n of opts.ns) {
         const a = await measure(`N=${n} action`, action(n, 'bench'))
         if (a) {
           raw.action.push({ rep, ...a })
-          say(`run ${rep}/${opts.runs}: N=${n} action ${sec(a.wallMs)} s, cold start ${Math.round(a.firstCommandMs ?? NaN)} ms (${busy(a)})`)
+          say(
+            `run ${rep}/${opts.runs}: N=${n} action ${sec(a.wallMs)} s, cold start ${Math.round(a.firstCommandMs ?? NaN)} ms (${busy(a)})`
+          )
           if (opts.trace) say(traceReport(a, limit))
         }
         if (opts.baseline) {
           const profiles = Array.from({ length: n }, (_, i) => clusterProfile(i, n, opts.scale))
-          const b = await measure(`N=${n} baseline`, () => runBaselineOnce({ profiles, phases: 'install secrets', tools, work }))
+          const b = await measure(`N=${n} baseline`, () =>
+            runBaselineOnce({ profiles, phases: 'install secrets', tools, work })
+          )
           if (b) {
             raw.baseline.push({ rep, ...b })
             say(`run ${rep}/${opts.runs}: N=${n} baseline ${sec(b.wallMs)} s (${busy(b)})`)
@@ -126,7 +139,9 @@ async function main() {
           const d = await measure(`N=${n} defaults`, action(n, 'default'))
           if (d) {
             raw.defaultConfig.push({ rep, ...d })
-            say(`run ${rep}/${opts.runs}: N=${n} action with its defaults (ca: generate, verify: remote-clusters) ${sec(d.wallMs)} s (${busy(d)})`)
+            say(
+              `run ${rep}/${opts.runs}: N=${n} action with its defaults (ca: generate, verify: remote-clusters) ${sec(d.wallMs)} s (${busy(d)})`
+            )
             if (opts.trace) say(traceReport(d, limit))
           }
         }
@@ -134,7 +149,9 @@ async function main() {
     }
     const downloads = opts.downloads ? await measureDownloads({ tools, work, dist: opts.dist }) : []
     for (const d of downloads)
-      say(`downloads: ${d.run}: ${d.bytes} bytes in ${d.requests} request(s); first command after ${Math.round(d.firstCommandMs ?? NaN)} ms`)
+      say(
+        `downloads: ${d.run}: ${d.bytes} bytes in ${d.requests} request(s); first command after ${Math.round(d.firstCommandMs ?? NaN)} ms`
+      )
 
     const rows = summarize(raw, opts)
     const dist = distSize(opts.dist)
@@ -148,7 +165,9 @@ async function main() {
         scale: opts.scale,
         profile: PROFILE,
         slowFactor: SLOW,
-        clusters: Object.fromEntries(opts.ns.map((n) => [n, Array.from({ length: n }, (_, i) => clusterProfile(i, n, opts.scale))]))
+        clusters: Object.fromEntries(
+          opts.ns.map((n) => [n, Array.from({ length: n }, (_, i) => clusterProfile(i, n, opts.scale))])
+        )
       },
       dist: { dir: distDir, ...dist },
       rows,

@@ -41,7 +41,11 @@ export function runProcess(tool: string, args: string[], opts: ProcessOptions = 
       stoppedEarly: false
     })
   return new Promise((resolve) => {
-    const child = spawn(tool, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true })
+    const child = spawn(tool, args, {
+      env: opts.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true
+    })
     running.add(child)
     const out: Buffer[] = []
     const err: Buffer[] = []

@@ -17,7 +17,9 @@ export function printStep(r: StepResult): void {
     core.info(`${r.status === 'skipped' ? '⏭' : '🚫'} ${label}: ${r.status === 'skipped' ? r.log[0] : 'cancelled'}`)
     return
   }
-  core.startGroup(`${r.status === 'ok' ? '✔' : '✖'} ${label} (${formatSeconds(r.durationMs)})${r.value ? `: ${r.value}` : ''}`)
+  core.startGroup(
+    `${r.status === 'ok' ? '✔' : '✖'} ${label} (${formatSeconds(r.durationMs)})${r.value ? `: ${r.value}` : ''}`
+  )
   for (const line of r.log) core.info(line)
   if (r.error) core.info(`✖ ${r.error.message}`)
   core.endGroup()

@@ -15,7 +15,11 @@ import { writeFailureSummary } from './report.js'
 import { redact, registerSecret } from './secrets.js'
 import { createWorkdir, removeWorkdir, writePrivateFile } from './workdir.js'
 
-const MODE_RUNS: Record<Mode, (ctx: ModeContext) => Promise<void>> = { install: installMode, plan: planMode, uninstall: uninstallMode }
+const MODE_RUNS: Record<Mode, (ctx: ModeContext) => Promise<void>> = {
+  install: installMode,
+  plan: planMode,
+  uninstall: uninstallMode
+}
 
 /** After SIGINT/SIGTERM the action exits this long after stopping its commands, whether or not they are gone. */
 export const EXIT_AFTER_SIGNAL_MS = 5000
@@ -65,7 +69,11 @@ export async function run(): Promise<void> {
 
 function readConfig(): Config {
   try {
-    return parseConfig({ input: (name) => core.getInput(name), env: process.env, readFile: (f) => fs.readFileSync(f, 'utf8') })
+    return parseConfig({
+      input: (name) => core.getInput(name),
+      env: process.env,
+      readFile: (f) => fs.readFileSync(f, 'utf8')
+    })
   } catch (e) {
     if (e instanceof InputError) throw new Error(e.message)
     throw e

@@ -6,7 +6,11 @@ import { isStopping, pause } from './exec.js'
  * Date.now() time) and the action is not stopping. An error thrown by `attempt` ends the poll: the attempt decides
  * which failures are worth another try (and remembers them for its message).
  */
-export async function poll<T>(deadline: number, attempt: () => Promise<T | undefined>, intervalMs = 1000): Promise<T | undefined> {
+export async function poll<T>(
+  deadline: number,
+  attempt: () => Promise<T | undefined>,
+  intervalMs = 1000
+): Promise<T | undefined> {
   for (;;) {
     const value = await attempt()
     if (value !== undefined) return value

@@ -6,7 +6,10 @@ import { Semver, compareSemver, formatSemver, parseSemver } from './istioctl/ver
 import { ClusterState } from './state.js'
 
 /** Remote secrets of clusters that are no longer in `clusters` (a cluster removed from the mesh). */
-export function staleRemoteSecrets(config: Config, states: Map<string, ClusterState>): Map<string, { name: string; cluster: string }[]> {
+export function staleRemoteSecrets(
+  config: Config,
+  states: Map<string, ClusterState>
+): Map<string, { name: string; cluster: string }[]> {
   const members = new Set(config.clusters.map((c) => c.name))
   const stale = new Map<string, { name: string; cluster: string }[]>()
   for (const c of config.clusters) {
@@ -36,7 +39,8 @@ export function checkUpgrades(config: Config, target: Semver, states: Map<string
       const current = istiod.version ? parseSemver(istiod.version) : undefined
       const sameRevision = istiod.revision === wantedRevision
       if (!current || (sameRevision && compareSemver(current, target) === 0)) continue
-      const kind = compareSemver(target, current) < 0 && sameRevision ? 'downgrade' : sameRevision ? 'in-place' : 'canary'
+      const kind =
+        compareSemver(target, current) < 0 && sameRevision ? 'downgrade' : sameRevision ? 'in-place' : 'canary'
       const minorJump = (target.major - current.major) * 100 + target.minor - current.minor
       const supported = kind === 'canary' ? 2 : 1
       if (minorJump > supported && !config.allowSkipMinor)
@@ -44,7 +48,12 @@ export function checkUpgrades(config: Config, target: Semver, states: Map<string
           `${c.name} runs Istio ${formatSemver(current)} (revision ${istiod.revision}); going to ${formatSemver(target)} skips ${minorJump - 1} minor version(s). ` +
             `Istio supports ${kind === 'canary' ? 'canary upgrades across at most two' : 'upgrading one'} minor version${kind === 'canary' ? 's' : ''} at a time: install ${current.major}.${current.minor + supported} first, or set allow-skip-minor: true to accept the risk.`
         )
-      notes.push({ cluster: c.name, from: `${formatSemver(current)} (${istiod.revision})`, to: `${formatSemver(target)} (${wantedRevision})`, kind })
+      notes.push({
+        cluster: c.name,
+        from: `${formatSemver(current)} (${istiod.revision})`,
+        to: `${formatSemver(target)} (${wantedRevision})`,
+        kind
+      })
     }
   }
   return notes
@@ -53,7 +62,9 @@ export function checkUpgrades(config: Config, target: Semver, states: Map<string
 /** What a canary upgrade leaves to the user: Istio never moves workloads by itself. */
 export function canaryNextSteps(config: Config, notes: UpgradeNote[]): string[] {
   if (!config.revision || !notes.some((n) => n.kind === 'canary')) return []
-  const old = [...new Set(notes.filter((n) => n.kind === 'canary').map((n) => /\((.*)\)$/.exec(n.from)?.[1] ?? 'default'))]
+  const old = [
+    ...new Set(notes.filter((n) => n.kind === 'canary').map((n) => /\((.*)\)$/.exec(n.from)?.[1] ?? 'default'))
+  ]
   return [
     `Relabel each workload namespace: kubectl label namespace <ns> ${INJECTION_LABEL}- ${REVISION_LABEL}=${config.revision} --overwrite`,
     'Restart its workloads so they get the new sidecar: kubectl rollout restart deployment -n <ns>',

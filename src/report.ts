@@ -44,8 +44,15 @@ export interface ClusterOutcome {
 export function clusterOutcomes(r: RunReport): ClusterOutcome[] {
   return r.config.clusters.map((c) => {
     const mine = [...r.results.values()].filter((s) => s.step.cluster === c.name)
-    const worst = (['failed', 'cancelled', 'skipped'] as StepStatus[]).find((s) => mine.some((m) => m.status === s)) ?? 'ok'
-    return { name: c.name, network: c.network, context: c.name, gatewayAddress: r.results.get(stepId(c.name, 'gateway-address'))?.value ?? null, status: worst }
+    const worst =
+      (['failed', 'cancelled', 'skipped'] as StepStatus[]).find((s) => mine.some((m) => m.status === s)) ?? 'ok'
+    return {
+      name: c.name,
+      network: c.network,
+      context: c.name,
+      gatewayAddress: r.results.get(stepId(c.name, 'gateway-address'))?.value ?? null,
+      status: worst
+    }
   })
 }
 
@@ -53,7 +60,11 @@ export function clusterOutcomes(r: RunReport): ClusterOutcome[] {
 export function isVerified(r: RunReport): boolean {
   const kinds: StepKind[] = r.config.verify.mode === 'traffic' ? ['verify', 'verify-traffic'] : ['verify']
   const checks = [...r.results.values()].filter((s) => kinds.includes(s.step.kind))
-  return r.config.verify.mode !== 'none' && checks.length === r.config.clusters.length * kinds.length && checks.every((s) => s.status === 'ok')
+  return (
+    r.config.verify.mode !== 'none' &&
+    checks.length === r.config.clusters.length * kinds.length &&
+    checks.every((s) => s.status === 'ok')
+  )
 }
 
 /** Every output, in one place. */
@@ -64,7 +75,15 @@ export function publishOutputs(r: RunReport): void {
   for (const o of outcomes) core.setOutput(`${o.name}-gateway-address`, o.gatewayAddress ?? '')
   core.setOutput(
     'clusters',
-    JSON.stringify(outcomes.map(({ name, network, context, gatewayAddress, status }) => ({ name, network, context, gatewayAddress, status })))
+    JSON.stringify(
+      outcomes.map(({ name, network, context, gatewayAddress, status }) => ({
+        name,
+        network,
+        context,
+        gatewayAddress,
+        status
+      }))
+    )
   )
   core.setOutput('istio-version', r.istioVersion)
   core.setOutput('istioctl-path', r.istioctlPath)
@@ -96,13 +115,18 @@ export function renderSummary(r: RunReport): string {
     `Istio ${r.istioVersion} · ${r.config.clusters.length} clusters · ${formatSeconds(r.durationMs)}${r.config.revision ? ` · revision \`${r.config.revision}\`` : ''}`,
     ''
   )
-  const changeCell = (name: string) => (r.changes ? (r.changes.get(name) === 0 ? ' unchanged |' : ` ${r.changes.get(name) ?? '?'} object(s) changed |`) : '')
-  lines.push(`| Cluster | Network | Gateway address | ${present.map(([, t]) => t).join(' | ')} | Result |${r.changes ? ' Changes |' : ''}`)
+  const changeCell = (name: string) =>
+    r.changes ? (r.changes.get(name) === 0 ? ' unchanged |' : ` ${r.changes.get(name) ?? '?'} object(s) changed |`) : ''
+  lines.push(
+    `| Cluster | Network | Gateway address | ${present.map(([, t]) => t).join(' | ')} | Result |${r.changes ? ' Changes |' : ''}`
+  )
   lines.push(`|---|---|---|${present.map(() => '---').join('|')}|---|${r.changes ? '---|' : ''}`)
   for (const o of outcomes) {
     const cells = present.map(([k]) => {
       const s = r.results.get(stepId(o.name, k))
-      return s ? `${ICON[s.status]} ${s.status === 'ok' || s.status === 'failed' ? formatSeconds(s.durationMs) : s.status}` : '—'
+      return s
+        ? `${ICON[s.status]} ${s.status === 'ok' || s.status === 'failed' ? formatSeconds(s.durationMs) : s.status}`
+        : '—'
     })
     lines.push(
       `| ${o.name} | ${o.network} | ${o.gatewayAddress ? `\`${o.gatewayAddress}\`` : '—'} | ${cells.join(' | ')} | ${ICON[o.status]} ${o.status} |${changeCell(o.name)}`
@@ -111,11 +135,19 @@ export function renderSummary(r: RunReport): string {
   if (r.config.mode !== 'uninstall') lines.push('', '```mermaid', ...renderMermaid(r, outcomes), '```', '')
   if (r.upgrades?.length) {
     lines.push('**Upgrades**', '')
-    for (const u of r.upgrades) lines.push(`- ${u.cluster}: ${u.kind === 'canary' ? 'canary (beside the old revision)' : u.kind} ${u.from} → ${u.to}`)
+    for (const u of r.upgrades)
+      lines.push(
+        `- ${u.cluster}: ${u.kind === 'canary' ? 'canary (beside the old revision)' : u.kind} ${u.from} → ${u.to}`
+      )
     lines.push('')
   }
   if (r.nextSteps?.length)
-    lines.push('> [!IMPORTANT]', '> The canary control plane is installed. Still to do:', ...r.nextSteps.map((n, i) => `> ${i + 1}. \`${n}\``), '')
+    lines.push(
+      '> [!IMPORTANT]',
+      '> The canary control plane is installed. Still to do:',
+      ...r.nextSteps.map((n, i) => `> ${i + 1}. \`${n}\``),
+      ''
+    )
   if (r.staleSecrets?.size) {
     lines.push('> [!NOTE]', '> Remote secrets of clusters no longer in `clusters` (set `prune: true` to delete them):')
     for (const [c, list] of r.staleSecrets) lines.push(`> - ${c}: ${list.map((x) => `\`${x.name}\``).join(', ')}`)
@@ -132,7 +164,8 @@ export function renderSummary(r: RunReport): string {
     }
     lines.push('')
   }
-  if (r.retiredImages) lines.push(...retiredImagesNote(r.config.hub, r.retiredImages, 'install renders the control plane and gateways'))
+  if (r.retiredImages)
+    lines.push(...retiredImagesNote(r.config.hub, r.retiredImages, 'install renders the control plane and gateways'))
   if (r.config.ca.mode === 'none')
     lines.push(
       '> [!WARNING]',
@@ -147,13 +180,23 @@ export function renderSummary(r: RunReport): string {
   return lines.join('\n')
 }
 
-const INTERMEDIATE_NOTE: Record<TrustOutcome, string> = { created: ' (created)', kept: '', renewed: ' (re-issued)', rotated: ' (replaced)', checked: '' }
+const INTERMEDIATE_NOTE: Record<TrustOutcome, string> = {
+  created: ' (created)',
+  kept: '',
+  renewed: ' (re-issued)',
+  rotated: ' (replaced)',
+  checked: ''
+}
 
 /** When each cluster's intermediate CA expires: re-issued by a run within 30 days of it (ca: existing fails instead). */
 function renderIntermediates(r: RunReport): string[] {
   const root = r.rootCertPem && certValidity(r.rootCertPem)
-  const lines = [`**Root of trust**${root ? ` (mesh root valid until ${root.notAfter.toISOString().slice(0, 10)})` : ''}`, '']
-  for (const [cluster, i] of r.intermediates!) lines.push(`- ${cluster}: intermediate CA valid until ${i.notAfter.slice(0, 10)}${INTERMEDIATE_NOTE[i.outcome]}`)
+  const lines = [
+    `**Root of trust**${root ? ` (mesh root valid until ${root.notAfter.toISOString().slice(0, 10)})` : ''}`,
+    ''
+  ]
+  for (const [cluster, i] of r.intermediates!)
+    lines.push(`- ${cluster}: intermediate CA valid until ${i.notAfter.slice(0, 10)}${INTERMEDIATE_NOTE[i.outcome]}`)
   return lines
 }
 
@@ -191,10 +234,20 @@ function retiredImagesNote(hub: string, note: RetiredImageNote, does: string): s
 }
 
 /** mode: plan — what install would do, per cluster, after what each cluster carries now. */
-export function renderPlanSummary(config: RunReport['config'], version: string, plan: ClusterPlan[], blocker?: string, retired?: RetiredImageNote): string {
-  const lines = [`## Istio multi-cluster mesh \`${config.meshId}\` — plan for Istio ${version} (nothing was changed)`, '']
+export function renderPlanSummary(
+  config: RunReport['config'],
+  version: string,
+  plan: ClusterPlan[],
+  blocker?: string,
+  retired?: RetiredImageNote
+): string {
+  const lines = [
+    `## Istio multi-cluster mesh \`${config.meshId}\` — plan for Istio ${version} (nothing was changed)`,
+    ''
+  ]
   if (blocker) lines.push('> [!CAUTION]', `> install would fail: ${blocker}`, '')
-  if (retired) lines.push(...retiredImagesNote(config.hub, retired, 'install would render the control plane and gateways'))
+  if (retired)
+    lines.push(...retiredImagesNote(config.hub, retired, 'install would render the control plane and gateways'))
   for (const c of plan) {
     const now = c.current
     lines.push(`### ${c.cluster}`, '')
@@ -221,7 +274,14 @@ export async function writePlanSummary(
 /** A run that failed before its steps (bad input, unreadable cluster, download): the summary still says why. */
 export async function writeFailureSummary(message: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
-  await core.summary.addRaw(['## Istio multi-cluster mesh — ❌ failed before any cluster was changed', '', '```', message, '```', ''].join('\n'), true).write()
+  await core.summary
+    .addRaw(
+      ['## Istio multi-cluster mesh — ❌ failed before any cluster was changed', '', '```', message, '```', ''].join(
+        '\n'
+      ),
+      true
+    )
+    .write()
 }
 
 export async function writeSummary(r: RunReport): Promise<void> {

@@ -30,7 +30,12 @@ export function retiredImageWarnings(config: Config, states: Map<string, Cluster
         `hub is ${config.hub}${own === config.hub ? '' : `, under ${own}`}, a registry Istio retired in ${RETIREMENT}: pods that start now cannot pull their images; use ${DEFAULT_HUB} or a mirror of it.`
       ]
     : []
-  return [...hub, ...config.clusters.flatMap((c) => (states.get(c.name)?.retiredImages ?? []).map((r) => warningFor(config, c.name, r)))]
+  return [
+    ...hub,
+    ...config.clusters.flatMap((c) =>
+      (states.get(c.name)?.retiredImages ?? []).map((r) => warningFor(config, c.name, r))
+    )
+  ]
 }
 
 /** What the job summary says about them (undefined when no cluster had any). */
@@ -41,7 +46,10 @@ export interface RetiredImageNote {
 }
 
 /** From the first read (what was found) and, when there is one, a read after the run (what still pulls from them). */
-export function retiredImageNote(first: Map<string, ClusterState>, now: Map<string, ClusterState> = first): RetiredImageNote | undefined {
+export function retiredImageNote(
+  first: Map<string, ClusterState>,
+  now: Map<string, ClusterState> = first
+): RetiredImageNote | undefined {
   const all = [...first.values()].flatMap((s) => s.retiredImages)
   if (all.length === 0) return undefined
   return { registries: [...new Set(all.map((r) => r.registry))], restart: restartCommands(now) }
@@ -68,6 +76,7 @@ function restartCommands(states: Map<string, ClusterState>): string[] {
   const out: string[] = []
   for (const [cluster, s] of states)
     for (const r of s.retiredImages)
-      if (r.injectedInto && r.kind !== 'Pod') out.push(`kubectl rollout restart ${r.kind.toLowerCase()}/${r.name} -n ${ISTIO_NAMESPACE} --context ${cluster}`)
+      if (r.injectedInto && r.kind !== 'Pod')
+        out.push(`kubectl rollout restart ${r.kind.toLowerCase()}/${r.name} -n ${ISTIO_NAMESPACE} --context ${cluster}`)
   return [...new Set(out)]
 }

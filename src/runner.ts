@@ -49,11 +49,18 @@ export async function runPlan(steps: Step[], opts: RunnerOptions): Promise<Map<s
     while (changed) {
       changed = false
       for (const step of pending) {
-        const broken = step.always ? undefined : step.needs.find((n) => results.has(n) && results.get(n)!.status !== 'ok')
+        const broken = step.always
+          ? undefined
+          : step.needs.find((n) => results.has(n) && results.get(n)!.status !== 'ok')
         if (broken || opts.signal?.aborted) {
           pending.delete(step)
           const status = opts.signal?.aborted ? 'cancelled' : 'skipped'
-          const result: StepResult = { step, status, durationMs: 0, log: [broken ? `skipped: ${broken} did not complete` : 'cancelled'] }
+          const result: StepResult = {
+            step,
+            status,
+            durationMs: 0,
+            log: [broken ? `skipped: ${broken} did not complete` : 'cancelled']
+          }
           results.set(step.id, result)
           opts.events.finished(result)
           changed = true
@@ -70,7 +77,14 @@ export async function runPlan(steps: Step[], opts: RunnerOptions): Promise<Map<s
     const p = opts
       .execute(step, (line) => log.push(line))
       .then(
-        (value): StepResult => ({ step, status: 'ok', startedAt, durationMs: Date.now() - startedAt, log, value: value ?? undefined }),
+        (value): StepResult => ({
+          step,
+          status: 'ok',
+          startedAt,
+          durationMs: Date.now() - startedAt,
+          log,
+          value: value ?? undefined
+        }),
         (e: unknown): StepResult => ({
           step,
           status: opts.signal?.aborted ? 'cancelled' : 'failed',
@@ -92,13 +106,15 @@ export async function runPlan(steps: Step[], opts: RunnerOptions): Promise<Map<s
     settleBlocked()
     for (const step of [...pending]) {
       if (inFlight.size >= opts.maxParallel) break
-      if (step.needs.every((n) => results.get(n)?.status === 'ok' || (step.always && results.has(n))) && ordered(step)) start(step)
+      if (step.needs.every((n) => results.get(n)?.status === 'ok' || (step.always && results.has(n))) && ordered(step))
+        start(step)
     }
     if (inFlight.size === 0) break
     await Promise.race(inFlight)
   }
   // Anything left waited on a need that never ran (a cycle or an unknown id): a bug in the plan, not in a cluster.
-  for (const step of pending) results.set(step.id, { step, status: 'skipped', durationMs: 0, log: ['skipped: needs never completed'] })
+  for (const step of pending)
+    results.set(step.id, { step, status: 'skipped', durationMs: 0, log: ['skipped: needs never completed'] })
   return results
 }
 

@@ -76,7 +76,8 @@ interface K8sObject {
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }
 }
 
-const imagesOf = (spec: PodSpec | undefined): string[] => [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => c.image ?? [])
+const imagesOf = (spec: PodSpec | undefined): string[] =>
+  [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => c.image ?? [])
 
 /**
  * Reads istio-system's namespace and objects (pods too: injected images show only there) in two concurrent kubectl
@@ -85,16 +86,28 @@ const imagesOf = (spec: PodSpec | undefined): string[] => [...(spec?.initContain
 export async function readClusterState(tools: ClusterTools, cluster: string, log: StepLog): Promise<ClusterState> {
   const [ns, objects] = await Promise.all([
     kubectl.getJson(tools, cluster, { resource: 'namespace', names: [ISTIO_NAMESPACE], ignoreNotFound: true }, log),
-    kubectl.getJson(tools, cluster, { resource: 'deployments,daemonsets,pods,services,configmaps,secrets', namespace: ISTIO_NAMESPACE }, log, {
-      secretOutput: true
-    })
+    kubectl.getJson(
+      tools,
+      cluster,
+      { resource: 'deployments,daemonsets,pods,services,configmaps,secrets', namespace: ISTIO_NAMESPACE },
+      log,
+      {
+        secretOutput: true
+      }
+    )
   ])
   return parseClusterState(ns, objects)
 }
 
 /** Pure: the two kubectl outputs → ClusterState. Secret values it keeps are masked at once. */
 export function parseClusterState(namespaceJson: string, listJson: string): ClusterState {
-  const state: ClusterState = { namespaceExists: false, istiods: [], remoteSecrets: [], retiredImages: [], versions: {} }
+  const state: ClusterState = {
+    namespaceExists: false,
+    istiods: [],
+    remoteSecrets: [],
+    retiredImages: [],
+    versions: {}
+  }
   if (namespaceJson.trim()) {
     const ns = JSON.parse(namespaceJson) as K8sObject
     state.namespaceExists = true
@@ -108,22 +121,37 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
     // Pods come and go and update their status: not what "did this run change istio-system" is about.
     if (o.kind !== 'Pod') state.versions[`${o.kind}/${name}`] = o.metadata.resourceVersion ?? ''
     if (o.kind === 'Deployment' && labels.app === ISTIOD_APP)
-      state.istiods.push({ name, revision: labels[REVISION_LABEL] ?? 'default', version: labels[OPERATOR_VERSION_LABEL] })
+      state.istiods.push({
+        name,
+        revision: labels[REVISION_LABEL] ?? 'default',
+        version: labels[OPERATOR_VERSION_LABEL]
+      })
     else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
       const ingress = o.status?.loadBalancer?.ingress?.[0]
       state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels[REVISION_LABEL] }
-    } else if (o.kind === 'ConfigMap' && (name === SIDECAR_INJECTOR_CONFIGMAP || name.startsWith(`${SIDECAR_INJECTOR_CONFIGMAP}-`)) && o.data?.values) {
+    } else if (
+      o.kind === 'ConfigMap' &&
+      (name === SIDECAR_INJECTOR_CONFIGMAP || name.startsWith(`${SIDECAR_INJECTOR_CONFIGMAP}-`)) &&
+      o.data?.values
+    ) {
       try {
-        injectorValues.set(name === SIDECAR_INJECTOR_CONFIGMAP ? 'default' : name.slice(SIDECAR_INJECTOR_CONFIGMAP.length + 1), JSON.parse(o.data.values) as Record<string, any>)
+        injectorValues.set(
+          name === SIDECAR_INJECTOR_CONFIGMAP ? 'default' : name.slice(SIDECAR_INJECTOR_CONFIGMAP.length + 1),
+          JSON.parse(o.data.values) as Record<string, any>
+        )
       } catch {
         // values that are not JSON say nothing about the mesh
       }
     } else if (o.kind === 'Secret') {
-      const data = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
+      const data = Object.fromEntries(
+        Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])
+      )
       if (labels[MULTICLUSTER_LABEL] === 'true')
         state.remoteSecrets.push({
           name,
-          cluster: annotations[CLUSTER_ANNOTATION] ?? (name.startsWith(REMOTE_SECRET_PREFIX) ? name.slice(REMOTE_SECRET_PREFIX.length) : name)
+          cluster:
+            annotations[CLUSTER_ANNOTATION] ??
+            (name.startsWith(REMOTE_SECRET_PREFIX) ? name.slice(REMOTE_SECRET_PREFIX.length) : name)
         })
       else if (name === CACERTS_SECRET) {
         for (const [k, v] of Object.entries(data)) if (/key/i.test(k)) registerSecret(v)
@@ -137,7 +165,12 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
   state.retiredImages = retiredImages(items)
   const primary = state.istiods.find((i) => i.revision === 'default') ?? state.istiods[0]
   const values = primary && (injectorValues.get(primary.revision) ?? injectorValues.get('default'))
-  if (values?.global) state.values = { meshID: values.global.meshID, clusterName: values.global.multiCluster?.clusterName, network: values.global.network }
+  if (values?.global)
+    state.values = {
+      meshID: values.global.meshID,
+      clusterName: values.global.multiCluster?.clusterName,
+      network: values.global.network
+    }
   return state
 }
 
@@ -146,7 +179,11 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
  * there by the injector, e.g. the east-west gateway's `image: auto`, or by an older template still rolling out).
  */
 function retiredImages(items: K8sObject[]): RetiredImage[] {
-  const workloads = new Map(items.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet').map((o) => [`${o.kind}/${o.metadata.name}`, o]))
+  const workloads = new Map(
+    items
+      .filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
+      .map((o) => [`${o.kind}/${o.metadata.name}`, o])
+  )
   const found = new Map<string, RetiredImage>()
   const note = (w: K8sObject | undefined, kind: RetiredImage['kind'], name: string, image: string, pod?: string) => {
     const registry = retiredRegistryOf(image)
@@ -163,7 +200,9 @@ function retiredImages(items: K8sObject[]): RetiredImage[] {
       ...(pod ? { injectedInto: pod } : {})
     })
   }
-  for (const w of workloads.values()) for (const image of imagesOf(w.spec?.template?.spec)) note(w, w.kind as RetiredImage['kind'], w.metadata.name, image)
+  for (const w of workloads.values())
+    for (const image of imagesOf(w.spec?.template?.spec))
+      note(w, w.kind as RetiredImage['kind'], w.metadata.name, image)
   for (const pod of items.filter((o) => o.kind === 'Pod')) {
     const owner = pod.metadata.ownerReferences?.[0]
     // A Deployment's pods belong to a ReplicaSet named <deployment>-<pod-template-hash>.

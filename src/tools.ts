@@ -71,7 +71,17 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 1000 }
  * ISTIO_MULTICLUSTER_REQUEST_TIMEOUT (a kubectl duration such as `30s`) overrides it.
  */
 export const DEFAULT_REQUEST_TIMEOUT = '30s'
-const SHORT_REQUEST_VERBS = new Set(['apply', 'get', 'create', 'delete', 'patch', 'label', 'annotate', 'replace', 'scale'])
+const SHORT_REQUEST_VERBS = new Set([
+  'apply',
+  'get',
+  'create',
+  'delete',
+  'patch',
+  'label',
+  'annotate',
+  'replace',
+  'scale'
+])
 
 export function kubectlRequestTimeout(args: string[], env: NodeJS.ProcessEnv = process.env): string[] {
   const verb = args.find((a) => !a.startsWith('-'))
@@ -95,7 +105,12 @@ export class ClusterTools {
   ) {}
 
   kubectl(cluster: string, args: string[], log: StepLog, opts: CommandOptions = {}): Promise<ProcessResult> {
-    return this.run('kubectl', ['--kubeconfig', this.kubeconfigPath, '--context', cluster, ...kubectlRequestTimeout(args, this.env), ...args], log, opts)
+    return this.run(
+      'kubectl',
+      ['--kubeconfig', this.kubeconfigPath, '--context', cluster, ...kubectlRequestTimeout(args, this.env), ...args],
+      log,
+      opts
+    )
   }
 
   istioctl(cluster: string, args: string[], log: StepLog, opts: CommandOptions = {}): Promise<ProcessResult> {
@@ -108,18 +123,27 @@ export class ClusterTools {
     for (let attempt = 1; ; attempt++) {
       if (isStopping()) throw new CancelledError(`${shown}: not started, the action is stopping`)
       log(`$ ${shown}${opts.stdin !== undefined ? ' <<stdin' : ''}`)
-      const result = await runProcess(tool, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs, env: this.env, onStdoutLine: opts.onStdoutLine })
+      const result = await runProcess(tool, args, {
+        stdin: opts.stdin,
+        timeoutMs: opts.timeoutMs,
+        env: this.env,
+        onStdoutLine: opts.onStdoutLine
+      })
       if (!opts.secretOutput && !opts.quiet && result.stdout.trim()) log(redact(result.stdout.trimEnd()))
       if (opts.secretOutput && result.stdout.trim()) log(`(${result.stdout.length} bytes of secret output, not shown)`)
-      if (opts.quiet && !opts.secretOutput && result.stdout.trim()) log(`(${result.stdout.length} bytes of output read)`)
+      if (opts.quiet && !opts.secretOutput && result.stdout.trim())
+        log(`(${result.stdout.length} bytes of output read)`)
       if (result.stderr.trim()) log(redact(result.stderr.trimEnd()))
       if (result.exitCode === 0 || result.stoppedEarly) return result
       if (isStopping()) throw new CancelledError(`${shown} was stopped: the action is stopping`)
       const transient = isTransientResult(result)
       // A secret stdout must not reach the error's tail either.
-      if (!transient || attempt >= attempts) throw new CommandError(shown, opts.secretOutput ? { ...result, stdout: '' } : result, attempt)
+      if (!transient || attempt >= attempts)
+        throw new CommandError(shown, opts.secretOutput ? { ...result, stdout: '' } : result, attempt)
       const delay = this.retryPolicy.baseDelayMs * 2 ** (attempt - 1)
-      log(`↻ transient failure of ${shown} (${redact(transientReason(result.stderr))}); retry ${attempt + 1}/${attempts} in ${(delay / 1000).toFixed(1)} s`)
+      log(
+        `↻ transient failure of ${shown} (${redact(transientReason(result.stderr))}); retry ${attempt + 1}/${attempts} in ${(delay / 1000).toFixed(1)} s`
+      )
       await pause(delay)
     }
   }

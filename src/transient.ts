@@ -57,9 +57,15 @@ export function isTransientResult(result: ProcessResult): boolean {
 export function transientReason(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l.trim())
   const plain = lines.filter((l) => !KLOG_LINE.test(l))
-  const line = ([...plain].reverse().find((l) => isTransient(l)) ?? [...lines].reverse().find((l) => isTransient(l)) ?? lines[lines.length - 1] ?? '').trim()
+  const line = (
+    [...plain].reverse().find((l) => isTransient(l)) ??
+    [...lines].reverse().find((l) => isTransient(l)) ??
+    lines[lines.length - 1] ??
+    ''
+  ).trim()
   if (line.length <= 220) return line
   const webhook = line.indexOf('failed calling webhook "')
-  if (webhook > 0 && line.length - webhook <= 220) return webhook <= 90 ? line : `${line.slice(0, 90).replace(/\s+\S*$/, '')} … ${line.slice(webhook)}`
+  if (webhook > 0 && line.length - webhook <= 220)
+    return webhook <= 90 ? line : `${line.slice(0, 90).replace(/\s+\S*$/, '')} … ${line.slice(webhook)}`
   return `${line.slice(0, 90)} … ${line.slice(-120)}`
 }

@@ -14,7 +14,13 @@ const CURL = { namespace: VERIFY_NAMESPACE, target: 'deploy/curl', container: 'c
  * The guide's traffic check from one cluster: curl helloworld until every version (each running in another cluster
  * too) has answered. A version only answers across clusters when remote secrets, gateways and the root of trust work.
  */
-export async function verifyTraffic(tools: ClusterTools, cluster: string, versions: string[], timeoutMs: number, log: StepLog): Promise<string> {
+export async function verifyTraffic(
+  tools: ClusterTools,
+  cluster: string,
+  versions: string[],
+  timeoutMs: number,
+  log: StepLog
+): Promise<string> {
   const deadline = Date.now() + timeoutMs
   await kubectl.rolloutStatus(tools, cluster, 'deployment', VERIFY_NAMESPACE, deadline, log)
   const seen = new Set<string>()
@@ -25,14 +31,24 @@ export async function verifyTraffic(tools: ClusterTools, cluster: string, versio
     async () => {
       calls++
       try {
-        last = (await kubectl.exec(tools, cluster, CURL, ['curl', '-sS', '--max-time', '5', `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`], log)).trim()
+        last = (
+          await kubectl.exec(
+            tools,
+            cluster,
+            CURL,
+            ['curl', '-sS', '--max-time', '5', `http://helloworld.${VERIFY_NAMESPACE}:5000/hello`],
+            log
+          )
+        ).trim()
         const v = helloVersion(last)
         if (v) seen.add(v)
       } catch (e) {
         if (!(e instanceof CommandError)) throw e
         last = e.stderrTail
       }
-      return versions.every((v) => seen.has(v)) ? `${[...seen].sort().join(', ')} answered in ${calls} call(s)` : undefined
+      return versions.every((v) => seen.has(v))
+        ? `${[...seen].sort().join(', ')} answered in ${calls} call(s)`
+        : undefined
     },
     500
   )

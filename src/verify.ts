@@ -33,7 +33,12 @@ export function parseRemoteClusters(table: string): RemoteClusterRow[] {
   }
   const rows: RemoteClusterRow[] = []
   for (const line of lines.slice(header + 1)) {
-    const row: RemoteClusterRow = { cluster: cell(line, 'NAME')!, secret: cell(line, 'SECRET')!, status: cell(line, 'STATUS')!, istiod: cell(line, 'ISTIOD')! }
+    const row: RemoteClusterRow = {
+      cluster: cell(line, 'NAME')!,
+      secret: cell(line, 'SECRET')!,
+      status: cell(line, 'STATUS')!,
+      istiod: cell(line, 'ISTIOD')!
+    }
     const revision = cell(line, 'REVISION')
     if (revision !== undefined) row.revision = revision
     if (row.cluster && row.status) rows.push(row)
@@ -96,7 +101,12 @@ export function peerStatuses(rows: RemoteClusterRow[], peers: string[]): Map<str
       const status = mine.find((m) => m.istiod === p)?.status ?? 'synced'
       byStatus.set(status, [...(byStatus.get(status) ?? []), p])
     }
-    out.set(peer, byStatus.size === 1 ? [...byStatus.keys()][0] : [...byStatus].map(([s, ps]) => `${s} in ${ps.join(', ')}`).join(', '))
+    out.set(
+      peer,
+      byStatus.size === 1
+        ? [...byStatus.keys()][0]
+        : [...byStatus].map(([s, ps]) => `${s} in ${ps.join(', ')}`).join(', ')
+    )
   }
   return out
 }
@@ -143,7 +153,11 @@ export async function waitForRemoteClusters(
     opts.pollMs ?? 2000
   )
   if (synced) return synced
-  const seen: RemoteClustersSeen = { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) }
+  const seen: RemoteClustersSeen = {
+    revision: opts.revision,
+    istiods: istiodsOf(rows),
+    statuses: peerStatuses(rows, peers)
+  }
   const problems = remoteClusterProblems(rows, peers)
   const missing = seen.istiods.length ? [...new Set(problems.map((p) => p.peer))] : peers
   const after = `after ${Math.round(timeoutMs / 1000)} s`
@@ -153,7 +167,9 @@ export async function waitForRemoteClusters(
         ...problems.map((p) => `- ${p.peer} in ${p.istiod}: ${explainStatus(p.status, p.peer)}`),
         `(asked the ${seen.istiods.length} istiod pod(s) of revision ${opts.revision}: ${seen.istiods.join(', ')})`
       ]
-    : [`${cluster} does not see ${missing.join(', ')} as synced ${after}: no istiod pod of revision ${opts.revision} answered`]
+    : [
+        `${cluster} does not see ${missing.join(', ')} as synced ${after}: no istiod pod of revision ${opts.revision} answered`
+      ]
   if (lastError) lines[0] += `; last error: ${lastError}`
   throw new VerifyError(cluster, missing, seen, problems, lines.join('\n'))
 }

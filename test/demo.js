@@ -11,11 +11,16 @@ if (!fs.existsSync(dist)) {
   process.exit(1)
 }
 
-const sim = await startSimulation({ clusters: [{ name: 'cluster1' }, { name: 'cluster2', lb: { mode: 'hostname', delayMs: 1500 } }] })
+const sim = await startSimulation({
+  clusters: [{ name: 'cluster1' }, { name: 'cluster2', lb: { mode: 'hostname', delayMs: 1500 } }]
+})
 const runner = makeRunner()
 let code = 1
 try {
-  for (const c of sim.clusters) console.log(`simulated cluster ${c.name}: API server ${c.url} (reachable from the other clusters at ${c.reachableUrl})`)
+  for (const c of sim.clusters)
+    console.log(
+      `simulated cluster ${c.name}: API server ${c.url} (reachable from the other clusters at ${c.reachableUrl})`
+    )
   const inputs = { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': '1.30', ...sim.inputs }
   console.log(
     '\nworkflow step:\n  with:\n' +

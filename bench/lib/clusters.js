@@ -66,7 +66,9 @@ export async function simulate(profiles) {
     lb: { mode: /** @type {const} */ ('ip'), delayMs: p.lbMs },
     istioctlDelays: {
       get install() {
-        return stores.get(p.name)?.get('apps/v1', 'Deployment', 'istio-system', 'istiod') ? p.gatewayMs : p.controlPlaneMs
+        return stores.get(p.name)?.get('apps/v1', 'Deployment', 'istio-system', 'istiod')
+          ? p.gatewayMs
+          : p.controlPlaneMs
       },
       'create-remote-secret': p.remoteSecretMs
     }
@@ -78,7 +80,12 @@ export async function simulate(profiles) {
     stores.set(c.name, c.store)
     c.store.on('change', (e) => {
       const o = e.object
-      if (o.kind === 'Service' && o.metadata.name === 'istio-eastwestgateway' && o.status?.loadBalancer?.ingress?.length && !assignedAt.has(c.name))
+      if (
+        o.kind === 'Service' &&
+        o.metadata.name === 'istio-eastwestgateway' &&
+        o.status?.loadBalancer?.ingress?.length &&
+        !assignedAt.has(c.name)
+      )
         assignedAt.set(c.name, Date.now())
     })
   }
@@ -94,7 +101,10 @@ export function mergedKubeconfig(sim) {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: cs.map((c) => ({ name: c.name, cluster: { server: c.url, 'certificate-authority-data': Buffer.from(c.caPem).toString('base64') } })),
+    clusters: cs.map((c) => ({
+      name: c.name,
+      cluster: { server: c.url, 'certificate-authority-data': Buffer.from(c.caPem).toString('base64') }
+    })),
     contexts: cs.map((c) => ({ name: c.name, context: { cluster: c.name, user: c.name } })),
     users: cs.map((c) => ({ name: c.name, user: { token: c.adminToken } })),
     'current-context': cs[0].name

@@ -16,13 +16,17 @@ async function countingProxy(origin) {
   let proxyOrigin = ''
   const server = http.createServer((req, res) => {
     state.requests++
-    const up = http.request(new URL(req.url ?? '/', origin), { method: req.method, headers: { ...req.headers, host: new URL(origin).host } }, (upRes) => {
-      const headers = { ...upRes.headers }
-      if (headers.location) headers.location = headers.location.replace(origin, proxyOrigin)
-      res.writeHead(upRes.statusCode ?? 502, headers)
-      upRes.on('data', (/** @type {Buffer} */ d) => (state.bytes += d.length))
-      upRes.pipe(res)
-    })
+    const up = http.request(
+      new URL(req.url ?? '/', origin),
+      { method: req.method, headers: { ...req.headers, host: new URL(origin).host } },
+      (upRes) => {
+        const headers = { ...upRes.headers }
+        if (headers.location) headers.location = headers.location.replace(origin, proxyOrigin)
+        res.writeHead(upRes.statusCode ?? 502, headers)
+        upRes.on('data', (/** @type {Buffer} */ d) => (state.bytes += d.length))
+        upRes.pipe(res)
+      }
+    )
     up.on('error', () => res.destroy())
     req.pipe(up)
   })
@@ -70,7 +74,11 @@ export async function measureDownloads({ tools, work, dist }) {
             ca: 'none',
             verify: 'none'
           },
-          env: { GITHUB_API_URL: sim.releases.apiUrl.replace(relOrigin, proxy.origin), PATH: `${tools.binDir}:${process.env.PATH}`, BENCH_LOG: log },
+          env: {
+            GITHUB_API_URL: sim.releases.apiUrl.replace(relOrigin, proxy.origin),
+            PATH: `${tools.binDir}:${process.env.PATH}`,
+            BENCH_LOG: log
+          },
           runner,
           onSpawn: () => (t0 = Date.now())
         })

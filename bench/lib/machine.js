@@ -35,7 +35,12 @@ const procStat = (pid) =>
 export function cpuNow() {
   const fields = procStat('self')
   const u = process.cpuUsage()
-  return { server: (u.user + u.system) / 1000, tools: (Number(fields[13]) + Number(fields[14])) * TICK_MS, machine: machineBusy(), at: Date.now() }
+  return {
+    server: (u.user + u.system) / 1000,
+    tools: (Number(fields[13]) + Number(fields[14])) * TICK_MS,
+    machine: machineBusy(),
+    at: Date.now()
+  }
 }
 
 /**

@@ -45,7 +45,8 @@ const uniqueLog = (dir) => path.join(dir, `shim-${Date.now()}-${Math.random().to
 function addressWaits(sim, timeline, assignedAt, t0) {
   return sim.clusters.map((c) => {
     /** @param {string} event */
-    const at = (event) => timeline.find((e) => e.cluster === c.name && e.step === 'gateway-address' && e.event === event)?.at
+    const at = (event) =>
+      timeline.find((e) => e.cluster === c.name && e.step === 'gateway-address' && e.event === event)?.at
     const start = at('start')
     const end = at('ok')
     const assigned = assignedAt.has(c.name) ? /** @type {number} */ (assignedAt.get(c.name)) - t0 : undefined
@@ -59,10 +60,15 @@ function addressWaits(sim, timeline, assignedAt, t0) {
       assignedMs: assigned,
       seenMs: end,
       // From the moment the address exists (or the wait began, if it existed before) to the step's end.
-      reactionMs: end !== undefined && assigned !== undefined && start !== undefined ? end - Math.max(assigned, start) : undefined,
+      reactionMs:
+        end !== undefined && assigned !== undefined && start !== undefined
+          ? end - Math.max(assigned, start)
+          : undefined,
       assignedBeforeWait: assigned !== undefined && start !== undefined ? assigned < start : undefined,
       serviceRequests: window.length,
-      serviceRequestsDetail: window.map((r) => `${r.method} ${r.url.replace(/^\/api\/v1\/namespaces\/istio-system\/services/, '…/services')}`)
+      serviceRequestsDetail: window.map(
+        (r) => `${r.method} ${r.url.replace(/^\/api\/v1\/namespaces\/istio-system\/services/, '…/services')}`
+      )
     }
   })
 }
@@ -111,7 +117,9 @@ export async function runActionOnce({ n, scale, tools, work, dist, config = 'ben
       const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error'))
       const logFile = path.join(os.tmpdir(), `bench-failed-${Date.now()}.log`)
       fs.writeFileSync(logFile, `${run.stdout}\n--- stderr ---\n${run.stderr}`)
-      throw new Error(`the action failed (exit ${run.exitCode}, N=${n}, ${config}; its log: ${logFile}):\n${errors.join('\n')}\n${run.stderr.slice(-2000)}`)
+      throw new Error(
+        `the action failed (exit ${run.exitCode}, N=${n}, ${config}; its log: ${logFile}):\n${errors.join('\n')}\n${run.stderr.slice(-2000)}`
+      )
     }
     const shims = readShimLog(log)
     const slow = profiles[n - 1]
@@ -188,7 +196,8 @@ export async function runBaselineOnce({ profiles, phases, tools, work }) {
     const r = await exec('bash', [BASELINE], { env })
     const wallMs = Date.now() - t0
     const cpu = cpuSince(cpu0)
-    if (r.code !== 0) throw new Error(`baseline.sh failed (exit ${r.code}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`)
+    if (r.code !== 0)
+      throw new Error(`baseline.sh failed (exit ${r.code}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`)
     const marks = r.stdout
       .split('\n')
       .map((l) => /^(\d{16}) (.+)$/.exec(l))

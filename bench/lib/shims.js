@@ -135,5 +135,7 @@ export function readCpuLog(file, t0) {
 export function perCluster(shims, names) {
   /** @param {string} name @param {string} tool */
   const count = (name, tool) => shims.filter((s) => s.cluster === name && s.tool === tool).length
-  return Object.fromEntries(names.map((name) => [name, { kubectl: count(name, 'kubectl'), istioctl: count(name, 'istioctl') }]))
+  return Object.fromEntries(
+    names.map((name) => [name, { kubectl: count(name, 'kubectl'), istioctl: count(name, 'istioctl') }])
+  )
 }

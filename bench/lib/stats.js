@@ -69,7 +69,12 @@ export function limitPath(run) {
  */
 function medianPath(paths) {
   const keys = [...new Set(paths.flatMap((p) => Object.keys(p)))]
-  return Object.fromEntries(keys.map((k) => [k, Math.round(median(/** @type {number[]} */ (paths.map((p) => p[k]).filter((x) => typeof x === 'number'))))]))
+  return Object.fromEntries(
+    keys.map((k) => [
+      k,
+      Math.round(median(/** @type {number[]} */ (paths.map((p) => p[k]).filter((x) => typeof x === 'number'))))
+    ])
+  )
 }
 
 /**
@@ -126,7 +131,9 @@ export function summarize(raw, opts) {
       kubectlPerCluster: { action: procs(act, 'kubectl'), baseline: procs(base, 'kubectl') },
       istioctlPerCluster: { action: procs(act, 'istioctl'), baseline: procs(base, 'istioctl') },
       // Every istioctl command asks /sim/v1/behaviour once: a second count, independent of the shim.
-      istioctlShimMatchesApiServers: act.every((r) => Object.entries(r.processes).every(([c, p]) => p.istioctl === r.behaviourRequests[c])),
+      istioctlShimMatchesApiServers: act.every((r) =>
+        Object.entries(r.processes).every(([c, p]) => p.istioctl === r.behaviourRequests[c])
+      ),
       coldStartMs: stats(act.map((r) => r.firstCommandMs)),
       addressWait: {
         reactionMs: stats(waits.map((w) => w.reactionMs)),

@@ -72,7 +72,12 @@ export function pathTable(rows) {
   const parts = ['startup', ...PATH_STEPS, 'after']
   const head = [
     'run',
-    ...parts.map((p) => p.replace('eastwest-gateway', 'gateway install').replace('gateway-address', 'address wait').replace('root-of-trust', 'cacerts')),
+    ...parts.map((p) =>
+      p
+        .replace('eastwest-gateway', 'gateway install')
+        .replace('gateway-address', 'address wait')
+        .replace('root-of-trust', 'cacerts')
+    ),
     'total'
   ]
   /** @param {string} label @param {import('./stats.js').CriticalPath | undefined} p */
@@ -133,7 +138,10 @@ export function traceReport(a, limit) {
     else s.end = e.at
     steps.set(e.step, s)
   }
-  out.push(`  action N=${a.n} (${a.config}), cluster ${slow}: ` + [...steps].map(([k, v]) => `${k} ${sec(v.start)}→${sec(v.end)}`).join(', '))
+  out.push(
+    `  action N=${a.n} (${a.config}), cluster ${slow}: ` +
+      [...steps].map(([k, v]) => `${k} ${sec(v.start)}→${sec(v.end)}`).join(', ')
+  )
   const m = limit.marks
   out.push(
     `  limit: ` +
@@ -154,10 +162,13 @@ export function traceReport(a, limit) {
       v.wall += t.endMs - t.startMs
       agg.set(k, v)
     }
-    return [...agg].sort((x, y) => y[1].cpu - x[1].cpu).map(([k, v]) => `${k} ×${v.n}: cpu ${sec(v.cpu)} s, wall ${sec(v.wall / v.n)} s each`)
+    return [...agg]
+      .sort((x, y) => y[1].cpu - x[1].cpu)
+      .map(([k, v]) => `${k} ×${v.n}: cpu ${sec(v.cpu)} s, wall ${sec(v.wall / v.n)} s each`)
   }
   /** @param {import('./shims.js').TracedCommand[]} trace */
-  const commands = (trace) => trace.map((t) => `${t.tool} ${t.what} ${sec(t.startMs)}→${sec(t.endMs)} (cpu ${t.cpuMs} ms)`).join('; ')
+  const commands = (trace) =>
+    trace.map((t) => `${t.tool} ${t.what} ${sec(t.startMs)}→${sec(t.endMs)} (cpu ${t.cpuMs} ms)`).join('; ')
   out.push(
     `  action CPU: its node process ${sec(a.cpu.actionProcessMs)} s, tools+action ${sec(a.cpu.toolsMs)} s, API servers ${sec(a.cpu.serverMs)} s, others ${sec(a.cpu.othersMs)} s, machine ${Math.round(a.cpu.utilisation * 100)}% busy`
   )

@@ -28,7 +28,9 @@ export function stepEventReader() {
     const group = GROUP.exec(line)
     if (!group) return undefined
     // The longest label that the header continues with " (": a title may hold " (" itself.
-    const label = [...started.keys()].filter((l) => group[2].startsWith(`${l} (`)).sort((a, b) => b.length - a.length)[0]
+    const label = [...started.keys()]
+      .filter((l) => group[2].startsWith(`${l} (`))
+      .sort((a, b) => b.length - a.length)[0]
     const step = label === undefined ? undefined : started.get(label)
     return step && { ...step, event: group[1] === '✔' ? 'ok' : 'failed' }
   }

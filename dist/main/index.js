@@ -52159,7 +52159,11 @@ function formatSemver(v) {
 /** The release a spec selects among published plain releases, or undefined when none fits. */
 function selectVersion(spec, available) {
     const releases = available.map(parseSemver).filter((v) => v !== undefined);
-    const fitting = releases.filter((v) => spec.kind === 'latest' ? true : spec.kind === 'minor' ? v.major === spec.major && v.minor === spec.minor : formatSemver(v) === spec.version);
+    const fitting = releases.filter((v) => spec.kind === 'latest'
+        ? true
+        : spec.kind === 'minor'
+            ? v.major === spec.major && v.minor === spec.minor
+            : formatSemver(v) === spec.version);
     fitting.sort(compareSemver);
     return fitting.length ? formatSemver(fitting[fitting.length - 1]) : undefined;
 }
@@ -55892,7 +55896,7 @@ function asKubeconfig(doc, docIndex, baseDir) {
     if (!isMap(doc))
         throw new KubeconfigProblem(`is not a kubeconfig${where}: expected a map with clusters, users and contexts`);
     if (doc.kind !== undefined && doc.kind !== 'Config')
-        throw new KubeconfigProblem(`is not a kubeconfig${where}: kind is "${String(doc.kind)}", expected "Config"`);
+        throw new KubeconfigProblem(`is not a kubeconfig${where}: kind is ${JSON.stringify(doc.kind)}, expected "Config"`);
     if (!('clusters' in doc) && !('contexts' in doc) && !('users' in doc))
         throw new KubeconfigProblem(`is not a kubeconfig${where}: it has no clusters, users or contexts`);
     const list = (key, inner) => {
@@ -56133,7 +56137,7 @@ function parseAnnotations(text) {
             throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, 'is not a valid annotation key (prefix/name)');
         if (yaml_isMap(v) || Array.isArray(v) || v === null)
             throw new InputError('gateway-service-annotations', `key ${JSON.stringify(k)}`, `must have a string value, got ${describeType(v)}`);
-        out[k] = String(v);
+        out[k] = typeof v === 'string' ? v : JSON.stringify(v);
     }
     return out;
 }
@@ -56223,7 +56227,9 @@ function kubeconfigOf(src, i, name, context, { envName, file, contextField }, sh
         if (!(e instanceof KubeconfigProblem))
             throw e;
         const where = field ?? (contextField !== undefined ? 'context' : undefined);
-        const from = field ? `the kubeconfig` : `the ${shared().source === 'kubeconfig' ? '"kubeconfig" input' : shared().source}`;
+        const from = field
+            ? `the kubeconfig`
+            : `the ${shared().source === 'kubeconfig' ? '"kubeconfig" input' : shared().source}`;
         throw new InputError('clusters', itemField(i, where), `${from} ${e.message}`);
     }
 }
@@ -56248,7 +56254,9 @@ function sharedKubeconfig(src) {
         const envList = src.env.KUBECONFIG?.split(external_node_path_namespaceObject.delimiter).filter(Boolean);
         const files = envList?.length ? envList : [external_node_path_namespaceObject.join(src.env.HOME ?? external_node_os_namespaceObject.homedir(), '.kube', 'config')];
         const source = envList?.length ? '$KUBECONFIG' : '~/.kube/config';
-        const existing = files.map((f) => ({ f, text: readIfExists(src, f) })).filter((x) => x.text !== undefined);
+        const existing = files
+            .map((f) => ({ f, text: readIfExists(src, f) }))
+            .filter((x) => x.text !== undefined);
         if (existing.length === 0)
             throw new InputError('kubeconfig', '', `is empty and ${source} (${files.join(', ')}) does not exist; give "kubeconfig", or "kubeconfig-env"/"kubeconfig-file" per cluster`);
         try {
@@ -56323,7 +56331,11 @@ function parseClusterList(src) {
             requireUrl('clusters', itemField(i, 'api-server'), apiServer, ['https:', 'http:']);
         const contextField = stringField(item, i, 'context', false);
         const context = contextField ?? name;
-        const from = { envName: stringField(item, i, 'kubeconfig-env', false), file: stringField(item, i, 'kubeconfig-file', false), contextField };
+        const from = {
+            envName: stringField(item, i, 'kubeconfig-env', false),
+            file: stringField(item, i, 'kubeconfig-file', false),
+            contextField
+        };
         const { source, kubeconfig } = kubeconfigOf(src, i, name, context, from, shared);
         return { config: { name, network, sourceContext: context, source, apiServer }, kubeconfig };
     });
@@ -56382,7 +56394,8 @@ function hubProblem(hub) {
     if (last.includes('@') || (parts.length > 1 && last.includes(':')))
         return 'must not carry a tag or digest: istioctl appends "/<image>:<version>" to it';
     const registry = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]) ? parts.shift() : undefined;
-    if (registry !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/.test(registry))
+    if (registry !== undefined &&
+        !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/.test(registry))
         return `has a registry part ${JSON.stringify(registry)} that is not a host name with an optional port`;
     const bad = parts.find((p) => !/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$/.test(p));
     if (bad !== undefined)
@@ -56416,14 +56429,25 @@ const OWNED_OVERLAY_PATHS = [
 const SIDECAR_PROFILES = ['default', 'demo', 'minimal', 'preview', 'stable', 'openshift'];
 const SIDECAR_HELM_PROFILES = ['demo', 'preview', 'stable'];
 const SIDECAR = 'the action installs a sidecar multi-primary control plane';
-const profileIn = (names) => (v) => v === '' || names.includes(v) ? undefined : `is ${JSON.stringify(v)}; ${SIDECAR}: use one of ${names.map((n) => `"${n}"`).join(', ')}`;
+const profileIn = (names) => (v) => v === '' || names.includes(v)
+    ? undefined
+    : `is ${JSON.stringify(v)}; ${SIDECAR}: use one of ${names.map((n) => `"${n}"`).join(', ')}`;
 const TOPOLOGY_OVERLAY_CHECKS = [
     ['spec.profile', profileIn(SIDECAR_PROFILES)],
     ['spec.values.profile', profileIn(SIDECAR_HELM_PROFILES)],
     ['spec.values.global.profile', profileIn(SIDECAR_HELM_PROFILES)],
-    ['spec.components.ztunnel.enabled', (v) => (v === true ? `enables ztunnel, the ambient data plane; ${SIDECAR}` : undefined)],
-    ['spec.components.istiodRemote.enabled', (v) => (v === true ? `makes the cluster a remote of an external control plane; ${SIDECAR}` : undefined)],
-    ['spec.components.pilot.enabled', (v) => (v === false ? `disables istiod; ${SIDECAR}, with an istiod in every cluster` : undefined)]
+    [
+        'spec.components.ztunnel.enabled',
+        (v) => (v === true ? `enables ztunnel, the ambient data plane; ${SIDECAR}` : undefined)
+    ],
+    [
+        'spec.components.istiodRemote.enabled',
+        (v) => (v === true ? `makes the cluster a remote of an external control plane; ${SIDECAR}` : undefined)
+    ],
+    [
+        'spec.components.pilot.enabled',
+        (v) => (v === false ? `disables istiod; ${SIDECAR}, with an istiod in every cluster` : undefined)
+    ]
 ];
 /** The `operator-overlay` input: an IstioOperator that sets nothing the action owns and keeps the topology. */
 function parseOperatorOverlay(text) {
@@ -56610,7 +56634,11 @@ function runProcess(tool, args, opts = {}) {
             stoppedEarly: false
         });
     return new Promise((resolve) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(tool, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+        const child = (0,external_node_child_process_namespaceObject.spawn)(tool, args, {
+            env: opts.env ?? process.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+            windowsHide: true
+        });
         running.add(child);
         const out = [];
         const err = [];
@@ -56741,7 +56769,10 @@ class ReleaseLookupError extends Error {
  */
 async function listReleases(apiUrl, token, enough = () => false, platform) {
     const http = new lib_HttpClient('istio-multicluster-action', undefined, { allowRetries: true, maxRetries: 2 });
-    const headers = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' };
+    const headers = {
+        accept: 'application/vnd.github+json',
+        'x-github-api-version': '2022-11-28'
+    };
     if (token)
         headers.authorization = `Bearer ${token}`;
     const versions = [];
@@ -56750,7 +56781,8 @@ async function listReleases(apiUrl, token, enough = () => false, platform) {
         const res = await http.get(url, headers);
         const body = await res.readBody();
         const status = res.message.statusCode ?? 0;
-        if ((status === 403 || status === 429) && (res.message.headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(body)))
+        if ((status === 403 || status === 429) &&
+            (res.message.headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(body)))
             throw new ReleaseLookupError(`the GitHub API rate limit was exceeded while listing Istio releases${token ? '' : ' (no token was sent)'}: pass "github-token" (the default, \${{ github.token }}, raises the limit), or pin an exact "istio-version" like 1.30.3, which needs no API call`);
         if (status !== 200)
             throw new ReleaseLookupError(`listing Istio releases at ${url} answered HTTP ${status}`);
@@ -56861,7 +56893,12 @@ function checkUpgrades(config, target, states) {
             if (minorJump > supported && !config.allowSkipMinor)
                 throw new Error(`${c.name} runs Istio ${formatSemver(current)} (revision ${istiod.revision}); going to ${formatSemver(target)} skips ${minorJump - 1} minor version(s). ` +
                     `Istio supports ${kind === 'canary' ? 'canary upgrades across at most two' : 'upgrading one'} minor version${kind === 'canary' ? 's' : ''} at a time: install ${current.major}.${current.minor + supported} first, or set allow-skip-minor: true to accept the risk.`);
-            notes.push({ cluster: c.name, from: `${formatSemver(current)} (${istiod.revision})`, to: `${formatSemver(target)} (${wantedRevision})`, kind });
+            notes.push({
+                cluster: c.name,
+                from: `${formatSemver(current)} (${istiod.revision})`,
+                to: `${formatSemver(target)} (${wantedRevision})`,
+                kind
+            });
         }
     }
     return notes;
@@ -56870,7 +56907,9 @@ function checkUpgrades(config, target, states) {
 function canaryNextSteps(config, notes) {
     if (!config.revision || !notes.some((n) => n.kind === 'canary'))
         return [];
-    const old = [...new Set(notes.filter((n) => n.kind === 'canary').map((n) => /\((.*)\)$/.exec(n.from)?.[1] ?? 'default'))];
+    const old = [
+        ...new Set(notes.filter((n) => n.kind === 'canary').map((n) => /\((.*)\)$/.exec(n.from)?.[1] ?? 'default'))
+    ];
     return [
         `Relabel each workload namespace: kubectl label namespace <ns> ${INJECTION_LABEL}- ${REVISION_LABEL}=${config.revision} --overwrite`,
         'Restart its workloads so they get the new sidecar: kubectl rollout restart deployment -n <ns>',
@@ -56905,7 +56944,10 @@ function retiredImageWarnings(config, states) {
             `hub is ${config.hub}${own === config.hub ? '' : `, under ${own}`}, a registry Istio retired in ${RETIREMENT}: pods that start now cannot pull their images; use ${DEFAULT_HUB} or a mirror of it.`
         ]
         : [];
-    return [...hub, ...config.clusters.flatMap((c) => (states.get(c.name)?.retiredImages ?? []).map((r) => warningFor(config, c.name, r)))];
+    return [
+        ...hub,
+        ...config.clusters.flatMap((c) => (states.get(c.name)?.retiredImages ?? []).map((r) => warningFor(config, c.name, r)))
+    ];
 }
 /** From the first read (what was found) and, when there is one, a read after the run (what still pulls from them). */
 function retiredImageNote(first, now = first) {
@@ -57036,7 +57078,10 @@ function isTransientResult(result) {
 function transientReason(stderr) {
     const lines = stderr.split('\n').filter((l) => l.trim());
     const plain = lines.filter((l) => !KLOG_LINE.test(l));
-    const line = ([...plain].reverse().find((l) => isTransient(l)) ?? [...lines].reverse().find((l) => isTransient(l)) ?? lines[lines.length - 1] ?? '').trim();
+    const line = ([...plain].reverse().find((l) => isTransient(l)) ??
+        [...lines].reverse().find((l) => isTransient(l)) ??
+        lines[lines.length - 1] ??
+        '').trim();
     if (line.length <= 220)
         return line;
     const webhook = line.indexOf('failed calling webhook "');
@@ -57095,7 +57140,17 @@ const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 1000 };
  * ISTIO_MULTICLUSTER_REQUEST_TIMEOUT (a kubectl duration such as `30s`) overrides it.
  */
 const DEFAULT_REQUEST_TIMEOUT = '30s';
-const SHORT_REQUEST_VERBS = new Set(['apply', 'get', 'create', 'delete', 'patch', 'label', 'annotate', 'replace', 'scale']);
+const SHORT_REQUEST_VERBS = new Set([
+    'apply',
+    'get',
+    'create',
+    'delete',
+    'patch',
+    'label',
+    'annotate',
+    'replace',
+    'scale'
+]);
 function kubectlRequestTimeout(args, env = process.env) {
     const verb = args.find((a) => !a.startsWith('-'));
     if (!verb ||
@@ -57130,7 +57185,12 @@ class ClusterTools {
             if (isStopping())
                 throw new CancelledError(`${shown}: not started, the action is stopping`);
             log(`$ ${shown}${opts.stdin !== undefined ? ' <<stdin' : ''}`);
-            const result = await runProcess(tool, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs, env: this.env, onStdoutLine: opts.onStdoutLine });
+            const result = await runProcess(tool, args, {
+                stdin: opts.stdin,
+                timeoutMs: opts.timeoutMs,
+                env: this.env,
+                onStdoutLine: opts.onStdoutLine
+            });
             if (!opts.secretOutput && !opts.quiet && result.stdout.trim())
                 log(redact(result.stdout.trimEnd()));
             if (opts.secretOutput && result.stdout.trim())
@@ -57197,7 +57257,13 @@ function selection(q) {
         ...(q.ignoreNotFound ? ['--ignore-not-found'] : [])
     ];
 }
-const getArgs = (q, output, watch = false) => ['get', ...selection(q), ...(watch ? ['--watch'] : []), '-o', output];
+const getArgs = (q, output, watch = false) => [
+    'get',
+    ...selection(q),
+    ...(watch ? ['--watch'] : []),
+    '-o',
+    output
+];
 /** `kubectl get -o json`: the JSON text, for the caller to parse. */
 async function getJson(tools, cluster, q, log, opts = {}) {
     const { policy = READ, ...output } = opts;
@@ -57220,7 +57286,10 @@ async function getJsonpath(tools, cluster, q, template, log, policy = READ) {
  * or the deadline. Not retried: the caller decides whether to watch again.
  */
 function watch(tools, cluster, q, template, deadline, onLine, log) {
-    return tools.kubectl(cluster, getArgs(q, `jsonpath=${template}`, true), log, { timeoutMs: deadline - Date.now(), onStdoutLine: onLine });
+    return tools.kubectl(cluster, getArgs(q, `jsonpath=${template}`, true), log, {
+        timeoutMs: deadline - Date.now(),
+        onStdoutLine: onLine
+    });
 }
 /** The watch as a user would type it, for an error that says what was waited on. */
 function watchCommand(cluster, q, template) {
@@ -57235,7 +57304,11 @@ async function deleteObjects(tools, cluster, target, log) {
 }
 /** Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion. */
 async function deleteNamespace(tools, cluster, namespace, wait, log) {
-    const args = ['delete', ...selection({ resource: 'namespace', names: [namespace], ignoreNotFound: true }), ...(wait ? [] : ['--wait=false'])];
+    const args = [
+        'delete',
+        ...selection({ resource: 'namespace', names: [namespace], ignoreNotFound: true }),
+        ...(wait ? [] : ['--wait=false'])
+    ];
     await tools.kubectl(cluster, args, log, wait ? DELETE : APPLY);
 }
 /** `kubectl rollout restart` of workloads (`deployment/x`), without waiting for it. */
@@ -57294,7 +57367,13 @@ async function readClusterState(tools, cluster, log) {
 }
 /** Pure: the two kubectl outputs → ClusterState. Secret values it keeps are masked at once. */
 function parseClusterState(namespaceJson, listJson) {
-    const state = { namespaceExists: false, istiods: [], remoteSecrets: [], retiredImages: [], versions: {} };
+    const state = {
+        namespaceExists: false,
+        istiods: [],
+        remoteSecrets: [],
+        retiredImages: [],
+        versions: {}
+    };
     if (namespaceJson.trim()) {
         const ns = JSON.parse(namespaceJson);
         state.namespaceExists = true;
@@ -57309,12 +57388,18 @@ function parseClusterState(namespaceJson, listJson) {
         if (o.kind !== 'Pod')
             state.versions[`${o.kind}/${name}`] = o.metadata.resourceVersion ?? '';
         if (o.kind === 'Deployment' && labels.app === ISTIOD_APP)
-            state.istiods.push({ name, revision: labels[REVISION_LABEL] ?? 'default', version: labels[OPERATOR_VERSION_LABEL] });
+            state.istiods.push({
+                name,
+                revision: labels[REVISION_LABEL] ?? 'default',
+                version: labels[OPERATOR_VERSION_LABEL]
+            });
         else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
             const ingress = o.status?.loadBalancer?.ingress?.[0];
             state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels[REVISION_LABEL] };
         }
-        else if (o.kind === 'ConfigMap' && (name === SIDECAR_INJECTOR_CONFIGMAP || name.startsWith(`${SIDECAR_INJECTOR_CONFIGMAP}-`)) && o.data?.values) {
+        else if (o.kind === 'ConfigMap' &&
+            (name === SIDECAR_INJECTOR_CONFIGMAP || name.startsWith(`${SIDECAR_INJECTOR_CONFIGMAP}-`)) &&
+            o.data?.values) {
             try {
                 injectorValues.set(name === SIDECAR_INJECTOR_CONFIGMAP ? 'default' : name.slice(SIDECAR_INJECTOR_CONFIGMAP.length + 1), JSON.parse(o.data.values));
             }
@@ -57327,7 +57412,8 @@ function parseClusterState(namespaceJson, listJson) {
             if (labels[MULTICLUSTER_LABEL] === 'true')
                 state.remoteSecrets.push({
                     name,
-                    cluster: annotations[CLUSTER_ANNOTATION] ?? (name.startsWith(REMOTE_SECRET_PREFIX) ? name.slice(REMOTE_SECRET_PREFIX.length) : name)
+                    cluster: annotations[CLUSTER_ANNOTATION] ??
+                        (name.startsWith(REMOTE_SECRET_PREFIX) ? name.slice(REMOTE_SECRET_PREFIX.length) : name)
                 });
             else if (name === CACERTS_SECRET) {
                 for (const [k, v] of Object.entries(data))
@@ -57345,7 +57431,11 @@ function parseClusterState(namespaceJson, listJson) {
     const primary = state.istiods.find((i) => i.revision === 'default') ?? state.istiods[0];
     const values = primary && (injectorValues.get(primary.revision) ?? injectorValues.get('default'));
     if (values?.global)
-        state.values = { meshID: values.global.meshID, clusterName: values.global.multiCluster?.clusterName, network: values.global.network };
+        state.values = {
+            meshID: values.global.meshID,
+            clusterName: values.global.multiCluster?.clusterName,
+            network: values.global.network
+        };
     return state;
 }
 /**
@@ -57353,7 +57443,9 @@ function parseClusterState(namespaceJson, listJson) {
  * there by the injector, e.g. the east-west gateway's `image: auto`, or by an older template still rolling out).
  */
 function retiredImages(items) {
-    const workloads = new Map(items.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet').map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+    const workloads = new Map(items
+        .filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
+        .map((o) => [`${o.kind}/${o.metadata.name}`, o]));
     const found = new Map();
     const note = (w, kind, name, image, pod) => {
         const registry = retiredRegistryOf(image);
@@ -57462,7 +57554,11 @@ const UNINSTALL_TIMEOUT_MS = 7 * 60_000;
  */
 async function install(tools, cluster, iop, readiness, log) {
     const args = ['install', '-y', '-f', '-', '--readiness-timeout', goDuration(readiness.timeoutMs)];
-    await tools.istioctl(cluster, args, log, { stdin: iop, retry: true, timeoutMs: installLimitMs(readiness.timeoutMs, readiness.waits) });
+    await tools.istioctl(cluster, args, log, {
+        stdin: iop,
+        retry: true,
+        timeoutMs: installLimitMs(readiness.timeoutMs, readiness.waits)
+    });
 }
 /**
  * `istioctl create-remote-secret --name <cluster>`: the Secret (with the reader's token) that lets other clusters'
@@ -57471,8 +57567,19 @@ async function install(tools, cluster, iop, readiness, log) {
 async function createRemoteSecret(tools, cluster, server, log) {
     // Without -n, istioctl writes the secret into the namespace of $KUBECONFIG's current context when it names one
     // (istioctl/pkg/multicluster/options.go), and istiod reads remote secrets only in its own namespace.
-    const args = ['create-remote-secret', '--name', cluster, '-n', ISTIO_NAMESPACE, ...(server ? ['--server', server] : [])];
-    const r = await tools.istioctl(cluster, args, log, { retry: true, secretOutput: true, timeoutMs: REMOTE_SECRET_TIMEOUT_MS });
+    const args = [
+        'create-remote-secret',
+        '--name',
+        cluster,
+        '-n',
+        ISTIO_NAMESPACE,
+        ...(server ? ['--server', server] : [])
+    ];
+    const r = await tools.istioctl(cluster, args, log, {
+        retry: true,
+        secretOutput: true,
+        timeoutMs: REMOTE_SECRET_TIMEOUT_MS
+    });
     return r.stdout;
 }
 /**
@@ -57481,7 +57588,8 @@ async function createRemoteSecret(tools, cluster, server, log) {
  */
 async function remoteClusters(tools, cluster, revision, deadline, log) {
     const timeoutMs = Math.max(10_000, Math.min(60_000, deadline - Date.now()));
-    return (await tools.istioctl(cluster, ['remote-clusters', '--revision', revision], log, { timeoutMs, retry: true })).stdout;
+    return (await tools.istioctl(cluster, ['remote-clusters', '--revision', revision], log, { timeoutMs, retry: true }))
+        .stdout;
 }
 /** `istioctl uninstall -y --purge`: Istio of every revision, its CRDs and webhooks. */
 async function uninstall(tools, cluster, log) {
@@ -57504,7 +57612,11 @@ const ADDRESS_JSONPATH = '{.status.loadBalancer.ingress[0].ip}{" "}{.status.load
  * resumes at the list's resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is
  * simply waited for).
  */
-const GATEWAY_SERVICE = { resource: 'services', namespace: ISTIO_NAMESPACE, fieldSelector: `metadata.name=${EASTWEST_GATEWAY}` };
+const GATEWAY_SERVICE = {
+    resource: 'services',
+    namespace: ISTIO_NAMESPACE,
+    fieldSelector: `metadata.name=${EASTWEST_GATEWAY}`
+};
 function addressFromLine(line) {
     const [ip, hostname] = line.trim().split(/\s+/);
     return ip || hostname || undefined;
@@ -57536,7 +57648,11 @@ async function waitForGatewayAddress(tools, cluster, timeoutMs, log) {
 }
 /** Why the address is still pending: the Service's events, and the usual cause on kind and bare metal. */
 async function explainPendingAddress(tools, cluster, timeoutMs, log) {
-    const events = await getJsonpath(tools, cluster, { resource: 'events', namespace: ISTIO_NAMESPACE, fieldSelector: `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}` }, '{range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}', log, HINT)
+    const events = await getJsonpath(tools, cluster, {
+        resource: 'events',
+        namespace: ISTIO_NAMESPACE,
+        fieldSelector: `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}`
+    }, '{range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}', log, HINT)
         .then((out) => out.trim())
         .catch(() => '');
     return [
@@ -57556,7 +57672,8 @@ async function explainPendingAddress(tools, cluster, timeoutMs, log) {
 /** Every istiod Deployment (all revisions) in istio-system: one bounded read. */
 async function listIstiods(tools, cluster, log) {
     const json = await getJson(tools, cluster, { resource: 'deployments', namespace: ISTIO_NAMESPACE, selector: ISTIOD_SELECTOR }, log, { quiet: true });
-    const items = JSON.parse(json || '{}').items ?? [];
+    const items = JSON.parse(json || '{}').items ??
+        [];
     return items.map((d) => ({
         name: d.metadata.name,
         revision: d.metadata.labels?.[REVISION_LABEL] ?? 'default',
@@ -57626,19 +57743,27 @@ function istiodsNeedingRestart(istiods) {
 
 /** istio-system carrying the cluster's network: the guide's `kubectl label namespace … --overwrite`, as an apply. */
 function istioNamespace(network) {
-    return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: network } } };
+    return {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: network } }
+    };
 }
 /** samples/multicluster/expose-services.yaml: every *.local service reachable through the east-west gateway. */
 function crossNetworkGateway(istioVersion) {
     // networking.istio.io/v1 is served from Istio 1.24 on; older releases take v1alpha3 (still served later, but deprecated).
-    const apiVersion = compareSemver(istioVersion, { major: 1, minor: 24, patch: 0 }) >= 0 ? 'networking.istio.io/v1' : 'networking.istio.io/v1alpha3';
+    const apiVersion = compareSemver(istioVersion, { major: 1, minor: 24, patch: 0 }) >= 0
+        ? 'networking.istio.io/v1'
+        : 'networking.istio.io/v1alpha3';
     return {
         apiVersion,
         kind: 'Gateway',
         metadata: { name: CROSS_NETWORK_GATEWAY, namespace: ISTIO_NAMESPACE },
         spec: {
             selector: { istio: EASTWEST_GATEWAY_LABEL },
-            servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }]
+            servers: [
+                { port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }
+            ]
         }
     };
 }
@@ -57680,7 +57805,7 @@ function parseRemoteSecret(output) {
     if (!secret)
         throw new Error('create-remote-secret printed no Secret');
     const cluster = secret.metadata?.annotations?.[CLUSTER_ANNOTATION];
-    const embedded = secret.stringData?.[cluster] ?? Object.values(secret.stringData ?? {})[0];
+    const embedded = secret.stringData?.[cluster] ?? Object.values((secret.stringData ?? {}))[0];
     if (typeof cluster !== 'string' || typeof embedded !== 'string')
         throw new Error(`create-remote-secret printed a Secret without the ${CLUSTER_ANNOTATION} annotation or its kubeconfig`);
     let kc;
@@ -57732,7 +57857,12 @@ function parseRemoteClusters(table) {
     };
     const rows = [];
     for (const line of lines.slice(header + 1)) {
-        const row = { cluster: cell(line, 'NAME'), secret: cell(line, 'SECRET'), status: cell(line, 'STATUS'), istiod: cell(line, 'ISTIOD') };
+        const row = {
+            cluster: cell(line, 'NAME'),
+            secret: cell(line, 'SECRET'),
+            status: cell(line, 'STATUS'),
+            istiod: cell(line, 'ISTIOD')
+        };
         const revision = cell(line, 'REVISION');
         if (revision !== undefined)
             row.revision = revision;
@@ -57790,7 +57920,9 @@ function peerStatuses(rows, peers) {
             const status = mine.find((m) => m.istiod === p)?.status ?? 'synced';
             byStatus.set(status, [...(byStatus.get(status) ?? []), p]);
         }
-        out.set(peer, byStatus.size === 1 ? [...byStatus.keys()][0] : [...byStatus].map(([s, ps]) => `${s} in ${ps.join(', ')}`).join(', '));
+        out.set(peer, byStatus.size === 1
+            ? [...byStatus.keys()][0]
+            : [...byStatus].map(([s, ps]) => `${s} in ${ps.join(', ')}`).join(', '));
     }
     return out;
 }
@@ -57821,7 +57953,11 @@ async function waitForRemoteClusters(tools, cluster, peers, timeoutMs, log, opts
     }, opts.pollMs ?? 2000);
     if (synced)
         return synced;
-    const seen = { revision: opts.revision, istiods: istiodsOf(rows), statuses: peerStatuses(rows, peers) };
+    const seen = {
+        revision: opts.revision,
+        istiods: istiodsOf(rows),
+        statuses: peerStatuses(rows, peers)
+    };
     const problems = remoteClusterProblems(rows, peers);
     const missing = seen.istiods.length ? [...new Set(problems.map((p) => p.peer))] : peers;
     const after = `after ${Math.round(timeoutMs / 1000)} s`;
@@ -57831,7 +57967,9 @@ async function waitForRemoteClusters(tools, cluster, peers, timeoutMs, log, opts
             ...problems.map((p) => `- ${p.peer} in ${p.istiod}: ${explainStatus(p.status, p.peer)}`),
             `(asked the ${seen.istiods.length} istiod pod(s) of revision ${opts.revision}: ${seen.istiods.join(', ')})`
         ]
-        : [`${cluster} does not see ${missing.join(', ')} as synced ${after}: no istiod pod of revision ${opts.revision} answered`];
+        : [
+            `${cluster} does not see ${missing.join(', ')} as synced ${after}: no istiod pod of revision ${opts.revision} answered`
+        ];
     if (lastError)
         lines[0] += `; last error: ${lastError}`;
     throw new VerifyError(cluster, missing, seen, problems, lines.join('\n'));
@@ -57929,7 +58067,9 @@ async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
                 throw e;
             last = e.stderrTail;
         }
-        return versions.every((v) => seen.has(v)) ? `${[...seen].sort().join(', ')} answered in ${calls} call(s)` : undefined;
+        return versions.every((v) => seen.has(v))
+            ? `${[...seen].sort().join(', ')} answered in ${calls} call(s)`
+            : undefined;
     }, 500);
     if (answered)
         return answered;
@@ -57997,10 +58137,16 @@ async function istioctlInstall(deps, step, iop, waits, log) {
     catch (e) {
         if (!(e instanceof CommandError) || e.result.timedOut || !isReadinessFailure(e.result.stderr))
             throw e;
-        const pods = await getJson(deps.tools, step.cluster, { resource: 'pods', namespace: ISTIO_NAMESPACE }, log, { policy: HINT })
+        const pods = await getJson(deps.tools, step.cluster, { resource: 'pods', namespace: ISTIO_NAMESPACE }, log, {
+            policy: HINT
+        })
             .then(unreadyPods)
-            .catch((err) => [`(kubectl get pods failed: ${err instanceof CommandError ? err.headline : String(err)})`]);
-        const retired = [...new Set(pods.map((p) => /\(image ([^)\s]+)\)/.exec(p)?.[1]).flatMap((img) => (img && retiredRegistryOf(img)) || []))];
+            .catch((err) => [
+            `(kubectl get pods failed: ${err instanceof CommandError ? err.headline : String(err)})`
+        ]);
+        const retired = [
+            ...new Set(pods.map((p) => /\(image ([^)\s]+)\)/.exec(p)?.[1]).flatMap((img) => (img && retiredRegistryOf(img)) || []))
+        ];
         const hint = retired.length
             ? `\n${retired.join(', ')} ${retired.length > 1 ? 'are registries' : 'is one of the registries'} Istio retired in December 2026; set "hub" to ${DEFAULT_HUB} or a mirror of it.`
             : '';
@@ -58113,7 +58259,7 @@ function validityDays(value, fallback) {
     return value;
 }
 async function generateKeyPair() {
-    return (await external_node_crypto_.webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']));
+    return await external_node_crypto_.webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']);
 }
 /** 16 random bytes, positive (high bit clear) and with no leading zero byte, as hex. */
 function randomSerial() {
@@ -58172,7 +58318,11 @@ function rootSigner(keyPem, rootCert) {
     const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
     switch (key.asymmetricKeyType) {
         case 'rsa':
-            return { pkcs8, importAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } };
+            return {
+                pkcs8,
+                importAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+                signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+            };
         case 'ec': {
             const namedCurve = NAMED_CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''];
             if (!namedCurve)
@@ -58497,7 +58647,11 @@ const root_DAY_MS = 86_400_000;
 /** `2026-05-01T10:00:00Z`, and how far that is from now in whole days. */
 function when(date, now = Date.now()) {
     const left = date.getTime() - now;
-    return { at: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), days: Math.round(Math.abs(left) / root_DAY_MS), past: left <= 0 };
+    return {
+        at: date.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        days: Math.round(Math.abs(left) / root_DAY_MS),
+        past: left <= 0
+    };
 }
 /** "expires on 2026-05-01T10:00:00Z (in 10 days)" / "expired on … (3 days ago)". */
 function expiry(v, now = Date.now()) {
@@ -58636,7 +58790,11 @@ class TrustManager {
             return;
         for (const c of this.config.clusters) {
             const s = states.get(c.name);
-            this.seen.set(c.name, { cacerts: s?.cacerts, storedRoot: s?.storedRoot, istiodRuns: (s?.istiods.length ?? 0) > 0 });
+            this.seen.set(c.name, {
+                cacerts: s?.cacerts,
+                storedRoot: s?.storedRoot,
+                istiodRuns: (s?.istiods.length ?? 0) > 0
+            });
         }
         this.root = await chooseRoot(this.config, this.seen);
     }
@@ -58683,7 +58841,11 @@ class TrustManager {
         const outcome = !current ? 'created' : renewal ? 'renewed' : 'rotated';
         this.record(cluster, certValidity(intermediate.certPem), outcome);
         if (seen?.istiodRuns) {
-            const why = outcome === 'created' ? 'cacerts was created' : outcome === 'renewed' ? "cacerts' intermediate CA was re-issued" : 'cacerts was replaced';
+            const why = outcome === 'created'
+                ? 'cacerts was created'
+                : outcome === 'renewed'
+                    ? "cacerts' intermediate CA was re-issued"
+                    : 'cacerts was replaced';
             await this.restartIstiod(cluster, why, log);
         }
         return outcome;
@@ -59708,7 +59870,10 @@ const STEP_KIND_INFO = {
         plans: ({ state: s, cluster: c, config, version, upgrade: up }) => {
             if (up)
                 return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`;
-            const same = s.istiods.length && s.values?.meshID === config.meshId && s.values?.clusterName === c.name && s.values?.network === c.network;
+            const same = s.istiods.length &&
+                s.values?.meshID === config.meshId &&
+                s.values?.clusterName === c.name &&
+                s.values?.network === c.network;
             return !s.istiods.length
                 ? `install Istio ${version}`
                 : same
@@ -59722,7 +59887,7 @@ const STEP_KIND_INFO = {
     },
     'gateway-address': {
         column: 'Address',
-        plans: ({ state: s }) => (s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address')
+        plans: ({ state: s }) => s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address'
     },
     'expose-services': { column: 'Expose services', plans: asTitled },
     'remote-secret': {
@@ -59775,14 +59940,22 @@ function clusterOutcomes(r) {
     return r.config.clusters.map((c) => {
         const mine = [...r.results.values()].filter((s) => s.step.cluster === c.name);
         const worst = ['failed', 'cancelled', 'skipped'].find((s) => mine.some((m) => m.status === s)) ?? 'ok';
-        return { name: c.name, network: c.network, context: c.name, gatewayAddress: r.results.get(stepId(c.name, 'gateway-address'))?.value ?? null, status: worst };
+        return {
+            name: c.name,
+            network: c.network,
+            context: c.name,
+            gatewayAddress: r.results.get(stepId(c.name, 'gateway-address'))?.value ?? null,
+            status: worst
+        };
     });
 }
 /** Verified only when the checks ran in every cluster and all passed (remote-clusters, and traffic when asked). */
 function isVerified(r) {
     const kinds = r.config.verify.mode === 'traffic' ? ['verify', 'verify-traffic'] : ['verify'];
     const checks = [...r.results.values()].filter((s) => kinds.includes(s.step.kind));
-    return r.config.verify.mode !== 'none' && checks.length === r.config.clusters.length * kinds.length && checks.every((s) => s.status === 'ok');
+    return (r.config.verify.mode !== 'none' &&
+        checks.length === r.config.clusters.length * kinds.length &&
+        checks.every((s) => s.status === 'ok'));
 }
 /** Every output, in one place. */
 function publishOutputs(r) {
@@ -59791,7 +59964,13 @@ function publishOutputs(r) {
     setOutput('gateway-addresses', JSON.stringify(addresses));
     for (const o of outcomes)
         setOutput(`${o.name}-gateway-address`, o.gatewayAddress ?? '');
-    setOutput('clusters', JSON.stringify(outcomes.map(({ name, network, context, gatewayAddress, status }) => ({ name, network, context, gatewayAddress, status }))));
+    setOutput('clusters', JSON.stringify(outcomes.map(({ name, network, context, gatewayAddress, status }) => ({
+        name,
+        network,
+        context,
+        gatewayAddress,
+        status
+    }))));
     setOutput('istio-version', r.istioVersion);
     setOutput('istioctl-path', r.istioctlPath);
     setOutput('root-cert', r.rootCertPem ?? '');
@@ -59816,13 +59995,15 @@ function renderSummary(r) {
                 : '✅ ready';
     lines.push(`## Istio multi-cluster mesh \`${r.config.meshId}\` — ${state}`, '');
     lines.push(`Istio ${r.istioVersion} · ${r.config.clusters.length} clusters · ${formatSeconds(r.durationMs)}${r.config.revision ? ` · revision \`${r.config.revision}\`` : ''}`, '');
-    const changeCell = (name) => (r.changes ? (r.changes.get(name) === 0 ? ' unchanged |' : ` ${r.changes.get(name) ?? '?'} object(s) changed |`) : '');
+    const changeCell = (name) => r.changes ? (r.changes.get(name) === 0 ? ' unchanged |' : ` ${r.changes.get(name) ?? '?'} object(s) changed |`) : '';
     lines.push(`| Cluster | Network | Gateway address | ${present.map(([, t]) => t).join(' | ')} | Result |${r.changes ? ' Changes |' : ''}`);
     lines.push(`|---|---|---|${present.map(() => '---').join('|')}|---|${r.changes ? '---|' : ''}`);
     for (const o of outcomes) {
         const cells = present.map(([k]) => {
             const s = r.results.get(stepId(o.name, k));
-            return s ? `${ICON[s.status]} ${s.status === 'ok' || s.status === 'failed' ? formatSeconds(s.durationMs) : s.status}` : '—';
+            return s
+                ? `${ICON[s.status]} ${s.status === 'ok' || s.status === 'failed' ? formatSeconds(s.durationMs) : s.status}`
+                : '—';
         });
         lines.push(`| ${o.name} | ${o.network} | ${o.gatewayAddress ? `\`${o.gatewayAddress}\`` : '—'} | ${cells.join(' | ')} | ${ICON[o.status]} ${o.status} |${changeCell(o.name)}`);
     }
@@ -59866,11 +60047,20 @@ function renderSummary(r) {
     }
     return lines.join('\n');
 }
-const INTERMEDIATE_NOTE = { created: ' (created)', kept: '', renewed: ' (re-issued)', rotated: ' (replaced)', checked: '' };
+const INTERMEDIATE_NOTE = {
+    created: ' (created)',
+    kept: '',
+    renewed: ' (re-issued)',
+    rotated: ' (replaced)',
+    checked: ''
+};
 /** When each cluster's intermediate CA expires: re-issued by a run within 30 days of it (ca: existing fails instead). */
 function renderIntermediates(r) {
     const root = r.rootCertPem && certValidity(r.rootCertPem);
-    const lines = [`**Root of trust**${root ? ` (mesh root valid until ${root.notAfter.toISOString().slice(0, 10)})` : ''}`, ''];
+    const lines = [
+        `**Root of trust**${root ? ` (mesh root valid until ${root.notAfter.toISOString().slice(0, 10)})` : ''}`,
+        ''
+    ];
     for (const [cluster, i] of r.intermediates)
         lines.push(`- ${cluster}: intermediate CA valid until ${i.notAfter.slice(0, 10)}${INTERMEDIATE_NOTE[i.outcome]}`);
     return lines;
@@ -59911,7 +60101,10 @@ function retiredImagesNote(hub, note, does) {
 }
 /** mode: plan — what install would do, per cluster, after what each cluster carries now. */
 function renderPlanSummary(config, version, plan, blocker, retired) {
-    const lines = [`## Istio multi-cluster mesh \`${config.meshId}\` — plan for Istio ${version} (nothing was changed)`, ''];
+    const lines = [
+        `## Istio multi-cluster mesh \`${config.meshId}\` — plan for Istio ${version} (nothing was changed)`,
+        ''
+    ];
     if (blocker)
         lines.push('> [!CAUTION]', `> install would fail: ${blocker}`, '');
     if (retired)
@@ -59933,7 +60126,9 @@ async function writePlanSummary(config, version, plan, blocker, retired) {
 async function writeFailureSummary(message) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
-    await summary.addRaw(['## Istio multi-cluster mesh — ❌ failed before any cluster was changed', '', '```', message, '```', ''].join('\n'), true).write();
+    await summary
+        .addRaw(['## Istio multi-cluster mesh — ❌ failed before any cluster was changed', '', '```', message, '```', ''].join('\n'), true)
+        .write();
 }
 async function writeSummary(r) {
     if (!process.env.GITHUB_STEP_SUMMARY)
@@ -59962,11 +60157,18 @@ async function runPlan(steps, opts) {
         while (changed) {
             changed = false;
             for (const step of pending) {
-                const broken = step.always ? undefined : step.needs.find((n) => results.has(n) && results.get(n).status !== 'ok');
+                const broken = step.always
+                    ? undefined
+                    : step.needs.find((n) => results.has(n) && results.get(n).status !== 'ok');
                 if (broken || opts.signal?.aborted) {
                     pending.delete(step);
                     const status = opts.signal?.aborted ? 'cancelled' : 'skipped';
-                    const result = { step, status, durationMs: 0, log: [broken ? `skipped: ${broken} did not complete` : 'cancelled'] };
+                    const result = {
+                        step,
+                        status,
+                        durationMs: 0,
+                        log: [broken ? `skipped: ${broken} did not complete` : 'cancelled']
+                    };
                     results.set(step.id, result);
                     opts.events.finished(result);
                     changed = true;
@@ -59981,7 +60183,14 @@ async function runPlan(steps, opts) {
         opts.events.started(step);
         const p = opts
             .execute(step, (line) => log.push(line))
-            .then((value) => ({ step, status: 'ok', startedAt, durationMs: Date.now() - startedAt, log, value: value ?? undefined }), (e) => ({
+            .then((value) => ({
+            step,
+            status: 'ok',
+            startedAt,
+            durationMs: Date.now() - startedAt,
+            log,
+            value: value ?? undefined
+        }), (e) => ({
             step,
             status: opts.signal?.aborted ? 'cancelled' : 'failed',
             startedAt,
@@ -60032,7 +60241,10 @@ function toStepError(step, e) {
 
 /** Downloads (or finds in the tool cache) istioctl and puts it on the PATH for later steps. */
 async function setupIstioctl(ctx) {
-    const istioctl = await installIstioctl(ctx.version, ctx.config.downloadBaseUrl, { apiUrl: ctx.apiUrl, token: ctx.config.githubToken });
+    const istioctl = await installIstioctl(ctx.version, ctx.config.downloadBaseUrl, {
+        apiUrl: ctx.apiUrl,
+        token: ctx.config.githubToken
+    });
     addPath(external_node_path_namespaceObject.dirname(istioctl.path));
     setOutput('istioctl-path', istioctl.path);
     info(`istioctl ${ctx.version}: ${istioctl.cached ? 'from the tool cache' : `downloaded from ${ctx.config.downloadBaseUrl}`} (${istioctl.path})`);
@@ -60159,7 +60371,13 @@ const PROFILE_COMPONENTS = {
     'openshift-ambient': ['base', 'pilot', 'cni', 'ztunnel']
 };
 /** install.go's componentDependencies, inverted: a component applies once these have finished (failed ones too). */
-const WAITS_FOR = { pilot: 'base', cni: 'base', ingressGateways: 'pilot', egressGateways: 'pilot', ztunnel: 'cni' };
+const WAITS_FOR = {
+    pilot: 'base',
+    cni: 'base',
+    ingressGateways: 'pilot',
+    egressGateways: 'pilot',
+    ztunnel: 'cni'
+};
 const isRecord = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 /**
  * How many readiness waits `istioctl install -f <iop>` can run one after another: each component waits up to
@@ -60226,9 +60444,14 @@ function buildInstallPlan(config, version, stale = new Map()) {
     const add = (c, kind, title, needs, action, after) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, ...(after ? { after } : {}), action });
     const trust = config.ca.mode !== 'none';
     for (const c of config.clusters) {
-        add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], { type: 'apply', manifest: toYaml(istioNamespace(c.network)) });
+        add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], {
+            type: 'apply',
+            manifest: toYaml(istioNamespace(c.network))
+        });
         if (trust)
-            add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], { type: 'root-of-trust' });
+            add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], {
+                type: 'root-of-trust'
+            });
         const iop = controlPlane({
             meshId: config.meshId,
             clusterName: c.name,
@@ -60242,17 +60465,23 @@ function buildInstallPlan(config, version, stale = new Map()) {
             iop: toYaml(iop),
             readinessWaits: readinessWaits(iop)
         });
-        const gateway = eastWestGateway({ network: c.network, hub: config.hub, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations });
+        const gateway = eastWestGateway({
+            network: c.network,
+            hub: config.hub,
+            revision: config.revision,
+            serviceAnnotations: config.gatewayServiceAnnotations
+        });
         add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], {
             type: 'istioctl-install',
             iop: toYaml(gateway),
             readinessWaits: readinessWaits(gateway)
         });
-        add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], { type: 'wait-gateway-address', timeoutMs: config.gatewayTimeoutMs });
+        add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], {
+            type: 'wait-gateway-address',
+            timeoutMs: config.gatewayTimeoutMs
+        });
         add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) }, [stepId(c.name, 'eastwest-gateway')]);
-        add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, [
-            stepId(c.name, 'control-plane')
-        ]);
+        add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, [stepId(c.name, 'control-plane')]);
     }
     for (const c of config.clusters) {
         const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name);
@@ -60315,7 +60544,7 @@ function addVerification(config, steps) {
 }
 /** Every ordered pair (source, target) whose remote secret the plan applies. */
 function remoteSecretPairs(steps) {
-    return steps.flatMap((s) => (s.action.type === 'apply-remote-secrets' ? s.action.sources.map((src) => [src, s.cluster]) : []));
+    return steps.flatMap((s) => s.action.type === 'apply-remote-secrets' ? s.action.sources.map((src) => [src, s.cluster]) : []);
 }
 
 ;// CONCATENATED MODULE: ./src/modes/prepare.ts
@@ -60353,7 +60582,7 @@ async function prepare(ctx) {
 function readStates(tools, config, title) {
     return logged(title, async (log) => {
         const settled = await Promise.allSettled(config.clusters.map((c) => readClusterState(tools, c.name, log)));
-        const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [[config.clusters[i].name, s.reason]] : []));
+        const failed = settled.flatMap((s, i) => s.status === 'rejected' ? [[config.clusters[i].name, s.reason]] : []);
         if (failed.length) {
             const [cluster, e] = failed[0];
             const others = failed.length > 1
@@ -60384,7 +60613,10 @@ function readStates(tools, config, title) {
 async function installMode(ctx) {
     const { config } = ctx;
     // The download and the reads do not depend on each other.
-    const [istioctlPath, { states: before, upgrades, blocker, stale, steps }] = await Promise.all([setupIstioctl(ctx), prepare(ctx)]);
+    const [istioctlPath, { states: before, upgrades, blocker, stale, steps }] = await Promise.all([
+        setupIstioctl(ctx),
+        prepare(ctx)
+    ]);
     if (blocker)
         throw new Error(blocker);
     const tools = new ClusterTools(ctx.kubeconfigPath, istioctlPath, undefined, ctx.env);
@@ -60392,7 +60624,9 @@ async function installMode(ctx) {
     await trust?.prepare(before);
     const state = { remoteSecrets: new Map(), remoteStatus: new Map() };
     const results = await runSteps(ctx, steps, stepExecutor({ config, tools, trust, state }));
-    const after = ctx.signal.aborted ? undefined : await readStates(tools, config, 'mesh · read each cluster again (what changed)').catch(() => undefined);
+    const after = ctx.signal.aborted
+        ? undefined
+        : await readStates(tools, config, 'mesh · read each cluster again (what changed)').catch(() => undefined);
     const report = {
         ...baseReport(ctx, istioctlPath, results),
         remoteStatus: state.remoteStatus,
@@ -60402,7 +60636,11 @@ async function installMode(ctx) {
         nextSteps: canaryNextSteps(config, upgrades),
         staleSecrets: config.prune ? new Map() : stale,
         retiredImages: retiredImageNote(before, after),
-        changes: after && new Map(config.clusters.map((c) => [c.name, changedObjects(before.get(c.name), after.get(c.name)).length + appliedChanges(results, c.name)]))
+        changes: after &&
+            new Map(config.clusters.map((c) => [
+                c.name,
+                changedObjects(before.get(c.name), after.get(c.name)).length + appliedChanges(results, c.name)
+            ]))
     };
     if (after)
         for (const c of config.clusters)
@@ -60411,7 +60649,9 @@ async function installMode(ctx) {
 }
 /** kubectl apply says what it did; count the objects it created or configured in one cluster. */
 function appliedChanges(results, cluster) {
-    return [...results.values()].filter((r) => r.step.cluster === cluster).reduce((n, r) => n + r.log.filter((l) => / (created|configured)$/.test(l)).length, 0);
+    return [...results.values()]
+        .filter((r) => r.step.cluster === cluster)
+        .reduce((n, r) => n + r.log.filter((l) => / (created|configured)$/.test(l)).length, 0);
 }
 
 ;// CONCATENATED MODULE: ./src/steps/describe.ts
@@ -60422,7 +60662,14 @@ function describePlan(config, version, steps, states, upgrades) {
     const stale = staleRemoteSecrets(config, states);
     return config.clusters.map((c) => {
         const s = states.get(c.name);
-        const context = { config, cluster: c, state: s, version, upgrade: upgrades.find((u) => u.cluster === c.name), stale: stale.get(c.name) ?? [] };
+        const context = {
+            config,
+            cluster: c,
+            state: s,
+            version,
+            upgrade: upgrades.find((u) => u.cluster === c.name),
+            stale: stale.get(c.name) ?? []
+        };
         const actions = steps
             .filter((st) => st.cluster === c.name)
             .map((st) => ({ step: st.kind, title: st.title, does: STEP_KIND_INFO[st.kind].plans({ ...context, step: st }) }));
@@ -60459,7 +60706,13 @@ async function planMode(ctx) {
     const { config, version } = ctx;
     const { states, upgrades, blocker, steps } = await prepare(ctx);
     const plan = describePlan(config, version, steps, states, upgrades);
-    const output = { mode: 'plan', istioVersion: version, meshId: config.meshId, blocker: blocker ?? null, clusters: plan };
+    const output = {
+        mode: 'plan',
+        istioVersion: version,
+        meshId: config.meshId,
+        blocker: blocker ?? null,
+        clusters: plan
+    };
     setOutput('plan', JSON.stringify(output));
     for (const c of plan) {
         startGroup(`${c.cluster}: what install would do`);
@@ -60480,20 +60733,36 @@ async function planMode(ctx) {
 function buildUninstallPlan(config) {
     const steps = [];
     for (const c of config.clusters) {
-        const add = (kind, title, needs, action) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs: needs.map((n) => stepId(c.name, n)), action });
+        const add = (kind, title, needs, action) => steps.push({
+            id: stepId(c.name, kind),
+            cluster: c.name,
+            kind,
+            title,
+            needs: needs.map((n) => stepId(c.name, n)),
+            action
+        });
         add('remove-remote-secrets', 'remove remote secrets', [], {
             type: 'delete',
             target: { resource: 'secret', namespace: ISTIO_NAMESPACE, selector: `${MULTICLUSTER_LABEL}=true` }
         });
-        add('remove-verify', `remove namespace ${VERIFY_NAMESPACE}`, [], { type: 'delete-namespace', namespace: VERIFY_NAMESPACE });
-        add('uninstall', 'istioctl uninstall --purge', ['remove-remote-secrets', 'remove-verify'], { type: 'istioctl-uninstall' });
+        add('remove-verify', `remove namespace ${VERIFY_NAMESPACE}`, [], {
+            type: 'delete-namespace',
+            namespace: VERIFY_NAMESPACE
+        });
+        add('uninstall', 'istioctl uninstall --purge', ['remove-remote-secrets', 'remove-verify'], {
+            type: 'istioctl-uninstall'
+        });
         // create-remote-secret's reader account is cluster-scoped RBAC outside what uninstall --purge owns.
         add('remove-reader', 'remove istio-reader RBAC', ['uninstall'], {
             type: 'delete',
             target: { resource: 'clusterrolebinding,clusterrole', names: [READER_CLUSTER_ROLE] }
         });
         if (!config.keepNamespace)
-            add('remove-namespace', `delete namespace ${ISTIO_NAMESPACE}`, ['uninstall'], { type: 'delete-namespace', namespace: ISTIO_NAMESPACE, wait: true });
+            add('remove-namespace', `delete namespace ${ISTIO_NAMESPACE}`, ['uninstall'], {
+                type: 'delete-namespace',
+                namespace: ISTIO_NAMESPACE,
+                wait: true
+            });
     }
     return steps;
 }
@@ -60578,7 +60847,11 @@ function removeWorkdir(dir) {
 
 
 
-const MODE_RUNS = { install: installMode, plan: planMode, uninstall: uninstallMode };
+const MODE_RUNS = {
+    install: installMode,
+    plan: planMode,
+    uninstall: uninstallMode
+};
 /** After SIGINT/SIGTERM the action exits this long after stopping its commands, whether or not they are gone. */
 const EXIT_AFTER_SIGNAL_MS = 5000;
 /** config → work dir and kubeconfig → Istio version → the mode (src/modes/). Signals stop every command. */
@@ -60629,7 +60902,11 @@ async function run() {
 }
 function readConfig() {
     try {
-        return parseConfig({ input: (name) => getInput(name), env: process.env, readFile: (f) => external_node_fs_namespaceObject.readFileSync(f, 'utf8') });
+        return parseConfig({
+            input: (name) => getInput(name),
+            env: process.env,
+            readFile: (f) => external_node_fs_namespaceObject.readFileSync(f, 'utf8')
+        });
     }
     catch (e) {
         if (e instanceof InputError)

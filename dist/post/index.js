@@ -31578,7 +31578,11 @@ function runProcess(tool, args, opts = {}) {
             stoppedEarly: false
         });
     return new Promise((resolve) => {
-        const child = spawn(tool, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+        const child = spawn(tool, args, {
+            env: opts.env ?? process.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+            windowsHide: true
+        });
         running.add(child);
         const out = [];
         const err = [];

@@ -20,18 +20,34 @@ export function parseCa(src: ConfigSource): CaConfig {
   const certText = src.input('ca-root-cert').trim()
   const keyText = src.input('ca-root-key').trim()
   if (mode !== 'provided') {
-    if (certText || keyText) throw new InputError(certText ? 'ca-root-cert' : 'ca-root-key', '', `is only used with ca: provided (ca is "${mode}")`)
+    if (certText || keyText)
+      throw new InputError(
+        certText ? 'ca-root-cert' : 'ca-root-key',
+        '',
+        `is only used with ca: provided (ca is "${mode}")`
+      )
     return { mode, rotate }
   }
-  if (!certText) throw new InputError('ca-root-cert', '', 'is required with ca: provided (the PEM of the root certificate)')
-  if (!keyText) throw new InputError('ca-root-key', '', 'is required with ca: provided (the PEM of the root private key, from a secret)')
+  if (!certText)
+    throw new InputError('ca-root-cert', '', 'is required with ca: provided (the PEM of the root certificate)')
+  if (!keyText)
+    throw new InputError(
+      'ca-root-key',
+      '',
+      'is required with ca: provided (the PEM of the root private key, from a secret)'
+    )
   let cert: X509Certificate
   try {
     cert = new X509Certificate(certText)
   } catch {
     throw new InputError('ca-root-cert', '', 'is not a PEM certificate')
   }
-  if (!cert.ca) throw new InputError('ca-root-cert', '', `is not a CA certificate (basicConstraints CA:true), subject ${JSON.stringify(cert.subject)}`)
+  if (!cert.ca)
+    throw new InputError(
+      'ca-root-cert',
+      '',
+      `is not a CA certificate (basicConstraints CA:true), subject ${JSON.stringify(cert.subject)}`
+    )
   let matches: boolean
   try {
     matches = cert.checkPrivateKey(createPrivateKey(keyText))

@@ -26,19 +26,31 @@ const CLUSTER_FIELDS = ['name', 'network', 'context', 'kubeconfig-env', 'kubecon
 /** The `clusters` input: at least two, each with a unique name, a network and one kubeconfig context. */
 export function parseClusterList(src: ConfigSource): ParsedCluster[] {
   const text = src.input('clusters')
-  if (text.trim() === '') throw new InputError('clusters', '', 'is required: a YAML list of clusters, each with "name" and "network"')
+  if (text.trim() === '')
+    throw new InputError('clusters', '', 'is required: a YAML list of clusters, each with "name" and "network"')
   const list = loadYamlInput('clusters', text)
-  if (!Array.isArray(list)) throw new InputError('clusters', '', `must be a YAML list of clusters, got ${describeType(list)}`)
-  if (list.length < 2) throw new InputError('clusters', '', `needs at least two clusters for a multi-cluster mesh, got ${list.length}`)
+  if (!Array.isArray(list))
+    throw new InputError('clusters', '', `must be a YAML list of clusters, got ${describeType(list)}`)
+  if (list.length < 2)
+    throw new InputError('clusters', '', `needs at least two clusters for a multi-cluster mesh, got ${list.length}`)
 
   const shared = sharedKubeconfig(src)
   const seen = new Map<string, number>()
   return list.map((item, i) => {
-    if (!isMap(item)) throw new InputError('clusters', itemField(i), `must be a map with "name" and "network", got ${describeType(item)}`)
+    if (!isMap(item))
+      throw new InputError(
+        'clusters',
+        itemField(i),
+        `must be a map with "name" and "network", got ${describeType(item)}`
+      )
     for (const key of Object.keys(item)) {
       if (!(CLUSTER_FIELDS as readonly string[]).includes(key)) {
         const hint = closest(key, CLUSTER_FIELDS)
-        throw new InputError('clusters', itemField(i, key), `unknown field${hint ? `; did you mean "${hint}"?` : ''} (known: ${CLUSTER_FIELDS.join(', ')})`)
+        throw new InputError(
+          'clusters',
+          itemField(i, key),
+          `unknown field${hint ? `; did you mean "${hint}"?` : ''} (known: ${CLUSTER_FIELDS.join(', ')})`
+        )
       }
     }
     const name = stringField(item, i, 'name', true)!
@@ -49,7 +61,11 @@ export function parseClusterList(src: ConfigSource): ParsedCluster[] {
         `must be a DNS-1123 label (lowercase letters, digits and "-", at most 63, starting and ending with a letter or digit), got ${JSON.stringify(name)}`
       )
     if (seen.has(name))
-      throw new InputError('clusters', itemField(i, 'name'), `"${name}" is already the name of item ${seen.get(name)! + 1}; names must be unique`)
+      throw new InputError(
+        'clusters',
+        itemField(i, 'name'),
+        `"${name}" is already the name of item ${seen.get(name)! + 1}; names must be unique`
+      )
     seen.set(name, i)
 
     const network = stringField(item, i, 'network', true)!
@@ -65,7 +81,11 @@ export function parseClusterList(src: ConfigSource): ParsedCluster[] {
 
     const contextField = stringField(item, i, 'context', false)
     const context = contextField ?? name
-    const from = { envName: stringField(item, i, 'kubeconfig-env', false), file: stringField(item, i, 'kubeconfig-file', false), contextField }
+    const from = {
+      envName: stringField(item, i, 'kubeconfig-env', false),
+      file: stringField(item, i, 'kubeconfig-file', false),
+      contextField
+    }
     const { source, kubeconfig } = kubeconfigOf(src, i, name, context, from, shared)
     return { config: { name, network, sourceContext: context, source, apiServer }, kubeconfig }
   })
@@ -77,7 +97,8 @@ function stringField(item: Record<string, unknown>, i: number, field: string, re
     if (required) throw new InputError('clusters', itemField(i, field), 'is required')
     return undefined
   }
-  if (typeof v !== 'string' && typeof v !== 'number') throw new InputError('clusters', itemField(i, field), `must be a string, got ${describeType(v)}`)
+  if (typeof v !== 'string' && typeof v !== 'number')
+    throw new InputError('clusters', itemField(i, field), `must be a string, got ${describeType(v)}`)
   const s = String(v).trim()
   if (s === '') throw new InputError('clusters', itemField(i, field), 'must not be empty')
   return s

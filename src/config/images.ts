@@ -32,7 +32,11 @@ export function parseHub(text: string): string {
   const hub = text.trim() || DEFAULT_HUB
   const problem = hubProblem(hub)
   if (problem)
-    throw new InputError('hub', '', `${problem}; give a registry and path like "${DEFAULT_HUB}" or "my-mirror.example:5000/istio", got ${JSON.stringify(hub)}`)
+    throw new InputError(
+      'hub',
+      '',
+      `${problem}; give a registry and path like "${DEFAULT_HUB}" or "my-mirror.example:5000/istio", got ${JSON.stringify(hub)}`
+    )
   return hub
 }
 
@@ -42,11 +46,16 @@ function hubProblem(hub: string): string | undefined {
   if (hub.endsWith('/')) return 'must not end with "/"'
   const parts = hub.split('/')
   const last = parts[parts.length - 1]
-  if (last.includes('@') || (parts.length > 1 && last.includes(':'))) return 'must not carry a tag or digest: istioctl appends "/<image>:<version>" to it'
+  if (last.includes('@') || (parts.length > 1 && last.includes(':')))
+    return 'must not carry a tag or digest: istioctl appends "/<image>:<version>" to it'
   const registry = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]) ? parts.shift()! : undefined
-  if (registry !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/.test(registry))
+  if (
+    registry !== undefined &&
+    !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/.test(registry)
+  )
     return `has a registry part ${JSON.stringify(registry)} that is not a host name with an optional port`
   const bad = parts.find((p) => !/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$/.test(p))
-  if (bad !== undefined) return `has a path component ${JSON.stringify(bad)}: lowercase letters and digits, separated by ".", "_" or "-"`
+  if (bad !== undefined)
+    return `has a path component ${JSON.stringify(bad)}: lowercase letters and digits, separated by ".", "_" or "-"`
   return undefined
 }

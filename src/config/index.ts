@@ -4,7 +4,16 @@ import { Kubeconfig, credentialsIn, mergeKubeconfigs, pemBodyLines } from '../ku
 import { CaConfig, parseCa } from './ca.js'
 import { ClusterConfig, parseClusterList } from './clusters.js'
 import { DEFAULT_IMAGES, VerifyImages, imageInput, parseHub } from './images.js'
-import { ConfigSource, LABEL_VALUE, booleanInput, durationInput, oneOf, parseAnnotations, parseMaxParallel, requireUrl } from './inputs.js'
+import {
+  ConfigSource,
+  LABEL_VALUE,
+  booleanInput,
+  durationInput,
+  oneOf,
+  parseAnnotations,
+  parseMaxParallel,
+  requireUrl
+} from './inputs.js'
 import { parseOperatorOverlay } from './overlay.js'
 import { parseRevision } from './revision.js'
 
@@ -63,7 +72,11 @@ export function parseConfig(src: ConfigSource): Config {
 
   const meshId = src.input('mesh-id').trim() || 'mesh1'
   if (!LABEL_VALUE.test(meshId) || meshId.length > 63)
-    throw new InputError('mesh-id', '', `must be a label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(meshId)}`)
+    throw new InputError(
+      'mesh-id',
+      '',
+      `must be a label value (letters, digits, "-", "_", "."; at most 63), got ${JSON.stringify(meshId)}`
+    )
 
   const version = parseVersionSpec(src.input('istio-version'))
   if (typeof version === 'string') throw new InputError('istio-version', '', version)

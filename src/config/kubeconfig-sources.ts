@@ -29,17 +29,26 @@ export function kubeconfigOf(
   { envName, file, contextField }: ClusterKubeconfigFields,
   shared: () => SharedKubeconfig
 ): { source: string; kubeconfig: Kubeconfig } {
-  if (envName !== undefined && file !== undefined) throw new InputError('clusters', itemField(i), 'has both "kubeconfig-env" and "kubeconfig-file"; give one')
+  if (envName !== undefined && file !== undefined)
+    throw new InputError('clusters', itemField(i), 'has both "kubeconfig-env" and "kubeconfig-file"; give one')
   const field = envName !== undefined ? 'kubeconfig-env' : file !== undefined ? 'kubeconfig-file' : undefined
   let source: string
   try {
     let documents: Kubeconfig[]
     if (envName !== undefined) {
       if (!ENV_NAME.test(envName))
-        throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `must be an environment variable name, got ${JSON.stringify(envName)}`)
+        throw new InputError(
+          'clusters',
+          itemField(i, 'kubeconfig-env'),
+          `must be an environment variable name, got ${JSON.stringify(envName)}`
+        )
       const value = src.env[envName]
       if (value === undefined)
-        throw new InputError('clusters', itemField(i, 'kubeconfig-env'), `environment variable ${envName} is not set (pass it with "env:" on the step)`)
+        throw new InputError(
+          'clusters',
+          itemField(i, 'kubeconfig-env'),
+          `environment variable ${envName} is not set (pass it with "env:" on the step)`
+        )
       if (value.trim() === '')
         throw new InputError(
           'clusters',
@@ -51,7 +60,10 @@ export function kubeconfigOf(
     } else if (file !== undefined) {
       const resolved = path.resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), file)
       source = `kubeconfig-file ${file}`
-      documents = parseKubeconfigs(readFileFor(src, resolved, 'clusters', itemField(i, 'kubeconfig-file')), path.dirname(resolved))
+      documents = parseKubeconfigs(
+        readFileFor(src, resolved, 'clusters', itemField(i, 'kubeconfig-file')),
+        path.dirname(resolved)
+      )
     } else {
       const s = shared()
       source = s.source
@@ -61,7 +73,9 @@ export function kubeconfigOf(
   } catch (e) {
     if (!(e instanceof KubeconfigProblem)) throw e
     const where = field ?? (contextField !== undefined ? 'context' : undefined)
-    const from = field ? `the kubeconfig` : `the ${shared().source === 'kubeconfig' ? '"kubeconfig" input' : shared().source}`
+    const from = field
+      ? `the kubeconfig`
+      : `the ${shared().source === 'kubeconfig' ? '"kubeconfig" input' : shared().source}`
     throw new InputError('clusters', itemField(i, where), `${from} ${e.message}`)
   }
 }
@@ -84,7 +98,9 @@ export function sharedKubeconfig(src: ConfigSource): () => SharedKubeconfig {
     const envList = src.env.KUBECONFIG?.split(path.delimiter).filter(Boolean)
     const files = envList?.length ? envList : [path.join(src.env.HOME ?? os.homedir(), '.kube', 'config')]
     const source = envList?.length ? '$KUBECONFIG' : '~/.kube/config'
-    const existing = files.map((f) => ({ f, text: readIfExists(src, f) })).filter((x): x is { f: string; text: string } => x.text !== undefined)
+    const existing = files
+      .map((f) => ({ f, text: readIfExists(src, f) }))
+      .filter((x): x is { f: string; text: string } => x.text !== undefined)
     if (existing.length === 0)
       throw new InputError(
         'kubeconfig',
@@ -115,6 +131,10 @@ function readFileFor(src: ConfigSource, file: string, input: string, where: stri
     return src.readFile(file)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    throw new InputError(input, where, code === 'ENOENT' ? `file ${file} does not exist` : `cannot read ${file} (${code ?? String(e)})`)
+    throw new InputError(
+      input,
+      where,
+      code === 'ENOENT' ? `file ${file} does not exist` : `cannot read ${file} (${code ?? String(e)})`
+    )
   }
 }

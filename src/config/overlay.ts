@@ -26,26 +26,46 @@ const SIDECAR_PROFILES = ['default', 'demo', 'minimal', 'preview', 'stable', 'op
 const SIDECAR_HELM_PROFILES = ['demo', 'preview', 'stable']
 const SIDECAR = 'the action installs a sidecar multi-primary control plane'
 const profileIn = (names: string[]) => (v: unknown) =>
-  v === '' || names.includes(v as string) ? undefined : `is ${JSON.stringify(v)}; ${SIDECAR}: use one of ${names.map((n) => `"${n}"`).join(', ')}`
+  v === '' || names.includes(v as string)
+    ? undefined
+    : `is ${JSON.stringify(v)}; ${SIDECAR}: use one of ${names.map((n) => `"${n}"`).join(', ')}`
 const TOPOLOGY_OVERLAY_CHECKS: [string, (v: unknown) => string | undefined][] = [
   ['spec.profile', profileIn(SIDECAR_PROFILES)],
   ['spec.values.profile', profileIn(SIDECAR_HELM_PROFILES)],
   ['spec.values.global.profile', profileIn(SIDECAR_HELM_PROFILES)],
-  ['spec.components.ztunnel.enabled', (v) => (v === true ? `enables ztunnel, the ambient data plane; ${SIDECAR}` : undefined)],
-  ['spec.components.istiodRemote.enabled', (v) => (v === true ? `makes the cluster a remote of an external control plane; ${SIDECAR}` : undefined)],
-  ['spec.components.pilot.enabled', (v) => (v === false ? `disables istiod; ${SIDECAR}, with an istiod in every cluster` : undefined)]
+  [
+    'spec.components.ztunnel.enabled',
+    (v) => (v === true ? `enables ztunnel, the ambient data plane; ${SIDECAR}` : undefined)
+  ],
+  [
+    'spec.components.istiodRemote.enabled',
+    (v) => (v === true ? `makes the cluster a remote of an external control plane; ${SIDECAR}` : undefined)
+  ],
+  [
+    'spec.components.pilot.enabled',
+    (v) => (v === false ? `disables istiod; ${SIDECAR}, with an istiod in every cluster` : undefined)
+  ]
 ]
 
 /** The `operator-overlay` input: an IstioOperator that sets nothing the action owns and keeps the topology. */
 export function parseOperatorOverlay(text: string): Record<string, unknown> | undefined {
   if (text.trim() === '') return undefined
   const overlay = loadYamlInput('operator-overlay', text)
-  if (!isMap(overlay)) throw new InputError('operator-overlay', '', `must be an IstioOperator (a YAML map), got ${describeType(overlay)}`)
+  if (!isMap(overlay))
+    throw new InputError('operator-overlay', '', `must be an IstioOperator (a YAML map), got ${describeType(overlay)}`)
   for (const key of Object.keys(overlay))
     if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key))
-      throw new InputError('operator-overlay', `field "${key}"`, 'unknown top-level field of an IstioOperator (apiVersion, kind, metadata, spec)')
+      throw new InputError(
+        'operator-overlay',
+        `field "${key}"`,
+        'unknown top-level field of an IstioOperator (apiVersion, kind, metadata, spec)'
+      )
   if (overlay.kind !== undefined && overlay.kind !== 'IstioOperator')
-    throw new InputError('operator-overlay', 'field "kind"', `must be "IstioOperator", got ${JSON.stringify(overlay.kind)}`)
+    throw new InputError(
+      'operator-overlay',
+      'field "kind"',
+      `must be "IstioOperator", got ${JSON.stringify(overlay.kind)}`
+    )
   for (const p of OWNED_OVERLAY_PATHS) {
     let v: unknown = overlay
     for (const k of p) v = isMap(v) ? v[k] : undefined
@@ -60,7 +80,11 @@ export function parseOperatorOverlay(text: string): Record<string, unknown> | un
               : p[p.length - 1] === 'meshID'
                 ? 'the "mesh-id" input'
                 : 'the "clusters" input'
-      throw new InputError('operator-overlay', `field "${p.join('.')}"`, `is set by ${owner}; remove it from the overlay`)
+      throw new InputError(
+        'operator-overlay',
+        `field "${p.join('.')}"`,
+        `is set by ${owner}; remove it from the overlay`
+      )
     }
   }
   for (const [p, check] of TOPOLOGY_OVERLAY_CHECKS) {

@@ -6,7 +6,11 @@ export function parseRevision(text: string): string | undefined {
   const revision = text.trim() || undefined
   if (revision === undefined) return undefined
   if (!DNS1123_LABEL.test(revision) || revision.length > 63)
-    throw new InputError('revision', '', `must be a DNS-1123 label like "1-30-3" (lowercase letters, digits, "-"), got ${JSON.stringify(revision)}`)
+    throw new InputError(
+      'revision',
+      '',
+      `must be a DNS-1123 label like "1-30-3" (lowercase letters, digits, "-"), got ${JSON.stringify(revision)}`
+    )
   const readAs = istioctlReadsAs(revision)
   if (readAs)
     throw new InputError(

@@ -20,7 +20,11 @@ export function loadYamlInput(input: string, text: string): unknown {
     throw new InputError(input, mark, `is not valid YAML: ${reason}`)
   }
   if (countNodes(value, MAX_NODES) > MAX_NODES)
-    throw new InputError(input, '', `expands to more than ${MAX_NODES} YAML nodes (aliases that blow up?); write it out plainly`)
+    throw new InputError(
+      input,
+      '',
+      `expands to more than ${MAX_NODES} YAML nodes (aliases that blow up?); write it out plainly`
+    )
   return value
 }
 

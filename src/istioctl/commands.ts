@@ -12,20 +12,46 @@ const UNINSTALL_TIMEOUT_MS = 7 * 60_000
  * `istioctl install -y -f -` with the IstioOperator on stdin and an explicit --readiness-timeout; the process limit
  * follows istioctl's readiness waits one after another (installLimitMs), so istioctl gives up, and says why, first.
  */
-export async function install(tools: ClusterTools, cluster: string, iop: string, readiness: { timeoutMs: number; waits: number }, log: StepLog): Promise<void> {
+export async function install(
+  tools: ClusterTools,
+  cluster: string,
+  iop: string,
+  readiness: { timeoutMs: number; waits: number },
+  log: StepLog
+): Promise<void> {
   const args = ['install', '-y', '-f', '-', '--readiness-timeout', goDuration(readiness.timeoutMs)]
-  await tools.istioctl(cluster, args, log, { stdin: iop, retry: true, timeoutMs: installLimitMs(readiness.timeoutMs, readiness.waits) })
+  await tools.istioctl(cluster, args, log, {
+    stdin: iop,
+    retry: true,
+    timeoutMs: installLimitMs(readiness.timeoutMs, readiness.waits)
+  })
 }
 
 /**
  * `istioctl create-remote-secret --name <cluster>`: the Secret (with the reader's token) that lets other clusters'
  * istiods read this one, never logged. `server` overrides the API server address the kubeconfig has.
  */
-export async function createRemoteSecret(tools: ClusterTools, cluster: string, server: string | undefined, log: StepLog): Promise<string> {
+export async function createRemoteSecret(
+  tools: ClusterTools,
+  cluster: string,
+  server: string | undefined,
+  log: StepLog
+): Promise<string> {
   // Without -n, istioctl writes the secret into the namespace of $KUBECONFIG's current context when it names one
   // (istioctl/pkg/multicluster/options.go), and istiod reads remote secrets only in its own namespace.
-  const args = ['create-remote-secret', '--name', cluster, '-n', ISTIO_NAMESPACE, ...(server ? ['--server', server] : [])]
-  const r = await tools.istioctl(cluster, args, log, { retry: true, secretOutput: true, timeoutMs: REMOTE_SECRET_TIMEOUT_MS })
+  const args = [
+    'create-remote-secret',
+    '--name',
+    cluster,
+    '-n',
+    ISTIO_NAMESPACE,
+    ...(server ? ['--server', server] : [])
+  ]
+  const r = await tools.istioctl(cluster, args, log, {
+    retry: true,
+    secretOutput: true,
+    timeoutMs: REMOTE_SECRET_TIMEOUT_MS
+  })
   return r.stdout
 }
 
@@ -33,9 +59,16 @@ export async function createRemoteSecret(tools: ClusterTools, cluster: string, s
  * `istioctl remote-clusters --revision <revision>`: the table of what each istiod pod of that revision makes of each
  * cluster. One call is bounded by the time left before `deadline`, within 10 s to 60 s.
  */
-export async function remoteClusters(tools: ClusterTools, cluster: string, revision: string, deadline: number, log: StepLog): Promise<string> {
+export async function remoteClusters(
+  tools: ClusterTools,
+  cluster: string,
+  revision: string,
+  deadline: number,
+  log: StepLog
+): Promise<string> {
   const timeoutMs = Math.max(10_000, Math.min(60_000, deadline - Date.now()))
-  return (await tools.istioctl(cluster, ['remote-clusters', '--revision', revision], log, { timeoutMs, retry: true })).stdout
+  return (await tools.istioctl(cluster, ['remote-clusters', '--revision', revision], log, { timeoutMs, retry: true }))
+    .stdout
 }
 
 /** `istioctl uninstall -y --purge`: Istio of every revision, its CRDs and webhooks. */

@@ -53,7 +53,8 @@ export async function installIstioctl(
 async function download(url: string, what: string, hintOn404: () => Promise<string>): Promise<string> {
   if (url.startsWith('file:')) {
     const source = fileURLToPath(url)
-    if (!fs.existsSync(source)) throw new DownloadError(`${what} is not in the mirror: ${source} does not exist.${await hintOn404()}`)
+    if (!fs.existsSync(source))
+      throw new DownloadError(`${what} is not in the mirror: ${source} does not exist.${await hintOn404()}`)
     const dest = path.join(tempDir(), `${Date.now()}-${path.basename(source)}`)
     fs.copyFileSync(source, dest)
     return dest
@@ -62,7 +63,9 @@ async function download(url: string, what: string, hintOn404: () => Promise<stri
     return await tc.downloadTool(url)
   } catch (e) {
     if (e instanceof tc.HTTPError && e.httpStatusCode === 404)
-      throw new DownloadError(`${what} was not found (HTTP 404 for ${url}); a release tag can exist before its assets are published.${await hintOn404()}`)
+      throw new DownloadError(
+        `${what} was not found (HTTP 404 for ${url}); a release tag can exist before its assets are published.${await hintOn404()}`
+      )
     throw new DownloadError(`downloading ${url} failed: ${e instanceof Error ? e.message : String(e)}`)
   }
 }

@@ -8,9 +8,12 @@ export interface Platform {
 export function istioPlatform(os: NodeJS.Platform = process.platform, arch: string = process.arch): Platform {
   const cpu: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'armv7' }
   if (os === 'linux' && cpu[arch]) return { name: `linux-${cpu[arch]}`, archiveExt: 'tar.gz', binary: 'istioctl' }
-  if (os === 'darwin' && (arch === 'x64' || arch === 'arm64')) return { name: `osx-${cpu[arch]}`, archiveExt: 'tar.gz', binary: 'istioctl' }
+  if (os === 'darwin' && (arch === 'x64' || arch === 'arm64'))
+    return { name: `osx-${cpu[arch]}`, archiveExt: 'tar.gz', binary: 'istioctl' }
   if (os === 'win32' && arch === 'x64') return { name: 'win-amd64', archiveExt: 'zip', binary: 'istioctl.exe' }
-  throw new Error(`Istio publishes no istioctl for ${os}/${arch} (it has linux amd64/arm64/armv7, osx amd64/arm64, win amd64)`)
+  throw new Error(
+    `Istio publishes no istioctl for ${os}/${arch} (it has linux amd64/arm64/armv7, osx amd64/arm64, win amd64)`
+  )
 }
 
 export function archiveName(version: string, platform: Platform): string {

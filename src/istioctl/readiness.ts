@@ -52,14 +52,18 @@ export function unreadyPods(podsJson: string): string[] {
   for (const pod of list.items ?? []) {
     const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')
     if (ready?.status === 'True') continue
-    const waiting = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].filter((c) => c.state?.waiting)
+    const waiting = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].filter(
+      (c) => c.state?.waiting
+    )
     if (waiting.length === 0) {
       lines.push(`${pod.metadata.name}: not ready${ready?.message ? `: ${ready.message}` : ''}`)
       continue
     }
     for (const c of waiting) {
       const w = c.state!.waiting!
-      lines.push(`${pod.metadata.name}: ${w.reason ?? 'Waiting'} (image ${c.image ?? '?'})${w.message ? `: ${w.message}` : ''}`)
+      lines.push(
+        `${pod.metadata.name}: ${w.reason ?? 'Waiting'} (image ${c.image ?? '?'})${w.message ? `: ${w.message}` : ''}`
+      )
     }
   }
   return lines

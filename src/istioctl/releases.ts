@@ -19,7 +19,10 @@ export async function listReleases(
   platform?: Platform
 ): Promise<string[]> {
   const http = new HttpClient('istio-multicluster-action', undefined, { allowRetries: true, maxRetries: 2 })
-  const headers: Record<string, string> = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' }
+  const headers: Record<string, string> = {
+    accept: 'application/vnd.github+json',
+    'x-github-api-version': '2022-11-28'
+  }
   if (token) headers.authorization = `Bearer ${token}`
   const versions: string[] = []
   let url: string | undefined = `${apiUrl.replace(/\/+$/, '')}/repos/istio/istio/releases?per_page=100`
@@ -27,16 +30,25 @@ export async function listReleases(
     const res = await http.get(url, headers)
     const body = await res.readBody()
     const status = res.message.statusCode ?? 0
-    if ((status === 403 || status === 429) && (res.message.headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(body)))
+    if (
+      (status === 403 || status === 429) &&
+      (res.message.headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(body))
+    )
       throw new ReleaseLookupError(
         `the GitHub API rate limit was exceeded while listing Istio releases${token ? '' : ' (no token was sent)'}: pass "github-token" (the default, \${{ github.token }}, raises the limit), or pin an exact "istio-version" like 1.30.3, which needs no API call`
       )
     if (status !== 200) throw new ReleaseLookupError(`listing Istio releases at ${url} answered HTTP ${status}`)
-    const releases = JSON.parse(body) as { tag_name: string; draft: boolean; prerelease: boolean; assets?: { name: string }[] }[]
+    const releases = JSON.parse(body) as {
+      tag_name: string
+      draft: boolean
+      prerelease: boolean
+      assets?: { name: string }[]
+    }[]
     for (const r of releases) {
       if (r.draft || r.prerelease) continue
       const version = r.tag_name.replace(/^v/, '')
-      if (platform && Array.isArray(r.assets) && !r.assets.some((a) => a.name === archiveName(version, platform))) continue
+      if (platform && Array.isArray(r.assets) && !r.assets.some((a) => a.name === archiveName(version, platform)))
+        continue
       versions.push(version)
     }
     if (enough(versions)) break
@@ -46,10 +58,20 @@ export async function listReleases(
 }
 
 /** Resolves `latest` / `X.Y` to the newest plain release whose istioctl is published. Exact versions need no lookup. */
-export async function resolveVersion(spec: VersionSpec, apiUrl: string, token: string, platform?: Platform): Promise<string> {
+export async function resolveVersion(
+  spec: VersionSpec,
+  apiUrl: string,
+  token: string,
+  platform?: Platform
+): Promise<string> {
   if (spec.kind === 'exact') return spec.version
   // Releases come newest first; once a page holds a fitting release, later pages hold only older ones.
-  const versions = await listReleases(apiUrl, token, (v) => selectVersion(spec, v) !== undefined, platform ?? istioPlatform())
+  const versions = await listReleases(
+    apiUrl,
+    token,
+    (v) => selectVersion(spec, v) !== undefined,
+    platform ?? istioPlatform()
+  )
   const chosen = selectVersion(spec, versions)
   if (!chosen) {
     const what = spec.kind === 'latest' ? 'release of Istio' : `release of Istio ${spec.major}.${spec.minor}`

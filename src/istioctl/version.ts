@@ -1,5 +1,6 @@
 /** What the user asked for in `istio-version`: the newest release, the newest patch of a minor, or one exact release. */
-export type VersionSpec = { kind: 'latest' } | { kind: 'minor'; major: number; minor: number } | { kind: 'exact'; version: string }
+export type VersionSpec =
+  { kind: 'latest' } | { kind: 'minor'; major: number; minor: number } | { kind: 'exact'; version: string }
 
 export interface Semver {
   major: number
@@ -51,7 +52,11 @@ export function formatSemver(v: Semver): string {
 export function selectVersion(spec: VersionSpec, available: string[]): string | undefined {
   const releases = available.map(parseSemver).filter((v): v is Semver => v !== undefined)
   const fitting = releases.filter((v) =>
-    spec.kind === 'latest' ? true : spec.kind === 'minor' ? v.major === spec.major && v.minor === spec.minor : formatSemver(v) === spec.version
+    spec.kind === 'latest'
+      ? true
+      : spec.kind === 'minor'
+        ? v.major === spec.major && v.minor === spec.minor
+        : formatSemver(v) === spec.version
   )
   fitting.sort(compareSemver)
   return fitting.length ? formatSemver(fitting[fitting.length - 1]) : undefined
@@ -61,7 +66,8 @@ export function selectVersion(spec: VersionSpec, available: string[]): string | 
 export function nearestVersions(wanted: string, available: string[], count = 3): string[] {
   const w = parseSemver(wanted)
   if (!w) return []
-  const score = (v: Semver) => Math.abs(v.major - w.major) * 1e6 + Math.abs(v.minor - w.minor) * 1e3 + Math.abs(v.patch - w.patch)
+  const score = (v: Semver) =>
+    Math.abs(v.major - w.major) * 1e6 + Math.abs(v.minor - w.minor) * 1e3 + Math.abs(v.patch - w.patch)
   return available
     .map(parseSemver)
     .filter((v): v is Semver => v !== undefined)

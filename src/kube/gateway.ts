@@ -15,7 +15,11 @@ const ADDRESS_JSONPATH = '{.status.loadBalancer.ingress[0].ip}{" "}{.status.load
  * resumes at the list's resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is
  * simply waited for).
  */
-const GATEWAY_SERVICE: kubectl.Query = { resource: 'services', namespace: ISTIO_NAMESPACE, fieldSelector: `metadata.name=${EASTWEST_GATEWAY}` }
+const GATEWAY_SERVICE: kubectl.Query = {
+  resource: 'services',
+  namespace: ISTIO_NAMESPACE,
+  fieldSelector: `metadata.name=${EASTWEST_GATEWAY}`
+}
 
 export function addressFromLine(line: string): string | undefined {
   const [ip, hostname] = line.trim().split(/\s+/)
@@ -27,12 +31,25 @@ export function addressFromLine(line: string): string | undefined {
  * and costs the API server a list and a watch instead of a request per poll. A watch that ends early, or fails
  * transiently, is started again until gateway-timeout.
  */
-export async function waitForGatewayAddress(tools: ClusterTools, cluster: string, timeoutMs: number, log: StepLog): Promise<string> {
+export async function waitForGatewayAddress(
+  tools: ClusterTools,
+  cluster: string,
+  timeoutMs: number,
+  log: StepLog
+): Promise<string> {
   const deadline = Date.now() + timeoutMs
   let address: string | undefined
   await poll(deadline, async () => {
     try {
-      const result = await kubectl.watch(tools, cluster, GATEWAY_SERVICE, ADDRESS_JSONPATH, deadline, (line) => Boolean((address = addressFromLine(line))), log)
+      const result = await kubectl.watch(
+        tools,
+        cluster,
+        GATEWAY_SERVICE,
+        ADDRESS_JSONPATH,
+        deadline,
+        (line) => Boolean((address = addressFromLine(line))),
+        log
+      )
       if (!address && !result.timedOut) log('watch ended without an address; watching again')
     } catch (e) {
       if (!(e instanceof CommandError && (e.result.timedOut || isTransientResult(e.result)))) throw e
@@ -41,16 +58,27 @@ export async function waitForGatewayAddress(tools: ClusterTools, cluster: string
   })
   if (address) return address
   const explanation = await explainPendingAddress(tools, cluster, timeoutMs, log)
-  throw new Error(`${explanation}\ncommand: ${kubectl.watchCommand(cluster, GATEWAY_SERVICE, ADDRESS_JSONPATH)} (ended by "gateway-timeout")`)
+  throw new Error(
+    `${explanation}\ncommand: ${kubectl.watchCommand(cluster, GATEWAY_SERVICE, ADDRESS_JSONPATH)} (ended by "gateway-timeout")`
+  )
 }
 
 /** Why the address is still pending: the Service's events, and the usual cause on kind and bare metal. */
-async function explainPendingAddress(tools: ClusterTools, cluster: string, timeoutMs: number, log: StepLog): Promise<string> {
+async function explainPendingAddress(
+  tools: ClusterTools,
+  cluster: string,
+  timeoutMs: number,
+  log: StepLog
+): Promise<string> {
   const events = await kubectl
     .getJsonpath(
       tools,
       cluster,
-      { resource: 'events', namespace: ISTIO_NAMESPACE, fieldSelector: `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}` },
+      {
+        resource: 'events',
+        namespace: ISTIO_NAMESPACE,
+        fieldSelector: `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}`
+      },
       '{range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}',
       log,
       kubectl.HINT

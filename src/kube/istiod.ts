@@ -14,8 +14,16 @@ export interface IstiodDeployment {
 
 /** Every istiod Deployment (all revisions) in istio-system: one bounded read. */
 export async function listIstiods(tools: ClusterTools, cluster: string, log: StepLog): Promise<IstiodDeployment[]> {
-  const json = await kubectl.getJson(tools, cluster, { resource: 'deployments', namespace: ISTIO_NAMESPACE, selector: ISTIOD_SELECTOR }, log, { quiet: true })
-  const items = (JSON.parse(json || '{}') as { items?: { metadata: { name: string; labels?: Record<string, string> } }[] }).items ?? []
+  const json = await kubectl.getJson(
+    tools,
+    cluster,
+    { resource: 'deployments', namespace: ISTIO_NAMESPACE, selector: ISTIOD_SELECTOR },
+    log,
+    { quiet: true }
+  )
+  const items =
+    (JSON.parse(json || '{}') as { items?: { metadata: { name: string; labels?: Record<string, string> } }[] }).items ??
+    []
   return items.map((d) => ({
     name: d.metadata.name,
     revision: d.metadata.labels?.[REVISION_LABEL] ?? 'default',
@@ -38,7 +46,13 @@ export function rolloutTimeoutMs(env: NodeJS.ProcessEnv): number {
  * timeout (kubectl.rolloutStatus waits again after a transient failure); `what` says in the error what is in place
  * meanwhile.
  */
-export async function restartIstiods(tools: ClusterTools, cluster: string, names: string[], what: string, log: StepLog): Promise<void> {
+export async function restartIstiods(
+  tools: ClusterTools,
+  cluster: string,
+  names: string[],
+  what: string,
+  log: StepLog
+): Promise<void> {
   const refs = names.map((n) => (n.includes('/') ? n : `deployment/${n}`))
   await kubectl.rolloutRestart(tools, cluster, refs, ISTIO_NAMESPACE, log)
   const timeoutMs = rolloutTimeoutMs(tools.env)
@@ -65,7 +79,8 @@ export async function restartIstiods(tools: ClusterTools, cluster: string, names
  */
 export function remoteSecretUpdateBug(version: Semver): string | undefined {
   if (version.major !== 1 || version.minor > 30) return undefined
-  if (version.minor < 30) return 'istio/istio#60612: istiod does not read an updated remote secret until it restarts (no fix on 1.28 or 1.29)'
+  if (version.minor < 30)
+    return 'istio/istio#60612: istiod does not read an updated remote secret until it restarts (no fix on 1.28 or 1.29)'
   if (version.patch < 3)
     return 'istio/istio#60612 and #61043: istiod does not read an updated remote secret, or loses the remote endpoints, until it restarts (fixed in 1.30.4)'
   if (version.patch < 4)

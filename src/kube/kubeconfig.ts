@@ -21,11 +21,15 @@ const BASE64 = /^[A-Za-z0-9+/=\s_-]+$/
 export function decodeKubeconfigText(text: string): string {
   const trimmed = text.trim()
   if (trimmed === '') throw new KubeconfigProblem('is empty')
-  if (trimmed.length > 1024 * 1024) throw new KubeconfigProblem(`is ${trimmed.length} bytes; a kubeconfig over 1 MiB is not plausible`)
-  const looksYaml = /(^|\n)\s*(apiVersion|kind|clusters|contexts|users|current-context)\s*:/.test(trimmed) || trimmed.startsWith('{')
+  if (trimmed.length > 1024 * 1024)
+    throw new KubeconfigProblem(`is ${trimmed.length} bytes; a kubeconfig over 1 MiB is not plausible`)
+  const looksYaml =
+    /(^|\n)\s*(apiVersion|kind|clusters|contexts|users|current-context)\s*:/.test(trimmed) || trimmed.startsWith('{')
   if (looksYaml) return trimmed
   if (!BASE64.test(trimmed)) throw new KubeconfigProblem('is neither kubeconfig YAML nor base64')
-  const decoded = Buffer.from(trimmed.replace(/\s+/g, ''), /[-_]/.test(trimmed) ? 'base64url' : 'base64').toString('utf8')
+  const decoded = Buffer.from(trimmed.replace(/\s+/g, ''), /[-_]/.test(trimmed) ? 'base64url' : 'base64').toString(
+    'utf8'
+  )
   if (!/(^|\n)\s*(apiVersion|kind|clusters|contexts|users)\s*:/.test(decoded) && !decoded.trim().startsWith('{'))
     throw new KubeconfigProblem('is base64 but does not decode to a kubeconfig')
   return decoded
@@ -59,7 +63,8 @@ export function mergeKubeconfigs(configs: Kubeconfig[]): Kubeconfig {
 
 function asKubeconfig(doc: unknown, docIndex: number | undefined, baseDir?: string): Kubeconfig {
   const where = docIndex === undefined ? '' : ` (document ${docIndex + 1})`
-  if (!isMap(doc)) throw new KubeconfigProblem(`is not a kubeconfig${where}: expected a map with clusters, users and contexts`)
+  if (!isMap(doc))
+    throw new KubeconfigProblem(`is not a kubeconfig${where}: expected a map with clusters, users and contexts`)
   if (doc.kind !== undefined && doc.kind !== 'Config')
     throw new KubeconfigProblem(`is not a kubeconfig${where}: kind is ${JSON.stringify(doc.kind)}, expected "Config"`)
   if (!('clusters' in doc) && !('contexts' in doc) && !('users' in doc))
@@ -111,12 +116,20 @@ export function extractContext(documents: Kubeconfig[], contextName: string, nam
   const context = kc.contexts.find((c) => c.name === contextName)
   if (!context) {
     const known = merged.contexts.map((c) => c.name)
-    throw new KubeconfigProblem(`has no context "${contextName}"` + (known.length ? ` (it has: ${known.join(', ')})` : ' (it has no contexts)'))
+    throw new KubeconfigProblem(
+      `has no context "${contextName}"` + (known.length ? ` (it has: ${known.join(', ')})` : ' (it has no contexts)')
+    )
   }
   const cluster = kc.clusters.find((c) => c.name === context.context.cluster)
   const user = kc.users.find((u) => u.name === context.context.user)
-  if (!cluster) throw new KubeconfigProblem(`context "${contextName}" refers to cluster "${context.context.cluster}", which it does not define`)
-  if (!user) throw new KubeconfigProblem(`context "${contextName}" refers to user "${context.context.user}", which it does not define`)
+  if (!cluster)
+    throw new KubeconfigProblem(
+      `context "${contextName}" refers to cluster "${context.context.cluster}", which it does not define`
+    )
+  if (!user)
+    throw new KubeconfigProblem(
+      `context "${contextName}" refers to user "${context.context.user}", which it does not define`
+    )
   return {
     apiVersion: 'v1',
     kind: 'Config',

@@ -46,7 +46,13 @@ function selection(q: Query): string[] {
   ]
 }
 
-const getArgs = (q: Query, output: string, watch = false) => ['get', ...selection(q), ...(watch ? ['--watch'] : []), '-o', output]
+const getArgs = (q: Query, output: string, watch = false) => [
+  'get',
+  ...selection(q),
+  ...(watch ? ['--watch'] : []),
+  '-o',
+  output
+]
 
 export interface ReadOptions {
   policy?: Policy
@@ -57,13 +63,25 @@ export interface ReadOptions {
 }
 
 /** `kubectl get -o json`: the JSON text, for the caller to parse. */
-export async function getJson(tools: ClusterTools, cluster: string, q: Query, log: StepLog, opts: ReadOptions = {}): Promise<string> {
+export async function getJson(
+  tools: ClusterTools,
+  cluster: string,
+  q: Query,
+  log: StepLog,
+  opts: ReadOptions = {}
+): Promise<string> {
   const { policy = READ, ...output } = opts
   return (await tools.kubectl(cluster, getArgs(q, 'json'), log, { ...policy, ...output })).stdout
 }
 
 /** `kubectl get -o name`: `kind.group/name` per object found. */
-export async function getNames(tools: ClusterTools, cluster: string, q: Query, log: StepLog, policy: Policy = READ): Promise<string[]> {
+export async function getNames(
+  tools: ClusterTools,
+  cluster: string,
+  q: Query,
+  log: StepLog,
+  policy: Policy = READ
+): Promise<string[]> {
   const r = await tools.kubectl(cluster, getArgs(q, 'name'), log, policy)
   return r.stdout
     .split('\n')
@@ -72,7 +90,14 @@ export async function getNames(tools: ClusterTools, cluster: string, q: Query, l
 }
 
 /** `kubectl get -o jsonpath=<template>`: what the template printed. */
-export async function getJsonpath(tools: ClusterTools, cluster: string, q: Query, template: string, log: StepLog, policy: Policy = READ): Promise<string> {
+export async function getJsonpath(
+  tools: ClusterTools,
+  cluster: string,
+  q: Query,
+  template: string,
+  log: StepLog,
+  policy: Policy = READ
+): Promise<string> {
   return (await tools.kubectl(cluster, getArgs(q, `jsonpath=${template}`), log, policy)).stdout
 }
 
@@ -89,7 +114,10 @@ export function watch(
   onLine: (line: string) => boolean,
   log: StepLog
 ): Promise<ProcessResult> {
-  return tools.kubectl(cluster, getArgs(q, `jsonpath=${template}`, true), log, { timeoutMs: deadline - Date.now(), onStdoutLine: onLine })
+  return tools.kubectl(cluster, getArgs(q, `jsonpath=${template}`, true), log, {
+    timeoutMs: deadline - Date.now(),
+    onStdoutLine: onLine
+  })
 }
 
 /** The watch as a user would type it, for an error that says what was waited on. */
@@ -105,18 +133,39 @@ export async function apply(tools: ClusterTools, cluster: string, manifest: stri
 /** What `kubectl delete` removes; deleting what is already gone succeeds. */
 export type DeleteTarget = Omit<Query, 'fieldSelector' | 'ignoreNotFound'>
 
-export async function deleteObjects(tools: ClusterTools, cluster: string, target: DeleteTarget, log: StepLog): Promise<void> {
+export async function deleteObjects(
+  tools: ClusterTools,
+  cluster: string,
+  target: DeleteTarget,
+  log: StepLog
+): Promise<void> {
   await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE)
 }
 
 /** Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion. */
-export async function deleteNamespace(tools: ClusterTools, cluster: string, namespace: string, wait: boolean, log: StepLog): Promise<void> {
-  const args = ['delete', ...selection({ resource: 'namespace', names: [namespace], ignoreNotFound: true }), ...(wait ? [] : ['--wait=false'])]
+export async function deleteNamespace(
+  tools: ClusterTools,
+  cluster: string,
+  namespace: string,
+  wait: boolean,
+  log: StepLog
+): Promise<void> {
+  const args = [
+    'delete',
+    ...selection({ resource: 'namespace', names: [namespace], ignoreNotFound: true }),
+    ...(wait ? [] : ['--wait=false'])
+  ]
   await tools.kubectl(cluster, args, log, wait ? DELETE : APPLY)
 }
 
 /** `kubectl rollout restart` of workloads (`deployment/x`), without waiting for it. */
-export async function rolloutRestart(tools: ClusterTools, cluster: string, refs: string[], namespace: string, log: StepLog): Promise<void> {
+export async function rolloutRestart(
+  tools: ClusterTools,
+  cluster: string,
+  refs: string[],
+  namespace: string,
+  log: StepLog
+): Promise<void> {
   await tools.kubectl(cluster, ['rollout', 'restart', ...refs, '-n', namespace], log, READ)
 }
 
@@ -125,14 +174,26 @@ export async function rolloutRestart(tools: ClusterTools, cluster: string, refs:
  * done. Its own --timeout is the time left, so it ends before the deadline; a transient failure (a dropped watch) waits
  * again for the time left. Throws the last failure otherwise.
  */
-export async function rolloutStatus(tools: ClusterTools, cluster: string, ref: string, namespace: string, deadline: number, log: StepLog): Promise<void> {
+export async function rolloutStatus(
+  tools: ClusterTools,
+  cluster: string,
+  ref: string,
+  namespace: string,
+  deadline: number,
+  log: StepLog
+): Promise<void> {
   let last: CommandError | undefined
   const done = await poll(deadline, async () => {
     const left = Math.max(1000, deadline - Date.now())
     try {
-      await tools.kubectl(cluster, ['rollout', 'status', ref, '-n', namespace, `--timeout=${Math.ceil(left / 1000)}s`], log, {
-        timeoutMs: left + ROLLOUT_MARGIN_MS
-      })
+      await tools.kubectl(
+        cluster,
+        ['rollout', 'status', ref, '-n', namespace, `--timeout=${Math.ceil(left / 1000)}s`],
+        log,
+        {
+          timeoutMs: left + ROLLOUT_MARGIN_MS
+        }
+      )
       return true
     } catch (e) {
       if (!(e instanceof CommandError) || !isTransientResult(e.result)) throw e

@@ -26,9 +26,12 @@ export function parseRemoteSecret(output: string): RemoteSecretInfo {
   const secret = docs.find((d): d is Record<string, any> => typeof d === 'object' && (d as any)?.kind === 'Secret')
   if (!secret) throw new Error('create-remote-secret printed no Secret')
   const cluster = secret.metadata?.annotations?.[CLUSTER_ANNOTATION]
-  const embedded = secret.stringData?.[cluster] ?? Object.values((secret.stringData ?? {}) as Record<string, unknown>)[0]
+  const embedded =
+    secret.stringData?.[cluster] ?? Object.values((secret.stringData ?? {}) as Record<string, unknown>)[0]
   if (typeof cluster !== 'string' || typeof embedded !== 'string')
-    throw new Error(`create-remote-secret printed a Secret without the ${CLUSTER_ANNOTATION} annotation or its kubeconfig`)
+    throw new Error(
+      `create-remote-secret printed a Secret without the ${CLUSTER_ANNOTATION} annotation or its kubeconfig`
+    )
   let kc: any
   try {
     kc = yaml.load(embedded, { schema: yaml.JSON_SCHEMA })

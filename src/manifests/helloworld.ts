@@ -17,7 +17,11 @@ export function helloworldVersion(clusterIndex: number): 'v1' | 'v2' {
 export function verifyWorkloads(version: 'v1' | 'v2', images: VerifyImages, revision?: string): KubeObject[] {
   const ns = VERIFY_NAMESPACE
   const injection: Record<string, string> = revision ? { [REVISION_LABEL]: revision } : { [INJECTION_LABEL]: 'enabled' }
-  const deployment = (name: string, labels: Record<string, string>, container: Record<string, unknown>): KubeObject => ({
+  const deployment = (
+    name: string,
+    labels: Record<string, string>,
+    container: Record<string, unknown>
+  ): KubeObject => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace: ns, labels },
@@ -46,6 +50,10 @@ export function verifyWorkloads(version: 'v1' | 'v2', images: VerifyImages, revi
         ports: [{ containerPort: 5000 }]
       }
     ),
-    deployment('curl', { app: 'curl' }, { name: 'curl', image: images.curl, command: ['/bin/sleep', 'infinity'], imagePullPolicy: 'IfNotPresent' })
+    deployment(
+      'curl',
+      { app: 'curl' },
+      { name: 'curl', image: images.curl, command: ['/bin/sleep', 'infinity'], imagePullPolicy: 'IfNotPresent' }
+    )
   ]
 }

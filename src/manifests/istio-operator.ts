@@ -37,7 +37,10 @@ export function controlPlane(p: ControlPlaneParams): IstioOperator {
   }
   // The overlay goes first and the owned fields last, so nothing in it can override meshID/clusterName/network.
   const merged = deepMerge({ spec: {} }, p.overlay ?? {}) as Record<string, unknown>
-  return deepMerge({ ...merged, apiVersion: owned.apiVersion, kind: owned.kind, metadata: owned.metadata } as IstioOperator, { spec: owned.spec })
+  return deepMerge(
+    { ...merged, apiVersion: owned.apiVersion, kind: owned.kind, metadata: owned.metadata } as IstioOperator,
+    { spec: owned.spec }
+  )
 }
 
 export interface EastWestParams {
@@ -60,7 +63,8 @@ export function eastWestGateway(p: EastWestParams): IstioOperator {
       ]
     }
   }
-  if (p.serviceAnnotations && Object.keys(p.serviceAnnotations).length > 0) k8s.serviceAnnotations = { ...p.serviceAnnotations }
+  if (p.serviceAnnotations && Object.keys(p.serviceAnnotations).length > 0)
+    k8s.serviceAnnotations = { ...p.serviceAnnotations }
   return {
     apiVersion: 'install.istio.io/v1alpha1',
     kind: 'IstioOperator',
@@ -105,7 +109,13 @@ const PROFILE_COMPONENTS: Record<string, Component[]> = {
 }
 
 /** install.go's componentDependencies, inverted: a component applies once these have finished (failed ones too). */
-const WAITS_FOR: Partial<Record<Component, Component>> = { pilot: 'base', cni: 'base', ingressGateways: 'pilot', egressGateways: 'pilot', ztunnel: 'cni' }
+const WAITS_FOR: Partial<Record<Component, Component>> = {
+  pilot: 'base',
+  cni: 'base',
+  ingressGateways: 'pilot',
+  egressGateways: 'pilot',
+  ztunnel: 'cni'
+}
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 

@@ -10,20 +10,29 @@ export type KubeObject = {
 
 /** istio-system carrying the cluster's network: the guide's `kubectl label namespace … --overwrite`, as an apply. */
 export function istioNamespace(network: string): KubeObject {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: network } } }
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: network } }
+  }
 }
 
 /** samples/multicluster/expose-services.yaml: every *.local service reachable through the east-west gateway. */
 export function crossNetworkGateway(istioVersion: Semver): KubeObject {
   // networking.istio.io/v1 is served from Istio 1.24 on; older releases take v1alpha3 (still served later, but deprecated).
-  const apiVersion = compareSemver(istioVersion, { major: 1, minor: 24, patch: 0 }) >= 0 ? 'networking.istio.io/v1' : 'networking.istio.io/v1alpha3'
+  const apiVersion =
+    compareSemver(istioVersion, { major: 1, minor: 24, patch: 0 }) >= 0
+      ? 'networking.istio.io/v1'
+      : 'networking.istio.io/v1alpha3'
   return {
     apiVersion,
     kind: 'Gateway',
     metadata: { name: CROSS_NETWORK_GATEWAY, namespace: ISTIO_NAMESPACE },
     spec: {
       selector: { istio: EASTWEST_GATEWAY_LABEL },
-      servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }]
+      servers: [
+        { port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }
+      ]
     }
   }
 }
@@ -36,7 +45,8 @@ export function withEncodedData<T extends Record<string, unknown>>(obj: T): T {
   if (obj.kind !== 'Secret' || typeof obj.stringData !== 'object' || obj.stringData === null) return obj
   const { stringData, ...rest } = obj as Record<string, unknown>
   const data: Record<string, string> = { ...((rest.data as Record<string, string>) ?? {}) }
-  for (const [k, v] of Object.entries(stringData as Record<string, string>)) data[k] = Buffer.from(String(v), 'utf8').toString('base64')
+  for (const [k, v] of Object.entries(stringData as Record<string, string>))
+    data[k] = Buffer.from(String(v), 'utf8').toString('base64')
   return { ...rest, data } as unknown as T
 }
 

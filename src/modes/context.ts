@@ -23,10 +23,15 @@ export interface ModeContext {
 
 /** Downloads (or finds in the tool cache) istioctl and puts it on the PATH for later steps. */
 export async function setupIstioctl(ctx: ModeContext): Promise<string> {
-  const istioctl = await installIstioctl(ctx.version, ctx.config.downloadBaseUrl, { apiUrl: ctx.apiUrl, token: ctx.config.githubToken })
+  const istioctl = await installIstioctl(ctx.version, ctx.config.downloadBaseUrl, {
+    apiUrl: ctx.apiUrl,
+    token: ctx.config.githubToken
+  })
   core.addPath(path.dirname(istioctl.path))
   core.setOutput('istioctl-path', istioctl.path)
-  core.info(`istioctl ${ctx.version}: ${istioctl.cached ? 'from the tool cache' : `downloaded from ${ctx.config.downloadBaseUrl}`} (${istioctl.path})`)
+  core.info(
+    `istioctl ${ctx.version}: ${istioctl.cached ? 'from the tool cache' : `downloaded from ${ctx.config.downloadBaseUrl}`} (${istioctl.path})`
+  )
   return istioctl.path
 }
 
@@ -39,7 +44,11 @@ export function runSteps(ctx: ModeContext, steps: Step[], execute: StepExecutor)
   })
 }
 
-export function baseReport(ctx: ModeContext, istioctlPath: string, results: Map<string, StepResult>): Omit<RunReport, 'remoteStatus'> {
+export function baseReport(
+  ctx: ModeContext,
+  istioctlPath: string,
+  results: Map<string, StepResult>
+): Omit<RunReport, 'remoteStatus'> {
   return { config: ctx.config, istioVersion: ctx.version, istioctlPath, results, durationMs: Date.now() - ctx.started }
 }
 
@@ -49,7 +58,8 @@ export async function finish(ctx: ModeContext, report: RunReport, done: string):
   publishOutputs(report)
   await writeSummary(report)
   const failures = [...report.results.values()].filter((r) => r.status === 'failed')
-  if (ctx.signal.aborted) core.setFailed('Cancelled: the mesh is incomplete; see the summary for what each cluster finished.')
+  if (ctx.signal.aborted)
+    core.setFailed('Cancelled: the mesh is incomplete; see the summary for what each cluster finished.')
   else if (failures.length) core.setFailed(failureMessage(failures, report.results))
   else core.info(`${done} in ${formatSeconds(report.durationMs)}.`)
 }

@@ -14,7 +14,10 @@ import { prepare, readStates } from './prepare.js'
 export async function installMode(ctx: ModeContext): Promise<void> {
   const { config } = ctx
   // The download and the reads do not depend on each other.
-  const [istioctlPath, { states: before, upgrades, blocker, stale, steps }] = await Promise.all([setupIstioctl(ctx), prepare(ctx)])
+  const [istioctlPath, { states: before, upgrades, blocker, stale, steps }] = await Promise.all([
+    setupIstioctl(ctx),
+    prepare(ctx)
+  ])
   if (blocker) throw new Error(blocker)
   const tools = new ClusterTools(ctx.kubeconfigPath, istioctlPath, undefined, ctx.env)
   const trust = config.ca.mode === 'none' ? undefined : new TrustManager(config, tools)
@@ -22,7 +25,9 @@ export async function installMode(ctx: ModeContext): Promise<void> {
 
   const state: RunState = { remoteSecrets: new Map(), remoteStatus: new Map() }
   const results = await runSteps(ctx, steps, stepExecutor({ config, tools, trust, state }))
-  const after = ctx.signal.aborted ? undefined : await readStates(tools, config, 'mesh · read each cluster again (what changed)').catch(() => undefined)
+  const after = ctx.signal.aborted
+    ? undefined
+    : await readStates(tools, config, 'mesh · read each cluster again (what changed)').catch(() => undefined)
   const report: RunReport = {
     ...baseReport(ctx, istioctlPath, results),
     remoteStatus: state.remoteStatus,
@@ -33,15 +38,25 @@ export async function installMode(ctx: ModeContext): Promise<void> {
     staleSecrets: config.prune ? new Map() : stale,
     retiredImages: retiredImageNote(before, after),
     changes:
-      after && new Map(config.clusters.map((c) => [c.name, changedObjects(before.get(c.name)!, after.get(c.name)!).length + appliedChanges(results, c.name)]))
+      after &&
+      new Map(
+        config.clusters.map((c) => [
+          c.name,
+          changedObjects(before.get(c.name)!, after.get(c.name)!).length + appliedChanges(results, c.name)
+        ])
+      )
   }
   if (after)
     for (const c of config.clusters)
-      core.info(`${c.name}: changed in istio-system: ${changedObjects(before.get(c.name)!, after.get(c.name)!).join(', ') || 'nothing'}`)
+      core.info(
+        `${c.name}: changed in istio-system: ${changedObjects(before.get(c.name)!, after.get(c.name)!).join(', ') || 'nothing'}`
+      )
   await finish(ctx, report, `Mesh ${config.meshId} ready on ${config.clusters.length} clusters`)
 }
 
 /** kubectl apply says what it did; count the objects it created or configured in one cluster. */
 function appliedChanges(results: Map<string, StepResult>, cluster: string): number {
-  return [...results.values()].filter((r) => r.step.cluster === cluster).reduce((n, r) => n + r.log.filter((l) => / (created|configured)$/.test(l)).length, 0)
+  return [...results.values()]
+    .filter((r) => r.step.cluster === cluster)
+    .reduce((n, r) => n + r.log.filter((l) => / (created|configured)$/.test(l)).length, 0)
 }

@@ -10,7 +10,13 @@ export async function planMode(ctx: ModeContext): Promise<void> {
   const { config, version } = ctx
   const { states, upgrades, blocker, steps } = await prepare(ctx)
   const plan = describePlan(config, version, steps, states, upgrades)
-  const output = { mode: 'plan', istioVersion: version, meshId: config.meshId, blocker: blocker ?? null, clusters: plan }
+  const output = {
+    mode: 'plan',
+    istioVersion: version,
+    meshId: config.meshId,
+    blocker: blocker ?? null,
+    clusters: plan
+  }
   core.setOutput('plan', JSON.stringify(output))
   for (const c of plan) {
     core.startGroup(`${c.cluster}: what install would do`)

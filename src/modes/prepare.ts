@@ -29,7 +29,11 @@ export interface Preparation {
 /** read states → version → upgrade checks → stale secrets → plan. Writes nothing; warns of retired registries. */
 export async function prepare(ctx: ModeContext): Promise<Preparation> {
   const { config } = ctx
-  const states = await readStates(new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env), config, "mesh · read each cluster's istio-system")
+  const states = await readStates(
+    new ClusterTools(ctx.kubeconfigPath, '', undefined, ctx.env),
+    config,
+    "mesh · read each cluster's istio-system"
+  )
   for (const w of retiredImageWarnings(config, states)) core.warning(w)
   const semver = parseSemver(ctx.version)!
   let upgrades: UpgradeNote[] = []
@@ -47,7 +51,9 @@ export async function prepare(ctx: ModeContext): Promise<Preparation> {
 export function readStates(tools: ClusterTools, config: Config, title: string): Promise<Map<string, ClusterState>> {
   return logged(title, async (log) => {
     const settled = await Promise.allSettled(config.clusters.map((c) => readClusterState(tools, c.name, log)))
-    const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [[config.clusters[i].name, s.reason] as const] : []))
+    const failed = settled.flatMap((s, i) =>
+      s.status === 'rejected' ? [[config.clusters[i].name, s.reason] as const] : []
+    )
     if (failed.length) {
       const [cluster, e] = failed[0]
       const others =
@@ -57,7 +63,8 @@ export function readStates(tools: ClusterTools, config: Config, title: string): 
               .map(([c]) => c)
               .join(', ')} failed too)`
           : ''
-      if (e instanceof CommandError) throw new StepError(cluster, `read istio-system${others}`, e.message, e.command, e.stderrTail)
+      if (e instanceof CommandError)
+        throw new StepError(cluster, `read istio-system${others}`, e.message, e.command, e.stderrTail)
       throw new StepError(cluster, `read istio-system${others}`, redact(e instanceof Error ? e.message : String(e)))
     }
     return new Map(settled.map((s, i) => [config.clusters[i].name, (s as PromiseFulfilledResult<ClusterState>).value]))

@@ -8,7 +8,11 @@ export async function uninstallMode(ctx: ModeContext): Promise<void> {
   const istioctlPath = await setupIstioctl(ctx)
   const tools = new ClusterTools(ctx.kubeconfigPath, istioctlPath, undefined, ctx.env)
   const state: RunState = { remoteSecrets: new Map(), remoteStatus: new Map() }
-  const results = await runSteps(ctx, buildUninstallPlan(ctx.config), stepExecutor({ config: ctx.config, tools, state }))
+  const results = await runSteps(
+    ctx,
+    buildUninstallPlan(ctx.config),
+    stepExecutor({ config: ctx.config, tools, state })
+  )
   await finish(
     ctx,
     { ...baseReport(ctx, istioctlPath, results), remoteStatus: new Map() },

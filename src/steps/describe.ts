@@ -24,11 +24,24 @@ export interface ClusterPlan {
 }
 
 /** mode: plan — what install would do in each cluster, given what it carries now. Pure: reads nothing, writes nothing. */
-export function describePlan(config: Config, version: string, steps: Step[], states: Map<string, ClusterState>, upgrades: UpgradeNote[]): ClusterPlan[] {
+export function describePlan(
+  config: Config,
+  version: string,
+  steps: Step[],
+  states: Map<string, ClusterState>,
+  upgrades: UpgradeNote[]
+): ClusterPlan[] {
   const stale = staleRemoteSecrets(config, states)
   return config.clusters.map((c) => {
     const s = states.get(c.name)!
-    const context = { config, cluster: c, state: s, version, upgrade: upgrades.find((u) => u.cluster === c.name), stale: stale.get(c.name) ?? [] }
+    const context = {
+      config,
+      cluster: c,
+      state: s,
+      version,
+      upgrade: upgrades.find((u) => u.cluster === c.name),
+      stale: stale.get(c.name) ?? []
+    }
     const actions: PlannedAction[] = steps
       .filter((st) => st.cluster === c.name)
       .map((st) => ({ step: st.kind, title: st.title, does: STEP_KIND_INFO[st.kind].plans({ ...context, step: st }) }))

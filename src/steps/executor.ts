@@ -66,16 +66,30 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
 }
 
 /** istioctl install with an explicit --readiness-timeout; when its wait fails, what kubectl says about each unready pod. */
-async function istioctlInstall(deps: ExecutorDeps, step: Step, iop: string, waits: number, log: StepLog): Promise<void> {
+async function istioctlInstall(
+  deps: ExecutorDeps,
+  step: Step,
+  iop: string,
+  waits: number,
+  log: StepLog
+): Promise<void> {
   try {
     await istioctl.install(deps.tools, step.cluster, iop, { timeoutMs: deps.config.readinessTimeoutMs, waits }, log)
   } catch (e) {
     if (!(e instanceof CommandError) || e.result.timedOut || !isReadinessFailure(e.result.stderr)) throw e
     const pods = await kubectl
-      .getJson(deps.tools, step.cluster, { resource: 'pods', namespace: ISTIO_NAMESPACE }, log, { policy: kubectl.HINT })
+      .getJson(deps.tools, step.cluster, { resource: 'pods', namespace: ISTIO_NAMESPACE }, log, {
+        policy: kubectl.HINT
+      })
       .then(unreadyPods)
-      .catch((err: unknown) => [`(kubectl get pods failed: ${err instanceof CommandError ? err.headline : String(err)})`])
-    const retired = [...new Set(pods.map((p) => /\(image ([^)\s]+)\)/.exec(p)?.[1]).flatMap((img) => (img && retiredRegistryOf(img)) || []))]
+      .catch((err: unknown) => [
+        `(kubectl get pods failed: ${err instanceof CommandError ? err.headline : String(err)})`
+      ])
+    const retired = [
+      ...new Set(
+        pods.map((p) => /\(image ([^)\s]+)\)/.exec(p)?.[1]).flatMap((img) => (img && retiredRegistryOf(img)) || [])
+      )
+    ]
     const hint = retired.length
       ? `\n${retired.join(', ')} ${retired.length > 1 ? 'are registries' : 'is one of the registries'} Istio retired in December 2026; set "hub" to ${DEFAULT_HUB} or a mirror of it.`
       : ''
@@ -84,12 +98,18 @@ async function istioctlInstall(deps: ExecutorDeps, step: Step, iop: string, wait
   }
 }
 
-async function createRemoteSecret(deps: ExecutorDeps, step: Step, server: string | undefined, log: StepLog): Promise<string> {
+async function createRemoteSecret(
+  deps: ExecutorDeps,
+  step: Step,
+  server: string | undefined,
+  log: StepLog
+): Promise<string> {
   const output = await istioctl.createRemoteSecret(deps.tools, step.cluster, server, log)
   const info = parseRemoteSecret(output)
   // Mask the reader token before anything else can print it.
   registerSecret(info.token)
-  if (info.cluster !== step.cluster) throw new Error(`create-remote-secret wrote a secret for "${info.cluster}", expected "${step.cluster}"`)
+  if (info.cluster !== step.cluster)
+    throw new Error(`create-remote-secret wrote a secret for "${info.cluster}", expected "${step.cluster}"`)
   deps.state.remoteSecrets.set(step.cluster, { yaml: info.manifest, server: info.server })
   if (!server && isLoopbackServer(info.server))
     core.warning(
@@ -104,7 +124,12 @@ async function createRemoteSecret(deps: ExecutorDeps, step: Step, server: string
  * view of the remote cluster after such an update are restarted, as Istio's issues advise. The plan orders this step
  * after the cluster's own control plane, so the istiods read here are the ones that stay.
  */
-async function applyRemoteSecrets(deps: ExecutorDeps, step: Step, sources: string[], log: StepLog): Promise<string | void> {
+async function applyRemoteSecrets(
+  deps: ExecutorDeps,
+  step: Step,
+  sources: string[],
+  log: StepLog
+): Promise<string | void> {
   const docs = sources.map((s) => deps.state.remoteSecrets.get(s)?.yaml)
   if (docs.some((d) => d === undefined)) throw new Error('a remote secret it needs was not created')
   const applied = await kubectl.apply(deps.tools, step.cluster, docs.join('\n---\n'), log)
@@ -123,7 +148,13 @@ async function applyRemoteSecrets(deps: ExecutorDeps, step: Step, sources: strin
   return `restarted ${stale.map((s) => s.name).join(', ')} after ${changed.join(', ')} changed`
 }
 
-async function verifyRemoteClusters(deps: ExecutorDeps, step: Step, peers: string[], timeoutMs: number, log: StepLog): Promise<string> {
+async function verifyRemoteClusters(
+  deps: ExecutorDeps,
+  step: Step,
+  peers: string[],
+  timeoutMs: number,
+  log: StepLog
+): Promise<string> {
   // The control plane this run installed: without --revision istioctl would ask the default tag's istiods.
   const revision = deps.config.revision ?? 'default'
   try {
@@ -134,7 +165,9 @@ async function verifyRemoteClusters(deps: ExecutorDeps, step: Step, peers: strin
     if (!(e instanceof VerifyError)) throw e
     deps.state.remoteStatus.set(step.cluster, e.seen.statuses)
     // Reachability hints only where istiod is (or was) trying to read the peer's API server.
-    const unreached = e.missing.filter((peer) => e.problems.some((p) => p.peer === peer && (p.status === 'timeout' || p.status === 'syncing')))
+    const unreached = e.missing.filter((peer) =>
+      e.problems.some((p) => p.peer === peer && (p.status === 'timeout' || p.status === 'syncing'))
+    )
     const hints = unreached.map((peer) => {
       const server = deps.state.remoteSecrets.get(peer)?.server ?? '(unknown)'
       const loop = isLoopbackServer(server)

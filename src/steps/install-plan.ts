@@ -17,15 +17,32 @@ import { Step, StepAction, stepId } from './step.js'
  * plane does not stop the exchange) and exposes its services once its gateway install has finished, while the load
  * balancer assigns the address.
  */
-export function buildInstallPlan(config: Config, version: Semver, stale: Map<string, { name: string }[]> = new Map()): Step[] {
+export function buildInstallPlan(
+  config: Config,
+  version: Semver,
+  stale: Map<string, { name: string }[]> = new Map()
+): Step[] {
   const steps: Step[] = []
-  const add = (c: ClusterConfig, kind: StepKind, title: string, needs: string[], action: StepAction, after?: string[]) =>
+  const add = (
+    c: ClusterConfig,
+    kind: StepKind,
+    title: string,
+    needs: string[],
+    action: StepAction,
+    after?: string[]
+  ) =>
     steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, ...(after ? { after } : {}), action })
   const trust = config.ca.mode !== 'none'
 
   for (const c of config.clusters) {
-    add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], { type: 'apply', manifest: toYaml(istioNamespace(c.network)) })
-    if (trust) add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], { type: 'root-of-trust' })
+    add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], {
+      type: 'apply',
+      manifest: toYaml(istioNamespace(c.network))
+    })
+    if (trust)
+      add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], {
+        type: 'root-of-trust'
+      })
     const iop = controlPlane({
       meshId: config.meshId,
       clusterName: c.name,
@@ -34,18 +51,32 @@ export function buildInstallPlan(config: Config, version: Semver, stale: Map<str
       revision: config.revision,
       overlay: config.operatorOverlay
     })
-    add(c, 'control-plane', 'control plane (istioctl install)', [stepId(c.name, trust ? 'root-of-trust' : 'namespace')], {
-      type: 'istioctl-install',
-      iop: toYaml(iop),
-      readinessWaits: readinessWaits(iop)
+    add(
+      c,
+      'control-plane',
+      'control plane (istioctl install)',
+      [stepId(c.name, trust ? 'root-of-trust' : 'namespace')],
+      {
+        type: 'istioctl-install',
+        iop: toYaml(iop),
+        readinessWaits: readinessWaits(iop)
+      }
+    )
+    const gateway = eastWestGateway({
+      network: c.network,
+      hub: config.hub,
+      revision: config.revision,
+      serviceAnnotations: config.gatewayServiceAnnotations
     })
-    const gateway = eastWestGateway({ network: c.network, hub: config.hub, revision: config.revision, serviceAnnotations: config.gatewayServiceAnnotations })
     add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], {
       type: 'istioctl-install',
       iop: toYaml(gateway),
       readinessWaits: readinessWaits(gateway)
     })
-    add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], { type: 'wait-gateway-address', timeoutMs: config.gatewayTimeoutMs })
+    add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], {
+      type: 'wait-gateway-address',
+      timeoutMs: config.gatewayTimeoutMs
+    })
     add(
       c,
       'expose-services',
@@ -54,9 +85,14 @@ export function buildInstallPlan(config: Config, version: Semver, stale: Map<str
       { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) },
       [stepId(c.name, 'eastwest-gateway')]
     )
-    add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, [
-      stepId(c.name, 'control-plane')
-    ])
+    add(
+      c,
+      'remote-secret',
+      'create remote secret',
+      [stepId(c.name, 'namespace')],
+      { type: 'create-remote-secret', server: c.apiServer },
+      [stepId(c.name, 'control-plane')]
+    )
   }
   for (const c of config.clusters) {
     const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name)
@@ -94,7 +130,14 @@ function addVerification(config: Config, steps: Step[]): void {
   const { timeoutMs } = config.verify
   const traffic = config.verify.mode === 'traffic'
   const versions = [...new Set(config.clusters.map((_, i) => helloworldVersion(i)))]
-  const add = (c: ClusterConfig, kind: StepKind, title: string, needs: string[], action: StepAction, always?: boolean) =>
+  const add = (
+    c: ClusterConfig,
+    kind: StepKind,
+    title: string,
+    needs: string[],
+    action: StepAction,
+    always?: boolean
+  ) =>
     steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action, ...(always ? { always } : {}) })
   for (const c of config.clusters) {
     const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name)
@@ -113,18 +156,33 @@ function addVerification(config: Config, steps: Step[]): void {
     })
   const deployed = config.clusters.map((c) => stepId(c.name, 'verify-deploy'))
   for (const c of config.clusters)
-    add(c, 'verify-traffic', `verify: helloworld ${versions.join(', ')} answer`, [...deployed, stepId(c.name, 'verify')], {
-      type: 'verify-traffic',
-      versions,
-      timeoutMs
-    })
+    add(
+      c,
+      'verify-traffic',
+      `verify: helloworld ${versions.join(', ')} answer`,
+      [...deployed, stepId(c.name, 'verify')],
+      {
+        type: 'verify-traffic',
+        versions,
+        timeoutMs
+      }
+    )
   if (config.verify.keep) return
   const checked = config.clusters.map((c) => stepId(c.name, 'verify-traffic'))
   for (const c of config.clusters)
-    add(c, 'verify-cleanup', `verify: remove namespace ${VERIFY_NAMESPACE}`, checked, { type: 'delete-namespace', namespace: VERIFY_NAMESPACE }, true)
+    add(
+      c,
+      'verify-cleanup',
+      `verify: remove namespace ${VERIFY_NAMESPACE}`,
+      checked,
+      { type: 'delete-namespace', namespace: VERIFY_NAMESPACE },
+      true
+    )
 }
 
 /** Every ordered pair (source, target) whose remote secret the plan applies. */
 export function remoteSecretPairs(steps: Step[]): [string, string][] {
-  return steps.flatMap((s) => (s.action.type === 'apply-remote-secrets' ? s.action.sources.map((src): [string, string] => [src, s.cluster]) : []))
+  return steps.flatMap((s) =>
+    s.action.type === 'apply-remote-secrets' ? s.action.sources.map((src): [string, string] => [src, s.cluster]) : []
+  )
 }

@@ -74,8 +74,13 @@ export const STEP_KIND_INFO = {
   'control-plane': {
     column: 'Control plane',
     plans: ({ state: s, cluster: c, config, version, upgrade: up }) => {
-      if (up) return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`
-      const same = s.istiods.length && s.values?.meshID === config.meshId && s.values?.clusterName === c.name && s.values?.network === c.network
+      if (up)
+        return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`
+      const same =
+        s.istiods.length &&
+        s.values?.meshID === config.meshId &&
+        s.values?.clusterName === c.name &&
+        s.values?.network === c.network
       return !s.istiods.length
         ? `install Istio ${version}`
         : same
@@ -89,7 +94,8 @@ export const STEP_KIND_INFO = {
   },
   'gateway-address': {
     column: 'Address',
-    plans: ({ state: s }) => (s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address')
+    plans: ({ state: s }) =>
+      s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address'
   },
   'expose-services': { column: 'Expose services', plans: asTitled },
   'remote-secret': {

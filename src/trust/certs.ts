@@ -25,7 +25,16 @@ import {
  * a user-provided root may be RSA or ECDSA.
  */
 
-export { certValidity, chainsTo, describeCert, intermediateValidity, pemCertificates, rootOf, sameCertificate, type Validity } from './chain.js'
+export {
+  certValidity,
+  chainsTo,
+  describeCert,
+  intermediateValidity,
+  pemCertificates,
+  rootOf,
+  sameCertificate,
+  type Validity
+} from './chain.js'
 export { CertError } from './x509.js'
 
 /** PEM certificate + PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`). */
@@ -54,7 +63,9 @@ export async function generateRoot(opts: { meshId?: string; validityDays?: numbe
   const days = validityDays(opts.validityDays, ROOT_DAYS)
   const meshId = opts.meshId
   if (meshId !== undefined && (meshId.length > 64 || /[\u0000-\u001f]/.test(meshId))) {
-    throw new CertError(`mesh ID ${JSON.stringify(meshId.slice(0, 80))} cannot go into the root CA's subject (at most 64 characters, no control characters)`)
+    throw new CertError(
+      `mesh ID ${JSON.stringify(meshId.slice(0, 80))} cannot go into the root CA's subject (at most 64 characters, no control characters)`
+    )
   }
   const name: Record<string, string[]>[] = [{ O: ['Istio'] }, { CN: ['Root CA'] }]
   if (meshId) name.push({ OU: [meshId] })
@@ -87,7 +98,11 @@ export async function generateRoot(opts: { meshId?: string; validityDays?: numbe
  * SAN DNS:istiod.istio-system.svc, 2 years (never past the root's notAfter). The root key may be RSA or ECDSA
  * (PKCS#8, PKCS#1 or SEC1 PEM); the intermediate key is always ECDSA P-256.
  */
-export async function generateIntermediate(root: CaBundle, clusterName: string, opts: { validityDays?: number } = {}): Promise<CaBundle> {
+export async function generateIntermediate(
+  root: CaBundle,
+  clusterName: string,
+  opts: { validityDays?: number } = {}
+): Promise<CaBundle> {
   const days = validityDays(opts.validityDays, INTERMEDIATE_DAYS)
   if (clusterName.trim() === '' || clusterName.length > 128 || /[\u0000-\u001f]/.test(clusterName)) {
     throw new CertError(
@@ -106,10 +121,14 @@ export async function generateIntermediate(root: CaBundle, clusterName: string, 
     const libRoot = new x509.X509Certificate(rootCert.raw)
     const keyUsage = libRoot.getExtension(x509.KeyUsagesExtension)
     if (keyUsage && (keyUsage.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
-      throw new CertError(`the root CA certificate's key usage does not allow signing certificates (keyCertSign) (${describeRoot(rootCert)})`)
+      throw new CertError(
+        `the root CA certificate's key usage does not allow signing certificates (keyCertSign) (${describeRoot(rootCert)})`
+      )
     }
     if (libRoot.getExtension(x509.BasicConstraintsExtension)?.pathLength === 0) {
-      throw new CertError(`the root CA certificate allows no CA below it (pathlen:0), so it cannot sign an intermediate CA (${describeRoot(rootCert)})`)
+      throw new CertError(
+        `the root CA certificate allows no CA below it (pathlen:0), so it cannot sign an intermediate CA (${describeRoot(rootCert)})`
+      )
     }
     const rootSki =
       libRoot.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ??
@@ -143,7 +162,9 @@ export async function generateIntermediate(root: CaBundle, clusterName: string, 
     // Self-check with node:crypto, independent of the library that built it.
     const built = new X509Certificate(certPem)
     if (!built.checkIssued(rootCert) || !built.verify(rootCert.publicKey)) {
-      throw new CertError(`the intermediate CA of cluster "${clusterName}" does not verify against the root CA (${describeRoot(rootCert)})`)
+      throw new CertError(
+        `the intermediate CA of cluster "${clusterName}" does not verify against the root CA (${describeRoot(rootCert)})`
+      )
     }
     return { certPem, keyPem: await exportPkcs8(keys.privateKey) }
   })

@@ -5,7 +5,17 @@ import { CaMode, Config } from '../config/index.js'
 import { ISTIO_NAMESPACE, STORED_ROOT_SECRET } from '../istio-names.js'
 import { registerSecret } from '../secrets.js'
 import { ClusterState } from '../state.js'
-import { CaBundle, certValidity, chainsTo, describeCert, generateRoot, intermediateValidity, rootOf, sameCertificate, type Validity } from './certs.js'
+import {
+  CaBundle,
+  certValidity,
+  chainsTo,
+  describeCert,
+  generateRoot,
+  intermediateValidity,
+  rootOf,
+  sameCertificate,
+  type Validity
+} from './certs.js'
 
 /** The mesh root: with its key (generate, provided), or only its certificate (existing). */
 export type MeshRoot = CaBundle | { certPem: string; keyPem?: undefined }
@@ -22,7 +32,11 @@ export const DAY_MS = 86_400_000
 /** `2026-05-01T10:00:00Z`, and how far that is from now in whole days. */
 function when(date: Date, now = Date.now()): { at: string; days: number; past: boolean } {
   const left = date.getTime() - now
-  return { at: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), days: Math.round(Math.abs(left) / DAY_MS), past: left <= 0 }
+  return {
+    at: date.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    days: Math.round(Math.abs(left) / DAY_MS),
+    past: left <= 0
+  }
 }
 
 /** "expires on 2026-05-01T10:00:00Z (in 10 days)" / "expired on … (3 days ago)". */
@@ -56,7 +70,8 @@ function checkRootExpiry(mode: CaMode, rootPem: string): void {
   const replace = {
     generate: `delete secret ${STORED_ROOT_SECRET} in ${ISTIO_NAMESPACE} of every cluster and re-run with ca-rotate: true (a new root, new intermediates, istiod restarted)`,
     provided: 'pass a new ca-root-cert and ca-root-key with ca-rotate: true (new intermediates, istiod restarted)',
-    existing: "re-issue every cluster's cacerts from a new root, or use ca: provided with a new root and ca-rotate: true",
+    existing:
+      "re-issue every cluster's cacerts from a new root, or use ca: provided with a new root and ca-rotate: true",
     none: ''
   }[mode]
   if (root.notAfter.getTime() <= Date.now())
@@ -99,7 +114,8 @@ function commonExistingRoot(seen: Map<string, ClusterTrust>): string {
     const r = rootOf(t.cacerts!)
     const leaf = t.cacerts!['ca-cert.pem'] ?? t.cacerts!['tls.crt']
     if (!r) throw new Error(`${cluster}: cacerts has no root-cert.pem (or ca.crt)`)
-    if (leaf && !chainsTo(leaf, r)) throw new Error(`${cluster}: cacerts' ca-cert.pem is not signed by its own root-cert.pem (${describeCert(r)})`)
+    if (leaf && !chainsTo(leaf, r))
+      throw new Error(`${cluster}: cacerts' ca-cert.pem is not signed by its own root-cert.pem (${describeCert(r)})`)
     if (!first) first = [cluster, r]
     else if (!sameCertificate(first[1], r))
       throw new Error(

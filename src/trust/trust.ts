@@ -47,7 +47,11 @@ export class TrustManager {
     if (this.config.ca.mode === 'none') return
     for (const c of this.config.clusters) {
       const s = states.get(c.name)
-      this.seen.set(c.name, { cacerts: s?.cacerts, storedRoot: s?.storedRoot, istiodRuns: (s?.istiods.length ?? 0) > 0 })
+      this.seen.set(c.name, {
+        cacerts: s?.cacerts,
+        storedRoot: s?.storedRoot,
+        istiodRuns: (s?.istiods.length ?? 0) > 0
+      })
     }
     this.root = await chooseRoot(this.config, this.seen)
   }
@@ -63,7 +67,8 @@ export class TrustManager {
     const seen = this.seen.get(cluster)
     const current = seen?.cacerts
     const currentRoot = current && rootOf(current)
-    const extra: KubeObject[] = this.config.ca.mode === 'generate' && this.root.keyPem ? [storedRootSecret(this.root)] : []
+    const extra: KubeObject[] =
+      this.config.ca.mode === 'generate' && this.root.keyPem ? [storedRootSecret(this.root)] : []
     if (this.config.ca.mode === 'existing') {
       // prepare() has checked the chain and the expiry of every cluster's cacerts.
       this.record(cluster, current && intermediateValidity(current), 'checked')
@@ -79,21 +84,30 @@ export class TrustManager {
       const validity = intermediateValidity(current)
       renewal = this.renewalReason(cluster, validity, log)
       if (!renewal) {
-        log(`cacerts chains to the mesh root (${describeCert(this.root.certPem)}): kept${validity ? `; its intermediate CA ${expiry(validity)}` : ''}`)
+        log(
+          `cacerts chains to the mesh root (${describeCert(this.root.certPem)}): kept${validity ? `; its intermediate CA ${expiry(validity)}` : ''}`
+        )
         if (extra.length) await this.apply(cluster, extra, log)
         this.record(cluster, validity, 'kept')
         return 'kept'
       }
       log(`${renewal}: re-issued from the mesh root`)
-    } else if (current && !this.config.ca.rotate) throw new Error(mismatchMessage(cluster, currentRoot, this.root.certPem))
-    if (!this.root.keyPem) throw new Error(`${cluster} has no cacerts and the mesh root's key is not available to sign one`)
+    } else if (current && !this.config.ca.rotate)
+      throw new Error(mismatchMessage(cluster, currentRoot, this.root.certPem))
+    if (!this.root.keyPem)
+      throw new Error(`${cluster} has no cacerts and the mesh root's key is not available to sign one`)
     const intermediate = await generateIntermediate(this.root, cluster)
     registerSecret(intermediate.keyPem)
     await this.apply(cluster, [cacertsSecret(this.root, intermediate), ...extra], log)
     const outcome: TrustOutcome = !current ? 'created' : renewal ? 'renewed' : 'rotated'
     this.record(cluster, certValidity(intermediate.certPem), outcome)
     if (seen?.istiodRuns) {
-      const why = outcome === 'created' ? 'cacerts was created' : outcome === 'renewed' ? "cacerts' intermediate CA was re-issued" : 'cacerts was replaced'
+      const why =
+        outcome === 'created'
+          ? 'cacerts was created'
+          : outcome === 'renewed'
+            ? "cacerts' intermediate CA was re-issued"
+            : 'cacerts was replaced'
       await this.restartIstiod(cluster, why, log)
     }
     return outcome
@@ -105,7 +119,9 @@ export class TrustManager {
     const root = certValidity(this.root!.certPem)
     // Intermediates never outlive the root (certs.ts): when the root ends as soon, a new one would gain nothing.
     if (root && root.notAfter.getTime() <= validity.notAfter.getTime() + DAY_MS) {
-      log(`cacerts' intermediate CA ${expiry(validity)}, with the mesh root: a new one cannot outlive the root, so it is kept (see the warning about the root)`)
+      log(
+        `cacerts' intermediate CA ${expiry(validity)}, with the mesh root: a new one cannot outlive the root, so it is kept (see the warning about the root)`
+      )
       return undefined
     }
     return `${cluster}: cacerts' intermediate CA ${expiry(validity)}, within ${RENEW_WITHIN_DAYS} days`
@@ -127,9 +143,20 @@ export class TrustManager {
    * the control plane step after it must find istiod serving from the new cacerts.
    */
   private async restartIstiod(cluster: string, why: string, log: StepLog): Promise<void> {
-    const names = await kubectl.getNames(this.tools, cluster, { resource: 'deployment', namespace: ISTIO_NAMESPACE, selector: ISTIOD_SELECTOR }, log)
+    const names = await kubectl.getNames(
+      this.tools,
+      cluster,
+      { resource: 'deployment', namespace: ISTIO_NAMESPACE, selector: ISTIOD_SELECTOR },
+      log
+    )
     if (!names.length) return log('no istiod runs: nothing to restart')
-    await restartIstiods(this.tools, cluster, names, 'cacerts is in place; istiod uses it once its new pods are ready', log)
+    await restartIstiods(
+      this.tools,
+      cluster,
+      names,
+      'cacerts is in place; istiod uses it once its new pods are ready',
+      log
+    )
     log(`${cluster}: restarted ${names.join(', ')}: ${why}, and istiod loads a new cacerts only when it starts`)
   }
 }

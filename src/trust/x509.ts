@@ -43,12 +43,13 @@ export async function guard<T>(what: string, step: () => Promise<T>): Promise<T>
 
 export function validityDays(value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
-  if (!Number.isFinite(value) || value <= 0 || value > 100 * 365) throw new CertError(`validityDays must be a number of days between 1 and 36500, got ${value}`)
+  if (!Number.isFinite(value) || value <= 0 || value > 100 * 365)
+    throw new CertError(`validityDays must be a number of days between 1 and 36500, got ${value}`)
   return value
 }
 
 export async function generateKeyPair(): Promise<webcrypto.CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']))
+  return await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify'])
 }
 
 /** 16 random bytes, positive (high bit clear) and with no leading zero byte, as hex. */
@@ -82,7 +83,10 @@ export function parseRootCertificate(pem: string): X509Certificate {
     // reported below
   }
   if (!cert) throw new CertError('the root CA certificate is not a PEM certificate')
-  if (!cert.ca) throw new CertError(`the root CA certificate is not a CA certificate (basicConstraints CA:true is missing) (${describeRoot(cert)})`)
+  if (!cert.ca)
+    throw new CertError(
+      `the root CA certificate is not a CA certificate (basicConstraints CA:true is missing) (${describeRoot(cert)})`
+    )
   return cert
 }
 
@@ -100,7 +104,9 @@ export function rootSigner(keyPem: string, rootCert: X509Certificate): RootSigne
   try {
     key = createPrivateKey({ key: keyPem, format: 'pem' })
   } catch {
-    throw new CertError('the root CA private key could not be read (expected an unencrypted PEM key: PKCS#8, PKCS#1 RSA or SEC1 EC)')
+    throw new CertError(
+      'the root CA private key could not be read (expected an unencrypted PEM key: PKCS#8, PKCS#1 RSA or SEC1 EC)'
+    )
   }
   let matches = false
   try {
@@ -109,11 +115,18 @@ export function rootSigner(keyPem: string, rootCert: X509Certificate): RootSigne
   } catch {
     matches = false
   }
-  if (!matches) throw new CertError(`the root CA private key does not belong to the root CA certificate (${describeRoot(rootCert)})`)
+  if (!matches)
+    throw new CertError(
+      `the root CA private key does not belong to the root CA certificate (${describeRoot(rootCert)})`
+    )
   const pkcs8 = key.export({ type: 'pkcs8', format: 'der' })
   switch (key.asymmetricKeyType) {
     case 'rsa':
-      return { pkcs8, importAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } }
+      return {
+        pkcs8,
+        importAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+        signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+      }
     case 'ec': {
       const namedCurve = NAMED_CURVES[key.asymmetricKeyDetails?.namedCurve ?? '']
       if (!namedCurve)
@@ -123,7 +136,9 @@ export function rootSigner(keyPem: string, rootCert: X509Certificate): RootSigne
       return { pkcs8, importAlgorithm: { name: 'ECDSA', namedCurve }, signingAlgorithm: ECDSA_SHA256 }
     }
     default:
-      throw new CertError(`the root CA key type ${key.asymmetricKeyType ?? 'unknown'} is not supported; use RSA or ECDSA`)
+      throw new CertError(
+        `the root CA key type ${key.asymmetricKeyType ?? 'unknown'} is not supported; use RSA or ECDSA`
+      )
   }
 }
 

@@ -46,7 +46,10 @@ export async function runEntry(opts) {
   /** @type {Record<string, string>} */
   const files = {}
   for (const f of ['output', 'state', 'summary', 'path', 'env']) {
-    files[f] = path.join(runner.home, `${opts.entry ?? 'main'}-${f}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
+    files[f] = path.join(
+      runner.home,
+      `${opts.entry ?? 'main'}-${f}-${Date.now()}-${Math.random().toString(36).slice(2)}`
+    )
     fs.writeFileSync(files[f], '')
   }
   const env = {
@@ -63,7 +66,9 @@ export async function runEntry(opts) {
     GITHUB_PATH: files.path,
     GITHUB_ENV: files.env,
     GITHUB_WORKSPACE: runner.home,
-    ...Object.fromEntries(Object.entries(opts.inputs ?? {}).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v])),
+    ...Object.fromEntries(
+      Object.entries(opts.inputs ?? {}).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v])
+    ),
     ...Object.fromEntries(Object.entries(opts.state ?? {}).map(([k, v]) => [`STATE_${k}`, v])),
     ...opts.env
   }

@@ -47,7 +47,10 @@ export function storedCredentials(sim) {
   for (const c of sim.clusters) {
     for (const obj of c.store.all()) {
       if (obj.kind !== 'Secret') continue
-      const decoded = Object.entries(obj.data ?? {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])
+      const decoded = Object.entries(obj.data ?? {}).map(([k, v]) => [
+        k,
+        Buffer.from(String(v), 'base64').toString('utf8')
+      ])
       for (const [k, text] of [...decoded, ...Object.entries(obj.stringData ?? {}).map(([k, v]) => [k, String(v)])]) {
         if (k === 'token') found.add(text)
         for (const m of text.matchAll(/^\s*token:\s*"?([^"\s]+)"?\s*$/gm)) found.add(m[1])
@@ -110,7 +113,9 @@ export function leakPlaces(run, runner, shim, post = run.post) {
  */
 export function findLeaks(places, needles) {
   const wanted = [...new Set(/** @type {string[]} */ (needles.filter((n) => typeof n === 'string' && n.length >= 8)))]
-  return Object.entries(places).flatMap(([where, text]) => wanted.filter((n) => text.includes(n)).map((n) => `${where} holds ${n.slice(0, 14)}…`))
+  return Object.entries(places).flatMap(([where, text]) =>
+    wanted.filter((n) => text.includes(n)).map((n) => `${where} holds ${n.slice(0, 14)}…`)
+  )
 }
 
 /**

@@ -41,7 +41,8 @@ export async function startSimulation(opts = {}) {
    * The cluster of that name, which must be one of this simulation's (tests name them; no check at run time).
    * @param {string} name
    */
-  const byName = (name) => /** @type {import('./apiserver/index.js').SimCluster} */ (clusters.find((c) => c.name === name))
+  const byName = (name) =>
+    /** @type {import('./apiserver/index.js').SimCluster} */ (clusters.find((c) => c.name === name))
   return {
     clusters,
     releases,

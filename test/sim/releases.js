@@ -148,16 +148,31 @@ function parseSemver(v) {
  * @param {string[]} [published]
  */
 function buildReleases(versions, published) {
-  const list = versions.map((v) => (typeof v === 'string' ? { version: v, published: true } : { published: true, ...v }))
+  const list = versions.map((v) =>
+    typeof v === 'string' ? { version: v, published: true } : { published: true, ...v }
+  )
   if (published) for (const r of list) r.published = r.published !== false && published.includes(r.version)
   const parsed = list.map((r) => parseSemver(r.version)).filter((p) => p !== undefined)
-  const [major, minor] = parsed.length ? parsed.reduce((a, b) => (a[0] !== b[0] ? (a[0] > b[0] ? a : b) : a[1] >= b[1] ? a : b)) : [1, 30]
+  const [major, minor] = parsed.length
+    ? parsed.reduce((a, b) => (a[0] !== b[0] ? (a[0] > b[0] ? a : b) : a[1] >= b[1] ? a : b))
+    : [1, 30]
   const next = `${major}.${minor + 1}.0`
   const base = Date.UTC(2026, 0, 1)
   const day = 86400000
   /** @type {Array<{ version: string, published: boolean, draft: boolean, prerelease: boolean, publishedAt: Date | null }>} */
-  const releases = list.map((r, i) => ({ ...r, draft: false, prerelease: false, publishedAt: new Date(base + i * day) }))
-  releases.push({ version: `${next}-beta.1`, published: true, draft: false, prerelease: true, publishedAt: new Date(base + (list.length + 1) * day) })
+  const releases = list.map((r, i) => ({
+    ...r,
+    draft: false,
+    prerelease: false,
+    publishedAt: new Date(base + i * day)
+  }))
+  releases.push({
+    version: `${next}-beta.1`,
+    published: true,
+    draft: false,
+    prerelease: true,
+    publishedAt: new Date(base + (list.length + 1) * day)
+  })
   releases.push({ version: next, published: false, draft: true, prerelease: false, publishedAt: null })
   return releases.map((r, i) => ({ ...r, id: 100000 + i }))
 }
@@ -189,7 +204,10 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
   const packageOnce = (version, platform) => {
     const key = `${version}/${platform}`
     if (!packaged.has(key)) {
-      const p = packageIstioctl(version, { outDir: join(workDir, version), platform }).then((r) => ({ archive: readFileSync(r.archivePath), sha256: r.sha256 }))
+      const p = packageIstioctl(version, { outDir: join(workDir, version), platform }).then((r) => ({
+        archive: readFileSync(r.archivePath),
+        sha256: r.sha256
+      }))
       p.catch(() => packaged.delete(key))
       packaged.set(key, p)
     }
@@ -221,7 +239,11 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
             id: r.id * 100 + i,
             name,
             label: '',
-            content_type: name.endsWith('.sha256') ? 'text/plain' : name.endsWith('.zip') ? 'application/zip' : 'application/gzip',
+            content_type: name.endsWith('.sha256')
+              ? 'text/plain'
+              : name.endsWith('.zip')
+                ? 'application/zip'
+                : 'application/gzip',
             state: 'uploaded',
             download_count: 0,
             created_at: at,
@@ -289,15 +311,22 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
         }
       )
     }
-    const json = { 'Content-Type': 'application/json; charset=utf-8', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4999' }
+    const json = {
+      'Content-Type': 'application/json; charset=utf-8',
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '4999'
+    }
     const path = url.pathname.replace(/^\/api/, '')
     // Newest first, as GitHub lists them (drafts on top).
-    const ordered = [...releases].sort((a, b) => (b.publishedAt?.getTime() ?? Infinity) - (a.publishedAt?.getTime() ?? Infinity))
+    const ordered = [...releases].sort(
+      (a, b) => (b.publishedAt?.getTime() ?? Infinity) - (a.publishedAt?.getTime() ?? Infinity)
+    )
     if (path === '/repos/istio/istio/releases') {
       const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page')) || 30))
       const page = Math.max(1, Number(url.searchParams.get('page')) || 1)
       const last = Math.max(1, Math.ceil(ordered.length / perPage))
-      const link = (/** @type {number} */ p) => `<${origin}/api/repos/istio/istio/releases?per_page=${perPage}&page=${p}>`
+      const link = (/** @type {number} */ p) =>
+        `<${origin}/api/repos/istio/istio/releases?per_page=${perPage}&page=${p}>`
       const links = []
       if (page > 1) links.push(`${link(page - 1)}; rel="prev"`)
       if (page < last) links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`)
@@ -325,7 +354,8 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
     if (m) {
       const [, version, file] = m
       const r = releases.find((x) => x.version === version && !x.draft)
-      if (!r || !r.published || !assetNames(version).includes(file)) return send(res, 404, 'Not Found', { 'Content-Type': 'text/plain; charset=utf-8' })
+      if (!r || !r.published || !assetNames(version).includes(file))
+        return send(res, 404, 'Not Found', { 'Content-Type': 'text/plain; charset=utf-8' })
       res.writeHead(302, { Location: `${origin}/objects/${version}/${file}`, 'Content-Length': 0 })
       return void res.end()
     }
@@ -367,7 +397,12 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
     })
     const transient = takeFault((f) => f.kind === 'status' && (!f.pathIncludes || rawUrl.includes(f.pathIncludes)))
     if (transient) {
-      return send(res, transient.code || 503, { message: 'Service Unavailable (simulated)' }, { 'Content-Type': 'application/json; charset=utf-8' })
+      return send(
+        res,
+        transient.code || 503,
+        { message: 'Service Unavailable (simulated)' },
+        { 'Content-Type': 'application/json; charset=utf-8' }
+      )
     }
     const handler = url.pathname.startsWith('/api/') ? api : download
     handler(req, res, url).catch((err) => {

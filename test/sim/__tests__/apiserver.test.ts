@@ -29,7 +29,11 @@ let c1: Target // LB gives an IP after a short delay; deployments become ready a
 let c2: Target // LB gives an AWS-style hostname
 let c3: Target // no LB controller
 
-async function target(name: string, index: number, opts: Partial<Parameters<typeof startApiServer>[0]> = {}): Promise<Target> {
+async function target(
+  name: string,
+  index: number,
+  opts: Partial<Parameters<typeof startApiServer>[0]> = {}
+): Promise<Target> {
   const sim = await startApiServer({ name, index, adminToken: `token-${name}-${CANARY}`, ...opts })
   const kubeconfig = join(dir, `${name}.kubeconfig`)
   writeFileSync(kubeconfig, sim.kubeconfig(), { mode: 0o600 })
@@ -70,7 +74,14 @@ const apply = (t: Target, yaml: string, ...args: string[]) => kubectl(t, ['apply
 
 /** `kubectl wait --for=jsonpath=<condition>` on the east-west gateway's Service. */
 const waitForGateway = (t: Target, condition: string, timeout: string) =>
-  kubectl(t, ['wait', `--for=jsonpath=${condition}`, 'svc/istio-eastwestgateway', '-n', 'istio-system', `--timeout=${timeout}`])
+  kubectl(t, [
+    'wait',
+    `--for=jsonpath=${condition}`,
+    'svc/istio-eastwestgateway',
+    '-n',
+    'istio-system',
+    `--timeout=${timeout}`
+  ])
 
 function namespaceYaml(name: string, network: string): string {
   return `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n  labels:\n    topology.istio.io/network: ${network}\n`
@@ -128,11 +139,15 @@ const b64 = (s: string) => Buffer.from(s, 'base64').toString()
 /** GET over HTTPS with the admin token; resolves with the whole body once the server ends it. */
 function raw(sim: SimCluster, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request(`${sim.url}${path}`, { ca: sim.caPem, headers: { authorization: `Bearer ${sim.adminToken}` } }, (res) => {
-      let body = ''
-      res.on('data', (d) => (body += d))
-      res.on('end', () => resolve(body))
-    })
+    const req = request(
+      `${sim.url}${path}`,
+      { ca: sim.caPem, headers: { authorization: `Bearer ${sim.adminToken}` } },
+      (res) => {
+        let body = ''
+        res.on('data', (d) => (body += d))
+        res.on('end', () => resolve(body))
+      }
+    )
     req.on('error', reject)
     req.end()
   })
@@ -182,7 +197,9 @@ describe('authentication and addresses', () => {
     expect(r.stderr).toContain('error: You must be logged in to the server')
     c2.sim.setFault({ kind: 'forbid', count: 1, match: { pathIncludes: '/secrets' } })
     r = await kubectl(c2, ['get', 'secrets', '-n', 'default'])
-    expect(r.stderr).toContain('Error from server (Forbidden): secrets is forbidden: User "kubernetes-admin" cannot list resource "secrets"')
+    expect(r.stderr).toContain(
+      'Error from server (Forbidden): secrets is forbidden: User "kubernetes-admin" cannot list resource "secrets"'
+    )
     r = await kubectl(c2, ['get', 'secrets', '-n', 'default'])
     expect(r.code).toBe(0)
   })
@@ -197,14 +214,29 @@ describe('apply, label, secrets', () => {
     r = await apply(c1, namespaceYaml('istio-system', 'network9'))
     expect(r.stdout).toContain('namespace/istio-system configured')
     const ns = c1.sim.store.get('v1', 'Namespace', undefined, 'istio-system')
-    expect(ns?.metadata.labels).toEqual({ 'kubernetes.io/metadata.name': 'istio-system', 'topology.istio.io/network': 'network9' })
+    expect(ns?.metadata.labels).toEqual({
+      'kubernetes.io/metadata.name': 'istio-system',
+      'topology.istio.io/network': 'network9'
+    })
     expect(ns?.status).toEqual({ phase: 'Active' })
   })
 
   it('labels a namespace with --overwrite', async () => {
-    const r = await kubectl(c1, ['label', 'namespace', 'istio-system', 'topology.istio.io/network=network1', '--overwrite'])
+    const r = await kubectl(c1, [
+      'label',
+      'namespace',
+      'istio-system',
+      'topology.istio.io/network=network1',
+      '--overwrite'
+    ])
     expect(r.stdout).toContain('namespace/istio-system labeled')
-    const got = await kubectl(c1, ['get', 'ns', 'istio-system', '-o', 'jsonpath={.metadata.labels.topology\\.istio\\.io/network}'])
+    const got = await kubectl(c1, [
+      'get',
+      'ns',
+      'istio-system',
+      '-o',
+      'jsonpath={.metadata.labels.topology\\.istio\\.io/network}'
+    ])
     expect(got.stdout).toBe('network1')
   })
 
@@ -238,10 +270,16 @@ describe('load balancer controller', () => {
     const before = await kubectl(c1, ['get', ...svc, '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'])
     expect(before.stdout).toBe('')
     const table = await kubectl(c1, ['get', 'svc', '-n', 'istio-system'])
-    expect(table.stdout).toMatch(/istio-eastwestgateway\s+LoadBalancer\s+10\.96\.\d+\.\d+\s+<pending>\s+15021:\d+\/TCP,15443:\d+\/TCP/)
+    expect(table.stdout).toMatch(
+      /istio-eastwestgateway\s+LoadBalancer\s+10\.96\.\d+\.\d+\s+<pending>\s+15021:\d+\/TCP,15443:\d+\/TCP/
+    )
 
     const [watched, waited] = await Promise.all([
-      kubectlUntil(c1, ['get', ...svc, '-w', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}{"\\n"}'], /192\.0\.2\.1/),
+      kubectlUntil(
+        c1,
+        ['get', ...svc, '-w', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}{"\\n"}'],
+        /192\.0\.2\.1/
+      ),
       waitForGateway(c1, '{.status.loadBalancer.ingress[0].ip}=192.0.2.1', '10s')
     ])
     expect(watched.trim().split('\n').pop()).toBe('192.0.2.1')
@@ -255,7 +293,15 @@ describe('load balancer controller', () => {
     await apply(c2, gatewayServiceYaml('istio-system'))
     const r = await waitForGateway(c2, '{.status.loadBalancer.ingress[0].hostname}', '10s')
     expect(r.stdout).toContain('condition met')
-    const got = await kubectl(c2, ['get', 'svc', 'istio-eastwestgateway', '-n', 'istio-system', '-o', 'jsonpath={.status.loadBalancer.ingress[0].hostname}'])
+    const got = await kubectl(c2, [
+      'get',
+      'svc',
+      'istio-eastwestgateway',
+      '-n',
+      'istio-system',
+      '-o',
+      'jsonpath={.status.loadBalancer.ingress[0].hostname}'
+    ])
     expect(got.stdout).toMatch(/^a[0-9a-f]+-2\.elb\.us-east-1\.amazonaws\.com$/)
   })
 
@@ -270,8 +316,17 @@ describe('load balancer controller', () => {
       '--field-selector',
       'involvedObject.name=istio-eastwestgateway,involvedObject.kind=Service'
     ])
-    expect(events.stdout).toMatch(/Normal\s+EnsuringLoadBalancer\s+service\/istio-eastwestgateway\s+Ensuring load balancer/)
-    const none = await kubectl(c3, ['get', 'events', '-n', 'istio-system', '--field-selector', 'involvedObject.name=nothing-by-this-name'])
+    expect(events.stdout).toMatch(
+      /Normal\s+EnsuringLoadBalancer\s+service\/istio-eastwestgateway\s+Ensuring load balancer/
+    )
+    const none = await kubectl(c3, [
+      'get',
+      'events',
+      '-n',
+      'istio-system',
+      '--field-selector',
+      'involvedObject.name=nothing-by-this-name'
+    ])
     expect(none.stderr).toContain('No resources found')
     const r = await waitForGateway(c3, '{.status.loadBalancer.ingress[0].ip}=192.0.2.3', '1s')
     expect(r.code).toBe(1)
@@ -294,7 +349,15 @@ metadata:
 type: kubernetes.io/service-account-token
 `
     await apply(c2, yaml)
-    const r = await kubectl(c2, ['get', 'secret', 'istio-reader-service-account-istio-remote-secret-token', '-n', 'istio-system', '-o', 'json'])
+    const r = await kubectl(c2, [
+      'get',
+      'secret',
+      'istio-reader-service-account-istio-remote-secret-token',
+      '-n',
+      'istio-system',
+      '-o',
+      'json'
+    ])
     const secret = JSON.parse(r.stdout)
     const token = b64(secret.data.token)
     expect(b64(secret.data['ca.crt'])).toBe(c2.sim.caPem)
@@ -335,11 +398,18 @@ spec:
     ])
     expect(pods.stdout.trim().split('\n')).toEqual(['Running', 'Running'])
     const d = c1.sim.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')
-    expect(d?.status).toMatchObject({ replicas: 2, readyReplicas: 2, availableReplicas: 2, updatedReplicas: 2, observedGeneration: 1 })
+    expect(d?.status).toMatchObject({
+      replicas: 2,
+      readyReplicas: 2,
+      availableReplicas: 2,
+      updatedReplicas: 2,
+      observedGeneration: 1
+    })
 
     // A strategic merge patch keeps list items keyed by name.
     await apply(c1, yaml.replace('value: "2"', 'value: "3"'))
-    const env = c1.sim.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')?.spec.template.spec.containers[0].env
+    const env = c1.sim.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')?.spec.template.spec.containers[0]
+      .env
     expect(env).toEqual([
       { name: 'A', value: '1' },
       { name: 'B', value: '3' }
@@ -364,7 +434,12 @@ describe('custom resources', () => {
     expect(gw?.apiVersion).toBe('networking.istio.io/v1alpha3')
     expect(gw?.spec.servers[0].tls.mode).toBe('ISTIO_MUTUAL')
 
-    c1.sim.store.delete('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'gateways.networking.istio.io')
+    c1.sim.store.delete(
+      'apiextensions.k8s.io/v1',
+      'CustomResourceDefinition',
+      undefined,
+      'gateways.networking.istio.io'
+    )
     const versions = await kubectl(c1, ['api-versions'])
     expect(versions.stdout).not.toContain('networking.istio.io')
   })
@@ -374,7 +449,12 @@ describe('watch', () => {
   it('streams changes matching the selectors, resumes from a resourceVersion, ends after timeoutSeconds', async () => {
     const { store } = c3.sim
     const cm = (name: string, data: Record<string, string>) =>
-      store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels: { watched: 'yes' } }, data })
+      store.put({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, namespace: 'default', labels: { watched: 'yes' } },
+        data
+      })
     const first = cm('w', { v: '1' })
     const started = Date.now()
     const streamed = raw(
@@ -397,7 +477,9 @@ describe('watch', () => {
 
     // Without a resourceVersion a watch starts with ADDED for what exists; label selectors filter.
     cm('w', { v: '3' })
-    const initial = (await raw(c3.sim, '/api/v1/configmaps?watch=true&timeoutSeconds=1&labelSelector=watched%3Dyes')).trim().split('\n')
+    const initial = (await raw(c3.sim, '/api/v1/configmaps?watch=true&timeoutSeconds=1&labelSelector=watched%3Dyes'))
+      .trim()
+      .split('\n')
     expect(initial.map((l) => JSON.parse(l).object.metadata.name).sort()).toEqual(['other', 'w'])
   })
 })
@@ -458,7 +540,15 @@ describe('faults', () => {
     )
     expect((await kubectl(c3, ['apply', '-f', '-'], { stdin: cm })).stdout).toBe('configmap/hooked created\n')
     // An existing object: kubectl PATCHes it; ClusterIP routing refuses the connection instead.
-    c3.sim.setFault({ kind: 'webhook', count: 1, cause: 'refused', webhook: 'w.example.com', service: 'hook', namespace: 'default', path: '/v' })
+    c3.sim.setFault({
+      kind: 'webhook',
+      count: 1,
+      cause: 'refused',
+      webhook: 'w.example.com',
+      service: 'hook',
+      namespace: 'default',
+      path: '/v'
+    })
     const patched = await kubectl(c3, ['apply', '-f', '-'], { stdin: cm.replace('"1"', '"2"') })
     expect(patched.stderr).toMatch(
       /^Error from server \(InternalError\): error when applying patch:\n[\s\S]*for: "STDIN": error when patching "STDIN": Internal error occurred: failed calling webhook "w\.example\.com": failed to call webhook: Post "https:\/\/hook\.default\.svc:443\/v\?timeout=10s": dial tcp 10\.96\.0\.10:443: connect: connection refused\n$/
@@ -556,11 +646,16 @@ describe('patch semantics (as kubectl sends them)', () => {
       ],
       ports: [{ containerPort: 80 }, { containerPort: 8080 }]
     })
-    expect(strategicMergePatch(pod, { metadata: { labels: { $patch: 'replace', only: 'me' } } }).metadata.labels).toEqual({ only: 'me' })
+    expect(
+      strategicMergePatch(pod, { metadata: { labels: { $patch: 'replace', only: 'me' } } }).metadata.labels
+    ).toEqual({ only: 'me' })
   })
 
   it('merge patch replaces lists and deletes on null; JSON patch follows RFC 6902', () => {
-    expect(mergePatch(pod, { metadata: { finalizers: ['c'], labels: { x: null } } }).metadata).toEqual({ finalizers: ['c'], labels: { y: '2' } })
+    expect(mergePatch(pod, { metadata: { finalizers: ['c'], labels: { x: null } } }).metadata).toEqual({
+      finalizers: ['c'],
+      labels: { y: '2' }
+    })
     const out = jsonPatch(pod, [
       { op: 'add', path: '/metadata/labels/topology.istio.io~1network', value: 'n1' },
       { op: 'remove', path: '/metadata/finalizers/0' },

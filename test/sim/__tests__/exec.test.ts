@@ -27,7 +27,12 @@ const ROOT = 'a'.repeat(64)
 /** Runs kubectl asynchronously (the servers live in this process: spawnSync would deadlock). */
 function kubectl(sim: SimCluster, args: string[]): Promise<Run> {
   return runCommand('kubectl', args, {
-    env: { ...process.env, KUBECONFIG: join(dir, `${sim.name}.kubeconfig`), KUBECACHEDIR: join(dir, `${sim.name}-cache`), HOME: dir }
+    env: {
+      ...process.env,
+      KUBECONFIG: join(dir, `${sim.name}.kubeconfig`),
+      KUBECACHEDIR: join(dir, `${sim.name}-cache`),
+      HOME: dir
+    }
   })
 }
 
@@ -54,7 +59,11 @@ function deployment(ns: string, name: string, labels: Record<string, string>, co
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace: ns, labels },
-    spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [container] } } }
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [container] } }
+    }
   }
 }
 
@@ -70,14 +79,23 @@ const helloworld = (ns: string, version: string) =>
     }
   )
 const curlDeployment = (ns: string) =>
-  deployment(ns, 'curl', { app: 'curl' }, { name: 'curl', image: 'curlimages/curl:8.16.0', command: ['/bin/sleep', 'infinity'] })
+  deployment(
+    ns,
+    'curl',
+    { app: 'curl' },
+    { name: 'curl', image: 'curlimages/curl:8.16.0', command: ['/bin/sleep', 'infinity'] }
+  )
 const helloworldService = (ns: string) => ({
   apiVersion: 'v1',
   kind: 'Service',
   metadata: { name: 'helloworld', namespace: ns, labels: { app: 'helloworld', service: 'helloworld' } },
   spec: { type: 'ClusterIP', ports: [{ port: 5000, name: 'http' }], selector: { app: 'helloworld' } }
 })
-const namespace = (name: string, labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } })
+const namespace = (name: string, labels: Record<string, string>) => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels }
+})
 
 /** What `istioctl install` + the action's manifests leave in a cluster, written straight into the store. */
 function installIstio(sim: SimCluster, network: string) {
@@ -104,7 +122,11 @@ function installIstio(sim: SimCluster, network: string) {
   s.put({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: 'istio-eastwestgateway', namespace: ISTIO, labels: { istio: 'eastwestgateway', 'topology.istio.io/network': network } },
+    metadata: {
+      name: 'istio-eastwestgateway',
+      namespace: ISTIO,
+      labels: { istio: 'eastwestgateway', 'topology.istio.io/network': network }
+    },
     spec: {
       type: 'LoadBalancer',
       selector: { istio: 'eastwestgateway' },
@@ -124,7 +146,9 @@ function crossNetworkGateway(): KubeObject {
     metadata: { name: 'cross-network-gateway', namespace: ISTIO },
     spec: {
       selector: { istio: 'eastwestgateway' },
-      servers: [{ port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }]
+      servers: [
+        { port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }
+      ]
     }
   }
 }
@@ -166,7 +190,14 @@ function remoteSecret(into: SimCluster, of: SimCluster, server = of.reachableUrl
   })
 }
 
-function patch(sim: SimCluster, apiVersion: string, kind: string, ns: string | undefined, name: string, change: (o: KubeObject) => void): () => void {
+function patch(
+  sim: SimCluster,
+  apiVersion: string,
+  kind: string,
+  ns: string | undefined,
+  name: string,
+  change: (o: KubeObject) => void
+): () => void {
   const before = sim.store.get(apiVersion, kind, ns, name)
   const after = structuredClone(before)
   change(after)
@@ -210,7 +241,11 @@ beforeAll(async () => {
   c1.store.put(helloworldService(PLAIN))
   c1.store.put(helloworld(PLAIN, 'v1'))
   c1.store.put(curlDeployment(PLAIN))
-  await until(() => [c1, c2].every((c) => c.store.get('v1', 'Service', ISTIO, 'istio-eastwestgateway')?.status?.loadBalancer?.ingress?.length))
+  await until(() =>
+    [c1, c2].every(
+      (c) => c.store.get('v1', 'Service', ISTIO, 'istio-eastwestgateway')?.status?.loadBalancer?.ingress?.length
+    )
+  )
 })
 
 afterAll(async () => {
@@ -238,7 +273,11 @@ describe('kubectl exec', () => {
   it('runs the command over a v5 WebSocket: stdout, exit code 0, request recorded', async () => {
     const before = c1.requests.length
     const r = await curl(c1, PLAIN, `http://helloworld.${PLAIN}:5000/hello`)
-    expect(r).toEqual({ code: 0, stdout: expect.stringMatching(/^Hello version: v1, instance: helloworld-v1-\w+-\w+\n$/), stderr: '' })
+    expect(r).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^Hello version: v1, instance: helloworld-v1-\w+-\w+\n$/),
+      stderr: ''
+    })
     const exec = c1.requests.slice(before).filter((q) => q.path.endsWith('/exec'))
     expect(exec).toHaveLength(1)
     expect(exec[0].method).toBe('GET')
@@ -246,13 +285,36 @@ describe('kubectl exec', () => {
     expect(exec[0].url).toContain('command=curl&command=-sS&command=--max-time&command=5&')
     expect(exec[0].url).toContain('container=curl&stderr=true&stdout=true')
     // The short name resolves through the pod's search path; other paths get the app's 404.
-    const short = await kubectl(c1, ['exec', '-n', PLAIN, 'deploy/curl', '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'helloworld:5000/nope'])
+    const short = await kubectl(c1, [
+      'exec',
+      '-n',
+      PLAIN,
+      'deploy/curl',
+      '--',
+      'curl',
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      'helloworld:5000/nope'
+    ])
     expect(short).toEqual({ code: 0, stdout: '404', stderr: '' })
   })
 
   it('refuses a container the pod does not have with the real 400 (after the SPDY fallback)', async () => {
     const before = c1.requests.length
-    const r = await kubectl(c1, ['exec', '-n', PLAIN, 'deploy/curl', '-c', 'nope', '--', 'curl', 'http://helloworld:5000/hello'])
+    const r = await kubectl(c1, [
+      'exec',
+      '-n',
+      PLAIN,
+      'deploy/curl',
+      '-c',
+      'nope',
+      '--',
+      'curl',
+      'http://helloworld:5000/hello'
+    ])
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/^Error from server \(BadRequest\): container nope is not valid for pod curl-\w+-\w+\n$/)
     // WebSocket first (GET), then kubectl falls back to SPDY (POST) and gets the same answer.
@@ -266,10 +328,16 @@ describe('kubectl exec', () => {
 
   it("propagates the command's exit code and prints the runtime's error for a missing executable", async () => {
     let r = await curl(c1, PLAIN, `http://nothere.${PLAIN}:5000/hello`)
-    expect(r).toEqual({ code: 6, stdout: '', stderr: `curl: (6) Could not resolve host: nothere.${PLAIN}\ncommand terminated with exit code 6\n` })
+    expect(r).toEqual({
+      code: 6,
+      stdout: '',
+      stderr: `curl: (6) Could not resolve host: nothere.${PLAIN}\ncommand terminated with exit code 6\n`
+    })
     r = await curl(c1, PLAIN, `http://helloworld.${PLAIN}:5001/hello`)
     expect(r.code).toBe(7)
-    expect(r.stderr).toContain(`curl: (7) Failed to connect to helloworld.${PLAIN} port 5001 after 0 ms: Could not connect to server`)
+    expect(r.stderr).toContain(
+      `curl: (7) Failed to connect to helloworld.${PLAIN} port 5001 after 0 ms: Could not connect to server`
+    )
     r = await kubectl(c1, ['exec', '-n', PLAIN, 'deploy/curl', '--', 'wget', '-qO-', 'http://helloworld:5000/hello'])
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(
@@ -283,10 +351,17 @@ describe('kubectl exec', () => {
       kind: 'Pod',
       metadata: { name: 'starting', namespace: PLAIN },
       spec: { nodeName: 'cluster1-control-plane', containers: [{ name: 'curl', image: 'curlimages/curl:8.16.0' }] },
-      status: { phase: 'Pending', containerStatuses: [{ name: 'curl', ready: false, state: { waiting: { reason: 'ContainerCreating' } } }] }
+      status: {
+        phase: 'Pending',
+        containerStatuses: [{ name: 'curl', ready: false, state: { waiting: { reason: 'ContainerCreating' } } }]
+      }
     })
     const r = await kubectl(c1, ['exec', '-n', PLAIN, 'starting', '--', 'curl', 'http://helloworld:5000/hello'])
-    expect(r).toEqual({ code: 1, stdout: '', stderr: 'error: Internal error occurred: unable to upgrade connection: container not found ("curl")\n' })
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error: Internal error occurred: unable to upgrade connection: container not found ("curl")\n'
+    })
   })
 
   it('checks the bearer token on the upgrade request and records it', async () => {
@@ -318,7 +393,12 @@ describe('kubectl exec', () => {
       req.end()
     })
     expect(status.code).toBe(401)
-    expect(JSON.parse(status.body)).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 })
+    expect(JSON.parse(status.body)).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'Unauthorized',
+      code: 401
+    })
     expect(c1.requests.slice(before).map((q) => `${q.method} ${q.url}`)).toEqual([`GET ${path}`])
   })
 })
@@ -332,7 +412,14 @@ describe('cross-cluster traffic model', () => {
   })
 
   it('keeps traffic local when the two istiods trust different roots', async () => {
-    const restore = patch(c2, 'apps/v1', 'Deployment', ISTIO, 'istiod', (d) => (d.metadata.annotations['sim.istio.io/root-cert-sha256'] = 'b'.repeat(64)))
+    const restore = patch(
+      c2,
+      'apps/v1',
+      'Deployment',
+      ISTIO,
+      'istiod',
+      (d) => (d.metadata.annotations['sim.istio.io/root-cert-sha256'] = 'b'.repeat(64))
+    )
     try {
       expect(await bothViews()).toEqual([['v1'], ['v2']])
     } finally {
@@ -340,7 +427,14 @@ describe('cross-cluster traffic model', () => {
     }
     // A self-signed root on both sides is no shared root either.
     const restores = [c1, c2].map((c) =>
-      patch(c, 'apps/v1', 'Deployment', ISTIO, 'istiod', (d) => (d.metadata.annotations['sim.istio.io/root-cert-sha256'] = 'self-signed'))
+      patch(
+        c,
+        'apps/v1',
+        'Deployment',
+        ISTIO,
+        'istiod',
+        (d) => (d.metadata.annotations['sim.istio.io/root-cert-sha256'] = 'self-signed')
+      )
     )
     try {
       expect(await bothViews()).toEqual([['v1'], ['v2']])
@@ -363,7 +457,14 @@ describe('cross-cluster traffic model', () => {
     c2.store.delete('networking.istio.io/v1', 'Gateway', ISTIO, 'cross-network-gateway')
     try {
       expect(await bothViews()).toEqual([['v1'], ['v1', 'v2']])
-      const restore = patch(c2, 'v1', 'Namespace', undefined, ISTIO, (n) => (n.metadata.labels['topology.istio.io/network'] = 'network1'))
+      const restore = patch(
+        c2,
+        'v1',
+        'Namespace',
+        undefined,
+        ISTIO,
+        (n) => (n.metadata.labels['topology.istio.io/network'] = 'network1')
+      )
       try {
         // One network: pod IPs are reachable directly, no gateway needed.
         expect(await bothViews()).toEqual([
@@ -393,7 +494,14 @@ describe('cross-cluster traffic model', () => {
   })
 
   it("answers with Envoy's 503 when no endpoint is reachable", async () => {
-    const restore = patch(c2, 'apps/v1', 'Deployment', ISTIO, 'istiod', (d) => (d.metadata.annotations['sim.istio.io/root-cert-sha256'] = 'b'.repeat(64)))
+    const restore = patch(
+      c2,
+      'apps/v1',
+      'Deployment',
+      ISTIO,
+      'istiod',
+      (d) => (d.metadata.annotations['sim.istio.io/root-cert-sha256'] = 'b'.repeat(64))
+    )
     const v1 = c1.store.get('apps/v1', 'Deployment', NS, 'helloworld-v1')
     c1.store.delete('apps/v1', 'Deployment', NS, 'helloworld-v1')
     try {

@@ -26,7 +26,11 @@ function extract(archivePath: string, into: string): string {
 }
 
 /** Run a binary asynchronously: the simulated API servers live in this process. */
-function runBin(bin: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
+function runBin(
+  bin: string,
+  args: string[],
+  opts: { input?: string; env?: Record<string, string> } = {}
+): Promise<Result> {
   return runCommand(bin, args, { env: { PATH: process.env.PATH ?? '', HOME: home, ...opts.env }, stdin: opts.input })
 }
 
@@ -42,7 +46,8 @@ beforeAll(async () => {
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
 
-const istioctl = (args: string[], opts?: { input?: string; env?: Record<string, string> }) => runBin(istioctlBin, args, opts)
+const istioctl = (args: string[], opts?: { input?: string; env?: Record<string, string> }) =>
+  runBin(istioctlBin, args, opts)
 
 describe('packageIstioctl', () => {
   it('builds a tar.gz holding exactly one executable `istioctl`, and a .sha256 in Istio format', async () => {
@@ -72,7 +77,10 @@ describe('packageIstioctl', () => {
   })
 
   it('win-amd64 is a zip holding istioctl.exe', async () => {
-    const { archivePath } = await packageIstioctl('1.30.3', { outDir: path.join(tmp, 'pkg-win'), platform: 'win-amd64' })
+    const { archivePath } = await packageIstioctl('1.30.3', {
+      outDir: path.join(tmp, 'pkg-win'),
+      platform: 'win-amd64'
+    })
     expect(path.basename(archivePath)).toBe('istioctl-1.30.3-win-amd64.zip')
     const zip = fs.readFileSync(archivePath)
     expect(zip.readUInt32LE(0)).toBe(0x04034b50)
@@ -83,7 +91,9 @@ describe('packageIstioctl', () => {
 describe('release server', () => {
   let rel: Awaited<ReturnType<typeof startReleaseServer>>
   beforeAll(async () => {
-    rel = await startReleaseServer({ versions: ['1.29.4', '1.30.2', '1.30.3', { version: '1.31.1', published: false }, '1.29.5'] })
+    rel = await startReleaseServer({
+      versions: ['1.29.4', '1.30.2', '1.30.3', { version: '1.31.1', published: false }, '1.29.5']
+    })
   })
   afterAll(() => rel.close())
 
@@ -93,7 +103,9 @@ describe('release server', () => {
   }
 
   it('lists the releases in GitHub shape, with a draft and a prerelease mixed in', async () => {
-    const { res, body } = await getJson(`${rel.apiUrl}/repos/istio/istio/releases?per_page=100`, { Authorization: 'Bearer gh-token-1' })
+    const { res, body } = await getJson(`${rel.apiUrl}/repos/istio/istio/releases?per_page=100`, {
+      Authorization: 'Bearer gh-token-1'
+    })
     expect(res.status).toBe(200)
     expect(res.headers.get('link')).toBeNull()
     const tags = body.map((r: any) => r.tag_name)
@@ -184,10 +196,15 @@ describe('istioctl CLI surface (no cluster)', () => {
 
   it('unknown flag → exit 1; unknown command → exit 64 (also `x create-remote-secret` since 1.19)', async () => {
     expect(await istioctl(['install', '--bogus'])).toMatchObject({ code: 1, stderr: 'Error: unknown flag: --bogus\n' })
-    expect(await istioctl(['install', '-q'])).toMatchObject({ code: 1, stderr: "Error: unknown shorthand flag: 'q' in -q\n" })
+    expect(await istioctl(['install', '-q'])).toMatchObject({
+      code: 1,
+      stderr: "Error: unknown shorthand flag: 'q' in -q\n"
+    })
     const x = await istioctl(['x', 'create-remote-secret', '--name', 'c1'])
     expect(x.code).toBe(64)
-    expect(x.stderr).toBe('Error: unknown command "create-remote-secret" for "istioctl experimental"\nRun \'istioctl experimental --help\' for usage.\n')
+    expect(x.stderr).toBe(
+      'Error: unknown command "create-remote-secret" for "istioctl experimental"\nRun \'istioctl experimental --help\' for usage.\n'
+    )
     const typo = await istioctl(['instal'])
     expect(typo.code).toBe(64)
     expect(typo.stderr).toContain('Did you mean this?\n\tinstall\n')
@@ -201,14 +218,20 @@ describe('istioctl CLI surface (no cluster)', () => {
   it('uninstall needs --purge, --revision or -f', async () => {
     const r = await istioctl(['uninstall', '-y'])
     expect(r.code).toBe(1)
-    expect(r.stderr).toBe('Error: at least one of the --revision (or --set revision=<revision>), --filename or --purge flags must be set\n')
+    expect(r.stderr).toBe(
+      'Error: at least one of the --revision (or --set revision=<revision>), --filename or --purge flags must be set\n'
+    )
   })
 })
 
 // --- against simulated clusters ---
 
 // 1.30.x renders registry.istio.io/release by default, which no simulated node can pull from (December 2026).
-const CONTROL_PLANE = (cluster: string, network: string, name = 'control-plane') => `apiVersion: install.istio.io/v1alpha1
+const CONTROL_PLANE = (
+  cluster: string,
+  network: string,
+  name = 'control-plane'
+) => `apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 ${name ? `metadata:\n  name: ${name}\n` : ''}spec:
   hub: docker.io/istio
@@ -272,7 +295,12 @@ describe('istioctl against simulated clusters', () => {
     ;[c1, c2, slow, pull] = await Promise.all([
       startApiServer({ name: 'cluster1', index: 1, adminToken: 'admin-token-cluster1' }),
       // Short istiod timings for remote-clusters: syncing ≤ 1.2 s, timeout after ≤ 2 s when unreachable.
-      startApiServer({ name: 'cluster2', index: 2, adminToken: 'admin-token-cluster2', remoteClusters: { syncMs: 200, timeoutMs: 1000 } }),
+      startApiServer({
+        name: 'cluster2',
+        index: 2,
+        adminToken: 'admin-token-cluster2',
+        remoteClusters: { syncMs: 200, timeoutMs: 1000 }
+      }),
       startApiServer({ name: 'slow', index: 3, adminToken: 'admin-token-slow', deploymentReadyDelayMs: 60_000 }),
       startApiServer({ name: 'pull', index: 4, adminToken: 'admin-token-pull' })
     ])
@@ -288,7 +316,13 @@ describe('istioctl against simulated clusters', () => {
 
   it('install without -y prompts on stdout; EOF → Cancelled., exit 1, nothing written', async () => {
     const before = c1.store.snapshot()
-    const r = await istioctl(['install', '--kubeconfig', kc.cluster1, '-f', write('cp1.yaml', CONTROL_PLANE('cluster1', 'network1'))])
+    const r = await istioctl([
+      'install',
+      '--kubeconfig',
+      kc.cluster1,
+      '-f',
+      write('cp1.yaml', CONTROL_PLANE('cluster1', 'network1'))
+    ])
     expect(r.code).toBe(1)
     expect(r.stdout).toBe('This will install the Istio 1.30.3 profile "default" into the cluster. Proceed? (y/N) ')
     expect(r.stderr).toBe('Cancelled.\n')
@@ -300,7 +334,10 @@ describe('istioctl against simulated clusters', () => {
       input:
         'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  components:\n    ingressGateways:\n    - name: x\n      k8s:\n        servce: {}\n'
     })
-    expect(unknown).toMatchObject({ code: 1, stderr: 'Error: generate config: could not unmarshal: json: unknown field "servce"\n' })
+    expect(unknown).toMatchObject({
+      code: 1,
+      stderr: 'Error: generate config: could not unmarshal: json: unknown field "servce"\n'
+    })
     const typed = await istioctl(['install', '-y', '-c', kc.cluster1, '--set', 'values.global.meshID=7'])
     expect(typed.code).toBe(1)
     // apis.Values decodes through jsonpb: a plain json.Unmarshal per scalar, so the error names no struct field.
@@ -310,7 +347,8 @@ describe('istioctl against simulated clusters', () => {
     const profile = await istioctl(['install', '-y', '-c', kc.cluster1, '--set', 'profile=tiny'])
     expect(profile).toMatchObject({
       code: 1,
-      stderr: 'Error: generate config: merge inputs: profile "tiny" not found: open profiles/tiny.yaml: file does not exist\n'
+      stderr:
+        'Error: generate config: merge inputs: profile "tiny" not found: open profiles/tiny.yaml: file does not exist\n'
     })
     expect(c1.store.get('v1', 'Namespace', undefined, 'istio-system')).toBeUndefined()
   })
@@ -319,19 +357,30 @@ describe('istioctl against simulated clusters', () => {
     const iop = (spec: string) => `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n${spec}`
     const install = (input: string, set: string[] = []) =>
       istioctl(['install', '-y', '-c', kc.cluster1, ...set.flatMap((x) => ['--set', x]), '-f', '-'], { input })
-    const decode = 'Error: generate config: could not unmarshal: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal'
+    const decode =
+      'Error: generate config: could not unmarshal: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal'
     // spec.revision is a string in the file (quoted as the action writes it); istioctl turns it into --set values.revision=<rev>.
     for (const rev of ['130', '1e3', '0x1p3', '007', '99999999999999999999'])
-      expect(await install(iop(`  revision: '${rev}'\n`))).toMatchObject({ code: 1, stdout: '', stderr: `${decode} number into Go value of type string\n` })
+      expect(await install(iop(`  revision: '${rev}'\n`))).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: `${decode} number into Go value of type string\n`
+      })
     for (const rev of ['true', 'f'])
-      expect(await install(iop(`  revision: '${rev}'\n`))).toMatchObject({ code: 1, stdout: '', stderr: `${decode} bool into Go value of type string\n` })
+      expect(await install(iop(`  revision: '${rev}'\n`))).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: `${decode} bool into Go value of type string\n`
+      })
     for (const [rev, value] of [
       ['inf', '+Inf'],
       ['nan', 'NaN']
     ]) {
       const r = await install(iop(`  revision: '${rev}'\n`))
       expect(r.code).toBe(2)
-      expect(r.stderr.startsWith(`panic: json Marshal: json: unsupported value: ${value}\n\ngoroutine 1 [running]:\n`)).toBe(true)
+      expect(
+        r.stderr.startsWith(`panic: json Marshal: json: unsupported value: ${value}\n\ngoroutine 1 [running]:\n`)
+      ).toBe(true)
     }
     // A --set value is parsed the same way.
     expect(await install(iop('  profile: minimal\n'), ['values.revision=1e-3'])).toMatchObject({
@@ -341,20 +390,40 @@ describe('istioctl against simulated clusters', () => {
     // What ParseFloat refuses (overflow, hex without an exponent) stays a string and passes validation (checked with --dry-run).
     expect(c1.store.get('v1', 'Namespace', undefined, 'istio-system')).toBeUndefined()
     for (const rev of ['1e400', '0x1f', '1-30-3']) {
-      const r = await istioctl(['install', '--dry-run', '-y', '-c', kc.cluster1, '-f', '-'], { input: iop(`  revision: '${rev}'\n`) })
+      const r = await istioctl(['install', '--dry-run', '-y', '-c', kc.cluster1, '-f', '-'], {
+        input: iop(`  revision: '${rev}'\n`)
+      })
       expect({ rev, ...r, stdout: '' }).toEqual({ rev, code: 0, stdout: '', stderr: '' })
     }
     // values.revision given in the file is merged as it is (MergeFrom), so a quoted "130" there is a string.
-    const quoted = await istioctl(['install', '--dry-run', '-y', '-c', kc.cluster1, '-f', '-'], { input: iop("  values:\n    revision: '130'\n") })
+    const quoted = await istioctl(['install', '--dry-run', '-y', '-c', kc.cluster1, '-f', '-'], {
+      input: iop("  values:\n    revision: '130'\n")
+    })
     expect(quoted.code).toBe(0)
     expect(c1.store.get('v1', 'Namespace', undefined, 'istio-system')).toBeUndefined()
   })
 
   it('installs a named control plane, then the east-west gateway, with the real labels and shapes', async () => {
-    const cp = await istioctl(['install', '-y', '--context', 'cluster1', '--kubeconfig', kc.cluster1, '-f', path.join(tmp, 'cp1.yaml')])
+    const cp = await istioctl([
+      'install',
+      '-y',
+      '--context',
+      'cluster1',
+      '--kubeconfig',
+      kc.cluster1,
+      '-f',
+      path.join(tmp, 'cp1.yaml')
+    ])
     expect(cp.code).toBe(0)
-    expect(cp.stderr).toContain('! cacerts secret not found in istio-system: istiod will use a self-signed root; cross-cluster mTLS will fail')
-    for (const line of ['✔ Istio core installed', '✔ Istiod installed', '✔ Ingress gateways installed', '✔ Installation complete'])
+    expect(cp.stderr).toContain(
+      '! cacerts secret not found in istio-system: istiod will use a self-signed root; cross-cluster mTLS will fail'
+    )
+    for (const line of [
+      '✔ Istio core installed',
+      '✔ Istiod installed',
+      '✔ Ingress gateways installed',
+      '✔ Installation complete'
+    ])
       expect(cp.stderr).toContain(line)
 
     const ns = c1.store.get('v1', 'Namespace', undefined, 'istio-system')
@@ -370,12 +439,35 @@ describe('istioctl against simulated clusters', () => {
     expect(istiod.metadata.annotations['sim.istio.io/root-cert-sha256']).toBe('self-signed')
     expect(service(c1, 'istiod')).toBeTruthy()
     const values = JSON.parse(c1.store.get('v1', 'ConfigMap', 'istio-system', 'istio-sidecar-injector').data.values)
-    expect(values.global).toMatchObject({ meshID: 'mesh1', network: 'network1', multiCluster: { clusterName: 'cluster1' } })
+    expect(values.global).toMatchObject({
+      meshID: 'mesh1',
+      network: 'network1',
+      multiCluster: { clusterName: 'cluster1' }
+    })
     expect(c1.store.get('v1', 'ConfigMap', 'istio-system', 'istio').data.mesh).toContain('meshId: mesh1')
-    expect(c1.store.get('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', undefined, 'istio-sidecar-injector')).toBeTruthy()
-    const gwCrd = c1.store.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'gateways.networking.istio.io')
+    expect(
+      c1.store.get(
+        'admissionregistration.k8s.io/v1',
+        'MutatingWebhookConfiguration',
+        undefined,
+        'istio-sidecar-injector'
+      )
+    ).toBeTruthy()
+    const gwCrd = c1.store.get(
+      'apiextensions.k8s.io/v1',
+      'CustomResourceDefinition',
+      undefined,
+      'gateways.networking.istio.io'
+    )
     expect(gwCrd.spec.versions.map((v: any) => v.name).sort()).toEqual(['v1', 'v1alpha3', 'v1beta1'])
-    expect(c1.store.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'peerauthentications.security.istio.io')).toBeTruthy()
+    expect(
+      c1.store.get(
+        'apiextensions.k8s.io/v1',
+        'CustomResourceDefinition',
+        undefined,
+        'peerauthentications.security.istio.io'
+      )
+    ).toBeTruthy()
     expect(service(c1, 'istio-ingressgateway').spec.type).toBe('LoadBalancer')
 
     const ew = await istioctl(['install', '-y', '-c', kc.cluster1, '-f', '-'], { input: EAST_WEST('network1') })
@@ -415,7 +507,14 @@ describe('istioctl against simulated clusters', () => {
     expect(service(c1, 'istio-eastwestgateway')).toBeTruthy()
     expect(deployment(c1, 'istio-eastwestgateway')).toBeTruthy()
 
-    const unnamed = await istioctl(['install', '-y', '-c', kc.cluster1, '-f', write('cp1-unnamed.yaml', CONTROL_PLANE('cluster1', 'network1', ''))])
+    const unnamed = await istioctl([
+      'install',
+      '-y',
+      '-c',
+      kc.cluster1,
+      '-f',
+      write('cp1-unnamed.yaml', CONTROL_PLANE('cluster1', 'network1', ''))
+    ])
     expect(unnamed.code).toBe(0)
     expect(unnamed.stdout).toContain('  Removed apps/v1, Kind=Deployment/istio-eastwestgateway.istio-system.')
     expect(unnamed.stdout).toContain('  Removed /v1, Kind=Service/istio-eastwestgateway.istio-system.')
@@ -423,11 +522,21 @@ describe('istioctl against simulated clusters', () => {
     expect(deployment(c1, 'istio-eastwestgateway')).toBeUndefined()
     expect(service(c1, 'istio-ingressgateway')).toBeTruthy()
     // Put the gateway back for what follows.
-    expect((await istioctl(['install', '-y', '-c', kc.cluster1, '-f', '-'], { input: EAST_WEST('network1') })).code).toBe(0)
+    expect(
+      (await istioctl(['install', '-y', '-c', kc.cluster1, '-f', '-'], { input: EAST_WEST('network1') })).code
+    ).toBe(0)
   })
 
   it('create-remote-secret: the real output shape, a token the source server accepts, no secrets on stderr', async () => {
-    const r = await istioctl(['create-remote-secret', '--kubeconfig', kc.cluster1, '--name', 'cluster1', '--server', c1.reachableUrl])
+    const r = await istioctl([
+      'create-remote-secret',
+      '--kubeconfig',
+      kc.cluster1,
+      '--name',
+      'cluster1',
+      '--server',
+      c1.reachableUrl
+    ])
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
     expect(
@@ -440,14 +549,23 @@ describe('istioctl against simulated clusters', () => {
     const secret = yaml.loadAll(r.stdout).filter(Boolean)[0] as any
     const kubeconfig = yaml.load(secret.stringData.cluster1) as any
     expect(kubeconfig.clusters[0].cluster.server).toBe(c1.reachableUrl)
-    expect(Buffer.from(kubeconfig.clusters[0].cluster['certificate-authority-data'], 'base64').toString()).toBe(c1.caPem)
+    expect(Buffer.from(kubeconfig.clusters[0].cluster['certificate-authority-data'], 'base64').toString()).toBe(
+      c1.caPem
+    )
     const token = kubeconfig.users[0].user.token
     expect(c1.tokenIsValid(token)).toBe(true)
     expect(c1.store.get('v1', 'ServiceAccount', 'istio-system', 'istio-reader-service-account')).toBeTruthy()
-    expect(c1.store.get('v1', 'Secret', 'istio-system', 'istio-reader-service-account-istio-remote-secret-token').type).toBe(
-      'kubernetes.io/service-account-token'
-    )
-    expect(c1.store.get('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', undefined, 'istio-reader-clusterrole-istio-system')).toBeTruthy()
+    expect(
+      c1.store.get('v1', 'Secret', 'istio-system', 'istio-reader-service-account-istio-remote-secret-token').type
+    ).toBe('kubernetes.io/service-account-token')
+    expect(
+      c1.store.get(
+        'rbac.authorization.k8s.io/v1',
+        'ClusterRoleBinding',
+        undefined,
+        'istio-reader-clusterrole-istio-system'
+      )
+    ).toBeTruthy()
 
     const loop = await istioctl(['create-remote-secret', '-c', kc.cluster1, '--name', 'cluster1'])
     expect(loop.code).toBe(0)
@@ -471,11 +589,16 @@ describe('istioctl against simulated clusters', () => {
     }
   }
   const putSecret = async (server: string) => {
-    const out = (await istioctl(['create-remote-secret', '-c', kc.cluster1, '--name', 'cluster1', '--server', server])).stdout
+    const out = (await istioctl(['create-remote-secret', '-c', kc.cluster1, '--name', 'cluster1', '--server', server]))
+      .stdout
     const s = yaml.loadAll(out).filter(Boolean)[0] as any
     // Deleted first: a new secret, so istiod starts syncing it afresh (creationTimestamp).
     c2.store.delete('v1', 'Secret', 'istio-system', s.metadata.name)
-    c2.store.put({ ...s, stringData: undefined, data: { cluster1: Buffer.from(s.stringData.cluster1).toString('base64') } })
+    c2.store.put({
+      ...s,
+      stringData: undefined,
+      data: { cluster1: Buffer.from(s.stringData.cluster1).toString('base64') }
+    })
   }
   const REMOTE_ROW = /^cluster1\s+istio-system\/istio-remote-secret-cluster1\s+(\S+)\s+(\S+)$/gm
   const remoteRows = (stdout: string) => [...stdout.matchAll(REMOTE_ROW)].map((m) => ({ status: m[1], istiod: m[2] }))
@@ -485,7 +608,18 @@ describe('istioctl against simulated clusters', () => {
     const noIstiod = await istioctl(['remote-clusters', '-c', kc.cluster2])
     expect(noIstiod).toMatchObject({ code: 1, stderr: 'Error: unable to find any Istiod instances\n' })
 
-    expect((await istioctl(['install', '-y', '-c', kc.cluster2, '-f', write('cp2.yaml', CONTROL_PLANE('cluster2', 'network2'))])).code).toBe(0)
+    expect(
+      (
+        await istioctl([
+          'install',
+          '-y',
+          '-c',
+          kc.cluster2,
+          '-f',
+          write('cp2.yaml', CONTROL_PLANE('cluster2', 'network2'))
+        ])
+      ).code
+    ).toBe(0)
     await putSecret(c1.reachableUrl)
     const fresh = await istioctl(['remote-clusters', '--context', 'cluster2', '-c', kc.cluster2])
     expect(fresh.code).toBe(0)
@@ -527,7 +661,9 @@ describe('istioctl against simulated clusters', () => {
     const byDefault = await istioctl(['remote-clusters', '-c', kc.cluster2])
     expect(remoteRows(byDefault.stdout).map((r) => r.istiod)).toEqual([expect.stringMatching(/^istiod-(?!canary)/)])
     // Each canary pod: its own rows, syncing at first (it has just started), then synced.
-    const asked = await remoteClustersUntil(['-c', kc.cluster2, '--revision', 'canary'], (out) => remoteRows(out).every((r) => r.status === 'synced'))
+    const asked = await remoteClustersUntil(['-c', kc.cluster2, '--revision', 'canary'], (out) =>
+      remoteRows(out).every((r) => r.status === 'synced')
+    )
     expect(remoteRows(asked.stdout)).toEqual(canaryPods.map((istiod) => ({ status: 'synced', istiod })))
     expect([...asked.stdout.matchAll(/^cluster2\s+synced\s+(\S+)$/gm)].map((m) => m[1])).toEqual(canaryPods)
 
@@ -535,12 +671,19 @@ describe('istioctl against simulated clusters', () => {
     c2.store.put({
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'MutatingWebhookConfiguration',
-      metadata: { name: 'istio-revision-tag-default', labels: { 'istio.io/rev': 'canary', 'istio.io/tag': 'default', app: 'sidecar-injector' } },
+      metadata: {
+        name: 'istio-revision-tag-default',
+        labels: { 'istio.io/rev': 'canary', 'istio.io/tag': 'default', app: 'sidecar-injector' }
+      },
       webhooks: []
     })
-    expect(remoteRows((await istioctl(['remote-clusters', '-c', kc.cluster2])).stdout).map((r) => r.istiod)).toEqual(canaryPods)
+    expect(remoteRows((await istioctl(['remote-clusters', '-c', kc.cluster2])).stdout).map((r) => r.istiod)).toEqual(
+      canaryPods
+    )
     const r131 = await runBin(istioctlBin131, ['remote-clusters', '-c', kc.cluster2])
-    expect(r131.stdout).toMatch(new RegExp(`^cluster1\\s+istio-system/istio-remote-secret-cluster1\\s+synced\\s+${canaryPods[1]}\\s+canary$`, 'm'))
+    expect(r131.stdout).toMatch(
+      new RegExp(`^cluster1\\s+istio-system/istio-remote-secret-cluster1\\s+synced\\s+${canaryPods[1]}\\s+canary$`, 'm')
+    )
 
     // One pod cannot reach cluster1 (a network fault): it stays syncing, then times out; the other stays synced.
     const remove = c2.setFault({ kind: 'unreachableFrom', pod: canaryPods[0], cluster: 'cluster1' })
@@ -550,18 +693,29 @@ describe('istioctl against simulated clusters', () => {
       { status: expect.stringMatching(/^(syncing|timeout)$/), istiod: canaryPods[0] },
       { status: 'synced', istiod: canaryPods[1] }
     ])
-    const timedOut = await remoteClustersUntil(['-c', kc.cluster2, '--revision', 'canary'], (out) => remoteRows(out)[0]?.status === 'timeout')
+    const timedOut = await remoteClustersUntil(
+      ['-c', kc.cluster2, '--revision', 'canary'],
+      (out) => remoteRows(out)[0]?.status === 'timeout'
+    )
     expect(remoteRows(timedOut.stdout)[0]).toEqual({ status: 'timeout', istiod: canaryPods[0] })
     remove()
 
-    c2.store.delete('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', undefined, 'istio-revision-tag-default')
+    c2.store.delete(
+      'admissionregistration.k8s.io/v1',
+      'MutatingWebhookConfiguration',
+      undefined,
+      'istio-revision-tag-default'
+    )
     expect((await istioctl(['uninstall', '-y', '--revision', 'canary', '-c', kc.cluster2])).code).toBe(0)
   })
 
   it("create-remote-secret without -n: the namespace of $KUBECONFIG's current context, and remote-clusters reads only istio-system", async () => {
-    const withNs = (c: SimCluster, ctx: string, ns: string) => c.kubeconfig(ctx).replace(`    user: "${ctx}"\n`, `    user: "${ctx}"\n    namespace: ${ns}\n`)
+    const withNs = (c: SimCluster, ctx: string, ns: string) =>
+      c.kubeconfig(ctx).replace(`    user: "${ctx}"\n`, `    user: "${ctx}"\n    namespace: ${ns}\n`)
     const create = async (args: string[], env?: Record<string, string>) => {
-      const r = await istioctl(['create-remote-secret', '--name', 'cluster1', '--server', c1.reachableUrl, ...args], { env })
+      const r = await istioctl(['create-remote-secret', '--name', 'cluster1', '--server', c1.reachableUrl, ...args], {
+        env
+      })
       expect(r.code).toBe(0)
       return yaml.loadAll(r.stdout).filter(Boolean)[0] as any
     }
@@ -581,17 +735,26 @@ describe('istioctl against simulated clusters', () => {
       fs.rmSync(path.join(home, '.kube'), { recursive: true, force: true })
     }
     // A list: the merged current-context is the first file's; --context picks the cluster, not the namespace.
-    expect((await create(['--context', 'cluster1'], { KUBECONFIG: `${inOther}:${inDefault}` })).metadata.namespace).toBe('other-ns')
+    expect(
+      (await create(['--context', 'cluster1'], { KUBECONFIG: `${inOther}:${inDefault}` })).metadata.namespace
+    ).toBe('other-ns')
     // A file that does not load: GetStartingConfig fails, the istio namespace stays.
-    expect((await create(['--kubeconfig', kc.cluster1], { KUBECONFIG: `${write('kc-broken', 'clusters: [')}:${inDefault}` })).metadata.namespace).toBe(
-      'istio-system'
-    )
+    expect(
+      (await create(['--kubeconfig', kc.cluster1], { KUBECONFIG: `${write('kc-broken', 'clusters: [')}:${inDefault}` }))
+        .metadata.namespace
+    ).toBe('istio-system')
     // -n wins over everything.
-    expect((await create(['-n', 'istio-system', '--kubeconfig', kc.cluster1], { KUBECONFIG: inDefault })).metadata.namespace).toBe('istio-system')
+    expect(
+      (await create(['-n', 'istio-system', '--kubeconfig', kc.cluster1], { KUBECONFIG: inDefault })).metadata.namespace
+    ).toBe('istio-system')
 
     // istiod (and so remote-clusters) reads remote secrets only in its own namespace.
     const s = await create(['--kubeconfig', kc.cluster1], { KUBECONFIG: inDefault })
-    c2.store.put({ ...s, metadata: { ...s.metadata, name: 'istio-remote-secret-elsewhere' }, stringData: { elsewhere: s.stringData.cluster1 } })
+    c2.store.put({
+      ...s,
+      metadata: { ...s.metadata, name: 'istio-remote-secret-elsewhere' },
+      stringData: { elsewhere: s.stringData.cluster1 }
+    })
     const rc = await istioctl(['remote-clusters', '-c', kc.cluster2])
     expect(rc.code).toBe(0)
     expect(rc.stdout).not.toContain('elsewhere')
@@ -620,8 +783,12 @@ describe('istioctl against simulated clusters', () => {
     expect(up.stderr).toContain('WARNING: Istio is being upgraded from 1.30.3 to 1.31.2.')
     const istiod = deployment(c2, 'istiod')
     expect(istiod.metadata.labels['operator.istio.io/version']).toBe('1.31.2')
-    expect(istiod.metadata.annotations['sim.istio.io/root-cert-sha256']).toBe(createHash('sha256').update(rootPem).digest('hex'))
-    expect(istiod.metadata.annotations['sim.istio.io/ca-cert-sha256']).toBe(createHash('sha256').update(files['ca-cert.pem']).digest('hex'))
+    expect(istiod.metadata.annotations['sim.istio.io/root-cert-sha256']).toBe(
+      createHash('sha256').update(rootPem).digest('hex')
+    )
+    expect(istiod.metadata.annotations['sim.istio.io/ca-cert-sha256']).toBe(
+      createHash('sha256').update(files['ca-cert.pem']).digest('hex')
+    )
     const rc = await runBin(istioctlBin131, ['remote-clusters', '-c', kc.cluster2])
     expect(rc.stdout.split('\n')[0]).toMatch(/^NAME\s+SECRET\s+STATUS\s+ISTIOD\s+REVISION$/)
     expect(rc.stdout.split('\n')[1]).toMatch(/^cluster2\s+synced\s+istiod-\S+\s+default$/)
@@ -635,20 +802,33 @@ describe('istioctl against simulated clusters', () => {
     fs.chmodSync(plugin, 0o755)
     const execKc = write(
       'kc-exec',
-      c1.kubeconfig('exec-ctx').replace(/ {4}token: .*/, `    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ${plugin}\n`)
+      c1
+        .kubeconfig('exec-ctx')
+        .replace(
+          / {4}token: .*/,
+          `    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ${plugin}\n`
+        )
     )
     const v = await istioctl(['version', '--kubeconfig', execKc])
-    expect(v).toMatchObject({ code: 0, stdout: 'client version: 1.30.3\ncontrol plane version: 1.30.3\ndata plane version: none\n' })
+    expect(v).toMatchObject({
+      code: 0,
+      stdout: 'client version: 1.30.3\ncontrol plane version: 1.30.3\ndata plane version: none\n'
+    })
 
     // $KUBECONFIG: first file wins per entry; --context picks the second cluster.
-    const both = await istioctl(['remote-clusters', '--context', 'cluster2'], { env: { KUBECONFIG: `${kc.cluster1}:${kc.cluster2}` } })
+    const both = await istioctl(['remote-clusters', '--context', 'cluster2'], {
+      env: { KUBECONFIG: `${kc.cluster1}:${kc.cluster2}` }
+    })
     expect(both.code).toBe(0)
     expect(both.stdout).toMatch(/^cluster2\s+synced/m)
 
     const remove = c1.setFault({ kind: 'expireToken' })
     const denied = await istioctl(['install', '-y', '-c', kc.cluster1, '-f', path.join(tmp, 'cp1.yaml')])
     remove()
-    expect(denied).toMatchObject({ code: 1, stderr: 'Error: check minimum supported Kubernetes version: error getting Kubernetes version: Unauthorized\n' })
+    expect(denied).toMatchObject({
+      code: 1,
+      stderr: 'Error: check minimum supported Kubernetes version: error getting Kubernetes version: Unauthorized\n'
+    })
 
     c1.setFault({ kind: 'istioctl', op: 'create-remote-secret', times: 1, message: 'simulated outage' })
     const failed = await istioctl(['create-remote-secret', '-c', kc.cluster1, '--name', 'cluster1'])
@@ -658,13 +838,28 @@ describe('istioctl against simulated clusters', () => {
     const down = await istioctl(['remote-clusters', '-c', unreachable])
     expect(down.code).toBe(1)
     // GetIstioPods wraps the list error (pkg/kube/client.go): "unable to retrieve Pods: …".
-    expect(down.stderr).toMatch(/^Error: unable to retrieve Pods: Get "https:\/\/127\.0\.0\.1:1\/.*": dial tcp 127\.0\.0\.1:1: connect: connection refused\n$/)
+    expect(down.stderr).toMatch(
+      /^Error: unable to retrieve Pods: Get "https:\/\/127\.0\.0\.1:1\/.*": dial tcp 127\.0\.0\.1:1: connect: connection refused\n$/
+    )
   })
 
   it('waits for readiness within --readiness-timeout', async () => {
-    const r = await istioctl(['install', '-y', '-c', kc.slow, '--readiness-timeout', '1s', '--set', 'profile=minimal', '--set', 'hub=docker.io/istio'])
+    const r = await istioctl([
+      'install',
+      '-y',
+      '-c',
+      kc.slow,
+      '--readiness-timeout',
+      '1s',
+      '--set',
+      'profile=minimal',
+      '--set',
+      'hub=docker.io/istio'
+    ])
     expect(r.code).toBe(1)
-    expect(r.stderr).toContain('✘ Istiod encountered an error: failed to wait for resource: resources not ready after 1s: context deadline exceeded')
+    expect(r.stderr).toContain(
+      '✘ Istiod encountered an error: failed to wait for resource: resources not ready after 1s: context deadline exceeded'
+    )
     expect(r.stderr).toContain(
       'Error: failed to install manifests: failed to wait for resource: resources not ready after 1s: context deadline exceeded\n  Deployment/istio-system/istiod (container failed to start: ContainerCreating: )\n'
     )
@@ -696,15 +891,33 @@ describe('istioctl against simulated clusters', () => {
     const pod = pull.store.list('v1', 'Pod', 'istio-system').find((p: any) => p.metadata.name.startsWith('istiod-'))
     expect(pod.status.phase).toBe('Pending')
     expect(pod.status.containerStatuses[0].state.waiting.reason).toBe('ImagePullBackOff')
-    expect(pull.store.list('v1', 'Event', 'istio-system').some((e: any) => e.reason === 'BackOff' && e.involvedObject.name === pod.metadata.name)).toBe(true)
+    expect(
+      pull.store
+        .list('v1', 'Event', 'istio-system')
+        .some((e: any) => e.reason === 'BackOff' && e.involvedObject.name === pod.metadata.name)
+    ).toBe(true)
   })
 
   it('the hub: spec.hub or --set hub, under values.global.hub; into the injector values, so gateways injected later take it', async () => {
-    const ok = await istioctl(['install', '-y', '-c', kc.pull, '--readiness-timeout', '2s', '--set', 'hub=my-mirror.example/istio'])
+    const ok = await istioctl([
+      'install',
+      '-y',
+      '-c',
+      kc.pull,
+      '--readiness-timeout',
+      '2s',
+      '--set',
+      'hub=my-mirror.example/istio'
+    ])
     expect(ok.code).toBe(0)
-    expect(deployment(pull, 'istiod').spec.template.spec.containers[0].image).toBe('my-mirror.example/istio/pilot:1.30.3')
-    expect(deployment(pull, 'istio-ingressgateway').spec.template.spec.containers[0].image).toBe('my-mirror.example/istio/proxyv2:1.30.3')
-    const injectorHub = () => JSON.parse(pull.store.get('v1', 'ConfigMap', 'istio-system', 'istio-sidecar-injector').data.values).global.hub
+    expect(deployment(pull, 'istiod').spec.template.spec.containers[0].image).toBe(
+      'my-mirror.example/istio/pilot:1.30.3'
+    )
+    expect(deployment(pull, 'istio-ingressgateway').spec.template.spec.containers[0].image).toBe(
+      'my-mirror.example/istio/proxyv2:1.30.3'
+    )
+    const injectorHub = () =>
+      JSON.parse(pull.store.get('v1', 'ConfigMap', 'istio-system', 'istio-sidecar-injector').data.values).global.hub
     expect(injectorHub()).toBe('my-mirror.example/istio')
 
     // The user's values.global.hub is merged after spec.hub is translated into it (MergeInputs): it wins.
@@ -725,10 +938,14 @@ describe('istioctl against simulated clusters', () => {
     expect(injectorHub()).toBe('other.example/istio')
 
     // An injected gateway (image "auto") gets the injector's hub when its pod is created, whatever its own IOP says.
-    const ew = await istioctl(['install', '-y', '-c', kc.pull, '--readiness-timeout', '2s', '-f', '-'], { input: EAST_WEST('network1') })
+    const ew = await istioctl(['install', '-y', '-c', kc.pull, '--readiness-timeout', '2s', '-f', '-'], {
+      input: EAST_WEST('network1')
+    })
     expect(ew.code).toBe(0)
     expect(deployment(pull, 'istio-eastwestgateway').spec.template.spec.containers[0].image).toBe('auto')
-    const ewPod = pull.store.list('v1', 'Pod', 'istio-system').find((p: any) => p.metadata.name.startsWith('istio-eastwestgateway-'))
+    const ewPod = pull.store
+      .list('v1', 'Pod', 'istio-system')
+      .find((p: any) => p.metadata.name.startsWith('istio-eastwestgateway-'))
     expect(ewPod.spec.containers[0].image).toBe('other.example/istio/proxyv2:1.30.3')
   })
 
@@ -736,14 +953,26 @@ describe('istioctl against simulated clusters', () => {
     const b = await packageIstioctl('1.29.4', { outDir: path.join(tmp, 'pkg') })
     const bin129 = extract(b.archivePath, path.join(tmp, 'bin-1.29.4'))
     for (const bin of [bin129, istioctlBin131]) {
-      const r = await runBin(bin, ['install', '-y', '-c', kc.pull, '--readiness-timeout', '2s', '--set', 'profile=minimal'])
+      const r = await runBin(bin, [
+        'install',
+        '-y',
+        '-c',
+        kc.pull,
+        '--readiness-timeout',
+        '2s',
+        '--set',
+        'profile=minimal'
+      ])
       expect(r.code).toBe(0)
-      expect(deployment(pull, 'istiod').spec.template.spec.containers[0].image).toMatch(/^docker\.io\/istio\/pilot:1\.(29\.4|31\.2)$/)
+      expect(deployment(pull, 'istiod').spec.template.spec.containers[0].image).toMatch(
+        /^docker\.io\/istio\/pilot:1\.(29\.4|31\.2)$/
+      )
     }
     const bad = await istioctl(['install', '-y', '-c', kc.pull, '--set', 'hub=Docker.io/Istio'])
     expect(bad).toMatchObject({
       code: 1,
-      stderr: 'Error: generate config: bad hub: repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: Istio/pilot\n'
+      stderr:
+        'Error: generate config: bad hub: repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: Istio/pilot\n'
     })
   })
 
@@ -752,14 +981,22 @@ describe('istioctl against simulated clusters', () => {
     expect(first.code).toBe(0)
     expect(first.stdout.startsWith('All Istio resources will be pruned from the cluster\n\n')).toBe(true)
     expect(first.stdout).toContain('  Removed apps/v1, Kind=Deployment/istiod.istio-system.')
-    expect(first.stdout).toContain('  Removed apiextensions.k8s.io/v1, Kind=CustomResourceDefinition/gateways.networking.istio.io..')
+    expect(first.stdout).toContain(
+      '  Removed apiextensions.k8s.io/v1, Kind=CustomResourceDefinition/gateways.networking.istio.io..'
+    )
     expect(first.stderr).toContain('✔ Uninstall complete')
     expect(deployment(c1, 'istiod')).toBeUndefined()
     expect(deployment(c1, 'istio-eastwestgateway')).toBeUndefined()
-    expect(c1.store.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition').filter((c: any) => c.metadata.name.endsWith('istio.io'))).toEqual([])
+    expect(
+      c1.store
+        .list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')
+        .filter((c: any) => c.metadata.name.endsWith('istio.io'))
+    ).toEqual([])
     expect(c1.store.list('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration')).toEqual([])
     expect(c1.store.get('v1', 'Namespace', undefined, 'istio-system')).toBeTruthy()
-    expect(c1.store.get('v1', 'Secret', 'istio-system', 'istio-reader-service-account-istio-remote-secret-token')).toBeTruthy()
+    expect(
+      c1.store.get('v1', 'Secret', 'istio-system', 'istio-reader-service-account-istio-remote-secret-token')
+    ).toBeTruthy()
 
     const second = await istioctl(['uninstall', '-y', '--purge', '-c', kc.cluster1])
     expect(second).toMatchObject({ code: 0, stdout: 'All Istio resources will be pruned from the cluster\n\n' })

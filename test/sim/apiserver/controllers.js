@@ -42,7 +42,15 @@ export function startControllers(ctx) {
   const c = { ...ctx, schedule, cancel }
   // istiodCa: what each istiod pod loads from cacerts (istiod.js); remoteSecretUpdates: what it loses when a remote
   // secret changes (istiod-remote-secrets.js).
-  const handlers = [loadBalancer(c), tokens(c), deployments(c), namespaces(c), garbageCollector(c), istiodCa(c), remoteSecretUpdates(c)]
+  const handlers = [
+    loadBalancer(c),
+    tokens(c),
+    deployments(c),
+    namespaces(c),
+    garbageCollector(c),
+    istiodCa(c),
+    remoteSecretUpdates(c)
+  ]
   /** @param {ChangeEvent} e */
   const onChange = (e) => {
     for (const h of handlers) h(e)
@@ -58,7 +66,8 @@ export function startControllers(ctx) {
 }
 
 /** @param {KubeObject} o @param {string} apiVersion @param {string} kind @returns {boolean} */
-const isKind = (o, apiVersion, kind) => o.kind === kind && o.apiVersion.split('/').slice(0, -1).join('/') === apiVersion.split('/').slice(0, -1).join('/')
+const isKind = (o, apiVersion, kind) =>
+  o.kind === kind && o.apiVersion.split('/').slice(0, -1).join('/') === apiVersion.split('/').slice(0, -1).join('/')
 const keyOf = (/** @type {KubeObject} */ o) => `${o.metadata.namespace || ''}/${o.metadata.name}`
 
 let eventSeq = 0n
@@ -112,9 +121,15 @@ function loadBalancer({ store, index, lb, schedule, cancel }) {
     const svc = store.get('v1', 'Service', ns, name)
     if (!svc || serviceType(svc) !== 'LoadBalancer' || hasAddress(svc)) return
     const ingress =
-      lb.mode === 'hostname' ? { hostname: `a${randomBytes(16).toString('hex')}-${index}.elb.us-east-1.amazonaws.com` } : { ip: `192.0.2.${index}` }
+      lb.mode === 'hostname'
+        ? { hostname: `a${randomBytes(16).toString('hex')}-${index}.elb.us-east-1.amazonaws.com` }
+        : { ip: `192.0.2.${index}` }
     const updated = store.put({ ...svc, status: { ...svc.status, loadBalancer: { ingress: [ingress] } } })
-    recordEvent(store, updated, { reason: 'EnsuredLoadBalancer', message: 'Ensured load balancer', component: 'service-controller' })
+    recordEvent(store, updated, {
+      reason: 'EnsuredLoadBalancer',
+      message: 'Ensured load balancer',
+      component: 'service-controller'
+    })
   }
 
   return (e) => {
@@ -137,12 +152,17 @@ function loadBalancer({ store, index, lb, schedule, cancel }) {
       told.add(svc.metadata.uid)
       recordEvent(store, svc, {
         reason: 'EnsuringLoadBalancer',
-        message: 'Ensuring load balancer (this simulated cluster has no load-balancer controller: the external address stays <pending>)',
+        message:
+          'Ensuring load balancer (this simulated cluster has no load-balancer controller: the external address stays <pending>)',
         component: 'service-controller'
       })
       return
     }
-    recordEvent(store, svc, { reason: 'EnsuringLoadBalancer', message: 'Ensuring load balancer', component: 'service-controller' })
+    recordEvent(store, svc, {
+      reason: 'EnsuringLoadBalancer',
+      message: 'Ensuring load balancer',
+      component: 'service-controller'
+    })
     pending.set(
       key,
       schedule(() => assign(svc.metadata.namespace, svc.metadata.name), lb.delayMs || 0)
@@ -198,7 +218,9 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
 
   /** @param {KubeObject} d @returns {KubeObject[]} */
   const ownedPods = (d) =>
-    store.list('v1', 'Pod', d.metadata.namespace).filter((p) => (p.metadata.ownerReferences || []).some((/** @type {any} */ o) => o.uid === d.metadata.uid))
+    store
+      .list('v1', 'Pod', d.metadata.namespace)
+      .filter((p) => (p.metadata.ownerReferences || []).some((/** @type {any} */ o) => o.uid === d.metadata.uid))
 
   /** @param {KubeObject} d @param {string} hash @param {boolean} ready */
   const podFor = (d, hash, ready) => {
@@ -212,7 +234,16 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
         namespace: d.metadata.namespace,
         labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
         ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }]
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: d.metadata.name,
+            uid: d.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true
+          }
+        ]
       },
       spec: { ...structuredClone(template.spec || {}), nodeName: `${clusterName}-control-plane` },
       status: { podIP: `10.244.${index}.${podIp++ % 250}`, hostIP: `172.18.0.${index + 1}`, startTime: nowTimestamp() }
@@ -227,12 +258,21 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
     const replicas = d.spec?.replicas ?? 1
     // Ready, not only Running: a crash-looping container leaves its pod Running (istiod.js).
     const n = ownedPods(d).filter(
-      (p) => p.status?.phase === 'Running' && p.status.conditions?.some((/** @type {any} */ c) => c.type === 'Ready' && c.status === 'True')
+      (p) =>
+        p.status?.phase === 'Running' &&
+        p.status.conditions?.some((/** @type {any} */ c) => c.type === 'Ready' && c.status === 'True')
     ).length
     const ready = n >= replicas
     const ts = nowTimestamp()
     /** @param {string} type @param {boolean} ok @param {string} reason @param {string} message */
-    const cond = (type, ok, reason, message) => ({ type, status: ok ? 'True' : 'False', reason, message, lastUpdateTime: ts, lastTransitionTime: ts })
+    const cond = (type, ok, reason, message) => ({
+      type,
+      status: ok ? 'True' : 'False',
+      reason,
+      message,
+      lastUpdateTime: ts,
+      lastTransitionTime: ts
+    })
     return {
       observedGeneration: d.metadata.generation,
       replicas,
@@ -245,8 +285,18 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
           ? cond('Available', true, 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
           : cond('Available', false, 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.'),
         ready
-          ? cond('Progressing', true, 'NewReplicaSetAvailable', `ReplicaSet "${d.metadata.name}-${templateHash(d)}" has successfully progressed.`)
-          : cond('Progressing', true, 'ReplicaSetUpdated', `ReplicaSet "${d.metadata.name}-${templateHash(d)}" is progressing.`)
+          ? cond(
+              'Progressing',
+              true,
+              'NewReplicaSetAvailable',
+              `ReplicaSet "${d.metadata.name}-${templateHash(d)}" has successfully progressed.`
+            )
+          : cond(
+              'Progressing',
+              true,
+              'ReplicaSetUpdated',
+              `ReplicaSet "${d.metadata.name}-${templateHash(d)}" is progressing.`
+            )
       ]
     }
   }
@@ -256,7 +306,8 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
     readyTimers.delete(uid)
     const d = store.get('apps/v1', 'Deployment', ns, name)
     if (!d || d.metadata.uid !== uid || d.metadata.generation !== generation) return
-    for (const p of ownedPods(d)) if (p.status?.phase !== 'Running') store.put(withPodStatus(p, true, images.unpullable))
+    for (const p of ownedPods(d))
+      if (p.status?.phase !== 'Running') store.put(withPodStatus(p, true, images.unpullable))
     store.put({ ...d, status: status(d) })
   }
 
@@ -285,7 +336,8 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
     }
     for (; current < replicas; current++) {
       const pod = store.put(podFor(d, hash, immediate))
-      for (const cs of pod.status.containerStatuses) if (cs.state.waiting?.reason === 'ImagePullBackOff') recordPullFailure(store, pod, cs)
+      for (const cs of pod.status.containerStatuses)
+        if (cs.state.waiting?.reason === 'ImagePullBackOff') recordPullFailure(store, pod, cs)
     }
 
     const latest = store.get('apps/v1', 'Deployment', d.metadata.namespace, d.metadata.name)
@@ -293,7 +345,10 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
     if (!immediate) {
       readyTimers.set(
         uid,
-        schedule(() => becomeReady(d.metadata.namespace, d.metadata.name, uid, d.metadata.generation), deploymentReadyDelayMs)
+        schedule(
+          () => becomeReady(d.metadata.namespace, d.metadata.name, uid, d.metadata.generation),
+          deploymentReadyDelayMs
+        )
       )
     }
   }
@@ -327,7 +382,12 @@ function pullBackOff(image) {
  * @param {Store} store @param {KubeObject} pod @param {{ image: string }} cs
  */
 function recordPullFailure(store, pod, cs) {
-  recordEvent(store, pod, { type: 'Warning', reason: 'Failed', message: `Failed to pull image "${cs.image}": ${pullError(cs.image)}`, component: 'kubelet' })
+  recordEvent(store, pod, {
+    type: 'Warning',
+    reason: 'Failed',
+    message: `Failed to pull image "${cs.image}": ${pullError(cs.image)}`,
+    component: 'kubelet'
+  })
   recordEvent(store, pod, { reason: 'BackOff', message: `Back-off pulling image "${cs.image}"`, component: 'kubelet' })
 }
 
@@ -345,7 +405,12 @@ function injectProxyImage(store, pod) {
   const auto = (pod.spec.containers || []).filter((/** @type {any} */ c) => c.image === 'auto')
   if (!auto.length) return
   const rev = pod.metadata.labels?.['istio.io/rev'] || 'default'
-  const cm = store.get('v1', 'ConfigMap', 'istio-system', rev === 'default' ? 'istio-sidecar-injector' : `istio-sidecar-injector-${rev}`)
+  const cm = store.get(
+    'v1',
+    'ConfigMap',
+    'istio-system',
+    rev === 'default' ? 'istio-sidecar-injector' : `istio-sidecar-injector-${rev}`
+  )
   let global
   try {
     global = JSON.parse(cm?.data?.values || 'null')?.global
@@ -362,11 +427,23 @@ function withPodStatus(pod, ready, unpullable = []) {
   const ts = nowTimestamp()
   /** @type {any[]} */
   const containers = pod.spec?.containers || []
-  const stuck = containers.filter((c) => c.image === 'auto' || underRegistry(c.image || '', unpullable)).map((c) => c.name)
+  const stuck = containers
+    .filter((c) => c.image === 'auto' || underRegistry(c.image || '', unpullable))
+    .map((c) => c.name)
   const running = ready && stuck.length === 0
   /** @param {string} type @param {boolean} ok @param {object} [extra] */
-  const cond = (type, ok, extra = {}) => ({ type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: ts, ...extra })
-  const unready = running ? {} : stuck.length ? { reason: 'ContainersNotReady', message: `containers with unready status: [${stuck.join(' ')}]` } : {}
+  const cond = (type, ok, extra = {}) => ({
+    type,
+    status: ok ? 'True' : 'False',
+    lastProbeTime: null,
+    lastTransitionTime: ts,
+    ...extra
+  })
+  const unready = running
+    ? {}
+    : stuck.length
+      ? { reason: 'ContainersNotReady', message: `containers with unready status: [${stuck.join(' ')}]` }
+      : {}
   return {
     ...pod,
     status: {
@@ -389,7 +466,11 @@ function withPodStatus(pod, ready, unpullable = []) {
           ready: up,
           started: up,
           restartCount: 0,
-          state: up ? { running: { startedAt: ts } } : pulls ? { waiting: { reason: 'ContainerCreating' } } : { waiting: pullBackOff(c.image) }
+          state: up
+            ? { running: { startedAt: ts } }
+            : pulls
+              ? { waiting: { reason: 'ContainerCreating' } }
+              : { waiting: pullBackOff(c.image) }
         }
       })
     }
@@ -406,7 +487,10 @@ function namespaces({ store, caPem }) {
     if (!isKind(ns, 'v1', 'Namespace')) return
     const name = ns.metadata.name
     // Namespaces written straight into the store (not through REST defaulting) still become Active.
-    if (e.type !== 'DELETED' && (ns.status?.phase !== 'Active' || ns.metadata.labels?.['kubernetes.io/metadata.name'] !== name)) {
+    if (
+      e.type !== 'DELETED' &&
+      (ns.status?.phase !== 'Active' || ns.metadata.labels?.['kubernetes.io/metadata.name'] !== name)
+    ) {
       store.put({
         ...ns,
         metadata: { ...ns.metadata, labels: { ...ns.metadata.labels, 'kubernetes.io/metadata.name': name } },

@@ -69,7 +69,8 @@ export function validate(resource, obj) {
   }
   if (resource.kind === 'Secret') {
     for (const [k, v] of Object.entries(obj.data || {})) {
-      if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) bad(`data[${k}]`, '<value>', 'illegal base64 data')
+      if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))
+        bad(`data[${k}]`, '<value>', 'illegal base64 data')
     }
   }
 }
@@ -138,7 +139,9 @@ export class Defaulter {
       p.protocol ||= 'TCP'
       p.targetPort ??= p.port
       if (type === 'LoadBalancer' || type === 'NodePort') {
-        const prev = (oldSpec.ports || []).find((/** @type {any} */ q) => q.port === p.port && (q.protocol || 'TCP') === p.protocol)
+        const prev = (oldSpec.ports || []).find(
+          (/** @type {any} */ q) => q.port === p.port && (q.protocol || 'TCP') === p.protocol
+        )
         p.nodePort ||= prev?.nodePort || this.#nextNodePort++
       }
     }

@@ -81,7 +81,13 @@ export function apiResourceList(registry, group, version) {
     resources.push(entry)
     for (const sub of r.subresources) {
       const s = SUBRESOURCE[sub] || { verbs: ['get', 'patch', 'update'] }
-      const subEntry = { name: `${r.plural}/${sub}`, singularName: '', namespaced: r.namespaced, kind: s.kind || r.kind, verbs: s.verbs }
+      const subEntry = {
+        name: `${r.plural}/${sub}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: s.kind || r.kind,
+        verbs: s.verbs
+      }
       if (s.group) Object.assign(subEntry, { group: s.group, version: s.version })
       resources.push(subEntry)
     }
@@ -111,7 +117,8 @@ export function openApiGroupVersionDoc(registry, group, version) {
     const fieldValidation = {
       name: 'fieldValidation',
       in: 'query',
-      description: 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.',
+      description:
+        'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.',
       schema: { type: 'string', uniqueItems: true }
     }
     /** @param {string} action @param {string} verb */

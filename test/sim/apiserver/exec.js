@@ -25,7 +25,14 @@ const POD = { group: '', plural: 'pods', kind: 'Pod' }
  * @returns {{ namespace: string, name: string } | undefined}
  */
 export function execTarget(segs) {
-  if (segs.length === 7 && segs[0] === 'api' && segs[1] === 'v1' && segs[2] === 'namespaces' && segs[4] === 'pods' && segs[6] === 'exec') {
+  if (
+    segs.length === 7 &&
+    segs[0] === 'api' &&
+    segs[1] === 'v1' &&
+    segs[2] === 'namespaces' &&
+    segs[4] === 'pods' &&
+    segs[6] === 'exec'
+  ) {
     return { namespace: segs[3], name: segs[5] }
   }
   return undefined
@@ -105,7 +112,8 @@ function checkPod(pod, name, container) {
 function runCommand(ctx, pod, command) {
   const [file, ...args] = command
   // meshPeer is set before the server takes requests (index.js).
-  if (file === 'curl' || file === '/usr/bin/curl') return runCurl(ctx.mesh, /** @type {import('./index.js').MeshPeer} */ (ctx.meshPeer), pod, args)
+  if (file === 'curl' || file === '/usr/bin/curl')
+    return runCurl(ctx.mesh, /** @type {import('./index.js').MeshPeer} */ (ctx.meshPeer), pod, args)
   const execId = randomBytes(32).toString('hex')
   const why = file.includes('/') ? `stat ${file}: no such file or directory` : 'executable file not found in $PATH'
   // containerd's error, wrapped by the kubelet and again by the API server's stream translator.
@@ -150,7 +158,10 @@ export function serveExec(ctx, req, res, url, target, upgrade) {
     throw errors.badRequest('websocket: missing Sec-WebSocket-Key or unsupported Sec-WebSocket-Version (want 13)')
   const offered = offeredProtocols(req)
   const protocol = offered.find((p) => PROTOCOLS.includes(p))
-  if (!protocol) throw errors.badRequest(`requested protocol(s) are not supported: ${goList(offered)}; supports ${goList(PROTOCOLS)}`)
+  if (!protocol)
+    throw errors.badRequest(
+      `requested protocol(s) are not supported: ${goList(offered)}; supports ${goList(PROTOCOLS)}`
+    )
 
   // From here on the socket speaks WebSocket: take it back from the HTTP response.
   res.detachSocket(upgrade.socket)

@@ -20,7 +20,17 @@
 /** @typedef {Fault & { remaining: number }} ActiveFault a fault and how many more requests it hits */
 /** @typedef {Extract<Fault, { kind: 'webhook' }>} WebhookFault */
 
-const KINDS = new Set(['latency', 'status', 'reset', 'hang', 'expireToken', 'forbid', 'istioctl', 'webhook', 'unreachableFrom'])
+const KINDS = new Set([
+  'latency',
+  'status',
+  'reset',
+  'hang',
+  'expireToken',
+  'forbid',
+  'istioctl',
+  'webhook',
+  'unreachableFrom'
+])
 const WRITES = new Set(['POST', 'PUT', 'PATCH'])
 
 /** @type {Record<number, string>} */
@@ -108,11 +118,18 @@ export class Faults {
     if (fault.kind === 'status' && !Number.isInteger(fault.code)) throw new Error('a status fault needs a numeric code')
     if (fault.kind === 'istioctl' && !fault.op) throw new Error('an istioctl fault needs op')
     if (fault.kind === 'webhook' && !['no-endpoints', 'refused', 'deadline', undefined].includes(fault.cause))
-      throw new Error(`a webhook fault's cause is no-endpoints, refused or deadline, got ${JSON.stringify(fault.cause)}`)
+      throw new Error(
+        `a webhook fault's cause is no-endpoints, refused or deadline, got ${JSON.stringify(fault.cause)}`
+      )
     if (fault.kind === 'unreachableFrom' && !fault.cluster) throw new Error('an unreachableFrom fault needs cluster')
     // Every kind but istioctl (times) and the standing ones (latency, expireToken, unreachableFrom: no count) may have a count.
     const count = /** @type {{ count?: number }} */ (fault).count
-    const remaining = fault.kind === 'istioctl' ? (fault.times === 'always' || fault.times === undefined ? Infinity : fault.times) : (count ?? Infinity)
+    const remaining =
+      fault.kind === 'istioctl'
+        ? fault.times === 'always' || fault.times === undefined
+          ? Infinity
+          : fault.times
+        : (count ?? Infinity)
     /** @type {ActiveFault} */
     const f = { ...fault, remaining }
     this.#faults.push(f)
@@ -136,7 +153,9 @@ export class Faults {
    * @param {string} method @param {string} url
    */
   takeTransportFault(method, url) {
-    return this.#take((f) => (f.kind === 'status' || f.kind === 'reset' || f.kind === 'hang') && matches(f, method, url))
+    return this.#take(
+      (f) => (f.kind === 'status' || f.kind === 'reset' || f.kind === 'hang') && matches(f, method, url)
+    )
   }
 
   /**
@@ -153,12 +172,16 @@ export class Faults {
    * @returns {WebhookFault | undefined}
    */
   takeWebhook(method, url) {
-    return /** @type {WebhookFault | undefined} */ (this.#take((f) => f.kind === 'webhook' && WRITES.has(method.toUpperCase()) && matches(f, method, url)))
+    return /** @type {WebhookFault | undefined} */ (
+      this.#take((f) => f.kind === 'webhook' && WRITES.has(method.toUpperCase()) && matches(f, method, url))
+    )
   }
 
   /** The `unreachableFrom` faults, as the simulated istioctl's remote-clusters applies them (not consumed). */
   unreachableFrom() {
-    return this.#faults.filter((f) => f.kind === 'unreachableFrom').map(({ cluster, pod, labels }) => ({ cluster, pod, labels }))
+    return this.#faults
+      .filter((f) => f.kind === 'unreachableFrom')
+      .map(({ cluster, pod, labels }) => ({ cluster, pod, labels }))
   }
 
   /**

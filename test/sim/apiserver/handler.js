@@ -5,7 +5,15 @@ import { sendJson, sendError } from './http.js'
 import { ApiError, errors, statusBody } from './status.js'
 import { statusFaultBody, webhookFaultBody } from './faults.js'
 import { SelectorError } from './selectors.js'
-import { versionInfo, apiVersions, apiGroupList, apiGroupDoc, apiResourceList, openApiRoot, openApiGroupVersionDoc } from './discovery.js'
+import {
+  versionInfo,
+  apiVersions,
+  apiGroupList,
+  apiGroupDoc,
+  apiResourceList,
+  openApiRoot,
+  openApiGroupVersionDoc
+} from './discovery.js'
 import { resolveTarget, serveResource, verbOf } from './rest.js'
 import { execTarget, execForbidden, serveExec } from './exec.js'
 
@@ -60,7 +68,12 @@ export async function handleRequest(ctx, req, res, upgrade) {
     if (fault?.kind === 'reset') return void req.socket.destroy()
     if (fault?.kind === 'hang') return // close() destroys the connection
     if (fault?.kind === 'status') {
-      return sendJson(res, fault.code, statusFaultBody(fault.code), fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {})
+      return sendJson(
+        res,
+        fault.code,
+        statusFaultBody(fault.code),
+        fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {}
+      )
     }
 
     const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization || '')
@@ -107,14 +120,20 @@ async function route(ctx, req, res, url, user, upgrade) {
       const verb = verbOf(method, target, url.searchParams.get('watch') === 'true')
       throw errors.forbidden(user, verb, target.resource, target.namespace, target.name)
     }
-    throw new ApiError(403, 'Forbidden', `forbidden: User "${user}" cannot ${method.toLowerCase()} path "${url.pathname}"`, {})
+    throw new ApiError(
+      403,
+      'Forbidden',
+      `forbidden: User "${user}" cannot ${method.toLowerCase()} path "${url.pathname}"`,
+      {}
+    )
   }
 
   if (api && target) {
     // Admission runs after authorization and before storage: a webhook that cannot be called fails the write.
     const hook = ctx.faults.takeWebhook(method, rawUrl)
     if (hook) {
-      const ip = ctx.store.get('v1', 'Service', hook.namespace || 'istio-system', hook.service || 'istiod')?.spec?.clusterIP
+      const ip = ctx.store.get('v1', 'Service', hook.namespace || 'istio-system', hook.service || 'istiod')?.spec
+        ?.clusterIP
       return sendJson(res, 500, webhookFaultBody(hook, ip))
     }
     return serveResource(ctx, req, res, url, api.group, api.version, target)
@@ -139,20 +158,29 @@ async function route(ctx, req, res, url, user, upgrade) {
       // kubectl falls back to v2 to validate kinds missing from v3 (a CR without its CRD). An empty
       // protobuf message is a valid, empty Document: validation is skipped and kubectl then reports
       // "no matches for kind", as it does against a real server.
-      res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': 0 })
+      res.writeHead(200, {
+        'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf',
+        'Content-Length': 0
+      })
       return void res.end()
     case '/sim/v1/behaviour': {
       const op = url.searchParams.get('op') || ''
       /** @type {{ delayMs: number, fail: string | null, remoteClusters?: object }} */
       const answer = { delayMs: ctx.istioctlDelays[op] || 0, fail: ctx.faults.takeIstioctl(op) }
       // What istiod's secret controller would report, for the simulated remote-clusters (istioctl/remote-clusters.js).
-      if (op === 'remote-clusters') answer.remoteClusters = { ...ctx.remoteClusters, unreachableFrom: ctx.faults.unreachableFrom() }
+      if (op === 'remote-clusters')
+        answer.remoteClusters = { ...ctx.remoteClusters, unreachableFrom: ctx.faults.unreachableFrom() }
       return sendJson(res, 200, answer)
     }
   }
 
   if (segs[0] === 'openapi' && segs[1] === 'v3') {
-    const gv = segs[2] === 'api' ? { group: '', version: segs[3] } : segs[2] === 'apis' ? { group: segs[3], version: segs[4] } : undefined
+    const gv =
+      segs[2] === 'api'
+        ? { group: '', version: segs[3] }
+        : segs[2] === 'apis'
+          ? { group: segs[3], version: segs[4] }
+          : undefined
     const doc = gv && openApiGroupVersionDoc(registry, gv.group, gv.version)
     if (doc) return sendJson(res, 200, doc)
   }

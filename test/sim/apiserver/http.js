@@ -10,14 +10,25 @@ import { ApiError, errors } from './status.js'
 export function sendJson(res, code, body, headers = {}) {
   if (res.headersSent || res.destroyed) return
   const text = JSON.stringify(body)
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text), ...headers })
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers
+  })
   res.end(text)
 }
 
 /** @param {import('node:http').ServerResponse} res @param {unknown} err */
 export function sendError(res, err) {
   const apiErr =
-    err instanceof ApiError ? err : new ApiError(500, 'InternalError', `Internal error occurred: ${/** @type {Error | undefined} */ (err)?.message || err}`)
+    err instanceof ApiError
+      ? err
+      : new ApiError(
+          500,
+          'InternalError',
+          `Internal error occurred: ${/** @type {Error | undefined} */ (err)?.message || err}`
+        )
   sendJson(res, apiErr.code, apiErr.toStatus())
 }
 

@@ -25,9 +25,11 @@ export { RETIRED_REGISTRIES } from './controllers.js'
  */
 export async function startApiServer(opts) {
   const { name, index, adminToken } = opts
-  if (!name || !Number.isInteger(index) || index < 1 || index > 253) throw new Error('startApiServer: name and a 1-based index (≤ 253) are required')
+  if (!name || !Number.isInteger(index) || index < 1 || index > 253)
+    throw new Error('startApiServer: name and a 1-based index (≤ 253) are required')
   if (!adminToken) throw new Error('startApiServer: adminToken is required')
-  if (opts.mesh?.byName(name)) throw new Error(`startApiServer: the mesh already has a cluster named ${JSON.stringify(name)}`)
+  if (opts.mesh?.byName(name))
+    throw new Error(`startApiServer: the mesh already has a cluster named ${JSON.stringify(name)}`)
   const reachableHost = `127.0.0.${index + 1}`
   const { caPem, certPem, keyPem } = await issueServerCertificate({
     commonName: `${name}-apiserver`,
@@ -102,7 +104,10 @@ export async function startApiServer(opts) {
   ctx.port = port
   const servers = [primary, secondary]
   // The connection an https server hands over on 'upgrade' is its TLS socket (typed as a Duplex).
-  for (const s of servers) s.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, /** @type {import('node:net').Socket} */ (socket), head))
+  for (const s of servers)
+    s.on('upgrade', (req, socket, head) =>
+      handleUpgrade(ctx, req, /** @type {import('node:net').Socket} */ (socket), head)
+    )
   const meshPeer = {
     name,
     index,

@@ -49,15 +49,26 @@ export function remoteSecretUpdates({ store }) {
     const affected = new Map(
       store
         .list('apps/v1', 'Deployment', ISTIO_NS)
-        .filter((d) => d.metadata.labels?.app === 'istiod' && keepsStaleRemoteView(d.metadata.labels?.['operator.istio.io/version']))
+        .filter(
+          (d) =>
+            d.metadata.labels?.app === 'istiod' &&
+            keepsStaleRemoteView(d.metadata.labels?.['operator.istio.io/version'])
+        )
         .map((d) => [d.metadata.uid, d])
     )
     for (const pod of store.list('v1', 'Pod', ISTIO_NS)) {
-      if (!(pod.metadata.ownerReferences || []).some((/** @type {any} */ o) => affected.has(o.uid)) || pod.status?.phase !== 'Running') continue
+      if (
+        !(pod.metadata.ownerReferences || []).some((/** @type {any} */ o) => affected.has(o.uid)) ||
+        pod.status?.phase !== 'Running'
+      )
+        continue
       const before = (pod.metadata.annotations?.[STALE_ANNOTATION] || '').split(',').filter(Boolean)
       const after = [...new Set([...before, ...ids])].sort()
       if (after.join(',') === before.join(',')) continue
-      store.put({ ...pod, metadata: { ...pod.metadata, annotations: { ...pod.metadata.annotations, [STALE_ANNOTATION]: after.join(',') } } })
+      store.put({
+        ...pod,
+        metadata: { ...pod.metadata, annotations: { ...pod.metadata.annotations, [STALE_ANNOTATION]: after.join(',') } }
+      })
     }
   }
 }

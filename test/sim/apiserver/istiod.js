@@ -51,8 +51,18 @@ const decode = (v) => (v === undefined ? undefined : Buffer.from(v, 'base64').to
 function signingFiles(secret) {
   const d = secret?.data || {}
   if (d['tls.crt'] !== undefined)
-    return { cert: decode(d['tls.crt']), key: decode(d['tls.key']), root: decode(d['ca.crt']), chain: decode(d['tls.crt'] || '') + (decode(d['ca.crt']) || '') }
-  return { cert: decode(d['ca-cert.pem']), key: decode(d['ca-key.pem']), root: decode(d['root-cert.pem']), chain: decode(d['cert-chain.pem']) }
+    return {
+      cert: decode(d['tls.crt']),
+      key: decode(d['tls.key']),
+      root: decode(d['ca.crt']),
+      chain: decode(d['tls.crt'] || '') + (decode(d['ca.crt']) || '')
+    }
+  return {
+    cert: decode(d['ca-cert.pem']),
+    key: decode(d['ca-key.pem']),
+    root: decode(d['root-cert.pem']),
+    chain: decode(d['cert-chain.pem'])
+  }
 }
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----/g
@@ -83,8 +93,10 @@ const rfc3339 = (/** @type {Date} */ d) => d.toISOString().replace(/\.\d{3}Z$/, 
 function validityError(cert, now) {
   const from = new Date(cert.validFrom)
   const until = new Date(cert.validTo)
-  if (now < from) return `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is before ${rfc3339(from)}`
-  if (now > until) return `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is after ${rfc3339(until)}`
+  if (now < from)
+    return `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is before ${rfc3339(from)}`
+  if (now > until)
+    return `x509: certificate has expired or is not yet valid: current time ${rfc3339(now)} is after ${rfc3339(until)}`
   return undefined
 }
 
@@ -145,7 +157,8 @@ function verifyBundle(files, now) {
     return 'failed to parse private key PEM: invalid PEM-encoded key'
   }
   const spki = (/** @type {import('node:crypto').KeyObject} */ k) => k.export({ type: 'spki', format: 'der' })
-  if (!spki(createPublicKey(key)).equals(spki(leaf.publicKey))) return 'the cert does not match the key: tls: private key does not match public key'
+  if (!spki(createPublicKey(key)).equals(spki(leaf.publicKey)))
+    return 'the cert does not match the key: tls: private key does not match public key'
   return undefined
 }
 
@@ -158,7 +171,9 @@ export function startIstiodCa(secret, now = new Date()) {
   const files = signingFiles(secret)
   const present = [files.cert, files.key, files.root, files.chain].filter((f) => f !== undefined)
   if (present.length === 0) return { root: SELF_SIGNED }
-  const fail = (/** @type {string} */ why) => ({ error: `failed to create discovery service: failed to create CA: failed to create an istiod CA: ${why}` })
+  const fail = (/** @type {string} */ why) => ({
+    error: `failed to create discovery service: failed to create CA: failed to create an istiod CA: ${why}`
+  })
   if (present.length < 4) return fail('incomplete signing CA bundle detected')
   const invalid = verifyBundle(files, now)
   if (invalid) return fail(`failed to create CA KeyCertBundle (${invalid})`)
@@ -175,13 +190,15 @@ export function startIstiodCa(secret, now = new Date()) {
 export function reloadIstiodCa(loadedRoot, secret, now = new Date()) {
   const files = signingFiles(secret)
   if (files.root === undefined) return { refused: 'failed reading root-cert.pem' }
-  if (sha256(files.root) !== loadedRoot) return { refused: 'Multi root is disabled, updating new ROOT-CA not supported' }
+  if (sha256(files.root) !== loadedRoot)
+    return { refused: 'Multi root is disabled, updating new ROOT-CA not supported' }
   const invalid = files.cert === undefined || files.key === undefined ? 'incomplete bundle' : verifyBundle(files, now)
   if (invalid) return { refused: `Failed to update new Plug-in CA certs: ${invalid}` }
   return { ca: sha256(/** @type {string} */ (files.cert)) } // present: checked above
 }
 
-const isModelledIstiod = (/** @type {KubeObject} */ d) => d?.metadata?.labels?.app === 'istiod' && d.metadata.labels['operator.istio.io/component'] === 'Pilot'
+const isModelledIstiod = (/** @type {KubeObject} */ d) =>
+  d?.metadata?.labels?.app === 'istiod' && d.metadata.labels['operator.istio.io/component'] === 'Pilot'
 
 /**
  * The controller: a new istiod pod loads cacerts (or crash-loops on a bad one); a cacerts change reaches the istiods
@@ -223,7 +240,8 @@ export function istiodCa({ store }) {
   /** @param {KubeObject} d */
   const unavailable = (d) => {
     /** @param {KubeObject} p */
-    const isReady = (p) => p.status?.conditions?.some((/** @type {any} */ c) => c.type === 'Ready' && c.status === 'True')
+    const isReady = (p) =>
+      p.status?.conditions?.some((/** @type {any} */ c) => c.type === 'Ready' && c.status === 'True')
     const owned = store
       .list('v1', 'Pod', d.metadata.namespace)
       .filter((p) => (p.metadata.ownerReferences || []).some((/** @type {any} */ o) => o.uid === d.metadata.uid))
@@ -232,15 +250,30 @@ export function istiodCa({ store }) {
     const latest = store.get('apps/v1', 'Deployment', d.metadata.namespace, d.metadata.name)
     const conditions = (latest.status?.conditions || []).map((/** @type {any} */ c) =>
       c.type === 'Available' && n < replicas
-        ? { ...c, status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }
+        ? {
+            ...c,
+            status: 'False',
+            reason: 'MinimumReplicasUnavailable',
+            message: 'Deployment does not have minimum availability.'
+          }
         : c.type === 'Progressing' && n < replicas
-          ? { ...c, reason: 'ReplicaSetUpdated', message: String(c.message).replace('has successfully progressed', 'is progressing') }
+          ? {
+              ...c,
+              reason: 'ReplicaSetUpdated',
+              message: String(c.message).replace('has successfully progressed', 'is progressing')
+            }
           : c
     )
     const { unavailableReplicas: _drop, ...rest } = latest.status || {}
     store.put({
       ...latest,
-      status: { ...rest, readyReplicas: n, availableReplicas: n, ...(replicas > n ? { unavailableReplicas: replicas - n } : {}), conditions }
+      status: {
+        ...rest,
+        readyReplicas: n,
+        availableReplicas: n,
+        ...(replicas > n ? { unavailableReplicas: replicas - n } : {}),
+        conditions
+      }
     })
   }
 
@@ -252,14 +285,17 @@ export function istiodCa({ store }) {
       const root = d.metadata.annotations?.[ROOT_ANNOTATION]
       if (!root || root === SELF_SIGNED) continue // no watch: it started self-signed
       const reloaded = reloadIstiodCa(root, secret)
-      if ('ca' in reloaded && reloaded.ca !== d.metadata.annotations?.[CA_ANNOTATION]) annotate(d, { [CA_ANNOTATION]: reloaded.ca })
+      if ('ca' in reloaded && reloaded.ca !== d.metadata.annotations?.[CA_ANNOTATION])
+        annotate(d, { [CA_ANNOTATION]: reloaded.ca })
     }
   }
 
   return (e) => {
     const o = e.object
-    if (o.kind === 'Pod' && o.apiVersion === 'v1' && e.type === 'ADDED' && o.metadata.labels?.app === 'istiod') podStarted(o)
-    else if (o.kind === 'Secret' && o.apiVersion === 'v1' && o.metadata.name === CACERTS && e.type !== 'DELETED') cacertsChanged(o.metadata.namespace)
+    if (o.kind === 'Pod' && o.apiVersion === 'v1' && e.type === 'ADDED' && o.metadata.labels?.app === 'istiod')
+      podStarted(o)
+    else if (o.kind === 'Secret' && o.apiVersion === 'v1' && o.metadata.name === CACERTS && e.type !== 'DELETED')
+      cacertsChanged(o.metadata.namespace)
   }
 }
 
@@ -303,7 +339,17 @@ function crashLooping(pod, error) {
               }
             : { running: { startedAt: ts } },
         ...(c.name === CONTAINER
-          ? { lastState: { terminated: { exitCode: 255, reason: 'Error', message: `Error: ${error}`, startedAt: ts, finishedAt: ts } } }
+          ? {
+              lastState: {
+                terminated: {
+                  exitCode: 255,
+                  reason: 'Error',
+                  message: `Error: ${error}`,
+                  startedAt: ts,
+                  finishedAt: ts
+                }
+              }
+            }
           : {})
       }))
     }

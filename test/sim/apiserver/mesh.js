@@ -12,7 +12,8 @@ export class Mesh {
   /** @param {MeshPeer} peer */
   add(peer) {
     const existing = this.#peers.get(peer.name)
-    if (existing && existing !== peer) throw new Error(`mesh: a cluster named ${JSON.stringify(peer.name)} is already registered`)
+    if (existing && existing !== peer)
+      throw new Error(`mesh: a cluster named ${JSON.stringify(peer.name)} is already registered`)
     this.#peers.set(peer.name, peer)
   }
 

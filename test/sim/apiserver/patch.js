@@ -173,7 +173,8 @@ function resolveParent(doc, parts, op) {
   let cur = doc
   for (const p of parts.slice(0, -1)) {
     cur = Array.isArray(cur) ? cur[Number(p)] : cur?.[p]
-    if (cur === undefined || cur === null) throw new PatchError(`${op} operation does not apply: doc is missing path: /${parts.join('/')}`)
+    if (cur === undefined || cur === null)
+      throw new PatchError(`${op} operation does not apply: doc is missing path: /${parts.join('/')}`)
   }
   return cur
 }
@@ -200,7 +201,8 @@ export function jsonPatch(target, ops) {
     const value = clone(op.value)
     switch (op.op) {
       case 'test':
-        if (JSON.stringify(getAt(doc, parts)) !== JSON.stringify(op.value)) throw new PatchError(`testing value /${parts.join('/')} failed`)
+        if (JSON.stringify(getAt(doc, parts)) !== JSON.stringify(op.value))
+          throw new PatchError(`testing value /${parts.join('/')} failed`)
         break
       case 'remove':
       case 'replace':
@@ -214,11 +216,13 @@ export function jsonPatch(target, ops) {
         if (Array.isArray(parent)) {
           const i = last === '-' ? parent.length : Number(last)
           if (op.op === 'add') parent.splice(i, 0, value)
-          else if (i >= parent.length) throw new PatchError(`${op.op} operation does not apply: index ${i} out of range`)
+          else if (i >= parent.length)
+            throw new PatchError(`${op.op} operation does not apply: index ${i} out of range`)
           else if (op.op === 'remove') parent.splice(i, 1)
           else parent[i] = value
         } else {
-          if (op.op !== 'add' && !(last in parent)) throw new PatchError(`${op.op} operation does not apply: doc is missing key: /${parts.join('/')}`)
+          if (op.op !== 'add' && !(last in parent))
+            throw new PatchError(`${op.op} operation does not apply: doc is missing key: /${parts.join('/')}`)
           if (op.op === 'remove') delete parent[last]
           else parent[last] = value
         }
@@ -228,7 +232,8 @@ export function jsonPatch(target, ops) {
       case 'copy': {
         const from = parsePointer(op.from ?? '')
         const moved = clone(getAt(doc, from))
-        if (moved === undefined) throw new PatchError(`${op.op} operation does not apply: doc is missing from path: ${op.from}`)
+        if (moved === undefined)
+          throw new PatchError(`${op.op} operation does not apply: doc is missing from path: ${op.from}`)
         if (op.op === 'move') doc = jsonPatch(doc, [{ op: 'remove', path: op.from }])
         doc = jsonPatch(doc, [{ op: 'add', path: op.path, value: moved }])
         break

@@ -53,7 +53,10 @@ export function resolveTarget(registry, group, version, segs) {
 export function verbOf(method, target, watch) {
   if (method === 'GET') return watch ? 'watch' : target.name ? 'get' : 'list'
   if (method === 'DELETE') return target.name ? 'delete' : 'deletecollection'
-  return /** @type {Record<string, string>} */ ({ POST: 'create', PUT: 'update', PATCH: 'patch' })[method] || method.toLowerCase()
+  return (
+    /** @type {Record<string, string>} */ ({ POST: 'create', PUT: 'update', PATCH: 'patch' })[method] ||
+    method.toLowerCase()
+  )
 }
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
@@ -116,7 +119,12 @@ export async function serveResource(ctx, req, res, url, group, version, target) 
       const dry = dryRun || (body?.dryRun || []).includes('All')
       if (name) return sendJson(res, 200, remove(ctx, t, getExisting(ctx, t), dry))
       const items = selected(ctx, q, t).map((o) => remove(ctx, t, o, dry))
-      return sendJson(res, 200, { kind: `${r.kind}List`, apiVersion, metadata: { resourceVersion: ctx.store.resourceVersion }, items })
+      return sendJson(res, 200, {
+        kind: `${r.kind}List`,
+        apiVersion,
+        metadata: { resourceVersion: ctx.store.resourceVersion },
+        items
+      })
     }
     default:
       throw errors.methodNotAllowed()
@@ -147,7 +155,14 @@ function selected(ctx, q, { apiVersion, resource: r, namespace }) {
 function sendObject(req, res, q, t, obj) {
   if (t.subresource === 'scale') return sendJson(res, 200, toScale(obj))
   if (wantsTable(req.headers.accept)) {
-    return sendJson(res, 200, toTable(t.resource, [obj], { resourceVersion: obj.metadata.resourceVersion, includeObject: q.get('includeObject') || undefined }))
+    return sendJson(
+      res,
+      200,
+      toTable(t.resource, [obj], {
+        resourceVersion: obj.metadata.resourceVersion,
+        includeObject: q.get('includeObject') || undefined
+      })
+    )
   }
   return sendJson(res, 200, obj)
 }
@@ -160,9 +175,18 @@ function sendList(ctx, req, res, q, t) {
   const items = selected(ctx, q, t)
   const resourceVersion = ctx.store.resourceVersion
   if (wantsTable(req.headers.accept)) {
-    return sendJson(res, 200, toTable(t.resource, items, { resourceVersion, includeObject: q.get('includeObject') || undefined }))
+    return sendJson(
+      res,
+      200,
+      toTable(t.resource, items, { resourceVersion, includeObject: q.get('includeObject') || undefined })
+    )
   }
-  return sendJson(res, 200, { kind: `${t.resource.kind}List`, apiVersion: t.apiVersion, metadata: { resourceVersion }, items })
+  return sendJson(res, 200, {
+    kind: `${t.resource.kind}List`,
+    apiVersion: t.apiVersion,
+    metadata: { resourceVersion },
+    items
+  })
 }
 
 /**
@@ -196,7 +220,8 @@ function watchResources(ctx, req, res, q, t) {
  * @returns {KubeObject}
  */
 function normalize(t, body) {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the body of the request must be a JSON object')
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw errors.badRequest('the body of the request must be a JSON object')
   const { resource: r } = t
   if (body.kind && body.kind !== r.kind) {
     throw errors.badRequest(
@@ -225,15 +250,26 @@ function create(ctx, t, body, dryRun) {
     if (!ctx.store.get('v1', 'Namespace', undefined, t.namespace)) throw errors.namespaceNotFound(t.namespace)
   }
   if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + randomSuffix()
-  if (!obj.metadata.name) throw errors.invalid(r, '', 'metadata.name', 'Required value: name or generateName is required')
-  if (ctx.store.get(t.apiVersion, r.kind, obj.metadata.namespace, obj.metadata.name)) throw errors.alreadyExists(r, obj.metadata.name)
-  for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'deletionTimestamp', 'managedFields']) delete obj.metadata[k]
+  if (!obj.metadata.name)
+    throw errors.invalid(r, '', 'metadata.name', 'Required value: name or generateName is required')
+  if (ctx.store.get(t.apiVersion, r.kind, obj.metadata.namespace, obj.metadata.name))
+    throw errors.alreadyExists(r, obj.metadata.name)
+  for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'deletionTimestamp', 'managedFields'])
+    delete obj.metadata[k]
   // Status is the controllers' business: a create through the main resource cannot set it.
   if (r.subresources.includes('status')) delete obj.status
   ctx.defaulter.apply(r.kind, obj)
   validate(r, obj)
   if (dryRun) {
-    return { ...obj, metadata: { ...obj.metadata, uid: randomUUID(), creationTimestamp: nowTimestamp(), ...(hasGeneration(r.kind) ? { generation: 1 } : {}) } }
+    return {
+      ...obj,
+      metadata: {
+        ...obj.metadata,
+        uid: randomUUID(),
+        creationTimestamp: nowTimestamp(),
+        ...(hasGeneration(r.kind) ? { generation: 1 } : {})
+      }
+    }
   }
   return ctx.store.put(obj)
 }
@@ -249,13 +285,20 @@ function replace(ctx, t, existing, body, dryRun) {
   if (subresource === 'scale') {
     const replicas = body?.spec?.replicas
     if (!Number.isInteger(replicas) || replicas < 0)
-      throw errors.invalid(r, name, 'spec.replicas', `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`)
+      throw errors.invalid(
+        r,
+        name,
+        'spec.replicas',
+        `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`
+      )
     const obj = { ...existing, spec: { ...existing.spec, replicas } }
     return toScale(dryRun ? obj : ctx.store.put(obj))
   }
   const incoming = normalize(t, body)
   if (incoming.metadata.name && incoming.metadata.name !== name) {
-    throw errors.badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`)
+    throw errors.badRequest(
+      `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`
+    )
   }
   incoming.metadata.name = name
   const rv = incoming.metadata.resourceVersion
@@ -301,7 +344,8 @@ function applyPatch(r, type, current, patch) {
         return mergePatch(current, patch)
       case 'application/strategic-merge-patch+json':
         // As on a real server: custom resources have no patch strategy metadata.
-        if (r.crd) throw errors.unsupportedMediaType(`${type} (strategic merge patch is not supported for custom resources)`)
+        if (r.crd)
+          throw errors.unsupportedMediaType(`${type} (strategic merge patch is not supported for custom resources)`)
         return strategicMergePatch(current, patch)
       case 'application/json-patch+json':
         return jsonPatch(current, patch)

@@ -85,7 +85,9 @@ export function parseFieldSelector(selector) {
     const m = /^([\w.-]+)\s*(==|=|!=)\s*(.*)$/.exec(req)
     if (!m) throw new SelectorError(`invalid selector: '${req}'; can't understand '${req}'`)
     const [, path, op, value] = m
-    return op === '!=' ? (/** @type {any} */ o) => fieldValue(o, path) !== value : (/** @type {any} */ o) => fieldValue(o, path) === value
+    return op === '!='
+      ? (/** @type {any} */ o) => fieldValue(o, path) !== value
+      : (/** @type {any} */ o) => fieldValue(o, path) === value
   })
   return (obj) => reqs.every((r) => r(obj))
 }

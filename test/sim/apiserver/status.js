@@ -53,10 +53,12 @@ export const errors = {
   /** @param {Named} r @param {string} name */
   notFound: (r, name) => new ApiError(404, 'NotFound', `${qualifiedResource(r)} "${name}" not found`, details(r, name)),
   /** @param {string} ns */
-  namespaceNotFound: (ns) => new ApiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }),
+  namespaceNotFound: (ns) =>
+    new ApiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }),
   noResource: () => new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}),
   /** @param {Named} r @param {string} name */
-  alreadyExists: (r, name) => new ApiError(409, 'AlreadyExists', `${qualifiedResource(r)} "${name}" already exists`, details(r, name)),
+  alreadyExists: (r, name) =>
+    new ApiError(409, 'AlreadyExists', `${qualifiedResource(r)} "${name}" already exists`, details(r, name)),
   /** @param {Named} r @param {string} name */
   conflict: (r, name) =>
     new ApiError(
@@ -75,7 +77,8 @@ export const errors = {
       kind: r.kind,
       causes: [{ reason: 'FieldValueInvalid', message, ...(field ? { field } : {}) }]
     }),
-  methodNotAllowed: () => new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
+  methodNotAllowed: () =>
+    new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
   /** @param {string} type */
   unsupportedMediaType: (type) =>
     new ApiError(

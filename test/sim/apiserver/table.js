@@ -80,7 +80,11 @@ const COLUMNS = {
     [col('Status'), (o) => o.status?.phase || 'Pending'],
     [
       col('Restarts', 'integer'),
-      (o) => (o.status?.containerStatuses || []).reduce((/** @type {number} */ n, /** @type {any} */ s) => n + (s.restartCount || 0), 0)
+      (o) =>
+        (o.status?.containerStatuses || []).reduce(
+          (/** @type {number} */ n, /** @type {any} */ s) => n + (s.restartCount || 0),
+          0
+        )
     ],
     [ageCol, created]
   ],

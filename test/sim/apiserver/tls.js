@@ -61,7 +61,9 @@ export async function issueServerCertificate({ commonName, ips, dnsNames }) {
       '-addext',
       'extendedKeyUsage=serverAuth'
     ])
-    const [caPem, certPem, keyPem] = await Promise.all(['ca.pem', 'tls.pem', 'tls.key'].map((n) => readFile(file(n), 'utf8')))
+    const [caPem, certPem, keyPem] = await Promise.all(
+      ['ca.pem', 'tls.pem', 'tls.key'].map((n) => readFile(file(n), 'utf8'))
+    )
     return { caPem, certPem, keyPem }
   } finally {
     await rm(dir, { recursive: true, force: true })

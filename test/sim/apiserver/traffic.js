@@ -189,7 +189,9 @@ const revisionOf = (/** @type {KubeObject} */ istiod) => labelsOf(istiod)['istio
  */
 export function injectingIstiod(peer, namespace, pod) {
   /** @param {KubeObject} o */
-  const optOut = (o) => labelsOf(o)['sidecar.istio.io/inject'] === 'false' || o?.metadata?.annotations?.['sidecar.istio.io/inject'] === 'false'
+  const optOut = (o) =>
+    labelsOf(o)['sidecar.istio.io/inject'] === 'false' ||
+    o?.metadata?.annotations?.['sidecar.istio.io/inject'] === 'false'
   if (pod && optOut(pod)) return undefined
   const labels = labelsOf(peer.store.get('v1', 'Namespace', undefined, namespace))
   const all = istiods(peer)
@@ -209,7 +211,8 @@ function clusterIdOf(istiod) {
   return 'Kubernetes'
 }
 
-const networkOf = (/** @type {MeshPeer} */ peer) => labelsOf(peer.store.get('v1', 'Namespace', undefined, ISTIO_NS))[NETWORK_LABEL] || ''
+const networkOf = (/** @type {MeshPeer} */ peer) =>
+  labelsOf(peer.store.get('v1', 'Namespace', undefined, ISTIO_NS))[NETWORK_LABEL] || ''
 const rootOf = (/** @type {KubeObject} */ istiod) => istiod?.metadata?.annotations?.[ROOT_ANNOTATION]
 
 /**
@@ -218,7 +221,9 @@ const rootOf = (/** @type {KubeObject} */ istiod) => istiod?.metadata?.annotatio
  * @returns {Record<string, string>}
  */
 function secretData(s) {
-  const data = Object.fromEntries(Object.entries(s.data || {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')]))
+  const data = Object.fromEntries(
+    Object.entries(s.data || {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])
+  )
   return { ...data, ...(s.stringData || {}) }
 }
 
@@ -253,7 +258,9 @@ export function clusterReachedBy(mesh, kubeconfigText) {
   const serverName = cluster['tls-server-name']
   const certNames = ['127.0.0.1', 'localhost', peer.reachableHost]
   if (cluster['insecure-skip-tls-verify'] !== true) {
-    const ca = cluster['certificate-authority-data'] ? Buffer.from(String(cluster['certificate-authority-data']), 'base64').toString('utf8') : ''
+    const ca = cluster['certificate-authority-data']
+      ? Buffer.from(String(cluster['certificate-authority-data']), 'base64').toString('utf8')
+      : ''
     if (ca.trim() !== peer.caPem.trim()) return undefined
     if (serverName && !certNames.includes(serverName)) return undefined
   }
@@ -294,11 +301,13 @@ export function eastWestGatewayProblem(peer) {
   const ingress = svc.status?.loadBalancer?.ingress || []
   if (!ingress.some((i) => i.ip || i.hostname)) return 'istio-eastwestgateway has no load-balancer address'
   const ports = svc.spec?.ports
-  if (Array.isArray(ports) && ports.length && !ports.some((/** @type {any} */ p) => Number(p.port) === 15443)) return 'istio-eastwestgateway has no port 15443'
+  if (Array.isArray(ports) && ports.length && !ports.some((/** @type {any} */ p) => Number(p.port) === 15443))
+    return 'istio-eastwestgateway has no port 15443'
   const gw = peer.store.get('networking.istio.io/v1', 'Gateway', ISTIO_NS, 'cross-network-gateway')
   if (!gw) return 'no cross-network-gateway Gateway'
   const passthrough = (gw.spec?.servers || []).some(
-    (/** @type {any} */ s) => Number(s?.port?.number) === 15443 && String(s?.tls?.mode || '').toUpperCase() === 'AUTO_PASSTHROUGH'
+    (/** @type {any} */ s) =>
+      Number(s?.port?.number) === 15443 && String(s?.tls?.mode || '').toUpperCase() === 'AUTO_PASSTHROUGH'
   )
   return passthrough ? undefined : 'cross-network-gateway has no AUTO_PASSTHROUGH server on 15443'
 }
@@ -306,11 +315,16 @@ export function eastWestGatewayProblem(peer) {
 // --- endpoints -----------------------------------------------------------------------------------
 
 /** @param {KubeObject} p @returns {boolean} */
-const isReady = (p) => p.status?.phase === 'Running' && (p.status?.conditions || []).some((/** @type {any} */ c) => c.type === 'Ready' && c.status === 'True')
+const isReady = (p) =>
+  p.status?.phase === 'Running' &&
+  (p.status?.conditions || []).some((/** @type {any} */ c) => c.type === 'Ready' && c.status === 'True')
 
 /** @param {KubeObject} pod @returns {boolean} */
 function isHelloworld(pod) {
-  return labelsOf(pod).app === 'helloworld' || (pod.spec?.containers || []).some((/** @type {any} */ c) => /helloworld/.test(String(c.image || '')))
+  return (
+    labelsOf(pod).app === 'helloworld' ||
+    (pod.spec?.containers || []).some((/** @type {any} */ c) => /helloworld/.test(String(c.image || '')))
+  )
 }
 
 /**
@@ -393,7 +407,11 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
         /** @type {string | undefined} */
         let problem
         if (!serverIstiod) problem = `${ep.pod.metadata.name} in ${peer.name} has no sidecar`
-        else if (!rootOf(clientIstiod) || rootOf(clientIstiod) === 'self-signed' || rootOf(clientIstiod) !== rootOf(serverIstiod)) {
+        else if (
+          !rootOf(clientIstiod) ||
+          rootOf(clientIstiod) === 'self-signed' ||
+          rootOf(clientIstiod) !== rootOf(serverIstiod)
+        ) {
           problem = 'root-of-trust'
         } else if (gatewayProblem) problem = `${peer.name}: ${gatewayProblem}`
         if (problem) {
@@ -405,7 +423,8 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
   }
   /** @param {Endpoint} a @param {Endpoint} b */
   const order = (a, b) =>
-    a.cluster.index - b.cluster.index || (a.pod.metadata.name < b.pod.metadata.name ? -1 : a.pod.metadata.name > b.pod.metadata.name ? 1 : 0)
+    a.cluster.index - b.cluster.index ||
+    (a.pod.metadata.name < b.pod.metadata.name ? -1 : a.pod.metadata.name > b.pod.metadata.name ? 1 : 0)
   return { sidecar: Boolean(clientIstiod), reachable: reachable.sort(order), known, failures, why }
 }
 
@@ -418,7 +437,9 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
  */
 export function resolveService(peer, podNamespace, host) {
   const h = host.toLowerCase()
-  const names = h.endsWith('.') ? [h.slice(0, -1)] : [h, `${h}.${podNamespace}.svc.cluster.local`, `${h}.svc.cluster.local`, `${h}.cluster.local`]
+  const names = h.endsWith('.')
+    ? [h.slice(0, -1)]
+    : [h, `${h}.${podNamespace}.svc.cluster.local`, `${h}.svc.cluster.local`, `${h}.cluster.local`]
   for (const n of names) {
     const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc\.cluster\.local$/.exec(n)
     if (!m) continue
@@ -483,7 +504,9 @@ function fetchOne(mesh, from, pod, raw) {
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80))
   const svc = resolveService(from, pod.metadata.namespace, host)
   if (!svc) return { error: { code: 6, message: `Could not resolve host: ${host}` } }
-  const connectFailed = { error: { code: 7, message: `Failed to connect to ${host} port ${port} after 0 ms: Could not connect to server` } }
+  const connectFailed = {
+    error: { code: 7, message: `Failed to connect to ${host} port ${port} after 0 ms: Could not connect to server` }
+  }
   if (!(svc.spec?.ports || []).some((/** @type {any} */ p) => Number(p.port) === port)) return connectFailed
 
   const table = routeTable(mesh, from, pod, svc.metadata.namespace, svc.metadata.name, port)
@@ -491,8 +514,13 @@ function fetchOne(mesh, from, pod, raw) {
     if (!table.sidecar) return connectFailed
     if (!table.known.length) return { status: 503, body: 'no healthy upstream' }
     const onlyRoot = table.failures.every((w) => w === 'root-of-trust')
-    const tls = onlyRoot ? ', transport failure reason: TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end' : ''
-    return { status: 503, body: `upstream connect error or disconnect/reset before headers. reset reason: connection failure${tls}` }
+    const tls = onlyRoot
+      ? ', transport failure reason: TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end'
+      : ''
+    return {
+      status: 503,
+      body: `upstream connect error or disconnect/reset before headers. reset reason: connection failure${tls}`
+    }
   }
   // helloworld speaks plain HTTP: TLS from the client fails at the handshake.
   if (url.protocol === 'https:') {

@@ -19,7 +19,11 @@ import { statusBody } from './status.js'
 export function serveWatch(ctx, res, w) {
   const { store } = ctx
   // Headers go out at once: kubectl blocks until it sees them.
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' })
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked'
+  })
   res.flushHeaders()
 
   let sentColumns = false
@@ -35,7 +39,10 @@ export function serveWatch(ctx, res, w) {
 
   /** @param {import('./index.js').KubeObject} o @returns {boolean} */
   const ofResource = (o) =>
-    o && o.kind === w.resource.kind && groupOf(o.apiVersion) === w.resource.group && (!w.namespace || o.metadata.namespace === w.namespace)
+    o &&
+    o.kind === w.resource.kind &&
+    groupOf(o.apiVersion) === w.resource.group &&
+    (!w.namespace || o.metadata.namespace === w.namespace)
   /** @param {import('./index.js').KubeObject} o */
   const matches = (o) => ofResource(o) && w.selects(o)
 

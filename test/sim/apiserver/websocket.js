@@ -31,7 +31,9 @@ const headerTokens = (v) =>
  * @param {import('node:http').IncomingMessage} req
  */
 export function isWebSocketRequest(req) {
-  return headerTokens(req.headers.connection).includes('upgrade') && headerTokens(req.headers.upgrade).includes('websocket')
+  return (
+    headerTokens(req.headers.connection).includes('upgrade') && headerTokens(req.headers.upgrade).includes('websocket')
+  )
 }
 
 /**

@@ -66,7 +66,15 @@ export async function bundledIstioctlPath() {
     try {
       await run(
         process.execPath,
-        [join(REPO, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js'), 'build', join(SRC_DIR, 'bin.cjs'), '-o', tmp, '-q', '-C'],
+        [
+          join(REPO, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js'),
+          'build',
+          join(SRC_DIR, 'bin.cjs'),
+          '-o',
+          tmp,
+          '-q',
+          '-C'
+        ],
         {
           cwd: REPO,
           maxBuffer: 16 * 1024 * 1024
@@ -75,7 +83,8 @@ export async function bundledIstioctlPath() {
       const outName = (await readdir(tmp)).find((f) => /^index\.c?js$/.test(f))
       if (!outName) throw new Error(`ncc produced no index.cjs in ${tmp}`)
       const bundle = await readFile(join(tmp, outName), 'utf8')
-      if (bundle.split(PLACEHOLDER).length !== 2) throw new Error('sim istioctl: version placeholder not found exactly once in the bundle')
+      if (bundle.split(PLACEHOLDER).length !== 2)
+        throw new Error('sim istioctl: version placeholder not found exactly once in the bundle')
       // Write then rename: concurrent test workers never see a half-written file.
       const partial = join(tmp, 'istioctl.js')
       await writeFile(partial, wrap(bundle))
@@ -99,5 +108,7 @@ export async function bundledIstioctlPath() {
  */
 export async function istioctlExecutable(version) {
   const text = await readFile(await bundledIstioctlPath(), 'utf8')
-  return text.replace(PLACEHOLDER, JSON.stringify(String(version))).replace('@@VERSION_COMMENT@@', String(version).replace(/[\r\n]/g, ''))
+  return text
+    .replace(PLACEHOLDER, JSON.stringify(String(version)))
+    .replace('@@VERSION_COMMENT@@', String(version).replace(/[\r\n]/g, ''))
 }

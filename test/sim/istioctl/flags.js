@@ -22,7 +22,9 @@ function describe(spec) {
 function parseBool(raw, spec) {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(raw)) return true
   if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(raw)) return false
-  throw flagError(`invalid argument "${raw}" for "${describe(spec)}" flag: strconv.ParseBool: parsing "${raw}": invalid syntax`)
+  throw flagError(
+    `invalid argument "${raw}" for "${describe(spec)}" flag: strconv.ParseBool: parsing "${raw}": invalid syntax`
+  )
 }
 
 /** @param {Record<string, any>} values @param {FlagSpec} spec @param {string} raw */
@@ -48,7 +50,9 @@ function setValue(values, spec, raw) {
     }
     case 'int':
       if (!/^[-+]?\d+$/.test(raw)) {
-        throw flagError(`invalid argument "${raw}" for "${describe(spec)}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`)
+        throw flagError(
+          `invalid argument "${raw}" for "${describe(spec)}" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`
+        )
       }
       values[spec.name] = Number(raw)
       break

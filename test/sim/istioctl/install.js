@@ -68,7 +68,8 @@ export const PRUNED_KINDS = [...NAMESPACED_PRUNED_KINDS, ...CLUSTER_PRUNED_KINDS
 
 const objectHash = (/** @type {any} */ o) => `${o.kind}:${o.metadata.namespace || ''}:${o.metadata.name}`
 /** @param {string} apiVersion @param {string} kind */
-export const gvkString = (apiVersion, kind) => `${apiVersion.includes('/') ? apiVersion : `/${apiVersion}`}, Kind=${kind}`
+export const gvkString = (apiVersion, kind) =>
+  `${apiVersion.includes('/') ? apiVersion : `/${apiVersion}`}, Kind=${kind}`
 
 /**
  * DeleteResource's log line, on stdout.
@@ -89,7 +90,9 @@ async function currentRootCert(kube, ns, stderr) {
   const secret = await kube.getObject('v1', 'Secret', ns, 'cacerts')
   const pem = secret?.data?.['root-cert.pem'] || secret?.data?.['ca.crt']
   if (!pem) {
-    stderr.write(`! cacerts secret not found in ${ns}: istiod will use a self-signed root; cross-cluster mTLS will fail\n`)
+    stderr.write(
+      `! cacerts secret not found in ${ns}: istiod will use a self-signed root; cross-cluster mTLS will fail\n`
+    )
     return 'self-signed'
   }
   return sha256(Buffer.from(pem, 'base64'))
@@ -105,7 +108,8 @@ async function pinIstiodRoot(kube, dep) {
   const existing = await kube.getObject('apps/v1', 'Deployment', dep.metadata.namespace, dep.metadata.name)
   const restartedAt = existing?.spec?.template?.metadata?.annotations?.[RESTARTED_AT]
   // Server-side apply keeps fields owned by another manager, such as kubectl's restartedAt.
-  if (restartedAt) dep.spec.template.metadata.annotations = { ...dep.spec.template.metadata.annotations, [RESTARTED_AT]: restartedAt }
+  if (restartedAt)
+    dep.spec.template.metadata.annotations = { ...dep.spec.template.metadata.annotations, [RESTARTED_AT]: restartedAt }
   for (const key of [ROOT_CERT_ANNOTATION, CA_CERT_ANNOTATION]) {
     const recorded = existing?.metadata?.annotations?.[key]
     if (recorded) dep.metadata.annotations[key] = recorded
@@ -118,7 +122,8 @@ async function ensureNamespace(kube, ns, network) {
   try {
     existing = await kube.getObject('v1', 'Namespace', '', ns)
   } catch (err) {
-    if (err instanceof KubeError) throw new CliError(`failed to install manifests: failed to check if namespace ${ns} exists: ${err.message}`)
+    if (err instanceof KubeError)
+      throw new CliError(`failed to install manifests: failed to check if namespace ${ns} exists: ${err.message}`)
     throw err
   }
   if (existing) return
@@ -126,7 +131,8 @@ async function ensureNamespace(kube, ns, network) {
   try {
     await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } })
   } catch (err) {
-    if (err instanceof KubeError) throw new CliError(`failed to install manifests: failed to create namespace ${ns}: ${err.message}`)
+    if (err instanceof KubeError)
+      throw new CliError(`failed to install manifests: failed to create namespace ${ns}: ${err.message}`)
     throw err
   }
 }
@@ -148,7 +154,8 @@ async function podFailureReason(kube, ns, selector) {
   const created = (/** @type {any} */ p) => Date.parse(p.metadata?.creationTimestamp || '') || 0
   for (const pod of [...pods].sort((a, b) => created(b) - created(a))) {
     for (const cs of pod.status?.containerStatuses || []) {
-      if (cs.state?.waiting) return `container failed to start: ${cs.state.waiting.reason || ''}: ${cs.state.waiting.message || ''}`
+      if (cs.state?.waiting)
+        return `container failed to start: ${cs.state.waiting.reason || ''}: ${cs.state.waiting.message || ''}`
     }
     const ready = (pod.status?.conditions || []).find((/** @type {any} */ c) => c.type === 'Ready')
     if (ready && ready.status === 'False') return ready.message || ''
@@ -214,7 +221,8 @@ async function waitForResources(kube, objects, timeoutMs, onWaiting) {
     } catch (err) {
       if (!(err instanceof KubeError)) throw err
       // The immediate first check ignores errors; an error while polling ends the wait with it (and no list).
-      if (!first) throw new CliError(`failed to wait for resource: resources not ready after ${timeout}: ${err.message}\n`)
+      if (!first)
+        throw new CliError(`failed to wait for resource: resources not ready after ${timeout}: ${err.message}\n`)
     }
     if (state && !state.waiting.length) return
     if (state) onWaiting(state.waiting)
@@ -222,7 +230,9 @@ async function waitForResources(kube, objects, timeoutMs, onWaiting) {
       const { waiting = [], debug = {} } = state || {}
       // As in wait.go: a resource without debug info gets a line of just its indent ("  %s" of the empty debug string).
       const lines = waiting.map((id) => (debug[id] ? `  ${id} (${debug[id]})` : '  '))
-      throw new CliError(`failed to wait for resource: resources not ready after ${timeout}: context deadline exceeded\n${lines.join('\n')}`)
+      throw new CliError(
+        `failed to wait for resource: resources not ready after ${timeout}: context deadline exceeded\n${lines.join('\n')}`
+      )
     }
     await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())))
   }
@@ -230,7 +240,13 @@ async function waitForResources(kube, objects, timeoutMs, onWaiting) {
 
 // install.go (1.30.3) componentDependencies, inverted: what each component waits for before it applies.
 /** @type {Record<string, string[]>} */
-const DEPENDS_ON = { Pilot: ['Base'], Cni: ['Base'], IngressGateways: ['Pilot'], EgressGateways: ['Pilot'], Ztunnel: ['Cni'] }
+const DEPENDS_ON = {
+  Pilot: ['Base'],
+  Cni: ['Base'],
+  IngressGateways: ['Pilot'],
+  EgressGateways: ['Pilot'],
+  Ztunnel: ['Cni']
+}
 
 /**
  * Installer.install: every component in its own goroutine, started when the components it depends on have finished,
@@ -258,7 +274,8 @@ async function installComponents(rendered, installOne) {
   }
   await Promise.all(done.values())
   if (errors.length === 1) throw new CliError(errors[0])
-  if (errors.length > 1) throw new CliError(`${errors.length} errors occurred:\n\t${errors.map((e) => `* ${e}`).join('\n\t')}\n`)
+  if (errors.length > 1)
+    throw new CliError(`${errors.length} errors occurred:\n\t${errors.map((e) => `* ${e}`).join('\n\t')}\n`)
 }
 
 // --- prune (Installer.prune) ---
@@ -321,7 +338,9 @@ function flagAliases(set, manifests, revision) {
  * @param {Kube} kube @param {string} ns @param {string} rev @param {NodeJS.WritableStream} stderr
  */
 async function versionDiffWarning(kube, ns, rev, stderr) {
-  const items = await kube.list(collectionPath('apps/v1', 'Deployment', ns), { labelSelector: 'app=istiod' }).catch(() => undefined)
+  const items = await kube
+    .list(collectionPath('apps/v1', 'Deployment', ns), { labelSelector: 'app=istiod' })
+    .catch(() => undefined)
   const tags = (items || [])
     .filter((d) => (d.metadata.labels?.['istio.io/rev'] || 'default') === (rev || 'default'))
     .map((d) => d.metadata.labels?.['operator.istio.io/version'])
@@ -330,7 +349,9 @@ async function versionDiffWarning(kube, ns, rev, stderr) {
   const installed = tags[tags.length - 1]
   if (!installed || installed === CLIENT_VERSION) return
   const check = "         Before upgrading, you may wish to use 'istioctl x precheck' to check for upgrade warnings.\n"
-  const overwrite = rev ? '' : '         Running this command will overwrite it; use revisions to upgrade alongside the existing version.\n'
+  const overwrite = rev
+    ? ''
+    : '         Running this command will overwrite it; use revisions to upgrade alongside the existing version.\n'
   const verb = installed < CLIENT_VERSION ? 'upgraded' : 'downgraded'
   stderr.write(`WARNING: Istio is being ${verb} from ${installed} to ${CLIENT_VERSION}.\n${overwrite}${check}`)
 }
@@ -340,7 +361,8 @@ async function versionDiffWarning(kube, ns, rev, stderr) {
  * @param {Io} io
  */
 export async function runInstall(f, io) {
-  if (f.__changed.has('revision') && !isDns1123Label(f.revision)) throw new CliError(`invalid revision specified: ${f.revision}`)
+  if (f.__changed.has('revision') && !isDns1123Label(f.revision))
+    throw new CliError(`invalid revision specified: ${f.revision}`)
   const kube = Kube.fromFlags(f)
   try {
     await kube.serverVersion()
@@ -357,7 +379,12 @@ export async function runInstall(f, io) {
 
   await versionDiffWarning(kube, ns, rev, io.stderr)
   if (!f['dry-run'] && !f['skip-confirmation']) {
-    if (!confirm(`This will install the Istio ${CLIENT_VERSION} profile "${profile}" into the cluster. Proceed? (y/N)`, io.stdout)) {
+    if (
+      !confirm(
+        `This will install the Istio ${CLIENT_VERSION} profile "${profile}" into the cluster. Proceed? (y/N)`,
+        io.stdout
+      )
+    ) {
       io.stderr.write('Cancelled.\n')
       throw new SilentExit(1)
     }
@@ -385,7 +412,9 @@ export async function runInstall(f, io) {
         }
       }
       try {
-        await waitForResources(kube, objects, f['readiness-timeout'], (waiting) => progress.processing(component, waiting))
+        await waitForResources(kube, objects, f['readiness-timeout'], (waiting) =>
+          progress.processing(component, waiting)
+        )
       } catch (err) {
         if (err instanceof CliError) progress.failed(component, err.message)
         throw err
@@ -402,7 +431,8 @@ export async function runInstall(f, io) {
       throw asCliError(err, 'failed to install manifests: pruning: ')
     }
     progress.complete()
-    if (profile === 'ambient') io.stderr.write('The ambient profile has been installed successfully, enjoy Istio without sidecars!\n')
+    if (profile === 'ambient')
+      io.stderr.write('The ambient profile has been installed successfully, enjoy Istio without sidecars!\n')
   } catch (err) {
     throw asCliError(err, 'failed to install manifests: ')
   }

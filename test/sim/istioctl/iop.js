@@ -59,17 +59,30 @@ function profiles(hub, tag) {
   }
   return {
     default: def,
-    demo: { spec: { components: { egressGateways: [{ name: 'istio-egressgateway', enabled: true }] }, values: { profile: 'demo' } } },
+    demo: {
+      spec: {
+        components: { egressGateways: [{ name: 'istio-egressgateway', enabled: true }] },
+        values: { profile: 'demo' }
+      }
+    },
     minimal: { spec: { components: { ingressGateways: noIngress } } },
-    empty: { spec: { components: { base: { enabled: false }, pilot: { enabled: false }, ingressGateways: noIngress } } },
+    empty: {
+      spec: { components: { base: { enabled: false }, pilot: { enabled: false }, ingressGateways: noIngress } }
+    },
     remote: {
-      spec: { components: { base: { enabled: true }, pilot: { enabled: true }, ingressGateways: noIngress }, values: { profile: 'remote' } }
+      spec: {
+        components: { base: { enabled: true }, pilot: { enabled: true }, ingressGateways: noIngress },
+        values: { profile: 'remote' }
+      }
     },
     preview: { spec: { values: { profile: 'preview' } } },
     stable: { spec: { values: { profile: 'stable' } } },
     ambient,
     openshift: {
-      spec: { components: { cni: { enabled: true } }, values: { global: { platform: 'openshift' }, profile: 'openshift' } }
+      spec: {
+        components: { cni: { enabled: true } },
+        values: { global: { platform: 'openshift' }, profile: 'openshift' }
+      }
     },
     'openshift-ambient': mergeFrom(clone(ambient), {
       spec: { values: { global: { platform: 'openshift' }, profile: 'openshift-ambient' } }
@@ -101,7 +114,9 @@ function readProfile(name, version) {
   const base = clone(all.default)
   if (profile === 'default') return base
   if (!all[profile]) {
-    throw new CliError(`generate config: merge inputs: profile "${profile}" not found: open profiles/${profile}.yaml: file does not exist`)
+    throw new CliError(
+      `generate config: merge inputs: profile "${profile}" not found: open profiles/${profile}.yaml: file does not exist`
+    )
   }
   return mergeFrom(base, clone(all[profile]))
 }
@@ -156,7 +171,9 @@ function goParseFloat(s) {
     const m = BigInt(`0x${int}${frac}`)
     const e = Number(exp) - 4 * frac.length
     // In two steps, so that a subnormal result is rounded once (2 ** -1078 alone would already be 0).
-    f = (sign === '-' ? -1 : 1) * (m === 0n ? 0 : e < -1000 ? Number(m) * 2 ** (e + 1000) * 2 ** -1000 : Number(m) * 2 ** e)
+    f =
+      (sign === '-' ? -1 : 1) *
+      (m === 0n ? 0 : e < -1000 ? Number(m) * 2 ** (e + 1000) * 2 ** -1000 : Number(m) * 2 ** e)
   } else if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) f = Number(t)
   else return undefined
   return Number.isFinite(f) ? f : undefined
@@ -273,7 +290,8 @@ export function getPath(obj, path) {
 export function readInputs(filenames, readStdin) {
   return filenames.map((fn, i) => {
     if (fn === '-') {
-      if (i !== filenames.length - 1) throw new CliError('generate config: merge inputs: stdin is only allowed as the last filename')
+      if (i !== filenames.length - 1)
+        throw new CliError('generate config: merge inputs: stdin is only allowed as the last filename')
       return { name: '-', text: readStdin() }
     }
     const name = fn.trim()
@@ -281,7 +299,8 @@ export function readInputs(filenames, readStdin) {
       return { name, text: readFileSync(name, 'utf8') }
     } catch (err) {
       const e = /** @type {NodeJS.ErrnoException} */ (err)
-      if (e.code === 'ENOENT') throw new CliError(`generate config: merge inputs: open ${name}: no such file or directory`)
+      if (e.code === 'ENOENT')
+        throw new CliError(`generate config: merge inputs: open ${name}: no such file or directory`)
       if (e.code === 'EISDIR') throw new CliError(`generate config: merge inputs: read ${name}: is a directory`)
       throw new CliError(`generate config: merge inputs: open ${name}: ${e.message}`)
     }
@@ -294,10 +313,14 @@ function parseIopText(text) {
   try {
     docs = yaml.loadAll(text).filter((d) => d !== null && d !== undefined)
   } catch (err) {
-    throw new CliError(`generate config: merge inputs: unable to parse file: ${String(/** @type {Error} */ (err).message).split('\n')[0]}`)
+    throw new CliError(
+      `generate config: merge inputs: unable to parse file: ${String(/** @type {Error} */ (err).message).split('\n')[0]}`
+    )
   }
   if (docs.length > 1) {
-    throw new CliError('generate config: merge inputs: contains multiple IstioOperator CRs, only one per file is supported')
+    throw new CliError(
+      'generate config: merge inputs: contains multiple IstioOperator CRs, only one per file is supported'
+    )
   }
   const doc = docs[0] ?? {}
   if (!isMap(doc)) {
@@ -349,7 +372,8 @@ function translate(iop) {
   // SetSpecPaths(fmt.Sprintf("values.%s=%v", out, v)): the value is parsed again, so a revision "130" becomes the
   // number 130 (compatibilityVersion is on the alwaysString list and stays a string).
   if (spec.revision !== undefined) setPaths(iop, [`values.revision=${spec.revision}`])
-  if (spec.compatibilityVersion !== undefined) setPaths(iop, [`values.compatibilityVersion=${spec.compatibilityVersion}`])
+  if (spec.compatibilityVersion !== undefined)
+    setPaths(iop, [`values.compatibilityVersion=${spec.compatibilityVersion}`])
   if (isMap(spec.meshConfig)) mergeFrom(iop, { spec: { values: { meshConfig: spec.meshConfig } } })
   values.pilot = isMap(values.pilot) ? values.pilot : {}
   values.pilot.enabled = getPath(iop, 'spec.components.pilot.enabled') === true
@@ -375,7 +399,8 @@ export function isDns1123Label(s) {
  * @returns {string | undefined}
  */
 function nonFiniteNumber(v) {
-  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : undefined
+  if (typeof v === 'number')
+    return Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : undefined
   if (Array.isArray(v)) return v.map(nonFiniteNumber).find(Boolean)
   if (isMap(v))
     return Object.keys(v)
@@ -394,13 +419,18 @@ export function validateIop(iop) {
   // It starts with iopm.JSON(), which panics when json.Marshal fails (values/map.go): ±Inf and NaN have no JSON, and
   // parseValue makes them of "inf", "infinity" and "nan" (a revision among them).
   const unsupported = nonFiniteNumber(iop)
-  if (unsupported) throw new GoPanic(`json Marshal: json: unsupported value: ${unsupported}`, 'istio.io/istio/operator/pkg/values.Map.JSON(...)')
+  if (unsupported)
+    throw new GoPanic(
+      `json Marshal: json: unsupported value: ${unsupported}`,
+      'istio.io/istio/operator/pkg/values.Map.JSON(...)'
+    )
   const decodeErr = typeCheck(iop, SCHEMA)
   if (decodeErr) throw new CliError(`generate config: could not unmarshal: ${decodeErr}`)
   const values = iop.spec?.values
   if (values !== undefined && values !== null) {
     const err = typeCheck(values, VALUES_CHECKS)
-    if (err) throw new CliError(`generate config: could not unmarshal: error unmarshaling JSON: while decoding JSON: ${err}`)
+    if (err)
+      throw new CliError(`generate config: could not unmarshal: error unmarshaling JSON: while decoding JSON: ${err}`)
   }
   /** @type {string[]} */
   const errors = []
@@ -437,7 +467,9 @@ function hubProblem(hub) {
   const first = full.slice(0, slash)
   const hasRegistry = first.includes('.') || first.includes(':') || first === 'localhost'
   const repo = hasRegistry ? full.slice(slash + 1) : full
-  if (hasRegistry && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(first)) return `registries must be valid RFC 3986 URI authorities: ${first}`
-  if ([...repo].some((ch) => !REPOSITORY_CHARS.includes(ch))) return `repository can only contain the characters \`${REPOSITORY_CHARS}\`: ${repo}`
+  if (hasRegistry && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(first))
+    return `registries must be valid RFC 3986 URI authorities: ${first}`
+  if ([...repo].some((ch) => !REPOSITORY_CHARS.includes(ch)))
+    return `repository can only contain the characters \`${REPOSITORY_CHARS}\`: ${repo}`
   return undefined
 }

@@ -235,7 +235,9 @@ export class Kube {
   static statusError(res) {
     const status = res.body && res.body.kind === 'Status' ? res.body : undefined
     const message =
-      status?.message || REASON_TEXT[res.status] || `an error on the server ("${res.text.slice(0, 200)}") has prevented the request from succeeding`
+      status?.message ||
+      REASON_TEXT[res.status] ||
+      `an error on the server ("${res.text.slice(0, 200)}") has prevented the request from succeeding`
     return new KubeError(message, { status: res.status, reason: status?.reason })
   }
 

@@ -33,7 +33,9 @@ function readConfigFile(path) {
     // client-go decodes only the first YAML document of a kubeconfig file (go-yaml's Unmarshal).
     doc = yaml.loadAll(text)[0] || {}
   } catch (err) {
-    throw new CliError(`error loading config file "${path}": ${String(/** @type {Error} */ (err).message).split('\n')[0]}`)
+    throw new CliError(
+      `error loading config file "${path}": ${String(/** @type {Error} */ (err).message).split('\n')[0]}`
+    )
   }
   return { path, doc }
 }
@@ -89,15 +91,21 @@ export function loadKubeconfig({ kubeconfig, env = process.env } = {}) {
  */
 export function resolveContext(config, contextFlag) {
   if (config.files.length === 0) {
-    throw new CliError('invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable')
+    throw new CliError(
+      'invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable'
+    )
   }
   const contextName = contextFlag || config.currentContext
   if (!contextName) {
-    throw new CliError('invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable')
+    throw new CliError(
+      'invalid configuration: no configuration has been provided, try setting KUBERNETES_MASTER environment variable'
+    )
   }
   const ctxEntry = config.contexts.get(contextName)
   if (!ctxEntry) {
-    throw new CliError(`invalid configuration: [context was not found for specified context: ${contextName}, cluster has no server defined]`)
+    throw new CliError(
+      `invalid configuration: [context was not found for specified context: ${contextName}, cluster has no server defined]`
+    )
   }
   const ctx = ctxEntry.context || {}
   const clusterEntry = config.clusters.get(ctx.cluster)

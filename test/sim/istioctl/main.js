@@ -171,7 +171,9 @@ function levenshtein(a, b) {
 /** @param {string} name @param {string} path @param {string[]} candidates */
 function unknownCommand(name, path, candidates) {
   const lower = name.toLowerCase()
-  const suggestions = candidates.filter((c) => levenshtein(lower, c.toLowerCase()) <= 2 || c.toLowerCase().startsWith(lower))
+  const suggestions = candidates.filter(
+    (c) => levenshtein(lower, c.toLowerCase()) <= 2 || c.toLowerCase().startsWith(lower)
+  )
   let msg = `unknown command "${name}" for "${path}"`
   if (suggestions.length) msg += `\n\nDid you mean this?\n${suggestions.map((s) => `\t${s}\n`).join('')}`
   return new CliError(`${msg}\nRun '${path} --help' for usage.`, EXIT_USAGE)
@@ -205,7 +207,11 @@ function findCommand(args) {
   const name = Object.keys(COMMANDS).find((c) => c === wanted || COMMANDS[c].aliases?.includes(wanted))
   if (name) return { kind: 'command', name, args: rest }
   if (NOT_SIMULATED.includes(first.name)) return { kind: 'not-simulated', name: first.name }
-  throw unknownCommand(first.name, 'istioctl', [...Object.keys(COMMANDS), ...NOT_SIMULATED, 'experimental', 'help'].sort())
+  throw unknownCommand(
+    first.name,
+    'istioctl',
+    [...Object.keys(COMMANDS), ...NOT_SIMULATED, 'experimental', 'help'].sort()
+  )
 }
 
 /**
@@ -222,7 +228,11 @@ export async function main(argv, io = { stdout: process.stdout, stderr: process.
         argv.filter((a) => !['help', 'experimental', 'x', 'exp'].includes(a)),
         ROOT_FLAGS
       )
-      usage(io, found.kind === 'root' ? 'istioctl' : 'istioctl experimental', found.kind === 'root' ? Object.keys(COMMANDS) : [])
+      usage(
+        io,
+        found.kind === 'root' ? 'istioctl' : 'istioctl experimental',
+        found.kind === 'root' ? Object.keys(COMMANDS) : []
+      )
       return 0
     }
     if (found.kind === 'not-simulated') {

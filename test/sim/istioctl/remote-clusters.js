@@ -70,7 +70,12 @@ function podStartMs(pod) {
  */
 async function defaultRevision(kube) {
   try {
-    const wh = await kube.getObject('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', '', 'istio-revision-tag-default')
+    const wh = await kube.getObject(
+      'admissionregistration.k8s.io/v1',
+      'MutatingWebhookConfiguration',
+      '',
+      'istio-revision-tag-default'
+    )
     return wh?.metadata?.labels?.['istio.io/rev'] || 'default'
   } catch (err) {
     if (err instanceof KubeError) return 'default'
@@ -86,7 +91,10 @@ async function defaultRevision(kube) {
 async function istiodPods(kube, ns, revision) {
   let pods
   try {
-    pods = await kube.list(collectionPath('v1', 'Pod', ns), { labelSelector: `app=istiod,istio.io/rev=${revision}`, fieldSelector: 'status.phase=Running' })
+    pods = await kube.list(collectionPath('v1', 'Pod', ns), {
+      labelSelector: `app=istiod,istio.io/rev=${revision}`,
+      fieldSelector: 'status.phase=Running'
+    })
   } catch (err) {
     if (err instanceof KubeError) throw new CliError(`unable to retrieve Pods: ${err.message}`)
     throw err
@@ -126,7 +134,9 @@ async function remoteReach(kubeconfigText) {
   if (LOOPBACK.has(host)) return { reachable: false }
   const kube = new Kube({
     server: cluster.server,
-    caPem: cluster['certificate-authority-data'] ? Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8') : undefined,
+    caPem: cluster['certificate-authority-data']
+      ? Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8')
+      : undefined,
     insecure: cluster['insecure-skip-tls-verify'] === true,
     tlsServerName: cluster['tls-server-name'],
     token: user.token,
@@ -185,7 +195,11 @@ export async function runRemoteClusters(f, io) {
   } catch (err) {
     throw asCliError(err)
   }
-  secrets.sort((a, b) => timeOf(a.metadata.creationTimestamp) - timeOf(b.metadata.creationTimestamp) || (a.metadata.name < b.metadata.name ? -1 : 1))
+  secrets.sort(
+    (a, b) =>
+      timeOf(a.metadata.creationTimestamp) - timeOf(b.metadata.creationTimestamp) ||
+      (a.metadata.name < b.metadata.name ? -1 : 1)
+  )
 
   // Every pod reads the same secrets: build each remote cluster once.
   /** @type {Array<{ id: string, secret: string, createdAt: number, reachable: boolean }>} */
@@ -194,7 +208,9 @@ export async function runRemoteClusters(f, io) {
   const registered = new Set()
   for (const s of secrets) {
     const data = {
-      ...Object.fromEntries(Object.entries(s.data || {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])),
+      ...Object.fromEntries(
+        Object.entries(s.data || {}).map(([k, v]) => [k, Buffer.from(String(v), 'base64').toString('utf8')])
+      ),
       ...(s.stringData || {})
     }
     for (const id of Object.keys(data).sort()) {
@@ -203,7 +219,12 @@ export async function runRemoteClusters(f, io) {
       const reach = await remoteReach(data[id])
       if (!reach) continue
       registered.add(id)
-      remotes.push({ id, secret: `${ns}/${s.metadata.name}`, createdAt: endOfSecond(timeOf(s.metadata.creationTimestamp) || 0), reachable: reach.reachable })
+      remotes.push({
+        id,
+        secret: `${ns}/${s.metadata.name}`,
+        createdAt: endOfSecond(timeOf(s.metadata.creationTimestamp) || 0),
+        reachable: reach.reachable
+      })
     }
   }
 
@@ -219,13 +240,25 @@ export async function runRemoteClusters(f, io) {
     const syncMs = knobs.syncMs ?? DEFAULT_SYNC_MS
     const startedAt = endOfSecond(podStartMs(pod))
     /** @param {string} id @param {string} secret @param {string} status */
-    const row = (id, secret, status) => [id, secret, status, pod.metadata.name, ...(withRevision ? [pod.metadata.labels?.['istio.io/rev'] ?? ''] : [])]
+    const row = (id, secret, status) => [
+      id,
+      secret,
+      status,
+      pod.metadata.name,
+      ...(withRevision ? [pod.metadata.labels?.['istio.io/rev'] ?? ''] : [])
+    ]
     rows.push(row(localId, '', 'synced'))
     for (const r of remotes) {
       // istiod ignores a remote secret for its own cluster ID.
       if (r.id === localId) continue
       const reachable = r.reachable && !cutOff(knobs.unreachableFrom, pod, r.id)
-      rows.push(row(r.id, r.secret, modelledStatus({ reachable, startedAt: Math.max(startedAt, r.createdAt), now, syncMs, timeoutMs })))
+      rows.push(
+        row(
+          r.id,
+          r.secret,
+          modelledStatus({ reachable, startedAt: Math.max(startedAt, r.createdAt), now, syncMs, timeoutMs })
+        )
+      )
     }
   }
   io.stdout.write(tabwrite(rows))

@@ -28,7 +28,9 @@ const SA_NAME_ANNOTATION = 'kubernetes.io/service-account.name'
  */
 function scalar(s) {
   const v = String(s)
-  const special = /^(true|false|yes|no|on|off|y|n|null|~|)$/i.test(v) || /^[-+]?(\d[\d_]*(\.\d*)?([eE][-+]?\d+)?|\.\d+|\.inf|\.nan|0x[0-9a-f]+)$/i.test(v)
+  const special =
+    /^(true|false|yes|no|on|off|y|n|null|~|)$/i.test(v) ||
+    /^[-+]?(\d[\d_]*(\.\d*)?([eE][-+]?\d+)?|\.\d+|\.inf|\.nan|0x[0-9a-f]+)$/i.test(v)
   return !special && /^[A-Za-z0-9_/.][A-Za-z0-9_./:+=@-]*$/.test(v) ? v : JSON.stringify(v)
 }
 
@@ -131,13 +133,16 @@ async function getOrCreateServiceAccount(kube, o) {
   for (const obj of readerObjects(o.namespace, '', CLIENT_VERSION)) await kube.apply(obj)
   const created = await kube.getObject('v1', 'ServiceAccount', o.namespace, o.serviceAccount)
   if (!created) {
-    throw new Error(`failed retrieving service account ${o.serviceAccount}.${o.namespace} after creating it: ${notFound('serviceaccounts', o.serviceAccount)}`)
+    throw new Error(
+      `failed retrieving service account ${o.serviceAccount}.${o.namespace} after creating it: ${notFound('serviceaccounts', o.serviceAccount)}`
+    )
   }
   return created
 }
 
 /** @param {any} sa @param {any} secret */
-const referencesSA = (sa, secret) => secret.type === SA_TOKEN_TYPE && secret.metadata?.annotations?.[SA_NAME_ANNOTATION] === sa.metadata.name
+const referencesSA = (sa, secret) =>
+  secret.type === SA_TOKEN_TYPE && secret.metadata?.annotations?.[SA_NAME_ANNOTATION] === sa.metadata.name
 
 /**
  * Kubernetes ≥ 1.24: find or create a token Secret for the service account.
@@ -146,8 +151,12 @@ const referencesSA = (sa, secret) => secret.type === SA_TOKEN_TYPE && secret.met
 async function getOrCreateTokenSecret(kube, sa, o) {
   if (o.secretName) {
     const s = await kube.getObject('v1', 'Secret', o.namespace, o.secretName)
-    if (!s) throw new Error(`could not get specified secret ${o.namespace}/${o.secretName}: ${notFound('secrets', o.secretName)}`)
-    if (!referencesSA(sa, s)) throw new Error(`secret ${o.namespace}/${o.secretName} does not reference ServiceAccount ${sa.metadata.name}`)
+    if (!s)
+      throw new Error(
+        `could not get specified secret ${o.namespace}/${o.secretName}: ${notFound('secrets', o.secretName)}`
+      )
+    if (!referencesSA(sa, s))
+      throw new Error(`secret ${o.namespace}/${o.secretName} does not reference ServiceAccount ${sa.metadata.name}`)
     return s
   }
   let all
@@ -161,7 +170,11 @@ async function getOrCreateTokenSecret(kube, sa, o) {
   return kube.apply({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: `${sa.metadata.name}-istio-remote-secret-token`, namespace: o.namespace, annotations: { [SA_NAME_ANNOTATION]: sa.metadata.name } },
+    metadata: {
+      name: `${sa.metadata.name}-istio-remote-secret-token`,
+      namespace: o.namespace,
+      annotations: { [SA_NAME_ANNOTATION]: sa.metadata.name }
+    },
     type: SA_TOKEN_TYPE
   })
 }
@@ -172,7 +185,8 @@ async function getOrCreateTokenSecret(kube, sa, o) {
  * @returns {Promise<{ caData: string, token: string }>}
  */
 async function waitForTokenData(kube, secret) {
-  const missing = (/** @type {any} */ s) => (!s?.data?.['ca.crt'] ? 'no "ca.crt" data found' : !s?.data?.token ? 'no "token" data found' : '')
+  const missing = (/** @type {any} */ s) =>
+    !s?.data?.['ca.crt'] ? 'no "ca.crt" data found' : !s?.data?.token ? 'no "token" data found' : ''
   const deadline = Date.now() + 5000
   let current = secret
   while (missing(current)) {
@@ -223,7 +237,9 @@ export async function runCreateRemoteSecret(f, io) {
       const sa = await getOrCreateServiceAccount(kube, /** @type {SecretOptions & { serviceAccount: string }} */ (o)) // set just above
       tokenSecret = await getOrCreateTokenSecret(kube, sa, o)
     } catch (err) {
-      throw new Error(`could not get access token to read resources from local kube-apiserver: ${/** @type {Error} */ (err).message}`)
+      throw new Error(
+        `could not get access token to read resources from local kube-apiserver: ${/** @type {Error} */ (err).message}`
+      )
     }
 
     let server = f.server
@@ -237,7 +253,13 @@ export async function runCreateRemoteSecret(f, io) {
     }
     if (o.authType !== 'bearer-token') throw new Error(`unsupported authentication type: ${o.authType}`)
     const { caData, token } = await waitForTokenData(kube, tokenSecret)
-    const kubeconfig = kubeconfigText({ name: o.clusterName, caData, server, tlsServerName: f['tls-server-name'], token })
+    const kubeconfig = kubeconfigText({
+      name: o.clusterName,
+      caData,
+      server,
+      tlsServerName: f['tls-server-name'],
+      token
+    })
     out = secretText({
       clusterName: o.clusterName,
       secretName,
@@ -246,7 +268,12 @@ export async function runCreateRemoteSecret(f, io) {
       kubeconfig
     })
   } catch (err) {
-    const e = err instanceof CliError ? err : err instanceof KubeError || err instanceof Error ? new CliError(err.message) : asCliError(err)
+    const e =
+      err instanceof CliError
+        ? err
+        : err instanceof KubeError || err instanceof Error
+          ? new CliError(err.message)
+          : asCliError(err)
     // The command prints "error: …" itself, then cobra prints "Error: …".
     io.stderr.write(`error: ${e.message}\n`)
     throw e

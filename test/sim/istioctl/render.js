@@ -19,8 +19,20 @@ const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 export const COMPONENTS = [
   { name: 'Base', spec: 'base', def: true, multi: false },
   { name: 'Pilot', spec: 'pilot', def: true, multi: false },
-  { name: 'IngressGateways', spec: 'ingressGateways', def: true, multi: true, alt: 'spec.values.gateways.istio-ingressgateway.enabled' },
-  { name: 'EgressGateways', spec: 'egressGateways', def: false, multi: true, alt: 'spec.values.gateways.istio-egressgateway.enabled' },
+  {
+    name: 'IngressGateways',
+    spec: 'ingressGateways',
+    def: true,
+    multi: true,
+    alt: 'spec.values.gateways.istio-ingressgateway.enabled'
+  },
+  {
+    name: 'EgressGateways',
+    spec: 'egressGateways',
+    def: false,
+    multi: true,
+    alt: 'spec.values.gateways.istio-egressgateway.enabled'
+  },
   { name: 'Cni', spec: 'cni', def: false, multi: false },
   { name: 'Ztunnel', spec: 'ztunnel', def: false, multi: false }
 ]
@@ -66,7 +78,10 @@ function ctxOf(iop, version) {
   }
 }
 
-const istioLabels = (/** @type {{ version: string }} */ c) => ({ 'app.kubernetes.io/part-of': 'istio', 'app.kubernetes.io/version': c.version })
+const istioLabels = (/** @type {{ version: string }} */ c) => ({
+  'app.kubernetes.io/part-of': 'istio',
+  'app.kubernetes.io/version': c.version
+})
 // The charts label their main objects "owning-resource: unknown"; istioctl overrides it for a named IOP.
 const UNKNOWN_OWNER = { 'install.operator.istio.io/owning-resource': 'unknown' }
 
@@ -110,7 +125,9 @@ function applyK8sToDeployment(dep, k8s) {
  */
 function applyOverlays(objects, overlays) {
   for (const ov of overlays || []) {
-    const target = objects.find((o) => o.kind === ov.kind && o.metadata.name === ov.name && (!ov.apiVersion || o.apiVersion === ov.apiVersion))
+    const target = objects.find(
+      (o) => o.kind === ov.kind && o.metadata.name === ov.name && (!ov.apiVersion || o.apiVersion === ov.apiVersion)
+    )
     if (!target) continue
     for (const p of ov.patches || []) {
       const segs = splitPath(p.path || '')
@@ -294,7 +311,20 @@ const ISTIO_CONFIG_GROUPS = [
 ]
 const READER_RULES = [
   { apiGroups: [...ISTIO_CONFIG_GROUPS], resources: ['*'], verbs: READ },
-  { apiGroups: [''], resources: ['endpoints', 'pods', 'services', 'nodes', 'replicationcontrollers', 'namespaces', 'secrets', 'configmaps'], verbs: READ },
+  {
+    apiGroups: [''],
+    resources: [
+      'endpoints',
+      'pods',
+      'services',
+      'nodes',
+      'replicationcontrollers',
+      'namespaces',
+      'secrets',
+      'configmaps'
+    ],
+    verbs: READ
+  },
   { apiGroups: ['networking.istio.io'], resources: ['workloadentries'], verbs: READ },
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['gateways'], verbs: READ },
   { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: READ },
@@ -309,10 +339,19 @@ const READER_RULES = [
  * @param {string} ns
  */
 export function readerObjects(ns, rev = '', version = '') {
-  const labels = { app: 'istio-reader', release: 'istiod', 'app.kubernetes.io/name': 'istio-reader', ...(version ? istioLabels({ version }) : {}) }
+  const labels = {
+    app: 'istio-reader',
+    release: 'istiod',
+    'app.kubernetes.io/name': 'istio-reader',
+    ...(version ? istioLabels({ version }) : {})
+  }
   const name = `istio-reader-clusterrole${rev ? `-${rev}` : ''}-${ns}`
   return [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'istio-reader-service-account', namespace: ns, labels } },
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'istio-reader-service-account', namespace: ns, labels }
+    },
     ...clusterRoleAndBinding(name, { ns }, labels, READER_RULES, 'istio-reader-service-account')
   ]
 }
@@ -325,7 +364,13 @@ function webhookClient(c, path) {
 /** @param {RenderContext} c @param {Spec} spec @param {string} rootCert */
 function renderPilot(c, spec, rootCert) {
   const name = `istiod${c.suffix}`
-  const labels = { app: 'istiod', 'istio.io/rev': c.revLabel, release: 'istiod', 'app.kubernetes.io/name': 'istiod', ...istioLabels(c) }
+  const labels = {
+    app: 'istiod',
+    'istio.io/rev': c.revLabel,
+    release: 'istiod',
+    'app.kubernetes.io/name': 'istiod',
+    ...istioLabels(c)
+  }
   /** @type {Record<string, string>} */
   const selector = c.rev ? { app: 'istiod', 'istio.io/rev': c.rev } : { istio: 'pilot' }
   const k8s = spec.k8s
@@ -367,7 +412,11 @@ function renderPilot(c, spec, rootCert) {
             'istio.io/dataplane-mode': 'none',
             ...istioLabels(c)
           },
-          annotations: { 'prometheus.io/port': '15014', 'prometheus.io/scrape': 'true', 'sidecar.istio.io/inject': 'false' }
+          annotations: {
+            'prometheus.io/port': '15014',
+            'prometheus.io/scrape': 'true',
+            'sidecar.istio.io/inject': 'false'
+          }
         },
         spec: {
           serviceAccountName: name,
@@ -395,15 +444,26 @@ function renderPilot(c, spec, rootCert) {
                 { name: 'REVISION', value: c.revLabel },
                 { name: 'PILOT_CERT_PROVIDER', value: 'istiod' },
                 { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
-                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
-                { name: 'SERVICE_ACCOUNT', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.serviceAccountName' } } },
+                {
+                  name: 'POD_NAMESPACE',
+                  valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }
+                },
+                {
+                  name: 'SERVICE_ACCOUNT',
+                  valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.serviceAccountName' } }
+                },
                 { name: 'KUBECONFIG', value: '/var/run/secrets/remote/config' },
                 { name: 'PILOT_TRACE_SAMPLING', value: '1' },
                 { name: 'PILOT_ENABLE_ANALYSIS', value: 'false' },
                 { name: 'CLUSTER_ID', value: clusterId },
                 { name: 'PLATFORM', value: c.global.platform || '' }
               ],
-              readinessProbe: { httpGet: { path: '/ready', port: 8080 }, initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 5 },
+              readinessProbe: {
+                httpGet: { path: '/ready', port: 8080 },
+                initialDelaySeconds: 1,
+                periodSeconds: 3,
+                timeoutSeconds: 5
+              },
               volumeMounts: [
                 { name: 'local-certs', mountPath: '/var/run/secrets/istio-dns' },
                 { name: 'cacerts', mountPath: '/etc/cacerts', readOnly: true },
@@ -425,7 +485,10 @@ function renderPilot(c, spec, rootCert) {
   /** @type {any[]} */
   const objects = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: c.ns, labels } },
-    ...readerObjects(c.ns, c.rev, c.version).map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...istioLabels(c) } } })),
+    ...readerObjects(c.ns, c.rev, c.version).map((o) => ({
+      ...o,
+      metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...istioLabels(c) } }
+    })),
     ...clusterRoleAndBinding(
       `istiod-clusterrole${c.suffix}-${c.ns}`,
       c,
@@ -437,7 +500,11 @@ function renderPilot(c, spec, rootCert) {
           verbs: ['get', 'list', 'watch', 'update', 'patch']
         },
         { apiGroups: [...ISTIO_CONFIG_GROUPS], resources: ['*'], verbs: READ },
-        { apiGroups: [''], resources: ['pods', 'nodes', 'services', 'namespaces', 'endpoints', 'secrets', 'configmaps'], verbs: READ },
+        {
+          apiGroups: [''],
+          resources: ['pods', 'nodes', 'services', 'namespaces', 'endpoints', 'secrets', 'configmaps'],
+          verbs: READ
+        },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
         { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
         { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] }
@@ -449,8 +516,16 @@ function renderPilot(c, spec, rootCert) {
       c,
       labels,
       [
-        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'watch', 'list', 'update', 'patch', 'create', 'delete'] },
-        { apiGroups: [''], resources: ['services', 'serviceaccounts'], verbs: ['get', 'watch', 'list', 'update', 'patch', 'create', 'delete'] }
+        {
+          apiGroups: ['apps'],
+          resources: ['deployments'],
+          verbs: ['get', 'watch', 'list', 'update', 'patch', 'create', 'delete']
+        },
+        {
+          apiGroups: [''],
+          resources: ['services', 'serviceaccounts'],
+          verbs: ['get', 'watch', 'list', 'update', 'patch', 'create', 'delete']
+        }
       ],
       name
     ),
@@ -475,7 +550,11 @@ function renderPilot(c, spec, rootCert) {
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: `istio${c.suffix}`, namespace: c.ns, labels: { 'istio.io/rev': c.revLabel, ...UNKNOWN_OWNER, release: 'istiod', ...istioLabels(c) } },
+      metadata: {
+        name: `istio${c.suffix}`,
+        namespace: c.ns,
+        labels: { 'istio.io/rev': c.revLabel, ...UNKNOWN_OWNER, release: 'istiod', ...istioLabels(c) }
+      },
       data: { mesh: yaml.dump(meshConfig(c), { lineWidth: -1 }), meshNetworks: 'networks: {}' }
     },
     {
@@ -495,7 +574,10 @@ function renderPilot(c, spec, rootCert) {
     {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'MutatingWebhookConfiguration',
-      metadata: { name: `istio-sidecar-injector${c.suffix}`, labels: { ...labels, ...UNKNOWN_OWNER, app: 'sidecar-injector' } },
+      metadata: {
+        name: `istio-sidecar-injector${c.suffix}`,
+        labels: { ...labels, ...UNKNOWN_OWNER, app: 'sidecar-injector' }
+      },
       webhooks: [
         injectorWebhook('rev.namespace.sidecar-injector.istio.io', {
           matchExpressions: [
@@ -505,7 +587,11 @@ function renderPilot(c, spec, rootCert) {
         }),
         ...(c.rev
           ? []
-          : [injectorWebhook('namespace.sidecar-injector.istio.io', { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] })])
+          : [
+              injectorWebhook('namespace.sidecar-injector.istio.io', {
+                matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }]
+              })
+            ])
       ]
     },
     {
@@ -585,7 +671,11 @@ function renderGateway(c, compName, spec) {
   const name = spec.name || d.values
   const ns = spec.namespace || c.ns
   // Helm coalesces the chart's default labels with the component's `label` map.
-  const gwLabels = { ...d.labels, ...(isMap(gwValues.labels) ? gwValues.labels : {}), ...(isMap(spec.label) ? spec.label : {}) }
+  const gwLabels = {
+    ...d.labels,
+    ...(isMap(gwValues.labels) ? gwValues.labels : {}),
+    ...(isMap(spec.label) ? spec.label : {})
+  }
   const k8s = isMap(spec.k8s) ? spec.k8s : {}
   /** @type {any[]} */
   const ports = k8s.service?.ports || gwValues.ports || d.ports
@@ -634,7 +724,9 @@ function renderGateway(c, compName, spec) {
             'prometheus.io/port': '15020',
             'prometheus.io/scrape': 'true',
             'prometheus.io/path': '/stats/prometheus',
-            ...(injected ? { 'inject.istio.io/templates': gwValues.injectionTemplate } : { 'sidecar.istio.io/inject': 'false' })
+            ...(injected
+              ? { 'inject.istio.io/templates': gwValues.injectionTemplate }
+              : { 'sidecar.istio.io/inject': 'false' })
           }
         },
         spec: {
@@ -643,7 +735,14 @@ function renderGateway(c, compName, spec) {
             {
               name: 'istio-proxy',
               image: injected ? 'auto' : gatewayImage(c, gwValues),
-              args: ['proxy', 'router', '--domain', '$(POD_NAMESPACE).svc.cluster.local', '--proxyLogLevel=warning', '--log_output_level=default:info'],
+              args: [
+                'proxy',
+                'router',
+                '--domain',
+                '$(POD_NAMESPACE).svc.cluster.local',
+                '--proxyLogLevel=warning',
+                '--log_output_level=default:info'
+              ],
               ports: [
                 ...ports.map((p) => ({ containerPort: Number(p.targetPort ?? p.port), protocol: p.protocol || 'TCP' })),
                 { containerPort: 15090, protocol: 'TCP', name: 'http-envoy-prom' }
@@ -666,17 +765,29 @@ function renderGateway(c, compName, spec) {
     const { ports: _ports, ...rest } = k8s.service
     Object.assign(serviceSpec, rest)
   }
-  const annotations = { ...(isMap(gwValues.serviceAnnotations) ? gwValues.serviceAnnotations : {}), ...(k8s.serviceAnnotations || {}) }
+  const annotations = {
+    ...(isMap(gwValues.serviceAnnotations) ? gwValues.serviceAnnotations : {}),
+    ...(k8s.serviceAnnotations || {})
+  }
   const service = {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: ns, labels: { ...gwLabels, ...chartLabels }, ...(Object.keys(annotations).length ? { annotations } : {}) },
+    metadata: {
+      name,
+      namespace: ns,
+      labels: { ...gwLabels, ...chartLabels },
+      ...(Object.keys(annotations).length ? { annotations } : {})
+    },
     spec: serviceSpec
   }
   const saName = `${name}-service-account`
   /** @type {any[]} */
   const objects = [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: saName, namespace: ns, labels: { ...gwLabels, ...chartLabels } } },
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: saName, namespace: ns, labels: { ...gwLabels, ...chartLabels } }
+    },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
@@ -694,7 +805,8 @@ function renderGateway(c, compName, spec) {
     service,
     hpa(name, { ...c, ns }, { ...gwLabels, ...chartLabels }, k8s)
   ]
-  if (isMap(k8s.podDisruptionBudget)) objects.push(pdb(name, ns, gwLabels, { ...gwLabels, ...chartLabels }, k8s.podDisruptionBudget))
+  if (isMap(k8s.podDisruptionBudget))
+    objects.push(pdb(name, ns, gwLabels, { ...gwLabels, ...chartLabels }, k8s.podDisruptionBudget))
   applyOverlays(objects, k8s.overlays)
   return objects
 }
@@ -711,7 +823,9 @@ function renderDaemonSet(c, compName, name, spec) {
     spec: {
       selector: { matchLabels: { 'k8s-app': name } },
       template: {
-        metadata: { labels: { 'k8s-app': name, 'sidecar.istio.io/inject': 'false', 'istio.io/dataplane-mode': 'none' } },
+        metadata: {
+          labels: { 'k8s-app': name, 'sidecar.istio.io/inject': 'false', 'istio.io/dataplane-mode': 'none' }
+        },
         spec: {
           serviceAccountName: name,
           containers: [
@@ -725,7 +839,10 @@ function renderDaemonSet(c, compName, name, spec) {
       }
     }
   }
-  return [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: spec.namespace || c.ns, labels } }, ds]
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: spec.namespace || c.ns, labels } },
+    ds
+  ]
 }
 
 /**
@@ -741,7 +858,8 @@ export function renderManifests(iop, { version, rootCert }) {
     for (const spec of componentSpecs(iop, comp)) {
       if (comp.name === 'Base') objects.push(...renderBase(c))
       else if (comp.name === 'Pilot') objects.push(...renderPilot({ ...c, ns: spec.namespace || c.ns }, spec, rootCert))
-      else if (comp.name === 'IngressGateways' || comp.name === 'EgressGateways') objects.push(...renderGateway(c, comp.name, spec))
+      else if (comp.name === 'IngressGateways' || comp.name === 'EgressGateways')
+        objects.push(...renderGateway(c, comp.name, spec))
       else if (comp.name === 'Cni') objects.push(...renderDaemonSet(c, comp.name, 'istio-cni-node', spec))
       else if (comp.name === 'Ztunnel') objects.push(...renderDaemonSet(c, comp.name, 'ztunnel', spec))
     }

@@ -4,7 +4,9 @@ import { readSync } from 'node:fs'
 // releases.js replaces this literal when it packages the executable; from the source tree the
 // version comes from $SIM_ISTIOCTL_VERSION (default 1.30.3).
 const BAKED_VERSION = '@@SIM_ISTIOCTL_VERSION@@'
-export const CLIENT_VERSION = BAKED_VERSION.startsWith('@@') ? process.env.SIM_ISTIOCTL_VERSION || '1.30.3' : BAKED_VERSION
+export const CLIENT_VERSION = BAKED_VERSION.startsWith('@@')
+  ? process.env.SIM_ISTIOCTL_VERSION || '1.30.3'
+  : BAKED_VERSION
 /** The minor of a version ("1.30.3" → 30); 99 when it has none, so unknown versions count as new. */
 export const minorOf = (/** @type {string} */ v) => Number(/^(\d+)\.(\d+)/.exec(v)?.[2] ?? 99)
 

@@ -3,12 +3,24 @@
 import { CliError, SilentExit } from './errors.js'
 import { Kube, KubeError, asCliError, collectionPath } from './kube.js'
 import { mergeInputs, readInputs } from './iop.js'
-import { CLUSTER_PRUNED_KINDS, NAMESPACED_PRUNED_KINDS, behave, gvkString, labelSelector, listKind, removedLine } from './install.js'
+import {
+  CLUSTER_PRUNED_KINDS,
+  NAMESPACED_PRUNED_KINDS,
+  behave,
+  gvkString,
+  labelSelector,
+  listKind,
+  removedLine
+} from './install.js'
 import { ProgressLog } from './progress.js'
 import { CLIENT_VERSION, confirm, readAllStdin } from './runtime.js'
 
 /** @type {Array<[string, string]>} */
-const ALL_CLUSTER = [...CLUSTER_PRUNED_KINDS, ['apiextensions.k8s.io/v1', 'CustomResourceDefinition'], ['k8s.cni.cncf.io/v1', 'NetworkAttachmentDefinition']]
+const ALL_CLUSTER = [
+  ...CLUSTER_PRUNED_KINDS,
+  ['apiextensions.k8s.io/v1', 'CustomResourceDefinition'],
+  ['k8s.cni.cncf.io/v1', 'NetworkAttachmentDefinition']
+]
 const NON_BASE = 'operator.istio.io/component in (Pilot,IngressGateways,EgressGateways,Cni,Ztunnel)'
 
 /**
@@ -23,7 +35,9 @@ async function prunedResources(kube, { name, namespace, revision, purge }) {
   if (revision) labels['istio.io/rev'] = revision
   if (name) labels['install.operator.istio.io/owning-resource'] = name
   if (namespace) labels['install.operator.istio.io/owning-resource-namespace'] = namespace
-  const selector = purge ? 'operator.istio.io/component' : [labelSelector(labels), NON_BASE, 'operator.istio.io/component'].filter(Boolean).join(',')
+  const selector = purge
+    ? 'operator.istio.io/component'
+    : [labelSelector(labels), NON_BASE, 'operator.istio.io/component'].filter(Boolean).join(',')
   const out = []
   for (const [apiVersion, kind] of [...NAMESPACED_PRUNED_KINDS, ...(purge ? ALL_CLUSTER : CLUSTER_PRUNED_KINDS)]) {
     out.push(...(await listKind(kube, apiVersion, kind, selector)))
@@ -38,7 +52,9 @@ async function prunedResources(kube, { name, namespace, revision, purge }) {
 async function revisions(kube) {
   /** @type {any[]} */
   const hooks =
-    (await kube.list(collectionPath('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', ''), { labelSelector: 'app=sidecar-injector' })) || []
+    (await kube.list(collectionPath('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', ''), {
+      labelSelector: 'app=sidecar-injector'
+    })) || []
   return new Set(hooks.map((h) => h.metadata.labels?.['istio.io/rev'] || 'default'))
 }
 
@@ -52,7 +68,9 @@ export async function runUninstall(f, io) {
     .filter(Boolean)
     .pop()
   if (!f.revision && !setRevision && !f.filename && !f.purge) {
-    throw new CliError('at least one of the --revision (or --set revision=<revision>), --filename or --purge flags must be set')
+    throw new CliError(
+      'at least one of the --revision (or --set revision=<revision>), --filename or --purge flags must be set'
+    )
   }
   if (f.__args.length > 0) throw new CliError('istioctl uninstall does not take arguments')
   const kube = Kube.fromFlags(f)
@@ -60,7 +78,9 @@ export async function runUninstall(f, io) {
   try {
     if (f.revision && !(await revisions(kube)).has(f.revision)) throw new CliError('could not find target revision')
     if (f.purge && (f.revision || f.filename)) {
-      io.stdout.write('Purge uninstall will remove all Istio resources, ignoring the specified revision or operator file\n')
+      io.stdout.write(
+        'Purge uninstall will remove all Istio resources, ignoring the specified revision or operator file\n'
+      )
     }
     const set = [...(f.set || [])]
     if (f.revision && f.revision !== 'default') set.push(`revision=${f.revision}`)
@@ -82,8 +102,11 @@ export async function runUninstall(f, io) {
       if (!objects.length) {
         io.stdout.write('No resources will be pruned from the cluster. Please double check the input configs\n\n')
       } else {
-        const gateways = objects.filter((o) => o.kind === 'Deployment' && o.metadata.name.includes('gateway')).map((o) => o.metadata.name)
-        if (f.verbose) message += `The following resources will be pruned from the cluster: ${objects.map((o) => `${o.kind}: ${o.metadata.name}.`).join(' ')}\n`
+        const gateways = objects
+          .filter((o) => o.kind === 'Deployment' && o.metadata.name.includes('gateway'))
+          .map((o) => o.metadata.name)
+        if (f.verbose)
+          message += `The following resources will be pruned from the cluster: ${objects.map((o) => `${o.kind}: ${o.metadata.name}.`).join(' ')}\n`
         if (gateways.length) {
           needConfirmation = true
           message +=
@@ -104,7 +127,9 @@ export async function runUninstall(f, io) {
     const errs = []
     for (const obj of objects) {
       if (f['dry-run']) {
-        io.stdout.write(`Not pruning object ${gvkString(obj.apiVersion, obj.kind)}/${obj.metadata.name}.${obj.metadata.namespace || ''} because of dry run.\n`)
+        io.stdout.write(
+          `Not pruning object ${gvkString(obj.apiVersion, obj.kind)}/${obj.metadata.name}.${obj.metadata.namespace || ''} because of dry run.\n`
+        )
         continue
       }
       try {

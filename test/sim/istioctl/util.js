@@ -15,5 +15,12 @@ export function tabwrite(rows, padding = 5) {
   /** @type {number[]} */
   const widths = []
   for (let i = 0; i < cols - 1; i++) widths[i] = Math.max(...rows.map((r) => width(r[i] ?? ''))) + padding
-  return rows.map((r) => r.map((cell, i) => (i < r.length - 1 ? String(cell) + ' '.repeat(widths[i] - width(cell)) : String(cell))).join('') + '\n').join('')
+  return rows
+    .map(
+      (r) =>
+        r
+          .map((cell, i) => (i < r.length - 1 ? String(cell) + ' '.repeat(widths[i] - width(cell)) : String(cell)))
+          .join('') + '\n'
+    )
+    .join('')
 }
