@@ -60441,7 +60441,7 @@ function readinessWaits(iop) {
  */
 function buildInstallPlan(config, version, stale = new Map()) {
     const steps = [];
-    const add = (c, kind, title, needs, action, after) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, ...(after ? { after } : {}), action });
+    const add = (...args) => steps.push(clusterStep(...args));
     const trust = config.ca.mode !== 'none';
     for (const c of config.clusters) {
         add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], {
@@ -60480,14 +60480,14 @@ function buildInstallPlan(config, version, stale = new Map()) {
             type: 'wait-gateway-address',
             timeoutMs: config.gatewayTimeoutMs
         });
-        add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) }, [stepId(c.name, 'eastwest-gateway')]);
-        add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, [stepId(c.name, 'control-plane')]);
+        add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) }, { after: [stepId(c.name, 'eastwest-gateway')] });
+        add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, { after: [stepId(c.name, 'control-plane')] });
     }
     for (const c of config.clusters) {
         const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name);
         // After its own control plane: a changed secret may need its istiod restarted (kube/istiod.ts), and that must be
         // the istiod this run leaves behind, not one an install in progress is about to replace.
-        add(c, 'remote-secrets-in', `remote secrets of ${sources.join(', ')}`, [stepId(c.name, 'namespace'), ...sources.map((s) => stepId(s, 'remote-secret'))], { type: 'apply-remote-secrets', sources }, [stepId(c.name, 'control-plane')]);
+        add(c, 'remote-secrets-in', `remote secrets of ${sources.join(', ')}`, [stepId(c.name, 'namespace'), ...sources.map((s) => stepId(s, 'remote-secret'))], { type: 'apply-remote-secrets', sources }, { after: [stepId(c.name, 'control-plane')] });
     }
     if (config.prune)
         for (const c of config.clusters) {
@@ -60512,7 +60512,7 @@ function addVerification(config, steps) {
     const { timeoutMs } = config.verify;
     const traffic = config.verify.mode === 'traffic';
     const versions = [...new Set(config.clusters.map((_, i) => helloworldVersion(i)))];
-    const add = (c, kind, title, needs, action, always) => steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action, ...(always ? { always } : {}) });
+    const add = (...args) => steps.push(clusterStep(...args));
     for (const c of config.clusters) {
         const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name);
         // `istioctl remote-clusters` shows what this cluster's istiod made of the remote secrets in it: it needs istiod and
@@ -60540,7 +60540,11 @@ function addVerification(config, steps) {
         return;
     const checked = config.clusters.map((c) => stepId(c.name, 'verify-traffic'));
     for (const c of config.clusters)
-        add(c, 'verify-cleanup', `verify: remove namespace ${VERIFY_NAMESPACE}`, checked, { type: 'delete-namespace', namespace: VERIFY_NAMESPACE }, true);
+        add(c, 'verify-cleanup', `verify: remove namespace ${VERIFY_NAMESPACE}`, checked, { type: 'delete-namespace', namespace: VERIFY_NAMESPACE }, { always: true });
+}
+/** One step of cluster c; `order` puts it `after` other steps or makes it a cleanup that runs `always`. */
+function clusterStep(c, kind, title, needs, action, order = {}) {
+    return { id: stepId(c.name, kind), cluster: c.name, kind, title, needs, ...order, action };
 }
 /** Every ordered pair (source, target) whose remote secret the plan applies. */
 function remoteSecretPairs(steps) {

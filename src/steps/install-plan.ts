@@ -23,15 +23,7 @@ export function buildInstallPlan(
   stale: Map<string, { name: string }[]> = new Map()
 ): Step[] {
   const steps: Step[] = []
-  const add = (
-    c: ClusterConfig,
-    kind: StepKind,
-    title: string,
-    needs: string[],
-    action: StepAction,
-    after?: string[]
-  ) =>
-    steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, ...(after ? { after } : {}), action })
+  const add = (...args: Parameters<typeof clusterStep>) => steps.push(clusterStep(...args))
   const trust = config.ca.mode !== 'none'
 
   for (const c of config.clusters) {
@@ -83,7 +75,7 @@ export function buildInstallPlan(
       'expose services (cross-network-gateway)',
       [stepId(c.name, 'control-plane')],
       { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) },
-      [stepId(c.name, 'eastwest-gateway')]
+      { after: [stepId(c.name, 'eastwest-gateway')] }
     )
     add(
       c,
@@ -91,7 +83,7 @@ export function buildInstallPlan(
       'create remote secret',
       [stepId(c.name, 'namespace')],
       { type: 'create-remote-secret', server: c.apiServer },
-      [stepId(c.name, 'control-plane')]
+      { after: [stepId(c.name, 'control-plane')] }
     )
   }
   for (const c of config.clusters) {
@@ -104,7 +96,7 @@ export function buildInstallPlan(
       `remote secrets of ${sources.join(', ')}`,
       [stepId(c.name, 'namespace'), ...sources.map((s) => stepId(s, 'remote-secret'))],
       { type: 'apply-remote-secrets', sources },
-      [stepId(c.name, 'control-plane')]
+      { after: [stepId(c.name, 'control-plane')] }
     )
   }
   if (config.prune)
@@ -130,15 +122,7 @@ function addVerification(config: Config, steps: Step[]): void {
   const { timeoutMs } = config.verify
   const traffic = config.verify.mode === 'traffic'
   const versions = [...new Set(config.clusters.map((_, i) => helloworldVersion(i)))]
-  const add = (
-    c: ClusterConfig,
-    kind: StepKind,
-    title: string,
-    needs: string[],
-    action: StepAction,
-    always?: boolean
-  ) =>
-    steps.push({ id: stepId(c.name, kind), cluster: c.name, kind, title, needs, action, ...(always ? { always } : {}) })
+  const add = (...args: Parameters<typeof clusterStep>) => steps.push(clusterStep(...args))
   for (const c of config.clusters) {
     const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name)
     // `istioctl remote-clusters` shows what this cluster's istiod made of the remote secrets in it: it needs istiod and
@@ -176,8 +160,20 @@ function addVerification(config: Config, steps: Step[]): void {
       `verify: remove namespace ${VERIFY_NAMESPACE}`,
       checked,
       { type: 'delete-namespace', namespace: VERIFY_NAMESPACE },
-      true
+      { always: true }
     )
+}
+
+/** One step of cluster c; `order` puts it `after` other steps or makes it a cleanup that runs `always`. */
+function clusterStep(
+  c: ClusterConfig,
+  kind: StepKind,
+  title: string,
+  needs: string[],
+  action: StepAction,
+  order: Pick<Step, 'after' | 'always'> = {}
+): Step {
+  return { id: stepId(c.name, kind), cluster: c.name, kind, title, needs, ...order, action }
 }
 
 /** Every ordered pair (source, target) whose remote secret the plan applies. */
