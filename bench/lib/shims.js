@@ -63,7 +63,9 @@ export async function prepareTools(work, trace) {
   const cached = path.join(toolCache, 'istioctl', VERSION, process.arch)
   fs.mkdirSync(cached, { recursive: true })
   fs.writeFileSync(`${cached}.complete`, '')
-  writeShim(path.join(cached, 'istioctl'), realIstioctl, 'istioctl', trace)
+  // istioctl is always traced: its CPU per call is a figure of every run (a few calls per cluster, so the extra fork
+  // costs little); kubectl only with --trace.
+  writeShim(path.join(cached, 'istioctl'), realIstioctl, 'istioctl', true)
   return { binDir, toolCache, istioctl: path.join(cached, 'istioctl'), realKubectl, realIstioctl }
 }
 
