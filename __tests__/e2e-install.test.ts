@@ -124,6 +124,8 @@ describe('e2e: two clusters, then a re-run', () => {
   let second: Run
   let inputs: Record<string, string>
   let bytesAfterFirst = 0
+  const body = { afterFirst: 0, afterSecond: 0, afterLatest: 0, notModifiedBeforeLatest: 0 }
+  let latest: Run
 
   beforeAll(async () => {
     sim = await startSimulation({
@@ -140,8 +142,15 @@ describe('e2e: two clusters, then a re-run', () => {
     const env = { ...sim.env, CLUSTER2_KUBECONFIG: Buffer.from(sim.kubeconfig(['cluster2'])).toString('base64') }
     first = await runAction({ inputs, env, runner })
     bytesAfterFirst = sim.releases.bytesServed
+    body.afterFirst = sim.releases.bodyBytes
     second = await runAction({ inputs, env, runner })
-  }, 240_000)
+    body.afterSecond = sim.releases.bodyBytes
+    body.notModifiedBeforeLatest = sim.releases.notModified
+    // `latest` on the same runner: the lookup of page one is warm from the runs before (mode: plan is the cheapest
+    // run that resolves the version).
+    latest = await runAction({ inputs: { ...inputs, 'istio-version': 'latest', mode: 'plan' }, env, runner })
+    body.afterLatest = sim.releases.bodyBytes
+  }, 300_000)
 
   afterAll(async () => {
     await sim?.stop()
@@ -180,6 +189,15 @@ describe('e2e: two clusters, then a re-run', () => {
       /^::group::✔ cluster2 · gateway address \(\d+\.\d s\): a\S+\.elb\.us-east-1\.amazonaws\.com$/m
     )
     expect(first.stdout).toMatch(/^▸ cluster1 · remote secrets of cluster2 \[cluster1\/remote-secrets-in\]$/m)
+    // Each cluster is read again on its own once its steps are done; reads show their command, never what came back.
+    for (const c of ['cluster1', 'cluster2'])
+      expect(first.stdout).toMatch(
+        new RegExp(
+          `^::group::${c} · read istio-system again \\(what changed\\) \\(\\d+\\.\\d s\\)\\n\\$ kubectl --context ${c} get namespaces,`,
+          'm'
+        )
+      )
+    expect(first.stdout).not.toMatch(/"kind": "Namespace"/)
     expect(first.summary).toMatch(/\| cluster1 \| network1 \| `192\.0\.2\.\d+` \|/)
     expect(first.summary).toContain('```mermaid')
     expect(first.summary).toContain('c_cluster1 <-- remote secrets --> c_cluster2')
@@ -210,6 +228,16 @@ describe('e2e: two clusters, then a re-run', () => {
   it('downloads istioctl once: the second run takes it from the tool cache (0 bytes)', () => {
     expect(bytesAfterFirst).toBeGreaterThan(0)
     expect(sim.releases.bytesServed).toBe(bytesAfterFirst)
+  })
+
+  it('a warm run transfers no body: the releases lookup is answered 304 (ETag), istioctl comes from the tool cache', () => {
+    expect(body.afterFirst).toBeGreaterThan(0)
+    expect(body.afterSecond - body.afterFirst).toBe(0)
+    if (latest.exitCode !== 0) console.log(latest.stdout, latest.stderr)
+    expect(latest.exitCode).toBe(0)
+    expect(latest.outputs['istio-version']).toBe('1.31.1')
+    expect(body.afterLatest - body.afterSecond).toBe(0)
+    expect(sim.releases.notModified).toBeGreaterThan(body.notModifiedBeforeLatest)
   })
 
   it('sends the github token to the releases API only, never to the download site', () => {

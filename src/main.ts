@@ -6,6 +6,7 @@ import { networkWarnings } from './config/networks.js'
 import { InputError } from './errors.js'
 import { terminateAll } from './exec.js'
 import { resolveVersion } from './istioctl/releases.js'
+import { fileCache, releasesCacheFile } from './istioctl/releases-cache.js'
 import { serializeKubeconfig } from './kube/kubeconfig.js'
 import { ModeContext } from './modes/context.js'
 import { installMode } from './modes/install.js'
@@ -52,7 +53,14 @@ export async function run(): Promise<void> {
     const env = { ...process.env, KUBECACHEDIR: path.join(workdir, 'kube-cache') }
 
     const apiUrl = process.env.GITHUB_API_URL || 'https://api.github.com'
-    const version = await resolveVersion(config.istioVersion, apiUrl, config.githubToken)
+    const cacheFile = releasesCacheFile()
+    const version = await resolveVersion(
+      config.istioVersion,
+      apiUrl,
+      config.githubToken,
+      undefined,
+      cacheFile ? fileCache(cacheFile) : undefined
+    )
     core.setOutput('istio-version', version)
     await MODE_RUNS[config.mode]({ config, version, apiUrl, kubeconfigPath, env, started, signal: cancel.signal })
   } catch (e) {

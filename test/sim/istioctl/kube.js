@@ -1,6 +1,7 @@
 // A small Kubernetes REST client: HTTPS with the kubeconfig's CA and credentials, JSON bodies, and
 // client-go's wording for failures (so errors read like the real istioctl's).
 import https from 'node:https'
+import { pooledAgent } from './transport.js'
 import http from 'node:http'
 import { loadKubeconfig, resolveContext, clusterTls, userCredentials } from './kubeconfig.js'
 import { CliError } from './errors.js'
@@ -143,17 +144,8 @@ export class Kube {
     this.kubeconfigServer = undefined
     const isHttps = this.server.startsWith('https:')
     this.transport = isHttps ? https : http
-    // No keep-alive: a CLI must not be held open by idle sockets.
-    this.agent = isHttps
-      ? new https.Agent({
-          keepAlive: false,
-          ca: opts.caPem,
-          cert: opts.certPem,
-          key: opts.keyPem,
-          rejectUnauthorized: !opts.insecure,
-          servername: opts.tlsServerName
-        })
-      : new http.Agent({ keepAlive: false })
+    // Pooled per TLS config and kept alive, as client-go's transport cache does (transport.js).
+    this.agent = pooledAgent({ https: isHttps, ...opts })
   }
 
   /**
