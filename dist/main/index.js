@@ -49056,7 +49056,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(622);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2523);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 622:
+/***/ 2523:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56765,9 +56765,10 @@ class ReleaseLookupError extends Error {
 /**
  * Plain releases (no drafts, no prereleases) from the GitHub API, newest pages first, until `enough` says stop. With
  * `platform`, only releases whose assets hold that platform's istioctl archive: a release tag exists for a while
- * before its assets are uploaded, and such a release cannot be installed.
+ * before its assets are uploaded, and such a release cannot be installed. With `cache`, each page is asked for with
+ * the ETag it had last time, and a 304 (no body) means the versions it held then.
  */
-async function listReleases(apiUrl, token, enough = () => false, platform) {
+async function listReleases(apiUrl, token, enough = () => false, platform, cache) {
     const http = new lib_HttpClient('istio-multicluster-action', undefined, { allowRetries: true, maxRetries: 2 });
     const headers = {
         accept: 'application/vnd.github+json',
@@ -56778,14 +56779,25 @@ async function listReleases(apiUrl, token, enough = () => false, platform) {
     const versions = [];
     let url = `${apiUrl.replace(/\/+$/, '')}/repos/istio/istio/releases?per_page=100`;
     for (let page = 1; url && page <= MAX_PAGES; page++) {
-        const res = await http.get(url, headers);
+        // What a page keeps depends on the platform filter: both make the key.
+        const key = `${platform ? archiveName('V', platform) : '*'} ${url}`;
+        const cached = cache?.get(key);
+        const res = await http.get(url, cached ? { ...headers, 'if-none-match': cached.etag } : headers);
         const body = await res.readBody();
         const status = res.message.statusCode ?? 0;
+        if (status === 304 && cached) {
+            versions.push(...cached.versions);
+            if (enough(versions))
+                break;
+            url = cached.next;
+            continue;
+        }
         if ((status === 403 || status === 429) &&
             (res.message.headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(body)))
             throw new ReleaseLookupError(`the GitHub API rate limit was exceeded while listing Istio releases${token ? '' : ' (no token was sent)'}: pass "github-token" (the default, \${{ github.token }}, raises the limit), or pin an exact "istio-version" like 1.30.3, which needs no API call`);
         if (status !== 200)
             throw new ReleaseLookupError(`listing Istio releases at ${url} answered HTTP ${status}`);
+        const kept = [];
         const releases = JSON.parse(body);
         for (const r of releases) {
             if (r.draft || r.prerelease)
@@ -56793,20 +56805,25 @@ async function listReleases(apiUrl, token, enough = () => false, platform) {
             const version = r.tag_name.replace(/^v/, '');
             if (platform && Array.isArray(r.assets) && !r.assets.some((a) => a.name === archiveName(version, platform)))
                 continue;
-            versions.push(version);
+            kept.push(version);
         }
+        versions.push(...kept);
+        const etag = res.message.headers.etag;
+        const next = nextLink(res.message.headers.link);
+        if (cache && typeof etag === 'string' && etag)
+            cache.set(key, { etag, versions: kept, ...(next ? { next } : {}) });
         if (enough(versions))
             break;
-        url = nextLink(res.message.headers.link);
+        url = next;
     }
     return versions;
 }
 /** Resolves `latest` / `X.Y` to the newest plain release whose istioctl is published. Exact versions need no lookup. */
-async function resolveVersion(spec, apiUrl, token, platform) {
+async function resolveVersion(spec, apiUrl, token, platform, cache) {
     if (spec.kind === 'exact')
         return spec.version;
     // Releases come newest first; once a page holds a fitting release, later pages hold only older ones.
-    const versions = await listReleases(apiUrl, token, (v) => selectVersion(spec, v) !== undefined, platform ?? istioPlatform());
+    const versions = await listReleases(apiUrl, token, (v) => selectVersion(spec, v) !== undefined, platform ?? istioPlatform(), cache);
     const chosen = selectVersion(spec, versions);
     if (!chosen) {
         const what = spec.kind === 'latest' ? 'release of Istio' : `release of Istio ${spec.major}.${spec.minor}`;
@@ -56820,6 +56837,61 @@ function nextLink(link) {
         ?.split(',')
         .map((p) => /<([^>]+)>\s*;\s*rel="next"/.exec(p)?.[1])
         .find(Boolean);
+}
+
+;// CONCATENATED MODULE: ./src/istioctl/releases-cache.ts
+// What a releases API page resolved to, with its ETag, so the next lookup can ask "changed?" and take a 304 (no body)
+// for "no". GitHub: "Most endpoints return an etag header … You can use the values of these headers to make
+// conditional GET requests … If the data has not changed, you will receive a 304 Not Modified response", and an
+// authorized 304 does not count against the primary rate limit (docs.github.com/en/rest/using-the-rest-api/
+// best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate). The ETag differs per token
+// (github/docs#34689), so a run with a new token gets a 200 and stores the new one.
+
+
+/** Bounds what one file holds: a lookup reads at most 10 pages per platform. */
+const MAX_ENTRIES = 50;
+/**
+ * The cache beside the tool cache (RUNNER_TOOL_CACHE, where istioctl itself is kept, so it lives exactly as long),
+ * in a folder of its own so @actions/tool-cache never takes it for a tool version. No tool cache, no cache.
+ */
+function releasesCacheFile(env = process.env) {
+    const root = env.RUNNER_TOOL_CACHE?.trim();
+    return root ? external_node_path_namespaceObject.join(root, 'istio-multicluster', 'releases-api.json') : undefined;
+}
+/** A cache kept in one JSON file; a missing or unreadable file is an empty cache, a failed write loses nothing. */
+function fileCache(file) {
+    let entries = {};
+    try {
+        const parsed = JSON.parse(external_node_fs_namespaceObject.readFileSync(file, 'utf8'));
+        if (parsed && typeof parsed === 'object')
+            entries = parsed;
+    }
+    catch {
+        // no cache yet, or one that is not JSON: start empty
+    }
+    return {
+        get(key) {
+            const e = entries[key];
+            return e && typeof e.etag === 'string' && e.etag && Array.isArray(e.versions) ? e : undefined;
+        },
+        set(key, page) {
+            delete entries[key];
+            entries[key] = page;
+            const keys = Object.keys(entries);
+            for (const k of keys.slice(0, Math.max(0, keys.length - MAX_ENTRIES)))
+                delete entries[k];
+            try {
+                external_node_fs_namespaceObject.mkdirSync(external_node_path_namespaceObject.dirname(file), { recursive: true });
+                // Write then rename: a job beside this one on a self-hosted runner never reads half a file.
+                const tmp = `${file}.${process.pid}.tmp`;
+                external_node_fs_namespaceObject.writeFileSync(tmp, JSON.stringify(entries));
+                external_node_fs_namespaceObject.renameSync(tmp, file);
+            }
+            catch {
+                // a read-only tool cache only costs the next run a full listing
+            }
+        }
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/istio-names.ts
@@ -57352,21 +57424,30 @@ async function kubectl_exec(tools, cluster, where, command, log) {
 
 
 const imagesOf = (spec) => [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => c.image ?? []);
+/** What the read lists in istio-system besides the namespace itself. */
+const ISTIO_OBJECTS = 'deployments,daemonsets,pods,services,configmaps,secrets';
 /**
- * Reads istio-system's namespace and objects (pods too: injected images show only there) in two concurrent kubectl
- * calls. The output holds secrets: never logged.
+ * Reads istio-system's namespace and objects (pods too: injected images show only there) in one kubectl process: one
+ * start and one discovery per cluster instead of two. kubectl cannot mix `namespace/istio-system` with whole types in
+ * one `get` (its resource builder refuses "resource/name" next to a bare type), and listing istio-system's objects
+ * answers the same for a missing namespace as for an empty one; so the read lists the cluster-scoped namespaces too
+ * (kubectl ignores `-n` for them) and keeps istio-system's. The output holds secrets: never logged.
  */
 async function readClusterState(tools, cluster, log) {
-    const [ns, objects] = await Promise.all([
-        getJson(tools, cluster, { resource: 'namespace', names: [ISTIO_NAMESPACE], ignoreNotFound: true }, log),
-        getJson(tools, cluster, { resource: 'deployments,daemonsets,pods,services,configmaps,secrets', namespace: ISTIO_NAMESPACE }, log, {
-            secretOutput: true
-        })
-    ]);
-    return parseClusterState(ns, objects);
+    const list = await getJson(tools, cluster, { resource: `namespaces,${ISTIO_OBJECTS}`, namespace: ISTIO_NAMESPACE }, log, { secretOutput: true });
+    return parseClusterRead(list);
 }
-/** Pure: the two kubectl outputs → ClusterState. Secret values it keeps are masked at once. */
+/** Pure: the one read's output (every Namespace, then istio-system's objects) → ClusterState. */
+function parseClusterRead(listJson) {
+    const items = listJson.trim() ? (JSON.parse(listJson).items ?? []) : [];
+    const ns = items.find((o) => o.kind === 'Namespace' && o.metadata.name === ISTIO_NAMESPACE);
+    return fromObjects(ns, items.filter((o) => o.kind !== 'Namespace'));
+}
+/** Pure: a namespace read and a list read → ClusterState. Secret values it keeps are masked at once. */
 function parseClusterState(namespaceJson, listJson) {
+    return fromObjects(namespaceJson.trim() ? JSON.parse(namespaceJson) : undefined, listJson.trim() ? (JSON.parse(listJson).items ?? []) : []);
+}
+function fromObjects(ns, items) {
     const state = {
         namespaceExists: false,
         istiods: [],
@@ -57374,13 +57455,11 @@ function parseClusterState(namespaceJson, listJson) {
         retiredImages: [],
         versions: {}
     };
-    if (namespaceJson.trim()) {
-        const ns = JSON.parse(namespaceJson);
+    if (ns) {
         state.namespaceExists = true;
         state.network = ns.metadata.labels?.[NETWORK_LABEL];
         state.versions[`Namespace/${ns.metadata.name}`] = ns.metadata.resourceVersion ?? '';
     }
-    const items = listJson.trim() ? (JSON.parse(listJson).items ?? []) : [];
     const injectorValues = new Map();
     for (const o of items) {
         const { name, labels = {}, annotations = {} } = o.metadata;
@@ -60250,11 +60329,18 @@ async function setupIstioctl(ctx) {
     info(`istioctl ${ctx.version}: ${istioctl.cached ? 'from the tool cache' : `downloaded from ${ctx.config.downloadBaseUrl}`} (${istioctl.path})`);
     return istioctl.path;
 }
-function runSteps(ctx, steps, execute) {
+/** Runs the plan, printing each step; `onFinished` also hears of every step that ends (after it is printed). */
+function runSteps(ctx, steps, execute, onFinished) {
     return runPlan(steps, {
         maxParallel: ctx.config.maxParallel,
         execute,
-        events: { started: printStepStarted, finished: printStep },
+        events: {
+            started: printStepStarted,
+            finished: (r) => {
+                printStep(r);
+                onFinished?.(r);
+            }
+        },
         signal: ctx.signal
     });
 }
@@ -60603,7 +60689,50 @@ function readStates(tools, config, title) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/modes/reread.ts
+
+
+
+/**
+ * Each step writes only into its own cluster: a cluster applies the remote secrets it holds, and
+ * create-remote-secret's reader token lands in the cluster it is run against. So a cluster's istio-system is what
+ * the run leaves behind once its last step has ended (skipped steps end too), while slower clusters still install.
+ */
+function rereadEachWhenDone(tools, config, steps, signal) {
+    const left = new Map();
+    for (const s of steps)
+        left.set(s.cluster, (left.get(s.cluster) ?? 0) + 1);
+    const reads = new Map();
+    const read = (cluster) => {
+        if (reads.has(cluster) || signal.aborted)
+            return;
+        reads.set(cluster, logged(`${cluster} · read istio-system again (what changed)`, (log) => readClusterState(tools, cluster, log).catch((e) => {
+            // Only the "what changed" figures are lost: the run's result does not depend on this read.
+            log(`✖ could not read ${cluster} again: ${redact(e instanceof Error ? e.message : String(e))}`);
+            return undefined;
+        })));
+    };
+    return {
+        finished(r) {
+            const n = (left.get(r.step.cluster) ?? 1) - 1;
+            left.set(r.step.cluster, n);
+            if (n === 0)
+                read(r.step.cluster);
+        },
+        async all() {
+            // A cluster without steps, or one whose last step never ran (a need that never completed), is read now.
+            for (const c of config.clusters)
+                read(c.name);
+            const states = await Promise.all(config.clusters.map((c) => reads.get(c.name) ?? Promise.resolve(undefined)));
+            if (signal.aborted || states.some((s) => !s))
+                return undefined;
+            return new Map(config.clusters.map((c, i) => [c.name, states[i]]));
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/modes/install.ts
+
 
 
 
@@ -60627,10 +60756,9 @@ async function installMode(ctx) {
     const trust = config.ca.mode === 'none' ? undefined : new TrustManager(config, tools);
     await trust?.prepare(before);
     const state = { remoteSecrets: new Map(), remoteStatus: new Map() };
-    const results = await runSteps(ctx, steps, stepExecutor({ config, tools, trust, state }));
-    const after = ctx.signal.aborted
-        ? undefined
-        : await readStates(tools, config, 'mesh · read each cluster again (what changed)').catch(() => undefined);
+    const rereads = rereadEachWhenDone(tools, config, steps, ctx.signal);
+    const results = await runSteps(ctx, steps, stepExecutor({ config, tools, trust, state }), rereads.finished);
+    const after = await rereads.all();
     const report = {
         ...baseReport(ctx, istioctlPath, results),
         remoteStatus: state.remoteStatus,
@@ -60851,6 +60979,7 @@ function removeWorkdir(dir) {
 
 
 
+
 const MODE_RUNS = {
     install: installMode,
     plan: planMode,
@@ -60887,7 +61016,8 @@ async function run() {
         // kubectl caches discovery per API server; keep that cache with the credentials, not in $HOME.
         const env = { ...process.env, KUBECACHEDIR: external_node_path_namespaceObject.join(workdir, 'kube-cache') };
         const apiUrl = process.env.GITHUB_API_URL || 'https://api.github.com';
-        const version = await resolveVersion(config.istioVersion, apiUrl, config.githubToken);
+        const cacheFile = releasesCacheFile();
+        const version = await resolveVersion(config.istioVersion, apiUrl, config.githubToken, undefined, cacheFile ? fileCache(cacheFile) : undefined);
         setOutput('istio-version', version);
         await MODE_RUNS[config.mode]({ config, version, apiUrl, kubeconfigPath, env, started, signal: cancel.signal });
     }
