@@ -1,6 +1,7 @@
 import {
   CACERTS_SECRET,
   CLUSTER_ANNOTATION,
+  CONTROL_PLANE_CLUSTERS_ANNOTATION,
   EASTWEST_GATEWAY,
   ISTIOD_APP,
   ISTIO_NAMESPACE,
@@ -29,6 +30,8 @@ export interface Istiod {
 export interface ClusterState {
   namespaceExists: boolean
   network?: string
+  /** A remote's istio-system names the cluster(s) whose istiod manages it (topology.istio.io/controlPlaneClusters). */
+  controlPlaneClusters?: string
   istiods: Istiod[]
   /** meshID / clusterName / network istiod was installed with (istio-sidecar-injector's values). */
   values?: { meshID?: string; clusterName?: string; network?: string }
@@ -112,6 +115,7 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
     const ns = JSON.parse(namespaceJson) as K8sObject
     state.namespaceExists = true
     state.network = ns.metadata.labels?.[NETWORK_LABEL]
+    state.controlPlaneClusters = ns.metadata.annotations?.[CONTROL_PLANE_CLUSTERS_ANNOTATION]
     state.versions[`Namespace/${ns.metadata.name}`] = ns.metadata.resourceVersion ?? ''
   }
   const items = listJson.trim() ? ((JSON.parse(listJson) as { items?: K8sObject[] }).items ?? []) : []
