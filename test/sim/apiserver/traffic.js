@@ -20,7 +20,9 @@
 //    `istio.io/rev=<rev>` naming an installed istiod revision (istiod = Deployment labelled app=istiod, its
 //    revision from its `istio.io/rev` label, `default` if absent), and the pod does not opt out
 //    (`sidecar.istio.io/inject: "false"` label or annotation). Judged at request time, from the labels as
-//    they are now (real injection happens once, when the pod is created).
+//    they are now (real injection happens once, when the pod is created). A cluster without that istiod (a remote,
+//    `profile: remote`) has one when remote-control-plane.js finds the primary serving it: the primary's istiod is
+//    then the client's and the server's for 5. (what it knows, its own cluster included; its root).
 // 5. Which endpoints a request from a pod in X can reach:
 //    - endpoints in X: always (kube-proxy without a sidecar; with sidecars on both sides mTLS in one
 //      cluster needs nothing more; PERMISSIVE mTLS covers a mixed pair).
@@ -39,7 +41,8 @@
 //         — pod IPs are then reachable directly — or Y has an east-west gateway: Service
 //         `istio-eastwestgateway` in istio-system with a load-balancer address (and port 15443 if it lists
 //         ports) and a networking.istio.io `Gateway` `cross-network-gateway` in istio-system with a server
-//         on port 15443 in tls mode AUTO_PASSTHROUGH.
+//         on port 15443 in tls mode AUTO_PASSTHROUGH (for a remote Y, that Gateway in its primary: the primary's istiod
+//         configures Y's gateway; istio.io "Install Primary-Remote on different networks").
 // 6. Load balancing: one endpoint per request, round-robin over the reachable endpoints (ordered by
 //    cluster index, then pod name), with one counter per exec-ing cluster and Service port. Deterministic.
 // 7. No reachable endpoint: a client with a sidecar gets Envoy's 503 body (exit 0): `no healthy upstream`
