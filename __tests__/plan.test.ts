@@ -323,4 +323,17 @@ describe('install plan per topology', () => {
       for (const n of [...s.needs, ...(s.after ?? [])])
         expect({ [s.id]: n, ok: ids.has(n) }).toEqual({ [s.id]: n, ok: true })
   })
+
+  it('with a revision: the -rev expose-istiod template and a revisioned remote profile', () => {
+    const steps = buildInstallPlan(
+      topology(['name: c1, network: lan', 'name: c2, network: lan, role: remote, primary: c1'], { revision: 'canary' }),
+      V
+    )
+    const byId = new Map(steps.map((s) => [s.id, s]))
+    const [, vs] = yaml.loadAll((byId.get('c1/expose-istiod')!.action as { manifest: string }).manifest) as any[]
+    expect(vs.metadata.name).toBe('istiod-vs-canary')
+    expect(vs.spec.tls[0].route[0].destination.host).toBe('istiod-canary.istio-system.svc.cluster.local')
+    const iop = yaml.load((byId.get('c2/control-plane')!.action as { iop: string }).iop) as any
+    expect(iop.spec).toMatchObject({ profile: 'remote', revision: 'canary' })
+  })
 })

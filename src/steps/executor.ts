@@ -48,6 +48,12 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         // The primary's gateway-address step has finished: its address is there, this only reads it.
         const address = await waitForGatewayAddress(tools, a.primary, a.timeoutMs, log)
         log(`remotePilotAddress: ${address} (${a.primary}'s east-west gateway)`)
+        // The chart makes a host name an ExternalName Service (remote-istiod-service.yaml@1.30.3); istio.io's page
+        // calls primaries behind host-name load balancers (AWS) unsuitable.
+        if (!/^[\d.]+$|:/.test(address))
+          core.warning(
+            `${step.cluster}: ${a.primary}'s east-west gateway has a host name (${address}), not an IP; istio.io's "Install Primary-Remote" says such primaries (AWS load balancers) are not suitable for a remote. Give the gateway an IP (e.g. an NLB with static addresses) if injection or xDS fails in ${step.cluster}.`
+          )
         await istioctlInstall(deps, step, withRemotePilotAddress(a.iop, address), a.readinessWaits, log)
         return `served by ${a.primary} at ${address}`
       }
