@@ -221,7 +221,7 @@ describe('roleChange: a running cluster listed in another role', () => {
     })
   ).clusters
   const running = { namespaceExists: true, istiods: [{ name: 'istiod', version: '1.30.3' }] }
-  const remote = { namespaceExists: true, istiods: [], controlPlaneClusters: 'c1' }
+  const remote = { namespaceExists: true, istiods: [], controlPlaneClusters: 'c1', remoteProfile: true }
   it('accepts each cluster in the role it has, and clusters not installed yet', () => {
     expect(
       roleChange(
@@ -233,6 +233,8 @@ describe('roleChange: a running cluster listed in another role', () => {
       )
     ).toBeUndefined()
     expect(roleChange(clusters, new Map([['c1', { namespaceExists: false, istiods: [] }]]))).toBeUndefined()
+    // Uninstalled with keep-namespace: the annotation stays, the remote profile is gone; it may become a primary.
+    expect(roleChange(clusters, new Map([['c1', { ...remote, remoteProfile: false }]]))).toBeUndefined()
   })
   it('refuses a remote that runs its own istiod, and a primary that is a remote now: uninstall first', () => {
     expect(

@@ -32,6 +32,8 @@ export interface ClusterState {
   network?: string
   /** A remote's istio-system names the cluster(s) whose istiod manages it (topology.istio.io/controlPlaneClusters). */
   controlPlaneClusters?: string
+  /** `profile: remote` is installed: an `istiod[-<rev>]` Service without a selector (remote-istiod-service.yaml). */
+  remoteProfile?: boolean
   istiods: Istiod[]
   /** meshID / clusterName / network istiod was installed with (istio-sidecar-injector's values). */
   values?: { meshID?: string; clusterName?: string; network?: string }
@@ -130,6 +132,12 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
         revision: labels[REVISION_LABEL] ?? 'default',
         version: labels[OPERATOR_VERSION_LABEL]
       })
+    else if (
+      o.kind === 'Service' &&
+      (name === ISTIOD_APP || name.startsWith(`${ISTIOD_APP}-`)) &&
+      !(o.spec as { selector?: object } | undefined)?.selector
+    )
+      state.remoteProfile = true
     else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
       const ingress = o.status?.loadBalancer?.ingress?.[0]
       state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels[REVISION_LABEL] }

@@ -96,6 +96,7 @@ export interface RoleEvidence {
   namespaceExists: boolean
   istiods: { name: string; version?: string }[]
   controlPlaneClusters?: string
+  remoteProfile?: boolean
 }
 
 /**
@@ -110,8 +111,8 @@ export function roleChange(clusters: ClusterConfig[], states: Map<string, RoleEv
     const was =
       c.role === 'remote' && s.istiods.length
         ? `runs its own istiod (${s.istiods.map((x) => `${x.name} ${x.version ?? ''}`.trim()).join(', ')}): it is a primary`
-        : c.role === 'primary' && !s.istiods.length && s.controlPlaneClusters
-          ? `is a remote of ${s.controlPlaneClusters} (istio-system annotated topology.istio.io/controlPlaneClusters, no istiod)`
+        : c.role === 'primary' && !s.istiods.length && s.remoteProfile
+          ? `is a remote of ${s.controlPlaneClusters ?? '(no topology.istio.io/controlPlaneClusters)'} (profile remote installed, no istiod)`
           : undefined
     if (was)
       return `Input "clusters", ${itemField(i, 'role')}: "${c.name}" is listed as ${c.role} but ${was}. Changing a running cluster's role is not supported: uninstall Istio from ${c.name} first (mode: uninstall), then install it as ${c.role} (${PAGES.primaryRemote})`

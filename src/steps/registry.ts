@@ -76,7 +76,7 @@ export const STEP_KIND_INFO = {
     column: 'Control plane',
     plans: ({ state: s, cluster: c, config, version, upgrade: up }) => {
       if (c.role === 'remote')
-        return `${s.namespaceExists && s.controlPlaneClusters ? 're-apply' : 'install'} Istio ${version}, profile remote: injection and xDS from ${c.primary}'s istiod through its east-west gateway`
+        return `${s.remoteProfile ? 're-apply' : 'install'} Istio ${version}, profile remote: injection and xDS from ${c.primary}'s istiod through its east-west gateway`
       if (up)
         return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`
       const same =
