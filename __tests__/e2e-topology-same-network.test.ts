@@ -142,8 +142,24 @@ describe('one network', () => {
       ])
       expect(steps('cluster2')).toEqual(['namespace', 'control-plane', 'remote-secret'])
     })
+    await step('uninstalls keeping istio-system; the former remote may then join as a primary', async () => {
+      const r = await run(
+        { cluster1: lan, cluster2: remoteOf1, cluster3: remoteOf1 },
+        { mode: 'uninstall', 'keep-namespace': 'true' }
+      )
+      ok(r)
+      // The annotation stays with the namespace; the remote profile is gone (istioctl uninstall --purge).
+      expect(
+        c2.store.get('v1', 'Namespace', undefined, 'istio-system').metadata.annotations[
+          'topology.istio.io/controlPlaneClusters'
+        ]
+      ).toBe('cluster1')
+      expect(c2.store.get('v1', 'Service', 'istio-system', 'istiod')).toBeUndefined()
+      ok(await run({ cluster1: lan, cluster2: lan }))
+      expectPrimary(c2, { network: 'lan', secretsOf: [c1], crossNetwork: false })
+    })
     await step('uninstalls', async () => {
-      ok(await run({ cluster1: lan, cluster2: remoteOf1, cluster3: remoteOf1 }, { mode: 'uninstall' }))
+      ok(await run({ cluster1: lan, cluster2: lan, cluster3: remoteOf1 }, { mode: 'uninstall' }))
       for (const c of sim.clusters) expectUninstalled(c)
     })
   }, 600_000)
