@@ -86,6 +86,19 @@ export function expectRemote(c: Cluster, o: { network: string; primary: Cluster;
   const slice = c.store.get('discovery.k8s.io/v1', 'EndpointSlice', NS, 'istiod')
   expect(slice.endpoints[0].addresses).toEqual([gatewayAddress(o.primary)])
   expect(c.store.get('v1', 'ServiceAccount', NS, 'istio-reader-service-account')).toBeTruthy()
+  // The chart's reader role for a remote (the primary's istiod patches its webhooks with that token); create-remote-
+  // secret found the account and applied nothing over it (remote_secret.go getOrCreateServiceAccount).
+  const reader = c.store.get(
+    'rbac.authorization.k8s.io/v1',
+    'ClusterRole',
+    undefined,
+    'istio-reader-clusterrole-istio-system'
+  )
+  expect(reader.rules).toContainEqual({
+    apiGroups: ['admissionregistration.k8s.io'],
+    resources: ['mutatingwebhookconfigurations'],
+    verbs: ['get', 'list', 'watch', 'update', 'patch']
+  })
   expect(remoteSecretsIn(c)).toEqual([])
   expect(Boolean(gatewayAddress(c))).toBe(o.gateway)
   expect(c.store.get('networking.istio.io/v1', 'Gateway', NS, 'cross-network-gateway')).toBeUndefined()
