@@ -204,3 +204,136 @@ describe('install plan', () => {
     expect(a.type === 'apply' && a.manifest).toContain('istio.io/rev: 1-30-3')
   })
 })
+
+/** A config from `- {…}` items (c1 gets an api-server), one kubeconfig context per name. */
+function topology(items: string[], extra: Record<string, string> = {}) {
+  const names = items.map((i) => /name: (\w+)/.exec(i)![1])
+  return parseConfig(
+    source({
+      clusters: items.map((i) => `- {${i}}`).join('\n'),
+      kubeconfig: names.map((c) => tokenKubeconfig(c)).join('---\n'),
+      ...extra
+    })
+  )
+}
+const kindsOf = (steps: Step[], c: string) => steps.filter((s) => s.cluster === c).map((s) => s.kind)
+
+describe('install plan per topology', () => {
+  it('multi-primary on one network ("Install Multi-Primary"): secrets both ways, no gateway, no expose-services', () => {
+    const steps = buildInstallPlan(topology(['name: c1, network: lan', 'name: c2, network: lan']), V)
+    for (const c of ['c1', 'c2'])
+      expect(kindsOf(steps, c)).toEqual([
+        'namespace',
+        'root-of-trust',
+        'control-plane',
+        'remote-secret',
+        'remote-secrets-in',
+        'verify'
+      ])
+    expect(remoteSecretPairs(steps).sort()).toEqual([
+      ['c1', 'c2'],
+      ['c2', 'c1']
+    ])
+    const iop = yaml.load((steps.find((s) => s.id === 'c1/control-plane')!.action as { iop: string }).iop) as any
+    expect(iop.spec.values.global.externalIstiod).toBeUndefined()
+  })
+
+  it.each([
+    ['one network', 'lan', false],
+    ['different networks', 'n2', true]
+  ])('primary-remote on %s: the page’s order across the two clusters', (_name, remoteNet, crossNetwork) => {
+    const steps = buildInstallPlan(
+      topology(['name: c1, network: lan', `name: c2, network: ${remoteNet}, role: remote, primary: c1`]),
+      V
+    )
+    const gateway = crossNetwork ? ['eastwest-gateway', 'gateway-address'] : []
+    expect(kindsOf(steps, 'c1')).toEqual([
+      'namespace',
+      'root-of-trust',
+      'control-plane',
+      'eastwest-gateway',
+      'gateway-address',
+      ...(crossNetwork ? ['expose-services'] : []),
+      'expose-istiod',
+      'remote-secrets-in',
+      'verify'
+    ])
+    // No cacerts in a remote (no istiod: its workloads' certificates come from c1), no secret of anyone in it.
+    expect(kindsOf(steps, 'c2')).toEqual(['namespace', 'control-plane', ...gateway, 'remote-secret'])
+    expect(remoteSecretPairs(steps)).toEqual([['c2', 'c1']])
+    const byId = new Map(steps.map((s) => [s.id, s]))
+    const primaryIop = yaml.load((byId.get('c1/control-plane')!.action as { iop: string }).iop) as any
+    expect(primaryIop.spec.values.global).toMatchObject({ externalIstiod: true, network: 'lan' })
+    expect(yaml.loadAll((byId.get('c1/expose-istiod')!.action as { manifest: string }).manifest)).toMatchObject([
+      { kind: 'Gateway', metadata: { name: 'istiod-gateway' } },
+      { kind: 'VirtualService', metadata: { name: 'istiod-vs' } }
+    ])
+    const ns = yaml.load((byId.get('c2/namespace')!.action as { manifest: string }).manifest) as any
+    expect(ns.metadata).toEqual({
+      name: 'istio-system',
+      labels: { 'topology.istio.io/network': remoteNet },
+      annotations: { 'topology.istio.io/controlPlaneClusters': 'c1' }
+    })
+    const remote = byId.get('c2/control-plane')!.action
+    expect(remote).toMatchObject({ type: 'istioctl-install-remote', primary: 'c1', readinessWaits: 2 })
+    const remoteIop = yaml.load((remote as { iop: string }).iop) as any
+    expect(remoteIop.spec).toMatchObject({
+      profile: 'remote',
+      values: { istiodRemote: { injectionPath: `/inject/cluster/c2/net/${remoteNet}` } }
+    })
+    // The remote's install waits for the address it is given and for istiod to be reachable through the gateway.
+    expect(byId.get('c2/control-plane')!.needs).toEqual(['c2/namespace', 'c1/gateway-address', 'c1/expose-istiod'])
+    // Its gateway's pods are injected by c1's istiod, which needs c2's secret to patch c2's webhook.
+    if (crossNetwork) expect(before(steps, 'c1/remote-secrets-in', 'c2/eastwest-gateway')).toBe(true)
+    expect(byId.get('c1/verify')!.action).toMatchObject({ peers: ['c2'] })
+  })
+
+  it('two primaries and a remote: the remote’s secret goes to every primary, the primaries’ never to the remote', () => {
+    const steps = buildInstallPlan(
+      topology(['name: c1, network: n1', 'name: c2, network: n2', 'name: c3, network: n1, role: remote, primary: c1']),
+      V
+    )
+    expect(remoteSecretPairs(steps).sort()).toEqual([
+      ['c1', 'c2'],
+      ['c2', 'c1'],
+      ['c3', 'c1'],
+      ['c3', 'c2']
+    ])
+    expect(kindsOf(steps, 'c2')).not.toContain('expose-istiod')
+    const c2 = yaml.load((steps.find((s) => s.id === 'c2/control-plane')!.action as { iop: string }).iop) as any
+    expect(c2.spec.values.global.externalIstiod).toBeUndefined()
+  })
+
+  it('verify: traffic deploys and curls in the remote too; a remote waits on its primary’s remote-clusters check', () => {
+    const steps = buildInstallPlan(
+      topology(['name: c1, network: lan', 'name: c2, network: lan, role: remote, primary: c1'], { verify: 'traffic' }),
+      V
+    )
+    expect(kindsOf(steps, 'c2')).toEqual([
+      'namespace',
+      'control-plane',
+      'remote-secret',
+      'verify-deploy',
+      'verify-traffic',
+      'verify-cleanup'
+    ])
+    expect(steps.find((s) => s.id === 'c2/verify-traffic')!.needs).toContain('c1/verify')
+    const ids = new Set(steps.map((s) => s.id))
+    for (const s of steps)
+      for (const n of [...s.needs, ...(s.after ?? [])])
+        expect({ [s.id]: n, ok: ids.has(n) }).toEqual({ [s.id]: n, ok: true })
+  })
+
+  it('with a revision: the -rev expose-istiod template and a revisioned remote profile', () => {
+    const steps = buildInstallPlan(
+      topology(['name: c1, network: lan', 'name: c2, network: lan, role: remote, primary: c1'], { revision: 'canary' }),
+      V
+    )
+    const byId = new Map(steps.map((s) => [s.id, s]))
+    const [, vs] = yaml.loadAll((byId.get('c1/expose-istiod')!.action as { manifest: string }).manifest) as any[]
+    expect(vs.metadata.name).toBe('istiod-vs-canary')
+    expect(vs.spec.tls[0].route[0].destination.host).toBe('istiod-canary.istio-system.svc.cluster.local')
+    const iop = yaml.load((byId.get('c2/control-plane')!.action as { iop: string }).iop) as any
+    expect(iop.spec).toMatchObject({ profile: 'remote', revision: 'canary' })
+  })
+})

@@ -40,3 +40,9 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 export const MANAGED_BY = 'istio-multicluster-action'
 /** Where `ca: generate` keeps the mesh's root in every member: a cluster added later gets an intermediate of it. */
 export const STORED_ROOT_SECRET = 'istio-multicluster-root-ca'
+
+/** On a remote's istio-system: the clusters whose istiod manages it (istio/api annotation.TopologyControlPlaneClusters). */
+export const CONTROL_PLANE_CLUSTERS_ANNOTATION = 'topology.istio.io/controlPlaneClusters'
+/** samples/multicluster/expose-istiod.yaml: istiod's ports 15012 and 15017 through the east-west gateway. */
+export const ISTIOD_GATEWAY = 'istiod-gateway'
+export const ISTIOD_VIRTUAL_SERVICE = 'istiod-vs'

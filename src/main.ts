@@ -2,7 +2,6 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { Config, Mode, parseConfig } from './config/index.js'
-import { networkWarnings } from './config/networks.js'
 import { InputError } from './errors.js'
 import { terminateAll } from './exec.js'
 import { resolveVersion } from './istioctl/releases.js'
@@ -44,7 +43,6 @@ export async function run(): Promise<void> {
   try {
     const config = readConfig()
     for (const s of config.secrets) registerSecret(s)
-    for (const w of networkWarnings(config)) core.warning(w)
 
     workdir = createWorkdir()
     const kubeconfigPath = writePrivateFile(workdir, 'kubeconfig', serializeKubeconfig(config.kubeconfig))

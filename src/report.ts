@@ -60,11 +60,10 @@ export function clusterOutcomes(r: RunReport): ClusterOutcome[] {
 export function isVerified(r: RunReport): boolean {
   const kinds: StepKind[] = r.config.verify.mode === 'traffic' ? ['verify', 'verify-traffic'] : ['verify']
   const checks = [...r.results.values()].filter((s) => kinds.includes(s.step.kind))
-  return (
-    r.config.verify.mode !== 'none' &&
-    checks.length === r.config.clusters.length * kinds.length &&
-    checks.every((s) => s.status === 'ok')
-  )
+  // remote-clusters runs on the primaries only (a remote has no istiod), traffic in every cluster.
+  const expected =
+    r.config.clusters.filter((c) => c.role !== 'remote').length + (kinds.length > 1 ? r.config.clusters.length : 0)
+  return r.config.verify.mode !== 'none' && checks.length === expected && checks.every((s) => s.status === 'ok')
 }
 
 /** Every output, in one place. */
@@ -206,13 +205,21 @@ function renderMermaid(r: RunReport, outcomes: ClusterOutcome[]): string[] {
   const networks = [...new Set(outcomes.map((o) => o.network))]
   for (const [i, n] of networks.entries()) {
     out.push(`  subgraph n${i}["network ${n}"]`)
-    for (const o of outcomes.filter((x) => x.network === n))
-      out.push(`    ${id(o.name)}["${o.name}<br/>istiod + east-west gateway<br/>${o.gatewayAddress ?? 'no address'}"]`)
+    for (const o of outcomes.filter((x) => x.network === n)) {
+      const c = r.config.clusters.find((x) => x.name === o.name)
+      const what = c?.role === 'remote' ? `remote of ${c.primary}` : 'istiod'
+      const gateway = r.results.has(stepId(o.name, 'eastwest-gateway'))
+        ? ` + east-west gateway<br/>${o.gatewayAddress ?? 'no address'}`
+        : ''
+      out.push(`    ${id(o.name)}["${o.name}<br/>${what}${gateway}"]`)
+    }
     out.push('  end')
   }
   const names = outcomes.map((o) => o.name)
   for (const [i, a] of names.entries())
     for (const b of names.slice(i + 1)) {
+      // Two remotes exchange nothing: neither has an istiod.
+      if ([a, b].every((x) => r.config.clusters.find((c) => c.name === x)?.role === 'remote')) continue
       const ab = r.results.get(stepId(b, 'remote-secrets-in'))?.status === 'ok'
       const ba = r.results.get(stepId(a, 'remote-secrets-in'))?.status === 'ok'
       if (ab && ba) out.push(`  ${id(a)} <-- remote secrets --> ${id(b)}`)

@@ -1,6 +1,7 @@
 import {
   CACERTS_SECRET,
   CLUSTER_ANNOTATION,
+  CONTROL_PLANE_CLUSTERS_ANNOTATION,
   EASTWEST_GATEWAY,
   ISTIOD_APP,
   ISTIO_NAMESPACE,
@@ -29,6 +30,10 @@ export interface Istiod {
 export interface ClusterState {
   namespaceExists: boolean
   network?: string
+  /** A remote's istio-system names the cluster(s) whose istiod manages it (topology.istio.io/controlPlaneClusters). */
+  controlPlaneClusters?: string
+  /** `profile: remote` is installed: an `istiod[-<rev>]` Service without a selector (remote-istiod-service.yaml). */
+  remoteProfile?: boolean
   istiods: Istiod[]
   /** meshID / clusterName / network istiod was installed with (istio-sidecar-injector's values). */
   values?: { meshID?: string; clusterName?: string; network?: string }
@@ -129,6 +134,7 @@ function fromObjects(ns: K8sObject | undefined, items: K8sObject[]): ClusterStat
   if (ns) {
     state.namespaceExists = true
     state.network = ns.metadata.labels?.[NETWORK_LABEL]
+    state.controlPlaneClusters = ns.metadata.annotations?.[CONTROL_PLANE_CLUSTERS_ANNOTATION]
     state.versions[`Namespace/${ns.metadata.name}`] = ns.metadata.resourceVersion ?? ''
   }
   const injectorValues = new Map<string, Record<string, any>>()
@@ -142,6 +148,12 @@ function fromObjects(ns: K8sObject | undefined, items: K8sObject[]): ClusterStat
         revision: labels[REVISION_LABEL] ?? 'default',
         version: labels[OPERATOR_VERSION_LABEL]
       })
+    else if (
+      o.kind === 'Service' &&
+      (name === ISTIOD_APP || name.startsWith(`${ISTIOD_APP}-`)) &&
+      !(o.spec as { selector?: object } | undefined)?.selector
+    )
+      state.remoteProfile = true
     else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
       const ingress = o.status?.loadBalancer?.ingress?.[0]
       state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels[REVISION_LABEL] }

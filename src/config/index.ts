@@ -16,9 +16,10 @@ import {
 } from './inputs.js'
 import { parseOperatorOverlay } from './overlay.js'
 import { parseRevision } from './revision.js'
+import { validateTopology } from './topology.js'
 
 export type { CaConfig, CaMode } from './ca.js'
-export type { ClusterConfig } from './clusters.js'
+export type { ClusterConfig, ClusterRole } from './clusters.js'
 export type { ConfigSource } from './inputs.js'
 export { DEFAULT_HUB, DEFAULT_IMAGES, type VerifyImages } from './images.js'
 
@@ -66,6 +67,7 @@ export const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/release
 /** Every input, parsed and validated once, before any I/O beyond reading inputs, environment and kubeconfig files. */
 export function parseConfig(src: ConfigSource): Config {
   const clusters = parseClusterList(src)
+  validateTopology(clusters.map((c) => c.config))
   const secrets: string[] = []
   const kubeconfig = mergeKubeconfigs(clusters.map((c) => c.kubeconfig))
   secrets.push(...credentialsIn(kubeconfig))

@@ -13,6 +13,7 @@ import { waitForGatewayAddress } from '../kube/gateway.js'
 import { istiodsNeedingRestart, listIstiods, restartIstiods } from '../kube/istiod.js'
 import * as kubectl from '../kube/kubectl.js'
 import { isLoopbackServer, parseRemoteSecret } from '../kube/remote-secret.js'
+import { withRemotePilotAddress } from '../manifests/remote.js'
 import { TrustManager } from '../trust/trust.js'
 import { RemoteStatus, VerifyError, waitForRemoteClusters } from '../verify.js'
 import { verifyTraffic } from '../verify-traffic.js'
@@ -43,6 +44,19 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return deps.trust.ensure(step.cluster, log)
       case 'istioctl-install':
         return istioctlInstall(deps, step, a.iop, a.readinessWaits, log)
+      case 'istioctl-install-remote': {
+        // The primary's gateway-address step has finished: its address is there, this only reads it.
+        const address = await waitForGatewayAddress(tools, a.primary, a.timeoutMs, log)
+        log(`remotePilotAddress: ${address} (${a.primary}'s east-west gateway)`)
+        // The chart makes a host name an ExternalName Service (remote-istiod-service.yaml@1.30.3); istio.io's page
+        // calls primaries behind host-name load balancers (AWS) unsuitable.
+        if (!/^[\d.]+$|:/.test(address))
+          core.warning(
+            `${step.cluster}: ${a.primary}'s east-west gateway has a host name (${address}), not an IP; istio.io's "Install Primary-Remote" says such primaries (AWS load balancers) are not suitable for a remote. Give the gateway an IP (e.g. an NLB with static addresses) if injection or xDS fails in ${step.cluster}.`
+          )
+        await istioctlInstall(deps, step, withRemotePilotAddress(a.iop, address), a.readinessWaits, log)
+        return `served by ${a.primary} at ${address}`
+      }
       case 'wait-gateway-address':
         return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log)
       case 'create-remote-secret':

@@ -14,6 +14,7 @@ export const STEP_KINDS = [
   'eastwest-gateway',
   'gateway-address',
   'expose-services',
+  'expose-istiod',
   'remote-secret',
   'remote-secrets-in',
   'verify',
@@ -74,6 +75,8 @@ export const STEP_KIND_INFO = {
   'control-plane': {
     column: 'Control plane',
     plans: ({ state: s, cluster: c, config, version, upgrade: up }) => {
+      if (c.role === 'remote')
+        return `${s.remoteProfile ? 're-apply' : 'install'} Istio ${version}, profile remote: injection and xDS from ${c.primary}'s istiod through its east-west gateway`
       if (up)
         return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`
       const same =
@@ -98,6 +101,7 @@ export const STEP_KIND_INFO = {
       s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address'
   },
   'expose-services': { column: 'Expose services', plans: asTitled },
+  'expose-istiod': { column: 'Expose istiod', plans: asTitled },
   'remote-secret': {
     column: 'Remote secret',
     plans: ({ cluster: c }) => `create-remote-secret --name ${c.name}${c.apiServer ? ` --server ${c.apiServer}` : ''}`

@@ -7,6 +7,8 @@ export type StepAction =
   | { type: 'root-of-trust' }
   /** readinessWaits: how many components istioctl waits for one after another (sizes the process limit). */
   | { type: 'istioctl-install'; iop: string; readinessWaits: number }
+  /** A remote's install: its primary's east-west gateway address (read when it runs) becomes remotePilotAddress. */
+  | { type: 'istioctl-install-remote'; iop: string; readinessWaits: number; primary: string; timeoutMs: number }
   | { type: 'wait-gateway-address'; timeoutMs: number }
   | { type: 'create-remote-secret'; server?: string }
   | { type: 'apply-remote-secrets'; sources: string[] }

@@ -5,6 +5,7 @@ import { CliError, SilentExit } from './errors.js'
 import { Kube, KubeError, asCliError, collectionPath } from './kube.js'
 import { mergeInputs, readInputs, validateIop, isDns1123Label, getPath } from './iop.js'
 import { renderManifests } from './render.js'
+import { isRemoteProfile } from './render-remote.js'
 import { ProgressLog } from './progress.js'
 import { formatDuration } from './duration.js'
 import { CLIENT_VERSION, confirm, readAllStdin, sleep } from './runtime.js'
@@ -394,7 +395,8 @@ export async function runInstall(f, io) {
 
   try {
     await ensureNamespace(kube, ns, getPath(iop, 'spec.values.global.network'))
-    const rootCert = await currentRootCert(kube, ns, io.stderr)
+    // A remote runs no istiod, so nothing of it reads cacerts (render-remote.js).
+    const rootCert = isRemoteProfile(getPath(iop, 'spec.values')) ? '' : await currentRootCert(kube, ns, io.stderr)
     const rendered = renderManifests(iop, { version: CLIENT_VERSION, rootCert })
     const progress = new ProgressLog(io.stderr)
     const installing = installComponents(rendered, async (component, objects) => {

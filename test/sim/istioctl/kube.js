@@ -19,6 +19,7 @@ const RESOURCES = {
   'v1/Service': ['services', true],
   'v1/ServiceAccount': ['serviceaccounts', true],
   'v1/Pod': ['pods', true],
+  'discovery.k8s.io/v1/EndpointSlice': ['endpointslices', true],
   'apps/v1/Deployment': ['deployments', true],
   'apps/v1/DaemonSet': ['daemonsets', true],
   'rbac.authorization.k8s.io/v1/ClusterRole': ['clusterroles', false],
