@@ -49056,7 +49056,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2523);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9077);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2523:
+/***/ 9077:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56295,7 +56295,17 @@ function readFileFor(src, file, input, where) {
 
 
 
-const CLUSTER_FIELDS = ['name', 'network', 'context', 'kubeconfig-env', 'kubeconfig-file', 'api-server'];
+const CLUSTER_ROLES = ['primary', 'remote'];
+const CLUSTER_FIELDS = [
+    'name',
+    'network',
+    'role',
+    'primary',
+    'context',
+    'kubeconfig-env',
+    'kubeconfig-file',
+    'api-server'
+];
 /** The `clusters` input: at least two, each with a unique name, a network and one kubeconfig context. */
 function parseClusterList(src) {
     const text = src.input('clusters');
@@ -56329,6 +56339,11 @@ function parseClusterList(src) {
         const apiServer = stringField(item, i, 'api-server', false);
         if (apiServer !== undefined)
             requireUrl('clusters', itemField(i, 'api-server'), apiServer, ['https:', 'http:']);
+        const roleField = stringField(item, i, 'role', false) ?? 'primary';
+        if (!CLUSTER_ROLES.includes(roleField))
+            throw new InputError('clusters', itemField(i, 'role'), `must be one of ${CLUSTER_ROLES.join(', ')}, got ${JSON.stringify(roleField)}`);
+        const role = roleField;
+        const primary = stringField(item, i, 'primary', false);
         const contextField = stringField(item, i, 'context', false);
         const context = contextField ?? name;
         const from = {
@@ -56337,7 +56352,7 @@ function parseClusterList(src) {
             contextField
         };
         const { source, kubeconfig } = kubeconfigOf(src, i, name, context, from, shared);
-        return { config: { name, network, sourceContext: context, source, apiServer }, kubeconfig };
+        return { config: { name, network, sourceContext: context, source, apiServer, role, primary }, kubeconfig };
     });
 }
 function stringField(item, i, field, required) {
@@ -56529,7 +56544,86 @@ function istioctlReadsAs(rev) {
     return mantissa === 0n || Number.isFinite(Number(mantissa) * 2 ** Number(hex[2])) ? 'number' : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/config/topology.ts
+
+// The istio.io pages each topology follows (Istio 1.29–1.31; the same text on istio.io/latest).
+const PAGES = {
+    multiPrimary: 'https://istio.io/latest/docs/setup/install/multicluster/multi-primary/',
+    multiPrimaryMultiNetwork: 'https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/',
+    primaryRemote: 'https://istio.io/latest/docs/setup/install/multicluster/primary-remote/',
+    primaryRemoteMultiNetwork: 'https://istio.io/latest/docs/setup/install/multicluster/primary-remote_multi-network/'
+};
+/** The page that explains a remote on its primary's network or on another. */
+const remotePage = (sameNetwork) => (sameNetwork ? PAGES.primaryRemote : PAGES.primaryRemoteMultiNetwork);
+/**
+ * The pairs Istio supports: a remote names a primary of the list, which runs its own istiod (a remote of a remote has
+ * no istiod to serve it). Pure: runs with the rest of the inputs, before any request.
+ */
+function validateTopology(clusters) {
+    const index = new Map(clusters.map((c, i) => [c.name, i]));
+    clusters.forEach((c, i) => {
+        if (c.role === 'primary') {
+            if (c.primary !== undefined)
+                throw new InputError('clusters', itemField(i, 'primary'), `only a remote has a primary; "${c.name}" is a primary (its own istiod): set "role: remote" or remove "primary" (${PAGES.primaryRemote})`);
+            return;
+        }
+        if (c.primary === undefined)
+            throw new InputError('clusters', itemField(i, 'primary'), `is required for a remote: the name of the primary cluster whose istiod serves "${c.name}" (${PAGES.primaryRemote})`);
+        const j = index.get(c.primary);
+        if (j === undefined)
+            throw new InputError('clusters', itemField(i, 'primary'), `names no cluster of the list: "${c.primary}" (clusters: ${clusters.map((x) => x.name).join(', ')})`);
+        const p = clusters[j];
+        if (p.name === c.name)
+            throw new InputError('clusters', itemField(i, 'primary'), `"${c.name}" cannot be its own primary: a remote has no istiod (${remotePage(true)})`);
+        if (p.role === 'remote')
+            throw new InputError('clusters', itemField(i, 'primary'), `"${p.name}" (item ${j + 1}) is a remote itself; a remote's primary must run its own istiod, Istio has no remote of a remote (${remotePage(p.network === c.network)})`);
+    });
+}
+const isRemote = (c) => c.role === 'remote';
+const primaries = (clusters) => clusters.filter((c) => !isRemote(c));
+const remotesOf = (clusters, primary) => clusters.filter((c) => isRemote(c) && c.primary === primary);
+/** Some other cluster of the mesh is on another network: data traffic between them crosses east-west gateways. */
+const crossesNetworks = (clusters, c) => clusters.some((o) => o.name !== c.name && o.network !== c.network);
+/**
+ * An east-west gateway where a page installs one: a primary that serves remotes (istiod is exposed through it), and
+ * any cluster with a peer on another network (multi-network pages). Multi-primary on one network has none.
+ */
+const needsEastWestGateway = (clusters, c) => (!isRemote(c) && remotesOf(clusters, c.name).length > 0) || crossesNetworks(clusters, c);
+/**
+ * expose-services.yaml goes to the primaries only: a remote's gateway takes its config from its primary's istiod
+ * ("exposing services on the primary cluster will expose them on the east-west gateways of both clusters").
+ */
+const exposesServices = (clusters, c) => !isRemote(c) && crossesNetworks(clusters, c);
+/**
+ * The clusters whose istiod gets c's remote secret: every other primary (a remote has no istiod to read one). The
+ * pages attach a remote to its primary; another primary of the mesh needs the secret too, to discover its endpoints.
+ */
+const secretTargets = (clusters, c) => primaries(clusters).filter((p) => p.name !== c.name);
+/** The clusters whose remote secrets c's istiod reads (none for a remote). */
+const secretSources = (clusters, c) => isRemote(c) ? [] : clusters.filter((s) => s.name !== c.name);
+/**
+ * A running cluster listed in another role: Istio has no path from one to the other in place (the remote profile
+ * leaves a primary's istiod running; a primary's install over a remote finds the remote's objects), so the run is
+ * refused before anything changes.
+ */
+function roleChange(clusters, states) {
+    for (const [i, c] of clusters.entries()) {
+        const s = states.get(c.name);
+        if (!s?.namespaceExists)
+            continue;
+        const was = c.role === 'remote' && s.istiods.length
+            ? `runs its own istiod (${s.istiods.map((x) => `${x.name} ${x.version ?? ''}`.trim()).join(', ')}): it is a primary`
+            : c.role === 'primary' && !s.istiods.length && s.remoteProfile
+                ? `is a remote of ${s.controlPlaneClusters ?? '(no topology.istio.io/controlPlaneClusters)'} (profile remote installed, no istiod)`
+                : undefined;
+        if (was)
+            return `Input "clusters", ${itemField(i, 'role')}: "${c.name}" is listed as ${c.role} but ${was}. Changing a running cluster's role is not supported: uninstall Istio from ${c.name} first (mode: uninstall), then install it as ${c.role} (${PAGES.primaryRemote})`;
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/config/index.ts
+
 
 
 
@@ -56548,6 +56642,7 @@ const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/releases/downl
 /** Every input, parsed and validated once, before any I/O beyond reading inputs, environment and kubeconfig files. */
 function parseConfig(src) {
     const clusters = parseClusterList(src);
+    validateTopology(clusters.map((c) => c.config));
     const secrets = [];
     const kubeconfig = mergeKubeconfigs(clusters.map((c) => c.kubeconfig));
     secrets.push(...credentialsIn(kubeconfig));
@@ -56599,17 +56694,6 @@ function parseConfig(src) {
             }
         }
     };
-}
-
-;// CONCATENATED MODULE: ./src/config/networks.ts
-/** Clusters that share a network: Istio sends traffic between their pods directly, so they must reach each other. */
-function networkWarnings(config) {
-    const byNetwork = new Map();
-    for (const c of config.clusters)
-        byNetwork.set(c.network, [...(byNetwork.get(c.network) ?? []), c.name]);
-    return [...byNetwork]
-        .filter(([, names]) => names.length > 1)
-        .map(([n, names]) => `clusters ${names.join(', ')} share network "${n}": Istio then sends traffic straight to pod IPs between them, which only works if their pods can reach each other (same network). Give each cluster its own network otherwise.`);
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -56930,6 +57014,11 @@ const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 const MANAGED_BY = 'istio-multicluster-action';
 /** Where `ca: generate` keeps the mesh's root in every member: a cluster added later gets an intermediate of it. */
 const STORED_ROOT_SECRET = 'istio-multicluster-root-ca';
+/** On a remote's istio-system: the clusters whose istiod manages it (istio/api annotation.TopologyControlPlaneClusters). */
+const CONTROL_PLANE_CLUSTERS_ANNOTATION = 'topology.istio.io/controlPlaneClusters';
+/** samples/multicluster/expose-istiod.yaml: istiod's ports 15012 and 15017 through the east-west gateway. */
+const ISTIOD_GATEWAY = 'istiod-gateway';
+const ISTIOD_VIRTUAL_SERVICE = 'istiod-vs';
 
 ;// CONCATENATED MODULE: ./src/preflight.ts
 
@@ -57458,6 +57547,7 @@ function fromObjects(ns, items) {
     if (ns) {
         state.namespaceExists = true;
         state.network = ns.metadata.labels?.[NETWORK_LABEL];
+        state.controlPlaneClusters = ns.metadata.annotations?.[CONTROL_PLANE_CLUSTERS_ANNOTATION];
         state.versions[`Namespace/${ns.metadata.name}`] = ns.metadata.resourceVersion ?? '';
     }
     const injectorValues = new Map();
@@ -57472,6 +57562,10 @@ function fromObjects(ns, items) {
                 revision: labels[REVISION_LABEL] ?? 'default',
                 version: labels[OPERATOR_VERSION_LABEL]
             });
+        else if (o.kind === 'Service' &&
+            (name === ISTIOD_APP || name.startsWith(`${ISTIOD_APP}-`)) &&
+            !o.spec?.selector)
+            state.remoteProfile = true;
         else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
             const ingress = o.status?.loadBalancer?.ingress?.[0];
             state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels[REVISION_LABEL] };
@@ -57913,6 +58007,248 @@ function isLoopbackServer(server) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/manifests/merge.ts
+/** Deep merge as istioctl merges `-f` files: maps merge key by key, anything else (lists too) is replaced by the overlay. */
+function deepMerge(base, overlay) {
+    if (!isPlainMap(base) || !isPlainMap(overlay))
+        return (overlay === undefined ? base : copy(overlay));
+    const out = { ...base };
+    for (const [k, v] of Object.entries(overlay))
+        out[k] = k in out ? deepMerge(out[k], v) : copy(v);
+    return out;
+}
+// JSON copy rather than structuredClone: values come from YAML/JSON, and the copy stays in the caller's realm.
+function copy(v) {
+    return v === undefined ? v : JSON.parse(JSON.stringify(v));
+}
+function isPlainMap(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+;// CONCATENATED MODULE: ./src/manifests/istio-operator.ts
+
+
+/** Names of the two IstioOperators: named so that istioctl prunes each only within its own objects (istio/istio#29633). */
+const CONTROL_PLANE_IOP = 'control-plane';
+const EASTWEST_IOP = 'eastwest';
+/** The primary cluster's control plane (the guide's cluster1.yaml), with the user's overlay merged under it. */
+function controlPlane(p) {
+    const owned = {
+        apiVersion: 'install.istio.io/v1alpha1',
+        kind: 'IstioOperator',
+        metadata: { name: CONTROL_PLANE_IOP },
+        spec: {
+            // istioctl turns spec.hub into values.global.hub: the charts' images and the injector's (operator/pkg/render).
+            hub: p.hub,
+            ...(p.revision ? { revision: p.revision } : {}),
+            values: {
+                global: {
+                    meshID: p.meshId,
+                    multiCluster: { clusterName: p.clusterName },
+                    network: p.network,
+                    ...(p.externalIstiod ? { externalIstiod: true } : {})
+                }
+            }
+        }
+    };
+    // The overlay goes first and the owned fields last, so nothing in it can override meshID/clusterName/network.
+    const merged = deepMerge({ spec: {} }, p.overlay ?? {});
+    return deepMerge({ ...merged, apiVersion: owned.apiVersion, kind: owned.kind, metadata: owned.metadata }, { spec: owned.spec });
+}
+/** What samples/multicluster/gen-eastwest-gateway.sh --network <n> [--revision r] prints, rendered in-process. */
+function eastWestGateway(p) {
+    const k8s = {
+        env: [{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: p.network }],
+        service: {
+            ports: [
+                { name: 'status-port', port: 15021, targetPort: 15021 },
+                { name: 'tls', port: 15443, targetPort: 15443 },
+                { name: 'tls-istiod', port: 15012, targetPort: 15012 },
+                { name: 'tls-webhook', port: 15017, targetPort: 15017 }
+            ]
+        }
+    };
+    if (p.serviceAnnotations && Object.keys(p.serviceAnnotations).length > 0)
+        k8s.serviceAnnotations = { ...p.serviceAnnotations };
+    return {
+        apiVersion: 'install.istio.io/v1alpha1',
+        kind: 'IstioOperator',
+        metadata: { name: EASTWEST_IOP },
+        spec: {
+            revision: p.revision ?? '',
+            profile: 'empty',
+            // Its pods are injected (injectionTemplate: gateway), so they take istiod's hub; this one keeps the IOP honest.
+            hub: p.hub,
+            components: {
+                ingressGateways: [
+                    {
+                        name: EASTWEST_GATEWAY,
+                        label: { istio: EASTWEST_GATEWAY_LABEL, app: EASTWEST_GATEWAY, [NETWORK_LABEL]: p.network },
+                        enabled: true,
+                        k8s
+                    }
+                ]
+            },
+            values: {
+                gateways: { 'istio-ingressgateway': { injectionTemplate: 'gateway' } },
+                global: { network: p.network }
+            }
+        }
+    };
+}
+/** The components each profile enables (manifests/profiles/*.yaml @1.30.3, each merged over default.yaml). */
+const PROFILE_COMPONENTS = {
+    default: ['base', 'pilot', 'ingressGateways'],
+    demo: ['base', 'pilot', 'ingressGateways', 'egressGateways'],
+    minimal: ['base', 'pilot'],
+    empty: [],
+    remote: ['base', 'pilot'],
+    preview: ['base', 'pilot', 'ingressGateways'],
+    stable: ['base', 'pilot', 'ingressGateways'],
+    ambient: ['base', 'pilot', 'cni', 'ztunnel'],
+    openshift: ['base', 'pilot', 'cni', 'ingressGateways'],
+    'openshift-ambient': ['base', 'pilot', 'cni', 'ztunnel']
+};
+/** install.go's componentDependencies, inverted: a component applies once these have finished (failed ones too). */
+const WAITS_FOR = {
+    pilot: 'base',
+    cni: 'base',
+    ingressGateways: 'pilot',
+    egressGateways: 'pilot',
+    ztunnel: 'cni'
+};
+const isRecord = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * How many readiness waits `istioctl install -f <iop>` can run one after another: each component waits up to
+ * --readiness-timeout, independent ones side by side, dependents after their parents (Base → Pilot → gateways), and a
+ * failed component still lets its dependents apply and wait (operator/pkg/install/install.go @1.30.3). So the longest
+ * chain of enabled components: 3 for the default profile, 1 for a profile-empty gateway IOP, 0 for nothing.
+ */
+function readinessWaits(iop) {
+    const spec = iop.spec;
+    const profile = typeof spec.profile === 'string' && spec.profile ? spec.profile : 'default';
+    const enabled = new Set(PROFILE_COMPONENTS[profile] ?? PROFILE_COMPONENTS.default);
+    const components = isRecord(spec.components) ? spec.components : {};
+    const gatewayValues = isRecord(spec.values) && isRecord(spec.values.gateways) ? spec.values.gateways : {};
+    for (const c of Object.keys(WAITS_FOR).concat('base')) {
+        const raw = components[c];
+        if (c === 'ingressGateways' || c === 'egressGateways') {
+            // A list replaces the profile's; an entry is on unless it says enabled: false (or values.gateways.<name>.enabled).
+            const alt = gatewayValues[c === 'ingressGateways' ? 'istio-ingressgateway' : 'istio-egressgateway'];
+            const forced = isRecord(alt) && alt.enabled === true;
+            if (Array.isArray(raw)) {
+                if (forced || raw.some((g) => isRecord(g) && g.enabled !== false))
+                    enabled.add(c);
+                else
+                    enabled.delete(c);
+            }
+            else if (forced)
+                enabled.add(c);
+        }
+        else if (isRecord(raw)) {
+            // Without `enabled` the merged value decides: every profile states base and pilot; cni and ztunnel default on
+            // once their map exists (GetValueOrTrue in operator/pkg/component/component.go).
+            const on = typeof raw.enabled === 'boolean' ? raw.enabled : c === 'cni' || c === 'ztunnel' ? true : enabled.has(c);
+            if (on)
+                enabled.add(c);
+            else
+                enabled.delete(c);
+        }
+    }
+    const depth = (c) => {
+        const parent = WAITS_FOR[c];
+        return 1 + (parent && enabled.has(parent) ? depth(parent) : 0);
+    };
+    return Math.max(0, ...[...enabled].map(depth));
+}
+
+;// CONCATENATED MODULE: ./src/manifests/remote.ts
+// What the primary-remote pages add to the multi-primary objects: istiod exposed through the primary's east-west
+// gateway, the remote's istio-system naming its control plane cluster, and the remote's `profile: remote` install.
+
+
+
+
+
+const networkingApi = (v) => compareSemver(v, { major: 1, minor: 24, patch: 0 }) >= 0 ? 'networking.istio.io/v1' : 'networking.istio.io/v1alpha3';
+/**
+ * samples/multicluster/expose-istiod.yaml (or expose-istiod-rev.yaml.tmpl for a revision) @1.30.3: a Gateway passing
+ * 15012 (xDS) and 15017 (webhook) through the east-west gateway, and a VirtualService routing them to istiod.
+ */
+function exposeIstiod(istioVersion, revision) {
+    const apiVersion = networkingApi(istioVersion);
+    const istiod = `istiod${revision ? `-${revision}` : ''}.${ISTIO_NAMESPACE}.svc`;
+    // The revision template matches istiod-<rev>'s SNI names; the default one any SNI.
+    const sniHosts = revision ? [istiod, `${istiod}.cluster.local`] : ['*'];
+    const route = (port, target) => ({
+        match: [{ port, sniHosts }],
+        route: [{ destination: { host: `${istiod}.cluster.local`, port: { number: target } } }]
+    });
+    return [
+        {
+            apiVersion,
+            kind: 'Gateway',
+            metadata: { name: ISTIOD_GATEWAY, namespace: ISTIO_NAMESPACE },
+            spec: {
+                selector: { istio: EASTWEST_GATEWAY_LABEL },
+                servers: [
+                    { port: { name: 'tls-istiod', number: 15012, protocol: 'tls' }, tls: { mode: 'PASSTHROUGH' }, hosts: ['*'] },
+                    {
+                        port: { name: 'tls-istiodwebhook', number: 15017, protocol: 'tls' },
+                        tls: { mode: 'PASSTHROUGH' },
+                        hosts: ['*']
+                    }
+                ]
+            }
+        },
+        {
+            apiVersion,
+            kind: 'VirtualService',
+            metadata: {
+                name: revision ? `${ISTIOD_VIRTUAL_SERVICE}-${revision}` : ISTIOD_VIRTUAL_SERVICE,
+                namespace: ISTIO_NAMESPACE
+            },
+            spec: { hosts: ['*'], gateways: [ISTIOD_GATEWAY], tls: [route(15012, 15012), route(15017, 443)] }
+        }
+    ];
+}
+/** A remote's istio-system: its network, and the primary whose istiod manages it ("Set the control plane cluster"). */
+function remoteNamespace(network, primary) {
+    const ns = istioNamespace(network);
+    return { ...ns, metadata: { ...ns.metadata, annotations: { [CONTROL_PLANE_CLUSTERS_ANNOTATION]: primary } } };
+}
+/**
+ * The page's cluster2.yaml: `profile: remote`, the injector's path on the primary's istiod (which tells it the pod's
+ * cluster and network) and istiod's address. clusterName and network as the page's Helm tab sets them.
+ */
+function remoteControlPlane(p) {
+    return {
+        apiVersion: 'install.istio.io/v1alpha1',
+        kind: 'IstioOperator',
+        metadata: { name: CONTROL_PLANE_IOP },
+        spec: {
+            profile: 'remote',
+            hub: p.hub,
+            ...(p.revision ? { revision: p.revision } : {}),
+            values: {
+                istiodRemote: { injectionPath: `/inject/cluster/${p.clusterName}/net/${p.network}` },
+                global: {
+                    multiCluster: { clusterName: p.clusterName },
+                    network: p.network,
+                    remotePilotAddress: p.remotePilotAddress ?? ''
+                }
+            }
+        }
+    };
+}
+/** The remote's IOP with the address its primary's gateway got, once that is known. */
+function withRemotePilotAddress(iop, address) {
+    const doc = load(iop);
+    const values = doc.spec.values;
+    values.global.remotePilotAddress = address;
+    return dump(doc, { noRefs: true, lineWidth: -1 });
+}
+
 ;// CONCATENATED MODULE: ./src/verify.ts
 
 
@@ -58173,6 +58509,7 @@ async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
 
 
 
+
 function stepExecutor(deps) {
     const { tools } = deps;
     return async (step, log) => {
@@ -58187,6 +58524,17 @@ function stepExecutor(deps) {
                 return deps.trust.ensure(step.cluster, log);
             case 'istioctl-install':
                 return istioctlInstall(deps, step, a.iop, a.readinessWaits, log);
+            case 'istioctl-install-remote': {
+                // The primary's gateway-address step has finished: its address is there, this only reads it.
+                const address = await waitForGatewayAddress(tools, a.primary, a.timeoutMs, log);
+                log(`remotePilotAddress: ${address} (${a.primary}'s east-west gateway)`);
+                // The chart makes a host name an ExternalName Service (remote-istiod-service.yaml@1.30.3); istio.io's page
+                // calls primaries behind host-name load balancers (AWS) unsuitable.
+                if (!/^[\d.]+$|:/.test(address))
+                    warning(`${step.cluster}: ${a.primary}'s east-west gateway has a host name (${address}), not an IP; istio.io's "Install Primary-Remote" says such primaries (AWS load balancers) are not suitable for a remote. Give the gateway an IP (e.g. an NLB with static addresses) if injection or xDS fails in ${step.cluster}.`);
+                await istioctlInstall(deps, step, withRemotePilotAddress(a.iop, address), a.readinessWaits, log);
+                return `served by ${a.primary} at ${address}`;
+            }
             case 'wait-gateway-address':
                 return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log);
             case 'create-remote-secret':
@@ -58867,7 +59215,8 @@ class TrustManager {
     async prepare(states) {
         if (this.config.ca.mode === 'none')
             return;
-        for (const c of this.config.clusters) {
+        // A remote has no istiod, so no CA: its workloads' certificates come from its primary's istiod.
+        for (const c of this.config.clusters.filter((x) => x.role !== 'remote')) {
             const s = states.get(c.name);
             this.seen.set(c.name, {
                 cacerts: s?.cacerts,
@@ -59914,6 +60263,7 @@ const STEP_KINDS = [
     'eastwest-gateway',
     'gateway-address',
     'expose-services',
+    'expose-istiod',
     'remote-secret',
     'remote-secrets-in',
     'verify',
@@ -59947,6 +60297,8 @@ const STEP_KIND_INFO = {
     'control-plane': {
         column: 'Control plane',
         plans: ({ state: s, cluster: c, config, version, upgrade: up }) => {
+            if (c.role === 'remote')
+                return `${s.remoteProfile ? 're-apply' : 'install'} Istio ${version}, profile remote: injection and xDS from ${c.primary}'s istiod through its east-west gateway`;
             if (up)
                 return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`;
             const same = s.istiods.length &&
@@ -59969,6 +60321,7 @@ const STEP_KIND_INFO = {
         plans: ({ state: s }) => s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address'
     },
     'expose-services': { column: 'Expose services', plans: asTitled },
+    'expose-istiod': { column: 'Expose istiod', plans: asTitled },
     'remote-secret': {
         column: 'Remote secret',
         plans: ({ cluster: c }) => `create-remote-secret --name ${c.name}${c.apiServer ? ` --server ${c.apiServer}` : ''}`
@@ -60032,9 +60385,9 @@ function clusterOutcomes(r) {
 function isVerified(r) {
     const kinds = r.config.verify.mode === 'traffic' ? ['verify', 'verify-traffic'] : ['verify'];
     const checks = [...r.results.values()].filter((s) => kinds.includes(s.step.kind));
-    return (r.config.verify.mode !== 'none' &&
-        checks.length === r.config.clusters.length * kinds.length &&
-        checks.every((s) => s.status === 'ok'));
+    // remote-clusters runs on the primaries only (a remote has no istiod), traffic in every cluster.
+    const expected = r.config.clusters.filter((c) => c.role !== 'remote').length + (kinds.length > 1 ? r.config.clusters.length : 0);
+    return r.config.verify.mode !== 'none' && checks.length === expected && checks.every((s) => s.status === 'ok');
 }
 /** Every output, in one place. */
 function publishOutputs(r) {
@@ -60150,13 +60503,22 @@ function renderMermaid(r, outcomes) {
     const networks = [...new Set(outcomes.map((o) => o.network))];
     for (const [i, n] of networks.entries()) {
         out.push(`  subgraph n${i}["network ${n}"]`);
-        for (const o of outcomes.filter((x) => x.network === n))
-            out.push(`    ${id(o.name)}["${o.name}<br/>istiod + east-west gateway<br/>${o.gatewayAddress ?? 'no address'}"]`);
+        for (const o of outcomes.filter((x) => x.network === n)) {
+            const c = r.config.clusters.find((x) => x.name === o.name);
+            const what = c?.role === 'remote' ? `remote of ${c.primary}` : 'istiod';
+            const gateway = r.results.has(stepId(o.name, 'eastwest-gateway'))
+                ? ` + east-west gateway<br/>${o.gatewayAddress ?? 'no address'}`
+                : '';
+            out.push(`    ${id(o.name)}["${o.name}<br/>${what}${gateway}"]`);
+        }
         out.push('  end');
     }
     const names = outcomes.map((o) => o.name);
     for (const [i, a] of names.entries())
         for (const b of names.slice(i + 1)) {
+            // Two remotes exchange nothing: neither has an istiod.
+            if ([a, b].every((x) => r.config.clusters.find((c) => c.name === x)?.role === 'remote'))
+                continue;
             const ab = r.results.get(stepId(b, 'remote-secrets-in'))?.status === 'ok';
             const ba = r.results.get(stepId(a, 'remote-secrets-in'))?.status === 'ok';
             if (ab && ba)
@@ -60361,155 +60723,80 @@ async function finish(ctx, report, done) {
         info(`${done} in ${formatSeconds(report.durationMs)}.`);
 }
 
-;// CONCATENATED MODULE: ./src/manifests/merge.ts
-/** Deep merge as istioctl merges `-f` files: maps merge key by key, anything else (lists too) is replaced by the overlay. */
-function deepMerge(base, overlay) {
-    if (!isPlainMap(base) || !isPlainMap(overlay))
-        return (overlay === undefined ? base : copy(overlay));
-    const out = { ...base };
-    for (const [k, v] of Object.entries(overlay))
-        out[k] = k in out ? deepMerge(out[k], v) : copy(v);
-    return out;
-}
-// JSON copy rather than structuredClone: values come from YAML/JSON, and the copy stays in the caller's realm.
-function copy(v) {
-    return v === undefined ? v : JSON.parse(JSON.stringify(v));
-}
-function isPlainMap(v) {
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-;// CONCATENATED MODULE: ./src/manifests/istio-operator.ts
+;// CONCATENATED MODULE: ./src/steps/topology-remote.ts
 
 
-/** Names of the two IstioOperators: named so that istioctl prunes each only within its own objects (istio/istio#29633). */
-const CONTROL_PLANE_IOP = 'control-plane';
-const EASTWEST_IOP = 'eastwest';
-/** The primary cluster's control plane (the guide's cluster1.yaml), with the user's overlay merged under it. */
-function controlPlane(p) {
-    const owned = {
-        apiVersion: 'install.istio.io/v1alpha1',
-        kind: 'IstioOperator',
-        metadata: { name: CONTROL_PLANE_IOP },
-        spec: {
-            // istioctl turns spec.hub into values.global.hub: the charts' images and the injector's (operator/pkg/render).
-            hub: p.hub,
-            ...(p.revision ? { revision: p.revision } : {}),
-            values: { global: { meshID: p.meshId, multiCluster: { clusterName: p.clusterName }, network: p.network } }
-        }
-    };
-    // The overlay goes first and the owned fields last, so nothing in it can override meshID/clusterName/network.
-    const merged = deepMerge({ spec: {} }, p.overlay ?? {});
-    return deepMerge({ ...merged, apiVersion: owned.apiVersion, kind: owned.kind, metadata: owned.metadata }, { spec: owned.spec });
-}
-/** What samples/multicluster/gen-eastwest-gateway.sh --network <n> [--revision r] prints, rendered in-process. */
-function eastWestGateway(p) {
-    const k8s = {
-        env: [{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: p.network }],
-        service: {
-            ports: [
-                { name: 'status-port', port: 15021, targetPort: 15021 },
-                { name: 'tls', port: 15443, targetPort: 15443 },
-                { name: 'tls-istiod', port: 15012, targetPort: 15012 },
-                { name: 'tls-webhook', port: 15017, targetPort: 15017 }
-            ]
-        }
-    };
-    if (p.serviceAnnotations && Object.keys(p.serviceAnnotations).length > 0)
-        k8s.serviceAnnotations = { ...p.serviceAnnotations };
-    return {
-        apiVersion: 'install.istio.io/v1alpha1',
-        kind: 'IstioOperator',
-        metadata: { name: EASTWEST_IOP },
-        spec: {
-            revision: p.revision ?? '',
-            profile: 'empty',
-            // Its pods are injected (injectionTemplate: gateway), so they take istiod's hub; this one keeps the IOP honest.
-            hub: p.hub,
-            components: {
-                ingressGateways: [
-                    {
-                        name: EASTWEST_GATEWAY,
-                        label: { istio: EASTWEST_GATEWAY_LABEL, app: EASTWEST_GATEWAY, [NETWORK_LABEL]: p.network },
-                        enabled: true,
-                        k8s
-                    }
-                ]
-            },
-            values: {
-                gateways: { 'istio-ingressgateway': { injectionTemplate: 'gateway' } },
-                global: { network: p.network }
-            }
-        }
-    };
-}
-/** The components each profile enables (manifests/profiles/*.yaml @1.30.3, each merged over default.yaml). */
-const PROFILE_COMPONENTS = {
-    default: ['base', 'pilot', 'ingressGateways'],
-    demo: ['base', 'pilot', 'ingressGateways', 'egressGateways'],
-    minimal: ['base', 'pilot'],
-    empty: [],
-    remote: ['base', 'pilot'],
-    preview: ['base', 'pilot', 'ingressGateways'],
-    stable: ['base', 'pilot', 'ingressGateways'],
-    ambient: ['base', 'pilot', 'cni', 'ztunnel'],
-    openshift: ['base', 'pilot', 'cni', 'ingressGateways'],
-    'openshift-ambient': ['base', 'pilot', 'cni', 'ztunnel']
-};
-/** install.go's componentDependencies, inverted: a component applies once these have finished (failed ones too). */
-const WAITS_FOR = {
-    pilot: 'base',
-    cni: 'base',
-    ingressGateways: 'pilot',
-    egressGateways: 'pilot',
-    ztunnel: 'cni'
-};
-const isRecord = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+
+
 /**
- * How many readiness waits `istioctl install -f <iop>` can run one after another: each component waits up to
- * --readiness-timeout, independent ones side by side, dependents after their parents (Base → Pilot → gateways), and a
- * failed component still lets its dependents apply and wait (operator/pkg/install/install.go @1.30.3). So the longest
- * chain of enabled components: 3 for the default profile, 1 for a profile-empty gateway IOP, 0 for nothing.
+ * After the control plane: the east-west gateway and its address where the topology needs one, expose-services on a
+ * primary with peers on other networks, expose-istiod on a primary that serves remotes, and the remote secret of a
+ * cluster some primary reads.
  */
-function readinessWaits(iop) {
-    const spec = iop.spec;
-    const profile = typeof spec.profile === 'string' && spec.profile ? spec.profile : 'default';
-    const enabled = new Set(PROFILE_COMPONENTS[profile] ?? PROFILE_COMPONENTS.default);
-    const components = isRecord(spec.components) ? spec.components : {};
-    const gatewayValues = isRecord(spec.values) && isRecord(spec.values.gateways) ? spec.values.gateways : {};
-    for (const c of Object.keys(WAITS_FOR).concat('base')) {
-        const raw = components[c];
-        if (c === 'ingressGateways' || c === 'egressGateways') {
-            // A list replaces the profile's; an entry is on unless it says enabled: false (or values.gateways.<name>.enabled).
-            const alt = gatewayValues[c === 'ingressGateways' ? 'istio-ingressgateway' : 'istio-egressgateway'];
-            const forced = isRecord(alt) && alt.enabled === true;
-            if (Array.isArray(raw)) {
-                if (forced || raw.some((g) => isRecord(g) && g.enabled !== false))
-                    enabled.add(c);
-                else
-                    enabled.delete(c);
-            }
-            else if (forced)
-                enabled.add(c);
-        }
-        else if (isRecord(raw)) {
-            // Without `enabled` the merged value decides: every profile states base and pilot; cni and ztunnel default on
-            // once their map exists (GetValueOrTrue in operator/pkg/component/component.go).
-            const on = typeof raw.enabled === 'boolean' ? raw.enabled : c === 'cni' || c === 'ztunnel' ? true : enabled.has(c);
-            if (on)
-                enabled.add(c);
-            else
-                enabled.delete(c);
-        }
+function gatewayAndSecretSteps(config, c, version, step) {
+    const steps = [];
+    const add = (...args) => steps.push(step(...args));
+    const controlPlane = stepId(c.name, 'control-plane');
+    if (needsEastWestGateway(config.clusters, c)) {
+        const gateway = eastWestGateway({
+            network: c.network,
+            hub: config.hub,
+            revision: config.revision,
+            serviceAnnotations: config.gatewayServiceAnnotations
+        });
+        // A remote's gateway pods are injected by its primary's istiod, which patches the remote's webhook once it holds
+        // the remote's secret.
+        const injector = c.role === 'remote' ? [stepId(c.primary, 'remote-secrets-in')] : [];
+        add(c, 'eastwest-gateway', 'east-west gateway', [controlPlane, ...injector], {
+            type: 'istioctl-install',
+            iop: toYaml(gateway),
+            readinessWaits: readinessWaits(gateway)
+        });
+        add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], {
+            type: 'wait-gateway-address',
+            timeoutMs: config.gatewayTimeoutMs
+        });
     }
-    const depth = (c) => {
-        const parent = WAITS_FOR[c];
-        return 1 + (parent && enabled.has(parent) ? depth(parent) : 0);
-    };
-    return Math.max(0, ...[...enabled].map(depth));
+    if (exposesServices(config.clusters, c))
+        add(c, 'expose-services', 'expose services (cross-network-gateway)', [controlPlane], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) }, { after: [stepId(c.name, 'eastwest-gateway')] });
+    const remotes = c.role === 'remote' ? [] : remotesOf(config.clusters, c.name);
+    if (remotes.length)
+        add(c, 'expose-istiod', `expose istiod to ${remotes.map((r) => r.name).join(', ')} (istiod-gateway)`, [controlPlane], { type: 'apply', manifest: toYaml(...exposeIstiod(version, config.revision)) }, { after: [stepId(c.name, 'eastwest-gateway')] });
+    if (secretTargets(config.clusters, c).length)
+        add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, { after: [controlPlane] });
+    return steps;
+}
+/**
+ * A remote ("Configure cluster2 as a remote"): istio-system annotated with its primary, then `profile: remote`
+ * pointing at the primary's east-west gateway, once that gateway has an address and exposes istiod.
+ */
+function remoteControlPlaneSteps(config, c, step) {
+    const primary = c.primary;
+    const iop = remoteControlPlane({
+        clusterName: c.name,
+        network: c.network,
+        hub: config.hub,
+        revision: config.revision
+    });
+    return [
+        step(c, 'namespace', `namespace istio-system, network ${c.network}, control plane ${primary}`, [], {
+            type: 'apply',
+            manifest: toYaml(remoteNamespace(c.network, primary))
+        }),
+        step(c, 'control-plane', `control plane (istioctl install, profile remote, served by ${primary})`, [stepId(c.name, 'namespace'), stepId(primary, 'gateway-address'), stepId(primary, 'expose-istiod')], {
+            type: 'istioctl-install-remote',
+            iop: toYaml(iop),
+            readinessWaits: readinessWaits(iop),
+            primary,
+            timeoutMs: config.gatewayTimeoutMs
+        })
+    ];
 }
 
 ;// CONCATENATED MODULE: ./src/steps/install-plan.ts
+
+
 
 
 
@@ -60530,6 +60817,11 @@ function buildInstallPlan(config, version, stale = new Map()) {
     const add = (...args) => steps.push(clusterStep(...args));
     const trust = config.ca.mode !== 'none';
     for (const c of config.clusters) {
+        if (c.role === 'remote') {
+            steps.push(...remoteControlPlaneSteps(config, c, clusterStep));
+            steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep));
+            continue;
+        }
         add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], {
             type: 'apply',
             manifest: toYaml(istioNamespace(c.network))
@@ -60544,33 +60836,20 @@ function buildInstallPlan(config, version, stale = new Map()) {
             network: c.network,
             hub: config.hub,
             revision: config.revision,
-            overlay: config.operatorOverlay
+            overlay: config.operatorOverlay,
+            externalIstiod: remotesOf(config.clusters, c.name).length > 0
         });
         add(c, 'control-plane', 'control plane (istioctl install)', [stepId(c.name, trust ? 'root-of-trust' : 'namespace')], {
             type: 'istioctl-install',
             iop: toYaml(iop),
             readinessWaits: readinessWaits(iop)
         });
-        const gateway = eastWestGateway({
-            network: c.network,
-            hub: config.hub,
-            revision: config.revision,
-            serviceAnnotations: config.gatewayServiceAnnotations
-        });
-        add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], {
-            type: 'istioctl-install',
-            iop: toYaml(gateway),
-            readinessWaits: readinessWaits(gateway)
-        });
-        add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], {
-            type: 'wait-gateway-address',
-            timeoutMs: config.gatewayTimeoutMs
-        });
-        add(c, 'expose-services', 'expose services (cross-network-gateway)', [stepId(c.name, 'control-plane')], { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) }, { after: [stepId(c.name, 'eastwest-gateway')] });
-        add(c, 'remote-secret', 'create remote secret', [stepId(c.name, 'namespace')], { type: 'create-remote-secret', server: c.apiServer }, { after: [stepId(c.name, 'control-plane')] });
+        steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep));
     }
-    for (const c of config.clusters) {
-        const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name);
+    for (const c of primaries(config.clusters)) {
+        const sources = secretSources(config.clusters, c).map((s) => s.name);
+        if (!sources.length)
+            continue;
         // After its own control plane: a changed secret may need its istiod restarted (kube/istiod.ts), and that must be
         // the istiod this run leaves behind, not one an install in progress is about to replace.
         add(c, 'remote-secrets-in', `remote secrets of ${sources.join(', ')}`, [stepId(c.name, 'namespace'), ...sources.map((s) => stepId(s, 'remote-secret'))], { type: 'apply-remote-secrets', sources }, { after: [stepId(c.name, 'control-plane')] });
@@ -60599,8 +60878,9 @@ function addVerification(config, steps) {
     const traffic = config.verify.mode === 'traffic';
     const versions = [...new Set(config.clusters.map((_, i) => helloworldVersion(i)))];
     const add = (...args) => steps.push(clusterStep(...args));
-    for (const c of config.clusters) {
-        const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name);
+    for (const c of primaries(config.clusters)) {
+        // A remote has no istiod to ask; its primary reports it.
+        const peers = secretSources(config.clusters, c).map((p) => p.name);
         // `istioctl remote-clusters` shows what this cluster's istiod made of the remote secrets in it: it needs istiod and
         // those secrets, no gateway. Waiting for everything would put the check behind the slowest cluster's address.
         const needs = ['control-plane', 'remote-secrets-in', 'prune-remote-secrets']
@@ -60617,7 +60897,7 @@ function addVerification(config, steps) {
         });
     const deployed = config.clusters.map((c) => stepId(c.name, 'verify-deploy'));
     for (const c of config.clusters)
-        add(c, 'verify-traffic', `verify: helloworld ${versions.join(', ')} answer`, [...deployed, stepId(c.name, 'verify')], {
+        add(c, 'verify-traffic', `verify: helloworld ${versions.join(', ')} answer`, [...deployed, stepId(c.role === 'remote' ? c.primary : c.name, 'verify')], {
             type: 'verify-traffic',
             versions,
             timeoutMs
@@ -60650,6 +60930,7 @@ function remoteSecretPairs(steps) {
 
 
 
+
 /** read states → version → upgrade checks → stale secrets → plan. Writes nothing; warns of retired registries. */
 async function prepare(ctx) {
     const { config } = ctx;
@@ -60665,6 +60946,7 @@ async function prepare(ctx) {
     catch (e) {
         blocker = e.message;
     }
+    blocker = roleChange(config.clusters, states) ?? blocker;
     const stale = staleRemoteSecrets(config, states);
     return { states, semver, upgrades, blocker, stale, steps: buildInstallPlan(config, semver, stale) };
 }
@@ -60979,7 +61261,6 @@ function removeWorkdir(dir) {
 
 
 
-
 const MODE_RUNS = {
     install: installMode,
     plan: planMode,
@@ -61007,8 +61288,6 @@ async function run() {
         const config = readConfig();
         for (const s of config.secrets)
             registerSecret(s);
-        for (const w of networkWarnings(config))
-            warning(w);
         workdir = createWorkdir();
         const kubeconfigPath = writePrivateFile(workdir, 'kubeconfig', serializeKubeconfig(config.kubeconfig));
         if (config.exportKubeconfig)
