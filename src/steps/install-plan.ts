@@ -1,6 +1,7 @@
 import { Config, ClusterConfig } from '../config/index.js'
-import { ISTIO_NAMESPACE } from '../istio-names.js'
-import { Semver } from '../istioctl/version.js'
+import { EASTWEST_GATEWAY, ISTIO_FIELD_MANAGER, ISTIO_NAMESPACE } from '../istio-names.js'
+import { Semver, formatSemver } from '../istioctl/version.js'
+import { gatewayService } from '../manifests/gateway-service.js'
 import { controlPlane, eastWestGateway, readinessWaits } from '../manifests/istio-operator.js'
 import { VERIFY_NAMESPACE, helloworldVersion, verifyWorkloads } from '../manifests/helloworld.js'
 import { crossNetworkGateway, istioNamespace, toYaml } from '../manifests/kubernetes.js'
@@ -16,11 +17,18 @@ import { Step, StepAction, stepId } from './step.js'
  * remote secret once its control plane has finished (the secret itself only needs the namespace: a failed control
  * plane does not stop the exchange) and exposes its services once its gateway install has finished, while the load
  * balancer assigns the address.
+ *
+ * The load balancer is not on that path: right after its namespace, a cluster gets the east-west gateway's Service as
+ * the gateway install will apply it (manifests/gateway-service.ts), so the cloud provisions it while istiod installs,
+ * and the install takes it over. `gatewayServices`: the clusters where that Service exists already (nothing to do).
+ * A Service this run created goes again if the gateway install does not succeed: no billed load balancer is left
+ * behind by a failed run.
  */
 export function buildInstallPlan(
   config: Config,
   version: Semver,
-  stale: Map<string, { name: string }[]> = new Map()
+  stale: Map<string, { name: string }[]> = new Map(),
+  gatewayServices: ReadonlySet<string> = new Set()
 ): Step[] {
   const steps: Step[] = []
   const add = (...args: Parameters<typeof clusterStep>) => steps.push(clusterStep(...args))
@@ -31,6 +39,25 @@ export function buildInstallPlan(
       type: 'apply',
       manifest: toYaml(istioNamespace(c.network))
     })
+    const gateway = eastWestGateway({
+      network: c.network,
+      hub: config.hub,
+      revision: config.revision,
+      serviceAnnotations: config.gatewayServiceAnnotations
+    })
+    add(
+      c,
+      'gateway-service',
+      `load balancer first (${EASTWEST_GATEWAY} Service)`,
+      [stepId(c.name, 'namespace')],
+      gatewayServices.has(c.name)
+        ? { type: 'none', value: `unchanged: ${EASTWEST_GATEWAY} exists` }
+        : {
+            type: 'server-side-apply',
+            manifest: toYaml(gatewayService(gateway, formatSemver(version))),
+            fieldManager: ISTIO_FIELD_MANAGER
+          }
+    )
     if (trust)
       add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], {
         type: 'root-of-trust'
@@ -54,17 +81,14 @@ export function buildInstallPlan(
         readinessWaits: readinessWaits(iop)
       }
     )
-    const gateway = eastWestGateway({
-      network: c.network,
-      hub: config.hub,
-      revision: config.revision,
-      serviceAnnotations: config.gatewayServiceAnnotations
-    })
-    add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], {
-      type: 'istioctl-install',
-      iop: toYaml(gateway),
-      readinessWaits: readinessWaits(gateway)
-    })
+    add(
+      c,
+      'eastwest-gateway',
+      'east-west gateway',
+      [stepId(c.name, 'control-plane')],
+      { type: 'istioctl-install', iop: toYaml(gateway), readinessWaits: readinessWaits(gateway) },
+      { after: [stepId(c.name, 'gateway-service')] }
+    )
     add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], {
       type: 'wait-gateway-address',
       timeoutMs: config.gatewayTimeoutMs
@@ -109,6 +133,21 @@ export function buildInstallPlan(
         })
     }
   if (config.verify.mode !== 'none') addVerification(config, steps)
+  for (const c of config.clusters)
+    if (!gatewayServices.has(c.name))
+      add(
+        c,
+        'remove-gateway-service',
+        `remove the ${EASTWEST_GATEWAY} Service unless the gateway install succeeded`,
+        [stepId(c.name, 'gateway-service'), stepId(c.name, 'eastwest-gateway')],
+        {
+          type: 'remove-unclaimed',
+          target: { resource: 'service', names: [EASTWEST_GATEWAY], namespace: ISTIO_NAMESPACE },
+          unless: stepId(c.name, 'eastwest-gateway'),
+          reason: 'the east-west gateway install did not succeed'
+        },
+        { always: true }
+      )
   return steps
 }
 
