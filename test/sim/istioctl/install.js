@@ -108,9 +108,11 @@ async function currentRootCert(kube, ns, stderr) {
 async function pinIstiodRoot(kube, dep) {
   // Fields of other managers, such as kubectl's restartedAt, server-side apply leaves alone (apiserver/managedfields.js).
   const existing = await kube.getObject('apps/v1', 'Deployment', dep.metadata.namespace, dep.metadata.name)
+  // Only what the rendered object carries: the cluster's other records (CA_CERT_ANNOTATION) are nobody's fields, and
+  // applying them would make them istio-operator's (an ownership change, a write on every re-run).
   for (const key of [ROOT_CERT_ANNOTATION, CA_CERT_ANNOTATION]) {
     const recorded = existing?.metadata?.annotations?.[key]
-    if (recorded) dep.metadata.annotations[key] = recorded
+    if (recorded && key in (dep.metadata.annotations || {})) dep.metadata.annotations[key] = recorded
   }
 }
 
