@@ -4,6 +4,7 @@ import { IstioOperator, controlPlane, eastWestGateway, readinessWaits } from '..
 import { APPLY_MARGIN_MS, goDuration, installLimitMs, unreadyPods } from '../src/istioctl/readiness.js'
 import { crossNetworkGateway, istioNamespace, toYaml } from '../src/manifests/kubernetes.js'
 import { deepMerge } from '../src/manifests/merge.js'
+import { gatewayService } from '../src/manifests/gateway-service.js'
 import { exposeIstiod, remoteControlPlane, withRemotePilotAddress } from '../src/manifests/remote.js'
 
 // The reference's manifests (shared/reference/istio-multicluster.md), written out by hand: the renderers must match them
@@ -126,6 +127,77 @@ describe('manifests', () => {
     expect(gw.label['topology.istio.io/network']).toBe('n2')
     expect(gw.k8s.env).toEqual([{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: 'n2' }])
     expect(iop.spec.values.global.network).toBe('n2')
+  })
+
+  // manifests/charts/gateways/istio-ingress/templates/service.yaml @1.30.3 rendered by hand for the east-west IOP, with
+  // the labels istioctl install adds (operator/pkg/install/install.go getOwnerLabels).
+  it('east-west gateway Service equals what istioctl install renders from that IOP', () => {
+    const iop = eastWestGateway({
+      network: 'network1',
+      hub: 'docker.io/istio',
+      serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' }
+    })
+    expect(roundTrip(gatewayService(iop, '1.30.3'))).toEqual(
+      yaml.load(`
+apiVersion: v1
+kind: Service
+metadata:
+  name: istio-eastwestgateway
+  namespace: istio-system
+  annotations:
+    service.beta.kubernetes.io/aws-load-balancer-type: "nlb"
+  labels:
+    istio: eastwestgateway
+    app: istio-eastwestgateway
+    topology.istio.io/network: network1
+    release: istio
+    istio.io/rev: "default"
+    install.operator.istio.io/owning-resource: eastwest
+    install.operator.istio.io/owning-resource-namespace: istio-system
+    operator.istio.io/component: "IngressGateways"
+    app.kubernetes.io/name: "istio-ingressgateway"
+    app.kubernetes.io/managed-by: "Helm"
+    app.kubernetes.io/instance: "istio"
+    app.kubernetes.io/part-of: "istio"
+    app.kubernetes.io/version: "1.30.3"
+    helm.sh/chart: istio-ingress-1.30.3
+    operator.istio.io/managed: Reconcile
+    operator.istio.io/version: 1.30.3
+spec:
+  type: LoadBalancer
+  selector:
+    istio: eastwestgateway
+    app: istio-eastwestgateway
+    topology.istio.io/network: network1
+  ports:
+    - name: status-port
+      port: 15021
+      targetPort: 15021
+    - name: tls
+      port: 15443
+      targetPort: 15443
+    - name: tls-istiod
+      port: 15012
+      targetPort: 15012
+    - name: tls-webhook
+      port: 15017
+      targetPort: 15017
+`)
+    )
+  })
+
+  it('east-west gateway Service: the revision labels it; without annotations it has none', () => {
+    const svc = gatewayService(eastWestGateway({ network: 'n2', hub: 'h', revision: 'canary' }), '1.29.6')
+    expect(svc.metadata.labels).toMatchObject({
+      'istio.io/rev': 'canary',
+      'operator.istio.io/version': '1.29.6',
+      'helm.sh/chart': 'istio-ingress-1.29.6',
+      'topology.istio.io/network': 'n2'
+    })
+    expect(svc.metadata).not.toHaveProperty('annotations')
+    expect(
+      gatewayService(eastWestGateway({ network: 'n2', hub: 'h', serviceAnnotations: {} }), '1.30.3').metadata
+    ).not.toHaveProperty('annotations')
   })
 
   it('cross-network-gateway equals expose-services.yaml, v1alpha3 before Istio 1.24', () => {

@@ -2,7 +2,10 @@ import { describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
 import { parseConfig } from '../src/config/index.js'
 import { buildInstallPlan, remoteSecretPairs } from '../src/steps/install-plan.js'
-import { StepKind } from '../src/steps/registry.js'
+import { STEP_KIND_INFO, StepKind } from '../src/steps/registry.js'
+import { eastWestGateway } from '../src/manifests/istio-operator.js'
+import { gatewayService } from '../src/manifests/gateway-service.js'
+import type { ClusterState } from '../src/state.js'
 import { Step } from '../src/steps/step.js'
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 
@@ -26,6 +29,10 @@ const V = { major: 1, minor: 30, patch: 3 }
 /** Which step of a cluster must end before which, as Istio's guide has it. */
 const GUIDE: [StepKind, StepKind][] = [
   ['namespace', 'root-of-trust'],
+  // The load balancer first: its Service right after the namespace, taken over by the gateway install.
+  ['namespace', 'gateway-service'],
+  ['gateway-service', 'eastwest-gateway'],
+  ['eastwest-gateway', 'remove-gateway-service'],
   ['root-of-trust', 'control-plane'],
   ['control-plane', 'eastwest-gateway'],
   ['eastwest-gateway', 'gateway-address'],
@@ -82,6 +89,8 @@ describe('install plan', () => {
     expect(before(steps, 'c2/remote-secret', 'c1/remote-secrets-in')).toBe(true)
     const ownWork: StepKind[] = [
       'namespace',
+      'gateway-service',
+      'remove-gateway-service',
       'root-of-trust',
       'control-plane',
       'eastwest-gateway',
@@ -95,6 +104,71 @@ describe('install plan', () => {
     // One of each per cluster: the steps named above, no other.
     const kinds = steps.filter((s) => s.cluster === 'c1').map((s) => s.kind)
     expect([...kinds].sort()).toEqual([...new Set(GUIDE.flat())].sort())
+  })
+
+  it("creates the gateway's Service right after the namespace, beside the control plane; removes it unless the gateway install succeeded", () => {
+    const cfg = config(2, { 'gateway-service-annotations': 'service.beta.kubernetes.io/aws-load-balancer-type: nlb' })
+    const steps = buildInstallPlan(cfg, V)
+    const byId = (id: string) => steps.find((s) => s.id === id)!
+    for (const c of ['c1', 'c2']) {
+      const early = byId(`${c}/gateway-service`)
+      expect(early.needs).toEqual([`${c}/namespace`])
+      expect(early.after).toBeUndefined()
+      // Side by side with the root of trust and the control plane: neither waits for the other.
+      for (const k of ['root-of-trust', 'control-plane']) {
+        expect(before(steps, `${c}/gateway-service`, `${c}/${k}`)).toBe(false)
+        expect(before(steps, `${c}/${k}`, `${c}/gateway-service`)).toBe(false)
+      }
+      // The gateway install comes after it (an order, not a need: without it istioctl creates the Service itself).
+      expect(byId(`${c}/eastwest-gateway`).after).toEqual([`${c}/gateway-service`])
+      expect(byId(`${c}/eastwest-gateway`).needs).toEqual([`${c}/control-plane`])
+      // What istioctl will apply, applied as istioctl applies it.
+      const gateway = eastWestGateway({
+        network: c === 'c1' ? 'n1' : 'n2',
+        hub: cfg.hub,
+        serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' }
+      })
+      expect(early.action.type).toBe('server-side-apply')
+      if (early.action.type !== 'server-side-apply') return
+      expect(early.action.fieldManager).toBe('istio-operator')
+      expect(yaml.load(early.action.manifest)).toEqual(yaml.load(yaml.dump(gatewayService(gateway, '1.30.3'))))
+      const cleanup = byId(`${c}/remove-gateway-service`)
+      expect(cleanup).toMatchObject({
+        always: true,
+        needs: [`${c}/gateway-service`, `${c}/eastwest-gateway`],
+        action: {
+          type: 'remove-unclaimed',
+          target: { resource: 'service', names: ['istio-eastwestgateway'], namespace: 'istio-system' },
+          unless: `${c}/eastwest-gateway`
+        }
+      })
+    }
+    // Nothing waits for the cleanup: verification needs the installs, not it.
+    const traffic = buildInstallPlan(config(2, { verify: 'traffic' }), V)
+    for (const s of traffic)
+      expect([...s.needs, ...(s.after ?? [])].filter((d) => d.endsWith('/remove-gateway-service'))).toEqual([])
+  })
+
+  it('a cluster whose gateway Service exists gets nothing new for it, and mode: plan says so', () => {
+    const steps = buildInstallPlan(config(2), V, new Map(), new Set(['c1']))
+    expect(steps.find((s) => s.id === 'c1/gateway-service')!.action).toEqual({
+      type: 'none',
+      value: 'unchanged: istio-eastwestgateway exists'
+    })
+    expect(steps.some((s) => s.id === 'c1/remove-gateway-service')).toBe(false)
+    expect(steps.find((s) => s.id === 'c2/gateway-service')!.action.type).toBe('server-side-apply')
+    expect(steps.some((s) => s.id === 'c2/remove-gateway-service')).toBe(true)
+    const plans = (gateway: ClusterState['gateway']) =>
+      STEP_KIND_INFO['gateway-service'].plans({
+        config: config(2),
+        cluster: config(2).clusters[0],
+        state: { gateway } as ClusterState,
+        step: steps[0],
+        version: '1.30.3',
+        stale: []
+      })
+    expect(plans({ address: '192.0.2.1' })).toMatch(/^unchanged/)
+    expect(plans(undefined)).toMatch(/^create .* so the cloud starts provisioning its load balancer/)
   })
 
   it('passes api-server to create-remote-secret --server, and carries every manifest', () => {

@@ -171,6 +171,11 @@ export function renderSummary(r: RunReport): string {
       "> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster's `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).",
       ''
     )
+  // Load balancers this run created early and removed again (its gateway install did not succeed).
+  const removed = [...r.results.values()].filter(
+    (s) => s.step.kind === 'remove-gateway-service' && s.status === 'ok' && s.value?.startsWith('removed')
+  )
+  if (removed.length) lines.push('> [!NOTE]', ...removed.map((s) => `> ${s.step.cluster}: ${s.value}`), '')
   const errors = [...r.results.values()].filter((s) => s.status === 'failed' && s.error)
   if (errors.length) {
     lines.push('### Failures', '')

@@ -130,6 +130,22 @@ export async function apply(tools: ClusterTools, cluster: string, manifest: stri
   return (await tools.kubectl(cluster, ['apply', '-f', '-'], log, { stdin: manifest, ...APPLY })).stdout
 }
 
+/**
+ * `kubectl apply --server-side --field-manager=<manager> --force-conflicts -f -`: server-side apply as `fieldManager`,
+ * which then owns exactly the fields of the manifest; force as istioctl's own apply uses it. Retried like apply: an
+ * apply of the same fields again changes nothing.
+ */
+export async function serverSideApply(
+  tools: ClusterTools,
+  cluster: string,
+  manifest: string,
+  fieldManager: string,
+  log: StepLog
+): Promise<string> {
+  const args = ['apply', '--server-side', `--field-manager=${fieldManager}`, '--force-conflicts', '-f', '-']
+  return (await tools.kubectl(cluster, args, log, { stdin: manifest, ...APPLY })).stdout
+}
+
 /** What `kubectl delete` removes; deleting what is already gone succeeds. */
 export type DeleteTarget = Omit<Query, 'fieldSelector' | 'ignoreNotFound'>
 
@@ -140,6 +156,17 @@ export async function deleteObjects(
   log: StepLog
 ): Promise<void> {
   await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE)
+}
+
+/** deleteObjects that says whether there was anything to delete (kubectl prints a line per object it deleted). */
+export async function deleteIfPresent(
+  tools: ClusterTools,
+  cluster: string,
+  target: DeleteTarget,
+  log: StepLog
+): Promise<boolean> {
+  const r = await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE)
+  return /\bdeleted\b/.test(r.stdout)
 }
 
 /** Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion. */

@@ -46,7 +46,9 @@ export async function prepare(ctx: ModeContext): Promise<Preparation> {
   }
   blocker = roleChange(config.clusters, states) ?? blocker
   const stale = staleRemoteSecrets(config, states)
-  return { states, semver, upgrades, blocker, stale, steps: buildInstallPlan(config, semver, stale) }
+  // A cluster whose east-west gateway Service exists gets nothing new for its load balancer.
+  const gatewayServices = new Set([...states].filter(([, s]) => s.gateway).map(([name]) => name))
+  return { states, semver, upgrades, blocker, stale, steps: buildInstallPlan(config, semver, stale, gatewayServices) }
 }
 
 /** Every cluster's istio-system, read concurrently: the only truth about the mesh (no state file). */

@@ -22,6 +22,8 @@ import { verifyTraffic } from '../verify-traffic.js'
 export interface RunState {
   remoteSecrets: Map<string, { yaml: string; server: string }>
   remoteStatus: Map<string, Map<string, RemoteStatus>>
+  /** Ids of the steps that succeeded so far (a `remove-unclaimed` cleanup asks). */
+  succeeded?: Set<string>
 }
 
 export interface ExecutorDeps {
@@ -33,7 +35,7 @@ export interface ExecutorDeps {
 
 export function stepExecutor(deps: ExecutorDeps): StepExecutor {
   const { tools } = deps
-  return async (step: Step, log: StepLog): Promise<string | void> => {
+  const execute = async (step: Step, log: StepLog): Promise<string | void> => {
     const a = step.action
     switch (a.type) {
       case 'apply':
@@ -73,9 +75,57 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return kubectl.deleteNamespace(tools, step.cluster, a.namespace, a.wait ?? false, log)
       case 'istioctl-uninstall':
         return istioctl.uninstall(tools, step.cluster, log)
+      case 'server-side-apply':
+        await kubectl.serverSideApply(tools, step.cluster, a.manifest, a.fieldManager, log)
+        return
+      case 'none':
+        return a.value
+      case 'remove-unclaimed':
+        return removeUnclaimed(deps, step, a, log)
       default:
         return assertNever(a)
     }
+  }
+  return async (step, log) => {
+    const value = await execute(step, log)
+    ;(deps.state.succeeded ??= new Set()).add(step.id)
+    return value
+  }
+}
+
+/**
+ * A cleanup: deletes what this run created early (the gateway's Service, and with it a billed load balancer) unless
+ * the step that would have taken it over succeeded. Either outcome is said: a warning when it goes, an error naming
+ * the object, the cluster and the command to run when it cannot be deleted.
+ */
+async function removeUnclaimed(
+  deps: ExecutorDeps,
+  step: Step,
+  a: Extract<Step['action'], { type: 'remove-unclaimed' }>,
+  log: StepLog
+): Promise<string | void> {
+  const { resource, names = [], namespace } = a.target
+  const what = `${resource} ${names.join(', ')}${namespace ? ` in ${namespace}` : ''}`
+  const lb = resource === 'service' ? ' and its load balancer' : ''
+  if (deps.state.succeeded?.has(a.unless)) {
+    log(`kept ${what}: ${a.unless} succeeded and owns it`)
+    return
+  }
+  try {
+    const removed = await kubectl.deleteIfPresent(deps.tools, step.cluster, a.target, log)
+    const said = removed ? `removed ${what}${lb}: ${a.reason}` : `${what} is not there (nothing to remove): ${a.reason}`
+    if (removed) core.warning(`${step.cluster}: ${said}`)
+    return said
+  } catch (e) {
+    if (!(e instanceof CommandError)) throw e
+    const by = `kubectl --context ${step.cluster}${namespace ? ` -n ${namespace}` : ''} delete ${resource} ${names.join(' ')}`
+    throw new StepError(
+      step.cluster,
+      step.title,
+      `${what} is still there${lb ? ', and so is its load balancer (billed)' : ''}: ${a.reason}, and deleting it failed: ${e.headline}. Delete it: ${by}`,
+      e.command,
+      e.stderrTail
+    )
   }
 }
 

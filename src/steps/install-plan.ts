@@ -1,5 +1,5 @@
 import { Config, ClusterConfig } from '../config/index.js'
-import { ISTIO_NAMESPACE } from '../istio-names.js'
+import { EASTWEST_GATEWAY, ISTIO_NAMESPACE } from '../istio-names.js'
 import { Semver } from '../istioctl/version.js'
 import { primaries, remotesOf, secretSources } from '../config/topology.js'
 import { controlPlane, readinessWaits } from '../manifests/istio-operator.js'
@@ -18,11 +18,18 @@ import { gatewayAndSecretSteps, remoteControlPlaneSteps } from './topology-remot
  * remote secret once its control plane has finished (the secret itself only needs the namespace: a failed control
  * plane does not stop the exchange) and exposes its services once its gateway install has finished, while the load
  * balancer assigns the address.
+ *
+ * The load balancer is not on that path: right after its namespace, a cluster gets the east-west gateway's Service as
+ * the gateway install will apply it (manifests/gateway-service.ts), so the cloud provisions it while istiod installs,
+ * and the install takes it over. `gatewayServices`: the clusters where that Service exists already (nothing to do).
+ * A Service this run created goes again if the gateway install does not succeed: no billed load balancer is left
+ * behind by a failed run.
  */
 export function buildInstallPlan(
   config: Config,
   version: Semver,
-  stale: Map<string, { name: string }[]> = new Map()
+  stale: Map<string, { name: string }[]> = new Map(),
+  gatewayServices: ReadonlySet<string> = new Set()
 ): Step[] {
   const steps: Step[] = []
   const add = (...args: Parameters<typeof clusterStep>) => steps.push(clusterStep(...args))
@@ -31,7 +38,7 @@ export function buildInstallPlan(
   for (const c of config.clusters) {
     if (c.role === 'remote') {
       steps.push(...remoteControlPlaneSteps(config, c, clusterStep))
-      steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep))
+      steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep, gatewayServices))
       continue
     }
     add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], {
@@ -62,7 +69,7 @@ export function buildInstallPlan(
         readinessWaits: readinessWaits(iop)
       }
     )
-    steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep))
+    steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep, gatewayServices))
   }
   for (const c of primaries(config.clusters)) {
     const sources = secretSources(config.clusters, c).map((s) => s.name)
@@ -88,6 +95,21 @@ export function buildInstallPlan(
         })
     }
   if (config.verify.mode !== 'none') addVerification(config, steps)
+  for (const c of config.clusters)
+    if (steps.some((x) => x.id === stepId(c.name, 'gateway-service') && x.action.type === 'server-side-apply'))
+      add(
+        c,
+        'remove-gateway-service',
+        `remove the ${EASTWEST_GATEWAY} Service unless the gateway install succeeded`,
+        [stepId(c.name, 'gateway-service'), stepId(c.name, 'eastwest-gateway')],
+        {
+          type: 'remove-unclaimed',
+          target: { resource: 'service', names: [EASTWEST_GATEWAY], namespace: ISTIO_NAMESPACE },
+          unless: stepId(c.name, 'eastwest-gateway'),
+          reason: 'the east-west gateway install did not succeed'
+        },
+        { always: true }
+      )
   return steps
 }
 

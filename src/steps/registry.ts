@@ -9,6 +9,7 @@ import type { Step } from './step.js'
 /** In this order the job summary shows their columns. */
 export const STEP_KINDS = [
   'namespace',
+  'gateway-service',
   'root-of-trust',
   'control-plane',
   'eastwest-gateway',
@@ -21,6 +22,7 @@ export const STEP_KINDS = [
   'verify-deploy',
   'verify-traffic',
   'verify-cleanup',
+  'remove-gateway-service',
   'prune-remote-secrets',
   'remove-remote-secrets',
   'remove-verify',
@@ -64,6 +66,13 @@ export const STEP_KIND_INFO = {
         : s.network === c.network
           ? 'unchanged'
           : `relabel network ${s.network ?? '(none)'} → ${c.network}`
+  },
+  'gateway-service': {
+    column: 'Load balancer',
+    plans: ({ state: s }) =>
+      s.gateway
+        ? 'unchanged (the east-west gateway Service exists)'
+        : 'create the east-west gateway Service now, so the cloud starts provisioning its load balancer while istiod installs'
   },
   'root-of-trust': {
     column: 'Root of trust',
@@ -121,6 +130,11 @@ export const STEP_KIND_INFO = {
   'verify-deploy': { column: null, plans: asTitled },
   'verify-traffic': { column: 'Traffic', plans: asTitled },
   'verify-cleanup': { column: null, plans: asTitled },
+  'remove-gateway-service': {
+    column: null,
+    plans: () =>
+      'if the east-west gateway install does not succeed: delete the Service this run created, and its load balancer'
+  },
   'prune-remote-secrets': {
     column: 'Pruned secrets',
     plans: ({ stale }) => `delete stale remote secrets of ${stale.map((x) => x.cluster).join(', ')}`

@@ -19,6 +19,12 @@ export type StepAction =
   /** Without `wait`, the API server finalizes the namespace in the background (--wait=false). */
   | { type: 'delete-namespace'; namespace: string; wait?: boolean }
   | { type: 'istioctl-uninstall' }
+  /** kubectl apply --server-side as `fieldManager` (with --force-conflicts, as istioctl applies). */
+  | { type: 'server-side-apply'; manifest: string; fieldManager: string }
+  /** Nothing to do; `value` says why (what mode: plan and the summary show). */
+  | { type: 'none'; value: string }
+  /** Deletes `target` (if it is there) unless step `unless` succeeded in this run; `reason` says why it goes. */
+  | { type: 'remove-unclaimed'; target: DeleteTarget; unless: string; reason: string }
 
 export interface Step {
   id: string

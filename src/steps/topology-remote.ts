@@ -4,7 +4,9 @@
 // every cluster is a primary on its own network.
 import { Config, ClusterConfig } from '../config/index.js'
 import { exposesServices, needsEastWestGateway, remotesOf, secretTargets } from '../config/topology.js'
-import { Semver } from '../istioctl/version.js'
+import { EASTWEST_GATEWAY, ISTIO_FIELD_MANAGER } from '../istio-names.js'
+import { Semver, formatSemver } from '../istioctl/version.js'
+import { gatewayService } from '../manifests/gateway-service.js'
 import { eastWestGateway, readinessWaits } from '../manifests/istio-operator.js'
 import { crossNetworkGateway, toYaml } from '../manifests/kubernetes.js'
 import { exposeIstiod, remoteControlPlane, remoteNamespace } from '../manifests/remote.js'
@@ -25,7 +27,13 @@ export type ClusterStepFn = (
  * primary with peers on other networks, expose-istiod on a primary that serves remotes, and the remote secret of a
  * cluster some primary reads.
  */
-export function gatewayAndSecretSteps(config: Config, c: ClusterConfig, version: Semver, step: ClusterStepFn): Step[] {
+export function gatewayAndSecretSteps(
+  config: Config,
+  c: ClusterConfig,
+  version: Semver,
+  step: ClusterStepFn,
+  gatewayServices: ReadonlySet<string> = new Set()
+): Step[] {
   const steps: Step[] = []
   const add = (...args: Parameters<ClusterStepFn>) => steps.push(step(...args))
   const controlPlane = stepId(c.name, 'control-plane')
@@ -39,11 +47,28 @@ export function gatewayAndSecretSteps(config: Config, c: ClusterConfig, version:
     // A remote's gateway pods are injected by its primary's istiod, which patches the remote's webhook once it holds
     // the remote's secret.
     const injector = c.role === 'remote' ? [stepId(c.primary!, 'remote-secrets-in')] : []
-    add(c, 'eastwest-gateway', 'east-west gateway', [controlPlane, ...injector], {
-      type: 'istioctl-install',
-      iop: toYaml(gateway),
-      readinessWaits: readinessWaits(gateway)
-    })
+    // The load balancer first (install-plan.ts): only the namespace before it, so it provisions while istiod installs.
+    add(
+      c,
+      'gateway-service',
+      `load balancer first (${EASTWEST_GATEWAY} Service)`,
+      [stepId(c.name, 'namespace')],
+      gatewayServices.has(c.name)
+        ? { type: 'none', value: `unchanged: ${EASTWEST_GATEWAY} exists` }
+        : {
+            type: 'server-side-apply',
+            manifest: toYaml(gatewayService(gateway, formatSemver(version))),
+            fieldManager: ISTIO_FIELD_MANAGER
+          }
+    )
+    add(
+      c,
+      'eastwest-gateway',
+      'east-west gateway',
+      [controlPlane, ...injector],
+      { type: 'istioctl-install', iop: toYaml(gateway), readinessWaits: readinessWaits(gateway) },
+      { after: [stepId(c.name, 'gateway-service')] }
+    )
     add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], {
       type: 'wait-gateway-address',
       timeoutMs: config.gatewayTimeoutMs

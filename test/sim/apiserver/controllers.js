@@ -108,6 +108,8 @@ export function recordEvent(store, obj, { type = 'Normal', reason, message, comp
 // --- load balancer -----------------------------------------------------------------------------
 // LoadBalancer Services (or Services with no type) get an address after lb.delayMs: an IP from the
 // documentation range or an AWS-style hostname; mode 'none' never assigns one (kind without MetalLB).
+// Every load balancer is a new one, as a cloud's are: the cluster's first gets 192.0.2.<index>, each later one
+// (another Service, or the same name created again) 198.51.100.<n>, so a test can tell a re-created Service.
 /** @param {ControllerContext} ctx @returns {(e: ChangeEvent) => void} */
 function loadBalancer({ store, index, lb, schedule, cancel }) {
   /** @type {Map<string, NodeJS.Timeout>} */
@@ -115,6 +117,7 @@ function loadBalancer({ store, index, lb, schedule, cancel }) {
   /** @type {Set<string>} */
   const told = new Set() // uids already given the "no controller" event
   const hasAddress = (/** @type {KubeObject} */ s) => (s.status?.loadBalancer?.ingress || []).length > 0
+  let allocated = 0
 
   /** @param {string} ns @param {string} name */
   const assign = (ns, name) => {
@@ -124,7 +127,8 @@ function loadBalancer({ store, index, lb, schedule, cancel }) {
     const ingress =
       lb.mode === 'hostname'
         ? { hostname: `a${randomBytes(16).toString('hex')}-${index}.elb.us-east-1.amazonaws.com` }
-        : { ip: `192.0.2.${index}` }
+        : { ip: allocated ? `198.51.100.${allocated}` : `192.0.2.${index}` }
+    allocated++
     const updated = store.put({ ...svc, status: { ...svc.status, loadBalancer: { ingress: [ingress] } } })
     recordEvent(store, updated, {
       reason: 'EnsuredLoadBalancer',

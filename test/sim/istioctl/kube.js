@@ -302,6 +302,19 @@ export class Kube {
   }
 
   /**
+   * Server-side apply, as Installer.serverSideApply does it (operator/pkg/install/install.go in 1.28.10, 1.29.6, 1.30.3):
+   * a PATCH of type application/apply-patch+yaml with the object's JSON, fieldManager and force=true; it creates what
+   * does not exist. Returns the stored object.
+   * @param {any} obj @param {string} fieldManager
+   * @returns {Promise<any>}
+   */
+  serverSideApply(obj, fieldManager) {
+    const path = objectPath(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name)
+    const q = new URLSearchParams({ fieldManager, force: 'true' })
+    return this.call('PATCH', `${path}?${q}`, obj, { headers: { 'Content-Type': 'application/apply-patch+yaml' } })
+  }
+
+  /**
    * DELETE; false when already gone.
    * @param {string} apiVersion @param {string} kind @param {string | undefined} namespace @param {string} name
    */

@@ -79,7 +79,11 @@ function ctxOf(iop, version) {
   }
 }
 
+// "istio.labels" of the charts (zzz_profile.yaml @1.30.3): Helm's Release.Service and Release.Name ("istio", helm.go),
+// and the chart's appVersion, which istio/release-builder sets to the release. helm.sh/chart is modelled on the gateways.
 export const istioLabels = (/** @type {{ version: string }} */ c) => ({
+  'app.kubernetes.io/managed-by': 'Helm',
+  'app.kubernetes.io/instance': 'istio',
   'app.kubernetes.io/part-of': 'istio',
   'app.kubernetes.io/version': c.version
 })
@@ -665,16 +669,18 @@ const HTTP_PORTS = [
   { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }
 ]
 
-/** @type {Record<string, { values: string, labels: Record<string, string>, type: string, ports: object[] }>} */
+/** @type {Record<string, { values: string, chart: string, labels: Record<string, string>, type: string, ports: object[] }>} */
 const GATEWAY_DEFAULTS = {
   IngressGateways: {
     values: 'istio-ingressgateway',
+    chart: 'istio-ingress',
     labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
     type: 'LoadBalancer',
     ports: [{ name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' }, ...HTTP_PORTS]
   },
   EgressGateways: {
     values: 'istio-egressgateway',
+    chart: 'istio-egress',
     labels: { app: 'istio-egressgateway', istio: 'egressgateway' },
     type: 'ClusterIP',
     ports: HTTP_PORTS
@@ -703,7 +709,8 @@ function renderGateway(c, compName, spec) {
     ...UNKNOWN_OWNER,
     'operator.istio.io/component': compName,
     'app.kubernetes.io/name': d.values,
-    ...istioLabels(c)
+    ...istioLabels(c),
+    'helm.sh/chart': `${d.chart}-${c.version}`
   }
   const env = [
     { name: 'JWT_POLICY', value: 'third-party-jwt' },
