@@ -49056,7 +49056,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9077);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6263);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -49065,7 +49065,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9077:
+/***/ 6263:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57019,6 +57019,16 @@ const CONTROL_PLANE_CLUSTERS_ANNOTATION = 'topology.istio.io/controlPlaneCluster
 /** samples/multicluster/expose-istiod.yaml: istiod's ports 15012 and 15017 through the east-west gateway. */
 const ISTIOD_GATEWAY = 'istiod-gateway';
 const ISTIOD_VIRTUAL_SERVICE = 'istiod-vs';
+// What `istioctl install` puts on what it installs (operator/pkg/install/install.go getOwnerLabels, serverSideApply;
+// operator/pkg/manifest/name.go), the same in 1.28.10, 1.29.6 and 1.30.3.
+/** The IstioOperator an object belongs to (its metadata.name); install prunes, and uninstall removes, by it. */
+const OWNING_RESOURCE_LABEL = 'install.operator.istio.io/owning-resource';
+/** Its namespace: values.global.istioNamespace of the default profile, which every profile starts from. */
+const OWNING_RESOURCE_NAMESPACE_LABEL = 'install.operator.istio.io/owning-resource-namespace';
+/** The component (Base, Pilot, IngressGateways, …); `uninstall --purge` removes every object that has it. */
+const OPERATOR_COMPONENT_LABEL = 'operator.istio.io/component';
+/** The field manager of istioctl's server-side apply, always with force. */
+const ISTIO_FIELD_MANAGER = 'istio-operator';
 
 ;// CONCATENATED MODULE: ./src/preflight.ts
 
@@ -57460,8 +57470,22 @@ function watchCommand(cluster, q, template) {
 async function apply(tools, cluster, manifest, log) {
     return (await tools.kubectl(cluster, ['apply', '-f', '-'], log, { stdin: manifest, ...APPLY })).stdout;
 }
+/**
+ * `kubectl apply --server-side --field-manager=<manager> --force-conflicts -f -`: server-side apply as `fieldManager`,
+ * which then owns exactly the fields of the manifest; force as istioctl's own apply uses it. Retried like apply: an
+ * apply of the same fields again changes nothing.
+ */
+async function serverSideApply(tools, cluster, manifest, fieldManager, log) {
+    const args = ['apply', '--server-side', `--field-manager=${fieldManager}`, '--force-conflicts', '-f', '-'];
+    return (await tools.kubectl(cluster, args, log, { stdin: manifest, ...APPLY })).stdout;
+}
 async function deleteObjects(tools, cluster, target, log) {
     await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE);
+}
+/** deleteObjects that says whether there was anything to delete (kubectl prints a line per object it deleted). */
+async function deleteIfPresent(tools, cluster, target, log) {
+    const r = await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE);
+    return /\bdeleted\b/.test(r.stdout);
 }
 /** Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion. */
 async function deleteNamespace(tools, cluster, namespace, wait, log) {
@@ -58512,7 +58536,7 @@ async function verifyTraffic(tools, cluster, versions, timeoutMs, log) {
 
 function stepExecutor(deps) {
     const { tools } = deps;
-    return async (step, log) => {
+    const execute = async (step, log) => {
         const a = step.action;
         switch (a.type) {
             case 'apply':
@@ -58551,10 +58575,49 @@ function stepExecutor(deps) {
                 return deleteNamespace(tools, step.cluster, a.namespace, a.wait ?? false, log);
             case 'istioctl-uninstall':
                 return uninstall(tools, step.cluster, log);
+            case 'server-side-apply':
+                await serverSideApply(tools, step.cluster, a.manifest, a.fieldManager, log);
+                return;
+            case 'none':
+                return a.value;
+            case 'remove-unclaimed':
+                return removeUnclaimed(deps, step, a, log);
             default:
                 return assertNever(a);
         }
     };
+    return async (step, log) => {
+        const value = await execute(step, log);
+        (deps.state.succeeded ??= new Set()).add(step.id);
+        return value;
+    };
+}
+/**
+ * A cleanup: deletes what this run created early (the gateway's Service, and with it a billed load balancer) unless
+ * the step that would have taken it over succeeded. Either outcome is said: a warning when it goes, an error naming
+ * the object, the cluster and the command to run when it cannot be deleted.
+ */
+async function removeUnclaimed(deps, step, a, log) {
+    const { resource, names = [], namespace } = a.target;
+    const what = `${resource} ${names.join(', ')}${namespace ? ` in ${namespace}` : ''}`;
+    const lb = resource === 'service' ? ' and its load balancer' : '';
+    if (deps.state.succeeded?.has(a.unless)) {
+        log(`kept ${what}: ${a.unless} succeeded and owns it`);
+        return;
+    }
+    try {
+        const removed = await deleteIfPresent(deps.tools, step.cluster, a.target, log);
+        const said = removed ? `removed ${what}${lb}: ${a.reason}` : `${what} is not there (nothing to remove): ${a.reason}`;
+        if (removed)
+            warning(`${step.cluster}: ${said}`);
+        return said;
+    }
+    catch (e) {
+        if (!(e instanceof CommandError))
+            throw e;
+        const by = `kubectl --context ${step.cluster}${namespace ? ` -n ${namespace}` : ''} delete ${resource} ${names.join(' ')}`;
+        throw new StepError(step.cluster, step.title, `${what} is still there${lb ? ', and so is its load balancer (billed)' : ''}: ${a.reason}, and deleting it failed: ${e.headline}. Delete it: ${by}`, e.command, e.stderrTail);
+    }
 }
 /** istioctl install with an explicit --readiness-timeout; when its wait fails, what kubectl says about each unready pod. */
 async function istioctlInstall(deps, step, iop, waits, log) {
@@ -60258,6 +60321,7 @@ function failureMessage(failures, results) {
 /** In this order the job summary shows their columns. */
 const STEP_KINDS = [
     'namespace',
+    'gateway-service',
     'root-of-trust',
     'control-plane',
     'eastwest-gateway',
@@ -60270,6 +60334,7 @@ const STEP_KINDS = [
     'verify-deploy',
     'verify-traffic',
     'verify-cleanup',
+    'remove-gateway-service',
     'prune-remote-secrets',
     'remove-remote-secrets',
     'remove-verify',
@@ -60287,6 +60352,12 @@ const STEP_KIND_INFO = {
             : s.network === c.network
                 ? 'unchanged'
                 : `relabel network ${s.network ?? '(none)'} → ${c.network}`
+    },
+    'gateway-service': {
+        column: 'Load balancer',
+        plans: ({ state: s }) => s.gateway
+            ? 'unchanged (the east-west gateway Service exists)'
+            : 'create the east-west gateway Service now, so the cloud starts provisioning its load balancer while istiod installs'
     },
     'root-of-trust': {
         column: 'Root of trust',
@@ -60341,6 +60412,10 @@ const STEP_KIND_INFO = {
     'verify-deploy': { column: null, plans: asTitled },
     'verify-traffic': { column: 'Traffic', plans: asTitled },
     'verify-cleanup': { column: null, plans: asTitled },
+    'remove-gateway-service': {
+        column: null,
+        plans: () => 'if the east-west gateway install does not succeed: delete the Service this run created, and its load balancer'
+    },
     'prune-remote-secrets': {
         column: 'Pruned secrets',
         plans: ({ stale }) => `delete stale remote secrets of ${stale.map((x) => x.cluster).join(', ')}`
@@ -60471,6 +60546,10 @@ function renderSummary(r) {
         lines.push(...retiredImagesNote(r.config.hub, r.retiredImages, 'install renders the control plane and gateways'));
     if (r.config.ca.mode === 'none')
         lines.push('> [!WARNING]', "> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster's `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).", '');
+    // Load balancers this run created early and removed again (its gateway install did not succeed).
+    const removed = [...r.results.values()].filter((s) => s.step.kind === 'remove-gateway-service' && s.status === 'ok' && s.value?.startsWith('removed'));
+    if (removed.length)
+        lines.push('> [!NOTE]', ...removed.map((s) => `> ${s.step.cluster}: ${s.value}`), '');
     const errors = [...r.results.values()].filter((s) => s.status === 'failed' && s.error);
     if (errors.length) {
         lines.push('### Failures', '');
@@ -60723,7 +60802,73 @@ async function finish(ctx, report, done) {
         info(`${done} in ${formatSeconds(report.durationMs)}.`);
 }
 
+;// CONCATENATED MODULE: ./src/manifests/gateway-service.ts
+
+/**
+ * The east-west gateway's Service exactly as `istioctl install -f <eastWestGateway IOP>` will apply it, so that it can
+ * exist (and its load balancer provision) while the control plane installs. What istioctl renders, in the real sources
+ * (istio/istio 1.30.3; 1.28.10 and 1.29.6 render the same Service):
+ * - manifests/charts/gateways/istio-ingress/templates/service.yaml: name, namespace, `serviceAnnotations` as annotations,
+ *   labels = the gateway's `labels` + release, istio.io/rev, owning-resource, component IngressGateways,
+ *   app.kubernetes.io/name istio-ingressgateway + "istio.labels" (zzz_profile.yaml: managed-by Helm, instance istio,
+ *   part-of istio, version and helm.sh/chart from the release's chart version); spec: type (values.yaml: LoadBalancer),
+ *   selector = the gateway's labels, ports; loadBalancerIP, externalTrafficPolicy, ipFamilies only when set.
+ * - operator/pkg/render/manifest.go applyComponentValuesToHelmValues: the component's `label` replaces the labels,
+ *   its k8s.service.ports the ports (as corev1.ServicePort JSON: name, port, targetPort; no protocol);
+ *   render/postprocess.go: k8s.serviceAnnotations is a strategic merge patch of metadata.annotations.
+ * - operator/pkg/install/install.go: getOwnerLabels adds operator.istio.io/managed=Reconcile, operator.istio.io/version
+ *   (istioctl's own version), owning-resource = the IOP's name, owning-resource-namespace = its namespace (istio-system:
+ *   render/manifest.go translateIstioOperatorToHelm sets metadata.namespace from values.global.istioNamespace, which
+ *   profiles/default.yaml, the base of every profile, sets), istio.io/rev, the component; serverSideApply sends the
+ *   object as an apply patch with FieldManager "istio-operator" and Force.
+ * Applied with that same field manager (kube/kubectl.ts serverSideApply), the install's apply is then the same
+ * manager applying the same fields: no conflict, nothing re-created (same uid, same load balancer), and any field of
+ * ours it does not apply is removed, since no other manager owns it (sigs.k8s.io/structured-merge-diff merge/update.go
+ * Updater.Apply → prune). Prune after an install selects owner labels + component (install.go prune), and
+ * `uninstall --purge` every Service with the component label (operator/pkg/uninstall/prune.go GetPrunedResources):
+ * with those labels the early Service is istioctl's from the start, and the control plane's own prune (owning-resource
+ * control-plane) leaves it alone.
+ */
+function gatewayService(iop, istioVersion) {
+    const gateway = iop.spec.components.ingressGateways[0];
+    const revision = typeof iop.spec.revision === 'string' && iop.spec.revision ? iop.spec.revision : 'default';
+    const annotations = gateway.k8s?.serviceAnnotations;
+    return {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: {
+            name: gateway.name,
+            namespace: ISTIO_NAMESPACE,
+            ...(annotations && Object.keys(annotations).length ? { annotations: { ...annotations } } : {}),
+            labels: {
+                ...gateway.label,
+                release: 'istio',
+                [REVISION_LABEL]: revision,
+                [OWNING_RESOURCE_LABEL]: iop.metadata.name,
+                [OWNING_RESOURCE_NAMESPACE_LABEL]: ISTIO_NAMESPACE,
+                [OPERATOR_COMPONENT_LABEL]: 'IngressGateways',
+                'app.kubernetes.io/name': 'istio-ingressgateway',
+                'app.kubernetes.io/managed-by': 'Helm',
+                'app.kubernetes.io/instance': 'istio',
+                'app.kubernetes.io/part-of': 'istio',
+                'app.kubernetes.io/version': istioVersion,
+                'helm.sh/chart': `istio-ingress-${istioVersion}`,
+                [OPERATOR_MANAGED_LABEL]: 'Reconcile',
+                [OPERATOR_VERSION_LABEL]: istioVersion
+            }
+        },
+        spec: {
+            type: 'LoadBalancer',
+            selector: { ...gateway.label },
+            ports: (gateway.k8s?.service?.ports ?? []).map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort }))
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/steps/topology-remote.ts
+
+
+
 
 
 
@@ -60734,7 +60879,7 @@ async function finish(ctx, report, done) {
  * primary with peers on other networks, expose-istiod on a primary that serves remotes, and the remote secret of a
  * cluster some primary reads.
  */
-function gatewayAndSecretSteps(config, c, version, step) {
+function gatewayAndSecretSteps(config, c, version, step, gatewayServices = new Set()) {
     const steps = [];
     const add = (...args) => steps.push(step(...args));
     const controlPlane = stepId(c.name, 'control-plane');
@@ -60748,11 +60893,15 @@ function gatewayAndSecretSteps(config, c, version, step) {
         // A remote's gateway pods are injected by its primary's istiod, which patches the remote's webhook once it holds
         // the remote's secret.
         const injector = c.role === 'remote' ? [stepId(c.primary, 'remote-secrets-in')] : [];
-        add(c, 'eastwest-gateway', 'east-west gateway', [controlPlane, ...injector], {
-            type: 'istioctl-install',
-            iop: toYaml(gateway),
-            readinessWaits: readinessWaits(gateway)
-        });
+        // The load balancer first (install-plan.ts): only the namespace before it, so it provisions while istiod installs.
+        add(c, 'gateway-service', `load balancer first (${EASTWEST_GATEWAY} Service)`, [stepId(c.name, 'namespace')], gatewayServices.has(c.name)
+            ? { type: 'none', value: `unchanged: ${EASTWEST_GATEWAY} exists` }
+            : {
+                type: 'server-side-apply',
+                manifest: toYaml(gatewayService(gateway, formatSemver(version))),
+                fieldManager: ISTIO_FIELD_MANAGER
+            });
+        add(c, 'eastwest-gateway', 'east-west gateway', [controlPlane, ...injector], { type: 'istioctl-install', iop: toYaml(gateway), readinessWaits: readinessWaits(gateway) }, { after: [stepId(c.name, 'gateway-service')] });
         add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], {
             type: 'wait-gateway-address',
             timeoutMs: config.gatewayTimeoutMs
@@ -60811,15 +60960,21 @@ function remoteControlPlaneSteps(config, c, step) {
  * remote secret once its control plane has finished (the secret itself only needs the namespace: a failed control
  * plane does not stop the exchange) and exposes its services once its gateway install has finished, while the load
  * balancer assigns the address.
+ *
+ * The load balancer is not on that path: right after its namespace, a cluster gets the east-west gateway's Service as
+ * the gateway install will apply it (manifests/gateway-service.ts), so the cloud provisions it while istiod installs,
+ * and the install takes it over. `gatewayServices`: the clusters where that Service exists already (nothing to do).
+ * A Service this run created goes again if the gateway install does not succeed: no billed load balancer is left
+ * behind by a failed run.
  */
-function buildInstallPlan(config, version, stale = new Map()) {
+function buildInstallPlan(config, version, stale = new Map(), gatewayServices = new Set()) {
     const steps = [];
     const add = (...args) => steps.push(clusterStep(...args));
     const trust = config.ca.mode !== 'none';
     for (const c of config.clusters) {
         if (c.role === 'remote') {
             steps.push(...remoteControlPlaneSteps(config, c, clusterStep));
-            steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep));
+            steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep, gatewayServices));
             continue;
         }
         add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], {
@@ -60844,7 +60999,7 @@ function buildInstallPlan(config, version, stale = new Map()) {
             iop: toYaml(iop),
             readinessWaits: readinessWaits(iop)
         });
-        steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep));
+        steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep, gatewayServices));
     }
     for (const c of primaries(config.clusters)) {
         const sources = secretSources(config.clusters, c).map((s) => s.name);
@@ -60865,6 +61020,14 @@ function buildInstallPlan(config, version, stale = new Map()) {
         }
     if (config.verify.mode !== 'none')
         addVerification(config, steps);
+    for (const c of config.clusters)
+        if (steps.some((x) => x.id === stepId(c.name, 'gateway-service') && x.action.type === 'server-side-apply'))
+            add(c, 'remove-gateway-service', `remove the ${EASTWEST_GATEWAY} Service unless the gateway install succeeded`, [stepId(c.name, 'gateway-service'), stepId(c.name, 'eastwest-gateway')], {
+                type: 'remove-unclaimed',
+                target: { resource: 'service', names: [EASTWEST_GATEWAY], namespace: ISTIO_NAMESPACE },
+                unless: stepId(c.name, 'eastwest-gateway'),
+                reason: 'the east-west gateway install did not succeed'
+            }, { always: true });
     return steps;
 }
 /**
@@ -60948,7 +61111,9 @@ async function prepare(ctx) {
     }
     blocker = roleChange(config.clusters, states) ?? blocker;
     const stale = staleRemoteSecrets(config, states);
-    return { states, semver, upgrades, blocker, stale, steps: buildInstallPlan(config, semver, stale) };
+    // A cluster whose east-west gateway Service exists gets nothing new for its load balancer.
+    const gatewayServices = new Set([...states].filter(([, s]) => s.gateway).map(([name]) => name));
+    return { states, semver, upgrades, blocker, stale, steps: buildInstallPlan(config, semver, stale, gatewayServices) };
 }
 /** Every cluster's istio-system, read concurrently: the only truth about the mesh (no state file). */
 function readStates(tools, config, title) {
