@@ -320,20 +320,29 @@ describe('install plan per topology', () => {
       topology(['name: c1, network: lan', `name: c2, network: ${remoteNet}, role: remote, primary: c1`]),
       V
     )
-    const gateway = crossNetwork ? ['eastwest-gateway', 'gateway-address'] : []
+    const gateway = crossNetwork ? ['gateway-service', 'eastwest-gateway', 'gateway-address'] : []
+    // Wherever an east-west gateway is installed, its load balancer is started first and removed if the install fails.
     expect(kindsOf(steps, 'c1')).toEqual([
       'namespace',
       'root-of-trust',
       'control-plane',
+      'gateway-service',
       'eastwest-gateway',
       'gateway-address',
       ...(crossNetwork ? ['expose-services'] : []),
       'expose-istiod',
       'remote-secrets-in',
-      'verify'
+      'verify',
+      'remove-gateway-service'
     ])
     // No cacerts in a remote (no istiod: its workloads' certificates come from c1), no secret of anyone in it.
-    expect(kindsOf(steps, 'c2')).toEqual(['namespace', 'control-plane', ...gateway, 'remote-secret'])
+    expect(kindsOf(steps, 'c2')).toEqual([
+      'namespace',
+      'control-plane',
+      ...gateway,
+      'remote-secret',
+      ...(crossNetwork ? ['remove-gateway-service'] : [])
+    ])
     expect(remoteSecretPairs(steps)).toEqual([['c2', 'c1']])
     const byId = new Map(steps.map((s) => [s.id, s]))
     const primaryIop = yaml.load((byId.get('c1/control-plane')!.action as { iop: string }).iop) as any
