@@ -134,6 +134,7 @@ describe('one network', () => {
         'namespace',
         'root-of-trust',
         'control-plane',
+        'gateway-service',
         'eastwest-gateway',
         'gateway-address',
         'expose-istiod',
