@@ -40,3 +40,5 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 export const MANAGED_BY = 'istio-multicluster-action'
 /** Where `ca: generate` keeps the mesh's root in every member: a cluster added later gets an intermediate of it. */
 export const STORED_ROOT_SECRET = 'istio-multicluster-root-ca'
+/** mode: check's own namespace, for its temporary LoadBalancer Service; removed when the check ends. */
+export const CHECK_NAMESPACE = 'istio-multicluster-check'

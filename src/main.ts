@@ -8,6 +8,7 @@ import { terminateAll } from './exec.js'
 import { resolveVersion } from './istioctl/releases.js'
 import { serializeKubeconfig } from './kube/kubeconfig.js'
 import { ModeContext } from './modes/context.js'
+import { checkMode } from './modes/check.js'
 import { installMode } from './modes/install.js'
 import { planMode } from './modes/plan.js'
 import { uninstallMode } from './modes/uninstall.js'
@@ -18,7 +19,8 @@ import { createWorkdir, removeWorkdir, writePrivateFile } from './workdir.js'
 const MODE_RUNS: Record<Mode, (ctx: ModeContext) => Promise<void>> = {
   install: installMode,
   plan: planMode,
-  uninstall: uninstallMode
+  uninstall: uninstallMode,
+  check: checkMode
 }
 
 /** After SIGINT/SIGTERM the action exits this long after stopping its commands, whether or not they are gone. */

@@ -142,20 +142,24 @@ export async function deleteObjects(
   await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE)
 }
 
-/** Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion. */
+/**
+ * Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion.
+ * `afterStop`: a cleanup of the action's own namespace that runs even when the action is stopping (tools.ts).
+ */
 export async function deleteNamespace(
   tools: ClusterTools,
   cluster: string,
   namespace: string,
   wait: boolean,
-  log: StepLog
+  log: StepLog,
+  opts: { afterStop?: boolean } = {}
 ): Promise<void> {
   const args = [
     'delete',
     ...selection({ resource: 'namespace', names: [namespace], ignoreNotFound: true }),
     ...(wait ? [] : ['--wait=false'])
   ]
-  await tools.kubectl(cluster, args, log, wait ? DELETE : APPLY)
+  await tools.kubectl(cluster, args, log, { ...(wait ? DELETE : APPLY), ...opts })
 }
 
 /** `kubectl rollout restart` of workloads (`deployment/x`), without waiting for it. */
