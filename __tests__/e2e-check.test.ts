@@ -170,4 +170,29 @@ describe('mode: check (dist/)', () => {
 
     it('leaves nothing behind', () => expectNothingLeft(o))
   })
+
+  describe('a cluster whose credentials are refused', () => {
+    let o: Outcome
+    beforeAll(async () => {
+      o = await check({ arrange: (sim) => void sim.cluster('cluster2').setFault({ kind: 'expireToken' }) })
+    }, 150_000)
+    afterAll(() => o?.sim.stop())
+
+    it('fails its access check with the fix, skips its other checks, and still checks the other cluster', () => {
+      expect(o.run.exitCode).not.toBe(0)
+      const c = o.byId('api-server-from-runner/cluster2')!
+      expect(c.status).toBe('fail')
+      expect(c.message).toContain('the runner cannot read cluster2: the credentials were refused (401 Unauthorized)')
+      expect(c.hint).toMatch(/^Renew the cluster's kubeconfig or token/)
+      expect(o.checks.filter((x) => x.cluster === 'cluster2' && x !== c).map((x) => x.status)).toEqual([
+        'skip',
+        'skip',
+        'skip',
+        'skip'
+      ])
+      expect(o.checks.filter((x) => x.cluster === 'cluster1').every((x) => x.status === 'pass')).toBe(true)
+    })
+
+    it('leaves nothing behind', () => expectNothingLeft(o))
+  })
 })

@@ -13,7 +13,8 @@ interface Cause {
 // kubectl's wording (k8s.io/client-go and kubectl's error printer); the first match wins.
 const CAUSES: Cause[] = [
   {
-    test: /\(Unauthorized\)|Unauthorized/,
+    // kubectl 1.32 prints the 401's message: "You must be logged in to the server (the server has asked for the client…)"
+    test: /You must be logged in to the server|Unauthorized/,
     cause: 'the credentials were refused (401 Unauthorized)',
     hint: "Renew the cluster's kubeconfig or token (cloud tokens expire: fetch one in the job, e.g. aws eks update-kubeconfig / gke-gcloud-auth-plugin)."
   },
