@@ -119,8 +119,14 @@ async function scenario(opts: {
 const writes = (c: Sim['clusters'][number]) =>
   c.requests.filter((r: any) => !r.sim && !['GET', 'HEAD', 'OPTIONS'].includes(r.method))
 
-/** The summary table's row of a cluster. */
+/** A cluster's row in the summary's step durations (the table inside <details>): a cell per step, then the result. */
 const summaryRow = (s: Scenario, cluster: string) =>
+  s.main.summary
+    .slice(s.main.summary.indexOf('<details>'))
+    .split('\n')
+    .find((l) => l.startsWith(`| ${cluster} |`)) ?? ''
+/** A cluster's row in the table the summary leads with: status, network, gateway address, time. */
+const overviewRow = (s: Scenario, cluster: string) =>
   s.main.summary.split('\n').find((l) => l.startsWith(`| ${cluster} |`)) ?? ''
 
 /** What every run must leave: no canary, credential files 0600 in a 0700 folder, nothing after post. */
@@ -619,7 +625,14 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
     expect(c1.store.get('networking.istio.io/v1', 'Gateway', 'istio-system', 'cross-network-gateway')).toBeTruthy()
     expect(summaryRow(s, 'cluster2')).toMatch(/❌ failed \|/)
     expect(summaryRow(s, 'cluster2')).toContain('⏭️')
-    expect(summaryRow(s, 'cluster1')).toMatch(/\| `192\.0\.2\.\d+` \| ✅ /)
+    // cluster1's own steps are done (it has its address); its verification waited on cluster2's secret: skipped.
+    expect(overviewRow(s, 'cluster1')).toMatch(
+      /^\| cluster1 \| ⏭️ skipped \| network1 \| `192\.0\.2\.\d+` \| [\d.]+ s \|$/
+    )
+    expect(overviewRow(s, 'cluster2')).toMatch(/^\| cluster2 \| ❌ failed \| network2 \| — \|/)
+    expect(s.main.summary).toMatch(
+      /### What went wrong\n\n\*\*cluster2 · [^\n]*\n\n\*\*Fix:\*\* Renew the cluster.s kubeconfig or token/
+    )
     expect(JSON.parse(s.main.outputs.clusters).map((c: any) => [c.name, c.status])).toEqual([
       ['cluster1', 'skipped'],
       ['cluster2', 'failed']

@@ -180,7 +180,9 @@ describe('e2e: two clusters, then a re-run', () => {
       /^::group::✔ cluster2 · gateway address \(\d+\.\d s\): a\S+\.elb\.us-east-1\.amazonaws\.com$/m
     )
     expect(first.stdout).toMatch(/^▸ cluster1 · remote secrets of cluster2 \[cluster1\/remote-secrets-in\]$/m)
-    expect(first.summary).toMatch(/\| cluster1 \| network1 \| `192\.0\.2\.\d+` \|/)
+    expect(first.summary).toMatch(/\| cluster1 \| ✅ ok \| network1 \| `192\.0\.2\.\d+` \| [\d.]+ s \|/)
+    expect(first.summary).toContain('<details><summary>Step durations per cluster</summary>')
+    expect(first.summary).not.toContain('What went wrong')
     expect(first.summary).toContain('```mermaid')
     expect(first.summary).toContain('c_cluster1 <-- remote secrets --> c_cluster2')
     expect(first.summary).toMatch(/\| cluster1 \| · \| synced \|/)
