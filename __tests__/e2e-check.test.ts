@@ -42,7 +42,8 @@ async function check(opts: {
   const run = await runAction({ inputs, env: sim.env, runner, timeoutMs: 120_000 })
   const leaks = findLeaks(leakPlaces(run, runner), [CANARY, ...storedCredentials(sim), ...maskedValues(run.stdout)])
   const checks = JSON.parse(run.outputs.checks ?? '[]') as Check[]
-  const tempFiles = filesBelow(runner.runnerTemp)
+  // The diagnostics bundle of a failed check stays (the runner empties RUNNER_TEMP after the job); nothing else may.
+  const tempFiles = filesBelow(runner.runnerTemp).filter((f) => !f.includes('/diagnostics-istio-multicluster-'))
   runner.cleanup()
   return { sim, run, checks, leaks, tempFiles, byId: (id) => checks.find((c) => c.id === id) }
 }
@@ -91,6 +92,7 @@ describe('mode: check (dist/)', () => {
       expect(o.run.summary).toContain('pre-flight check for Istio 1.30.3: ✅ passed')
       expect(o.run.summary).toContain('| `load-balancer/cluster1` | cluster1 | ✅ pass |')
       expect(o.run.summary).not.toContain('What went wrong')
+      expect(o.run.outputs['diagnostics-path']).toBeUndefined()
       expectNothingLeft(o)
     })
   })
@@ -119,6 +121,7 @@ describe('mode: check (dist/)', () => {
       expect(o.checks.filter((c) => c.status !== 'pass').map((c) => c.id)).toEqual(['load-balancer/cluster2'])
       expect(o.run.stdout).toContain('::error::1 check(s) failed:%0Aload-balancer/cluster2: service')
       expect(o.run.summary).toContain('### What went wrong')
+      expect(o.run.outputs['diagnostics-path']).toMatch(/\/diagnostics-istio-multicluster-[^/]+$/)
     })
 
     it('removes its namespace and Service anyway', () => expectNothingLeft(o))

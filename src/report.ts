@@ -6,6 +6,7 @@ import { StepResult, StepStatus } from './runner.js'
 import { RemoteStatus } from './verify.js'
 import { formatSeconds } from './duration.js'
 import { UpgradeNote } from './preflight.js'
+import type { ProbeResult } from './probes/types.js'
 import type { TrustOutcome } from './trust/trust.js'
 import { RetiredImageNote } from './retired-registries.js'
 import { renderIntermediates, renderMermaid, retiredImagesNote } from './summary/notes.js'
@@ -33,6 +34,12 @@ export interface RunReport {
   intermediates?: Map<string, { notAfter: string; outcome: TrustOutcome }>
   /** Workloads that ran images from retired registries when the run started. */
   retiredImages?: RetiredImageNote
+  /** What the probe pods found (src/probes/), for the diagnostics bundle. */
+  probes?: ProbeResult[]
+  /** Per cluster, the traffic check's client proxy's endpoints (JSON) when that check read them. */
+  proxyEndpoints?: Map<string, string>
+  /** Where the diagnostics bundle was written, when it was. */
+  diagnosticsPath?: string
 }
 
 export interface ClusterOutcome {
@@ -178,6 +185,11 @@ export function renderSummary(r: RunReport): string {
     lines.push(
       '> [!WARNING]',
       "> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster's `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).",
+      ''
+    )
+  if (r.diagnosticsPath)
+    lines.push(
+      `Diagnostics (istio-system, istiod's log, remote-clusters, the plan): \`${r.diagnosticsPath}\`, and the workflow artifact of that name when the runner allows uploads.`,
       ''
     )
   return lines.join('\n')

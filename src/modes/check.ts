@@ -9,6 +9,7 @@ import { writeChecksSummary } from '../checks/summary.js'
 import { trustChecks } from '../checks/trust.js'
 import { Check } from '../checks/types.js'
 import { versionChecks } from '../checks/version.js'
+import { writeDiagnostics } from '../diagnostics/bundle.js'
 import { logged } from '../log.js'
 import { redact } from '../secrets.js'
 import { ClusterState, readClusterState } from '../state.js'
@@ -45,8 +46,9 @@ export async function checkMode(ctx: ModeContext): Promise<void> {
   const checks = [...access, ...found.flat()].map((c) => ({ ...c, message: redact(c.message) }))
   report(checks)
   core.setOutput('checks', JSON.stringify(checks))
-  await writeChecksSummary(config.meshId, ctx.version, checks)
   const failed = checks.filter((c) => c.status === 'fail')
+  if (!ctx.signal.aborted) await writeDiagnostics({ config, tools, hasIstioctl: false, checks }, failed.length > 0)
+  await writeChecksSummary(config.meshId, ctx.version, checks)
   if (ctx.signal.aborted) core.setFailed('Cancelled: not every check ran.')
   else if (failed.length)
     core.setFailed(
