@@ -198,4 +198,48 @@ describe('mode: check (dist/)', () => {
 
     it('leaves nothing behind', () => expectNothingLeft(o))
   })
+
+  it('cancelled while it waits for an address: removes its namespace before it exits', async () => {
+    const sim = await startSimulation({ clusters: [{ name: 'cluster1', lb: { mode: 'none' } }, { name: 'cluster2' }] })
+    const runner = makeRunner()
+    try {
+      let signalledAt = 0
+      const run = await runAction({
+        inputs: {
+          mode: 'check',
+          clusters: sim.clustersInput(),
+          kubeconfig: sim.kubeconfig(),
+          'istio-version': VERSION,
+          'gateway-timeout': '2m',
+          ...sim.inputs
+        },
+        env: sim.env,
+        runner,
+        timeoutMs: 60_000,
+        // The runner's cancel: SIGTERM once the temporary Service waits for its address.
+        onSpawn: (child) => {
+          const timer = setInterval(() => {
+            if (!sim.cluster('cluster1').store.get('v1', 'Service', CHECK_NS, 'load-balancer-check')) return
+            clearInterval(timer)
+            signalledAt = Date.now()
+            child.kill('SIGTERM')
+          }, 50)
+          child.on('exit', () => clearInterval(timer))
+        }
+      })
+      expect(signalledAt).toBeGreaterThan(0)
+      expect(run.exitCode).not.toBe(0)
+      for (const c of sim.clusters)
+        expect([c.name, c.store.get('v1', 'Namespace', undefined, CHECK_NS)]).toEqual([c.name, undefined])
+      expect(
+        sim
+          .cluster('cluster1')
+          .requests.filter((r: any) => r.method === 'DELETE')
+          .map((r: any) => r.path)
+      ).toEqual([`/api/v1/namespaces/${CHECK_NS}`])
+    } finally {
+      await sim.stop()
+      runner.cleanup()
+    }
+  }, 90_000)
 })
