@@ -3,11 +3,13 @@
 // not uploaded (no runner services here); `diagnostics: never` writes nothing; `always` writes one for a passing
 // mode: check, with its checks and without istioctl's part (check downloads no istioctl).
 import { beforeAll, describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { CANARY, startSimulation } from '../test/sim/index.js'
 import { filesBelow, makeRunner, runAction, visibleLog } from '../test/harness/action.js'
 import { findLeaks, leakPlaces, maskedValues, storedCredentials } from '../test/harness/inspect.js'
+import { startArtifactService } from '../test/harness/artifact-service.js'
 
 type Run = Awaited<ReturnType<typeof runAction>>
 
@@ -162,6 +164,45 @@ describe('diagnostics (dist/)', () => {
       expect(o.leaks).toEqual([])
     } finally {
       await sim.stop()
+      runner.cleanup()
+    }
+  }, 200_000)
+
+  it('uploads the bundle as a workflow artifact when the runner gives it the artifact services (a local stand-in)', async () => {
+    const service = await startArtifactService()
+    const sim = await startSimulation({ clusters: [{ name: 'cluster1' }, { name: 'cluster2', lb: { mode: 'none' } }] })
+    const runner = makeRunner()
+    try {
+      const run = await runAction({
+        inputs: {
+          mode: 'check',
+          clusters: sim.clustersInput(),
+          kubeconfig: sim.kubeconfig(),
+          'istio-version': VERSION,
+          'gateway-timeout': '2s',
+          ...sim.inputs
+        },
+        env: { ...sim.env, ...service.env, GITHUB_JOB: 'preflight' },
+        runner
+      })
+      const o = outcome(run, runner, sim)
+      expect(run.exitCode).not.toBe(0)
+      const name = `${PREFIX}preflight-${path.basename(o.bundleDir!).slice(PREFIX.length)}`
+      const uploaded = service.artifacts.get(name)
+      expect(uploaded).toBeDefined()
+      expect(visibleLog(run.stdout)).toContain(
+        `Diagnostics uploaded as the workflow artifact ${name} (id ${uploaded!.id}, ${uploaded!.size} bytes).`
+      )
+      expect(uploaded!.hash).toMatch(/^sha256:[0-9a-f]{64}$/)
+      const zip = path.join(runner.home, 'artifact.zip')
+      fs.writeFileSync(zip, uploaded!.zip)
+      const listed = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n').sort()
+      expect(listed).toEqual([...o.files.keys()].sort())
+      const text = execFileSync('unzip', ['-p', zip], { encoding: 'latin1' })
+      expect(findLeaks({ artifact: text }, [CANARY, ...storedCredentials(sim)])).toEqual([])
+      expect(o.leaks).toEqual([])
+    } finally {
+      await Promise.all([sim.stop(), service.close()])
       runner.cleanup()
     }
   }, 200_000)
