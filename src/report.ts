@@ -10,7 +10,7 @@ import type { ProbeResult } from './probes/types.js'
 import type { TrustOutcome } from './trust/trust.js'
 import { RetiredImageNote } from './retired-registries.js'
 import { renderIntermediates, renderMermaid, retiredImagesNote } from './summary/notes.js'
-import { renderWhatWentWrong } from './summary/what-went-wrong.js'
+import { knownFix, renderWhatWentWrong } from './summary/what-went-wrong.js'
 
 export { renderPlanSummary, writePlanSummary } from './summary/plan.js'
 
@@ -204,16 +204,20 @@ function clusterTime(r: RunReport, cluster: string): string {
 }
 
 /** A run that failed before its steps (bad input, unreadable cluster, download): the summary still says why. */
-export async function writeFailureSummary(message: string): Promise<void> {
+export async function writeFailureSummary(message: string, diagnosticsPath?: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
-  await core.summary
-    .addRaw(
-      ['## Istio multi-cluster mesh — ❌ failed before any cluster was changed', '', '```', message, '```', ''].join(
-        '\n'
-      ),
-      true
-    )
-    .write()
+  const fix = knownFix(message)
+  const lines = [
+    '## Istio multi-cluster mesh — ❌ failed before any cluster was changed',
+    '',
+    '### What went wrong',
+    ''
+  ]
+  lines.push(`**${message.split('\n')[0]}**`, '')
+  if (fix) lines.push(`**Fix:** ${fix}`, '')
+  lines.push('```', message, '```', '')
+  if (diagnosticsPath) lines.push(`Diagnostics: \`${diagnosticsPath}\``, '')
+  await core.summary.addRaw(lines.join('\n'), true).write()
 }
 
 export async function writeSummary(r: RunReport): Promise<void> {

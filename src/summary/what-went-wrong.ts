@@ -34,6 +34,11 @@ const STEP_CAUSES: { test: RegExp; fix: string }[] = [
   ...ACCESS_CAUSES.filter((c) => c.id !== 'timeout').map((c) => ({ test: c.test, fix: c.hint }))
 ]
 
+/** The fix of the first known cause the error text shows, if any. */
+export function knownFix(error: string): string | undefined {
+  return STEP_CAUSES.find((c) => c.test.test(error))?.fix
+}
+
 export function diagnose(r: StepResult): Diagnosis {
   const error = r.error?.message ?? r.log.at(-1) ?? 'failed'
   const detail = r.error?.detail ?? error
@@ -42,7 +47,7 @@ export function diagnose(r: StepResult): Diagnosis {
     cluster: r.error?.cluster ?? r.step.cluster,
     step: r.error?.step ?? r.step.title,
     cause: detail.split('\n')[0],
-    fix: STEP_CAUSES.find((c) => c.test.test(error))?.fix,
+    fix: knownFix(error),
     error
   }
 }
