@@ -206,7 +206,7 @@ export const BAD_INPUTS: BadInputCase[] = [
       /^Input "diagnostics": must be one of "on-failure", "always", "never", got "on-falure"; did you mean "on-failure"\?/
   },
   {
-    name: 'unknown mode',
+    name: 'unknown mode close to check',
     inputs: base({ mode: 'chek' }),
     error: /^Input "mode": must be one of "install", "plan", "uninstall", "check", got "chek"; did you mean "check"\?/
   },
