@@ -189,7 +189,7 @@ export function renderSummary(r: RunReport): string {
     )
   if (r.diagnosticsPath)
     lines.push(
-      `Diagnostics (istio-system, istiod's log, remote-clusters, the plan): \`${r.diagnosticsPath}\`, and the workflow artifact of that name when the runner allows uploads.`,
+      `Diagnostics (istio-system, istiod's log, remote-clusters, the plan): \`${r.diagnosticsPath}\`; the log says whether it was uploaded as a workflow artifact, and its name.`,
       ''
     )
   return lines.join('\n')
