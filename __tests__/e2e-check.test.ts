@@ -26,10 +26,10 @@ interface Outcome {
 async function check(opts: {
   clusters?: ClusterSpec
   inputs?: Record<string, string>
-  arrange?: (sim: Sim) => void
+  arrange?: (sim: Sim) => void | Promise<void>
 }): Promise<Outcome> {
   const sim = await startSimulation({ clusters: opts.clusters })
-  opts.arrange?.(sim)
+  await opts.arrange?.(sim)
   const runner = makeRunner()
   const inputs = {
     mode: 'check',
@@ -95,6 +95,43 @@ describe('mode: check (dist/)', () => {
       expect(o.run.outputs['diagnostics-path']).toBeUndefined()
       expectNothingLeft(o)
     })
+  })
+
+  describe('a running mesh (after install)', () => {
+    let o: Outcome
+    beforeAll(async () => {
+      o = await check({
+        arrange: async (sim) => {
+          const runner = makeRunner()
+          const inputs = { clusters: sim.clustersInput(), kubeconfig: sim.kubeconfig(), 'istio-version': VERSION }
+          const installed = await runAction({ inputs: { ...inputs, ...sim.inputs }, env: sim.env, runner })
+          runner.cleanup()
+          if (installed.exitCode !== 0) throw new Error(`install failed: ${installed.stdout.slice(-2000)}`)
+          for (const c of sim.clusters) c.requests.length = 0
+        }
+      })
+    }, 300_000)
+    afterAll(() => o?.sim.stop())
+
+    it('passes every check: same version, one root, labels that agree, gateways with addresses', () => {
+      expect(o.run.exitCode).toBe(0)
+      expect(o.checks.filter((c) => c.status !== 'pass')).toEqual([])
+      expect(o.byId('istio-version/cluster1')!.message).toBe(
+        `runs Istio ${VERSION} (revision default): install would re-apply ${VERSION}`
+      )
+      expect(o.byId('root-of-trust/cluster2')!.message).toMatch(
+        /^cacerts chains to the mesh root \(.*, from secret istio-multicluster-root-ca in cluster1\)$/
+      )
+      expect(o.byId('network-labels/cluster1')!.message).toMatch(
+        /istio-system: "network1"; configured: "network1"; service istio-eastwestgateway: "network1"; pod istio-eastwestgateway-\S+: "network1"\)$/
+      )
+      // The gateways have addresses: no temporary Service was created.
+      expect(o.byId('load-balancer/cluster1')!.message).toMatch(
+        /^service istio-eastwestgateway already has the address /
+      )
+    })
+
+    it('writes nothing at all', () => expectNothingLeft(o))
   })
 
   describe('a cluster whose load balancer never assigns an address', () => {
