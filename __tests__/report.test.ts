@@ -66,6 +66,8 @@ function report(fail?: string): RunReport {
   const results = new Map<string, StepResult>()
   const broken = new Set(fail ? [fail] : [])
   for (const s of steps) if (s.needs.some((n) => broken.has(n))) broken.add(s.id)
+  // A cleanup (remove-gateway-service) comes after the guide's steps.
+  const place = (k: StepKind) => (GUIDE_ORDER.includes(k) ? GUIDE_ORDER.indexOf(k) : GUIDE_ORDER.length)
   for (const s of steps) {
     const failed = s.id === fail
     const skipped = !failed && broken.has(s.id)
@@ -73,9 +75,9 @@ function report(fail?: string): RunReport {
       step: s,
       status: failed ? 'failed' : skipped ? 'skipped' : 'ok',
       // A duration of its own per step and cluster, so that each cell of the summary can be told apart.
-      durationMs: (GUIDE_ORDER.indexOf(s.kind) + 1) * 1000 + (s.cluster === 'c2' ? 500 : 0),
+      durationMs: (place(s.kind) + 1) * 1000 + (s.cluster === 'c2' ? 500 : 0),
       // Step n of the guide starts at n × 10 s: a cluster's time is its last step's end.
-      startedAt: skipped ? undefined : GUIDE_ORDER.indexOf(s.kind) * 10_000,
+      startedAt: skipped ? undefined : place(s.kind) * 10_000,
       log: [],
       value:
         s.kind === 'gateway-address' && !failed && !skipped
@@ -118,9 +120,10 @@ describe('report', () => {
       expect(header).toEqual(['Cluster', 'Status', 'Network', 'Gateway address', 'Time'])
       // c1's steps start at 0, 10 s, 20 s… (report()), so its time runs from the first start to the last end.
       expect(rows).toEqual([
-        // verify (step 9) starts at 80 s and takes 9 s; without c2's control plane, its remote secrets in (70 s + 8.5 s) end last.
-        ['c1', '✅ ok', 'n1', '`192.0.2.1`', '89.0 s'],
-        ['c2', fail ? '❌ failed' : '✅ ok', 'n2', fail ? '—' : '`a1.elb.amazonaws.com`', fail ? '78.5 s' : '89.5 s']
+        // The load balancer's cleanup (after verify, step 10) starts at 100 s and takes 11 s; without c2's control plane,
+        // c2's gateway install and so its cleanup never run, and its remote secrets in (80 s + 9.5 s) end last.
+        ['c1', '✅ ok', 'n1', '`192.0.2.1`', '111.0 s'],
+        ['c2', fail ? '❌ failed' : '✅ ok', 'n2', fail ? '—' : '`a1.elb.amazonaws.com`', fail ? '89.5 s' : '111.5 s']
       ])
     }
   })
