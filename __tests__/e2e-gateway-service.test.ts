@@ -178,3 +178,44 @@ describe('e2e: a run that fails before the gateway install', () => {
     expect(service(c1)).toBeUndefined()
   })
 })
+
+describe('e2e: a run cancelled before the gateway install', () => {
+  const { ctx } = setup()
+
+  it('names the load balancer it leaves behind, in the error and the summary, with the command that removes it', async () => {
+    const c1 = ctx.sim.clusters[0]
+    let signalled = false
+    const r = await runAction({
+      inputs: {
+        clusters: ctx.sim.clustersInput(),
+        kubeconfig: ctx.sim.kubeconfig(),
+        'istio-version': '1.30.3',
+        verify: 'none',
+        ...ctx.sim.inputs
+      },
+      env: ctx.sim.env,
+      runner: ctx.runner,
+      timeoutMs: 60_000,
+      // The runner's cancel: SIGINT once cluster1's early Service exists (its control plane installs for 2.5 s more).
+      onSpawn: (child: any) => {
+        const timer = setInterval(() => {
+          if (!service(c1)) return
+          clearInterval(timer)
+          signalled = true
+          child.kill('SIGINT')
+        }, 50)
+        child.on('exit', () => clearInterval(timer))
+      }
+    })
+    expect(signalled).toBe(true)
+    expect(r.exitCode).not.toBe(0)
+    expect(service(c1)).toBeDefined()
+    const command = 'kubectl --context cluster1 -n istio-system delete service istio-eastwestgateway'
+    expect(r.stdout).toMatch(
+      /::error::Cancelled: .* Left behind: the istio-eastwestgateway Service \(a billed load balancer\) in cluster1\b/
+    )
+    expect(r.stdout).toContain(command)
+    expect(r.summary).toContain('Left behind: the istio-eastwestgateway Service (a billed load balancer)')
+    expect(r.summary).toContain(`\`${command}\``)
+  }, 90_000)
+})

@@ -5,6 +5,7 @@ import { stepId } from './steps/step.js'
 import { StepResult, StepStatus } from './runner.js'
 import { RemoteStatus } from './verify.js'
 import { formatSeconds } from './duration.js'
+import { EASTWEST_GATEWAY, ISTIO_NAMESPACE } from './istio-names.js'
 import { UpgradeNote } from './preflight.js'
 import type { ProbeResult } from './probes/types.js'
 import type { TrustOutcome } from './trust/trust.js'
@@ -74,6 +75,25 @@ export function isVerified(r: RunReport): boolean {
     r.config.clusters.filter((c) => c.role !== 'remote').length + (kinds.length > 1 ? r.config.clusters.length : 0)
   return r.config.verify.mode !== 'none' && checks.length === expected && checks.every((s) => s.status === 'ok')
 }
+
+/**
+ * Clusters where this run created the east-west gateway's Service early (a billed load balancer) and neither the
+ * gateway install took it over nor the cleanup removed it: a cancelled run stops before its cleanup can.
+ */
+export function unclaimedLoadBalancers(results: Map<string, StepResult>): string[] {
+  return [...results.values()]
+    .filter((s) => s.step.kind === 'gateway-service' && s.step.action.type === 'server-side-apply' && s.status === 'ok')
+    .map((s) => s.step.cluster)
+    .filter(
+      (c) =>
+        results.get(stepId(c, 'eastwest-gateway'))?.status !== 'ok' &&
+        results.get(stepId(c, 'remove-gateway-service'))?.status !== 'ok'
+    )
+}
+
+/** How to remove what unclaimedLoadBalancers found in one cluster. */
+export const deleteGatewayServiceCommand = (cluster: string): string =>
+  `kubectl --context ${cluster} -n ${ISTIO_NAMESPACE} delete service ${EASTWEST_GATEWAY}`
 
 /** Every output, in one place. */
 export function publishOutputs(r: RunReport): void {
@@ -184,6 +204,14 @@ export function renderSummary(r: RunReport): string {
     lines.push(
       '> [!WARNING]',
       "> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster's `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).",
+      ''
+    )
+  const unclaimed = unclaimedLoadBalancers(r.results)
+  if (unclaimed.length)
+    lines.push(
+      '> [!WARNING]',
+      `> Left behind: the ${EASTWEST_GATEWAY} Service (a billed load balancer) this run created early, before the gateway install that would own it. Re-run the action, or delete it:`,
+      ...unclaimed.map((c) => `> - \`${deleteGatewayServiceCommand(c)}\``),
       ''
     )
   // Load balancers this run created early and removed again (its gateway install did not succeed).

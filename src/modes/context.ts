@@ -5,7 +5,14 @@ import { Config } from '../config/index.js'
 import { formatSeconds } from '../duration.js'
 import { installIstioctl } from '../istioctl/download.js'
 import { failureMessage, printStep, printStepStarted } from '../log.js'
-import { RunReport, publishOutputs, writeSummary } from '../report.js'
+import { EASTWEST_GATEWAY } from '../istio-names.js'
+import {
+  RunReport,
+  deleteGatewayServiceCommand,
+  publishOutputs,
+  unclaimedLoadBalancers,
+  writeSummary
+} from '../report.js'
 import { StepExecutor, StepResult, runPlan } from '../runner.js'
 import { Step } from '../steps/step.js'
 import { writeDiagnostics } from '../diagnostics/bundle.js'
@@ -87,8 +94,11 @@ export async function finish(ctx: ModeContext, report: RunReport, done: string):
   report.durationMs = Date.now() - ctx.started
   publishOutputs(report)
   await writeSummary(report)
+  const unclaimed = unclaimedLoadBalancers(report.results)
   if (ctx.signal.aborted)
-    core.setFailed('Cancelled: the mesh is incomplete; see the summary for what each cluster finished.')
+    core.setFailed(
+      `Cancelled: the mesh is incomplete; see the summary for what each cluster finished.${unclaimed.length ? ` Left behind: the ${EASTWEST_GATEWAY} Service (a billed load balancer) in ${unclaimed.join(', ')}; re-run, or delete it: ${unclaimed.map(deleteGatewayServiceCommand).join('; ')}` : ''}`
+    )
   else if (failures.length) core.setFailed(failureMessage(failures, report.results))
   else core.info(`${done} in ${formatSeconds(report.durationMs)}.`)
 }
