@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import * as core from '@actions/core'
 import { Config, Mode, parseConfig } from './config/index.js'
 import { networkWarnings } from './config/networks.js'
+import { ambientNetworkWarnings, dataPlaneVersionProblem } from './config/data-plane.js'
 import { InputError } from './errors.js'
 import { terminateAll } from './exec.js'
 import { resolveVersion } from './istioctl/releases.js'
@@ -43,7 +44,11 @@ export async function run(): Promise<void> {
   try {
     const config = readConfig()
     for (const s of config.secrets) registerSecret(s)
-    for (const w of networkWarnings(config)) core.warning(w)
+    const warnings =
+      config.dataPlane === 'ambient'
+        ? ambientNetworkWarnings(config.dataPlane, config.clusters)
+        : networkWarnings(config)
+    for (const w of warnings) core.warning(w)
 
     workdir = createWorkdir()
     const kubeconfigPath = writePrivateFile(workdir, 'kubeconfig', serializeKubeconfig(config.kubeconfig))
@@ -54,6 +59,8 @@ export async function run(): Promise<void> {
     const apiUrl = process.env.GITHUB_API_URL || 'https://api.github.com'
     const version = await resolveVersion(config.istioVersion, apiUrl, config.githubToken)
     core.setOutput('istio-version', version)
+    const tooOld = dataPlaneVersionProblem(config.dataPlane, version)
+    if (tooOld) throw new Error(tooOld)
     await MODE_RUNS[config.mode]({ config, version, apiUrl, kubeconfigPath, env, started, signal: cancel.signal })
   } catch (e) {
     const message = redact(e instanceof Error ? e.message : String(e))

@@ -11,7 +11,8 @@ import {
   REMOTE_SECRET_PREFIX,
   REVISION_LABEL,
   SIDECAR_INJECTOR_CONFIGMAP,
-  STORED_ROOT_SECRET
+  STORED_ROOT_SECRET,
+  ZTUNNEL
 } from './istio-names.js'
 import * as kubectl from './kube/kubectl.js'
 import { retiredRegistryOf } from './retired-registries.js'
@@ -33,6 +34,8 @@ export interface ClusterState {
   /** meshID / clusterName / network istiod was installed with (istio-sidecar-injector's values). */
   values?: { meshID?: string; clusterName?: string; network?: string }
   gateway?: { address?: string; revision?: string }
+  /** The data plane its istiod serves: ambient when the ztunnel DaemonSet is there (the ambient profile's), else sidecar. */
+  dataPlane?: 'sidecar' | 'ambient'
   /** Remote secrets in this cluster: which cluster each gives access to. */
   remoteSecrets: { name: string; cluster: string }[]
   /** cacerts data, base64-decoded. */
@@ -126,6 +129,7 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
         revision: labels[REVISION_LABEL] ?? 'default',
         version: labels[OPERATOR_VERSION_LABEL]
       })
+    else if (o.kind === 'DaemonSet' && name === ZTUNNEL) state.dataPlane = 'ambient'
     else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
       const ingress = o.status?.loadBalancer?.ingress?.[0]
       state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels[REVISION_LABEL] }
@@ -163,6 +167,7 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
     }
   }
   state.retiredImages = retiredImages(items)
+  if (!state.dataPlane && state.istiods.length) state.dataPlane = 'sidecar'
   const primary = state.istiods.find((i) => i.revision === 'default') ?? state.istiods[0]
   const values = primary && (injectorValues.get(primary.revision) ?? injectorValues.get('default'))
   if (values?.global)

@@ -2,6 +2,7 @@ import { InputError } from '../errors.js'
 import { VersionSpec, parseVersionSpec } from '../istioctl/version.js'
 import { Kubeconfig, credentialsIn, mergeKubeconfigs, pemBodyLines } from '../kube/kubeconfig.js'
 import { CaConfig, parseCa } from './ca.js'
+import { DataPlane, parseDataPlane } from './data-plane.js'
 import { ClusterConfig, parseClusterList } from './clusters.js'
 import { DEFAULT_IMAGES, VerifyImages, imageInput, parseHub } from './images.js'
 import {
@@ -19,6 +20,7 @@ import { parseRevision } from './revision.js'
 
 export type { CaConfig, CaMode } from './ca.js'
 export type { ClusterConfig } from './clusters.js'
+export type { DataPlane } from './data-plane.js'
 export type { ConfigSource } from './inputs.js'
 export { DEFAULT_HUB, DEFAULT_IMAGES, type VerifyImages } from './images.js'
 
@@ -38,6 +40,8 @@ export interface Config {
   secrets: string[]
   meshId: string
   istioVersion: VersionSpec
+  /** sidecar (default) or ambient: which istio.io page the mesh follows (config/data-plane.ts). */
+  dataPlane: DataPlane
   downloadBaseUrl: string
   githubToken: string
   revision?: string
@@ -85,6 +89,7 @@ export function parseConfig(src: ConfigSource): Config {
   requireUrl('download-base-url', '', downloadBaseUrl, ['http:', 'https:', 'file:'])
 
   const revision = parseRevision(src.input('revision'))
+  const dataPlane = parseDataPlane(src, version)
 
   const ca = parseCa(src)
   if (ca.rootKey) secrets.push(ca.rootKey, ...pemBodyLines(ca.rootKey))
@@ -96,6 +101,7 @@ export function parseConfig(src: ConfigSource): Config {
     secrets,
     meshId,
     istioVersion: version,
+    dataPlane,
     downloadBaseUrl,
     // An unexpanded expression (local runs with @github/local-action pass the default literally) is no token.
     githubToken: src

@@ -130,6 +130,24 @@ export async function apply(tools: ClusterTools, cluster: string, manifest: stri
   return (await tools.kubectl(cluster, ['apply', '-f', '-'], log, { stdin: manifest, ...APPLY })).stdout
 }
 
+/**
+ * `kubectl apply --server-side`: for objects too large for the last-applied annotation (the Gateway API CRDs: the
+ * client-side apply of httproutes exceeds its 262144-byte limit). Conflicts are forced, as the action owns them.
+ */
+export async function applyServerSide(
+  tools: ClusterTools,
+  cluster: string,
+  manifest: string,
+  log: StepLog
+): Promise<string> {
+  const args = ['apply', '--server-side', '--force-conflicts', `--field-manager=${FIELD_MANAGER}`, '-f', '-']
+  return (await tools.kubectl(cluster, args, log, { stdin: manifest, ...APPLY })).stdout
+}
+const FIELD_MANAGER = 'istio-multicluster-action'
+
+/** kubectl's answer when a resource type is not served (its CRD is absent). */
+export const isNotServed = (stderr: string): boolean => /the server doesn't have a resource type/.test(stderr)
+
 /** What `kubectl delete` removes; deleting what is already gone succeeds. */
 export type DeleteTarget = Omit<Query, 'fieldSelector' | 'ignoreNotFound'>
 

@@ -5,6 +5,7 @@ import { Config } from '../config/index.js'
 import { StepError } from '../errors.js'
 import { Semver, parseSemver } from '../istioctl/version.js'
 import { logged } from '../log.js'
+import { dataPlaneChange } from '../preflight-data-plane.js'
 import { UpgradeNote, checkUpgrades, staleRemoteSecrets } from '../preflight.js'
 import { retiredImageWarnings } from '../retired-registries.js'
 import { redact } from '../secrets.js'
@@ -43,6 +44,7 @@ export async function prepare(ctx: ModeContext): Promise<Preparation> {
   } catch (e) {
     blocker = (e as Error).message
   }
+  blocker = dataPlaneChange(config, states) ?? blocker
   const stale = staleRemoteSecrets(config, states)
   return { states, semver, upgrades, blocker, stale, steps: buildInstallPlan(config, semver, stale) }
 }

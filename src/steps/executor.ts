@@ -38,6 +38,14 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
       case 'apply':
         await kubectl.apply(tools, step.cluster, a.manifest, log)
         return
+      case 'apply-if-missing':
+        return applyIfMissing(deps, step, a.probe, a.manifest, log)
+      case 'delete-if-served':
+        return kubectl.deleteObjects(tools, step.cluster, a.target, log).catch((e: unknown) => {
+          if (e instanceof CommandError && kubectl.isNotServed(e.result.stderr))
+            return `${a.target.resource}: not served`
+          throw e
+        })
       case 'root-of-trust':
         if (!deps.trust) throw new Error('root of trust step without a trust manager')
         return deps.trust.ensure(step.cluster, log)
@@ -63,6 +71,21 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return assertNever(a)
     }
   }
+}
+
+/** The page's `kubectl get crd … || kubectl apply`: what is there already (another version, maybe) is left alone. */
+async function applyIfMissing(
+  deps: ExecutorDeps,
+  step: Step,
+  probe: { resource: string; name: string },
+  manifest: string,
+  log: StepLog
+): Promise<string> {
+  const q = { resource: probe.resource, names: [probe.name], ignoreNotFound: true }
+  const found = await kubectl.getNames(deps.tools, step.cluster, q, log)
+  if (found.length) return `kept (${probe.name} exists)`
+  const applied = await kubectl.applyServerSide(deps.tools, step.cluster, manifest, log)
+  return `installed ${applied.split('\n').filter((l) => l.trim()).length} objects`
 }
 
 /** istioctl install with an explicit --readiness-timeout; when its wait fails, what kubectl says about each unready pod. */

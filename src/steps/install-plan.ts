@@ -6,6 +6,7 @@ import { VERIFY_NAMESPACE, helloworldVersion, verifyWorkloads } from '../manifes
 import { crossNetworkGateway, istioNamespace, toYaml } from '../manifests/kubernetes.js'
 import type { StepKind } from './registry.js'
 import { Step, StepAction, stepId } from './step.js'
+import { ambientClusterSteps } from './topology-ambient.js'
 
 /**
  * The guide's sequence per cluster, as a graph so clusters proceed side by side. The critical path of a cluster is
@@ -27,6 +28,10 @@ export function buildInstallPlan(
   const trust = config.ca.mode !== 'none'
 
   for (const c of config.clusters) {
+    if (config.dataPlane === 'ambient') {
+      steps.push(...ambientClusterSteps(config, c))
+      continue
+    }
     add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], {
       type: 'apply',
       manifest: toYaml(istioNamespace(c.network))
@@ -136,7 +141,9 @@ function addVerification(config: Config, steps: Step[]): void {
   for (const [i, c] of config.clusters.entries())
     add(c, 'verify-deploy', `verify: deploy helloworld ${helloworldVersion(i)} and curl`, installed, {
       type: 'apply',
-      manifest: toYaml(...verifyWorkloads(helloworldVersion(i), config.verify.images, config.revision))
+      manifest: toYaml(
+        ...verifyWorkloads(helloworldVersion(i), config.verify.images, config.revision, config.dataPlane)
+      )
     })
   const deployed = config.clusters.map((c) => stepId(c.name, 'verify-deploy'))
   for (const c of config.clusters)
@@ -165,7 +172,7 @@ function addVerification(config: Config, steps: Step[]): void {
 }
 
 /** One step of cluster c; `order` puts it `after` other steps or makes it a cleanup that runs `always`. */
-function clusterStep(
+export function clusterStep(
   c: ClusterConfig,
   kind: StepKind,
   title: string,

@@ -9,6 +9,7 @@ import type { Step } from './step.js'
 /** In this order the job summary shows their columns. */
 export const STEP_KINDS = [
   'namespace',
+  'gateway-api-crds',
   'root-of-trust',
   'control-plane',
   'eastwest-gateway',
@@ -23,7 +24,9 @@ export const STEP_KINDS = [
   'prune-remote-secrets',
   'remove-remote-secrets',
   'remove-verify',
+  'remove-eastwest-gateway',
   'uninstall',
+  'remove-gateway-api-crds',
   'remove-reader',
   'remove-namespace'
 ] as const
@@ -63,6 +66,10 @@ export const STEP_KIND_INFO = {
         : s.network === c.network
           ? 'unchanged'
           : `relabel network ${s.network ?? '(none)'} → ${c.network}`
+  },
+  'gateway-api-crds': {
+    column: 'Gateway API CRDs',
+    plans: ({ step }) => step.title
   },
   'root-of-trust': {
     column: 'Root of trust',
@@ -123,7 +130,9 @@ export const STEP_KIND_INFO = {
   },
   'remove-remote-secrets': { column: 'Remote secrets removed', plans: asTitled },
   'remove-verify': { column: null, plans: asTitled },
+  'remove-eastwest-gateway': { column: null, plans: asTitled },
   uninstall: { column: 'istioctl uninstall', plans: asTitled },
+  'remove-gateway-api-crds': { column: 'Gateway API CRDs removed', plans: asTitled },
   'remove-reader': { column: null, plans: asTitled },
   'remove-namespace': { column: 'Namespace deleted', plans: asTitled }
 } satisfies Record<StepKind, StepKindInfo>

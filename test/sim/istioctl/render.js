@@ -4,6 +4,7 @@
 import * as yaml from 'js-yaml'
 import { clone, getPath, mergeFrom, releaseHub, splitPath } from './iop.js'
 import { CRD_DEFINITIONS } from './crds.js'
+import { pilotValuesEnv, withChartProfile, ztunnelEnv } from './render-ambient.js'
 
 /** @param {any} v @returns {v is Record<string, any>} */
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -57,7 +58,8 @@ export function componentSpecs(iop, comp) {
 
 /** @param {any} iop @param {string} version */
 function ctxOf(iop, version) {
-  const values = isMap(iop.spec?.values) ? iop.spec.values : {}
+  // The chart profile (ambient) sits under the user's values, as each chart's zzz_profile.yaml merges it.
+  const values = withChartProfile(isMap(iop.spec?.values) ? iop.spec.values : {})
   const global = isMap(values.global) ? values.global : {}
   const rev = values.revision || ''
   return {
@@ -456,7 +458,8 @@ function renderPilot(c, spec, rootCert) {
                 { name: 'PILOT_TRACE_SAMPLING', value: '1' },
                 { name: 'PILOT_ENABLE_ANALYSIS', value: 'false' },
                 { name: 'CLUSTER_ID', value: clusterId },
-                { name: 'PLATFORM', value: c.global.platform || '' }
+                { name: 'PLATFORM', value: c.global.platform || '' },
+                ...pilotValuesEnv(c)
               ],
               readinessProbe: {
                 httpGet: { path: '/ready', port: 8080 },
@@ -832,7 +835,8 @@ function renderDaemonSet(c, compName, name, spec) {
             {
               name: compName === 'Cni' ? 'install-cni' : 'istio-proxy',
               // istio-cni / ztunnel charts: their own `hub` value, else global.hub (values.cni.hub, values.ztunnel.hub).
-              image: `${c.values[compName === 'Cni' ? 'cni' : 'ztunnel']?.hub || c.hub}/${compName === 'Cni' ? 'install-cni' : 'ztunnel'}:${c.tag}`
+              image: `${c.values[compName === 'Cni' ? 'cni' : 'ztunnel']?.hub || c.hub}/${compName === 'Cni' ? 'install-cni' : 'ztunnel'}:${c.tag}`,
+              ...(compName === 'Ztunnel' ? { env: ztunnelEnv(c) } : {})
             }
           ]
         }

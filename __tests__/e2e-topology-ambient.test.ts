@@ -1,0 +1,208 @@
+// The ambient topology end to end, on simulated clusters with the bundled action, one shared simulation:
+// install 2 (verify: traffic) → re-run (unchanged) → grow to 3 → plan (read-only) → a data-plane change refused →
+// uninstall → uninstall again. Each state is asserted object by object against "Install ambient multi-primary on
+// different networks" (istio.io, Istio 1.29–1.31) and "Verify the ambient installation".
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { startSimulation } from '../test/sim/index.js'
+import { makeRunner, runAction } from '../test/harness/action.js'
+
+type Sim = Awaited<ReturnType<typeof startSimulation>>
+type Run = Awaited<ReturnType<typeof runAction>>
+type Cluster = Sim['clusters'][number]
+
+const GW_API = 'gateway.networking.k8s.io/v1'
+const env = (o: any, container = 0) =>
+  Object.fromEntries(
+    (o?.spec?.template?.spec?.containers?.[container]?.env ?? []).map((e: any) => [e.name, e.value])
+  ) as Record<string, string>
+const remoteSecretsIn = (c: Cluster) =>
+  c.store
+    .list('v1', 'Secret', 'istio-system')
+    .filter((s: any) => s.metadata.labels?.['istio/multiCluster'] === 'true')
+    .map((s: any) => s.metadata.annotations['networking.istio.io/cluster'])
+    .sort()
+
+/** What the page says each cluster holds once it is a member: every object, field by field. */
+function expectAmbientMember(c: Cluster, network: string, peers: Cluster[]): void {
+  expect(c.store.get('v1', 'Namespace', undefined, 'istio-system').metadata.labels['topology.istio.io/network']).toBe(
+    network
+  )
+  // "Deploy Gateway API CRDs": installed (the action's pinned bundle) because the cluster had none.
+  const crd = c.store.get(
+    'apiextensions.k8s.io/v1',
+    'CustomResourceDefinition',
+    undefined,
+    'gateways.gateway.networking.k8s.io'
+  )
+  expect(crd.metadata.annotations['gateway.networking.k8s.io/bundle-version']).toBe('v1.5.1')
+  expect(crd.metadata.labels['app.kubernetes.io/managed-by']).toBe('istio-multicluster-action')
+  // "Configure cluster1 as a primary": profile ambient + AMBIENT_ENABLE_MULTI_NETWORK, meshID/clusterName/network.
+  const istiod = c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')
+  expect(env(istiod)).toMatchObject({
+    AMBIENT_ENABLE_MULTI_NETWORK: 'true',
+    PILOT_ENABLE_AMBIENT: 'true',
+    CLUSTER_ID: c.name
+  })
+  const values = JSON.parse(c.store.get('v1', 'ConfigMap', 'istio-system', 'istio-sidecar-injector').data.values)
+  expect(values.global).toMatchObject({ meshID: 'mesh1', network, multiCluster: { clusterName: c.name } })
+  const ztunnel = c.store.get('apps/v1', 'DaemonSet', 'istio-system', 'ztunnel')
+  expect(env(ztunnel)).toMatchObject({ NETWORK: network, ISTIO_META_CLUSTER_ID: c.name })
+  expect(c.store.get('apps/v1', 'DaemonSet', 'istio-system', 'istio-cni-node')).toBeTruthy()
+  expect(c.store.get('v1', 'ConfigMap', 'istio-system', 'istio').data.mesh).toContain('key: istio.io/global')
+  // "Install an ambient east-west gateway": gen-eastwest-gateway.sh --ambient's Gateway, and what istiod made of it.
+  const gw = c.store.get(GW_API, 'Gateway', 'istio-system', 'istio-eastwestgateway')
+  expect(gw.metadata.labels).toEqual({ 'topology.istio.io/network': network })
+  expect(gw.spec).toEqual({
+    gatewayClassName: 'istio-east-west',
+    listeners: [
+      {
+        name: 'mesh',
+        port: 15008,
+        protocol: 'HBONE',
+        tls: { mode: 'Terminate', options: { 'gateway.istio.io/tls-terminate-mode': 'ISTIO_MUTUAL' } }
+      }
+    ]
+  })
+  const svc = c.store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway')
+  expect(svc.spec.type).toBe('LoadBalancer')
+  expect(svc.spec.ports.map((p: any) => [p.name, p.port, p.appProtocol])).toEqual([
+    ['status-port', 15021, 'tcp'],
+    ['mesh', 15008, 'hbone']
+  ])
+  const address = svc.status.loadBalancer.ingress[0].ip
+  expect(address).toBeTruthy()
+  expect(gw.status.addresses).toEqual([{ type: 'IPAddress', value: address }])
+  expect(c.store.get('apps/v1', 'Deployment', 'istio-system', 'istio-eastwestgateway').status.readyReplicas).toBe(1)
+  // The sidecar topology's pieces are not there: no IstioOperator gateway, no cross-network-gateway.
+  expect(c.store.get('networking.istio.io/v1', 'Gateway', 'istio-system', 'cross-network-gateway')).toBeUndefined()
+  // "Enable Endpoint Discovery": a remote secret of every other member.
+  expect(remoteSecretsIn(c)).toEqual(peers.map((p) => p.name).sort())
+}
+
+async function step(name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn()
+  } catch (e) {
+    if (e instanceof Error) e.message = `step "${name}":\n${e.message}`
+    throw e
+  }
+}
+
+describe('e2e topology: ambient multi-primary on different networks', () => {
+  let sim: Sim
+  let runner: ReturnType<typeof makeRunner>
+  let c1: Cluster, c2: Cluster, c3: Cluster
+  const inputsFor = (names: string[], extra: Record<string, string> = {}) => {
+    const all = sim.clustersInput().split('\n- ')
+    const items = sim.clusters
+      .map((c, i) => [c.name, i ? `- ${all[i]}` : all[i]] as const)
+      .filter(([n]) => names.includes(n))
+    return {
+      clusters: items.map(([, t]) => t).join('\n'),
+      kubeconfig: sim.kubeconfig(names),
+      'istio-version': '1.30.3',
+      'data-plane': 'ambient',
+      ...sim.inputs,
+      ...extra
+    }
+  }
+  const run = (names: string[], extra: Record<string, string> = {}) =>
+    runAction({ inputs: inputsFor(names, extra), env: sim.env, runner })
+  const ok = (r: Run) => {
+    if (r.exitCode !== 0) console.log(r.stdout, r.stderr)
+    expect(r.exitCode).toBe(0)
+  }
+
+  beforeAll(async () => {
+    sim = await startSimulation({ clusters: [{ name: 'cluster1' }, { name: 'cluster2' }, { name: 'cluster3' }] })
+    ;[c1, c2, c3] = sim.clusters
+    runner = makeRunner()
+  })
+  afterAll(async () => {
+    await sim?.stop()
+    runner?.cleanup()
+  })
+
+  it('install 2 (traffic) → re-run → grow to 3 → plan → refuse sidecar → uninstall twice', async () => {
+    await step('installs two clusters as the page says, and helloworld answers across the HBONE gateways', async () => {
+      const r = await run(['cluster1', 'cluster2'], { verify: 'traffic' })
+      ok(r)
+      expectAmbientMember(c1, 'network1', [c2])
+      expectAmbientMember(c2, 'network2', [c1])
+      expect(c3.store.get('v1', 'Namespace', undefined, 'istio-system')).toBeUndefined()
+      expect(r.outputs.verified).toBe('true')
+      expect(r.stdout).toMatch(/✔ cluster1 · verify: helloworld v1, v2 answer .*: v1, v2 answered/)
+      expect(r.stdout).toMatch(/✔ cluster1 · Gateway API CRDs v1\.5\.1 .*: installed \d+ objects/)
+    })
+
+    await step('re-runs unchanged: no object in istio-system written again, the CRDs kept', async () => {
+      const versions = () =>
+        [c1, c2].map((c) =>
+          [
+            ['apps/v1', 'Deployment'],
+            ['apps/v1', 'DaemonSet'],
+            ['v1', 'Service'],
+            ['v1', 'ConfigMap'],
+            ['v1', 'Secret'],
+            [GW_API, 'Gateway']
+          ].flatMap(([v, k]) =>
+            c.store.list(v, k, 'istio-system').map((o: any) => `${k}/${o.metadata.name}@${o.metadata.resourceVersion}`)
+          )
+        )
+      const before = versions()
+      const again = await run(['cluster1', 'cluster2'])
+      ok(again)
+      expect(again.summary).toContain('— ✅ ready (unchanged)')
+      expect(again.stdout).toMatch(
+        /✔ cluster1 · Gateway API CRDs .*: kept \(gateways\.gateway\.networking\.k8s\.io exists\)/
+      )
+      expect(versions()).toEqual(before)
+    })
+
+    await step('grows by a third cluster on its own network: remote secrets both ways with every member', async () => {
+      ok(await run(['cluster1', 'cluster2', 'cluster3']))
+      expectAmbientMember(c1, 'network1', [c2, c3])
+      expectAmbientMember(c2, 'network2', [c1, c3])
+      expectAmbientMember(c3, 'network3', [c1, c2])
+    })
+
+    await step('plans read-only, and refuses to switch the running mesh to sidecars', async () => {
+      const before = sim.clusters.map((c) => c.store.snapshot())
+      const r = await run(['cluster1', 'cluster2', 'cluster3'], { mode: 'plan' })
+      ok(r)
+      const plan = JSON.parse(r.outputs.plan)
+      expect(plan.blocker).toBeNull()
+      const kinds = plan.clusters[0].actions.map((a: any) => a.step)
+      expect(kinds).toEqual(expect.arrayContaining(['gateway-api-crds', 'control-plane', 'eastwest-gateway']))
+      expect(kinds).not.toContain('expose-services')
+      const sidecar = await run(['cluster1', 'cluster2', 'cluster3'], { 'data-plane': 'sidecar' })
+      expect(sidecar.exitCode).not.toBe(0)
+      expect(sidecar.stdout).toContain(
+        'cluster1, cluster2, cluster3 run the ambient data plane (DaemonSet ztunnel in istio-system), not data-plane "sidecar"'
+      )
+      expect(sidecar.stdout).toContain('uninstall first (mode: uninstall)')
+      expect(sim.clusters.map((c) => c.store.snapshot())).toEqual(before)
+    })
+
+    await step(
+      'uninstalls: Istio, the Gateway and the CRDs the action added are gone; again on clean clusters',
+      async () => {
+        const r = await run(['cluster1', 'cluster2', 'cluster3'], { mode: 'uninstall' })
+        ok(r)
+        for (const c of sim.clusters) {
+          expect(c.store.get('v1', 'Namespace', undefined, 'istio-system')).toBeUndefined()
+          expect(
+            c.store.list('apps/v1', 'DaemonSet').filter((d: any) => d.metadata.namespace === 'istio-system')
+          ).toEqual([])
+          expect(
+            c.store
+              .list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')
+              .filter((d: any) => /istio\.io$|gateway\.networking\.k8s\.io$/.test(d.metadata.name))
+          ).toEqual([])
+          expect(c.store.list(GW_API, 'Gateway')).toEqual([])
+        }
+        ok(await run(['cluster1', 'cluster2', 'cluster3'], { mode: 'uninstall' }))
+      }
+    )
+  }, 600_000)
+})
