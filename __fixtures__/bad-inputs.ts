@@ -379,6 +379,18 @@ export const BAD_INPUTS: BadInputCase[] = [
       /^Input "operator-overlay", field "spec\.components\.ztunnel\.enabled": enables ztunnel, the ambient data plane/
   },
   {
+    name: 'data-plane misspelled',
+    inputs: base({ 'data-plane': 'ambiant' }),
+    error: /^Input "data-plane": must be one of "sidecar", "ambient", got "ambiant"; did you mean "ambient"\?$/
+  },
+  ...['1.28.10', '1.28'].map((v) => ({
+    name: `data-plane ambient on Istio ${v}`,
+    inputs: base({ 'data-plane': 'ambient', 'istio-version': v }),
+    error: new RegExp(
+      `^Input "data-plane": data-plane "ambient" needs Istio 1\\.29 or newer \\(ambient multi-network multicluster is beta from 1\\.29\\), got istio-version ${v.replace(/\./g, '\\.')}; see https://istio\\.io/latest/docs/ambient/install/multicluster/multi-primary_multi-network/`
+    )
+  })),
+  {
     name: 'overlay disables istiod',
     inputs: base({ 'operator-overlay': 'spec: {components: {pilot: {enabled: false}}}' }),
     error: /^Input "operator-overlay", field "spec\.components\.pilot\.enabled": disables istiod/

@@ -3,8 +3,9 @@
 // uninstall → uninstall again. Each state is asserted object by object against "Install ambient multi-primary on
 // different networks" (istio.io, Istio 1.29–1.31) and "Verify the ambient installation".
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startSimulation } from '../test/sim/index.js'
+import { CANARY, startSimulation } from '../test/sim/index.js'
 import { makeRunner, runAction } from '../test/harness/action.js'
+import { findLeaks, leakPlaces, storedCredentials } from '../test/harness/inspect.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 type Run = Awaited<ReturnType<typeof runAction>>
@@ -133,6 +134,8 @@ describe('e2e topology: ambient multi-primary on different networks', () => {
       expect(r.outputs.verified).toBe('true')
       expect(r.stdout).toMatch(/✔ cluster1 · verify: helloworld v1, v2 answer .*: v1, v2 answered/)
       expect(r.stdout).toMatch(/✔ cluster1 · Gateway API CRDs v1\.5\.1 .*: installed \d+ objects/)
+      // The remote secrets' reader tokens and the kubeconfigs' credentials reach no log, output, file or summary.
+      expect(findLeaks(leakPlaces(r, runner), [CANARY, ...storedCredentials(sim)])).toEqual([])
     })
 
     await step('re-runs unchanged: no object in istio-system written again, the CRDs kept', async () => {
