@@ -391,6 +391,18 @@ export const BAD_INPUTS: BadInputCase[] = [
     )
   })),
   {
+    name: 'data-plane ambient with an overlay profile',
+    inputs: base({ 'data-plane': 'ambient', 'operator-overlay': 'spec: {profile: minimal}' }),
+    error:
+      /^Input "operator-overlay", field "spec\.profile": is "minimal"; data-plane "ambient" installs profile ambient: remove it from the overlay$/
+  },
+  {
+    name: 'data-plane ambient with an overlay without ztunnel',
+    inputs: base({ 'data-plane': 'ambient', 'operator-overlay': 'spec: {components: {ztunnel: {enabled: false}}}' }),
+    error:
+      /^Input "operator-overlay", field "spec\.components\.ztunnel\.enabled": disables ztunnel, part of the ambient data plane/
+  },
+  {
     name: 'overlay disables istiod',
     inputs: base({ 'operator-overlay': 'spec: {components: {pilot: {enabled: false}}}' }),
     error: /^Input "operator-overlay", field "spec\.components\.pilot\.enabled": disables istiod/

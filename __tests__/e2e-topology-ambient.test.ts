@@ -132,6 +132,7 @@ describe('e2e topology: ambient multi-primary on different networks', () => {
       expectAmbientMember(c2, 'network2', [c1])
       expect(c3.store.get('v1', 'Namespace', undefined, 'istio-system')).toBeUndefined()
       expect(r.outputs.verified).toBe('true')
+      expect(JSON.parse(r.outputs['gateway-addresses'])).toEqual({ cluster1: '192.0.2.1', cluster2: '192.0.2.2' })
       expect(r.stdout).toMatch(/✔ cluster1 · verify: helloworld v1, v2 answer .*: v1, v2 answered/)
       expect(r.stdout).toMatch(/✔ cluster1 · Gateway API CRDs v1\.5\.1 .*: installed \d+ objects/)
       // The remote secrets' reader tokens and the kubeconfigs' credentials reach no log, output, file or summary.

@@ -64,3 +64,22 @@ export function ambientNetworkWarnings(plane: DataPlane, clusters: ClusterConfig
 export function needsEastWestGateway(c: ClusterConfig, clusters: ClusterConfig[]): boolean {
   return clusters.some((o) => o.name !== c.name && o.network !== c.network)
 }
+
+/** What an operator-overlay must leave to data-plane: ambient (its profile, and the components that are the data plane). */
+export function checkAmbientOverlay(plane: DataPlane, overlay: Record<string, unknown> | undefined): void {
+  if (plane !== 'ambient' || !overlay) return
+  const spec = (overlay.spec ?? {}) as { profile?: unknown; components?: Record<string, { enabled?: unknown }> }
+  if (spec.profile !== undefined && spec.profile !== '' && spec.profile !== 'ambient')
+    throw new InputError(
+      'operator-overlay',
+      'field "spec.profile"',
+      `is ${JSON.stringify(spec.profile)}; data-plane "ambient" installs profile ambient: remove it from the overlay`
+    )
+  for (const c of ['cni', 'ztunnel'])
+    if (spec.components?.[c]?.enabled === false)
+      throw new InputError(
+        'operator-overlay',
+        `field "spec.components.${c}.enabled"`,
+        `disables ${c === 'cni' ? 'istio-cni' : 'ztunnel'}, part of the ambient data plane data-plane "ambient" installs`
+      )
+}

@@ -2,7 +2,7 @@ import { InputError } from '../errors.js'
 import { VersionSpec, parseVersionSpec } from '../istioctl/version.js'
 import { Kubeconfig, credentialsIn, mergeKubeconfigs, pemBodyLines } from '../kube/kubeconfig.js'
 import { CaConfig, parseCa } from './ca.js'
-import { DataPlane, parseDataPlane } from './data-plane.js'
+import { DataPlane, checkAmbientOverlay, parseDataPlane } from './data-plane.js'
 import { ClusterConfig, parseClusterList } from './clusters.js'
 import { DEFAULT_IMAGES, VerifyImages, imageInput, parseHub } from './images.js'
 import {
@@ -90,6 +90,8 @@ export function parseConfig(src: ConfigSource): Config {
 
   const revision = parseRevision(src.input('revision'))
   const dataPlane = parseDataPlane(src, version)
+  const operatorOverlay = parseOperatorOverlay(src.input('operator-overlay'))
+  checkAmbientOverlay(dataPlane, operatorOverlay)
 
   const ca = parseCa(src)
   if (ca.rootKey) secrets.push(ca.rootKey, ...pemBodyLines(ca.rootKey))
@@ -109,7 +111,7 @@ export function parseConfig(src: ConfigSource): Config {
       .trim()
       .replace(/^\$\{\{.*\}\}$/, ''),
     revision,
-    operatorOverlay: parseOperatorOverlay(src.input('operator-overlay')),
+    operatorOverlay,
     gatewayServiceAnnotations: parseAnnotations(src.input('gateway-service-annotations')),
     gatewayTimeoutMs: durationInput(src, 'gateway-timeout', '5m'),
     hub: parseHub(src.input('hub')),

@@ -99,7 +99,8 @@ export function ambientUninstallSteps(config: Config): Step[] {
   return config.clusters.flatMap((c) => [
     clusterStep(c, 'remove-eastwest-gateway', 'remove the east-west Gateway', [], {
       type: 'delete-if-served',
-      target: { resource: 'gateways.gateway.networking.k8s.io', names: [EASTWEST_GATEWAY], namespace: ISTIO_NAMESPACE }
+      // The Gateway kind is served under its CRD's name.
+      target: { resource: GATEWAY_API_GATEWAYS_CRD, names: [EASTWEST_GATEWAY], namespace: ISTIO_NAMESPACE }
     }),
     clusterStep(
       c,
