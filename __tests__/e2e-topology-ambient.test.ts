@@ -1,6 +1,6 @@
 // The ambient topology end to end, on simulated clusters with the bundled action, one shared simulation:
 // install 2 (verify: traffic) → re-run (unchanged) → grow to 3 → plan (read-only) → a data-plane change refused →
-// uninstall → uninstall again. Each state is asserted object by object against "Install ambient multi-primary on
+// uninstall → uninstall again → the alpha single-network variant. Each state is asserted object by object against "Install ambient multi-primary on
 // different networks" (istio.io, Istio 1.29–1.31) and "Verify the ambient installation".
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { CANARY, startSimulation } from '../test/sim/index.js'
@@ -93,8 +93,12 @@ describe('e2e topology: ambient multi-primary on different networks', () => {
   let sim: Sim
   let runner: ReturnType<typeof makeRunner>
   let c1: Cluster, c2: Cluster, c3: Cluster
-  const inputsFor = (names: string[], extra: Record<string, string> = {}) => {
-    const all = sim.clustersInput().split('\n- ')
+  const inputsFor = (
+    names: string[],
+    extra: Record<string, string> = {},
+    networks: Record<string, Record<string, unknown>> = {}
+  ) => {
+    const all = sim.clustersInput(networks).split('\n- ')
     const items = sim.clusters
       .map((c, i) => [c.name, i ? `- ${all[i]}` : all[i]] as const)
       .filter(([n]) => names.includes(n))
@@ -107,8 +111,11 @@ describe('e2e topology: ambient multi-primary on different networks', () => {
       ...extra
     }
   }
-  const run = (names: string[], extra: Record<string, string> = {}) =>
-    runAction({ inputs: inputsFor(names, extra), env: sim.env, runner })
+  const run = (
+    names: string[],
+    extra: Record<string, string> = {},
+    networks: Record<string, Record<string, unknown>> = {}
+  ) => runAction({ inputs: inputsFor(names, extra, networks), env: sim.env, runner })
   const ok = (r: Run) => {
     if (r.exitCode !== 0) console.log(r.stdout, r.stderr)
     expect(r.exitCode).toBe(0)
@@ -124,7 +131,7 @@ describe('e2e topology: ambient multi-primary on different networks', () => {
     runner?.cleanup()
   })
 
-  it('install 2 (traffic) → re-run → grow to 3 → plan → refuse sidecar → uninstall twice', async () => {
+  it('install 2 (traffic) → re-run → grow to 3 → plan → refuse sidecar → uninstall twice → one network', async () => {
     await step('installs two clusters as the page says, and helloworld answers across the HBONE gateways', async () => {
       const r = await run(['cluster1', 'cluster2'], { verify: 'traffic' })
       ok(r)
