@@ -183,9 +183,13 @@ describe('e2e topology: ambient multi-primary on different networks', () => {
       ok(r)
       const plan = JSON.parse(r.outputs.plan)
       expect(plan.blocker).toBeNull()
+      expect(plan.clusters.map((c: any) => c.current.dataPlane)).toEqual(['ambient', 'ambient', 'ambient'])
       const kinds = plan.clusters[0].actions.map((a: any) => a.step)
       expect(kinds).toEqual(expect.arrayContaining(['gateway-api-crds', 'control-plane', 'eastwest-gateway']))
       expect(kinds).not.toContain('expose-services')
+      expect(plan.clusters[0].actions.find((a: any) => a.step === 'gateway-address').does).toBe(
+        'wait for the address (now 192.0.2.1)'
+      )
       const sidecar = await run(['cluster1', 'cluster2', 'cluster3'], { 'data-plane': 'sidecar' })
       expect(sidecar.exitCode).not.toBe(0)
       expect(sidecar.stdout).toContain(
