@@ -1,7 +1,8 @@
 // The ambient topology end to end, on simulated clusters with the bundled action, one shared simulation:
 // install 2 (verify: traffic) → re-run (unchanged) → grow to 3 → plan (read-only) → a data-plane change refused →
-// uninstall → uninstall again → the alpha single-network variant. Each state is asserted object by object against "Install ambient multi-primary on
-// different networks" (istio.io, Istio 1.29–1.31) and "Verify the ambient installation".
+// uninstall (CRDs kept while a route uses them) → uninstall again → the alpha single-network variant. Each state is
+// asserted object by object against "Install ambient multi-primary on different networks" (istio.io, Istio 1.29–1.31)
+// and "Verify the ambient installation".
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { CANARY, startSimulation } from '../test/sim/index.js'
 import { makeRunner, runAction } from '../test/harness/action.js'
@@ -200,8 +201,19 @@ describe('e2e topology: ambient multi-primary on different networks', () => {
     })
 
     await step(
-      'uninstalls: Istio, the Gateway and the CRDs the action added are gone; again on clean clusters',
+      'uninstalls: Istio, the Gateway and the CRDs the action added, kept while a route uses them',
       async () => {
+        // Someone's HTTPRoute in cluster3, made with the CRDs the action installed: deleting them would delete it.
+        c3.store.put({
+          apiVersion: GW_API,
+          kind: 'HTTPRoute',
+          metadata: { name: 'shop', namespace: 'default' },
+          spec: { parentRefs: [{ name: 'ingress' }] }
+        })
+        const gatewayCrds = (c: Cluster) =>
+          c.store
+            .list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')
+            .filter((d: any) => d.metadata.name.endsWith('gateway.networking.k8s.io'))
         const r = await run(['cluster1', 'cluster2', 'cluster3'], { mode: 'uninstall' })
         ok(r)
         for (const c of sim.clusters) {
@@ -212,12 +224,40 @@ describe('e2e topology: ambient multi-primary on different networks', () => {
           expect(
             c.store
               .list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')
-              .filter((d: any) => /istio\.io$|gateway\.networking\.k8s\.io$/.test(d.metadata.name))
+              .filter((d: any) => d.metadata.name.endsWith('istio.io'))
           ).toEqual([])
           expect(c.store.list(GW_API, 'Gateway')).toEqual([])
         }
+        for (const c of [c1, c2]) {
+          expect(gatewayCrds(c)).toEqual([])
+          expect(c.store.list('admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy')).toEqual([])
+        }
+        expect(gatewayCrds(c3)).toHaveLength(8)
+        expect(c3.store.get(GW_API, 'HTTPRoute', 'default', 'shop')).toBeTruthy()
+        expect(r.stdout).toMatch(
+          /✔ cluster3 · remove the Gateway API CRDs the action installed, unless in use .*: kept 8 CRDs: 1 object\(s\) still use them \(httproute\.gateway\.networking\.k8s\.io\/shop\)/
+        )
+        // Once the route is gone, uninstalling again removes them; on the clean clusters it changes nothing.
+        c3.store.delete(GW_API, 'HTTPRoute', 'default', 'shop')
         ok(await run(['cluster1', 'cluster2', 'cluster3'], { mode: 'uninstall' }))
+        expect(gatewayCrds(c3)).toEqual([])
       }
     )
+
+    await step('on one network (alpha): a warning, no east-west Gateway, ztunnel to ztunnel', async () => {
+      const oneNetwork = { cluster2: { network: 'network1' } }
+      const r = await run(['cluster1', 'cluster2'], { verify: 'traffic' }, oneNetwork)
+      ok(r)
+      expect(r.stdout).toContain(
+        '::warning::data-plane "ambient": clusters cluster1, cluster2 share network "network1". Ambient multicluster on one network is alpha'
+      )
+      for (const c of [c1, c2]) {
+        expect(c.store.get('apps/v1', 'DaemonSet', 'istio-system', 'ztunnel')).toBeTruthy()
+        expect(c.store.list(GW_API, 'Gateway')).toEqual([])
+        expect(c.store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway')).toBeUndefined()
+      }
+      expect(r.stdout).toMatch(/✔ cluster2 · verify: helloworld v1, v2 answer .*: v1, v2 answered/)
+      ok(await run(['cluster1', 'cluster2'], { mode: 'uninstall' }, oneNetwork))
+    })
   }, 600_000)
 })

@@ -308,7 +308,7 @@ describe('install plan: data-plane ambient ("Install ambient multi-primary on di
     expect(plain.find((d) => d.kind === 'Service').metadata.labels['istio.io/global']).toBeUndefined()
   })
 
-  it('uninstall also removes the Gateway and, after istioctl uninstall, the CRDs the action labelled', () => {
+  it('uninstall also removes the Gateway and, after istioctl uninstall, the CRDs the action labelled (when unused)', () => {
     const steps = buildUninstallPlan(ambient(2))
     const c1 = steps.filter((s) => s.cluster === 'c1')
     expect(c1.map((s) => s.kind)).toEqual(
@@ -316,13 +316,7 @@ describe('install plan: data-plane ambient ("Install ambient multi-primary on di
     )
     const crds = c1.find((s) => s.kind === 'remove-gateway-api-crds')!
     expect(crds.needs).toEqual(['c1/remove-eastwest-gateway', 'c1/uninstall'])
-    expect(crds.action).toEqual({
-      type: 'delete-if-served',
-      target: {
-        resource: 'customresourcedefinitions,validatingadmissionpolicies,validatingadmissionpolicybindings',
-        selector: 'app.kubernetes.io/managed-by=istio-multicluster-action'
-      }
-    })
+    expect(crds.action).toEqual({ type: 'remove-own-gateway-api-crds' })
     expect(buildUninstallPlan(config(2)).some((s) => s.kind.includes('gateway'))).toBe(false)
   })
 })

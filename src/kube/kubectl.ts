@@ -28,6 +28,8 @@ export interface Query {
   resource: string
   names?: string[]
   namespace?: string
+  /** Every namespace (`-A`). */
+  allNamespaces?: boolean
   /** A label selector (`-l`). */
   selector?: string
   fieldSelector?: string
@@ -40,6 +42,7 @@ function selection(q: Query): string[] {
     q.resource,
     ...(q.names ?? []),
     ...(q.namespace ? ['-n', q.namespace] : []),
+    ...(q.allNamespaces ? ['-A'] : []),
     ...(q.selector ? ['-l', q.selector] : []),
     ...(q.fieldSelector ? ['--field-selector', q.fieldSelector] : []),
     ...(q.ignoreNotFound ? ['--ignore-not-found'] : [])

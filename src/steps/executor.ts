@@ -10,6 +10,7 @@ import { StepExecutor } from '../runner.js'
 import { redact, registerSecret } from '../secrets.js'
 import { ClusterTools, CommandError, StepLog } from '../tools.js'
 import { waitForGatewayAddress } from '../kube/gateway.js'
+import { removeOwnGatewayApiCrds } from '../kube/gateway-api.js'
 import { istiodsNeedingRestart, listIstiods, restartIstiods } from '../kube/istiod.js'
 import * as kubectl from '../kube/kubectl.js'
 import { isLoopbackServer, parseRemoteSecret } from '../kube/remote-secret.js'
@@ -67,6 +68,8 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return kubectl.deleteNamespace(tools, step.cluster, a.namespace, a.wait ?? false, log)
       case 'istioctl-uninstall':
         return istioctl.uninstall(tools, step.cluster, log)
+      case 'remove-own-gateway-api-crds':
+        return removeOwnGatewayApiCrds(tools, step.cluster, log)
       default:
         return assertNever(a)
     }

@@ -21,6 +21,8 @@ export type StepAction =
   /** Without `wait`, the API server finalizes the namespace in the background (--wait=false). */
   | { type: 'delete-namespace'; namespace: string; wait?: boolean }
   | { type: 'istioctl-uninstall' }
+  /** The Gateway API CRDs (and policy) the action labelled, unless objects of theirs remain (kube/gateway-api.ts). */
+  | { type: 'remove-own-gateway-api-crds' }
 
 export interface Step {
   id: string

@@ -4,13 +4,7 @@
 // verification) for both.
 import { ClusterConfig, Config } from '../config/index.js'
 import { needsEastWestGateway } from '../config/data-plane.js'
-import {
-  EASTWEST_GATEWAY,
-  GATEWAY_API_GATEWAYS_CRD,
-  ISTIO_NAMESPACE,
-  MANAGED_BY,
-  MANAGED_BY_LABEL
-} from '../istio-names.js'
+import { EASTWEST_GATEWAY, GATEWAY_API_GATEWAYS_CRD, ISTIO_NAMESPACE } from '../istio-names.js'
 import {
   GATEWAY_API_VERSION,
   ambientControlPlane,
@@ -105,15 +99,9 @@ export function ambientUninstallSteps(config: Config): Step[] {
     clusterStep(
       c,
       'remove-gateway-api-crds',
-      'remove the Gateway API CRDs the action installed',
+      'remove the Gateway API CRDs the action installed, unless in use',
       [stepId(c.name, 'remove-eastwest-gateway'), stepId(c.name, 'uninstall')],
-      {
-        type: 'delete-if-served',
-        target: {
-          resource: 'customresourcedefinitions,validatingadmissionpolicies,validatingadmissionpolicybindings',
-          selector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`
-        }
-      }
+      { type: 'remove-own-gateway-api-crds' }
     )
   ])
 }
