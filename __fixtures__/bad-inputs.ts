@@ -130,6 +130,41 @@ export const BAD_INPUTS: BadInputCase[] = [
     error: /^Input "clusters", item 2, field "kubeconfig_env": unknown field; did you mean "kubeconfig-env"\?/
   },
   {
+    name: 'role unknown',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, role: secondary}'),
+    error: /^Input "clusters", item 2, field "role": must be one of primary, remote, got "secondary"/
+  },
+  {
+    name: 'remote without a primary',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, role: remote}'),
+    error:
+      /^Input "clusters", item 2, field "primary": is required for a remote: .*"c2" \(https:\/\/istio\.io\/latest\/docs\/setup\/install\/multicluster\/primary-remote\/\)/
+  },
+  {
+    name: 'primary names an unknown cluster',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, role: remote, primary: c9}'),
+    error: /^Input "clusters", item 2, field "primary": names no cluster of the list: "c9" \(clusters: c1, c2\)/
+  },
+  {
+    name: 'remote of a remote',
+    inputs: base(
+      {},
+      '- {name: c1, network: n1, role: remote, primary: c2}\n- {name: c2, network: n2, role: remote, primary: c1}'
+    ),
+    error:
+      /^Input "clusters", item 1, field "primary": "c2" \(item 2\) is a remote itself; .*no remote of a remote \(https:\/\/istio\.io\/latest\/docs\/setup\/install\/multicluster\/primary-remote_multi-network\/\)/
+  },
+  {
+    name: 'remote is its own primary',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, role: remote, primary: c2}'),
+    error: /^Input "clusters", item 2, field "primary": "c2" cannot be its own primary: a remote has no istiod/
+  },
+  {
+    name: 'primary given to a primary',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, primary: c1}'),
+    error: /^Input "clusters", item 2, field "primary": only a remote has a primary; "c2" is a primary/
+  },
+  {
     name: 'context absent',
     inputs: base({}, '- {name: c1, network: n1, context: nope}\n- {name: c2, network: n2}'),
     error: /^Input "clusters", item 1, field "context": the "kubeconfig" input has no context "nope" \(it has: c1, c2\)/
@@ -401,6 +436,30 @@ export const BAD_INPUTS: BadInputCase[] = [
     inputs: base({ 'data-plane': 'ambient', 'operator-overlay': 'spec: {components: {ztunnel: {enabled: false}}}' }),
     error:
       /^Input "operator-overlay", field "spec\.components\.ztunnel\.enabled": disables ztunnel, part of the ambient data plane/
+  },
+  ...['n1', 'n2'].map((net) => ({
+    name: `data-plane ambient with a remote on ${net === 'n1' ? 'its primary’s network' : 'another network'}`,
+    inputs: base(
+      { 'data-plane': 'ambient' },
+      `- {name: c1, network: n1}\n- {name: c2, network: ${net}, role: remote, primary: c1}`
+    ),
+    error:
+      /^Input "clusters", item 2, field "role": "c2" is a remote, but data-plane "ambient" has no primary-remote: .*https:\/\/istio\.io\/latest\/docs\/ambient\/install\/multicluster\/ \("Current Status and Limitations"\) says "Primary remote configuration is not currently supported"/
+  })),
+  {
+    name: 'data-plane ambient with an overlay Helm profile other than ambient',
+    inputs: base({ 'data-plane': 'ambient', 'operator-overlay': 'spec: {values: {profile: demo}}' }),
+    error:
+      /^Input "operator-overlay", field "spec\.values\.profile": is "demo"; data-plane "ambient" installs an ambient multi-primary control plane: use "ambient"$/
+  },
+  {
+    name: 'data-plane ambient with an overlay istiodRemote',
+    inputs: base({
+      'data-plane': 'ambient',
+      'operator-overlay': 'spec: {components: {istiodRemote: {enabled: true}}}'
+    }),
+    error:
+      /^Input "operator-overlay", field "spec\.components\.istiodRemote\.enabled": makes the cluster a remote of an external control plane; data-plane "ambient" installs an ambient/
   },
   {
     name: 'overlay disables istiod',

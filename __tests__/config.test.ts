@@ -5,7 +5,8 @@ import * as path from 'node:path'
 import { parseConfig } from '../src/config/index.js'
 import { ambientNetworkWarnings, dataPlaneVersionProblem, needsEastWestGateway } from '../src/config/data-plane.js'
 import { dataPlaneChange } from '../src/preflight-data-plane.js'
-import { ClusterState, parseClusterState } from '../src/state.js'
+import { ClusterState, parseClusterRead, parseClusterState } from '../src/state.js'
+import { roleChange } from '../src/config/topology.js'
 import { istioctlReadsAs } from '../src/config/revision.js'
 import { InputError } from '../src/errors.js'
 import { BAD_INPUTS } from '../__fixtures__/bad-inputs.js'
@@ -197,6 +198,65 @@ describe('parseConfig: valid input', () => {
   })
 })
 
+describe('clusters: role and primary', () => {
+  const kc3 = KC + '---\n' + tokenKubeconfig('c3')
+  it('defaults to primary; a remote keeps the primary it names', () => {
+    const c = parseConfig(
+      source({
+        clusters:
+          '- {name: c1, network: n1}\n- {name: c2, network: n1, role: remote, primary: c1}\n- {name: c3, network: n3, role: primary}',
+        kubeconfig: kc3
+      })
+    )
+    expect(c.clusters.map((x) => [x.name, x.role, x.primary])).toEqual([
+      ['c1', 'primary', undefined],
+      ['c2', 'remote', 'c1'],
+      ['c3', 'primary', undefined]
+    ])
+  })
+})
+
+describe('roleChange: a running cluster listed in another role', () => {
+  const clusters = parseConfig(
+    source({
+      clusters: '- {name: c1, network: n1}\n- {name: c2, network: n1, role: remote, primary: c1}',
+      kubeconfig: KC
+    })
+  ).clusters
+  const running = { namespaceExists: true, istiods: [{ name: 'istiod', version: '1.30.3' }] }
+  const remote = { namespaceExists: true, istiods: [], controlPlaneClusters: 'c1', remoteProfile: true }
+  it('accepts each cluster in the role it has, and clusters not installed yet', () => {
+    expect(
+      roleChange(
+        clusters,
+        new Map([
+          ['c1', running],
+          ['c2', remote]
+        ])
+      )
+    ).toBeUndefined()
+    expect(roleChange(clusters, new Map([['c1', { namespaceExists: false, istiods: [] }]]))).toBeUndefined()
+    // Uninstalled with keep-namespace: the annotation stays, the remote profile is gone; it may become a primary.
+    expect(roleChange(clusters, new Map([['c1', { ...remote, remoteProfile: false }]]))).toBeUndefined()
+  })
+  it('refuses a remote that runs its own istiod, and a primary that is a remote now: uninstall first', () => {
+    expect(
+      roleChange(
+        clusters,
+        new Map([
+          ['c1', running],
+          ['c2', running]
+        ])
+      )
+    ).toMatch(
+      /^Input "clusters", item 2, field "role": "c2" is listed as remote but runs its own istiod \(istiod 1\.30\.3\): it is a primary\. Changing a running cluster's role is not supported: uninstall Istio from c2 first/
+    )
+    expect(roleChange(clusters, new Map([['c1', { ...remote, controlPlaneClusters: 'c9' }]]))).toMatch(
+      /^Input "clusters", item 1, field "role": "c1" is listed as primary but is a remote of c9/
+    )
+  })
+})
+
 describe('revision and operator-overlay: what istioctl would misread or what changes the topology', () => {
   const parse = (extra: Record<string, string>) => parseConfig(source({ clusters: TWO, kubeconfig: KC, ...extra }))
 
@@ -366,13 +426,40 @@ describe('data-plane: sidecar (default) or ambient', () => {
     ).toMatch(/^c1, c2 run the ambient data plane \(DaemonSet ztunnel in istio-system\), not data-plane "sidecar"/)
   })
 
-  it('reads the data plane from istio-system: ztunnel → ambient, istiod alone → sidecar, nothing → unknown', () => {
-    const ns = JSON.stringify({ kind: 'Namespace', metadata: { name: 'istio-system' } })
+  it('reads the data plane from the one read of istio-system: ztunnel → ambient, istiod or remote → sidecar', () => {
+    const ns = { kind: 'Namespace', metadata: { name: 'istio-system' } }
+    const other = { kind: 'Namespace', metadata: { name: 'default' } }
     const istiod = { kind: 'Deployment', metadata: { name: 'istiod', labels: { app: 'istiod' } } }
     const ztunnel = { kind: 'DaemonSet', metadata: { name: 'ztunnel' } }
-    const read = (...items: object[]) => parseClusterState(ns, JSON.stringify({ items })).dataPlane
+    // profile remote: the istiod Service without a selector, no istiod Deployment.
+    const remote = { kind: 'Service', metadata: { name: 'istiod' }, spec: {} }
+    const read = (...items: object[]) => parseClusterRead(JSON.stringify({ items: [other, ns, ...items] })).dataPlane
     expect(read(istiod, ztunnel)).toBe('ambient')
     expect(read(istiod)).toBe('sidecar')
+    expect(read(remote)).toBe('sidecar')
     expect(read()).toBeUndefined()
+    // The two-read form says the same.
+    expect(parseClusterState(JSON.stringify(ns), JSON.stringify({ items: [istiod, ztunnel] })).dataPlane).toBe(
+      'ambient'
+    )
+  })
+
+  it('an overlay may name profile ambient under data-plane ambient (and only there)', () => {
+    const overlay = 'spec: {profile: ambient, values: {profile: ambient}}'
+    expect(parse({ 'data-plane': 'ambient', 'operator-overlay': overlay }).operatorOverlay).toMatchObject({
+      spec: { profile: 'ambient' }
+    })
+    expect(() => parse({ 'operator-overlay': 'spec: {profile: ambient}' })).toThrow(
+      /field "spec\.profile": is "ambient"; the action installs a sidecar multi-primary control plane/
+    )
+  })
+
+  it('refuses a remote under data-plane ambient, naming the item and the ambient pages', () => {
+    const clusters =
+      '- {name: c1, network: n1}\n- {name: c2, network: n2}\n- {name: c3, network: n1, role: remote, primary: c1}'
+    expect(() => parse({ 'data-plane': 'ambient' }, clusters)).toThrow(
+      /^Input "clusters", item 3, field "role": "c3" is a remote, but data-plane "ambient" has no primary-remote/
+    )
+    expect(parse({}, clusters).clusters[2].role).toBe('remote')
   })
 })

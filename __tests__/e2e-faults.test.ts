@@ -356,13 +356,14 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
         c2.store.on('change', onChange)
       }
     }),
-  // RBAC: the admin of cluster2 may not create Deployments (403), so istioctl install fails.
+  // RBAC: the admin of cluster2 may not patch Deployments (403), so istioctl install fails: it writes them with a
+  // server-side apply, a PATCH (operator/pkg/install/install.go serverSideApply).
   forbidden: () =>
     scenario({
       arrange: (sim) =>
         void sim.cluster('cluster2').setFault({
           kind: 'forbid',
-          match: { method: 'POST', pathIncludes: '/apis/apps/v1/namespaces/istio-system/deployments' }
+          match: { method: 'PATCH', pathIncludes: '/apis/apps/v1/namespaces/istio-system/deployments/' }
         })
     }),
   term: () => cancelled('SIGTERM', 'install'),
@@ -668,7 +669,7 @@ describe('e2e faults: permanent failures fail within bounded time, clearly, with
       /^cluster2 · control plane \(istioctl install\): istioctl install -y -f - --readiness-timeout 5m0s --context cluster2 exited with code 1\n/
     )
     expect(s.error).toMatch(
-      /\nstderr \(last lines\):\n(.*\n)*.*forbidden: User "kubernetes-admin" cannot create resource "deployments"/
+      /\nstderr \(last lines\):\n(.*\n)*.*forbidden: User "kubernetes-admin" cannot patch resource "deployments"/
     )
     expect(recorded(s, 'istioctl', 'install', 'cluster2')).toHaveLength(1)
     expect(

@@ -38,6 +38,10 @@ function expectAmbientMember(c: Cluster, network: string, peers: Cluster[]): voi
   )
   expect(crd.metadata.annotations['gateway.networking.k8s.io/bundle-version']).toBe('v1.5.1')
   expect(crd.metadata.labels['app.kubernetes.io/managed-by']).toBe('istio-multicluster-action')
+  // Applied server-side as the action's field manager (kubectl apply --server-side).
+  expect(crd.metadata.managedFields.map((e: any) => [e.manager, e.operation])).toEqual([
+    ['istio-multicluster-action', 'Apply']
+  ])
   // "Configure cluster1 as a primary": profile ambient + AMBIENT_ENABLE_MULTI_NETWORK, meshID/clusterName/network.
   const istiod = c.store.get('apps/v1', 'Deployment', 'istio-system', 'istiod')
   expect(env(istiod)).toMatchObject({
@@ -71,6 +75,11 @@ function expectAmbientMember(c: Cluster, network: string, peers: Cluster[]): voi
     ['status-port', 15021, 'tcp'],
     ['mesh', 15008, 'hbone']
   ])
+  // istiod's deployment controller's (server-side apply as istio.io/gateway-controller), not the action's: ambient
+  // plans no load-balancer-first Service (the controller skips a Service of that name it did not label).
+  expect(svc.metadata.labels['gateway.istio.io/managed']).toBe('istio.io-eastwest-controller')
+  expect(svc.metadata.managedFields.map((e: any) => e.manager)).not.toContain('istio-operator')
+  expect(svc.metadata.managedFields.map((e: any) => e.manager)).toContain('istio.io/gateway-controller')
   const address = svc.status.loadBalancer.ingress[0].ip
   expect(address).toBeTruthy()
   expect(gw.status.addresses).toEqual([{ type: 'IPAddress', value: address }])
@@ -188,6 +197,8 @@ describe('e2e topology: ambient multi-primary on different networks', () => {
       const kinds = plan.clusters[0].actions.map((a: any) => a.step)
       expect(kinds).toEqual(expect.arrayContaining(['gateway-api-crds', 'control-plane', 'eastwest-gateway']))
       expect(kinds).not.toContain('expose-services')
+      expect(kinds).not.toContain('gateway-service')
+      expect(kinds).not.toContain('remove-gateway-service')
       expect(plan.clusters[0].actions.find((a: any) => a.step === 'gateway-address').does).toBe(
         'wait for the address (now 192.0.2.1)'
       )

@@ -12,6 +12,7 @@ import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 /** The steps of a cluster in the order of Istio's guide (README "What it does, in order", steps 4 and 5). */
 const GUIDE_ORDER: StepKind[] = [
   'namespace',
+  'gateway-service',
   'root-of-trust',
   'control-plane',
   'eastwest-gateway',
@@ -24,6 +25,7 @@ const GUIDE_ORDER: StepKind[] = [
 /** How a reader would name each of those steps. */
 const GUIDE_WORDS = [
   /namespace/i,
+  /load balancer/i,
   /root of trust/i,
   /control plane/i,
   /east-west gateway/i,

@@ -2,11 +2,11 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { Config, Mode, parseConfig } from './config/index.js'
-import { networkWarnings } from './config/networks.js'
 import { ambientNetworkWarnings, dataPlaneVersionProblem } from './config/data-plane.js'
 import { InputError } from './errors.js'
 import { terminateAll } from './exec.js'
 import { resolveVersion } from './istioctl/releases.js'
+import { fileCache, releasesCacheFile } from './istioctl/releases-cache.js'
 import { serializeKubeconfig } from './kube/kubeconfig.js'
 import { ModeContext } from './modes/context.js'
 import { installMode } from './modes/install.js'
@@ -44,11 +44,7 @@ export async function run(): Promise<void> {
   try {
     const config = readConfig()
     for (const s of config.secrets) registerSecret(s)
-    const warnings =
-      config.dataPlane === 'ambient'
-        ? ambientNetworkWarnings(config.dataPlane, config.clusters)
-        : networkWarnings(config)
-    for (const w of warnings) core.warning(w)
+    for (const w of ambientNetworkWarnings(config.dataPlane, config.clusters)) core.warning(w)
 
     workdir = createWorkdir()
     const kubeconfigPath = writePrivateFile(workdir, 'kubeconfig', serializeKubeconfig(config.kubeconfig))
@@ -57,7 +53,14 @@ export async function run(): Promise<void> {
     const env = { ...process.env, KUBECACHEDIR: path.join(workdir, 'kube-cache') }
 
     const apiUrl = process.env.GITHUB_API_URL || 'https://api.github.com'
-    const version = await resolveVersion(config.istioVersion, apiUrl, config.githubToken)
+    const cacheFile = releasesCacheFile()
+    const version = await resolveVersion(
+      config.istioVersion,
+      apiUrl,
+      config.githubToken,
+      undefined,
+      cacheFile ? fileCache(cacheFile) : undefined
+    )
     core.setOutput('istio-version', version)
     const tooOld = dataPlaneVersionProblem(config.dataPlane, version)
     if (tooOld) throw new Error(tooOld)

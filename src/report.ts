@@ -60,11 +60,10 @@ export function clusterOutcomes(r: RunReport): ClusterOutcome[] {
 export function isVerified(r: RunReport): boolean {
   const kinds: StepKind[] = r.config.verify.mode === 'traffic' ? ['verify', 'verify-traffic'] : ['verify']
   const checks = [...r.results.values()].filter((s) => kinds.includes(s.step.kind))
-  return (
-    r.config.verify.mode !== 'none' &&
-    checks.length === r.config.clusters.length * kinds.length &&
-    checks.every((s) => s.status === 'ok')
-  )
+  // remote-clusters runs on the primaries only (a remote has no istiod), traffic in every cluster.
+  const expected =
+    r.config.clusters.filter((c) => c.role !== 'remote').length + (kinds.length > 1 ? r.config.clusters.length : 0)
+  return r.config.verify.mode !== 'none' && checks.length === expected && checks.every((s) => s.status === 'ok')
 }
 
 /** Every output, in one place. */
@@ -172,6 +171,11 @@ export function renderSummary(r: RunReport): string {
       "> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster's `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).",
       ''
     )
+  // Load balancers this run created early and removed again (its gateway install did not succeed).
+  const removed = [...r.results.values()].filter(
+    (s) => s.step.kind === 'remove-gateway-service' && s.status === 'ok' && s.value?.startsWith('removed')
+  )
+  if (removed.length) lines.push('> [!NOTE]', ...removed.map((s) => `> ${s.step.cluster}: ${s.value}`), '')
   const errors = [...r.results.values()].filter((s) => s.status === 'failed' && s.error)
   if (errors.length) {
     lines.push('### Failures', '')
@@ -206,13 +210,21 @@ function renderMermaid(r: RunReport, outcomes: ClusterOutcome[]): string[] {
   const networks = [...new Set(outcomes.map((o) => o.network))]
   for (const [i, n] of networks.entries()) {
     out.push(`  subgraph n${i}["network ${n}"]`)
-    for (const o of outcomes.filter((x) => x.network === n))
-      out.push(`    ${id(o.name)}["${o.name}<br/>istiod + east-west gateway<br/>${o.gatewayAddress ?? 'no address'}"]`)
+    for (const o of outcomes.filter((x) => x.network === n)) {
+      const c = r.config.clusters.find((x) => x.name === o.name)
+      const what = c?.role === 'remote' ? `remote of ${c.primary}` : 'istiod'
+      const gateway = r.results.has(stepId(o.name, 'eastwest-gateway'))
+        ? ` + east-west gateway<br/>${o.gatewayAddress ?? 'no address'}`
+        : ''
+      out.push(`    ${id(o.name)}["${o.name}<br/>${what}${gateway}"]`)
+    }
     out.push('  end')
   }
   const names = outcomes.map((o) => o.name)
   for (const [i, a] of names.entries())
     for (const b of names.slice(i + 1)) {
+      // Two remotes exchange nothing: neither has an istiod.
+      if ([a, b].every((x) => r.config.clusters.find((c) => c.name === x)?.role === 'remote')) continue
       const ab = r.results.get(stepId(b, 'remote-secrets-in'))?.status === 'ok'
       const ba = r.results.get(stepId(a, 'remote-secrets-in'))?.status === 'ok'
       if (ab && ba) out.push(`  ${id(a)} <-- remote secrets --> ${id(b)}`)

@@ -1,7 +1,8 @@
-import { InputError } from '../errors.js'
+import { InputError, itemField } from '../errors.js'
 import { Semver, VersionSpec, compareSemver, formatSemver, parseSemver } from '../istioctl/version.js'
 import { ConfigSource, oneOf } from './inputs.js'
 import type { ClusterConfig } from './clusters.js'
+import { crossesNetworks } from './topology.js'
 
 /** sidecar: the injected proxies of "Install Multi-Primary on different networks"; ambient: ztunnel + istio-cni. */
 export const DATA_PLANES = ['sidecar', 'ambient'] as const
@@ -10,7 +11,7 @@ export type DataPlane = (typeof DATA_PLANES)[number]
 /** The istio.io page the ambient topology follows (and every refusal of it names). */
 export const AMBIENT_PAGE =
   'https://istio.io/latest/docs/ambient/install/multicluster/multi-primary_multi-network/ ("Install ambient multi-primary on different networks")'
-const AMBIENT_LIMITS_PAGE =
+export const AMBIENT_LIMITS_PAGE =
   'https://istio.io/latest/docs/ambient/install/multicluster/ ("Current Status and Limitations")'
 
 /**
@@ -60,9 +61,25 @@ export function ambientNetworkWarnings(plane: DataPlane, clusters: ClusterConfig
     )
 }
 
-/** Clusters on another network than c: c needs an east-west gateway when there is any. */
+/** Clusters on another network than c: c needs an east-west gateway when there is any (no remote in ambient). */
 export function needsEastWestGateway(c: ClusterConfig, clusters: ClusterConfig[]): boolean {
-  return clusters.some((o) => o.name !== c.name && o.network !== c.network)
+  return crossesNetworks(clusters, c)
+}
+
+/**
+ * The ambient install pages are multi-primary only: "Primary remote configuration is not currently supported … You
+ * can only have multiple primary clusters" (the limitations page), and an ambient east-west gateway cannot expose
+ * istiod, which a remote needs. So a remote with data-plane "ambient" is refused before any request.
+ */
+export function checkAmbientTopology(plane: DataPlane, clusters: ClusterConfig[]): void {
+  if (plane !== 'ambient') return
+  const i = clusters.findIndex((c) => c.role === 'remote')
+  if (i >= 0)
+    throw new InputError(
+      'clusters',
+      itemField(i, 'role'),
+      `"${clusters[i].name}" is a remote, but data-plane "ambient" has no primary-remote: the ambient multicluster install pages (${AMBIENT_PAGE}) have every cluster a primary, and ${AMBIENT_LIMITS_PAGE} says "Primary remote configuration is not currently supported". Make it a primary (remove role and primary) or use data-plane: sidecar`
+    )
 }
 
 /** What an operator-overlay must leave to data-plane: ambient (its profile, and the components that are the data plane). */

@@ -2,7 +2,7 @@ import { InputError } from '../errors.js'
 import { VersionSpec, parseVersionSpec } from '../istioctl/version.js'
 import { Kubeconfig, credentialsIn, mergeKubeconfigs, pemBodyLines } from '../kube/kubeconfig.js'
 import { CaConfig, parseCa } from './ca.js'
-import { DataPlane, checkAmbientOverlay, parseDataPlane } from './data-plane.js'
+import { DataPlane, checkAmbientOverlay, checkAmbientTopology, parseDataPlane } from './data-plane.js'
 import { ClusterConfig, parseClusterList } from './clusters.js'
 import { DEFAULT_IMAGES, VerifyImages, imageInput, parseHub } from './images.js'
 import {
@@ -17,9 +17,10 @@ import {
 } from './inputs.js'
 import { parseOperatorOverlay } from './overlay.js'
 import { parseRevision } from './revision.js'
+import { validateTopology } from './topology.js'
 
 export type { CaConfig, CaMode } from './ca.js'
-export type { ClusterConfig } from './clusters.js'
+export type { ClusterConfig, ClusterRole } from './clusters.js'
 export type { DataPlane } from './data-plane.js'
 export type { ConfigSource } from './inputs.js'
 export { DEFAULT_HUB, DEFAULT_IMAGES, type VerifyImages } from './images.js'
@@ -70,6 +71,7 @@ export const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/release
 /** Every input, parsed and validated once, before any I/O beyond reading inputs, environment and kubeconfig files. */
 export function parseConfig(src: ConfigSource): Config {
   const clusters = parseClusterList(src)
+  validateTopology(clusters.map((c) => c.config))
   const secrets: string[] = []
   const kubeconfig = mergeKubeconfigs(clusters.map((c) => c.kubeconfig))
   secrets.push(...credentialsIn(kubeconfig))
@@ -90,7 +92,11 @@ export function parseConfig(src: ConfigSource): Config {
 
   const revision = parseRevision(src.input('revision'))
   const dataPlane = parseDataPlane(src, version)
-  const operatorOverlay = parseOperatorOverlay(src.input('operator-overlay'))
+  checkAmbientTopology(
+    dataPlane,
+    clusters.map((c) => c.config)
+  )
+  const operatorOverlay = parseOperatorOverlay(src.input('operator-overlay'), dataPlane === 'ambient')
   checkAmbientOverlay(dataPlane, operatorOverlay)
 
   const ca = parseCa(src)

@@ -134,20 +134,20 @@ export async function apply(tools: ClusterTools, cluster: string, manifest: stri
 }
 
 /**
- * `kubectl apply --server-side`, as the Gateway API's install guide applies its CRDs (site-src/guides/getting-started
- * @v1.5.1): a client-side apply would copy each into the last-applied annotation, 244 KB for httproutes of a 256 KiB
- * limit. Conflicts are forced: what the action applies this way is its own.
+ * `kubectl apply --server-side --field-manager=<manager> --force-conflicts -f -`: server-side apply as `fieldManager`,
+ * which then owns exactly the fields of the manifest; force as istioctl's own apply uses it. Retried like apply: an
+ * apply of the same fields again changes nothing.
  */
-export async function applyServerSide(
+export async function serverSideApply(
   tools: ClusterTools,
   cluster: string,
   manifest: string,
+  fieldManager: string,
   log: StepLog
 ): Promise<string> {
-  const args = ['apply', '--server-side', '--force-conflicts', `--field-manager=${FIELD_MANAGER}`, '-f', '-']
+  const args = ['apply', '--server-side', `--field-manager=${fieldManager}`, '--force-conflicts', '-f', '-']
   return (await tools.kubectl(cluster, args, log, { stdin: manifest, ...APPLY })).stdout
 }
-const FIELD_MANAGER = 'istio-multicluster-action'
 
 /** kubectl's answer when a resource type is not served (its CRD is absent). */
 export const isNotServed = (stderr: string): boolean => /the server doesn't have a resource type/.test(stderr)
@@ -162,6 +162,17 @@ export async function deleteObjects(
   log: StepLog
 ): Promise<void> {
   await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE)
+}
+
+/** deleteObjects that says whether there was anything to delete (kubectl prints a line per object it deleted). */
+export async function deleteIfPresent(
+  tools: ClusterTools,
+  cluster: string,
+  target: DeleteTarget,
+  log: StepLog
+): Promise<boolean> {
+  const r = await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE)
+  return /\bdeleted\b/.test(r.stdout)
 }
 
 /** Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion. */

@@ -35,11 +35,23 @@ export async function setupIstioctl(ctx: ModeContext): Promise<string> {
   return istioctl.path
 }
 
-export function runSteps(ctx: ModeContext, steps: Step[], execute: StepExecutor): Promise<Map<string, StepResult>> {
+/** Runs the plan, printing each step; `onFinished` also hears of every step that ends (after it is printed). */
+export function runSteps(
+  ctx: ModeContext,
+  steps: Step[],
+  execute: StepExecutor,
+  onFinished?: (result: StepResult) => void
+): Promise<Map<string, StepResult>> {
   return runPlan(steps, {
     maxParallel: ctx.config.maxParallel,
     execute,
-    events: { started: printStepStarted, finished: printStep },
+    events: {
+      started: printStepStarted,
+      finished: (r) => {
+        printStep(r)
+        onFinished?.(r)
+      }
+    },
     signal: ctx.signal
   })
 }

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { Config, DEFAULT_HUB } from '../config/index.js'
 import { StepError, assertNever } from '../errors.js'
-import { ISTIOD_SELECTOR, ISTIO_NAMESPACE, REVISION_LABEL } from '../istio-names.js'
+import { ISTIOD_SELECTOR, ISTIO_NAMESPACE, MANAGED_BY, REVISION_LABEL } from '../istio-names.js'
 import * as istioctl from '../istioctl/commands.js'
 import { isReadinessFailure, unreadyPods } from '../istioctl/readiness.js'
 import { retiredRegistryOf } from '../retired-registries.js'
@@ -14,6 +14,7 @@ import { removeOwnGatewayApiCrds } from '../kube/gateway-api.js'
 import { istiodsNeedingRestart, listIstiods, restartIstiods } from '../kube/istiod.js'
 import * as kubectl from '../kube/kubectl.js'
 import { isLoopbackServer, parseRemoteSecret } from '../kube/remote-secret.js'
+import { withRemotePilotAddress } from '../manifests/remote.js'
 import { TrustManager } from '../trust/trust.js'
 import { RemoteStatus, VerifyError, waitForRemoteClusters } from '../verify.js'
 import { verifyTraffic } from '../verify-traffic.js'
@@ -22,6 +23,8 @@ import { verifyTraffic } from '../verify-traffic.js'
 export interface RunState {
   remoteSecrets: Map<string, { yaml: string; server: string }>
   remoteStatus: Map<string, Map<string, RemoteStatus>>
+  /** Ids of the steps that succeeded so far (a `remove-unclaimed` cleanup asks). */
+  succeeded?: Set<string>
 }
 
 export interface ExecutorDeps {
@@ -33,7 +36,7 @@ export interface ExecutorDeps {
 
 export function stepExecutor(deps: ExecutorDeps): StepExecutor {
   const { tools } = deps
-  return async (step: Step, log: StepLog): Promise<string | void> => {
+  const execute = async (step: Step, log: StepLog): Promise<string | void> => {
     const a = step.action
     switch (a.type) {
       case 'apply':
@@ -52,6 +55,19 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return deps.trust.ensure(step.cluster, log)
       case 'istioctl-install':
         return istioctlInstall(deps, step, a.iop, a.readinessWaits, log)
+      case 'istioctl-install-remote': {
+        // The primary's gateway-address step has finished: its address is there, this only reads it.
+        const address = await waitForGatewayAddress(tools, a.primary, a.timeoutMs, log)
+        log(`remotePilotAddress: ${address} (${a.primary}'s east-west gateway)`)
+        // The chart makes a host name an ExternalName Service (remote-istiod-service.yaml@1.30.3); istio.io's page
+        // calls primaries behind host-name load balancers (AWS) unsuitable.
+        if (!/^[\d.]+$|:/.test(address))
+          core.warning(
+            `${step.cluster}: ${a.primary}'s east-west gateway has a host name (${address}), not an IP; istio.io's "Install Primary-Remote" says such primaries (AWS load balancers) are not suitable for a remote. Give the gateway an IP (e.g. an NLB with static addresses) if injection or xDS fails in ${step.cluster}.`
+          )
+        await istioctlInstall(deps, step, withRemotePilotAddress(a.iop, address), a.readinessWaits, log)
+        return `served by ${a.primary} at ${address}`
+      }
       case 'wait-gateway-address':
         return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log)
       case 'create-remote-secret':
@@ -70,9 +86,57 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return istioctl.uninstall(tools, step.cluster, log)
       case 'remove-own-gateway-api-crds':
         return removeOwnGatewayApiCrds(tools, step.cluster, log)
+      case 'server-side-apply':
+        await kubectl.serverSideApply(tools, step.cluster, a.manifest, a.fieldManager, log)
+        return
+      case 'none':
+        return a.value
+      case 'remove-unclaimed':
+        return removeUnclaimed(deps, step, a, log)
       default:
         return assertNever(a)
     }
+  }
+  return async (step, log) => {
+    const value = await execute(step, log)
+    ;(deps.state.succeeded ??= new Set()).add(step.id)
+    return value
+  }
+}
+
+/**
+ * A cleanup: deletes what this run created early (the gateway's Service, and with it a billed load balancer) unless
+ * the step that would have taken it over succeeded. Either outcome is said: a warning when it goes, an error naming
+ * the object, the cluster and the command to run when it cannot be deleted.
+ */
+async function removeUnclaimed(
+  deps: ExecutorDeps,
+  step: Step,
+  a: Extract<Step['action'], { type: 'remove-unclaimed' }>,
+  log: StepLog
+): Promise<string | void> {
+  const { resource, names = [], namespace } = a.target
+  const what = `${resource} ${names.join(', ')}${namespace ? ` in ${namespace}` : ''}`
+  const lb = resource === 'service' ? ' and its load balancer' : ''
+  if (deps.state.succeeded?.has(a.unless)) {
+    log(`kept ${what}: ${a.unless} succeeded and owns it`)
+    return
+  }
+  try {
+    const removed = await kubectl.deleteIfPresent(deps.tools, step.cluster, a.target, log)
+    const said = removed ? `removed ${what}${lb}: ${a.reason}` : `${what} is not there (nothing to remove): ${a.reason}`
+    if (removed) core.warning(`${step.cluster}: ${said}`)
+    return said
+  } catch (e) {
+    if (!(e instanceof CommandError)) throw e
+    const by = `kubectl --context ${step.cluster}${namespace ? ` -n ${namespace}` : ''} delete ${resource} ${names.join(' ')}`
+    throw new StepError(
+      step.cluster,
+      step.title,
+      `${what} is still there${lb ? ', and so is its load balancer (billed)' : ''}: ${a.reason}, and deleting it failed: ${e.headline}. Delete it: ${by}`,
+      e.command,
+      e.stderrTail
+    )
   }
 }
 
@@ -87,7 +151,9 @@ async function applyIfMissing(
   const q = { resource: probe.resource, names: [probe.name], ignoreNotFound: true }
   const found = await kubectl.getNames(deps.tools, step.cluster, q, log)
   if (found.length) return `kept (${probe.name} exists)`
-  const applied = await kubectl.applyServerSide(deps.tools, step.cluster, manifest, log)
+  // Server-side, as the Gateway API's install guide applies its CRDs (site-src/guides/getting-started @v1.5.1): a
+  // client-side apply copies each into the last-applied annotation, 244 KB for httproutes of a 256 KiB limit.
+  const applied = await kubectl.serverSideApply(deps.tools, step.cluster, manifest, MANAGED_BY, log)
   return `installed ${applied.split('\n').filter((l) => l.trim()).length} objects`
 }
 

@@ -219,10 +219,19 @@ describe("istiod's deployment controller for an istio-east-west Gateway", () => 
     expect(svc.metadata.labels).toEqual({
       'topology.istio.io/network': 'network1',
       'gateway.networking.k8s.io/gateway-name': 'istio-eastwestgateway',
-      'gateway.networking.k8s.io/gateway-class-name': 'istio-east-west'
+      'gateway.networking.k8s.io/gateway-class-name': 'istio-east-west',
+      'gateway.istio.io/managed': 'istio.io-eastwest-controller'
     })
     const dep = c1.store.get('apps/v1', 'Deployment', ISTIO, 'istio-eastwestgateway')
     expect(dep.metadata.labels['gateway.istio.io/managed']).toBe('istio.io-eastwest-controller')
+    // Server-side applied by istiod (field manager istio.io/gateway-controller): it owns what it applied.
+    for (const o of [svc, dep])
+      expect(o.metadata.managedFields.map((e: any) => [e.manager, e.operation])).toEqual([
+        ['istio.io/gateway-controller', 'Apply']
+      ])
+    expect(Object.keys(svc.metadata.managedFields[0].fieldsV1['f:spec'])).toEqual(
+      expect.arrayContaining(['f:type', 'f:selector', 'f:ports'])
+    )
     expect(dep.spec.template.spec.containers[0].env).toEqual(
       expect.arrayContaining([
         { name: 'ISTIO_META_NETWORK', value: 'network1' },
@@ -270,7 +279,29 @@ describe("istiod's deployment controller for an istio-east-west Gateway", () => 
     )
     expect(c1.store.list(GW, 'Gateway')).toEqual([])
   })
+
+  it('leaves alone a Service of its name that it did not label (canManage), and renders the rest', async () => {
+    c1.store.put({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'istio-eastwestgateway', namespace: ISTIO, labels: { app: 'mine' } },
+      spec: { type: 'ClusterIP', ports: [{ name: 'x', port: 1 }], selector: { app: 'mine' } }
+    })
+    const rv = c1.store.get('v1', 'Service', ISTIO, 'istio-eastwestgateway').metadata.resourceVersion
+    c1.store.put(eastWest('network1'))
+    await until(() => c1.store.get('apps/v1', 'Deployment', ISTIO, 'istio-eastwestgateway'))
+    const svc = c1.store.get('v1', 'Service', ISTIO, 'istio-eastwestgateway')
+    expect(svc.metadata.resourceVersion).toBe(rv)
+    expect(svc.spec.type).toBe('ClusterIP')
+    expect(svc.metadata.labels).toEqual({ app: 'mine' })
+    c1.store.delete(GW, 'Gateway', ISTIO, 'istio-eastwestgateway')
+    c1.store.delete('v1', 'Service', ISTIO, 'istio-eastwestgateway')
+  })
 })
+
+/** The load balancer's address, once it has one (a re-created Service gets a new one: controllers.js). */
+const lbAddress = (c: SimCluster) =>
+  c.store.get('v1', 'Service', ISTIO, 'istio-eastwestgateway')?.status?.loadBalancer?.ingress?.[0]?.ip ?? '(none yet)'
 
 describe('ambient traffic across clusters', () => {
   beforeAll(async () => {
@@ -281,9 +312,8 @@ describe('ambient traffic across clusters', () => {
     await until(() =>
       [c1, c2].every(
         (c) =>
-          c.store
-            .get(GW, 'Gateway', ISTIO, 'istio-eastwestgateway')
-            ?.status?.addresses?.[0]?.value?.startsWith('192.0.2.') && c.store.list('v1', 'Pod', NS).length === 2
+          c.store.get(GW, 'Gateway', ISTIO, 'istio-eastwestgateway')?.status?.addresses?.[0]?.value === lbAddress(c) &&
+          c.store.list('v1', 'Pod', NS).length === 2
       )
     )
   })

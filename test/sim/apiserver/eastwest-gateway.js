@@ -13,6 +13,10 @@
 //   the Gateway (ownerReferences), so deleting it removes them; the proxy's ISTIO_META_NETWORK and
 //   ISTIO_META_REQUESTED_NETWORK_VIEW from the network label, its image global.hub/proxyv2:global.tag of the injector's
 //   values.
+// - Its apply (deploymentcontroller.go apply/canManage/patcher @1.30.3): every object gets the label
+//   gateway.istio.io/managed=istio.io-eastwest-controller and is written by server-side apply as field manager
+//   istio.io/gateway-controller with force (features.ManagedGatewayController); an object of that name that exists
+//   WITHOUT the label is someone else's and is skipped ("already managed"), never taken over.
 // - Its status writer (pilot/pkg/config/kube/gateway/conversion.go reportGatewayStatus @1.30.3, AddressType "" for
 //   this class): status.addresses are the Service's load-balancer addresses once it has them, before that its
 //   ClusterIP and in-cluster hostname ("both" address types); conditions Accepted and Programmed.
@@ -21,12 +25,16 @@
 // NOT MODELLED: the GatewayClass objects istiod writes, HorizontalPodAutoscaler/PodDisruptionBudget of the template,
 // listener status, the controller-version annotation, other Gateway classes, a Gateway outside istiod's view.
 
+import { serverSideApply } from './managedfields.js'
+
 const GROUP = 'gateway.networking.k8s.io'
 const CLASS = 'istio-east-west'
 const CONTROLLER_LABEL = 'istio.io-eastwest-controller'
 const NAME_LABEL = 'gateway.networking.k8s.io/gateway-name'
 const CLASS_LABEL = 'gateway.networking.k8s.io/gateway-class-name'
 const NETWORK_LABEL = 'topology.istio.io/network'
+const MANAGED_LABEL = 'gateway.istio.io/managed'
+const FIELD_MANAGER = 'istio.io/gateway-controller'
 
 /** @typedef {import('./index.js').KubeObject} KubeObject */
 /** @typedef {import('./index.js').ChangeEvent} ChangeEvent */
@@ -78,7 +86,7 @@ function render(store, gw, istiod) {
   const meta = (/** @type {Record<string, string>} */ extra = {}) => ({
     name,
     namespace,
-    labels: { ...labels, ...extra },
+    labels: { ...labels, ...extra, [MANAGED_LABEL]: CONTROLLER_LABEL },
     ...(Object.keys(annotations).length ? { annotations } : {}),
     ownerReferences: owner
   })
@@ -93,7 +101,7 @@ function render(store, gw, istiod) {
     'service.istio.io/canonical-name': name,
     'service.istio.io/canonical-revision': 'latest',
     ...labels,
-    'gateway.istio.io/managed': CONTROLLER_LABEL
+    [MANAGED_LABEL]: CONTROLLER_LABEL
   }
   const env = [
     { name: 'ISTIO_META_CLUSTER_ID', value: global.multiCluster?.clusterName || 'Kubernetes' },
@@ -109,7 +117,7 @@ function render(store, gw, istiod) {
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: meta({ 'gateway.istio.io/managed': CONTROLLER_LABEL }),
+      metadata: meta(),
       spec: {
         replicas: 1,
         selector: { matchLabels: { [NAME_LABEL]: name } },
@@ -182,16 +190,14 @@ export function eastWestGateways({ store, defaulter }) {
       if (!istiod) continue
       for (const want of render(store, gw, istiod)) {
         const have = store.get(want.apiVersion, want.kind, want.metadata.namespace, want.metadata.name)
-        // Through the API server (istiod applies them): defaulted like any write. Written only when the template's
-        // fields differ from what is stored, so an unchanged object keeps its resourceVersion (a re-run sees nothing).
+        // canManage: an object without the managed label is not the controller's: left as it is.
+        if (have && !have.metadata.labels?.[MANAGED_LABEL]) continue
+        // Written only when the template's fields differ from what is stored, so an unchanged object keeps its
+        // resourceVersion (a re-run sees nothing).
         if (have && same(have.metadata.labels, want.metadata.labels) && covers(have.spec, want.spec)) continue
-        const next = {
-          ...(have || {}),
-          ...want,
-          metadata: { ...(have?.metadata || {}), ...want.metadata },
-          ...(want.spec ? { spec: { ...(have?.spec || {}), ...want.spec } } : {})
-        }
-        store.put(defaulter.apply(want.kind, next, have))
+        const w = { manager: FIELD_MANAGER, apiVersion: want.apiVersion, crd: false, force: true }
+        // Through the API server (a server-side apply): field ownership, then defaults like any write.
+        store.put(defaulter.apply(want.kind, serverSideApply(have, want, w), have))
       }
       const svc = store.get('v1', 'Service', gw.metadata.namespace, gw.metadata.name)
       const status = {

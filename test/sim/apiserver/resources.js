@@ -87,6 +87,7 @@ export const BUILTIN_RESOURCES = [
   builtin('', 'v1', 'Pod', 'pods', true, ['po'], ['status'], { categories: ['all'] }),
   builtin('', 'v1', 'Event', 'events', true, ['ev']),
   builtin('', 'v1', 'Endpoints', 'endpoints', true, ['ep']),
+  builtin('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
   builtin('apps', 'v1', 'Deployment', 'deployments', true, ['deploy'], ['status', 'scale'], { categories: ['all'] }),
   builtin('apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], ['status', 'scale'], { categories: ['all'] }),
   builtin('apps', 'v1', 'DaemonSet', 'daemonsets', true, ['ds'], ['status'], { categories: ['all'] }),
