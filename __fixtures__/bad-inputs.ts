@@ -235,6 +235,17 @@ export const BAD_INPUTS: BadInputCase[] = [
     error: /^Input "verify": must be one of .*got "trafic"; did you mean "traffic"\?/
   },
   {
+    name: 'unknown diagnostics',
+    inputs: base({ diagnostics: 'on-falure' }),
+    error:
+      /^Input "diagnostics": must be one of "on-failure", "always", "never", got "on-falure"; did you mean "on-failure"\?/
+  },
+  {
+    name: 'unknown mode close to check',
+    inputs: base({ mode: 'chek' }),
+    error: /^Input "mode": must be one of "install", "plan", "uninstall", "check", got "chek"; did you mean "check"\?/
+  },
+  {
     name: 'bad gateway-timeout',
     inputs: base({ 'gateway-timeout': '5 minutes' }),
     error: /^Input "gateway-timeout": must be a duration like "90s", "5m" or "1h30m", got "5 minutes"/

@@ -70,3 +70,5 @@ export const OWNING_RESOURCE_NAMESPACE_LABEL = 'install.operator.istio.io/owning
 export const OPERATOR_COMPONENT_LABEL = 'operator.istio.io/component'
 /** The field manager of istioctl's server-side apply, always with force. */
 export const ISTIO_FIELD_MANAGER = 'istio-operator'
+/** mode: check's own namespace, for its temporary LoadBalancer Service; removed when the check ends. */
+export const CHECK_NAMESPACE = 'istio-multicluster-check'

@@ -9,17 +9,21 @@ import { resolveVersion } from './istioctl/releases.js'
 import { fileCache, releasesCacheFile } from './istioctl/releases-cache.js'
 import { serializeKubeconfig } from './kube/kubeconfig.js'
 import { ModeContext } from './modes/context.js'
+import { checkMode } from './modes/check.js'
 import { installMode } from './modes/install.js'
 import { planMode } from './modes/plan.js'
 import { uninstallMode } from './modes/uninstall.js'
 import { writeFailureSummary } from './report.js'
+import { writeDiagnostics } from './diagnostics/bundle.js'
+import { ClusterTools } from './tools.js'
 import { redact, registerSecret } from './secrets.js'
 import { createWorkdir, removeWorkdir, writePrivateFile } from './workdir.js'
 
 const MODE_RUNS: Record<Mode, (ctx: ModeContext) => Promise<void>> = {
   install: installMode,
   plan: planMode,
-  uninstall: uninstallMode
+  uninstall: uninstallMode,
+  check: checkMode
 }
 
 /** After SIGINT/SIGTERM the action exits this long after stopping its commands, whether or not they are gone. */
@@ -41,6 +45,8 @@ export async function run(): Promise<void> {
   process.once('SIGTERM', onSignal)
 
   let workdir: string | undefined
+  // Known once parsed and written: a failure after that still gets its diagnostics.
+  let ready: { config: Config; kubeconfigPath: string; env: NodeJS.ProcessEnv } | undefined
   try {
     const config = readConfig()
     for (const s of config.secrets) registerSecret(s)
@@ -51,6 +57,7 @@ export async function run(): Promise<void> {
     if (config.exportKubeconfig) core.exportVariable('KUBECONFIG', kubeconfigPath)
     // kubectl caches discovery per API server; keep that cache with the credentials, not in $HOME.
     const env = { ...process.env, KUBECACHEDIR: path.join(workdir, 'kube-cache') }
+    ready = { config, kubeconfigPath, env }
 
     const apiUrl = process.env.GITHUB_API_URL || 'https://api.github.com'
     const cacheFile = releasesCacheFile()
@@ -68,7 +75,19 @@ export async function run(): Promise<void> {
   } catch (e) {
     const message = redact(e instanceof Error ? e.message : String(e))
     core.setFailed(message)
-    await writeFailureSummary(message).catch(() => undefined)
+    // A failure before the steps (a cluster that cannot be read, an upgrade refused): what the clusters show.
+    const diagnostics =
+      ready && !cancel.signal.aborted
+        ? await writeDiagnostics(
+            {
+              config: ready.config,
+              tools: new ClusterTools(ready.kubeconfigPath, '', undefined, ready.env),
+              hasIstioctl: false
+            },
+            true
+          )
+        : undefined
+    await writeFailureSummary(message, diagnostics).catch(() => undefined)
   } finally {
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)

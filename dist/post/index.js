@@ -31567,7 +31567,7 @@ const stopListeners = new Set();
 const idleWaiters = [];
 function runProcess(tool, args, opts = {}) {
     const started = Date.now();
-    if (stopping)
+    if (stopping && !opts.afterStop)
         return Promise.resolve({
             exitCode: null,
             signal: 'SIGTERM',

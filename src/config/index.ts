@@ -25,12 +25,18 @@ export type { DataPlane } from './data-plane.js'
 export type { ConfigSource } from './inputs.js'
 export { DEFAULT_HUB, DEFAULT_IMAGES, type VerifyImages } from './images.js'
 
-/** install converges the mesh; plan only reads and says what install would do; uninstall removes it. */
-export const MODES = ['install', 'plan', 'uninstall'] as const
+/**
+ * install converges the mesh; plan only reads and says what install would do; uninstall removes it; check runs the
+ * read-only pre-flight checks (src/modes/check.ts).
+ */
+export const MODES = ['install', 'plan', 'uninstall', 'check'] as const
 export type Mode = (typeof MODES)[number]
 /** What the run checks once the mesh is installed. */
 export const VERIFY_MODES = ['remote-clusters', 'traffic', 'none'] as const
 export type VerifyMode = (typeof VERIFY_MODES)[number]
+/** When the run writes (and uploads) its diagnostics bundle (src/diagnostics/). */
+export const DIAGNOSTICS_MODES = ['on-failure', 'always', 'never'] as const
+export type DiagnosticsMode = (typeof DIAGNOSTICS_MODES)[number]
 
 export interface Config {
   mode: Mode
@@ -64,6 +70,7 @@ export interface Config {
   allowSkipMinor: boolean
   ca: CaConfig
   verify: { mode: VerifyMode; timeoutMs: number; keep: boolean; images: VerifyImages }
+  diagnostics: DiagnosticsMode
 }
 
 export const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/releases/download'
@@ -137,6 +144,7 @@ export function parseConfig(src: ConfigSource): Config {
         helloworldV2: imageInput(src, 'verify-image-helloworld-v2', DEFAULT_IMAGES.helloworldV2),
         curl: imageInput(src, 'verify-image-curl', DEFAULT_IMAGES.curl)
       }
-    }
+    },
+    diagnostics: oneOf(src, 'diagnostics', DIAGNOSTICS_MODES, 'on-failure')
   }
 }

@@ -175,20 +175,24 @@ export async function deleteIfPresent(
   return /\bdeleted\b/.test(r.stdout)
 }
 
-/** Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion. */
+/**
+ * Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion.
+ * `afterStop`: a cleanup of the action's own namespace that runs even when the action is stopping (tools.ts).
+ */
 export async function deleteNamespace(
   tools: ClusterTools,
   cluster: string,
   namespace: string,
   wait: boolean,
-  log: StepLog
+  log: StepLog,
+  opts: { afterStop?: boolean } = {}
 ): Promise<void> {
   const args = [
     'delete',
     ...selection({ resource: 'namespace', names: [namespace], ignoreNotFound: true }),
     ...(wait ? [] : ['--wait=false'])
   ]
-  await tools.kubectl(cluster, args, log, wait ? DELETE : APPLY)
+  await tools.kubectl(cluster, args, log, { ...(wait ? DELETE : APPLY), ...opts })
 }
 
 /** `kubectl rollout restart` of workloads (`deployment/x`), without waiting for it. */
@@ -247,4 +251,47 @@ export async function exec(
 ): Promise<string> {
   const args = ['exec', '-n', where.namespace, where.target, '-c', where.container, '--', ...command]
   return (await tools.kubectl(cluster, args, log, EXEC)).stdout
+}
+
+/** `kubectl get <selection> -o wide`: the table a person reads (the diagnostics bundle). Not logged: it is data. */
+export async function getTable(
+  tools: ClusterTools,
+  cluster: string,
+  q: Query,
+  log: StepLog,
+  policy: Policy = HINT
+): Promise<string> {
+  return (await tools.kubectl(cluster, getArgs(q, 'wide'), log, { ...policy, quiet: true })).stdout
+}
+
+/** What `logs` reads: the pods of a selector, one container, the last lines, at most so many bytes per pod. */
+export interface LogQuery {
+  namespace: string
+  selector: string
+  container: string
+  tailLines: number
+  limitBytes: number
+}
+
+/** `kubectl logs -l <selector> -c <container> --tail --limit-bytes --prefix`: every matching pod's last lines. */
+export async function logs(
+  tools: ClusterTools,
+  cluster: string,
+  q: LogQuery,
+  log: StepLog,
+  policy: Policy = HINT
+): Promise<string> {
+  const args = [
+    'logs',
+    '-n',
+    q.namespace,
+    '-l',
+    q.selector,
+    '-c',
+    q.container,
+    `--tail=${q.tailLines}`,
+    `--limit-bytes=${q.limitBytes}`,
+    '--prefix'
+  ]
+  return (await tools.kubectl(cluster, args, log, { ...policy, quiet: true })).stdout
 }

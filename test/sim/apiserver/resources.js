@@ -84,7 +84,7 @@ export const BUILTIN_RESOURCES = [
   builtin('', 'v1', 'Service', 'services', true, ['svc'], ['status'], { categories: ['all'] }),
   builtin('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ['sa'], ['token']),
   builtin('', 'v1', 'ConfigMap', 'configmaps', true, ['cm']),
-  builtin('', 'v1', 'Pod', 'pods', true, ['po'], ['status'], { categories: ['all'] }),
+  builtin('', 'v1', 'Pod', 'pods', true, ['po'], ['status', 'log'], { categories: ['all'] }),
   builtin('', 'v1', 'Event', 'events', true, ['ev']),
   builtin('', 'v1', 'Endpoints', 'endpoints', true, ['ep']),
   builtin('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),

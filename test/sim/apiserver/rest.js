@@ -1,5 +1,6 @@
 // REST for every served kind: /api/v1/... and /apis/<group>/<version>/..., namespaced or not,
 // with the status and scale subresources, dry runs, selectors, Tables and watches.
+import { sendPodLog } from './logs.js'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { apiVersionOf, hasGeneration } from './resources.js'
 import { ApiError, errors } from './status.js'
@@ -96,6 +97,7 @@ export async function serveResource(ctx, req, res, url, group, version, target) 
     case 'GET': {
       const watch = q.get('watch') === 'true' || q.get('watch') === '1'
       if (watch) return watchResources(ctx, req, res, q, t)
+      if (subresource === 'log') return sendPodLog(ctx, res, q, getExisting(ctx, t))
       if (name) return sendObject(req, res, q, t, getExisting(ctx, t))
       return sendList(ctx, req, res, q, t)
     }
