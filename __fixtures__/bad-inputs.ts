@@ -425,6 +425,54 @@ export const BAD_INPUTS: BadInputCase[] = [
       /^Input "operator-overlay", field "spec\.components\.ztunnel\.enabled": enables ztunnel, the ambient data plane/
   },
   {
+    name: 'data-plane misspelled',
+    inputs: base({ 'data-plane': 'ambiant' }),
+    error: /^Input "data-plane": must be one of "sidecar", "ambient", got "ambiant"; did you mean "ambient"\?$/
+  },
+  ...['1.28.10', '1.28'].map((v) => ({
+    name: `data-plane ambient on Istio ${v}`,
+    inputs: base({ 'data-plane': 'ambient', 'istio-version': v }),
+    error: new RegExp(
+      `^Input "data-plane": data-plane "ambient" needs Istio 1\\.29 or newer \\(ambient multi-network multicluster is beta from 1\\.29\\), got istio-version ${v.replace(/\./g, '\\.')}; see https://istio\\.io/latest/docs/ambient/install/multicluster/multi-primary_multi-network/`
+    )
+  })),
+  {
+    name: 'data-plane ambient with an overlay profile',
+    inputs: base({ 'data-plane': 'ambient', 'operator-overlay': 'spec: {profile: minimal}' }),
+    error:
+      /^Input "operator-overlay", field "spec\.profile": is "minimal"; data-plane "ambient" installs profile ambient: remove it from the overlay$/
+  },
+  {
+    name: 'data-plane ambient with an overlay without ztunnel',
+    inputs: base({ 'data-plane': 'ambient', 'operator-overlay': 'spec: {components: {ztunnel: {enabled: false}}}' }),
+    error:
+      /^Input "operator-overlay", field "spec\.components\.ztunnel\.enabled": disables ztunnel, part of the ambient data plane/
+  },
+  ...['n1', 'n2'].map((net) => ({
+    name: `data-plane ambient with a remote on ${net === 'n1' ? 'its primary’s network' : 'another network'}`,
+    inputs: base(
+      { 'data-plane': 'ambient' },
+      `- {name: c1, network: n1}\n- {name: c2, network: ${net}, role: remote, primary: c1}`
+    ),
+    error:
+      /^Input "clusters", item 2, field "role": "c2" is a remote, but data-plane "ambient" has no primary-remote: .*https:\/\/istio\.io\/latest\/docs\/ambient\/install\/multicluster\/ \("Current Status and Limitations"\) says "Primary remote configuration is not currently supported"/
+  })),
+  {
+    name: 'data-plane ambient with an overlay Helm profile other than ambient',
+    inputs: base({ 'data-plane': 'ambient', 'operator-overlay': 'spec: {values: {profile: demo}}' }),
+    error:
+      /^Input "operator-overlay", field "spec\.values\.profile": is "demo"; data-plane "ambient" installs an ambient multi-primary control plane: use "ambient"$/
+  },
+  {
+    name: 'data-plane ambient with an overlay istiodRemote',
+    inputs: base({
+      'data-plane': 'ambient',
+      'operator-overlay': 'spec: {components: {istiodRemote: {enabled: true}}}'
+    }),
+    error:
+      /^Input "operator-overlay", field "spec\.components\.istiodRemote\.enabled": makes the cluster a remote of an external control plane; data-plane "ambient" installs an ambient/
+  },
+  {
     name: 'overlay disables istiod',
     inputs: base({ 'operator-overlay': 'spec: {components: {pilot: {enabled: false}}}' }),
     error: /^Input "operator-overlay", field "spec\.components\.pilot\.enabled": disables istiod/

@@ -3,6 +3,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { parseConfig } from '../src/config/index.js'
+import { ambientNetworkWarnings, dataPlaneVersionProblem, needsEastWestGateway } from '../src/config/data-plane.js'
+import { dataPlaneChange } from '../src/preflight-data-plane.js'
+import { ClusterState, parseClusterRead, parseClusterState } from '../src/state.js'
 import { roleChange } from '../src/config/topology.js'
 import { istioctlReadsAs } from '../src/config/revision.js'
 import { InputError } from '../src/errors.js'
@@ -344,5 +347,119 @@ describe('parseConfig: bad input gets one error naming the input, the item and w
     expect(error).toBeInstanceOf(InputError)
     expect((error as Error).message).toMatch(c.error)
     expect((error as Error).message).not.toContain(CANARY)
+  })
+})
+
+describe('data-plane: sidecar (default) or ambient', () => {
+  const KC3 = KC + '---\n' + tokenKubeconfig('c3')
+  const parse = (extra: Record<string, string>, clusters = TWO) =>
+    parseConfig(source({ clusters, kubeconfig: KC3, ...extra }))
+
+  it('defaults to sidecar; ambient with latest, a minor or a release from 1.29 on', () => {
+    expect(parse({}).dataPlane).toBe('sidecar')
+    for (const v of ['', 'latest', '1.29', '1.29.0', '1.30.3', '1.31'])
+      expect(parse({ 'data-plane': 'ambient', 'istio-version': v }).dataPlane).toBe('ambient')
+  })
+
+  it('refuses ambient once latest resolves to a release before 1.29, after no cluster request', () => {
+    expect(dataPlaneVersionProblem('ambient', '1.28.10')).toMatch(/^data-plane "ambient" needs Istio 1\.29 or newer/)
+    expect(dataPlaneVersionProblem('ambient', '1.29.0')).toBeUndefined()
+    expect(dataPlaneVersionProblem('sidecar', '1.19.0')).toBeUndefined()
+  })
+
+  it('warns, citing the limitations page, when ambient clusters share a network; those get no east-west gateway', () => {
+    const c = parse(
+      { 'data-plane': 'ambient' },
+      '- {name: c1, network: n1}\n- {name: c2, network: n1}\n- {name: c3, network: n3}'
+    )
+    const warnings = ambientNetworkWarnings(c.dataPlane, c.clusters)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(
+      /^data-plane "ambient": clusters c1, c2 share network "n1"\. Ambient multicluster on one network is alpha \("untested, and may be broken", https:\/\/istio\.io\/latest\/docs\/ambient\/install\/multicluster\//
+    )
+    // c1 and c2 still need one: c3 is on another network. Alone on one network, nobody does.
+    expect(c.clusters.map((x) => needsEastWestGateway(x, c.clusters))).toEqual([true, true, true])
+    const one = parse({ 'data-plane': 'ambient' }, '- {name: c1, network: n1}\n- {name: c2, network: n1}')
+    expect(one.clusters.map((x) => needsEastWestGateway(x, one.clusters))).toEqual([false, false])
+    expect(ambientNetworkWarnings('sidecar', one.clusters)).toEqual([])
+  })
+
+  it("refuses at plan time to change a running cluster's data plane, from what the cluster carries", () => {
+    const state = (dataPlane?: 'sidecar' | 'ambient') =>
+      ({
+        namespaceExists: true,
+        istiods: [],
+        remoteSecrets: [],
+        retiredImages: [],
+        versions: {},
+        dataPlane
+      }) as ClusterState
+    const ambient = parse({ 'data-plane': 'ambient' })
+    expect(
+      dataPlaneChange(
+        ambient,
+        new Map([
+          ['c1', state('ambient')],
+          ['c2', state()]
+        ])
+      )
+    ).toBeUndefined()
+    expect(
+      dataPlaneChange(
+        ambient,
+        new Map([
+          ['c1', state('sidecar')],
+          ['c2', state('ambient')]
+        ])
+      )
+    ).toBe(
+      'c1 runs the sidecar data plane (istiod without ztunnel), not data-plane "ambient". Changing the data plane of a running mesh is not supported: uninstall first (mode: uninstall), then install with data-plane: ambient; or keep data-plane: sidecar.'
+    )
+    expect(
+      dataPlaneChange(
+        parse({}),
+        new Map([
+          ['c1', state('ambient')],
+          ['c2', state('ambient')]
+        ])
+      )
+    ).toMatch(/^c1, c2 run the ambient data plane \(DaemonSet ztunnel in istio-system\), not data-plane "sidecar"/)
+  })
+
+  it('reads the data plane from the one read of istio-system: ztunnel → ambient, istiod or remote → sidecar', () => {
+    const ns = { kind: 'Namespace', metadata: { name: 'istio-system' } }
+    const other = { kind: 'Namespace', metadata: { name: 'default' } }
+    const istiod = { kind: 'Deployment', metadata: { name: 'istiod', labels: { app: 'istiod' } } }
+    const ztunnel = { kind: 'DaemonSet', metadata: { name: 'ztunnel' } }
+    // profile remote: the istiod Service without a selector, no istiod Deployment.
+    const remote = { kind: 'Service', metadata: { name: 'istiod' }, spec: {} }
+    const read = (...items: object[]) => parseClusterRead(JSON.stringify({ items: [other, ns, ...items] })).dataPlane
+    expect(read(istiod, ztunnel)).toBe('ambient')
+    expect(read(istiod)).toBe('sidecar')
+    expect(read(remote)).toBe('sidecar')
+    expect(read()).toBeUndefined()
+    // The two-read form says the same.
+    expect(parseClusterState(JSON.stringify(ns), JSON.stringify({ items: [istiod, ztunnel] })).dataPlane).toBe(
+      'ambient'
+    )
+  })
+
+  it('an overlay may name profile ambient under data-plane ambient (and only there)', () => {
+    const overlay = 'spec: {profile: ambient, values: {profile: ambient}}'
+    expect(parse({ 'data-plane': 'ambient', 'operator-overlay': overlay }).operatorOverlay).toMatchObject({
+      spec: { profile: 'ambient' }
+    })
+    expect(() => parse({ 'operator-overlay': 'spec: {profile: ambient}' })).toThrow(
+      /field "spec\.profile": is "ambient"; the action installs a sidecar multi-primary control plane/
+    )
+  })
+
+  it('refuses a remote under data-plane ambient, naming the item and the ambient pages', () => {
+    const clusters =
+      '- {name: c1, network: n1}\n- {name: c2, network: n2}\n- {name: c3, network: n1, role: remote, primary: c1}'
+    expect(() => parse({ 'data-plane': 'ambient' }, clusters)).toThrow(
+      /^Input "clusters", item 3, field "role": "c3" is a remote, but data-plane "ambient" has no primary-remote/
+    )
+    expect(parse({}, clusters).clusters[2].role).toBe('remote')
   })
 })

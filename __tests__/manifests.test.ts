@@ -4,6 +4,12 @@ import { IstioOperator, controlPlane, eastWestGateway, readinessWaits } from '..
 import { APPLY_MARGIN_MS, goDuration, installLimitMs, unreadyPods } from '../src/istioctl/readiness.js'
 import { crossNetworkGateway, istioNamespace, toYaml } from '../src/manifests/kubernetes.js'
 import { deepMerge } from '../src/manifests/merge.js'
+import {
+  GATEWAY_API_VERSION,
+  ambientControlPlane,
+  ambientEastWestGateway,
+  gatewayApiCrds
+} from '../src/manifests/ambient.js'
 import { gatewayService } from '../src/manifests/gateway-service.js'
 import { exposeIstiod, remoteControlPlane, withRemotePilotAddress } from '../src/manifests/remote.js'
 
@@ -366,5 +372,114 @@ spec:
     const p = { meshId: 'mesh1', clusterName: 'c1', network: 'n1', hub: 'docker.io/istio' }
     expect((controlPlane({ ...p, externalIstiod: true }).spec.values as any).global.externalIstiod).toBe(true)
     expect((controlPlane(p).spec.values as any).global).not.toHaveProperty('externalIstiod')
+  })
+})
+
+describe('ambient manifests ("Install ambient multi-primary on different networks")', () => {
+  // The page's cluster1.yaml (its apiVersion typo "insall.istio.io" corrected), plus the action's name and hub.
+  const PAGE_CLUSTER1 = `
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+metadata:
+  name: control-plane
+spec:
+  hub: docker.io/istio
+  profile: ambient
+  components:
+    pilot:
+      k8s:
+        env:
+          - name: AMBIENT_ENABLE_MULTI_NETWORK
+            value: "true"
+  values:
+    global:
+      meshID: mesh1
+      multiCluster:
+        clusterName: cluster1
+      network: network1
+`
+  // samples/multicluster/gen-eastwest-gateway.sh --network network1 --ambient (1.29.6, 1.30.3, 1.31.0-rc.0).
+  const SCRIPT_GATEWAY = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: istio-eastwestgateway
+  namespace: istio-system
+  labels:
+    topology.istio.io/network: "network1"
+spec:
+  gatewayClassName: "istio-east-west"
+  listeners:
+    - name: mesh
+      port: 15008
+      protocol: HBONE
+      tls:
+        mode: Terminate
+        options:
+          gateway.istio.io/tls-terminate-mode: ISTIO_MUTUAL
+`
+  const params = { meshId: 'mesh1', clusterName: 'cluster1', network: 'network1', hub: 'docker.io/istio' }
+
+  it('the control plane is the page’s cluster1.yaml, and istioctl waits base → cni → ztunnel', () => {
+    const iop = ambientControlPlane(params)
+    expect(iop).toEqual(yaml.load(PAGE_CLUSTER1))
+    expect(readinessWaits(iop)).toBe(3)
+  })
+
+  it('keeps the overlay’s own istiod env, and the action’s profile and AMBIENT_ENABLE_MULTI_NETWORK win', () => {
+    const overlay = {
+      spec: {
+        profile: 'default',
+        components: {
+          pilot: {
+            k8s: {
+              env: [
+                { name: 'PILOT_TRACE_SAMPLING', value: '5' },
+                { name: 'AMBIENT_ENABLE_MULTI_NETWORK', value: 'false' }
+              ]
+            }
+          }
+        }
+      }
+    }
+    const iop = ambientControlPlane({ ...params, overlay })
+    expect(iop.spec.profile).toBe('ambient')
+    expect((iop.spec as any).components.pilot.k8s.env).toEqual([
+      { name: 'PILOT_TRACE_SAMPLING', value: '5' },
+      { name: 'AMBIENT_ENABLE_MULTI_NETWORK', value: 'true' }
+    ])
+  })
+
+  it('the east-west Gateway is what gen-eastwest-gateway.sh --ambient prints', () => {
+    expect(ambientEastWestGateway({ network: 'network1' })).toEqual(yaml.load(SCRIPT_GATEWAY))
+    const g = ambientEastWestGateway({ network: 'network1', revision: 'canary', serviceAnnotations: { a: 'b' } })
+    // The page's kubectl tab: a revisioned istiod needs the istio.io/rev label; annotations reach the Service.
+    expect(g.metadata.labels).toEqual({ 'topology.istio.io/network': 'network1', 'istio.io/rev': 'canary' })
+    expect((g as any).spec.infrastructure).toEqual({ annotations: { a: 'b' } })
+  })
+
+  it('the Gateway API CRDs are the v1.5.1 standard install, every object labelled as the action’s', () => {
+    const docs = yaml.loadAll(gatewayApiCrds()) as any[]
+    expect(GATEWAY_API_VERSION).toBe('v1.5.1')
+    const crds = docs.filter((d) => d.kind === 'CustomResourceDefinition')
+    expect(crds.map((d) => d.metadata.name).sort()).toEqual(
+      [
+        'backendtlspolicies',
+        'gatewayclasses',
+        'gateways',
+        'grpcroutes',
+        'httproutes',
+        'listenersets',
+        'referencegrants',
+        'tlsroutes'
+      ].map((n) => `${n}.gateway.networking.k8s.io`)
+    )
+    for (const d of crds) {
+      expect(d.metadata.annotations['gateway.networking.k8s.io/bundle-version']).toBe('v1.5.1')
+      expect(d.metadata.annotations['gateway.networking.k8s.io/channel']).toBe('standard')
+    }
+    expect(docs.every((d) => d.metadata.labels['app.kubernetes.io/managed-by'] === 'istio-multicluster-action')).toBe(
+      true
+    )
   })
 })

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
 import { parseConfig } from '../src/config/index.js'
 import { buildInstallPlan, remoteSecretPairs } from '../src/steps/install-plan.js'
+import { buildUninstallPlan } from '../src/steps/uninstall-plan.js'
 import { STEP_KIND_INFO, StepKind } from '../src/steps/registry.js'
 import { eastWestGateway } from '../src/manifests/istio-operator.js'
 import { gatewayService } from '../src/manifests/gateway-service.js'
@@ -418,5 +419,130 @@ describe('install plan per topology', () => {
     expect(vs.spec.tls[0].route[0].destination.host).toBe('istiod-canary.istio-system.svc.cluster.local')
     const iop = yaml.load((byId.get('c2/control-plane')!.action as { iop: string }).iop) as any
     expect(iop.spec).toMatchObject({ profile: 'remote', revision: 'canary' })
+  })
+})
+
+describe('install plan: data-plane ambient ("Install ambient multi-primary on different networks")', () => {
+  const ambient = (n: number, extra: Record<string, string> = {}) => config(n, { 'data-plane': 'ambient', ...extra })
+  const AMBIENT_GUIDE: [StepKind, StepKind][] = [
+    ['namespace', 'root-of-trust'],
+    ['root-of-trust', 'control-plane'],
+    // istiod watches the Gateway API kinds it finds at start.
+    ['gateway-api-crds', 'control-plane'],
+    ['control-plane', 'eastwest-gateway'],
+    ['eastwest-gateway', 'gateway-address'],
+    ['namespace', 'remote-secret'],
+    ['control-plane', 'remote-secrets-in'],
+    ['remote-secrets-in', 'verify']
+  ]
+
+  it('has the page’s steps in its order in every cluster, and no sidecar-only step', () => {
+    const steps = buildInstallPlan(ambient(2), V)
+    for (const c of ['c1', 'c2']) {
+      expect(steps.filter((s) => s.cluster === c).map((s) => s.kind)).toEqual([
+        'namespace',
+        'gateway-api-crds',
+        'root-of-trust',
+        'control-plane',
+        'eastwest-gateway',
+        'gateway-address',
+        'remote-secret',
+        'remote-secrets-in',
+        'verify'
+      ])
+      for (const [a, b] of AMBIENT_GUIDE) expect(before(steps, `${c}/${a}`, `${c}/${b}`)).toBe(true)
+    }
+    expect(remoteSecretPairs(steps).sort()).toEqual([
+      ['c1', 'c2'],
+      ['c2', 'c1']
+    ])
+  })
+
+  it('carries the page’s objects: the CRDs only when missing, the ambient IstioOperator, the HBONE Gateway', () => {
+    const steps = buildInstallPlan(ambient(2), V)
+    const of = (id: string) => steps.find((s) => s.id === id)!.action as any
+    const crds = of('c1/gateway-api-crds')
+    expect(crds.type).toBe('apply-if-missing')
+    expect(crds.probe).toEqual({ resource: 'customresourcedefinitions', name: 'gateways.gateway.networking.k8s.io' })
+    const docs = yaml.loadAll(crds.manifest) as any[]
+    expect(docs.map((d) => d.kind)).toEqual([
+      ...Array(8).fill('CustomResourceDefinition'),
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding'
+    ])
+    expect(docs.every((d) => d.metadata.labels['app.kubernetes.io/managed-by'] === 'istio-multicluster-action')).toBe(
+      true
+    )
+    const iop = yaml.load(of('c2/control-plane').iop) as any
+    expect(iop.spec.profile).toBe('ambient')
+    expect(iop.spec.components.pilot.k8s.env).toEqual([{ name: 'AMBIENT_ENABLE_MULTI_NETWORK', value: 'true' }])
+    expect(iop.spec.values.global).toEqual({ meshID: 'mesh1', multiCluster: { clusterName: 'c2' }, network: 'n2' })
+    expect(of('c2/control-plane').readinessWaits).toBe(3)
+    const gw = yaml.load(of('c2/eastwest-gateway').manifest) as any
+    expect(gw).toMatchObject({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: {
+        name: 'istio-eastwestgateway',
+        namespace: 'istio-system',
+        labels: { 'topology.istio.io/network': 'n2' }
+      },
+      spec: { gatewayClassName: 'istio-east-west' }
+    })
+    expect(steps.some((s) => s.kind === 'expose-services')).toBe(false)
+  })
+
+  it('gives no cluster an east-west gateway when all share one network (the alpha single-network case)', () => {
+    const c = parseConfig(
+      source({
+        clusters: '- {name: c1, network: n1}\n- {name: c2, network: n1}',
+        kubeconfig: ['c1', 'c2'].map((x) => tokenKubeconfig(x)).join('---\n'),
+        'data-plane': 'ambient'
+      })
+    )
+    const kinds = buildInstallPlan(c, V).map((s) => s.kind)
+    expect(kinds).not.toContain('eastwest-gateway')
+    expect(kinds).not.toContain('gateway-address')
+    expect(kinds).toContain('remote-secrets-in')
+  })
+
+  it('plans no load balancer first: the Gateway’s Service is istiod’s deployment controller’s', () => {
+    const kinds = buildInstallPlan(ambient(2), V).map((s) => s.kind)
+    expect(kinds).not.toContain('gateway-service')
+    expect(kinds).not.toContain('remove-gateway-service')
+    // The sidecar plan of the same clusters has both.
+    expect(buildInstallPlan(config(2), V).map((s) => s.kind)).toEqual(
+      expect.arrayContaining(['gateway-service', 'remove-gateway-service'])
+    )
+  })
+
+  it('grows by a cluster: every ordered pair of remote secrets, the new one with its own gateway', () => {
+    const steps = buildInstallPlan(ambient(3), V)
+    expect(remoteSecretPairs(steps)).toHaveLength(6)
+    expect(steps.filter((s) => s.kind === 'eastwest-gateway').map((s) => s.cluster)).toEqual(['c1', 'c2', 'c3'])
+  })
+
+  it('verify: traffic enrols the namespace in ambient and makes helloworld global', () => {
+    const steps = buildInstallPlan(ambient(2, { verify: 'traffic' }), V)
+    const docs = yaml.loadAll((steps.find((s) => s.id === 'c1/verify-deploy')!.action as any).manifest) as any[]
+    expect(docs[0].metadata.labels).toEqual({ 'istio.io/dataplane-mode': 'ambient' })
+    expect(docs.find((d) => d.kind === 'Service').metadata.labels).toMatchObject({ 'istio.io/global': 'true' })
+    // The sidecar plan keeps its injection label and no global label.
+    const sidecar = buildInstallPlan(config(2, { verify: 'traffic' }), V)
+    const plain = yaml.loadAll((sidecar.find((s) => s.id === 'c1/verify-deploy')!.action as any).manifest) as any[]
+    expect(plain[0].metadata.labels).toEqual({ 'istio-injection': 'enabled' })
+    expect(plain.find((d) => d.kind === 'Service').metadata.labels['istio.io/global']).toBeUndefined()
+  })
+
+  it('uninstall also removes the Gateway and, after istioctl uninstall, the CRDs the action labelled (when unused)', () => {
+    const steps = buildUninstallPlan(ambient(2))
+    const c1 = steps.filter((s) => s.cluster === 'c1')
+    expect(c1.map((s) => s.kind)).toEqual(
+      expect.arrayContaining(['remove-eastwest-gateway', 'uninstall', 'remove-gateway-api-crds'])
+    )
+    const crds = c1.find((s) => s.kind === 'remove-gateway-api-crds')!
+    expect(crds.needs).toEqual(['c1/remove-eastwest-gateway', 'c1/uninstall'])
+    expect(crds.action).toEqual({ type: 'remove-own-gateway-api-crds' })
+    expect(buildUninstallPlan(config(2)).some((s) => s.kind.includes('gateway'))).toBe(false)
   })
 })

@@ -35,6 +35,20 @@ export const EASTWEST_GATEWAY = 'istio-eastwestgateway'
 export const EASTWEST_GATEWAY_LABEL = 'eastwestgateway'
 export const CROSS_NETWORK_GATEWAY = 'cross-network-gateway'
 
+// Ambient (manifests/charts/ztunnel, samples/multicluster/gen-eastwest-gateway.sh --ambient, pkg/config/constants @1.30.3).
+/** The ztunnel DaemonSet of the ambient profile: its presence is what says a cluster runs the ambient data plane. */
+export const ZTUNNEL = 'ztunnel'
+/** The namespace label that enrols workloads in ambient (istio/api label.IoIstioDataplaneMode). */
+export const DATAPLANE_MODE_LABEL = 'istio.io/dataplane-mode'
+/** The Service label the ambient profile's meshConfig.serviceScopeConfigs make GLOBAL (files/profile-ambient.yaml). */
+export const GLOBAL_SERVICE_LABEL = 'istio.io/global'
+/** constants.EastWestGatewayClassName: the class istiod serves when AMBIENT_ENABLE_MULTI_NETWORK is true. */
+export const EASTWEST_GATEWAY_CLASS = 'istio-east-west'
+/** pilot/pkg/features/ambient.go: turns on ambient multi-network (and the istio-east-west class). */
+export const AMBIENT_MULTI_NETWORK_ENV = 'AMBIENT_ENABLE_MULTI_NETWORK'
+/** The CRD the page checks for before installing the Gateway API CRDs. */
+export const GATEWAY_API_GATEWAYS_CRD = 'gateways.gateway.networking.k8s.io'
+
 // The action's own names.
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 export const MANAGED_BY = 'istio-multicluster-action'

@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { Config, Mode, parseConfig } from './config/index.js'
+import { ambientNetworkWarnings, dataPlaneVersionProblem } from './config/data-plane.js'
 import { InputError } from './errors.js'
 import { terminateAll } from './exec.js'
 import { resolveVersion } from './istioctl/releases.js'
@@ -49,6 +50,7 @@ export async function run(): Promise<void> {
   try {
     const config = readConfig()
     for (const s of config.secrets) registerSecret(s)
+    for (const w of ambientNetworkWarnings(config.dataPlane, config.clusters)) core.warning(w)
 
     workdir = createWorkdir()
     const kubeconfigPath = writePrivateFile(workdir, 'kubeconfig', serializeKubeconfig(config.kubeconfig))
@@ -67,6 +69,8 @@ export async function run(): Promise<void> {
       cacheFile ? fileCache(cacheFile) : undefined
     )
     core.setOutput('istio-version', version)
+    const tooOld = dataPlaneVersionProblem(config.dataPlane, version)
+    if (tooOld) throw new Error(tooOld)
     await MODE_RUNS[config.mode]({ config, version, apiUrl, kubeconfigPath, env, started, signal: cancel.signal })
   } catch (e) {
     const message = redact(e instanceof Error ? e.message : String(e))

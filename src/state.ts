@@ -12,7 +12,8 @@ import {
   REMOTE_SECRET_PREFIX,
   REVISION_LABEL,
   SIDECAR_INJECTOR_CONFIGMAP,
-  STORED_ROOT_SECRET
+  STORED_ROOT_SECRET,
+  ZTUNNEL
 } from './istio-names.js'
 import * as kubectl from './kube/kubectl.js'
 import { retiredRegistryOf } from './retired-registries.js'
@@ -38,6 +39,8 @@ export interface ClusterState {
   /** meshID / clusterName / network istiod was installed with (istio-sidecar-injector's values). */
   values?: { meshID?: string; clusterName?: string; network?: string }
   gateway?: { address?: string; revision?: string }
+  /** The data plane its istiod serves: ambient when the ztunnel DaemonSet is there (the ambient profile's), else sidecar. */
+  dataPlane?: 'sidecar' | 'ambient'
   /** Remote secrets in this cluster: which cluster each gives access to. */
   remoteSecrets: { name: string; cluster: string }[]
   /** cacerts data, base64-decoded. */
@@ -148,6 +151,7 @@ function fromObjects(ns: K8sObject | undefined, items: K8sObject[]): ClusterStat
         revision: labels[REVISION_LABEL] ?? 'default',
         version: labels[OPERATOR_VERSION_LABEL]
       })
+    else if (o.kind === 'DaemonSet' && name === ZTUNNEL) state.dataPlane = 'ambient'
     else if (
       o.kind === 'Service' &&
       (name === ISTIOD_APP || name.startsWith(`${ISTIOD_APP}-`)) &&
@@ -191,6 +195,8 @@ function fromObjects(ns: K8sObject | undefined, items: K8sObject[]): ClusterStat
     }
   }
   state.retiredImages = retiredImages(items)
+  // A remote (profile remote, no istiod) is sidecar-only: Istio has no ambient primary-remote.
+  if (!state.dataPlane && (state.istiods.length || state.remoteProfile)) state.dataPlane = 'sidecar'
   const primary = state.istiods.find((i) => i.revision === 'default') ?? state.istiods[0]
   const values = primary && (injectorValues.get(primary.revision) ?? injectorValues.get('default'))
   if (values?.global)

@@ -2,6 +2,7 @@ import { InputError } from '../errors.js'
 import { VersionSpec, parseVersionSpec } from '../istioctl/version.js'
 import { Kubeconfig, credentialsIn, mergeKubeconfigs, pemBodyLines } from '../kube/kubeconfig.js'
 import { CaConfig, parseCa } from './ca.js'
+import { DataPlane, checkAmbientOverlay, checkAmbientTopology, parseDataPlane } from './data-plane.js'
 import { ClusterConfig, parseClusterList } from './clusters.js'
 import { DEFAULT_IMAGES, VerifyImages, imageInput, parseHub } from './images.js'
 import {
@@ -20,6 +21,7 @@ import { validateTopology } from './topology.js'
 
 export type { CaConfig, CaMode } from './ca.js'
 export type { ClusterConfig, ClusterRole } from './clusters.js'
+export type { DataPlane } from './data-plane.js'
 export type { ConfigSource } from './inputs.js'
 export { DEFAULT_HUB, DEFAULT_IMAGES, type VerifyImages } from './images.js'
 
@@ -45,6 +47,8 @@ export interface Config {
   secrets: string[]
   meshId: string
   istioVersion: VersionSpec
+  /** sidecar (default) or ambient: which istio.io page the mesh follows (config/data-plane.ts). */
+  dataPlane: DataPlane
   downloadBaseUrl: string
   githubToken: string
   revision?: string
@@ -94,6 +98,13 @@ export function parseConfig(src: ConfigSource): Config {
   requireUrl('download-base-url', '', downloadBaseUrl, ['http:', 'https:', 'file:'])
 
   const revision = parseRevision(src.input('revision'))
+  const dataPlane = parseDataPlane(src, version)
+  checkAmbientTopology(
+    dataPlane,
+    clusters.map((c) => c.config)
+  )
+  const operatorOverlay = parseOperatorOverlay(src.input('operator-overlay'), dataPlane === 'ambient')
+  checkAmbientOverlay(dataPlane, operatorOverlay)
 
   const ca = parseCa(src)
   if (ca.rootKey) secrets.push(ca.rootKey, ...pemBodyLines(ca.rootKey))
@@ -105,6 +116,7 @@ export function parseConfig(src: ConfigSource): Config {
     secrets,
     meshId,
     istioVersion: version,
+    dataPlane,
     downloadBaseUrl,
     // An unexpanded expression (local runs with @github/local-action pass the default literally) is no token.
     githubToken: src
@@ -112,7 +124,7 @@ export function parseConfig(src: ConfigSource): Config {
       .trim()
       .replace(/^\$\{\{.*\}\}$/, ''),
     revision,
-    operatorOverlay: parseOperatorOverlay(src.input('operator-overlay')),
+    operatorOverlay,
     gatewayServiceAnnotations: parseAnnotations(src.input('gateway-service-annotations')),
     gatewayTimeoutMs: durationInput(src, 'gateway-timeout', '5m'),
     hub: parseHub(src.input('hub')),

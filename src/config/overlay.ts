@@ -25,30 +25,40 @@ const OWNED_OVERLAY_PATHS = [
 const SIDECAR_PROFILES = ['default', 'demo', 'minimal', 'preview', 'stable', 'openshift']
 const SIDECAR_HELM_PROFILES = ['demo', 'preview', 'stable']
 const SIDECAR = 'the action installs a sidecar multi-primary control plane'
-const profileIn = (names: string[]) => (v: unknown) =>
+const AMBIENT = 'data-plane "ambient" installs an ambient multi-primary control plane'
+const profileIn = (names: string[], why: string) => (v: unknown) =>
   v === '' || names.includes(v as string)
     ? undefined
-    : `is ${JSON.stringify(v)}; ${SIDECAR}: use one of ${names.map((n) => `"${n}"`).join(', ')}`
-const TOPOLOGY_OVERLAY_CHECKS: [string, (v: unknown) => string | undefined][] = [
-  ['spec.profile', profileIn(SIDECAR_PROFILES)],
-  ['spec.values.profile', profileIn(SIDECAR_HELM_PROFILES)],
-  ['spec.values.global.profile', profileIn(SIDECAR_HELM_PROFILES)],
-  [
-    'spec.components.ztunnel.enabled',
-    (v) => (v === true ? `enables ztunnel, the ambient data plane; ${SIDECAR}` : undefined)
-  ],
-  [
-    'spec.components.istiodRemote.enabled',
-    (v) => (v === true ? `makes the cluster a remote of an external control plane; ${SIDECAR}` : undefined)
-  ],
-  [
-    'spec.components.pilot.enabled',
-    (v) => (v === false ? `disables istiod; ${SIDECAR}, with an istiod in every cluster` : undefined)
+    : `is ${JSON.stringify(v)}; ${why}: use ${names.length > 1 ? 'one of ' : ''}${names.map((n) => `"${n}"`).join(', ')}`
+type Check = [path: string, problem: (v: unknown) => string | undefined]
+/** Under data-plane "ambient" the profile is ambient (spec.profile: config/data-plane.ts) and ztunnel is wanted. */
+function topologyChecks(ambient: boolean): Check[] {
+  const mesh = ambient ? AMBIENT : SIDECAR
+  const helm = profileIn(ambient ? ['ambient'] : SIDECAR_HELM_PROFILES, mesh)
+  const sidecarOnly: Check[] = [
+    ['spec.profile', profileIn(SIDECAR_PROFILES, SIDECAR)],
+    [
+      'spec.components.ztunnel.enabled',
+      (v) => (v === true ? `enables ztunnel, the ambient data plane; ${SIDECAR}` : undefined)
+    ]
   ]
-]
+  return [
+    ...(ambient ? [] : sidecarOnly),
+    ['spec.values.profile', helm],
+    ['spec.values.global.profile', helm],
+    [
+      'spec.components.istiodRemote.enabled',
+      (v) => (v === true ? `makes the cluster a remote of an external control plane; ${mesh}` : undefined)
+    ],
+    [
+      'spec.components.pilot.enabled',
+      (v) => (v === false ? `disables istiod; ${mesh}, with an istiod in every cluster` : undefined)
+    ]
+  ]
+}
 
 /** The `operator-overlay` input: an IstioOperator that sets nothing the action owns and keeps the topology. */
-export function parseOperatorOverlay(text: string): Record<string, unknown> | undefined {
+export function parseOperatorOverlay(text: string, ambient = false): Record<string, unknown> | undefined {
   if (text.trim() === '') return undefined
   const overlay = loadYamlInput('operator-overlay', text)
   if (!isMap(overlay))
@@ -87,7 +97,7 @@ export function parseOperatorOverlay(text: string): Record<string, unknown> | un
       )
     }
   }
-  for (const [p, check] of TOPOLOGY_OVERLAY_CHECKS) {
+  for (const [p, check] of topologyChecks(ambient)) {
     let v: unknown = overlay
     for (const k of p.split('.')) v = isMap(v) ? v[k] : undefined
     const problem = v === undefined ? undefined : check(v)

@@ -28,6 +28,8 @@ export interface Query {
   resource: string
   names?: string[]
   namespace?: string
+  /** Every namespace (`-A`). */
+  allNamespaces?: boolean
   /** A label selector (`-l`). */
   selector?: string
   fieldSelector?: string
@@ -40,6 +42,7 @@ function selection(q: Query): string[] {
     q.resource,
     ...(q.names ?? []),
     ...(q.namespace ? ['-n', q.namespace] : []),
+    ...(q.allNamespaces ? ['-A'] : []),
     ...(q.selector ? ['-l', q.selector] : []),
     ...(q.fieldSelector ? ['--field-selector', q.fieldSelector] : []),
     ...(q.ignoreNotFound ? ['--ignore-not-found'] : [])
@@ -145,6 +148,9 @@ export async function serverSideApply(
   const args = ['apply', '--server-side', `--field-manager=${fieldManager}`, '--force-conflicts', '-f', '-']
   return (await tools.kubectl(cluster, args, log, { stdin: manifest, ...APPLY })).stdout
 }
+
+/** kubectl's answer when a resource type is not served (its CRD is absent). */
+export const isNotServed = (stderr: string): boolean => /the server doesn't have a resource type/.test(stderr)
 
 /** What `kubectl delete` removes; deleting what is already gone succeeds. */
 export type DeleteTarget = Omit<Query, 'fieldSelector' | 'ignoreNotFound'>

@@ -1,5 +1,5 @@
 import { VerifyImages } from '../config/index.js'
-import { INJECTION_LABEL, REVISION_LABEL } from '../istio-names.js'
+import { DATAPLANE_MODE_LABEL, GLOBAL_SERVICE_LABEL, INJECTION_LABEL, REVISION_LABEL } from '../istio-names.js'
 import { KubeObject } from './kubernetes.js'
 
 /** Where the traffic check runs; removed afterwards unless verify-keep. */
@@ -13,10 +13,22 @@ export function helloworldVersion(clusterIndex: number): 'v1' | 'v2' {
 /**
  * Istio's samples/helloworld (Service in every cluster, one version Deployment) and samples/curl, in a namespace with
  * sidecar injection on (the revision's label when a revision is used, as `istio-injection` only selects the default).
+ * Ambient ("Verify the ambient installation"): the namespace labelled `istio.io/dataplane-mode=ambient` and the
+ * helloworld Service `istio.io/global=true`, as only global services are seen from other clusters.
  */
-export function verifyWorkloads(version: 'v1' | 'v2', images: VerifyImages, revision?: string): KubeObject[] {
+export function verifyWorkloads(
+  version: 'v1' | 'v2',
+  images: VerifyImages,
+  revision?: string,
+  dataPlane: 'sidecar' | 'ambient' = 'sidecar'
+): KubeObject[] {
   const ns = VERIFY_NAMESPACE
-  const injection: Record<string, string> = revision ? { [REVISION_LABEL]: revision } : { [INJECTION_LABEL]: 'enabled' }
+  const ambient = dataPlane === 'ambient'
+  const injection: Record<string, string> = ambient
+    ? { [DATAPLANE_MODE_LABEL]: 'ambient' }
+    : revision
+      ? { [REVISION_LABEL]: revision }
+      : { [INJECTION_LABEL]: 'enabled' }
   const deployment = (
     name: string,
     labels: Record<string, string>,
@@ -36,7 +48,11 @@ export function verifyWorkloads(version: 'v1' | 'v2', images: VerifyImages, revi
     {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: 'helloworld', namespace: ns, labels: { app: 'helloworld', service: 'helloworld' } },
+      metadata: {
+        name: 'helloworld',
+        namespace: ns,
+        labels: { app: 'helloworld', service: 'helloworld', ...(ambient ? { [GLOBAL_SERVICE_LABEL]: 'true' } : {}) }
+      },
       spec: { ports: [{ port: 5000, name: 'http' }], selector: { app: 'helloworld' } }
     },
     deployment(

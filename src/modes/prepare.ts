@@ -6,6 +6,7 @@ import { roleChange } from '../config/topology.js'
 import { StepError } from '../errors.js'
 import { Semver, parseSemver } from '../istioctl/version.js'
 import { logged } from '../log.js'
+import { dataPlaneChange } from '../preflight-data-plane.js'
 import { UpgradeNote, checkUpgrades, staleRemoteSecrets } from '../preflight.js'
 import { retiredImageWarnings } from '../retired-registries.js'
 import { redact } from '../secrets.js'
@@ -44,7 +45,7 @@ export async function prepare(ctx: ModeContext): Promise<Preparation> {
   } catch (e) {
     blocker = (e as Error).message
   }
-  blocker = roleChange(config.clusters, states) ?? blocker
+  blocker = dataPlaneChange(config, states) ?? roleChange(config.clusters, states) ?? blocker
   const stale = staleRemoteSecrets(config, states)
   // A cluster whose east-west gateway Service exists gets nothing new for its load balancer.
   const gatewayServices = new Set([...states].filter(([, s]) => s.gateway).map(([name]) => name))

@@ -19,6 +19,8 @@ export interface ClusterPlan {
     gatewayAddress?: string
     remoteSecrets: string[]
     cacerts: boolean
+    /** sidecar or ambient (ztunnel present); absent without istiod. */
+    dataPlane?: 'sidecar' | 'ambient'
   }
   actions: PlannedAction[]
 }
@@ -60,7 +62,8 @@ export function describePlan(
         istiod: s.istiods.map((i) => `${i.name} ${i.version ?? '?'} (${i.revision})`),
         gatewayAddress: s.gateway?.address,
         remoteSecrets: s.remoteSecrets.map((r) => r.cluster),
-        cacerts: Boolean(s.cacerts)
+        cacerts: Boolean(s.cacerts),
+        ...(s.dataPlane ? { dataPlane: s.dataPlane } : {})
       },
       actions
     }

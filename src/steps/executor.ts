@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { Config, DEFAULT_HUB } from '../config/index.js'
 import { StepError, assertNever } from '../errors.js'
-import { ISTIOD_SELECTOR, ISTIO_NAMESPACE, REVISION_LABEL } from '../istio-names.js'
+import { ISTIOD_SELECTOR, ISTIO_NAMESPACE, MANAGED_BY, REVISION_LABEL } from '../istio-names.js'
 import * as istioctl from '../istioctl/commands.js'
 import { isReadinessFailure, unreadyPods } from '../istioctl/readiness.js'
 import { retiredRegistryOf } from '../retired-registries.js'
@@ -10,6 +10,7 @@ import { StepExecutor } from '../runner.js'
 import { redact, registerSecret } from '../secrets.js'
 import { ClusterTools, CommandError, StepLog } from '../tools.js'
 import { waitForGatewayAddress } from '../kube/gateway.js'
+import { removeOwnGatewayApiCrds } from '../kube/gateway-api.js'
 import { istiodsNeedingRestart, listIstiods, restartIstiods } from '../kube/istiod.js'
 import * as kubectl from '../kube/kubectl.js'
 import { isLoopbackServer, parseRemoteSecret } from '../kube/remote-secret.js'
@@ -41,6 +42,14 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
       case 'apply':
         await kubectl.apply(tools, step.cluster, a.manifest, log)
         return
+      case 'apply-if-missing':
+        return applyIfMissing(deps, step, a.probe, a.manifest, log)
+      case 'delete-if-served':
+        return kubectl.deleteObjects(tools, step.cluster, a.target, log).catch((e: unknown) => {
+          if (e instanceof CommandError && kubectl.isNotServed(e.result.stderr))
+            return `${a.target.resource}: not served`
+          throw e
+        })
       case 'root-of-trust':
         if (!deps.trust) throw new Error('root of trust step without a trust manager')
         return deps.trust.ensure(step.cluster, log)
@@ -75,6 +84,8 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return kubectl.deleteNamespace(tools, step.cluster, a.namespace, a.wait ?? false, log)
       case 'istioctl-uninstall':
         return istioctl.uninstall(tools, step.cluster, log)
+      case 'remove-own-gateway-api-crds':
+        return removeOwnGatewayApiCrds(tools, step.cluster, log)
       case 'server-side-apply':
         await kubectl.serverSideApply(tools, step.cluster, a.manifest, a.fieldManager, log)
         return
@@ -127,6 +138,23 @@ async function removeUnclaimed(
       e.stderrTail
     )
   }
+}
+
+/** The page's `kubectl get crd … || kubectl apply`: what is there already (another version, maybe) is left alone. */
+async function applyIfMissing(
+  deps: ExecutorDeps,
+  step: Step,
+  probe: { resource: string; name: string },
+  manifest: string,
+  log: StepLog
+): Promise<string> {
+  const q = { resource: probe.resource, names: [probe.name], ignoreNotFound: true }
+  const found = await kubectl.getNames(deps.tools, step.cluster, q, log)
+  if (found.length) return `kept (${probe.name} exists)`
+  // Server-side, as the Gateway API's install guide applies its CRDs (site-src/guides/getting-started @v1.5.1): a
+  // client-side apply copies each into the last-applied annotation, 244 KB for httproutes of a 256 KiB limit.
+  const applied = await kubectl.serverSideApply(deps.tools, step.cluster, manifest, MANAGED_BY, log)
+  return `installed ${applied.split('\n').filter((l) => l.trim()).length} objects`
 }
 
 /** istioctl install with an explicit --readiness-timeout; when its wait fails, what kubectl says about each unready pod. */

@@ -7,6 +7,7 @@ import { VERIFY_NAMESPACE, helloworldVersion, verifyWorkloads } from '../manifes
 import { istioNamespace, toYaml } from '../manifests/kubernetes.js'
 import type { StepKind } from './registry.js'
 import { Step, StepAction, stepId } from './step.js'
+import { ambientClusterSteps } from './topology-ambient.js'
 import { gatewayAndSecretSteps, remoteControlPlaneSteps } from './topology-remote.js'
 
 /**
@@ -36,6 +37,12 @@ export function buildInstallPlan(
   const trust = config.ca.mode !== 'none'
 
   for (const c of config.clusters) {
+    // Ambient has no remote (topology.ts refuses one with data-plane: ambient), and no gateway-service step: its
+    // east-west Gateway's Service is istiod's deployment controller's, which leaves alone a Service it did not label.
+    if (config.dataPlane === 'ambient') {
+      steps.push(...ambientClusterSteps(config, c))
+      continue
+    }
     if (c.role === 'remote') {
       steps.push(...remoteControlPlaneSteps(config, c, clusterStep))
       steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep, gatewayServices))
@@ -138,7 +145,9 @@ function addVerification(config: Config, steps: Step[]): void {
   for (const [i, c] of config.clusters.entries())
     add(c, 'verify-deploy', `verify: deploy helloworld ${helloworldVersion(i)} and curl`, installed, {
       type: 'apply',
-      manifest: toYaml(...verifyWorkloads(helloworldVersion(i), config.verify.images, config.revision))
+      manifest: toYaml(
+        ...verifyWorkloads(helloworldVersion(i), config.verify.images, config.revision, config.dataPlane)
+      )
     })
   const deployed = config.clusters.map((c) => stepId(c.name, 'verify-deploy'))
   for (const c of config.clusters)
@@ -167,7 +176,7 @@ function addVerification(config: Config, steps: Step[]): void {
 }
 
 /** One step of cluster c; `order` puts it `after` other steps or makes it a cleanup that runs `always`. */
-function clusterStep(
+export function clusterStep(
   c: ClusterConfig,
   kind: StepKind,
   title: string,

@@ -10,6 +10,7 @@ import type { Step } from './step.js'
 export const STEP_KINDS = [
   'namespace',
   'gateway-service',
+  'gateway-api-crds',
   'root-of-trust',
   'control-plane',
   'eastwest-gateway',
@@ -26,7 +27,9 @@ export const STEP_KINDS = [
   'prune-remote-secrets',
   'remove-remote-secrets',
   'remove-verify',
+  'remove-eastwest-gateway',
   'uninstall',
+  'remove-gateway-api-crds',
   'remove-reader',
   'remove-namespace'
 ] as const
@@ -73,6 +76,10 @@ export const STEP_KIND_INFO = {
       s.gateway
         ? 'unchanged (the east-west gateway Service exists)'
         : 'create the east-west gateway Service now, so the cloud starts provisioning its load balancer while istiod installs'
+  },
+  'gateway-api-crds': {
+    column: 'Gateway API CRDs',
+    plans: ({ step }) => step.title
   },
   'root-of-trust': {
     column: 'Root of trust',
@@ -141,7 +148,9 @@ export const STEP_KIND_INFO = {
   },
   'remove-remote-secrets': { column: 'Remote secrets removed', plans: asTitled },
   'remove-verify': { column: null, plans: asTitled },
+  'remove-eastwest-gateway': { column: null, plans: asTitled },
   uninstall: { column: 'istioctl uninstall', plans: asTitled },
+  'remove-gateway-api-crds': { column: 'Gateway API CRDs removed', plans: asTitled },
   'remove-reader': { column: null, plans: asTitled },
   'remove-namespace': { column: 'Namespace deleted', plans: asTitled }
 } satisfies Record<StepKind, StepKindInfo>

@@ -4,6 +4,8 @@ import type { StepKind } from './registry.js'
 /** What one step does; the runner's executor turns it into kubectl/istioctl commands. Pure data: a dry run prints it. */
 export type StepAction =
   | { type: 'apply'; manifest: string }
+  /** kubectl apply --server-side, unless `probe` (one object, e.g. a CRD) exists already. */
+  | { type: 'apply-if-missing'; probe: { resource: string; name: string }; manifest: string }
   | { type: 'root-of-trust' }
   /** readinessWaits: how many components istioctl waits for one after another (sizes the process limit). */
   | { type: 'istioctl-install'; iop: string; readinessWaits: number }
@@ -16,9 +18,13 @@ export type StepAction =
   | { type: 'verify-traffic'; versions: string[]; timeoutMs: number }
   /** kubectl delete --ignore-not-found: what is gone already is fine. */
   | { type: 'delete'; target: DeleteTarget }
+  /** The same, where the resource type may not be served (a CRD that is gone, or was never installed): nothing to do. */
+  | { type: 'delete-if-served'; target: DeleteTarget }
   /** Without `wait`, the API server finalizes the namespace in the background (--wait=false). */
   | { type: 'delete-namespace'; namespace: string; wait?: boolean }
   | { type: 'istioctl-uninstall' }
+  /** The Gateway API CRDs (and policy) the action labelled, unless objects of theirs remain (kube/gateway-api.ts). */
+  | { type: 'remove-own-gateway-api-crds' }
   /** kubectl apply --server-side as `fieldManager` (with --force-conflicts, as istioctl applies). */
   | { type: 'server-side-apply'; manifest: string; fieldManager: string }
   /** Nothing to do; `value` says why (what mode: plan and the summary show). */

@@ -3,6 +3,7 @@ import { ISTIO_NAMESPACE, MULTICLUSTER_LABEL, READER_CLUSTER_ROLE } from '../ist
 import { VERIFY_NAMESPACE } from '../manifests/helloworld.js'
 import type { StepKind } from './registry.js'
 import { Step, StepAction, stepId } from './step.js'
+import { ambientUninstallSteps } from './topology-ambient.js'
 
 /** mode: uninstall — per cluster: remote secrets, then Istio itself (all revisions, CRDs, webhooks), then the namespace. */
 export function buildUninstallPlan(config: Config): Step[] {
@@ -40,5 +41,6 @@ export function buildUninstallPlan(config: Config): Step[] {
         wait: true
       })
   }
+  if (config.dataPlane === 'ambient') steps.push(...ambientUninstallSteps(config))
   return steps
 }

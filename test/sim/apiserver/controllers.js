@@ -7,6 +7,7 @@ import { randomSuffix } from './rest.js'
 import { nowTimestamp } from './store.js'
 import { istiodCa } from './istiod.js'
 import { remoteSecretUpdates } from './istiod-remote-secrets.js'
+import { eastWestGateways } from './eastwest-gateway.js'
 import { remoteControlPlane } from './remote-control-plane.js'
 
 const SA_TOKEN = 'kubernetes.io/service-account-token'
@@ -42,7 +43,8 @@ export function startControllers(ctx) {
   /** @type {ControllerContext} */
   const c = { ...ctx, schedule, cancel }
   // istiodCa: what each istiod pod loads from cacerts (istiod.js); remoteSecretUpdates: what it loses when a remote
-  // secret changes (istiod-remote-secrets.js).
+  // secret changes (istiod-remote-secrets.js); eastWestGateways: istiod's Gateway API deployment controller for the
+  // ambient east-west gateway, and CRD deletion (eastwest-gateway.js).
   const handlers = [
     loadBalancer(c),
     tokens(c),
@@ -50,7 +52,8 @@ export function startControllers(ctx) {
     namespaces(c),
     garbageCollector(c),
     istiodCa(c),
-    remoteSecretUpdates(c)
+    remoteSecretUpdates(c),
+    eastWestGateways(c)
   ]
   /** @param {ChangeEvent} e */
   const onChange = (e) => {

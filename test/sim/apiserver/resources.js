@@ -104,6 +104,15 @@ export const BUILTIN_RESOURCES = [
     'validatingwebhookconfigurations',
     false
   ),
+  // GA in Kubernetes 1.30; the Gateway API's standard install carries one (safe-upgrades.gateway.networking.k8s.io).
+  builtin('admissionregistration.k8s.io', 'v1', 'ValidatingAdmissionPolicy', 'validatingadmissionpolicies', false),
+  builtin(
+    'admissionregistration.k8s.io',
+    'v1',
+    'ValidatingAdmissionPolicyBinding',
+    'validatingadmissionpolicybindings',
+    false
+  ),
   builtin(
     'apiextensions.k8s.io',
     'v1',

@@ -50,6 +50,7 @@
 //    headers. reset reason: connection failure` (plus Envoy's TLS CERTIFICATE_VERIFY_FAILED reason when
 //    only the root of trust differs); a client without a sidecar gets `curl: (7) … Could not connect to
 //    server`, as from kube-proxy.
+// 8. A client pod in ambient (istio.io/dataplane-mode=ambient): traffic-ambient.js decides instead.
 //
 // NOT MODELLED: real L4/L7 (no sockets, no HTTP parsing, no timeouts: `--max-time` is accepted and
 // ignored), the mTLS handshake itself (only the root annotation is compared), locality or weighted load
@@ -61,6 +62,7 @@
 // xDS push delay and no propagation time for remote secrets.
 import * as yaml from 'js-yaml'
 import { staleRemoteClusters } from './istiod-remote-secrets.js'
+import { ambientRouteTable, inAmbient } from './traffic-ambient.js'
 import { remoteControlPlane } from './remote-control-plane.js'
 
 const ISTIO_NS = 'istio-system'
@@ -176,12 +178,12 @@ function parseUrl(raw) {
 // --- cluster state -------------------------------------------------------------------------------
 
 /** @param {KubeObject} o @returns {Record<string, string>} */
-const labelsOf = (o) => o?.metadata?.labels || {}
+export const labelsOf = (o) => o?.metadata?.labels || {}
 /** @param {Record<string, string>} selector @param {Record<string, string>} labels */
 const matchesSelector = (selector, labels) => Object.entries(selector).every(([k, v]) => labels[k] === v)
 
 /** @param {MeshPeer} peer @returns {KubeObject[]} */
-function istiods(peer) {
+export function istiods(peer) {
   return peer.store.list('apps/v1', 'Deployment', ISTIO_NS).filter((d) => labelsOf(d).app === 'istiod')
 }
 const revisionOf = (/** @type {KubeObject} */ istiod) => labelsOf(istiod)['istio.io/rev'] || 'default'
@@ -235,9 +237,9 @@ function clusterIdOf(istiod) {
   return 'Kubernetes'
 }
 
-const networkOf = (/** @type {MeshPeer} */ peer) =>
+export const networkOf = (/** @type {MeshPeer} */ peer) =>
   labelsOf(peer.store.get('v1', 'Namespace', undefined, ISTIO_NS))[NETWORK_LABEL] || ''
-const rootOf = (/** @type {KubeObject} */ istiod) => istiod?.metadata?.annotations?.[ROOT_ANNOTATION]
+export const rootOf = (/** @type {KubeObject} */ istiod) => istiod?.metadata?.annotations?.[ROOT_ANNOTATION]
 
 /**
  * Decoded data of a Secret (stringData included, as a stored object may carry it).
@@ -384,7 +386,7 @@ function helloworldVersion(pod) {
  * @param {MeshPeer} peer @param {string} namespace @param {string} svcName @param {number} port
  * @returns {Endpoint[]}
  */
-function endpointsIn(peer, namespace, svcName, port) {
+export function endpointsIn(peer, namespace, svcName, port) {
   const svc = peer.store.get('v1', 'Service', namespace, svcName)
   const svcPort = (svc?.spec?.ports || []).find((/** @type {any} */ p) => Number(p.port) === port)
   const selector = svc?.spec?.selector
@@ -401,9 +403,12 @@ function endpointsIn(peer, namespace, svcName, port) {
  * `failures` holds the reason of each endpoint the client's proxy knows but cannot reach; `why` also
  * names the clusters it does not know.
  * @param {Mesh} mesh @param {MeshPeer} from @param {KubeObject} clientPod @param {string} namespace @param {string} svcName @param {number} port
- * @returns {{ sidecar: boolean, reachable: Endpoint[], known: Endpoint[], failures: string[], why: Record<string, string> }}
+ * @returns {{ sidecar: boolean, ambient?: boolean, reachable: Endpoint[], known: Endpoint[], failures: string[], why: Record<string, string> }}
  */
 export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
+  // A pod in ambient has no sidecar: its node's ztunnel carries its traffic (traffic-ambient.js).
+  if (inAmbient(from, clientPod.metadata.namespace, clientPod))
+    return ambientRouteTable(mesh, from, namespace, svcName, port)
   const client = injectorOf(from, clientPod.metadata.namespace, clientPod, mesh)
   const clientIstiod = client?.istiod
   const local = endpointsIn(from, namespace, svcName, port)
@@ -541,6 +546,8 @@ function fetchOne(mesh, from, pod, raw) {
 
   const table = routeTable(mesh, from, pod, svc.metadata.namespace, svc.metadata.name, port)
   if (!table.reachable.length) {
+    // ztunnel accepts the connection, finds no way to an endpoint and resets it.
+    if (table.ambient) return { error: { code: 56, message: 'Recv failure: Connection reset by peer' } }
     if (!table.sidecar) return connectFailed
     if (!table.known.length) return { status: 503, body: 'no healthy upstream' }
     const onlyRoot = table.failures.every((w) => w === 'root-of-trust')

@@ -4,6 +4,7 @@
 import * as yaml from 'js-yaml'
 import { clone, getPath, mergeFrom, releaseHub, splitPath } from './iop.js'
 import { CRD_DEFINITIONS } from './crds.js'
+import { pilotValuesEnv, withChartProfile, ztunnelEnv } from './render-ambient.js'
 import { isRemoteProfile, renderRemotePilot } from './render-remote.js'
 
 /** @param {any} v @returns {v is Record<string, any>} */
@@ -58,7 +59,8 @@ export function componentSpecs(iop, comp) {
 
 /** @param {any} iop @param {string} version */
 function ctxOf(iop, version) {
-  const values = isMap(iop.spec?.values) ? iop.spec.values : {}
+  // The chart profile (ambient) sits under the user's values, as each chart's zzz_profile.yaml merges it.
+  const values = withChartProfile(isMap(iop.spec?.values) ? iop.spec.values : {})
   const global = isMap(values.global) ? values.global : {}
   const rev = values.revision || ''
   return {
@@ -367,15 +369,13 @@ function webhookClient(c, path) {
 }
 
 /**
- * deployment.yaml (1.30.3): `range $key, $val := .Values.env` (values.pilot.env, keys sorted as Go templates range a
- * map), then EXTERNAL_ISTIOD from global.externalIstiod unless pilot.env sets it (what the primary-remote page sets).
+ * deployment.yaml (1.30.3): CA_TRUSTED_NODE_ACCOUNTS and `range $key, $val := .Values.env` (render-ambient.js), then
+ * EXTERNAL_ISTIOD from global.externalIstiod unless pilot.env sets it (what the primary-remote page sets).
  * @param {RenderContext} c
  */
 function pilotEnv(c) {
   const env = isMap(c.values.pilot?.env) ? c.values.pilot.env : {}
-  const out = Object.keys(env)
-    .sort()
-    .map((k) => ({ name: k, value: String(env[k]) }))
+  const out = pilotValuesEnv(c)
   if (c.global.externalIstiod && env.EXTERNAL_ISTIOD === undefined)
     out.push({ name: 'EXTERNAL_ISTIOD', value: String(c.global.externalIstiod) })
   return out
@@ -856,7 +856,8 @@ function renderDaemonSet(c, compName, name, spec) {
             {
               name: compName === 'Cni' ? 'install-cni' : 'istio-proxy',
               // istio-cni / ztunnel charts: their own `hub` value, else global.hub (values.cni.hub, values.ztunnel.hub).
-              image: `${c.values[compName === 'Cni' ? 'cni' : 'ztunnel']?.hub || c.hub}/${compName === 'Cni' ? 'install-cni' : 'ztunnel'}:${c.tag}`
+              image: `${c.values[compName === 'Cni' ? 'cni' : 'ztunnel']?.hub || c.hub}/${compName === 'Cni' ? 'install-cni' : 'ztunnel'}:${c.tag}`,
+              ...(compName === 'Ztunnel' ? { env: ztunnelEnv(c) } : {})
             }
           ]
         }
