@@ -81,14 +81,22 @@ export function isVerified(r: RunReport): boolean {
  * gateway install took it over nor the cleanup removed it: a cancelled run stops before its cleanup can.
  */
 export function unclaimedLoadBalancers(results: Map<string, StepResult>): string[] {
-  return [...results.values()]
-    .filter((s) => s.step.kind === 'gateway-service' && s.step.action.type === 'server-side-apply' && s.status === 'ok')
-    .map((s) => s.step.cluster)
-    .filter(
-      (c) =>
-        results.get(stepId(c, 'eastwest-gateway'))?.status !== 'ok' &&
-        results.get(stepId(c, 'remove-gateway-service'))?.status !== 'ok'
-    )
+  return (
+    [...results.values()]
+      // A cancelled apply may have created it before kubectl returned: counted, since the object may well exist.
+      .filter(
+        (s) =>
+          s.step.kind === 'gateway-service' &&
+          s.step.action.type === 'server-side-apply' &&
+          (s.status === 'ok' || (s.status === 'cancelled' && s.startedAt !== undefined))
+      )
+      .map((s) => s.step.cluster)
+      .filter(
+        (c) =>
+          results.get(stepId(c, 'eastwest-gateway'))?.status !== 'ok' &&
+          results.get(stepId(c, 'remove-gateway-service'))?.status !== 'ok'
+      )
+  )
 }
 
 /** How to remove what unclaimedLoadBalancers found in one cluster. */
