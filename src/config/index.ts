@@ -3,7 +3,7 @@ import { VersionSpec, parseVersionSpec } from '../istioctl/version.js'
 import { Kubeconfig, credentialsIn, mergeKubeconfigs, pemBodyLines } from '../kube/kubeconfig.js'
 import { CaConfig, parseCa } from './ca.js'
 import { ClusterConfig, parseClusterList } from './clusters.js'
-import { DEFAULT_IMAGES, VerifyImages, imageInput, parseHub } from './images.js'
+import { DEFAULT_IMAGES, DEFAULT_PROBE_IMAGE, VerifyImages, imageInput, parseHub } from './images.js'
 import {
   ConfigSource,
   LABEL_VALUE,
@@ -59,6 +59,8 @@ export interface Config {
   allowSkipMinor: boolean
   ca: CaConfig
   verify: { mode: VerifyMode; timeoutMs: number; keep: boolean; images: VerifyImages }
+  /** The image of the probe pods that explain a failure (src/probes/). */
+  probeImage: string
 }
 
 export const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/releases/download'
@@ -123,6 +125,7 @@ export function parseConfig(src: ConfigSource): Config {
         helloworldV2: imageInput(src, 'verify-image-helloworld-v2', DEFAULT_IMAGES.helloworldV2),
         curl: imageInput(src, 'verify-image-curl', DEFAULT_IMAGES.curl)
       }
-    }
+    },
+    probeImage: imageInput(src, 'probe-image', DEFAULT_PROBE_IMAGE)
   }
 }

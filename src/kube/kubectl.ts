@@ -215,3 +215,14 @@ export async function exec(
   const args = ['exec', '-n', where.namespace, where.target, '-c', where.container, '--', ...command]
   return (await tools.kubectl(cluster, args, log, EXEC)).stdout
 }
+
+/** `kubectl logs -n <namespace> <pod> -c <container>`: what the container printed (data: only its size is logged). */
+export async function logs(
+  tools: ClusterTools,
+  cluster: string,
+  where: { namespace: string; pod: string; container: string },
+  log: StepLog
+): Promise<string> {
+  const args = ['logs', '-n', where.namespace, where.pod, '-c', where.container]
+  return (await tools.kubectl(cluster, args, log, { ...READ, quiet: true })).stdout
+}

@@ -7,6 +7,7 @@ import { randomSuffix } from './rest.js'
 import { nowTimestamp } from './store.js'
 import { istiodCa } from './istiod.js'
 import { remoteSecretUpdates } from './istiod-remote-secrets.js'
+import { jobs } from './jobs.js'
 
 const SA_TOKEN = 'kubernetes.io/service-account-token'
 const SA_NAME = 'kubernetes.io/service-account.name'
@@ -49,7 +50,8 @@ export function startControllers(ctx) {
     namespaces(c),
     garbageCollector(c),
     istiodCa(c),
-    remoteSecretUpdates(c)
+    remoteSecretUpdates(c),
+    jobs(c)
   ]
   /** @param {ChangeEvent} e */
   const onChange = (e) => {
@@ -381,7 +383,7 @@ function pullBackOff(image) {
  * The Failed and BackOff Events the kubelet records for such a container (as `kubectl describe pod` shows them).
  * @param {Store} store @param {KubeObject} pod @param {{ image: string }} cs
  */
-function recordPullFailure(store, pod, cs) {
+export function recordPullFailure(store, pod, cs) {
   recordEvent(store, pod, {
     type: 'Warning',
     reason: 'Failed',
@@ -423,7 +425,7 @@ function injectProxyImage(store, pod) {
 }
 
 /** @param {KubeObject} pod @param {boolean} ready @param {string[]} [unpullable] @returns {KubeObject} */
-function withPodStatus(pod, ready, unpullable = []) {
+export function withPodStatus(pod, ready, unpullable = []) {
   const ts = nowTimestamp()
   /** @type {any[]} */
   const containers = pod.spec?.containers || []

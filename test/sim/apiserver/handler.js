@@ -16,6 +16,7 @@ import {
 } from './discovery.js'
 import { resolveTarget, serveResource, verbOf } from './rest.js'
 import { execTarget, execForbidden, serveExec } from './exec.js'
+import { logForbidden, logTarget, servePodLog } from './logs.js'
 
 /** @typedef {import('./context.js').ServerContext} ServerContext */
 /** @typedef {{ socket: import('node:net').Socket, head: Buffer }} Upgrade */
@@ -102,6 +103,12 @@ async function route(ctx, req, res, url, user, upgrade) {
   const segs = path.split('/').filter(Boolean)
   const { registry } = ctx
 
+  const log = logTarget(segs)
+  if (log && method === 'GET') {
+    if (ctx.faults.takeForbid(method, rawUrl)) throw logForbidden(user, log)
+    return servePodLog(ctx, res, url, log)
+  }
+
   const exec = execTarget(segs)
   if (exec) {
     if (ctx.faults.takeForbid(method, rawUrl)) throw execForbidden(user, method, exec)
@@ -169,7 +176,12 @@ async function route(ctx, req, res, url, user, upgrade) {
       const answer = { delayMs: ctx.istioctlDelays[op] || 0, fail: ctx.faults.takeIstioctl(op) }
       // What istiod's secret controller would report, for the simulated remote-clusters (istioctl/remote-clusters.js).
       if (op === 'remote-clusters')
-        answer.remoteClusters = { ...ctx.remoteClusters, unreachableFrom: ctx.faults.unreachableFrom() }
+        answer.remoteClusters = {
+          ...ctx.remoteClusters,
+          unreachableFrom: ctx.faults.unreachableFrom(),
+          // API server addresses a firewall or an intercepting proxy keeps istiod from (network.js).
+          network: ctx.mesh.network.istiodView(ctx.name)
+        }
       return sendJson(res, 200, answer)
     }
   }

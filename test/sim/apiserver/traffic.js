@@ -284,7 +284,9 @@ export function knownClusters(mesh, from, localIstiod) {
       if (id === localId) continue // istiod ignores a remote secret for its own cluster ID
       if (stale.has(id)) continue // lost after an update of its secret, until istiod restarts (istiod-remote-secrets.js)
       const peer = clusterReachedBy(mesh, text)
-      if (peer && peer !== from) known.add(peer)
+      // A firewall or a TLS-intercepting proxy between the clusters keeps istiod from that API server (network.js).
+      const cut = peer && mesh.network?.istiodView(from.name).unreachable.includes(`${peer.reachableHost}:${peer.port}`)
+      if (peer && peer !== from && !cut) known.add(peer)
     }
   }
   return known
@@ -401,7 +403,9 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
       const eps = endpointsIn(peer, namespace, svcName, port)
       if (!eps.length) continue
       known.push(...eps)
-      const gatewayProblem = sameNetwork(peer) ? undefined : eastWestGatewayProblem(peer)
+      const gatewayProblem = sameNetwork(peer)
+        ? undefined
+        : (eastWestGatewayProblem(peer) ?? mesh.network?.gatewayProblem(from.name, peer.name))
       for (const ep of eps) {
         const serverIstiod = injectingIstiod(peer, namespace, ep.pod)
         /** @type {string | undefined} */
