@@ -29,6 +29,8 @@ const GUIDE: [StepKind, StepKind][] = [
   ['root-of-trust', 'control-plane'],
   ['control-plane', 'eastwest-gateway'],
   ['eastwest-gateway', 'gateway-address'],
+  // An address is not a working gateway: the peers probe it until it forwards (issue 14).
+  ['gateway-address', 'gateway-forwarding'],
   ['control-plane', 'expose-services'],
   ['namespace', 'remote-secret'],
   ['namespace', 'remote-secrets-in'],

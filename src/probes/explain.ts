@@ -44,7 +44,7 @@ function explainApiServer(r: ProbeResult): Explanation {
       `a firewall, security group or NetworkPolicy drops ${from}'s traffic to ${hostOf(address)}, or ${from} has no route to it: allow egress from ${from}'s pods to it, or set api-server for ${to} to an address ${from} can reach`
     ],
     'tls-unknown-authority': [
-      `its certificate is not signed by the CA in ${to}'s remote secret`,
+      `the certificate it presents inside ${from} is not signed by the CA in ${to}'s remote secret`,
       `a TLS-intercepting proxy between ${from} and ${to}, or another server at that address: exempt ${hostOf(address)} from TLS inspection, or set api-server for ${to} to the address whose certificate ${to}'s CA signed`
     ],
     unauthorized: [
@@ -57,7 +57,8 @@ function explainApiServer(r: ProbeResult): Explanation {
     ]
   }
   const [what, hint] = said[r.status] ?? [r.detail, `the probe could not tell why: ${r.detail}`]
-  return { ok: false, message: `${head}: ${what} from inside ${from}`, hint }
+  const where = r.status === 'tls-unknown-authority' ? '' : ` from inside ${from}`
+  return { ok: false, message: `${head}: ${what}${where}`, hint }
 }
 
 function explainGateway(r: ProbeResult): Explanation {

@@ -102,7 +102,7 @@ async function probeFrom(
 function waitingReason(pod: any): string {
   const statuses: any[] = pod?.status?.containerStatuses ?? []
   const waiting: { reason?: string; message?: string } | undefined = statuses
-    .map((c: any): { reason?: string; message?: string } | undefined => c?.state?.waiting)
+    .map((c: any) => c?.state?.waiting as { reason?: string; message?: string } | undefined)
     .find(Boolean)
   if (!pod) return ': no pod was created'
   return waiting

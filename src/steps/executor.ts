@@ -16,11 +16,16 @@ import { isLoopbackServer, parseRemoteSecret } from '../kube/remote-secret.js'
 import { TrustManager } from '../trust/trust.js'
 import { RemoteStatus, VerifyError, waitForRemoteClusters } from '../verify.js'
 import { verifyTraffic } from '../verify-traffic.js'
+import { explainUnsynced } from '../verify-probes.js'
+import { ProbeResult } from '../probes/types.js'
+import { GatewayProbeError, waitForGatewayForwarding } from '../probes/gateway-forwarding.js'
 
 /** What steps hand to each other during one run; held in memory only (remote secrets are credentials). */
 export interface RunState {
   remoteSecrets: Map<string, { yaml: string; server: string }>
   remoteStatus: Map<string, Map<string, RemoteStatus>>
+  /** What the probe pods found, when a check ran them (issue 14): for the summary and the diagnostics. */
+  probes?: ProbeResult[]
 }
 
 export interface ExecutorDeps {
@@ -45,6 +50,8 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return istioctlInstall(deps, step, a.iop, a.readinessWaits, log)
       case 'wait-gateway-address':
         return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log)
+      case 'wait-gateway-forwarding':
+        return gatewayForwarding(deps, step, a.peers, a.timeoutMs, log)
       case 'create-remote-secret':
         return createRemoteSecret(deps, step, a.server, log)
       case 'apply-remote-secrets':
@@ -168,6 +175,14 @@ async function verifyRemoteClusters(
     const unreached = e.missing.filter((peer) =>
       e.problems.some((p) => p.peer === peer && (p.status === 'timeout' || p.status === 'syncing'))
     )
+    // Probe pods in this cluster test what istiod cannot: the cause and the fix first.
+    const probed = unreached.length
+      ? await explainUnsynced(deps.tools, deps.config, step.cluster, unreached, deps.state.remoteSecrets, log)
+      : undefined
+    if (probed?.results.length) {
+      deps.state.probes = [...(deps.state.probes ?? []), ...probed.results]
+      throw new Error([...probed.lines, e.message].join('\n'))
+    }
     const hints = unreached.map((peer) => {
       const server = deps.state.remoteSecrets.get(peer)?.server ?? '(unknown)'
       const loop = isLoopbackServer(server)
@@ -178,5 +193,29 @@ async function verifyRemoteClusters(
         `- is istiod of revision ${revision} running in ${step.cluster}? kubectl -n ${ISTIO_NAMESPACE} get pods -l ${ISTIOD_SELECTOR},${REVISION_LABEL}=${revision}`
       )
     throw new Error(`${e.message}\n${hints.join('\n')}`)
+  }
+}
+
+/** The gateway's address forwards to it from every peer on another network (probe pods in the peers). */
+async function gatewayForwarding(
+  deps: ExecutorDeps,
+  step: Step,
+  peers: string[],
+  timeoutMs: number,
+  log: StepLog
+): Promise<string> {
+  try {
+    const r = await waitForGatewayForwarding(
+      deps.tools,
+      step.cluster,
+      peers,
+      { timeoutMs, image: deps.config.probeImage },
+      log
+    )
+    deps.state.probes = [...(deps.state.probes ?? []), ...r.results]
+    return r.summary
+  } catch (e) {
+    if (e instanceof GatewayProbeError) deps.state.probes = [...(deps.state.probes ?? []), ...e.results]
+    throw e
   }
 }

@@ -8,6 +8,7 @@ export type StepAction =
   /** readinessWaits: how many components istioctl waits for one after another (sizes the process limit). */
   | { type: 'istioctl-install'; iop: string; readinessWaits: number }
   | { type: 'wait-gateway-address'; timeoutMs: number }
+  | { type: 'wait-gateway-forwarding'; peers: string[]; timeoutMs: number }
   | { type: 'create-remote-secret'; server?: string }
   | { type: 'apply-remote-secrets'; sources: string[] }
   | { type: 'verify-remote-clusters'; peers: string[]; timeoutMs: number }
