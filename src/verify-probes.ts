@@ -11,8 +11,10 @@ import { ClusterTools, StepLog } from './tools.js'
 export const VERIFY_PROBE_TIMEOUT_MS = 90_000
 
 export interface UnsyncedExplanation {
-  /** One line per peer: `<message>; <cause and fix>`, or what the probe could not tell. */
-  lines: string[]
+  /** One line per peer the probe found a cause for: `<message>; <cause and fix>` (the error leads with these). */
+  causes: string[]
+  /** What else the probes said: a peer reached all the same, one it could not test. */
+  notes: string[]
   results: ProbeResult[]
 }
 
@@ -29,15 +31,16 @@ export async function explainUnsynced(
   remoteSecrets: Map<string, { yaml: string }>,
   log: StepLog
 ): Promise<UnsyncedExplanation> {
-  const lines: string[] = []
+  const causes: string[] = []
+  const notes: string[] = []
   const targets = []
   for (const peer of peers) {
     const secret = remoteSecrets.get(peer)
     const target = secret && apiServerTargetFromRemoteSecret(secret.yaml)
     if (target) targets.push(target)
-    else lines.push(`${peer}: this run created no remote secret for it to probe with`)
+    else notes.push(`- ${peer}: this run created no remote secret for it to probe with`)
   }
-  if (!targets.length) return { lines, results: [] }
+  if (!targets.length) return { causes, notes, results: [] }
   log(`probing ${targets.map((t) => `${t.to}'s API server ${t.url}`).join(', ')} from inside ${cluster}`)
   const results = await runProbes(
     tools,
@@ -48,11 +51,13 @@ export async function explainUnsynced(
   for (const r of results) {
     const e = explainProbe(r)
     log(`probe ${r.from} → ${r.to} ${r.address}: ${r.status} (${r.detail})`)
-    lines.push(
-      e.ok
-        ? `${cluster}'s istiod does not see ${r.to} as synced, yet a pod in ${cluster} reaches ${r.to}'s API server ${r.address} with the remote secret's CA and token and may list what istiod watches: look at istiod's log in ${cluster} (kubectl logs -n istio-system -l app=istiod | grep ${r.to})`
-        : `${e.message}; ${e.hint}`
-    )
+    if (!e.ok && r.status !== 'error') causes.push(`${e.message}; ${e.hint}`)
+    else
+      notes.push(
+        e.ok
+          ? `- a probe pod in ${cluster} reaches ${r.to}'s API server ${r.address} with the remote secret's CA and token and may list what istiod watches, so the network is not the cause: look at istiod's log in ${cluster} (kubectl logs -n istio-system -l app=istiod | grep ${r.to})`
+          : `- the probe of ${r.to}'s API server from ${cluster} could not tell: ${r.detail}`
+      )
   }
-  return { lines, results }
+  return { causes, notes, results }
 }

@@ -16,6 +16,7 @@ import { isLoopbackServer, parseRemoteSecret } from '../kube/remote-secret.js'
 import { TrustManager } from '../trust/trust.js'
 import { RemoteStatus, VerifyError, waitForRemoteClusters } from '../verify.js'
 import { verifyTraffic } from '../verify-traffic.js'
+import { explainTraffic } from '../traffic-explain.js'
 import { explainUnsynced } from '../verify-probes.js'
 import { ProbeResult } from '../probes/types.js'
 import { GatewayProbeError, waitForGatewayForwarding } from '../probes/gateway-forwarding.js'
@@ -59,7 +60,7 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
       case 'verify-remote-clusters':
         return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log)
       case 'verify-traffic':
-        return verifyTraffic(tools, step.cluster, a.versions, a.timeoutMs, log)
+        return explainedTraffic(deps, step, a.versions, a.timeoutMs, log)
       case 'delete':
         return kubectl.deleteObjects(tools, step.cluster, a.target, log)
       case 'delete-namespace':
@@ -179,10 +180,8 @@ async function verifyRemoteClusters(
     const probed = unreached.length
       ? await explainUnsynced(deps.tools, deps.config, step.cluster, unreached, deps.state.remoteSecrets, log)
       : undefined
-    if (probed?.results.length) {
-      deps.state.probes = [...(deps.state.probes ?? []), ...probed.results]
-      throw new Error([...probed.lines, e.message].join('\n'))
-    }
+    if (probed?.results.length) deps.state.probes = [...(deps.state.probes ?? []), ...probed.results]
+    if (probed?.causes.length) throw new Error([...probed.causes, e.message].join('\n'))
     const hints = unreached.map((peer) => {
       const server = deps.state.remoteSecrets.get(peer)?.server ?? '(unknown)'
       const loop = isLoopbackServer(server)
@@ -192,7 +191,7 @@ async function verifyRemoteClusters(
       hints.push(
         `- is istiod of revision ${revision} running in ${step.cluster}? kubectl -n ${ISTIO_NAMESPACE} get pods -l ${ISTIOD_SELECTOR},${REVISION_LABEL}=${revision}`
       )
-    throw new Error(`${e.message}\n${hints.join('\n')}`)
+    throw new Error([e.message, ...hints, ...(probed?.notes ?? [])].join('\n'))
   }
 }
 
@@ -217,5 +216,25 @@ async function gatewayForwarding(
   } catch (e) {
     if (e instanceof GatewayProbeError) deps.state.probes = [...(deps.state.probes ?? []), ...e.results]
     throw e
+  }
+}
+
+/** The traffic check; when it fails, what the client's proxy was given says why, first (traffic-explain.ts). */
+async function explainedTraffic(
+  deps: ExecutorDeps,
+  step: Step,
+  versions: string[],
+  timeoutMs: number,
+  log: StepLog
+): Promise<string> {
+  try {
+    return await verifyTraffic(deps.tools, step.cluster, versions, timeoutMs, log)
+  } catch (e) {
+    if (!(e instanceof Error) || e instanceof CommandError) throw e
+    const peers = deps.config.clusters.map((c) => c.name).filter((n) => n !== step.cluster)
+    const why = await explainTraffic(deps.tools, step.cluster, peers, { probeImage: deps.config.probeImage }, log)
+    if (why.probes.length) deps.state.probes = [...(deps.state.probes ?? []), ...why.probes]
+    if (!why.lines.length) throw e
+    throw new Error([...why.lines, e.message].join('\n'))
   }
 }

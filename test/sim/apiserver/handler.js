@@ -17,6 +17,7 @@ import {
 import { resolveTarget, serveResource, verbOf } from './rest.js'
 import { execTarget, execForbidden, serveExec } from './exec.js'
 import { logForbidden, logTarget, servePodLog } from './logs.js'
+import { envoyClusters } from './proxy-clusters.js'
 
 /** @typedef {import('./context.js').ServerContext} ServerContext */
 /** @typedef {{ socket: import('node:net').Socket, head: Buffer }} Upgrade */
@@ -170,6 +171,14 @@ async function route(ctx, req, res, url, user, upgrade) {
         'Content-Length': 0
       })
       return void res.end()
+    case '/sim/v1/proxy-clusters': {
+      // A pod's Envoy /clusters?format=json, for the simulated `istioctl proxy-config endpoint` (proxy-clusters.js).
+      const ns = url.searchParams.get('namespace') || ''
+      const podName = url.searchParams.get('pod') || ''
+      const pod = ctx.store.get('v1', 'Pod', ns, podName)
+      if (!pod) throw errors.notFound({ group: '', plural: 'pods', kind: 'Pod' }, podName)
+      return sendJson(res, 200, envoyClusters(ctx.mesh, /** @type {any} */ (ctx.meshPeer), pod))
+    }
     case '/sim/v1/behaviour': {
       const op = url.searchParams.get('op') || ''
       /** @type {{ delayMs: number, fail: string | null, remoteClusters?: object }} */

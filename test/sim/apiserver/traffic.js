@@ -52,7 +52,7 @@
 // ignored), the mTLS handshake itself (only the root annotation is compared), locality or weighted load
 // balancing, outlier detection and retries (unreachable endpoints are simply left out of the rotation,
 // where real Envoy would route some requests to them and fail), DestinationRules/VirtualServices/
-// AuthorizationPolicies/PeerAuthentication, meshNetworks and the gateway Service's network label, whether
+// AuthorizationPolicies/PeerAuthentication, meshNetworks, pods' own network labels, whether
 // gateway pods run, whether istiod is ready, Istio DNS capture, headless Services, curl's progress meter
 // (always as if -s) and writing -o files (the body is dropped). Endpoints update instantly: there is no
 // xDS push delay and no propagation time for remote secrets.
@@ -211,7 +211,7 @@ function clusterIdOf(istiod) {
   return 'Kubernetes'
 }
 
-const networkOf = (/** @type {MeshPeer} */ peer) =>
+export const networkOf = (/** @type {MeshPeer} */ peer) =>
   labelsOf(peer.store.get('v1', 'Namespace', undefined, ISTIO_NS))[NETWORK_LABEL] || ''
 const rootOf = (/** @type {KubeObject} */ istiod) => istiod?.metadata?.annotations?.[ROOT_ANNOTATION]
 
@@ -302,6 +302,12 @@ export function eastWestGatewayProblem(peer) {
   /** @type {any[]} */
   const ingress = svc.status?.loadBalancer?.ingress || []
   if (!ingress.some((i) => i.ip || i.hostname)) return 'istio-eastwestgateway has no load-balancer address'
+  // istiod takes a gateway's network from the Service's label (pilot/pkg/serviceregistry/kube/controller/network.go
+  // @1.30.3 getGatewayDetails), the pods' from istio-system's: if they differ, no gateway serves the pods' network and
+  // istiod sends remote pod IPs (pilot/pkg/xds/endpoints/ep_filters.go EndpointsByNetworkFilter, sidecar mode).
+  const gwNetwork = svc.metadata?.labels?.[NETWORK_LABEL]
+  if (gwNetwork !== undefined && gwNetwork !== networkOf(peer))
+    return `istio-eastwestgateway is labelled ${NETWORK_LABEL}=${gwNetwork}, its pods' network is ${JSON.stringify(networkOf(peer))}: istiod routes to their pod IPs`
   const ports = svc.spec?.ports
   if (Array.isArray(ports) && ports.length && !ports.some((/** @type {any} */ p) => Number(p.port) === 15443))
     return 'istio-eastwestgateway has no port 15443'
@@ -333,7 +339,7 @@ function isHelloworld(pod) {
  * The container port a Service port's targetPort means for this pod (a number or a container port name).
  * @param {any} svcPort @param {KubeObject} pod
  */
-function targetPortOf(svcPort, pod) {
+export function targetPortOf(svcPort, pod) {
   const t = svcPort.targetPort ?? svcPort.port
   if (typeof t === 'number' || /^\d+$/.test(String(t))) return Number(t)
   for (const c of pod.spec?.containers || []) {
@@ -361,7 +367,7 @@ function helloworldVersion(pod) {
  * @param {MeshPeer} peer @param {string} namespace @param {string} svcName @param {number} port
  * @returns {Endpoint[]}
  */
-function endpointsIn(peer, namespace, svcName, port) {
+export function endpointsIn(peer, namespace, svcName, port) {
   const svc = peer.store.get('v1', 'Service', namespace, svcName)
   const svcPort = (svc?.spec?.ports || []).find((/** @type {any} */ p) => Number(p.port) === port)
   const selector = svc?.spec?.selector
