@@ -30,11 +30,17 @@ const probeNamespaces = (s: Sim) =>
       .filter((n) => n.includes('istio-multicluster-probe'))
   )
 
-async function install(fault: (s: Sim) => void, extra: Record<string, string> = {}) {
+async function install(
+  fault: (s: Sim) => void,
+  extra: Record<string, string> = {},
+  onSpawn?: (child: import('node:child_process').ChildProcess, s: Sim) => void
+) {
   sim = await startSimulation()
   fault(sim)
+  const s0 = sim
   const runner = makeRunner()
   const run = await runAction({
+    onSpawn: onSpawn && ((child) => onSpawn(child, s0)),
     inputs: {
       clusters: sim.clustersInput(),
       kubeconfig: sim.kubeconfig(),
@@ -84,5 +90,32 @@ describe('e2e probes: gateways that really forward', () => {
       "cluster2 · gateway forwards (from cluster1): cluster1 cannot use cluster2's east-west gateway 192.0.2.2:15443: the connection timed out from inside cluster1 after 8 s (gateway-timeout); a firewall or security group drops TCP 15443 from cluster1, or the load balancer does not forward yet (an NLB registers its targets minutes after its address appears): allow TCP 15443 from cluster1, or raise gateway-timeout"
     )
     expect(probeNamespaces(s)).toEqual([])
+  }, 180_000)
+
+  it('a cancel while a probe runs: post removes the probe namespace the run could not', async () => {
+    let signalled = ''
+    const {
+      run,
+      leaks,
+      sim: s
+    } = await install(
+      (x) => x.network.gatewayForwardsAfter('cluster2', 10 * 60_000),
+      { 'gateway-timeout': '2m' },
+      (child, x) => {
+        // SIGTERM as soon as cluster1 holds a probe namespace (the probe of cluster2's gateway from cluster1).
+        x.cluster('cluster1').store.on('change', (e: any) => {
+          const n = e.object
+          if (signalled || e.type !== 'ADDED' || n.kind !== 'Namespace') return
+          if (!n.metadata.name.startsWith('istio-multicluster-probe-')) return
+          signalled = n.metadata.name
+          setTimeout(() => child.kill('SIGTERM'), 200)
+        })
+      }
+    )
+    expect(signalled).not.toBe('')
+    expect(run.exitCode).not.toBe(0)
+    expect(run.post.stdout).toMatch(new RegExp(`Removed istio-multicluster-probe-\\w+ in cluster1\\.`))
+    expect(probeNamespaces(s)).toEqual([])
+    expect(leaks).toEqual([])
   }, 180_000)
 })

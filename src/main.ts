@@ -13,6 +13,7 @@ import { planMode } from './modes/plan.js'
 import { uninstallMode } from './modes/uninstall.js'
 import { writeFailureSummary } from './report.js'
 import { redact, registerSecret } from './secrets.js'
+import { probeNamespacesLeft } from './probes/leftovers.js'
 import { createWorkdir, removeWorkdir, writePrivateFile } from './workdir.js'
 
 const MODE_RUNS: Record<Mode, (ctx: ModeContext) => Promise<void>> = {
@@ -63,7 +64,8 @@ export async function run(): Promise<void> {
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
     // The kubeconfig stays for later steps only when exported; post removes it in every case.
-    if (workdir && !readExport()) removeWorkdirKeepingState(workdir)
+    // Also when a probe namespace may be left (a cancel): post deletes it with that kubeconfig, then removes it.
+    if (workdir && !readExport() && !probeNamespacesLeft()) removeWorkdirKeepingState(workdir)
   }
 }
 

@@ -9,6 +9,7 @@ import { registerSecret } from '../secrets.js'
 import { ClusterTools, CommandError, StepLog } from '../tools.js'
 import { parseProbeLog, probeResults } from './classify.js'
 import { ProbeResult } from './types.js'
+import { trackProbeNamespace, untrackProbeNamespace } from './leftovers.js'
 
 /** What one cluster probes: the API servers (as their remote secrets name them) and gateways of other clusters. */
 export interface ProbeRequest {
@@ -59,6 +60,7 @@ async function probeFrom(
       deadlineSeconds: Math.ceil(opts.timeoutMs / 1000) + 30
     })
 
+    trackProbeNamespace(req.from, namespace)
     await kubectl.apply(tools, req.from, toYaml(...manifest), log)
     const finished = await poll(
       deadline,
@@ -90,11 +92,15 @@ async function probeFrom(
     if (!(e instanceof CommandError)) throw e
     return fail(`the probe could not run in ${req.from}: ${e.headline}${e.stderrTail ? `: ${e.stderrTail}` : ''}`)
   } finally {
-    // Also after a failure; a cancel stops every command, so the Job's activeDeadlineSeconds and TTL remain.
-    await kubectl.deleteNamespace(tools, req.from, namespace, false, log).catch((e: unknown) => {
-      if (!(e instanceof CommandError)) throw e
-      log(`could not remove ${namespace} in ${req.from}: ${e.headline}`)
-    })
+    // Also after a failure. After a cancel no command starts: post removes it (leftovers.ts), and the Job's
+    // activeDeadlineSeconds and TTL stop and remove its pod even if post cannot.
+    await kubectl
+      .deleteNamespace(tools, req.from, namespace, false, log)
+      .then(() => untrackProbeNamespace(req.from, namespace))
+      .catch((e: unknown) => {
+        // Left for post (leftovers.ts); a cancel ends up here too (no command starts any more).
+        log(`could not remove ${namespace} in ${req.from} now: ${e instanceof CommandError ? e.headline : String(e)}`)
+      })
   }
 }
 
