@@ -37,7 +37,7 @@ async function install(prepare: (s: Sim) => void, extra: Record<string, string>)
       kubeconfig: sim.kubeconfig(),
       'istio-version': '1.30.3',
       verify: 'traffic',
-      'verify-timeout': '20s',
+      'verify-timeout': '12s',
       ...sim.inputs,
       ...extra
     },

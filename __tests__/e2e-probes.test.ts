@@ -45,7 +45,7 @@ async function install(overrides: Record<string, Record<string, unknown>> = {}, 
       clusters: sim.clustersInput(overrides),
       kubeconfig: sim.kubeconfig(),
       'istio-version': '1.30.3',
-      'verify-timeout': '30s',
+      'verify-timeout': '10s',
       ...sim.inputs
     },
     env: sim.env,

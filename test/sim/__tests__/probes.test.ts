@@ -155,6 +155,35 @@ describe('probes from inside cluster1', () => {
     expect(probeNamespaces('cluster1')).toEqual([])
   }, 60_000)
 
+  it('Jobs get the API server defaults and status; kubectl logs of a pod that never started says why', async () => {
+    const store = sim.cluster('cluster1').store
+    store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'jobs' } })
+    store.put({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'stuck', namespace: 'jobs' },
+      spec: {
+        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'gcr.io/istio-release/x:1' }] } }
+      }
+    })
+    const job = store.get('batch/v1', 'Job', 'jobs', 'stuck')
+    expect(job.spec).toMatchObject({
+      backoffLimit: 6,
+      completions: 1,
+      parallelism: 1,
+      selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': job.metadata.uid } }
+    })
+    expect(job.status).toMatchObject({ active: 1 })
+    const [pod] = store.list('v1', 'Pod', 'jobs')
+    expect(pod.metadata.labels).toMatchObject({ 'batch.kubernetes.io/job-name': 'stuck', 'job-name': 'stuck' })
+    const err = await tools
+      .kubectl('cluster1', ['logs', '-n', 'jobs', pod.metadata.name], () => {})
+      .catch((e: any) => e)
+    expect(err.stderrTail).toBe(
+      `Error from server (BadRequest): container "c" in pod "${pod.metadata.name}" is waiting to start: trying and failing to pull image`
+    )
+  }, 60_000)
+
   it('never prints the token', () => {
     expect(log.join('\n')).not.toContain('CANARY')
     expect(log.join('\n')).not.toMatch(/Bearer/)
