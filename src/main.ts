@@ -64,8 +64,10 @@ export async function run(): Promise<void> {
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
     // The kubeconfig stays for later steps only when exported; post removes it in every case.
-    // Also when a probe namespace may be left (a cancel): post deletes it with that kubeconfig, then removes it.
-    if (workdir && !readExport() && !probeNamespacesLeft()) removeWorkdirKeepingState(workdir)
+    // Kept when a cancel left a probe namespace (no command could start any more): post deletes it with that
+    // kubeconfig, then removes it. A probe namespace a plain failure could not delete has its Job's TTL and deadline.
+    const forPost = cancel.signal.aborted && probeNamespacesLeft()
+    if (workdir && !readExport() && !forPost) removeWorkdirKeepingState(workdir)
   }
 }
 
