@@ -59,7 +59,6 @@ async function probeFrom(
       gateways: req.gateways,
       deadlineSeconds: Math.ceil(opts.timeoutMs / 1000) + 30
     })
-
     trackProbeNamespace(req.from, namespace)
     await kubectl.apply(tools, req.from, toYaml(...manifest), log)
     const finished = await poll(
@@ -80,6 +79,7 @@ async function probeFrom(
     const pod = pods[0]
     if (!finished)
       return fail(`the probe pod did not finish within ${Math.round(opts.timeoutMs / 1000)} s${waitingReason(pod)}`)
+    if (!pod) return fail('the probe Job finished without a pod')
     const text = await kubectl.logs(tools, req.from, { namespace, pod: pod.metadata.name, container: 'probe' }, log)
     const { lines, done } = parseProbeLog(text)
     return probeResults(
