@@ -47,6 +47,7 @@ describe('probeObjects', () => {
     expect(pod.volumes).toEqual([{ name: 'probe', secret: { secretName: 'probe' } }])
     expect(pod.containers[0].volumeMounts).toEqual([{ name: 'probe', mountPath: '/etc/probe', readOnly: true }])
     expect(pod.automountServiceAccountToken).toBe(false)
+    expect(pod.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false })
     expect(job.spec.template.metadata.labels['sidecar.istio.io/inject']).toBe('false')
   })
 

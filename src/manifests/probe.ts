@@ -104,7 +104,14 @@ export function probeObjects(spec: ProbeSpec): KubeObject[] {
                 imagePullPolicy: 'IfNotPresent',
                 command: ['/bin/sh', '-c', PROBE_SCRIPT],
                 volumeMounts: [{ name: 'probe', mountPath: MOUNT, readOnly: true }],
-                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }
+                // Pod Security "restricted" (curlimages/curl's user is uid 100; /tmp is world-writable).
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  capabilities: { drop: ['ALL'] },
+                  runAsNonRoot: true,
+                  runAsUser: 100,
+                  seccompProfile: { type: 'RuntimeDefault' }
+                }
               }
             ],
             volumes: [{ name: 'probe', secret: { secretName: 'probe' } }]
