@@ -104,8 +104,8 @@ export function probeObjects(spec: ProbeSpec): KubeObject[] {
                 imagePullPolicy: 'IfNotPresent',
                 command: ['/bin/sh', '-c', PROBE_SCRIPT],
                 volumeMounts: [{ name: 'probe', mountPath: MOUNT, readOnly: true }],
-                // Pod Security "restricted". A numeric runAsUser: curlimages/curl names its USER (curl_user), which the kubelet
-                // cannot check against runAsNonRoot; the script only needs the world-writable /tmp.
+                // Pod Security "restricted". A numeric runAsUser: curlimages/curl names its USER (curl_user),
+                // which the kubelet cannot check against runAsNonRoot; the script needs only the world-writable /tmp.
                 securityContext: {
                   allowPrivilegeEscalation: false,
                   capabilities: { drop: ['ALL'] },
