@@ -68,13 +68,13 @@ describe('e2e probes: verification says why a peer is not synced', () => {
     expect(leaks).toEqual([])
   }, 180_000)
 
-  it('a firewall between the clusters: the connection timed out, allow egress', async () => {
+  it("a firewall in front of cluster2's API server: the connection timed out, allow egress", async () => {
     const {
       run,
       leaks,
       sim: s
     } = await install({}, async (x) => {
-      x.network.firewall('cluster1', 'cluster2')
+      x.network.firewall('cluster1', 'cluster2', 'api-server')
     })
     expect(run.exitCode).toBe(1)
     const host = `127.0.0.3:${port(s, 'cluster2')}`

@@ -131,15 +131,15 @@ export declare class Mesh {
 
 /** The network between the clusters of one mesh (network.js). Each fault method returns its remover. */
 export declare class Network {
-  /** A firewall drops every connection from `from` to `to` (API server and gateway): connects time out. */
-  firewall(from: string, to: string): () => void
+  /** A firewall drops connections from `from` to `to`'s API server and gateway (or only `only`): connects time out. */
+  firewall(from: string, to: string, only?: 'api-server' | 'gateway'): () => void
   /** From `from`, `to`'s API server is behind a TLS-intercepting proxy presenting a certificate of another CA. */
   intercept(from: string, to: string): Promise<() => Promise<void>>
   /** `cluster`'s gateway address is an L7 load balancer: it terminates TLS and answers HTTP itself. */
   l7Gateway(cluster: string): () => void
   /** `cluster`'s gateway forwards only `ms` after its address appeared in the Service status. */
   gatewayForwardsAfter(cluster: string, ms: number): () => void
-  blocked(from: string, to: string): boolean
+  blocked(from: string, to: string, target?: 'api-server' | 'gateway'): boolean
   /** Where a TCP connection from a pod in `from` to host:port ends. */
   route(
     from: string,

@@ -26,7 +26,7 @@ const LOOPBACK = /^(127\.0\.0\.1|localhost|::1)$/
 /** @typedef {{ kind: 'unresolvable' | 'refused' | 'timeout' } | { kind: 'connect', host: string, port: number, peer?: MeshPeer, intercepted: boolean }} Route */
 
 export class Network {
-  /** @type {Set<string>} `from→to` pairs a firewall drops */
+  /** @type {Set<string>} `from→to:api-server` and `from→to:gateway`: what a firewall drops */
   #firewalls = new Set()
   /** @type {Map<string, Promise<{ host: string, port: number, close(): Promise<void> }>>} `from→to` → proxy */
   #proxies = new Map()
@@ -40,11 +40,14 @@ export class Network {
     this.clusters = clusters
   }
 
-  /** Drops every connection from `from` to `to` (API server and gateway): connects time out. */
-  firewall(/** @type {string} */ from, /** @type {string} */ to) {
-    const key = `${from}→${to}`
-    this.#firewalls.add(key)
-    return () => void this.#firewalls.delete(key)
+  /**
+   * Drops connections from `from` to `to`'s API server and gateway (or only `only`): connects time out.
+   * @param {string} from @param {string} to @param {'api-server' | 'gateway'} [only]
+   */
+  firewall(from, to, only) {
+    const keys = (only ? [only] : ['api-server', 'gateway']).map((t) => `${from}→${to}:${t}`)
+    for (const k of keys) this.#firewalls.add(k)
+    return () => keys.forEach((k) => this.#firewalls.delete(k))
   }
 
   /**
@@ -75,8 +78,12 @@ export class Network {
     return () => void this.#forwardDelay.delete(cluster)
   }
 
-  blocked(/** @type {string} */ from, /** @type {string} */ to) {
-    return this.#firewalls.has(`${from}→${to}`)
+  /** @param {string} from @param {string} to @param {'api-server' | 'gateway'} [target] either, without one */
+  blocked(from, to, target) {
+    const k = `${from}→${to}`
+    return target
+      ? this.#firewalls.has(`${k}:${target}`)
+      : this.#firewalls.has(`${k}:api-server`) || this.#firewalls.has(`${k}:gateway`)
   }
 
   /**
@@ -89,7 +96,7 @@ export class Network {
     const peer = this.clusters().find((p) => p.reachableHost === h)
     if (!peer && LOOPBACK.test(h)) return { kind: 'refused' }
     if (peer) {
-      if (this.blocked(from, peer.name)) return { kind: 'timeout' }
+      if (this.blocked(from, peer.name, 'api-server')) return { kind: 'timeout' }
       if (port !== peer.port) return { kind: 'refused' }
       const proxy = this.#proxies.get(`${from}→${peer.name}`)
       if (proxy) {
@@ -110,7 +117,7 @@ export class Network {
   gateway(from, host) {
     const peer = this.clusters().find((p) => gatewayIngress(p).some((i) => i.ip === host || i.hostname === host))
     if (!peer) return { kind: /^\d+\.\d+\.\d+\.\d+$/.test(host) ? 'timeout' : 'unresolvable' }
-    if (this.blocked(from, peer.name)) return { kind: 'timeout', peer }
+    if (this.blocked(from, peer.name, 'gateway')) return { kind: 'timeout', peer }
     const svc = peer.store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway')
     const ports = svc?.spec?.ports
     if (Array.isArray(ports) && ports.length && !ports.some((/** @type {any} */ p) => Number(p.port) === 15443))
@@ -140,7 +147,9 @@ export class Network {
    */
   istiodView(from) {
     const unreachable = this.clusters()
-      .filter((p) => p.name !== from && (this.blocked(from, p.name) || this.#proxies.has(`${from}→${p.name}`)))
+      .filter(
+        (p) => p.name !== from && (this.blocked(from, p.name, 'api-server') || this.#proxies.has(`${from}→${p.name}`))
+      )
       .map((p) => `${p.reachableHost}:${p.port}`)
     return { unreachable }
   }
