@@ -60,7 +60,10 @@ async function probeFrom(
       deadlineSeconds: Math.ceil(opts.timeoutMs / 1000) + 30
     })
     trackProbeNamespace(req.from, namespace)
-    await kubectl.apply(tools, req.from, toYaml(...manifest), log)
+    // Marked, so the run's count of changed objects (modes/install.ts) leaves out what is removed right after.
+    const applyLog: StepLog = (l) =>
+      log(l.replace(/ (created|configured|unchanged)$/gm, ' $1 (probe, removed afterwards)'))
+    await kubectl.apply(tools, req.from, toYaml(...manifest), applyLog)
     const finished = await poll(
       deadline,
       async () => {
