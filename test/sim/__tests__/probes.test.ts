@@ -9,6 +9,12 @@ import { startSimulation } from '../index.js'
 import { ClusterTools } from '../../../src/tools.js'
 import { runProbes, ProbeRequest } from '../../../src/probes/run.js'
 import { probeChecks } from '../../../src/probes/explain.js'
+import { PROBE_SCRIPT } from '../../../src/manifests/probe.js'
+import { parseProbeLog } from '../../../src/probes/classify.js'
+import { runCommand } from '../../harness/spawn.js'
+import { createServer as createTcpServer } from 'node:net'
+import { createServer as createHttpsServer } from 'node:https'
+import { issueServerCertificate } from '../apiserver/tls.js'
 
 type Sim = Awaited<ReturnType<typeof startSimulation>>
 let sim: Sim
@@ -182,6 +188,70 @@ describe('probes from inside cluster1', () => {
     expect(err.stderrTail).toBe(
       `Error from server (BadRequest): container "c" in pod "${pod.metadata.name}" is waiting to start: trying and failing to pull image`
     )
+  }, 60_000)
+
+  // The model against the real thing: the probe's script under sh with this machine's curl, against the simulated API
+  // server, a listener that closes every TLS handshake (as an AUTO_PASSTHROUGH listener without a matching filter
+  // chain) and an HTTPS server (an L7 load balancer): the exit and HTTP codes the simulated probe pod reports.
+  it('the real script with the real curl gets the codes the simulated probe pod reports', async () => {
+    const d = join(dir, 'etc-probe')
+    const { certPem, keyPem } = await issueServerCertificate({ commonName: 'other', ips: ['127.0.0.1'], dnsNames: [] })
+    const closer = createTcpServer((sock) => sock.once('data', () => sock.end()))
+    const l7 = createHttpsServer({ cert: certPem, key: keyPem }, (_q, res) => res.writeHead(502).end())
+    await new Promise<void>((r) => closer.listen(15443, '127.0.0.50', r))
+    await new Promise<void>((r) => l7.listen(15443, '127.0.0.51', r))
+    try {
+      const { mkdirSync } = await import('node:fs')
+      mkdirSync(d, { recursive: true })
+      const url = c2().reachableUrl
+      const files: Record<string, string> = {
+        targets: [
+          `api-server ok ${url}`,
+          `api-server badtoken ${url}`,
+          `api-server wrongca ${url}`,
+          'api-server loopback https://127.0.0.1:1',
+          'api-server nodns https://api.cluster2.example.invalid:6443',
+          'gateway passthrough 127.0.0.50',
+          'gateway l7 127.0.0.51',
+          'gateway refused 127.0.0.52'
+        ].join('\n'),
+        'ok.ca.crt': c2().caPem,
+        'badtoken.ca.crt': c2().caPem,
+        'wrongca.ca.crt': certPem,
+        'ok.auth': `Authorization: Bearer ${c2().issueToken('istio-system', 'istio-reader-service-account')}\n`,
+        'wrongca.auth': '\n',
+        'badtoken.auth': 'Authorization: Bearer not-a-token\n',
+        'loopback.auth': '\n',
+        'nodns.auth': '\n'
+      }
+      for (const [k, v] of Object.entries(files)) writeFileSync(join(d, k), `${v}\n`)
+      const r = await runCommand('sh', ['-c', PROBE_SCRIPT.replace('D=/etc/probe', `D=${d}`)])
+      const { lines, done } = parseProbeLog(r.stdout)
+      expect(done).toBe(true)
+      const last = (to: string) =>
+        lines
+          .filter((l) => l.to === to)
+          .map((l) => `${l.step} ${l.exit} ${l.http}`)
+          .at(-1)
+      expect(
+        Object.fromEntries(
+          ['ok', 'badtoken', 'wrongca', 'loopback', 'nodns', 'passthrough', 'l7', 'refused'].map((t) => [t, last(t)])
+        )
+      ).toEqual({
+        ok: 'endpointslices 0 200',
+        badtoken: 'version 0 401',
+        wrongca: 'version 60 0',
+        loopback: 'version 7 0',
+        nodns: 'version 6 0',
+        passthrough: 'connect 35 0',
+        l7: 'connect 0 502',
+        refused: 'connect 7 0'
+      })
+      expect(r.stdout).not.toContain('Bearer')
+    } finally {
+      closer.close()
+      l7.close()
+    }
   }, 60_000)
 
   it('never prints the token', () => {
