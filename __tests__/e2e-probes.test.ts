@@ -101,4 +101,34 @@ describe('e2e probes: verification says why a peer is not synced', () => {
     expect(probeNamespaces(s)).toEqual([])
     expect(leaks).toEqual([])
   }, 180_000)
+
+  it("a revoked reader token: cluster2's API server answers 401, recreate the remote secret", async () => {
+    const {
+      run,
+      leaks,
+      sim: s
+    } = await install({}, async (x) => {
+      // Once cluster2's remote secret is in cluster1, its token stops working (its token Secret is deleted).
+      x.cluster('cluster1').store.on('change', (e: any) => {
+        if (
+          e.type !== 'ADDED' ||
+          e.object.kind !== 'Secret' ||
+          e.object.metadata.name !== 'istio-remote-secret-cluster2'
+        )
+          return
+        x.cluster('cluster2').store.delete(
+          'v1',
+          'Secret',
+          'istio-system',
+          'istio-reader-service-account-istio-remote-secret-token'
+        )
+      })
+    })
+    expect(run.exitCode).toBe(1)
+    expect(runError(run).split('\n')[0]).toBe(
+      `cluster1 · verify: cluster2 synced: cluster1's istiod cannot read cluster2's API server https://127.0.0.3:${port(s, 'cluster2')}: 401 Unauthorized: the remote secret's token is not accepted; the token was revoked or its service account deleted in cluster2: run the install again to recreate cluster2's remote secret`
+    )
+    expect(probeNamespaces(s)).toEqual([])
+    expect(leaks).toEqual([])
+  }, 180_000)
 })

@@ -27,7 +27,9 @@ export function explainProbe(r: ProbeResult): Explanation {
 function explainApiServer(r: ProbeResult): Explanation {
   const { from, to, address } = r
   if (r.status === 'ok') return { ok: true, message: `${from} reaches ${to}'s API server ${address} (${r.detail})` }
-  const head = `${from}'s istiod cannot reach ${to}'s API server ${address}`
+  // A 401 or 403 comes from the API server itself: reached, but not readable with the remote secret.
+  const auth = r.status === 'unauthorized' || r.status === 'forbidden'
+  const head = `${from}'s istiod cannot ${auth ? 'read' : 'reach'} ${to}'s API server ${address}`
   const said: Record<string, [string, string]> = {
     unresolvable: [
       'the host name does not resolve',
@@ -57,7 +59,7 @@ function explainApiServer(r: ProbeResult): Explanation {
     ]
   }
   const [what, hint] = said[r.status] ?? [r.detail, `the probe could not tell why: ${r.detail}`]
-  const where = r.status === 'tls-unknown-authority' ? '' : ` from inside ${from}`
+  const where = r.status === 'tls-unknown-authority' || auth ? '' : ` from inside ${from}`
   return { ok: false, message: `${head}: ${what}${where}`, hint }
 }
 
