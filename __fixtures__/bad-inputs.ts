@@ -130,6 +130,41 @@ export const BAD_INPUTS: BadInputCase[] = [
     error: /^Input "clusters", item 2, field "kubeconfig_env": unknown field; did you mean "kubeconfig-env"\?/
   },
   {
+    name: 'role unknown',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, role: secondary}'),
+    error: /^Input "clusters", item 2, field "role": must be one of primary, remote, got "secondary"/
+  },
+  {
+    name: 'remote without a primary',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, role: remote}'),
+    error:
+      /^Input "clusters", item 2, field "primary": is required for a remote: .*"c2" \(https:\/\/istio\.io\/latest\/docs\/setup\/install\/multicluster\/primary-remote\/\)/
+  },
+  {
+    name: 'primary names an unknown cluster',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, role: remote, primary: c9}'),
+    error: /^Input "clusters", item 2, field "primary": names no cluster of the list: "c9" \(clusters: c1, c2\)/
+  },
+  {
+    name: 'remote of a remote',
+    inputs: base(
+      {},
+      '- {name: c1, network: n1, role: remote, primary: c2}\n- {name: c2, network: n2, role: remote, primary: c1}'
+    ),
+    error:
+      /^Input "clusters", item 1, field "primary": "c2" \(item 2\) is a remote itself; .*no remote of a remote \(https:\/\/istio\.io\/latest\/docs\/setup\/install\/multicluster\/primary-remote_multi-network\/\)/
+  },
+  {
+    name: 'remote is its own primary',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, role: remote, primary: c2}'),
+    error: /^Input "clusters", item 2, field "primary": "c2" cannot be its own primary: a remote has no istiod/
+  },
+  {
+    name: 'primary given to a primary',
+    inputs: base({}, '- {name: c1, network: n1}\n- {name: c2, network: n2, primary: c1}'),
+    error: /^Input "clusters", item 2, field "primary": only a remote has a primary; "c2" is a primary/
+  },
+  {
     name: 'context absent',
     inputs: base({}, '- {name: c1, network: n1, context: nope}\n- {name: c2, network: n2}'),
     error: /^Input "clusters", item 1, field "context": the "kubeconfig" input has no context "nope" \(it has: c1, c2\)/
@@ -198,6 +233,17 @@ export const BAD_INPUTS: BadInputCase[] = [
     name: 'unknown verify',
     inputs: base({ verify: 'trafic' }),
     error: /^Input "verify": must be one of .*got "trafic"; did you mean "traffic"\?/
+  },
+  {
+    name: 'unknown diagnostics',
+    inputs: base({ diagnostics: 'on-falure' }),
+    error:
+      /^Input "diagnostics": must be one of "on-failure", "always", "never", got "on-falure"; did you mean "on-failure"\?/
+  },
+  {
+    name: 'unknown mode close to check',
+    inputs: base({ mode: 'chek' }),
+    error: /^Input "mode": must be one of "install", "plan", "uninstall", "check", got "chek"; did you mean "check"\?/
   },
   {
     name: 'bad gateway-timeout',

@@ -3,6 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { parseConfig } from '../src/config/index.js'
+import { roleChange } from '../src/config/topology.js'
 import { istioctlReadsAs } from '../src/config/revision.js'
 import { InputError } from '../src/errors.js'
 import { BAD_INPUTS } from '../__fixtures__/bad-inputs.js'
@@ -196,6 +197,65 @@ describe('parseConfig: valid input', () => {
     }
     expect(message).toMatch(/^Input "ca-root-key": does not match the public key of ca-root-cert/)
     expect(message).not.toContain('PRIVATE KEY')
+  })
+})
+
+describe('clusters: role and primary', () => {
+  const kc3 = KC + '---\n' + tokenKubeconfig('c3')
+  it('defaults to primary; a remote keeps the primary it names', () => {
+    const c = parseConfig(
+      source({
+        clusters:
+          '- {name: c1, network: n1}\n- {name: c2, network: n1, role: remote, primary: c1}\n- {name: c3, network: n3, role: primary}',
+        kubeconfig: kc3
+      })
+    )
+    expect(c.clusters.map((x) => [x.name, x.role, x.primary])).toEqual([
+      ['c1', 'primary', undefined],
+      ['c2', 'remote', 'c1'],
+      ['c3', 'primary', undefined]
+    ])
+  })
+})
+
+describe('roleChange: a running cluster listed in another role', () => {
+  const clusters = parseConfig(
+    source({
+      clusters: '- {name: c1, network: n1}\n- {name: c2, network: n1, role: remote, primary: c1}',
+      kubeconfig: KC
+    })
+  ).clusters
+  const running = { namespaceExists: true, istiods: [{ name: 'istiod', version: '1.30.3' }] }
+  const remote = { namespaceExists: true, istiods: [], controlPlaneClusters: 'c1', remoteProfile: true }
+  it('accepts each cluster in the role it has, and clusters not installed yet', () => {
+    expect(
+      roleChange(
+        clusters,
+        new Map([
+          ['c1', running],
+          ['c2', remote]
+        ])
+      )
+    ).toBeUndefined()
+    expect(roleChange(clusters, new Map([['c1', { namespaceExists: false, istiods: [] }]]))).toBeUndefined()
+    // Uninstalled with keep-namespace: the annotation stays, the remote profile is gone; it may become a primary.
+    expect(roleChange(clusters, new Map([['c1', { ...remote, remoteProfile: false }]]))).toBeUndefined()
+  })
+  it('refuses a remote that runs its own istiod, and a primary that is a remote now: uninstall first', () => {
+    expect(
+      roleChange(
+        clusters,
+        new Map([
+          ['c1', running],
+          ['c2', running]
+        ])
+      )
+    ).toMatch(
+      /^Input "clusters", item 2, field "role": "c2" is listed as remote but runs its own istiod \(istiod 1\.30\.3\): it is a primary\. Changing a running cluster's role is not supported: uninstall Istio from c2 first/
+    )
+    expect(roleChange(clusters, new Map([['c1', { ...remote, controlPlaneClusters: 'c9' }]]))).toMatch(
+      /^Input "clusters", item 1, field "role": "c1" is listed as primary but is a remote of c9/
+    )
   })
 })
 

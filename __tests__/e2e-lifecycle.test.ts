@@ -103,7 +103,7 @@ describe('lifecycle', () => {
       const again = await run(['cluster1', 'cluster2'])
       ok(again)
       expect(again.summary).toContain('— ✅ ready (unchanged)')
-      expect(again.summary).toMatch(/\| cluster1 \|.*\| ✅ ok \| unchanged \|/)
+      expect(again.summary).toMatch(/\| cluster1 \| ✅ ok \|.*\| unchanged \|/)
       expect(again.stdout).toContain('cluster1: changed in istio-system: nothing')
       expect([...again.stdout.matchAll(/^::error::/gm)]).toHaveLength(0)
       // Object by object: nothing in istio-system was written (same resourceVersions).

@@ -45,11 +45,11 @@ describe('e2e webhooks: writes rejected while a webhook backend restarts are ret
     sim = await startSimulation()
     runner = makeRunner()
     const [c1, c2] = sim.clusters
-    // istioctl install of the control plane: its write of Deployment istio-system/istiod.
+    // istioctl install of the control plane: its write of Deployment istio-system/istiod, a server-side apply (PATCH).
     c1.setFault({
       kind: 'webhook',
       count: 1,
-      match: { method: 'POST', pathIncludes: '/apis/apps/v1/namespaces/istio-system/deployments' },
+      match: { method: 'PATCH', pathIncludes: '/apis/apps/v1/namespaces/istio-system/deployments/istiod?' },
       ...KYVERNO
     })
     // kubectl apply of cluster1's remote secret in cluster2: armed once cluster1's create-remote-secret has begun, long

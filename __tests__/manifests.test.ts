@@ -4,6 +4,8 @@ import { IstioOperator, controlPlane, eastWestGateway, readinessWaits } from '..
 import { APPLY_MARGIN_MS, goDuration, installLimitMs, unreadyPods } from '../src/istioctl/readiness.js'
 import { crossNetworkGateway, istioNamespace, toYaml } from '../src/manifests/kubernetes.js'
 import { deepMerge } from '../src/manifests/merge.js'
+import { gatewayService } from '../src/manifests/gateway-service.js'
+import { exposeIstiod, remoteControlPlane, withRemotePilotAddress } from '../src/manifests/remote.js'
 
 // The reference's manifests (shared/reference/istio-multicluster.md), written out by hand: the renderers must match them
 // field by field, plus spec.hub (1.30.x would otherwise pull from registry.istio.io/release, retired in December 2026).
@@ -127,6 +129,77 @@ describe('manifests', () => {
     expect(iop.spec.values.global.network).toBe('n2')
   })
 
+  // manifests/charts/gateways/istio-ingress/templates/service.yaml @1.30.3 rendered by hand for the east-west IOP, with
+  // the labels istioctl install adds (operator/pkg/install/install.go getOwnerLabels).
+  it('east-west gateway Service equals what istioctl install renders from that IOP', () => {
+    const iop = eastWestGateway({
+      network: 'network1',
+      hub: 'docker.io/istio',
+      serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' }
+    })
+    expect(roundTrip(gatewayService(iop, '1.30.3'))).toEqual(
+      yaml.load(`
+apiVersion: v1
+kind: Service
+metadata:
+  name: istio-eastwestgateway
+  namespace: istio-system
+  annotations:
+    service.beta.kubernetes.io/aws-load-balancer-type: "nlb"
+  labels:
+    istio: eastwestgateway
+    app: istio-eastwestgateway
+    topology.istio.io/network: network1
+    release: istio
+    istio.io/rev: "default"
+    install.operator.istio.io/owning-resource: eastwest
+    install.operator.istio.io/owning-resource-namespace: istio-system
+    operator.istio.io/component: "IngressGateways"
+    app.kubernetes.io/name: "istio-ingressgateway"
+    app.kubernetes.io/managed-by: "Helm"
+    app.kubernetes.io/instance: "istio"
+    app.kubernetes.io/part-of: "istio"
+    app.kubernetes.io/version: "1.30.3"
+    helm.sh/chart: istio-ingress-1.30.3
+    operator.istio.io/managed: Reconcile
+    operator.istio.io/version: 1.30.3
+spec:
+  type: LoadBalancer
+  selector:
+    istio: eastwestgateway
+    app: istio-eastwestgateway
+    topology.istio.io/network: network1
+  ports:
+    - name: status-port
+      port: 15021
+      targetPort: 15021
+    - name: tls
+      port: 15443
+      targetPort: 15443
+    - name: tls-istiod
+      port: 15012
+      targetPort: 15012
+    - name: tls-webhook
+      port: 15017
+      targetPort: 15017
+`)
+    )
+  })
+
+  it('east-west gateway Service: the revision labels it; without annotations it has none', () => {
+    const svc = gatewayService(eastWestGateway({ network: 'n2', hub: 'h', revision: 'canary' }), '1.29.6')
+    expect(svc.metadata.labels).toMatchObject({
+      'istio.io/rev': 'canary',
+      'operator.istio.io/version': '1.29.6',
+      'helm.sh/chart': 'istio-ingress-1.29.6',
+      'topology.istio.io/network': 'n2'
+    })
+    expect(svc.metadata).not.toHaveProperty('annotations')
+    expect(
+      gatewayService(eastWestGateway({ network: 'n2', hub: 'h', serviceAnnotations: {} }), '1.30.3').metadata
+    ).not.toHaveProperty('annotations')
+  })
+
   it('cross-network-gateway equals expose-services.yaml, v1alpha3 before Istio 1.24', () => {
     expect(roundTrip(crossNetworkGateway({ major: 1, minor: 30, patch: 3 }))).toEqual(yaml.load(REFERENCE_EXPOSE))
     expect(crossNetworkGateway({ major: 1, minor: 23, patch: 0 }).apiVersion).toBe('networking.istio.io/v1alpha3')
@@ -235,5 +308,63 @@ describe('manifests', () => {
       'istiod-abc: ImagePullBackOff (image registry.istio.io/release/pilot:1.30.3): Back-off pulling image "registry.istio.io/release/pilot:1.30.3"',
       'probe-1: not ready: readiness probe failed'
     ])
+  })
+
+  it('expose-istiod equals samples/multicluster/expose-istiod.yaml@1.30.3; with a revision, the -rev template', () => {
+    const [gw, vs] = exposeIstiod({ major: 1, minor: 30, patch: 3 })
+    expect(gw).toEqual({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'istiod-gateway', namespace: 'istio-system' },
+      spec: {
+        selector: { istio: 'eastwestgateway' },
+        servers: [
+          { port: { name: 'tls-istiod', number: 15012, protocol: 'tls' }, tls: { mode: 'PASSTHROUGH' }, hosts: ['*'] },
+          {
+            port: { name: 'tls-istiodwebhook', number: 15017, protocol: 'tls' },
+            tls: { mode: 'PASSTHROUGH' },
+            hosts: ['*']
+          }
+        ]
+      }
+    })
+    const route = (port: number, target: number) => ({
+      match: [{ port, sniHosts: ['*'] }],
+      route: [{ destination: { host: 'istiod.istio-system.svc.cluster.local', port: { number: target } } }]
+    })
+    expect(vs.spec).toEqual({
+      hosts: ['*'],
+      gateways: ['istiod-gateway'],
+      tls: [route(15012, 15012), route(15017, 443)]
+    })
+    const [, rev] = exposeIstiod({ major: 1, minor: 30, patch: 3 }, 'canary')
+    expect(rev.metadata.name).toBe('istiod-vs-canary')
+    expect((rev.spec as any).tls[0]).toEqual({
+      match: [
+        { port: 15012, sniHosts: ['istiod-canary.istio-system.svc', 'istiod-canary.istio-system.svc.cluster.local'] }
+      ],
+      route: [{ destination: { host: 'istiod-canary.istio-system.svc.cluster.local', port: { number: 15012 } } }]
+    })
+  })
+
+  it('the remote IOP is the page’s cluster2.yaml (plus clusterName/network as its Helm tab), address filled in later', () => {
+    const iop = remoteControlPlane({ clusterName: 'cluster2', network: 'network2', hub: 'docker.io/istio' })
+    expect(iop.spec).toEqual({
+      profile: 'remote',
+      hub: 'docker.io/istio',
+      values: {
+        istiodRemote: { injectionPath: '/inject/cluster/cluster2/net/network2' },
+        global: { multiCluster: { clusterName: 'cluster2' }, network: 'network2', remotePilotAddress: '' }
+      }
+    })
+    const filled = yaml.load(withRemotePilotAddress(toYaml(iop), '172.18.0.9')) as any
+    expect(filled.spec.values.global.remotePilotAddress).toBe('172.18.0.9')
+    expect(readinessWaits(iop)).toBe(2)
+  })
+
+  it('a primary serving remotes sets values.global.externalIstiod (the chart’s EXTERNAL_ISTIOD), others do not', () => {
+    const p = { meshId: 'mesh1', clusterName: 'c1', network: 'n1', hub: 'docker.io/istio' }
+    expect((controlPlane({ ...p, externalIstiod: true }).spec.values as any).global.externalIstiod).toBe(true)
+    expect((controlPlane(p).spec.values as any).global).not.toHaveProperty('externalIstiod')
   })
 })

@@ -2,7 +2,10 @@ import { describe, expect, it } from '@jest/globals'
 import * as yaml from 'js-yaml'
 import { parseConfig } from '../src/config/index.js'
 import { buildInstallPlan, remoteSecretPairs } from '../src/steps/install-plan.js'
-import { StepKind } from '../src/steps/registry.js'
+import { STEP_KIND_INFO, StepKind } from '../src/steps/registry.js'
+import { eastWestGateway } from '../src/manifests/istio-operator.js'
+import { gatewayService } from '../src/manifests/gateway-service.js'
+import type { ClusterState } from '../src/state.js'
 import { Step } from '../src/steps/step.js'
 import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 
@@ -26,6 +29,10 @@ const V = { major: 1, minor: 30, patch: 3 }
 /** Which step of a cluster must end before which, as Istio's guide has it. */
 const GUIDE: [StepKind, StepKind][] = [
   ['namespace', 'root-of-trust'],
+  // The load balancer first: its Service right after the namespace, taken over by the gateway install.
+  ['namespace', 'gateway-service'],
+  ['gateway-service', 'eastwest-gateway'],
+  ['eastwest-gateway', 'remove-gateway-service'],
   ['root-of-trust', 'control-plane'],
   ['control-plane', 'eastwest-gateway'],
   ['eastwest-gateway', 'gateway-address'],
@@ -84,6 +91,8 @@ describe('install plan', () => {
     expect(before(steps, 'c2/remote-secret', 'c1/remote-secrets-in')).toBe(true)
     const ownWork: StepKind[] = [
       'namespace',
+      'gateway-service',
+      'remove-gateway-service',
       'root-of-trust',
       'control-plane',
       'eastwest-gateway',
@@ -97,6 +106,71 @@ describe('install plan', () => {
     // One of each per cluster: the steps named above, no other.
     const kinds = steps.filter((s) => s.cluster === 'c1').map((s) => s.kind)
     expect([...kinds].sort()).toEqual([...new Set(GUIDE.flat())].sort())
+  })
+
+  it("creates the gateway's Service right after the namespace, beside the control plane; removes it unless the gateway install succeeded", () => {
+    const cfg = config(2, { 'gateway-service-annotations': 'service.beta.kubernetes.io/aws-load-balancer-type: nlb' })
+    const steps = buildInstallPlan(cfg, V)
+    const byId = (id: string) => steps.find((s) => s.id === id)!
+    for (const c of ['c1', 'c2']) {
+      const early = byId(`${c}/gateway-service`)
+      expect(early.needs).toEqual([`${c}/namespace`])
+      expect(early.after).toBeUndefined()
+      // Side by side with the root of trust and the control plane: neither waits for the other.
+      for (const k of ['root-of-trust', 'control-plane']) {
+        expect(before(steps, `${c}/gateway-service`, `${c}/${k}`)).toBe(false)
+        expect(before(steps, `${c}/${k}`, `${c}/gateway-service`)).toBe(false)
+      }
+      // The gateway install comes after it (an order, not a need: without it istioctl creates the Service itself).
+      expect(byId(`${c}/eastwest-gateway`).after).toEqual([`${c}/gateway-service`])
+      expect(byId(`${c}/eastwest-gateway`).needs).toEqual([`${c}/control-plane`])
+      // What istioctl will apply, applied as istioctl applies it.
+      const gateway = eastWestGateway({
+        network: c === 'c1' ? 'n1' : 'n2',
+        hub: cfg.hub,
+        serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' }
+      })
+      expect(early.action.type).toBe('server-side-apply')
+      if (early.action.type !== 'server-side-apply') return
+      expect(early.action.fieldManager).toBe('istio-operator')
+      expect(yaml.load(early.action.manifest)).toEqual(yaml.load(yaml.dump(gatewayService(gateway, '1.30.3'))))
+      const cleanup = byId(`${c}/remove-gateway-service`)
+      expect(cleanup).toMatchObject({
+        always: true,
+        needs: [`${c}/gateway-service`, `${c}/eastwest-gateway`],
+        action: {
+          type: 'remove-unclaimed',
+          target: { resource: 'service', names: ['istio-eastwestgateway'], namespace: 'istio-system' },
+          unless: `${c}/eastwest-gateway`
+        }
+      })
+    }
+    // Nothing waits for the cleanup: verification needs the installs, not it.
+    const traffic = buildInstallPlan(config(2, { verify: 'traffic' }), V)
+    for (const s of traffic)
+      expect([...s.needs, ...(s.after ?? [])].filter((d) => d.endsWith('/remove-gateway-service'))).toEqual([])
+  })
+
+  it('a cluster whose gateway Service exists gets nothing new for it, and mode: plan says so', () => {
+    const steps = buildInstallPlan(config(2), V, new Map(), new Set(['c1']))
+    expect(steps.find((s) => s.id === 'c1/gateway-service')!.action).toEqual({
+      type: 'none',
+      value: 'unchanged: istio-eastwestgateway exists'
+    })
+    expect(steps.some((s) => s.id === 'c1/remove-gateway-service')).toBe(false)
+    expect(steps.find((s) => s.id === 'c2/gateway-service')!.action.type).toBe('server-side-apply')
+    expect(steps.some((s) => s.id === 'c2/remove-gateway-service')).toBe(true)
+    const plans = (gateway: ClusterState['gateway']) =>
+      STEP_KIND_INFO['gateway-service'].plans({
+        config: config(2),
+        cluster: config(2).clusters[0],
+        state: { gateway } as ClusterState,
+        step: steps[0],
+        version: '1.30.3',
+        stale: []
+      })
+    expect(plans({ address: '192.0.2.1' })).toMatch(/^unchanged/)
+    expect(plans(undefined)).toMatch(/^create .* so the cloud starts provisioning its load balancer/)
   })
 
   it('passes api-server to create-remote-secret --server, and carries every manifest', () => {
@@ -204,5 +278,148 @@ describe('install plan', () => {
     const steps = buildInstallPlan(config(2, { verify: 'traffic', revision: '1-30-3' }), V)
     const a = steps.find((s) => s.id === 'c1/verify-deploy')!.action
     expect(a.type === 'apply' && a.manifest).toContain('istio.io/rev: 1-30-3')
+  })
+})
+
+/** A config from `- {…}` items (c1 gets an api-server), one kubeconfig context per name. */
+function topology(items: string[], extra: Record<string, string> = {}) {
+  const names = items.map((i) => /name: (\w+)/.exec(i)![1])
+  return parseConfig(
+    source({
+      clusters: items.map((i) => `- {${i}}`).join('\n'),
+      kubeconfig: names.map((c) => tokenKubeconfig(c)).join('---\n'),
+      ...extra
+    })
+  )
+}
+const kindsOf = (steps: Step[], c: string) => steps.filter((s) => s.cluster === c).map((s) => s.kind)
+
+describe('install plan per topology', () => {
+  it('multi-primary on one network ("Install Multi-Primary"): secrets both ways, no gateway, no expose-services', () => {
+    const steps = buildInstallPlan(topology(['name: c1, network: lan', 'name: c2, network: lan']), V)
+    for (const c of ['c1', 'c2'])
+      expect(kindsOf(steps, c)).toEqual([
+        'namespace',
+        'root-of-trust',
+        'control-plane',
+        'remote-secret',
+        'remote-secrets-in',
+        'verify'
+      ])
+    expect(remoteSecretPairs(steps).sort()).toEqual([
+      ['c1', 'c2'],
+      ['c2', 'c1']
+    ])
+    const iop = yaml.load((steps.find((s) => s.id === 'c1/control-plane')!.action as { iop: string }).iop) as any
+    expect(iop.spec.values.global.externalIstiod).toBeUndefined()
+  })
+
+  it.each([
+    ['one network', 'lan', false],
+    ['different networks', 'n2', true]
+  ])('primary-remote on %s: the page’s order across the two clusters', (_name, remoteNet, crossNetwork) => {
+    const steps = buildInstallPlan(
+      topology(['name: c1, network: lan', `name: c2, network: ${remoteNet}, role: remote, primary: c1`]),
+      V
+    )
+    // On different networks each gateway is probed from the other cluster until it forwards.
+    const gateway = crossNetwork ? ['gateway-service', 'eastwest-gateway', 'gateway-address', 'gateway-forwarding'] : []
+    // Wherever an east-west gateway is installed, its load balancer is started first and removed if the install fails.
+    expect(kindsOf(steps, 'c1')).toEqual([
+      'namespace',
+      'root-of-trust',
+      'control-plane',
+      'gateway-service',
+      'eastwest-gateway',
+      'gateway-address',
+      ...(crossNetwork ? ['gateway-forwarding', 'expose-services'] : []),
+      'expose-istiod',
+      'remote-secrets-in',
+      'verify',
+      'remove-gateway-service'
+    ])
+    // No cacerts in a remote (no istiod: its workloads' certificates come from c1), no secret of anyone in it.
+    expect(kindsOf(steps, 'c2')).toEqual([
+      'namespace',
+      'control-plane',
+      ...gateway,
+      'remote-secret',
+      ...(crossNetwork ? ['remove-gateway-service'] : [])
+    ])
+    expect(remoteSecretPairs(steps)).toEqual([['c2', 'c1']])
+    const byId = new Map(steps.map((s) => [s.id, s]))
+    const primaryIop = yaml.load((byId.get('c1/control-plane')!.action as { iop: string }).iop) as any
+    expect(primaryIop.spec.values.global).toMatchObject({ externalIstiod: true, network: 'lan' })
+    expect(yaml.loadAll((byId.get('c1/expose-istiod')!.action as { manifest: string }).manifest)).toMatchObject([
+      { kind: 'Gateway', metadata: { name: 'istiod-gateway' } },
+      { kind: 'VirtualService', metadata: { name: 'istiod-vs' } }
+    ])
+    const ns = yaml.load((byId.get('c2/namespace')!.action as { manifest: string }).manifest) as any
+    expect(ns.metadata).toEqual({
+      name: 'istio-system',
+      labels: { 'topology.istio.io/network': remoteNet },
+      annotations: { 'topology.istio.io/controlPlaneClusters': 'c1' }
+    })
+    const remote = byId.get('c2/control-plane')!.action
+    expect(remote).toMatchObject({ type: 'istioctl-install-remote', primary: 'c1', readinessWaits: 2 })
+    const remoteIop = yaml.load((remote as { iop: string }).iop) as any
+    expect(remoteIop.spec).toMatchObject({
+      profile: 'remote',
+      values: { istiodRemote: { injectionPath: `/inject/cluster/c2/net/${remoteNet}` } }
+    })
+    // The remote's install waits for the address it is given and for istiod to be reachable through the gateway.
+    expect(byId.get('c2/control-plane')!.needs).toEqual(['c2/namespace', 'c1/gateway-address', 'c1/expose-istiod'])
+    // Its gateway's pods are injected by c1's istiod, which needs c2's secret to patch c2's webhook.
+    if (crossNetwork) expect(before(steps, 'c1/remote-secrets-in', 'c2/eastwest-gateway')).toBe(true)
+    expect(byId.get('c1/verify')!.action).toMatchObject({ peers: ['c2'] })
+  })
+
+  it('two primaries and a remote: the remote’s secret goes to every primary, the primaries’ never to the remote', () => {
+    const steps = buildInstallPlan(
+      topology(['name: c1, network: n1', 'name: c2, network: n2', 'name: c3, network: n1, role: remote, primary: c1']),
+      V
+    )
+    expect(remoteSecretPairs(steps).sort()).toEqual([
+      ['c1', 'c2'],
+      ['c2', 'c1'],
+      ['c3', 'c1'],
+      ['c3', 'c2']
+    ])
+    expect(kindsOf(steps, 'c2')).not.toContain('expose-istiod')
+    const c2 = yaml.load((steps.find((s) => s.id === 'c2/control-plane')!.action as { iop: string }).iop) as any
+    expect(c2.spec.values.global.externalIstiod).toBeUndefined()
+  })
+
+  it('verify: traffic deploys and curls in the remote too; a remote waits on its primary’s remote-clusters check', () => {
+    const steps = buildInstallPlan(
+      topology(['name: c1, network: lan', 'name: c2, network: lan, role: remote, primary: c1'], { verify: 'traffic' }),
+      V
+    )
+    expect(kindsOf(steps, 'c2')).toEqual([
+      'namespace',
+      'control-plane',
+      'remote-secret',
+      'verify-deploy',
+      'verify-traffic',
+      'verify-cleanup'
+    ])
+    expect(steps.find((s) => s.id === 'c2/verify-traffic')!.needs).toContain('c1/verify')
+    const ids = new Set(steps.map((s) => s.id))
+    for (const s of steps)
+      for (const n of [...s.needs, ...(s.after ?? [])])
+        expect({ [s.id]: n, ok: ids.has(n) }).toEqual({ [s.id]: n, ok: true })
+  })
+
+  it('with a revision: the -rev expose-istiod template and a revisioned remote profile', () => {
+    const steps = buildInstallPlan(
+      topology(['name: c1, network: lan', 'name: c2, network: lan, role: remote, primary: c1'], { revision: 'canary' }),
+      V
+    )
+    const byId = new Map(steps.map((s) => [s.id, s]))
+    const [, vs] = yaml.loadAll((byId.get('c1/expose-istiod')!.action as { manifest: string }).manifest) as any[]
+    expect(vs.metadata.name).toBe('istiod-vs-canary')
+    expect(vs.spec.tls[0].route[0].destination.host).toBe('istiod-canary.istio-system.svc.cluster.local')
+    const iop = yaml.load((byId.get('c2/control-plane')!.action as { iop: string }).iop) as any
+    expect(iop.spec).toMatchObject({ profile: 'remote', revision: 'canary' })
   })
 })

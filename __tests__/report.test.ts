@@ -12,6 +12,7 @@ import { source, tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 /** The steps of a cluster in the order of Istio's guide (README "What it does, in order", steps 4 and 5). */
 const GUIDE_ORDER: StepKind[] = [
   'namespace',
+  'gateway-service',
   'root-of-trust',
   'control-plane',
   'eastwest-gateway',
@@ -25,6 +26,7 @@ const GUIDE_ORDER: StepKind[] = [
 /** How a reader would name each of those steps. */
 const GUIDE_WORDS = [
   /namespace/i,
+  /load balancer/i,
   /root of trust/i,
   /control plane/i,
   /east-west gateway/i,
@@ -36,10 +38,13 @@ const GUIDE_WORDS = [
   /verify/i
 ]
 
-/** The Markdown table whose header row starts with `| first |`: its header cells and its rows' cells. */
-function table(md: string, first: string): { header: string[]; rows: string[][] } {
+/** The Markdown table whose header row starts with `| first |` (the nth such): its header cells and its rows' cells. */
+function table(md: string, first: string, nth = 0): { header: string[]; rows: string[][] } {
   const lines = md.split('\n')
-  const start = lines.findIndex((l) => l.startsWith(`| ${first} |`))
+  const headers = lines.flatMap((l, i) =>
+    l.startsWith(`| ${first} |`) && /^\|(---\|)+$/.test(lines[i + 1]) ? [i] : []
+  )
+  const start = headers[nth] ?? -1
   expect(start).toBeGreaterThanOrEqual(0)
   const cells = (l: string) =>
     l
@@ -71,6 +76,9 @@ function report(fail?: string): RunReport {
       status: failed ? 'failed' : skipped ? 'skipped' : 'ok',
       // A duration of its own per step and cluster, so that each cell of the summary can be told apart.
       durationMs: (GUIDE_ORDER.indexOf(s.kind) + 1) * 1000 + (s.cluster === 'c2' ? 500 : 0),
+      // Step n of the guide starts at n × 10 s: a cluster's time is its last step's end.
+      // A cleanup outside the guide (remove-gateway-service) has no start of its own here: it does not move the times.
+      startedAt: skipped || !GUIDE_ORDER.includes(s.kind) ? undefined : GUIDE_ORDER.indexOf(s.kind) * 10_000,
       log: [],
       value:
         s.kind === 'gateway-address' && !failed && !skipped
@@ -106,20 +114,54 @@ describe('report', () => {
     expect(isVerified(report())).toBe(true)
   })
 
-  it('renders the per-cluster table: each step in the order of the guide, with its duration and status', () => {
+  it('leads with one row per cluster: status, network, gateway address, and the time its steps took', () => {
+    for (const fail of [undefined, 'c2/control-plane']) {
+      const r = report(fail)
+      const { header, rows } = table(renderSummary(r), 'Cluster')
+      expect(header).toEqual(['Cluster', 'Status', 'Network', 'Gateway address', 'Time'])
+      // c1's steps start at 0, 10 s, 20 s… (report()), so its time runs from the first start to the last end.
+      expect(rows).toEqual([
+        // verify (step 10) starts at 100 s and takes 11 s; without c2's control plane, its remote secrets in (90 s + 10.5 s) end last.
+        ['c1', '✅ ok', 'n1', '`192.0.2.1`', '111.0 s'],
+        ['c2', fail ? '❌ failed' : '✅ ok', 'n2', fail ? '—' : '`a1.elb.amazonaws.com`', fail ? '100.5 s' : '111.5 s']
+      ])
+    }
+  })
+
+  it('on failure, says first what went wrong: the failed step, its cause, the fix when known, and the error', () => {
+    const r = report('c2/gateway-address')
+    r.results.get('c2/gateway-address')!.error = new StepError(
+      'c2',
+      'east-west gateway address',
+      'service istio-system/istio-eastwestgateway got no external address (ip or hostname) within 300 s.\nIt has no events.'
+    )
+    const md = renderSummary(r)
+    const section = md.slice(md.indexOf('### What went wrong'), md.indexOf('| Cluster |'))
+    expect(md.indexOf('### What went wrong')).toBeGreaterThan(0)
+    expect(section).toContain(
+      '**c2 · east-west gateway address**: service istio-system/istio-eastwestgateway got no external address (ip or hostname) within 300 s.'
+    )
+    expect(section).toContain('**Fix:** A LoadBalancer Service needs a load-balancer implementation')
+    expect(section).toContain('```\nc2 · east-west gateway address: service istio-system')
+    // An unknown cause gets its error, and no invented fix.
+    const other = renderSummary(report('c2/control-plane'))
+    expect(other).toContain('**c2 · control plane (istioctl install)**: boom')
+    expect(other.slice(other.indexOf('### What went wrong'), other.indexOf('| Cluster |'))).not.toContain('**Fix:**')
+    expect(renderSummary(report())).not.toContain('What went wrong')
+  })
+
+  it('puts the step durations in a collapsible block: each step in the order of the guide, with its duration and status', () => {
     for (const fail of [undefined, 'c2/control-plane']) {
       const r = report(fail)
       const md = renderSummary(r)
       expect(md).toContain(fail ? '❌ incomplete' : '✅ ready')
-      const { header, rows } = table(md, 'Cluster')
-      expect(header).toHaveLength(3 + GUIDE_ORDER.length + 1)
-      expect(header.slice(0, 3)).toEqual(['Cluster', 'Network', 'Gateway address'])
-      header.slice(3, -1).forEach((h, i) => expect(h).toMatch(GUIDE_WORDS[i]))
+      const details = md.slice(md.indexOf('<details>'), md.indexOf('</details>'))
+      expect(details).toMatch(/^<details><summary>Step durations per cluster<\/summary>/)
+      const { header, rows } = table(details, 'Cluster')
+      expect(header).toHaveLength(1 + GUIDE_ORDER.length + 1)
+      header.slice(1, -1).forEach((h, i) => expect(h).toMatch(GUIDE_WORDS[i]))
       expect(header.at(-1)).toBe('Result')
-      expect(rows.map((row) => row.slice(0, 3))).toEqual([
-        ['c1', 'n1', '`192.0.2.1`'],
-        ['c2', 'n2', fail ? '—' : '`a1.elb.amazonaws.com`']
-      ])
+      expect(rows.map((row) => row[0])).toEqual(['c1', 'c2'])
       // Every cell from the run's own results: ✅ or ❌ with the step's duration, ⏭️ for a skipped one.
       const icon = { ok: '✅', failed: '❌', skipped: '⏭️', cancelled: '🚫' }
       for (const [i, c] of ['c1', 'c2'].entries()) {
@@ -127,7 +169,7 @@ describe('report', () => {
           const res = r.results.get(`${c}/${k}`)!
           return res.status === 'skipped' ? '⏭️ skipped' : `${icon[res.status]} ${(res.durationMs / 1000).toFixed(1)} s`
         })
-        expect(rows[i].slice(3, -1)).toEqual(expected)
+        expect(rows[i].slice(1, -1)).toEqual(expected)
       }
       expect(rows.map((row) => row.at(-1))).toEqual(fail ? ['✅ ok', '❌ failed'] : ['✅ ok', '✅ ok'])
     }

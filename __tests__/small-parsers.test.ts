@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals'
 import { formatSeconds, parseDuration } from '../src/duration.js'
 import { redact, registerSecret } from '../src/secrets.js'
 import { decodeKubeconfigText, parseKubeconfigs } from '../src/kube/kubeconfig.js'
-import { changedObjects, parseClusterState } from '../src/state.js'
+import { changedObjects, parseClusterRead, parseClusterState } from '../src/state.js'
 import { tokenKubeconfig } from '../__fixtures__/kubeconfigs.js'
 
 describe('parseDuration (Go-style, as kubectl and istioctl take them)', () => {
@@ -139,6 +139,18 @@ describe('parseClusterState', () => {
     expect(s.cacerts?.['root-cert.pem']).toBe('ROOT')
     // Key material read from cacerts is masked at once.
     expect(redact('x secret-key-material')).toBe('x ***')
+  })
+
+  it('one read: istio-system found among every Namespace, the others ignored, the same state as two reads', () => {
+    const other = { kind: 'Namespace', metadata: { name: 'default', resourceVersion: '3' } }
+    const { items } = JSON.parse(list)
+    const one = JSON.stringify({ kind: 'List', items: [other, JSON.parse(ns), ...items] })
+    expect(parseClusterRead(one)).toEqual(parseClusterState(ns, list))
+    expect(parseClusterRead(one).versions['Namespace/default']).toBeUndefined()
+    // No istio-system among the namespaces: missing, whatever else the cluster has.
+    const missing = parseClusterRead(JSON.stringify({ kind: 'List', items: [other] }))
+    expect(missing.namespaceExists).toBe(false)
+    expect(missing.versions).toEqual({})
   })
 
   it('a missing namespace and an empty list are a clean cluster', () => {

@@ -8,7 +8,9 @@
 #   CLUSTERS    "name:network:api-server name:network:api-server …" (api-server: what other clusters reach, as --server)
 #   MESH_ID     default mesh1
 #   PHASES      "install secrets" (default: the whole guide) or "path" (only one cluster's critical path:
-#               namespace → control plane → east-west gateway → its address; what `npm run bench` calls the limit)
+#               namespace → control plane → east-west gateway → its address; what `npm run bench` calls the serial
+#               limit) or "overlap" (the same, but the gateway's LoadBalancer Service is created right after the
+#               namespace, so the cloud provisions it while the installs run: the overlapped limit)
 #
 # The guide creates istio-system with `kubectl create namespace` and then labels it; the simulated API server takes
 # JSON only (no protobuf `create`), so the namespace and its network label are one `kubectl apply`: one process
@@ -70,8 +72,35 @@ spec:
 EOF
 }
 
+# The east-west gateway's Service as the gateway install renders it (name, labels, selector, ports, type): created
+# ahead of the installs, it starts the load balancer; the gateway install then takes it over.
+gateway_service() {
+  cat <<EOF
+apiVersion: v1
+kind: Service
+metadata:
+  name: istio-eastwestgateway
+  namespace: istio-system
+  labels:
+    app: istio-eastwestgateway
+    istio: eastwestgateway
+    topology.istio.io/network: $1
+spec:
+  type: LoadBalancer
+  selector:
+    app: istio-eastwestgateway
+    istio: eastwestgateway
+    topology.istio.io/network: $1
+  ports:
+    - { name: status-port, port: 15021, targetPort: 15021 }
+    - { name: tls, port: 15443, targetPort: 15443 }
+    - { name: tls-istiod, port: 15012, targetPort: 15012 }
+    - { name: tls-webhook, port: 15017, targetPort: 15017 }
+EOF
+}
+
 install_cluster() {
-  local ctx="$1" network="$2"
+  local ctx="$1" network="$2" overlap="${3:-}"
   mark "$ctx namespace"
   # "Set the default network for cluster1"
   kubectl --context="$ctx" apply -f - <<EOF
@@ -82,6 +111,10 @@ metadata:
   labels:
     topology.istio.io/network: $network
 EOF
+  if [[ -n "$overlap" ]]; then
+    mark "$ctx lb-service"
+    gateway_service "$network" | kubectl --context="$ctx" apply -f -
+  fi
   # "Configure cluster1 as a primary"
   mark "$ctx control-plane"
   # The guide's file plus spec.hub: 1.30.x would pull from registry.istio.io/release, retired in December 2026.
@@ -133,9 +166,9 @@ EOF
 
 read -r -a clusters <<<"${CLUSTERS:?CLUSTERS: name:network:api-server …}"
 
-if [[ " $PHASES " == *" path "* ]]; then
+if [[ " $PHASES " == *" path "* || " $PHASES " == *" overlap "* ]]; then
   IFS=: read -r name network _ <<<"${clusters[0]}"
-  install_cluster "$name" "$network"
+  install_cluster "$name" "$network" "$([[ " $PHASES " == *" overlap "* ]] && echo overlap)"
   mark "done"
   exit 0
 fi

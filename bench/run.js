@@ -3,8 +3,10 @@
 // take realistic time, side by side with the guide's steps as a plain shell script (bench/baseline.sh) against the
 // same kind of clusters, and with the limit: the slowest cluster's own critical path, run alone. See bench/README.md.
 //
-//   node bench/run.js [--runs 3] [--n 2,4,8] [--json] [--out bench/results.json] [--scale 1] [--trace]
-//                     [--default-runs 1] [--no-default-config] [--quiet-wait S] [--retries 2] [--no-baseline] [--no-downloads]
+//   node bench/run.js [--runs 3] [--n 2,4,8] [--profiles today,cloud] [--short] [--json] [--out bench/results.json]
+//                     [--scale 1] [--trace] [--default-runs 1] [--no-default-config] [--quiet-wait S] [--retries 2]
+//                     [--no-baseline] [--no-downloads]
+//   --short (or BENCH_SHORT=1): one run of N = 2, 4, 8, 16, 32, today's profile, no baseline or defaults: growth.
 //
 // Every measurement gets fresh simulated clusters. Times are wall-clock from this process (Date.now() and the shims'
 // $EPOCHREALTIME share one clock). Progress goes to stderr; the table to stdout (to stderr with --json, which prints
@@ -13,13 +15,13 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { PROFILE, SLOW, clusterProfile } from './lib/clusters.js'
+import { PROFILES, SLOW, clusterProfile } from './lib/clusters.js'
 import { measureDownloads } from './lib/downloads.js'
 import { distSize, machineInfo } from './lib/machine.js'
 import { measurer, runActionOnce, runBaselineOnce } from './lib/runs.js'
 import { prepareTools } from './lib/shims.js'
-import { summarize } from './lib/stats.js'
-import { busy, notes, pathTable, sec, table, traceReport } from './lib/table.js'
+import { growth, summarize } from './lib/stats.js'
+import { busy, growthTable, notes, pathTable, sec, table, traceReport } from './lib/table.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -28,6 +30,8 @@ function parseArgs(argv) {
   const opts = {
     runs: 3,
     ns: [2, 4, 8],
+    /** @type {import('./lib/clusters.js').ProfileName[]} */
+    profiles: ['today', 'cloud'],
     json: false,
     out: path.join(ROOT, 'bench', 'results.json'),
     scale: 1,
@@ -40,6 +44,10 @@ function parseArgs(argv) {
     baseline: true,
     dist: process.env.ACTION_DIST || path.join(ROOT, 'dist')
   }
+  const short = () => {
+    Object.assign(opts, { runs: 1, ns: [2, 4, 8, 16, 32], profiles: ['today'], baseline: false, defaultConfig: false })
+  }
+  if (process.env.BENCH_SHORT === '1') short()
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const next = () => {
@@ -48,6 +56,9 @@ function parseArgs(argv) {
     }
     if (a === '--runs') opts.runs = Number(next())
     else if (a === '--n') opts.ns = next().split(',').map(Number)
+    else if (a === '--short') short()
+    else if (a === '--profiles')
+      opts.profiles = /** @type {import('./lib/clusters.js').ProfileName[]} */ (next().split(','))
     else if (a === '--json') opts.json = true
     else if (a === '--out') opts.out = path.resolve(next())
     else if (a === '--scale') opts.scale = Number(next())
@@ -77,6 +88,8 @@ function parseArgs(argv) {
   }
   if (!(opts.runs >= 1) || opts.ns.some((n) => !Number.isInteger(n) || n < 2 || n > 253) || !(opts.scale > 0))
     throw new Error('bad --runs, --n (each 2…253) or --scale')
+  if (!opts.profiles.length || opts.profiles.some((p) => !(p in PROFILES)))
+    throw new Error(`bad --profiles: each one of ${Object.keys(PROFILES).join(', ')}`)
   return opts
 }
 
@@ -94,9 +107,8 @@ async function main() {
     say(
       `bench: ${info.nproc} × ${info.cpu}, Node ${info.node24} (action), kubectl ${info.kubectl}; ${opts.runs} run(s) of N = ${opts.ns.join(', ')}; dist ${distDir}`
     )
-    const slowProfile = clusterProfile(0, 1, opts.scale)
     /** @type {import('./lib/stats.js').Raw} */
-    const raw = { limit: [], action: [], baseline: [], defaultConfig: [] }
+    const raw = { limit: [], overlapLimit: [], action: [], baseline: [], defaultConfig: [] }
     // Warm-up (not counted): page in kubectl, node 24, the bundle and the simulated istioctl.
     await runActionOnce({ n: 2, scale: 0.05, tools, work, dist: opts.dist })
     const { measure, discarded, failures } = measurer({
@@ -105,44 +117,56 @@ async function main() {
       nproc: info.nproc,
       say
     })
-    /** @param {number} n @param {'bench' | 'default'} config */
-    const action = (n, config) => () => runActionOnce({ n, scale: opts.scale, tools, work, dist: opts.dist, config })
     for (let rep = 1; rep <= opts.runs; rep++) {
-      const limit = await measure('limit', () =>
-        runBaselineOnce({ profiles: [slowProfile], phases: 'path', tools, work })
-      )
-      if (!limit) throw new Error('the limit could not be measured')
-      raw.limit.push({ rep, ...limit })
-      say(
-        `run ${rep}/${opts.runs}: limit (the slow cluster alone, its critical path) ${sec(limit.wallMs)} s (${busy(limit)})`
-      )
-      for (const n of opts.ns) {
-        const a = await measure(`N=${n} action`, action(n, 'bench'))
-        if (a) {
-          raw.action.push({ rep, ...a })
-          say(
-            `run ${rep}/${opts.runs}: N=${n} action ${sec(a.wallMs)} s, cold start ${Math.round(a.firstCommandMs ?? NaN)} ms (${busy(a)})`
-          )
-          if (opts.trace) say(traceReport(a, limit))
+      for (const profile of opts.profiles) {
+        const slowProfile = clusterProfile(0, 1, opts.scale, profile)
+        /** @param {number} n @param {'bench' | 'default'} config */
+        const action = (n, config) => () =>
+          runActionOnce({ n, scale: opts.scale, tools, work, dist: opts.dist, config, profile })
+        const tag = `run ${rep}/${opts.runs} ${profile}:`
+        const limit = await measure(`${profile} serial limit`, () =>
+          runBaselineOnce({ profiles: [slowProfile], phases: 'path', tools, work })
+        )
+        if (!limit) throw new Error('the serial limit could not be measured')
+        raw.limit.push({ rep, profile, ...limit })
+        say(`${tag} serial limit (the slow cluster alone, its critical path) ${sec(limit.wallMs)} s (${busy(limit)})`)
+        const overlap = await measure(`${profile} overlap limit`, () =>
+          runBaselineOnce({ profiles: [slowProfile], phases: 'overlap', tools, work })
+        )
+        if (overlap) {
+          raw.overlapLimit.push({ rep, profile, ...overlap })
+          say(`${tag} overlap limit (its Service first: installs and load balancer at once) ${sec(overlap.wallMs)} s`)
         }
-        if (opts.baseline) {
-          const profiles = Array.from({ length: n }, (_, i) => clusterProfile(i, n, opts.scale))
-          const b = await measure(`N=${n} baseline`, () =>
-            runBaselineOnce({ profiles, phases: 'install secrets', tools, work })
-          )
-          if (b) {
-            raw.baseline.push({ rep, ...b })
-            say(`run ${rep}/${opts.runs}: N=${n} baseline ${sec(b.wallMs)} s (${busy(b)})`)
-          }
-        }
-        if (opts.defaultConfig && rep <= opts.defaultRuns) {
-          const d = await measure(`N=${n} defaults`, action(n, 'default'))
-          if (d) {
-            raw.defaultConfig.push({ rep, ...d })
+        for (const n of opts.ns) {
+          const a = await measure(`${profile} N=${n} action`, action(n, 'bench'))
+          if (a) {
+            raw.action.push({ rep, ...a })
             say(
-              `run ${rep}/${opts.runs}: N=${n} action with its defaults (ca: generate, verify: remote-clusters) ${sec(d.wallMs)} s (${busy(d)})`
+              `${tag} N=${n} action ${sec(a.wallMs)} s, cold start ${Math.round(a.firstCommandMs ?? NaN)} ms, peak ${a.peakRssMb} MB (${busy(a)})`
             )
-            if (opts.trace) say(traceReport(d, limit))
+            if (opts.trace) say(traceReport(a, limit))
+          }
+          // The guide's script and the default inputs: today's profile only (the script's order is the serial path).
+          if (profile !== 'today') continue
+          if (opts.baseline) {
+            const profiles = Array.from({ length: n }, (_, i) => clusterProfile(i, n, opts.scale, profile))
+            const b = await measure(`N=${n} baseline`, () =>
+              runBaselineOnce({ profiles, phases: 'install secrets', tools, work })
+            )
+            if (b) {
+              raw.baseline.push({ rep, profile, ...b })
+              say(`${tag} N=${n} baseline ${sec(b.wallMs)} s (${busy(b)})`)
+            }
+          }
+          if (opts.defaultConfig && rep <= opts.defaultRuns) {
+            const d = await measure(`N=${n} defaults`, action(n, 'default'))
+            if (d) {
+              raw.defaultConfig.push({ rep, ...d })
+              say(
+                `${tag} N=${n} action with its defaults (ca: generate, verify: remote-clusters) ${sec(d.wallMs)} s (${busy(d)})`
+              )
+              if (opts.trace) say(traceReport(d, limit))
+            }
           }
         }
       }
@@ -154,6 +178,7 @@ async function main() {
       )
 
     const rows = summarize(raw, opts)
+    const grows = opts.profiles.map((p) => growth(rows, p))
     const dist = distSize(opts.dist)
     const benchSeconds = Math.round((Date.now() - started) / 1000)
     const result = {
@@ -163,14 +188,20 @@ async function main() {
         runs: opts.runs,
         ns: opts.ns,
         scale: opts.scale,
-        profile: PROFILE,
+        profiles: Object.fromEntries(opts.profiles.map((p) => [p, PROFILES[p]])),
         slowFactor: SLOW,
         clusters: Object.fromEntries(
-          opts.ns.map((n) => [n, Array.from({ length: n }, (_, i) => clusterProfile(i, n, opts.scale))])
+          opts.profiles.map((p) => [
+            p,
+            Object.fromEntries(
+              opts.ns.map((n) => [n, Array.from({ length: n }, (_, i) => clusterProfile(i, n, opts.scale, p))])
+            )
+          ])
         )
       },
       dist: { dir: distDir, ...dist },
       rows,
+      growth: grows,
       downloads,
       benchSeconds,
       discarded,
@@ -182,7 +213,12 @@ async function main() {
       notes({ rows, downloads, dist, info, failures, discarded, benchSeconds }),
       '',
       `Where the time goes: the slow cluster's critical path, median s per part ("after": from its address to the end)`,
-      pathTable(rows)
+      pathTable(rows),
+      ...grows.flatMap((g) => [
+        '',
+        `Growth with N (${g.profile}; medians; the exponent k of a fit value ≈ c·N^k, linear or better when k ≤ 1.1)`,
+        growthTable(rows, g)
+      ])
     ].join('\n')
     fs.mkdirSync(path.dirname(opts.out), { recursive: true })
     fs.writeFileSync(opts.out, JSON.stringify(result, null, 2) + '\n')

@@ -9,6 +9,11 @@ export interface ProcessOptions {
   timeoutMs?: number
   /** Called for each complete stdout line; return true to stop the process (e.g. a watch that saw what it waited for). */
   onStdoutLine?: (line: string) => boolean | void
+  /**
+   * Removes what the action created (mode: check's temporary Service): it starts even when the action is stopping,
+   * so a cancelled run still cleans up. Nothing else may use it.
+   */
+  afterStop?: boolean
 }
 
 export interface ProcessResult {
@@ -30,7 +35,7 @@ const idleWaiters: (() => void)[] = []
 
 export function runProcess(tool: string, args: string[], opts: ProcessOptions = {}): Promise<ProcessResult> {
   const started = Date.now()
-  if (stopping)
+  if (stopping && !opts.afterStop)
     return Promise.resolve({
       exitCode: null,
       signal: 'SIGTERM',

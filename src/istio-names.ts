@@ -40,3 +40,21 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 export const MANAGED_BY = 'istio-multicluster-action'
 /** Where `ca: generate` keeps the mesh's root in every member: a cluster added later gets an intermediate of it. */
 export const STORED_ROOT_SECRET = 'istio-multicluster-root-ca'
+
+/** On a remote's istio-system: the clusters whose istiod manages it (istio/api annotation.TopologyControlPlaneClusters). */
+export const CONTROL_PLANE_CLUSTERS_ANNOTATION = 'topology.istio.io/controlPlaneClusters'
+/** samples/multicluster/expose-istiod.yaml: istiod's ports 15012 and 15017 through the east-west gateway. */
+export const ISTIOD_GATEWAY = 'istiod-gateway'
+export const ISTIOD_VIRTUAL_SERVICE = 'istiod-vs'
+// What `istioctl install` puts on what it installs (operator/pkg/install/install.go getOwnerLabels, serverSideApply;
+// operator/pkg/manifest/name.go), the same in 1.28.10, 1.29.6 and 1.30.3.
+/** The IstioOperator an object belongs to (its metadata.name); install prunes, and uninstall removes, by it. */
+export const OWNING_RESOURCE_LABEL = 'install.operator.istio.io/owning-resource'
+/** Its namespace: values.global.istioNamespace of the default profile, which every profile starts from. */
+export const OWNING_RESOURCE_NAMESPACE_LABEL = 'install.operator.istio.io/owning-resource-namespace'
+/** The component (Base, Pilot, IngressGateways, …); `uninstall --purge` removes every object that has it. */
+export const OPERATOR_COMPONENT_LABEL = 'operator.istio.io/component'
+/** The field manager of istioctl's server-side apply, always with force. */
+export const ISTIO_FIELD_MANAGER = 'istio-operator'
+/** mode: check's own namespace, for its temporary LoadBalancer Service; removed when the check ends. */
+export const CHECK_NAMESPACE = 'istio-multicluster-check'

@@ -2,16 +2,19 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { Config, Mode, parseConfig } from './config/index.js'
-import { networkWarnings } from './config/networks.js'
 import { InputError } from './errors.js'
 import { terminateAll } from './exec.js'
 import { resolveVersion } from './istioctl/releases.js'
+import { fileCache, releasesCacheFile } from './istioctl/releases-cache.js'
 import { serializeKubeconfig } from './kube/kubeconfig.js'
 import { ModeContext } from './modes/context.js'
+import { checkMode } from './modes/check.js'
 import { installMode } from './modes/install.js'
 import { planMode } from './modes/plan.js'
 import { uninstallMode } from './modes/uninstall.js'
 import { writeFailureSummary } from './report.js'
+import { writeDiagnostics } from './diagnostics/bundle.js'
+import { ClusterTools } from './tools.js'
 import { redact, registerSecret } from './secrets.js'
 import { probeNamespacesLeft } from './probes/leftovers.js'
 import { createWorkdir, removeWorkdir, writePrivateFile } from './workdir.js'
@@ -19,7 +22,8 @@ import { createWorkdir, removeWorkdir, writePrivateFile } from './workdir.js'
 const MODE_RUNS: Record<Mode, (ctx: ModeContext) => Promise<void>> = {
   install: installMode,
   plan: planMode,
-  uninstall: uninstallMode
+  uninstall: uninstallMode,
+  check: checkMode
 }
 
 /** After SIGINT/SIGTERM the action exits this long after stopping its commands, whether or not they are gone. */
@@ -41,25 +45,46 @@ export async function run(): Promise<void> {
   process.once('SIGTERM', onSignal)
 
   let workdir: string | undefined
+  // Known once parsed and written: a failure after that still gets its diagnostics.
+  let ready: { config: Config; kubeconfigPath: string; env: NodeJS.ProcessEnv } | undefined
   try {
     const config = readConfig()
     for (const s of config.secrets) registerSecret(s)
-    for (const w of networkWarnings(config)) core.warning(w)
 
     workdir = createWorkdir()
     const kubeconfigPath = writePrivateFile(workdir, 'kubeconfig', serializeKubeconfig(config.kubeconfig))
     if (config.exportKubeconfig) core.exportVariable('KUBECONFIG', kubeconfigPath)
     // kubectl caches discovery per API server; keep that cache with the credentials, not in $HOME.
     const env = { ...process.env, KUBECACHEDIR: path.join(workdir, 'kube-cache') }
+    ready = { config, kubeconfigPath, env }
 
     const apiUrl = process.env.GITHUB_API_URL || 'https://api.github.com'
-    const version = await resolveVersion(config.istioVersion, apiUrl, config.githubToken)
+    const cacheFile = releasesCacheFile()
+    const version = await resolveVersion(
+      config.istioVersion,
+      apiUrl,
+      config.githubToken,
+      undefined,
+      cacheFile ? fileCache(cacheFile) : undefined
+    )
     core.setOutput('istio-version', version)
     await MODE_RUNS[config.mode]({ config, version, apiUrl, kubeconfigPath, env, started, signal: cancel.signal })
   } catch (e) {
     const message = redact(e instanceof Error ? e.message : String(e))
     core.setFailed(message)
-    await writeFailureSummary(message).catch(() => undefined)
+    // A failure before the steps (a cluster that cannot be read, an upgrade refused): what the clusters show.
+    const diagnostics =
+      ready && !cancel.signal.aborted
+        ? await writeDiagnostics(
+            {
+              config: ready.config,
+              tools: new ClusterTools(ready.kubeconfigPath, '', undefined, ready.env),
+              hasIstioctl: false
+            },
+            true
+          )
+        : undefined
+    await writeFailureSummary(message, diagnostics).catch(() => undefined)
   } finally {
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)

@@ -5,11 +5,14 @@ import { stepId } from './steps/step.js'
 import { StepResult, StepStatus } from './runner.js'
 import { RemoteStatus } from './verify.js'
 import { formatSeconds } from './duration.js'
-import { ClusterPlan } from './steps/describe.js'
 import { UpgradeNote } from './preflight.js'
-import { certValidity } from './trust/chain.js'
+import type { ProbeResult } from './probes/types.js'
 import type { TrustOutcome } from './trust/trust.js'
-import { RETIREMENT, RetiredImageNote } from './retired-registries.js'
+import { RetiredImageNote } from './retired-registries.js'
+import { renderIntermediates, renderMermaid, retiredImagesNote } from './summary/notes.js'
+import { knownFix, renderWhatWentWrong } from './summary/what-went-wrong.js'
+
+export { renderPlanSummary, writePlanSummary } from './summary/plan.js'
 
 export interface RunReport {
   config: Config
@@ -31,6 +34,12 @@ export interface RunReport {
   intermediates?: Map<string, { notAfter: string; outcome: TrustOutcome }>
   /** Workloads that ran images from retired registries when the run started. */
   retiredImages?: RetiredImageNote
+  /** What the probe pods found (src/probes/), for the diagnostics bundle. */
+  probes?: ProbeResult[]
+  /** Per cluster, the traffic check's client proxy's endpoints (JSON) when that check read them. */
+  proxyEndpoints?: Map<string, string>
+  /** Where the diagnostics bundle was written, when it was. */
+  diagnosticsPath?: string
 }
 
 export interface ClusterOutcome {
@@ -60,11 +69,10 @@ export function clusterOutcomes(r: RunReport): ClusterOutcome[] {
 export function isVerified(r: RunReport): boolean {
   const kinds: StepKind[] = r.config.verify.mode === 'traffic' ? ['verify', 'verify-traffic'] : ['verify']
   const checks = [...r.results.values()].filter((s) => kinds.includes(s.step.kind))
-  return (
-    r.config.verify.mode !== 'none' &&
-    checks.length === r.config.clusters.length * kinds.length &&
-    checks.every((s) => s.status === 'ok')
-  )
+  // remote-clusters runs on the primaries only (a remote has no istiod), traffic in every cluster.
+  const expected =
+    r.config.clusters.filter((c) => c.role !== 'remote').length + (kinds.length > 1 ? r.config.clusters.length : 0)
+  return r.config.verify.mode !== 'none' && checks.length === expected && checks.every((s) => s.status === 'ok')
 }
 
 /** Every output, in one place. */
@@ -115,12 +123,19 @@ export function renderSummary(r: RunReport): string {
     `Istio ${r.istioVersion} · ${r.config.clusters.length} clusters · ${formatSeconds(r.durationMs)}${r.config.revision ? ` · revision \`${r.config.revision}\`` : ''}`,
     ''
   )
+  // On failure, the cause and its fix come first: that is what the reader came for.
+  lines.push(...renderWhatWentWrong(r.results.values()))
   const changeCell = (name: string) =>
     r.changes ? (r.changes.get(name) === 0 ? ' unchanged |' : ` ${r.changes.get(name) ?? '?'} object(s) changed |`) : ''
-  lines.push(
-    `| Cluster | Network | Gateway address | ${present.map(([, t]) => t).join(' | ')} | Result |${r.changes ? ' Changes |' : ''}`
-  )
-  lines.push(`|---|---|---|${present.map(() => '---').join('|')}|---|${r.changes ? '---|' : ''}`)
+  lines.push(`| Cluster | Status | Network | Gateway address | Time |${r.changes ? ' Changes |' : ''}`)
+  lines.push(`|---|---|---|---|---|${r.changes ? '---|' : ''}`)
+  for (const o of outcomes)
+    lines.push(
+      `| ${o.name} | ${ICON[o.status]} ${o.status} | ${o.network} | ${o.gatewayAddress ? `\`${o.gatewayAddress}\`` : '—'} | ${clusterTime(r, o.name)} |${changeCell(o.name)}`
+    )
+  lines.push('', '<details><summary>Step durations per cluster</summary>', '')
+  lines.push(`| Cluster | ${present.map(([, t]) => t).join(' | ')} | Result |`)
+  lines.push(`|---|${present.map(() => '---').join('|')}|---|`)
   for (const o of outcomes) {
     const cells = present.map(([k]) => {
       const s = r.results.get(stepId(o.name, k))
@@ -128,10 +143,9 @@ export function renderSummary(r: RunReport): string {
         ? `${ICON[s.status]} ${s.status === 'ok' || s.status === 'failed' ? formatSeconds(s.durationMs) : s.status}`
         : '—'
     })
-    lines.push(
-      `| ${o.name} | ${o.network} | ${o.gatewayAddress ? `\`${o.gatewayAddress}\`` : '—'} | ${cells.join(' | ')} | ${ICON[o.status]} ${o.status} |${changeCell(o.name)}`
-    )
+    lines.push(`| ${o.name} | ${cells.join(' | ')} | ${ICON[o.status]} ${o.status} |`)
   }
+  lines.push('', '</details>')
   if (r.config.mode !== 'uninstall') lines.push('', '```mermaid', ...renderMermaid(r, outcomes), '```', '')
   if (r.upgrades?.length) {
     lines.push('**Upgrades**', '')
@@ -172,116 +186,42 @@ export function renderSummary(r: RunReport): string {
       "> `ca: none`: the action did not set up a shared root of trust. Cross-cluster mTLS needs every cluster's `cacerts` to chain to one root (otherwise `CERTIFICATE_VERIFY_FAILED`).",
       ''
     )
-  const errors = [...r.results.values()].filter((s) => s.status === 'failed' && s.error)
-  if (errors.length) {
-    lines.push('### Failures', '')
-    for (const e of errors) lines.push('```', e.error!.message, '```', '')
-  }
-  return lines.join('\n')
-}
-
-const INTERMEDIATE_NOTE: Record<TrustOutcome, string> = {
-  created: ' (created)',
-  kept: '',
-  renewed: ' (re-issued)',
-  rotated: ' (replaced)',
-  checked: ''
-}
-
-/** When each cluster's intermediate CA expires: re-issued by a run within 30 days of it (ca: existing fails instead). */
-function renderIntermediates(r: RunReport): string[] {
-  const root = r.rootCertPem && certValidity(r.rootCertPem)
-  const lines = [
-    `**Root of trust**${root ? ` (mesh root valid until ${root.notAfter.toISOString().slice(0, 10)})` : ''}`,
-    ''
-  ]
-  for (const [cluster, i] of r.intermediates!)
-    lines.push(`- ${cluster}: intermediate CA valid until ${i.notAfter.slice(0, 10)}${INTERMEDIATE_NOTE[i.outcome]}`)
-  return lines
-}
-
-function renderMermaid(r: RunReport, outcomes: ClusterOutcome[]): string[] {
-  const id = (name: string) => `c_${name.replace(/-/g, '_')}`
-  const out = ['flowchart LR']
-  const networks = [...new Set(outcomes.map((o) => o.network))]
-  for (const [i, n] of networks.entries()) {
-    out.push(`  subgraph n${i}["network ${n}"]`)
-    for (const o of outcomes.filter((x) => x.network === n))
-      out.push(`    ${id(o.name)}["${o.name}<br/>istiod + east-west gateway<br/>${o.gatewayAddress ?? 'no address'}"]`)
-    out.push('  end')
-  }
-  const names = outcomes.map((o) => o.name)
-  for (const [i, a] of names.entries())
-    for (const b of names.slice(i + 1)) {
-      const ab = r.results.get(stepId(b, 'remote-secrets-in'))?.status === 'ok'
-      const ba = r.results.get(stepId(a, 'remote-secrets-in'))?.status === 'ok'
-      if (ab && ba) out.push(`  ${id(a)} <-- remote secrets --> ${id(b)}`)
-      else if (ab || ba) out.push(`  ${ab ? id(a) : id(b)} -- remote secret --> ${ab ? id(b) : id(a)}`)
-      else out.push(`  ${id(a)} -. no remote secrets .- ${id(b)}`)
-    }
-  return out
-}
-
-/** Workloads on retired registries: what install moves, and what keeps its image until its pods restart. */
-function retiredImagesNote(hub: string, note: RetiredImageNote, does: string): string[] {
-  return [
-    '> [!WARNING]',
-    `> Istio workloads ran images from ${note.registries.map((r) => `\`${r}\``).join(', ')}, retired in ${RETIREMENT} (the warnings name each); ${does} from \`${hub}\`.`,
-    '> Pods do not change their image by themselves: sidecars injected before keep their old image until their pods restart (`kubectl rollout restart deployment/<name> -n <namespace>`), and so do injected gateways:',
-    ...(note.restart.length ? note.restart.map((c) => `> - \`${c}\``) : ['> - none found in istio-system']),
-    ''
-  ]
-}
-
-/** mode: plan — what install would do, per cluster, after what each cluster carries now. */
-export function renderPlanSummary(
-  config: RunReport['config'],
-  version: string,
-  plan: ClusterPlan[],
-  blocker?: string,
-  retired?: RetiredImageNote
-): string {
-  const lines = [
-    `## Istio multi-cluster mesh \`${config.meshId}\` — plan for Istio ${version} (nothing was changed)`,
-    ''
-  ]
-  if (blocker) lines.push('> [!CAUTION]', `> install would fail: ${blocker}`, '')
-  if (retired)
-    lines.push(...retiredImagesNote(config.hub, retired, 'install would render the control plane and gateways'))
-  for (const c of plan) {
-    const now = c.current
-    lines.push(`### ${c.cluster}`, '')
+  // Load balancers this run created early and removed again (its gateway install did not succeed).
+  const removed = [...r.results.values()].filter(
+    (s) => s.step.kind === 'remove-gateway-service' && s.status === 'ok' && s.value?.startsWith('removed')
+  )
+  if (removed.length) lines.push('> [!NOTE]', ...removed.map((s) => `> ${s.step.cluster}: ${s.value}`), '')
+  if (r.diagnosticsPath)
     lines.push(
-      `Now: ${now.namespace ? `istio-system (network ${now.network ?? 'unlabelled'})` : 'no istio-system'}; istiod ${now.istiod.join(', ') || 'none'}; gateway ${now.gatewayAddress ?? 'none'}; remote secrets of ${now.remoteSecrets.join(', ') || 'none'}; cacerts ${now.cacerts ? 'present' : 'absent'}.`,
+      `Diagnostics (istio-system, istiod's log, remote-clusters, the plan): \`${r.diagnosticsPath}\`; the log says whether it was uploaded as a workflow artifact, and its name.`,
       ''
     )
-    lines.push('| Step | Install would |', '|---|---|', ...c.actions.map((a) => `| ${a.title} | ${a.does} |`), '')
-  }
   return lines.join('\n')
 }
 
-export async function writePlanSummary(
-  config: RunReport['config'],
-  version: string,
-  plan: ClusterPlan[],
-  blocker?: string,
-  retired?: RetiredImageNote
-): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return
-  await core.summary.addRaw(renderPlanSummary(config, version, plan, blocker, retired), true).write()
+/** A cluster's wall time: from its first step's start to its last step's end (its steps overlap). */
+function clusterTime(r: RunReport, cluster: string): string {
+  const ran = [...r.results.values()].filter((s) => s.step.cluster === cluster && s.startedAt !== undefined)
+  if (!ran.length) return '—'
+  const start = Math.min(...ran.map((s) => s.startedAt!))
+  return formatSeconds(Math.max(...ran.map((s) => s.startedAt! + s.durationMs)) - start)
 }
 
 /** A run that failed before its steps (bad input, unreadable cluster, download): the summary still says why. */
-export async function writeFailureSummary(message: string): Promise<void> {
+export async function writeFailureSummary(message: string, diagnosticsPath?: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
-  await core.summary
-    .addRaw(
-      ['## Istio multi-cluster mesh — ❌ failed before any cluster was changed', '', '```', message, '```', ''].join(
-        '\n'
-      ),
-      true
-    )
-    .write()
+  const fix = knownFix(message)
+  const lines = [
+    '## Istio multi-cluster mesh — ❌ failed before any cluster was changed',
+    '',
+    '### What went wrong',
+    ''
+  ]
+  lines.push(`**${message.split('\n')[0]}**`, '')
+  if (fix) lines.push(`**Fix:** ${fix}`, '')
+  lines.push('```', message, '```', '')
+  if (diagnosticsPath) lines.push(`Diagnostics: \`${diagnosticsPath}\``, '')
+  await core.summary.addRaw(lines.join('\n'), true).write()
 }
 
 export async function writeSummary(r: RunReport): Promise<void> {

@@ -1,6 +1,7 @@
 import {
   CACERTS_SECRET,
   CLUSTER_ANNOTATION,
+  CONTROL_PLANE_CLUSTERS_ANNOTATION,
   EASTWEST_GATEWAY,
   ISTIOD_APP,
   ISTIO_NAMESPACE,
@@ -29,6 +30,10 @@ export interface Istiod {
 export interface ClusterState {
   namespaceExists: boolean
   network?: string
+  /** A remote's istio-system names the cluster(s) whose istiod manages it (topology.istio.io/controlPlaneClusters). */
+  controlPlaneClusters?: string
+  /** `profile: remote` is installed: an `istiod[-<rev>]` Service without a selector (remote-istiod-service.yaml). */
+  remoteProfile?: boolean
   istiods: Istiod[]
   /** meshID / clusterName / network istiod was installed with (istio-sidecar-injector's values). */
   values?: { meshID?: string; clusterName?: string; network?: string }
@@ -79,28 +84,46 @@ interface K8sObject {
 const imagesOf = (spec: PodSpec | undefined): string[] =>
   [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => c.image ?? [])
 
+/** What the read lists in istio-system besides the namespace itself. */
+const ISTIO_OBJECTS = 'deployments,daemonsets,pods,services,configmaps,secrets'
+
 /**
- * Reads istio-system's namespace and objects (pods too: injected images show only there) in two concurrent kubectl
- * calls. The output holds secrets: never logged.
+ * Reads istio-system's namespace and objects (pods too: injected images show only there) in one kubectl process: one
+ * start and one discovery per cluster instead of two. kubectl cannot mix `namespace/istio-system` with whole types in
+ * one `get` (its resource builder refuses "resource/name" next to a bare type), and listing istio-system's objects
+ * answers the same for a missing namespace as for an empty one; so the read lists the cluster-scoped namespaces too
+ * (kubectl ignores `-n` for them) and keeps istio-system's. The output holds secrets: never logged.
  */
 export async function readClusterState(tools: ClusterTools, cluster: string, log: StepLog): Promise<ClusterState> {
-  const [ns, objects] = await Promise.all([
-    kubectl.getJson(tools, cluster, { resource: 'namespace', names: [ISTIO_NAMESPACE], ignoreNotFound: true }, log),
-    kubectl.getJson(
-      tools,
-      cluster,
-      { resource: 'deployments,daemonsets,pods,services,configmaps,secrets', namespace: ISTIO_NAMESPACE },
-      log,
-      {
-        secretOutput: true
-      }
-    )
-  ])
-  return parseClusterState(ns, objects)
+  const list = await kubectl.getJson(
+    tools,
+    cluster,
+    { resource: `namespaces,${ISTIO_OBJECTS}`, namespace: ISTIO_NAMESPACE },
+    log,
+    { secretOutput: true }
+  )
+  return parseClusterRead(list)
 }
 
-/** Pure: the two kubectl outputs → ClusterState. Secret values it keeps are masked at once. */
+/** Pure: the one read's output (every Namespace, then istio-system's objects) → ClusterState. */
+export function parseClusterRead(listJson: string): ClusterState {
+  const items = listJson.trim() ? ((JSON.parse(listJson) as { items?: K8sObject[] }).items ?? []) : []
+  const ns = items.find((o) => o.kind === 'Namespace' && o.metadata.name === ISTIO_NAMESPACE)
+  return fromObjects(
+    ns,
+    items.filter((o) => o.kind !== 'Namespace')
+  )
+}
+
+/** Pure: a namespace read and a list read → ClusterState. Secret values it keeps are masked at once. */
 export function parseClusterState(namespaceJson: string, listJson: string): ClusterState {
+  return fromObjects(
+    namespaceJson.trim() ? (JSON.parse(namespaceJson) as K8sObject) : undefined,
+    listJson.trim() ? ((JSON.parse(listJson) as { items?: K8sObject[] }).items ?? []) : []
+  )
+}
+
+function fromObjects(ns: K8sObject | undefined, items: K8sObject[]): ClusterState {
   const state: ClusterState = {
     namespaceExists: false,
     istiods: [],
@@ -108,13 +131,12 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
     retiredImages: [],
     versions: {}
   }
-  if (namespaceJson.trim()) {
-    const ns = JSON.parse(namespaceJson) as K8sObject
+  if (ns) {
     state.namespaceExists = true
     state.network = ns.metadata.labels?.[NETWORK_LABEL]
+    state.controlPlaneClusters = ns.metadata.annotations?.[CONTROL_PLANE_CLUSTERS_ANNOTATION]
     state.versions[`Namespace/${ns.metadata.name}`] = ns.metadata.resourceVersion ?? ''
   }
-  const items = listJson.trim() ? ((JSON.parse(listJson) as { items?: K8sObject[] }).items ?? []) : []
   const injectorValues = new Map<string, Record<string, any>>()
   for (const o of items) {
     const { name, labels = {}, annotations = {} } = o.metadata
@@ -126,6 +148,12 @@ export function parseClusterState(namespaceJson: string, listJson: string): Clus
         revision: labels[REVISION_LABEL] ?? 'default',
         version: labels[OPERATOR_VERSION_LABEL]
       })
+    else if (
+      o.kind === 'Service' &&
+      (name === ISTIOD_APP || name.startsWith(`${ISTIOD_APP}-`)) &&
+      !(o.spec as { selector?: object } | undefined)?.selector
+    )
+      state.remoteProfile = true
     else if (o.kind === 'Service' && name === EASTWEST_GATEWAY) {
       const ingress = o.status?.loadBalancer?.ingress?.[0]
       state.gateway = { address: ingress?.ip || ingress?.hostname || undefined, revision: labels[REVISION_LABEL] }

@@ -50,6 +50,8 @@ export interface CommandOptions {
   /** stdout is data for the action (JSON of a read), not for a reader of the log: only its size is logged. */
   quiet?: boolean
   onStdoutLine?: (line: string) => boolean | void
+  /** A cleanup that must run even when the action is stopping (exec.ts ProcessOptions.afterStop). */
+  afterStop?: boolean
 }
 
 /** Where a step writes what it ran and what came back; printed as one log group when the step ends. */
@@ -121,13 +123,14 @@ export class ClusterTools {
     const shown = displayCommand(tool, args)
     const attempts = opts.retry ? this.retryPolicy.attempts : 1
     for (let attempt = 1; ; attempt++) {
-      if (isStopping()) throw new CancelledError(`${shown}: not started, the action is stopping`)
+      if (isStopping() && !opts.afterStop) throw new CancelledError(`${shown}: not started, the action is stopping`)
       log(`$ ${shown}${opts.stdin !== undefined ? ' <<stdin' : ''}`)
       const result = await runProcess(tool, args, {
         stdin: opts.stdin,
         timeoutMs: opts.timeoutMs,
         env: this.env,
-        onStdoutLine: opts.onStdoutLine
+        onStdoutLine: opts.onStdoutLine,
+        afterStop: opts.afterStop
       })
       if (!opts.secretOutput && !opts.quiet && result.stdout.trim()) log(redact(result.stdout.trimEnd()))
       if (opts.secretOutput && result.stdout.trim()) log(`(${result.stdout.length} bytes of secret output, not shown)`)
@@ -135,7 +138,7 @@ export class ClusterTools {
         log(`(${result.stdout.length} bytes of output read)`)
       if (result.stderr.trim()) log(redact(result.stderr.trimEnd()))
       if (result.exitCode === 0 || result.stoppedEarly) return result
-      if (isStopping()) throw new CancelledError(`${shown} was stopped: the action is stopping`)
+      if (isStopping() && !opts.afterStop) throw new CancelledError(`${shown} was stopped: the action is stopping`)
       const transient = isTransientResult(result)
       // A secret stdout must not reach the error's tail either.
       if (!transient || attempt >= attempts)

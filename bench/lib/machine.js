@@ -62,24 +62,35 @@ export function cpuSince(a) {
 }
 
 /**
- * The CPU of one process itself (without its children), sampled every 20 ms until it exits: its last sample counts.
+ * The CPU of one process itself (without its children) and its peak memory, sampled every 20 ms until it exits: its
+ * last sample counts. The peak is the kernel's own high-water mark of the resident set (VmHWM in /proc/<pid>/status),
+ * so a spike between two samples is not missed; only the last 20 ms of the process's life are.
  * @param {import('node:child_process').ChildProcess} child
- * @returns {{ ms(): number | undefined, stop(): void }}
+ * @returns {{ ms(): number | undefined, peakRssMb(): number | undefined, stop(): void }}
  */
 export function sampleOwnCpu(child) {
   /** @type {number | undefined} */
   let ms
+  /** @type {number | undefined} */
+  let peakKb
   const read = () => {
     try {
       const f = procStat(/** @type {number} */ (child.pid))
-      if (f[0] !== 'Z') ms = (Number(f[11]) + Number(f[12])) * TICK_MS
+      if (f[0] === 'Z') return
+      ms = (Number(f[11]) + Number(f[12])) * TICK_MS
+      const hwm = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+      if (hwm) peakKb = Math.max(peakKb ?? 0, Number(hwm[1]))
     } catch {
       // gone already: keep the last sample
     }
   }
   const timer = setInterval(read, 20)
   child.on('exit', () => clearInterval(timer))
-  return { ms: () => ms, stop: () => clearInterval(timer) }
+  return {
+    ms: () => ms,
+    peakRssMb: () => (peakKb === undefined ? undefined : Math.round(peakKb / 102.4) / 10),
+    stop: () => clearInterval(timer)
+  }
 }
 
 /**

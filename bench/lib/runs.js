@@ -77,10 +77,11 @@ function addressWaits(sim, timeline, assignedAt, t0) {
 
 /**
  * The action on n fresh clusters: `bench` inputs (ca: none, verify: none, as the guide's script) or its defaults.
- * @param {{ n: number, scale: number, tools: import('./shims.js').Tools, work: string, dist: string, config?: 'bench' | 'default' }} o
+ * @param {{ n: number, scale: number, tools: import('./shims.js').Tools, work: string, dist: string,
+ *   config?: 'bench' | 'default', profile?: import('./clusters.js').ProfileName }} o
  */
-export async function runActionOnce({ n, scale, tools, work, dist, config = 'bench' }) {
-  const profiles = Array.from({ length: n }, (_, i) => clusterProfile(i, n, scale))
+export async function runActionOnce({ n, scale, tools, work, dist, config = 'bench', profile = 'today' }) {
+  const profiles = Array.from({ length: n }, (_, i) => clusterProfile(i, n, scale, profile))
   const { sim, assignedAt } = await simulate(profiles)
   const runner = makeRunner({ toolCache: tools.toolCache })
   const log = uniqueLog(work)
@@ -104,7 +105,7 @@ export async function runActionOnce({ n, scale, tools, work, dist, config = 'ben
         inputs,
         env,
         runner,
-        timeoutMs: 120_000,
+        timeoutMs: 120_000 + 5000 * n,
         onSpawn: (child) => {
           t0 = Date.now()
           recordTimeline(child, t0, timeline)
@@ -123,15 +124,20 @@ export async function runActionOnce({ n, scale, tools, work, dist, config = 'ben
     }
     const shims = readShimLog(log)
     const slow = profiles[n - 1]
+    const trace = fs.existsSync(`${log}.cpu`) ? readCpuLog(`${log}.cpu`, t0) : undefined
     return {
       n,
       config,
+      profile,
       wallMs: run.durationMs,
       postMs: run.post.durationMs,
       cpu: { ...cpu, actionProcessMs: ownCpu?.ms() },
-      ...(fs.existsSync(`${log}.cpu`) ? { trace: readCpuLog(`${log}.cpu`, t0) } : {}),
+      peakRssMb: ownCpu?.peakRssMb(),
+      ...(trace ? { trace } : {}),
       firstCommandMs: shims.length ? Math.min(...shims.map((s) => s.at)) - t0 : undefined,
       waitsSlowMs: slow.controlPlaneMs + slow.gatewayMs + slow.lbMs,
+      // The longer of the installs and the load balancer: what the overlapped path cannot go below.
+      overlappedWaitsSlowMs: Math.max(slow.controlPlaneMs + slow.gatewayMs, slow.lbMs),
       processes: perCluster(
         shims,
         sim.clusters.map((c) => c.name)
@@ -170,7 +176,8 @@ function exec(cmd, args, opts) {
 /** @typedef {Awaited<ReturnType<typeof runBaselineOnce>>} BaselineRun */
 
 /**
- * bench/baseline.sh against fresh clusters: `profiles` all of them (phases install+secrets) or the slow one alone (phase path).
+ * bench/baseline.sh against fresh clusters: `profiles` all of them (phases install+secrets) or the slow one alone
+ * (phase path: the serial limit; phase overlap: the overlapped limit).
  * @param {{ profiles: import('./clusters.js').ClusterProfile[], phases: string, tools: import('./shims.js').Tools, work: string }} o
  */
 export async function runBaselineOnce({ profiles, phases, tools, work }) {

@@ -63,7 +63,9 @@ export async function prepareTools(work, trace) {
   const cached = path.join(toolCache, 'istioctl', VERSION, process.arch)
   fs.mkdirSync(cached, { recursive: true })
   fs.writeFileSync(`${cached}.complete`, '')
-  writeShim(path.join(cached, 'istioctl'), realIstioctl, 'istioctl', trace)
+  // istioctl is always traced: its CPU per call is a figure of every run (a few calls per cluster, so the extra fork
+  // costs little); kubectl only with --trace.
+  writeShim(path.join(cached, 'istioctl'), realIstioctl, 'istioctl', true)
   return { binDir, toolCache, istioctl: path.join(cached, 'istioctl'), realKubectl, realIstioctl }
 }
 
@@ -111,19 +113,42 @@ export function readCpuLog(file, t0) {
     .map((line) => {
       const [start, end, tool, user, sys, ...args] = line.split(' ')
       const cluster = contextOf(args)
-      const what = args
-        .filter((a) => !a.startsWith('-') && !a.startsWith('/') && !a.includes('://') && a !== cluster)
-        .slice(0, 2)
-        .join(' ')
-      return {
-        tool,
-        cluster,
-        what,
-        startMs: Math.round(Number(start) / 1000 - t0),
-        endMs: Math.round(Number(end) / 1000 - t0),
-        cpuMs: Math.round((Number(user) + Number(sys)) * 1000)
-      }
+      return { tool, cluster, what: commandWords(args), ...times(start, end, user, sys, t0) }
     })
+}
+
+/** Flags of the tools' command lines that take a value as the next word. */
+const VALUE_FLAGS = new Set([
+  '--context',
+  '--kubeconfig',
+  '-f',
+  '-n',
+  '-o',
+  '--readiness-timeout',
+  '--name',
+  '--server'
+])
+
+/**
+ * What a command was, in its first two words: the verb and what it acts on, without flags and their values, paths
+ * or URLs (`install`, `get services`, `create-remote-secret`).
+ * @param {string[]} args
+ */
+export function commandWords(args) {
+  return args
+    .filter((_, i) => !(i > 0 && VALUE_FLAGS.has(args[i - 1])))
+    .filter((a) => !a.startsWith('-') && !a.startsWith('/') && !a.includes('://'))
+    .slice(0, 2)
+    .join(' ')
+}
+
+/** @param {string} start @param {string} end @param {string} user @param {string} sys @param {number} t0 */
+function times(start, end, user, sys, t0) {
+  return {
+    startMs: Math.round(Number(start) / 1000 - t0),
+    endMs: Math.round(Number(end) / 1000 - t0),
+    cpuMs: Math.round((Number(user) + Number(sys)) * 1000)
+  }
 }
 
 /**

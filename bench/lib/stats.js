@@ -1,4 +1,6 @@
-// From the runs of a bench to its figures: medians and ranges per N, ratios, the slow cluster's critical path.
+// From the runs of a bench to its figures: medians and ranges per profile and N, ratios to both limits, the slow
+// cluster's critical path, CPU per call, and how the figures grow with N.
+import { growthVerdict } from './growth.js'
 
 /** @param {number[]} xs */
 const median = (xs) => {
@@ -45,7 +47,8 @@ export function actionPath(run) {
 }
 
 /**
- * The same for the limit (bench/baseline.sh PHASES=path).
+ * The same for a limit (bench/baseline.sh PHASES=path or overlap; with overlap, "namespace" includes creating the
+ * gateway's Service).
  * @param {import('./runs.js').BaselineRun} run
  * @returns {CriticalPath}
  */
@@ -79,68 +82,138 @@ function medianPath(paths) {
 
 /**
  * @typedef {object} Raw every run kept, by what it measured
- * @property {Array<import('./runs.js').BaselineRun & { rep: number }>} limit
+ * @property {Array<import('./runs.js').BaselineRun & { rep: number, profile: string }>} limit the serial limits
+ * @property {Array<import('./runs.js').BaselineRun & { rep: number, profile: string }>} overlapLimit
  * @property {Array<import('./runs.js').ActionRun & { rep: number }>} action
- * @property {Array<import('./runs.js').BaselineRun & { rep: number }>} baseline
+ * @property {Array<import('./runs.js').BaselineRun & { rep: number, profile?: string }>} baseline
  * @property {Array<import('./runs.js').ActionRun & { rep: number }>} defaultConfig
  */
 
-/** @typedef {ReturnType<typeof summarize>[number]} Row */
+/** @typedef {ReturnType<typeof summarizeOne>} Row */
 
 /**
- * One row of figures per N.
+ * CPU per istioctl call (ms), by command (`install`, `create-remote-secret`), over the runs' traces; and the mean CPU
+ * of a kubectl: what the tools used, less the action's own process and istioctl, over the kubectl processes.
+ * @param {Array<import('./runs.js').ActionRun>} runs
+ */
+export function cpuPerCall(runs) {
+  /** @type {Record<string, number[]>} */
+  const byWhat = {}
+  /** @type {number[]} */
+  const kubectlMean = []
+  for (const r of runs) {
+    const istioctl = (r.trace ?? []).filter((t) => t.tool === 'istioctl')
+    for (const t of istioctl) (byWhat[t.what.split(' ')[0]] ??= []).push(t.cpuMs)
+    const kubectls = Object.values(r.processes).reduce((a, p) => a + p.kubectl, 0)
+    const istioctlMs = istioctl.reduce((a, t) => a + t.cpuMs, 0)
+    if (kubectls && r.cpu.actionProcessMs !== undefined && istioctl.length)
+      kubectlMean.push((r.cpu.toolsMs - r.cpu.actionProcessMs - istioctlMs) / kubectls)
+  }
+  return {
+    istioctl: Object.fromEntries(Object.entries(byWhat).map(([k, v]) => [k, stats(v)])),
+    kubectlMeanMs: stats(kubectlMean)
+  }
+}
+
+/**
+ * One row of figures per profile and N.
  * @param {Raw} raw
- * @param {{ ns: number[] }} opts
+ * @param {{ ns: number[], profiles?: string[] }} opts
  */
 export function summarize(raw, opts) {
-  const limit = stats(raw.limit.map((r) => r.wallMs))
-  return opts.ns.map((n) => {
-    const act = raw.action.filter((r) => r.n === n)
-    const base = raw.baseline.filter((r) => r.n === n)
-    const def = raw.defaultConfig.filter((r) => r.n === n)
-    const action = stats(act.map((r) => r.wallMs))
-    const baseline = stats(base.map((r) => r.wallMs))
-    /** @param {Array<{ processes: Record<string, Record<string, number>> }>} runs @param {string} tool */
-    const procs = (runs, tool) => stats(runs.flatMap((r) => Object.values(r.processes).map((p) => p[tool])))
-    const waits = act.flatMap((r) => r.waits)
-    /** @param {Array<{ cpu: import('./machine.js').CpuUse & { actionProcessMs?: number } }>} runs */
-    const cpu = (runs) => ({
-      toolsMs: stats(runs.map((r) => r.cpu.toolsMs)),
-      serverMs: stats(runs.map((r) => r.cpu.serverMs)),
-      actionProcessMs: stats(runs.map((r) => r.cpu.actionProcessMs)),
-      othersMs: stats(runs.map((r) => r.cpu.othersMs))
-    })
-    return {
-      n,
-      slowPath: {
-        action: medianPath(act.map(actionPath)),
-        defaultConfig: def.length ? medianPath(def.map(actionPath)) : undefined,
-        limit: medianPath(raw.limit.map(limitPath))
-      },
-      cpu: { action: cpu(act), baseline: base.length ? cpu(base) : undefined, limit: cpu(raw.limit) },
-      actionMs: action,
-      baselineMs: baseline,
-      limitMs: limit,
-      defaultConfigMs: stats(def.map((r) => r.wallMs)),
-      actionOverLimit: { median: ratio(action?.median, limit?.median), min: ratio(action?.min, limit?.min) },
-      actionOverBaseline: { median: ratio(action?.median, baseline?.median), min: ratio(action?.min, baseline?.min) },
-      targetActionOverBaseline: (1 / n) * 1.2,
-      simulatedWaitsMs: act[0]?.waitsSlowMs,
-      actionOverheadMs: stats(act.map((r) => r.wallMs - r.waitsSlowMs)),
-      limitOverheadMs: stats(raw.limit.map((r) => r.wallMs - r.waitsSlowMs)),
-      kubectlPerCluster: { action: procs(act, 'kubectl'), baseline: procs(base, 'kubectl') },
-      istioctlPerCluster: { action: procs(act, 'istioctl'), baseline: procs(base, 'istioctl') },
-      // Every istioctl command asks /sim/v1/behaviour once: a second count, independent of the shim.
-      istioctlShimMatchesApiServers: act.every((r) =>
-        Object.entries(r.processes).every(([c, p]) => p.istioctl === r.behaviourRequests[c])
-      ),
-      coldStartMs: stats(act.map((r) => r.firstCommandMs)),
-      addressWait: {
-        reactionMs: stats(waits.map((w) => w.reactionMs)),
-        serviceRequests: stats(waits.map((w) => w.serviceRequests)),
-        assignedBeforeWait: waits.filter((w) => w.assignedBeforeWait).length,
-        waits: waits.length
-      }
-    }
+  return (opts.profiles ?? ['today']).flatMap((profile) => opts.ns.map((n) => summarizeOne(raw, profile, n)))
+}
+
+/**
+ * @param {Raw} raw
+ * @param {string} profile
+ * @param {number} n
+ */
+function summarizeOne(raw, profile, n) {
+  const of = (/** @type {{ profile?: string }} */ r) => (r.profile ?? 'today') === profile
+  const limits = raw.limit.filter(of)
+  const overlaps = (raw.overlapLimit ?? []).filter(of)
+  const limit = stats(limits.map((r) => r.wallMs))
+  const overlapLimit = stats(overlaps.map((r) => r.wallMs))
+  const act = raw.action.filter((r) => r.n === n && of(r))
+  const base = raw.baseline.filter((r) => r.n === n && of(r))
+  const def = raw.defaultConfig.filter((r) => r.n === n && of(r))
+  const action = stats(act.map((r) => r.wallMs))
+  const baseline = stats(base.map((r) => r.wallMs))
+  /** @param {Array<{ processes: Record<string, Record<string, number>> }>} runs @param {string} tool */
+  const procs = (runs, tool) => stats(runs.flatMap((r) => Object.values(r.processes).map((p) => p[tool])))
+  /** @param {Record<string, number>} perCluster */
+  const sum = (perCluster) => Object.values(perCluster).reduce((a, b) => a + b, 0)
+  const waits = act.flatMap((r) => r.waits)
+  /** @param {Array<{ cpu: import('./machine.js').CpuUse & { actionProcessMs?: number } }>} runs */
+  const cpu = (runs) => ({
+    toolsMs: stats(runs.map((r) => r.cpu.toolsMs)),
+    serverMs: stats(runs.map((r) => r.cpu.serverMs)),
+    actionProcessMs: stats(runs.map((r) => r.cpu.actionProcessMs)),
+    othersMs: stats(runs.map((r) => r.cpu.othersMs))
   })
+  return {
+    profile,
+    n,
+    slowPath: {
+      action: medianPath(act.map(actionPath)),
+      defaultConfig: def.length ? medianPath(def.map(actionPath)) : undefined,
+      limit: limits.length ? medianPath(limits.map(limitPath)) : undefined,
+      overlapLimit: overlaps.length ? medianPath(overlaps.map(limitPath)) : undefined
+    },
+    cpu: { action: cpu(act), baseline: base.length ? cpu(base) : undefined, limit: cpu(limits) },
+    cpuPerCall: cpuPerCall(act),
+    actionMs: action,
+    baselineMs: baseline,
+    limitMs: limit,
+    overlapLimitMs: overlapLimit,
+    defaultConfigMs: stats(def.map((r) => r.wallMs)),
+    actionOverLimit: { median: ratio(action?.median, limit?.median), min: ratio(action?.min, limit?.min) },
+    actionOverOverlap: {
+      median: ratio(action?.median, overlapLimit?.median),
+      min: ratio(action?.min, overlapLimit?.min)
+    },
+    overlapOverLimit: ratio(overlapLimit?.median, limit?.median),
+    actionOverBaseline: { median: ratio(action?.median, baseline?.median), min: ratio(action?.min, baseline?.min) },
+    targetActionOverBaseline: (1 / n) * 1.2,
+    simulatedWaitsMs: act[0]?.waitsSlowMs,
+    overlappedWaitsMs: act[0]?.overlappedWaitsSlowMs,
+    actionOverheadMs: stats(act.map((r) => r.wallMs - r.waitsSlowMs)),
+    limitOverheadMs: stats(limits.map((r) => r.wallMs - r.waitsSlowMs)),
+    kubectlPerCluster: { action: procs(act, 'kubectl'), baseline: procs(base, 'kubectl') },
+    istioctlPerCluster: { action: procs(act, 'istioctl'), baseline: procs(base, 'istioctl') },
+    processesTotal: stats(act.map((r) => Object.values(r.processes).reduce((a, p) => a + p.kubectl + p.istioctl, 0))),
+    apiRequestsTotal: stats(act.map((r) => sum(r.apiRequests))),
+    peakRssMb: stats(act.map((r) => r.peakRssMb)),
+    // Every istioctl command asks /sim/v1/behaviour once: a second count, independent of the shim.
+    istioctlShimMatchesApiServers: act.every((r) =>
+      Object.entries(r.processes).every(([c, p]) => p.istioctl === r.behaviourRequests[c])
+    ),
+    coldStartMs: stats(act.map((r) => r.firstCommandMs)),
+    addressWait: {
+      reactionMs: stats(waits.map((w) => w.reactionMs)),
+      serviceRequests: stats(waits.map((w) => w.serviceRequests)),
+      assignedBeforeWait: waits.filter((w) => w.assignedBeforeWait).length,
+      waits: waits.length
+    }
+  }
+}
+
+/**
+ * How the action's figures grow with N (one profile): medians per N and the fitted exponent of each.
+ * @param {Row[]} rows
+ * @param {string} [profile]
+ */
+export function growth(rows, profile = 'today') {
+  const mine = rows.filter((r) => r.profile === profile && r.actionMs)
+  /** @param {(r: Row) => number | undefined} f */
+  const fit = (f) => growthVerdict(mine.map((r) => ({ n: r.n, value: f(r) })))
+  return {
+    profile,
+    ns: mine.map((r) => r.n),
+    processes: fit((r) => r.processesTotal?.median),
+    apiRequests: fit((r) => r.apiRequestsTotal?.median),
+    wallMs: fit((r) => r.actionMs?.median),
+    peakRssMb: fit((r) => r.peakRssMb?.median)
+  }
 }

@@ -28,44 +28,86 @@ function markdown(head, body) {
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n')
 }
 
+/** A ratio with two decimals, or —. @param {number | undefined} x */
+const r2 = (x) => (x === undefined ? '—' : x.toFixed(2))
+
 /**
- * The main table, one row per N.
+ * The main table, one row per profile and N: the action against both limits (and the guide's script where it ran).
  * @param {import('./stats.js').Row[]} rows
  */
 export function table(rows) {
   const head = [
+    'profile',
     'N',
     'action s',
+    'serial limit s',
+    'overlap limit s',
+    'act/serial',
+    'act/overlap',
     'baseline s',
-    'limit s',
-    'act/limit',
     'act/base',
-    '≤ target',
     'overhead s',
     'kubectl/cl',
     'istioctl/cl',
     'cold ms',
+    'peak MB',
     'default s'
   ]
   const body = rows.map((r) => [
+    r.profile,
     String(r.n),
     mm(r.actionMs),
-    mm(r.baselineMs),
     mm(r.limitMs),
-    r.actionOverLimit.median?.toFixed(2) ?? '—',
-    r.actionOverBaseline.median?.toFixed(2) ?? '—',
-    r.targetActionOverBaseline.toFixed(2),
+    mm(r.overlapLimitMs),
+    r2(r.actionOverLimit.median),
+    r2(r.actionOverOverlap.median),
+    mm(r.baselineMs),
+    r2(r.actionOverBaseline.median),
     mm(r.actionOverheadMs),
     `${fmtProc(r.kubectlPerCluster.action)} vs ${fmtProc(r.kubectlPerCluster.baseline)}`,
     `${fmtProc(r.istioctlPerCluster.action)} vs ${fmtProc(r.istioctlPerCluster.baseline)}`,
     mm(r.coldStartMs, ms),
+    r.peakRssMb ? String(r.peakRssMb.median) : '—',
     mm(r.defaultConfigMs)
   ])
   return markdown(head, body)
 }
 
 /**
- * Where the time goes: the slow cluster's critical path, median ms per part, action next to the limit.
+ * Growth with N (one profile): per N the medians, per cluster in brackets; then the fitted exponent and its verdict.
+ * @param {import('./stats.js').Row[]} rows
+ * @param {ReturnType<typeof import('./stats.js').growth>} g
+ */
+export function growthTable(rows, g) {
+  const mine = rows.filter((r) => r.profile === g.profile && r.actionMs)
+  /** @param {number | undefined} x @param {number} n */
+  const per = (x, n) => (x === undefined ? '—' : `${Math.round(x)} (${(x / n).toFixed(1)})`)
+  const head = [
+    'N',
+    'wall s',
+    'kubectl+istioctl (per cluster)',
+    'API requests (per cluster)',
+    'peak RSS MB',
+    'istioctl install CPU ms/call',
+    'kubectl CPU ms/call (mean)'
+  ]
+  const body = mine.map((r) => [
+    String(r.n),
+    sec(r.actionMs?.median),
+    per(r.processesTotal?.median, r.n),
+    per(r.apiRequestsTotal?.median, r.n),
+    r.peakRssMb ? String(r.peakRssMb.median) : '—',
+    r.cpuPerCall.istioctl.install ? ms(r.cpuPerCall.istioctl.install.median) : '—',
+    r.cpuPerCall.kubectlMeanMs ? ms(r.cpuPerCall.kubectlMeanMs.median) : '—'
+  ])
+  /** @param {{ exponent: number | undefined, verdict: string }} v */
+  const k = (v) => (v.exponent === undefined ? v.verdict : `N^${v.exponent.toFixed(2)}: ${v.verdict}`)
+  body.push(['growth', k(g.wallMs), k(g.processes), k(g.apiRequests), k(g.peakRssMb), '', ''])
+  return markdown(head, body)
+}
+
+/**
+ * Where the time goes: the slow cluster's critical path, median ms per part, the action next to both limits.
  * @param {import('./stats.js').Row[]} rows
  */
 export function pathTable(rows) {
@@ -90,11 +132,15 @@ export function pathTable(rows) {
       sec(parts.reduce((a, k) => a + (Number.isFinite(part(k)) ? /** @type {number} */ (part(k)) : 0), 0))
     ]
   }
-  const body = [
-    line('limit', rows[0].slowPath.limit),
-    ...rows.map((r) => line(`action N=${r.n}`, r.slowPath.action)),
-    ...rows.filter((r) => r.slowPath.defaultConfig).map((r) => line(`defaults N=${r.n}`, r.slowPath.defaultConfig))
-  ]
+  const body = []
+  for (const profile of [...new Set(rows.map((r) => r.profile))]) {
+    const mine = rows.filter((r) => r.profile === profile)
+    if (mine[0]?.slowPath.limit) body.push(line(`${profile}: serial limit`, mine[0].slowPath.limit))
+    if (mine[0]?.slowPath.overlapLimit) body.push(line(`${profile}: overlap limit`, mine[0].slowPath.overlapLimit))
+    for (const r of mine.filter((x) => x.actionMs)) body.push(line(`${profile}: action N=${r.n}`, r.slowPath.action))
+    for (const r of mine.filter((x) => x.slowPath.defaultConfig))
+      body.push(line(`${profile}: defaults N=${r.n}`, r.slowPath.defaultConfig))
+  }
   return markdown(head, body)
 }
 
@@ -109,11 +155,25 @@ export function notes({ rows, downloads, dist, info, failures, discarded, benchS
   const last = rows.at(-1)
   return [
     '',
-    `limit: the slow cluster alone (namespace → control plane → gateway → address) by bench/baseline.sh; its simulated waits ${sec(first?.simulatedWaitsMs)} s`,
+    `serial limit: the slow cluster alone (namespace → control plane → gateway → address) by bench/baseline.sh`,
+    `overlap limit: the same, with the gateway's LoadBalancer Service created right after the namespace (PHASES=overlap): max(installs, load balancer)`,
+    ...[...new Set(rows.map((r) => r.profile))].map((p) => {
+      const r = rows.find((x) => x.profile === p)
+      return `  ${p}: the slow cluster's simulated waits: serial ${sec(r?.simulatedWaitsMs)} s (install + install + LB), overlapped ${sec(r?.overlappedWaitsMs)} s (max(installs, LB))`
+    }),
     `action: ca: none, verify: none (as the guide's script); "default s": the action's defaults (ca: generate, verify: remote-clusters)`,
     `overhead: action wall time − the slow cluster's simulated waits (install + install + LB); the limit's own: ${mm(first?.limitOverheadMs)} s`,
     `address wait: reacts ${mm(stats(rows.flatMap((r) => r.addressWait.reactionMs?.samples ?? [])), ms)} ms (min / median) after the LB assigns it; ${fmtProc(stats(rows.flatMap((r) => r.addressWait.serviceRequests?.samples ?? [])))} Service request(s) per wait`,
     ...downloads.map((d) => `downloads: ${d.run}: ${d.bytes} bytes (${d.requests} requests)`),
+    ...rows
+      .filter((r) => r.cpuPerCall.istioctl.install)
+      .slice(0, 1)
+      .map(
+        (r) =>
+          `CPU per call (median, ${r.profile} N=${r.n}): ${Object.entries(r.cpuPerCall.istioctl)
+            .map(([k, v]) => `istioctl ${k} ${mm(v, ms)} ms`)
+            .join(', ')} (min / median); kubectl ${mm(r.cpuPerCall.kubectlMeanMs, ms)} ms (mean per process)`
+      ),
     `CPU per run at N=${last?.n} (median): tools ${sec(last?.cpu.action.toolsMs?.median)} s (of which the action's node process ${sec(last?.cpu.action.actionProcessMs?.median)} s), simulated API servers ${sec(last?.cpu.action.serverMs?.median)} s; the limit: ${sec(first?.cpu.limit.toolsMs?.median)} + ${sec(first?.cpu.limit.serverMs?.median)} s`,
     `failed runs (each retried): ${failures.length}${failures.map((f) => `\n  ${f.label}: ${f.error}`).join('')}`,
     `runs repeated because other processes used > 10% of the machine: ${discarded.length}${discarded.length ? ` (${discarded.map((d) => d.label).join(', ')})` : ''}`,

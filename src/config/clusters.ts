@@ -14,14 +14,30 @@ export interface ClusterConfig {
   source: string
   /** API server URL other clusters use to reach this one (create-remote-secret --server). */
   apiServer?: string
+  /** primary: its own istiod; remote: served by the istiod of `primary` (topology.ts checks the pairs). */
+  role: ClusterRole
+  /** A remote's primary cluster (by name). */
+  primary?: string
 }
+
+export const CLUSTER_ROLES = ['primary', 'remote'] as const
+export type ClusterRole = (typeof CLUSTER_ROLES)[number]
 
 export interface ParsedCluster {
   config: ClusterConfig
   kubeconfig: Kubeconfig
 }
 
-const CLUSTER_FIELDS = ['name', 'network', 'context', 'kubeconfig-env', 'kubeconfig-file', 'api-server'] as const
+const CLUSTER_FIELDS = [
+  'name',
+  'network',
+  'role',
+  'primary',
+  'context',
+  'kubeconfig-env',
+  'kubeconfig-file',
+  'api-server'
+] as const
 
 /** The `clusters` input: at least two, each with a unique name, a network and one kubeconfig context. */
 export function parseClusterList(src: ConfigSource): ParsedCluster[] {
@@ -79,6 +95,16 @@ export function parseClusterList(src: ConfigSource): ParsedCluster[] {
     const apiServer = stringField(item, i, 'api-server', false)
     if (apiServer !== undefined) requireUrl('clusters', itemField(i, 'api-server'), apiServer, ['https:', 'http:'])
 
+    const roleField = stringField(item, i, 'role', false) ?? 'primary'
+    if (!(CLUSTER_ROLES as readonly string[]).includes(roleField))
+      throw new InputError(
+        'clusters',
+        itemField(i, 'role'),
+        `must be one of ${CLUSTER_ROLES.join(', ')}, got ${JSON.stringify(roleField)}`
+      )
+    const role = roleField as ClusterRole
+    const primary = stringField(item, i, 'primary', false)
+
     const contextField = stringField(item, i, 'context', false)
     const context = contextField ?? name
     const from = {
@@ -87,7 +113,7 @@ export function parseClusterList(src: ConfigSource): ParsedCluster[] {
       contextField
     }
     const { source, kubeconfig } = kubeconfigOf(src, i, name, context, from, shared)
-    return { config: { name, network, sourceContext: context, source, apiServer }, kubeconfig }
+    return { config: { name, network, sourceContext: context, source, apiServer, role, primary }, kubeconfig }
   })
 }
 

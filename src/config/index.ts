@@ -16,18 +16,25 @@ import {
 } from './inputs.js'
 import { parseOperatorOverlay } from './overlay.js'
 import { parseRevision } from './revision.js'
+import { validateTopology } from './topology.js'
 
 export type { CaConfig, CaMode } from './ca.js'
-export type { ClusterConfig } from './clusters.js'
+export type { ClusterConfig, ClusterRole } from './clusters.js'
 export type { ConfigSource } from './inputs.js'
 export { DEFAULT_HUB, DEFAULT_IMAGES, type VerifyImages } from './images.js'
 
-/** install converges the mesh; plan only reads and says what install would do; uninstall removes it. */
-export const MODES = ['install', 'plan', 'uninstall'] as const
+/**
+ * install converges the mesh; plan only reads and says what install would do; uninstall removes it; check runs the
+ * read-only pre-flight checks (src/modes/check.ts).
+ */
+export const MODES = ['install', 'plan', 'uninstall', 'check'] as const
 export type Mode = (typeof MODES)[number]
 /** What the run checks once the mesh is installed. */
 export const VERIFY_MODES = ['remote-clusters', 'traffic', 'none'] as const
 export type VerifyMode = (typeof VERIFY_MODES)[number]
+/** When the run writes (and uploads) its diagnostics bundle (src/diagnostics/). */
+export const DIAGNOSTICS_MODES = ['on-failure', 'always', 'never'] as const
+export type DiagnosticsMode = (typeof DIAGNOSTICS_MODES)[number]
 
 export interface Config {
   mode: Mode
@@ -61,6 +68,7 @@ export interface Config {
   verify: { mode: VerifyMode; timeoutMs: number; keep: boolean; images: VerifyImages }
   /** The image of the probe pods that explain a failure (src/probes/). */
   probeImage: string
+  diagnostics: DiagnosticsMode
 }
 
 export const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/releases/download'
@@ -68,6 +76,7 @@ export const DEFAULT_DOWNLOAD_BASE_URL = 'https://github.com/istio/istio/release
 /** Every input, parsed and validated once, before any I/O beyond reading inputs, environment and kubeconfig files. */
 export function parseConfig(src: ConfigSource): Config {
   const clusters = parseClusterList(src)
+  validateTopology(clusters.map((c) => c.config))
   const secrets: string[] = []
   const kubeconfig = mergeKubeconfigs(clusters.map((c) => c.kubeconfig))
   secrets.push(...credentialsIn(kubeconfig))
@@ -126,6 +135,7 @@ export function parseConfig(src: ConfigSource): Config {
         curl: imageInput(src, 'verify-image-curl', DEFAULT_IMAGES.curl)
       }
     },
-    probeImage: imageInput(src, 'probe-image', DEFAULT_PROBE_IMAGE)
+    probeImage: imageInput(src, 'probe-image', DEFAULT_PROBE_IMAGE),
+    diagnostics: oneOf(src, 'diagnostics', DIAGNOSTICS_MODES, 'on-failure')
   }
 }

@@ -1,5 +1,6 @@
 import { HttpClient } from '@actions/http-client'
 import { Platform, archiveName, istioPlatform } from './platform.js'
+import { CachedPage, PageCache } from './releases-cache.js'
 import { VersionSpec, selectVersion } from './version.js'
 
 /** How many pages of 100 releases to read at most: istio/istio has fewer than 1000 releases. */
@@ -10,13 +11,15 @@ export class ReleaseLookupError extends Error {}
 /**
  * Plain releases (no drafts, no prereleases) from the GitHub API, newest pages first, until `enough` says stop. With
  * `platform`, only releases whose assets hold that platform's istioctl archive: a release tag exists for a while
- * before its assets are uploaded, and such a release cannot be installed.
+ * before its assets are uploaded, and such a release cannot be installed. With `cache`, each page is asked for with
+ * the ETag it had last time, and a 304 (no body) means the versions it held then.
  */
 export async function listReleases(
   apiUrl: string,
   token: string,
   enough: (versions: string[]) => boolean = () => false,
-  platform?: Platform
+  platform?: Platform,
+  cache?: PageCache
 ): Promise<string[]> {
   const http = new HttpClient('istio-multicluster-action', undefined, { allowRetries: true, maxRetries: 2 })
   const headers: Record<string, string> = {
@@ -27,9 +30,18 @@ export async function listReleases(
   const versions: string[] = []
   let url: string | undefined = `${apiUrl.replace(/\/+$/, '')}/repos/istio/istio/releases?per_page=100`
   for (let page = 1; url && page <= MAX_PAGES; page++) {
-    const res = await http.get(url, headers)
+    // What a page keeps depends on the platform filter: both make the key.
+    const key: string = `${platform ? archiveName('V', platform) : '*'} ${url}`
+    const cached: CachedPage | undefined = cache?.get(key)
+    const res = await http.get(url, cached ? { ...headers, 'if-none-match': cached.etag } : headers)
     const body = await res.readBody()
     const status = res.message.statusCode ?? 0
+    if (status === 304 && cached) {
+      versions.push(...cached.versions)
+      if (enough(versions)) break
+      url = cached.next
+      continue
+    }
     if (
       (status === 403 || status === 429) &&
       (res.message.headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(body))
@@ -38,6 +50,7 @@ export async function listReleases(
         `the GitHub API rate limit was exceeded while listing Istio releases${token ? '' : ' (no token was sent)'}: pass "github-token" (the default, \${{ github.token }}, raises the limit), or pin an exact "istio-version" like 1.30.3, which needs no API call`
       )
     if (status !== 200) throw new ReleaseLookupError(`listing Istio releases at ${url} answered HTTP ${status}`)
+    const kept: string[] = []
     const releases = JSON.parse(body) as {
       tag_name: string
       draft: boolean
@@ -49,10 +62,14 @@ export async function listReleases(
       const version = r.tag_name.replace(/^v/, '')
       if (platform && Array.isArray(r.assets) && !r.assets.some((a) => a.name === archiveName(version, platform)))
         continue
-      versions.push(version)
+      kept.push(version)
     }
+    versions.push(...kept)
+    const etag = res.message.headers.etag
+    const next = nextLink(res.message.headers.link)
+    if (cache && typeof etag === 'string' && etag) cache.set(key, { etag, versions: kept, ...(next ? { next } : {}) })
     if (enough(versions)) break
-    url = nextLink(res.message.headers.link)
+    url = next
   }
   return versions
 }
@@ -62,7 +79,8 @@ export async function resolveVersion(
   spec: VersionSpec,
   apiUrl: string,
   token: string,
-  platform?: Platform
+  platform?: Platform,
+  cache?: PageCache
 ): Promise<string> {
   if (spec.kind === 'exact') return spec.version
   // Releases come newest first; once a page holds a fitting release, later pages hold only older ones.
@@ -70,7 +88,8 @@ export async function resolveVersion(
     apiUrl,
     token,
     (v) => selectVersion(spec, v) !== undefined,
-    platform ?? istioPlatform()
+    platform ?? istioPlatform(),
+    cache
   )
   const chosen = selectVersion(spec, versions)
   if (!chosen) {

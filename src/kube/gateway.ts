@@ -15,11 +15,22 @@ const ADDRESS_JSONPATH = '{.status.loadBalancer.ingress[0].ip}{" "}{.status.load
  * resumes at the list's resourceVersion, so nothing between the two is lost (and a Service that does not exist yet is
  * simply waited for).
  */
-const GATEWAY_SERVICE: kubectl.Query = {
+const serviceQuery = (svc: ServiceRef): kubectl.Query => ({
   resource: 'services',
-  namespace: ISTIO_NAMESPACE,
-  fieldSelector: `metadata.name=${EASTWEST_GATEWAY}`
+  namespace: svc.namespace,
+  fieldSelector: `metadata.name=${svc.name}`
+})
+
+export interface ServiceRef {
+  namespace: string
+  name: string
 }
+
+const GATEWAY: ServiceRef = { namespace: ISTIO_NAMESPACE, name: EASTWEST_GATEWAY }
+
+/** What a LoadBalancer Service without an address needs; the gateway's error and mode: check's hint. */
+export const LOAD_BALANCER_HINT =
+  'A LoadBalancer Service needs a load-balancer implementation: on kind or bare metal install MetalLB or cloud-provider-kind; on a cloud, check the events and "gateway-service-annotations"; or raise "gateway-timeout".'
 
 export function addressFromLine(line: string): string | undefined {
   const [ip, hostname] = line.trim().split(/\s+/)
@@ -31,12 +42,24 @@ export function addressFromLine(line: string): string | undefined {
  * and costs the API server a list and a watch instead of a request per poll. A watch that ends early, or fails
  * transiently, is started again until gateway-timeout.
  */
-export async function waitForGatewayAddress(
+export function waitForGatewayAddress(
   tools: ClusterTools,
   cluster: string,
   timeoutMs: number,
   log: StepLog
 ): Promise<string> {
+  return waitForServiceAddress(tools, cluster, GATEWAY, timeoutMs, log)
+}
+
+/** The same wait for any LoadBalancer Service (mode: check's temporary one). */
+export async function waitForServiceAddress(
+  tools: ClusterTools,
+  cluster: string,
+  svc: ServiceRef,
+  timeoutMs: number,
+  log: StepLog
+): Promise<string> {
+  const query = serviceQuery(svc)
   const deadline = Date.now() + timeoutMs
   let address: string | undefined
   await poll(deadline, async () => {
@@ -44,7 +67,7 @@ export async function waitForGatewayAddress(
       const result = await kubectl.watch(
         tools,
         cluster,
-        GATEWAY_SERVICE,
+        query,
         ADDRESS_JSONPATH,
         deadline,
         (line) => Boolean((address = addressFromLine(line))),
@@ -57,9 +80,9 @@ export async function waitForGatewayAddress(
     return address
   })
   if (address) return address
-  const explanation = await explainPendingAddress(tools, cluster, timeoutMs, log)
+  const explanation = await explainPendingAddress(tools, cluster, svc, timeoutMs, log)
   throw new Error(
-    `${explanation}\ncommand: ${kubectl.watchCommand(cluster, GATEWAY_SERVICE, ADDRESS_JSONPATH)} (ended by "gateway-timeout")`
+    `${explanation}\n${LOAD_BALANCER_HINT}\ncommand: ${kubectl.watchCommand(cluster, query, ADDRESS_JSONPATH)} (ended by "gateway-timeout")`
   )
 }
 
@@ -67,6 +90,7 @@ export async function waitForGatewayAddress(
 async function explainPendingAddress(
   tools: ClusterTools,
   cluster: string,
+  svc: ServiceRef,
   timeoutMs: number,
   log: StepLog
 ): Promise<string> {
@@ -76,8 +100,8 @@ async function explainPendingAddress(
       cluster,
       {
         resource: 'events',
-        namespace: ISTIO_NAMESPACE,
-        fieldSelector: `involvedObject.kind=Service,involvedObject.name=${EASTWEST_GATEWAY}`
+        namespace: svc.namespace,
+        fieldSelector: `involvedObject.kind=Service,involvedObject.name=${svc.name}`
       },
       '{range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}',
       log,
@@ -86,8 +110,7 @@ async function explainPendingAddress(
     .then((out) => out.trim())
     .catch(() => '')
   return [
-    `service ${ISTIO_NAMESPACE}/${EASTWEST_GATEWAY} got no external address (ip or hostname) within ${Math.round(timeoutMs / 1000)} s.`,
-    events ? `Its events:\n${events}` : 'It has no events: no load-balancer controller seems to watch this cluster.',
-    'A LoadBalancer Service needs a load-balancer implementation: on kind or bare metal install MetalLB or cloud-provider-kind; on a cloud, check the events and "gateway-service-annotations"; or raise "gateway-timeout".'
+    `service ${svc.namespace}/${svc.name} got no external address (ip or hostname) within ${Math.round(timeoutMs / 1000)} s.`,
+    events ? `Its events:\n${events}` : 'It has no events: no load-balancer controller seems to watch this cluster.'
   ].join('\n')
 }

@@ -130,6 +130,22 @@ export async function apply(tools: ClusterTools, cluster: string, manifest: stri
   return (await tools.kubectl(cluster, ['apply', '-f', '-'], log, { stdin: manifest, ...APPLY })).stdout
 }
 
+/**
+ * `kubectl apply --server-side --field-manager=<manager> --force-conflicts -f -`: server-side apply as `fieldManager`,
+ * which then owns exactly the fields of the manifest; force as istioctl's own apply uses it. Retried like apply: an
+ * apply of the same fields again changes nothing.
+ */
+export async function serverSideApply(
+  tools: ClusterTools,
+  cluster: string,
+  manifest: string,
+  fieldManager: string,
+  log: StepLog
+): Promise<string> {
+  const args = ['apply', '--server-side', `--field-manager=${fieldManager}`, '--force-conflicts', '-f', '-']
+  return (await tools.kubectl(cluster, args, log, { stdin: manifest, ...APPLY })).stdout
+}
+
 /** What `kubectl delete` removes; deleting what is already gone succeeds. */
 export type DeleteTarget = Omit<Query, 'fieldSelector' | 'ignoreNotFound'>
 
@@ -142,20 +158,35 @@ export async function deleteObjects(
   await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE)
 }
 
-/** Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion. */
+/** deleteObjects that says whether there was anything to delete (kubectl prints a line per object it deleted). */
+export async function deleteIfPresent(
+  tools: ClusterTools,
+  cluster: string,
+  target: DeleteTarget,
+  log: StepLog
+): Promise<boolean> {
+  const r = await tools.kubectl(cluster, ['delete', ...selection({ ...target, ignoreNotFound: true })], log, DELETE)
+  return /\bdeleted\b/.test(r.stdout)
+}
+
+/**
+ * Deletes a namespace and all in it; without `wait`, returns once the API server has accepted the deletion.
+ * `afterStop`: a cleanup of the action's own namespace that runs even when the action is stopping (tools.ts).
+ */
 export async function deleteNamespace(
   tools: ClusterTools,
   cluster: string,
   namespace: string,
   wait: boolean,
-  log: StepLog
+  log: StepLog,
+  opts: { afterStop?: boolean } = {}
 ): Promise<void> {
   const args = [
     'delete',
     ...selection({ resource: 'namespace', names: [namespace], ignoreNotFound: true }),
     ...(wait ? [] : ['--wait=false'])
   ]
-  await tools.kubectl(cluster, args, log, wait ? DELETE : APPLY)
+  await tools.kubectl(cluster, args, log, { ...(wait ? DELETE : APPLY), ...opts })
 }
 
 /** `kubectl rollout restart` of workloads (`deployment/x`), without waiting for it. */
@@ -217,7 +248,7 @@ export async function exec(
 }
 
 /** `kubectl logs -n <namespace> <pod> -c <container>`: what the container printed (data: only its size is logged). */
-export async function logs(
+export async function podLogs(
   tools: ClusterTools,
   cluster: string,
   where: { namespace: string; pod: string; container: string },
@@ -225,4 +256,47 @@ export async function logs(
 ): Promise<string> {
   const args = ['logs', '-n', where.namespace, where.pod, '-c', where.container]
   return (await tools.kubectl(cluster, args, log, { ...READ, quiet: true })).stdout
+}
+
+/** `kubectl get <selection> -o wide`: the table a person reads (the diagnostics bundle). Not logged: it is data. */
+export async function getTable(
+  tools: ClusterTools,
+  cluster: string,
+  q: Query,
+  log: StepLog,
+  policy: Policy = HINT
+): Promise<string> {
+  return (await tools.kubectl(cluster, getArgs(q, 'wide'), log, { ...policy, quiet: true })).stdout
+}
+
+/** What `logs` reads: the pods of a selector, one container, the last lines, at most so many bytes per pod. */
+export interface LogQuery {
+  namespace: string
+  selector: string
+  container: string
+  tailLines: number
+  limitBytes: number
+}
+
+/** `kubectl logs -l <selector> -c <container> --tail --limit-bytes --prefix`: every matching pod's last lines. */
+export async function logs(
+  tools: ClusterTools,
+  cluster: string,
+  q: LogQuery,
+  log: StepLog,
+  policy: Policy = HINT
+): Promise<string> {
+  const args = [
+    'logs',
+    '-n',
+    q.namespace,
+    '-l',
+    q.selector,
+    '-c',
+    q.container,
+    `--tail=${q.tailLines}`,
+    `--limit-bytes=${q.limitBytes}`,
+    '--prefix'
+  ]
+  return (await tools.kubectl(cluster, args, log, { ...policy, quiet: true })).stdout
 }

@@ -20,6 +20,8 @@ export interface ControlPlaneParams {
   hub: string
   revision?: string
   overlay?: Record<string, unknown>
+  /** It serves remotes: values.global.externalIstiod, which the chart turns into istiod's EXTERNAL_ISTIOD env. */
+  externalIstiod?: boolean
 }
 
 /** The primary cluster's control plane (the guide's cluster1.yaml), with the user's overlay merged under it. */
@@ -32,7 +34,14 @@ export function controlPlane(p: ControlPlaneParams): IstioOperator {
       // istioctl turns spec.hub into values.global.hub: the charts' images and the injector's (operator/pkg/render).
       hub: p.hub,
       ...(p.revision ? { revision: p.revision } : {}),
-      values: { global: { meshID: p.meshId, multiCluster: { clusterName: p.clusterName }, network: p.network } }
+      values: {
+        global: {
+          meshID: p.meshId,
+          multiCluster: { clusterName: p.clusterName },
+          network: p.network,
+          ...(p.externalIstiod ? { externalIstiod: true } : {})
+        }
+      }
     }
   }
   // The overlay goes first and the owned fields last, so nothing in it can override meshID/clusterName/network.

@@ -8,6 +8,8 @@ import { failureMessage, printStep, printStepStarted } from '../log.js'
 import { RunReport, publishOutputs, writeSummary } from '../report.js'
 import { StepExecutor, StepResult, runPlan } from '../runner.js'
 import { Step } from '../steps/step.js'
+import { writeDiagnostics } from '../diagnostics/bundle.js'
+import { ClusterTools } from '../tools.js'
 
 export interface ModeContext {
   config: Config
@@ -35,11 +37,23 @@ export async function setupIstioctl(ctx: ModeContext): Promise<string> {
   return istioctl.path
 }
 
-export function runSteps(ctx: ModeContext, steps: Step[], execute: StepExecutor): Promise<Map<string, StepResult>> {
+/** Runs the plan, printing each step; `onFinished` also hears of every step that ends (after it is printed). */
+export function runSteps(
+  ctx: ModeContext,
+  steps: Step[],
+  execute: StepExecutor,
+  onFinished?: (result: StepResult) => void
+): Promise<Map<string, StepResult>> {
   return runPlan(steps, {
     maxParallel: ctx.config.maxParallel,
     execute,
-    events: { started: printStepStarted, finished: printStep },
+    events: {
+      started: printStepStarted,
+      finished: (r) => {
+        printStep(r)
+        onFinished?.(r)
+      }
+    },
     signal: ctx.signal
   })
 }
@@ -52,12 +66,27 @@ export function baseReport(
   return { config: ctx.config, istioVersion: ctx.version, istioctlPath, results, durationMs: Date.now() - ctx.started }
 }
 
-/** Outputs and summary, then the run's result: cancelled, failed (the first failure and what it skipped), or `done`. */
+/**
+ * Diagnostics (when asked), outputs and summary, then the run's result: cancelled, failed (the first failure and what
+ * it skipped), or `done`. A cancelled run collects no diagnostics: no command may start any more.
+ */
 export async function finish(ctx: ModeContext, report: RunReport, done: string): Promise<void> {
+  const failures = [...report.results.values()].filter((r) => r.status === 'failed')
+  if (!ctx.signal.aborted)
+    report.diagnosticsPath = await writeDiagnostics(
+      {
+        config: ctx.config,
+        tools: new ClusterTools(ctx.kubeconfigPath, report.istioctlPath, undefined, ctx.env),
+        hasIstioctl: true,
+        results: report.results,
+        probes: report.probes,
+        proxyEndpoints: report.proxyEndpoints
+      },
+      failures.length > 0
+    )
   report.durationMs = Date.now() - ctx.started
   publishOutputs(report)
   await writeSummary(report)
-  const failures = [...report.results.values()].filter((r) => r.status === 'failed')
   if (ctx.signal.aborted)
     core.setFailed('Cancelled: the mesh is incomplete; see the summary for what each cluster finished.')
   else if (failures.length) core.setFailed(failureMessage(failures, report.results))

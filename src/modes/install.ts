@@ -8,7 +8,8 @@ import { RunState, stepExecutor } from '../steps/executor.js'
 import { ClusterTools } from '../tools.js'
 import { TrustManager } from '../trust/trust.js'
 import { ModeContext, baseReport, finish, runSteps, setupIstioctl } from './context.js'
-import { prepare, readStates } from './prepare.js'
+import { prepare } from './prepare.js'
+import { rereadEachWhenDone } from './reread.js'
 
 /** mode: install — converge every cluster on the mesh; grows it, upgrades it, prunes it when asked. */
 export async function installMode(ctx: ModeContext): Promise<void> {
@@ -24,10 +25,9 @@ export async function installMode(ctx: ModeContext): Promise<void> {
   await trust?.prepare(before)
 
   const state: RunState = { remoteSecrets: new Map(), remoteStatus: new Map() }
-  const results = await runSteps(ctx, steps, stepExecutor({ config, tools, trust, state }))
-  const after = ctx.signal.aborted
-    ? undefined
-    : await readStates(tools, config, 'mesh · read each cluster again (what changed)').catch(() => undefined)
+  const rereads = rereadEachWhenDone(tools, config, steps, ctx.signal)
+  const results = await runSteps(ctx, steps, stepExecutor({ config, tools, trust, state }), rereads.finished)
+  const after = await rereads.all()
   const report: RunReport = {
     ...baseReport(ctx, istioctlPath, results),
     remoteStatus: state.remoteStatus,

@@ -2,6 +2,7 @@
 // secrets, build the plan. Install then carries the plan out; plan mode describes it.
 import * as core from '@actions/core'
 import { Config } from '../config/index.js'
+import { roleChange } from '../config/topology.js'
 import { StepError } from '../errors.js'
 import { Semver, parseSemver } from '../istioctl/version.js'
 import { logged } from '../log.js'
@@ -43,8 +44,11 @@ export async function prepare(ctx: ModeContext): Promise<Preparation> {
   } catch (e) {
     blocker = (e as Error).message
   }
+  blocker = roleChange(config.clusters, states) ?? blocker
   const stale = staleRemoteSecrets(config, states)
-  return { states, semver, upgrades, blocker, stale, steps: buildInstallPlan(config, semver, stale) }
+  // A cluster whose east-west gateway Service exists gets nothing new for its load balancer.
+  const gatewayServices = new Set([...states].filter(([, s]) => s.gateway).map(([name]) => name))
+  return { states, semver, upgrades, blocker, stale, steps: buildInstallPlan(config, semver, stale, gatewayServices) }
 }
 
 /** Every cluster's istio-system, read concurrently: the only truth about the mesh (no state file). */

@@ -83,7 +83,7 @@ async function probeFrom(
     if (!finished)
       return fail(`the probe pod did not finish within ${Math.round(opts.timeoutMs / 1000)} s${waitingReason(pod)}`)
     if (!pod) return fail('the probe Job finished without a pod')
-    const text = await kubectl.logs(tools, req.from, { namespace, pod: pod.metadata.name, container: 'probe' }, log)
+    const text = await kubectl.podLogs(tools, req.from, { namespace, pod: pod.metadata.name, container: 'probe' }, log)
     const { lines, done } = parseProbeLog(text)
     return probeResults(
       req.from,

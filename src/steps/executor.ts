@@ -13,6 +13,7 @@ import { waitForGatewayAddress } from '../kube/gateway.js'
 import { istiodsNeedingRestart, listIstiods, restartIstiods } from '../kube/istiod.js'
 import * as kubectl from '../kube/kubectl.js'
 import { isLoopbackServer, parseRemoteSecret } from '../kube/remote-secret.js'
+import { withRemotePilotAddress } from '../manifests/remote.js'
 import { TrustManager } from '../trust/trust.js'
 import { RemoteStatus, VerifyError, waitForRemoteClusters } from '../verify.js'
 import { verifyTraffic } from '../verify-traffic.js'
@@ -27,6 +28,8 @@ export interface RunState {
   remoteStatus: Map<string, Map<string, RemoteStatus>>
   /** What the probe pods found, when a check ran them (issue 14): for the summary and the diagnostics. */
   probes?: ProbeResult[]
+  /** Ids of the steps that succeeded so far (a `remove-unclaimed` cleanup asks). */
+  succeeded?: Set<string>
 }
 
 export interface ExecutorDeps {
@@ -38,7 +41,7 @@ export interface ExecutorDeps {
 
 export function stepExecutor(deps: ExecutorDeps): StepExecutor {
   const { tools } = deps
-  return async (step: Step, log: StepLog): Promise<string | void> => {
+  const execute = async (step: Step, log: StepLog): Promise<string | void> => {
     const a = step.action
     switch (a.type) {
       case 'apply':
@@ -49,6 +52,19 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return deps.trust.ensure(step.cluster, log)
       case 'istioctl-install':
         return istioctlInstall(deps, step, a.iop, a.readinessWaits, log)
+      case 'istioctl-install-remote': {
+        // The primary's gateway-address step has finished: its address is there, this only reads it.
+        const address = await waitForGatewayAddress(tools, a.primary, a.timeoutMs, log)
+        log(`remotePilotAddress: ${address} (${a.primary}'s east-west gateway)`)
+        // The chart makes a host name an ExternalName Service (remote-istiod-service.yaml@1.30.3); istio.io's page
+        // calls primaries behind host-name load balancers (AWS) unsuitable.
+        if (!/^[\d.]+$|:/.test(address))
+          core.warning(
+            `${step.cluster}: ${a.primary}'s east-west gateway has a host name (${address}), not an IP; istio.io's "Install Primary-Remote" says such primaries (AWS load balancers) are not suitable for a remote. Give the gateway an IP (e.g. an NLB with static addresses) if injection or xDS fails in ${step.cluster}.`
+          )
+        await istioctlInstall(deps, step, withRemotePilotAddress(a.iop, address), a.readinessWaits, log)
+        return `served by ${a.primary} at ${address}`
+      }
       case 'wait-gateway-address':
         return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log)
       case 'wait-gateway-forwarding':
@@ -67,9 +83,57 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         return kubectl.deleteNamespace(tools, step.cluster, a.namespace, a.wait ?? false, log)
       case 'istioctl-uninstall':
         return istioctl.uninstall(tools, step.cluster, log)
+      case 'server-side-apply':
+        await kubectl.serverSideApply(tools, step.cluster, a.manifest, a.fieldManager, log)
+        return
+      case 'none':
+        return a.value
+      case 'remove-unclaimed':
+        return removeUnclaimed(deps, step, a, log)
       default:
         return assertNever(a)
     }
+  }
+  return async (step, log) => {
+    const value = await execute(step, log)
+    ;(deps.state.succeeded ??= new Set()).add(step.id)
+    return value
+  }
+}
+
+/**
+ * A cleanup: deletes what this run created early (the gateway's Service, and with it a billed load balancer) unless
+ * the step that would have taken it over succeeded. Either outcome is said: a warning when it goes, an error naming
+ * the object, the cluster and the command to run when it cannot be deleted.
+ */
+async function removeUnclaimed(
+  deps: ExecutorDeps,
+  step: Step,
+  a: Extract<Step['action'], { type: 'remove-unclaimed' }>,
+  log: StepLog
+): Promise<string | void> {
+  const { resource, names = [], namespace } = a.target
+  const what = `${resource} ${names.join(', ')}${namespace ? ` in ${namespace}` : ''}`
+  const lb = resource === 'service' ? ' and its load balancer' : ''
+  if (deps.state.succeeded?.has(a.unless)) {
+    log(`kept ${what}: ${a.unless} succeeded and owns it`)
+    return
+  }
+  try {
+    const removed = await kubectl.deleteIfPresent(deps.tools, step.cluster, a.target, log)
+    const said = removed ? `removed ${what}${lb}: ${a.reason}` : `${what} is not there (nothing to remove): ${a.reason}`
+    if (removed) core.warning(`${step.cluster}: ${said}`)
+    return said
+  } catch (e) {
+    if (!(e instanceof CommandError)) throw e
+    const by = `kubectl --context ${step.cluster}${namespace ? ` -n ${namespace}` : ''} delete ${resource} ${names.join(' ')}`
+    throw new StepError(
+      step.cluster,
+      step.title,
+      `${what} is still there${lb ? ', and so is its load balancer (billed)' : ''}: ${a.reason}, and deleting it failed: ${e.headline}. Delete it: ${by}`,
+      e.command,
+      e.stderrTail
+    )
   }
 }
 

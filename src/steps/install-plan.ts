@@ -1,11 +1,13 @@
 import { Config, ClusterConfig } from '../config/index.js'
-import { ISTIO_NAMESPACE } from '../istio-names.js'
+import { EASTWEST_GATEWAY, ISTIO_NAMESPACE } from '../istio-names.js'
 import { Semver } from '../istioctl/version.js'
-import { controlPlane, eastWestGateway, readinessWaits } from '../manifests/istio-operator.js'
+import { primaries, remotesOf, secretSources } from '../config/topology.js'
+import { controlPlane, readinessWaits } from '../manifests/istio-operator.js'
 import { VERIFY_NAMESPACE, helloworldVersion, verifyWorkloads } from '../manifests/helloworld.js'
-import { crossNetworkGateway, istioNamespace, toYaml } from '../manifests/kubernetes.js'
+import { istioNamespace, toYaml } from '../manifests/kubernetes.js'
 import type { StepKind } from './registry.js'
 import { Step, StepAction, stepId } from './step.js'
+import { gatewayAndSecretSteps, remoteControlPlaneSteps } from './topology-remote.js'
 
 /**
  * The guide's sequence per cluster, as a graph so clusters proceed side by side. The critical path of a cluster is
@@ -16,17 +18,29 @@ import { Step, StepAction, stepId } from './step.js'
  * remote secret once its control plane has finished (the secret itself only needs the namespace: a failed control
  * plane does not stop the exchange) and exposes its services once its gateway install has finished, while the load
  * balancer assigns the address.
+ *
+ * The load balancer is not on that path: right after its namespace, a cluster gets the east-west gateway's Service as
+ * the gateway install will apply it (manifests/gateway-service.ts), so the cloud provisions it while istiod installs,
+ * and the install takes it over. `gatewayServices`: the clusters where that Service exists already (nothing to do).
+ * A Service this run created goes again if the gateway install does not succeed: no billed load balancer is left
+ * behind by a failed run.
  */
 export function buildInstallPlan(
   config: Config,
   version: Semver,
-  stale: Map<string, { name: string }[]> = new Map()
+  stale: Map<string, { name: string }[]> = new Map(),
+  gatewayServices: ReadonlySet<string> = new Set()
 ): Step[] {
   const steps: Step[] = []
   const add = (...args: Parameters<typeof clusterStep>) => steps.push(clusterStep(...args))
   const trust = config.ca.mode !== 'none'
 
   for (const c of config.clusters) {
+    if (c.role === 'remote') {
+      steps.push(...remoteControlPlaneSteps(config, c, clusterStep))
+      steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep, gatewayServices))
+      continue
+    }
     add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], {
       type: 'apply',
       manifest: toYaml(istioNamespace(c.network))
@@ -41,7 +55,8 @@ export function buildInstallPlan(
       network: c.network,
       hub: config.hub,
       revision: config.revision,
-      overlay: config.operatorOverlay
+      overlay: config.operatorOverlay,
+      externalIstiod: remotesOf(config.clusters, c.name).length > 0
     })
     add(
       c,
@@ -54,54 +69,11 @@ export function buildInstallPlan(
         readinessWaits: readinessWaits(iop)
       }
     )
-    const gateway = eastWestGateway({
-      network: c.network,
-      hub: config.hub,
-      revision: config.revision,
-      serviceAnnotations: config.gatewayServiceAnnotations
-    })
-    add(c, 'eastwest-gateway', 'east-west gateway', [stepId(c.name, 'control-plane')], {
-      type: 'istioctl-install',
-      iop: toYaml(gateway),
-      readinessWaits: readinessWaits(gateway)
-    })
-    add(c, 'gateway-address', 'gateway address', [stepId(c.name, 'eastwest-gateway')], {
-      type: 'wait-gateway-address',
-      timeoutMs: config.gatewayTimeoutMs
-    })
-    // An address is not a working gateway: peers on other networks probe it until it forwards (issue 14).
-    const remote = config.clusters.filter((p) => p.name !== c.name && p.network !== c.network).map((p) => p.name)
-    if (remote.length)
-      add(
-        c,
-        'gateway-forwarding',
-        `gateway forwards (from ${remote.join(', ')})`,
-        [stepId(c.name, 'gateway-address')],
-        {
-          type: 'wait-gateway-forwarding',
-          peers: remote,
-          timeoutMs: config.gatewayTimeoutMs
-        }
-      )
-    add(
-      c,
-      'expose-services',
-      'expose services (cross-network-gateway)',
-      [stepId(c.name, 'control-plane')],
-      { type: 'apply', manifest: toYaml(crossNetworkGateway(version)) },
-      { after: [stepId(c.name, 'eastwest-gateway')] }
-    )
-    add(
-      c,
-      'remote-secret',
-      'create remote secret',
-      [stepId(c.name, 'namespace')],
-      { type: 'create-remote-secret', server: c.apiServer },
-      { after: [stepId(c.name, 'control-plane')] }
-    )
+    steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep, gatewayServices))
   }
-  for (const c of config.clusters) {
-    const sources = config.clusters.filter((s) => s.name !== c.name).map((s) => s.name)
+  for (const c of primaries(config.clusters)) {
+    const sources = secretSources(config.clusters, c).map((s) => s.name)
+    if (!sources.length) continue
     // After its own control plane: a changed secret may need its istiod restarted (kube/istiod.ts), and that must be
     // the istiod this run leaves behind, not one an install in progress is about to replace.
     add(
@@ -123,6 +95,21 @@ export function buildInstallPlan(
         })
     }
   if (config.verify.mode !== 'none') addVerification(config, steps)
+  for (const c of config.clusters)
+    if (steps.some((x) => x.id === stepId(c.name, 'gateway-service') && x.action.type === 'server-side-apply'))
+      add(
+        c,
+        'remove-gateway-service',
+        `remove the ${EASTWEST_GATEWAY} Service unless the gateway install succeeded`,
+        [stepId(c.name, 'gateway-service'), stepId(c.name, 'eastwest-gateway')],
+        {
+          type: 'remove-unclaimed',
+          target: { resource: 'service', names: [EASTWEST_GATEWAY], namespace: ISTIO_NAMESPACE },
+          unless: stepId(c.name, 'eastwest-gateway'),
+          reason: 'the east-west gateway install did not succeed'
+        },
+        { always: true }
+      )
   return steps
 }
 
@@ -137,8 +124,9 @@ function addVerification(config: Config, steps: Step[]): void {
   const traffic = config.verify.mode === 'traffic'
   const versions = [...new Set(config.clusters.map((_, i) => helloworldVersion(i)))]
   const add = (...args: Parameters<typeof clusterStep>) => steps.push(clusterStep(...args))
-  for (const c of config.clusters) {
-    const peers = config.clusters.filter((p) => p.name !== c.name).map((p) => p.name)
+  for (const c of primaries(config.clusters)) {
+    // A remote has no istiod to ask; its primary reports it.
+    const peers = secretSources(config.clusters, c).map((p) => p.name)
     // `istioctl remote-clusters` shows what this cluster's istiod made of the remote secrets in it: it needs istiod and
     // those secrets, no gateway. Waiting for everything would put the check behind the slowest cluster's address.
     const needs = (['control-plane', 'remote-secrets-in', 'prune-remote-secrets'] as StepKind[])
@@ -158,7 +146,7 @@ function addVerification(config: Config, steps: Step[]): void {
       c,
       'verify-traffic',
       `verify: helloworld ${versions.join(', ')} answer`,
-      [...deployed, stepId(c.name, 'verify')],
+      [...deployed, stepId(c.role === 'remote' ? c.primary! : c.name, 'verify')],
       {
         type: 'verify-traffic',
         versions,

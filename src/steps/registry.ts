@@ -9,18 +9,21 @@ import type { Step } from './step.js'
 /** In this order the job summary shows their columns. */
 export const STEP_KINDS = [
   'namespace',
+  'gateway-service',
   'root-of-trust',
   'control-plane',
   'eastwest-gateway',
   'gateway-address',
   'gateway-forwarding',
   'expose-services',
+  'expose-istiod',
   'remote-secret',
   'remote-secrets-in',
   'verify',
   'verify-deploy',
   'verify-traffic',
   'verify-cleanup',
+  'remove-gateway-service',
   'prune-remote-secrets',
   'remove-remote-secrets',
   'remove-verify',
@@ -65,6 +68,13 @@ export const STEP_KIND_INFO = {
           ? 'unchanged'
           : `relabel network ${s.network ?? '(none)'} → ${c.network}`
   },
+  'gateway-service': {
+    column: 'Load balancer',
+    plans: ({ state: s }) =>
+      s.gateway
+        ? 'unchanged (the east-west gateway Service exists)'
+        : 'create the east-west gateway Service now, so the cloud starts provisioning its load balancer while istiod installs'
+  },
   'root-of-trust': {
     column: 'Root of trust',
     plans: ({ state: s, config }) =>
@@ -75,6 +85,8 @@ export const STEP_KIND_INFO = {
   'control-plane': {
     column: 'Control plane',
     plans: ({ state: s, cluster: c, config, version, upgrade: up }) => {
+      if (c.role === 'remote')
+        return `${s.remoteProfile ? 're-apply' : 'install'} Istio ${version}, profile remote: injection and xDS from ${c.primary}'s istiod through its east-west gateway`
       if (up)
         return `${up.kind === 'canary' ? 'install beside' : up.kind === 'downgrade' ? 'downgrade' : 'upgrade in place'}: ${up.from} → ${up.to}`
       const same =
@@ -104,6 +116,7 @@ export const STEP_KIND_INFO = {
       `probe the gateway on port 15443 from ${step.action.type === 'wait-gateway-forwarding' ? step.action.peers.join(', ') : 'its peers'} until it forwards`
   },
   'expose-services': { column: 'Expose services', plans: asTitled },
+  'expose-istiod': { column: 'Expose istiod', plans: asTitled },
   'remote-secret': {
     column: 'Remote secret',
     plans: ({ cluster: c }) => `create-remote-secret --name ${c.name}${c.apiServer ? ` --server ${c.apiServer}` : ''}`
@@ -123,6 +136,11 @@ export const STEP_KIND_INFO = {
   'verify-deploy': { column: null, plans: asTitled },
   'verify-traffic': { column: 'Traffic', plans: asTitled },
   'verify-cleanup': { column: null, plans: asTitled },
+  'remove-gateway-service': {
+    column: null,
+    plans: () =>
+      'if the east-west gateway install does not succeed: delete the Service this run created, and its load balancer'
+  },
   'prune-remote-secrets': {
     column: 'Pruned secrets',
     plans: ({ stale }) => `delete stale remote secrets of ${stale.map((x) => x.cluster).join(', ')}`

@@ -7,6 +7,8 @@ export type StepAction =
   | { type: 'root-of-trust' }
   /** readinessWaits: how many components istioctl waits for one after another (sizes the process limit). */
   | { type: 'istioctl-install'; iop: string; readinessWaits: number }
+  /** A remote's install: its primary's east-west gateway address (read when it runs) becomes remotePilotAddress. */
+  | { type: 'istioctl-install-remote'; iop: string; readinessWaits: number; primary: string; timeoutMs: number }
   | { type: 'wait-gateway-address'; timeoutMs: number }
   | { type: 'wait-gateway-forwarding'; peers: string[]; timeoutMs: number }
   | { type: 'create-remote-secret'; server?: string }
@@ -18,6 +20,12 @@ export type StepAction =
   /** Without `wait`, the API server finalizes the namespace in the background (--wait=false). */
   | { type: 'delete-namespace'; namespace: string; wait?: boolean }
   | { type: 'istioctl-uninstall' }
+  /** kubectl apply --server-side as `fieldManager` (with --force-conflicts, as istioctl applies). */
+  | { type: 'server-side-apply'; manifest: string; fieldManager: string }
+  /** Nothing to do; `value` says why (what mode: plan and the summary show). */
+  | { type: 'none'; value: string }
+  /** Deletes `target` (if it is there) unless step `unless` succeeded in this run; `reason` says why it goes. */
+  | { type: 'remove-unclaimed'; target: DeleteTarget; unless: string; reason: string }
 
 export interface Step {
   id: string

@@ -45,7 +45,8 @@ export class TrustManager {
   /** Chooses the mesh's root from what every cluster carries (cacerts, the stored root). Throws before any write. */
   async prepare(states: Map<string, ClusterState>): Promise<void> {
     if (this.config.ca.mode === 'none') return
-    for (const c of this.config.clusters) {
+    // A remote has no istiod, so no CA: its workloads' certificates come from its primary's istiod.
+    for (const c of this.config.clusters.filter((x) => x.role !== 'remote')) {
       const s = states.get(c.name)
       this.seen.set(c.name, {
         cacerts: s?.cacerts,

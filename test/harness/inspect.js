@@ -80,8 +80,8 @@ export function pemSecretLines(pem) {
 
 /**
  * The places a run left text in: logs (without the `::add-mask::` commands the runner swallows), GITHUB_OUTPUT,
- * GITHUB_STATE, GITHUB_ENV, GITHUB_PATH, the summary, post's logs, every file under RUNNER_TEMP now, and the argument
- * list of every process the shim saw.
+ * GITHUB_STATE, GITHUB_ENV, GITHUB_PATH, the summary, post's logs, every file under RUNNER_TEMP now, every file of
+ * the diagnostics bundle, and the argument list of every process the shim saw.
  * @param {any} run runAction()'s result, or runEntry()'s (then `post` may be given separately)
  * @param {{ runnerTemp: string }} runner
  * @param {{ records(): Array<{ tool: string, pid: number, argv: string[] }> }} [shim]
@@ -102,6 +102,9 @@ export function leakPlaces(run, runner, shim, post = run.post) {
     places['post stderr'] = post.stderr
   }
   for (const f of filesBelow(runner.runnerTemp)) places[`RUNNER_TEMP file ${f}`] = fs.readFileSync(f, 'latin1')
+  // The diagnostics bundle (output diagnostics-path), wherever it was written: it is uploaded as an artifact.
+  const bundle = run.outputs?.['diagnostics-path']
+  if (bundle) for (const f of filesBelow(bundle)) places[`diagnostics file ${f}`] = fs.readFileSync(f, 'latin1')
   for (const r of shim?.records() ?? []) places[`argv of ${r.tool} (pid ${r.pid})`] = r.argv.join(' ')
   return places
 }

@@ -1,6 +1,6 @@
 // Simulated Istio releases: istioctl archives as release-builder publishes them (one file, plus a
 // `.sha256` beside it), a download site that redirects like github.com does, and the GitHub releases
-// API (pagination, drafts and prereleases mixed in, rate limiting, transient errors).
+// API (pagination, drafts and prereleases mixed in, rate limiting, transient errors, ETags and conditional requests).
 import http from 'node:http'
 import { createHash } from 'node:crypto'
 import { gzipSync, deflateRawSync, crc32 } from 'node:zlib'
@@ -197,7 +197,7 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
   const packaged = new Map() // `${version}/${platform}` → Promise<{ archive, sha256 }>
   /** @type {Array<{ method: string, path: string, url: string, authorization?: string, userAgent?: string }>} */
   const requests = []
-  const state = { bytesServed: 0, faults: [...faults] }
+  const state = { bytesServed: 0, bodyBytes: 0, notModified: 0, faults: [...faults] }
   let origin = ''
 
   /** @param {string} version @param {string} platform */
@@ -278,8 +278,39 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
    */
   const send = (res, code, body, headers = {}) => {
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body))
+    state.bodyBytes += buf.length
     res.writeHead(code, { 'Content-Length': buf.length, ...headers })
     res.end(buf)
+  }
+
+  /**
+   * An API answer with its ETag, or 304 without a body when If-None-Match holds it. docs.github.com, "Best practices
+   * for using the REST API", use conditional requests: "Most endpoints return an etag header … If the data has not
+   * changed, you will receive a 304 Not Modified response". GitHub's JSON answers carry weak ETags (`W/"…"`), and
+   * If-None-Match compares weakly (RFC 9110 13.1.2). The ETag differs per token (github/docs#34689: "When a different
+   * access token is used a different etag is returned"), so it hashes the Authorization header with the body.
+   * @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res
+   * @param {unknown} body @param {import('node:http').OutgoingHttpHeaders} headers
+   */
+  const sendConditional = (req, res, body, headers) => {
+    const buf = Buffer.from(JSON.stringify(body))
+    const etag = `W/"${createHash('sha256')
+      .update(`${req.headers.authorization ?? ''}\n`)
+      .update(buf)
+      .digest('hex')
+      .slice(0, 32)}"`
+    const opaque = (/** @type {string} */ t) => t.trim().replace(/^W\//, '')
+    const wanted = String(req.headers['if-none-match'] ?? '')
+      .split(',')
+      .map(opaque)
+      .filter(Boolean)
+    if (wanted.includes('*') || wanted.includes(opaque(etag))) {
+      state.notModified += 1
+      const { 'Content-Type': _type, ...rest } = /** @type {Record<string, unknown>} */ (headers)
+      res.writeHead(304, { ...rest, ETag: etag })
+      return void res.end()
+    }
+    send(res, 200, buf, { ...headers, ETag: etag })
   }
   const notFoundJson = (/** @type {import('node:http').ServerResponse} */ res) =>
     send(
@@ -332,17 +363,17 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
       if (page < last) links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`)
       if (page > 1) links.push(`${link(1)}; rel="first"`)
       const items = ordered.slice((page - 1) * perPage, page * perPage).map(releaseJson)
-      return send(res, 200, items, { ...json, ...(links.length ? { Link: links.join(', ') } : {}) })
+      return sendConditional(req, res, items, { ...json, ...(links.length ? { Link: links.join(', ') } : {}) })
     }
     if (path === '/repos/istio/istio/releases/latest') {
       // GitHub's "latest" is the most recently published full release, not the highest version.
       const latest = ordered.find((r) => !r.draft && !r.prerelease)
-      return latest ? send(res, 200, releaseJson(latest), json) : notFoundJson(res)
+      return latest ? sendConditional(req, res, releaseJson(latest), json) : notFoundJson(res)
     }
     const tag = /^\/repos\/istio\/istio\/releases\/tags\/([^/]+)$/.exec(path)
     if (tag) {
       const r = releases.find((x) => x.version === decodeURIComponent(tag[1]) && !x.draft)
-      return r ? send(res, 200, releaseJson(r), json) : notFoundJson(res)
+      return r ? sendConditional(req, res, releaseJson(r), json) : notFoundJson(res)
     }
     return notFoundJson(res)
   }
@@ -376,6 +407,7 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
     const body = cut ? pkg.archive.subarray(0, Math.floor(pkg.archive.length / 2)) : pkg.archive
     state.bytesServed += body.length
     if (cut?.abort) {
+      state.bodyBytes += body.length
       // The connection drops mid-body: the full length is announced, half arrives.
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': pkg.archive.length })
       res.write(body, () => res.destroy())
@@ -420,8 +452,17 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
     downloadBaseUrl: `${origin}/istio/istio/releases/download`,
     apiUrl: `${origin}/api`,
     requests,
+    /** Archive bytes served (what a download of istioctl costs). */
     get bytesServed() {
       return state.bytesServed
+    },
+    /** Every response body byte: API answers, checksums, archives, error pages. */
+    get bodyBytes() {
+      return state.bodyBytes
+    },
+    /** How many conditional API requests were answered 304 Not Modified. */
+    get notModified() {
+      return state.notModified
     },
     /**
      * Add a fault; `setFault(null)` clears them all.

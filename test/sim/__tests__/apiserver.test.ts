@@ -417,6 +417,67 @@ spec:
   })
 })
 
+describe('pod logs', () => {
+  let t: Target
+  beforeAll(async () => {
+    // Its own server: a short remote-cluster timeout, so istiod's "failed to sync" line comes within the test.
+    t = await target('logs', 9, { remoteClusters: { timeoutMs: 200 } })
+  })
+  afterAll(() => t?.sim.close())
+
+  it("serves istiod's secret-controller lines per remote secret, the tail, and refuses an unknown container", async () => {
+    await apply(t, 'apiVersion: v1\nkind: Namespace\nmetadata: {name: istio-system}\n')
+    await apply(
+      t,
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: istiod, namespace: istio-system}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: istiod}}
+  template:
+    metadata: {labels: {app: istiod}}
+    spec:
+      containers:
+      - {name: discovery, image: docker.io/istio/pilot:1.30.3}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: istio-remote-secret-east
+  namespace: istio-system
+  labels: {istio/multiCluster: "true"}
+stringData:
+  east: |
+    apiVersion: v1
+    kind: Config
+    clusters:
+    - name: east
+      cluster: {server: "https://127.0.0.1:6443"}
+`
+    )
+    await new Promise((r) => setTimeout(r, 300))
+    const out = await kubectl(t, ['logs', '-n', 'istio-system', 'deployment/istiod', '-c', 'discovery'])
+    expect([out.code, out.stderr]).toEqual([0, ''])
+    const lines = out.stdout.trimEnd().split('\n')
+    const ts = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z`
+    expect(lines.map((l) => l.replace(new RegExp(`^${ts}\t`), ''))).toEqual([
+      'info\tStarting multicluster remote secrets controller',
+      'info\tprocessing remote config event for istio-system/istio-remote-secret-east',
+      'info\tAdd cluster\tcluster=east config=istio-system/istio-remote-secret-east',
+      'info\tNumber of remote clusters: 1',
+      // 127.0.0.1 from a pod is the pod itself: the cluster never syncs.
+      'error\tremote cluster east failed to sync after 200ms'
+    ])
+    const tail = await kubectl(t, ['logs', '-n', 'istio-system', '-l', 'app=istiod', '-c', 'discovery', '--tail=1'])
+    expect(tail.stdout.trim()).toMatch(/\terror\tremote cluster east failed to sync after 200ms$/)
+    const pod = t.sim.store.list('v1', 'Pod', 'istio-system')[0].metadata.name
+    const bad = await kubectl(t, ['logs', '-n', 'istio-system', pod, '-c', 'nope'])
+    expect(bad.code).not.toBe(0)
+    expect(bad.stderr).toContain(`container nope is not valid for pod ${pod}`)
+  })
+})
+
 describe('custom resources', () => {
   it('fails like real kubectl before the CRD exists, serves the kind once stored, forgets it when deleted', async () => {
     let r = await apply(c1, gatewayCrYaml, '-n', 'istio-system')

@@ -8,6 +8,7 @@ import { nowTimestamp } from './store.js'
 import { istiodCa } from './istiod.js'
 import { remoteSecretUpdates } from './istiod-remote-secrets.js'
 import { jobs } from './jobs.js'
+import { remoteControlPlane } from './remote-control-plane.js'
 
 const SA_TOKEN = 'kubernetes.io/service-account-token'
 const SA_NAME = 'kubernetes.io/service-account.name'
@@ -109,6 +110,8 @@ export function recordEvent(store, obj, { type = 'Normal', reason, message, comp
 // --- load balancer -----------------------------------------------------------------------------
 // LoadBalancer Services (or Services with no type) get an address after lb.delayMs: an IP from the
 // documentation range or an AWS-style hostname; mode 'none' never assigns one (kind without MetalLB).
+// Every load balancer is a new one, as a cloud's are: the cluster's first gets 192.0.2.<index>, each later one
+// (another Service, or the same name created again) 198.51.100.<n>, so a test can tell a re-created Service.
 /** @param {ControllerContext} ctx @returns {(e: ChangeEvent) => void} */
 function loadBalancer({ store, index, lb, schedule, cancel }) {
   /** @type {Map<string, NodeJS.Timeout>} */
@@ -116,6 +119,7 @@ function loadBalancer({ store, index, lb, schedule, cancel }) {
   /** @type {Set<string>} */
   const told = new Set() // uids already given the "no controller" event
   const hasAddress = (/** @type {KubeObject} */ s) => (s.status?.loadBalancer?.ingress || []).length > 0
+  let allocated = 0
 
   /** @param {string} ns @param {string} name */
   const assign = (ns, name) => {
@@ -125,7 +129,8 @@ function loadBalancer({ store, index, lb, schedule, cancel }) {
     const ingress =
       lb.mode === 'hostname'
         ? { hostname: `a${randomBytes(16).toString('hex')}-${index}.elb.us-east-1.amazonaws.com` }
-        : { ip: `192.0.2.${index}` }
+        : { ip: allocated ? `198.51.100.${allocated}` : `192.0.2.${index}` }
+    allocated++
     const updated = store.put({ ...svc, status: { ...svc.status, loadBalancer: { ingress: [ingress] } } })
     recordEvent(store, updated, {
       reason: 'EnsuredLoadBalancer',
@@ -204,7 +209,7 @@ function tokens({ store, caPem, issueToken, revokeToken }) {
 // Each generation gets `replicas` Pods labelled like the template; after deploymentReadyDelayMs the Pods
 // run and the Deployment's status reports them ready, available and updated (what rollout status reads).
 /** @param {ControllerContext} ctx @returns {(e: ChangeEvent) => void} */
-function deployments({ store, name: clusterName, index, deploymentReadyDelayMs = 0, images, schedule, cancel }) {
+function deployments({ store, name: clusterName, index, deploymentReadyDelayMs = 0, images, schedule, cancel, mesh }) {
   /** @type {Map<string, number>} */
   const handled = new Map() // deployment uid → generation reconciled
   /** @type {Map<string, NodeJS.Timeout>} */
@@ -250,7 +255,7 @@ function deployments({ store, name: clusterName, index, deploymentReadyDelayMs =
       spec: { ...structuredClone(template.spec || {}), nodeName: `${clusterName}-control-plane` },
       status: { podIP: `10.244.${index}.${podIp++ % 250}`, hostIP: `172.18.0.${index + 1}`, startTime: nowTimestamp() }
     }
-    injectProxyImage(store, pod)
+    injectProxyImage(store, pod, mesh, clusterName)
     return withPodStatus(pod, ready, images.unpullable)
   }
 
@@ -399,20 +404,24 @@ export function recordPullFailure(store, pod, cs) {
  * ProxyImage) from the values of the injecting istiod's istio-sidecar-injector[-<rev>] ConfigMap, picked by
  * the pod's istio.io/rev label. It is not re-run later: a running pod keeps the hub of the istiod that injected it.
  * Without an injector, "auto" stays and cannot be pulled, as on a real cluster. Other pods get no sidecar container
- * here (traffic.js judges sidecars from labels).
- * @param {Store} store @param {KubeObject} pod
+ * here (traffic.js judges sidecars from labels). A remote (`profile: remote`: no injector ConfigMap, a webhook that
+ * calls its primary through the primary's east-west gateway) is injected from the primary's ConfigMap once the whole
+ * chain holds (remote-control-plane.js); otherwise the real webhook call fails (failurePolicy: Fail) and no pod is
+ * created — here the pod stays with "auto", unpullable, which the rollout reports alike.
+ * @param {Store} store @param {KubeObject} pod @param {import('./index.js').Mesh} [mesh] @param {string} [clusterName]
  */
-function injectProxyImage(store, pod) {
+function injectProxyImage(store, pod, mesh, clusterName) {
   /** @type {any[]} */
   const auto = (pod.spec.containers || []).filter((/** @type {any} */ c) => c.image === 'auto')
   if (!auto.length) return
   const rev = pod.metadata.labels?.['istio.io/rev'] || 'default'
-  const cm = store.get(
-    'v1',
-    'ConfigMap',
-    'istio-system',
-    rev === 'default' ? 'istio-sidecar-injector' : `istio-sidecar-injector-${rev}`
-  )
+  const name = rev === 'default' ? 'istio-sidecar-injector' : `istio-sidecar-injector-${rev}`
+  let cm = store.get('v1', 'ConfigMap', 'istio-system', name)
+  const self = clusterName ? mesh?.byName(clusterName) : undefined
+  if (!cm && mesh && self) {
+    const served = remoteControlPlane(mesh, self, rev)
+    if ('home' in served) cm = served.home.store.get('v1', 'ConfigMap', 'istio-system', name)
+  }
   let global
   try {
     global = JSON.parse(cm?.data?.values || 'null')?.global

@@ -1,8 +1,9 @@
 // REST for every served kind: /api/v1/... and /apis/<group>/<version>/..., namespaced or not,
 // with the status and scale subresources, dry runs, selectors, Tables and watches.
+import { sendPodLog } from './logs.js'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { apiVersionOf, hasGeneration } from './resources.js'
-import { errors } from './status.js'
+import { ApiError, errors } from './status.js'
 import { sendJson, readJsonBody } from './http.js'
 import { parseLabelSelector, parseFieldSelector } from './selectors.js'
 import { mergePatch, strategicMergePatch, jsonPatch, PatchError } from './patch.js'
@@ -10,12 +11,14 @@ import { validate } from './defaults.js'
 import { wantsTable, toTable } from './table.js'
 import { serveWatch } from './watch.js'
 import { nowTimestamp } from './store.js'
+import { managerFromUserAgent, serverSideApply, trackUpdate } from './managedfields.js'
 
 /** @typedef {import('./context.js').ServerContext} ServerContext */
 /** @typedef {import('./index.js').KubeObject} KubeObject */
 /** @typedef {import('./resources.js').Resource} Resource */
 /** @typedef {{ resource: Resource, namespace: string | undefined, name: string | undefined, subresource: string | undefined }} Target */
 /** @typedef {Target & { apiVersion: string }} VersionedTarget the target, shown in the version the URL asked for */
+/** @typedef {import('./managedfields.js').Writer | 'applied'} Ownership an update's writer, or managedFields server-side apply computed */
 
 /**
  * Map URL segments after the group/version to a resource:
@@ -81,11 +84,20 @@ export async function serveResource(ctx, req, res, url, group, version, target) 
   const dryRun = q.getAll('dryRun').includes('All')
   /** @type {VersionedTarget} */
   const t = { ...target, apiVersion }
+  // Who owns the fields this write sets (managedfields.js): ?fieldManager=, else the User-Agent's first word.
+  /** @type {Ownership} */
+  const update = {
+    manager: q.get('fieldManager') || managerFromUserAgent(req.headers['user-agent']),
+    apiVersion,
+    subresource,
+    crd: Boolean(r.crd)
+  }
 
   switch (req.method) {
     case 'GET': {
       const watch = q.get('watch') === 'true' || q.get('watch') === '1'
       if (watch) return watchResources(ctx, req, res, q, t)
+      if (subresource === 'log') return sendPodLog(ctx, res, q, getExisting(ctx, t))
       if (name) return sendObject(req, res, q, t, getExisting(ctx, t))
       return sendList(ctx, req, res, q, t)
     }
@@ -93,26 +105,51 @@ export async function serveResource(ctx, req, res, url, group, version, target) 
       const { body } = await readJsonBody(req)
       if (subresource === 'token') return sendJson(res, 201, tokenRequest(ctx, t, getExisting(ctx, t), body))
       if (name) throw errors.methodNotAllowed()
-      return sendJson(res, 201, create(ctx, t, body, dryRun))
+      return sendJson(res, 201, create(ctx, t, body, dryRun, update))
     }
     case 'PUT': {
       if (!name) throw errors.methodNotAllowed()
       const { body } = await readJsonBody(req)
       const existing = getExisting(ctx, t)
-      return sendJson(res, 200, replace(ctx, t, existing, body, dryRun))
+      return sendJson(res, 200, replace(ctx, t, existing, body, dryRun, update))
     }
     case 'PATCH': {
       if (!name) throw errors.methodNotAllowed()
       const { type, body } = await readJsonBody(req)
       const existing = ctx.store.get(apiVersion, r.kind, namespace, name)
-      // Server-side apply creates what does not exist yet.
-      if (!existing && type === 'application/apply-patch+yaml' && !subresource) {
-        return sendJson(res, 201, create(ctx, t, { ...body, metadata: { ...body?.metadata, name } }, dryRun))
+      if (type === 'application/apply-patch+yaml') {
+        // PatchOptions validation (k8s.io/apimachinery/pkg/apis/meta/v1/validation ValidatePatchOptions).
+        if (!q.get('fieldManager'))
+          throw new ApiError(
+            422,
+            'Invalid',
+            'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+            {
+              group: 'meta.k8s.io',
+              kind: 'PatchOptions',
+              causes: [
+                {
+                  reason: 'FieldValueRequired',
+                  message: 'Required value: is required for apply patch',
+                  field: 'fieldManager'
+                }
+              ]
+            }
+          )
+        if (!body || typeof body !== 'object' || Array.isArray(body))
+          throw errors.badRequest('the body of the request must be a JSON object')
+        normalize(t, body)
+        const force = q.get('force') === 'true'
+        const next = serverSideApply(existing, { ...body, metadata: { ...body.metadata, name } }, { ...update, force })
+        // Server-side apply creates what does not exist yet.
+        if (!existing && !subresource) return sendJson(res, 201, create(ctx, t, next, dryRun, 'applied'))
+        if (!existing) throw errors.notFound(r, name)
+        return sendJson(res, 200, replace(ctx, t, existing, next, dryRun, 'applied'))
       }
       if (!existing) throw errors.notFound(r, name)
       const current = subresource === 'scale' ? toScale(existing) : existing
       const patched = applyPatch(r, type, current, body)
-      return sendJson(res, 200, replace(ctx, t, existing, patched, dryRun))
+      return sendJson(res, 200, replace(ctx, t, existing, patched, dryRun, update))
     }
     case 'DELETE': {
       const { body } = await readJsonBody(req)
@@ -241,8 +278,11 @@ function normalize(t, body) {
   return obj
 }
 
-/** @param {ServerContext} ctx @param {VersionedTarget} t @param {any} body @param {boolean} dryRun @returns {KubeObject} */
-function create(ctx, t, body, dryRun) {
+/**
+ * @param {ServerContext} ctx @param {VersionedTarget} t @param {any} body @param {boolean} dryRun @param {Ownership} owner
+ * @returns {KubeObject}
+ */
+function create(ctx, t, body, dryRun, owner) {
   const { resource: r } = t
   const obj = normalize(t, body)
   if (r.namespaced) {
@@ -254,12 +294,15 @@ function create(ctx, t, body, dryRun) {
     throw errors.invalid(r, '', 'metadata.name', 'Required value: name or generateName is required')
   if (ctx.store.get(t.apiVersion, r.kind, obj.metadata.namespace, obj.metadata.name))
     throw errors.alreadyExists(r, obj.metadata.name)
+  const applied = owner === 'applied' ? obj.metadata.managedFields : undefined
   for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'deletionTimestamp', 'managedFields'])
     delete obj.metadata[k]
   // Status is the controllers' business: a create through the main resource cannot set it.
   if (r.subresources.includes('status')) delete obj.status
   ctx.defaulter.apply(r.kind, obj)
   validate(r, obj)
+  // A create's writer owns everything in it, defaults too; an applier only what it applied.
+  obj.metadata.managedFields = owner === 'applied' ? applied : trackUpdate(undefined, obj, owner)
   if (dryRun) {
     return {
       ...obj,
@@ -277,9 +320,10 @@ function create(ctx, t, body, dryRun) {
 /**
  * Update (PUT, or the result of a PATCH) of the object itself or its status/scale subresource.
  * @param {ServerContext} ctx @param {VersionedTarget} t one with a name @param {KubeObject} existing @param {any} body @param {boolean} dryRun
+ * @param {Ownership} owner
  * @returns {KubeObject}
  */
-function replace(ctx, t, existing, body, dryRun) {
+function replace(ctx, t, existing, body, dryRun, owner) {
   const { resource: r, subresource } = t
   const name = /** @type {string} */ (t.name)
   if (subresource === 'scale') {
@@ -317,6 +361,10 @@ function replace(ctx, t, existing, body, dryRun) {
   }
   ctx.defaulter.apply(r.kind, obj, existing)
   validate(r, obj)
+  // What a client sends in managedFields is not taken; the server tracks the change (managedfields.js).
+  const managed = owner === 'applied' ? incoming.metadata.managedFields : trackUpdate(existing, obj, owner)
+  if (managed) obj.metadata.managedFields = managed
+  else delete obj.metadata.managedFields
   if (dryRun)
     return {
       ...obj,

@@ -20,7 +20,9 @@
 //    `istio.io/rev=<rev>` naming an installed istiod revision (istiod = Deployment labelled app=istiod, its
 //    revision from its `istio.io/rev` label, `default` if absent), and the pod does not opt out
 //    (`sidecar.istio.io/inject: "false"` label or annotation). Judged at request time, from the labels as
-//    they are now (real injection happens once, when the pod is created).
+//    they are now (real injection happens once, when the pod is created). A cluster without that istiod (a remote,
+//    `profile: remote`) has one when remote-control-plane.js finds the primary serving it: the primary's istiod is
+//    then the client's and the server's for 5. (what it knows, its own cluster included; its root).
 // 5. Which endpoints a request from a pod in X can reach:
 //    - endpoints in X: always (kube-proxy without a sidecar; with sidecars on both sides mTLS in one
 //      cluster needs nothing more; PERMISSIVE mTLS covers a mixed pair).
@@ -39,7 +41,8 @@
 //         — pod IPs are then reachable directly — or Y has an east-west gateway: Service
 //         `istio-eastwestgateway` in istio-system with a load-balancer address (and port 15443 if it lists
 //         ports) and a networking.istio.io `Gateway` `cross-network-gateway` in istio-system with a server
-//         on port 15443 in tls mode AUTO_PASSTHROUGH.
+//         on port 15443 in tls mode AUTO_PASSTHROUGH (for a remote Y, that Gateway in its primary: the primary's istiod
+//         configures Y's gateway; istio.io "Install Primary-Remote on different networks").
 // 6. Load balancing: one endpoint per request, round-robin over the reachable endpoints (ordered by
 //    cluster index, then pod name), with one counter per exec-ing cluster and Service port. Deterministic.
 // 7. No reachable endpoint: a client with a sidecar gets Envoy's 503 body (exit 0): `no healthy upstream`
@@ -58,6 +61,7 @@
 // xDS push delay and no propagation time for remote secrets.
 import * as yaml from 'js-yaml'
 import { staleRemoteClusters } from './istiod-remote-secrets.js'
+import { remoteControlPlane } from './remote-control-plane.js'
 
 const ISTIO_NS = 'istio-system'
 const NETWORK_LABEL = 'topology.istio.io/network'
@@ -183,23 +187,43 @@ function istiods(peer) {
 const revisionOf = (/** @type {KubeObject} */ istiod) => labelsOf(istiod)['istio.io/rev'] || 'default'
 
 /**
- * The istiod whose injector gives pods in `namespace` of this cluster a sidecar, or undefined.
+ * The revision whose injector gives pods in `namespace` of this cluster a sidecar, or undefined.
  * @param {MeshPeer} peer @param {string} namespace @param {KubeObject} [pod]
- * @returns {KubeObject}
+ * @returns {string | undefined}
  */
-export function injectingIstiod(peer, namespace, pod) {
+function injectedRevision(peer, namespace, pod) {
   /** @param {KubeObject} o */
   const optOut = (o) =>
     labelsOf(o)['sidecar.istio.io/inject'] === 'false' ||
     o?.metadata?.annotations?.['sidecar.istio.io/inject'] === 'false'
   if (pod && optOut(pod)) return undefined
   const labels = labelsOf(peer.store.get('v1', 'Namespace', undefined, namespace))
-  const all = istiods(peer)
-  if ('istio-injection' in labels) {
-    return labels['istio-injection'] === 'enabled' ? all.find((d) => revisionOf(d) === 'default') : undefined
-  }
-  const rev = labels['istio.io/rev']
-  return rev ? all.find((d) => revisionOf(d) === rev) : undefined
+  if ('istio-injection' in labels) return labels['istio-injection'] === 'enabled' ? 'default' : undefined
+  return labels['istio.io/rev'] || undefined
+}
+
+/**
+ * The istiod whose injector gives pods in `namespace` of this cluster a sidecar, and the cluster it runs in: its own,
+ * or for a cluster without that istiod (a remote, given the mesh) the primary serving it (remote-control-plane.js).
+ * @param {MeshPeer} peer @param {string} namespace @param {KubeObject} [pod] @param {Mesh} [mesh]
+ * @returns {{ istiod: KubeObject, home: MeshPeer } | undefined}
+ */
+export function injectorOf(peer, namespace, pod, mesh) {
+  const rev = injectedRevision(peer, namespace, pod)
+  if (!rev) return undefined
+  const local = istiods(peer).find((d) => revisionOf(d) === rev)
+  if (local) return { istiod: local, home: peer }
+  const remote = mesh ? remoteControlPlane(mesh, peer, rev) : undefined
+  return remote && 'home' in remote ? remote : undefined
+}
+
+/**
+ * The istiod whose injector gives pods in `namespace` of this cluster a sidecar, or undefined.
+ * @param {MeshPeer} peer @param {string} namespace @param {KubeObject} [pod] @param {Mesh} [mesh]
+ * @returns {KubeObject}
+ */
+export function injectingIstiod(peer, namespace, pod, mesh) {
+  return /** @type {KubeObject} */ (injectorOf(peer, namespace, pod, mesh)?.istiod)
 }
 
 /** @param {KubeObject} istiod @returns {string} */
@@ -293,10 +317,11 @@ export function knownClusters(mesh, from, localIstiod) {
 }
 
 /**
- * Y's east-west gateway as a client on another network needs it, or the reason it cannot be used.
- * @param {MeshPeer} peer
+ * Y's east-west gateway as a client on another network needs it, or the reason it cannot be used. A remote's gateway
+ * takes its Gateway config from its primary (`config`): the page applies expose-services.yaml there only.
+ * @param {MeshPeer} peer @param {MeshPeer} [config]
  */
-export function eastWestGatewayProblem(peer) {
+export function eastWestGatewayProblem(peer, config = peer) {
   const svc = peer.store.get('v1', 'Service', ISTIO_NS, 'istio-eastwestgateway')
   if (!svc) return 'no istio-eastwestgateway Service'
   /** @type {any[]} */
@@ -311,8 +336,8 @@ export function eastWestGatewayProblem(peer) {
   const ports = svc.spec?.ports
   if (Array.isArray(ports) && ports.length && !ports.some((/** @type {any} */ p) => Number(p.port) === 15443))
     return 'istio-eastwestgateway has no port 15443'
-  const gw = peer.store.get('networking.istio.io/v1', 'Gateway', ISTIO_NS, 'cross-network-gateway')
-  if (!gw) return 'no cross-network-gateway Gateway'
+  const gw = config.store.get('networking.istio.io/v1', 'Gateway', ISTIO_NS, 'cross-network-gateway')
+  if (!gw) return `no cross-network-gateway Gateway${config === peer ? '' : ` in ${config.name}, its control plane`}`
   const passthrough = (gw.spec?.servers || []).some(
     (/** @type {any} */ s) =>
       Number(s?.port?.number) === 15443 && String(s?.tls?.mode || '').toUpperCase() === 'AUTO_PASSTHROUGH'
@@ -387,7 +412,8 @@ export function endpointsIn(peer, namespace, svcName, port) {
  * @returns {{ sidecar: boolean, reachable: Endpoint[], known: Endpoint[], failures: string[], why: Record<string, string> }}
  */
 export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
-  const clientIstiod = injectingIstiod(from, clientPod.metadata.namespace, clientPod)
+  const client = injectorOf(from, clientPod.metadata.namespace, clientPod, mesh)
+  const clientIstiod = client?.istiod
   const local = endpointsIn(from, namespace, svcName, port)
   const reachable = [...local]
   const known = [...local] // endpoints the client's proxy (or kube-proxy) would route to
@@ -395,25 +421,29 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
   const why = {}
   /** @type {string[]} */
   const failures = []
-  if (clientIstiod) {
-    const knows = knownClusters(mesh, from, clientIstiod)
+  if (client) {
+    // A remote's proxies get their endpoints from the primary's istiod: what it knows, its own cluster included.
+    const { home } = client
+    const knows = knownClusters(mesh, home, client.istiod)
+    if (home !== from) knows.add(home)
     const sameNetwork = (/** @type {MeshPeer} */ peer) => networkOf(peer) === networkOf(from)
     for (const peer of mesh.clusters) {
       if (peer === from) continue
       if (!knows.has(peer)) {
-        why[peer.name] = staleRemoteClusters(from.store, clientIstiod).has(peer.name)
-          ? `${from.name}'s istiod lost ${peer.name}'s endpoints when its remote secret changed, until istiod restarts`
-          : `${from.name}'s istiod has no working remote secret for ${peer.name}`
+        why[peer.name] = staleRemoteClusters(home.store, client.istiod).has(peer.name)
+          ? `${home.name}'s istiod lost ${peer.name}'s endpoints when its remote secret changed, until istiod restarts`
+          : `${home.name}'s istiod has no working remote secret for ${peer.name}`
         continue
       }
       const eps = endpointsIn(peer, namespace, svcName, port)
       if (!eps.length) continue
       known.push(...eps)
-      const gatewayProblem = sameNetwork(peer)
-        ? undefined
-        : (eastWestGatewayProblem(peer) ?? mesh.network?.gatewayProblem(from.name, peer.name))
       for (const ep of eps) {
-        const serverIstiod = injectingIstiod(peer, namespace, ep.pod)
+        const server = injectorOf(peer, namespace, ep.pod, mesh)
+        const serverIstiod = server?.istiod
+        const gatewayProblem = sameNetwork(peer)
+          ? undefined
+          : (eastWestGatewayProblem(peer, server?.home ?? peer) ?? mesh.network?.gatewayProblem(from.name, peer.name))
         /** @type {string | undefined} */
         let problem
         if (!serverIstiod) problem = `${ep.pod.metadata.name} in ${peer.name} has no sidecar`

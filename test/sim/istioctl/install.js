@@ -5,12 +5,14 @@ import { CliError, SilentExit } from './errors.js'
 import { Kube, KubeError, asCliError, collectionPath } from './kube.js'
 import { mergeInputs, readInputs, validateIop, isDns1123Label, getPath } from './iop.js'
 import { renderManifests } from './render.js'
+import { isRemoteProfile } from './render-remote.js'
 import { ProgressLog } from './progress.js'
 import { formatDuration } from './duration.js'
 import { CLIENT_VERSION, confirm, readAllStdin, sleep } from './runtime.js'
 import { ROOT_CERT_ANNOTATION, CA_CERT_ANNOTATION } from './util.js'
 
-const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt'
+// serverSideApply's fieldOwnerOperator (operator/pkg/install/install.go @1.28.10, 1.29.6, 1.30.3), always with force.
+export const FIELD_MANAGER = 'istio-operator'
 
 /** @typedef {{ stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }} Io */
 
@@ -105,14 +107,13 @@ async function currentRootCert(kube, ns, stderr) {
  * @param {Kube} kube @param {any} dep
  */
 async function pinIstiodRoot(kube, dep) {
+  // Fields of other managers, such as kubectl's restartedAt, server-side apply leaves alone (apiserver/managedfields.js).
   const existing = await kube.getObject('apps/v1', 'Deployment', dep.metadata.namespace, dep.metadata.name)
-  const restartedAt = existing?.spec?.template?.metadata?.annotations?.[RESTARTED_AT]
-  // Server-side apply keeps fields owned by another manager, such as kubectl's restartedAt.
-  if (restartedAt)
-    dep.spec.template.metadata.annotations = { ...dep.spec.template.metadata.annotations, [RESTARTED_AT]: restartedAt }
+  // Only what the rendered object carries: the cluster's other records (CA_CERT_ANNOTATION) are nobody's fields, and
+  // applying them would make them istio-operator's (an ownership change, a write on every re-run).
   for (const key of [ROOT_CERT_ANNOTATION, CA_CERT_ANNOTATION]) {
     const recorded = existing?.metadata?.annotations?.[key]
-    if (recorded) dep.metadata.annotations[key] = recorded
+    if (recorded && key in (dep.metadata.annotations || {})) dep.metadata.annotations[key] = recorded
   }
 }
 
@@ -394,7 +395,8 @@ export async function runInstall(f, io) {
 
   try {
     await ensureNamespace(kube, ns, getPath(iop, 'spec.values.global.network'))
-    const rootCert = await currentRootCert(kube, ns, io.stderr)
+    // A remote runs no istiod, so nothing of it reads cacerts (render-remote.js).
+    const rootCert = isRemoteProfile(getPath(iop, 'spec.values')) ? '' : await currentRootCert(kube, ns, io.stderr)
     const rendered = renderManifests(iop, { version: CLIENT_VERSION, rootCert })
     const progress = new ProgressLog(io.stderr)
     const installing = installComponents(rendered, async (component, objects) => {
@@ -403,7 +405,7 @@ export async function runInstall(f, io) {
         obj.metadata.labels = { ...obj.metadata.labels, ...ownerLabels(iop, component) }
         if (component === 'Pilot' && obj.kind === 'Deployment') await pinIstiodRoot(kube, obj)
         try {
-          await kube.apply(obj)
+          await kube.serverSideApply(obj, FIELD_MANAGER)
         } catch (err) {
           if (!(err instanceof KubeError)) throw err
           const msg = `failed to update resource with server-side apply for obj ${obj.kind}/${obj.metadata.namespace || ''}/${obj.metadata.name}: ${err.message}`

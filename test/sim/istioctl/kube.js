@@ -1,6 +1,7 @@
 // A small Kubernetes REST client: HTTPS with the kubeconfig's CA and credentials, JSON bodies, and
 // client-go's wording for failures (so errors read like the real istioctl's).
 import https from 'node:https'
+import { pooledAgent } from './transport.js'
 import http from 'node:http'
 import { loadKubeconfig, resolveContext, clusterTls, userCredentials } from './kubeconfig.js'
 import { CliError } from './errors.js'
@@ -18,6 +19,7 @@ const RESOURCES = {
   'v1/Service': ['services', true],
   'v1/ServiceAccount': ['serviceaccounts', true],
   'v1/Pod': ['pods', true],
+  'discovery.k8s.io/v1/EndpointSlice': ['endpointslices', true],
   'apps/v1/Deployment': ['deployments', true],
   'apps/v1/DaemonSet': ['daemonsets', true],
   'rbac.authorization.k8s.io/v1/ClusterRole': ['clusterroles', false],
@@ -143,17 +145,8 @@ export class Kube {
     this.kubeconfigServer = undefined
     const isHttps = this.server.startsWith('https:')
     this.transport = isHttps ? https : http
-    // No keep-alive: a CLI must not be held open by idle sockets.
-    this.agent = isHttps
-      ? new https.Agent({
-          keepAlive: false,
-          ca: opts.caPem,
-          cert: opts.certPem,
-          key: opts.keyPem,
-          rejectUnauthorized: !opts.insecure,
-          servername: opts.tlsServerName
-        })
-      : new http.Agent({ keepAlive: false })
+    // Pooled per TLS config and kept alive, as client-go's transport cache does (transport.js).
+    this.agent = pooledAgent({ https: isHttps, ...opts })
   }
 
   /**
@@ -306,6 +299,19 @@ export class Kube {
       if (res.status !== 409 || attempt >= 4) throw Kube.statusError(res)
       await sleep(20)
     }
+  }
+
+  /**
+   * Server-side apply, as Installer.serverSideApply does it (operator/pkg/install/install.go in 1.28.10, 1.29.6, 1.30.3):
+   * a PATCH of type application/apply-patch+yaml with the object's JSON, fieldManager and force=true; it creates what
+   * does not exist. Returns the stored object.
+   * @param {any} obj @param {string} fieldManager
+   * @returns {Promise<any>}
+   */
+  serverSideApply(obj, fieldManager) {
+    const path = objectPath(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name)
+    const q = new URLSearchParams({ fieldManager, force: 'true' })
+    return this.call('PATCH', `${path}?${q}`, obj, { headers: { 'Content-Type': 'application/apply-patch+yaml' } })
   }
 
   /**

@@ -4,6 +4,7 @@
 import * as yaml from 'js-yaml'
 import { clone, getPath, mergeFrom, releaseHub, splitPath } from './iop.js'
 import { CRD_DEFINITIONS } from './crds.js'
+import { isRemoteProfile, renderRemotePilot } from './render-remote.js'
 
 /** @param {any} v @returns {v is Record<string, any>} */
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -78,12 +79,16 @@ function ctxOf(iop, version) {
   }
 }
 
-const istioLabels = (/** @type {{ version: string }} */ c) => ({
+// "istio.labels" of the charts (zzz_profile.yaml @1.30.3): Helm's Release.Service and Release.Name ("istio", helm.go),
+// and the chart's appVersion, which istio/release-builder sets to the release. helm.sh/chart is modelled on the gateways.
+export const istioLabels = (/** @type {{ version: string }} */ c) => ({
+  'app.kubernetes.io/managed-by': 'Helm',
+  'app.kubernetes.io/instance': 'istio',
   'app.kubernetes.io/part-of': 'istio',
   'app.kubernetes.io/version': c.version
 })
 // The charts label their main objects "owning-resource: unknown"; istioctl overrides it for a named IOP.
-const UNKNOWN_OWNER = { 'install.operator.istio.io/owning-resource': 'unknown' }
+export const UNKNOWN_OWNER = { 'install.operator.istio.io/owning-resource': 'unknown' }
 
 // --- k8s overrides (postProcess) ---
 
@@ -361,6 +366,21 @@ function webhookClient(c, path) {
   return { service: { name: `istiod${c.suffix}`, namespace: c.ns, path, port: 443 } }
 }
 
+/**
+ * deployment.yaml (1.30.3): `range $key, $val := .Values.env` (values.pilot.env, keys sorted as Go templates range a
+ * map), then EXTERNAL_ISTIOD from global.externalIstiod unless pilot.env sets it (what the primary-remote page sets).
+ * @param {RenderContext} c
+ */
+function pilotEnv(c) {
+  const env = isMap(c.values.pilot?.env) ? c.values.pilot.env : {}
+  const out = Object.keys(env)
+    .sort()
+    .map((k) => ({ name: k, value: String(env[k]) }))
+  if (c.global.externalIstiod && env.EXTERNAL_ISTIOD === undefined)
+    out.push({ name: 'EXTERNAL_ISTIOD', value: String(c.global.externalIstiod) })
+  return out
+}
+
 /** @param {RenderContext} c @param {Spec} spec @param {string} rootCert */
 function renderPilot(c, spec, rootCert) {
   const name = `istiod${c.suffix}`
@@ -456,7 +476,8 @@ function renderPilot(c, spec, rootCert) {
                 { name: 'PILOT_TRACE_SAMPLING', value: '1' },
                 { name: 'PILOT_ENABLE_ANALYSIS', value: 'false' },
                 { name: 'CLUSTER_ID', value: clusterId },
-                { name: 'PLATFORM', value: c.global.platform || '' }
+                { name: 'PLATFORM', value: c.global.platform || '' },
+                ...pilotEnv(c)
               ],
               readinessProbe: {
                 httpGet: { path: '/ready', port: 8080 },
@@ -648,16 +669,18 @@ const HTTP_PORTS = [
   { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }
 ]
 
-/** @type {Record<string, { values: string, labels: Record<string, string>, type: string, ports: object[] }>} */
+/** @type {Record<string, { values: string, chart: string, labels: Record<string, string>, type: string, ports: object[] }>} */
 const GATEWAY_DEFAULTS = {
   IngressGateways: {
     values: 'istio-ingressgateway',
+    chart: 'istio-ingress',
     labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
     type: 'LoadBalancer',
     ports: [{ name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' }, ...HTTP_PORTS]
   },
   EgressGateways: {
     values: 'istio-egressgateway',
+    chart: 'istio-egress',
     labels: { app: 'istio-egressgateway', istio: 'egressgateway' },
     type: 'ClusterIP',
     ports: HTTP_PORTS
@@ -686,7 +709,8 @@ function renderGateway(c, compName, spec) {
     ...UNKNOWN_OWNER,
     'operator.istio.io/component': compName,
     'app.kubernetes.io/name': d.values,
-    ...istioLabels(c)
+    ...istioLabels(c),
+    'helm.sh/chart': `${d.chart}-${c.version}`
   }
   const env = [
     { name: 'JWT_POLICY', value: 'third-party-jwt' },
@@ -857,6 +881,8 @@ export function renderManifests(iop, { version, rootCert }) {
     const objects = []
     for (const spec of componentSpecs(iop, comp)) {
       if (comp.name === 'Base') objects.push(...renderBase(c))
+      else if (comp.name === 'Pilot' && isRemoteProfile(c.values))
+        objects.push(...renderRemotePilot({ ...c, ns: spec.namespace || c.ns }))
       else if (comp.name === 'Pilot') objects.push(...renderPilot({ ...c, ns: spec.namespace || c.ns }, spec, rootCert))
       else if (comp.name === 'IngressGateways' || comp.name === 'EgressGateways')
         objects.push(...renderGateway(c, comp.name, spec))
