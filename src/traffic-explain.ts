@@ -135,21 +135,21 @@ export async function explainTraffic(
   peers: string[],
   opts: { probeImage: string },
   log: StepLog
-): Promise<{ lines: string[]; probes: ProbeResult[] }> {
+): Promise<{ lines: string[]; probes: ProbeResult[]; endpointsJson?: string }> {
   try {
     const curl = (
       await readJson(tools, cluster, { resource: 'pods', namespace: VERIFY_NAMESPACE, selector: 'app=curl' }, log)
     ).items?.[0]
     if (!curl) return { lines: [], probes: [] }
-    const endpoints = parseEndpoints(
-      await istioctl.proxyEndpoints(
-        tools,
-        cluster,
-        { name: curl.metadata.name, namespace: VERIFY_NAMESPACE },
-        HELLOWORLD_CLUSTER,
-        log
-      )
+    // Kept as istioctl printed it: the diagnostics bundle writes it as <cluster>/proxy-endpoints.json.
+    const endpointsJson = await istioctl.proxyEndpoints(
+      tools,
+      cluster,
+      { name: curl.metadata.name, namespace: VERIFY_NAMESPACE },
+      HELLOWORLD_CLUSTER,
+      log
     )
+    const endpoints = parseEndpoints(endpointsJson)
     log(`${cluster}'s proxy has for helloworld: ${endpoints.join(', ') || 'no endpoint'}`)
     const client = await gatherEvidence(tools, cluster, log)
     const others = await Promise.all(peers.map((p) => gatherEvidence(tools, p, log)))
@@ -171,7 +171,7 @@ export async function explainTraffic(
         probes.find((p) => p.to === cause.peer)
       )
     )
-    return { lines, probes }
+    return { lines, probes, endpointsJson }
   } catch (e) {
     if (!(e instanceof CommandError) && !(e instanceof SyntaxError)) throw e
     log(`could not read what ${cluster}'s proxy was given: ${e.message}`)

@@ -95,10 +95,10 @@ async function probeFrom(
     if (!(e instanceof CommandError)) throw e
     return fail(`the probe could not run in ${req.from}: ${e.headline}${e.stderrTail ? `: ${e.stderrTail}` : ''}`)
   } finally {
-    // Also after a failure. After a cancel no command starts: post removes it (leftovers.ts), and the Job's
-    // activeDeadlineSeconds and TTL stop and remove its pod even if post cannot.
+    // Also after a failure, and during a cancel (afterStop: the delete may start while the action stops). What is
+    // left even so, post removes (leftovers.ts); the Job's activeDeadlineSeconds and TTL stop and remove its pod.
     await kubectl
-      .deleteNamespace(tools, req.from, namespace, false, log)
+      .deleteNamespace(tools, req.from, namespace, false, log, { afterStop: true })
       .then(() => untrackProbeNamespace(req.from, namespace))
       .catch((e: unknown) => {
         // Left for post (leftovers.ts); a cancel ends up here too (no command starts any more).

@@ -28,6 +28,8 @@ export interface RunState {
   remoteStatus: Map<string, Map<string, RemoteStatus>>
   /** What the probe pods found, when a check ran them (issue 14): for the summary and the diagnostics. */
   probes?: ProbeResult[]
+  /** Per cluster, what the traffic check's client proxy was given (istioctl proxy-config endpoint JSON). */
+  proxyEndpoints?: Map<string, string>
   /** Ids of the steps that succeeded so far (a `remove-unclaimed` cleanup asks). */
   succeeded?: Set<string>
 }
@@ -298,6 +300,8 @@ async function explainedTraffic(
     const peers = deps.config.clusters.map((c) => c.name).filter((n) => n !== step.cluster)
     const why = await explainTraffic(deps.tools, step.cluster, peers, { probeImage: deps.config.probeImage }, log)
     if (why.probes.length) deps.state.probes = [...(deps.state.probes ?? []), ...why.probes]
+    if (why.endpointsJson !== undefined)
+      deps.state.proxyEndpoints = new Map([...(deps.state.proxyEndpoints ?? []), [step.cluster, why.endpointsJson]])
     if (!why.lines.length) throw e
     throw new Error([...why.lines, e.message].join('\n'))
   }
