@@ -2,6 +2,8 @@
 // proxy-config endpoint) and says which part is broken: remote pod IPs because the gateway's network label differs
 // from the namespace's, or the gateway in the endpoints but the roots of trust differing.
 import { afterEach, describe, expect, it } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { CANARY, startSimulation } from '../test/sim/index.js'
 import { makeRunner, runAction } from '../test/harness/action.js'
 import { errorAnnotations, findLeaks, leakPlaces, maskedValues, storedCredentials } from '../test/harness/inspect.js'
@@ -88,5 +90,21 @@ describe('e2e probes: a failed traffic check says why', () => {
     )
     expect(probeNamespaces(s)).toEqual([])
     expect(leaks).toEqual([])
+    // The diagnostics bundle holds what the proxy was given and what the probes found, and no credential.
+    const bundle = run.outputs['diagnostics-path']
+    const failed = /(cluster\d) · verify: helloworld/.exec(errorsOf(run.stdout))![1]
+    const endpoints = JSON.parse(fs.readFileSync(path.join(bundle, failed, 'proxy-endpoints.json'), 'utf8'))
+    expect(JSON.stringify(endpoints)).toMatch(/192\.0\.2\.\d/)
+    const probes = JSON.parse(fs.readFileSync(path.join(bundle, 'probes.json'), 'utf8')) as any[]
+    expect(probes).toContainEqual(
+      expect.objectContaining({
+        from: failed,
+        target: 'gateway',
+        status: 'reachable',
+        address: expect.stringMatching(/:15443$/)
+      })
+    )
+    for (const f of ['probes.json', `${failed}/proxy-endpoints.json`])
+      expect([f, fs.readFileSync(path.join(bundle, f), 'utf8').includes(CANARY)]).toEqual([f, false])
   }, 240_000)
 })
