@@ -43,7 +43,6 @@ export const probeProvider: CheckProvider = async (ctx) => {
     { image: ctx.config.probeImage, timeoutMs: VERIFY_PROBE_TIMEOUT_MS },
     ctx.log
   )
-  ctx.probes?.push(...results)
   // Without a token (no remote secret yet) a 401 or 403 is the API server's own answer: it was reached.
   const tokenless = new Set(
     requests.flatMap((r) => r.apiServers.filter((t) => !t.token).map((t) => `${r.from}/${t.to}`))
@@ -55,6 +54,7 @@ export const probeProvider: CheckProvider = async (ctx) => {
       ? { ...r, status: 'ok' as const, detail: `${r.detail}; no remote secret yet, so no token was sent` }
       : r
   )
+  ctx.probes?.push(...judged)
   return [...probeChecks(judged), ...skips]
 }
 
