@@ -54,6 +54,8 @@ export async function removeLeftoverProbes(workdir: string, saved: string): Prom
       ],
       { timeoutMs: 30_000, env: { ...process.env, KUBECACHEDIR: path.join(workdir, 'kube-cache') } }
     )
+    // Nothing printed: main's own delete (during the cancel) had removed it already.
+    if (r.exitCode === 0 && !/deleted/.test(r.stdout)) continue
     done.push(
       r.exitCode === 0
         ? `Removed ${namespace} in ${cluster}.`

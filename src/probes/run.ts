@@ -1,6 +1,7 @@
 // Runs the probes (issue 14): in each cluster that probes, a namespace of its own with a Secret (the targets, CAs
 // and tokens) and a Job whose pod tests every target; reads the pod's log, classifies it, removes the namespace.
 import { randomBytes } from 'node:crypto'
+import { isStopping } from '../exec.js'
 import * as kubectl from '../kube/kubectl.js'
 import { toYaml } from '../manifests/kubernetes.js'
 import { ApiServerTarget, GatewayTarget, PROBE_NAMESPACE_PREFIX, probeObjects } from '../manifests/probe.js'
@@ -99,7 +100,8 @@ async function probeFrom(
     // left even so, post removes (leftovers.ts); the Job's activeDeadlineSeconds and TTL stop and remove its pod.
     await kubectl
       .deleteNamespace(tools, req.from, namespace, false, log, { afterStop: true })
-      .then(() => untrackProbeNamespace(req.from, namespace))
+      // During a stop, post looks again: the create of an apply killed mid-request may land after this delete.
+      .then(() => isStopping() || untrackProbeNamespace(req.from, namespace))
       .catch((e: unknown) => {
         // Left for post (leftovers.ts); a cancel ends up here too (no command starts any more).
         log(`could not remove ${namespace} in ${req.from} now: ${e instanceof CommandError ? e.headline : String(e)}`)
