@@ -388,6 +388,11 @@ export const BAD_INPUTS: BadInputCase[] = [
     inputs: base({ 'verify-image-curl': 'curl latest' }),
     error: /^Input "verify-image-curl": must be an image reference/
   },
+  {
+    name: 'probe image with a space',
+    inputs: base({ 'probe-image': 'curl latest' }),
+    error: /^Input "probe-image": must be an image reference/
+  },
   // istioctl parses values.revision like a --set value (operator/pkg/values/map.go parseValue).
   ...[
     ['130', 'number'],

@@ -32,8 +32,13 @@ describe('parseConfig: valid input', () => {
       maxParallel: Infinity,
       exportKubeconfig: false,
       ca: { mode: 'generate', rotate: false },
-      verify: { mode: 'remote-clusters', timeoutMs: 180_000, keep: false }
+      verify: { mode: 'remote-clusters', timeoutMs: 180_000, keep: false },
+      // The probe pods use the traffic check's curl image unless told otherwise.
+      probeImage: 'docker.io/curlimages/curl:8.16.0'
     })
+    expect(
+      parseConfig(source({ clusters: TWO, kubeconfig: KC, 'probe-image': 'mirror.example/curl:8' })).probeImage
+    ).toBe('mirror.example/curl:8')
     expect(c.downloadBaseUrl).toBe('https://github.com/istio/istio/releases/download')
   })
 

@@ -13,6 +13,8 @@ type Run = Awaited<ReturnType<typeof runAction>>
 
 const VERSION = '1.30.3'
 const CHECK_NS = 'istio-multicluster-check'
+const PROBE_NS = /^istio-multicluster-probe-[0-9a-f]{6}$/
+const PROBE_NS_PATH = /\/namespaces\/istio-multicluster-probe-[0-9a-f]{6}(\/|\?|$)/
 
 interface Outcome {
   sim: Sim
@@ -53,7 +55,14 @@ const writesOutsideCheck = (sim: Sim) =>
   sim.clusters.flatMap((c) =>
     c.requests
       .filter((r: any) => !r.sim && !['GET', 'HEAD', 'OPTIONS'].includes(r.method))
-      .filter((r: any) => !(r.path === '/api/v1/namespaces' || r.path.startsWith(`/api/v1/namespaces/${CHECK_NS}`)))
+      .filter(
+        (r: any) =>
+          !(
+            r.path === '/api/v1/namespaces' ||
+            r.path.startsWith(`/api/v1/namespaces/${CHECK_NS}`) ||
+            PROBE_NS_PATH.test(r.path)
+          )
+      )
       .map((r: any) => `${c.name}: ${r.method} ${r.path}`)
   )
 
@@ -62,6 +71,9 @@ function expectNothingLeft(o: Outcome): void {
   for (const c of o.sim.clusters) {
     expect([c.name, c.store.get('v1', 'Namespace', undefined, CHECK_NS)]).toEqual([c.name, undefined])
     expect([c.name, c.store.list('v1', 'Service', CHECK_NS)]).toEqual([c.name, []])
+    // The probes' namespaces too (each has its Secret of targets, CAs and tokens).
+    const probes = c.store.list('v1', 'Namespace').filter((n: any) => PROBE_NS.test(n.metadata.name))
+    expect([c.name, probes.filter((n: any) => !n.metadata.deletionTimestamp)]).toEqual([c.name, []])
   }
   expect(writesOutsideCheck(o.sim)).toEqual([])
   expect(o.leaks).toEqual([])
@@ -81,6 +93,7 @@ describe('mode: check (dist/)', () => {
       const ids = o.checks.map((c) => c.id).sort()
       const want = ['api-server-from-runner', 'istio-version', 'root-of-trust', 'network-labels', 'load-balancer']
         .flatMap((k) => [`${k}/cluster1`, `${k}/cluster2`])
+        .concat(['api-server-reachable/cluster1/cluster2', 'api-server-reachable/cluster2/cluster1'])
         .sort()
       expect(ids).toEqual(want)
       expect(o.checks.filter((c) => c.status !== 'pass')).toEqual([])
@@ -129,6 +142,15 @@ describe('mode: check (dist/)', () => {
       expect(o.byId('load-balancer/cluster1')!.message).toMatch(
         /^service istio-eastwestgateway already has the address /
       )
+      // The probe pods use the remote secrets istiod holds, and reach each gateway across the networks.
+      const reach = o.checks.filter((c) => /^(api-server|gateway)-reachable\//.test(c.id)).map((c) => c.id)
+      expect(reach.sort()).toEqual([
+        'api-server-reachable/cluster1/cluster2',
+        'api-server-reachable/cluster2/cluster1',
+        'gateway-reachable/cluster1/cluster2',
+        'gateway-reachable/cluster2/cluster1'
+      ])
+      expect(o.byId('api-server-reachable/cluster1/cluster2')!.message).not.toContain('no remote secret yet')
     })
 
     it('writes nothing at all', () => expectNothingLeft(o))
@@ -228,9 +250,35 @@ describe('mode: check (dist/)', () => {
         'skip',
         'skip',
         'skip',
+        'skip',
         'skip'
       ])
       expect(o.checks.filter((x) => x.cluster === 'cluster1').every((x) => x.status === 'pass')).toBe(true)
+    })
+
+    it('leaves nothing behind', () => expectNothingLeft(o))
+  })
+
+  describe("a firewall between cluster1's pods and cluster2's API server", () => {
+    let o: Outcome
+    beforeAll(async () => {
+      o = await check({ arrange: (sim) => void sim.network.firewall('cluster1', 'cluster2', 'api-server') })
+    }, 150_000)
+    afterAll(() => o?.sim.stop())
+
+    it('fails api-server-reachable/cluster1/cluster2 with the fix, passes the other direction, and exits non-zero', () => {
+      expect(o.run.exitCode).not.toBe(0)
+      const c = o.byId('api-server-reachable/cluster1/cluster2')!
+      const host = new URL(o.sim.cluster('cluster2').reachableUrl).host
+      expect(c).toMatchObject({
+        status: 'fail',
+        cluster: 'cluster1',
+        message: `cluster1's istiod cannot reach cluster2's API server https://${host}: the connection timed out from inside cluster1`
+      })
+      expect(c.hint).toMatch(/^a firewall, security group or NetworkPolicy drops cluster1's traffic to /)
+      expect(o.byId('api-server-reachable/cluster2/cluster1')!.status).toBe('pass')
+      expect(o.checks.filter((x) => x.status === 'fail').map((x) => x.id)).toEqual([c.id])
+      expect(o.run.stdout).toContain(`api-server-reachable/cluster1/cluster2: ${c.message}`)
     })
 
     it('leaves nothing behind', () => expectNothingLeft(o))
@@ -268,12 +316,22 @@ describe('mode: check (dist/)', () => {
       expect(run.exitCode).not.toBe(0)
       for (const c of sim.clusters)
         expect([c.name, c.store.get('v1', 'Namespace', undefined, CHECK_NS)]).toEqual([c.name, undefined])
-      expect(
-        sim
-          .cluster('cluster1')
-          .requests.filter((r: any) => r.method === 'DELETE')
-          .map((r: any) => r.path)
-      ).toEqual([`/api/v1/namespaces/${CHECK_NS}`])
+      const deletes = sim
+        .cluster('cluster1')
+        .requests.filter((r: any) => r.method === 'DELETE')
+        .map((r: any) => r.path)
+      expect(deletes).toContain(`/api/v1/namespaces/${CHECK_NS}`)
+      // The probes' namespace too, if the cancel came while they ran (afterStop), and nothing else.
+      expect(deletes.filter((p: string) => p !== `/api/v1/namespaces/${CHECK_NS}` && !PROBE_NS_PATH.test(p))).toEqual(
+        []
+      )
+      for (const c of sim.clusters)
+        expect([
+          c.name,
+          c.store
+            .list('v1', 'Namespace')
+            .filter((n: any) => PROBE_NS.test(n.metadata.name) && !n.metadata.deletionTimestamp)
+        ]).toEqual([c.name, []])
     } finally {
       await sim.stop()
       runner.cleanup()

@@ -84,8 +84,13 @@ describe('diagnostics (dist/)', () => {
           'istio-operators/cluster1-eastwest-gateway.yaml',
           'istio-operators/cluster2-control-plane.yaml',
           'istio-operators/cluster2-eastwest-gateway.yaml',
-          'plan.json'
+          'plan.json',
+          'probes.json'
         ].sort()
+      )
+      // cluster1's gateway-forwarding step probed its gateway from cluster2 (the other network).
+      expect(JSON.parse(o.files.get('probes.json')!)).toContainEqual(
+        expect.objectContaining({ from: 'cluster2', to: 'cluster1', target: 'gateway', status: 'reachable' })
       )
     })
 
@@ -157,10 +162,17 @@ describe('diagnostics (dist/)', () => {
           'checks.json',
           ...['cluster1', 'cluster2'].flatMap((c) =>
             ['events.txt', 'istio-system.txt', 'istiod.log'].map((f) => `${c}/${f}`)
-          )
+          ),
+          'probes.json'
         ].sort()
       )
       expect(JSON.parse(o.files.get('checks.json')!)).toEqual(JSON.parse(run.outputs.checks))
+      // The API server probes of the check, as judged: reached without a token before any remote secret exists.
+      expect(JSON.parse(o.files.get('probes.json')!)).toEqual(
+        expect.arrayContaining(
+          ['cluster1', 'cluster2'].map((from) => expect.objectContaining({ from, target: 'api-server', status: 'ok' }))
+        )
+      )
       expect(o.leaks).toEqual([])
     } finally {
       await sim.stop()

@@ -37,6 +37,8 @@ const GUIDE: [StepKind, StepKind][] = [
   ['root-of-trust', 'control-plane'],
   ['control-plane', 'eastwest-gateway'],
   ['eastwest-gateway', 'gateway-address'],
+  // An address is not a working gateway: the peers probe it until it forwards (issue 14).
+  ['gateway-address', 'gateway-forwarding'],
   ['control-plane', 'expose-services'],
   ['namespace', 'remote-secret'],
   ['namespace', 'remote-secrets-in'],
@@ -321,7 +323,8 @@ describe('install plan per topology', () => {
       topology(['name: c1, network: lan', `name: c2, network: ${remoteNet}, role: remote, primary: c1`]),
       V
     )
-    const gateway = crossNetwork ? ['gateway-service', 'eastwest-gateway', 'gateway-address'] : []
+    // On different networks each gateway is probed from the other cluster until it forwards.
+    const gateway = crossNetwork ? ['gateway-service', 'eastwest-gateway', 'gateway-address', 'gateway-forwarding'] : []
     // Wherever an east-west gateway is installed, its load balancer is started first and removed if the install fails.
     expect(kindsOf(steps, 'c1')).toEqual([
       'namespace',
@@ -330,7 +333,7 @@ describe('install plan per topology', () => {
       'gateway-service',
       'eastwest-gateway',
       'gateway-address',
-      ...(crossNetwork ? ['expose-services'] : []),
+      ...(crossNetwork ? ['gateway-forwarding', 'expose-services'] : []),
       'expose-istiod',
       'remote-secrets-in',
       'verify',

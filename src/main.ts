@@ -17,6 +17,7 @@ import { writeFailureSummary } from './report.js'
 import { writeDiagnostics } from './diagnostics/bundle.js'
 import { ClusterTools } from './tools.js'
 import { redact, registerSecret } from './secrets.js'
+import { probeNamespacesLeft } from './probes/leftovers.js'
 import { createWorkdir, removeWorkdir, writePrivateFile } from './workdir.js'
 
 const MODE_RUNS: Record<Mode, (ctx: ModeContext) => Promise<void>> = {
@@ -92,7 +93,10 @@ export async function run(): Promise<void> {
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
     // The kubeconfig stays for later steps only when exported; post removes it in every case.
-    if (workdir && !readExport()) removeWorkdirKeepingState(workdir)
+    // Kept when a cancel left a probe namespace (no command could start any more): post deletes it with that
+    // kubeconfig, then removes it. A probe namespace a plain failure could not delete has its Job's TTL and deadline.
+    const forPost = cancel.signal.aborted && probeNamespacesLeft()
+    if (workdir && !readExport() && !forPost) removeWorkdirKeepingState(workdir)
   }
 }
 

@@ -31567,7 +31567,7 @@ const stopListeners = new Set();
 const idleWaiters = [];
 function runProcess(tool, args, opts = {}) {
     const started = Date.now();
-    if (stopping && !opts.afterStop)
+    if (stopping)
         return Promise.resolve({
             exitCode: null,
             signal: 'SIGTERM',

@@ -2,6 +2,7 @@
 // src/probes/ are one more provider; the others are here. A provider never throws for a cluster's problem: that is a
 // failed check. It throws only for a bug, and the run then fails with it.
 import { Config } from '../config/index.js'
+import type { ProbeResult } from '../probes/types.js'
 import { ClusterState } from '../state.js'
 import { ClusterTools, StepLog } from '../tools.js'
 import { Check } from './types.js'
@@ -15,6 +16,8 @@ export interface CheckContext {
   states: Map<string, ClusterState>
   log: StepLog
   signal: AbortSignal
+  /** Where a provider that ran probe pods adds what they found (for the diagnostics bundle). */
+  probes?: ProbeResult[]
 }
 
 export type CheckProvider = (ctx: CheckContext) => Promise<Check[]>

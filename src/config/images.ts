@@ -14,6 +14,12 @@ export const DEFAULT_IMAGES: VerifyImages = {
   curl: 'docker.io/curlimages/curl:8.16.0'
 }
 
+/**
+ * The probe pods' image (issue 14): the probe is a POSIX sh script around curl ≥ 7.55 (`-H @file`). curlimages/curl is
+ * Alpine with busybox sh, tr and cut, and curl 8; the same image as the traffic check, so one pull serves both.
+ */
+export const DEFAULT_PROBE_IMAGE = DEFAULT_IMAGES.curl
+
 /** Istio's images: 1.30.x would otherwise render registry.istio.io/release, retired in December 2026. */
 export const DEFAULT_HUB = 'docker.io/istio'
 

@@ -4,7 +4,7 @@ import { Kubeconfig, credentialsIn, mergeKubeconfigs, pemBodyLines } from '../ku
 import { CaConfig, parseCa } from './ca.js'
 import { DataPlane, checkAmbientOverlay, checkAmbientTopology, parseDataPlane } from './data-plane.js'
 import { ClusterConfig, parseClusterList } from './clusters.js'
-import { DEFAULT_IMAGES, VerifyImages, imageInput, parseHub } from './images.js'
+import { DEFAULT_IMAGES, DEFAULT_PROBE_IMAGE, VerifyImages, imageInput, parseHub } from './images.js'
 import {
   ConfigSource,
   LABEL_VALUE,
@@ -70,6 +70,8 @@ export interface Config {
   allowSkipMinor: boolean
   ca: CaConfig
   verify: { mode: VerifyMode; timeoutMs: number; keep: boolean; images: VerifyImages }
+  /** The image of the probe pods that explain a failure (src/probes/). */
+  probeImage: string
   diagnostics: DiagnosticsMode
 }
 
@@ -145,6 +147,7 @@ export function parseConfig(src: ConfigSource): Config {
         curl: imageInput(src, 'verify-image-curl', DEFAULT_IMAGES.curl)
       }
     },
+    probeImage: imageInput(src, 'probe-image', DEFAULT_PROBE_IMAGE),
     diagnostics: oneOf(src, 'diagnostics', DIAGNOSTICS_MODES, 'on-failure')
   }
 }

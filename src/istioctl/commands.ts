@@ -75,3 +75,18 @@ export async function remoteClusters(
 export async function uninstall(tools: ClusterTools, cluster: string, log: StepLog): Promise<void> {
   await tools.istioctl(cluster, ['uninstall', '-y', '--purge'], log, { retry: true, timeoutMs: UNINSTALL_TIMEOUT_MS })
 }
+
+/**
+ * `istioctl proxy-config endpoint <pod>.<namespace> --cluster <envoy cluster> -o json`: the endpoints istiod sent that
+ * pod's Envoy for one outbound cluster (Envoy's /clusters, istioctl/pkg/proxyconfig). Data: only its size is logged.
+ */
+export async function proxyEndpoints(
+  tools: ClusterTools,
+  cluster: string,
+  pod: { name: string; namespace: string },
+  envoyCluster: string,
+  log: StepLog
+): Promise<string> {
+  const args = ['proxy-config', 'endpoint', `${pod.name}.${pod.namespace}`, '--cluster', envoyCluster, '-o', 'json']
+  return (await tools.istioctl(cluster, args, log, { timeoutMs: 30_000, retry: true, quiet: true })).stdout
+}

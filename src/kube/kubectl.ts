@@ -253,6 +253,17 @@ export async function exec(
   return (await tools.kubectl(cluster, args, log, EXEC)).stdout
 }
 
+/** `kubectl logs -n <namespace> <pod> -c <container>`: what the container printed (data: only its size is logged). */
+export async function podLogs(
+  tools: ClusterTools,
+  cluster: string,
+  where: { namespace: string; pod: string; container: string },
+  log: StepLog
+): Promise<string> {
+  const args = ['logs', '-n', where.namespace, where.pod, '-c', where.container]
+  return (await tools.kubectl(cluster, args, log, { ...READ, quiet: true })).stdout
+}
+
 /** `kubectl get <selection> -o wide`: the table a person reads (the diagnostics bundle). Not logged: it is data. */
 export async function getTable(
   tools: ClusterTools,

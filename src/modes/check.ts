@@ -9,6 +9,8 @@ import { writeChecksSummary } from '../checks/summary.js'
 import { trustChecks } from '../checks/trust.js'
 import { Check } from '../checks/types.js'
 import { versionChecks } from '../checks/version.js'
+import { probeProvider } from '../checks/probes.js'
+import type { ProbeResult } from '../probes/types.js'
 import { writeDiagnostics } from '../diagnostics/bundle.js'
 import { logged } from '../log.js'
 import { redact } from '../secrets.js'
@@ -17,14 +19,15 @@ import { ClusterTools } from '../tools.js'
 import { ModeContext } from './context.js'
 
 /**
- * The checks after the runner's own reads, by name (the log group's title). The coordinator adds the probes'
- * provider (src/probes/) here: `['probes', probeProvider]`.
+ * The checks after the runner's own reads, by name (the log group's title); the probes run pods inside the clusters
+ * (checks/probes.ts).
  */
 export const CHECK_PROVIDERS: [string, CheckProvider][] = [
   ['Istio version', async (ctx) => versionChecks(ctx.config, ctx.version, ctx.states)],
   ['root of trust', async (ctx) => trustChecks(ctx.config, ctx.states)],
   ['network labels', networkLabelProvider],
-  ['LoadBalancer support', loadBalancerProvider]
+  ['LoadBalancer support', loadBalancerProvider],
+  ['reachability from inside each cluster (probe pods)', probeProvider]
 ]
 
 export async function checkMode(ctx: ModeContext): Promise<void> {
@@ -37,7 +40,8 @@ export async function checkMode(ctx: ModeContext): Promise<void> {
       log
     )
   )
-  const base = { config, version: ctx.version, tools, states, signal: ctx.signal }
+  const probes: ProbeResult[] = []
+  const base = { config, version: ctx.version, tools, states, signal: ctx.signal, probes }
   const found = await Promise.all(
     CHECK_PROVIDERS.map(([name, provider]) =>
       logged(`check · ${name}`, (log) => provider({ ...base, log } satisfies CheckContext))
@@ -47,7 +51,8 @@ export async function checkMode(ctx: ModeContext): Promise<void> {
   report(checks)
   core.setOutput('checks', JSON.stringify(checks))
   const failed = checks.filter((c) => c.status === 'fail')
-  if (!ctx.signal.aborted) await writeDiagnostics({ config, tools, hasIstioctl: false, checks }, failed.length > 0)
+  if (!ctx.signal.aborted)
+    await writeDiagnostics({ config, tools, hasIstioctl: false, checks, probes }, failed.length > 0)
   await writeChecksSummary(config.meshId, ctx.version, checks)
   if (ctx.signal.aborted) core.setFailed('Cancelled: not every check ran.')
   else if (failed.length)

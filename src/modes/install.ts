@@ -31,6 +31,8 @@ export async function installMode(ctx: ModeContext): Promise<void> {
   const report: RunReport = {
     ...baseReport(ctx, istioctlPath, results),
     remoteStatus: state.remoteStatus,
+    probes: state.probes,
+    proxyEndpoints: state.proxyEndpoints,
     rootCertPem: trust?.rootCertPem,
     intermediates: trust?.intermediates,
     upgrades,

@@ -18,11 +18,19 @@ import { withRemotePilotAddress } from '../manifests/remote.js'
 import { TrustManager } from '../trust/trust.js'
 import { RemoteStatus, VerifyError, waitForRemoteClusters } from '../verify.js'
 import { verifyTraffic } from '../verify-traffic.js'
+import { explainTraffic } from '../traffic-explain.js'
+import { explainUnsynced } from '../verify-probes.js'
+import { ProbeResult } from '../probes/types.js'
+import { GatewayProbeError, waitForGatewayForwarding } from '../probes/gateway-forwarding.js'
 
 /** What steps hand to each other during one run; held in memory only (remote secrets are credentials). */
 export interface RunState {
   remoteSecrets: Map<string, { yaml: string; server: string }>
   remoteStatus: Map<string, Map<string, RemoteStatus>>
+  /** What the probe pods found, when a check ran them (issue 14): for the summary and the diagnostics. */
+  probes?: ProbeResult[]
+  /** Per cluster, what the traffic check's client proxy was given (istioctl proxy-config endpoint JSON). */
+  proxyEndpoints?: Map<string, string>
   /** Ids of the steps that succeeded so far (a `remove-unclaimed` cleanup asks). */
   succeeded?: Set<string>
 }
@@ -70,6 +78,8 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
       }
       case 'wait-gateway-address':
         return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log)
+      case 'wait-gateway-forwarding':
+        return gatewayForwarding(deps, step, a.peers, a.timeoutMs, log)
       case 'create-remote-secret':
         return createRemoteSecret(deps, step, a.server, log)
       case 'apply-remote-secrets':
@@ -77,7 +87,7 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
       case 'verify-remote-clusters':
         return verifyRemoteClusters(deps, step, a.peers, a.timeoutMs, log)
       case 'verify-traffic':
-        return verifyTraffic(tools, step.cluster, a.versions, a.timeoutMs, log)
+        return explainedTraffic(deps, step, a.versions, a.timeoutMs, log)
       case 'delete':
         return kubectl.deleteObjects(tools, step.cluster, a.target, log)
       case 'delete-namespace':
@@ -260,6 +270,12 @@ async function verifyRemoteClusters(
     const unreached = e.missing.filter((peer) =>
       e.problems.some((p) => p.peer === peer && (p.status === 'timeout' || p.status === 'syncing'))
     )
+    // Probe pods in this cluster test what istiod cannot: the cause and the fix first.
+    const probed = unreached.length
+      ? await explainUnsynced(deps.tools, deps.config, step.cluster, unreached, deps.state.remoteSecrets, log)
+      : undefined
+    if (probed?.results.length) deps.state.probes = [...(deps.state.probes ?? []), ...probed.results]
+    if (probed?.causes.length) throw new Error([...probed.causes, e.message].join('\n'))
     const hints = unreached.map((peer) => {
       const server = deps.state.remoteSecrets.get(peer)?.server ?? '(unknown)'
       const loop = isLoopbackServer(server)
@@ -269,6 +285,52 @@ async function verifyRemoteClusters(
       hints.push(
         `- is istiod of revision ${revision} running in ${step.cluster}? kubectl -n ${ISTIO_NAMESPACE} get pods -l ${ISTIOD_SELECTOR},${REVISION_LABEL}=${revision}`
       )
-    throw new Error(`${e.message}\n${hints.join('\n')}`)
+    throw new Error([e.message, ...hints, ...(probed?.notes ?? [])].join('\n'))
+  }
+}
+
+/** The gateway's address forwards to it from every peer on another network (probe pods in the peers). */
+async function gatewayForwarding(
+  deps: ExecutorDeps,
+  step: Step,
+  peers: string[],
+  timeoutMs: number,
+  log: StepLog
+): Promise<string> {
+  try {
+    const r = await waitForGatewayForwarding(
+      deps.tools,
+      step.cluster,
+      peers,
+      { timeoutMs, image: deps.config.probeImage },
+      log
+    )
+    deps.state.probes = [...(deps.state.probes ?? []), ...r.results]
+    return r.summary
+  } catch (e) {
+    if (e instanceof GatewayProbeError) deps.state.probes = [...(deps.state.probes ?? []), ...e.results]
+    throw e
+  }
+}
+
+/** The traffic check; when it fails, what the client's proxy was given says why, first (traffic-explain.ts). */
+async function explainedTraffic(
+  deps: ExecutorDeps,
+  step: Step,
+  versions: string[],
+  timeoutMs: number,
+  log: StepLog
+): Promise<string> {
+  try {
+    return await verifyTraffic(deps.tools, step.cluster, versions, timeoutMs, log)
+  } catch (e) {
+    if (!(e instanceof Error) || e instanceof CommandError) throw e
+    const peers = deps.config.clusters.map((c) => c.name).filter((n) => n !== step.cluster)
+    const why = await explainTraffic(deps.tools, step.cluster, peers, { probeImage: deps.config.probeImage }, log)
+    if (why.probes.length) deps.state.probes = [...(deps.state.probes ?? []), ...why.probes]
+    if (why.endpointsJson !== undefined)
+      deps.state.proxyEndpoints = new Map([...(deps.state.proxyEndpoints ?? []), [step.cluster, why.endpointsJson]])
+    if (!why.lines.length) throw e
+    throw new Error([...why.lines, e.message].join('\n'))
   }
 }

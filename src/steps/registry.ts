@@ -15,6 +15,7 @@ export const STEP_KINDS = [
   'control-plane',
   'eastwest-gateway',
   'gateway-address',
+  'gateway-forwarding',
   'expose-services',
   'expose-istiod',
   'remote-secret',
@@ -115,6 +116,11 @@ export const STEP_KIND_INFO = {
     column: 'Address',
     plans: ({ state: s }) =>
       s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address'
+  },
+  'gateway-forwarding': {
+    column: 'Gateway forwards',
+    plans: ({ step }) =>
+      `probe the gateway on port 15443 from ${step.action.type === 'wait-gateway-forwarding' ? step.action.peers.join(', ') : 'its peers'} until it forwards`
   },
   'expose-services': { column: 'Expose services', plans: asTitled },
   'expose-istiod': { column: 'Expose istiod', plans: asTitled },

@@ -76,8 +76,10 @@ export async function startSimulation(opts = {}) {
     requestCount() {
       return clusters.reduce((n, c) => n + c.requests.length, 0)
     },
+    /** The network between the clusters: reachability and injectable faults (apiserver/network.js). */
+    network: mesh.network,
     async stop() {
-      await Promise.all([releases.close(), ...clusters.map((c) => c.close())])
+      await Promise.all([releases.close(), ...clusters.map((c) => c.close()), mesh.network.close()])
     }
   }
 }

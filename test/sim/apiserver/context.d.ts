@@ -27,6 +27,8 @@ export interface ServerContext {
   defaulter: Defaulter
   faults: Faults
   requests: RecordedRequest[]
+  /** `<namespace>/<pod>` → what its container printed (jobs.js); served as pods/<name>/log. */
+  podLogs: Map<string, string>
   /** end() of every open watch. */
   watches: Set<() => void>
   /** Connections taken over through 'upgrade' (kubectl exec). */

@@ -8,6 +8,7 @@ import { nowTimestamp } from './store.js'
 import { istiodCa } from './istiod.js'
 import { remoteSecretUpdates } from './istiod-remote-secrets.js'
 import { eastWestGateways } from './eastwest-gateway.js'
+import { jobs } from './jobs.js'
 import { remoteControlPlane } from './remote-control-plane.js'
 
 const SA_TOKEN = 'kubernetes.io/service-account-token'
@@ -53,7 +54,8 @@ export function startControllers(ctx) {
     garbageCollector(c),
     istiodCa(c),
     remoteSecretUpdates(c),
-    eastWestGateways(c)
+    eastWestGateways(c),
+    jobs(c)
   ]
   /** @param {ChangeEvent} e */
   const onChange = (e) => {
@@ -389,7 +391,7 @@ function pullBackOff(image) {
  * The Failed and BackOff Events the kubelet records for such a container (as `kubectl describe pod` shows them).
  * @param {Store} store @param {KubeObject} pod @param {{ image: string }} cs
  */
-function recordPullFailure(store, pod, cs) {
+export function recordPullFailure(store, pod, cs) {
   recordEvent(store, pod, {
     type: 'Warning',
     reason: 'Failed',
@@ -435,7 +437,7 @@ function injectProxyImage(store, pod, mesh, clusterName) {
 }
 
 /** @param {KubeObject} pod @param {boolean} ready @param {string[]} [unpullable] @returns {KubeObject} */
-function withPodStatus(pod, ready, unpullable = []) {
+export function withPodStatus(pod, ready, unpullable = []) {
   const ts = nowTimestamp()
   /** @type {any[]} */
   const containers = pod.spec?.containers || []

@@ -16,6 +16,8 @@ import {
 } from './discovery.js'
 import { resolveTarget, serveResource, verbOf } from './rest.js'
 import { execTarget, execForbidden, serveExec } from './exec.js'
+import { logForbidden, logTarget, servePodLog } from './logs.js'
+import { envoyClusters } from './proxy-clusters.js'
 
 /** @typedef {import('./context.js').ServerContext} ServerContext */
 /** @typedef {{ socket: import('node:net').Socket, head: Buffer }} Upgrade */
@@ -102,6 +104,12 @@ async function route(ctx, req, res, url, user, upgrade) {
   const segs = path.split('/').filter(Boolean)
   const { registry } = ctx
 
+  const log = logTarget(segs)
+  if (log && method === 'GET') {
+    if (ctx.faults.takeForbid(method, rawUrl)) throw logForbidden(user, log)
+    return servePodLog(ctx, res, url, log)
+  }
+
   const exec = execTarget(segs)
   if (exec) {
     if (ctx.faults.takeForbid(method, rawUrl)) throw execForbidden(user, method, exec)
@@ -163,13 +171,26 @@ async function route(ctx, req, res, url, user, upgrade) {
         'Content-Length': 0
       })
       return void res.end()
+    case '/sim/v1/proxy-clusters': {
+      // A pod's Envoy /clusters?format=json, for the simulated `istioctl proxy-config endpoint` (proxy-clusters.js).
+      const ns = url.searchParams.get('namespace') || ''
+      const podName = url.searchParams.get('pod') || ''
+      const pod = ctx.store.get('v1', 'Pod', ns, podName)
+      if (!pod) throw errors.notFound({ group: '', plural: 'pods', kind: 'Pod' }, podName)
+      return sendJson(res, 200, envoyClusters(ctx.mesh, /** @type {any} */ (ctx.meshPeer), pod))
+    }
     case '/sim/v1/behaviour': {
       const op = url.searchParams.get('op') || ''
       /** @type {{ delayMs: number, fail: string | null, remoteClusters?: object }} */
       const answer = { delayMs: ctx.istioctlDelays[op] || 0, fail: ctx.faults.takeIstioctl(op) }
       // What istiod's secret controller would report, for the simulated remote-clusters (istioctl/remote-clusters.js).
       if (op === 'remote-clusters')
-        answer.remoteClusters = { ...ctx.remoteClusters, unreachableFrom: ctx.faults.unreachableFrom() }
+        answer.remoteClusters = {
+          ...ctx.remoteClusters,
+          unreachableFrom: ctx.faults.unreachableFrom(),
+          // API server addresses a firewall or an intercepting proxy keeps istiod from (network.js).
+          network: ctx.mesh.network.istiodView(ctx.name)
+        }
       return sendJson(res, 200, answer)
     }
   }

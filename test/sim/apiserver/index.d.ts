@@ -125,6 +125,38 @@ export declare class Mesh {
   readonly clusters: MeshPeer[]
   byName(name: string): MeshPeer | undefined
   byAddress(host: string, port: number): MeshPeer | undefined
+  /** Who reaches what between the clusters, and injectable network faults (network.js). */
+  readonly network: Network
+}
+
+/** The network between the clusters of one mesh (network.js). Each fault method returns its remover. */
+export declare class Network {
+  /** A firewall drops connections from `from` to `to`'s API server and gateway (or only `only`): connects time out. */
+  firewall(from: string, to: string, only?: 'api-server' | 'gateway'): () => void
+  /** From `from`, `to`'s API server is behind a TLS-intercepting proxy presenting a certificate of another CA. */
+  intercept(from: string, to: string): Promise<() => Promise<void>>
+  /** `cluster`'s gateway address is an L7 load balancer: it terminates TLS and answers HTTP itself. */
+  l7Gateway(cluster: string): () => void
+  /** `cluster`'s gateway forwards only `ms` after its address appeared in the Service status. */
+  gatewayForwardsAfter(cluster: string, ms: number): () => void
+  blocked(from: string, to: string, target?: 'api-server' | 'gateway'): boolean
+  /** Where a TCP connection from a pod in `from` to host:port ends. */
+  route(
+    from: string,
+    host: string,
+    port: number
+  ): Promise<
+    | { kind: 'unresolvable' | 'refused' | 'timeout' }
+    | { kind: 'connect'; host: string; port: number; peer?: MeshPeer; intercepted: boolean }
+  >
+  /** What answers at host:15443 from a pod in `from`. */
+  gateway(
+    from: string,
+    host: string
+  ): { kind: 'unresolvable' | 'refused' | 'timeout' | 'l7' | 'passthrough'; peer?: MeshPeer }
+  gatewayProblem(from: string, to: string): string | undefined
+  istiodView(from: string): { unreachable: string[] }
+  close(): Promise<void>
 }
 
 export declare function createMesh(): Mesh

@@ -60,6 +60,7 @@ export async function startApiServer(opts) {
     defaulter: new Defaulter(),
     faults: new Faults(),
     requests: [],
+    podLogs: new Map(), // `<namespace>/<pod>` → what its container printed (jobs.js)
     watches: new Set(), // end() of every open watch
     sockets: new Set(), // connections taken over through 'upgrade' (kubectl exec)
     mesh: opts.mesh || createMesh(),

@@ -1,20 +1,60 @@
-// GET pods/<name>/log: what `kubectl logs` reads. Which container (pkg/registry/core/pod/strategy.go @v1.32
-// LogLocation → ValidateContainer): none given and one container → that one; none given and several → 400 `a
-// container name must be specified for pod <pod>, choose one of: [<names space-separated>]`; a name not in the pod →
-// 400 `container <c> is not valid for pod <pod>`; no node → 400 `pod <pod> does not have a host assigned`. The kubelet
-// answers text/plain, the last `tailLines` lines, cut at `limitBytes` (PodLogOptions, pkg/apis/core/types.go).
+// GET /api/v1/namespaces/<ns>/pods/<pod>/log: what `kubectl logs` reads. Which container (pkg/registry/core/pod/
+// strategy.go @v1.32 LogLocation → ValidateContainer): none given and one container → that one; none given and several
+// → 400 `a container name must be specified for pod <pod>, choose one of: [<names space-separated>]`; a name not in
+// the pod → 400 `container <c> is not valid for pod <pod>`; no node → 400 `pod <pod> does not have a host assigned`.
+// The kubelet (pkg/kubelet/kubelet_pods.go validateContainerLogStatus) refuses a container that has not started:
+// `container "<c>" in pod "<pod>" is waiting to start: <reason>` (400; `trying and failing to pull image` while the
+// pull backs off). It answers text/plain, the last `tailLines` lines, cut at `limitBytes` (PodLogOptions,
+// pkg/apis/core/types.go). Not modelled: follow, sinceSeconds, timestamps, previous.
 //
-// What a container has written: only istiod's discovery container says anything here — its secret controller's
-// lines about remote clusters (below); every other container's log is empty.
-import { errors } from './status.js'
+// What a container has written: a pod the simulator ran to completion (jobs.js: the probe pods) what it printed
+// (ctx.podLogs); istiod's discovery container its secret controller's lines about remote clusters (below); every
+// other container nothing.
+import { ApiError, errors } from './status.js'
 
 /** @typedef {import('./context.js').ServerContext} ServerContext */
 /** @typedef {import('./index.js').KubeObject} KubeObject */
 
+const POD = { group: '', plural: 'pods', kind: 'Pod' }
 const ISTIO_NS = 'istio-system'
 const MULTICLUSTER_LABEL = 'istio/multiCluster'
 // Simulator default, as the simulated istioctl remote-clusters (real istiod: PILOT_REMOTE_CLUSTER_TIMEOUT, 30s).
 const DEFAULT_TIMEOUT_MS = 3000
+
+/** @param {string[]} segs @returns {{ namespace: string, name: string } | undefined} */
+export function logTarget(segs) {
+  if (
+    segs.length === 7 &&
+    segs[0] === 'api' &&
+    segs[1] === 'v1' &&
+    segs[2] === 'namespaces' &&
+    segs[4] === 'pods' &&
+    segs[6] === 'log'
+  )
+    return { namespace: segs[3], name: segs[5] }
+  return undefined
+}
+
+/** A forbid fault on a log names the subresource, as the real authorizer does. @param {string} user @param {{ namespace: string, name: string }} t */
+export function logForbidden(user, { namespace, name }) {
+  return new ApiError(
+    403,
+    'Forbidden',
+    `pods "${name}" is forbidden: User "${user}" cannot get resource "pods/log" in API group "" in the namespace "${namespace}"`,
+    { name, kind: 'pods' }
+  )
+}
+
+/**
+ * handler.js routes a log here before the resources (a forbid fault names pods/log).
+ * @param {ServerContext} ctx @param {import('node:http').ServerResponse} res @param {URL} url
+ * @param {{ namespace: string, name: string }} t
+ */
+export function servePodLog(ctx, res, url, { namespace, name }) {
+  const pod = ctx.store.get('v1', 'Pod', namespace, name)
+  if (!pod) throw errors.notFound(POD, name)
+  return sendPodLog(ctx, res, url.searchParams, pod)
+}
 
 /**
  * @param {ServerContext} ctx @param {import('node:http').ServerResponse} res @param {URLSearchParams} q
@@ -32,6 +72,15 @@ export function sendPodLog(ctx, res, q, pod) {
       throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`)
   } else if (!names.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`)
   if (!pod.spec?.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`)
+  const status = (pod.status?.containerStatuses || []).find((/** @type {any} */ c) => c.name === container)
+  const waiting = status?.state?.waiting
+  if (!status || waiting) {
+    const why =
+      waiting?.reason === 'ImagePullBackOff'
+        ? 'trying and failing to pull image'
+        : waiting?.reason || 'ContainerCreating'
+    throw errors.badRequest(`container "${container}" in pod "${name}" is waiting to start: ${why}`)
+  }
   let lines = containerLog(ctx, pod, container)
   const tail = Number(q.get('tailLines'))
   if (q.has('tailLines') && Number.isInteger(tail) && tail >= 0) lines = tail === 0 ? [] : lines.slice(-tail)
@@ -45,6 +94,8 @@ export function sendPodLog(ctx, res, q, pod) {
 
 /** @param {ServerContext} ctx @param {KubeObject} pod @param {string} container @returns {string[]} */
 function containerLog(ctx, pod, container) {
+  const printed = ctx.podLogs.get(`${pod.metadata.namespace}/${pod.metadata.name}`)
+  if (printed !== undefined) return printed.split('\n').filter((l, i, all) => l || i < all.length - 1)
   if (pod.metadata.labels?.app !== 'istiod' || container !== 'discovery') return []
   return istiodSecretLines(ctx, pod)
 }

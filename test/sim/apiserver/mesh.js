@@ -3,11 +3,15 @@
 // other clusters, and a remote secret's server address can be mapped to the cluster listening there.
 // A server started without one gets a registry of its own (a one-cluster mesh).
 
+import { Network } from './network.js'
+
 /** @typedef {import('./index.js').MeshPeer} MeshPeer what a cluster shows its peers (declared in index.d.ts) */
 
 export class Mesh {
   /** @type {Map<string, MeshPeer>} */
   #peers = new Map()
+  /** Who reaches what between these clusters, and the faults in between (network.js). */
+  network = new Network(() => this.clusters)
 
   /** @param {MeshPeer} peer */
   add(peer) {

@@ -92,6 +92,8 @@ export const BUILTIN_RESOURCES = [
   builtin('apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], ['status', 'scale'], { categories: ['all'] }),
   builtin('apps', 'v1', 'DaemonSet', 'daemonsets', true, ['ds'], ['status'], { categories: ['all'] }),
   builtin('apps', 'v1', 'StatefulSet', 'statefulsets', true, ['sts'], ['status', 'scale'], { categories: ['all'] }),
+  builtin('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
+  builtin('batch', 'v1', 'Job', 'jobs', true, [], ['status'], { categories: ['all'] }),
   builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
   builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
   builtin('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),

@@ -56,7 +56,7 @@
 // ignored), the mTLS handshake itself (only the root annotation is compared), locality or weighted load
 // balancing, outlier detection and retries (unreachable endpoints are simply left out of the rotation,
 // where real Envoy would route some requests to them and fail), DestinationRules/VirtualServices/
-// AuthorizationPolicies/PeerAuthentication, meshNetworks and the gateway Service's network label, whether
+// AuthorizationPolicies/PeerAuthentication, meshNetworks, pods' own network labels, whether
 // gateway pods run, whether istiod is ready, Istio DNS capture, headless Services, curl's progress meter
 // (always as if -s) and writing -o files (the body is dropped). Endpoints update instantly: there is no
 // xDS push delay and no propagation time for remote secrets.
@@ -310,7 +310,9 @@ export function knownClusters(mesh, from, localIstiod) {
       if (id === localId) continue // istiod ignores a remote secret for its own cluster ID
       if (stale.has(id)) continue // lost after an update of its secret, until istiod restarts (istiod-remote-secrets.js)
       const peer = clusterReachedBy(mesh, text)
-      if (peer && peer !== from) known.add(peer)
+      // A firewall or a TLS-intercepting proxy between the clusters keeps istiod from that API server (network.js).
+      const cut = peer && mesh.network?.istiodView(from.name).unreachable.includes(`${peer.reachableHost}:${peer.port}`)
+      if (peer && peer !== from && !cut) known.add(peer)
     }
   }
   return known
@@ -327,6 +329,12 @@ export function eastWestGatewayProblem(peer, config = peer) {
   /** @type {any[]} */
   const ingress = svc.status?.loadBalancer?.ingress || []
   if (!ingress.some((i) => i.ip || i.hostname)) return 'istio-eastwestgateway has no load-balancer address'
+  // istiod takes a gateway's network from the Service's label (pilot/pkg/serviceregistry/kube/controller/network.go
+  // @1.30.3 getGatewayDetails), the pods' from istio-system's: if they differ, no gateway serves the pods' network and
+  // istiod sends remote pod IPs (pilot/pkg/xds/endpoints/ep_filters.go EndpointsByNetworkFilter, sidecar mode).
+  const gwNetwork = svc.metadata?.labels?.[NETWORK_LABEL]
+  if (gwNetwork !== undefined && gwNetwork !== networkOf(peer))
+    return `istio-eastwestgateway is labelled ${NETWORK_LABEL}=${gwNetwork}, its pods' network is ${JSON.stringify(networkOf(peer))}: istiod routes to their pod IPs`
   const ports = svc.spec?.ports
   if (Array.isArray(ports) && ports.length && !ports.some((/** @type {any} */ p) => Number(p.port) === 15443))
     return 'istio-eastwestgateway has no port 15443'
@@ -358,7 +366,7 @@ function isHelloworld(pod) {
  * The container port a Service port's targetPort means for this pod (a number or a container port name).
  * @param {any} svcPort @param {KubeObject} pod
  */
-function targetPortOf(svcPort, pod) {
+export function targetPortOf(svcPort, pod) {
   const t = svcPort.targetPort ?? svcPort.port
   if (typeof t === 'number' || /^\d+$/.test(String(t))) return Number(t)
   for (const c of pod.spec?.containers || []) {
@@ -438,7 +446,9 @@ export function routeTable(mesh, from, clientPod, namespace, svcName, port) {
       for (const ep of eps) {
         const server = injectorOf(peer, namespace, ep.pod, mesh)
         const serverIstiod = server?.istiod
-        const gatewayProblem = sameNetwork(peer) ? undefined : eastWestGatewayProblem(peer, server?.home ?? peer)
+        const gatewayProblem = sameNetwork(peer)
+          ? undefined
+          : (eastWestGatewayProblem(peer, server?.home ?? peer) ?? mesh.network?.gatewayProblem(from.name, peer.name))
         /** @type {string | undefined} */
         let problem
         if (!serverIstiod) problem = `${ep.pod.metadata.name} in ${peer.name} has no sidecar`

@@ -5,6 +5,7 @@ import { parseFlags, firstPositional } from './flags.js'
 import { runInstall } from './install.js'
 import { runCreateRemoteSecret } from './remote-secret.js'
 import { runRemoteClusters } from './remote-clusters.js'
+import { runProxyConfig } from './proxy-config.js'
 import { runUninstall } from './uninstall.js'
 import { runVersion } from './version.js'
 
@@ -90,6 +91,19 @@ const COMMANDS = {
     run: runCreateRemoteSecret,
     short: 'Create a secret with credentials to allow Istio to access remote Kubernetes apiservers'
   },
+  'proxy-config': {
+    aliases: ['pc'],
+    flags: [
+      { name: 'output', short: 'o', type: 'string', default: 'short' },
+      { name: 'address', type: 'string', default: '' },
+      { name: 'port', type: 'int', default: 0 },
+      { name: 'cluster', type: 'string', default: '' },
+      { name: 'status', type: 'string', default: '' },
+      { name: 'file', short: 'f', type: 'string', default: '' }
+    ],
+    run: runProxyConfig,
+    short: 'Retrieve information about proxy configuration from Envoy [kube only]'
+  },
   'remote-clusters': {
     flags: [{ name: 'revision', short: 'r', type: 'string', default: '' }],
     run: runRemoteClusters,
@@ -132,7 +146,6 @@ const NOT_SIMULATED = [
   'kube-inject',
   'manifest',
   'options',
-  'proxy-config',
   'proxy-status',
   'tag',
   'validate',

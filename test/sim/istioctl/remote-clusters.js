@@ -110,9 +110,10 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
  * What istiod's secret controller builds from one kubeconfig: undefined when it cannot build a client (the cluster
  * is then not listed), else whether a client inside this cluster reaches and authenticates to its server.
  * @param {string} kubeconfigText
+ * @param {string[]} [unreachable] host:port addresses the network keeps this cluster from (firewall, TLS proxy)
  * @returns {Promise<{ reachable: boolean } | undefined>}
  */
-async function remoteReach(kubeconfigText) {
+async function remoteReach(kubeconfigText, unreachable = []) {
   /** @type {any} parsed YAML: any shape */
   let cfg
   try {
@@ -125,13 +126,19 @@ async function remoteReach(kubeconfigText) {
   const user = (cfg?.users || []).find((/** @type {any} */ u) => u.name === ctx.user)?.user || {}
   if (!cluster?.server) return undefined
   let host
+  let port
   try {
-    host = new URL(cluster.server).hostname
+    const u = new URL(cluster.server)
+    host = u.hostname
+    port = u.port || '443'
   } catch {
     return undefined
   }
   // Seen from a pod in this cluster, a loopback address is the pod itself: nothing answers there.
   if (LOOPBACK.has(host)) return { reachable: false }
+  // A firewall drops istiod's connections, or a TLS-intercepting proxy's certificate fails verification: its
+  // informers never sync (the simulator's network model, apiserver/network.js).
+  if (unreachable.includes(`${host}:${port}`)) return { reachable: false }
   const kube = new Kube({
     server: cluster.server,
     caPem: cluster['certificate-authority-data']
@@ -216,7 +223,7 @@ export async function runRemoteClusters(f, io) {
     for (const id of Object.keys(data).sort()) {
       // A cluster ID registered by an earlier secret is ignored ("cluster has already been registered").
       if (registered.has(id)) continue
-      const reach = await remoteReach(data[id])
+      const reach = await remoteReach(data[id], knobs.network?.unreachable)
       if (!reach) continue
       registered.add(id)
       remotes.push({

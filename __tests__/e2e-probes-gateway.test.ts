@@ -1,0 +1,127 @@
+// End to end (issue 14): a gateway counts as ready only once a probe pod in each peer reaches its address on port
+// 15443 — an L7 load balancer in front of it fails the install with the cause and the fix, and a load balancer that
+// forwards only some seconds after its address appeared is waited for, and the step says how long it took.
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { CANARY, startSimulation } from '../test/sim/index.js'
+import { makeRunner, runAction } from '../test/harness/action.js'
+import { errorAnnotations, findLeaks, leakPlaces, maskedValues, storedCredentials } from '../test/harness/inspect.js'
+
+type Sim = Awaited<ReturnType<typeof startSimulation>>
+type Run = Awaited<ReturnType<typeof runAction>>
+
+let sim: Sim | undefined
+afterEach(async () => {
+  await sim?.stop()
+  sim = undefined
+})
+
+const runError = (r: Run) =>
+  errorAnnotations(r.stdout)
+    .filter((e) => !e.title)
+    .map((e) => e.message)
+    .join('\n')
+const stepLine = (r: Run, cluster: string, title: string) =>
+  r.stdout.split('\n').find((l) => l.startsWith(`::group::✔ ${cluster} · ${title} (`)) ?? ''
+const probeNamespaces = (s: Sim) =>
+  s.clusters.flatMap((c) =>
+    c.store
+      .list('v1', 'Namespace')
+      .map((n: any) => `${c.name}/${n.metadata.name as string}`)
+      .filter((n) => n.includes('istio-multicluster-probe'))
+  )
+
+async function install(
+  fault: (s: Sim) => void,
+  extra: Record<string, string> = {},
+  onSpawn?: (child: import('node:child_process').ChildProcess, s: Sim) => void
+) {
+  sim = await startSimulation()
+  fault(sim)
+  const s0 = sim
+  const runner = makeRunner()
+  const run = await runAction({
+    onSpawn: onSpawn && ((child) => onSpawn(child, s0)),
+    inputs: {
+      clusters: sim.clustersInput(),
+      kubeconfig: sim.kubeconfig(),
+      'istio-version': '1.30.3',
+      ...sim.inputs,
+      ...extra
+    },
+    env: sim.env,
+    runner
+  })
+  const needles = [CANARY, ...storedCredentials(sim), ...maskedValues(run.stdout)]
+  return { run, leaks: findLeaks(leakPlaces(run, runner), needles), sim }
+}
+
+describe('e2e probes: gateways that really forward', () => {
+  it('an L7 load balancer in front of the gateway: the install fails with the cause and the fix', async () => {
+    const { run, leaks, sim: s } = await install((x) => x.network.l7Gateway('cluster2'))
+    expect(run.exitCode).toBe(1)
+    expect(runError(run).split('\n')[0]).toBe(
+      "cluster2 · gateway forwards (from cluster1): cluster1 cannot use cluster2's east-west gateway 192.0.2.2:15443: something there terminates TLS and answers HTTP from inside cluster1; an L7 load balancer (e.g. an AWS ALB or an HTTPS load balancer) is in front of the gateway, but cross-network traffic is mTLS that must pass through to it: use an L4 (network) load balancer, e.g. the annotation service.beta.kubernetes.io/aws-load-balancer-type: nlb in gateway-service-annotations"
+    )
+    // cluster1's gateway forwards: its own step passed.
+    expect(stepLine(run, 'cluster1', 'gateway forwards (from cluster2)')).toMatch(
+      /: reachable from cluster2 after \d+ s$/
+    )
+    expect(probeNamespaces(s)).toEqual([])
+    expect(leaks).toEqual([])
+  }, 180_000)
+
+  it('a gateway that forwards 4 s after its address appeared: waited for, and the time is reported', async () => {
+    const { run, leaks, sim: s } = await install((x) => x.network.gatewayForwardsAfter('cluster2', 4000))
+    expect(run.exitCode).toBe(0)
+    const line = stepLine(run, 'cluster2', 'gateway forwards (from cluster1)')
+    const seconds = Number(/: reachable from cluster1 after (\d+) s$/.exec(line)?.[1])
+    expect(seconds).toBeGreaterThanOrEqual(3)
+    expect(run.stdout).toMatch(/cluster1 → 192\.0\.2\.2:15443: timeout after \d+ s/)
+    expect(probeNamespaces(s)).toEqual([])
+    expect(leaks).toEqual([])
+  }, 180_000)
+
+  it('a gateway that never forwards within gateway-timeout: the timeout, its cause and the fix', async () => {
+    const { run, sim: s } = await install((x) => x.network.gatewayForwardsAfter('cluster2', 10 * 60_000), {
+      'gateway-timeout': '8s'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(runError(run).split('\n')[0]).toBe(
+      "cluster2 · gateway forwards (from cluster1): cluster1 cannot use cluster2's east-west gateway 192.0.2.2:15443: the connection timed out from inside cluster1 after 8 s (gateway-timeout); a firewall or security group drops TCP 15443 from cluster1, or the load balancer does not forward yet (an NLB registers its targets minutes after its address appears): allow TCP 15443 from cluster1, or raise gateway-timeout"
+    )
+    expect(probeNamespaces(s)).toEqual([])
+  }, 180_000)
+
+  it('a cancel while a probe runs: the run deletes the probe namespace as it stops, post finds none left', async () => {
+    let signalled = ''
+    const {
+      run,
+      leaks,
+      sim: s
+    } = await install(
+      (x) => x.network.gatewayForwardsAfter('cluster2', 10 * 60_000),
+      { 'gateway-timeout': '2m' },
+      (child, x) => {
+        // SIGTERM as soon as cluster1 holds a probe namespace (the probe of cluster2's gateway from cluster1).
+        x.cluster('cluster1').store.on('change', (e: any) => {
+          const n = e.object
+          if (signalled || e.type !== 'ADDED' || n.kind !== 'Namespace') return
+          if (!n.metadata.name.startsWith('istio-multicluster-probe-')) return
+          signalled = n.metadata.name
+          setTimeout(() => child.kill('SIGTERM'), 200)
+        })
+      }
+    )
+    expect(signalled).not.toBe('')
+    expect(run.exitCode).not.toBe(0)
+    // The delete starts during the cancel (exec afterStop); post, the backstop, has nothing left to remove.
+    expect(
+      s
+        .cluster('cluster1')
+        .requests.some((r: any) => r.method === 'DELETE' && r.path === `/api/v1/namespaces/${signalled}`)
+    ).toBe(true)
+    expect(run.post.stdout).not.toMatch(/Removed istio-multicluster-probe-/)
+    expect(probeNamespaces(s)).toEqual([])
+    expect(leaks).toEqual([])
+  }, 180_000)
+})
