@@ -28370,6 +28370,329 @@ module.exports = {
 
 /***/ }),
 
+/***/ 4981:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  R3: () => (/* binding */ runProcess),
+  vm: () => (/* binding */ terminateAll),
+  dV: () => (/* binding */ whenIdle)
+});
+
+// UNUSED EXPORTS: KILL_AFTER_MS, isStopping, pause, runningCount
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/exec.ts
+
+const running = new Set();
+/** Set by terminateAll(): the action is cancelled or ending, so no command may start any more (a retry neither). */
+let stopping = false;
+const stopListeners = new Set();
+const idleWaiters = [];
+function runProcess(tool, args, opts = {}) {
+    const started = Date.now();
+    if (stopping && !opts.afterStop)
+        return Promise.resolve({
+            exitCode: null,
+            signal: 'SIGTERM',
+            stdout: '',
+            stderr: `${tool}: not started: the action is stopping\n`,
+            durationMs: 0,
+            timedOut: false,
+            stoppedEarly: false
+        });
+    return new Promise((resolve) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(tool, args, {
+            env: opts.env ?? process.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+            windowsHide: true
+        });
+        running.add(child);
+        const out = [];
+        const err = [];
+        let partial = '';
+        let timedOut = false;
+        let stoppedEarly = false;
+        const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), terminate(child)), opts.timeoutMs) : undefined;
+        child.stdout.on('data', (chunk) => {
+            out.push(chunk);
+            if (!opts.onStdoutLine || stoppedEarly)
+                return;
+            partial += chunk.toString('utf8');
+            const lines = partial.split('\n');
+            partial = lines.pop();
+            for (const line of lines) {
+                if (opts.onStdoutLine(line)) {
+                    stoppedEarly = true;
+                    terminate(child);
+                    break;
+                }
+            }
+        });
+        child.stderr.on('data', (chunk) => err.push(chunk));
+        child.stdin.on('error', () => undefined); // a process that exits before reading stdin is reported by its exit code
+        child.stdin.end(opts.stdin ?? '');
+        const finish = (exitCode, signal, spawnError) => {
+            if (timer)
+                clearTimeout(timer);
+            running.delete(child);
+            if (running.size === 0)
+                for (const idle of idleWaiters.splice(0))
+                    idle();
+            resolve({
+                exitCode: spawnError ? 127 : exitCode,
+                signal,
+                stdout: Buffer.concat(out).toString('utf8'),
+                stderr: Buffer.concat(err).toString('utf8') + (spawnError ? `${tool}: ${spawnError.message}\n` : ''),
+                durationMs: Date.now() - started,
+                timedOut,
+                stoppedEarly
+            });
+        };
+        child.on('error', (e) => finish(null, null, e));
+        child.on('close', (code, signal) => finish(code, signal));
+    });
+}
+/** A stopped command that is still there this long after SIGTERM gets SIGKILL. */
+const KILL_AFTER_MS = 3000;
+/** SIGTERM, then SIGKILL if the process is still there after KILL_AFTER_MS. */
+function terminate(child) {
+    if (child.exitCode !== null || child.signalCode !== null)
+        return;
+    child.kill('SIGTERM');
+    setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null)
+            child.kill('SIGKILL');
+    }, KILL_AFTER_MS).unref();
+}
+/**
+ * Stops every running child and lets no new one start: used when the workflow is cancelled, and before the action
+ * removes its credential folder. Pending pauses (retry backoffs) end at once.
+ */
+function terminateAll() {
+    stopping = true;
+    for (const wake of [...stopListeners])
+        wake();
+    const n = running.size;
+    for (const child of running)
+        terminate(child);
+    return n;
+}
+/** Waits `ms`, or less when terminateAll() is called meanwhile: backoffs must not keep a cancelled action alive. */
+function pause(ms) {
+    if (stopping)
+        return Promise.resolve();
+    return new Promise((resolve) => {
+        const wake = () => {
+            clearTimeout(timer);
+            stopListeners.delete(wake);
+            resolve();
+        };
+        const timer = setTimeout(wake, ms);
+        stopListeners.add(wake);
+    });
+}
+function isStopping() {
+    return stopping;
+}
+function runningCount() {
+    return running.size;
+}
+/** Resolves once no child runs any more (each exited and its output closed): at once when none runs. */
+function whenIdle() {
+    return running.size === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
+}
+
+
+/***/ }),
+
+/***/ 6661:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var _probes_leftovers_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6719);
+/* harmony import */ var _workdir_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1487);
+
+
+
+/**
+ * Runs after the job's steps, also after a failure or a cancel (post-if: always()): deletes probe namespaces a cancel
+ * left in the clusters, then removes every credential file.
+ */
+try {
+    const dir = _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(_workdir_js__WEBPACK_IMPORTED_MODULE_2__/* .WORKDIR_STATE */ .T$);
+    if (dir)
+        for (const line of await (0,_probes_leftovers_js__WEBPACK_IMPORTED_MODULE_1__/* .removeLeftoverProbes */ .rz)(dir, _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(_probes_leftovers_js__WEBPACK_IMPORTED_MODULE_1__/* .PROBE_STATE */ .FD)))
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(line);
+    if (dir && (0,_workdir_js__WEBPACK_IMPORTED_MODULE_2__/* .removeWorkdir */ .jM)(dir))
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Removed ${dir} (kubeconfig, caches).`);
+    else
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq('Nothing to remove.');
+}
+catch (e) {
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Could not remove the action's credential files: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 6719:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   FD: () => (/* binding */ PROBE_STATE),
+/* harmony export */   rz: () => (/* binding */ removeLeftoverProbes)
+/* harmony export */ });
+/* unused harmony exports trackProbeNamespace, untrackProbeNamespace, probeNamespacesLeft */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4981);
+// Probe namespaces that may outlive a cancelled run: main saves the live ones in the action's state, so post (which
+// runs after a cancel too) can delete them with the kubeconfig main then leaves in the work dir for it.
+
+
+
+
+const PROBE_STATE = 'probe-namespaces';
+const live = new Map();
+function save() {
+    core.saveState(PROBE_STATE, JSON.stringify([...live.values()]));
+}
+function trackProbeNamespace(cluster, namespace) {
+    live.set(`${cluster}/${namespace}`, { cluster, namespace });
+    save();
+}
+function untrackProbeNamespace(cluster, namespace) {
+    if (live.delete(`${cluster}/${namespace}`))
+        save();
+}
+/** Whether a probe namespace may still exist: then main keeps the kubeconfig for post. */
+function probeNamespacesLeft() {
+    return live.size > 0;
+}
+/** Post: deletes the probe namespaces main saved as live, with the kubeconfig in its work dir; each bounded. */
+async function removeLeftoverProbes(workdir, saved) {
+    let entries = [];
+    try {
+        entries = JSON.parse(saved || '[]');
+    }
+    catch {
+        return [];
+    }
+    const kubeconfig = node_path__WEBPACK_IMPORTED_MODULE_1__.join(workdir, 'kubeconfig');
+    if (!entries.length || !node_fs__WEBPACK_IMPORTED_MODULE_2__.existsSync(kubeconfig))
+        return [];
+    const done = [];
+    for (const { cluster, namespace } of entries) {
+        const r = await (0,_exec_js__WEBPACK_IMPORTED_MODULE_3__/* .runProcess */ .R3)('kubectl', [
+            '--kubeconfig',
+            kubeconfig,
+            '--context',
+            cluster,
+            'delete',
+            'namespace',
+            namespace,
+            '--ignore-not-found',
+            '--wait=false',
+            '--request-timeout=20s'
+        ], { timeoutMs: 30_000, env: { ...process.env, KUBECACHEDIR: node_path__WEBPACK_IMPORTED_MODULE_1__.join(workdir, 'kube-cache') } });
+        // Nothing printed: main's own delete (during the cancel) had removed it already.
+        if (r.exitCode === 0 && !/deleted/.test(r.stdout))
+            continue;
+        done.push(r.exitCode === 0
+            ? `Removed ${namespace} in ${cluster}.`
+            : `Could not remove ${namespace} in ${cluster}: ${r.stderr.trim().slice(-300)}`);
+    }
+    return done;
+}
+
+
+/***/ }),
+
+/***/ 1487:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  T$: () => (/* binding */ WORKDIR_STATE),
+  jM: () => (/* binding */ removeWorkdir)
+});
+
+// UNUSED EXPORTS: createWorkdir, writePrivateFile
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
+var lib_core = __nccwpck_require__(3218);
+// EXTERNAL MODULE: ./src/exec.ts + 1 modules
+var exec = __nccwpck_require__(4981);
+;// CONCATENATED MODULE: ./src/workdir.ts
+
+
+
+
+
+/** State key under which main tells post what to remove. */
+const WORKDIR_STATE = 'workdir';
+/**
+ * A private folder under RUNNER_TEMP for everything that holds a credential. Its path is saved for `post` before
+ * anything is written, so even a crash or a cancel right after leaves nothing behind.
+ */
+function createWorkdir() {
+    const base = process.env.RUNNER_TEMP || os.tmpdir();
+    fs.mkdirSync(base, { recursive: true });
+    const dir = fs.mkdtempSync(path.join(base, 'istio-multicluster-'));
+    fs.chmodSync(dir, 0o700);
+    core.saveState(WORKDIR_STATE, dir);
+    return dir;
+}
+/** Writes a file only the runner's user can read (0600), creating it with that mode so it is never briefly wider. */
+function writePrivateFile(dir, name, content) {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, content, { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+    return file;
+}
+/**
+ * Removes the folder; only folders this action created (under RUNNER_TEMP or the OS temp dir, with its prefix).
+ * Commands still running (the other clusters' reads when one cluster failed early) read the kubeconfig and write
+ * kubectl's cache in it: they are stopped first, and since a dying kubectl may still write once and so create the
+ * folder again (mode 0750), it is removed once more when the last of them has exited (before the process ends).
+ */
+function removeWorkdir(dir) {
+    if (!dir || !external_node_path_.basename(dir).startsWith('istio-multicluster-'))
+        return false;
+    const stopped = (0,exec/* terminateAll */.vm)();
+    external_node_fs_.rmSync(dir, { recursive: true, force: true });
+    if (stopped > 0)
+        void (0,exec/* whenIdle */.dV)().then(() => {
+            try {
+                external_node_fs_.rmSync(dir, { recursive: true, force: true });
+            }
+            catch {
+                // post removes it
+            }
+        });
+    return true;
+}
+
+
+/***/ }),
+
 /***/ 2613:
 /***/ ((module) => {
 
@@ -28461,6 +28784,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -28479,6 +28809,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
@@ -28564,46 +28901,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
-/***/ })
+/***/ }),
 
-/******/ });
-/************************************************************************/
-/******/ // The module cache
-/******/ var __webpack_module_cache__ = {};
-/******/ 
-/******/ // The require function
-/******/ function __nccwpck_require__(moduleId) {
-/******/ 	// Check if module is in cache
-/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
-/******/ 	if (cachedModule !== undefined) {
-/******/ 		return cachedModule.exports;
-/******/ 	}
-/******/ 	// Create a new module (and put it into the cache)
-/******/ 	var module = __webpack_module_cache__[moduleId] = {
-/******/ 		// no module.id needed
-/******/ 		// no module.loaded needed
-/******/ 		exports: {}
-/******/ 	};
-/******/ 
-/******/ 	// Execute the module function
-/******/ 	var threw = true;
-/******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
-/******/ 		threw = false;
-/******/ 	} finally {
-/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
-/******/ 	}
-/******/ 
-/******/ 	// Return the exports of the module
-/******/ 	return module.exports;
-/******/ }
-/******/ 
-/************************************************************************/
-/******/ /* webpack/runtime/asset-relocator-loader */
-/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
-/******/ 
-/************************************************************************/
-var __webpack_exports__ = {};
+/***/ 3218:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Gu: () => (/* binding */ getState),
+  pq: () => (/* binding */ info),
+  $e: () => (/* binding */ warning)
+});
+
+// UNUSED EXPORTS: ExitCode, addPath, debug, endGroup, error, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, group, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, setFailed, setOutput, setSecret, startGroup, summary, toPlatformPath, toPosixPath, toWin32Path
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -31550,197 +31861,148 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/exec.ts
 
-const running = new Set();
-/** Set by terminateAll(): the action is cancelled or ending, so no command may start any more (a retry neither). */
-let stopping = false;
-const stopListeners = new Set();
-const idleWaiters = [];
-function runProcess(tool, args, opts = {}) {
-    const started = Date.now();
-    if (stopping)
-        return Promise.resolve({
-            exitCode: null,
-            signal: 'SIGTERM',
-            stdout: '',
-            stderr: `${tool}: not started: the action is stopping\n`,
-            durationMs: 0,
-            timedOut: false,
-            stoppedEarly: false
-        });
-    return new Promise((resolve) => {
-        const child = spawn(tool, args, {
-            env: opts.env ?? process.env,
-            stdio: ['pipe', 'pipe', 'pipe'],
-            windowsHide: true
-        });
-        running.add(child);
-        const out = [];
-        const err = [];
-        let partial = '';
-        let timedOut = false;
-        let stoppedEarly = false;
-        const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), terminate(child)), opts.timeoutMs) : undefined;
-        child.stdout.on('data', (chunk) => {
-            out.push(chunk);
-            if (!opts.onStdoutLine || stoppedEarly)
-                return;
-            partial += chunk.toString('utf8');
-            const lines = partial.split('\n');
-            partial = lines.pop();
-            for (const line of lines) {
-                if (opts.onStdoutLine(line)) {
-                    stoppedEarly = true;
-                    terminate(child);
-                    break;
-                }
-            }
-        });
-        child.stderr.on('data', (chunk) => err.push(chunk));
-        child.stdin.on('error', () => undefined); // a process that exits before reading stdin is reported by its exit code
-        child.stdin.end(opts.stdin ?? '');
-        const finish = (exitCode, signal, spawnError) => {
-            if (timer)
-                clearTimeout(timer);
-            running.delete(child);
-            if (running.size === 0)
-                for (const idle of idleWaiters.splice(0))
-                    idle();
-            resolve({
-                exitCode: spawnError ? 127 : exitCode,
-                signal,
-                stdout: Buffer.concat(out).toString('utf8'),
-                stderr: Buffer.concat(err).toString('utf8') + (spawnError ? `${tool}: ${spawnError.message}\n` : ''),
-                durationMs: Date.now() - started,
-                timedOut,
-                stoppedEarly
-            });
-        };
-        child.on('error', (e) => finish(null, null, e));
-        child.on('close', (code, signal) => finish(code, signal));
-    });
-}
-/** A stopped command that is still there this long after SIGTERM gets SIGKILL. */
-const KILL_AFTER_MS = 3000;
-/** SIGTERM, then SIGKILL if the process is still there after KILL_AFTER_MS. */
-function terminate(child) {
-    if (child.exitCode !== null || child.signalCode !== null)
-        return;
-    child.kill('SIGTERM');
-    setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null)
-            child.kill('SIGKILL');
-    }, KILL_AFTER_MS).unref();
-}
-/**
- * Stops every running child and lets no new one start: used when the workflow is cancelled, and before the action
- * removes its credential folder. Pending pauses (retry backoffs) end at once.
- */
-function terminateAll() {
-    stopping = true;
-    for (const wake of [...stopListeners])
-        wake();
-    const n = running.size;
-    for (const child of running)
-        terminate(child);
-    return n;
-}
-/** Waits `ms`, or less when terminateAll() is called meanwhile: backoffs must not keep a cancelled action alive. */
-function pause(ms) {
-    if (stopping)
-        return Promise.resolve();
-    return new Promise((resolve) => {
-        const wake = () => {
-            clearTimeout(timer);
-            stopListeners.delete(wake);
-            resolve();
-        };
-        const timer = setTimeout(wake, ms);
-        stopListeners.add(wake);
-    });
-}
-function isStopping() {
-    return stopping;
-}
-function runningCount() {
-    return running.size;
-}
-/** Resolves once no child runs any more (each exited and its output closed): at once when none runs. */
-function whenIdle() {
-    return running.size === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
-}
+/***/ })
 
-;// CONCATENATED MODULE: ./src/workdir.ts
-
-
-
-
-
-/** State key under which main tells post what to remove. */
-const WORKDIR_STATE = 'workdir';
-/**
- * A private folder under RUNNER_TEMP for everything that holds a credential. Its path is saved for `post` before
- * anything is written, so even a crash or a cancel right after leaves nothing behind.
- */
-function createWorkdir() {
-    const base = process.env.RUNNER_TEMP || os.tmpdir();
-    fs.mkdirSync(base, { recursive: true });
-    const dir = fs.mkdtempSync(path.join(base, 'istio-multicluster-'));
-    fs.chmodSync(dir, 0o700);
-    core.saveState(WORKDIR_STATE, dir);
-    return dir;
-}
-/** Writes a file only the runner's user can read (0600), creating it with that mode so it is never briefly wider. */
-function writePrivateFile(dir, name, content) {
-    const file = path.join(dir, name);
-    fs.writeFileSync(file, content, { mode: 0o600 });
-    fs.chmodSync(file, 0o600);
-    return file;
-}
-/**
- * Removes the folder; only folders this action created (under RUNNER_TEMP or the OS temp dir, with its prefix).
- * Commands still running (the other clusters' reads when one cluster failed early) read the kubeconfig and write
- * kubectl's cache in it: they are stopped first, and since a dying kubectl may still write once and so create the
- * folder again (mode 0750), it is removed once more when the last of them has exited (before the process ends).
- */
-function removeWorkdir(dir) {
-    if (!dir || !external_node_path_namespaceObject.basename(dir).startsWith('istio-multicluster-'))
-        return false;
-    const stopped = terminateAll();
-    external_node_fs_namespaceObject.rmSync(dir, { recursive: true, force: true });
-    if (stopped > 0)
-        void whenIdle().then(() => {
-            try {
-                external_node_fs_namespaceObject.rmSync(dir, { recursive: true, force: true });
-            }
-            catch {
-                // post removes it
-            }
-        });
-    return true;
-}
-
-;// CONCATENATED MODULE: ./src/post.ts
-
-
-/** Runs after the job's steps, also after a failure or a cancel (post-if: always()): removes every credential file. */
-try {
-    const dir = getState(WORKDIR_STATE);
-    if (dir && removeWorkdir(dir))
-        info(`Removed ${dir} (kubeconfig, caches).`);
-    else
-        info('Nothing to remove.');
-}
-catch (e) {
-    warning(`Could not remove the action's credential files: ${e instanceof Error ? e.message : String(e)}`);
-}
-
+/******/ });
+/************************************************************************/
+/******/ // The module cache
+/******/ var __webpack_module_cache__ = {};
+/******/ 
+/******/ // The require function
+/******/ function __nccwpck_require__(moduleId) {
+/******/ 	// Check if module is in cache
+/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
+/******/ 	if (cachedModule !== undefined) {
+/******/ 		return cachedModule.exports;
+/******/ 	}
+/******/ 	// Create a new module (and put it into the cache)
+/******/ 	var module = __webpack_module_cache__[moduleId] = {
+/******/ 		// no module.id needed
+/******/ 		// no module.loaded needed
+/******/ 		exports: {}
+/******/ 	};
+/******/ 
+/******/ 	// Execute the module function
+/******/ 	var threw = true;
+/******/ 	try {
+/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		threw = false;
+/******/ 	} finally {
+/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
+/******/ 	}
+/******/ 
+/******/ 	// Return the exports of the module
+/******/ 	return module.exports;
+/******/ }
+/******/ 
+/************************************************************************/
+/******/ /* webpack/runtime/asset-relocator-loader */
+/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/async module */
+/******/ (() => {
+/******/ 	var webpackQueues = typeof Symbol === "function" ? Symbol("webpack queues") : "__webpack_queues__";
+/******/ 	var webpackExports = typeof Symbol === "function" ? Symbol("webpack exports") : "__webpack_exports__";
+/******/ 	var webpackError = typeof Symbol === "function" ? Symbol("webpack error") : "__webpack_error__";
+/******/ 	var resolveQueue = (queue) => {
+/******/ 		if(queue && queue.d < 1) {
+/******/ 			queue.d = 1;
+/******/ 			queue.forEach((fn) => (fn.r--));
+/******/ 			queue.forEach((fn) => (fn.r-- ? fn.r++ : fn()));
+/******/ 		}
+/******/ 	}
+/******/ 	var wrapDeps = (deps) => (deps.map((dep) => {
+/******/ 		if(dep !== null && typeof dep === "object") {
+/******/ 			if(dep[webpackQueues]) return dep;
+/******/ 			if(dep.then) {
+/******/ 				var queue = [];
+/******/ 				queue.d = 0;
+/******/ 				dep.then((r) => {
+/******/ 					obj[webpackExports] = r;
+/******/ 					resolveQueue(queue);
+/******/ 				}, (e) => {
+/******/ 					obj[webpackError] = e;
+/******/ 					resolveQueue(queue);
+/******/ 				});
+/******/ 				var obj = {};
+/******/ 				obj[webpackQueues] = (fn) => (fn(queue));
+/******/ 				return obj;
+/******/ 			}
+/******/ 		}
+/******/ 		var ret = {};
+/******/ 		ret[webpackQueues] = x => {};
+/******/ 		ret[webpackExports] = dep;
+/******/ 		return ret;
+/******/ 	}));
+/******/ 	__nccwpck_require__.a = (module, body, hasAwait) => {
+/******/ 		var queue;
+/******/ 		hasAwait && ((queue = []).d = -1);
+/******/ 		var depQueues = new Set();
+/******/ 		var exports = module.exports;
+/******/ 		var currentDeps;
+/******/ 		var outerResolve;
+/******/ 		var reject;
+/******/ 		var promise = new Promise((resolve, rej) => {
+/******/ 			reject = rej;
+/******/ 			outerResolve = resolve;
+/******/ 		});
+/******/ 		promise[webpackExports] = exports;
+/******/ 		promise[webpackQueues] = (fn) => (queue && fn(queue), depQueues.forEach(fn), promise["catch"](x => {}));
+/******/ 		module.exports = promise;
+/******/ 		body((deps) => {
+/******/ 			currentDeps = wrapDeps(deps);
+/******/ 			var fn;
+/******/ 			var getResult = () => (currentDeps.map((d) => {
+/******/ 				if(d[webpackError]) throw d[webpackError];
+/******/ 				return d[webpackExports];
+/******/ 			}))
+/******/ 			var promise = new Promise((resolve) => {
+/******/ 				fn = () => (resolve(getResult));
+/******/ 				fn.r = 0;
+/******/ 				var fnQueue = (q) => (q !== queue && !depQueues.has(q) && (depQueues.add(q), q && !q.d && (fn.r++, q.push(fn))));
+/******/ 				currentDeps.map((dep) => (dep[webpackQueues](fnQueue)));
+/******/ 			});
+/******/ 			return fn.r ? promise : getResult();
+/******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
+/******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/************************************************************************/
+/******/ 
+/******/ // startup
+/******/ // Load entry module and return exports
+/******/ // This entry module used 'module' so it can't be inlined
+/******/ var __webpack_exports__ = __nccwpck_require__(6661);
+/******/ __webpack_exports__ = await __webpack_exports__;
+/******/ 
