@@ -96,6 +96,7 @@ export function unclaimedLoadBalancers(results: Map<string, StepResult>): string
           results.get(stepId(c, 'eastwest-gateway'))?.status !== 'ok' &&
           results.get(stepId(c, 'remove-gateway-service'))?.status !== 'ok'
       )
+      .sort()
   )
 }
 
