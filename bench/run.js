@@ -5,8 +5,10 @@
 //
 //   node bench/run.js [--runs 3] [--n 2,4,8] [--profiles today,cloud] [--short] [--json] [--out bench/results.json]
 //                     [--scale 1] [--trace] [--default-runs 1] [--no-default-config] [--quiet-wait S] [--retries 2]
-//                     [--no-baseline] [--no-downloads]
+//                     [--no-baseline] [--no-downloads] [--topologies multi-primary,primary-remote]
 //   --short (or BENCH_SHORT=1): one run of N = 2, 4, 8, 16, 32, today's profile, no baseline or defaults: growth.
+//   --topologies: the action in each (bench/lib/topology.js; default multi-primary only); the guide's script, the
+//   limits and the default inputs stay multi-primary.
 //
 // Every measurement gets fresh simulated clusters. Times are wall-clock from this process (Date.now() and the shims'
 // $EPOCHREALTIME share one clock). Progress goes to stderr; the table to stdout (to stderr with --json, which prints
@@ -20,8 +22,9 @@ import { measureDownloads } from './lib/downloads.js'
 import { distSize, machineInfo } from './lib/machine.js'
 import { measurer, runActionOnce, runBaselineOnce } from './lib/runs.js'
 import { prepareTools } from './lib/shims.js'
+import { TOPOLOGIES } from './lib/topology.js'
 import { growth, summarize } from './lib/stats.js'
-import { busy, growthTable, notes, pathTable, sec, table, traceReport } from './lib/table.js'
+import { busy, growthTable, notes, pathTable, sec, table, topologyTable, traceReport } from './lib/table.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -32,6 +35,8 @@ function parseArgs(argv) {
     ns: [2, 4, 8],
     /** @type {import('./lib/clusters.js').ProfileName[]} */
     profiles: ['today', 'cloud'],
+    /** @type {import('./lib/topology.js').Topology[]} */
+    topologies: ['multi-primary'],
     json: false,
     out: path.join(ROOT, 'bench', 'results.json'),
     scale: 1,
@@ -59,6 +64,8 @@ function parseArgs(argv) {
     else if (a === '--short') short()
     else if (a === '--profiles')
       opts.profiles = /** @type {import('./lib/clusters.js').ProfileName[]} */ (next().split(','))
+    else if (a === '--topologies')
+      opts.topologies = /** @type {import('./lib/topology.js').Topology[]} */ (next().split(','))
     else if (a === '--json') opts.json = true
     else if (a === '--out') opts.out = path.resolve(next())
     else if (a === '--scale') opts.scale = Number(next())
@@ -90,6 +97,8 @@ function parseArgs(argv) {
     throw new Error('bad --runs, --n (each 2…253) or --scale')
   if (!opts.profiles.length || opts.profiles.some((p) => !(p in PROFILES)))
     throw new Error(`bad --profiles: each one of ${Object.keys(PROFILES).join(', ')}`)
+  if (!opts.topologies.length || opts.topologies.some((t) => !TOPOLOGIES.includes(t)))
+    throw new Error(`bad --topologies: each one of ${TOPOLOGIES.join(', ')}`)
   return opts
 }
 
@@ -120,9 +129,9 @@ async function main() {
     for (let rep = 1; rep <= opts.runs; rep++) {
       for (const profile of opts.profiles) {
         const slowProfile = clusterProfile(0, 1, opts.scale, profile)
-        /** @param {number} n @param {'bench' | 'default'} config */
-        const action = (n, config) => () =>
-          runActionOnce({ n, scale: opts.scale, tools, work, dist: opts.dist, config, profile })
+        /** @param {number} n @param {'bench' | 'default'} config @param {import('./lib/topology.js').Topology} [topology] */
+        const action = (n, config, topology) => () =>
+          runActionOnce({ n, scale: opts.scale, tools, work, dist: opts.dist, config, profile, topology })
         const tag = `run ${rep}/${opts.runs} ${profile}:`
         const limit = await measure(`${profile} serial limit`, () =>
           runBaselineOnce({ profiles: [slowProfile], phases: 'path', tools, work })
@@ -138,13 +147,16 @@ async function main() {
           say(`${tag} overlap limit (its Service first: installs and load balancer at once) ${sec(overlap.wallMs)} s`)
         }
         for (const n of opts.ns) {
-          const a = await measure(`${profile} N=${n} action`, action(n, 'bench'))
-          if (a) {
-            raw.action.push({ rep, ...a })
-            say(
-              `${tag} N=${n} action ${sec(a.wallMs)} s, cold start ${Math.round(a.firstCommandMs ?? NaN)} ms, peak ${a.peakRssMb} MB (${busy(a)})`
-            )
-            if (opts.trace) say(traceReport(a, limit))
+          for (const topology of opts.topologies) {
+            const t = topology === 'multi-primary' ? '' : ` ${topology}`
+            const a = await measure(`${profile} N=${n}${t} action`, action(n, 'bench', topology))
+            if (a) {
+              raw.action.push({ rep, ...a })
+              say(
+                `${tag} N=${n}${t} action ${sec(a.wallMs)} s, cold start ${Math.round(a.firstCommandMs ?? NaN)} ms, peak ${a.peakRssMb} MB (${busy(a)})`
+              )
+              if (opts.trace) say(traceReport(a, limit))
+            }
           }
           // The guide's script and the default inputs: today's profile only (the script's order is the serial path).
           if (profile !== 'today') continue
@@ -158,7 +170,7 @@ async function main() {
               say(`${tag} N=${n} baseline ${sec(b.wallMs)} s (${busy(b)})`)
             }
           }
-          if (opts.defaultConfig && rep <= opts.defaultRuns) {
+          if (opts.defaultConfig && rep <= opts.defaultRuns && opts.topologies.includes('multi-primary')) {
             const d = await measure(`N=${n} defaults`, action(n, 'default'))
             if (d) {
               raw.defaultConfig.push({ rep, ...d })
@@ -178,7 +190,7 @@ async function main() {
       )
 
     const rows = summarize(raw, opts)
-    const grows = opts.profiles.map((p) => growth(rows, p))
+    const grows = opts.profiles.flatMap((p) => opts.topologies.map((t) => growth(rows, p, t)))
     const dist = distSize(opts.dist)
     const benchSeconds = Math.round((Date.now() - started) / 1000)
     const result = {
@@ -187,6 +199,7 @@ async function main() {
       options: {
         runs: opts.runs,
         ns: opts.ns,
+        topologies: opts.topologies,
         scale: opts.scale,
         profiles: Object.fromEntries(opts.profiles.map((p) => [p, PROFILES[p]])),
         slowFactor: SLOW,
@@ -214,9 +227,16 @@ async function main() {
       '',
       `Where the time goes: the slow cluster's critical path, median s per part ("after": from its address to the end)`,
       pathTable(rows),
+      ...(opts.topologies.length > 1 || opts.topologies[0] !== 'multi-primary'
+        ? opts.profiles.flatMap((p) => [
+            '',
+            `Topologies side by side (${p}; the action, medians; per cluster in brackets; waits: the slow cluster's derived path, serial / overlapped)`,
+            topologyTable(rows, p)
+          ])
+        : []),
       ...grows.flatMap((g) => [
         '',
-        `Growth with N (${g.profile}; medians; the exponent k of a fit value ≈ c·N^k, linear or better when k ≤ 1.1)`,
+        `Growth with N (${g.profile}, ${g.topology}; medians; the exponent k of a fit value ≈ c·N^k, linear or better when k ≤ 1.1)`,
         growthTable(rows, g)
       ])
     ].join('\n')

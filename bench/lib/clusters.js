@@ -64,7 +64,8 @@ export function clusterProfile(i, n, scale, profile = 'today') {
 /**
  * A simulation of the given profiles, and when each cluster's load balancer assigned the gateway's address (the
  * store knows it at once). The simulated istioctl asks `/sim/v1/behaviour?op=install` how long to take; both installs
- * are op "install", so the answer depends on whether istiod is there yet (control plane first, then the gateway).
+ * are op "install", so the answer depends on whether the control plane is there yet (control plane first, then the
+ * gateway).
  * The API server keeps a reference to the delays object, so a getter works.
  * @param {ClusterProfile[]} profiles
  * @returns {Promise<{ sim: Simulation, assignedAt: Map<string, number> }>}
@@ -78,7 +79,15 @@ export async function simulate(profiles) {
     lb: { mode: /** @type {const} */ ('ip'), delayMs: p.lbMs },
     istioctlDelays: {
       get install() {
-        return stores.get(p.name)?.get('apps/v1', 'Deployment', 'istio-system', 'istiod')
+        // A remote (profile: remote) has no istiod: its control plane is there once its injector webhook is.
+        const store = stores.get(p.name)
+        return store?.get('apps/v1', 'Deployment', 'istio-system', 'istiod') ||
+          store?.get(
+            'admissionregistration.k8s.io/v1',
+            'MutatingWebhookConfiguration',
+            undefined,
+            'istio-sidecar-injector'
+          )
           ? p.gatewayMs
           : p.controlPlaneMs
       },

@@ -11,6 +11,7 @@ import { cpuNow, cpuSince, quietMachine, sampleOwnCpu } from './machine.js'
 import { perCluster, readCpuLog, readShimLog } from './shims.js'
 import { busy, sec } from './table.js'
 import { recordTimeline } from './timeline.js'
+import { slowPathWaits, topologyOverrides } from './topology.js'
 
 const BASELINE = fileURLToPath(new URL('../baseline.sh', import.meta.url))
 
@@ -76,11 +77,22 @@ function addressWaits(sim, timeline, assignedAt, t0) {
 /** @typedef {Awaited<ReturnType<typeof runActionOnce>>} ActionRun */
 
 /**
- * The action on n fresh clusters: `bench` inputs (ca: none, verify: none, as the guide's script) or its defaults.
+ * The action on n fresh clusters: `bench` inputs (ca: none, verify: none, as the guide's script) or its defaults; in
+ * one topology (bench/lib/topology.js).
  * @param {{ n: number, scale: number, tools: import('./shims.js').Tools, work: string, dist: string,
- *   config?: 'bench' | 'default', profile?: import('./clusters.js').ProfileName }} o
+ *   config?: 'bench' | 'default', profile?: import('./clusters.js').ProfileName,
+ *   topology?: import('./topology.js').Topology }} o
  */
-export async function runActionOnce({ n, scale, tools, work, dist, config = 'bench', profile = 'today' }) {
+export async function runActionOnce({
+  n,
+  scale,
+  tools,
+  work,
+  dist,
+  config = 'bench',
+  profile = 'today',
+  topology = 'multi-primary'
+}) {
   const profiles = Array.from({ length: n }, (_, i) => clusterProfile(i, n, scale, profile))
   const { sim, assignedAt } = await simulate(profiles)
   const runner = makeRunner({ toolCache: tools.toolCache })
@@ -92,7 +104,12 @@ export async function runActionOnce({ n, scale, tools, work, dist, config = 'ben
   let ownCpu
   try {
     const inputs = {
-      clusters: sim.clustersInput(),
+      clusters: sim.clustersInput(
+        topologyOverrides(
+          sim.clusters.map((c) => c.name),
+          topology
+        )
+      ),
       kubeconfig: sim.kubeconfig(),
       'istio-version': VERSION,
       ...sim.inputs,
@@ -123,21 +140,23 @@ export async function runActionOnce({ n, scale, tools, work, dist, config = 'ben
       )
     }
     const shims = readShimLog(log)
-    const slow = profiles[n - 1]
+    const waits = slowPathWaits(profiles, topology)
     const trace = fs.existsSync(`${log}.cpu`) ? readCpuLog(`${log}.cpu`, t0) : undefined
     return {
       n,
       config,
       profile,
+      topology,
       wallMs: run.durationMs,
       postMs: run.post.durationMs,
       cpu: { ...cpu, actionProcessMs: ownCpu?.ms() },
       peakRssMb: ownCpu?.peakRssMb(),
       ...(trace ? { trace } : {}),
       firstCommandMs: shims.length ? Math.min(...shims.map((s) => s.at)) - t0 : undefined,
-      waitsSlowMs: slow.controlPlaneMs + slow.gatewayMs + slow.lbMs,
-      // The longer of the installs and the load balancer: what the overlapped path cannot go below.
-      overlappedWaitsSlowMs: Math.max(slow.controlPlaneMs + slow.gatewayMs, slow.lbMs),
+      // The slow cluster's configured waits in the guide's order, and overlapped (its load balancer during the
+      // installs): what the path cannot go below.
+      waitsSlowMs: waits.serialMs,
+      overlappedWaitsSlowMs: waits.overlappedMs,
       processes: perCluster(
         shims,
         sim.clusters.map((c) => c.name)

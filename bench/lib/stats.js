@@ -115,29 +115,40 @@ export function cpuPerCall(runs) {
   }
 }
 
+/** A run's topology; runs from before topologies existed are multi-primary. @param {{ topology?: string }} r */
+const topologyOf = (r) => r.topology ?? 'multi-primary'
+
 /**
- * One row of figures per profile and N.
+ * One row of figures per profile, topology and N.
  * @param {Raw} raw
- * @param {{ ns: number[], profiles?: string[] }} opts
+ * @param {{ ns: number[], profiles?: string[], topologies?: string[] }} opts
  */
 export function summarize(raw, opts) {
-  return (opts.profiles ?? ['today']).flatMap((profile) => opts.ns.map((n) => summarizeOne(raw, profile, n)))
+  return (opts.profiles ?? ['today']).flatMap((profile) =>
+    (opts.topologies ?? ['multi-primary']).flatMap((topology) =>
+      opts.ns.map((n) => summarizeOne(raw, profile, n, topology))
+    )
+  )
 }
 
 /**
+ * The guide's script, the limits and the default-input runs model multi-primary (bench/baseline.sh): another
+ * topology's row has the action's figures only.
  * @param {Raw} raw
  * @param {string} profile
  * @param {number} n
+ * @param {string} topology
  */
-function summarizeOne(raw, profile, n) {
+function summarizeOne(raw, profile, n, topology) {
   const of = (/** @type {{ profile?: string }} */ r) => (r.profile ?? 'today') === profile
-  const limits = raw.limit.filter(of)
-  const overlaps = (raw.overlapLimit ?? []).filter(of)
+  const mp = topology === 'multi-primary'
+  const limits = mp ? raw.limit.filter(of) : []
+  const overlaps = mp ? (raw.overlapLimit ?? []).filter(of) : []
   const limit = stats(limits.map((r) => r.wallMs))
   const overlapLimit = stats(overlaps.map((r) => r.wallMs))
-  const act = raw.action.filter((r) => r.n === n && of(r))
-  const base = raw.baseline.filter((r) => r.n === n && of(r))
-  const def = raw.defaultConfig.filter((r) => r.n === n && of(r))
+  const act = raw.action.filter((r) => r.n === n && of(r) && topologyOf(r) === topology)
+  const base = mp ? raw.baseline.filter((r) => r.n === n && of(r)) : []
+  const def = mp ? raw.defaultConfig.filter((r) => r.n === n && of(r)) : []
   const action = stats(act.map((r) => r.wallMs))
   const baseline = stats(base.map((r) => r.wallMs))
   /** @param {Array<{ processes: Record<string, Record<string, number>> }>} runs @param {string} tool */
@@ -154,6 +165,7 @@ function summarizeOne(raw, profile, n) {
   })
   return {
     profile,
+    topology,
     n,
     slowPath: {
       action: medianPath(act.map(actionPath)),
@@ -200,16 +212,18 @@ function summarizeOne(raw, profile, n) {
 }
 
 /**
- * How the action's figures grow with N (one profile): medians per N and the fitted exponent of each.
+ * How the action's figures grow with N (one profile and topology): medians per N and the fitted exponent of each.
  * @param {Row[]} rows
  * @param {string} [profile]
+ * @param {string} [topology]
  */
-export function growth(rows, profile = 'today') {
-  const mine = rows.filter((r) => r.profile === profile && r.actionMs)
+export function growth(rows, profile = 'today', topology = 'multi-primary') {
+  const mine = rows.filter((r) => r.profile === profile && topologyOf(r) === topology && r.actionMs)
   /** @param {(r: Row) => number | undefined} f */
   const fit = (f) => growthVerdict(mine.map((r) => ({ n: r.n, value: f(r) })))
   return {
     profile,
+    topology,
     ns: mine.map((r) => r.n),
     processes: fit((r) => r.processesTotal?.median),
     apiRequests: fit((r) => r.apiRequestsTotal?.median),

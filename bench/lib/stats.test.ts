@@ -116,3 +116,40 @@ describe('summarize', () => {
     expect(g.peakRssMb.exponent!).toBeLessThan(0.1)
   })
 })
+
+describe('summarize with topologies', () => {
+  const pr = (n: number, wallMs: number) =>
+    actionRun(n, wallMs, 'today', { topology: 'primary-remote', waitsSlowMs: 9000, overlappedWaitsSlowMs: 6000 })
+  const raw = {
+    limit: [limitRun('today', 8000)],
+    overlapLimit: [limitRun('today', 6000)],
+    action: [actionRun(2, 9000), actionRun(4, 10000), pr(2, 12000), pr(4, 13000)],
+    baseline: [],
+    defaultConfig: []
+  }
+  const rows = summarize(raw as any, {
+    ns: [2, 4],
+    profiles: ['today'],
+    topologies: ['multi-primary', 'primary-remote']
+  })
+
+  it('a row per topology and N; runs without a topology are multi-primary; only multi-primary has the limits', () => {
+    expect(rows.map((r) => [r.topology, r.n, r.actionMs?.median])).toEqual([
+      ['multi-primary', 2, 9000],
+      ['multi-primary', 4, 10000],
+      ['primary-remote', 2, 12000],
+      ['primary-remote', 4, 13000]
+    ])
+    expect(rows[0].limitMs?.median).toBe(8000)
+    expect(rows[2].limitMs).toBeUndefined()
+    expect(rows[2].actionOverLimit.median).toBeUndefined()
+    expect(rows[2].actionOverheadMs?.median).toBe(12000 - 9000)
+    expect(rows[3].apiRequestsTotal?.median).toBe(4 * 40)
+  })
+
+  it('growth of one topology only', () => {
+    expect(growth(rows, 'today', 'primary-remote')).toMatchObject({ topology: 'primary-remote', ns: [2, 4] })
+    expect(growth(rows, 'today', 'primary-remote').wallMs.exponent).toBeCloseTo(Math.log2(13000 / 12000), 6)
+    expect(growth(rows, 'today').wallMs.exponent).toBeCloseTo(Math.log2(10000 / 9000), 6)
+  })
+})

@@ -38,6 +38,7 @@ const r2 = (x) => (x === undefined ? '—' : x.toFixed(2))
 export function table(rows) {
   const head = [
     'profile',
+    'topology',
     'N',
     'action s',
     'serial limit s',
@@ -55,6 +56,7 @@ export function table(rows) {
   ]
   const body = rows.map((r) => [
     r.profile,
+    r.topology,
     String(r.n),
     mm(r.actionMs),
     mm(r.limitMs),
@@ -73,15 +75,45 @@ export function table(rows) {
   return markdown(head, body)
 }
 
+/** "total (per cluster)". @param {number | undefined} x @param {number} n */
+const per = (x, n) => (x === undefined ? '—' : `${Math.round(x)} (${(x / n).toFixed(1)})`)
+
 /**
- * Growth with N (one profile): per N the medians, per cluster in brackets; then the fitted exponent and its verdict.
+ * The topologies side by side (one profile), per N: the action's wall time, kubectl + istioctl processes, API
+ * requests (per cluster in brackets) and peak memory, and the slow cluster's derived waits of each.
+ * @param {import('./stats.js').Row[]} rows
+ * @param {string} profile
+ */
+export function topologyTable(rows, profile) {
+  const mine = rows.filter((r) => r.profile === profile)
+  const topologies = [...new Set(mine.map((r) => r.topology))]
+  const cols = /** @type {Array<[string, (r: import('./stats.js').Row) => string]>} */ ([
+    ['wall s', (r) => sec(r.actionMs?.median)],
+    ['waits s', (r) => `${sec(r.simulatedWaitsMs)} / ${sec(r.overlappedWaitsMs)}`],
+    ['processes', (r) => per(r.processesTotal?.median, r.n)],
+    ['API requests', (r) => per(r.apiRequestsTotal?.median, r.n)],
+    ['peak MB', (r) => (r.peakRssMb ? String(r.peakRssMb.median) : '—')]
+  ])
+  const head = ['N', ...cols.flatMap(([c]) => topologies.map((t) => `${c} ${t}`))]
+  const body = [...new Set(mine.map((r) => r.n))].map((n) => [
+    String(n),
+    ...cols.flatMap(([, f]) =>
+      topologies.map((t) => {
+        const r = mine.find((x) => x.n === n && x.topology === t)
+        return r?.actionMs ? f(r) : '—'
+      })
+    )
+  ])
+  return markdown(head, body)
+}
+
+/**
+ * Growth with N (one profile and topology): per N the medians, per cluster in brackets; then the fitted exponent and its verdict.
  * @param {import('./stats.js').Row[]} rows
  * @param {ReturnType<typeof import('./stats.js').growth>} g
  */
 export function growthTable(rows, g) {
-  const mine = rows.filter((r) => r.profile === g.profile && r.actionMs)
-  /** @param {number | undefined} x @param {number} n */
-  const per = (x, n) => (x === undefined ? '—' : `${Math.round(x)} (${(x / n).toFixed(1)})`)
+  const mine = rows.filter((r) => r.profile === g.profile && r.topology === g.topology && r.actionMs)
   const head = [
     'N',
     'wall s',
@@ -137,7 +169,10 @@ export function pathTable(rows) {
     const mine = rows.filter((r) => r.profile === profile)
     if (mine[0]?.slowPath.limit) body.push(line(`${profile}: serial limit`, mine[0].slowPath.limit))
     if (mine[0]?.slowPath.overlapLimit) body.push(line(`${profile}: overlap limit`, mine[0].slowPath.overlapLimit))
-    for (const r of mine.filter((x) => x.actionMs)) body.push(line(`${profile}: action N=${r.n}`, r.slowPath.action))
+    for (const r of mine.filter((x) => x.actionMs)) {
+      const t = r.topology === 'multi-primary' ? '' : ` ${r.topology}`
+      body.push(line(`${profile}: action${t} N=${r.n}`, r.slowPath.action))
+    }
     for (const r of mine.filter((x) => x.slowPath.defaultConfig))
       body.push(line(`${profile}: defaults N=${r.n}`, r.slowPath.defaultConfig))
   }
@@ -162,6 +197,11 @@ export function notes({ rows, downloads, dist, info, failures, discarded, benchS
       return `  ${p}: the slow cluster's simulated waits: serial ${sec(r?.simulatedWaitsMs)} s (install + install + LB), overlapped ${sec(r?.overlappedWaitsMs)} s (max(installs, LB))`
     }),
     `action: ca: none, verify: none (as the guide's script); "default s": the action's defaults (ca: generate, verify: remote-clusters)`,
+    ...(rows.some((r) => r.topology === 'primary-remote')
+      ? [
+          `primary-remote (c1 primary, the others its remotes, each on its own network): the action only; the guide's script, both limits and the defaults model multi-primary ("—"). Its waits are the slow remote's derived path, primary control plane → gateway → address → remote control plane → gateway → address (serial / with each load balancer overlapped)`
+        ]
+      : []),
     `overhead: action wall time − the slow cluster's simulated waits (install + install + LB); the limit's own: ${mm(first?.limitOverheadMs)} s`,
     `address wait: reacts ${mm(stats(rows.flatMap((r) => r.addressWait.reactionMs?.samples ?? [])), ms)} ms (min / median) after the LB assigns it; ${fmtProc(stats(rows.flatMap((r) => r.addressWait.serviceRequests?.samples ?? [])))} Service request(s) per wait`,
     ...downloads.map((d) => `downloads: ${d.run}: ${d.bytes} bytes (${d.requests} requests)`),
