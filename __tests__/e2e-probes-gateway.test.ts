@@ -92,7 +92,7 @@ describe('e2e probes: gateways that really forward', () => {
     expect(probeNamespaces(s)).toEqual([])
   }, 180_000)
 
-  it('a cancel while a probe runs: the run deletes the probe namespace as it stops, post finds none left', async () => {
+  it('a cancel while a probe runs: the run deletes the probe namespace as it stops, post removes any other left, none remains', async () => {
     let signalled = ''
     const {
       run,
@@ -114,13 +114,14 @@ describe('e2e probes: gateways that really forward', () => {
     )
     expect(signalled).not.toBe('')
     expect(run.exitCode).not.toBe(0)
-    // The delete starts during the cancel (exec afterStop); post, the backstop, has nothing left to remove.
+    // The delete starts during the cancel (exec afterStop). Post, the backstop, may still find another cluster's probe
+    // namespace whose create landed as the run stopped (seen in CI: cluster2's), never the one the run deleted.
     expect(
       s
         .cluster('cluster1')
         .requests.some((r: any) => r.method === 'DELETE' && r.path === `/api/v1/namespaces/${signalled}`)
     ).toBe(true)
-    expect(run.post.stdout).not.toMatch(/Removed istio-multicluster-probe-/)
+    expect(run.post.stdout).not.toContain(`Removed ${signalled} in cluster1`)
     expect(probeNamespaces(s)).toEqual([])
     expect(leaks).toEqual([])
   }, 180_000)
