@@ -92,7 +92,7 @@ describe('e2e probes: gateways that really forward', () => {
     expect(probeNamespaces(s)).toEqual([])
   }, 180_000)
 
-  it('a cancel while a probe runs: the run deletes the probe namespace as it stops, post removes any other left, none remains', async () => {
+  it('a cancel while a probe runs: the probe namespace is deleted (by the run as it stops, or by post) and none remains', async () => {
     let signalled = ''
     const {
       run,
@@ -114,14 +114,14 @@ describe('e2e probes: gateways that really forward', () => {
     )
     expect(signalled).not.toBe('')
     expect(run.exitCode).not.toBe(0)
-    // The delete starts during the cancel (exec afterStop). Post, the backstop, may still find another cluster's probe
-    // namespace whose create landed as the run stopped (seen in CI: cluster2's), never the one the run deleted.
+    // The run starts the delete during the cancel (exec afterStop) but exits a fixed time after the signal, so whether
+    // it finished before post ran is timing (CI saw both): post, the backstop, deletes again what is still tracked.
+    // What holds either way: the namespace was deleted and none remains in any cluster.
     expect(
       s
         .cluster('cluster1')
         .requests.some((r: any) => r.method === 'DELETE' && r.path === `/api/v1/namespaces/${signalled}`)
     ).toBe(true)
-    expect(run.post.stdout).not.toContain(`Removed ${signalled} in cluster1`)
     expect(probeNamespaces(s)).toEqual([])
     expect(leaks).toEqual([])
   }, 180_000)
