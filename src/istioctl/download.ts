@@ -1,9 +1,20 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import * as core from '@actions/core'
 import * as tc from '@actions/tool-cache'
+import {
+  DOWNLOAD_ATTEMPTS,
+  DOWNLOAD_FIX,
+  StallError,
+  StatusError,
+  downloadToFile,
+  httpClient,
+  redactUrl,
+  stallTimeoutMs,
+  withDownloadRetries
+} from './http.js'
 import { Platform, archiveName, archiveUrl, istioPlatform } from './platform.js'
 import { listReleases } from './releases.js'
 import { nearestVersions } from './version.js'
@@ -59,14 +70,22 @@ async function download(url: string, what: string, hintOn404: () => Promise<stri
     fs.copyFileSync(source, dest)
     return dest
   }
+  const bound = { ms: stallTimeoutMs(), fix: DOWNLOAD_FIX }
+  const http = httpClient(bound)
+  const dest = path.join(tempDir(), randomUUID())
   try {
-    return await tc.downloadTool(url)
+    await withDownloadRetries(bound, () => downloadToFile(http, url, dest, bound), core.info)
+    return dest
   } catch (e) {
-    if (e instanceof tc.HTTPError && e.httpStatusCode === 404)
+    if (e instanceof StatusError && e.status === 404)
       throw new DownloadError(
-        `${what} was not found (HTTP 404 for ${url}); a release tag can exist before its assets are published.${await hintOn404()}`
+        `${what} was not found (HTTP 404 for ${redactUrl(url)}); a release tag can exist before its assets are published.${await hintOn404()}`
       )
-    throw new DownloadError(`downloading ${url} failed: ${e instanceof Error ? e.message : String(e)}`)
+    if (e instanceof StallError)
+      throw new DownloadError(`downloading ${what} failed after ${DOWNLOAD_ATTEMPTS} attempts: ${e.message}`)
+    throw new DownloadError(`downloading ${redactUrl(url)} failed: ${e instanceof Error ? e.message : String(e)}`)
+  } finally {
+    http.dispose()
   }
 }
 

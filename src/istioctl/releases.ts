@@ -1,4 +1,4 @@
-import { HttpClient } from '@actions/http-client'
+import { getBounded, httpClient, readBody, stallTimeoutMs } from './http.js'
 import { Platform, archiveName, istioPlatform } from './platform.js'
 import { CachedPage, PageCache } from './releases-cache.js'
 import { VersionSpec, selectVersion } from './version.js'
@@ -21,7 +21,12 @@ export async function listReleases(
   platform?: Platform,
   cache?: PageCache
 ): Promise<string[]> {
-  const http = new HttpClient('istio-multicluster-action', undefined, { allowRetries: true, maxRetries: 2 })
+  // A stalled API fails after the bound (http.ts); http-client retries a 502, 503 or 504 twice.
+  const bound = {
+    ms: stallTimeoutMs(),
+    fix: 'or pin an exact "istio-version" like 1.30.3, which needs no API call'
+  }
+  const http = httpClient(bound, 2)
   const headers: Record<string, string> = {
     accept: 'application/vnd.github+json',
     'x-github-api-version': '2022-11-28'
@@ -33,8 +38,8 @@ export async function listReleases(
     // What a page keeps depends on the platform filter: both make the key.
     const key: string = `${platform ? archiveName('V', platform) : '*'} ${url}`
     const cached: CachedPage | undefined = cache?.get(key)
-    const res = await http.get(url, cached ? { ...headers, 'if-none-match': cached.etag } : headers)
-    const body = await res.readBody()
+    const res = await getBounded(http, url, cached ? { ...headers, 'if-none-match': cached.etag } : headers, bound)
+    const body = (await readBody(res, url, bound)).toString('utf8')
     const status = res.message.statusCode ?? 0
     if (status === 304 && cached) {
       versions.push(...cached.versions)

@@ -80,21 +80,19 @@ export async function waitForServiceAddress(
     return address
   })
   if (address) return address
-  const explanation = await explainPendingAddress(tools, cluster, svc, timeoutMs, log)
+  const events = await serviceEvents(tools, cluster, svc, log)
+  const explanation = [
+    `service ${svc.namespace}/${svc.name} got no external address (ip or hostname) within ${Math.round(timeoutMs / 1000)} s.`,
+    events ? `Its events:\n${events}` : 'It has no events: no load-balancer controller seems to watch this cluster.'
+  ].join('\n')
   throw new Error(
     `${explanation}\n${LOAD_BALANCER_HINT}\ncommand: ${kubectl.watchCommand(cluster, query, ADDRESS_JSONPATH)} (ended by "gateway-timeout")`
   )
 }
 
-/** Why the address is still pending: the Service's events, and the usual cause on kind and bare metal. */
-async function explainPendingAddress(
-  tools: ClusterTools,
-  cluster: string,
-  svc: ServiceRef,
-  timeoutMs: number,
-  log: StepLog
-): Promise<string> {
-  const events = await kubectl
+/** Why the address is still pending: the Service's events ('' when there are none or they cannot be read). */
+function serviceEvents(tools: ClusterTools, cluster: string, svc: ServiceRef, log: StepLog): Promise<string> {
+  return kubectl
     .getJsonpath(
       tools,
       cluster,
@@ -109,8 +107,4 @@ async function explainPendingAddress(
     )
     .then((out) => out.trim())
     .catch(() => '')
-  return [
-    `service ${svc.namespace}/${svc.name} got no external address (ip or hostname) within ${Math.round(timeoutMs / 1000)} s.`,
-    events ? `Its events:\n${events}` : 'It has no events: no load-balancer controller seems to watch this cluster.'
-  ].join('\n')
 }

@@ -19,21 +19,22 @@ export function istioNamespace(network: string): KubeObject {
 
 /** samples/multicluster/expose-services.yaml: every *.local service reachable through the east-west gateway. */
 export function crossNetworkGateway(istioVersion: Semver): KubeObject {
-  // networking.istio.io/v1 is served from Istio 1.24 on; older releases take v1alpha3 (still served later, but deprecated).
-  const apiVersion =
-    compareSemver(istioVersion, { major: 1, minor: 24, patch: 0 }) >= 0
-      ? 'networking.istio.io/v1'
-      : 'networking.istio.io/v1alpha3'
+  return eastWestGatewayObject(istioVersion, CROSS_NETWORK_GATEWAY, [
+    { port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }
+  ])
+}
+
+// networking.istio.io/v1 is served from Istio 1.24 on; older releases take v1alpha3 (still served later, but deprecated).
+export const networkingApi = (v: Semver): string =>
+  compareSemver(v, { major: 1, minor: 24, patch: 0 }) >= 0 ? 'networking.istio.io/v1' : 'networking.istio.io/v1alpha3'
+
+/** An Istio Gateway in istio-system whose `servers` the east-west gateway's pods (istio: eastwestgateway) serve. */
+export function eastWestGatewayObject(istioVersion: Semver, name: string, servers: unknown[]): KubeObject {
   return {
-    apiVersion,
+    apiVersion: networkingApi(istioVersion),
     kind: 'Gateway',
-    metadata: { name: CROSS_NETWORK_GATEWAY, namespace: ISTIO_NAMESPACE },
-    spec: {
-      selector: { istio: EASTWEST_GATEWAY_LABEL },
-      servers: [
-        { port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['*.local'] }
-      ]
-    }
+    metadata: { name, namespace: ISTIO_NAMESPACE },
+    spec: { selector: { istio: EASTWEST_GATEWAY_LABEL }, servers }
   }
 }
 

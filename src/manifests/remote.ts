@@ -3,17 +3,13 @@
 import * as yaml from 'js-yaml'
 import {
   CONTROL_PLANE_CLUSTERS_ANNOTATION,
-  EASTWEST_GATEWAY_LABEL,
   ISTIOD_GATEWAY,
   ISTIOD_VIRTUAL_SERVICE,
   ISTIO_NAMESPACE
 } from '../istio-names.js'
-import { Semver, compareSemver } from '../istioctl/version.js'
+import { Semver } from '../istioctl/version.js'
 import { CONTROL_PLANE_IOP, IstioOperator } from './istio-operator.js'
-import { KubeObject, istioNamespace } from './kubernetes.js'
-
-const networkingApi = (v: Semver) =>
-  compareSemver(v, { major: 1, minor: 24, patch: 0 }) >= 0 ? 'networking.istio.io/v1' : 'networking.istio.io/v1alpha3'
+import { KubeObject, eastWestGatewayObject, istioNamespace, networkingApi } from './kubernetes.js'
 
 /**
  * samples/multicluster/expose-istiod.yaml (or expose-istiod-rev.yaml.tmpl for a revision) @1.30.3: a Gateway passing
@@ -29,22 +25,14 @@ export function exposeIstiod(istioVersion: Semver, revision?: string): KubeObjec
     route: [{ destination: { host: `${istiod}.cluster.local`, port: { number: target } } }]
   })
   return [
-    {
-      apiVersion,
-      kind: 'Gateway',
-      metadata: { name: ISTIOD_GATEWAY, namespace: ISTIO_NAMESPACE },
-      spec: {
-        selector: { istio: EASTWEST_GATEWAY_LABEL },
-        servers: [
-          { port: { name: 'tls-istiod', number: 15012, protocol: 'tls' }, tls: { mode: 'PASSTHROUGH' }, hosts: ['*'] },
-          {
-            port: { name: 'tls-istiodwebhook', number: 15017, protocol: 'tls' },
-            tls: { mode: 'PASSTHROUGH' },
-            hosts: ['*']
-          }
-        ]
+    eastWestGatewayObject(istioVersion, ISTIOD_GATEWAY, [
+      { port: { name: 'tls-istiod', number: 15012, protocol: 'tls' }, tls: { mode: 'PASSTHROUGH' }, hosts: ['*'] },
+      {
+        port: { name: 'tls-istiodwebhook', number: 15017, protocol: 'tls' },
+        tls: { mode: 'PASSTHROUGH' },
+        hosts: ['*']
       }
-    },
+    ]),
     {
       apiVersion,
       kind: 'VirtualService',

@@ -2,7 +2,7 @@ import { Config, ClusterConfig } from '../config/index.js'
 import { EASTWEST_GATEWAY, ISTIO_NAMESPACE } from '../istio-names.js'
 import { Semver } from '../istioctl/version.js'
 import { primaries, remotesOf, secretSources } from '../config/topology.js'
-import { controlPlane, readinessWaits } from '../manifests/istio-operator.js'
+import { IstioOperator, controlPlane, readinessWaits } from '../manifests/istio-operator.js'
 import { VERIFY_NAMESPACE, helloworldVersion, verifyWorkloads } from '../manifests/helloworld.js'
 import { istioNamespace, toYaml } from '../manifests/kubernetes.js'
 import type { StepKind } from './registry.js'
@@ -34,7 +34,6 @@ export function buildInstallPlan(
 ): Step[] {
   const steps: Step[] = []
   const add = (...args: Parameters<typeof clusterStep>) => steps.push(clusterStep(...args))
-  const trust = config.ca.mode !== 'none'
 
   for (const c of config.clusters) {
     // Ambient has no remote (topology.ts refuses one with data-plane: ambient), and no gateway-service step: its
@@ -48,14 +47,6 @@ export function buildInstallPlan(
       steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep, gatewayServices))
       continue
     }
-    add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], {
-      type: 'apply',
-      manifest: toYaml(istioNamespace(c.network))
-    })
-    if (trust)
-      add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], {
-        type: 'root-of-trust'
-      })
     const iop = controlPlane({
       meshId: config.meshId,
       clusterName: c.name,
@@ -65,17 +56,7 @@ export function buildInstallPlan(
       overlay: config.operatorOverlay,
       externalIstiod: remotesOf(config.clusters, c.name).length > 0
     })
-    add(
-      c,
-      'control-plane',
-      'control plane (istioctl install)',
-      [stepId(c.name, trust ? 'root-of-trust' : 'namespace')],
-      {
-        type: 'istioctl-install',
-        iop: toYaml(iop),
-        readinessWaits: readinessWaits(iop)
-      }
-    )
+    steps.push(...controlPlaneSequence(config, c, 'control plane (istioctl install)', iop))
     steps.push(...gatewayAndSecretSteps(config, c, version, clusterStep, gatewayServices))
   }
   for (const c of primaries(config.clusters)) {
@@ -176,6 +157,42 @@ function addVerification(config: Config, steps: Step[]): void {
 }
 
 /** One step of cluster c; `order` puts it `after` other steps or makes it a cleanup that runs `always`. */
+/**
+ * namespace → (root of trust →) control plane in a primary, as both topologies plan it. `between`: steps that follow
+ * the namespace and that the control plane also needs (ambient's Gateway API CRDs); they come before the root of trust.
+ */
+export function controlPlaneSequence(
+  config: Config,
+  c: ClusterConfig,
+  title: string,
+  iop: IstioOperator,
+  between: Step[] = []
+): Step[] {
+  const trust = config.ca.mode !== 'none'
+  const steps = [
+    clusterStep(c, 'namespace', `namespace istio-system, network ${c.network}`, [], {
+      type: 'apply',
+      manifest: toYaml(istioNamespace(c.network))
+    }),
+    ...between
+  ]
+  if (trust)
+    steps.push(
+      clusterStep(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], {
+        type: 'root-of-trust'
+      })
+    )
+  const needs = [stepId(c.name, trust ? 'root-of-trust' : 'namespace'), ...between.map((s) => s.id)]
+  steps.push(
+    clusterStep(c, 'control-plane', title, needs, {
+      type: 'istioctl-install',
+      iop: toYaml(iop),
+      readinessWaits: readinessWaits(iop)
+    })
+  )
+  return steps
+}
+
 export function clusterStep(
   c: ClusterConfig,
   kind: StepKind,

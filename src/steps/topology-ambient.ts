@@ -11,21 +11,23 @@ import {
   ambientEastWestGateway,
   gatewayApiCrds
 } from '../manifests/ambient.js'
-import { readinessWaits } from '../manifests/istio-operator.js'
-import { istioNamespace, toYaml } from '../manifests/kubernetes.js'
-import { clusterStep } from './install-plan.js'
+import { toYaml } from '../manifests/kubernetes.js'
+import { clusterStep, controlPlaneSequence } from './install-plan.js'
 import { Step, stepId } from './step.js'
 
 export function ambientClusterSteps(config: Config, c: ClusterConfig): Step[] {
   const steps: Step[] = []
   const add = (...args: Parameters<typeof clusterStep>) => steps.push(clusterStep(...args))
-  const trust = config.ca.mode !== 'none'
-  add(c, 'namespace', `namespace istio-system, network ${c.network}`, [], {
-    type: 'apply',
-    manifest: toYaml(istioNamespace(c.network))
+  const iop = ambientControlPlane({
+    meshId: config.meshId,
+    clusterName: c.name,
+    network: c.network,
+    hub: config.hub,
+    revision: config.revision,
+    overlay: config.operatorOverlay
   })
   // Before istiod: it watches the Gateway API kinds it finds when it starts (pkg/kube/kclient/crdwatcher.go).
-  add(
+  const crds = clusterStep(
     c,
     'gateway-api-crds',
     `Gateway API CRDs ${GATEWAY_API_VERSION} (standard), unless ${GATEWAY_API_GATEWAYS_CRD} exists`,
@@ -36,25 +38,8 @@ export function ambientClusterSteps(config: Config, c: ClusterConfig): Step[] {
       manifest: gatewayApiCrds()
     }
   )
-  if (trust)
-    add(c, 'root-of-trust', `root of trust (cacerts, ca: ${config.ca.mode})`, [stepId(c.name, 'namespace')], {
-      type: 'root-of-trust'
-    })
-  const iop = ambientControlPlane({
-    meshId: config.meshId,
-    clusterName: c.name,
-    network: c.network,
-    hub: config.hub,
-    revision: config.revision,
-    overlay: config.operatorOverlay
-  })
-  add(
-    c,
-    'control-plane',
-    'ambient control plane (istioctl install, profile ambient, AMBIENT_ENABLE_MULTI_NETWORK)',
-    [stepId(c.name, trust ? 'root-of-trust' : 'namespace'), stepId(c.name, 'gateway-api-crds')],
-    { type: 'istioctl-install', iop: toYaml(iop), readinessWaits: readinessWaits(iop) }
-  )
+  const title = 'ambient control plane (istioctl install, profile ambient, AMBIENT_ENABLE_MULTI_NETWORK)'
+  steps.push(...controlPlaneSequence(config, c, title, iop, [crds]))
   // Clusters that share every network need none: their ztunnels reach each other's pods directly.
   if (needsEastWestGateway(c, config.clusters)) {
     const gateway = ambientEastWestGateway({

@@ -13,13 +13,14 @@ import { istioctlExecutable } from './istioctl/build.js'
 /**
  * A fault of the release site; `count` limits how many requests it hits, else it lasts until cleared.
  * @typedef {object} ReleaseFault
- * @property {'checksum-mismatch' | 'truncate' | 'rate-limit' | 'status'} kind
+ * @property {'checksum-mismatch' | 'truncate' | 'rate-limit' | 'status' | 'stall'} kind
  * @property {number} [count]
  * @property {string} [version] checksum-mismatch, truncate: only this version's downloads
  * @property {boolean} [abort] truncate: drop the connection instead of a short 200
  * @property {boolean} [anonymousOnly] rate-limit: only requests without a token
  * @property {number} [code] status: the answer's code (default 503)
- * @property {string} [pathIncludes] status: only requests whose URL includes this
+ * @property {string} [pathIncludes] status, stall: only requests whose URL includes this
+ * @property {'headers' | 'body'} [at] stall: before the status line, or (archives only) after half the body
  */
 
 // A fixed mtime keeps archives byte-identical between builds (2025-01-01T00:00:00Z).
@@ -188,6 +189,9 @@ function assetNames(version) {
  *   { kind: 'truncate', version?, abort? }     half the archive: a short 200, or (abort) a dropped connection
  *   { kind: 'rate-limit', anonymousOnly? }    the API answers 403 "API rate limit exceeded", x-ratelimit-remaining: 0
  *   { kind: 'status', code, count?, pathIncludes? }  any request answers `code` (transient 5xx)
+ *   { kind: 'stall', at, count?, pathIncludes? }  a stalled mirror or proxy: the connection is accepted and then
+ *     nothing comes (at: 'headers'), or an archive's 200 sends half its body and then nothing (at: 'body'); the
+ *     connection stays open until the client gives up (or the server closes)
  * @param {{ versions: (string | { version: string, published?: boolean })[], published?: string[], faults?: ReleaseFault[] }} opts
  */
 export async function startReleaseServer({ versions, published, faults = [] }) {
@@ -403,6 +407,16 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
       const sha = wrong ? sha256Hex(Buffer.from(`not ${archive}`)) : pkg.sha256
       return send(res, 200, `${sha} ${archive}\n`, { 'Content-Type': 'application/octet-stream' })
     }
+    const stall = takeFault(
+      (f) => f.kind === 'stall' && f.at === 'body' && (!f.pathIncludes || url.pathname.includes(f.pathIncludes))
+    )
+    if (stall) {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': pkg.archive.length })
+      const half = pkg.archive.subarray(0, Math.floor(pkg.archive.length / 2))
+      state.bodyBytes += half.length
+      res.write(half)
+      return
+    }
     const cut = takeFault((f) => f.kind === 'truncate' && (!f.version || f.version === version))
     const body = cut ? pkg.archive.subarray(0, Math.floor(pkg.archive.length / 2)) : pkg.archive
     state.bytesServed += body.length
@@ -427,6 +441,9 @@ export async function startReleaseServer({ versions, published, faults = [] }) {
       authorization: req.headers.authorization,
       userAgent: req.headers['user-agent']
     })
+    // Nothing is answered: the request stays open until the client closes it or the server stops.
+    if (takeFault((f) => f.kind === 'stall' && f.at !== 'body' && (!f.pathIncludes || rawUrl.includes(f.pathIncludes))))
+      return
     const transient = takeFault((f) => f.kind === 'status' && (!f.pathIncludes || rawUrl.includes(f.pathIncludes)))
     if (transient) {
       return send(
