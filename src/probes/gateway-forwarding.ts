@@ -20,10 +20,13 @@ export async function waitForGatewayForwarding(
   tools: ClusterTools,
   cluster: string,
   peers: string[],
-  opts: { timeoutMs: number; image: string },
+  opts: { timeoutMs: number; image: string; addresses?: ReadonlyMap<string, string> },
   log: StepLog
 ): Promise<{ summary: string; results: ProbeResult[] }> {
-  const hosts = await Promise.all(peers.map((p) => gatewayAddress(tools, p, log)))
+  // The peers' gateway-address steps found them (one read per gateway in all, not one per prober); else read here.
+  const hosts = await Promise.all(
+    peers.map(async (p) => opts.addresses?.get(p) ?? (await gatewayAddress(tools, p, log)))
+  )
   const missing = peers.filter((_p, i) => !hosts[i])
   if (missing.length) throw new Error(`the east-west gateway of ${missing.join(', ')} has no address to probe`)
   const results = await runProbes(
