@@ -88,7 +88,7 @@ describe('diagnostics (dist/)', () => {
           'probes.json'
         ].sort()
       )
-      // cluster1's gateway-forwarding step probed its gateway from cluster2 (the other network).
+      // cluster2's gateway-forwarding step probed cluster1's gateway (the other network) from its one probe pod.
       expect(JSON.parse(o.files.get('probes.json')!)).toContainEqual(
         expect.objectContaining({ from: 'cluster2', to: 'cluster1', target: 'gateway', status: 'reachable' })
       )

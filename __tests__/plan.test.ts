@@ -37,8 +37,6 @@ const GUIDE: [StepKind, StepKind][] = [
   ['root-of-trust', 'control-plane'],
   ['control-plane', 'eastwest-gateway'],
   ['eastwest-gateway', 'gateway-address'],
-  // An address is not a working gateway: the peers probe it until it forwards (issue 14).
-  ['gateway-address', 'gateway-forwarding'],
   ['control-plane', 'expose-services'],
   ['namespace', 'remote-secret'],
   ['namespace', 'remote-secrets-in'],
@@ -90,6 +88,9 @@ describe('install plan', () => {
     // The secret of A is applied in B (every ordered pair); otherwise the clusters go side by side.
     expect(before(steps, 'c1/remote-secret', 'c2/remote-secrets-in')).toBe(true)
     expect(before(steps, 'c2/remote-secret', 'c1/remote-secrets-in')).toBe(true)
+    // An address is not a working gateway (issue 14): each cluster probes its peer's gateway once it has one.
+    expect(before(steps, 'c2/gateway-address', 'c1/gateway-forwarding')).toBe(true)
+    expect(before(steps, 'c1/gateway-address', 'c2/gateway-forwarding')).toBe(true)
     const ownWork: StepKind[] = [
       'namespace',
       'gateway-service',
@@ -106,7 +107,43 @@ describe('install plan', () => {
     expect(own.filter((s) => [...s.needs, ...(s.after ?? [])].some((d) => d.startsWith('c1/')))).toEqual([])
     // One of each per cluster: the steps named above, no other.
     const kinds = steps.filter((s) => s.cluster === 'c1').map((s) => s.kind)
-    expect([...kinds].sort()).toEqual([...new Set(GUIDE.flat())].sort())
+    expect([...kinds].sort()).toEqual([...new Set([...GUIDE.flat(), 'gateway-forwarding'])].sort())
+  })
+
+  it('one gateway-forwarding step per cluster, probing every peer with a gateway on another network', () => {
+    const steps = buildInstallPlan(
+      topology(['name: c1, network: n1', 'name: c2, network: n2', 'name: c3, network: n2', 'name: c4, network: n3']),
+      V
+    )
+    const probing = steps
+      .filter((s) => s.kind === 'gateway-forwarding')
+      .map((s) => [s.id, s.title, s.needs, s.action.type === 'wait-gateway-forwarding' ? s.action.peers : []])
+    expect(probing).toEqual([
+      [
+        'c1/gateway-forwarding',
+        "peers' gateways forward (c2, c3, c4)",
+        ['c2/gateway-address', 'c3/gateway-address', 'c4/gateway-address'],
+        ['c2', 'c3', 'c4']
+      ],
+      [
+        'c2/gateway-forwarding',
+        "peers' gateways forward (c1, c4)",
+        ['c1/gateway-address', 'c4/gateway-address'],
+        ['c1', 'c4']
+      ],
+      [
+        'c3/gateway-forwarding',
+        "peers' gateways forward (c1, c4)",
+        ['c1/gateway-address', 'c4/gateway-address'],
+        ['c1', 'c4']
+      ],
+      [
+        'c4/gateway-forwarding',
+        "peers' gateways forward (c1, c2, c3)",
+        ['c1/gateway-address', 'c2/gateway-address', 'c3/gateway-address'],
+        ['c1', 'c2', 'c3']
+      ]
+    ])
   })
 
   it("creates the gateway's Service right after the namespace, beside the control plane; removes it unless the gateway install succeeded", () => {

@@ -56,8 +56,21 @@ describe('probeObjects', () => {
     expect(job.spec.template.spec.restartPolicy).toBe('Never')
   })
 
+  it('tells the script until when to retry a gateway (not a secret: an env var), 0 (once) by default', () => {
+    expect(job.spec.template.spec.containers[0].env).toEqual([{ name: 'PROBE_RETRY_SECONDS', value: '0' }])
+    const [, , retrying] = probeObjects({
+      namespace: 'n',
+      image: 'i',
+      apiServers: [],
+      gateways: [],
+      deadlineSeconds: 1,
+      retrySeconds: 90
+    }) as any[]
+    expect(retrying.spec.template.spec.containers[0].env).toEqual([{ name: 'PROBE_RETRY_SECONDS', value: '90' }])
+  })
+
   it('the script reads the token from a file (-H @file) and prints nothing from /etc/probe', () => {
-    expect(PROBE_SCRIPT.split('\n')[0]).toBe('# istio-multicluster-probe v1')
+    expect(PROBE_SCRIPT.split('\n')[0]).toBe('# istio-multicluster-probe v2')
     expect(PROBE_SCRIPT).toContain('-H "@$D/$to.auth"')
     expect(PROBE_SCRIPT).not.toMatch(/cat "?\$D/)
   })
@@ -65,15 +78,48 @@ describe('probeObjects', () => {
 
 describe('parseProbeLog and the classification', () => {
   it('reads the tab-separated lines and the end marker, ignoring anything else', () => {
-    const log = ['noise', line('api-server', 'c2', 'version', '7', '000', 'curl: (7) Failed'), 'probe\tdone'].join('\n')
+    const log = [
+      'noise',
+      line('api-server', 'c2', 'version', '7', '000', '0', 'curl: (7) Failed'),
+      line('gateway', 'c3', 'connect', '35', '000', '12', ''),
+      'probe\tdone'
+    ].join('\n')
     expect(parseProbeLog(log)).toEqual({
-      lines: [{ target: 'api-server', to: 'c2', step: 'version', exit: 7, http: 0, text: 'curl: (7) Failed' }],
+      lines: [
+        { target: 'api-server', to: 'c2', step: 'version', exit: 7, http: 0, seconds: 0, text: 'curl: (7) Failed' },
+        { target: 'gateway', to: 'c3', step: 'connect', exit: 35, http: 0, seconds: 12, text: '' }
+      ],
       done: true
     })
   })
 
+  it('a gateway result carries the seconds after which it settled, per gateway', () => {
+    const lines = parseProbeLog(
+      [
+        line('gateway', 'c2', 'connect', '35', '000', '1', ''),
+        line('gateway', 'c3', 'connect', '35', '000', '7', '')
+      ].join('\n')
+    ).lines
+    const results = probeResults(
+      'c1',
+      {
+        apiServers: [],
+        gateways: [
+          { to: 'c2', host: '192.0.2.2' },
+          { to: 'c3', host: '192.0.2.3' }
+        ]
+      },
+      lines,
+      'missing'
+    )
+    expect(results.map((r) => [r.to, r.status, r.seconds])).toEqual([
+      ['c2', 'reachable', 1],
+      ['c3', 'reachable', 7]
+    ])
+  })
+
   const api = (exit: number, http: number, step = 'version', text = '') => [
-    { target: 'api-server' as const, to: 'c2', step, exit, http, text }
+    { target: 'api-server' as const, to: 'c2', step, exit, http, seconds: 0, text }
   ]
   it.each([
     [6, 0, 'unresolvable'],
@@ -98,7 +144,7 @@ describe('parseProbeLog and the classification', () => {
   })
 
   const gw = (exit: number, http = 0) => [
-    { target: 'gateway' as const, to: 'c2', step: 'connect', exit, http, text: '' }
+    { target: 'gateway' as const, to: 'c2', step: 'connect', exit, http, seconds: 0, text: '' }
   ]
   it.each([
     [6, 0, 'unresolvable'],

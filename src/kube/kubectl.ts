@@ -253,7 +253,10 @@ export async function exec(
   return (await tools.kubectl(cluster, args, log, EXEC)).stdout
 }
 
-/** `kubectl logs -n <namespace> <pod> -c <container>`: what the container printed (data: only its size is logged). */
+/**
+ * `kubectl logs -n <namespace> <pod> -c <container>`: what the container printed (data: only its size is logged).
+ * `pod` may be `job/<name>`: kubectl reads the first of its pods (polymorphichelpers/attachablepodforobject.go@v1.32.0).
+ */
 export async function podLogs(
   tools: ClusterTools,
   cluster: string,
@@ -262,6 +265,32 @@ export async function podLogs(
 ): Promise<string> {
   const args = ['logs', '-n', where.namespace, where.pod, '-c', where.container]
   return (await tools.kubectl(cluster, args, log, { ...READ, quiet: true })).stdout
+}
+
+/**
+ * `kubectl wait --for=condition=<condition> <ref> -n <namespace> --timeout=<s>`: true once the condition holds, false
+ * when kubectl's own timeout ran out first (it exits 1: `error: timed out waiting for the condition on <ref>`,
+ * staging/src/k8s.io/kubectl/pkg/cmd/wait/wait.go@v1.32.0 errWaitTimeoutWithName). Any other failure throws.
+ */
+export async function waitForCondition(
+  tools: ClusterTools,
+  cluster: string,
+  where: { namespace: string; ref: string; condition: string; timeoutMs: number },
+  log: StepLog
+): Promise<boolean> {
+  const seconds = Math.max(1, Math.ceil(where.timeoutMs / 1000))
+  const args = ['wait', `--for=condition=${where.condition}`, where.ref, '-n', where.namespace, `--timeout=${seconds}s`]
+  try {
+    await tools.kubectl(cluster, args, log, {
+      timeoutMs: seconds * 1000 + ROLLOUT_MARGIN_MS,
+      retry: false,
+      quiet: true
+    })
+    return true
+  } catch (e) {
+    if (e instanceof CommandError && /timed out waiting for the condition/.test(e.stderrTail ?? '')) return false
+    throw e
+  }
 }
 
 /** `kubectl get <selection> -o wide`: the table a person reads (the diagnostics bundle). Not logged: it is data. */

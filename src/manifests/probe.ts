@@ -30,19 +30,30 @@ export interface ProbeSpec {
   gateways: GatewayTarget[]
   /** The Job's activeDeadlineSeconds: a pod that cannot finish is stopped by Kubernetes even if the action is gone. */
   deadlineSeconds: number
+  /** Until when (seconds after the script started) a gateway that is not reachable yet is tried again; 0: once. */
+  retrySeconds?: number
 }
+
+/** The env var that tells the script until when (seconds after it started) to retry a gateway not yet reachable. */
+export const PROBE_RETRY_ENV = 'PROBE_RETRY_SECONDS'
 
 /**
  * The probe's shell script (POSIX sh + curl 8: the default image is docker.io/curlimages/curl, Alpine's busybox sh).
  * For each target in /etc/probe/targets: the API server's /version, then a list of each kind istiod's remote cluster
  * controller watches, with the remote secret's CA (`--cacert`) and token (`-H @file`: the header is read from the
- * mounted file, so the token is in no argument); the gateway's port 15443 with a TLS handshake it does not verify.
- * One tab-separated line per request: probe, target, cluster, step, curl's exit code, HTTP code, curl's error and the
- * start of an error body (an API server's Status: no credential). Nothing it reads from /etc/probe is printed.
+ * mounted file, so the token is in no argument), once; the gateway's port 15443 with a TLS handshake it does not
+ * verify, tried again every 2 s while it is not reachable (curl exit 6 unresolvable, 7 refused, 28 timeout) until
+ * $PROBE_RETRY_SECONDS after the script started (a load balancer forwards minutes after its address appears). One
+ * tab-separated line per API server request and per gateway once it settles (or its last try): probe, target,
+ * cluster, step, curl's exit code, HTTP code, the seconds since the script started, curl's error and the start of an
+ * error body (an API server's Status: no credential). Nothing it reads from /etc/probe is printed.
  */
-export const PROBE_SCRIPT = `# istio-multicluster-probe v1
+export const PROBE_SCRIPT = `# istio-multicluster-probe v2
 D=${MOUNT}
-say() { printf 'probe\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$1" "$2" "$3" "$4" "$5" "$(cat /tmp/err /tmp/body 2>/dev/null | tr '\\n\\t' '  ' | cut -c1-300)"; }
+start=$(date +%s)
+retry=\${${PROBE_RETRY_ENV}:-0}
+say() { printf 'probe\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$1" "$2" "$3" "$4" "$5" "$(( $(date +%s) - start ))" "$(cat /tmp/err /tmp/body 2>/dev/null | tr '\\n\\t' '  ' | cut -c1-300)"; }
+gateways=
 while read -r kind to addr; do
   rm -f /tmp/err /tmp/body
   case "$kind" in
@@ -55,11 +66,22 @@ while read -r kind to addr; do
       say api-server "$to" "\${step%%:*}" "$rc" "$code"
       { [ "$rc" = 0 ] && [ "$code" = 200 ]; } || break
     done ;;
-  gateway)
-    code=$(curl -sS -k -o /dev/null -w '%{http_code}' --connect-timeout 5 --max-time 10 "https://$addr:15443/" 2>/tmp/err)
-    say gateway "$to" connect "$?" "$code" ;;
+  gateway) gateways="$gateways $to=$addr" ;;
   esac
 done < "$D/targets"
+while [ -n "$gateways" ]; do
+  pending=
+  for g in $gateways; do
+    to=\${g%%=*}; addr=\${g#*=}
+    rm -f /tmp/err
+    code=$(curl -sS -k -o /dev/null -w '%{http_code}' --connect-timeout 5 --max-time 10 "https://$addr:15443/" 2>/tmp/err)
+    rc=$?
+    case "$rc" in 6|7|28) [ $(( $(date +%s) - start + 2 )) -le "$retry" ] && { pending="$pending $g"; continue; } ;; esac
+    say gateway "$to" connect "$rc" "$code"
+  done
+  gateways=$pending
+  [ -z "$gateways" ] || sleep 2
+done
 printf 'probe\\tdone\\n'
 `
 
@@ -103,6 +125,7 @@ export function probeObjects(spec: ProbeSpec): KubeObject[] {
                 image: spec.image,
                 imagePullPolicy: 'IfNotPresent',
                 command: ['/bin/sh', '-c', PROBE_SCRIPT],
+                env: [{ name: PROBE_RETRY_ENV, value: String(spec.retrySeconds ?? 0) }],
                 volumeMounts: [{ name: 'probe', mountPath: MOUNT, readOnly: true }],
                 // Pod Security "restricted". A numeric runAsUser: curlimages/curl names its USER (curl_user),
                 // which the kubelet cannot check against runAsNonRoot; the script needs only the world-writable /tmp.

@@ -2,13 +2,15 @@
 import { ApiServerTarget, GatewayTarget } from '../manifests/probe.js'
 import { ApiServerProbeStatus, GatewayProbeStatus, ProbeResult } from './types.js'
 
-/** One request the script made: `probe <target> <cluster> <step> <curl exit> <http code> <error text>`. */
+/** One request the script made: `probe <target> <cluster> <step> <curl exit> <http code> <seconds> <error text>`. */
 export interface ProbeLine {
   target: 'api-server' | 'gateway'
   to: string
   step: string
   exit: number
   http: number
+  /** Seconds since the probe pod's script started, when it printed the line. */
+  seconds: number
   text: string
 }
 
@@ -19,14 +21,15 @@ export function parseProbeLog(log: string): { lines: ProbeLine[]; done: boolean 
     const f = raw.split('\t')
     if (f[0] !== 'probe') continue
     if (f[1] === 'done') done = true
-    if ((f[1] === 'api-server' || f[1] === 'gateway') && f.length >= 6)
+    if ((f[1] === 'api-server' || f[1] === 'gateway') && f.length >= 7)
       lines.push({
         target: f[1],
         to: f[2],
         step: f[3],
         exit: Number(f[4]),
         http: Number(f[5]) || 0,
-        text: (f[6] ?? '').trim()
+        seconds: Number(f[6]) || 0,
+        text: (f[7] ?? '').trim()
       })
   }
   return { lines, done }
@@ -114,7 +117,15 @@ export function probeResults(
     ...targets.gateways.map((g): ProbeResult => {
       const mine = of('gateway', g.to)
       const c = mine.length ? classifyGateway(mine) : { status: 'error' as const, detail: missing }
-      return { from, to: g.to, target: 'gateway', address: `${g.host}:15443`, ...c }
+      const seconds = mine.at(-1)?.seconds
+      return {
+        from,
+        to: g.to,
+        target: 'gateway',
+        address: `${g.host}:15443`,
+        ...c,
+        ...(seconds !== undefined ? { seconds } : {})
+      }
     })
   ]
 }

@@ -1,70 +1,51 @@
 // Gateways that really forward (issue 14): an address in the Service status is not a working gateway (an AWS NLB's
-// hostname is there minutes before it forwards). After the address appears, a probe pod in each peer on another
-// network must reach it on port 15443 before the pair counts as ready, within gateway-timeout.
-import { pause } from '../exec.js'
+// hostname is there minutes before it forwards). Each cluster probes, in one probe pod, the east-west gateways of its
+// peers on other networks; the pod tries each again every 2 s until it forwards or gateway-timeout is up.
 import { explainProbe } from './explain.js'
 import { runProbes } from './run.js'
 import { gatewayAddress } from './targets.js'
 import { ProbeResult } from './types.js'
 import { ClusterTools, StepLog } from '../tools.js'
 
-/** One probe round's own bound (an image pull, one connect); rounds repeat until the step's deadline. */
-const ROUND_MS = 60_000
-const BETWEEN_ROUNDS_MS = 2000
+/** What the probe pod's start (an image pull) and the reads around it get beyond gateway-timeout. */
+const POD_MARGIN_MS = 60_000
 
 /**
- * Probes `cluster`'s gateway from every peer until each reaches it (`reachable`), and returns per peer how long that
- * took. Fails at once when something terminates TLS in front of it (that does not pass), at the deadline with the
- * last cause and fix per peer otherwise. A probe that cannot run in a peer (`error`) does not hold the install up:
- * it is logged and that peer is not waited for.
+ * Probes from `cluster` the gateway of every peer in `peers` until each forwards (`reachable`), and returns per gateway
+ * how long that took. Fails when something terminates TLS in front of one (that does not pass: the pod does not try it
+ * again), or when one still does not forward after gateway-timeout, with the cause and fix per gateway. A probe that
+ * cannot run (`error`: an image it cannot pull) does not hold the install up: it is logged and not waited for.
  */
 export async function waitForGatewayForwarding(
   tools: ClusterTools,
   cluster: string,
   peers: string[],
-  opts: { timeoutMs: number; image: string },
+  opts: { timeoutMs: number; image: string; addresses?: ReadonlyMap<string, string> },
   log: StepLog
 ): Promise<{ summary: string; results: ProbeResult[] }> {
-  const started = Date.now()
-  const deadline = started + opts.timeoutMs
-  const host = await gatewayAddress(tools, cluster, log)
-  if (!host) throw new Error(`${cluster}'s east-west gateway has no address to probe`)
-  const pending = new Set(peers)
-  const took = new Map<string, string>()
-  let last: ProbeResult[] = []
-  const all: ProbeResult[] = []
-  for (;;) {
-    const left = deadline - Date.now()
-    last = await runProbes(
-      tools,
-      [...pending].map((from) => ({ from, apiServers: [], gateways: [{ to: cluster, host }] })),
-      { image: opts.image, timeoutMs: Math.max(5000, Math.min(ROUND_MS, left)) },
-      log
-    )
-    all.push(...last)
-    for (const r of last) {
-      const s = Math.round((Date.now() - started) / 1000)
-      if (r.status === 'reachable') {
-        took.set(r.from, `reachable from ${r.from} after ${s} s`)
-        pending.delete(r.from)
-      } else if (r.status === 'error') {
-        log(`could not probe ${r.address} from ${r.from} (${r.detail}); not waiting for it`)
-        took.set(r.from, `not probed from ${r.from}`)
-        pending.delete(r.from)
-      } else if (r.status === 'not-passthrough') {
-        const e = explainProbe(r)
-        throw new GatewayProbeError(`${e.message}; ${e.hint}`, all)
-      } else log(`${r.from} → ${r.address}: ${r.status} after ${s} s (${r.detail})`)
-    }
-    if (!pending.size || Date.now() + BETWEEN_ROUNDS_MS > deadline) break
-    await pause(BETWEEN_ROUNDS_MS)
-  }
-  if (pending.size) {
-    const failing = last.filter((r) => pending.has(r.from)).map(explainProbe)
-    const after = `after ${Math.round(opts.timeoutMs / 1000)} s (gateway-timeout)`
-    throw new GatewayProbeError(failing.map((e) => `${e.message} ${after}; ${e.hint}`).join('\n'), all)
-  }
-  return { summary: peers.map((p) => took.get(p)).join(', '), results: all }
+  // The peers' gateway-address steps found them (one read per gateway in all, not one per prober); else read here.
+  const hosts = await Promise.all(
+    peers.map(async (p) => opts.addresses?.get(p) ?? (await gatewayAddress(tools, p, log)))
+  )
+  const missing = peers.filter((_p, i) => !hosts[i])
+  if (missing.length) throw new Error(`the east-west gateway of ${missing.join(', ')} has no address to probe`)
+  const results = await runProbes(
+    tools,
+    [{ from: cluster, apiServers: [], gateways: peers.map((to, i) => ({ to, host: hosts[i]! })) }],
+    { image: opts.image, timeoutMs: opts.timeoutMs + POD_MARGIN_MS, retryGatewaysMs: opts.timeoutMs },
+    log
+  )
+  const l7 = results.filter((r) => r.status === 'not-passthrough').map(explainProbe)
+  if (l7.length) throw new GatewayProbeError(l7.map((e) => `${e.message}; ${e.hint}`).join('\n'), results)
+  const after = `after ${Math.round(opts.timeoutMs / 1000)} s (gateway-timeout)`
+  const failing = results.filter((r) => r.status !== 'reachable' && r.status !== 'error').map(explainProbe)
+  if (failing.length)
+    throw new GatewayProbeError(failing.map((e) => `${e.message} ${after}; ${e.hint}`).join('\n'), results)
+  for (const r of results)
+    if (r.status === 'error') log(`could not probe ${r.address} from ${r.from} (${r.detail}); not waiting for it`)
+  const took = (r: ProbeResult) =>
+    r.status === 'reachable' ? `${r.to} after ${r.seconds ?? 0} s` : `${r.to} not probed`
+  return { summary: results.map(took).join(', '), results }
 }
 
 export class GatewayProbeError extends Error {

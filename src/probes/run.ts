@@ -1,11 +1,14 @@
 // Runs the probes (issue 14): in each cluster that probes, a namespace of its own with a Secret (the targets, CAs
 // and tokens) and a Job whose pod tests every target; reads the pod's log, classifies it, removes the namespace.
+// Per probing cluster on success: apply, `kubectl wait` for the Job's Complete, `kubectl logs job/probe`, delete.
+// Not `kubectl logs --follow` at once: until the container runs, the kubelet answers 400 "is waiting to start"
+// (pkg/kubelet/kubelet_pods.go@v1.32.0 validateContainerLogStatus) and kubectl logs does not retry that
+// (staging/src/k8s.io/kubectl/pkg/cmd/logs/logs.go@v1.32.0: GetFirstPod returns any pod of the Job, of any phase).
 import { randomBytes } from 'node:crypto'
 import { isStopping } from '../exec.js'
 import * as kubectl from '../kube/kubectl.js'
 import { toYaml } from '../manifests/kubernetes.js'
 import { ApiServerTarget, GatewayTarget, PROBE_NAMESPACE_PREFIX, probeObjects } from '../manifests/probe.js'
-import { poll } from '../poll.js'
 import { registerSecret } from '../secrets.js'
 import { ClusterTools, CommandError, StepLog } from '../tools.js'
 import { parseProbeLog, probeResults } from './classify.js'
@@ -24,7 +27,11 @@ export interface ProbeOptions {
   image: string
   /** For all of it: apply, the pod's run, the log. What is not done by then is an `error` result. */
   timeoutMs: number
-  pollMs?: number
+  /**
+   * How long the pod's script tries again a gateway that is not reachable yet (every 2 s, inside the one pod); 0 or
+   * unset: once. Kept below timeoutMs, which also bounds the pod's start.
+   */
+  retryGatewaysMs?: number
 }
 
 const JOB = 'probe'
@@ -58,33 +65,33 @@ async function probeFrom(
       image: opts.image,
       apiServers: req.apiServers,
       gateways: req.gateways,
-      deadlineSeconds: Math.ceil(opts.timeoutMs / 1000) + 30
+      deadlineSeconds: Math.ceil(opts.timeoutMs / 1000) + 30,
+      retrySeconds: Math.floor((opts.retryGatewaysMs ?? 0) / 1000)
     })
     trackProbeNamespace(req.from, namespace)
     // Marked, so the run's count of changed objects (modes/install.ts) leaves out what is removed right after.
     const applyLog: StepLog = (l) =>
       log(l.replace(/ (created|configured|unchanged)$/gm, ' $1 (probe, removed afterwards)'))
     await kubectl.apply(tools, req.from, toYaml(...manifest), applyLog)
-    const finished = await poll(
-      deadline,
-      async () => {
-        const job = JSON.parse(
-          await kubectl.getJson(tools, req.from, { resource: 'job', names: [JOB], namespace }, log, { quiet: true })
-        )
-        return job.status?.succeeded || job.status?.failed ? true : undefined
-      },
-      opts.pollMs ?? 500
+    // The script ends with exit 0 whatever it found (a Failed Job is only a pod stopped at activeDeadlineSeconds,
+    // after this wait): Complete is the one condition to wait for.
+    const finished = await kubectl.waitForCondition(
+      tools,
+      req.from,
+      { namespace, ref: `job/${JOB}`, condition: 'Complete', timeoutMs: Math.max(1000, deadline - Date.now()) },
+      log
     )
-    const pods = JSON.parse(
-      await kubectl.getJson(tools, req.from, { resource: 'pods', namespace, selector: JOB_SELECTOR }, log, {
-        quiet: true
-      })
-    ).items as any[]
-    const pod = pods[0]
-    if (!finished)
-      return fail(`the probe pod did not finish within ${Math.round(opts.timeoutMs / 1000)} s${waitingReason(pod)}`)
-    if (!pod) return fail('the probe Job finished without a pod')
-    const text = await kubectl.podLogs(tools, req.from, { namespace, pod: pod.metadata.name, container: 'probe' }, log)
+    if (!finished) {
+      // Only now the pods, to say why (an image it cannot pull, a pod never scheduled).
+      const pods = JSON.parse(
+        await kubectl.getJson(tools, req.from, { resource: 'pods', namespace, selector: JOB_SELECTOR }, log, {
+          quiet: true,
+          policy: kubectl.HINT
+        })
+      ).items as any[]
+      return fail(`the probe pod did not finish within ${Math.round(opts.timeoutMs / 1000)} s${waitingReason(pods[0])}`)
+    }
+    const text = await kubectl.podLogs(tools, req.from, { namespace, pod: `job/${JOB}`, container: 'probe' }, log)
     const { lines, done } = parseProbeLog(text)
     return probeResults(
       req.from,

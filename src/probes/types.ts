@@ -19,4 +19,6 @@ export interface ProbeResult {
   status: ApiServerProbeStatus | GatewayProbeStatus
   /** What the probe saw (never a credential): for the error message and the artifact. */
   detail: string
+  /** A gateway: the seconds after the probe pod started when it settled (reachable, or its last try). */
+  seconds?: number
 }

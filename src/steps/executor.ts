@@ -31,6 +31,8 @@ export interface RunState {
   probes?: ProbeResult[]
   /** Per cluster, what the traffic check's client proxy was given (istioctl proxy-config endpoint JSON). */
   proxyEndpoints?: Map<string, string>
+  /** Per cluster, its east-west gateway's address once its gateway-address step has it (the probes' targets). */
+  gatewayAddresses?: Map<string, string>
   /** Ids of the steps that succeeded so far (a `remove-unclaimed` cleanup asks). */
   succeeded?: Set<string>
 }
@@ -76,8 +78,11 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
         await istioctlInstall(deps, step, withRemotePilotAddress(a.iop, address), a.readinessWaits, log)
         return `served by ${a.primary} at ${address}`
       }
-      case 'wait-gateway-address':
-        return waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log)
+      case 'wait-gateway-address': {
+        const address = await waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log)
+        deps.state.gatewayAddresses = new Map([...(deps.state.gatewayAddresses ?? []), [step.cluster, address]])
+        return address
+      }
       case 'wait-gateway-forwarding':
         return gatewayForwarding(deps, step, a.peers, a.timeoutMs, log)
       case 'create-remote-secret':
@@ -302,7 +307,7 @@ async function gatewayForwarding(
       deps.tools,
       step.cluster,
       peers,
-      { timeoutMs, image: deps.config.probeImage },
+      { timeoutMs, image: deps.config.probeImage, addresses: deps.state.gatewayAddresses },
       log
     )
     deps.state.probes = [...(deps.state.probes ?? []), ...r.results]

@@ -118,9 +118,9 @@ export const STEP_KIND_INFO = {
       s.gateway?.address ? `wait for the address (now ${s.gateway.address})` : 'wait for a load-balancer address'
   },
   'gateway-forwarding': {
-    column: 'Gateway forwards',
+    column: "Peers' gateways forward",
     plans: ({ step }) =>
-      `probe the gateway on port 15443 from ${step.action.type === 'wait-gateway-forwarding' ? step.action.peers.join(', ') : 'its peers'} until it forwards`
+      `probe the gateways of ${step.action.type === 'wait-gateway-forwarding' ? step.action.peers.join(', ') : 'its peers'} on port 15443 from one pod until they forward`
   },
   'expose-services': { column: 'Expose services', plans: asTitled },
   'expose-istiod': { column: 'Expose istiod', plans: asTitled },

@@ -12,6 +12,7 @@ export type StepAction =
   /** A remote's install: its primary's east-west gateway address (read when it runs) becomes remotePilotAddress. */
   | { type: 'istioctl-install-remote'; iop: string; readinessWaits: number; primary: string; timeoutMs: number }
   | { type: 'wait-gateway-address'; timeoutMs: number }
+  // peers: the clusters whose east-west gateways this cluster probes, in one pod.
   | { type: 'wait-gateway-forwarding'; peers: string[]; timeoutMs: number }
   | { type: 'create-remote-secret'; server?: string }
   | { type: 'apply-remote-secrets'; sources: string[] }

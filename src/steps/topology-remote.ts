@@ -73,21 +73,20 @@ export function gatewayAndSecretSteps(
       type: 'wait-gateway-address',
       timeoutMs: config.gatewayTimeoutMs
     })
-    // An address is not a working gateway: peers on other networks probe it until it forwards (issue 14).
-    const remote = config.clusters.filter((p) => p.name !== c.name && p.network !== c.network).map((p) => p.name)
-    if (remote.length)
-      add(
-        c,
-        'gateway-forwarding',
-        `gateway forwards (from ${remote.join(', ')})`,
-        [stepId(c.name, 'gateway-address')],
-        {
-          type: 'wait-gateway-forwarding',
-          peers: remote,
-          timeoutMs: config.gatewayTimeoutMs
-        }
-      )
   }
+  // An address is not a working gateway (issue 14): each cluster probes, in one pod, the gateways of its peers on
+  // other networks until they forward.
+  const probed = config.clusters
+    .filter((p) => p.name !== c.name && p.network !== c.network && needsEastWestGateway(config.clusters, p))
+    .map((p) => p.name)
+  if (probed.length)
+    add(
+      c,
+      'gateway-forwarding',
+      `peers' gateways forward (${probed.join(', ')})`,
+      probed.map((p) => stepId(p, 'gateway-address')),
+      { type: 'wait-gateway-forwarding', peers: probed, timeoutMs: config.gatewayTimeoutMs }
+    )
   if (exposesServices(config.clusters, c))
     add(
       c,

@@ -69,9 +69,7 @@ function request(
   }
 }
 const probe = (r: ProbeRequest = request()) =>
-  runProbes(tools, [r], { image: 'docker.io/curlimages/curl:8.16.0', timeoutMs: 30_000, pollMs: 100 }, (l) =>
-    log.push(l)
-  )
+  runProbes(tools, [r], { image: 'docker.io/curlimages/curl:8.16.0', timeoutMs: 30_000 }, (l) => log.push(l))
 const statusOf = (results: Awaited<ReturnType<typeof probe>>) =>
   Object.fromEntries(results.map((r) => [r.target, r.status]))
 const probeNamespaces = (cluster: string) =>
@@ -148,11 +146,42 @@ describe('probes from inside cluster1', () => {
     expect(statusOf(await probe())).toMatchObject({ gateway: 'reachable' })
   }, 60_000)
 
+  it('the pod tries a gateway again every 2 s in real time until it forwards, and says after how many seconds', async () => {
+    // cluster2's address appeared when the Service got it (beforeAll): forward 5 s from now.
+    const since = Date.parse(
+      c2().store.get('v1', 'Service', 'istio-system', 'istio-eastwestgateway').metadata.creationTimestamp
+    )
+    undo.push(sim.network.gatewayForwardsAfter('cluster2', Date.now() - since + 5000))
+    const t0 = Date.now()
+    const results = await runProbes(
+      tools,
+      [{ from: 'cluster1', apiServers: [], gateways: [{ to: 'cluster2', host: '192.0.2.2' }] }],
+      { image: 'docker.io/curlimages/curl:8.16.0', timeoutMs: 40_000, retryGatewaysMs: 30_000 },
+      (l) => log.push(l)
+    )
+    expect(results.map((r) => r.status)).toEqual(['reachable'])
+    // Tries at 0, 2, 4, 6 s: the one at about 6 s is the first after the 5 s (the pod starts a little after t0).
+    expect(results[0].seconds).toBeGreaterThanOrEqual(4)
+    expect(results[0].seconds).toBeLessThanOrEqual(7)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(5000)
+  }, 60_000)
+
+  it('a gateway that does not forward by the retry deadline: its last try, at the deadline', async () => {
+    undo.push(sim.network.gatewayForwardsAfter('cluster2', 60 * 60_000))
+    const results = await runProbes(
+      tools,
+      [{ from: 'cluster1', apiServers: [], gateways: [{ to: 'cluster2', host: '192.0.2.2' }] }],
+      { image: 'docker.io/curlimages/curl:8.16.0', timeoutMs: 30_000, retryGatewaysMs: 4000 },
+      (l) => log.push(l)
+    )
+    expect(results.map((r) => [r.status, r.seconds])).toEqual([['timeout', 4]])
+  }, 60_000)
+
   it('an image no node can pull: error results naming the pull, and the namespace is still removed', async () => {
     const results = await runProbes(
       tools,
       [request()],
-      { image: 'gcr.io/istio-release/curl:1', timeoutMs: 2000, pollMs: 200 },
+      { image: 'gcr.io/istio-release/curl:1', timeoutMs: 2000 },
       (l) => log.push(l)
     )
     expect(results.map((r) => r.status)).toEqual(['error', 'error'])
