@@ -9,7 +9,8 @@ const common = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }]
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' }
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  setupFiles: ['<rootDir>/test/harness/quiet-workflow-commands.js']
 }
 
 export default {

@@ -122,25 +122,25 @@ describe('install plan', () => {
       [
         'c1/gateway-forwarding',
         "peers' gateways forward (c2, c3, c4)",
-        ['c2/gateway-address', 'c3/gateway-address', 'c4/gateway-address'],
+        ['c1/control-plane', 'c2/gateway-address', 'c3/gateway-address', 'c4/gateway-address'],
         ['c2', 'c3', 'c4']
       ],
       [
         'c2/gateway-forwarding',
         "peers' gateways forward (c1, c4)",
-        ['c1/gateway-address', 'c4/gateway-address'],
+        ['c2/control-plane', 'c1/gateway-address', 'c4/gateway-address'],
         ['c1', 'c4']
       ],
       [
         'c3/gateway-forwarding',
         "peers' gateways forward (c1, c4)",
-        ['c1/gateway-address', 'c4/gateway-address'],
+        ['c3/control-plane', 'c1/gateway-address', 'c4/gateway-address'],
         ['c1', 'c4']
       ],
       [
         'c4/gateway-forwarding',
         "peers' gateways forward (c1, c2, c3)",
-        ['c1/gateway-address', 'c2/gateway-address', 'c3/gateway-address'],
+        ['c4/control-plane', 'c1/gateway-address', 'c2/gateway-address', 'c3/gateway-address'],
         ['c1', 'c2', 'c3']
       ]
     ])

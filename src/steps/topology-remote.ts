@@ -75,7 +75,8 @@ export function gatewayAndSecretSteps(
     })
   }
   // An address is not a working gateway (issue 14): each cluster probes, in one pod, the gateways of its peers on
-  // other networks until they forward.
+  // other networks until they forward. Also after its own control plane: a cluster whose install failed probes
+  // nothing (its API server may be what failed: a hanging watch would hold the probe's wait to gateway-timeout).
   const probed = config.clusters
     .filter((p) => p.name !== c.name && p.network !== c.network && needsEastWestGateway(config.clusters, p))
     .map((p) => p.name)
@@ -84,7 +85,7 @@ export function gatewayAndSecretSteps(
       c,
       'gateway-forwarding',
       `peers' gateways forward (${probed.join(', ')})`,
-      probed.map((p) => stepId(p, 'gateway-address')),
+      [controlPlane, ...probed.map((p) => stepId(p, 'gateway-address'))],
       { type: 'wait-gateway-forwarding', peers: probed, timeoutMs: config.gatewayTimeoutMs }
     )
   if (exposesServices(config.clusters, c))

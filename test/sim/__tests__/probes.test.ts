@@ -23,17 +23,6 @@ let tools: ClusterTools
 const log: string[] = []
 const undo: Array<() => unknown> = []
 
-// runProbes runs in this process, so @actions/core's workflow commands (`::add-mask::<token>` for every token it
-// registers, `::save-state::`) would go to the test log: keep them out of it, as the runner would.
-const writeStdout = process.stdout.write.bind(process.stdout)
-beforeAll(() => {
-  process.stdout.write = ((chunk: any, ...rest: any[]) =>
-    String(chunk).startsWith('::') ? true : writeStdout(chunk, ...rest)) as typeof process.stdout.write
-})
-afterAll(() => {
-  process.stdout.write = writeStdout
-})
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sim-probes-'))
   sim = await startSimulation({ clusters: [{ name: 'cluster1' }, { name: 'cluster2', lb: { mode: 'ip' } }] })
@@ -171,10 +160,12 @@ describe('probes from inside cluster1', () => {
       (l) => log.push(l)
     )
     expect(results.map((r) => r.status)).toEqual(['reachable'])
-    // Tries at 0, 2, 4, 6 s: the one at about 6 s is the first after the 5 s (the pod starts a little after t0).
+    // Tries at 0, 2, 4, 6 s of the pod's clock: the first that succeeds is after the 5 s (the pod starts a little
+    // after t0, later on a loaded machine, so the upper bound is the time the whole probe took, not a constant).
+    const took = Date.now() - t0
+    expect(took).toBeGreaterThanOrEqual(5000)
     expect(results[0].seconds).toBeGreaterThanOrEqual(4)
-    expect(results[0].seconds).toBeLessThanOrEqual(7)
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(5000)
+    expect(results[0].seconds).toBeLessThanOrEqual(Math.ceil(took / 1000))
   }, 60_000)
 
   it('a gateway that does not forward by the retry deadline: its last try, at the deadline', async () => {
