@@ -180,6 +180,24 @@ describe('e2e topology: ambient multi-primary on different networks', () => {
       expect(versions()).toEqual(before)
     })
 
+    await step(
+      'mode: check on the running ambient mesh passes; its HBONE gateways are not probed on 15443',
+      async () => {
+        const r = await run(['cluster1', 'cluster2'], { mode: 'check' })
+        ok(r)
+        const checks = JSON.parse(r.outputs.checks) as { id: string; status: string; message: string }[]
+        expect(checks.filter((c) => c.status === 'fail' || c.status === 'warn')).toEqual([])
+        expect(checks.filter((c) => c.id.startsWith('gateway-reachable/')).map((c) => [c.id, c.status])).toEqual([
+          ['gateway-reachable/cluster1/cluster2', 'skip'],
+          ['gateway-reachable/cluster2/cluster1', 'skip']
+        ])
+        expect(checks.find((c) => c.id === 'gateway-reachable/cluster1/cluster2')?.message).toMatch(
+          /HBONE on port 15008/
+        )
+        expect(checks.find((c) => c.id === 'api-server-reachable/cluster1/cluster2')?.status).toBe('pass')
+      }
+    )
+
     await step('grows by a third cluster on its own network: remote secrets both ways with every member', async () => {
       ok(await run(['cluster1', 'cluster2', 'cluster3']))
       expectAmbientMember(c1, 'network1', [c2, c3])

@@ -80,7 +80,7 @@ export function stepExecutor(deps: ExecutorDeps): StepExecutor {
       }
       case 'wait-gateway-address': {
         const address = await waitForGatewayAddress(tools, step.cluster, a.timeoutMs, log)
-        deps.state.gatewayAddresses = new Map([...(deps.state.gatewayAddresses ?? []), [step.cluster, address]])
+        ;(deps.state.gatewayAddresses ??= new Map()).set(step.cluster, address)
         return address
       }
       case 'wait-gateway-forwarding':
