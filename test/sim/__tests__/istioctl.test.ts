@@ -294,14 +294,14 @@ describe('istioctl against simulated clusters', () => {
   beforeAll(async () => {
     ;[c1, c2, slow, pull] = await Promise.all([
       startApiServer({ name: 'cluster1', index: 1, adminToken: 'admin-token-cluster1' }),
-      // Short istiod timings for remote-clusters: syncing ≤ 1.2 s, timeout after 3–4 s when unreachable. Not less: a
-      // secret's creationTimestamp is whole seconds (up to 1 s early), and the first remote-clusters after it must
-      // still see `syncing` on a loaded machine (CI saw `timeout` with 1 s).
+      // Short istiod timings for remote-clusters: syncing for 2–3 s, timeout after 3–4 s when unreachable. Not less:
+      // a secret's creationTimestamp is whole seconds (up to 1 s early), and the first remote-clusters after it must
+      // still see `syncing` on a loaded machine (CI saw `synced` with 200 ms and `timeout` with 1 s).
       startApiServer({
         name: 'cluster2',
         index: 2,
         adminToken: 'admin-token-cluster2',
-        remoteClusters: { syncMs: 200, timeoutMs: 3000 }
+        remoteClusters: { syncMs: 2000, timeoutMs: 3000 }
       }),
       startApiServer({ name: 'slow', index: 3, adminToken: 'admin-token-slow', deploymentReadyDelayMs: 60_000 }),
       startApiServer({ name: 'pull', index: 4, adminToken: 'admin-token-pull' })
@@ -583,7 +583,7 @@ describe('istioctl against simulated clusters', () => {
 
   /** Runs remote-clusters until `done` holds for its output (or 5 s pass); returns the last result. */
   const remoteClustersUntil = async (args: string[], done: (stdout: string) => boolean) => {
-    const deadline = Date.now() + 5000
+    const deadline = Date.now() + 10_000
     for (;;) {
       const r = await istioctl(['remote-clusters', ...args])
       if (done(r.stdout) || Date.now() > deadline) return r
